@@ -1,0 +1,61 @@
+"""``af2kfp``: one subcommand per module in this package.
+
+Each command module exposes ``NAME``, ``HELP``, ``add_arguments(parser)`` and
+``run(args) -> int``. Exit codes: 0 done, 1 done with findings at or above
+``--fail-on``, 2 usage error or unreadable input (a clear message, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from typing import Sequence
+
+from converters.errors import Af2KfpError
+
+__all__ = ["main", "COMMAND_MODULES"]
+
+# Order is the order of `af2kfp --help`.
+COMMAND_MODULES = [
+    "bridge.cli.convert",
+]
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="af2kfp",
+        description="Convert Airflow DAGs to Kubeflow Pipelines v2 and drive KFP runs.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module_name in COMMAND_MODULES:
+        module = importlib.import_module(module_name)
+        command = sub.add_parser(module.NAME, help=module.HELP, description=module.HELP)
+        module.add_arguments(command)
+        command.set_defaults(handler=module.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="af2kfp: %(levelname)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except Af2KfpError as exc:
+        print(f"af2kfp: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("af2kfp: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

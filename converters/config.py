@@ -1,0 +1,75 @@
+"""User settings for conversion, read from ``[tool.af2kfp]`` in the user's ``pyproject.toml``.
+
+Example::
+
+    [tool.af2kfp]
+    bash_image = "bash:5.2"                      # image BashOperator tasks run in
+    python_base_image = "python:3.11"            # base image of lightweight Python components
+    airflow_image = "apache/airflow:3.3.2"       # image of the run-the-original-operator fallback
+    [tool.af2kfp.operators]                      # user subclasses -> built-in rule
+    "mycompany.operators.GKEPodOperator" = "KubernetesPodOperator"
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from converters.errors import InputError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+__all__ = ["Config", "load_config", "find_pyproject"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """Conversion settings; every field has a default that works without a config file."""
+
+    bash_image: str = "bash:5.2"
+    python_base_image: str = "python:3.11"
+    airflow_image: str = "apache/airflow:3.3.2"
+    # Qualified class name of a user operator -> name of the built-in rule it maps to.
+    operators: dict[str, str] = field(default_factory=dict)
+    source: str | None = None
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` at or above ``start`` that has a ``[tool.af2kfp]`` table."""
+    here = start.resolve()
+    for folder in [here, *here.parents] if here.is_dir() else [here.parent, *here.parent.parents]:
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            try:
+                data = tomllib.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+                continue
+            if "af2kfp" in data.get("tool", {}):
+                return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    """Read ``[tool.af2kfp]`` from ``path``; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read config: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: invalid TOML: {exc}") from exc
+    table: dict[str, Any] = data.get("tool", {}).get("af2kfp", {})
+    known = {"bash_image", "python_base_image", "airflow_image", "operators"}
+    unknown = sorted(set(table) - known)
+    if unknown:
+        raise InputError(f"{path}: unknown [tool.af2kfp] keys: {', '.join(unknown)}")
+    operators = table.get("operators", {})
+    if not isinstance(operators, dict) or not all(isinstance(v, str) for v in operators.values()):
+        raise InputError(f"{path}: [tool.af2kfp.operators] must map class names to rule names")
+    return Config(**{k: v for k, v in table.items() if k != "operators"}, operators=dict(operators), source=str(path))

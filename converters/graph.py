@@ -1,0 +1,213 @@
+"""The migration graph: one ``networkx.DiGraph`` per DAG, the single source of truth.
+
+Graph attribute ``dag`` holds a :class:`DagInfo`; attribute ``findings`` the list of
+:class:`~converters.findings.Finding` about this DAG and its tasks. Each node is an
+Airflow task id (TaskGroup prefix included, exactly as Airflow names it) whose
+attribute ``task`` is an :class:`AirflowTask`. Each edge ``upstream -> downstream``
+has attribute ``kind``: ``"order"`` (``>>``, ``set_downstream``, ``chain``...) or
+``"data"`` (a TaskFlow return value / XComArg passed in; data implies order).
+
+The graph serialises to JSON losslessly with :func:`graph_to_json` / :func:`graph_from_json`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any, Iterable
+
+import networkx as nx
+
+from converters.errors import GraphFormatError
+from converters.findings import Finding
+from converters.values import from_json, to_json
+
+__all__ = [
+    "DagInfo",
+    "AirflowTask",
+    "PythonCallable",
+    "Mapped",
+    "EDGE_KINDS",
+    "new_graph",
+    "add_task",
+    "add_edge",
+    "dag_info",
+    "tasks",
+    "task",
+    "findings",
+    "graph_to_json",
+    "graph_from_json",
+    "order_edges",
+]
+
+EDGE_KINDS = ("order", "data")
+
+
+@dataclass(kw_only=True)
+class DagInfo:
+    """What a DAG declares besides its tasks; values are resolved (see ``converters.values``)."""
+
+    dag_id: str
+    file: str
+    line: int
+    schedule: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    default_args: dict[str, Any] = field(default_factory=dict)
+    tags: list[Any] = field(default_factory=list)
+    description: Any = None
+    start_date: Any = None
+    end_date: Any = None
+    catchup: Any = None
+    # Every other DAG(...) keyword, resolved, e.g. max_active_runs, on_failure_callback.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
+class PythonCallable:
+    """The Python function behind a PythonOperator or a ``@task``: source kept verbatim.
+
+    ``source`` is the ``def`` as written (decorators removed), ``name`` its name,
+    ``file``/``line`` where it is defined, ``imports`` the module-level import
+    statements of its file that the body may need (moved inside the component).
+    """
+
+    name: str
+    source: str
+    file: str
+    line: int
+    imports: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class Mapped:
+    """Dynamic task mapping: ``.partial(**partial).expand(**expand)`` or ``.expand_kwargs(source)``."""
+
+    partial: dict[str, Any] = field(default_factory=dict)
+    expand: dict[str, Any] = field(default_factory=dict)
+    expand_kwargs: Any = None
+
+
+@dataclass(kw_only=True)
+class AirflowTask:
+    """One Airflow task as the analyzer resolved it, before any mapping.
+
+    ``operator`` is the canonical qualified class name (legacy 1.10 paths rewritten to
+    today's, e.g. ``airflow.providers.docker.operators.docker.DockerOperator``);
+    ``imported_as`` the qualified name as the file imported it. TaskFlow tasks use the
+    decorator's name, e.g. ``airflow.sdk.task``, ``airflow.sdk.task.docker``.
+    ``args`` are the keyword arguments after ``default_args`` merging, as Airflow does
+    it; ``from_default_args`` names the keys that came from ``default_args``.
+    ``call_args``/``call_kwargs`` are what a TaskFlow function was called with.
+    """
+
+    task_id: str
+    operator: str
+    imported_as: str
+    file: str
+    line: int
+    end_line: int | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    from_default_args: list[str] = field(default_factory=list)
+    call_args: list[Any] = field(default_factory=list)
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+    python: PythonCallable | None = None
+    group: list[str] = field(default_factory=list)
+    mapped: Mapped | None = None
+
+
+def new_graph(info: DagInfo) -> nx.DiGraph:
+    """An empty migration graph for one DAG."""
+    graph = nx.DiGraph()
+    graph.graph["dag"] = info
+    graph.graph["findings"] = []
+    return graph
+
+
+def add_task(graph: nx.DiGraph, airflow_task: AirflowTask) -> None:
+    """Add a task node; a second task with the same id is the caller's finding to report."""
+    graph.add_node(airflow_task.task_id, task=airflow_task)
+
+
+def add_edge(graph: nx.DiGraph, upstream: str, downstream: str, kind: str = "order") -> None:
+    """Add a dependency; a data edge wins over an order edge between the same tasks."""
+    if kind not in EDGE_KINDS:
+        raise GraphFormatError(f"unknown edge kind {kind!r}")
+    if graph.has_edge(upstream, downstream) and graph.edges[upstream, downstream]["kind"] == "data":
+        return
+    graph.add_edge(upstream, downstream, kind=kind)
+
+
+def dag_info(graph: nx.DiGraph) -> DagInfo:
+    return graph.graph["dag"]
+
+
+def task(graph: nx.DiGraph, task_id: str) -> AirflowTask:
+    return graph.nodes[task_id]["task"]
+
+
+def tasks(graph: nx.DiGraph) -> list[AirflowTask]:
+    """Tasks in source order (file line, then task id) so every output is stable."""
+    found = [data["task"] for _, data in graph.nodes(data=True)]
+    return sorted(found, key=lambda t: (t.file, t.line, t.task_id))
+
+
+def findings(graph: nx.DiGraph) -> list[Finding]:
+    return graph.graph["findings"]
+
+
+def _dataclass_to_json(obj: Any) -> Any:
+    if obj is None:
+        return None
+    out: dict[str, Any] = {}
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        if isinstance(value, (PythonCallable, Mapped)):
+            out[f.name] = _dataclass_to_json(value)
+        else:
+            out[f.name] = to_json(value)
+    return out
+
+
+def _resolved(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: from_json(value) for key, value in data.items()}
+
+
+def graph_to_json(graph: nx.DiGraph) -> dict[str, Any]:
+    """The whole graph as JSON data: ``{"dag", "tasks", "edges", "findings"}``."""
+    return {
+        "dag": _dataclass_to_json(dag_info(graph)),
+        "tasks": [_dataclass_to_json(t) for t in tasks(graph)],
+        "edges": [
+            {"upstream": u, "downstream": v, "kind": data["kind"]}
+            for u, v, data in sorted(graph.edges(data=True), key=lambda e: (e[0], e[1]))
+        ],
+        "findings": [f.to_json() for f in findings(graph)],
+    }
+
+
+def graph_from_json(data: dict[str, Any]) -> nx.DiGraph:
+    """Rebuild what :func:`graph_to_json` wrote; ``graph_to_json(graph_from_json(d)) == d``."""
+    try:
+        graph = new_graph(DagInfo(**_resolved(data["dag"])))
+        for raw in data["tasks"]:
+            values = _resolved({k: v for k, v in raw.items() if k not in ("python", "mapped")})
+            python = raw.get("python")
+            mapped = raw.get("mapped")
+            add_task(
+                graph,
+                AirflowTask(
+                    **values,
+                    python=PythonCallable(**python) if python else None,
+                    mapped=Mapped(**_resolved(mapped)) if mapped else None,
+                ),
+            )
+        for edge in data["edges"]:
+            add_edge(graph, edge["upstream"], edge["downstream"], edge["kind"])
+        graph.graph["findings"].extend(Finding.from_json(f) for f in data["findings"])
+    except (KeyError, TypeError) as exc:
+        raise GraphFormatError(f"not a migration graph: {exc}") from exc
+    return graph
+
+
+def order_edges(graph: nx.DiGraph) -> Iterable[tuple[str, str]]:
+    """Every dependency as ``(upstream, downstream)``, data edges included, sorted."""
+    return sorted((u, v) for u, v in graph.edges())
