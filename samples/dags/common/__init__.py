@@ -1,0 +1,1 @@
+"""Helpers shared by the DAG files in this folder (operators, task factories)."""
