@@ -1,0 +1,102 @@
+"""KFP API v2beta1 client and run lifecycle, with a sync and an async face.
+
+Public API (all importable from ``bridge.kfp``):
+
+- Config and faces: :class:`KfpConfig` (host, auth, namespace, verify, timeout,
+  connect_timeout, retry, ui_host), :class:`KfpClient` (sync, ``with``) and
+  :class:`AsyncKfpClient` (``async with``; same methods, as coroutines).
+- Auth: :class:`NoAuth`, :class:`BearerToken`, :class:`TokenFile` (re-read per request),
+  :class:`SessionCookie`, :func:`auth_from_options`; secrets never appear in reprs,
+  logs or exception texts.
+- Retries: :class:`RetryPolicy` (exponential backoff with jitter, ``Retry-After``).
+- Methods of both faces: ``healthz``; ``create_experiment``, ``get_experiment``,
+  ``list_experiments``, ``find_experiment``, ``get_or_create_experiment``,
+  ``delete_experiment``; ``upload_pipeline``, ``upload_pipeline_version``,
+  ``get_pipeline``, ``list_pipelines``, ``find_pipeline``, ``delete_pipeline``,
+  ``get_pipeline_version``, ``list_pipeline_versions``, ``find_pipeline_version``,
+  ``latest_pipeline_version``, ``resolve_pipeline_version``, ``delete_pipeline_version``;
+  ``submit_run(RunSpec)``, ``create_run(body)``, ``get_run``, ``list_runs``,
+  ``find_run_by_name``, ``wait_for_run``, ``terminate_run``, ``archive_run``,
+  ``unarchive_run``, ``delete_run``; ``run_url(run_id, namespace=None)``.
+- Run lifecycle: :class:`RunSpec`, :func:`deterministic_run_name`, :func:`build_run_body`.
+- States: :class:`RunState`, :class:`StatePolicy` (:meth:`StatePolicy.create`,
+  :meth:`StatePolicy.classify`), :class:`Verdict`.
+- Models: :class:`Run` (``summary()``, ``failed_tasks``), :class:`TaskDetail`,
+  :class:`Experiment`, :class:`Pipeline`, :class:`PipelineVersion`, :class:`Page`;
+  :func:`describe_failure`, :func:`run_url`, :func:`experiment_url`.
+- Packages: :func:`load_package`, :func:`parse_package`, :class:`PipelinePackage`.
+- Errors: :class:`KfpError` > :class:`KfpApiError` (``status``, ``message``, ``code``,
+  ``retriable``, ``maybe_applied``) > :class:`KfpConnectionError`, :class:`KfpAuthError`,
+  :class:`KfpNotFoundError`; :class:`KfpRunFailedError` (``run``),
+  :class:`KfpWaitTimeoutError` (``run_id``, ``last_state``); :class:`KfpConfigError`
+  and :class:`PipelineSourceError` (both also ``InputError``: exit code 2 on the CLI).
+"""
+
+from bridge.kfp.auth import BearerToken, NoAuth, SessionCookie, TokenFile, auth_from_options
+from bridge.kfp.client import AsyncKfpClient, KfpClient
+from bridge.kfp.core import KfpConfig
+from bridge.kfp.errors import (
+    KfpApiError,
+    KfpAuthError,
+    KfpConfigError,
+    KfpConnectionError,
+    KfpError,
+    KfpNotFoundError,
+    KfpRunFailedError,
+    KfpWaitTimeoutError,
+    PipelineSourceError,
+)
+from bridge.kfp.models import (
+    Experiment,
+    Page,
+    Pipeline,
+    PipelineVersion,
+    Run,
+    TaskDetail,
+    describe_failure,
+    experiment_url,
+    run_url,
+)
+from bridge.kfp.packages import PipelinePackage, load_package, parse_package
+from bridge.kfp.retry import RetryPolicy
+from bridge.kfp.runs import RunSpec, build_run_body, deterministic_run_name
+from bridge.kfp.states import RunState, StatePolicy, Verdict
+
+__all__ = [
+    "AsyncKfpClient",
+    "BearerToken",
+    "Experiment",
+    "KfpApiError",
+    "KfpAuthError",
+    "KfpClient",
+    "KfpConfig",
+    "KfpConfigError",
+    "KfpConnectionError",
+    "KfpError",
+    "KfpNotFoundError",
+    "KfpRunFailedError",
+    "KfpWaitTimeoutError",
+    "NoAuth",
+    "Page",
+    "Pipeline",
+    "PipelinePackage",
+    "PipelineSourceError",
+    "PipelineVersion",
+    "RetryPolicy",
+    "Run",
+    "RunSpec",
+    "RunState",
+    "SessionCookie",
+    "StatePolicy",
+    "TaskDetail",
+    "TokenFile",
+    "Verdict",
+    "auth_from_options",
+    "build_run_body",
+    "deterministic_run_name",
+    "describe_failure",
+    "experiment_url",
+    "load_package",
+    "parse_package",
+    "run_url",
+]
