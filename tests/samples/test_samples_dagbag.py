@@ -26,6 +26,7 @@ EXPECTED_IMPORT_ERRORS = {
     "legacy_reporting_110.py": "ModuleNotFoundError: No module named 'airflow.contrib'",
 }
 EXPECTED_DAG_FILES = {
+    "airflow2_taskflow_containers": "airflow2_taskflow_containers.py",
     "customer_sync_acme": "customer_dag_factory.py",
     "customer_sync_globex": "customer_dag_factory.py",
     "customer_sync_initech": "customer_dag_factory.py",
@@ -78,6 +79,8 @@ def test_ids_built_by_loops_groups_factories_and_taskflow(bag: dict) -> None:
     assert "export_clickstream" in dags["exports_via_factory"]["tasks"]
     assert ["begin", "fetch_a"] in dags["dependency_styles"]["edges"]  # [a, b] << begin
     assert ["parse_b", "merge_x"] in dags["dependency_styles"]["edges"]  # cross_downstream
+    assert ["find_latest_snapshot", "attribute"] in dags["airflow2_taskflow_containers"]["edges"]  # .output
+    assert "quality.row_count_ok" in dags["airflow2_taskflow_containers"]["tasks"]  # @task_group
 
 
 def test_full_dagbag_result_matches_the_pinned_truth(bag: dict) -> None:
