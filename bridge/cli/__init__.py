@@ -20,6 +20,7 @@ __all__ = ["main", "COMMAND_MODULES"]
 # Order is the order of `af2kfp --help`.
 COMMAND_MODULES = [
     "bridge.cli.convert",
+    "bridge.cli.kfp_server",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2

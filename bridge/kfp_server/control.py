@@ -1,0 +1,101 @@
+"""Python face of the server's ``/af2kfp/v1`` control API (for tests and users).
+
+Scripting a fate, injecting faults and reading request counts are plain
+HTTP calls, so they work the same against an in-process server, a
+subprocess, or ``af2kfp kfp-server`` started by hand.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import httpx
+
+from bridge.kfp_server.fates import Fate
+
+__all__ = ["KfpServerControl", "ControlError"]
+
+_PREFIX = "/af2kfp/v1"
+
+
+class ControlError(RuntimeError):
+    """The server refused a control call; the message is the server's."""
+
+
+def _fate(fate: str | Fate | Mapping[str, Any]) -> Any:
+    return fate.to_json() if isinstance(fate, Fate) else fate
+
+
+class KfpServerControl:
+    """Script runs and inject faults on a running ``af2kfp kfp-server``."""
+
+    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+        self.url = url.rstrip("/")
+        self._http = httpx.Client(base_url=self.url + _PREFIX, timeout=timeout)
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        answer = self._http.request(method, path, json=body)
+        if answer.status_code >= 400:
+            raise ControlError(f"{method} {_PREFIX}{path}: HTTP {answer.status_code}: {answer.json().get('message')}")
+        return answer.json()
+
+    def settings(self, **changes: Any) -> dict[str, Any]:
+        """Read, or change, server-wide defaults: ``default_fate``,
+        ``run_seconds``, ``pending_seconds``, ``cancel_seconds``, ``execute``."""
+        return self._call("PATCH", "/settings", changes) if changes else self._call("GET", "/settings")
+
+    def script_next(self, fate: str | Fate | Mapping[str, Any], *, count: int = 1) -> dict[str, Any]:
+        """The next ``count`` new runs (without a more specific script) get ``fate``."""
+        return self._call("POST", "/scripts", {"fate": _fate(fate), "count": count})
+
+    def script_name(self, display_name: str, fate: str | Fate | Mapping[str, Any], *, count: int | None = None) -> dict[str, Any]:
+        """New runs with this display name get ``fate`` (every one, or the next ``count``)."""
+        return self._call("POST", "/scripts", {"fate": _fate(fate), "display_name": display_name, "count": count})
+
+    def script_run(self, run_id: str, fate: str | Fate | Mapping[str, Any]) -> dict[str, Any]:
+        """Give an existing run a new fate; its RUNNING phase restarts now."""
+        return self._call("POST", f"/runs/{run_id}/fate", {"fate": _fate(fate)})
+
+    def scripts(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/scripts")["scripts"]
+
+    def clear_scripts(self) -> None:
+        self._call("DELETE", "/scripts")
+
+    def fault(self, kind: str, *, count: int = 1, path: str = "/apis/*", method: str = "*",
+              status: int = 503, delay: float = 0.0) -> dict[str, Any]:
+        """Inject ``count`` faults into requests whose path matches the glob
+        ``path``: ``status`` (an error answer), ``drop`` (close without an
+        answer) or ``delay`` (answer after ``delay`` seconds)."""
+        return self._call("POST", "/faults", {"kind": kind, "count": count, "path": path, "method": method,
+                                              "status": status, "delay": delay})
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self._call("GET", "/faults")["faults"]
+
+    def clear_faults(self) -> None:
+        self._call("DELETE", "/faults")
+
+    def stats(self) -> dict[str, int]:
+        """Requests served since the start (or the last reset), by ``"METHOD route"``."""
+        return self._call("GET", "/stats")["requests"]
+
+    def reset_stats(self) -> None:
+        self._call("DELETE", "/stats")
+
+    def reset(self) -> None:
+        """Drop every script, fault and count (stored resources stay)."""
+        self._call("POST", "/reset")
+
+    def outputs(self, run_id: str) -> dict[str, Any]:
+        """Parameter outputs of a run executed with ``kfp.local``."""
+        return self._call("GET", f"/runs/{run_id}/outputs")
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> "KfpServerControl":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,140 @@
+"""Start the local KFP server: in this process (a background thread) or as a
+separate process (``python -m bridge.kfp_server``), for tests and demos."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from bridge.kfp_server.api import KfpApi, Settings
+from bridge.kfp_server.control import KfpServerControl
+from bridge.kfp_server.server import KfpHttpServer
+from bridge.kfp_server.store import Store
+
+__all__ = ["RunningServer", "ServerProcess", "serve", "start_server", "start_server_process"]
+
+
+def serve(*, host: str = "127.0.0.1", port: int = 0, db_path: str | os.PathLike[str] | None = None,
+          settings: Settings | None = None, work_dir: Path | None = None) -> KfpHttpServer:
+    """Bind the server (not yet serving); the caller runs ``serve_forever``."""
+    store = Store(str(db_path) if db_path else None)
+    return KfpHttpServer((host, port), KfpApi(store, settings=settings, work_dir=work_dir))
+
+
+@dataclasses.dataclass
+class RunningServer:
+    """A server answering in a background thread of this process."""
+
+    server: KfpHttpServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def api(self) -> KfpApi:
+        return self.server.api
+
+    def control(self) -> KfpServerControl:
+        return KfpServerControl(self.url)
+
+    def stop(self) -> None:
+        """Stop answering and close the database (its file keeps everything)."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+        self.server.api.store.close()
+
+    def __enter__(self) -> "RunningServer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_server(db_path: str | os.PathLike[str] | None = None, port: int = 0, *, host: str = "127.0.0.1",
+                 settings: Settings | None = None, work_dir: Path | None = None,
+                 **setting_values: Any) -> RunningServer:
+    """Start a server in a daemon thread; ``db_path=None`` keeps state in memory.
+
+    ``settings`` (or keyword values such as ``run_seconds=0.5``) replace the
+    stored defaults; without them a reused database keeps its own.
+    """
+    if setting_values:
+        settings = dataclasses.replace(settings or Settings(), **setting_values)
+    server = serve(host=host, port=port, db_path=db_path, settings=settings, work_dir=work_dir)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
+                              name=f"af2kfp-kfp-server:{server.server_address[1]}", daemon=True)
+    thread.start()
+    return RunningServer(server=server, thread=thread)
+
+
+@dataclasses.dataclass
+class ServerProcess:
+    """``af2kfp kfp-server`` running as a child process."""
+
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
+
+    def control(self) -> KfpServerControl:
+        return KfpServerControl(self.url)
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return int(self.process.returncode)
+
+    def __enter__(self) -> "ServerProcess":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def start_server_process(db_path: str | os.PathLike[str] | None = None, port: int = 0, *, host: str = "127.0.0.1",
+                         args: Sequence[str] = (), timeout: float = 30.0, env: dict[str, str] | None = None) -> ServerProcess:
+    """Run ``python -m bridge.kfp_server`` (the ``af2kfp kfp-server`` command) and
+    wait until it listens; ``args`` adds command-line options (``--run-seconds 1``)."""
+    work = Path(tempfile.mkdtemp(prefix="af2kfp-kfp-server-"))
+    port_file, log_path = work / "url", work / "server.log"
+    command = [sys.executable, "-m", "bridge.kfp_server", "--host", host, "--port", str(port),
+               "--url-file", str(port_file), *args]
+    if db_path:
+        command += ["--db", str(db_path)]
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
+                                   env={**os.environ, **(env or {})})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_file.exists() and port_file.read_text().strip():
+            return ServerProcess(process=process, url=port_file.read_text().strip(), log_path=log_path)
+        if process.poll() is not None:
+            raise RuntimeError(f"af2kfp kfp-server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    raise RuntimeError(f"af2kfp kfp-server did not listen within {timeout}s: {log_path.read_text()[-2000:]}")

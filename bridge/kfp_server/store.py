@@ -1,0 +1,103 @@
+"""SQLite state of the local KFP server: one connection behind one lock.
+
+Every statement is short (a row read or write), so one serialised
+connection is both the simplest thread-safe design and fast enough for
+hundreds of concurrent pollers; it also works for ``:memory:`` databases.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from typing import Any, Iterator, Sequence
+
+__all__ = ["Store"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS pipelines (
+    pipeline_id TEXT PRIMARY KEY, name TEXT NOT NULL, display_name TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '', namespace TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL, tags TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS versions (
+    pipeline_version_id TEXT PRIMARY KEY, pipeline_id TEXT NOT NULL, name TEXT NOT NULL,
+    display_name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+    spec TEXT NOT NULL, package_url TEXT NOT NULL DEFAULT '', code_source_url TEXT NOT NULL DEFAULT '',
+    tags TEXT NOT NULL DEFAULT '{}');
+CREATE TABLE IF NOT EXISTS experiments (
+    experiment_id TEXT PRIMARY KEY, display_name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+    namespace TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL,
+    storage_state TEXT NOT NULL DEFAULT 'AVAILABLE', last_run_created_at REAL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id TEXT PRIMARY KEY, experiment_id TEXT NOT NULL, namespace TEXT NOT NULL DEFAULT '',
+    display_name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+    storage_state TEXT NOT NULL DEFAULT 'AVAILABLE', pipeline_spec TEXT, pipeline_id TEXT,
+    pipeline_version_id TEXT, runtime_config TEXT NOT NULL DEFAULT '{}',
+    service_account TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, origin REAL NOT NULL,
+    fate TEXT NOT NULL, tasks TEXT NOT NULL, run_seconds REAL NOT NULL, cancel_seconds REAL NOT NULL,
+    terminated_at REAL, exec_dir TEXT, exec_pid INTEGER, pipeline_name TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment_id);
+CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS scripts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, display_name TEXT, fate TEXT NOT NULL, remaining INTEGER);
+CREATE TABLE IF NOT EXISTS faults (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, status INTEGER NOT NULL DEFAULT 503,
+    delay REAL NOT NULL DEFAULT 0, path TEXT NOT NULL DEFAULT '*', method TEXT NOT NULL DEFAULT '*',
+    remaining INTEGER NOT NULL);
+"""
+
+
+class Store:
+    """Serialised access to the server's SQLite database."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = path or ":memory:"
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the lock and one SQLite transaction (read-modify-write safety)."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(row) for row in self._db.execute(sql, params).fetchall()]
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(sql, params).fetchone()
+        return dict(row) if row is not None else None
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Execute one statement; return the number of rows it changed."""
+        with self._lock:
+            return self._db.execute(sql, params).rowcount
+
+    def insert(self, table: str, row: dict[str, Any]) -> None:
+        columns = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        self.run(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(row.values()))
+
+    def setting(self, key: str, default: str | None = None) -> str | None:
+        row = self.one("SELECT value FROM settings WHERE key = ?", (key,))
+        return row["value"] if row else default
+
+    def set_setting(self, key: str, value: str) -> None:
+        self.run("INSERT OR REPLACE INTO settings (key, value) VALUES (?, ?)", (key, value))
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
