@@ -1,0 +1,86 @@
+"""What Airflow's ProvidersManager reads through the ``apache_airflow_provider`` entry point:
+the modules of this provider, its connection type with its UI form (declared here, so the
+UI needs no hook import), and its extra link. Kept free of imports: Airflow calls it early."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["CONN_TYPE", "get_provider_info"]
+
+CONN_TYPE = "kubeflow_pipelines"
+_INTEGRATION = "Kubeflow Pipelines"
+
+
+def _string(label: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"label": label, "description": description, "schema": {"type": ["string", "null"], **schema}}
+
+
+def _connection_type() -> dict[str, Any]:
+    return {
+        "connection-type": CONN_TYPE,
+        "hook-class-name": "airflow_plugins.hooks.kfp.KfpHook",
+        "hook-name": _INTEGRATION,
+        "conn-fields": {
+            "ui_host": _string(
+                "KFP UI URL",
+                "Where run links point, when the UI is not served at the API URL.",
+            ),
+            "namespace": _string("Namespace", "Kubeflow profile namespace (multi-user clusters)."),
+            "auth_method": _string(
+                "Auth method",
+                "bearer: the password is a bearer token; cookie: the password is a session cookie "
+                "(name=value, Dex/oauth2-proxy); token_file: a service-account token file re-read "
+                "on every request; none. Empty: bearer if a password is set, else token_file if a "
+                "token file is set, else none.",
+                enum=["bearer", "token_file", "cookie", "none", None],
+            ),
+            "token_file": _string(
+                "Token file",
+                "Path of a service-account token, e.g. /var/run/secrets/kubeflow/pipelines/token.",
+            ),
+            "ca_bundle": _string("CA bundle", "Path of a PEM file to verify the server's certificate."),
+            "verify": {
+                "label": "Verify TLS",
+                "description": "Turn off only for a test cluster; a warning is logged.",
+                "schema": {"type": ["boolean", "null"], "default": True},
+            },
+        },
+        "ui-field-behaviour": {
+            "hidden-fields": ["schema", "port", "login"],
+            "relabeling": {"host": "KFP API URL", "password": "Token or cookie"},
+            "placeholders": {
+                "host": "https://kubeflow.example.com/pipeline",
+                "password": "bearer token, or cookie name=value",
+                "ui_host": "https://kubeflow.example.com/pipeline",
+                "namespace": "kubeflow-user-example-com",
+                "token_file": "/var/run/secrets/kubeflow/pipelines/token",
+            },
+        },
+    }
+
+
+def get_provider_info() -> dict[str, Any]:
+    """The provider description, in the shape of Airflow's ``provider_info.schema.json``."""
+
+    def modules(kind: str) -> list[dict[str, Any]]:
+        return [{"integration-name": _INTEGRATION, "python-modules": [f"airflow_plugins.{kind}.kfp"]}]
+
+    return {
+        "package-name": "af2kfp",
+        "name": "Kubeflow Pipelines (af2kfp)",
+        "description": "Run, wait on and upload Kubeflow Pipelines v2 pipelines from Airflow.",
+        "integrations": [
+            {
+                "integration-name": _INTEGRATION,
+                "external-doc-url": "https://www.kubeflow.org/docs/components/pipelines/",
+                "tags": ["software"],
+            }
+        ],
+        "hooks": modules("hooks"),
+        "operators": modules("operators"),
+        "sensors": modules("sensors"),
+        "triggers": modules("triggers"),
+        "connection-types": [_connection_type()],
+        "extra-links": ["airflow_plugins.links.kfp.KfpRunLink"],
+    }

@@ -1,0 +1,1 @@
+"""Kubeflow Pipelines hooks for Airflow."""

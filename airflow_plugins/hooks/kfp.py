@@ -1,0 +1,174 @@
+"""KfpHook: turns a ``kubeflow_pipelines`` Airflow connection into the bridge's KFP client.
+
+The hook owns all I/O to KFP; operators use the sync client, the trigger the async one.
+Secrets live only in the connection's password (bearer token or session cookie) or in a
+token file named by the extra; Airflow masks the password and the bridge never logs or
+raises with a secret in the text.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from functools import cached_property
+from typing import Any
+
+from airflow_plugins._compat import AirflowException, BaseHook
+from airflow_plugins.get_provider_info import CONN_TYPE
+from bridge.kfp import (
+    AsyncKfpClient,
+    BearerToken,
+    KfpClient,
+    KfpConfig,
+    KfpError,
+    NoAuth,
+    RetryPolicy,
+    SessionCookie,
+    TokenFile,
+)
+from bridge.kfp.auth import DEFAULT_TOKEN_FILE, Auth
+
+__all__ = ["AUTH_METHODS", "KfpHook", "config_from_connection"]
+
+AUTH_METHODS = ("bearer", "token_file", "cookie", "none")
+_FALSE = {"false", "0", "no", "off"}
+
+
+def _extra(conn: Any, name: str) -> Any:
+    """An extra field, stored plain (Airflow 3 forms, JSON) or prefixed (older UI forms)."""
+    extra = conn.extra_dejson
+    value = extra.get(name)
+    if value in (None, ""):
+        value = extra.get(f"extra__{CONN_TYPE}__{name}")
+    return None if value == "" else value
+
+
+def _host(conn: Any) -> str:
+    host = (conn.host or "").strip()
+    if not host:
+        raise AirflowException(f"connection {conn.conn_id!r}: set the host to the KFP API URL")
+    if "://" not in host:  # a URI-style connection: host, port and path in separate fields
+        scheme = _extra(conn, "scheme") or "https"
+        host = f"{scheme}://{host}" + (f":{conn.port}" if conn.port else "")
+        if conn.schema:
+            host += "/" + conn.schema.strip("/")
+    return host
+
+
+def _auth(conn: Any) -> Auth:
+    method = (_extra(conn, "auth_method") or "").strip().lower()
+    secret = conn.password or None
+    token_file = _extra(conn, "token_file")
+    if not method:
+        method = "bearer" if secret else "token_file" if token_file else "none"
+    if method not in AUTH_METHODS:
+        raise AirflowException(
+            f"connection {conn.conn_id!r}: auth_method {method!r} is not one of {', '.join(AUTH_METHODS)}"
+        )
+    if method in ("bearer", "cookie") and not secret:
+        raise AirflowException(f"connection {conn.conn_id!r}: auth_method {method} needs the password field set")
+    if method == "bearer":
+        return BearerToken(secret)
+    if method == "cookie":
+        return SessionCookie(secret)
+    if method == "token_file":
+        return TokenFile(token_file or DEFAULT_TOKEN_FILE)
+    return NoAuth()
+
+
+def _verify(conn: Any) -> bool | str:
+    ca_bundle = _extra(conn, "ca_bundle")
+    if ca_bundle:
+        return str(ca_bundle)
+    verify = _extra(conn, "verify")
+    if isinstance(verify, str):
+        return verify.strip().lower() not in _FALSE
+    return True if verify is None else bool(verify)
+
+
+def config_from_connection(
+    conn: Any, *, namespace: str | None = None, retry: RetryPolicy | None = None
+) -> KfpConfig:
+    """The bridge settings a connection describes; ``namespace`` overrides the connection's."""
+    options: dict[str, Any] = {}
+    if _extra(conn, "timeout") is not None:
+        options["timeout"] = float(_extra(conn, "timeout"))
+    try:
+        return KfpConfig(
+            host=_host(conn),
+            auth=_auth(conn),
+            namespace=namespace or _extra(conn, "namespace"),
+            verify=_verify(conn),
+            ui_host=_extra(conn, "ui_host"),
+            retry=retry or RetryPolicy(),
+            **options,
+        )
+    except KfpError as err:
+        raise AirflowException(f"connection {conn.conn_id!r}: {err}") from None
+
+
+class KfpHook(BaseHook):
+    """Talk to the KFP API (v2beta1) named by an Airflow connection.
+
+    :param kfp_conn_id: the ``kubeflow_pipelines`` connection.
+    :param namespace: the Kubeflow profile namespace; overrides the connection's.
+    :param retry: how API calls are retried (default: 5 attempts, exponential backoff).
+    """
+
+    conn_name_attr = "kfp_conn_id"
+    default_conn_name = "kfp_default"
+    conn_type = CONN_TYPE
+    hook_name = "Kubeflow Pipelines"
+
+    def __init__(
+        self,
+        kfp_conn_id: str = default_conn_name,
+        *,
+        namespace: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        super().__init__()
+        self.kfp_conn_id = kfp_conn_id
+        self.namespace = namespace
+        self.retry = retry
+
+    def get_config(self) -> KfpConfig:
+        conn = self.get_connection(self.kfp_conn_id)
+        return config_from_connection(conn, namespace=self.namespace, retry=self.retry)
+
+    async def aget_config(self) -> KfpConfig:
+        """Same as :meth:`get_config`, without blocking the triggerer's event loop."""
+        if hasattr(BaseHook, "aget_connection"):  # Airflow 3
+            conn = await self.aget_connection(self.kfp_conn_id)
+        else:  # Airflow 2.10+
+            from asgiref.sync import sync_to_async
+
+            conn = await sync_to_async(self.get_connection)(self.kfp_conn_id)
+        return config_from_connection(conn, namespace=self.namespace, retry=self.retry)
+
+    @cached_property
+    def client(self) -> KfpClient:
+        """The sync client, built once per hook (operators, sensors in poke mode)."""
+        return KfpClient(self.get_config())
+
+    def get_conn(self) -> KfpClient:
+        return self.client
+
+    @contextlib.asynccontextmanager
+    async def async_client(self) -> AsyncIterator[AsyncKfpClient]:
+        """An async client for the trigger, closed when the block ends."""
+        async with AsyncKfpClient(await self.aget_config()) as client:
+            yield client
+
+    def run_url(self, run_id: str) -> str:
+        return self.client.run_url(run_id)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Called by the UI's Test button: reaches KFP's healthz with the connection's auth."""
+        try:
+            with KfpClient(self.get_config()) as client:
+                health = client.healthz()
+        except (AirflowException, KfpError) as err:
+            return False, str(err)
+        multi = health.get("multi_user", health.get("multiUser"))
+        return True, f"KFP API reachable (multi-user: {multi})"

@@ -1,0 +1,1 @@
+"""Kubeflow Pipelines operators for Airflow."""

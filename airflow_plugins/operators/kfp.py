@@ -1,0 +1,351 @@
+"""Operators that run and upload Kubeflow Pipelines from Airflow.
+
+:class:`KfpRunPipelineOperator` submits one KFP run per task instance and waits for it,
+in the worker (sync) or in the triggerer (deferrable). A retried or cleared task reattaches
+to the run it started: the run id is kept in Airflow 3.3's task state store and, as a
+fallback (older Airflow, a crash between submit and store), found again by its
+deterministic display name built from dag_id, task_id, run_id and map_index.
+:class:`KfpUploadPipelineOperator` uploads a compiled package as a pipeline or a new version.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+import yaml
+
+from airflow_plugins._compat import AirflowException, BaseOperator, default_deferrable, task_state_store
+from airflow_plugins.hooks.kfp import KfpHook
+from airflow_plugins.links.kfp import XCOM_EXPERIMENT_ID, XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
+from airflow_plugins.triggers.kfp import KfpRunTrigger
+from bridge.kfp import (
+    KfpError,
+    KfpNotFoundError,
+    KfpWaitTimeoutError,
+    Run,
+    RunSpec,
+    StatePolicy,
+    Verdict,
+    PipelinePackage,
+    deterministic_run_name,
+    describe_failure,
+    load_package,
+)
+
+__all__ = ["STATE_KEY", "KfpRunPipelineOperator", "KfpUploadPipelineOperator", "run_name_for"]
+
+STATE_KEY = "kfp_run_id"
+"""Task state store key of the run id; renaming it breaks reattachment of runs in flight."""
+
+
+def run_name_for(context: Any) -> str:
+    """The deterministic run name of a task instance: never the try number."""
+    ti = context["ti"]
+    parts = [ti.dag_id, ti.task_id, ti.run_id]
+    if getattr(ti, "map_index", -1) not in (None, -1):
+        parts.append(ti.map_index)
+    return deterministic_run_name(*parts)
+
+
+class KfpRunPipelineOperator(BaseOperator):
+    """Run a Kubeflow pipeline and (by default) wait until it ends.
+
+    Give one pipeline source: ``pipeline_package`` (a compiled YAML/JSON, a .tar.gz/.zip, or
+    the output folder of ``af2kfp convert``), or an uploaded pipeline by ``pipeline_name`` /
+    ``pipeline_id`` (+ ``pipeline_version_name`` / ``pipeline_version_id``; default: latest).
+
+    :param parameters: pipeline parameters, templated: ``{"ds": "{{ ds }}"}`` fills the
+        parameters ``af2kfp convert`` created from Airflow macros.
+    :param experiment_name: experiment to run in, created if missing (default "Default").
+    :param run_name: display name of the run (default: deterministic per task instance; it
+        is also how a retry finds the run when the task state store cannot).
+    :param wait_for_termination: wait for the run to end; else succeed once it is submitted.
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param poll_interval: seconds between two state reads.
+    :param timeout: seconds to wait for the run (None: no limit); the run is left going.
+    :param cancel_on_kill: terminate the run when the task is killed (both modes).
+    :param reattach: let a retried or cleared task reattach to its run instead of submitting.
+    :param rerun_failed: when reattaching finds a failed or canceled run, submit a new one
+        (default: fail again with that run's error).
+    :param success_states: run states counted as success (default SUCCEEDED, SKIPPED).
+    :param failure_states: run states counted as failure (default FAILED, CANCELED).
+    """
+
+    template_fields: Sequence[str] = (
+        "pipeline_package",
+        "pipeline_name",
+        "pipeline_id",
+        "pipeline_version_name",
+        "pipeline_version_id",
+        "parameters",
+        "experiment_name",
+        "run_name",
+        "namespace",
+        "pipeline_root",
+        "service_account",
+    )
+    template_fields_renderers = {"parameters": "json"}
+    ui_color = "#4285f4"
+    operator_extra_links = (KfpRunLink(),)
+
+    def __init__(
+        self,
+        *,
+        kfp_conn_id: str = KfpHook.default_conn_name,
+        pipeline_package: str | None = None,
+        pipeline_name: str | None = None,
+        pipeline_id: str | None = None,
+        pipeline_version_name: str | None = None,
+        pipeline_version_id: str | None = None,
+        parameters: dict[str, Any] | None = None,
+        experiment_name: str | None = None,
+        run_name: str | None = None,
+        namespace: str | None = None,
+        pipeline_root: str | None = None,
+        service_account: str | None = None,
+        enable_caching: bool | None = None,
+        wait_for_termination: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float = 10.0,
+        timeout: float | None = None,
+        cancel_on_kill: bool = True,
+        reattach: bool = True,
+        rerun_failed: bool = False,
+        success_states: list[str] | None = None,
+        failure_states: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if poll_interval <= 0:
+            raise ValueError(f"{self.task_id}: poll_interval must be positive, got {poll_interval}")
+        self.kfp_conn_id = kfp_conn_id
+        self.pipeline_package = pipeline_package
+        self.pipeline_name = pipeline_name
+        self.pipeline_id = pipeline_id
+        self.pipeline_version_name = pipeline_version_name
+        self.pipeline_version_id = pipeline_version_id
+        self.parameters = parameters or {}
+        self.experiment_name = experiment_name
+        self.run_name = run_name
+        self.namespace = namespace
+        self.pipeline_root = pipeline_root
+        self.service_account = service_account
+        self.enable_caching = enable_caching
+        self.wait_for_termination = wait_for_termination
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.cancel_on_kill = cancel_on_kill
+        self.reattach = reattach
+        self.rerun_failed = rerun_failed
+        self.success_states = success_states
+        self.failure_states = failure_states
+        self.policy = StatePolicy.create(success=success_states, failure=failure_states)
+        self.kfp_run_id: str | None = None
+
+    @cached_property
+    def hook(self) -> KfpHook:
+        return KfpHook(self.kfp_conn_id, namespace=self.namespace)
+
+    # -- execute ---------------------------------------------------------------------
+
+    def execute(self, context: Any) -> dict[str, Any] | None:
+        name = self.run_name or run_name_for(context)
+        run = self._reattach(context, name) if self.reattach else None
+        if run is None:
+            run = self._submit(name)
+            store = task_state_store(context)
+            if store is not None:
+                store.set(STATE_KEY, run.run_id)
+        self._announce(context, run)
+        if not self.wait_for_termination:
+            return self._summary(run)
+        if self.policy.classify(run.state) is Verdict.WAIT:
+            if self.deferrable:
+                self.defer(
+                    trigger=KfpRunTrigger(
+                        run_id=run.run_id,
+                        kfp_conn_id=self.kfp_conn_id,
+                        namespace=self.namespace,
+                        poll_interval=self.poll_interval,
+                        end_time=None if self.timeout is None else time.time() + self.timeout,
+                        cancel_on_kill=self.cancel_on_kill,
+                        success_states=self.success_states,
+                        failure_states=self.failure_states,
+                    ),
+                    method_name="execute_complete",
+                )
+            run = self._wait(run.run_id)
+        return self._finish(run)
+
+    def _submit(self, name: str) -> Run:
+        spec = RunSpec(
+            display_name=name,
+            package=self.pipeline_package,
+            pipeline_id=self.pipeline_id,
+            pipeline_name=self.pipeline_name,
+            pipeline_version_id=self.pipeline_version_id,
+            pipeline_version_name=self.pipeline_version_name,
+            experiment_name=self.experiment_name,
+            namespace=self.namespace,
+            parameters=self.parameters,
+            pipeline_root=self.pipeline_root,
+            service_account=self.service_account,
+            enable_caching=self.enable_caching,
+        )
+        try:
+            return self.hook.client.submit_run(spec)
+        except KfpError as err:
+            raise AirflowException(f"{self.task_id}: submitting KFP run {name!r} failed: {err}") from None
+
+    def _reattach(self, context: Any, name: str) -> Run | None:
+        """The run an earlier try of this task instance started, if it should be resumed."""
+        client = self.hook.client
+        run = None
+        store = task_state_store(context)
+        stored = store.get(STATE_KEY) if store is not None else None
+        if stored:
+            try:
+                run = client.get_run(stored)
+            except KfpNotFoundError:
+                self.log.warning("KFP run %s from an earlier try no longer exists", stored)
+        if run is None:
+            experiment = client.find_experiment(self.experiment_name or "Default", namespace=self.namespace)
+            if experiment is not None:
+                run = client.find_run_by_name(experiment.experiment_id, name, namespace=self.namespace)
+        if run is None:
+            return None
+        verdict = self.policy.classify(run.state)
+        if verdict is Verdict.FAILURE and self.rerun_failed:
+            self.log.info("KFP run %s of an earlier try ended %s; submitting a new run", run.run_id, run.state.value)
+            return None
+        self.log.info(
+            "reattaching to KFP run %s (%s) started by an earlier try; it is %s",
+            run.run_id, run.display_name, run.state.value,
+        )
+        return run
+
+    def _announce(self, context: Any, run: Run) -> None:
+        self.kfp_run_id = run.run_id
+        url = self.hook.run_url(run.run_id)
+        ti = context["ti"]
+        ti.xcom_push(key=XCOM_RUN_ID, value=run.run_id)
+        ti.xcom_push(key=XCOM_RUN_URL, value=url)
+        ti.xcom_push(key=XCOM_EXPERIMENT_ID, value=run.experiment_id)
+        self.log.info("KFP run %s: %s", run.run_id, url)
+
+    def _wait(self, run_id: str) -> Run:
+        try:
+            return self.hook.client.wait_for_run(
+                run_id,
+                poll_interval=self.poll_interval,
+                timeout=self.timeout,
+                policy=self.policy,
+                raise_on_failure=False,
+            )
+        except KfpWaitTimeoutError as err:
+            raise AirflowException(f"{err}; the run was left going") from None
+        except KfpError as err:
+            raise AirflowException(f"waiting for KFP run {run_id} failed: {err}") from None
+
+    def _finish(self, run: Run) -> dict[str, Any]:
+        if self.policy.classify(run.state) is Verdict.FAILURE:
+            raise AirflowException(describe_failure(run))
+        self.log.info("KFP run %s ended %s", run.run_id, run.state.value)
+        return self._summary(run)
+
+    def _summary(self, run: Run) -> dict[str, Any]:
+        return {**run.summary(), "run_url": self.hook.run_url(run.run_id)}
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        """Resumes after the trigger: success returns the run summary, anything else fails."""
+        self.kfp_run_id = event.get("run_id")
+        if event.get("status") != "success":
+            raise AirflowException(event.get("message") or f"KFP wait ended without a message: {event!r}")
+        self.log.info("KFP run %s ended %s", event["run_id"], (event.get("run") or {}).get("state"))
+        return {**event["run"], "run_url": self.hook.run_url(event["run_id"])}
+
+    def on_kill(self) -> None:
+        """Sync mode: the worker kills the task; deferred tasks are handled by the trigger."""
+        if self.cancel_on_kill and self.kfp_run_id:
+            self.hook.client.terminate_run(self.kfp_run_id)
+            self.log.info("terminated KFP run %s because the task was killed", self.kfp_run_id)
+
+
+class KfpUploadPipelineOperator(BaseOperator):
+    """Upload a compiled pipeline package: a new pipeline, or a new version of an existing one.
+
+    Safe to retry: an existing version of the same name is returned, not uploaded twice.
+
+    :param pipeline_package: a compiled YAML/JSON, .tar.gz/.zip, or ``af2kfp convert`` folder.
+    :param pipeline_name: the pipeline to create or add a version to.
+    :param version_name: the new version's name (default: ``<pipeline_name>-<Airflow run id>``).
+    :returns: ``pipeline_id``, ``pipeline_version_id``, ``pipeline_name``, ``version_name``.
+    """
+
+    template_fields: Sequence[str] = ("pipeline_package", "pipeline_name", "version_name", "description", "namespace")
+    ui_color = "#4285f4"
+
+    def __init__(
+        self,
+        *,
+        pipeline_package: str,
+        pipeline_name: str,
+        version_name: str | None = None,
+        description: str | None = None,
+        namespace: str | None = None,
+        kfp_conn_id: str = KfpHook.default_conn_name,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.pipeline_package = pipeline_package
+        self.pipeline_name = pipeline_name
+        self.version_name = version_name
+        self.description = description
+        self.namespace = namespace
+        self.kfp_conn_id = kfp_conn_id
+
+    @cached_property
+    def hook(self) -> KfpHook:
+        return KfpHook(self.kfp_conn_id, namespace=self.namespace)
+
+    def execute(self, context: Any) -> dict[str, str]:
+        client = self.hook.client
+        try:
+            package = _package_bytes(load_package(self.pipeline_package))
+            pipeline = client.find_pipeline(self.pipeline_name, namespace=self.namespace)
+            if pipeline is None:
+                pipeline = client.upload_pipeline(
+                    package, name=self.pipeline_name, description=self.description, namespace=self.namespace
+                )
+                version = client.latest_pipeline_version(pipeline.pipeline_id)
+                self.log.info("uploaded new KFP pipeline %s (%s)", self.pipeline_name, pipeline.pipeline_id)
+            else:
+                name = self.version_name or f"{self.pipeline_name}-{context['ti'].run_id}"
+                version = client.find_pipeline_version(pipeline.pipeline_id, name)
+                if version is None:
+                    version = client.upload_pipeline_version(
+                        package, pipeline_id=pipeline.pipeline_id, name=name, description=self.description
+                    )
+                    self.log.info("uploaded version %s of KFP pipeline %s", name, self.pipeline_name)
+                else:
+                    self.log.info("version %s of KFP pipeline %s exists already", name, self.pipeline_name)
+        except KfpError as err:
+            raise AirflowException(f"{self.task_id}: uploading {self.pipeline_package} failed: {err}") from None
+        if version is None:
+            raise AirflowException(f"{self.task_id}: KFP pipeline {self.pipeline_name} has no version after upload")
+        return {
+            "pipeline_id": pipeline.pipeline_id,
+            "pipeline_version_id": version.pipeline_version_id,
+            "pipeline_name": self.pipeline_name,
+            "version_name": version.display_name,
+        }
+
+
+def _package_bytes(package: PipelinePackage) -> bytes:
+    """The package as the YAML KFP's upload expects, whatever form it was read from."""
+    docs = [dict(package.pipeline_spec)] + ([dict(package.platform_spec)] if package.platform_spec else [])
+    return yaml.safe_dump_all(docs, sort_keys=False).encode("utf-8")

@@ -1,0 +1,1 @@
+"""Kubeflow Pipelines sensors for Airflow."""

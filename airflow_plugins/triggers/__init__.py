@@ -1,0 +1,1 @@
+"""Kubeflow Pipelines triggers for Airflow."""
