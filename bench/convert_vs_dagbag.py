@@ -16,6 +16,7 @@ missed target exit 1).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shutil
@@ -29,9 +30,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
+EXAMPLES_SUBFOLDER = "airflow_example_dags"
 TARGET_RATIO = 0.5
 
-# Child process for (b): load the folder as a DAG bundle and print a one-line summary.
+# Child process of (b): load the folder as a DAG bundle, print a one-line JSON summary.
 DAGBAG_CHILD = """
 import json, os, sys
 from pathlib import Path
@@ -40,40 +42,42 @@ os.dup2(2, 1)
 from airflow.dag_processing.dagbag import BundleDagBag
 root = Path(sys.argv[1])
 bag = BundleDagBag(dag_folder=str(root), bundle_path=root)
-real_stdout.write(json.dumps({"dags": len(bag.dags), "tasks": sum(len(d.tasks) for d in bag.dags.values()),
-                              "import_errors": sorted(bag.import_errors)}) + "\\n")
+summary = {"dags": len(bag.dags), "tasks": sum(len(d.tasks) for d in bag.dags.values()),
+           "import_errors": sorted(bag.import_errors)}
+real_stdout.write(json.dumps(summary) + "\\n")
 real_stdout.flush()
 """
-
 # Fixed cost inside (b): interpreter start plus importing Airflow's DagBag, no DAG files.
 AIRFLOW_IMPORT_ONLY = "import airflow.dag_processing.dagbag"
 
 
 @dataclass
 class Timing:
-    """Wall-clock seconds of each timed run of one command, plus what the last run said."""
+    """Wall-clock seconds of each timed run of one command, and the last line it printed."""
 
     label: str
     seconds: list[float] = field(default_factory=list)
-    note: str = ""
+    last_line: str = ""
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
 
+    def figures(self) -> str:
+        return f"median {self.median:6.2f} s  min {min(self.seconds):6.2f} s"
+
 
 def build_corpus(root: Path) -> Path:
-    """Lay out the scratch DAG folder; returns the folder to scan."""
-    import importlib.util
-
-    dags = root / "dags"
-    shutil.copytree(SAMPLES / "dags", dags, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy2(SAMPLES / "pyproject.toml", root / "pyproject.toml")
+    """Lay out the scratch DAG folder under ``root``; returns the folder to scan."""
     spec = importlib.util.find_spec("airflow")
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("bench: apache-airflow is not installed in this interpreter; use .venv/bin/python")
     examples = Path(next(iter(spec.submodule_search_locations))) / "example_dags"
-    shutil.copytree(examples, dags / "airflow_example_dags", ignore=shutil.ignore_patterns("__pycache__"))
+    dags = root / "dags"
+    skip = shutil.ignore_patterns("__pycache__")
+    shutil.copytree(SAMPLES / "dags", dags, ignore=skip)
+    shutil.copy2(SAMPLES / "pyproject.toml", root / "pyproject.toml")
+    shutil.copytree(examples, dags / EXAMPLES_SUBFOLDER, ignore=skip)
     return dags
 
 
@@ -86,8 +90,10 @@ def af2kfp_command() -> list[str] | None:
     return [found] if found else None
 
 
-def convert_available(command: list[str]) -> str | None:
+def convert_missing(command: list[str] | None) -> str | None:
     """``None`` when ``af2kfp convert`` exists; otherwise why not, in one line."""
+    if command is None:
+        return "the af2kfp console script is not installed"
     done = subprocess.run([*command, "convert", "--help"], capture_output=True, text=True, check=False)
     if done.returncode == 0:
         return None
@@ -96,11 +102,17 @@ def convert_available(command: list[str]) -> str | None:
 
 
 def time_runs(
-    label: str, argv: list[str], env: dict[str, str], repeat: int, warmup: int, fresh: Path | None = None
+    label: str,
+    argv: list[str],
+    env: dict[str, str],
+    repeat: int,
+    warmup: int,
+    fresh: Path | None = None,
 ) -> Timing:
     """Run ``argv`` ``warmup + repeat`` times in fresh processes; time the last ``repeat``.
 
     ``fresh`` is an output folder removed before each run, so every run starts clean.
+    Exit 1 is accepted: for ``af2kfp`` it means "converted, with findings".
     """
     timing = Timing(label)
     for index in range(warmup + repeat):
@@ -109,22 +121,36 @@ def time_runs(
         start = time.perf_counter()
         done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
         elapsed = time.perf_counter() - start
-        if done.returncode not in (0, 1):  # af2kfp: 1 = converted, with findings
+        if done.returncode not in (0, 1):
             tail = "\n".join(done.stderr.strip().splitlines()[-8:])
-            raise RuntimeError(f"{label} failed (exit {done.returncode}):\n{tail}")
+            raise SystemExit(f"bench: {label} failed (exit {done.returncode}):\n{tail}")
         if index >= warmup:
             timing.seconds.append(elapsed)
-        timing.note = done.stdout.strip().splitlines()[-1] if done.stdout.strip() else ""
+        lines = done.stdout.strip().splitlines()
+        timing.last_line = lines[-1] if lines else ""
     return timing
 
 
-def describe_convert(out: Path) -> str:
-    """What the last conversion wrote, from its report.json when there is one."""
+def describe_conversion(out: Path) -> str:
+    """What the last conversion wrote, from its report.json's summary when there is one."""
     report = out / "report.json"
     if not report.is_file():
         return f"{sum(1 for _ in out.rglob('pipeline.yaml'))} pipeline.yaml written, no report.json"
     summary = json.loads(report.read_text(encoding="utf-8")).get("summary", {})
     return ", ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict))
+
+
+def airflow_environment(root: Path, dags: Path) -> dict[str, str]:
+    """Environment of the DagBag child: a scratch AIRFLOW_HOME, unit-test config, no examples."""
+    home = root / "airflow-home"
+    home.mkdir(exist_ok=True)
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -137,52 +163,31 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="af2kfp-bench-") as scratch:
         root = Path(scratch)
         dags = build_corpus(root)
-        files = sorted(p for p in dags.rglob("*.py"))
-        print(f"corpus: {len(files)} .py files under {dags}")
-        print(f"        samples/dags + {len(list((dags / 'airflow_example_dags').rglob('*.py')))} from airflow/example_dags")
-        print(f"runs:   {args.warmup} warm-up + {args.repeat} timed, each a fresh process; median shown\n")
+        examples = len(list((dags / EXAMPLES_SUBFOLDER).rglob("*.py")))
+        print(f"corpus: {len(list(dags.rglob('*.py')))} .py files: samples/dags + {examples} from airflow/example_dags")
+        print(f"runs:   {args.warmup} warm-up + {args.repeat} timed per side, each a fresh process\n")
 
-        home = root / "airflow-home"
-        home.mkdir()
-        airflow_env = {
-            **os.environ,
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        }
-        dagbag = time_runs(
-            "DagBag", [sys.executable, "-c", DAGBAG_CHILD, str(dags)], airflow_env, args.repeat, args.warmup
-        )
-        loaded = json.loads(dagbag.note)
+        env = airflow_environment(root, dags)
+        dagbag = time_runs("DagBag", [sys.executable, "-c", DAGBAG_CHILD, str(dags)], env, args.repeat, args.warmup)
+        loaded = json.loads(dagbag.last_line)
         print(
-            f"(b) DagBag (whole process):          median {dagbag.median:6.2f} s  "
-            f"min {min(dagbag.seconds):6.2f} s   {loaded['dags']} DAGs, {loaded['tasks']} tasks, "
-            f"{len(loaded['import_errors'])} import errors"
+            f"(b) DagBag (whole process):          {dagbag.figures()}   {loaded['dags']} DAGs, "
+            f"{loaded['tasks']} tasks, {len(loaded['import_errors'])} import errors"
         )
-        startup = time_runs("Airflow import", [sys.executable, "-c", AIRFLOW_IMPORT_ONLY], airflow_env, args.repeat, 0)
-        print(f"    of which starting Python + importing DagBag: median {startup.median:6.2f} s")
+        startup = time_runs("Airflow import", [sys.executable, "-c", AIRFLOW_IMPORT_ONLY], env, args.repeat, 0)
+        print(f"    of which Python start + importing Airflow's DagBag: median {startup.median:6.2f} s")
 
         command = af2kfp_command()
-        missing = "the af2kfp console script is not installed" if command is None else convert_available(command)
-        if missing is not None:
+        missing = convert_missing(command)
+        if command is None or missing is not None:
             print(f"(a) af2kfp convert: NOT MEASURED - `af2kfp convert` is not available yet ({missing}).")
             print("    Only the DagBag side was timed; rerun once the converter is on main.")
             return 0
         out = root / "out"
-        convert_env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
-        convert = time_runs(
-            "af2kfp convert",
-            [*command, "convert", str(dags), "-o", str(out)],
-            convert_env,
-            args.repeat,
-            args.warmup,
-            fresh=out,
-        )
-        print(
-            f"(a) af2kfp convert (whole process):  median {convert.median:6.2f} s  "
-            f"min {min(convert.seconds):6.2f} s   {describe_convert(out)}"
-        )
+        plain_env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+        convert_argv = [*command, "convert", str(dags), "-o", str(out)]
+        convert = time_runs("af2kfp convert", convert_argv, plain_env, args.repeat, args.warmup, fresh=out)
+        print(f"(a) af2kfp convert (whole process):  {convert.figures()}   {describe_conversion(out)}")
 
     ratio = convert.median / dagbag.median
     verdict = "MET" if ratio <= TARGET_RATIO else "MISSED"
