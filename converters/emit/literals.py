@@ -1,0 +1,24 @@
+"""Python source for plain data: the only way user values enter the emitted module."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["literal", "comment_text"]
+
+
+def literal(value: Any) -> str:
+    """Source text of a JSON-like value (``repr`` of str/int/float/bool/None, recursively)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return repr(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(literal(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{literal(str(k))}: {literal(v)}" for k, v in value.items()) + "}"
+    raise TypeError(f"not plain data: {value!r}")
+
+
+def comment_text(text: str) -> str:
+    """Text safe inside a ``#`` comment: no line breaks or other control characters."""
+    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029\x85]", "?", text)

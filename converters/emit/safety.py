@@ -1,0 +1,114 @@
+"""Check that an emitted module can be imported without running anything of the user's.
+
+Importing the module runs: imports, decorators and their arguments, each ``def``'s
+defaults and annotations, and (when kfp compiles) the bodies of container components
+and of the pipeline function. All of these must be generated literals and calls of
+names the module itself defines. Bodies of ``@dsl.component`` functions (the user's
+code) run only inside the task's container, so they are not inspected.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from converters.mappings.pyfunc import KFP_TYPES
+
+__all__ = ["check_module"]
+
+_IMPORTS = {("pathlib", "Path"), ("kfp", "compiler"), ("kfp", "dsl"), ("kfp", "kubernetes")}
+_DECORATORS = {"component", "container_component", "pipeline"}
+_RUN_NODES = (
+    ast.Return, ast.Assign, ast.Expr, ast.Call, ast.Attribute, ast.Name, ast.Constant, ast.List, ast.Dict,
+    ast.Tuple, ast.keyword, ast.Load, ast.Store, ast.UnaryOp, ast.USub, ast.Pass,
+)
+
+
+def _literal(node: ast.expr | None) -> bool:
+    if node is None:
+        return True
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _decorator(node: ast.expr) -> str | None:
+    target, args = (node.func, node.args + [k.value for k in node.keywords]) if isinstance(node, ast.Call) else (node, [])
+    if not (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id == "dsl"):
+        return None
+    if target.attr not in _DECORATORS or not all(_literal(a) for a in args):
+        return None
+    return target.attr
+
+
+def _signature_problems(fn: ast.FunctionDef) -> list[str]:
+    problems = []
+    a = fn.args
+    for arg in a.posonlyargs + a.args + a.kwonlyargs:
+        if not (isinstance(arg.annotation, ast.Name) and arg.annotation.id in KFP_TYPES):
+            problems.append(f"{fn.name}: parameter {arg.arg} has a non-generated annotation")
+    if a.vararg or a.kwarg:
+        problems.append(f"{fn.name}: *args/**kwargs")
+    if not all(_literal(d) for d in a.defaults + a.kw_defaults):
+        problems.append(f"{fn.name}: a default is not a literal")
+    if fn.returns is not None and not (isinstance(fn.returns, ast.Name) and fn.returns.id in KFP_TYPES):
+        problems.append(f"{fn.name}: return annotation is not generated")
+    return problems
+
+
+def _body_problems(fn: ast.FunctionDef, known: set[str]) -> list[str]:
+    local = {t.id for node in ast.walk(fn) if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    params = {a.arg for a in fn.args.args}
+    problems = []
+    for stmt in fn.body:
+        for node in ast.walk(stmt):
+            if not isinstance(node, _RUN_NODES):
+                problems.append(f"{fn.name}: {type(node).__name__} in a body run at compile time")
+            elif isinstance(node, ast.Name) and node.id not in known | local | params:
+                problems.append(f"{fn.name}: unknown name {node.id}")
+    return problems
+
+
+def _is_main_guard(node: ast.stmt) -> bool:
+    test = getattr(node, "test", None)
+    return (
+        isinstance(node, ast.If)
+        and isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+        and not node.orelse
+    )
+
+
+def check_module(code: str) -> list[str]:
+    """Problems that would let importing ``code`` run something not generated; ``[]`` is safe."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return [f"syntax error: {exc}"]
+    problems: list[str] = []
+    known = {"dsl", "kubernetes"} | {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    for index, node in enumerate(tree.body):
+        if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            continue
+        if isinstance(node, ast.ImportFrom) and node.level == 0:
+            if not all((node.module, alias.name) in _IMPORTS and alias.asname is None for alias in node.names):
+                problems.append(f"line {node.lineno}: import not allowed")
+            continue
+        if _is_main_guard(node):
+            continue
+        if not isinstance(node, ast.FunctionDef) or len(node.decorator_list) != 1:
+            problems.append(f"line {node.lineno}: {type(node).__name__} at module level")
+            continue
+        kind = _decorator(node.decorator_list[0])
+        if kind is None:
+            problems.append(f"line {node.lineno}: decorator not generated")
+            continue
+        problems += _signature_problems(node)
+        if kind != "component":
+            problems += _body_problems(node, known)
+    return problems

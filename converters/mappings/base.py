@@ -1,0 +1,112 @@
+"""Arguments every Airflow operator has (``BaseOperator``): retries, timeout, scheduling knobs.
+
+Every rule calls :func:`apply_base` first and :func:`finish` last; ``finish`` turns each
+argument no rule consumed into a finding, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from converters.mappings import codes
+from converters.mappings.context import MapContext
+from converters.mappings.model import KfpTask, Retry
+from converters.mappings.values import duration_seconds
+
+__all__ = ["apply_base", "finish", "decide_fate", "AIRFLOW_DEFAULT_RETRY_DELAY"]
+
+AIRFLOW_DEFAULT_RETRY_DELAY = 300.0
+
+# Arguments with no effect on what the task computes, dropped without a word.
+_SILENT = {
+    "task_id", "owner", "dag", "start_date", "end_date", "doc", "doc_md", "doc_rst", "doc_json",
+    "doc_yaml", "task_display_name", "params", "task_group", "logger_name", "allow_nested_operators",
+}
+# Scheduler-side settings: KFP has none of them; an info finding when they are set.
+_SCHEDULER = {
+    "pool", "pool_slots", "queue", "priority_weight", "weight_rule", "sla", "executor", "executor_config",
+    "run_as_user", "max_active_tis_per_dag", "max_active_tis_per_dagrun", "task_concurrency",
+    "depends_on_past", "wait_for_downstream", "ignore_first_depends_on_past",
+    "wait_for_past_depends_before_skipping", "email", "email_on_failure", "email_on_retry",
+    "on_failure_callback", "on_success_callback", "on_retry_callback", "on_execute_callback",
+    "on_skipped_callback", "inlets", "outlets", "resources", "map_index_template", "do_xcom_push",
+    "multiple_outputs",
+}
+
+
+def _seconds_text(seconds: float) -> str:
+    return f"{int(seconds)}s"
+
+
+def _retry(ctx: MapContext) -> Retry | None:
+    retries = ctx.arg("retries")
+    delay = ctx.arg("retry_delay")
+    backoff = ctx.arg("retry_exponential_backoff")
+    max_delay = ctx.arg("max_retry_delay")
+    if retries in (None, 0):
+        return None
+    if not isinstance(retries, int) or isinstance(retries, bool):
+        ctx.add(codes.UNRESOLVED_VALUE, f"retries: {retries!r} is not a known integer; no retry policy set")
+        return None
+    delay_s = duration_seconds(ctx, delay, "retry_delay")
+    if backoff is True:
+        factor = 2.0
+    elif isinstance(backoff, (int, float)) and not isinstance(backoff, bool) and backoff > 0:
+        factor = float(backoff)
+    else:
+        factor = 1.0
+    max_s = duration_seconds(ctx, max_delay, "max_retry_delay")
+    if max_s is not None:
+        ctx.add(
+            codes.RETRY_SEMANTICS,
+            f"max_retry_delay={int(max_s)}s caps each Airflow retry delay; KFP's backoff_max_duration caps the total",
+        )
+    return Retry(
+        num_retries=retries,
+        backoff_duration=_seconds_text(AIRFLOW_DEFAULT_RETRY_DELAY if delay_s is None else delay_s),
+        backoff_factor=factor,
+        backoff_max_duration=None if max_s is None else _seconds_text(max_s),
+    )
+
+
+def apply_base(ctx: MapContext, kfp: KfpTask) -> None:
+    """Retries, ``execution_timeout``, ``trigger_rule`` and the scheduler-only arguments."""
+    kfp.retry = _retry(ctx)
+    timeout = duration_seconds(ctx, ctx.arg("execution_timeout"), "execution_timeout")
+    if timeout is not None:
+        kfp.timeout_seconds = max(1, int(timeout))
+    rule = ctx.arg("trigger_rule")
+    if rule not in (None, "all_success"):
+        ctx.add(
+            codes.ARGUMENT_DROPPED,
+            f"trigger_rule={rule!r} is not mapped; the KFP task runs only when all upstream tasks succeed",
+            "Review the dependency: KFP offers .ignore_upstream_failure() and dsl.ExitHandler.",
+        )
+    for name in sorted(_SILENT):
+        ctx.used.add(name)
+    for name in sorted(_SCHEDULER & set(ctx.task.args)):
+        ctx.used.add(name)
+        value = ctx.task.args[name]
+        if value in (None, False, 0, [], {}, ""):
+            continue
+        ctx.add(codes.ARGUMENT_IGNORED, f"`{name}` is an Airflow scheduler setting; KFP has none, it is dropped")
+
+
+def finish(ctx: MapContext, kfp: KfpTask, ignored: frozenset[str] = frozenset()) -> KfpTask:
+    """Flag arguments nobody consumed, attach the findings, decide the fate."""
+    for name in sorted(set(ctx.task.args) - ctx.used):
+        if name in ignored:
+            ctx.add(codes.ARGUMENT_IGNORED, f"`{name}` has no meaning in KFP; it is dropped")
+        else:
+            ctx.add(codes.ARGUMENT_DROPPED, f"`{name}` is not mapped to KFP; it is dropped")
+    kfp.findings.extend(ctx.findings)
+    decide_fate(kfp)
+    return kfp
+
+
+def decide_fate(kfp: KfpTask) -> None:
+    """Placeholder -> unsupported; any warning or error on the task -> review; else converted."""
+    if kfp.kind == "placeholder":
+        kfp.fate = "unsupported"
+    elif any(f.severity.rank >= 1 for f in kfp.findings):
+        kfp.fate = "review"
+    else:
+        kfp.fate = "converted"

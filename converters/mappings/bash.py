@@ -1,0 +1,63 @@
+"""BashOperator -> a container component running ``bash -c`` in ``Config.bash_image``."""
+
+from __future__ import annotations
+
+from converters.mappings import codes
+from converters.mappings.base import apply_base, finish
+from converters.mappings.context import MapContext
+from converters.mappings.example import Example, example_task
+from converters.mappings.model import KfpTask
+from converters.mappings.values import check_templates, string_dict, text
+from converters.values import Duration
+
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+
+BASH = "airflow.providers.standard.operators.bash.BashOperator"
+RULES = ("BashOperator",)
+OPERATORS = {
+    BASH: "BashOperator",
+    "airflow.operators.bash.BashOperator": "BashOperator",
+    "airflow.operators.bash_operator.BashOperator": "BashOperator",
+}
+IGNORED = frozenset({"output_encoding", "append_env", "output_processor"})
+_SCRIPT_SUFFIXES = (".sh", ".bash")
+
+
+def map_task(ctx: MapContext, rule: str) -> KfpTask:
+    """Map one BashOperator task; a ``.sh`` path is a Jinja template file in Airflow: flagged."""
+    kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
+    apply_base(ctx, kfp)
+    check_templates(ctx, ["bash_command", "env"])
+    command = text(ctx, ctx.arg("bash_command", ""), "bash_command")
+    if isinstance(command, str) and command.strip().endswith(_SCRIPT_SUFFIXES):
+        ctx.add(codes.ARGUMENT_DROPPED, f"bash_command {command.strip()!r} is a script file Airflow renders from the DAG folder",
+                "Copy the script into the image (or inline it) and check its Jinja.")
+    kfp.image = ctx.config.bash_image
+    kfp.command = ["bash", "-c"]
+    kfp.args = [command]
+    kfp.env.update(string_dict(ctx, ctx.arg("env"), "env"))
+    return finish(ctx, kfp, IGNORED)
+
+
+EXAMPLES = [
+    Example(
+        title="bash_command runs with bash -c in the configured image",
+        airflow='BashOperator(task_id="report", bash_command="echo done && date", env={"TZ": "UTC"})',
+        task=example_task(BASH, "report", bash_command="echo done && date", env={"TZ": "UTC"}),
+        fields={"image": "bash:5.2", "command": ["bash", "-c"], "args": ["echo done && date"], "env": {"TZ": "UTC"}},
+        kfp=('image="bash:5.2"', 'command=["bash", "-c"]', 'args=["echo done && date"]'),
+    ),
+    Example(
+        title="retries without retry_delay use Airflow's default 300s; execution_timeout -> set_timeout",
+        airflow='BashOperator(task_id="t", bash_command="true", retries=3, execution_timeout=timedelta(minutes=5))',
+        task=example_task(BASH, "t", bash_command="true", retries=3, execution_timeout=Duration(seconds=300)),
+        fields={"timeout_seconds": 300},
+        kfp=('.set_retry(num_retries=3, backoff_duration="300s", backoff_factor=1.0)', "kubernetes.set_timeout("),
+    ),
+    Example(
+        title="Scheduler-only settings are dropped with an info finding",
+        airflow='BashOperator(task_id="t", bash_command="true", pool="db", priority_weight=5)',
+        task=example_task(BASH, "t", bash_command="true", pool="db", priority_weight=5),
+        codes=("M203", "M203"),
+    ),
+]

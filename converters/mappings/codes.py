@@ -1,0 +1,109 @@
+"""Finding codes of the mapping rules (``M2xx``): declared once, used by every rule."""
+
+from __future__ import annotations
+
+from converters.findings import Severity, register_code
+
+__all__ = [
+    "UNSUPPORTED_OPERATOR",
+    "ARGUMENT_DROPPED",
+    "ARGUMENT_IGNORED",
+    "JINJA_TEMPLATE",
+    "UNRESOLVED_VALUE",
+    "PRIVATE_ENVIRONMENT",
+    "SECRET_REQUIRED",
+    "MOUNT_UNSUPPORTED",
+    "AFFINITY_UNSUPPORTED",
+    "AIRFLOW_CONTEXT",
+    "CALLABLE_UNAVAILABLE",
+    "MODULE_NAME_USED",
+    "XCOM_UNAVAILABLE",
+    "INVALID_RESOURCE",
+    "FOLDED_TRIGGER_RULE",
+    "USER_OPERATOR",
+    "RETRY_SEMANTICS",
+    "THIRD_PARTY_IMPORT",
+    "RETURN_TYPE_ASSUMED",
+    "UNKNOWN_RULE",
+]
+
+UNSUPPORTED_OPERATOR = register_code(
+    "M201", Severity.ERROR, "Operator has no KFP mapping",
+    "The task became a placeholder component that fails when run, so the pipeline keeps its shape.",
+).code
+ARGUMENT_DROPPED = register_code(
+    "M202", Severity.WARNING, "Argument with behaviour is not mapped",
+    "The argument changes what the task does but KFP has no equivalent; the pipeline behaves differently.",
+).code
+ARGUMENT_IGNORED = register_code(
+    "M203", Severity.INFO, "Argument has no meaning in KFP",
+    "The argument only concerns Airflow's scheduler or the Docker daemon; it is dropped.",
+).code
+JINJA_TEMPLATE = register_code(
+    "M204", Severity.WARNING, "Jinja template kept verbatim",
+    "KFP does not render Jinja; the string is kept as written and must be replaced by a pipeline parameter.",
+).code
+UNRESOLVED_VALUE = register_code(
+    "M205", Severity.WARNING, "Value unknown without running the DAG",
+    "The analyzer could not evaluate the expression statically; its source text is used instead.",
+).code
+PRIVATE_ENVIRONMENT = register_code(
+    "M206", Severity.WARNING, "Private environment becomes a Kubernetes Secret",
+    "Values of private_environment are never written out; create the named Secret before running.",
+).code
+SECRET_REQUIRED = register_code(
+    "M207", Severity.INFO, "Kubernetes Secret must exist",
+    "The task reads a Kubernetes Secret; it must exist in the namespace the pipeline runs in.",
+).code
+MOUNT_UNSUPPORTED = register_code(
+    "M208", Severity.WARNING, "Mount or volume cannot be mapped",
+    "Host bind mounts and Docker named volumes do not exist in Kubernetes; use a PVC instead.",
+).code
+AFFINITY_UNSUPPORTED = register_code(
+    "M209", Severity.WARNING, "Affinity rule cannot be mapped",
+    "kfp-kubernetes supports node affinity only; pod (anti-)affinity is dropped.",
+).code
+AIRFLOW_CONTEXT = register_code(
+    "M210", Severity.WARNING, "Python callable uses the Airflow context",
+    "KFP has no Airflow context; pass the values it reads as pipeline parameters.",
+).code
+CALLABLE_UNAVAILABLE = register_code(
+    "M211", Severity.ERROR, "Python callable source not available",
+    "The callable's source could not be found statically, so no component can be built from it.",
+).code
+MODULE_NAME_USED = register_code(
+    "M212", Severity.WARNING, "Python callable uses a module-level name",
+    "A lightweight component only contains its own function; move the name inside the function.",
+).code
+XCOM_UNAVAILABLE = register_code(
+    "M213", Severity.WARNING, "XCom value not available in KFP",
+    "Only Python components have outputs here; the value must be passed another way.",
+).code
+INVALID_RESOURCE = register_code(
+    "M214", Severity.WARNING, "Resource value not understood",
+    "KFP accepts CPU like '500m'/'2' and memory like '512M'/'2Gi'; the value was dropped.",
+).code
+FOLDED_TRIGGER_RULE = register_code(
+    "M215", Severity.WARNING, "Folded task had a trigger rule",
+    "The empty task was folded into the edges, which drops its trigger rule.",
+).code
+USER_OPERATOR = register_code(
+    "M216", Severity.INFO, "User operator mapped through config",
+    "[tool.af2kfp.operators] maps this class to a built-in rule; arguments the subclass adds are not known.",
+).code
+RETRY_SEMANTICS = register_code(
+    "M217", Severity.INFO, "Retry backoff differs",
+    "Airflow's max_retry_delay caps each delay; KFP's backoff_max_duration caps the total retry time.",
+).code
+THIRD_PARTY_IMPORT = register_code(
+    "M218", Severity.INFO, "Python callable imports third-party modules",
+    "The component's base image must provide them, or list them in packages_to_install.",
+).code
+RETURN_TYPE_ASSUMED = register_code(
+    "M219", Severity.WARNING, "Return type assumed",
+    "The callable's return value is used downstream but its type is not a KFP type; str was assumed.",
+).code
+UNKNOWN_RULE = register_code(
+    "M220", Severity.ERROR, "Config names an unknown rule",
+    "[tool.af2kfp.operators] must map a class to a built-in rule name.",
+).code

@@ -1,0 +1,53 @@
+"""What a rule sees while it maps one task: the task, the config, and a findings sink."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from converters.config import Config
+from converters.findings import CODES, Finding
+from converters.graph import AirflowTask
+
+__all__ = ["MapContext"]
+
+
+@dataclass(kw_only=True)
+class MapContext:
+    """Per-task mapping state.
+
+    ``consumers``: ids of tasks whose output another task reads; ``producers``: ids of
+    already mapped Python tasks with an output -> its KFP type; ``used``: arguments consumed.
+    """
+
+    task: AirflowTask
+    dag_id: str
+    config: Config = field(default_factory=Config)
+    consumers: set[str] = field(default_factory=set)
+    producers: dict[str, str | None] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    used: set[str] = field(default_factory=set)
+
+    def arg(self, name: str, default: Any = None) -> Any:
+        """The resolved argument ``name`` (marked as used)."""
+        self.used.add(name)
+        return self.task.args.get(name, default)
+
+    def has(self, name: str) -> bool:
+        return name in self.task.args
+
+    def add(self, code: str, message: str, suggestion: str | None = None) -> None:
+        """Attach a finding with the code's default severity to this task."""
+        entry = CODES[code]
+        self.findings.append(
+            Finding(
+                code=code,
+                severity=entry.severity,
+                message=message,
+                suggestion=suggestion or entry.help,
+                file=self.task.file,
+                line=self.task.line,
+                dag_id=self.dag_id,
+                task_id=self.task.task_id,
+            )
+        )

@@ -1,0 +1,154 @@
+"""DockerOperator -> a container component.
+
+Docker's ``command`` replaces the image's CMD, so it is KFP ``args``; ``entrypoint``
+replaces ENTRYPOINT, so it is KFP ``command``. A string is shell-split as docker-py
+does (``shlex.split``). ``private_environment`` never reaches the output: it becomes
+a Kubernetes Secret the user creates.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from converters.mappings import codes
+from converters.mappings.base import apply_base, finish
+from converters.mappings.context import MapContext
+from converters.mappings.example import Example, example_task
+from converters.mappings.model import KfpTask, SecretEnv
+from converters.mappings.pod import set_cpu, set_memory
+from converters.mappings.values import check_templates, class_name, command_list, string_dict, text
+from converters.values import Call
+
+__all__ = ["RULES", "OPERATORS", "map_task", "apply_docker_environment", "EXAMPLES", "secret_name_for"]
+
+DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
+RULES = ("DockerOperator",)
+OPERATORS = {
+    DOCKER: "DockerOperator",
+    "airflow.operators.docker_operator.DockerOperator": "DockerOperator",
+}
+# Docker daemon plumbing with no meaning on Kubernetes.
+IGNORED = frozenset({
+    "docker_url", "api_version", "docker_conn_id", "tls_ca_cert", "tls_client_cert", "tls_client_key",
+    "tls_verify", "tls_hostname", "tls_ssl_version", "auto_remove", "tty", "xcom_all", "mount_tmp_dir",
+    "host_tmp_dir", "tmp_dir", "container_name", "timeout", "retrieve_output", "retrieve_output_path",
+    "log_opts_max_size", "log_opts_max_file", "use_tls",
+})
+_TEMPLATED = ["image", "command", "entrypoint", "environment", "container_name"]
+
+
+def secret_name_for(dag_id: str, task_id: str) -> str:
+    """A valid Kubernetes Secret name for a task's private environment."""
+    name = re.sub(r"[^a-z0-9-]+", "-", f"{dag_id}-{task_id}-env".lower()).strip("-")
+    return name[:253].rstrip("-") or "af2kfp-env"
+
+
+def apply_docker_environment(ctx: MapContext, kfp: KfpTask) -> None:
+    """``environment`` -> env; ``private_environment`` -> a Secret (names only), ``cpus``, ``mem_limit``."""
+    kfp.env.update(string_dict(ctx, ctx.arg("environment"), "environment"))
+    private = ctx.arg("private_environment")
+    if isinstance(private, dict) and private:
+        name = secret_name_for(ctx.dag_id, ctx.task.task_id)
+        keys = sorted(str(key) for key in private)
+        kfp.secret_env.append(SecretEnv(secret_name=name, key_to_env={key: key for key in keys}))
+        literals = " ".join(f"--from-literal={key}=..." for key in keys)
+        ctx.add(
+            codes.PRIVATE_ENVIRONMENT,
+            f"private_environment {keys} is read from Kubernetes Secret {name!r}; its values are not written out",
+            f"kubectl create secret generic {name} {literals}",
+        )
+    elif private is not None:
+        ctx.add(codes.UNRESOLVED_VALUE, "private_environment is not a known dict; nothing is exposed",
+                "Create a Secret and use kfp.kubernetes.use_secret_as_env by hand.")
+    if ctx.has("cpus"):
+        set_cpu(ctx, kfp, ctx.arg("cpus"), "limit")
+    if ctx.has("mem_limit"):
+        set_memory(ctx, kfp, ctx.arg("mem_limit"), "limit")
+
+
+def _mounts(ctx: MapContext, value: Any) -> None:
+    for mount in value or []:
+        kwargs = mount.kwargs if isinstance(mount, Call) and class_name(mount) == "Mount" else None
+        if kwargs is None:
+            text(ctx, mount, "mounts item")
+            continue
+        ctx.add(
+            codes.MOUNT_UNSUPPORTED,
+            f"{kwargs.get('type', 'volume')} mount {kwargs.get('source')!r} -> {kwargs.get('target')!r} has no Kubernetes equivalent",
+            "Put the data on a PersistentVolumeClaim and mount it with kfp.kubernetes.mount_pvc.",
+        )
+
+
+def map_task(ctx: MapContext, rule: str) -> KfpTask:
+    """Map one DockerOperator task."""
+    kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
+    apply_base(ctx, kfp)
+    check_templates(ctx, _TEMPLATED)
+    kfp.image = text(ctx, ctx.arg("image", "MISSING-IMAGE"), "image")
+    kfp.command = command_list(ctx, ctx.arg("entrypoint"), "entrypoint") if ctx.has("entrypoint") else []
+    kfp.args = command_list(ctx, ctx.arg("command"), "command") if ctx.has("command") else []
+    apply_docker_environment(ctx, kfp)
+    _mounts(ctx, ctx.arg("mounts"))
+    if ctx.arg("force_pull"):
+        kfp.image_pull_policy = "Always"
+    return finish(ctx, kfp, IGNORED)
+
+
+EXAMPLES = [
+    Example(
+        title="A string command is shell-split and becomes KFP args (Docker CMD)",
+        airflow='DockerOperator(task_id="extract", image="etl:1.0", command="python extract.py --date 2024-01-01")',
+        task=example_task(DOCKER, "extract", image="etl:1.0", command="python extract.py --date 2024-01-01"),
+        fields={"image": "etl:1.0", "command": [], "args": ["python", "extract.py", "--date", "2024-01-01"]},
+        kfp=('image="etl:1.0"', 'args=["python", "extract.py", "--date", "2024-01-01"]'),
+    ),
+    Example(
+        title="entrypoint becomes KFP command (Docker ENTRYPOINT)",
+        airflow="""DockerOperator(task_id="load", image="etl:1.0", entrypoint=["/bin/sh", "-c"], command=["load.sh 'a b'"])""",
+        task=example_task(DOCKER, "load", image="etl:1.0", entrypoint=["/bin/sh", "-c"], command=["load.sh 'a b'"]),
+        fields={"command": ["/bin/sh", "-c"], "args": ["load.sh 'a b'"]},
+        kfp=('command=["/bin/sh", "-c"]',),
+    ),
+    Example(
+        title="environment, private_environment (a Secret, never plaintext), cpus, mem_limit, force_pull",
+        airflow=(
+            'DockerOperator(task_id="load", image="etl:1.0", environment={"STAGE": "prod"},\n'
+            '    private_environment={"DB_PASSWORD": "hunter2"}, cpus=1.5, mem_limit="2g", force_pull=True,\n'
+            '    docker_url="unix://var/run/docker.sock", auto_remove="success")'
+        ),
+        task=example_task(
+            DOCKER, "load", image="etl:1.0", environment={"STAGE": "prod"}, private_environment={"DB_PASSWORD": "hunter2"},
+            cpus=1.5, mem_limit="2g", force_pull=True, docker_url="unix://var/run/docker.sock", auto_remove="success",
+        ),
+        fields={
+            "env": {"STAGE": "prod"},
+            "secret_env": [SecretEnv(secret_name="example-load-env", key_to_env={"DB_PASSWORD": "DB_PASSWORD"})],
+            "cpu_limit": "1.5", "memory_limit": "2G", "image_pull_policy": "Always",
+        },
+        kfp=(
+            '.set_env_variable(name="STAGE", value="prod")',
+            'secret_name="example-load-env"',
+            '.set_cpu_limit("1.5")',
+            '.set_memory_limit("2G")',
+            'kubernetes.set_image_pull_policy(',
+        ),
+        codes=("M206", "M203", "M203"),
+        fate="review",
+    ),
+    Example(
+        title="Bind mounts have no Kubernetes equivalent",
+        airflow='DockerOperator(task_id="t", image="a:1", mounts=[Mount(source="/data", target="/data", type="bind")])',
+        task=example_task(DOCKER, "t", image="a:1", mounts=[Call(func="docker.types.Mount", kwargs={"source": "/data", "target": "/data", "type": "bind"})]),
+        codes=("M208",),
+        fate="review",
+    ),
+    Example(
+        title="Jinja in the command is kept and flagged",
+        airflow='DockerOperator(task_id="t", image="a:1", command="run --date {{ ds }}")',
+        task=example_task(DOCKER, "t", image="a:1", command="run --date {{ ds }}"),
+        fields={"args": ["run", "--date", "{{ ds }}"]},
+        codes=("M204",),
+        fate="review",
+    ),
+]

@@ -1,0 +1,40 @@
+"""EmptyOperator / DummyOperator: no work, only shape; folded into the edges.
+
+Every predecessor is connected to every successor, so the ordering it imposed stays.
+"""
+
+from __future__ import annotations
+
+from converters.mappings import codes
+from converters.mappings.context import MapContext
+from converters.mappings.example import Example, example_task
+
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+
+EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
+RULES = ("EmptyOperator",)
+OPERATORS = {
+    EMPTY: "EmptyOperator",
+    "airflow.operators.empty.EmptyOperator": "EmptyOperator",
+    "airflow.operators.dummy.DummyOperator": "EmptyOperator",
+    "airflow.operators.dummy_operator.DummyOperator": "EmptyOperator",
+    "airflow.operators.dummy.EmptyOperator": "EmptyOperator",
+}
+
+
+def map_task(ctx: MapContext, rule: str) -> None:
+    """Fold: no KFP task. A trigger rule on the join it was is lost, so it is flagged."""
+    trigger_rule = ctx.task.args.get("trigger_rule")
+    if trigger_rule not in (None, "all_success"):
+        ctx.add(codes.FOLDED_TRIGGER_RULE, f"folded EmptyOperator had trigger_rule={trigger_rule!r}")
+    return None
+
+
+EXAMPLES = [
+    Example(
+        title="Folded: its predecessors connect straight to its successors",
+        airflow='start = EmptyOperator(task_id="start")',
+        task=example_task(EMPTY, "start"),
+        fate="folded",
+    ),
+]

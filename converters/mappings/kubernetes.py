@@ -1,0 +1,161 @@
+"""KubernetesPodOperator and GKEStartPodOperator -> a container component with pod settings.
+
+``cmds`` is the container's ENTRYPOINT (KFP ``command``) and ``arguments`` its CMD (KFP
+``args``), the same meaning on both sides; everything pod-level goes through kfp-kubernetes.
+"""
+
+from __future__ import annotations
+
+from converters.mappings import codes
+from converters.mappings.base import apply_base, finish
+from converters.mappings.context import MapContext
+from converters.mappings.example import Example, example_task
+from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
+from converters.mappings.pod import POD_IGNORED, apply_pod
+from converters.mappings.values import check_templates, string_list, text
+from converters.values import Call, Duration
+
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+
+KPO = "airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator"
+GKE = "airflow.providers.google.cloud.operators.kubernetes_engine.GKEStartPodOperator"
+RULES = ("KubernetesPodOperator", "GKEStartPodOperator")
+OPERATORS = {
+    KPO: "KubernetesPodOperator",
+    "airflow.providers.cncf.kubernetes.operators.kubernetes_pod.KubernetesPodOperator": "KubernetesPodOperator",
+    "airflow.contrib.operators.kubernetes_pod_operator.KubernetesPodOperator": "KubernetesPodOperator",
+    GKE: "GKEStartPodOperator",
+}
+_TEMPLATED = ["image", "cmds", "arguments", "env_vars", "labels", "annotations", "node_selector"]
+
+
+def map_task(ctx: MapContext, rule: str) -> KfpTask:
+    """Map one pod task; GKE cluster selection is dropped (the pipeline runs on KFP's cluster)."""
+    kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
+    apply_base(ctx, kfp)
+    check_templates(ctx, _TEMPLATED)
+    kfp.image = text(ctx, ctx.arg("image"), "image") if ctx.has("image") else None
+    if kfp.image is None:
+        ctx.add(codes.UNRESOLVED_VALUE, "the pod has no image", "Set image= on the operator.")
+        kfp.image = "MISSING-IMAGE"
+    kfp.command = string_list(ctx, ctx.arg("cmds"), "cmds")
+    kfp.args = string_list(ctx, ctx.arg("arguments"), "arguments")
+    apply_pod(ctx, kfp)
+    return finish(ctx, kfp, POD_IGNORED)
+
+
+EXAMPLES = [
+    Example(
+        title="Image, cmds and arguments keep their Kubernetes meaning",
+        airflow='KubernetesPodOperator(task_id="train", image="trainer:1.2", cmds=["python", "-m", "train"], arguments=["--epochs", "3"])',
+        task=example_task(KPO, "train", image="trainer:1.2", cmds=["python", "-m", "train"], arguments=["--epochs", "3"]),
+        fields={"image": "trainer:1.2", "command": ["python", "-m", "train"], "args": ["--epochs", "3"]},
+        kfp=(
+            'image="trainer:1.2"',
+            'command=["python", "-m", "train"]',
+            'args=["--epochs", "3"]',
+        ),
+    ),
+    Example(
+        title="env_vars, secrets and resources (a GPU limit becomes the accelerator)",
+        airflow=(
+            'KubernetesPodOperator(task_id="train", image="trainer:1.2", env_vars={"MODE": "full"},\n'
+            '    secrets=[Secret("env", "DB_PASS", "db-secret", "password")],\n'
+            '    container_resources=k8s.V1ResourceRequirements(requests={"cpu": "2", "memory": "4Gi"},\n'
+            '        limits={"memory": "8Gi", "nvidia.com/gpu": "1"}))'
+        ),
+        task=example_task(
+            KPO, "train", image="trainer:1.2", env_vars={"MODE": "full"},
+            secrets=[Call(func="airflow.providers.cncf.kubernetes.secret.Secret", args=("env", "DB_PASS", "db-secret", "password"))],
+            container_resources=Call(
+                func="kubernetes.client.models.V1ResourceRequirements",
+                kwargs={"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "8Gi", "nvidia.com/gpu": "1"}},
+            ),
+        ),
+        fields={
+            "env": {"MODE": "full"},
+            "secret_env": [SecretEnv(secret_name="db-secret", key_to_env={"password": "DB_PASS"})],
+            "cpu_request": "2", "memory_request": "4Gi", "memory_limit": "8Gi",
+            "accelerator_type": "nvidia.com/gpu", "accelerator_limit": "1",
+        },
+        kfp=(
+            '.set_env_variable(name="MODE", value="full")',
+            'kubernetes.use_secret_as_env(',
+            'secret_key_to_env={"password": "DB_PASS"}',
+            '.set_cpu_request("2")',
+            '.set_memory_limit("8Gi")',
+            '.set_accelerator_type("nvidia.com/gpu")',
+            '.set_accelerator_limit("1")',
+        ),
+        codes=("M207",),
+    ),
+    Example(
+        title="Scheduling, metadata, volumes, retries and timeout",
+        airflow=(
+            'KubernetesPodOperator(task_id="score", image="scorer:2", node_selector={"pool": "gpu"},\n'
+            '    tolerations=[k8s.V1Toleration(key="gpu", operator="Exists", effect="NoSchedule")],\n'
+            '    labels={"team": "ml"}, annotations={"owner": "ml@x"}, image_pull_secrets=[k8s.V1LocalObjectReference("regcred")],\n'
+            '    image_pull_policy="Always", volumes=[k8s.V1Volume(name="data", persistent_volume_claim=\n'
+            '        k8s.V1PersistentVolumeClaimVolumeSource(claim_name="data-pvc"))],\n'
+            '    volume_mounts=[k8s.V1VolumeMount(name="data", mount_path="/data")],\n'
+            '    retries=2, retry_delay=timedelta(minutes=1), retry_exponential_backoff=True,\n'
+            '    execution_timeout=timedelta(hours=1))'
+        ),
+        task=example_task(
+            KPO, "score", image="scorer:2", node_selector={"pool": "gpu"},
+            tolerations=[Call(func="kubernetes.client.V1Toleration", kwargs={"key": "gpu", "operator": "Exists", "effect": "NoSchedule"})],
+            labels={"team": "ml"}, annotations={"owner": "ml@x"},
+            image_pull_secrets=[Call(func="k8s.V1LocalObjectReference", kwargs={"name": "regcred"})],
+            image_pull_policy="Always",
+            volumes=[Call(func="kubernetes.client.models.V1Volume", kwargs={
+                "name": "data",
+                "persistent_volume_claim": Call(func="kubernetes.client.models.V1PersistentVolumeClaimVolumeSource", kwargs={"claim_name": "data-pvc"}),
+            })],
+            volume_mounts=[Call(func="kubernetes.client.models.V1VolumeMount", kwargs={"name": "data", "mount_path": "/data"})],
+            retries=2, retry_delay=Duration(seconds=60), retry_exponential_backoff=True,
+            execution_timeout=Duration(seconds=3600),
+        ),
+        fields={
+            "node_selector": {"pool": "gpu"},
+            "tolerations": [Toleration(key="gpu", operator="Exists", effect="NoSchedule")],
+            "labels": {"team": "ml"}, "image_pull_secrets": ["regcred"], "image_pull_policy": "Always",
+            "volumes": [Volume(kind="pvc", name="data-pvc", mount_path="/data")],
+            "timeout_seconds": 3600,
+        },
+        kfp=(
+            'kubernetes.add_node_selector(',
+            'kubernetes.add_toleration(',
+            'kubernetes.add_pod_label(',
+            'kubernetes.add_pod_annotation(',
+            'kubernetes.set_image_pull_secrets(',
+            'kubernetes.set_image_pull_policy(',
+            'kubernetes.mount_pvc(',
+            'num_retries=2, backoff_duration="60s", backoff_factor=2.0',
+            'kubernetes.set_timeout(',
+        ),
+    ),
+    Example(
+        title="Required node affinity maps; pod anti-affinity is flagged",
+        airflow=(
+            'KubernetesPodOperator(task_id="t", image="a:1", affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":\n'
+            '    {"nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}},\n'
+            '    "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": []}})'
+        ),
+        task=example_task(KPO, "t", image="a:1", affinity={
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}},
+            "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [{"topologyKey": "x"}]},
+        }),
+        fields={"node_affinity": [NodeAffinity(match_expressions=[{"key": "zone", "operator": "In", "values": ["a"]}])]},
+        kfp=('kubernetes.add_node_affinity(',),
+        codes=("M209",),
+        fate="review",
+    ),
+    Example(
+        title="GKEStartPodOperator: cluster selection dropped, the pod maps like KubernetesPodOperator",
+        airflow='GKEStartPodOperator(task_id="t", project_id="p", location="eu", cluster_name="c", image="a:1", cmds=["run"])',
+        task=example_task(GKE, "t", project_id="p", location="eu", cluster_name="c", image="a:1", cmds=["run"]),
+        fields={"image": "a:1", "command": ["run"]},
+        codes=("M203", "M203", "M203"),
+    ),
+]

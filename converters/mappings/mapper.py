@@ -1,0 +1,123 @@
+"""Map a whole migration graph: one rule per task, EmptyOperators folded, fates decided.
+
+Tasks are mapped in dependency order so a consumer knows its Python producers' output
+types. Folding connects each folded task's predecessors to its successors.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import networkx as nx
+
+from converters.config import Config
+from converters.graph import AirflowTask, dag_info, tasks
+from converters.mappings import codes
+from converters.mappings.base import decide_fate
+from converters.mappings.context import MapContext
+from converters.mappings.model import Input, KfpTask, MappedDag
+from converters.mappings.registry import resolve
+from converters.values import Call, TaskRef
+
+__all__ = ["map_graph", "map_task"]
+
+
+def _refs(value: Any) -> Iterable[str]:
+    if isinstance(value, TaskRef):
+        yield value.task_id
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from _refs(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _refs(item)
+    elif isinstance(value, Call):
+        yield from _refs(list(value.args))
+        yield from _refs(value.kwargs)
+
+
+def _consumers(graph: nx.DiGraph) -> set[str]:
+    used = {u for u, _, kind in graph.edges(data="kind") if kind == "data"}
+    for t in tasks(graph):
+        used.update(_refs([t.args, t.call_args, t.call_kwargs]))
+    return used
+
+
+def _order(graph: nx.DiGraph) -> list[AirflowTask]:
+    by_source = {t.task_id: i for i, t in enumerate(tasks(graph))}
+    try:
+        ids = list(nx.lexicographical_topological_sort(graph, key=lambda n: (by_source.get(n, 0), n)))
+    except nx.NetworkXUnfeasible:
+        ids = sorted(by_source, key=by_source.get)
+    return [graph.nodes[i]["task"] for i in ids if "task" in graph.nodes[i]]
+
+
+def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[str] | None = None,
+             producers: dict[str, str | None] | None = None) -> tuple[KfpTask | None, MapContext]:
+    """Map one task with its rule; ``None`` means folded. The context holds its findings."""
+    rule, module, from_config = resolve(task.operator, config)
+    ctx = MapContext(task=task, dag_id=dag_id, config=config, consumers=consumers or set(), producers=producers or {})
+    if from_config:
+        ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
+    return module.map_task(ctx, rule), ctx
+
+
+def _wire_container(kfp: KfpTask, ctx: MapContext) -> None:
+    """XComs inside a container's command/args become inputs; others cannot be wired."""
+    count = 0
+
+    def wire(item: Any) -> Any:
+        nonlocal count
+        if not isinstance(item, TaskRef):
+            return item
+        if ctx.producers.get(item.task_id) and item.key == "return_value":
+            count += 1
+            return Input(name=f"input_{count}", task_id=item.task_id)
+        ctx.add(codes.XCOM_UNAVAILABLE, f"XCom {item.key!r} of {item.task_id!r} is used in the container's arguments")
+        return f"<xcom {item.task_id}.{item.key}>"
+
+    kfp.command = [wire(item) for item in kfp.command]
+    kfp.args = [wire(item) for item in kfp.args]
+    for name, value in list(kfp.env.items()):
+        if isinstance(value, TaskRef):
+            ctx.add(codes.XCOM_UNAVAILABLE, f"env {name} reads XCom of {value.task_id!r}; dropped")
+            del kfp.env[name]
+
+
+def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
+    """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate."""
+    config = config or Config()
+    dag_id = dag_info(graph).dag_id
+    consumers = _consumers(graph)
+    producers: dict[str, str | None] = {}
+    mapped: dict[str, KfpTask] = {}
+    fates: dict[str, str] = {}
+    found = []
+    folded = nx.DiGraph(graph)
+    for task in _order(graph):
+        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers, producers=producers)
+        if kfp is None:
+            fates[task.task_id] = "folded"
+            found.extend(ctx.findings)
+            preds, succs = list(folded.predecessors(task.task_id)), list(folded.successors(task.task_id))
+            folded.remove_node(task.task_id)
+            folded.add_edges_from((p, s) for p in preds for s in succs)
+            continue
+        if kfp.kind == "container":
+            before = len(ctx.findings)
+            _wire_container(kfp, ctx)
+            kfp.findings.extend(ctx.findings[before:])
+            decide_fate(kfp)
+        mapped[task.task_id] = kfp
+        fates[task.task_id] = kfp.fate
+        found.extend(kfp.findings)
+        if kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
+            producers[task.task_id] = kfp.python.returns
+    order = [t.task_id for t in _order(graph) if t.task_id in mapped]
+    return MappedDag(
+        graph=graph,
+        tasks=[mapped[i] for i in order],
+        edges=sorted((u, v) for u, v in folded.edges() if u in mapped and v in mapped),
+        fates=fates,
+        findings=found,
+    )

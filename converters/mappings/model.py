@@ -1,0 +1,186 @@
+"""What a mapping rule produces: a KFP task description the emitters turn into code.
+
+Plain data, no kfp import: rules fill it from an Airflow task, the emitter renders it.
+Values are already KFP-shaped (``"500m"``, ``"2G"``, ``"300s"``); anything a rule could
+not express is a finding on the task instead of a field here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from converters.findings import Finding
+
+__all__ = [
+    "FATES",
+    "Input",
+    "Retry",
+    "SecretEnv",
+    "SecretVolume",
+    "Toleration",
+    "NodeAffinity",
+    "Volume",
+    "PythonFunction",
+    "KfpTask",
+    "MappedDag",
+]
+
+# The fate of an Airflow task, as every report shows it.
+FATES = ("converted", "folded", "review", "unsupported")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Input:
+    """A component input fed at run time by another task's output (an Airflow XCom)."""
+
+    name: str
+    task_id: str
+    key: str = "return_value"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retry:
+    """``PipelineTask.set_retry`` arguments."""
+
+    num_retries: int
+    backoff_duration: str | None = None
+    backoff_factor: float | None = None
+    backoff_max_duration: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretEnv:
+    """``kfp.kubernetes.use_secret_as_env``: secret data key -> environment variable."""
+
+    secret_name: str
+    key_to_env: dict[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class SecretVolume:
+    """``kfp.kubernetes.use_secret_as_volume``."""
+
+    secret_name: str
+    mount_path: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Toleration:
+    """``kfp.kubernetes.add_toleration`` arguments."""
+
+    key: str | None = None
+    operator: str | None = None
+    value: str | None = None
+    effect: str | None = None
+    toleration_seconds: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NodeAffinity:
+    """``kfp.kubernetes.add_node_affinity``: one node selector term; ``weight`` set = preferred."""
+
+    match_expressions: list[dict[str, Any]] = field(default_factory=list)
+    match_fields: list[dict[str, Any]] = field(default_factory=list)
+    weight: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Volume:
+    """A volume mounted into the task: ``kind`` is ``pvc``, ``config_map`` or ``empty_dir``."""
+
+    kind: str
+    name: str
+    mount_path: str
+    sub_path: str = ""
+    medium: str | None = None
+    size_limit: str | None = None
+
+
+@dataclass(kw_only=True)
+class PythonFunction:
+    """A lightweight Python component: a generated signature around the user's body.
+
+    ``params`` are ``(name, annotation, default_source)`` with annotation one of the
+    KFP parameter types and ``default_source`` a literal's ``repr`` or ``None`` (no default).
+    ``code`` is the whole ``def`` (signature generated here, body the user's).
+    """
+
+    code: str
+    params: list[tuple[str, str, str | None]] = field(default_factory=list)
+    returns: str | None = None
+    base_image: str = "python:3.11"
+    packages: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class KfpTask:
+    """One KFP task (and its component) standing for one or more Airflow tasks.
+
+    ``kind``: ``container`` (``ContainerSpec``), ``python`` (``@dsl.component``) or
+    ``placeholder`` (keeps the pipeline's shape for a task no rule converts).
+    ``arguments`` are the task's call arguments: JSON literals or :class:`Input`.
+    """
+
+    task_id: str
+    operator: str
+    rule: str
+    kind: str
+    component: str = ""
+    image: str | None = None
+    command: list[Any] = field(default_factory=list)
+    args: list[Any] = field(default_factory=list)
+    python: PythonFunction | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    secret_env: list[SecretEnv] = field(default_factory=list)
+    secret_volumes: list[SecretVolume] = field(default_factory=list)
+    volumes: list[Volume] = field(default_factory=list)
+    cpu_request: str | None = None
+    cpu_limit: str | None = None
+    memory_request: str | None = None
+    memory_limit: str | None = None
+    accelerator_type: str | None = None
+    accelerator_limit: str | None = None
+    node_selector: dict[str, str] = field(default_factory=dict)
+    tolerations: list[Toleration] = field(default_factory=list)
+    node_affinity: list[NodeAffinity] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    image_pull_secrets: list[str] = field(default_factory=list)
+    image_pull_policy: str | None = None
+    retry: Retry | None = None
+    timeout_seconds: int | None = None
+    findings: list[Finding] = field(default_factory=list)
+    fate: str = "converted"
+
+    def uses_kubernetes(self) -> bool:
+        """True when the emitted code needs ``from kfp import kubernetes``."""
+        return bool(
+            self.secret_env
+            or self.secret_volumes
+            or self.volumes
+            or self.node_selector
+            or self.tolerations
+            or self.node_affinity
+            or self.labels
+            or self.annotations
+            or self.image_pull_secrets
+            or self.image_pull_policy
+            or self.timeout_seconds
+        )
+
+
+@dataclass(kw_only=True)
+class MappedDag:
+    """A whole DAG after mapping: KFP tasks in emit order, edges after folding, every fate.
+
+    ``edges`` are ``(upstream_task_id, downstream_task_id)`` between tasks of ``tasks``;
+    ``fates`` covers every Airflow task of the graph, folded ones included.
+    """
+
+    graph: Any
+    tasks: list[KfpTask]
+    edges: list[tuple[str, str]]
+    fates: dict[str, str]
+    findings: list[Finding]

@@ -1,0 +1,250 @@
+"""Build a lightweight Python component from an Airflow callable's source, statically.
+
+The ``def`` gets a signature generated here (KFP types, literal defaults only): the
+user's annotations, defaults and decorators would run when the module is imported, so
+none of them is copied. The body is kept verbatim with the imports it uses moved inside.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import sys
+import textwrap
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from converters.graph import PythonCallable
+from converters.mappings import codes
+from converters.mappings.context import MapContext
+from converters.mappings.model import Input, PythonFunction
+from converters.values import Symbolic, TaskRef
+
+__all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
+
+KFP_TYPES = ("str", "int", "float", "bool", "dict", "list")
+_GENERIC = {"Dict": "dict", "List": "list", "dict": "dict", "list": "list"}
+# Airflow context values (Airflow 3 ``KNOWN_CONTEXT_KEYS`` plus 1.x/2.x names) that are strings.
+_CONTEXT_STRINGS = {
+    "ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "run_id", "logical_date", "execution_date",
+    "data_interval_start", "data_interval_end", "next_ds", "next_ds_nodash", "prev_ds", "prev_ds_nodash",
+    "tomorrow_ds", "yesterday_ds", "task_instance_key_str", "next_execution_date", "prev_execution_date",
+    "prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success",
+    "prev_end_date_success", "partition_date", "partition_key", "reason",
+}
+_CONTEXT_OBJECTS = {
+    "ti", "task_instance", "dag", "dag_run", "task", "params", "conf", "macros", "var", "conn",
+    "templates_dict", "inlets", "outlets", "inlet_events", "outlet_events", "triggering_asset_events",
+    "triggering_dataset_events", "test_mode", "try_number", "map_index_template", "expanded_ti_count",
+    "exception", "task_reschedule_count", "asset_state_store", "task_state_store",
+}
+CONTEXT_KEYS = frozenset(_CONTEXT_STRINGS | _CONTEXT_OBJECTS)
+
+
+@dataclass
+class _Param:
+    name: str
+    annotation: str
+    default: str | None
+    value: Any = None
+    has_value: bool = False
+
+
+@dataclass
+class _Signature:
+    params: list[_Param] = field(default_factory=list)
+    context: list[str] = field(default_factory=list)
+
+
+def _annotation(node: ast.expr | None) -> str | None:
+    """A KFP type for a simple user annotation (``str``, ``dict[str, int]``, ``Optional[int]``)."""
+    if isinstance(node, ast.Name) and node.id in KFP_TYPES:
+        return node.id
+    if isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value in KFP_TYPES:
+        return node.value
+    if isinstance(node, ast.Subscript):
+        base = node.value.attr if isinstance(node.value, ast.Attribute) else getattr(node.value, "id", None)
+        if base in _GENERIC:
+            return _GENERIC[base]
+        if base == "Optional":
+            return _annotation(node.slice)
+    return None
+
+
+def _value_type(value: Any) -> str | None:
+    for kind, name in ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (dict, "dict"), (list, "list")):
+        if isinstance(value, kind):
+            return name
+    return None
+
+
+def _literal_default(node: ast.expr | None) -> tuple[bool, str | None]:
+    """``(ok, repr)`` of a literal default; ``ok`` False when the default is code."""
+    if node is None:
+        return True, None
+    try:
+        value = ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+    if value is None or _value_type(value) is not None:
+        return True, repr(value)
+    return False, None
+
+
+def _signature(ctx: MapContext, fn: ast.FunctionDef, args: list[Any], kwargs: dict[str, Any]) -> _Signature:
+    sig = _Signature()
+    a = fn.args
+    positional = a.posonlyargs + a.args
+    defaults: dict[str, ast.expr | None] = {p.arg: None for p in positional + a.kwonlyargs}
+    for param, node in zip(positional[len(positional) - len(a.defaults):], a.defaults):
+        defaults[param.arg] = node
+    for param, node in zip(a.kwonlyargs, a.kw_defaults):
+        defaults[param.arg] = node
+    given = dict(zip((p.arg for p in positional), args))
+    given.update(kwargs)
+    for param in positional + a.kwonlyargs:
+        name = param.arg
+        if name in CONTEXT_KEYS and name not in given:
+            sig.context.append(name)
+            kind = "str" if name in _CONTEXT_STRINGS else "dict"
+            sig.params.append(_Param(name, kind, '""' if kind == "str" else "{}"))
+            continue
+        ok, default = _literal_default(defaults[name])
+        if not ok:
+            ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{name}` has a default that is code; it is not copied")
+            default = "None"
+        value = given.get(name)
+        produced = ctx.producers.get(value.task_id) if isinstance(value, TaskRef) else None
+        default_type = _value_type(ast.literal_eval(default)) if default not in (None, "None") else None
+        annotation = _annotation(param.annotation) or produced or _value_type(value) or default_type or "str"
+        sig.params.append(_Param(name, annotation, default, value, name in given))
+    extra = sorted(set(given) - {p.name for p in sig.params})
+    if extra and a.kwarg is None:
+        ctx.add(codes.ARGUMENT_DROPPED, f"arguments {extra} match no parameter of `{fn.name}`; dropped")
+    if a.vararg is not None:
+        ctx.add(codes.ARGUMENT_DROPPED, f"`*{a.vararg.arg}` of `{fn.name}` cannot be a component parameter; dropped")
+    if a.kwarg is not None:
+        sig.context.append(f"**{a.kwarg.arg}")
+    return sig
+
+
+def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
+    """Call arguments for the component; XComs from Python producers become :class:`Input`."""
+    arguments: dict[str, Any] = {}
+    for param in sig.params:
+        if not param.has_value:
+            if param.default is None:
+                ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}` gets no value; it defaults to None")
+                param.default = "None"
+            continue
+        value = param.value
+        if isinstance(value, TaskRef):
+            if ctx.producers.get(value.task_id) and value.key == "return_value":
+                arguments[param.name] = Input(name=param.name, task_id=value.task_id)
+                continue
+            ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{param.name}` reads XCom {value.key!r} of {value.task_id!r}")
+        elif isinstance(value, Symbolic):
+            ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: `{value.source}` is not known statically")
+        elif _value_type(value) is not None or value is None:
+            arguments[param.name] = value
+            continue
+        else:
+            ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: value {value!r} is not plain data")
+        if param.default is None:
+            param.default = "None"
+    return arguments
+
+
+def _bound_names(statement: ast.stmt) -> set[str]:
+    names = set()
+    for alias in getattr(statement, "names", []):
+        names.add((alias.asname or alias.name).split(".")[0])
+    return names
+
+
+def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: ast.FunctionDef) -> tuple[list[str], set[str]]:
+    loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    keep, bound, third_party = [], set(), set()
+    for text in callable_.imports:
+        try:
+            statements = ast.parse(text).body
+        except SyntaxError:
+            continue
+        for statement in statements:
+            names = _bound_names(statement)
+            if not names & loaded or isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                continue
+            keep.append(ast.unparse(statement))
+            bound |= names
+            modules = [a.name for a in statement.names] if isinstance(statement, ast.Import) else [statement.module or ""]
+            for module in modules:
+                top = module.split(".")[0]
+                if top and top not in sys.stdlib_module_names:
+                    third_party.add(top)
+    if third_party:
+        ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` imports {sorted(third_party)}; the base image must provide them")
+    return keep, bound
+
+
+def _free_names(fn: ast.FunctionDef, bound: set[str]) -> list[str]:
+    local = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    local |= {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+    local |= {n.name for n in ast.walk(fn) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    for node in ast.walk(fn):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            local |= _bound_names(node)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            local.add(node.name)
+    loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return sorted(loaded - local - bound - set(dir(builtins)))
+
+
+def _code(source: str, name: str, sig: _Signature, returns: str | None, imports: list[str]) -> str:
+    module = cst.parse_module(source)
+    fn = next(node for node in module.body if isinstance(node, cst.FunctionDef))
+    params = ", ".join(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default else "") for p in sig.params)
+    arrow = f" -> {returns}" if returns else ""
+    header = cst.ensure_type(cst.parse_statement(f"def {name}({params}){arrow}:\n    pass\n"), cst.FunctionDef)
+    body = fn.body
+    statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=list(body.body))]
+    docstring = 1 if fn.get_docstring() is not None else 0
+    moved = [cst.parse_statement(text) for text in imports]
+    new = header.with_changes(body=cst.IndentedBlock(body=statements[:docstring] + moved + statements[docstring:]))
+    return cst.Module(body=[new]).code
+
+
+def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list[Any], kwargs: dict[str, Any],
+                   base_image: str) -> tuple[PythonFunction, dict[str, Any]] | None:
+    """The component function and its call arguments; ``None`` (with ``M211``) when impossible."""
+    if callable_ is None:
+        ctx.add(codes.CALLABLE_UNAVAILABLE, "the python callable's source is not known statically",
+                "Define the callable with def in a file the converter scans.")
+        return None
+    source = textwrap.dedent(callable_.source)
+    try:
+        tree = ast.parse(source)
+        cst.parse_module(source)
+    except (SyntaxError, cst.ParserSyntaxError) as exc:
+        ctx.add(codes.CALLABLE_UNAVAILABLE, f"the source of `{callable_.name}` does not parse: {exc}")
+        return None
+    fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
+    if not isinstance(fn, ast.FunctionDef):
+        ctx.add(codes.CALLABLE_UNAVAILABLE, f"`{callable_.name}` is not a plain def (async or lambda)")
+        return None
+    sig = _signature(ctx, fn, args, kwargs)
+    arguments = _bind(ctx, sig)
+    if sig.context:
+        ctx.add(codes.AIRFLOW_CONTEXT, f"`{fn.name}` reads the Airflow context: {', '.join(sig.context)}")
+    imports, bound = _used_imports(ctx, callable_, fn)
+    free = _free_names(fn, bound | {p.name for p in sig.params})
+    if free:
+        ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
+    returns = _annotation(fn.returns)
+    if returns is None and ctx.task.task_id in ctx.consumers:
+        ctx.add(codes.RETURN_TYPE_ASSUMED, f"the return value of `{fn.name}` is used downstream; str assumed")
+        returns = "str"
+    code = _code(source, "__AF2KFP_NAME__", sig, returns, imports)
+    params = [(p.name, p.annotation, p.default) for p in sig.params]
+    return PythonFunction(code=code, params=params, returns=returns, base_image=base_image), arguments

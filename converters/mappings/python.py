@@ -1,0 +1,140 @@
+"""PythonOperator and TaskFlow ``@task`` -> a lightweight Python component.
+
+``@task.docker`` / ``@task.kubernetes`` run the same component on their image (with
+their container settings); ``@task.virtualenv`` installs its ``requirements``.
+"""
+
+from __future__ import annotations
+
+from converters.graph import PythonCallable
+from converters.mappings import codes
+from converters.mappings.base import apply_base, finish
+from converters.mappings.context import MapContext
+from converters.mappings.docker import apply_docker_environment
+from converters.mappings.example import Example, example_task
+from converters.mappings.model import Input, KfpTask
+from converters.mappings.pod import POD_IGNORED, apply_pod
+from converters.mappings.pyfunc import build_function
+from converters.mappings.values import check_templates, string_list, text
+from converters.values import TaskRef
+
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+
+PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
+TASK = "airflow.sdk.task"
+RULES = ("PythonOperator", "task", "task.docker", "task.kubernetes", "task.virtualenv")
+OPERATORS = {
+    PYTHON: "PythonOperator",
+    "airflow.operators.python.PythonOperator": "PythonOperator",
+    "airflow.operators.python_operator.PythonOperator": "PythonOperator",
+    "airflow.providers.standard.operators.python.PythonVirtualenvOperator": "task.virtualenv",
+    TASK: "task",
+    "airflow.sdk.task.python": "task",
+    "airflow.decorators.task": "task",
+    "airflow.decorators.task.python": "task",
+    "airflow.sdk.task.docker": "task.docker",
+    "airflow.decorators.task.docker": "task.docker",
+    "airflow.sdk.task.kubernetes": "task.kubernetes",
+    "airflow.decorators.task.kubernetes": "task.kubernetes",
+    "airflow.sdk.task.virtualenv": "task.virtualenv",
+    "airflow.decorators.task.virtualenv": "task.virtualenv",
+}
+IGNORED = frozenset({"show_return_value_in_logs", "python_version", "system_site_packages", "use_dill",
+                     "serializer", "pip_install_options", "index_urls", "venv_cache_path"}) | POD_IGNORED
+
+
+def _call(ctx: MapContext) -> tuple[list, dict]:
+    if ctx.task.operator in OPERATORS and OPERATORS[ctx.task.operator] == "PythonOperator" or ctx.has("python_callable"):
+        ctx.arg("python_callable")
+        if ctx.arg("provide_context"):
+            ctx.add(codes.AIRFLOW_CONTEXT, "provide_context=True passes the Airflow context as keyword arguments")
+        if ctx.arg("templates_dict") is not None:
+            ctx.add(codes.AIRFLOW_CONTEXT, "templates_dict is rendered by Airflow's Jinja; not available in KFP")
+        op_args = ctx.arg("op_args") or []
+        op_kwargs = ctx.arg("op_kwargs") or {}
+        return (list(op_args) if isinstance(op_args, (list, tuple)) else [],
+                dict(op_kwargs) if isinstance(op_kwargs, dict) else {})
+    return list(ctx.task.call_args), dict(ctx.task.call_kwargs)
+
+
+def map_task(ctx: MapContext, rule: str) -> KfpTask:
+    """Map a Python task; without usable source it becomes a placeholder (``unsupported``)."""
+    kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="python")
+    apply_base(ctx, kfp)
+    check_templates(ctx, ["op_args", "op_kwargs"])
+    image = ctx.config.python_base_image
+    if rule in ("task.docker", "task.kubernetes"):
+        image = text(ctx, ctx.arg("image", image), "image")
+    if rule == "task.docker":
+        apply_docker_environment(ctx, kfp)
+    if rule == "task.kubernetes":
+        apply_pod(ctx, kfp)
+    args, kwargs = _call(ctx)
+    built = build_function(ctx, ctx.task.python, args, kwargs, image)
+    if built is None:
+        kfp.kind = "placeholder"
+        kfp.image, kfp.command = ctx.config.bash_image, ["sh", "-c"]
+        kfp.args = [f"echo 'af2kfp placeholder: {ctx.task.task_id} has no Python source' >&2; exit 1"]
+        ctx.used.update(ctx.task.args)
+        return finish(ctx, kfp, IGNORED)
+    kfp.python, kfp.arguments = built
+    kfp.image = image
+    if rule == "task.virtualenv":
+        kfp.python.packages = [p for p in string_list(ctx, ctx.arg("requirements"), "requirements") if isinstance(p, str)]
+    return finish(ctx, kfp, IGNORED)
+
+
+_EXTRACT = PythonCallable(
+    name="extract",
+    source='def extract(table: str, limit=10) -> dict:\n    """Read rows."""\n    return {"table": table, "n": len(json.dumps([limit]))}\n',
+    file="example.py",
+    line=5,
+    imports=["import json", "from airflow.sdk import dag, task"],
+)
+_LOAD = PythonCallable(
+    name="load",
+    source="def load(rows, **context):\n    print(rows, context['ds'])\n",
+    file="example.py",
+    line=9,
+)
+
+EXAMPLES = [
+    Example(
+        title="PythonOperator: the callable's body in a component; imports move inside; op_kwargs become arguments",
+        airflow='PythonOperator(task_id="extract", python_callable=extract, op_kwargs={"table": "users"})',
+        task=example_task(PYTHON, "extract", python=_EXTRACT, python_callable=_EXTRACT.name, op_kwargs={"table": "users"}),
+        fields={"kind": "python", "arguments": {"table": "users"}, "image": "python:3.11"},
+        kfp=(
+            '@dsl.component(base_image="python:3.11")',
+            "(table: str, limit: int = 10) -> dict:",
+            "    import json",
+            'table="users"',
+        ),
+    ),
+    Example(
+        title="@task: call arguments from another task's return value become a data dependency; **context is flagged",
+        airflow="@task\ndef load(rows, **context): ...\nload(extract())",
+        task=example_task(TASK, "load", python=_LOAD, call_kwargs={"rows": TaskRef(task_id="extract")}),
+        fields={"arguments": {"rows": Input(name="rows", task_id="extract")}},
+        kfp=("(rows: dict):", "rows=extract_task.output"),
+        codes=("M210",),
+        producers={"extract": "dict"},
+        fate="review",
+    ),
+    Example(
+        title="@task.docker runs the function on the given image",
+        airflow='@task.docker(image="python:3.12-slim", environment={"A": "1"})\ndef extract(table): ...',
+        task=example_task("airflow.sdk.task.docker", "extract", python=_EXTRACT, call_kwargs={"table": "t"},
+                          image="python:3.12-slim", environment={"A": "1"}),
+        fields={"image": "python:3.12-slim", "env": {"A": "1"}},
+        kfp=('@dsl.component(base_image="python:3.12-slim")',),
+    ),
+    Example(
+        title="A callable whose source is unknown becomes a placeholder",
+        airflow='PythonOperator(task_id="t", python_callable=getattr(mod, "f"))',
+        task=example_task(PYTHON, "t", python_callable=None),
+        fields={"kind": "placeholder"},
+        codes=("M211",),
+        fate="unsupported",
+    ),
+]

@@ -1,0 +1,145 @@
+"""Reading resolved Airflow values as KFP wants them: strings, lists, Kubernetes models.
+
+Kubernetes model calls arrive as ``Call(func="kubernetes.client.models.V1Toleration")``
+under whatever module path the file imported; they are matched by the class name only
+and turned into plain snake_case dicts, the same shape as the dict form Airflow accepts.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from typing import Any
+
+from converters.mappings import codes
+from converters.mappings.context import MapContext
+from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+
+__all__ = [
+    "class_name",
+    "model_dict",
+    "text",
+    "string_list",
+    "command_list",
+    "string_dict",
+    "duration_seconds",
+    "check_templates",
+]
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+_JINJA = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def class_name(value: Any) -> str | None:
+    """Last segment of a call's qualified name (``V1Toleration``), else ``None``."""
+    return value.func.rsplit(".", 1)[-1] if isinstance(value, Call) else None
+
+
+def _snake(key: str) -> str:
+    return _CAMEL.sub("_", key).lower()
+
+
+def model_dict(value: Any) -> Any:
+    """A Kubernetes model call or its dict form as nested snake_case dicts; other values as they are."""
+    if isinstance(value, Call):
+        return {key: model_dict(item) for key, item in value.kwargs.items()}
+    if isinstance(value, dict):
+        return {_snake(str(key)): model_dict(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [model_dict(item) for item in value]
+    return value
+
+
+def text(ctx: MapContext, value: Any, what: str) -> Any:
+    """A scalar as a string for KFP; a :class:`TaskRef` is returned as it is for the caller."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, float)):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if isinstance(value, TaskRef):
+        return value
+    if isinstance(value, Symbolic):
+        ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{value.source}` is not known statically; its source text is used")
+        return value.source
+    if isinstance(value, Duration):
+        return str(value.seconds)
+    if isinstance(value, DateTime):
+        return value.iso
+    source = value.func if isinstance(value, Call) else repr(value)
+    ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{source}` is not a plain value; its text is used")
+    return str(source)
+
+
+def string_list(ctx: MapContext, value: Any, what: str) -> list[Any]:
+    """A list of strings (a single string becomes one item)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [text(ctx, item, what) for item in value]
+    return [text(ctx, value, what)]
+
+
+def command_list(ctx: MapContext, value: Any, what: str) -> list[Any]:
+    """A Docker command or entrypoint: a string is shell-split the way docker-py does it.
+
+    Jinja spans (``{{ ds }}``) stay whole, since Airflow renders them before Docker splits.
+    """
+    if isinstance(value, str):
+        spans: list[str] = []
+
+        def hold(match: re.Match[str]) -> str:
+            spans.append(match.group(0))
+            return f"\x00{len(spans) - 1}\x00"
+
+        try:
+            parts = shlex.split(_JINJA.sub(hold, value))
+            return [re.sub("\x00([0-9]+)\x00", lambda m: spans[int(m.group(1))], part) for part in parts]
+        except ValueError:
+            ctx.add(codes.UNRESOLVED_VALUE, f"{what}: cannot shell-split {value!r}; kept as one argument")
+            return [value]
+    return string_list(ctx, value, what)
+
+
+def string_dict(ctx: MapContext, value: Any, what: str) -> dict[str, Any]:
+    """A dict of strings (labels, env, node selectors)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        text(ctx, value, what)
+        return {}
+    return {str(key): text(ctx, item, f"{what}[{key}]") for key, item in value.items()}
+
+
+def duration_seconds(ctx: MapContext, value: Any, what: str) -> float | None:
+    """Seconds of a ``timedelta`` (or a number of seconds); unknown -> finding, ``None``."""
+    if value is None:
+        return None
+    if isinstance(value, Duration):
+        return value.seconds
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    text(ctx, value, what)
+    return None
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [s for item in value for s in _strings(item)]
+    if isinstance(value, dict):
+        return [s for item in value.values() for s in _strings(item)]
+    if isinstance(value, Call):
+        return _strings(list(value.args)) + _strings(value.kwargs)
+    return []
+
+
+def check_templates(ctx: MapContext, names: list[str]) -> None:
+    """One ``review`` finding per argument whose strings hold Jinja (``{{ }}`` or ``{% %}``)."""
+    for name in names:
+        if any("{{" in s or "{%" in s for s in _strings(ctx.task.args.get(name))):
+            ctx.add(
+                codes.JINJA_TEMPLATE,
+                f"argument `{name}` holds a Jinja template, kept verbatim",
+                "Replace the template by a pipeline parameter or a KFP placeholder.",
+            )
