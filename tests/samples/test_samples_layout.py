@@ -34,3 +34,9 @@ def test_the_declared_operator_is_a_kubernetes_pod_operator_subclass_in_the_help
     assert classes["TeamPodOperator"] == ["KubernetesPodOperator"]
     users = [p.name for p in (SAMPLES / "dags").glob("*.py") if "from common.operators import TeamPodOperator" in p.read_text()]
     assert users == ["team_operator_scoring.py"]
+
+
+def test_the_sample_readme_lists_every_dag_file() -> None:
+    readme = (SAMPLES / "dags" / "README.md").read_text(encoding="utf-8")
+    missing = [p.name for p in (SAMPLES / "dags").glob("*.py") if f"`{p.name}`" not in readme]
+    assert missing == []
