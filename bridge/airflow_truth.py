@@ -1,0 +1,118 @@
+"""Ground truth from real Airflow: what ``DagBag`` builds from DAG files.
+
+The analyzer never runs user code; this module does, on purpose, to check it. Loading
+happens in a separate process (``python -m bridge.airflow_truth PATH...``, the same
+interpreter) with ``AIRFLOW_HOME`` in a temporary folder, so neither Airflow nor the
+user's DAG code is ever imported into the caller. The child prints one JSON document:
+
+    {"files": {abs_file: {dag_id: {"tasks": {task_id: {"operator", "task_type", "args"}},
+                                    "edges": [[upstream, downstream], ...]}}},
+     "import_errors": {abs_file: message}}
+
+It backs the analyzer's ground-truth tests and ``af2kfp verify``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from converters.errors import Af2KfpError
+
+__all__ = ["load_with_airflow", "AirflowLoadError", "RESOLVED_ARGS"]
+
+# Task attributes reported with their resolved values (absent ones are left out).
+RESOLVED_ARGS = ("image", "cmds", "command", "arguments", "env", "env_vars", "environment", "retries")
+
+
+class AirflowLoadError(Af2KfpError):
+    """The Airflow child process failed or did not answer in time."""
+
+
+def load_with_airflow(paths: list[Path], timeout: float = 300) -> dict[str, Any]:
+    """Load ``paths`` (files or folders) with Airflow's own ``DagBag`` in a child process."""
+    with tempfile.TemporaryDirectory(prefix="af2kfp-airflow-home-") as home:
+        env = {
+            **os.environ,
+            "AIRFLOW_HOME": home,
+            "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_FOLDER": home,
+        }
+        command = [sys.executable, "-m", "bridge.airflow_truth", *(str(p) for p in paths)]
+        try:
+            done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise AirflowLoadError(f"Airflow did not load {len(paths)} path(s) within {timeout:.0f} s") from exc
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise AirflowLoadError(f"Airflow child process failed (exit {done.returncode}):\n{tail}")
+    try:
+        return json.loads(done.stdout)
+    except json.JSONDecodeError as exc:
+        raise AirflowLoadError(f"Airflow child process printed no JSON: {done.stdout[-500:]!r}") from exc
+
+
+def _plain(value: Any, depth: int = 0) -> Any:
+    """JSON data for a resolved task attribute; objects become their dict or their repr."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if depth > 8:
+        return repr(value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_plain(v, depth + 1) for v in value]
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        try:
+            return _plain(to_dict(), depth + 1)
+        except Exception:  # noqa: BLE001 - a broken to_dict is reported as text
+            return repr(value)
+    return repr(value)
+
+
+def _describe_dag(dag: Any) -> dict[str, Any]:
+    tasks: dict[str, Any] = {}
+    edges: list[list[str]] = []
+    for airflow_task in dag.tasks:
+        cls = type(airflow_task)
+        args = {name: _plain(getattr(airflow_task, name)) for name in RESOLVED_ARGS if hasattr(airflow_task, name)}
+        tasks[airflow_task.task_id] = {
+            "operator": f"{cls.__module__}.{cls.__qualname__}",
+            "task_type": getattr(airflow_task, "task_type", cls.__name__),
+            "args": args,
+        }
+        edges.extend([airflow_task.task_id, down] for down in sorted(airflow_task.downstream_task_ids))
+    return {"tasks": tasks, "edges": sorted(edges)}
+
+
+def _main(argv: list[str]) -> int:
+    """Child process: load every path with DagBag and print the JSON document on stdout."""
+    real_stdout = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # Airflow and DAG code may print: keep stdout clean
+    from airflow.dag_processing.dagbag import DagBag
+
+    result: dict[str, Any] = {"files": {}, "import_errors": {}}
+    for raw in argv:
+        path = Path(raw).resolve()
+        bag = DagBag(dag_folder=str(path), safe_mode=False, collect_dags=True)
+        for dag in bag.dags.values():
+            result["files"].setdefault(str(Path(dag.fileloc).resolve()), {})[dag.dag_id] = _describe_dag(dag)
+        for file, error in bag.import_errors.items():
+            file_path = Path(file)
+            if not file_path.is_absolute():
+                file_path = (path if path.is_dir() else path.parent) / file_path
+            result["import_errors"][str(file_path.resolve())] = str(error)
+    json.dump(result, real_stdout, sort_keys=True)
+    real_stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,106 @@
+"""Static analysis of Airflow DAG files: one migration graph per DAG, no user code run.
+
+``analyze_paths([Path("dags")], config=Config())`` parses every ``.py`` file with LibCST,
+"runs" it symbolically (see :mod:`converters.analysis.semantics`) and returns an
+:class:`Analysis`: the files scanned, one ``networkx.DiGraph`` per DAG (built with
+``converters.graph``), and file-level findings. DAG and task findings live in each
+graph's ``findings`` attribute.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from converters.analysis import codes
+from converters.analysis.build import build_graph
+from converters.analysis.semantics import AirflowSemantics
+from converters.config import Config
+from converters.errors import InputError
+from converters.findings import CODES, Finding
+
+__all__ = ["analyze_paths", "Analysis"]
+
+log = logging.getLogger(__name__)
+
+_SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".tox", ".mypy_cache"}
+
+
+@dataclass
+class Analysis:
+    """What the analyzer found: scanned files, one graph per DAG, file-level findings."""
+
+    files: list[str] = field(default_factory=list)
+    graphs: list[nx.DiGraph] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def _collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+    """(file, display) pairs to scan and (root folder, display) pairs for helper imports."""
+    files: list[tuple[Path, str]] = []
+    roots: list[tuple[Path, str]] = []
+    for given in paths:
+        if given.is_dir():
+            roots.append((given.resolve(), given.as_posix()))
+            for path in sorted(given.rglob("*.py")):
+                rel = path.relative_to(given)
+                if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]):
+                    continue
+                files.append((path, (given / rel).as_posix()))
+        elif given.is_file():
+            roots.append((given.resolve().parent, given.parent.as_posix()))
+            files.append((given, given.as_posix()))
+        else:
+            raise InputError(f"{given}: no such file or folder")
+    return files, roots
+
+
+def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
+    """Analyze DAG files and folders; bad files become findings, never exceptions."""
+    config = config or Config()
+    files, roots = _collect([Path(p) for p in paths])
+    engine = AirflowSemantics(config, roots)
+    analysis = Analysis(files=sorted({display for _, display in files}))
+    seen: set[Path] = set()
+    for path, display in sorted(files, key=lambda item: item[1]):
+        resolved = path.resolve()
+        if resolved in seen:
+            continue
+        seen.add(resolved)
+        engine.run_file(resolved, display)
+    for path in sorted(engine.runs, key=lambda p: engine.display_for(p)):
+        run = engine.runs[path]
+        if run is None:
+            continue
+        analysis.findings.extend(run.findings)
+        for dag in run.dags:
+            if not dag.registered:
+                analysis.findings.append(_finding(
+                    codes.DETACHED, dag.file, dag.line,
+                    f"DAG '{dag.dag_id}' is created but never used as a context manager nor bound at module "
+                    "level; Airflow does not load it"))
+                continue
+            analysis.graphs.append(build_graph(dag))
+        if not run.dags and _mentions_airflow(run.source.text) and path in seen:
+            analysis.findings.append(_finding(codes.NO_DAG, run.source.display, None,
+                                              f"{run.source.display}: imports Airflow but defines no DAG"))
+    for task in engine.detached:
+        analysis.findings.append(_finding(
+            codes.DETACHED, task.file, task.line,
+            f"task '{task.task_id}' is not attached to any DAG; Airflow does not schedule it"))
+    analysis.findings.extend(engine.parse_findings[p] for p in sorted(engine.parse_findings, key=str))
+    analysis.graphs.sort(key=lambda g: (g.graph["dag"].file, g.graph["dag"].line or 0, g.graph["dag"].dag_id))
+    analysis.findings.sort(key=lambda f: (f.file, f.line or 0, f.code))
+    return analysis
+
+
+def _mentions_airflow(text: str) -> bool:
+    return "import airflow" in text or "from airflow" in text
+
+
+def _finding(code: str, file: str, line: int | None, message: str) -> Finding:
+    entry = CODES[code]
+    return Finding(code=code, severity=entry.severity, message=message, suggestion=entry.help, file=file, line=line)

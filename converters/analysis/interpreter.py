@@ -1,0 +1,779 @@
+"""The symbolic interpreter: "runs" a DAG file over LibCST nodes without executing it.
+
+Statements and expressions are evaluated over a safe value domain (plain data, the
+tagged values of ``converters.values`` and the Airflow look-alikes of ``model``);
+Airflow's own semantics (DAGs, tasks, groups, dependencies) live in :mod:`airflow_semantics`.
+Anything it cannot know becomes ``Symbolic(source=...)``; user code is never imported.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+from pathlib import Path
+from typing import Any, Iterator
+
+import libcst as cst
+
+from converters.analysis import codes
+from converters.analysis.model import (
+    BoundMethod,
+    ClassObj,
+    DagFactoryObj,
+    DagObj,
+    DecoratorObj,
+    FunctionObj,
+    GroupFactoryObj,
+    GroupObj,
+    LabelObj,
+    ModuleObj,
+    PartialObj,
+    Ref,
+    TaskFlowObj,
+    TaskObj,
+    XComArgObj,
+)
+from converters.analysis.names import canonical
+from converters.analysis.safe_ops import BUILTINS, UNKNOWN, binary, call_method, compare, is_plain
+from converters.analysis.source import SourceFile
+from converters.values import Symbolic
+
+__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS"]
+
+log = logging.getLogger(__name__)
+
+MAX_STEPS = 200_000
+MAX_DEPTH = 60
+MAX_LOOP = 10_000
+GLOBALS = object()  # the value of ``globals()``
+
+
+class ReturnSignal(Exception):
+    def __init__(self, value: Any) -> None:
+        super().__init__()
+        self.value = value
+
+
+class _Break(Exception):
+    pass
+
+
+class _Continue(Exception):
+    pass
+
+
+class _Budget(Exception):
+    pass
+
+
+class Scope:
+    """Names of one function call (or module); lookups fall back to the enclosing scope."""
+
+    def __init__(self, parent: "Scope | None" = None, module: ModuleObj | None = None) -> None:
+        self.vars: dict[str, Any] = {}
+        self.parent = parent
+        self.module = module if module is not None else (parent.module if parent else None)
+
+    def lookup(self, name: str) -> Any:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.vars:
+                return scope.vars[name]
+            scope = scope.parent
+        raise KeyError(name)
+
+
+class _Frame:
+    def __init__(self, source: SourceFile, module: ModuleObj) -> None:
+        self.source = source
+        self.module = module
+        self.line: int | None = None
+
+
+class Interpreter:
+    """Evaluates statements and expressions; subclass :class:`AirflowSemantics` adds Airflow."""
+
+    def __init__(self) -> None:
+        self.frames: list[_Frame] = []
+        self.steps = 0
+        self.depth = 0
+        self.budget_reported = False
+
+    # ----------------------------------------------------------------- hooks (Airflow side)
+    def finding(self, code: str, message: str, suggestion: str | None = None, node: cst.CSTNode | None = None) -> None:
+        raise NotImplementedError
+
+    def call_value(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool) -> Any:
+        raise NotImplementedError
+
+    def enter_context(self, value: Any, node: cst.WithItem) -> Any:
+        raise NotImplementedError
+
+    def exit_context(self, value: Any) -> None:
+        raise NotImplementedError
+
+    def dependency(self, left: Any, right: Any, node: cst.CSTNode) -> Any:
+        raise NotImplementedError
+
+    def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
+        raise NotImplementedError
+
+    def import_module(self, dotted: str, level: int) -> ModuleObj | None:
+        raise NotImplementedError
+
+    def decorate(self, decorator: Any, target: Any, node: cst.Decorator) -> Any:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- helpers
+    @property
+    def source(self) -> SourceFile:
+        return self.frames[-1].source
+
+    def line_of(self, node: cst.CSTNode | None) -> int | None:
+        line = self.source.line(node) if node is not None else None
+        return line if line is not None else self.frames[-1].line
+
+    def symbolic(self, node: cst.CSTNode) -> Symbolic:
+        return Symbolic(source=self.source.code(node))
+
+    def _tick(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise _Budget()
+
+    # ----------------------------------------------------------------- modules
+    def run_module(self, source: SourceFile, module: ModuleObj) -> None:
+        self.frames.append(_Frame(source, module))
+        scope = module.scope_obj  # type: ignore[attr-defined]
+        try:
+            self.exec_block(source.module.body, scope)
+        except _Budget:
+            self.finding(codes.LIMIT, f"stopped after {MAX_STEPS} evaluation steps",
+                         "Split the file or simplify its loops; the graph may be incomplete.")
+        except RecursionError:
+            self.finding(codes.LIMIT, "nesting too deep to follow", "Simplify the nesting of helper calls.")
+        except (ReturnSignal, _Break, _Continue):
+            pass
+        finally:
+            self.frames.pop()
+
+    # ----------------------------------------------------------------- statements
+    def exec_block(self, body: Any, scope: Scope) -> None:
+        for stmt in body:
+            self.exec_stmt(stmt, scope)
+
+    def exec_stmt(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        self._tick()
+        line = self.source.line(stmt)
+        if line is not None:
+            self.frames[-1].line = line
+        if isinstance(stmt, cst.SimpleStatementLine):
+            for small in stmt.body:
+                self.exec_small(small, scope)
+        elif isinstance(stmt, cst.FunctionDef):
+            self.exec_def(stmt, scope)
+        elif isinstance(stmt, cst.ClassDef):
+            self.exec_class(stmt, scope)
+        elif isinstance(stmt, cst.If):
+            self.exec_if(stmt, scope)
+        elif isinstance(stmt, cst.For):
+            self.exec_for(stmt, scope)
+        elif isinstance(stmt, cst.With):
+            self.exec_with(stmt, list(stmt.items), stmt.body, scope)
+        elif isinstance(stmt, cst.Try):
+            self.exec_block(stmt.body.body, scope)
+            if stmt.orelse is not None:
+                self.exec_block(stmt.orelse.body.body, scope)
+            if stmt.finalbody is not None:
+                self.exec_block(stmt.finalbody.body.body, scope)
+        elif isinstance(stmt, cst.While):
+            if "(" in self.source.code(stmt.body):
+                self.finding(codes.UNSUPPORTED_CONSTRUCT, "`while` loop not followed",
+                             "Tasks or dependencies created in this loop are missing; use a `for` loop over a "
+                             "literal collection.", stmt)
+        elif isinstance(stmt, cst.IndentedBlock):
+            self.exec_block(stmt.body, scope)
+
+    def exec_small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
+        if isinstance(small, cst.Expr):
+            self.eval(small.value, scope)
+        elif isinstance(small, cst.Assign):
+            value = self.eval(small.value, scope)
+            for target in small.targets:
+                self.assign(target.target, value, scope)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value, scope), scope)
+        elif isinstance(small, cst.AugAssign):
+            self.exec_augassign(small, scope)
+        elif isinstance(small, cst.Return):
+            raise ReturnSignal(self.eval(small.value, scope) if small.value is not None else None)
+        elif isinstance(small, cst.Import):
+            self.exec_import(small, scope)
+        elif isinstance(small, cst.ImportFrom):
+            self.exec_import_from(small, scope)
+        elif isinstance(small, cst.Break):
+            raise _Break()
+        elif isinstance(small, cst.Continue):
+            raise _Continue()
+
+    def exec_augassign(self, small: cst.AugAssign, scope: Scope) -> None:
+        current = self.eval(small.target, scope)
+        value = self.eval(small.value, scope)
+        op = type(small.operator).__name__.replace("Assign", "")
+        if op in ("RightShift", "LeftShift"):
+            left, right = (current, value) if op == "RightShift" else (value, current)
+            self.dependency(left, right, small)
+            return
+        if isinstance(current, list) and op == "Add" and isinstance(value, (list, tuple)):
+            current.extend(value)  # in place, as Python does: aliases see it
+            return
+        if isinstance(current, dict) and op == "BitOr" and isinstance(value, dict):
+            current.update(value)
+            return
+        result = binary(op, current, value)
+        self.assign(small.target, self.symbolic(small.target) if result is UNKNOWN else result, scope)
+
+    def exec_def(self, node: cst.FunctionDef, scope: Scope) -> None:
+        function = FunctionObj(node=node, name=node.name.value, source=self.source, closure=scope,
+                               defaults=self.param_defaults(node.params, scope))
+        value: Any = function
+        for decorator in reversed(node.decorators):
+            value = self.decorate(self.eval(decorator.decorator, scope), value, decorator)
+        scope.vars[node.name.value] = value
+
+    def param_defaults(self, params: cst.Parameters, scope: Scope) -> dict[str, Any]:
+        defaults: dict[str, Any] = {}
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            if param.default is not None:
+                defaults[param.name.value] = self.eval(param.default, scope)
+        return defaults
+
+    def exec_class(self, node: cst.ClassDef, scope: Scope) -> None:
+        module = scope.module
+        bases = [self.eval(arg.value, scope) for arg in node.bases]
+        qualname = f"{module.name}.{node.name.value}" if module and module.name else node.name.value
+        klass = ClassObj(name=node.name.value, qualname=qualname, bases=bases, source=self.source, node=node)
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+        class_scope = Scope(parent=scope)
+        for stmt in body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                        self.exec_small(small, class_scope)
+        klass.attrs = class_scope.vars
+        scope.vars[node.name.value] = klass
+
+    def exec_if(self, node: cst.If, scope: Scope) -> None:
+        test = self.truth(self.eval(node.test, scope))
+        orelse = node.orelse
+        if test is True:
+            self.exec_block(node.body.body, scope)
+            return
+        if test is None:
+            self.finding(codes.UNKNOWN_CONDITION,
+                         f"condition `{self.source.code(node.test)}` is not known statically; both branches analyzed",
+                         None, node)
+            self.exec_block(node.body.body, scope)
+        if isinstance(orelse, cst.If):
+            self.exec_if(orelse, scope)
+        elif isinstance(orelse, cst.Else):
+            self.exec_block(orelse.body.body, scope)
+
+    def exec_for(self, node: cst.For, scope: Scope) -> None:
+        items = self.iterate(self.eval(node.iter, scope))
+        if items is None:
+            if "(" in self.source.code(node.body):
+                self.finding(codes.UNKNOWN_LOOP,
+                             f"loop over `{self.source.code(node.iter)}` not unrolled: its value is not known statically",
+                             None, node)
+            return
+        broke = False
+        for count, item in enumerate(items):
+            if count >= MAX_LOOP:
+                self.finding(codes.LIMIT, f"loop stopped after {MAX_LOOP} iterations", None, node)
+                break
+            self.assign(node.target, item, scope)
+            try:
+                self.exec_block(node.body.body, scope)
+            except _Break:
+                broke = True
+                break
+            except _Continue:
+                continue
+        if not broke and node.orelse is not None:
+            self.exec_block(node.orelse.body.body, scope)
+
+    def exec_with(self, node: cst.With, items: list[cst.WithItem], body: cst.BaseSuite, scope: Scope) -> None:
+        if not items:
+            self.exec_block(body.body, scope)
+            return
+        item = items[0]
+        value = self.eval(item.item, scope)
+        bound = self.enter_context(value, item)
+        if item.asname is not None:
+            self.assign(item.asname.name, bound, scope)
+        try:
+            self.exec_with(node, items[1:], body, scope)
+        finally:
+            self.exit_context(value)
+
+    def exec_import(self, node: cst.Import, scope: Scope) -> None:
+        for alias in node.names:
+            dotted = self.dotted(alias.name)
+            if alias.asname is not None:
+                module = self.import_module(dotted, 0)
+                scope.vars[alias.asname.name.value] = module if module is not None else Ref(canonical(dotted), dotted)
+            else:
+                top = dotted.split(".")[0]
+                module = self.import_module(top, 0)
+                scope.vars[top] = module if module is not None else Ref(canonical(top), top)
+
+    def exec_import_from(self, node: cst.ImportFrom, scope: Scope) -> None:
+        level = len(node.relative)
+        dotted = self.dotted(node.module) if node.module is not None else ""
+        module = self.import_module(dotted, level) if (dotted or level) else None
+        if isinstance(node.names, cst.ImportStar):
+            if module is not None:
+                scope.vars.update({k: v for k, v in module.scope.items() if not k.startswith("_")})
+            return
+        for alias in node.names:
+            name = self.dotted(alias.name)
+            local = alias.asname.name.value if alias.asname is not None else name
+            if module is not None:
+                value = self.module_attr(module, name)
+                scope.vars[local] = value if value is not UNKNOWN else Symbolic(source=f"{dotted}.{name}")
+            elif level:
+                submodule = self.import_module(f"{dotted}.{name}" if dotted else name, level)
+                scope.vars[local] = submodule if submodule is not None else Symbolic(source=name)
+            else:
+                qualified = f"{dotted}.{name}"
+                scope.vars[local] = Ref(canonical(qualified), qualified)
+
+    def module_attr(self, module: ModuleObj, name: str) -> Any:
+        if name in module.scope:
+            return module.scope[name]
+        base = module.name
+        sub = self.import_module(f"{base}.{name}" if base else name, 0, anchor=module)  # type: ignore[call-arg]
+        return sub if sub is not None else UNKNOWN
+
+    @staticmethod
+    def dotted(node: cst.CSTNode) -> str:
+        if isinstance(node, cst.Name):
+            return node.value
+        if isinstance(node, cst.Attribute):
+            return f"{Interpreter.dotted(node.value)}.{node.attr.value}"
+        return ""
+
+    # ----------------------------------------------------------------- assignment
+    def assign(self, target: cst.CSTNode, value: Any, scope: Scope) -> None:
+        if isinstance(target, cst.Name):
+            scope.vars[target.value] = value
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = list(target.elements)
+            items = self.iterate(value)
+            starred = [i for i, e in enumerate(elements) if isinstance(e, cst.StarredElement)]
+            if items is not None and not starred and len(items) == len(elements):
+                for element, item in zip(elements, items):
+                    self.assign(element.value, item, scope)
+            elif items is not None and len(starred) == 1 and len(items) >= len(elements) - 1:
+                star = starred[0]
+                tail = len(elements) - star - 1
+                for element, item in zip(elements[:star], items[:star]):
+                    self.assign(element.value, item, scope)
+                self.assign(elements[star].value, list(items[star:len(items) - tail]), scope)
+                for element, item in zip(elements[star + 1:], items[len(items) - tail:]):
+                    self.assign(element.value, item, scope)
+            else:
+                for element in elements:
+                    self.assign(element.value, Symbolic(source=self.source.code(element.value)), scope)
+        elif isinstance(target, cst.Subscript):
+            container = self.eval(target.value, scope)
+            key = self.subscript_key(target, scope)
+            if container is GLOBALS and isinstance(key, str):
+                root = scope
+                while root.parent is not None:
+                    root = root.parent
+                root.vars[key] = value
+            elif isinstance(container, dict) and isinstance(key, (str, int, float, bool, bytes, type(None))):
+                container[key] = value
+            elif isinstance(container, list) and isinstance(key, int):
+                try:
+                    container[key] = value
+                except IndexError:
+                    pass
+        elif isinstance(target, cst.Attribute):
+            obj = self.eval(target.value, scope)
+            if isinstance(obj, TaskObj) and target.attr.value in ("doc_md", "doc", "trigger_rule", "retries"):
+                obj.args[target.attr.value] = value
+
+    # ----------------------------------------------------------------- expressions
+    def truth(self, value: Any) -> bool | None:
+        if isinstance(value, Symbolic) or value is UNKNOWN:
+            return None
+        if is_plain(value):
+            try:
+                return bool(value)
+            except TypeError:
+                return None
+        if isinstance(value, (Ref, BoundMethod)):
+            return None
+        return True
+
+    def iterate(self, value: Any) -> list[Any] | None:
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        if isinstance(value, dict):
+            return list(value.keys())
+        if isinstance(value, (str, set, frozenset)) and is_plain(value):
+            return sorted(value) if isinstance(value, (set, frozenset)) else list(value)
+        return None
+
+    def eval(self, node: cst.BaseExpression, scope: Scope) -> Any:
+        self._tick()
+        method = getattr(self, "eval_" + type(node).__name__, None)
+        if method is None:
+            return self.symbolic(node)
+        value = method(node, scope)
+        return self.symbolic(node) if value is UNKNOWN else value
+
+    def eval_Integer(self, node: cst.Integer, scope: Scope) -> Any:
+        return ast.literal_eval(node.value)
+
+    eval_Float = eval_Integer
+    eval_Imaginary = eval_Integer
+
+    def eval_SimpleString(self, node: cst.SimpleString, scope: Scope) -> Any:
+        try:
+            return node.evaluated_value
+        except (ValueError, SyntaxError):
+            return UNKNOWN
+
+    def eval_ConcatenatedString(self, node: cst.ConcatenatedString, scope: Scope) -> Any:
+        left = self.eval(node.left, scope)
+        right = self.eval(node.right, scope)
+        if isinstance(left, str) and isinstance(right, str):
+            return left + right
+        return UNKNOWN
+
+    def eval_FormattedString(self, node: cst.FormattedString, scope: Scope) -> Any:
+        out: list[str] = []
+        prefix = "".join(c for c in node.start if c not in "fF\'\"")
+        quote = node.end
+        for part in node.parts:
+            if isinstance(part, cst.FormattedStringText):
+                try:
+                    text = ast.literal_eval(prefix + quote + part.value + quote) if part.value else ""
+                except (ValueError, SyntaxError):
+                    return UNKNOWN
+                out.append(text.replace("{{", "{").replace("}}", "}"))
+                continue
+            value = self.eval(part.expression, scope)
+            if not is_plain(value) or isinstance(value, bytes):
+                return UNKNOWN
+            spec = ""
+            if part.format_spec:
+                spec_value = self.eval_FormattedString(
+                    cst.FormattedString(parts=part.format_spec, start='f"', end='"'), scope)
+                if not isinstance(spec_value, str):
+                    return UNKNOWN
+                spec = spec_value
+            if part.conversion == "r":
+                value = repr(value)
+            elif part.conversion == "s":
+                value = str(value)
+            elif part.conversion == "a":
+                value = ascii(value)
+            try:
+                out.append(format(value, spec))
+            except (TypeError, ValueError):
+                return UNKNOWN
+        return "".join(out)
+
+    def eval_Name(self, node: cst.Name, scope: Scope) -> Any:
+        name = node.value
+        if name in ("True", "False", "None"):
+            return {"True": True, "False": False, "None": None}[name]
+        try:
+            return scope.lookup(name)
+        except KeyError:
+            if name in BUILTINS or name in ("globals", "print", "isinstance", "getattr", "hasattr", "type", "open"):
+                return BoundMethod(receiver=None, name=name)
+            return UNKNOWN
+
+    def eval_Attribute(self, node: cst.Attribute, scope: Scope) -> Any:
+        value = self.eval(node.value, scope)
+        return self.attribute(value, node.attr.value, node)
+
+    def subscript_key(self, node: cst.Subscript, scope: Scope) -> Any:
+        if len(node.slice) != 1:
+            return UNKNOWN
+        index = node.slice[0].slice
+        if isinstance(index, cst.Index):
+            return self.eval(index.value, scope)
+        if isinstance(index, cst.Slice):
+            parts = [self.eval(p, scope) if p is not None else None for p in (index.lower, index.upper, index.step)]
+            if all(p is None or isinstance(p, int) for p in parts):
+                return slice(*parts)
+        return UNKNOWN
+
+    def eval_Subscript(self, node: cst.Subscript, scope: Scope) -> Any:
+        value = self.eval(node.value, scope)
+        key = self.subscript_key(node, scope)
+        if isinstance(value, XComArgObj) and isinstance(key, str):
+            return XComArgObj(task=value.task, key=key)
+        if isinstance(value, ModuleObj) or value is GLOBALS:
+            return UNKNOWN
+        if key is UNKNOWN or isinstance(key, Symbolic):
+            return UNKNOWN
+        if isinstance(value, (dict, list, tuple, str)):
+            try:
+                return value[key]
+            except (KeyError, IndexError, TypeError):
+                return UNKNOWN
+        return UNKNOWN
+
+    def eval_BinaryOperation(self, node: cst.BinaryOperation, scope: Scope) -> Any:
+        left = self.eval(node.left, scope)
+        right = self.eval(node.right, scope)
+        op = type(node.operator).__name__
+        if op == "RightShift" and not (isinstance(left, int) and isinstance(right, int)):
+            return self.dependency(left, right, node)
+        if op == "LeftShift" and not (isinstance(left, int) and isinstance(right, int)):
+            self.dependency(right, left, node)
+            return right
+        return binary(op, left, right)
+
+    def eval_UnaryOperation(self, node: cst.UnaryOperation, scope: Scope) -> Any:
+        value = self.eval(node.expression, scope)
+        op = type(node.operator).__name__
+        if op == "Not":
+            truth = self.truth(value)
+            return UNKNOWN if truth is None else not truth
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value if op == "Minus" else (value if op == "Plus" else UNKNOWN)
+        return UNKNOWN
+
+    def eval_BooleanOperation(self, node: cst.BooleanOperation, scope: Scope) -> Any:
+        left = self.eval(node.left, scope)
+        truth = self.truth(left)
+        if truth is None:
+            return UNKNOWN
+        is_and = isinstance(node.operator, cst.And)
+        if (is_and and not truth) or (not is_and and truth):
+            return left
+        return self.eval(node.right, scope)
+
+    def eval_Comparison(self, node: cst.Comparison, scope: Scope) -> Any:
+        left = self.eval(node.left, scope)
+        for target in node.comparisons:
+            right = self.eval(target.comparator, scope)
+            result = compare(type(target.operator).__name__, left, right)
+            if result is UNKNOWN or result is False:
+                return result
+            left = right
+        return True
+
+    def eval_IfExp(self, node: cst.IfExp, scope: Scope) -> Any:
+        truth = self.truth(self.eval(node.test, scope))
+        if truth is None:
+            return UNKNOWN
+        return self.eval(node.body if truth else node.orelse, scope)
+
+    def _elements(self, elements: Any, scope: Scope) -> list[Any] | None:
+        out: list[Any] = []
+        for element in elements:
+            if isinstance(element, cst.StarredElement):
+                items = self.iterate(self.eval(element.value, scope))
+                if items is None:
+                    return None
+                out.extend(items)
+            else:
+                out.append(self.eval(element.value, scope))
+        return out
+
+    def eval_List(self, node: cst.List, scope: Scope) -> Any:
+        items = self._elements(node.elements, scope)
+        return UNKNOWN if items is None else items
+
+    def eval_Tuple(self, node: cst.Tuple, scope: Scope) -> Any:
+        items = self._elements(node.elements, scope)
+        return UNKNOWN if items is None else tuple(items)
+
+    def eval_Set(self, node: cst.Set, scope: Scope) -> Any:
+        items = self._elements(node.elements, scope)
+        if items is None or not is_plain(items):
+            return UNKNOWN
+        try:
+            return set(items)
+        except TypeError:
+            return UNKNOWN
+
+    def eval_Dict(self, node: cst.Dict, scope: Scope) -> Any:
+        out: dict[Any, Any] = {}
+        for element in node.elements:
+            if isinstance(element, cst.StarredDictElement):
+                other = self.eval(element.value, scope)
+                if not isinstance(other, dict):
+                    return UNKNOWN
+                out.update(other)
+                continue
+            key = self.eval(element.key, scope)
+            if not isinstance(key, (str, int, float, bool, bytes, type(None))):
+                return UNKNOWN
+            out[key] = self.eval(element.value, scope)
+        return out
+
+    def _comp_walk(self, clauses: list[cst.CompFor], index: int, inner: Scope, node: Any, out: list[Any]) -> bool:
+        if index == len(clauses):
+            if isinstance(node, cst.DictComp):
+                key = self.eval(node.key, inner)
+                if not isinstance(key, (str, int, float, bool, bytes, type(None))):
+                    return False
+                out.append((key, self.eval(node.value, inner)))
+            else:
+                out.append(self.eval(node.elt, inner))
+            return True
+        comp = clauses[index]
+        items = self.iterate(self.eval(comp.iter, inner))
+        if items is None:
+            return False
+        for item in items[:MAX_LOOP]:
+            self.assign(comp.target, item, inner)
+            keep = True
+            for cond in comp.ifs:
+                truth = self.truth(self.eval(cond.test, inner))
+                if truth is None:
+                    return False
+                keep = keep and truth
+            if keep and not self._comp_walk(clauses, index + 1, inner, node, out):
+                return False
+        return True
+
+    def _comp(self, node: Any, scope: Scope) -> list[Any] | None:
+        clauses: list[cst.CompFor] = []
+        clause = node.for_in
+        while clause is not None:
+            clauses.append(clause)
+            clause = clause.inner_for_in
+        out: list[Any] = []
+        if not self._comp_walk(clauses, 0, Scope(parent=scope), node, out):
+            if "(" in self.source.code(node):
+                self.finding(codes.UNKNOWN_LOOP,
+                             f"comprehension `{self.source.code(node)[:80]}` not unrolled: its collection is not known",
+                             None, node)
+            return None
+        return out
+
+    def eval_ListComp(self, node: cst.ListComp, scope: Scope) -> Any:
+        items = self._comp(node, scope)
+        return UNKNOWN if items is None else items
+
+    eval_GeneratorExp = eval_ListComp
+
+    def eval_SetComp(self, node: cst.SetComp, scope: Scope) -> Any:
+        items = self._comp(node, scope)
+        if items is None or not is_plain(items):
+            return UNKNOWN
+        return set(items)
+
+    def eval_DictComp(self, node: cst.DictComp, scope: Scope) -> Any:
+        items = self._comp(node, scope)
+        return UNKNOWN if items is None else dict(items)
+
+    def eval_NamedExpr(self, node: cst.NamedExpr, scope: Scope) -> Any:
+        value = self.eval(node.value, scope)
+        self.assign(node.target, value, scope)
+        return value
+
+    def eval_Lambda(self, node: cst.Lambda, scope: Scope) -> Any:
+        return FunctionObj(node=node, name="<lambda>", source=self.source, closure=scope,
+                           defaults=self.param_defaults(node.params, scope))
+
+    def eval_Call(self, node: cst.Call, scope: Scope) -> Any:
+        func = self.eval(node.func, scope)
+        args: list[Any] = []
+        kwargs: dict[str, Any] = {}
+        star_unknown = False
+        for arg in node.args:
+            value = self.eval(arg.value, scope)
+            if arg.star == "*":
+                items = self.iterate(value)
+                if items is None:
+                    star_unknown = True
+                else:
+                    args.extend(items)
+            elif arg.star == "**":
+                if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+                    kwargs.update(value)
+                else:
+                    star_unknown = True
+            elif arg.keyword is not None:
+                kwargs[arg.keyword.value] = value
+            else:
+                args.append(value)
+        return self.call_value(func, args, kwargs, node, star_unknown)
+
+    # ----------------------------------------------------------------- calling user functions
+    def call_function(self, function: FunctionObj, args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode,
+                      bind: dict[str, Any] | None = None) -> Any:
+        """Run a ``def``/``lambda`` of a scanned file with bound arguments; returns its value."""
+        if self.depth >= MAX_DEPTH:
+            self.finding(codes.LIMIT, f"call of `{function.name}` nested more than {MAX_DEPTH} deep not followed",
+                         None, node)
+            return UNKNOWN
+        scope = Scope(parent=function.closure)
+        if bind is not None:
+            scope.vars.update(bind)
+        else:
+            self.bind_params(function, args, kwargs, scope)
+        self.depth += 1
+        self.frames.append(_Frame(function.source, function.closure.module))
+        try:
+            if isinstance(function.node, cst.Lambda):
+                return self.eval(function.node.body, scope)
+            self.exec_block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
+                            else function.node.body.body, scope)
+        except ReturnSignal as signal:
+            return signal.value
+        except (_Break, _Continue):
+            return None
+        finally:
+            self.frames.pop()
+            self.depth -= 1
+        return None
+
+    def bind_params(self, function: FunctionObj, args: list[Any], kwargs: dict[str, Any], scope: Scope) -> None:
+        params = function.node.params
+        positional = [*params.posonly_params, *params.params]
+        remaining = dict(kwargs)
+        for index, param in enumerate(positional):
+            name = param.name.value
+            if index < len(args):
+                scope.vars[name] = args[index]
+            elif name in remaining:
+                scope.vars[name] = remaining.pop(name)
+            elif name in function.defaults:
+                scope.vars[name] = function.defaults[name]
+            else:
+                scope.vars[name] = Symbolic(source=name)
+        for param in params.kwonly_params:
+            name = param.name.value
+            scope.vars[name] = remaining.pop(name) if name in remaining else function.defaults.get(
+                name, Symbolic(source=name))
+        if isinstance(params.star_arg, cst.Param):
+            scope.vars[params.star_arg.name.value] = tuple(args[len(positional):])
+        if params.star_kwarg is not None:
+            scope.vars[params.star_kwarg.name.value] = remaining
+
+
+def module_path_name(path: Path, root: Path) -> str:
+    """Dotted module name of ``path`` relative to ``root`` (``pkg/mod.py`` -> ``pkg.mod``)."""
+    try:
+        rel = path.relative_to(root)
+    except ValueError:
+        rel = Path(path.name)
+    parts = list(rel.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(parts)

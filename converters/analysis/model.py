@@ -1,0 +1,318 @@
+"""What the symbolic interpreter builds while it "runs" a DAG file: DAGs, tasks, groups.
+
+These mirror Airflow's objects just enough to name tasks and wire dependencies exactly
+as Airflow does (group prefixes, TaskFlow ``__N`` suffixes, group roots and leaves at the
+moment a dependency is set). They never hold user code, only resolved values and nodes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+
+from converters.findings import Finding
+from converters.graph import Mapped, PythonCallable
+from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+
+__all__ = [
+    "DagObj",
+    "TaskObj",
+    "GroupObj",
+    "XComArgObj",
+    "LabelObj",
+    "Ref",
+    "ModuleObj",
+    "FunctionObj",
+    "ClassObj",
+    "DecoratorObj",
+    "TaskFlowObj",
+    "DagFactoryObj",
+    "GroupFactoryObj",
+    "PartialObj",
+    "BoundMethod",
+    "unique_taskflow_id",
+    "to_value",
+]
+
+
+@dataclass(eq=False)
+class Ref:
+    """A name imported from outside the scanned files, by canonical qualified name."""
+
+    qualname: str
+    imported_as: str
+
+
+@dataclass(eq=False)
+class GroupObj:
+    """A TaskGroup; ``raw_id`` is the id as given, :meth:`group_id` adds parent prefixes."""
+
+    raw_id: str | None
+    dag: "DagObj"
+    parent: "GroupObj | None" = None
+    prefix_group_id: bool = True
+    default_args: dict[str, Any] = field(default_factory=dict)
+    tasks: list["TaskObj"] = field(default_factory=list)
+    children: list["GroupObj"] = field(default_factory=list)
+
+    @property
+    def group_id(self) -> str | None:
+        parent = self.parent
+        if self.raw_id and parent is not None and parent.prefix_group_id and parent.raw_id:
+            return parent.child_id(self.raw_id)
+        return self.raw_id
+
+    def child_id(self, label: str) -> str:
+        if self.prefix_group_id and self.group_id:
+            return f"{self.group_id}.{label}"
+        return label
+
+    def path(self) -> list[str]:
+        out: list[str] = []
+        group: GroupObj | None = self
+        while group is not None and group.raw_id is not None:
+            out.append(group.group_id or "")
+            group = group.parent
+        return list(reversed(out))
+
+    def all_tasks(self) -> list["TaskObj"]:
+        found = list(self.tasks)
+        for child in self.children:
+            found.extend(child.all_tasks())
+        return found
+
+    def roots(self) -> list["TaskObj"]:
+        members = self.all_tasks()
+        ids = {id(t) for t in members}
+        return [t for t in members if not any(id(u) in ids for u in t.upstream)]
+
+    def leaves(self) -> list["TaskObj"]:
+        """Airflow's ``get_leaves``: teardowns hand over to their first non-teardown upstream."""
+        members = self.all_tasks()
+        ids = {id(t) for t in members}
+
+        def has_non_teardown_downstream(node: TaskObj, exclude: TaskObj) -> bool:
+            return any(d is not exclude and id(d) in ids and not d.is_teardown for d in node.downstream)
+
+        def first_non_teardown(node: TaskObj) -> list[TaskObj]:
+            out: list[TaskObj] = []
+            for up in node.upstream:
+                if id(up) not in ids:
+                    continue
+                if up.is_teardown:
+                    out.extend(first_non_teardown(up))
+                elif node.is_teardown and up.is_setup:
+                    continue
+                elif not has_non_teardown_downstream(up, exclude=node):
+                    out.append(up)
+            return out
+
+        leaves: list[TaskObj] = []
+        for member in members:
+            if not any(id(d) in ids for d in member.downstream):
+                leaves.extend([member] if not member.is_teardown else first_non_teardown(member))
+        return leaves
+
+
+@dataclass(eq=False)
+class TaskObj:
+    """One task; ``upstream``/``downstream`` are kept here to compute group roots/leaves."""
+
+    task_id: str
+    operator: str
+    imported_as: str
+    file: str
+    line: int | None
+    end_line: int | None
+    args: dict[str, Any] = field(default_factory=dict)
+    from_default_args: list[str] = field(default_factory=list)
+    call_args: list[Any] = field(default_factory=list)
+    call_kwargs: dict[str, Any] = field(default_factory=dict)
+    python: PythonCallable | None = None
+    mapped: Mapped | None = None
+    dag: "DagObj | None" = None
+    group: GroupObj | None = None
+    upstream: list["TaskObj"] = field(default_factory=list)
+    downstream: list["TaskObj"] = field(default_factory=list)
+    data_upstream: set[int] = field(default_factory=set)
+    is_setup: bool = False
+    is_teardown: bool = False
+
+
+@dataclass(eq=False)
+class DagObj:
+    """A DAG under construction; ``registered`` once Airflow would collect it."""
+
+    dag_id: str
+    file: str
+    line: int | None
+    kwargs: dict[str, Any]
+    default_args: dict[str, Any]
+    tasks: dict[str, TaskObj] = field(default_factory=dict)
+    findings: list[Finding] = field(default_factory=list)
+    registered: bool = False
+    root: GroupObj | None = None
+    used_group_ids: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.root = GroupObj(raw_id=None, dag=self)
+
+
+@dataclass(eq=False)
+class XComArgObj:
+    """A task's output (TaskFlow return value, ``.output``), optionally one key of it."""
+
+    task: TaskObj
+    key: str = "return_value"
+
+
+@dataclass(eq=False)
+class LabelObj:
+    """``Label("x")`` between tasks: remembers both sides and wires them when both are known."""
+
+    text: Any
+    ups: list[TaskObj] = field(default_factory=list)
+    downs: list[TaskObj] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class ModuleObj:
+    """A module of the scanned repository, executed once; attributes are its globals."""
+
+    name: str
+    file: str
+    scope: dict[str, Any]
+
+
+@dataclass(eq=False)
+class FunctionObj:
+    """A ``def`` (or lambda) of a scanned file with the scope it closes over."""
+
+    node: cst.FunctionDef | cst.Lambda
+    name: str
+    source: Any  # the SourceFile it was defined in
+    closure: Any  # the Scope it was defined in
+    defaults: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class ClassObj:
+    """A ``class`` of a scanned file; calling one that subclasses an operator creates a task."""
+
+    name: str
+    qualname: str
+    bases: list[Any]
+    source: Any
+    node: cst.ClassDef
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class DecoratorObj:
+    """``@task.docker(image=...)`` and friends before they get their function."""
+
+    name: str
+    imported_as: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class TaskFlowObj:
+    """A ``@task``-decorated function: calling it creates a task and returns its output."""
+
+    name: str
+    imported_as: str
+    function: FunctionObj
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    partial: dict[str, Any] | None = None
+    role: str | None = None  # "setup" / "teardown" from @setup / @teardown
+
+
+@dataclass(eq=False)
+class DagFactoryObj:
+    """A ``@dag``-decorated function: calling it creates the DAG and runs the body inside it."""
+
+    function: FunctionObj
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class GroupFactoryObj:
+    """A ``@task_group``-decorated function."""
+
+    function: FunctionObj
+    kwargs: dict[str, Any]
+
+
+@dataclass(eq=False)
+class PartialObj:
+    """``Operator.partial(...)`` waiting for ``.expand(...)``."""
+
+    operator: str
+    imported_as: str
+    kwargs: dict[str, Any]
+    node: cst.Call
+    klass: Any = None
+
+
+@dataclass(eq=False)
+class BoundMethod:
+    """``receiver.name`` before it is called."""
+
+    receiver: Any
+    name: str
+
+
+def unique_taskflow_id(task_id: str, dag: DagObj, group: GroupObj | None) -> str:
+    """Airflow's ``get_unique_task_id``: ``name``, ``name__1``, ``name__2``..."""
+    full = group.child_id(task_id) if group is not None else task_id
+    if full not in dag.tasks:
+        return task_id
+    prefix = re.split(r"__\d+$", full)[0]
+    suffixes = [0]
+    for existing in dag.tasks:
+        match = re.match(rf"^{re.escape(prefix)}__(\d+)$", existing)
+        if match:
+            suffixes.append(int(match.group(1)))
+    core = re.split(r"__\d+$", task_id)[0]
+    return f"{core}__{max(suffixes) + 1}"
+
+
+def to_value(value: Any, depth: int = 0) -> Any:
+    """The graph form of an interpreter value: plain data and ``converters.values`` tags only."""
+    if value is None or isinstance(value, (bool, int, float, str, Symbolic, Call, Duration, DateTime, TaskRef)):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if depth > 30:
+        return Symbolic(source="<too deep>")
+    if isinstance(value, (list, tuple)):
+        return [to_value(v, depth + 1) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted((to_value(v, depth + 1) for v in value), key=repr)
+    if isinstance(value, dict):
+        return {k if isinstance(k, str) else str(k): to_value(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, XComArgObj):
+        return TaskRef(task_id=value.task.task_id, key=value.key)
+    return Symbolic(source=_describe(value))
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, TaskObj):
+        return value.task_id
+    if isinstance(value, Ref):
+        return value.imported_as
+    if isinstance(value, (FunctionObj, ClassObj)):
+        return value.name
+    if isinstance(value, TaskFlowObj):
+        return value.function.name
+    if isinstance(value, DagObj):
+        return value.dag_id
+    if isinstance(value, GroupObj):
+        return value.group_id or ""
+    if isinstance(value, LabelObj):
+        return f"Label({value.text!r})"
+    return type(value).__name__

@@ -1,0 +1,835 @@
+"""Airflow's semantics on top of the symbolic interpreter: DAGs, tasks, TaskGroups,
+TaskFlow, dependencies, ``default_args``, and the imports of the repository's own helpers.
+
+Everything mirrors what Airflow does at parse time (task ids with group prefixes and
+``__N`` suffixes, group roots/leaves when a dependency is set, ``default_args`` merging),
+so that the graph equals what ``DagBag`` builds; where it cannot, a finding says why.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import Any, Callable
+
+import libcst as cst
+
+from converters.analysis import codes
+from converters.analysis.interpreter import GLOBALS, Interpreter, Scope, module_path_name
+from converters.analysis.model import (
+    BoundMethod,
+    ClassObj,
+    DagFactoryObj,
+    DagObj,
+    DecoratorObj,
+    FunctionObj,
+    GroupFactoryObj,
+    GroupObj,
+    LabelObj,
+    ModuleObj,
+    PartialObj,
+    Ref,
+    TaskFlowObj,
+    TaskObj,
+    XComArgObj,
+    to_value,
+    unique_taskflow_id,
+)
+from converters.analysis.names import SDK, canonical
+from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, is_plain, json_dumps, json_loads, path_join
+from converters.analysis.source import SourceFile, parse_file
+from converters.config import Config
+from converters.findings import CODES, Finding
+from converters.graph import Mapped, PythonCallable
+from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+
+__all__ = ["AirflowSemantics", "ModuleRun"]
+
+_TASK_DECORATOR = f"{SDK}.task"
+_DAG_DECORATOR = f"{SDK}.dag"
+_GROUP_DECORATOR = f"{SDK}.task_group"
+_ROLE_DECORATORS = {f"{SDK}.setup": "setup", f"{SDK}.teardown": "teardown"}
+_DURATIONS = {"datetime.timedelta", "pendulum.duration", "pendulum.Duration"}
+_DATETIMES = {"datetime.datetime", "pendulum.datetime", "pendulum.DateTime"}
+_TIMEDELTA_POSITIONAL = ("days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks")
+_SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1,
+            "milliseconds": 0.001, "microseconds": 0.000001}
+_OPERATOR_SUFFIXES = ("Operator", "Sensor")
+_DAG_FIELDS = ("schedule", "params", "default_args", "tags", "description", "start_date", "end_date", "catchup")
+
+
+class ModuleRun:
+    """One module executed once: its globals, and the DAGs its top level created."""
+
+    def __init__(self, module: ModuleObj, source: SourceFile) -> None:
+        self.module = module
+        self.source = source
+        self.dags: list[DagObj] = []
+        self.findings: list[Finding] = []
+
+
+class AirflowSemantics(Interpreter):
+    """The analyzer proper: executes modules of the scanned repository symbolically."""
+
+    def __init__(self, config: Config, roots: list[tuple[Path, str]]) -> None:
+        super().__init__()
+        self.config = config
+        self.roots = roots  # (resolved folder, display prefix)
+        self.runs: dict[Path, ModuleRun | None] = {}
+        self.parse_findings: dict[Path, Finding] = {}
+        self.run_stack: list[ModuleRun] = []
+        self.dag_stack: list[DagObj] = []
+        self.group_stack: list[GroupObj] = []
+        self.detached: list[TaskObj] = []
+
+    # ----------------------------------------------------------------- modules and imports
+    def display_for(self, path: Path) -> str:
+        for root, display in self.roots:
+            try:
+                rel = path.relative_to(root)
+            except ValueError:
+                continue
+            return (Path(display) / rel).as_posix() if display not in ("", ".") else rel.as_posix()
+        return path.as_posix()
+
+    def root_for(self, path: Path) -> Path:
+        for root, _ in self.roots:
+            if root == path or root in path.parents:
+                return root
+        return path.parent
+
+    def run_file(self, path: Path, display: str | None = None) -> ModuleRun | None:
+        """Execute the module at ``path`` once (cached); ``None`` when it cannot be parsed."""
+        if path in self.runs:
+            return self.runs[path]
+        self.runs[path] = None  # an import cycle sees a module still running as unavailable
+        source, problem = parse_file(path, display or self.display_for(path))
+        if source is None:
+            if problem is not None:
+                self.parse_findings[path] = problem
+            return None
+        name = module_path_name(path, self.root_for(path))
+        module = ModuleObj(name=name, file=source.display, scope={})
+        scope = Scope(module=module)
+        scope.vars.update({"__name__": name, "__file__": Symbolic(source="__file__"), "__doc__": None})
+        module.scope = scope.vars
+        module.scope_obj = scope  # type: ignore[attr-defined]
+        run = ModuleRun(module, source)
+        self.runs[path] = run
+        saved_dags, saved_groups = self.dag_stack, self.group_stack
+        self.dag_stack, self.group_stack = [], []
+        self.run_stack.append(run)
+        try:
+            self.run_module(source, module)
+        finally:
+            self.run_stack.pop()
+            self.dag_stack, self.group_stack = saved_dags, saved_groups
+        for value in scope.vars.values():
+            if isinstance(value, DagObj) and value in run.dags:
+                value.registered = True
+        return run
+
+    def import_module(self, dotted: str, level: int, anchor: ModuleObj | None = None) -> ModuleObj | None:
+        here = self.source.path.parent
+        parts = [p for p in dotted.split(".") if p]
+        if level:
+            base = here
+            for _ in range(level - 1):
+                base = base.parent
+            bases = [base]
+        else:
+            bases = [here, *(root for root, _ in self.roots)]
+        for base in dict.fromkeys(bases):
+            candidate = base.joinpath(*parts) if parts else base
+            for path in (candidate.with_suffix(".py") if parts else None, candidate / "__init__.py"):
+                if path is not None and path.is_file():
+                    run = self.run_file(path.resolve())
+                    if run is not None:
+                        return run.module
+            if parts and candidate.is_dir() and any(candidate.glob("*.py")):
+                module = ModuleObj(name=".".join(parts), file=candidate.as_posix(), scope={})
+                module.scope_obj = Scope(module=module)  # type: ignore[attr-defined]
+                return module
+        return None
+
+    # ----------------------------------------------------------------- findings
+    def finding(self, code: str, message: str, suggestion: str | None = None, node: cst.CSTNode | None = None,
+                task_id: str | None = None, dag: DagObj | None = None) -> None:
+        dag = dag if dag is not None else (self.dag_stack[-1] if self.dag_stack else None)
+        entry = CODES[code]
+        result = Finding(
+            code=code,
+            severity=entry.severity,
+            message=message,
+            suggestion=suggestion or entry.help,
+            file=self.source.display if self.frames else "",
+            line=self.line_of(node) if self.frames else None,
+            dag_id=dag.dag_id if dag is not None else None,
+            task_id=task_id,
+        )
+        if dag is not None:
+            dag.findings.append(result)
+        elif self.run_stack:
+            self.run_stack[-1].findings.append(result)
+
+    # ----------------------------------------------------------------- context managers
+    def enter_context(self, value: Any, node: cst.WithItem) -> Any:
+        if isinstance(value, DagObj):
+            value.registered = True
+            self.dag_stack.append(value)
+        elif isinstance(value, GroupObj):
+            self.group_stack.append(value)
+        elif isinstance(value, (TaskObj, XComArgObj, list)):
+            self.finding(codes.UNSUPPORTED_CONSTRUCT,
+                         f"setup/teardown context `{self.source.code(node.item)}` is not followed",
+                         "Tasks in this block miss the implicit setup/teardown dependencies; declare them "
+                         "with `>>` explicitly.", node)
+        return value
+
+    def exit_context(self, value: Any) -> None:
+        if isinstance(value, DagObj) and self.dag_stack and self.dag_stack[-1] is value:
+            self.dag_stack.pop()
+        elif isinstance(value, GroupObj) and self.group_stack and self.group_stack[-1] is value:
+            self.group_stack.pop()
+
+    # ----------------------------------------------------------------- attributes
+    def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
+        if isinstance(value, Ref):
+            return Ref(canonical(f"{value.qualname}.{name}"), f"{value.imported_as}.{name}")
+        if isinstance(value, ModuleObj):
+            return self.module_attr(value, name)
+        if isinstance(value, TaskObj):
+            if name == "output":
+                return XComArgObj(task=value)
+            if name == "task_id":
+                return value.task_id
+            if name == "dag":
+                return value.dag
+            if name in value.args and name not in ("set_upstream", "set_downstream"):
+                return value.args[name]
+            return BoundMethod(receiver=value, name=name)
+        if isinstance(value, XComArgObj):
+            if name == "operator":
+                return value.task
+            return BoundMethod(receiver=value, name=name)
+        if isinstance(value, DagObj):
+            if name == "dag_id":
+                return value.dag_id
+            if name == "default_args":
+                return value.default_args
+            if name == "task_dict":
+                return dict(value.tasks)
+            return BoundMethod(receiver=value, name=name)
+        if isinstance(value, GroupObj):
+            if name == "group_id":
+                return value.group_id
+            return BoundMethod(receiver=value, name=name)
+        if isinstance(value, ClassObj):
+            if name in value.attrs:
+                return value.attrs[name]
+            return BoundMethod(receiver=value, name=name)
+        if isinstance(value, (TaskFlowObj, GroupFactoryObj, DagFactoryObj, PartialObj, LabelObj,
+                              FunctionObj, DecoratorObj)):
+            return BoundMethod(receiver=value, name=name)
+        if isinstance(value, Duration) and name == "total_seconds":
+            return BoundMethod(receiver=value, name=name)
+        if isinstance(value, (str, bytes, list, dict, tuple, set)):
+            return BoundMethod(receiver=value, name=name)
+        return UNKNOWN
+
+    # ----------------------------------------------------------------- decorators
+    def decorate(self, decorator: Any, target: Any, node: cst.Decorator) -> Any:
+        name, kwargs, imported_as = None, {}, ""
+        if isinstance(decorator, Ref):
+            name, imported_as = decorator.qualname, decorator.imported_as
+        elif isinstance(decorator, DecoratorObj):
+            name, kwargs, imported_as = decorator.name, decorator.kwargs, decorator.imported_as
+        elif isinstance(decorator, FunctionObj) and isinstance(target, FunctionObj):
+            return self.wrap_with_user_decorator(decorator, target, node)
+        if name is None:
+            return target
+        return self.apply_decorator(name, imported_as, kwargs, target)
+
+    def wrap_with_user_decorator(self, decorator: FunctionObj, target: FunctionObj, node: cst.Decorator) -> Any:
+        result = self.call_function(decorator, [target], {}, node)
+        return result if isinstance(result, (TaskFlowObj, FunctionObj, DagFactoryObj, GroupFactoryObj)) else target
+
+    def apply_decorator(self, name: str, imported_as: str, kwargs: dict[str, Any], target: Any) -> Any:
+        if name in _ROLE_DECORATORS:
+            if isinstance(target, TaskFlowObj):
+                return TaskFlowObj(name=target.name, imported_as=target.imported_as, function=target.function,
+                                   kwargs=target.kwargs, role=_ROLE_DECORATORS[name])
+            if isinstance(target, FunctionObj):
+                return TaskFlowObj(name=_TASK_DECORATOR, imported_as=imported_as, function=target,
+                                   kwargs=dict(kwargs), role=_ROLE_DECORATORS[name])
+            return target
+        if not isinstance(target, FunctionObj):
+            return target
+        if name == _TASK_DECORATOR or name.startswith(_TASK_DECORATOR + "."):
+            return TaskFlowObj(name=name, imported_as=imported_as, function=target, kwargs=dict(kwargs))
+        if name == _DAG_DECORATOR:
+            return DagFactoryObj(function=target, kwargs=dict(kwargs))
+        if name == _GROUP_DECORATOR:
+            return GroupFactoryObj(function=target, kwargs=dict(kwargs))
+        return target
+
+    # ----------------------------------------------------------------- calls
+    def call_value(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+                   star_unknown: bool) -> Any:
+        if isinstance(func, BoundMethod):
+            return self.call_method(func.receiver, func.name, args, kwargs, node, star_unknown)
+        if isinstance(func, Ref):
+            return self.call_ref(func, args, kwargs, node, star_unknown)
+        if isinstance(func, FunctionObj):
+            return self.call_function(func, args, kwargs, node)
+        if isinstance(func, TaskFlowObj):
+            return self.call_taskflow(func, args, kwargs, node)
+        if isinstance(func, DagFactoryObj):
+            return self.call_dag_factory(func, args, kwargs, node)
+        if isinstance(func, GroupFactoryObj):
+            return self.call_group_factory(func, args, kwargs, node)
+        if isinstance(func, DecoratorObj):
+            if args and isinstance(args[0], FunctionObj):
+                return self.apply_decorator(func.name, func.imported_as, func.kwargs, args[0])
+            return UNKNOWN
+        if isinstance(func, ClassObj):
+            return self.call_class(func, args, kwargs, node, star_unknown)
+        return UNKNOWN
+
+    def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+        if name == "globals":
+            return GLOBALS
+        if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
+            return None if name == "print" else UNKNOWN
+        return BUILTINS[name](*args, **kwargs)
+
+    def call_method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+                    star_unknown: bool) -> Any:
+        if receiver is None:
+            return self.call_builtin(name, args, kwargs, node)
+        if isinstance(receiver, (TaskObj, XComArgObj, GroupObj, LabelObj)):
+            return self.call_node_method(receiver, name, args, kwargs, node)
+        if isinstance(receiver, TaskFlowObj):
+            return self.call_taskflow_method(receiver, name, args, kwargs, node)
+        if isinstance(receiver, GroupFactoryObj):
+            if name == "override":
+                return GroupFactoryObj(function=receiver.function, kwargs={**receiver.kwargs, **kwargs})
+            if name in ("expand", "partial", "expand_kwargs"):
+                self.finding(codes.UNSUPPORTED_CONSTRUCT, "mapped task group (`.expand`) analyzed as one instance",
+                             "The KFP pipeline needs a ParallelFor over this group; review the converted tasks.",
+                             node)
+                return self.call_group_factory(receiver, [], kwargs if name != "expand_kwargs" else {}, node)
+            return UNKNOWN
+        if isinstance(receiver, PartialObj):
+            if name in ("expand", "expand_kwargs"):
+                return self.expand_partial(receiver, name, args, kwargs, node)
+            return UNKNOWN
+        if isinstance(receiver, DagObj):
+            if name == "add_task" and args and isinstance(args[0], TaskObj):
+                self.attach(args[0], receiver, node)
+            elif name == "add_tasks" and args and isinstance(args[0], (list, tuple)):
+                for item in args[0]:
+                    if isinstance(item, TaskObj):
+                        self.attach(item, receiver, node)
+            return None
+        if isinstance(receiver, Duration) and name == "total_seconds":
+            return receiver.seconds
+        if isinstance(receiver, ClassObj):
+            if name == "partial":
+                return PartialObj(operator=receiver.qualname, imported_as=receiver.qualname, kwargs=dict(kwargs),
+                                  node=node, klass=receiver)
+            return UNKNOWN
+        return call_method(receiver, name, args, kwargs)
+
+    def call_ref(self, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool) -> Any:
+        name = ref.qualname
+        handler = self._ref_handlers().get(name)
+        if handler is not None:
+            return handler(ref, args, kwargs, node)
+        if name == _TASK_DECORATOR or name.startswith(_TASK_DECORATOR + ".") or name in (
+                _DAG_DECORATOR, _GROUP_DECORATOR, *_ROLE_DECORATORS):
+            if args and isinstance(args[0], (FunctionObj, TaskFlowObj)):
+                return self.apply_decorator(name, ref.imported_as, kwargs, args[0])
+            if name == _TASK_DECORATOR and "python_callable" in kwargs:
+                target = kwargs.pop("python_callable")
+                return self.apply_decorator(name, ref.imported_as, kwargs, target)
+            return DecoratorObj(name=name, imported_as=ref.imported_as, kwargs=dict(kwargs))
+        last = name.rsplit(".", 1)[-1]
+        if last == "partial" and self.is_operator_name(name.rsplit(".", 1)[0]):
+            owner = name.rsplit(".", 1)[0]
+            return PartialObj(operator=owner, imported_as=ref.imported_as.rsplit(".", 1)[0], kwargs=dict(kwargs),
+                              node=node)
+        if "task_id" in kwargs or self.is_operator_name(name):
+            return self.create_task(name, ref.imported_as, args, kwargs, node, star_unknown)
+        if name in _DURATIONS:
+            return self.duration(args, kwargs)
+        if name in _DATETIMES:
+            return self.datetime(args, kwargs)
+        if last[:1].isupper():
+            return Call(func=name, args=tuple(to_value(a) for a in args),
+                        kwargs={k: to_value(v) for k, v in kwargs.items()})
+        return UNKNOWN
+
+    def _ref_handlers(self) -> dict[str, Callable[..., Any]]:
+        return {
+            f"{SDK}.DAG": lambda ref, a, k, n: self.make_dag(a, k, n),
+            f"{SDK}.TaskGroup": lambda ref, a, k, n: self.make_group(a, k, n),
+            f"{SDK}.chain": lambda ref, a, k, n: self.chain(a, n),
+            f"{SDK}.chain_linear": lambda ref, a, k, n: self.chain_linear(a, n),
+            f"{SDK}.cross_downstream": lambda ref, a, k, n: self.cross_downstream(a, k, n),
+            f"{SDK}.Label": lambda ref, a, k, n: LabelObj(text=a[0] if a else k.get("label")),
+            f"{SDK}.XComArg": lambda ref, a, k, n: (
+                XComArgObj(task=a[0], key=a[1] if len(a) > 1 else k.get("key", "return_value"))
+                if a and isinstance(a[0], TaskObj) else UNKNOWN),
+            "os.environ.get": lambda ref, a, k, n: self.env_default(a, k),
+            "os.getenv": lambda ref, a, k, n: self.env_default(a, k),
+            "os.path.join": lambda ref, a, k, n: path_join(*a),
+            "json.dumps": lambda ref, a, k, n: json_dumps(*a[:1], **k) if a else UNKNOWN,
+            "json.loads": lambda ref, a, k, n: json_loads(*a[:1]) if a else UNKNOWN,
+        }
+
+    def is_operator_name(self, name: str) -> bool:
+        last = name.rsplit(".", 1)[-1]
+        return name in self.config.operators or (last.endswith(_OPERATOR_SUFFIXES) and last[:1].isupper()
+                                                 and last not in ("BaseOperator", "BaseSensorOperator"))
+
+    @staticmethod
+    def env_default(args: list[Any], kwargs: dict[str, Any]) -> Any:
+        if len(args) > 1:
+            return args[1]
+        if "default" in kwargs:
+            return kwargs["default"]
+        return UNKNOWN
+
+    @staticmethod
+    def duration(args: list[Any], kwargs: dict[str, Any]) -> Any:
+        values = dict(zip(_TIMEDELTA_POSITIONAL, args))
+        values.update(kwargs)
+        if not all(k in _SECONDS and isinstance(v, (int, float)) and not isinstance(v, bool)
+                   for k, v in values.items()):
+            return UNKNOWN
+        return Duration(seconds=float(sum(_SECONDS[k] * v for k, v in values.items())))
+
+    @staticmethod
+    def datetime(args: list[Any], kwargs: dict[str, Any]) -> Any:
+        tz = kwargs.pop("tz", kwargs.pop("tzinfo", None))
+        if not all(isinstance(a, int) for a in args) or not all(isinstance(v, int) for v in kwargs.values()):
+            return UNKNOWN
+        try:
+            moment = _dt.datetime(*args, **kwargs)
+        except (TypeError, ValueError):
+            return UNKNOWN
+        iso = moment.isoformat()
+        if tz is None:
+            return DateTime(iso=iso)
+        if isinstance(tz, str):
+            return DateTime(iso=iso + "+00:00" if tz.upper() in ("UTC", "Z") else f"{iso}[{tz}]")
+        return DateTime(iso=iso)
+
+    # ----------------------------------------------------------------- DAGs
+    def make_dag(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call, dag_id: Any = None) -> DagObj:
+        if dag_id is None:
+            dag_id = kwargs.pop("dag_id", args[0] if args else None)
+        else:
+            kwargs.pop("dag_id", None)
+        kwargs = dict(kwargs)
+        if not isinstance(dag_id, str):
+            text = dag_id.source if isinstance(dag_id, Symbolic) else "<missing>"
+            dag_id = f"<unresolved dag_id {text}>"
+            unresolved = True
+        else:
+            unresolved = False
+        default_args = kwargs.get("default_args")
+        run = self.run_stack[-1]
+        file, line = self.anchor(run, node)
+        dag = DagObj(dag_id=dag_id, file=file, line=line, kwargs=kwargs,
+                     default_args=dict(default_args) if isinstance(default_args, dict) else {})
+        run.dags.append(dag)
+        if unresolved:
+            self.finding(codes.UNKNOWN_DAG_ID, f"dag_id of the DAG created here is not known statically",
+                         None, node, dag=dag)
+        if default_args is not None and not isinstance(default_args, dict):
+            self.finding(codes.UNSUPPORTED_CONSTRUCT, "default_args is not known statically; not merged into tasks",
+                         "Build default_args from literals and module constants.", node, dag=dag)
+        return dag
+
+    def anchor(self, run: ModuleRun, node: cst.CSTNode) -> tuple[str, int | None]:
+        """File and line of a DAG: the innermost frame in the file whose execution created it."""
+        for frame in reversed(self.frames):
+            if frame.source is run.source:
+                line = frame.source.line(node) if frame is self.frames[-1] else frame.line
+                return run.source.display, line or frame.line
+        return run.source.display, self.line_of(node)
+
+    def call_dag_factory(self, factory: DagFactoryObj, args: list[Any], kwargs: dict[str, Any],
+                         node: cst.Call) -> Any:
+        dag_kwargs = dict(factory.kwargs)
+        dag_id = dag_kwargs.pop("dag_id", factory.function.name)
+        dag = self.make_dag([], dag_kwargs, node, dag_id=dag_id)
+        dag.registered = True
+        bind = {}
+        params = factory.function.node.params
+        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+            bind[param.name.value] = Symbolic(source=f"params.{param.name.value}")
+        self.dag_stack.append(dag)
+        saved_groups, self.group_stack = self.group_stack, []
+        try:
+            self.call_function(factory.function, args, kwargs, node, bind=bind)
+        finally:
+            self.group_stack = saved_groups
+            self.dag_stack.pop()
+        return dag
+
+    # ----------------------------------------------------------------- task groups
+    def current_dag(self) -> DagObj | None:
+        return self.dag_stack[-1] if self.dag_stack else None
+
+    def current_group(self, dag: DagObj | None) -> GroupObj | None:
+        if dag is None:
+            return None
+        for group in reversed(self.group_stack):
+            if group.dag is dag:
+                return group
+        return dag.root
+
+    def make_group(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+                   add_suffix: bool = False) -> Any:
+        group_id = kwargs.get("group_id", args[0] if args else None)
+        parent = kwargs.get("parent_group")
+        dag = kwargs.get("dag")
+        if not isinstance(dag, DagObj):
+            dag = parent.dag if isinstance(parent, GroupObj) else self.current_dag()
+        if dag is None:
+            self.finding(codes.UNSUPPORTED_CONSTRUCT, "TaskGroup created outside any DAG", None, node)
+            return UNKNOWN
+        if not isinstance(parent, GroupObj):
+            parent = self.current_group(dag)
+        if not isinstance(group_id, str):
+            self.finding(codes.UNKNOWN_TASK_ID, f"group_id `{self.source.code(node)[:60]}` is not known statically",
+                         None, node)
+            group_id = f"<{group_id.source if isinstance(group_id, Symbolic) else 'group'}>"
+        given = kwargs.get("default_args")
+        default_args = {**parent.default_args, **given} if isinstance(given, dict) else dict(parent.default_args)
+        group = GroupObj(raw_id=group_id, dag=dag, parent=parent,
+                         prefix_group_id=kwargs.get("prefix_group_id", True) is not False,
+                         default_args=default_args)
+        if group.group_id in dag.used_group_ids:
+            if add_suffix:
+                import re
+
+                base = re.split(r"__\d+$", group.raw_id)[0]
+                suffixes = [int(u.rsplit("__", 1)[1]) for u in dag.used_group_ids
+                            if re.match(rf"^{re.escape(base)}__\d+$", u)]
+                group.raw_id = f"{base}__{max(suffixes) + 1}" if suffixes else f"{group.raw_id}__1"
+            else:
+                self.finding(codes.DUPLICATE_TASK_ID, f"group_id '{group.group_id}' is already used in DAG "
+                             f"'{dag.dag_id}'", "Rename one of the task groups.", node, dag=dag)
+        dag.used_group_ids.add(group.group_id or "")
+        parent.children.append(group)
+        return group
+
+    def call_group_factory(self, factory: GroupFactoryObj, args: list[Any], kwargs: dict[str, Any],
+                           node: cst.Call) -> Any:
+        tg_kwargs = dict(factory.kwargs)
+        tg_kwargs.setdefault("group_id", factory.function.name)
+        group = self.make_group([], tg_kwargs, node, add_suffix=True)
+        if not isinstance(group, GroupObj):
+            return UNKNOWN
+        self.group_stack.append(group)
+        try:
+            result = self.call_function(factory.function, args, kwargs, node)
+        finally:
+            self.group_stack.pop()
+        return group if result is None or result is UNKNOWN else result
+
+    # ----------------------------------------------------------------- tasks
+    def call_class(self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+                   star_unknown: bool) -> Any:
+        if "task_id" in kwargs or self.class_is_operator(klass):
+            operator = self.class_operator(klass)
+            return self.create_task(operator, klass.qualname, args, kwargs, node, star_unknown)
+        return Call(func=klass.qualname, args=tuple(to_value(a) for a in args),
+                    kwargs={k: to_value(v) for k, v in kwargs.items()})
+
+    def class_is_operator(self, klass: ClassObj, depth: int = 0) -> bool:
+        if klass.qualname in self.config.operators:
+            return True
+        for base in klass.bases:
+            if isinstance(base, Ref) and (self.is_operator_name(base.qualname) or base.qualname.endswith(
+                    ("BaseOperator", "BaseSensorOperator"))):
+                return True
+            if isinstance(base, ClassObj) and depth < 10 and self.class_is_operator(base, depth + 1):
+                return True
+        return False
+
+    def class_operator(self, klass: ClassObj) -> str:
+        return klass.qualname
+
+    def task_line(self, node: cst.CSTNode) -> tuple[int | None, int | None]:
+        return self.source.line(node) or self.frames[-1].line, self.source.end_line(node) or self.frames[-1].line
+
+    def create_task(self, operator: str, imported_as: str, args: list[Any], kwargs: dict[str, Any],
+                    node: cst.Call, star_unknown: bool = False, mapped: Mapped | None = None) -> Any:
+        kwargs = dict(kwargs)
+        raw_id = kwargs.pop("task_id", args[0] if args and isinstance(args[0], str) else None)
+        dag = kwargs.pop("dag", None)
+        if not isinstance(dag, DagObj):
+            dag = self.current_dag()
+        group = kwargs.pop("task_group", None)
+        if not isinstance(group, GroupObj) or group.dag is not dag:
+            group = self.current_group(dag)
+        line, end_line = self.task_line(node)
+        if not isinstance(raw_id, str):
+            text = raw_id.source if isinstance(raw_id, Symbolic) else "missing"
+            raw_id = f"<unresolved task_id {text}>"
+            self.finding(codes.UNKNOWN_TASK_ID, f"task_id of this {operator.rsplit('.', 1)[-1]} is not known "
+                         "statically" + (" (arguments unpacked from an unknown value)" if star_unknown else ""),
+                         None, node, task_id=raw_id, dag=dag)
+        merged_defaults = self.merged_default_args(dag, group, kwargs.pop("default_args", None))
+        from_defaults = []
+        for key, value in merged_defaults.items():
+            if key not in kwargs:
+                kwargs[key] = value
+                from_defaults.append(key)
+        python = None
+        callable_ = kwargs.get("python_callable")
+        if isinstance(callable_, FunctionObj):
+            python = self.python_callable(callable_)
+        task = TaskObj(task_id=raw_id, operator=operator, imported_as=imported_as, file=self.source.display,
+                       line=line, end_line=end_line, args={k: to_value(v) for k, v in kwargs.items()},
+                       from_default_args=sorted(from_defaults), python=python, mapped=mapped)
+        self.register(task, dag, group, node)
+        for upstream in self.xcom_tasks(kwargs):
+            self.connect(upstream, task, "data", node)
+        if mapped is not None:
+            for upstream in self.xcom_tasks([mapped.expand, mapped.expand_kwargs]):
+                self.connect(upstream, task, "data", node)
+        return task
+
+    def register(self, task: TaskObj, dag: DagObj | None, group: GroupObj | None, node: cst.CSTNode) -> None:
+        if dag is None:
+            self.detached.append(task)
+            return
+        group = group if group is not None else dag.root
+        task.task_id = group.child_id(task.task_id)
+        task.group = group
+        task.dag = dag
+        existing = dag.tasks.get(task.task_id)
+        if existing is not None:
+            self.finding(codes.DUPLICATE_TASK_ID,
+                         f"task id '{task.task_id}' is defined twice in DAG '{dag.dag_id}' "
+                         f"({existing.file}:{existing.line} and {task.file}:{task.line}); Airflow refuses the DAG",
+                         f"Rename the task at {task.file}:{task.line}; the analyzer kept the first one.",
+                         node, task_id=task.task_id, dag=dag)
+            task.dag = None
+            return
+        dag.tasks[task.task_id] = task
+        dag.used_group_ids.add(task.task_id)
+        group.tasks.append(task)
+
+    def attach(self, task: TaskObj, dag: DagObj, node: cst.CSTNode) -> None:
+        if task.dag is None and task in self.detached:
+            self.detached.remove(task)
+            self.register(task, dag, dag.root, node)
+
+    def merged_default_args(self, dag: DagObj | None, group: GroupObj | None, own: Any) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        if dag is not None:
+            merged.update(dag.default_args)
+        if group is not None:
+            merged.update(group.default_args)
+        if isinstance(own, dict):
+            merged.update(own)
+        merged.pop("params", None)
+        return merged
+
+    def python_callable(self, function: FunctionObj) -> PythonCallable | None:
+        if not isinstance(function.node, cst.FunctionDef):
+            return None
+        source: SourceFile = function.source
+        bare = function.node.with_changes(decorators=(), leading_lines=())
+        imports = [source.code(stmt) for stmt in source.module.body
+                   if isinstance(stmt, cst.SimpleStatementLine)
+                   and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)]
+        return PythonCallable(name=function.name, source=source.module.code_for_node(bare).strip() + "\n",
+                              file=source.display, line=source.line(function.node) or 0, imports=imports)
+
+    def call_taskflow(self, flow: TaskFlowObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+                      mapped: Mapped | None = None) -> Any:
+        options = dict(flow.kwargs)
+        raw_id = options.pop("task_id", flow.function.name)
+        dag = options.pop("dag", None)
+        if not isinstance(dag, DagObj):
+            dag = self.current_dag()
+        group = options.pop("task_group", None)
+        if not isinstance(group, GroupObj) or group.dag is not dag:
+            group = self.current_group(dag)
+        if isinstance(raw_id, str) and dag is not None:
+            raw_id = unique_taskflow_id(raw_id, dag, group)
+        elif not isinstance(raw_id, str):
+            raw_id = f"<unresolved task_id {raw_id.source if isinstance(raw_id, Symbolic) else 'missing'}>"
+            self.finding(codes.UNKNOWN_TASK_ID, "task_id of this TaskFlow task is not known statically", None, node)
+        merged_defaults = self.merged_default_args(dag, group, options.pop("default_args", None))
+        from_defaults = []
+        for key, value in merged_defaults.items():
+            if key not in options:
+                options[key] = value
+                from_defaults.append(key)
+        line, end_line = self.task_line(node)
+        task = TaskObj(task_id=raw_id, operator=flow.name, imported_as=flow.imported_as, file=self.source.display,
+                       line=line, end_line=end_line, args={k: to_value(v) for k, v in options.items()},
+                       from_default_args=sorted(from_defaults), call_args=[to_value(a) for a in args],
+                       call_kwargs={k: to_value(v) for k, v in kwargs.items()},
+                       python=self.python_callable(flow.function), mapped=mapped,
+                       is_setup=flow.role == "setup", is_teardown=flow.role == "teardown")
+        self.register(task, dag, group, node)
+        for upstream in self.xcom_tasks([args, kwargs, flow.kwargs]):
+            self.connect(upstream, task, "data", node)
+        if mapped is not None:
+            for upstream in self.xcom_tasks([mapped.expand, mapped.expand_kwargs, flow.partial]):
+                self.connect(upstream, task, "data", node)
+        return XComArgObj(task=task)
+
+    def call_taskflow_method(self, flow: TaskFlowObj, name: str, args: list[Any], kwargs: dict[str, Any],
+                             node: cst.Call) -> Any:
+        if name == "override":
+            return TaskFlowObj(name=flow.name, imported_as=flow.imported_as, function=flow.function,
+                               kwargs={**flow.kwargs, **kwargs}, partial=flow.partial, role=flow.role)
+        if name == "partial":
+            return TaskFlowObj(name=flow.name, imported_as=flow.imported_as, function=flow.function,
+                               kwargs=flow.kwargs, partial={**(flow.partial or {}), **kwargs}, role=flow.role)
+        if name in ("expand", "expand_kwargs"):
+            partial = flow.partial or {}
+            mapped = Mapped(partial={k: to_value(v) for k, v in partial.items()},
+                            expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
+                            expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None)
+            return self.call_taskflow(flow, [], {}, node, mapped=mapped)
+        return UNKNOWN
+
+    def expand_partial(self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any],
+                       node: cst.Call) -> Any:
+        mapped = Mapped(partial={k: to_value(v) for k, v in partial.kwargs.items() if k != "task_id"},
+                        expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
+                        expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None)
+        return self.create_task(partial.operator, partial.imported_as, [], dict(partial.kwargs), partial.node,
+                                mapped=mapped)
+
+    # ----------------------------------------------------------------- dependencies
+    def call_node_method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any],
+                         node: cst.Call) -> Any:
+        target = args[0] if args else kwargs.get("task_or_task_list")
+        if name == "set_downstream":
+            self.dependency(receiver, target, node)
+            return None
+        if name == "set_upstream":
+            self.dependency(target, receiver, node)
+            return None
+        task = receiver.task if isinstance(receiver, XComArgObj) else receiver
+        if name == "as_setup" and isinstance(task, TaskObj):
+            task.is_setup = True
+            return receiver
+        if name == "as_teardown" and isinstance(task, TaskObj):
+            task.is_teardown = True
+            setups = kwargs.get("setups", args[0] if args else None)
+            if setups is not None:
+                self.dependency(setups, receiver, node)
+            return receiver
+        if name in ("update_relative", "override"):
+            return receiver
+        if isinstance(task, TaskObj) and name in ("expand", "partial", "map", "zip", "concat", "resolve"):
+            return UNKNOWN
+        return UNKNOWN
+
+    def endpoints(self, value: Any, upstream: bool, node: cst.CSTNode) -> list[Any] | None:
+        """Tasks on one side of ``>>``: groups give their leaves (upstream) or roots (downstream)."""
+        if isinstance(value, TaskObj):
+            return [value]
+        if isinstance(value, XComArgObj):
+            return [value.task]
+        if isinstance(value, GroupObj):
+            return value.leaves() if upstream else value.roots()
+        if isinstance(value, LabelObj):
+            return [value]
+        if isinstance(value, (list, tuple, set)):
+            out: list[Any] = []
+            for item in value:
+                part = self.endpoints(item, upstream, node)
+                if part is None:
+                    return None
+                out.extend(part)
+            return out
+        if isinstance(value, DagObj):
+            return []
+        self.finding(codes.UNKNOWN_DEPENDENCY,
+                     f"dependency `{self.source.code(node)[:80]}` involves a value that is not a known task",
+                     None, node)
+        return None
+
+    def dependency(self, left: Any, right: Any, node: cst.CSTNode) -> Any:
+        ups = self.endpoints(left, True, node)
+        downs = self.endpoints(right, False, node)
+        if ups is None or downs is None:
+            return right
+        for up in ups:
+            for down in downs:
+                if isinstance(down, LabelObj):
+                    if isinstance(up, TaskObj):
+                        down.ups.append(up)
+                        for target in down.downs:
+                            self.connect(up, target, "order", node)
+                elif isinstance(up, LabelObj):
+                    up.downs.append(down)
+                    for source in up.ups:
+                        self.connect(source, down, "order", node)
+                else:
+                    self.connect(up, down, "order", node)
+        return right
+
+    def connect(self, up: TaskObj, down: TaskObj, kind: str, node: cst.CSTNode) -> None:
+        if up is down:
+            return
+        if up.dag is None and down.dag is not None:
+            self.attach(up, down.dag, node)
+        elif down.dag is None and up.dag is not None:
+            self.attach(down, up.dag, node)
+        if down not in up.downstream:
+            up.downstream.append(down)
+        if up not in down.upstream:
+            down.upstream.append(up)
+        if kind == "data":
+            down.data_upstream.add(id(up))
+
+    def chain(self, elements: list[Any], node: cst.Call) -> None:
+        for up, down in zip(elements, elements[1:]):
+            if isinstance(up, (list, tuple)) and isinstance(down, (list, tuple)):
+                if len(up) != len(down):
+                    self.finding(codes.UNSUPPORTED_CONSTRUCT, "chain() of two lists of different lengths; Airflow "
+                                 "raises an error here", "Make both lists the same length.", node)
+                    continue
+                for a, b in zip(up, down):
+                    self.dependency(a, b, node)
+            else:
+                self.dependency(up, down, node)
+
+    def chain_linear(self, elements: list[Any], node: cst.Call) -> None:
+        for up, down in zip(elements, elements[1:]):
+            self.dependency(up, down, node)
+
+    def cross_downstream(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> None:
+        from_tasks = kwargs.get("from_tasks", args[0] if args else None)
+        to_tasks = kwargs.get("to_tasks", args[1] if len(args) > 1 else None)
+        items = from_tasks if isinstance(from_tasks, (list, tuple)) else [from_tasks]
+        for item in items:
+            self.dependency(item, to_tasks, node)
+
+    def xcom_tasks(self, value: Any, depth: int = 0) -> list[TaskObj]:
+        """Tasks whose output is referenced anywhere inside ``value`` (data dependencies)."""
+        if isinstance(value, XComArgObj):
+            return [value.task]
+        if depth > 12:
+            return []
+        if isinstance(value, dict):
+            return [t for v in value.values() for t in self.xcom_tasks(v, depth + 1)]
+        if isinstance(value, (list, tuple, set)):
+            return [t for v in value for t in self.xcom_tasks(v, depth + 1)]
+        return []

@@ -1,0 +1,138 @@
+"""Reading and parsing one Python file with LibCST, plus a cheap line table.
+
+LibCST's ``PositionProvider`` costs about two parses; the analyzer only needs the lines
+of calls, definitions and statements, which one code-generation pass with a counting
+state gives for a fraction of that.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+from libcst._nodes.internal import CodegenState
+
+from converters.analysis import codes
+from converters.findings import Finding, Severity
+
+__all__ = ["SourceFile", "parse_file", "LINE_TYPES"]
+
+LINE_TYPES = frozenset(
+    {
+        cst.Call,
+        cst.FunctionDef,
+        cst.ClassDef,
+        cst.SimpleStatementLine,
+        cst.With,
+        cst.For,
+        cst.If,
+        cst.While,
+        cst.Try,
+        cst.Decorator,
+    }
+)
+
+
+class _LineState(CodegenState):
+    """Code generation that only counts lines and records spans of :data:`LINE_TYPES`."""
+
+    def __init__(self, module: cst.Module) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1
+        self.spans: dict[int, list[int]] = {}
+
+    def add_token(self, value: str) -> None:
+        if "\n" in value:
+            self.line += value.count("\n")
+
+    def add_indent_tokens(self) -> None:
+        return None
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        if type(node) in LINE_TYPES:
+            start = self.line + len(getattr(node, "leading_lines", ()))
+            self.spans[id(node)] = [start, start]
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        if type(node) in LINE_TYPES:
+            span = self.spans[id(node)]
+            # Statements end with their newline token: the last line is the one before it.
+            end = self.line - 1 if not isinstance(node, cst.Call) else self.line
+            span[1] = max(span[0], end)
+
+
+@dataclass
+class SourceFile:
+    """A parsed file: its display path, resolved path, module and line spans by node id."""
+
+    display: str
+    path: Path
+    text: str
+    module: cst.Module
+    spans: dict[int, list[int]] = field(default_factory=dict)
+
+    def line(self, node: cst.CSTNode | None) -> int | None:
+        span = self.spans.get(id(node)) if node is not None else None
+        return span[0] if span else None
+
+    def end_line(self, node: cst.CSTNode | None) -> int | None:
+        span = self.spans.get(id(node)) if node is not None else None
+        return span[1] if span else None
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node).strip()
+
+
+def _finding(code: str, display: str, message: str, suggestion: str, line: int | None = None) -> Finding:
+    return Finding(
+        code=code,
+        severity=codes_severity(code),
+        message=message,
+        suggestion=suggestion,
+        file=display,
+        line=line,
+    )
+
+
+def codes_severity(code: str) -> Severity:
+    from converters.findings import CODES
+
+    return CODES[code].severity
+
+
+def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | None]:
+    """Parse ``path``; a file that cannot be read or parsed gives a finding instead."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, _finding(codes.UNREADABLE, display, f"{display}: cannot read file: {exc.strerror}",
+                              "Check the file's permissions or exclude it from the scan.")
+    if b"\x00" in raw:
+        return None, _finding(codes.UNREADABLE, display, f"{display}: binary file (NUL bytes), not Python source",
+                              "Exclude binary files from the scanned folder.")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, _finding(codes.UNREADABLE, display,
+                              f"{display}: not UTF-8 text (byte {exc.start}: {exc.reason})",
+                              "Re-encode the file as UTF-8 (Python 3's default source encoding).")
+    try:
+        module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        hint = ("This looks like Python 2 code (print statement / old except syntax); port it to Python 3."
+                if _looks_like_python2(text) else "Fix the syntax error; Airflow cannot import this file either.")
+        return None, _finding(codes.UNPARSABLE, display,
+                              f"{display}:{exc.raw_line}: syntax error: {exc.message}", hint, exc.raw_line)
+    except (RecursionError, MemoryError):
+        return None, _finding(codes.UNPARSABLE, display, f"{display}: too deeply nested to parse",
+                              "Simplify the file's nesting.")
+    state = _LineState(module)
+    module._codegen(state)
+    return SourceFile(display=display, path=path, text=text, module=module, spans=state.spans), None
+
+
+def _looks_like_python2(text: str) -> bool:
+    import re
+
+    return bool(re.search(r"^\s*print\s+[^(\s=]|^\s*except\s+\w+\s*,\s*\w+\s*:|^\s*exec\s+[\"']", text, re.M))
