@@ -1,0 +1,132 @@
+"""The conversion pipeline: analyze -> map -> emit -> compile -> write, plus report.json.
+
+``convert_paths(paths, out_dir)`` writes ``OUT/<dag_id>/pipeline.py``, ``pipeline.yaml``
+(only when kfp compiled it) and ``OUT/report.json``, and returns the report. One bad
+DAG never stops the others: every failure is a finding.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Iterable
+
+import networkx as nx
+
+from converters.config import Config
+from converters.emit import compile_pipeline, render_pipeline, yaml_tasks
+from converters.emit.result import DagResult
+from converters.emit.names import kfp_task_name
+from converters.findings import CODES, Finding, Severity, register_code
+from converters.graph import dag_info
+from converters.mappings import check_config, map_graph
+from converters.report_json import build_report
+
+__all__ = ["convert_graph", "convert_graphs", "convert_paths", "REPORT_NAME"]
+
+log = logging.getLogger(__name__)
+
+REPORT_NAME = "report.json"
+RENDER_FAILED = register_code(
+    "E303", Severity.ERROR, "Pipeline could not be generated",
+    "af2kfp failed while generating this DAG's pipeline.py; nothing was written for it. Please report it.",
+).code
+DUPLICATE_DAG = register_code(
+    "E304", Severity.WARNING, "Two DAGs share a dag_id",
+    "Airflow keeps only one of them; the second was written to a folder with a suffix.",
+).code
+
+
+def _dag_finding(code: str, graph: nx.DiGraph, message: str) -> Finding:
+    info = dag_info(graph)
+    entry = CODES[code]
+    return Finding(code=code, severity=entry.severity, message=message, suggestion=entry.help,
+                   file=info.file, line=info.line, dag_id=info.dag_id)
+
+
+def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
+    """Map, emit and compile one migration graph; writes nothing, never raises for bad input."""
+    info = dag_info(graph)
+    try:
+        mapped = map_graph(graph, config or Config())
+        emitted = render_pipeline(mapped)
+    except Exception as exc:  # noqa: BLE001 - one DAG's failure must not stop the run
+        log.debug("generation failed for %s", info.dag_id, exc_info=True)
+        finding = _dag_finding(RENDER_FAILED, graph, f"{type(exc).__name__}: {exc}")
+        return DagResult(graph=graph, mapped=None, emitted=None, yaml=None, findings=[finding])
+    compiled = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id=info.dag_id, file=info.file, line=info.line)
+    result = DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=compiled.yaml, findings=list(compiled.findings))
+    if compiled.yaml is not None:
+        display, edges = yaml_tasks(compiled.yaml)
+        result.kfp_names = {t.task_id: display[t.task_id] for t in mapped.tasks if t.task_id in display}
+        result.kfp_edges = edges
+    else:
+        names = emitted.names.component
+        result.kfp_names = {t.task_id: kfp_task_name(names[t.task_id]) for t in mapped.tasks}
+        result.kfp_edges = sorted((result.kfp_names[u], result.kfp_names[v]) for u, v in mapped.edges)
+    return result
+
+
+def _folder(dag_id: str, taken: set[str]) -> str:
+    base = re.sub(r"[^A-Za-z0-9._-]+", "_", dag_id).strip(".") or "dag"
+    name, n = base, 2
+    while name.lower() in taken:
+        name, n = f"{base}-{n}", n + 1
+    taken.add(name.lower())
+    return name
+
+
+def _write(path: Path, text: str) -> None:
+    """Write whole or not at all: a temp file in the same folder, then an atomic rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[str] | None = None,
+                   file_findings: list[Finding] | None = None, config: Config | None = None) -> dict:
+    """Convert analyzed graphs, write every DAG's output and ``report.json``; return the report."""
+    out_dir = Path(out_dir)
+    taken: set[str] = set()
+    seen_ids: set[str] = set()
+    results = []
+    for graph in graphs:
+        result = convert_graph(graph, config)
+        dag_id = dag_info(graph).dag_id
+        if dag_id in seen_ids:
+            result.findings.append(_dag_finding(DUPLICATE_DAG, graph, f"dag_id {dag_id!r} is defined more than once"))
+        seen_ids.add(dag_id)
+        result.folder = _folder(dag_id, taken)
+        folder = out_dir / result.folder
+        if result.emitted is not None:
+            _write(folder / "pipeline.py", result.emitted.code)
+            if result.yaml is not None:
+                _write(folder / "pipeline.yaml", result.yaml)
+            else:
+                (folder / "pipeline.yaml").unlink(missing_ok=True)
+        results.append(result)
+    report = build_report(results, files=files or [], file_findings=file_findings or [])
+    _write(out_dir / REPORT_NAME, json.dumps(report, indent=2, sort_keys=False) + "\n")
+    return report
+
+
+def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None) -> dict:
+    """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path)."""
+    from converters.analysis import analyze_paths
+
+    config = config or Config()
+    check_config(config)
+    analysis = analyze_paths([Path(p) for p in paths], config=config)
+    return convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files,
+                          file_findings=analysis.findings, config=config)
+

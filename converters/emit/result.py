@@ -1,0 +1,43 @@
+"""One DAG converted in memory: what the report and the writer need to know about it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import networkx as nx
+
+from converters.emit.pipeline_py import EmittedPipeline
+from converters.findings import Finding
+from converters.graph import findings as graph_findings
+from converters.mappings.model import MappedDag
+
+__all__ = ["DagResult"]
+
+
+@dataclass
+class DagResult:
+    """Mapping, emitted module and compiled YAML of one DAG, and the names KFP gave its tasks.
+
+    ``findings`` are the emit/compile findings; :meth:`all_findings` adds the analyzer's
+    and the mapping's. ``kfp_names``: Airflow task id -> KFP task name (read from the
+    compiled YAML when there is one); ``kfp_edges``: ``(upstream, downstream)`` KFP names;
+    ``folder``: the DAG's output folder, relative to the output root.
+    """
+
+    graph: nx.DiGraph
+    mapped: MappedDag | None
+    emitted: EmittedPipeline | None
+    yaml: str | None
+    findings: list[Finding] = field(default_factory=list)
+    kfp_names: dict[str, str] = field(default_factory=dict)
+    kfp_edges: list[tuple[str, str]] = field(default_factory=list)
+    folder: str = ""
+
+    @property
+    def compiled(self) -> bool:
+        return self.yaml is not None
+
+    def all_findings(self) -> list[Finding]:
+        """Analyzer, mapping and emit findings about this DAG, in that order."""
+        mapped = self.mapped.findings if self.mapped else []
+        return [*graph_findings(self.graph), *mapped, *self.findings]

@@ -1,0 +1,117 @@
+"""``report.json``: everything a conversion produced, enough to rebuild any report from it.
+
+Documented field by field in ``docs/report-json.md``; ``schema_version`` changes when a
+field changes meaning or goes away (adding a field does not change it). Paths of
+generated files are relative to the folder holding ``report.json``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from converters.emit.pipeline_py import operator_label
+from converters.emit.result import DagResult
+from converters.findings import Finding, Severity
+from converters.graph import dag_info, graph_to_json, order_edges, tasks
+from converters.mappings.model import FATES, Input, KfpTask
+from converters.values import to_json
+
+__all__ = ["SCHEMA_VERSION", "build_report", "summarize", "max_severity"]
+
+SCHEMA_VERSION = 1
+
+
+def _item(value: Any) -> Any:
+    if isinstance(value, Input):
+        return {"input": value.name, "from_task": value.task_id}
+    return to_json(value)
+
+
+def _kfp_task(result: DagResult, kfp: KfpTask) -> dict[str, Any]:
+    assert result.emitted is not None
+    return {
+        "name": result.kfp_names.get(kfp.task_id),
+        "display_name": kfp.task_id,
+        "airflow_task_ids": [kfp.task_id],
+        "component": result.emitted.names.component[kfp.task_id],
+        "kind": kfp.kind,
+        "rule": kfp.rule,
+        "image": kfp.image,
+        "command": [_item(v) for v in kfp.command],
+        "args": [_item(v) for v in kfp.args],
+        "env": dict(kfp.env),
+        "secrets": sorted({s.secret_name for s in kfp.secret_env} | {s.secret_name for s in kfp.secret_volumes}),
+        "arguments": {k: _item(v) for k, v in kfp.arguments.items()},
+    }
+
+
+def _dag(result: DagResult) -> dict[str, Any]:
+    info = dag_info(result.graph)
+    fates = result.mapped.fates if result.mapped else {}
+    airflow_tasks = [
+        {
+            "task_id": t.task_id,
+            "operator": t.operator,
+            "label": operator_label(t.operator),
+            "line": t.line,
+            "group": list(t.group),
+            "fate": fates.get(t.task_id, "unsupported"),
+            "kfp_task": result.kfp_names.get(t.task_id),
+        }
+        for t in tasks(result.graph)
+    ]
+    kfp_tasks = [_kfp_task(result, t) for t in result.mapped.tasks] if result.mapped and result.emitted else []
+    written = result.emitted is not None
+    return {
+        "dag_id": info.dag_id,
+        "file": info.file,
+        "line": info.line,
+        "folder": result.folder,
+        "airflow": {"tasks": airflow_tasks, "edges": [list(e) for e in order_edges(result.graph)]},
+        "kfp": {
+            "pipeline_name": result.emitted.pipeline_name if written else None,
+            "tasks": kfp_tasks,
+            "edges": [list(e) for e in result.kfp_edges],
+            "python": f"{result.folder}/pipeline.py" if written else None,
+            "yaml": f"{result.folder}/pipeline.yaml" if result.compiled else None,
+            "compiled": result.compiled,
+        },
+        "graph": graph_to_json(result.graph),
+    }
+
+
+def max_severity(findings: Iterable[Finding]) -> Severity | None:
+    """The most severe finding's severity, ``None`` when there is none."""
+    return max((f.severity for f in findings), key=lambda s: s.rank, default=None)
+
+
+def summarize(dags: list[dict[str, Any]], files: list[str], findings: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts that add up: ``tasks`` = sum of the fates, ``findings.total`` = sum of severities."""
+    fates = {fate: 0 for fate in FATES}
+    for dag in dags:
+        for t in dag["airflow"]["tasks"]:
+            fates[t["fate"]] += 1
+    by_severity = {s.value: sum(1 for f in findings if f["severity"] == s.value) for s in Severity}
+    return {
+        "files": len(files),
+        "dags": len(dags),
+        "tasks": sum(fates.values()),
+        **fates,
+        "compiled": sum(1 for dag in dags if dag["kfp"]["compiled"]),
+        "findings": {**by_severity, "total": len(findings)},
+    }
+
+
+def build_report(results: list[DagResult], *, files: list[str], file_findings: list[Finding]) -> dict[str, Any]:
+    """The whole ``report.json`` document for one conversion run."""
+    dags = [_dag(r) for r in results]
+    all_findings = list(file_findings) + [f for r in results for f in r.all_findings()]
+    findings = [f.to_json() for f in all_findings]
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": "af2kfp",
+        "summary": summarize(dags, files, findings),
+        "files": list(files),
+        "dags": dags,
+        "findings": findings,
+    }
