@@ -316,11 +316,11 @@ class KfpApi:
         return self._pipeline_json(pipeline)
 
     def upload_pipeline_version(self, query: Mapping[str, str], filename: str, data: bytes) -> dict[str, Any]:
-        spec = self._package(data, filename)
         pipeline_id = query.get("pipelineid") or query.get("pipeline_id")
         if not pipeline_id:
             raise ApiError(400, "Invalid input error: pipeline ID (pipelineid) is required to upload a pipeline version")
         self._pipeline_row(pipeline_id)
+        spec = self._package(data, filename)
         fields = dict(query)
         fields.setdefault("name", Path(filename).name.split(".")[0])
         with self.store.transaction() as db:

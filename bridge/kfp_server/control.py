@@ -77,7 +77,8 @@ class KfpServerControl:
         self._call("DELETE", "/faults")
 
     def stats(self) -> dict[str, int]:
-        """Requests served since the start (or the last reset), by ``"METHOD route"``."""
+        """KFP API requests served since the start (or the last reset), by
+        ``"METHOD route"``, plus ``"fault KIND"`` counts; control calls are not counted."""
         return self._call("GET", "/stats")["requests"]
 
     def reset_stats(self) -> None:

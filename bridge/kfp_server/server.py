@@ -215,7 +215,8 @@ class _Handler(BaseHTTPRequestHandler):
                 match = (action, label, {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()})
                 break
         control = path.startswith(CONTROL_PREFIX)
-        self.server.count(f"{method} {match[1] if match else path}")
+        if not control:
+            self.server.count(f"{method} {match[1] if match else path}")
         try:
             if not control:
                 fault = self.server.take_fault(method, path)

@@ -1,0 +1,55 @@
+"""Small real pipelines the server tests compile (no ``from __future__ import
+annotations`` here: KFP reads the component annotations at decoration time)."""
+
+from kfp import dsl
+
+
+@dsl.component(base_image="python:3.11")
+def add(a: int, b: int) -> int:
+    return a + b
+
+
+@dsl.component(base_image="python:3.11")
+def show(x: int) -> str:
+    print("value", x)
+    return f"value={x}"
+
+
+@dsl.component(base_image="python:3.11")
+def explode(x: int) -> int:
+    raise ValueError(f"cannot handle {x}")
+
+
+@dsl.component(base_image="python:3.11")
+def nap(seconds: float) -> float:
+    import time
+
+    time.sleep(seconds)
+    return seconds
+
+
+@dsl.pipeline(name="tiny-sum", description="adds two numbers and shows the sum")
+def tiny_sum(a: int = 1, b: int = 2) -> str:
+    total = add(a=a, b=b)
+    return show(x=total.output).output
+
+
+@dsl.pipeline(name="tiny-fail")
+def tiny_fail(a: int = 1) -> int:
+    total = add(a=a, b=1)
+    return explode(x=total.output).output
+
+
+@dsl.pipeline(name="tiny-nap")
+def tiny_nap(seconds: float = 30.0) -> float:
+    return nap(seconds=seconds).output
+
+
+@dsl.container_component
+def echo() -> dsl.ContainerSpec:
+    return dsl.ContainerSpec(image="alpine:3", command=["echo"], args=["hi"])
+
+
+@dsl.pipeline(name="container-only")
+def container_only() -> None:
+    echo()
