@@ -8,6 +8,7 @@ moment a dependency is set). They never hold user code, only resolved values and
 from __future__ import annotations
 
 import re
+from pathlib import PurePath
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -287,6 +288,8 @@ def to_value(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
+    if isinstance(value, PurePath):
+        return value.as_posix()
     if depth > 30:
         return Symbolic(source="<too deep>")
     if isinstance(value, (list, tuple)):

@@ -30,6 +30,8 @@ _EXACT: dict[str, str] = {
     "airflow.utils.task_group.TaskGroup": f"{SDK}.TaskGroup",
     "airflow.sdk.definitions.taskgroup.TaskGroup": f"{SDK}.TaskGroup",
     "airflow.utils.edgemodifier.Label": f"{SDK}.Label",
+    "airflow.utils.trigger_rule.TriggerRule": f"{SDK}.TriggerRule",
+    "airflow.sdk.definitions.asset.decorators.asset": f"{SDK}.asset",
     "airflow.sdk.definitions.edges.Label": f"{SDK}.Label",
     "airflow.models.xcom_arg.XComArg": f"{SDK}.XComArg",
     "airflow.models.param.Param": f"{SDK}.Param",

@@ -8,16 +8,20 @@ from __future__ import annotations
 import json
 import operator
 import posixpath
+from pathlib import PurePosixPath
 from typing import Any, Callable
 
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
-__all__ = ["is_plain", "BUILTINS", "call_method", "binary", "compare", "MAX_ITEMS", "UNKNOWN"]
+__all__ = [
+    "is_plain", "BUILTINS", "call_method", "binary", "compare", "MAX_ITEMS", "UNKNOWN", "path_join",
+    "json_dumps", "json_loads",
+]
 
 MAX_ITEMS = 100_000
 UNKNOWN = object()  # "could not evaluate": callers turn it into a Symbolic with the source text
 
-_PLAIN_SCALARS = (str, bytes, int, float, bool, type(None), Duration, DateTime, Call, TaskRef)
+_PLAIN_SCALARS = (str, bytes, int, float, bool, type(None), Duration, DateTime, Call, TaskRef, PurePosixPath)
 
 
 def is_plain(value: Any, depth: int = 0) -> bool:

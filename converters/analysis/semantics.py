@@ -9,7 +9,8 @@ so that the graph equals what ``DagBag`` builds; where it cannot, a finding says
 from __future__ import annotations
 
 import datetime as _dt
-from pathlib import Path
+import posixpath
+from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 import libcst as cst
@@ -49,6 +50,8 @@ _TASK_DECORATOR = f"{SDK}.task"
 _DAG_DECORATOR = f"{SDK}.dag"
 _GROUP_DECORATOR = f"{SDK}.task_group"
 _ROLE_DECORATORS = {f"{SDK}.setup": "setup", f"{SDK}.teardown": "teardown"}
+_ASSET_DECORATORS = {f"{SDK}.asset", f"{SDK}.asset.multi"}
+_ENUMS = ("TriggerRule", "WeightRule")
 _DURATIONS = {"datetime.timedelta", "pendulum.duration", "pendulum.Duration"}
 _DATETIMES = {"datetime.datetime", "pendulum.datetime", "pendulum.DateTime"}
 _TIMEDELTA_POSITIONAL = ("days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks")
@@ -56,6 +59,16 @@ _SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "secon
             "milliseconds": 0.001, "microseconds": 0.000001}
 _OPERATOR_SUFFIXES = ("Operator", "Sensor")
 _DAG_FIELDS = ("schedule", "params", "default_args", "tags", "description", "start_date", "end_date", "catchup")
+
+
+def _on_str(func: Callable[[str], Any], args: list[Any]) -> Any:
+    return func(str(args[0])) if len(args) == 1 and isinstance(args[0], (str, PurePosixPath)) else UNKNOWN
+
+
+def _path(args: list[Any]) -> Any:
+    if args and all(isinstance(a, (str, PurePosixPath)) for a in args):
+        return PurePosixPath(*args)
+    return UNKNOWN
 
 
 class ModuleRun:
@@ -81,6 +94,7 @@ class AirflowSemantics(Interpreter):
         self.dag_stack: list[DagObj] = []
         self.group_stack: list[GroupObj] = []
         self.detached: list[TaskObj] = []
+        self.setup_contexts: list[tuple[Any, list[TaskObj], set[str]]] = []
 
     # ----------------------------------------------------------------- modules and imports
     def display_for(self, path: Path) -> str:
@@ -111,7 +125,7 @@ class AirflowSemantics(Interpreter):
         name = module_path_name(path, self.root_for(path))
         module = ModuleObj(name=name, file=source.display, scope={})
         scope = Scope(module=module)
-        scope.vars.update({"__name__": name, "__file__": Symbolic(source="__file__"), "__doc__": None})
+        scope.vars.update({"__name__": name, "__file__": source.display, "__doc__": None})
         module.scope = scope.vars
         module.scope_obj = scope  # type: ignore[attr-defined]
         run = ModuleRun(module, source)
@@ -172,6 +186,13 @@ class AirflowSemantics(Interpreter):
         elif self.run_stack:
             self.run_stack[-1].findings.append(result)
 
+    def truth(self, value: Any) -> bool | None:
+        if isinstance(value, Ref):
+            return False if value.qualname == "typing.TYPE_CHECKING" else True
+        if isinstance(value, BoundMethod):
+            return True
+        return super().truth(value)
+
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
         if isinstance(value, DagObj):
@@ -179,11 +200,15 @@ class AirflowSemantics(Interpreter):
             self.dag_stack.append(value)
         elif isinstance(value, GroupObj):
             self.group_stack.append(value)
-        elif isinstance(value, (TaskObj, XComArgObj, list)):
-            self.finding(codes.UNSUPPORTED_CONSTRUCT,
-                         f"setup/teardown context `{self.source.code(node.item)}` is not followed",
-                         "Tasks in this block miss the implicit setup/teardown dependencies; declare them "
-                         "with `>>` explicitly.", node)
+        elif isinstance(value, (TaskObj, XComArgObj, list, tuple)):
+            tasks = self.endpoints(value, True, node)
+            if not tasks or not all(isinstance(t, TaskObj) and (t.is_setup or t.is_teardown) for t in tasks):
+                self.finding(codes.UNSUPPORTED_CONSTRUCT,
+                             f"context manager `{self.source.code(node.item)}` is not a setup/teardown task",
+                             "Tasks in this block may miss dependencies; declare them with `>>` explicitly.", node)
+                return value
+            dag = tasks[0].dag
+            self.setup_contexts.append((value, tasks, set(dag.tasks) if dag is not None else set()))
         return value
 
     def exit_context(self, value: Any) -> None:
@@ -191,11 +216,42 @@ class AirflowSemantics(Interpreter):
             self.dag_stack.pop()
         elif isinstance(value, GroupObj) and self.group_stack and self.group_stack[-1] is value:
             self.group_stack.pop()
+        elif self.setup_contexts and self.setup_contexts[-1][0] is value:
+            _, tasks, before = self.setup_contexts.pop()
+            self.wire_setup_context(tasks, before)
+
+    def wire_setup_context(self, tasks: list[TaskObj], before: set[str]) -> None:
+        """Airflow's setup/teardown context: setups >> new roots, new leaves >> teardowns."""
+        dag = tasks[0].dag
+        if dag is None:
+            return
+        setups = {id(t): t for t in tasks if t.is_setup}
+        teardowns = {id(t): t for t in tasks if t.is_teardown}
+        for teardown in list(teardowns.values()):
+            setups.update({id(u): u for u in teardown.upstream if u.is_setup})
+        for setup in list(setups.values()):
+            teardowns.update({id(d): d for d in setup.downstream if d.is_teardown})
+        new = [t for key, t in dag.tasks.items() if key not in before and not (t.is_setup or t.is_teardown)]
+        ids = {id(t) for t in new}
+        for task in new:
+            if not any(id(u) in ids or u.is_setup for u in task.upstream):
+                for setup in setups.values():
+                    self.connect(setup, task, "order", None)
+            if not any(id(d) in ids or d.is_teardown for d in task.downstream):
+                for teardown in teardowns.values():
+                    self.connect(task, teardown, "order", None)
 
     # ----------------------------------------------------------------- attributes
     def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
         if isinstance(value, Ref):
+            if value.qualname.endswith(_ENUMS) and name.isupper():
+                return name.lower()
             return Ref(canonical(f"{value.qualname}.{name}"), f"{value.imported_as}.{name}")
+        if isinstance(value, PurePosixPath):
+            if name in ("stem", "name", "suffix", "parent", "parts"):
+                result = getattr(value, name)
+                return list(result) if isinstance(result, tuple) else result
+            return BoundMethod(receiver=value, name=name)
         if isinstance(value, ModuleObj):
             return self.module_attr(value, name)
         if isinstance(value, TaskObj):
@@ -248,7 +304,23 @@ class AirflowSemantics(Interpreter):
             return self.wrap_with_user_decorator(decorator, target, node)
         if name is None:
             return target
+        if name in _ASSET_DECORATORS and isinstance(target, FunctionObj):
+            return self.make_asset(name, imported_as, kwargs, target, node)
         return self.apply_decorator(name, imported_as, kwargs, target)
+
+    def make_asset(self, name: str, imported_as: str, kwargs: dict[str, Any], function: FunctionObj,
+                   node: cst.Decorator) -> Any:
+        """``@asset``: Airflow builds a one-task DAG named after the function."""
+        options = {k: v for k, v in kwargs.items() if k in ("schedule", "tags", "description", "default_args")}
+        dag = self.make_dag([], options, node, dag_id=function.name)
+        dag.registered = True
+        line, end_line = self.task_line(function.node)
+        task = TaskObj(task_id=function.name, operator=name, imported_as=imported_as, file=self.source.display,
+                       line=line, end_line=end_line,
+                       args={k: to_value(v) for k, v in kwargs.items() if k not in options},
+                       python=self.python_callable(function))
+        self.register(task, dag, dag.root, node)
+        return dag
 
     def wrap_with_user_decorator(self, decorator: FunctionObj, target: FunctionObj, node: cst.Decorator) -> Any:
         result = self.call_function(decorator, [target], {}, node)
@@ -332,6 +404,13 @@ class AirflowSemantics(Interpreter):
                     if isinstance(item, TaskObj):
                         self.attach(item, receiver, node)
             return None
+        if isinstance(receiver, PurePosixPath):
+            if name in ("with_suffix", "with_name", "joinpath", "as_posix") and all(isinstance(a, str) for a in args):
+                try:
+                    return getattr(receiver, name)(*args)
+                except ValueError:
+                    return UNKNOWN
+            return UNKNOWN
         if isinstance(receiver, Duration) and name == "total_seconds":
             return receiver.seconds
         if isinstance(receiver, ClassObj):
@@ -347,7 +426,7 @@ class AirflowSemantics(Interpreter):
         if handler is not None:
             return handler(ref, args, kwargs, node)
         if name == _TASK_DECORATOR or name.startswith(_TASK_DECORATOR + ".") or name in (
-                _DAG_DECORATOR, _GROUP_DECORATOR, *_ROLE_DECORATORS):
+                _DAG_DECORATOR, _GROUP_DECORATOR, *_ROLE_DECORATORS, *_ASSET_DECORATORS):
             if args and isinstance(args[0], (FunctionObj, TaskFlowObj)):
                 return self.apply_decorator(name, ref.imported_as, kwargs, args[0])
             if name == _TASK_DECORATOR and "python_callable" in kwargs:
@@ -384,6 +463,14 @@ class AirflowSemantics(Interpreter):
             "os.environ.get": lambda ref, a, k, n: self.env_default(a, k),
             "os.getenv": lambda ref, a, k, n: self.env_default(a, k),
             "os.path.join": lambda ref, a, k, n: path_join(*a),
+            "os.path.basename": lambda ref, a, k, n: _on_str(posixpath.basename, a),
+            "os.path.dirname": lambda ref, a, k, n: _on_str(posixpath.dirname, a),
+            "os.path.abspath": lambda ref, a, k, n: _on_str(posixpath.normpath, a),
+            "os.path.realpath": lambda ref, a, k, n: _on_str(posixpath.normpath, a),
+            "os.path.splitext": lambda ref, a, k, n: _on_str(lambda p: list(posixpath.splitext(p)), a),
+            "pathlib.Path": lambda ref, a, k, n: _path(a),
+            "pathlib.PurePath": lambda ref, a, k, n: _path(a),
+            "pathlib.PosixPath": lambda ref, a, k, n: _path(a),
             "json.dumps": lambda ref, a, k, n: json_dumps(*a[:1], **k) if a else UNKNOWN,
             "json.loads": lambda ref, a, k, n: json_loads(*a[:1]) if a else UNKNOWN,
         }
@@ -569,7 +656,8 @@ class AirflowSemantics(Interpreter):
         return self.source.line(node) or self.frames[-1].line, self.source.end_line(node) or self.frames[-1].line
 
     def create_task(self, operator: str, imported_as: str, args: list[Any], kwargs: dict[str, Any],
-                    node: cst.Call, star_unknown: bool = False, mapped: Mapped | None = None) -> Any:
+                    node: cst.Call, star_unknown: bool = False, mapped: Mapped | None = None,
+                    mapped_raw: Any = None) -> Any:
         kwargs = dict(kwargs)
         raw_id = kwargs.pop("task_id", args[0] if args and isinstance(args[0], str) else None)
         dag = kwargs.pop("dag", None)
@@ -601,9 +689,8 @@ class AirflowSemantics(Interpreter):
         self.register(task, dag, group, node)
         for upstream in self.xcom_tasks(kwargs):
             self.connect(upstream, task, "data", node)
-        if mapped is not None:
-            for upstream in self.xcom_tasks([mapped.expand, mapped.expand_kwargs]):
-                self.connect(upstream, task, "data", node)
+        for upstream in self.xcom_tasks(mapped_raw):
+            self.connect(upstream, task, "data", node)
         return task
 
     def register(self, task: TaskObj, dag: DagObj | None, group: GroupObj | None, node: cst.CSTNode) -> None:
@@ -655,7 +742,7 @@ class AirflowSemantics(Interpreter):
                               file=source.display, line=source.line(function.node) or 0, imports=imports)
 
     def call_taskflow(self, flow: TaskFlowObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
-                      mapped: Mapped | None = None) -> Any:
+                      mapped: Mapped | None = None, mapped_raw: Any = None) -> Any:
         options = dict(flow.kwargs)
         raw_id = options.pop("task_id", flow.function.name)
         dag = options.pop("dag", None)
@@ -685,9 +772,8 @@ class AirflowSemantics(Interpreter):
         self.register(task, dag, group, node)
         for upstream in self.xcom_tasks([args, kwargs, flow.kwargs]):
             self.connect(upstream, task, "data", node)
-        if mapped is not None:
-            for upstream in self.xcom_tasks([mapped.expand, mapped.expand_kwargs, flow.partial]):
-                self.connect(upstream, task, "data", node)
+        for upstream in self.xcom_tasks([mapped_raw, flow.partial]):
+            self.connect(upstream, task, "data", node)
         return XComArgObj(task=task)
 
     def call_taskflow_method(self, flow: TaskFlowObj, name: str, args: list[Any], kwargs: dict[str, Any],
@@ -703,7 +789,7 @@ class AirflowSemantics(Interpreter):
             mapped = Mapped(partial={k: to_value(v) for k, v in partial.items()},
                             expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
                             expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None)
-            return self.call_taskflow(flow, [], {}, node, mapped=mapped)
+            return self.call_taskflow(flow, [], {}, node, mapped=mapped, mapped_raw=[args, kwargs])
         return UNKNOWN
 
     def expand_partial(self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any],
@@ -712,7 +798,7 @@ class AirflowSemantics(Interpreter):
                         expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
                         expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None)
         return self.create_task(partial.operator, partial.imported_as, [], dict(partial.kwargs), partial.node,
-                                mapped=mapped)
+                                mapped=mapped, mapped_raw=[args, kwargs])
 
     # ----------------------------------------------------------------- dependencies
     def call_node_method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any],
