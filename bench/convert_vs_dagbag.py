@@ -5,6 +5,7 @@ the example DAGs bundled with the installed Airflow (``airflow/example_dags``) i
 scratch folder, then times, each as a whole fresh process, repeated (median):
 
   (a) ``af2kfp convert <folder> -o <out>``  (the console script)
+  (a') ``converters.analysis.analyze_paths`` alone, to see where (a)'s time goes
   (b) ``DagBag`` loading the same folder, the way Airflow 3's DAG processor does
 
 and prints both and the ratio against the target ``convert <= 0.5 x DagBag``.
@@ -46,6 +47,18 @@ summary = {"dags": len(bag.dags), "tasks": sum(len(d.tasks) for d in bag.dags.va
            "import_errors": sorted(bag.import_errors)}
 real_stdout.write(json.dumps(summary) + "\\n")
 real_stdout.flush()
+"""
+# Child of (a'): the analyzer alone (parse + symbolic evaluation + graphs), no emitting.
+ANALYSIS_CHILD = """
+import json, sys
+from pathlib import Path
+from converters.analysis import analyze_paths
+from converters.config import find_pyproject, load_config
+root = Path(sys.argv[1])
+found = analyze_paths([root], config=load_config(find_pyproject(root)))
+summary = {"files": len(found.files), "dags": len(found.graphs),
+           "tasks": sum(graph.number_of_nodes() for graph in found.graphs)}
+print(json.dumps(summary))
 """
 # Fixed cost inside (b): interpreter start plus importing Airflow's DagBag, no DAG files.
 AIRFLOW_IMPORT_ONLY = "import airflow.dag_processing.dagbag"
@@ -140,6 +153,22 @@ def describe_conversion(out: Path) -> str:
     return ", ".join(f"{key}={value}" for key, value in summary.items() if not isinstance(value, dict))
 
 
+def analysis_line(dags: Path, env: dict[str, str], repeat: int, warmup: int) -> str:
+    """Time the analyzer alone in fresh processes, or say why it could not be timed."""
+    argv = [sys.executable, "-c", ANALYSIS_CHILD, str(dags)]
+    probe = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    if probe.returncode != 0:
+        lines = [line for line in probe.stderr.strip().splitlines() if line.strip()]
+        reason = lines[-1] if lines else f"exit {probe.returncode}"
+        return f"(a') analyzer alone: NOT MEASURED - converters.analysis is not usable yet ({reason})."
+    timing = time_runs("analyzer", argv, env, repeat, warmup)
+    found = json.loads(timing.last_line)
+    return (
+        f"(a') analyzer alone (whole process): {timing.figures()}   {found['dags']} DAGs, "
+        f"{found['tasks']} tasks from {found['files']} files"
+    )
+
+
 def airflow_environment(root: Path, dags: Path) -> dict[str, str]:
     """Environment of the DagBag child: a scratch AIRFLOW_HOME, unit-test config, no examples."""
     home = root / "airflow-home"
@@ -177,14 +206,16 @@ def main(argv: list[str] | None = None) -> int:
         startup = time_runs("Airflow import", [sys.executable, "-c", AIRFLOW_IMPORT_ONLY], env, args.repeat, 0)
         print(f"    of which Python start + importing Airflow's DagBag: median {startup.median:6.2f} s")
 
+        plain_env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+        print(analysis_line(dags, plain_env, args.repeat, args.warmup))
+
         command = af2kfp_command()
         missing = convert_missing(command)
         if command is None or missing is not None:
             print(f"(a) af2kfp convert: NOT MEASURED - `af2kfp convert` is not available yet ({missing}).")
-            print("    Only the DagBag side was timed; rerun once the converter is on main.")
+            print("    No ratio without (a); rerun once the converter is on main.")
             return 0
         out = root / "out"
-        plain_env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
         convert_argv = [*command, "convert", str(dags), "-o", str(out)]
         convert = time_runs("af2kfp convert", convert_argv, plain_env, args.repeat, args.warmup, fresh=out)
         print(f"(a) af2kfp convert (whole process):  {convert.figures()}   {describe_conversion(out)}")
