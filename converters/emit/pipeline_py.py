@@ -160,9 +160,15 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     header = literal(f"KFP v2 pipeline converted by af2kfp from Airflow DAG {info.dag_id} ({info.file}:{info.line}).")
     imports = "from pathlib import Path\n\nfrom kfp import compiler, dsl"
     parts = [header, imports + ("\nfrom kfp import kubernetes" if kube else "")]
+    shared: dict[str, str] = {}  # identical components (a @task called twice) are defined once
     for kfp in mapped.tasks:
-        name = names.component[kfp.task_id]
-        parts.append(_python(kfp, name) if kfp.kind == "python" else _container(kfp, name, mapped))
+        marker = "__AF2KFP_COMPONENT__"
+        text = _python(kfp, marker) if kfp.kind == "python" else _container(kfp, marker, mapped)
+        if text in shared:
+            names.component[kfp.task_id] = shared[text]
+            continue
+        shared[text] = names.component[kfp.task_id]
+        parts.append(text.replace(f"def {marker}(", f"def {names.component[kfp.task_id]}(", 1))
     upstream: dict[str, list[str]] = {}
     for u, v in mapped.edges:
         upstream.setdefault(v, []).append(u)

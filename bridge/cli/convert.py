@@ -1,0 +1,70 @@
+"""``af2kfp convert PATH... -o OUT``: DAG files -> KFP pipelines, plus ``report.json``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from converters.config import find_pyproject, load_config
+from converters.errors import InputError
+from converters.convert import REPORT_NAME, convert_paths
+from converters.findings import Severity
+
+__all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text"]
+
+NAME = "convert"
+HELP = "Convert Airflow DAG files into KFP v2 pipelines (pipeline.py, pipeline.yaml) and report.json."
+FAIL_ON = ("info", "warning", "error", "none")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="DAG files or folders to convert")
+    parser.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    parser.add_argument("--fail-on", choices=FAIL_ON, default="error",
+                        help="exit 1 when a finding at or above this severity exists (default: error)")
+    parser.add_argument("--format", choices=("text", "json"), default="text",
+                        help="text summary or the whole report as JSON on stdout")
+    parser.add_argument("--config", metavar="PYPROJECT",
+                        help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
+
+
+def exit_code(report: dict[str, Any], fail_on: str) -> int:
+    """0, or 1 when a finding is at or above ``fail_on`` (never for ``none``)."""
+    if fail_on == "none":
+        return 0
+    threshold = Severity(fail_on).rank
+    return 1 if any(Severity(f["severity"]).rank >= threshold for f in report["findings"]) else 0
+
+
+def format_text(report: dict[str, Any], out: str, stream: TextIO) -> None:
+    """A short summary, then each finding as ``file:line: severity code message`` and its suggestion."""
+    s = report["summary"]
+    stream.write(
+        f"af2kfp convert: {s['files']} files, {s['dags']} DAGs, {s['tasks']} tasks "
+        f"({s['converted']} converted, {s['folded']} folded, {s['review']} review, {s['unsupported']} unsupported), "
+        f"{s['compiled']}/{s['dags']} pipelines compiled -> {out}\n"
+    )
+    for f in report["findings"]:
+        where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
+        stream.write(f"{where}: {f['severity']} {f['code']} {f['message']}\n    suggestion: {f['suggestion']}\n")
+    counts = s["findings"]
+    stream.write(f"findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info; "
+                 f"report: {Path(out) / REPORT_NAME}\n")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Convert; errors in the input raise ``InputError`` (exit 2, handled by the CLI frame)."""
+    config_path = Path(args.config) if args.config else find_pyproject(Path(args.paths[0]))
+    if args.config and not config_path.is_file():
+        raise InputError(f"{args.config}: config file not found")
+    config = load_config(config_path)
+    report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config)
+    if args.format == "json":
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    else:
+        format_text(report, args.output, sys.stdout)
+    return exit_code(report, args.fail_on)
