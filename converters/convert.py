@@ -35,6 +35,10 @@ RENDER_FAILED = register_code(
     "E303", Severity.ERROR, "Pipeline could not be generated",
     "af2kfp failed while generating this DAG's pipeline.py; nothing was written for it. Please report it.",
 ).code
+NO_TASKS = register_code(
+    "E305", Severity.WARNING, "Nothing left to run",
+    "Every task was folded away (only EmptyOperators); KFP cannot compile an empty pipeline.",
+).code
 DUPLICATE_DAG = register_code(
     "E304", Severity.WARNING, "Two DAGs share a dag_id",
     "Airflow keeps only one of them; the second was written to a folder with a suffix.",
@@ -58,6 +62,9 @@ def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
         log.debug("generation failed for %s", info.dag_id, exc_info=True)
         finding = _dag_finding(RENDER_FAILED, graph, f"{type(exc).__name__}: {exc}")
         return DagResult(graph=graph, mapped=None, emitted=None, yaml=None, findings=[finding])
+    if not mapped.tasks:
+        finding = _dag_finding(NO_TASKS, graph, "the pipeline has no task after folding; not compiled")
+        return DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=None, findings=[finding])
     compiled = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id=info.dag_id, file=info.file, line=info.line)
     result = DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=compiled.yaml, findings=list(compiled.findings))
     if compiled.yaml is not None:

@@ -1,0 +1,57 @@
+"""Rule lookup: built-in names, legacy aliases, user operators from config."""
+
+from __future__ import annotations
+
+import pytest
+
+from converters.config import Config
+from converters.errors import InputError
+from converters.graph import DagInfo, add_edge, add_task, new_graph
+from converters.mappings import check_config, map_graph, map_task, resolve
+from converters.mappings.example import example_task
+
+
+def test_aliases_resolve_to_the_same_rule():
+    assert resolve("airflow.operators.dummy_operator.DummyOperator", Config())[0] == "EmptyOperator"
+    assert resolve("airflow.operators.bash_operator.BashOperator", Config())[0] == "BashOperator"
+    assert resolve("some.Other", Config())[0] == "unsupported"
+
+
+def test_user_operator_maps_through_config_with_an_info_finding():
+    config = Config(operators={"acme.ops.TeamPodOperator": "KubernetesPodOperator"})
+    task = example_task("acme.ops.TeamPodOperator", "t", image="a:1", cmds=["run"])
+    kfp, _ = map_task(task, dag_id="d", config=config)
+    assert kfp.image == "a:1" and kfp.command == ["run"] and kfp.rule == "KubernetesPodOperator"
+    assert [f.code for f in kfp.findings] == ["M216"]
+    assert kfp.fate == "converted"
+
+
+def test_unknown_rule_in_config_is_an_input_error():
+    with pytest.raises(InputError, match="NoSuchRule"):
+        check_config(Config(operators={"a.B": "NoSuchRule"}, source="pyproject.toml"))
+
+
+def test_empty_operator_folds_predecessors_times_successors():
+    graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
+    for task_id, op in [("a", "BashOperator"), ("b", "BashOperator"), ("join", "EmptyOperator"),
+                        ("c", "BashOperator"), ("d", "BashOperator")]:
+        qual = f"airflow.providers.standard.operators.{'bash' if op == 'BashOperator' else 'empty'}.{op}"
+        add_task(graph, example_task(qual, task_id, bash_command="true") if op == "BashOperator" else example_task(qual, task_id))
+    for up, down in [("a", "join"), ("b", "join"), ("join", "c"), ("join", "d")]:
+        add_edge(graph, up, down)
+    mapped = map_graph(graph)
+    assert mapped.edges == [("a", "c"), ("a", "d"), ("b", "c"), ("b", "d")]
+    assert mapped.fates == {"a": "converted", "b": "converted", "join": "folded", "c": "converted", "d": "converted"}
+
+
+def test_private_environment_values_never_reach_the_output():
+    from converters.emit import render_pipeline
+
+    graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
+    add_task(graph, example_task("airflow.providers.docker.operators.docker.DockerOperator", "t", image="a:1",
+                                 private_environment={"TOKEN": "s3cr3t-value"}))
+    mapped = map_graph(graph)
+    code = render_pipeline(mapped).code
+    assert "s3cr3t-value" not in code
+    assert "s3cr3t-value" not in repr(mapped.findings)
+    assert 'secret_key_to_env={"TOKEN": "TOKEN"}' in code
