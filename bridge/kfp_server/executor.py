@@ -1,6 +1,6 @@
 """Really run a lightweight-Python pipeline with ``kfp.local`` for the server.
 
-The server starts ``python -m bridge.kfp_server.executor RUN_DIR`` in its own
+The server starts ``python -m bridge.kfp_server.local_child RUN_DIR`` in its own
 process group (so a terminate can kill it, and a server restart does not).
 The child reads ``spec.json`` and ``arguments.json`` from RUN_DIR and appends
 one JSON line per event to ``events.jsonl``: task start and end (with its
@@ -15,16 +15,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from bridge.kfp_server.fates import RunSnapshot, TaskSnapshot
 
-__all__ = ["start_execution", "stop_execution", "execution_snapshot", "read_events", "main"]
+__all__ = ["EVENTS_FILE", "start_execution", "stop_execution", "execution_snapshot", "read_events"]
 
-_EVENTS = "events.jsonl"
+EVENTS_FILE = "events.jsonl"
 
 
 def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, Any]) -> int:
@@ -34,16 +32,34 @@ def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, An
     (run_dir / "arguments.json").write_text(json.dumps(arguments))
     with open(run_dir / "executor.log", "ab") as log:
         child = subprocess.Popen(
-            [sys.executable, "-m", "bridge.kfp_server.executor", str(run_dir)],
+            [sys.executable, "-m", "bridge.kfp_server.local_child", str(run_dir)],
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True, cwd=str(run_dir),
         )
     return child.pid
 
 
+def _is_our_child(pid: int) -> bool:
+    """Guard against a recycled pid after a server restart (Linux: read its command line)."""
+    try:
+        return b"bridge.kfp_server.local_child" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists() and _alive(pid)
+    except OSError:
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    return True
+
+
 def stop_execution(pid: int | None) -> None:
     """Kill the executor's process group (a terminate request)."""
-    if not pid:
+    if not pid or not _is_our_child(pid):
         return
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -57,7 +73,7 @@ def stop_execution(pid: int | None) -> None:
 
 def read_events(run_dir: Path) -> list[dict[str, Any]]:
     try:
-        lines = (run_dir / _EVENTS).read_text().splitlines()
+        lines = (run_dir / EVENTS_FILE).read_text().splitlines()
     except FileNotFoundError:
         return []
     events = []
@@ -108,60 +124,9 @@ def execution_snapshot(run_dir: Path, *, run_id: str, pod_prefix: str, terminate
         return RunSnapshot(state="RUNNING" if started else "PENDING", finished_at=None, error=None,
                            tasks=snapshots, history=history)
     history.append((done["time"], done["state"]))
-    return RunSnapshot(state=done["state"], finished_at=done["time"], error=done.get("error"),
+    error = done.get("error")
+    failed = [t for t in snapshots if t.state == "FAILED"]
+    if failed:
+        error = f"task {failed[0].name!r} failed: {failed[0].error}"
+    return RunSnapshot(state=done["state"], finished_at=done["time"], error=error,
                        tasks=snapshots, history=history)
-
-
-def _emit(handle: Any, **event: Any) -> None:
-    handle.write(json.dumps({"time": time.time(), **event}, default=str) + "\n")
-    handle.flush()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Child entry point: run the pipeline in RUN_DIR, record every step."""
-    run_dir = Path((argv or sys.argv[1:])[0])
-    spec = json.loads((run_dir / "spec.json").read_text())
-    arguments = json.loads((run_dir / "arguments.json").read_text())
-    from google.protobuf import json_format
-
-    from kfp import local
-    from kfp.local import pipeline_orchestrator, status
-    from kfp.local.orchestrator import task_executor
-    from kfp.pipeline_spec import pipeline_spec_pb2
-
-    with open(run_dir / _EVENTS, "a") as events:
-        original = task_executor.execute_single_task
-
-        def recorded(*args: Any, **kwargs: Any) -> Any:
-            name = kwargs.get("task_name", args[0] if args else "?")
-            _emit(events, event="task_start", task=name)
-            try:
-                outputs, result = original(*args, **kwargs)
-            except Exception as exc:
-                _emit(events, event="task_end", task=name, state="FAILED", error=f"{type(exc).__name__}: {exc}")
-                raise
-            ok = result == status.Status.SUCCESS
-            _emit(events, event="task_end", task=name, state="SUCCEEDED" if ok else "FAILED",
-                  error=None if ok else f"task {name!r} failed; see the executor log",
-                  outputs={k: v for k, v in outputs.items() if isinstance(v, (str, int, float, bool, list, dict))})
-            return outputs, result
-
-        task_executor.execute_single_task = recorded
-        _emit(events, event="pipeline_start")
-        try:
-            local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(run_dir / "outputs"),
-                       raise_on_error=True)
-            pipeline_spec = pipeline_spec_pb2.PipelineSpec()
-            json_format.ParseDict(spec.get("pipeline_spec", spec), pipeline_spec, ignore_unknown_fields=True)
-            outputs = pipeline_orchestrator.run_local_pipeline(pipeline_spec, arguments)
-        except BaseException as exc:  # the run's result, recorded for the server
-            traceback.print_exc()
-            _emit(events, event="pipeline_end", state="FAILED", error=f"{type(exc).__name__}: {exc}")
-            return 1
-        _emit(events, event="pipeline_end", state="SUCCEEDED",
-              outputs={k: v for k, v in (outputs or {}).items() if isinstance(v, (str, int, float, bool, list, dict))})
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
