@@ -54,7 +54,7 @@ async def make_client(face: str, make_config) -> AsyncIterator[Any]:
             await client.aclose()
 
 
-async def call(client: Any, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``name`` on either face and return its result (awaiting the async face)."""
-    result = getattr(client, name)(*args, **kwargs)
+async def call(client: Any, method: str, /, *args: Any, **kwargs: Any) -> Any:
+    """Call ``method`` on either face and return its result (awaiting the async face)."""
+    result = getattr(client, method)(*args, **kwargs)
     return await result if inspect.isawaitable(result) else result
