@@ -164,8 +164,13 @@ def _bound_names(statement: ast.stmt) -> set[str]:
     return names
 
 
+def _body_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
+    """Nodes of the body only: decorators, annotations and defaults are not copied."""
+    return [node for statement in fn.body for node in ast.walk(statement)]
+
+
 def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: ast.FunctionDef) -> tuple[list[str], set[str]]:
-    loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    loaded = {n.id for n in _body_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     keep, bound, third_party = [], set(), set()
     for text in callable_.imports:
         try:
@@ -189,15 +194,17 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: ast.FunctionDe
 
 
 def _free_names(fn: ast.FunctionDef, bound: set[str]) -> list[str]:
-    local = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
-    local |= {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
-    local |= {n.name for n in ast.walk(fn) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-    for node in ast.walk(fn):
+    nodes = _body_nodes(fn)
+    local = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+    local |= {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
+    local |= {a.arg for a in nodes if isinstance(a, ast.arg)}
+    local |= {n.name for n in nodes if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    for node in nodes:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             local |= _bound_names(node)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             local.add(node.name)
-    loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    loaded = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     return sorted(loaded - local - bound - set(dir(builtins)))
 
 

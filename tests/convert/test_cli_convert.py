@@ -1,0 +1,97 @@
+"""``af2kfp convert``: exit codes, text and JSON output, config discovery, end to end on DAG files."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+import yaml
+
+from bridge.cli import main
+from bridge.cli.convert import exit_code
+
+pytest.importorskip("converters.analysis")
+
+DAG = textwrap.dedent(
+    """
+    from datetime import timedelta
+    from airflow import DAG
+    from airflow.providers.docker.operators.docker import DockerOperator
+    from airflow.providers.standard.operators.bash import BashOperator
+    from acme.ops import TeamOperator
+
+    with DAG("cli_demo", schedule=None) as dag:
+        extract = DockerOperator(task_id="extract", image="etl:1", command="run --day 1", retries=2,
+                                 retry_delay=timedelta(minutes=2))
+        report = BashOperator(task_id="report", bash_command="echo ok")
+        custom = TeamOperator(task_id="custom", image="team:3", cmds=["go"])
+        extract >> report >> custom
+    """
+)
+WRITES = textwrap.dedent(
+    """
+    open("/tmp/af2kfp-cli-must-not-exist", "w").write("x")
+    import socket; socket.socket().connect(("127.0.0.1", 9))
+    from airflow import DAG
+    from airflow.providers.standard.operators.bash import BashOperator
+    with DAG("side_effects", schedule=None):
+        BashOperator(task_id="t", bash_command="true")
+    """
+)
+
+
+@pytest.fixture
+def project(tmp_path):
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "demo.py").write_text(DAG)
+    (dags / "writes.py").write_text(WRITES)
+    return tmp_path
+
+
+def test_text_output_and_exit_code_for_unsupported_operator(project, capsys):
+    code = main(["convert", str(project / "dags"), "-o", str(project / "out")])
+    out = capsys.readouterr().out
+    assert code == 1  # M201 is an error: TeamOperator has no rule
+    assert "2 DAGs" in out and "M201" in out and "suggestion:" in out
+    spec = next(yaml.safe_load_all((project / "out" / "cli_demo" / "pipeline.yaml").read_text()))
+    extract = next(e["container"] for e in spec["deploymentSpec"]["executors"].values() if e["container"]["image"] == "etl:1")
+    assert extract["args"] == ["run", "--day", "1"]
+    assert (project / "out" / "side_effects" / "pipeline.yaml").is_file()
+    import os
+
+    assert not os.path.exists("/tmp/af2kfp-cli-must-not-exist")
+
+
+def test_config_maps_user_operator_and_json_output(project, capsys):
+    (project / "pyproject.toml").write_text('[tool.af2kfp]\n[tool.af2kfp.operators]\n"acme.ops.TeamOperator" = "KubernetesPodOperator"\n')
+    code = main(["convert", str(project / "dags"), "-o", str(project / "out"), "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code == 0
+    demo = next(d for d in report["dags"] if d["dag_id"] == "cli_demo")
+    assert {t["task_id"]: t["fate"] for t in demo["airflow"]["tasks"]}["custom"] == "converted"
+    assert report == json.loads((project / "out" / "report.json").read_text())
+
+
+def test_fail_on_thresholds(project, capsys):
+    args = ["convert", str(project / "dags" / "demo.py"), "-o", str(project / "out")]
+    assert main(args + ["--fail-on", "none"]) == 0
+    assert main(args + ["--fail-on", "info"]) == 1
+
+
+def test_missing_path_and_bad_config_exit_2_without_traceback(project, capsys):
+    assert main(["convert", str(project / "nope"), "-o", str(project / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "nope" in err and "Traceback" not in err
+    assert main(["convert", str(project / "dags"), "-o", str(project / "out"), "--config", str(project / "no.toml")]) == 2
+    (project / "bad.toml").write_text('[tool.af2kfp.operators]\n"a.B" = "NoSuchRule"\n')
+    assert main(["convert", str(project / "dags"), "-o", str(project / "out"), "--config", str(project / "bad.toml")]) == 2
+    assert "NoSuchRule" in capsys.readouterr().err
+
+
+def test_exit_code_helper():
+    report = {"findings": [{"severity": "warning"}]}
+    assert exit_code(report, "error") == 0
+    assert exit_code(report, "warning") == 1
+    assert exit_code({"findings": []}, "info") == 0

@@ -1,0 +1,86 @@
+"""convert_graphs: files written, report.json complete and consistent, failures contained."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from converters.convert import convert_graphs
+from converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph
+from converters.mappings.example import example_task
+from converters.values import TaskRef
+
+BASH = "airflow.providers.standard.operators.bash.BashOperator"
+EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
+
+
+def _good(dag_id="etl"):
+    g = new_graph(DagInfo(dag_id=dag_id, file="dags/etl.py", line=1))
+    add_task(g, example_task(EMPTY, "start"))
+    add_task(g, example_task(BASH, "grp.a", bash_command="echo a"))
+    add_task(g, example_task(BASH, "grp.b", bash_command="echo {{ ds }}"))
+    add_task(g, example_task("acme.Custom", "c"))
+    for up, down in [("start", "grp.a"), ("start", "grp.b"), ("grp.a", "c"), ("grp.b", "c")]:
+        add_edge(g, up, down)
+    return g
+
+
+def _broken():
+    """A consumer typed int reading a dict output: kfp's compiler rejects it."""
+    g = new_graph(DagInfo(dag_id="broken", file="dags/broken.py", line=4))
+    produce = PythonCallable(name="p", source="def p() -> dict:\n    return {}\n", file="dags/broken.py", line=5)
+    consume = PythonCallable(name="c", source="def c(x: int):\n    print(x)\n", file="dags/broken.py", line=8)
+    add_task(g, example_task("airflow.sdk.task", "p", python=produce))
+    add_task(g, example_task("airflow.sdk.task", "c", python=consume, call_kwargs={"x": TaskRef(task_id="p")}))
+    add_edge(g, "p", "c", kind="data")
+    return g
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    (out / "broken").mkdir()
+    (out / "broken" / "pipeline.yaml").write_text("stale")
+    report = convert_graphs([_good(), _broken(), _good()], out, files=["dags/etl.py", "dags/broken.py"])
+    return out, report
+
+
+def test_outputs_written_and_compile_failure_contained(converted):
+    out, report = converted
+    assert (out / "etl" / "pipeline.py").is_file() and (out / "etl" / "pipeline.yaml").is_file()
+    assert (out / "broken" / "pipeline.py").is_file()
+    assert not (out / "broken" / "pipeline.yaml").exists()
+    assert (out / "etl-2" / "pipeline.yaml").is_file()
+    assert json.loads((out / "report.json").read_text()) == report
+    broken = next(d for d in report["dags"] if d["dag_id"] == "broken")
+    assert broken["kfp"] | {"tasks": None} == broken["kfp"] | {
+        "compiled": False, "yaml": None, "python": "broken/pipeline.py", "tasks": None}
+    codes = {f["code"] for f in report["findings"]}
+    assert {"E301", "E304", "M201", "M204"} <= codes
+
+
+def test_report_fields_and_fates(converted):
+    _, report = converted
+    assert report["schema_version"] == 1
+    etl = report["dags"][0]
+    assert (etl["dag_id"], etl["file"], etl["line"]) == ("etl", "dags/etl.py", 1)
+    fates = {t["task_id"]: t["fate"] for t in etl["airflow"]["tasks"]}
+    assert fates == {"start": "folded", "grp.a": "converted", "grp.b": "review", "c": "unsupported"}
+    assert ["start", "grp.a"] in etl["airflow"]["edges"]
+    names = {t["display_name"]: t["name"] for t in etl["kfp"]["tasks"]}
+    assert names == {"grp.a": "grp-a", "grp.b": "grp-b", "c": "c"}
+    assert sorted(etl["kfp"]["edges"]) == [["grp-a", "c"], ["grp-b", "c"]]
+    assert etl["kfp"]["compiled"] is True and etl["kfp"]["yaml"] == "etl/pipeline.yaml"
+    assert graph_to_json(graph_from_json(etl["graph"])) == etl["graph"]
+
+
+def test_summary_counts_add_up(converted):
+    _, report = converted
+    s = report["summary"]
+    assert s["dags"] == len(report["dags"]) == 3
+    assert s["tasks"] == sum(len(d["airflow"]["tasks"]) for d in report["dags"])
+    assert s["tasks"] == s["converted"] + s["folded"] + s["review"] + s["unsupported"]
+    assert s["compiled"] == sum(d["kfp"]["compiled"] for d in report["dags"]) == 2
+    assert s["findings"]["total"] == len(report["findings"]) == s["findings"]["info"] + s["findings"]["warning"] + s["findings"]["error"]
+    assert s["files"] == 2
