@@ -12,36 +12,46 @@ pytestmark = [pytest.mark.airflow, pytest.mark.usefixtures("airflow_db")]
 
 START = datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc)
 MODES = pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
+FAILURES: list[str] = []
 
 
-def _dag(dag_id: str, package, **op_kwargs):
+def _record_failure(context) -> None:
+    FAILURES.append(str(context["exception"]))
+
+
+def _dag(dag_id: str, package, *, operator=None, task_kwargs=None, **op_kwargs):
     from airflow.sdk import DAG
 
     from airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
-    with DAG(dag_id, schedule=None, start_date=START, params={"lr": "0.1"}) as dag:
-        KfpRunPipelineOperator(
+    FAILURES.clear()
+    parameters = {"ds": "{{ ds }}", "run_id": "{{ run_id }}", **op_kwargs.pop("parameters", {})}
+    with DAG(dag_id, schedule=None, start_date=START) as dag:
+        (operator or KfpRunPipelineOperator)(
             task_id="run",
             pipeline_package=str(package),
-            parameters={"ds": "{{ ds }}", "run_id": "{{ run_id }}"},
+            parameters=parameters,
             experiment_name="provider-tests",
             poll_interval=0.2,
+            on_failure_callback=_record_failure,
+            on_retry_callback=_record_failure,
+            **(task_kwargs or {}),
             **op_kwargs,
         )
     return dag
 
 
-def _runs(kfp) -> list:
+def _runs(kfp, name: str | None = None) -> list:
     from bridge.kfp import KfpClient
 
     with KfpClient(host=kfp.url) as client:
-        return list(client.list_runs(namespace=None, page_size=200).items)
+        runs = list(client.list_runs(page_size=200).items)
+    return [r for r in runs if name is None or r.display_name == name]
 
 
 @MODES
 def test_success_pushes_xcom_and_returns_summary(kfp, pipeline_package, deferrable):
-    dag_id = f"kfp_success_{deferrable}"
-    dr = run_dag(_dag(dag_id, pipeline_package, deferrable=deferrable))
+    dr = run_dag(_dag(f"kfp_success_{deferrable}", pipeline_package, deferrable=deferrable))
     assert dr.state == "success"
     summary = xcom(dr, "run")
     assert summary["state"] == "SUCCEEDED"
@@ -50,8 +60,174 @@ def test_success_pushes_xcom_and_returns_summary(kfp, pipeline_package, deferrab
     assert xcom(dr, "run", "run_url") == f"http://kfp-ui.test/#/runs/details/{run_id}"
     assert summary["run_url"] == xcom(dr, "run", "run_url")
     assert xcom(dr, "run", "experiment_id") == summary["experiment_id"]
+    # the extra link, as Airflow 3 stores it for the UI when the task ends
     assert xcom(dr, "run", "_link_KfpRunLink") == xcom(dr, "run", "run_url")
     [run] = [r for r in _runs(kfp) if r.run_id == run_id]
     params = run.raw["runtime_config"]["parameters"]
-    assert params["ds"] == dr.logical_date.strftime("%Y-%m-%d")
-    assert params["run_id"] == dr.run_id
+    assert params == {"ds": dr.logical_date.strftime("%Y-%m-%d"), "run_id": dr.run_id}
+    assert run.display_name.startswith(f"af2kfp-kfp_success_{deferrable}-run-manual")
+
+
+@MODES
+def test_failure_fails_the_task_with_the_kfp_error(kfp, pipeline_package, deferrable):
+    dag = _dag(f"kfp_fail_{deferrable}", pipeline_package, deferrable=deferrable,
+               parameters={"af2kfp_fate": "fail:train:OOMKilled while training"})
+    dr = run_dag(dag)
+    assert dr.state == "failed"
+    [message] = FAILURES
+    assert "ended FAILED" in message
+    assert "task 'train' failed (pod provider-test-" in message
+    assert "OOMKilled while training" in message
+    assert xcom(dr, "run", "run_url").startswith("http://kfp-ui.test/#/runs/details/")
+
+
+@MODES
+def test_canceled_run_fails_the_task(kfp, pipeline_package, deferrable):
+    dr = run_dag(_dag(f"kfp_cancel_{deferrable}", pipeline_package, deferrable=deferrable,
+                      parameters={"af2kfp_fate": "cancel:0.2"}))
+    assert dr.state == "failed"
+    [message] = FAILURES
+    assert "ended CANCELED" in message and "run was canceled" in message
+
+
+@MODES
+def test_timeout_fails_the_task_and_leaves_the_run_going(kfp, pipeline_package, deferrable):
+    dr = run_dag(_dag(f"kfp_timeout_{deferrable}", pipeline_package, deferrable=deferrable, timeout=0.6,
+                      parameters={"af2kfp_fate": "hang"}))
+    assert dr.state == "failed"
+    [message] = FAILURES
+    assert "did not finish" in message and "left going" in message
+    [run] = [r for r in _runs(kfp) if r.run_id == xcom(dr, "run", "run_id")]
+    assert run.state.value == "RUNNING"
+
+
+@MODES
+def test_transient_503s_and_dropped_connections_are_survived(kfp, pipeline_package, deferrable):
+    kfp.fault("drop", count=1, path="/apis/v2beta1/runs", method="POST")
+    kfp.fault("status", count=2, status=503, path="/apis/v2beta1/runs/*", method="GET")
+    kfp.fault("drop", count=1, path="/apis/v2beta1/runs/*", method="GET")
+    kfp.fault("status", count=1, status=503, path="/apis/v2beta1/experiments", method="GET")
+    dr = run_dag(_dag(f"kfp_faults_{deferrable}", pipeline_package, deferrable=deferrable))
+    assert dr.state == "success", FAILURES
+    assert kfp.faults() == []  # every injected fault was met
+    assert len(_runs(kfp, xcom(dr, "run")["display_name"])) == 1  # the dropped create made no twin
+
+
+def _crashing_operator(*, state_store: bool = True):
+    """The operator, losing its worker right after submitting on try 1 (and, with
+    ``state_store=False``, as on Airflow < 3.3: no task state store)."""
+    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+
+    class CrashOnceOperator(KfpRunPipelineOperator):
+        def execute(self, context):
+            if not state_store:
+                context = dict(context)
+                context.pop("task_state_store", None)
+            return super().execute(context)
+
+        def _announce(self, context, run):
+            super()._announce(context, run)
+            if context["ti"].try_number == 1:
+                raise RuntimeError("worker lost right after submitting")
+
+    return CrashOnceOperator
+
+
+@MODES
+@pytest.mark.parametrize("state_store", [True, False], ids=["state-store", "by-name"])
+def test_retry_reattaches_to_the_running_run(kfp, pipeline_package, deferrable, state_store):
+    """Try 1 dies after submitting; try 2 waits on that same run instead of starting another."""
+    dag = _dag(f"kfp_retry_{deferrable}_{state_store}", pipeline_package, deferrable=deferrable,
+               operator=_crashing_operator(state_store=state_store),
+               task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)},
+               parameters={"af2kfp_fate": "succeed:1.0"})
+    dr = run_dag(dag)
+    assert dr.state == "success", FAILURES
+    assert FAILURES == ["worker lost right after submitting"]
+    assert task_instance(dr, "run").try_number == 2
+    summary = xcom(dr, "run")
+    assert summary["state"] == "SUCCEEDED"
+    assert [r.run_id for r in _runs(kfp, summary["display_name"])] == [summary["run_id"]]
+
+
+def test_retry_after_success_does_not_rerun(kfp, pipeline_package):
+    """A run that already succeeded is not submitted again (e.g. the task failed after it)."""
+    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+
+    class FailAfterSuccess(KfpRunPipelineOperator):
+        def execute(self, context):
+            result = super().execute(context)
+            if context["ti"].try_number == 1:
+                raise RuntimeError("post-processing failed")
+            return result
+
+    dag = _dag("kfp_retry_after_success", pipeline_package, operator=FailAfterSuccess,
+               task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)})
+    dr = run_dag(dag)
+    assert dr.state == "success", FAILURES
+    summary = xcom(dr, "run")
+    assert len(_runs(kfp, summary["display_name"])) == 1
+
+
+@pytest.mark.parametrize("rerun_failed", [False, True])
+def test_retry_after_a_failed_run_starts_a_new_one_only_if_asked(kfp, pipeline_package, rerun_failed):
+    kfp.script_next("fail:train:first attempt broke", count=1)
+    dag = _dag(f"kfp_rerun_{rerun_failed}", pipeline_package, rerun_failed=rerun_failed,
+               task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)})
+    dr = run_dag(dag)
+    assert task_instance(dr, "run").try_number == 2
+    if rerun_failed:
+        assert dr.state == "success", FAILURES
+        runs = _runs(kfp, xcom(dr, "run")["display_name"])
+        assert sorted(r.state.value for r in runs) == ["FAILED", "SUCCEEDED"]
+    else:
+        assert dr.state == "failed"
+        assert len(FAILURES) == 2 and all("first attempt broke" in m for m in FAILURES)
+        run_id = xcom(dr, "run", "run_id")
+        [run] = [r for r in _runs(kfp) if r.run_id == run_id]
+        assert len(_runs(kfp, run.display_name)) == 1
+
+
+def test_no_wait_returns_after_submission(kfp, pipeline_package):
+    dr = run_dag(_dag("kfp_nowait", pipeline_package, wait_for_termination=False,
+                      parameters={"af2kfp_fate": "hang"}))
+    assert dr.state == "success"
+    assert xcom(dr, "run")["state"] in ("PENDING", "RUNNING")
+    _terminate(kfp, xcom(dr, "run", "run_id"))
+
+
+def _terminate(kfp, run_id: str) -> None:
+    from bridge.kfp import KfpClient
+
+    with KfpClient(host=kfp.url) as client:
+        client.terminate_run(run_id)
+
+
+def _wait_state(kfp, run_id: str, state: str, seconds: float = 5.0) -> str:
+    import time
+
+    from bridge.kfp import KfpClient
+
+    deadline = time.monotonic() + seconds
+    with KfpClient(host=kfp.url) as client:
+        while True:
+            current = client.get_run(run_id).state.value
+            if current == state or time.monotonic() > deadline:
+                return current
+            time.sleep(0.1)
+
+
+@pytest.mark.parametrize("cancel_on_kill", [True, False])
+def test_on_kill_terminates_the_run_in_sync_mode(kfp, pipeline_package, cancel_on_kill):
+    dag = _dag(f"kfp_kill_{cancel_on_kill}", pipeline_package, wait_for_termination=False,
+               cancel_on_kill=cancel_on_kill, parameters={"af2kfp_fate": "hang"})
+    dr = run_dag(dag)
+    run_id = xcom(dr, "run", "run_id")
+    operator = dag.get_task("run")
+    operator.kfp_run_id = run_id  # what execute() sets right after submission
+    operator.on_kill()
+    if cancel_on_kill:
+        assert _wait_state(kfp, run_id, "CANCELED") == "CANCELED"
+    else:
+        assert _wait_state(kfp, run_id, "CANCELED", seconds=0.5) == "RUNNING"
+        _terminate(kfp, run_id)
