@@ -101,6 +101,9 @@ def _main(argv: list[str]) -> int:
     result: dict[str, Any] = {"files": {}, "import_errors": {}}
     for raw in argv:
         path = Path(raw).resolve()
+        folder = str(path if path.is_dir() else path.parent)
+        if folder not in sys.path:
+            sys.path.append(folder)  # as Airflow puts its DAGs folder on sys.path for local helpers
         bag = DagBag(dag_folder=str(path), safe_mode=False, collect_dags=True)
         for dag in bag.dags.values():
             result["files"].setdefault(str(Path(dag.fileloc).resolve()), {})[dag.dag_id] = _describe_dag(dag)

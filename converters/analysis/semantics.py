@@ -373,6 +373,10 @@ class AirflowSemantics(Interpreter):
             return GLOBALS
         if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
             return None if name == "print" else UNKNOWN
+        if name == "str" and len(args) == 1 and isinstance(args[0], XComArgObj) and args[0].task.dag is not None:
+            xcom = args[0]  # str(XComArg) is Airflow's xcom_pull template
+            return (f"{{{{ task_instance.xcom_pull(task_ids='{xcom.task.task_id}', "
+                    f"dag_id='{xcom.task.dag.dag_id}', key='{xcom.key}') }}}}")
         return BUILTINS[name](*args, **kwargs)
 
     def call_method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
