@@ -155,6 +155,7 @@ class KfpHttpServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: KfpHttpServer
     server_version = "af2kfp-kfp-server"
 
