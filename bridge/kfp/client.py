@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import ssl
 import time
@@ -77,11 +78,22 @@ def _send_kwargs(action: Send, config: KfpConfig) -> dict[str, Any]:
     return kwargs
 
 
+def _face_signature(fn: Callable[..., Op[Any]]) -> inspect.Signature:
+    """``fn``'s signature as a method: ``self`` first, returning what the operation returns."""
+    signature = inspect.signature(fn)
+    first, *rest = signature.parameters.values()
+    returned = signature.return_annotation
+    if isinstance(returned, str) and returned.startswith("Op[") and returned.endswith("]"):
+        returned = returned[3:-1]
+    return signature.replace(parameters=[first.replace(name="self", annotation=inspect.Parameter.empty), *rest], return_annotation=returned)
+
+
 def _sync_op(fn: Callable[..., Op[Any]]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def method(self: "KfpClient", *args: Any, **kwargs: Any) -> Any:
         return self._drive(fn(self.core, *args, **kwargs))
 
+    method.__signature__ = _face_signature(fn)  # type: ignore[attr-defined]
     return method
 
 
@@ -90,6 +102,7 @@ def _async_op(fn: Callable[..., Op[Any]]) -> Callable[..., Any]:
     async def method(self: "AsyncKfpClient", *args: Any, **kwargs: Any) -> Any:
         return await self._drive(fn(self.core, *args, **kwargs))
 
+    method.__signature__ = _face_signature(fn)  # type: ignore[attr-defined]
     return method
 
 
