@@ -48,6 +48,13 @@ MAX_LOOP = 10_000
 GLOBALS = object()  # the value of ``globals()``
 
 
+def _symbolic_node(interpreter: "Interpreter", node: cst.CSTNode, scope: "Scope") -> Any:
+    return UNKNOWN
+
+
+_DISPATCH: dict[type, Any] = {}
+
+
 class ReturnSignal(Exception):
     def __init__(self, value: Any) -> None:
         super().__init__()
@@ -124,6 +131,9 @@ class Interpreter:
     def decorate(self, decorator: Any, target: Any, node: cst.Decorator) -> Any:
         raise NotImplementedError
 
+    def discarded_call(self, node: cst.Call) -> None:
+        """A call whose result is dropped and unknown: it may have created tasks the analyzer cannot see."""
+
     # ----------------------------------------------------------------- helpers
     @property
     def source(self) -> SourceFile:
@@ -196,7 +206,9 @@ class Interpreter:
 
     def exec_small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
         if isinstance(small, cst.Expr):
-            self.eval(small.value, scope)
+            value = self.eval(small.value, scope)
+            if isinstance(value, Symbolic) and isinstance(small.value, cst.Call):
+                self.discarded_call(small.value)
         elif isinstance(small, cst.Assign):
             value = self.eval(small.value, scope)
             for target in small.targets:
@@ -431,10 +443,11 @@ class Interpreter:
 
     def eval(self, node: cst.BaseExpression, scope: Scope) -> Any:
         self._tick()
-        method = getattr(self, "eval_" + type(node).__name__, None)
+        kind = type(node)
+        method = _DISPATCH.get(kind)
         if method is None:
-            return self.symbolic(node)
-        value = method(node, scope)
+            method = _DISPATCH[kind] = getattr(type(self), "eval_" + kind.__name__, None) or _symbolic_node
+        value = method(self, node, scope)
         return self.symbolic(node) if value is UNKNOWN else value
 
     def eval_Integer(self, node: cst.Integer, scope: Scope) -> Any:

@@ -95,6 +95,7 @@ class AirflowSemantics(Interpreter):
         self.group_stack: list[GroupObj] = []
         self.detached: list[TaskObj] = []
         self.setup_contexts: list[tuple[Any, list[TaskObj], set[str]]] = []
+        self.callables: dict[int, tuple[str, list[str]]] = {}
 
     # ----------------------------------------------------------------- modules and imports
     def display_for(self, path: Path) -> str:
@@ -192,6 +193,13 @@ class AirflowSemantics(Interpreter):
         if isinstance(value, BoundMethod):
             return True
         return super().truth(value)
+
+    def discarded_call(self, node: cst.Call) -> None:
+        if self.dag_stack:
+            self.finding(codes.UNKNOWN_CALL,
+                         f"`{self.source.code(node.func)}(...)` is called inside DAG "
+                         f"'{self.dag_stack[-1].dag_id}' but its code is not in the scanned files",
+                         None, node)
 
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
@@ -738,12 +746,13 @@ class AirflowSemantics(Interpreter):
         if not isinstance(function.node, cst.FunctionDef):
             return None
         source: SourceFile = function.source
-        bare = function.node.with_changes(decorators=(), leading_lines=())
-        imports = [source.code(stmt) for stmt in source.module.body
-                   if isinstance(stmt, cst.SimpleStatementLine)
-                   and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)]
-        return PythonCallable(name=function.name, source=source.module.code_for_node(bare).strip() + "\n",
-                              file=source.display, line=source.line(function.node) or 0, imports=imports)
+        cached = self.callables.get(id(function.node))
+        if cached is None:
+            bare = function.node.with_changes(decorators=(), leading_lines=())
+            cached = (source.module.code_for_node(bare).strip() + "\n", source.imports())
+            self.callables[id(function.node)] = cached
+        return PythonCallable(name=function.name, source=cached[0], file=source.display,
+                              line=source.line(function.node) or 0, imports=list(cached[1]))
 
     def call_taskflow(self, flow: TaskFlowObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
                       mapped: Mapped | None = None, mapped_raw: Any = None) -> Any:

@@ -7,6 +7,8 @@ state gives for a fraction of that.
 
 from __future__ import annotations
 
+import contextlib
+
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +36,9 @@ LINE_TYPES = frozenset(
 )
 
 
+_NULL: contextlib.nullcontext[None] = contextlib.nullcontext()
+
+
 class _LineState(CodegenState):
     """Code generation that only counts lines and records spans of :data:`LINE_TYPES`."""
 
@@ -48,6 +53,10 @@ class _LineState(CodegenState):
 
     def add_indent_tokens(self) -> None:
         return None
+
+    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
+                                  end_node: cst.CSTNode | None = None) -> contextlib.nullcontext[None]:
+        return _NULL  # the base class builds a generator context per node; positions are not needed here
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         if type(node) in LINE_TYPES:
@@ -71,6 +80,8 @@ class SourceFile:
     text: str
     module: cst.Module
     spans: dict[int, list[int]] = field(default_factory=dict)
+    _codes: dict[int, str] = field(default_factory=dict)
+    _imports: list[str] | None = None
 
     def line(self, node: cst.CSTNode | None) -> int | None:
         span = self.spans.get(id(node)) if node is not None else None
@@ -81,7 +92,19 @@ class SourceFile:
         return span[1] if span else None
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node).strip()
+        """Source text of ``node`` (cached: code generation is the costly part of LibCST)."""
+        text = self._codes.get(id(node))
+        if text is None:
+            text = self._codes[id(node)] = self.module.code_for_node(node).strip()
+        return text
+
+    def imports(self) -> list[str]:
+        """The module-level import statements, as written."""
+        if self._imports is None:
+            self._imports = [self.code(stmt) for stmt in self.module.body
+                             if isinstance(stmt, cst.SimpleStatementLine)
+                             and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)]
+        return self._imports
 
 
 def _finding(code: str, display: str, message: str, suggestion: str, line: int | None = None) -> Finding:
