@@ -282,7 +282,8 @@ class KfpUploadPipelineOperator(BaseOperator):
 
     :param pipeline_package: a compiled YAML/JSON, .tar.gz/.zip, or ``af2kfp convert`` folder.
     :param pipeline_name: the pipeline to create or add a version to.
-    :param version_name: the new version's name (default: ``<pipeline_name>-<Airflow run id>``).
+    :param version_name: the new version's name (default: a new pipeline keeps the first version
+        KFP creates, named after it; an existing one gets ``<pipeline_name>-<Airflow run id>``).
     :returns: ``pipeline_id``, ``pipeline_version_id``, ``pipeline_name``, ``version_name``.
     """
 
@@ -317,13 +318,15 @@ class KfpUploadPipelineOperator(BaseOperator):
         try:
             package = _package_bytes(load_package(self.pipeline_package))
             pipeline = client.find_pipeline(self.pipeline_name, namespace=self.namespace)
+            version = None
             if pipeline is None:
                 pipeline = client.upload_pipeline(
                     package, name=self.pipeline_name, description=self.description, namespace=self.namespace
                 )
-                version = client.latest_pipeline_version(pipeline.pipeline_id)
                 self.log.info("uploaded new KFP pipeline %s (%s)", self.pipeline_name, pipeline.pipeline_id)
-            else:
+                if not self.version_name:  # its first version is named after the pipeline
+                    version = client.latest_pipeline_version(pipeline.pipeline_id)
+            if version is None:
                 name = self.version_name or f"{self.pipeline_name}-{context['ti'].run_id}"
                 version = client.find_pipeline_version(pipeline.pipeline_id, name)
                 if version is None:
