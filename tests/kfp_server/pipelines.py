@@ -53,3 +53,11 @@ def echo() -> dsl.ContainerSpec:
 @dsl.pipeline(name="container-only")
 def container_only() -> None:
     echo()
+
+
+@dsl.pipeline(name="with-secret")
+def with_secret() -> None:
+    from kfp import kubernetes
+
+    task = add(a=1, b=2)
+    kubernetes.use_secret_as_env(task, secret_name="creds", secret_key_to_env={"token": "TOKEN"})

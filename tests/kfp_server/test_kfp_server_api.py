@@ -139,3 +139,23 @@ def test_list_filter_by_time_and_in(http: httpx.Client, spec: dict[str, Any]) ->
     assert [r["display_name"] for r in http.get("/runs", params={"filter": json.dumps(newer)}).json()["runs"]] == ["two"]
     listed = {"predicates": [{"key": "display_name", "operation": "IN", "stringValues": {"values": ["one", "three"]}}]}
     assert [r["display_name"] for r in http.get("/runs", params={"filter": json.dumps(listed)}).json()["runs"]] == ["one"]
+
+
+def test_concurrent_clients(server: RunningServer, spec: dict[str, Any]) -> None:
+    """Many threads creating and polling at once: no errors, no lost or doubled runs."""
+    import concurrent.futures
+
+    def work(index: int) -> list[str]:
+        with httpx.Client(base_url=server.url + V2) as client:
+            ids = [client.post("/runs", json={"display_name": f"c{index}-{n}", "pipeline_spec": spec}).json()["run_id"] for n in range(4)]
+            for _ in range(3):
+                for run_id in ids:
+                    answer = client.get(f"/runs/{run_id}")
+                    assert answer.status_code == 200 and answer.json()["state"] in ("PENDING", "RUNNING", "SUCCEEDED")
+            return ids
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as pool:
+        created = [run_id for ids in pool.map(work, range(16)) for run_id in ids]
+    assert len(set(created)) == 64
+    assert httpx.get(f"{server.url}{V2}/runs").json()["total_size"] == 64
+    assert server.control().stats()["POST /apis/v2beta1/runs"] == 64

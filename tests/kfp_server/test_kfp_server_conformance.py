@@ -120,3 +120,20 @@ def test_terminate_archive_delete(kfp_client: Any, server: RunningServer, packag
 
 def test_healthz(kfp_client: Any) -> None:
     assert kfp_client.get_kfp_healthz().multi_user is False
+
+
+def test_pipeline_with_platform_spec(kfp_client: Any, tmp_path: Path) -> None:
+    """kfp-kubernetes settings make a two-document package; both upload and run keep working."""
+    from kfp import compiler
+
+    from . import pipelines
+
+    package = tmp_path / "platform.yaml"
+    compiler.Compiler().compile(pipelines.with_secret, str(package))
+    assert package.read_text().count("\n---\n") == 1
+    pipeline = kfp_client.upload_pipeline(str(package), pipeline_name="with-secret")
+    version = kfp_client.list_pipeline_versions(pipeline.pipeline_id).pipeline_versions[0]
+    assert set(version.pipeline_spec) == {"pipeline_spec", "platform_spec"}
+    run = kfp_client.create_run_from_pipeline_package(str(package), run_name="p")
+    done = wait_for(lambda: (r := kfp_client.get_run(run.run_id)).state == "SUCCEEDED" and r)
+    assert [t.display_name for t in done.run_details.task_details] == ["add"]
