@@ -1,20 +1,21 @@
 """Compile an emitted ``pipeline.py`` with the real kfp compiler, in this process.
 
-The module is checked by :func:`~converters.emit.safety.check_module` first, then run
-as a fresh module (never ``__main__``); kfp reads component sources through
-``linecache``, so nothing is written until the YAML exists. Any failure is a finding.
+The module is checked by :func:`~converters.emit.safety.check_module` first, then
+imported from a temporary folder as a fresh module (never ``__main__``, so its
+``__main__`` block does not run); the output folder is written only once the YAML
+exists. Any failure is a finding.
 """
 
 from __future__ import annotations
 
-import builtins
-import linecache
+import itertools
 import logging
+import sys
 import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import ModuleType
 
 import yaml
 
@@ -24,6 +25,7 @@ from converters.findings import CODES, Finding, Severity, register_code
 __all__ = ["CompileResult", "compile_pipeline", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
 
 log = logging.getLogger(__name__)
+_COUNTER = itertools.count()
 
 COMPILE_FAILED = register_code(
     "E301", Severity.ERROR, "Pipeline did not compile",
@@ -50,6 +52,24 @@ def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) 
                    file=file, line=line, dag_id=dag_id)
 
 
+def _load(code: str, folder: Path, dag_id: str) -> ModuleType:
+    """Import the checked module from a real file, never as ``__main__``.
+
+    A real file in ``sys.modules`` lets kfp (which reads sources and calls
+    ``inspect.stack()``) find it quickly; it is removed again by the caller.
+    """
+    path = folder / "pipeline.py"
+    path.write_text(code, encoding="utf-8")
+    name = f"af2kfp_generated_{next(_COUNTER)}"
+    module = ModuleType(name)
+    module.__file__ = str(path)
+    sys.modules[name] = module
+    # Checked first: literals and generated defs only. exec (not an import machinery call)
+    # keeps importlib's frozen frames off the stack kfp inspects on every setter.
+    exec(compile(code, str(path), "exec", dont_inherit=True), module.__dict__)
+    return module
+
+
 def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: int | None = None) -> CompileResult:
     """Compile ``code``'s pipeline function ``function``; never raises for a bad pipeline."""
     problems = check_module(code)
@@ -57,15 +77,13 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
         return CompileResult(None, [_finding(UNSAFE_MODULE, "; ".join(problems), file, line, dag_id)])
     from kfp import compiler
 
-    filename = f"<af2kfp pipeline {dag_id}>"
-    linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
-    namespace: dict[str, Any] = {"__name__": "af2kfp_generated", "__file__": filename, "__builtins__": builtins}
+    module: ModuleType | None = None
     try:
         with warnings.catch_warnings(record=True) as caught, tempfile.TemporaryDirectory() as tmp:
             warnings.simplefilter("always")
-            exec(compile(code, filename, "exec", dont_inherit=True), namespace)  # checked above: literals and generated defs only
+            module = _load(code, Path(tmp), dag_id)
             target = Path(tmp) / "pipeline.yaml"
-            compiler.Compiler().compile(pipeline_func=namespace[function], package_path=str(target))
+            compiler.Compiler().compile(pipeline_func=getattr(module, function), package_path=str(target))
             text = target.read_text(encoding="utf-8")
         for warning in caught:
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
@@ -74,13 +92,15 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
         message = f"kfp.compiler failed: {type(exc).__name__}: {exc}"
         return CompileResult(None, [_finding(COMPILE_FAILED, message, file, line, dag_id)])
     finally:
-        linecache.cache.pop(filename, None)
+        if module is not None:
+            sys.modules.pop(module.__name__, None)
     return CompileResult(text)
 
 
 def yaml_tasks(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """From compiled YAML: display name -> KFP task name, and ``(upstream, downstream)`` task names."""
-    spec = next(iter(yaml.safe_load_all(text)), None) or {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    spec = next(iter(yaml.load_all(text, Loader=loader)), None) or {}
     tasks = spec.get("root", {}).get("dag", {}).get("tasks", {})
     display = {body.get("taskInfo", {}).get("name", name): name for name, body in tasks.items()}
     edges = sorted((up, name) for name, body in tasks.items() for up in body.get("dependentTasks", []))
