@@ -23,6 +23,7 @@ sync client, the async client (the Airflow trigger) and the command line share i
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 import time
@@ -91,6 +92,11 @@ class RunSpec:
             )
         if (self.pipeline_version_id or self.pipeline_version_name) and not by_reference:
             raise PipelineSourceError("a pipeline version needs an uploaded pipeline (pipeline_id or pipeline_name)")
+        for name, value in self.parameters.items():
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError) as exc:
+                raise PipelineSourceError(f"pipeline parameter {name!r} is not a JSON value: {exc}") from None
 
 
 def deterministic_run_name(*parts: object, prefix: str = "af2kfp", max_length: int = 100) -> str:
@@ -219,17 +225,11 @@ def _runs_named(core: KfpCore, experiment_id: str | None, name: str, namespace: 
 
 def submit_run(core: KfpCore, spec: RunSpec) -> Op[Run]:
     """Create the run ``spec`` describes and return it (state as KFP reported on creation)."""
+    # Everything that can be wrong with the pipeline is found before anything is created.
     pipeline_spec = version = None
     if spec.package is not None:
         pipeline_spec = _package(spec).run_spec()
-    if spec.experiment_id:
-        experiment_id = spec.experiment_id
     else:
-        experiment = yield from get_or_create_experiment(
-            core, spec.experiment_name or DEFAULT_EXPERIMENT, namespace=spec.namespace
-        )
-        experiment_id = experiment.experiment_id
-    if pipeline_spec is None:
         if spec.enable_caching is not None:
             log.warning("enable_caching is ignored for an uploaded pipeline version; it applies to packages only")
         version = yield from resolve_pipeline_version(
@@ -240,6 +240,13 @@ def submit_run(core: KfpCore, spec: RunSpec) -> Op[Run]:
             version_name=spec.pipeline_version_name,
             namespace=spec.namespace,
         )
+    if spec.experiment_id:
+        experiment_id = spec.experiment_id
+    else:
+        experiment = yield from get_or_create_experiment(
+            core, spec.experiment_name or DEFAULT_EXPERIMENT, namespace=spec.namespace
+        )
+        experiment_id = experiment.experiment_id
     body = build_run_body(spec, experiment_id=experiment_id, pipeline_spec=pipeline_spec, version=version)
 
     known: set[str] = set()

@@ -9,7 +9,6 @@ import pytest
 
 from bridge.kfp import (
     BearerToken,
-    KfpApiError,
     KfpAuthError,
     KfpClient,
     KfpConfigError,

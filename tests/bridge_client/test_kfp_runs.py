@@ -121,6 +121,9 @@ async def test_unknown_or_missing_parameters_name_the_file(make_client, fake, pa
                                                  parameters={"greeting": "a", "colour": "red"}))
     with pytest.raises(PipelineSourceError, match="missing required pipeline parameter.*greeting"):
         await call(client, "submit_run", RunSpec(display_name="x", package=package_path))
+    with pytest.raises(PipelineSourceError, match="parameter 'greeting' is not a JSON value"):
+        await call(client, "submit_run", RunSpec(display_name="x", package=package_path,
+                                                 parameters={"greeting": object()}))
     assert not fake.seen("POST")
 
 
@@ -176,7 +179,9 @@ async def test_submit_from_uploaded_pipeline(make_client, fake, package_path):
                                              pipeline_version_name="hello"))
     assert _posted_run(fake)["pipeline_version_reference"]["pipeline_version_id"] == v1["pipeline_version_id"]
     with pytest.raises(KfpNotFoundError, match="no uploaded pipeline named 'absent'"):
-        await call(client, "submit_run", RunSpec(display_name="x", pipeline_name="absent"))
+        await call(client, "submit_run", RunSpec(display_name="x", pipeline_name="absent",
+                                                 experiment_name="never-created"))
+    assert not any(e["display_name"] == "never-created" for e in fake.experiments.values())
     with pytest.raises(KfpNotFoundError, match="no version named 'v9'"):
         await call(client, "submit_run", RunSpec(display_name="x", pipeline_name="hello",
                                                  pipeline_version_name="v9"))
