@@ -464,6 +464,7 @@ class KfpApi:
                 row.update(self._start_execution(run_id, spec, runtime.get("parameters") or {}))
             db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
             db.execute("UPDATE experiments SET last_run_created_at = ? WHERE experiment_id = ?", (now, experiment_id))
+        log.info("run %s %r created; fate %s", run_id, name, json.loads(row["fate"]))
         return self.get_run(run_id, {})
 
     def _start_execution(self, run_id: str, spec: Any, parameters: dict[str, Any]) -> dict[str, Any]:
@@ -571,6 +572,7 @@ class KfpApi:
         row = self._run_row(run_id)
         if row["terminated_at"] is None and self._snapshot(row, now).state not in _TERMINAL:
             self.store.run("UPDATE runs SET terminated_at = ? WHERE run_id = ? AND terminated_at IS NULL", (now, run_id))
+            log.info("run %s terminated", run_id)
             executor.stop_execution(row["exec_pid"])
         return {}
 

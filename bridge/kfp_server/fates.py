@@ -15,6 +15,8 @@ from typing import Any, Mapping, Sequence
 
 __all__ = [
     "FATE_KINDS",
+    "FATE_LABEL",
+    "dumps",
     "Fate",
     "FateError",
     "Timeline",
