@@ -41,21 +41,24 @@ def _input_type(mapped: MappedDag, task_id: str) -> str:
     for kfp in mapped.tasks:
         if kfp.task_id == task_id and kfp.python is not None and kfp.python.returns:
             return kfp.python.returns
-    return "str"
+    return "str"  # container outputs are strings
 
 
 def _container(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
     inputs = [item for item in kfp.command + kfp.args if isinstance(item, Input)]
     params = ", ".join(f"{i.name}: {_input_type(mapped, i.task_id)}" for i in inputs)
+    if kfp.output:
+        params = ", ".join(filter(None, [params, f"{kfp.output}: dsl.OutputPath(str)"]))
 
-    def items(values: list[Any]) -> str:
-        return "[" + ", ".join(v.name if isinstance(v, Input) else literal(v) for v in values) + "]"
+    def items(values: list[Any], extra: str | None = None) -> str:
+        sources = [v.name if isinstance(v, Input) else literal(v) for v in values] + ([extra] if extra else [])
+        return "[" + ", ".join(sources) + "]"
 
     fields = [f"image={literal(kfp.image)}"]
     if kfp.command:
         fields.append(f"command={items(kfp.command)}")
-    if kfp.args:
-        fields.append(f"args={items(kfp.args)}")
+    if kfp.args or kfp.output:
+        fields.append(f"args={items(kfp.args, kfp.output)}")
     return f"@dsl.container_component\ndef {name}({params}):\n    return dsl.ContainerSpec({', '.join(fields)})\n"
 
 

@@ -42,11 +42,27 @@ def _decorator(node: ast.expr) -> str | None:
     return target.attr
 
 
+def _generated_annotation(node: ast.expr | None) -> bool:
+    """``str``/``int``/... or ``dsl.OutputPath(str)``."""
+    if isinstance(node, ast.Name):
+        return node.id in KFP_TYPES
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == "dsl"
+        and node.func.attr == "OutputPath"
+        and len(node.args) == 1
+        and not node.keywords
+        and _generated_annotation(node.args[0])
+    )
+
+
 def _signature_problems(fn: ast.FunctionDef) -> list[str]:
     problems = []
     a = fn.args
     for arg in a.posonlyargs + a.args + a.kwonlyargs:
-        if not (isinstance(arg.annotation, ast.Name) and arg.annotation.id in KFP_TYPES):
+        if not _generated_annotation(arg.annotation):
             problems.append(f"{fn.name}: parameter {arg.arg} has a non-generated annotation")
     if a.vararg or a.kwarg:
         problems.append(f"{fn.name}: *args/**kwargs")

@@ -10,7 +10,7 @@ from converters.mappings.model import KfpTask
 from converters.mappings.values import check_templates, string_dict, text
 from converters.values import Duration
 
-__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "XCOM_WRAPPER"]
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 RULES = ("BashOperator",)
@@ -21,6 +21,11 @@ OPERATORS = {
 }
 IGNORED = frozenset({"output_encoding", "append_env", "output_processor"})
 _SCRIPT_SUFFIXES = (".sh", ".bash")
+# bash -c SCRIPT OUTPUT_PATH: the command runs as written, its last stdout line becomes the output.
+XCOM_WRAPPER = (
+    'set -o pipefail\n{{ {command}\n}} | tee /tmp/af2kfp-stdout || exit $?\n'
+    'mkdir -p "$(dirname "$0")" && tail -n 1 /tmp/af2kfp-stdout | tr -d "\\n" > "$0"'
+)
 
 
 def map_task(ctx: MapContext, rule: str) -> KfpTask:
@@ -35,6 +40,10 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     kfp.image = ctx.config.bash_image
     kfp.command = ["bash", "-c"]
     kfp.args = [command]
+    if ctx.task.task_id in ctx.consumers and isinstance(command, str) and ctx.task.args.get("do_xcom_push", True):
+        # Airflow pushes the last line of stdout; the wrapper writes it to the KFP output.
+        kfp.args = [XCOM_WRAPPER.format(command=command)]
+        kfp.output = "xcom"
     kfp.env.update(string_dict(ctx, ctx.arg("env"), "env"))
     return finish(ctx, kfp, IGNORED)
 

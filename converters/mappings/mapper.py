@@ -113,6 +113,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         found.extend(kfp.findings)
         if kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
             producers[task.task_id] = kfp.python.returns
+        elif kfp.output:
+            producers[task.task_id] = "str"
     order = [t.task_id for t in _order(graph) if t.task_id in mapped]
     return MappedDag(
         graph=graph,

@@ -131,6 +131,8 @@ class KfpTask:
     command: list[Any] = field(default_factory=list)
     args: list[Any] = field(default_factory=list)
     python: PythonFunction | None = None
+    # Name of a container's string output (``dsl.OutputPath(str)``), passed as the last arg.
+    output: str | None = None
     arguments: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     secret_env: list[SecretEnv] = field(default_factory=list)
