@@ -61,6 +61,14 @@ def _outcome(response: httpx.Response) -> Outcome:
 
 def _failed(exc: httpx.TransportError) -> Outcome:
     detail = str(exc) or "no detail"
+    cause = exc.__cause__ or exc.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in detail:
+        return Outcome(
+            error=f"TLS certificate verification failed ({detail}); give the CA bundle that signed the "
+            "KFP certificate",
+            reached_server=False,
+            permanent=True,
+        )
     return Outcome(error=f"{type(exc).__name__}: {detail}", reached_server=not isinstance(exc, _NOT_SENT))
 
 

@@ -78,7 +78,8 @@ class Outcome:
 
     ``reached_server`` is False only when the request certainly was not delivered
     (connection refused, connect timeout, pool timeout); a read timeout or a dropped
-    connection leave it True because the server may have acted.
+    connection leave it True because the server may have acted. ``permanent`` marks a
+    transport error that waiting cannot cure (a TLS certificate that does not verify).
     """
 
     status: int | None = None
@@ -86,6 +87,7 @@ class Outcome:
     body: bytes = b""
     error: str | None = None
     reached_server: bool = True
+    permanent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -153,7 +155,7 @@ def error_from_outcome(
             redact(outcome.error or "connection failed", secrets),
             method=request.method,
             path=request.path,
-            retriable=True,
+            retriable=not outcome.permanent,
             maybe_applied=outcome.reached_server and not request.idempotent,
             attempts=attempts,
         )

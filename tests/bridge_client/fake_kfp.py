@@ -13,6 +13,7 @@ import itertools
 import json
 import re
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -91,13 +92,16 @@ class FakeKfp:
         return f"{kind}-{next(self.ids)}"
 
     # -- lifecycle -----------------------------------------------------------------
-    def start(self) -> "FakeKfp":
+    def start(self, tls: "ssl.SSLContext | None" = None) -> "FakeKfp":
         fake = self
 
         class Handler(_Handler):
             state = fake
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        if tls is not None:
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+        self.scheme = "https" if tls is not None else "http"
         self.server.daemon_threads = True
         threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
         return self
@@ -105,7 +109,7 @@ class FakeKfp:
     @property
     def url(self) -> str:
         assert self.server is not None
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def stop(self) -> None:
         if self.server is not None:
