@@ -15,28 +15,51 @@ from converters.errors import Af2KfpError
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
 NAME = "kfp-server"
-HELP = "serve a local KFP API (v2beta1) for tests and demos: SQLite state, scripted run fates, injected faults"
+HELP = (
+    "serve a local KFP API (v2beta1) for tests and demos: SQLite state, scripted run fates, injected faults"
+)
 
 log = logging.getLogger(__name__)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=8888, help="port (0: any free port; default: %(default)s)")
-    parser.add_argument("--db", metavar="FILE", help="SQLite file keeping all state across restarts (default: in memory)")
-    parser.add_argument("--default-fate", metavar="FATE", help="fate of runs nobody scripted (default: succeed); see docs/kfp-server.md")
-    parser.add_argument("--run-seconds", type=float, metavar="S", help="seconds a run spends RUNNING (default: 3)")
-    parser.add_argument("--pending-seconds", type=float, metavar="S", help="seconds a new run stays PENDING (default: 0.5)")
-    parser.add_argument("--cancel-seconds", type=float, metavar="S", help="seconds a run stays CANCELING (default: 0.5)")
-    parser.add_argument("--execute", action="store_true", default=None,
-                        help="really run pipelines made only of lightweight Python components with kfp.local")
+    parser.add_argument(
+        "--port", type=int, default=8888, help="port (0: any free port; default: %(default)s)"
+    )
+    parser.add_argument(
+        "--db", metavar="FILE", help="SQLite file keeping all state across restarts (default: in memory)"
+    )
+    parser.add_argument(
+        "--default-fate",
+        metavar="FATE",
+        help="fate of runs nobody scripted (default: succeed); see docs/kfp-server.md",
+    )
+    parser.add_argument(
+        "--run-seconds", type=float, metavar="S", help="seconds a run spends RUNNING (default: 3)"
+    )
+    parser.add_argument(
+        "--pending-seconds", type=float, metavar="S", help="seconds a new run stays PENDING (default: 0.5)"
+    )
+    parser.add_argument(
+        "--cancel-seconds", type=float, metavar="S", help="seconds a run stays CANCELING (default: 0.5)"
+    )
+    parser.add_argument(
+        "--execute",
+        action="store_true",
+        default=None,
+        help="really run pipelines made only of lightweight Python components with kfp.local",
+    )
     parser.add_argument("--url-file", metavar="FILE", help="write the server's URL to FILE once it listens")
 
 
 def _settings_changes(args: argparse.Namespace) -> dict[str, object]:
     changes = {
-        "default_fate": args.default_fate, "run_seconds": args.run_seconds,
-        "pending_seconds": args.pending_seconds, "cancel_seconds": args.cancel_seconds, "execute": args.execute,
+        "default_fate": args.default_fate,
+        "run_seconds": args.run_seconds,
+        "pending_seconds": args.pending_seconds,
+        "cancel_seconds": args.cancel_seconds,
+        "execute": args.execute,
     }
     return {k: v for k, v in changes.items() if v is not None}
 
@@ -50,7 +73,9 @@ def run(args: argparse.Namespace) -> int:
     from bridge.kfp_server.launch import serve
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("kfp-server has no authentication; listening on %s exposes it beyond this machine", args.host)
+        log.warning(
+            "kfp-server has no authentication; listening on %s exposes it beyond this machine", args.host
+        )
     if args.db and not Path(args.db).parent.exists():
         raise Af2KfpError(f"--db {args.db}: folder {Path(args.db).parent} does not exist")
     try:

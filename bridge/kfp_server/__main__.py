@@ -14,8 +14,9 @@ def main() -> int:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
     kfp_server.add_arguments(parser)
     args = parser.parse_args()
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="af2kfp: %(levelname)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="af2kfp: %(levelname)s: %(message)s"
+    )
     try:
         return kfp_server.run(args)
     except Af2KfpError as exc:

@@ -58,7 +58,11 @@ def timestamp(value: float | None) -> str:
     moment = datetime.datetime.fromtimestamp(value, tz=datetime.timezone.utc)
     text = moment.strftime("%Y-%m-%dT%H:%M:%S")
     if moment.microsecond:
-        text += f".{moment.microsecond // 1000:03d}" if moment.microsecond % 1000 == 0 else f".{moment.microsecond:06d}"
+        text += (
+            f".{moment.microsecond // 1000:03d}"
+            if moment.microsecond % 1000 == 0
+            else f".{moment.microsecond:06d}"
+        )
     return text + "Z"
 
 
@@ -83,8 +87,14 @@ def _text(value: Any, field: str) -> str:
 class KfpApi:
     """The resources, backed by a :class:`Store`. Thread-safe."""
 
-    def __init__(self, store: Store, *, work_dir: Path | None = None, settings: Settings | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        work_dir: Path | None = None,
+        settings: Settings | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.store = store
         self.clock = clock
         if work_dir is None and store.path != ":memory:":
@@ -144,8 +154,10 @@ class KfpApi:
         if name is not None and not isinstance(name, str):
             raise ApiError(400, "display_name must be a string")
         with self.store.transaction() as db:
-            cursor = db.execute("INSERT INTO scripts (display_name, fate, remaining) VALUES (?, ?, ?)",
-                                (name, fates.dumps(fate), count))
+            cursor = db.execute(
+                "INSERT INTO scripts (display_name, fate, remaining) VALUES (?, ?, ?)",
+                (name, fates.dumps(fate), count),
+            )
         return {"id": cursor.lastrowid, "display_name": name, "fate": fate.to_json(), "remaining": count}
 
     def list_scripts(self) -> list[dict[str, Any]]:
@@ -162,16 +174,22 @@ class KfpApi:
         if fate.kind == "execute":
             raise ApiError(400, "a run cannot be switched to 'execute' after it was created")
         now = self.clock()
-        self.store.run("UPDATE runs SET fate = ?, origin = ?, terminated_at = NULL WHERE run_id = ?",
-                       (fates.dumps(fate), max(now, row["origin"]), run_id))
+        self.store.run(
+            "UPDATE runs SET fate = ?, origin = ?, terminated_at = NULL WHERE run_id = ?",
+            (fates.dumps(fate), max(now, row["origin"]), run_id),
+        )
         return self.get_run(run_id, {})
 
     def _take_fate(self, db: Any, display_name: str, run_fate: Fate | None) -> Fate:
-        row = db.execute("SELECT * FROM scripts WHERE display_name = ? ORDER BY id LIMIT 1", (display_name,)).fetchone()
+        row = db.execute(
+            "SELECT * FROM scripts WHERE display_name = ? ORDER BY id LIMIT 1", (display_name,)
+        ).fetchone()
         if row is None and run_fate is not None:
             return run_fate
         if row is None:
-            row = db.execute("SELECT * FROM scripts WHERE display_name IS NULL ORDER BY id LIMIT 1").fetchone()
+            row = db.execute(
+                "SELECT * FROM scripts WHERE display_name IS NULL ORDER BY id LIMIT 1"
+            ).fetchone()
         if row is None:
             return self._fate(self.settings.default_fate)
         if row["remaining"] is not None:
@@ -185,9 +203,12 @@ class KfpApi:
 
     def _experiment_json(self, row: Mapping[str, Any]) -> dict[str, Any]:
         return {
-            "experiment_id": row["experiment_id"], "display_name": row["display_name"],
-            "description": row["description"], "created_at": timestamp(row["created_at"]),
-            "namespace": row["namespace"], "storage_state": row["storage_state"],
+            "experiment_id": row["experiment_id"],
+            "display_name": row["display_name"],
+            "description": row["description"],
+            "created_at": timestamp(row["created_at"]),
+            "namespace": row["namespace"],
+            "storage_state": row["storage_state"],
             "last_run_created_at": timestamp(row["last_run_created_at"]),
         }
 
@@ -198,11 +219,26 @@ class KfpApi:
             raise ApiError(400, "Invalid input error: Experiment must have a non-empty name")
         namespace = _text(body.get("namespace"), "namespace")
         with self.store.transaction() as db:
-            if db.execute("SELECT 1 FROM experiments WHERE display_name = ? AND namespace = ?", (name, namespace)).fetchone():
-                raise ApiError(409, f"Already exist error: Failed to create a new experiment. The name {name!r} already exists. Please specify a new name")
-            row = {"experiment_id": _new_id(), "display_name": name, "description": _text(body.get("description"), "description"),
-                   "namespace": namespace, "created_at": self.clock(), "storage_state": "AVAILABLE", "last_run_created_at": None}
-            db.execute("INSERT INTO experiments VALUES (:experiment_id, :display_name, :description, :namespace, :created_at, :storage_state, :last_run_created_at)", row)
+            if db.execute(
+                "SELECT 1 FROM experiments WHERE display_name = ? AND namespace = ?", (name, namespace)
+            ).fetchone():
+                raise ApiError(
+                    409,
+                    f"Already exist error: Failed to create a new experiment. The name {name!r} already exists. Please specify a new name",
+                )
+            row = {
+                "experiment_id": _new_id(),
+                "display_name": name,
+                "description": _text(body.get("description"), "description"),
+                "namespace": namespace,
+                "created_at": self.clock(),
+                "storage_state": "AVAILABLE",
+                "last_run_created_at": None,
+            }
+            db.execute(
+                "INSERT INTO experiments VALUES (:experiment_id, :display_name, :description, :namespace, :created_at, :storage_state, :last_run_created_at)",
+                row,
+            )
         return self._experiment_json(row)
 
     def _experiment_row(self, experiment_id: str) -> dict[str, Any]:
@@ -222,13 +258,17 @@ class KfpApi:
     def archive_experiment(self, experiment_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         self._experiment_row(experiment_id)
         with self.store.transaction() as db:
-            db.execute("UPDATE experiments SET storage_state = 'ARCHIVED' WHERE experiment_id = ?", (experiment_id,))
+            db.execute(
+                "UPDATE experiments SET storage_state = 'ARCHIVED' WHERE experiment_id = ?", (experiment_id,)
+            )
             db.execute("UPDATE runs SET storage_state = 'ARCHIVED' WHERE experiment_id = ?", (experiment_id,))
         return {}
 
     def unarchive_experiment(self, experiment_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         self._experiment_row(experiment_id)
-        self.store.run("UPDATE experiments SET storage_state = 'AVAILABLE' WHERE experiment_id = ?", (experiment_id,))
+        self.store.run(
+            "UPDATE experiments SET storage_state = 'AVAILABLE' WHERE experiment_id = ?", (experiment_id,)
+        )
         return {}
 
     def delete_experiment(self, experiment_id: str, query: Mapping[str, str]) -> dict[str, Any]:
@@ -239,26 +279,43 @@ class KfpApi:
         return {}
 
     def _default_experiment(self, db: Any, namespace: str) -> str:
-        row = db.execute("SELECT experiment_id FROM experiments WHERE display_name = 'Default' AND namespace = ?", (namespace,)).fetchone()
+        row = db.execute(
+            "SELECT experiment_id FROM experiments WHERE display_name = 'Default' AND namespace = ?",
+            (namespace,),
+        ).fetchone()
         if row:
             return row["experiment_id"]
         experiment_id = _new_id()
-        db.execute("INSERT INTO experiments (experiment_id, display_name, description, namespace, created_at) VALUES (?, 'Default', 'All runs created without specifying an experiment will be grouped here.', ?, ?)",
-                   (experiment_id, namespace, self.clock()))
+        db.execute(
+            "INSERT INTO experiments (experiment_id, display_name, description, namespace, created_at) VALUES (?, 'Default', 'All runs created without specifying an experiment will be grouped here.', ?, ?)",
+            (experiment_id, namespace, self.clock()),
+        )
         return experiment_id
 
     # -- pipelines and versions -------------------------------------------------------------
 
     def _pipeline_json(self, row: Mapping[str, Any]) -> dict[str, Any]:
-        return {"pipeline_id": row["pipeline_id"], "display_name": row["display_name"], "name": row["name"],
-                "description": row["description"], "created_at": timestamp(row["created_at"]),
-                "namespace": row["namespace"], "tags": json.loads(row["tags"])}
+        return {
+            "pipeline_id": row["pipeline_id"],
+            "display_name": row["display_name"],
+            "name": row["name"],
+            "description": row["description"],
+            "created_at": timestamp(row["created_at"]),
+            "namespace": row["namespace"],
+            "tags": json.loads(row["tags"]),
+        }
 
     def _version_json(self, row: Mapping[str, Any], *, with_spec: bool = True) -> dict[str, Any]:
-        answer = {"pipeline_id": row["pipeline_id"], "pipeline_version_id": row["pipeline_version_id"],
-                  "display_name": row["display_name"], "name": row["name"], "description": row["description"],
-                  "created_at": timestamp(row["created_at"]), "code_source_url": row["code_source_url"],
-                  "tags": json.loads(row["tags"])}
+        answer = {
+            "pipeline_id": row["pipeline_id"],
+            "pipeline_version_id": row["pipeline_version_id"],
+            "display_name": row["display_name"],
+            "name": row["name"],
+            "description": row["description"],
+            "created_at": timestamp(row["created_at"]),
+            "code_source_url": row["code_source_url"],
+            "tags": json.loads(row["tags"]),
+        }
         if row["package_url"]:
             answer["package_url"] = {"pipeline_url": row["package_url"]}
         if with_spec:
@@ -284,26 +341,59 @@ class KfpApi:
         if not name:
             raise ApiError(400, "Invalid input error: pipeline name is empty. Please specify a valid name")
         namespace = _text(fields.get("namespace"), "namespace")
-        if db.execute("SELECT 1 FROM pipelines WHERE name = ? AND namespace = ?", (name, namespace)).fetchone():
-            raise ApiError(409, f"Already exist error: Failed to create a new pipeline. The name {name!r} already exists. Please specify a new name")
-        row = {"pipeline_id": _new_id(), "name": name, "display_name": _text(fields.get("display_name"), "display_name") or name,
-               "description": _text(fields.get("description"), "description"), "namespace": namespace,
-               "created_at": self.clock(), "tags": self._tags(fields.get("tags"))}
-        db.execute("INSERT INTO pipelines VALUES (:pipeline_id, :name, :display_name, :description, :namespace, :created_at, :tags)", row)
+        if db.execute(
+            "SELECT 1 FROM pipelines WHERE name = ? AND namespace = ?", (name, namespace)
+        ).fetchone():
+            raise ApiError(
+                409,
+                f"Already exist error: Failed to create a new pipeline. The name {name!r} already exists. Please specify a new name",
+            )
+        row = {
+            "pipeline_id": _new_id(),
+            "name": name,
+            "display_name": _text(fields.get("display_name"), "display_name") or name,
+            "description": _text(fields.get("description"), "description"),
+            "namespace": namespace,
+            "created_at": self.clock(),
+            "tags": self._tags(fields.get("tags")),
+        }
+        db.execute(
+            "INSERT INTO pipelines VALUES (:pipeline_id, :name, :display_name, :description, :namespace, :created_at, :tags)",
+            row,
+        )
         return row
 
-    def _insert_version(self, db: Any, pipeline_id: str, fields: Mapping[str, Any], spec: Any, package_url: str = "") -> dict[str, Any]:
+    def _insert_version(
+        self, db: Any, pipeline_id: str, fields: Mapping[str, Any], spec: Any, package_url: str = ""
+    ) -> dict[str, Any]:
         name = _text(fields.get("name"), "name") or _text(fields.get("display_name"), "display_name")
         if not name:
-            raise ApiError(400, "Invalid input error: pipeline version name is empty. Please specify a valid name")
-        if db.execute("SELECT 1 FROM versions WHERE pipeline_id = ? AND name = ?", (pipeline_id, name)).fetchone():
-            raise ApiError(409, f"Already exist error: Failed to create a new pipeline version. The name {name!r} already exists. Please specify a new name")
-        row = {"pipeline_version_id": _new_id(), "pipeline_id": pipeline_id, "name": name,
-               "display_name": _text(fields.get("display_name"), "display_name") or name,
-               "description": _text(fields.get("description"), "description"), "created_at": self.clock(),
-               "spec": json.dumps(spec), "package_url": package_url,
-               "code_source_url": _text(fields.get("code_source_url"), "code_source_url"), "tags": self._tags(fields.get("tags"))}
-        db.execute("INSERT INTO versions VALUES (:pipeline_version_id, :pipeline_id, :name, :display_name, :description, :created_at, :spec, :package_url, :code_source_url, :tags)", row)
+            raise ApiError(
+                400, "Invalid input error: pipeline version name is empty. Please specify a valid name"
+            )
+        if db.execute(
+            "SELECT 1 FROM versions WHERE pipeline_id = ? AND name = ?", (pipeline_id, name)
+        ).fetchone():
+            raise ApiError(
+                409,
+                f"Already exist error: Failed to create a new pipeline version. The name {name!r} already exists. Please specify a new name",
+            )
+        row = {
+            "pipeline_version_id": _new_id(),
+            "pipeline_id": pipeline_id,
+            "name": name,
+            "display_name": _text(fields.get("display_name"), "display_name") or name,
+            "description": _text(fields.get("description"), "description"),
+            "created_at": self.clock(),
+            "spec": json.dumps(spec),
+            "package_url": package_url,
+            "code_source_url": _text(fields.get("code_source_url"), "code_source_url"),
+            "tags": self._tags(fields.get("tags")),
+        }
+        db.execute(
+            "INSERT INTO versions VALUES (:pipeline_version_id, :pipeline_id, :name, :display_name, :description, :created_at, :spec, :package_url, :code_source_url, :tags)",
+            row,
+        )
         return row
 
     def upload_pipeline(self, query: Mapping[str, str], filename: str, data: bytes) -> dict[str, Any]:
@@ -318,7 +408,9 @@ class KfpApi:
     def upload_pipeline_version(self, query: Mapping[str, str], filename: str, data: bytes) -> dict[str, Any]:
         pipeline_id = query.get("pipelineid") or query.get("pipeline_id")
         if not pipeline_id:
-            raise ApiError(400, "Invalid input error: pipeline ID (pipelineid) is required to upload a pipeline version")
+            raise ApiError(
+                400, "Invalid input error: pipeline ID (pipelineid) is required to upload a pipeline version"
+            )
         self._pipeline_row(pipeline_id)
         spec = self._package(data, filename)
         fields = dict(query)
@@ -337,11 +429,20 @@ class KfpApi:
     def _version_spec(self, body: Mapping[str, Any]) -> tuple[Any, str]:
         if isinstance(body.get("pipeline_spec"), dict):
             return body["pipeline_spec"], ""
-        url = (body.get("package_url") or {}).get("pipeline_url") if isinstance(body.get("package_url"), dict) else None
+        url = (
+            (body.get("package_url") or {}).get("pipeline_url")
+            if isinstance(body.get("package_url"), dict)
+            else None
+        )
         if not url:
-            raise ApiError(400, "Invalid input error: a pipeline version needs package_url.pipeline_url (or pipeline_spec)")
+            raise ApiError(
+                400,
+                "Invalid input error: a pipeline version needs package_url.pipeline_url (or pipeline_spec)",
+            )
         try:
-            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - a local tool fetching what its user named
+            with urllib.request.urlopen(
+                url, timeout=10
+            ) as answer:  # noqa: S310 - a local tool fetching what its user named
                 data = answer.read()
         except (OSError, ValueError) as exc:
             raise ApiError(400, f"Invalid input error: cannot read package_url {url!r}: {exc}") from None
@@ -355,14 +456,18 @@ class KfpApi:
 
     def create_pipeline_and_version(self, query: Mapping[str, str], body: Any) -> dict[str, Any]:
         body = _require(body, "pipeline and version")
-        pipeline, version = _require(body.get("pipeline"), "pipeline"), _require(body.get("pipeline_version"), "pipeline_version")
+        pipeline, version = _require(body.get("pipeline"), "pipeline"), _require(
+            body.get("pipeline_version"), "pipeline_version"
+        )
         spec, url = self._version_spec(version)
         with self.store.transaction() as db:
             row = self._insert_pipeline(db, pipeline)
             self._insert_version(db, row["pipeline_id"], {"name": row["name"], **version}, spec, url)
         return self._pipeline_json(row)
 
-    def create_pipeline_version(self, pipeline_id: str, query: Mapping[str, str], body: Any) -> dict[str, Any]:
+    def create_pipeline_version(
+        self, pipeline_id: str, query: Mapping[str, str], body: Any
+    ) -> dict[str, Any]:
         body = _require(body, "pipeline version")
         self._pipeline_row(pipeline_id)
         spec, url = self._version_spec(body)
@@ -374,7 +479,9 @@ class KfpApi:
         return self._pipeline_json(self._pipeline_row(pipeline_id))
 
     def get_pipeline_by_name(self, name: str, query: Mapping[str, str]) -> dict[str, Any]:
-        row = self.store.one("SELECT * FROM pipelines WHERE name = ? AND namespace = ?", (name, query.get("namespace", "")))
+        row = self.store.one(
+            "SELECT * FROM pipelines WHERE name = ? AND namespace = ?", (name, query.get("namespace", ""))
+        )
         if row is None:
             raise ApiError(404, f"Failed to get pipeline by name: pipeline {name!r} not found")
         return self._pipeline_json(row)
@@ -388,19 +495,34 @@ class KfpApi:
         self._pipeline_row(pipeline_id)
         cascade = query.get("cascade", "").lower() == "true"
         with self.store.transaction() as db:
-            if not cascade and db.execute("SELECT 1 FROM versions WHERE pipeline_id = ?", (pipeline_id,)).fetchone():
-                raise ApiError(400, f"Failed to delete pipeline {pipeline_id}: it has existing versions; delete them first or pass cascade=true", grpc_code=9)
+            if (
+                not cascade
+                and db.execute("SELECT 1 FROM versions WHERE pipeline_id = ?", (pipeline_id,)).fetchone()
+            ):
+                raise ApiError(
+                    400,
+                    f"Failed to delete pipeline {pipeline_id}: it has existing versions; delete them first or pass cascade=true",
+                    grpc_code=9,
+                )
             db.execute("DELETE FROM versions WHERE pipeline_id = ?", (pipeline_id,))
             db.execute("DELETE FROM pipelines WHERE pipeline_id = ?", (pipeline_id,))
         return {}
 
     def _version_row(self, pipeline_id: str, version_id: str) -> dict[str, Any]:
-        row = self.store.one("SELECT * FROM versions WHERE pipeline_version_id = ? AND pipeline_id = ?", (version_id, pipeline_id))
+        row = self.store.one(
+            "SELECT * FROM versions WHERE pipeline_version_id = ? AND pipeline_id = ?",
+            (version_id, pipeline_id),
+        )
         if row is None:
-            raise ApiError(404, f"Failed to get pipeline version: pipeline version {version_id} of pipeline {pipeline_id} not found")
+            raise ApiError(
+                404,
+                f"Failed to get pipeline version: pipeline version {version_id} of pipeline {pipeline_id} not found",
+            )
         return row
 
-    def get_pipeline_version(self, pipeline_id: str, version_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+    def get_pipeline_version(
+        self, pipeline_id: str, version_id: str, query: Mapping[str, str]
+    ) -> dict[str, Any]:
         return self._version_json(self._version_row(pipeline_id, version_id))
 
     def list_pipeline_versions(self, pipeline_id: str, query: Mapping[str, str]) -> dict[str, Any]:
@@ -410,7 +532,9 @@ class KfpApi:
         page, total, token = self._page(items, query, _VERSION_ALIASES, "pipeline_version_id")
         return {"pipeline_versions": page, "total_size": total, "next_page_token": token}
 
-    def delete_pipeline_version(self, pipeline_id: str, version_id: str, query: Mapping[str, str]) -> dict[str, Any]:
+    def delete_pipeline_version(
+        self, pipeline_id: str, version_id: str, query: Mapping[str, str]
+    ) -> dict[str, Any]:
         self._version_row(pipeline_id, version_id)
         self.store.run("DELETE FROM versions WHERE pipeline_version_id = ?", (version_id,))
         return {}
@@ -439,7 +563,9 @@ class KfpApi:
         run_id = _new_id()
         with self.store.transaction() as db:
             if experiment_id:
-                experiment = db.execute("SELECT namespace FROM experiments WHERE experiment_id = ?", (experiment_id,)).fetchone()
+                experiment = db.execute(
+                    "SELECT namespace FROM experiments WHERE experiment_id = ?", (experiment_id,)
+                ).fetchone()
                 if experiment is None:
                     raise ApiError(404, f"Failed to create a run: experiment {experiment_id} not found")
                 namespace = experiment["namespace"]
@@ -447,30 +573,54 @@ class KfpApi:
                 namespace = _text(query.get("namespace"), "namespace")
                 experiment_id = self._default_experiment(db, namespace)
             fate = self._take_fate(db, name, own_fate)
-            if fate.kind == "succeed" and own_fate is None and settings.execute and specs.is_lightweight_python(spec):
+            if (
+                fate.kind == "succeed"
+                and own_fate is None
+                and settings.execute
+                and specs.is_lightweight_python(spec)
+            ):
                 fate = Fate(kind="execute")
             pending = settings.pending_seconds if fate.pending is None else fate.pending
             row = {
-                "run_id": run_id, "experiment_id": experiment_id, "namespace": namespace, "display_name": name,
-                "description": _text(body.get("description"), "description"), "storage_state": "AVAILABLE",
+                "run_id": run_id,
+                "experiment_id": experiment_id,
+                "namespace": namespace,
+                "display_name": name,
+                "description": _text(body.get("description"), "description"),
+                "storage_state": "AVAILABLE",
                 "pipeline_spec": json.dumps(spec) if pipeline_id is None else None,
-                "pipeline_id": pipeline_id, "pipeline_version_id": version_id,
-                "runtime_config": json.dumps(runtime), "service_account": _text(body.get("service_account"), "service_account"),
-                "created_at": now, "origin": now + pending, "fate": fates.dumps(fate), "tasks": json.dumps(tasks),
-                "run_seconds": settings.run_seconds, "cancel_seconds": settings.cancel_seconds,
-                "terminated_at": None, "exec_dir": None, "exec_pid": None, "pipeline_name": specs.pipeline_name(spec),
+                "pipeline_id": pipeline_id,
+                "pipeline_version_id": version_id,
+                "runtime_config": json.dumps(runtime),
+                "service_account": _text(body.get("service_account"), "service_account"),
+                "created_at": now,
+                "origin": now + pending,
+                "fate": fates.dumps(fate),
+                "tasks": json.dumps(tasks),
+                "run_seconds": settings.run_seconds,
+                "cancel_seconds": settings.cancel_seconds,
+                "terminated_at": None,
+                "exec_dir": None,
+                "exec_pid": None,
+                "pipeline_name": specs.pipeline_name(spec),
             }
             if fate.kind == "execute":
                 row.update(self._start_execution(run_id, spec, runtime.get("parameters") or {}))
             db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
-            db.execute("UPDATE experiments SET last_run_created_at = ? WHERE experiment_id = ?", (now, experiment_id))
+            db.execute(
+                "UPDATE experiments SET last_run_created_at = ? WHERE experiment_id = ?", (now, experiment_id)
+            )
         log.info("run %s %r created; fate %s", run_id, name, json.loads(row["fate"]))
         return self.get_run(run_id, {})
 
     def _start_execution(self, run_id: str, spec: Any, parameters: dict[str, Any]) -> dict[str, Any]:
         if not specs.is_lightweight_python(spec):
-            fate = Fate(kind="fail", after=0.0, message="af2kfp kfp-server: cannot execute this pipeline: "
-                        "kfp.local runs only pipelines made of lightweight Python components")
+            fate = Fate(
+                kind="fail",
+                after=0.0,
+                message="af2kfp kfp-server: cannot execute this pipeline: "
+                "kfp.local runs only pipelines made of lightweight Python components",
+            )
             return {"fate": fates.dumps(fate)}
         run_dir = self.work_dir / run_id
         return {"exec_dir": str(run_dir), "exec_pid": executor.start_execution(run_dir, spec, parameters)}
@@ -484,7 +634,9 @@ class KfpApi:
         version_id = reference.get("pipeline_version_id") or body.get("pipeline_version_id")
         if spec is not None:
             if not isinstance(spec, dict) or "root" not in specs.pipeline_spec_of(spec):
-                raise ApiError(400, "Invalid input error: pipeline_spec is not a compiled KFP v2 pipeline spec")
+                raise ApiError(
+                    400, "Invalid input error: pipeline_spec is not a compiled KFP v2 pipeline spec"
+                )
             return spec, None, None
         if version_id:
             row = self.store.one("SELECT * FROM versions WHERE pipeline_version_id = ?", (version_id,))
@@ -493,7 +645,10 @@ class KfpApi:
             return _parsed(row["spec"]), row["pipeline_id"], version_id
         if pipeline_id:
             self._pipeline_row(pipeline_id)
-            row = self.store.one("SELECT * FROM versions WHERE pipeline_id = ? ORDER BY created_at DESC LIMIT 1", (pipeline_id,))
+            row = self.store.one(
+                "SELECT * FROM versions WHERE pipeline_id = ? ORDER BY created_at DESC LIMIT 1",
+                (pipeline_id,),
+            )
             if row is None:
                 raise ApiError(404, f"Failed to create a run: pipeline {pipeline_id} has no versions")
             return _parsed(row["spec"]), pipeline_id, row["pipeline_version_id"]
@@ -508,42 +663,71 @@ class KfpApi:
     def _snapshot(self, row: Mapping[str, Any], now: float) -> RunSnapshot:
         if row["exec_dir"]:
             return executor.execution_snapshot(
-                Path(row["exec_dir"]), run_id=row["run_id"], pod_prefix=row["pipeline_name"],
-                terminated_at=row["terminated_at"], cancel_seconds=row["cancel_seconds"], now=now,
-                created_at=row["created_at"])
+                Path(row["exec_dir"]),
+                run_id=row["run_id"],
+                pod_prefix=row["pipeline_name"],
+                terminated_at=row["terminated_at"],
+                cancel_seconds=row["cancel_seconds"],
+                now=now,
+                created_at=row["created_at"],
+            )
         timeline = fates.Timeline(
-            run_id=row["run_id"], created_at=row["created_at"], origin=row["origin"],
-            fate=Fate.from_json(json.loads(row["fate"])), tasks=json.loads(row["tasks"]),
-            run_seconds=row["run_seconds"], cancel_seconds=row["cancel_seconds"],
-            terminated_at=row["terminated_at"], pod_prefix=row["pipeline_name"])
+            run_id=row["run_id"],
+            created_at=row["created_at"],
+            origin=row["origin"],
+            fate=Fate.from_json(json.loads(row["fate"])),
+            tasks=json.loads(row["tasks"]),
+            run_seconds=row["run_seconds"],
+            cancel_seconds=row["cancel_seconds"],
+            terminated_at=row["terminated_at"],
+            pod_prefix=row["pipeline_name"],
+        )
         return fates.snapshot(timeline, now)
 
     def _run_json(self, row: Mapping[str, Any], now: float) -> dict[str, Any]:
         snap = self._snapshot(row, now)
         answer: dict[str, Any] = {
-            "experiment_id": row["experiment_id"], "run_id": row["run_id"], "display_name": row["display_name"],
-            "storage_state": row["storage_state"], "description": row["description"],
-            "runtime_config": json.loads(row["runtime_config"]), "service_account": row["service_account"],
-            "created_at": timestamp(row["created_at"]), "scheduled_at": timestamp(row["created_at"]),
-            "finished_at": timestamp(snap.finished_at), "state": snap.state,
+            "experiment_id": row["experiment_id"],
+            "run_id": row["run_id"],
+            "display_name": row["display_name"],
+            "storage_state": row["storage_state"],
+            "description": row["description"],
+            "runtime_config": json.loads(row["runtime_config"]),
+            "service_account": row["service_account"],
+            "created_at": timestamp(row["created_at"]),
+            "scheduled_at": timestamp(row["created_at"]),
+            "finished_at": timestamp(snap.finished_at),
+            "state": snap.state,
             "state_history": [{"update_time": timestamp(t), "state": s} for t, s in snap.history],
         }
         if row["pipeline_version_id"]:
-            answer["pipeline_version_reference"] = {"pipeline_id": row["pipeline_id"], "pipeline_version_id": row["pipeline_version_id"]}
+            answer["pipeline_version_reference"] = {
+                "pipeline_id": row["pipeline_id"],
+                "pipeline_version_id": row["pipeline_version_id"],
+            }
             answer["pipeline_version_id"] = row["pipeline_version_id"]
         else:
             answer["pipeline_spec"] = _parsed(row["pipeline_spec"])
         if snap.error:
-            answer["error"] = {"code": 2 if snap.state == "FAILED" else 1, "message": snap.error, "details": []}
+            answer["error"] = {
+                "code": 2 if snap.state == "FAILED" else 1,
+                "message": snap.error,
+                "details": [],
+            }
         answer["run_details"] = {"task_details": [self._task_json(row, t) for t in snap.tasks]}
         return answer
 
     @staticmethod
     def _task_json(row: Mapping[str, Any], task: fates.TaskSnapshot) -> dict[str, Any]:
         detail: dict[str, Any] = {
-            "run_id": row["run_id"], "task_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{row['run_id']}/{task.name}")),
-            "display_name": task.name, "create_time": timestamp(task.start), "start_time": timestamp(task.start),
-            "end_time": timestamp(task.end), "state": task.state, "pod_name": task.pod_name,
+            "run_id": row["run_id"],
+            "task_id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{row['run_id']}/{task.name}")),
+            "display_name": task.name,
+            "create_time": timestamp(task.start),
+            "start_time": timestamp(task.start),
+            "end_time": timestamp(task.end),
+            "state": task.state,
+            "pod_name": task.pod_name,
             "executor_detail": {"main_job": task.pod_name},
             "child_tasks": [{"pod_name": task.pod_name}],
             "state_history": [{"update_time": timestamp(task.start), "state": "RUNNING"}]
@@ -571,7 +755,9 @@ class KfpApi:
         now = self.clock()
         row = self._run_row(run_id)
         if row["terminated_at"] is None and self._snapshot(row, now).state not in _TERMINAL:
-            self.store.run("UPDATE runs SET terminated_at = ? WHERE run_id = ? AND terminated_at IS NULL", (now, run_id))
+            self.store.run(
+                "UPDATE runs SET terminated_at = ? WHERE run_id = ? AND terminated_at IS NULL", (now, run_id)
+            )
             log.info("run %s terminated", run_id)
             executor.stop_execution(row["exec_pid"])
         return {}
@@ -582,17 +768,33 @@ class KfpApi:
         row = self._run_row(run_id)
         state = self._snapshot(row, now).state
         if state not in ("FAILED", "CANCELED"):
-            raise ApiError(400, f"Failed to retry run {run_id}: the run is {state}, only FAILED or CANCELED runs can be retried", grpc_code=9)
+            raise ApiError(
+                400,
+                f"Failed to retry run {run_id}: the run is {state}, only FAILED or CANCELED runs can be retried",
+                grpc_code=9,
+            )
         fate = Fate.from_json(json.loads(row["fate"]))
-        updates: dict[str, Any] = {"terminated_at": None, "origin": now + self.settings.pending_seconds,
-                                   "fate": fates.dumps(Fate(kind="succeed", after=fate.after))}
+        updates: dict[str, Any] = {
+            "terminated_at": None,
+            "origin": now + self.settings.pending_seconds,
+            "fate": fates.dumps(Fate(kind="succeed", after=fate.after)),
+        }
         if row["exec_dir"]:
-            spec = _parsed(row["pipeline_spec"]) if row["pipeline_spec"] else self._run_pipeline(
-                {"pipeline_version_reference": {"pipeline_version_id": row["pipeline_version_id"]}})[0]
+            spec = (
+                _parsed(row["pipeline_spec"])
+                if row["pipeline_spec"]
+                else self._run_pipeline(
+                    {"pipeline_version_reference": {"pipeline_version_id": row["pipeline_version_id"]}}
+                )[0]
+            )
             run_dir = Path(row["exec_dir"])
             (run_dir / "events.jsonl").unlink(missing_ok=True)
-            updates = {"terminated_at": None, "exec_pid": executor.start_execution(
-                run_dir, spec, json.loads(row["runtime_config"]).get("parameters") or {})}
+            updates = {
+                "terminated_at": None,
+                "exec_pid": executor.start_execution(
+                    run_dir, spec, json.loads(row["runtime_config"]).get("parameters") or {}
+                ),
+            }
         assignments = ", ".join(f"{k} = ?" for k in updates)
         self.store.run(f"UPDATE runs SET {assignments} WHERE run_id = ?", [*updates.values(), run_id])
         return {}
@@ -631,7 +833,9 @@ class KfpApi:
         return self.store.all(f"SELECT * FROM {table}")
 
     @staticmethod
-    def _page(items: list[dict[str, Any]], query: Mapping[str, str], aliases: Mapping[str, str], id_key: str) -> tuple[list[dict[str, Any]], int, str]:
+    def _page(
+        items: list[dict[str, Any]], query: Mapping[str, str], aliases: Mapping[str, str], id_key: str
+    ) -> tuple[list[dict[str, Any]], int, str]:
         items = listing.apply_filter(items, query.get("filter"), aliases)
         items = listing.sort_items(items, query.get("sort_by"), aliases, id_key)
         page, token = listing.paginate(items, query.get("page_token"), query.get("page_size"))

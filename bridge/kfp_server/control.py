@@ -36,7 +36,9 @@ class KfpServerControl:
     def _call(self, method: str, path: str, body: Any = None) -> Any:
         answer = self._http.request(method, path, json=body)
         if answer.status_code >= 400:
-            raise ControlError(f"{method} {_PREFIX}{path}: HTTP {answer.status_code}: {answer.json().get('message')}")
+            raise ControlError(
+                f"{method} {_PREFIX}{path}: HTTP {answer.status_code}: {answer.json().get('message')}"
+            )
         return answer.json()
 
     def settings(self, **changes: Any) -> dict[str, Any]:
@@ -48,9 +50,13 @@ class KfpServerControl:
         """The next ``count`` new runs (without a more specific script) get ``fate``."""
         return self._call("POST", "/scripts", {"fate": _fate(fate), "count": count})
 
-    def script_name(self, display_name: str, fate: str | Fate | Mapping[str, Any], *, count: int | None = None) -> dict[str, Any]:
+    def script_name(
+        self, display_name: str, fate: str | Fate | Mapping[str, Any], *, count: int | None = None
+    ) -> dict[str, Any]:
         """New runs with this display name get ``fate`` (every one, or the next ``count``)."""
-        return self._call("POST", "/scripts", {"fate": _fate(fate), "display_name": display_name, "count": count})
+        return self._call(
+            "POST", "/scripts", {"fate": _fate(fate), "display_name": display_name, "count": count}
+        )
 
     def script_run(self, run_id: str, fate: str | Fate | Mapping[str, Any]) -> dict[str, Any]:
         """Give an existing run a new fate; its RUNNING phase restarts now."""
@@ -62,13 +68,24 @@ class KfpServerControl:
     def clear_scripts(self) -> None:
         self._call("DELETE", "/scripts")
 
-    def fault(self, kind: str, *, count: int = 1, path: str = "/apis/*", method: str = "*",
-              status: int = 503, delay: float = 0.0) -> dict[str, Any]:
+    def fault(
+        self,
+        kind: str,
+        *,
+        count: int = 1,
+        path: str = "/apis/*",
+        method: str = "*",
+        status: int = 503,
+        delay: float = 0.0,
+    ) -> dict[str, Any]:
         """Inject ``count`` faults into requests whose path matches the glob
         ``path``: ``status`` (an error answer), ``drop`` (close without an
         answer) or ``delay`` (answer after ``delay`` seconds)."""
-        return self._call("POST", "/faults", {"kind": kind, "count": count, "path": path, "method": method,
-                                              "status": status, "delay": delay})
+        return self._call(
+            "POST",
+            "/faults",
+            {"kind": kind, "count": count, "path": path, "method": method, "status": status, "delay": delay},
+        )
 
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")["faults"]

@@ -33,8 +33,11 @@ def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, An
     with open(run_dir / "executor.log", "ab") as log:
         child = subprocess.Popen(
             [sys.executable, "-m", "bridge.kfp_server.local_child", str(run_dir)],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True, cwd=str(run_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+            cwd=str(run_dir),
         )
     return child.pid
 
@@ -85,8 +88,16 @@ def read_events(run_dir: Path) -> list[dict[str, Any]]:
     return events
 
 
-def execution_snapshot(run_dir: Path, *, run_id: str, pod_prefix: str, terminated_at: float | None,
-                       cancel_seconds: float, now: float, created_at: float) -> RunSnapshot:
+def execution_snapshot(
+    run_dir: Path,
+    *,
+    run_id: str,
+    pod_prefix: str,
+    terminated_at: float | None,
+    cancel_seconds: float,
+    now: float,
+    created_at: float,
+) -> RunSnapshot:
     """The run's state from what the executor recorded so far."""
     events = read_events(run_dir)
     history: list[tuple[float, str]] = [(created_at, "PENDING")]
@@ -109,24 +120,45 @@ def execution_snapshot(run_dir: Path, *, run_id: str, pod_prefix: str, terminate
         state, end = task["state"], task.get("end")
         if stopped and state == "RUNNING":
             state, end = ("CANCELED", cancel_end) if now >= cancel_end else ("RUNNING", None)
-        snapshots.append(TaskSnapshot(name=name, state=state, start=task["start"], end=end,
-                                      pod_name=f"{pod_prefix}-{run_id[:5]}-local-{name}", error=task.get("error")))
+        snapshots.append(
+            TaskSnapshot(
+                name=name,
+                state=state,
+                start=task["start"],
+                end=end,
+                pod_name=f"{pod_prefix}-{run_id[:5]}-local-{name}",
+                error=task.get("error"),
+            )
+        )
     if started is not None:
         history.append((started["time"], "RUNNING"))
     if stopped:
         history.append((terminated_at, "CANCELING"))
         if now < cancel_end:
-            return RunSnapshot(state="CANCELING", finished_at=None, error=None, tasks=snapshots, history=history)
+            return RunSnapshot(
+                state="CANCELING", finished_at=None, error=None, tasks=snapshots, history=history
+            )
         history.append((cancel_end, "CANCELED"))
-        return RunSnapshot(state="CANCELED", finished_at=cancel_end, error="run was terminated by the user",
-                           tasks=snapshots, history=history)
+        return RunSnapshot(
+            state="CANCELED",
+            finished_at=cancel_end,
+            error="run was terminated by the user",
+            tasks=snapshots,
+            history=history,
+        )
     if done is None:
-        return RunSnapshot(state="RUNNING" if started else "PENDING", finished_at=None, error=None,
-                           tasks=snapshots, history=history)
+        return RunSnapshot(
+            state="RUNNING" if started else "PENDING",
+            finished_at=None,
+            error=None,
+            tasks=snapshots,
+            history=history,
+        )
     history.append((done["time"], done["state"]))
     error = done.get("error")
     failed = [t for t in snapshots if t.state == "FAILED"]
     if failed:
         error = f"task {failed[0].name!r} failed: {failed[0].error}"
-    return RunSnapshot(state=done["state"], finished_at=done["time"], error=error,
-                       tasks=snapshots, history=history)
+    return RunSnapshot(
+        state=done["state"], finished_at=done["time"], error=error, tasks=snapshots, history=history
+    )

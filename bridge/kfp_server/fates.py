@@ -211,8 +211,16 @@ def snapshot(timeline: Timeline, now: float) -> RunSnapshot:
             state, task_end = "SUCCEEDED", natural
             if fate.kind == "fail" and i == stop:
                 state, error = "FAILED", fate.message or _DEFAULT_TASK_ERROR
-        tasks.append(TaskSnapshot(name=name, state=state, start=start, end=task_end,
-                                  pod_name=_pod_name(timeline, name), error=error))
+        tasks.append(
+            TaskSnapshot(
+                name=name,
+                state=state,
+                start=start,
+                end=task_end,
+                pod_name=_pod_name(timeline, name),
+                error=error,
+            )
+        )
 
     history: list[tuple[float, str]] = [(timeline.created_at, "PENDING")]
     stopped_early = cancel_from is not None and cancel_from <= timeline.origin

@@ -22,8 +22,14 @@ from bridge.kfp_server.store import Store
 __all__ = ["RunningServer", "ServerProcess", "serve", "start_server", "start_server_process"]
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 0, db_path: str | os.PathLike[str] | None = None,
-          settings: Settings | None = None, work_dir: Path | None = None) -> KfpHttpServer:
+def serve(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    db_path: str | os.PathLike[str] | None = None,
+    settings: Settings | None = None,
+    work_dir: Path | None = None,
+) -> KfpHttpServer:
     """Bind the server (not yet serving); the caller runs ``serve_forever``."""
     store = Store(str(db_path) if db_path else None)
     return KfpHttpServer((host, port), KfpApi(store, settings=settings, work_dir=work_dir))
@@ -65,9 +71,15 @@ class RunningServer:
         self.stop()
 
 
-def start_server(db_path: str | os.PathLike[str] | None = None, port: int = 0, *, host: str = "127.0.0.1",
-                 settings: Settings | None = None, work_dir: Path | None = None,
-                 **setting_values: Any) -> RunningServer:
+def start_server(
+    db_path: str | os.PathLike[str] | None = None,
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    settings: Settings | None = None,
+    work_dir: Path | None = None,
+    **setting_values: Any,
+) -> RunningServer:
     """Start a server in a daemon thread; ``db_path=None`` keeps state in memory.
 
     ``settings`` (or keyword values such as ``run_seconds=0.5``) replace the
@@ -76,8 +88,12 @@ def start_server(db_path: str | os.PathLike[str] | None = None, port: int = 0, *
     if setting_values:
         settings = dataclasses.replace(settings or Settings(), **setting_values)
     server = serve(host=host, port=port, db_path=db_path, settings=settings, work_dir=work_dir)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                              name=f"af2kfp-kfp-server:{server.server_address[1]}", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.1},
+        name=f"af2kfp-kfp-server:{server.server_address[1]}",
+        daemon=True,
+    )
     thread.start()
     return RunningServer(server=server, thread=thread)
 
@@ -115,25 +131,49 @@ class ServerProcess:
         self.stop()
 
 
-def start_server_process(db_path: str | os.PathLike[str] | None = None, port: int = 0, *, host: str = "127.0.0.1",
-                         args: Sequence[str] = (), timeout: float = 30.0, env: dict[str, str] | None = None) -> ServerProcess:
+def start_server_process(
+    db_path: str | os.PathLike[str] | None = None,
+    port: int = 0,
+    *,
+    host: str = "127.0.0.1",
+    args: Sequence[str] = (),
+    timeout: float = 30.0,
+    env: dict[str, str] | None = None,
+) -> ServerProcess:
     """Run ``python -m bridge.kfp_server`` (the ``af2kfp kfp-server`` command) and
     wait until it listens; ``args`` adds command-line options (``--run-seconds 1``)."""
     work = Path(tempfile.mkdtemp(prefix="af2kfp-kfp-server-"))
     port_file, log_path = work / "url", work / "server.log"
-    command = [sys.executable, "-m", "bridge.kfp_server", "--host", host, "--port", str(port),
-               "--url-file", str(port_file), *args]
+    command = [
+        sys.executable,
+        "-m",
+        "bridge.kfp_server",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--url-file",
+        str(port_file),
+        *args,
+    ]
     if db_path:
         command += ["--db", str(db_path)]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, stdin=subprocess.DEVNULL,
-                                   env={**os.environ, **(env or {})})
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+        )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_file.exists() and port_file.read_text().strip():
             return ServerProcess(process=process, url=port_file.read_text().strip(), log_path=log_path)
         if process.poll() is not None:
-            raise RuntimeError(f"af2kfp kfp-server exited with {process.returncode}: {log_path.read_text()[-2000:]}")
+            raise RuntimeError(
+                f"af2kfp kfp-server exited with {process.returncode}: {log_path.read_text()[-2000:]}"
+            )
         time.sleep(0.05)
     process.kill()
     process.wait()

@@ -19,8 +19,15 @@ __all__ = ["apply_filter", "sort_items", "paginate", "DEFAULT_PAGE_SIZE"]
 
 DEFAULT_PAGE_SIZE = 20
 _OPERATIONS = {
-    0: "OPERATION_UNSPECIFIED", 1: "EQUALS", 2: "NOT_EQUALS", 3: "GREATER_THAN",
-    5: "GREATER_THAN_EQUALS", 6: "LESS_THAN", 7: "LESS_THAN_EQUALS", 8: "IN", 9: "IS_SUBSTRING",
+    0: "OPERATION_UNSPECIFIED",
+    1: "EQUALS",
+    2: "NOT_EQUALS",
+    3: "GREATER_THAN",
+    5: "GREATER_THAN_EQUALS",
+    6: "LESS_THAN",
+    7: "LESS_THAN_EQUALS",
+    8: "IN",
+    9: "IS_SUBSTRING",
 }
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "EQUALS": lambda a, b: a == b,
@@ -62,14 +69,26 @@ def _predicate(raw: Any, aliases: Mapping[str, str]) -> Callable[[Mapping[str, A
         raise ApiError(400, f"Invalid filter operation {raw.get('operation')!r} for key {raw['key']!r}")
     timestamp = _field(raw, "timestamp_value")
     if operation == "IN":
-        listed = next((_field(raw, f) for f in ("string_values", "int_values", "long_values") if _field(raw, f)), None)
+        listed = next(
+            (_field(raw, f) for f in ("string_values", "int_values", "long_values") if _field(raw, f)), None
+        )
         if not isinstance(listed, Mapping) or not isinstance(listed.get("values"), list):
             raise ApiError(400, f"Invalid filter: IN on {raw['key']!r} needs a list of values")
         wanted: Any = [str(v) for v in listed["values"]]
         return lambda item: str(item.get(key)) in wanted
     if timestamp is not None or key.endswith("_at"):
-        value = timestamp if timestamp is not None else next(
-            (_field(raw, f) for f in ("int_value", "long_value", "string_value") if _field(raw, f) is not None), None)
+        value = (
+            timestamp
+            if timestamp is not None
+            else next(
+                (
+                    _field(raw, f)
+                    for f in ("int_value", "long_value", "string_value")
+                    if _field(raw, f) is not None
+                ),
+                None,
+            )
+        )
         bound = _epoch(int(value) if isinstance(value, str) and value.isdigit() else value)
         if bound is None:
             raise ApiError(400, f"Invalid filter: {raw['key']!r} needs a timestamp value")
@@ -79,7 +98,9 @@ def _predicate(raw: Any, aliases: Mapping[str, str]) -> Callable[[Mapping[str, A
         if value is not None:
             wanted = cast(value)
             if cast is int:
-                return lambda item: _as_int(item.get(key)) is not None and compare(_as_int(item.get(key)), wanted)
+                return lambda item: _as_int(item.get(key)) is not None and compare(
+                    _as_int(item.get(key)), wanted
+                )
             return lambda item: compare(item.get(key) if item.get(key) is not None else "", wanted)
     raise ApiError(400, f"Invalid filter: predicate on {raw['key']!r} has no value")
 
@@ -91,7 +112,9 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def apply_filter(items: list[dict[str, Any]], raw: str | None, aliases: Mapping[str, str]) -> list[dict[str, Any]]:
+def apply_filter(
+    items: list[dict[str, Any]], raw: str | None, aliases: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """Keep the items every predicate of the JSON filter ``raw`` accepts."""
     if not raw:
         return items
@@ -105,7 +128,9 @@ def apply_filter(items: list[dict[str, Any]], raw: str | None, aliases: Mapping[
     return [item for item in items if all(check(item) for check in checks)]
 
 
-def sort_items(items: list[dict[str, Any]], sort_by: str | None, aliases: Mapping[str, str], id_key: str) -> list[dict[str, Any]]:
+def sort_items(
+    items: list[dict[str, Any]], sort_by: str | None, aliases: Mapping[str, str], id_key: str
+) -> list[dict[str, Any]]:
     """Order by ``"field [asc|desc]"``; default: creation time, then id."""
     field, descending = "created_at", False
     if sort_by:
@@ -122,7 +147,9 @@ def sort_items(items: list[dict[str, Any]], sort_by: str | None, aliases: Mappin
     return sorted(items, key=key, reverse=descending)
 
 
-def paginate(items: Sequence[dict[str, Any]], page_token: str | None, page_size: str | int | None) -> tuple[list[dict[str, Any]], str]:
+def paginate(
+    items: Sequence[dict[str, Any]], page_token: str | None, page_size: str | int | None
+) -> tuple[list[dict[str, Any]], str]:
     """One page and the token of the next one ('' on the last page)."""
     try:
         size = int(page_size or 0) or DEFAULT_PAGE_SIZE

@@ -87,15 +87,24 @@ def main(argv: list[str] | None = None) -> int:
                 raise
             ok = result == status.Status.SUCCESS
             error = None if ok else (_last_exception(tee.seen.getvalue()) or "Error (exit code 1)")
-            _emit(events, event="task_end", task=name, state="SUCCEEDED" if ok else "FAILED", error=error,
-                  outputs=_primitive(outputs))
+            _emit(
+                events,
+                event="task_end",
+                task=name,
+                state="SUCCEEDED" if ok else "FAILED",
+                error=error,
+                outputs=_primitive(outputs),
+            )
             return outputs, result
 
         task_executor.execute_single_task = recorded
         _emit(events, event="pipeline_start")
         try:
-            local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(run_dir / "outputs"),
-                       raise_on_error=False)
+            local.init(
+                runner=local.SubprocessRunner(use_venv=False),
+                pipeline_root=str(run_dir / "outputs"),
+                raise_on_error=False,
+            )
             pipeline_spec = pipeline_spec_pb2.PipelineSpec()
             json_format.ParseDict(spec.get("pipeline_spec", spec), pipeline_spec, ignore_unknown_fields=True)
             outputs = pipeline_orchestrator.run_local_pipeline(pipeline_spec, arguments)
@@ -104,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             _emit(events, event="pipeline_end", state="FAILED", error=_plain(f"{type(exc).__name__}: {exc}"))
             return 1
         failed = outputs == {} and any(
-            json.loads(line).get("state") == "FAILED" for line in (run_dir / EVENTS_FILE).read_text().splitlines())
+            json.loads(line).get("state") == "FAILED"
+            for line in (run_dir / EVENTS_FILE).read_text().splitlines()
+        )
         if failed:
             _emit(events, event="pipeline_end", state="FAILED", error="a task failed")
             return 1

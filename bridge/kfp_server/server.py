@@ -36,7 +36,11 @@ _ID = r"(?P<{}>[^/:]+)"
 
 def _route(method: str, pattern: str, action: str) -> tuple[str, re.Pattern[str], str, str]:
     """A route; ``pattern`` (with ``{name}`` placeholders) is also its name in the stats."""
-    regex = re.sub(r"\{(\w+)\}", lambda m: _ID.format(m.group(1)), re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}"))
+    regex = re.sub(
+        r"\{(\w+)\}",
+        lambda m: _ID.format(m.group(1)),
+        re.escape(pattern).replace(r"\{", "{").replace(r"\}", "}"),
+    )
     return method, re.compile("^" + regex + "$"), action, pattern
 
 
@@ -134,10 +138,19 @@ class KfpHttpServer(ThreadingHTTPServer):
             raise ApiError(400, "status must be an HTTP error code (400-599)")
         if not isinstance(delay, (int, float)) or delay < 0 or (kind == "delay" and delay == 0):
             raise ApiError(400, "delay must be seconds > 0 for a 'delay' fault")
-        row = {"kind": kind, "status": status, "delay": float(delay), "path": str(body.get("path", "*")),
-               "method": str(body.get("method", "*")).upper(), "remaining": count}
+        row = {
+            "kind": kind,
+            "status": status,
+            "delay": float(delay),
+            "path": str(body.get("path", "*")),
+            "method": str(body.get("method", "*")).upper(),
+            "remaining": count,
+        }
         with self.api.store.transaction() as db:
-            cursor = db.execute("INSERT INTO faults (kind, status, delay, path, method, remaining) VALUES (:kind, :status, :delay, :path, :method, :remaining)", row)
+            cursor = db.execute(
+                "INSERT INTO faults (kind, status, delay, path, method, remaining) VALUES (:kind, :status, :delay, :path, :method, :remaining)",
+                row,
+            )
         return {"id": cursor.lastrowid, **row}
 
     def take_fault(self, method: str, path: str) -> dict[str, Any] | None:
@@ -282,9 +295,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _upload(self, raw: bytes) -> tuple[str, bytes]:
         content_type = self.headers.get("Content-Type", "")
         if not content_type.startswith("multipart/form-data"):
-            raise ApiError(400, "Invalid input error: an upload must be multipart/form-data with an 'uploadfile' part")
+            raise ApiError(
+                400, "Invalid input error: an upload must be multipart/form-data with an 'uploadfile' part"
+            )
         message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
-            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw)
+            b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+        )
         for part in message.iter_parts():
             if part.get_param("name", header="content-disposition") == "uploadfile":
                 return part.get_filename() or "pipeline.yaml", part.get_payload(decode=True) or b""

@@ -15,7 +15,14 @@ from typing import Any, Mapping
 
 import yaml
 
-__all__ = ["SpecError", "load_package", "pipeline_spec_of", "root_tasks", "pipeline_name", "is_lightweight_python"]
+__all__ = [
+    "SpecError",
+    "load_package",
+    "pipeline_spec_of",
+    "root_tasks",
+    "pipeline_name",
+    "is_lightweight_python",
+]
 
 
 class SpecError(ValueError):
@@ -94,12 +101,14 @@ def root_tasks(spec: Mapping[str, Any]) -> list[str]:
 def is_lightweight_python(spec: Mapping[str, Any]) -> bool:
     """True when every executor is a lightweight Python component (``kfp.local``
     can run those with the SubprocessRunner)."""
-    executors = ((pipeline_spec_of(spec).get("deploymentSpec") or {}).get("executors") or {})
+    executors = (pipeline_spec_of(spec).get("deploymentSpec") or {}).get("executors") or {}
     if not executors:
         return False
     for executor in executors.values():
         container = (executor or {}).get("container") or {}
         command = " ".join(container.get("command") or [])
-        if "kfp.dsl.executor_main" not in command and "executor_main" not in " ".join(container.get("args") or []):
+        if "kfp.dsl.executor_main" not in command and "executor_main" not in " ".join(
+            container.get("args") or []
+        ):
             return False
     return True

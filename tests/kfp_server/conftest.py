@@ -33,8 +33,13 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """The other test pipelines, compiled: fail, nap, container."""
     folder = tmp_path_factory.mktemp("pipelines")
-    return {name: _compile(getattr(pipelines, f"tiny_{name}" if name != "container" else "container_only"),
-                           folder / f"{name}.yaml") for name in ("fail", "nap", "container")}
+    return {
+        name: _compile(
+            getattr(pipelines, f"tiny_{name}" if name != "container" else "container_only"),
+            folder / f"{name}.yaml",
+        )
+        for name in ("fail", "nap", "container")
+    }
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,14 @@ def test_upload_pipeline_and_version_multipart(kfp_client: Any, package: Path) -
     assert kfp_client.get_pipeline(pipeline.pipeline_id).name == "tiny"
     assert kfp_client.get_pipeline_id("tiny") == pipeline.pipeline_id
 
-    version = kfp_client.upload_pipeline_version(str(package), "v2", pipeline_name="tiny", description="second")
-    assert (version.pipeline_id, version.display_name, version.description) == (pipeline.pipeline_id, "v2", "second")
+    version = kfp_client.upload_pipeline_version(
+        str(package), "v2", pipeline_name="tiny", description="second"
+    )
+    assert (version.pipeline_id, version.display_name, version.description) == (
+        pipeline.pipeline_id,
+        "v2",
+        "second",
+    )
     assert version.pipeline_spec["pipelineInfo"]["name"] == "tiny-sum"
     listed = kfp_client.list_pipeline_versions(pipeline.pipeline_id)
     assert listed.total_size == 2 and {v.display_name for v in listed.pipeline_versions} == {"tiny", "v2"}
@@ -53,7 +59,8 @@ def test_experiments(kfp_client: Any) -> None:
 
 def test_run_from_package_goes_pending_running_succeeded(kfp_client: Any, package: Path) -> None:
     result = kfp_client.create_run_from_pipeline_package(
-        str(package), arguments={"a": 3}, run_name="nightly", experiment_name="exp")
+        str(package), arguments={"a": 3}, run_name="nightly", experiment_name="exp"
+    )
     run = kfp_client.get_run(result.run_id)
     assert run.state == "PENDING" and run.display_name == "nightly"
     assert run.runtime_config.parameters == {"a": 3}
@@ -72,8 +79,13 @@ def test_run_from_uploaded_version(kfp_client: Any, package: Path) -> None:
     pipeline = kfp_client.upload_pipeline(str(package), pipeline_name="tiny")
     version = kfp_client.list_pipeline_versions(pipeline.pipeline_id).pipeline_versions[0]
     experiment = kfp_client.create_experiment("exp")
-    run = kfp_client.run_pipeline(experiment.experiment_id, "from-version", params={"b": 5},
-                                  pipeline_id=pipeline.pipeline_id, version_id=version.pipeline_version_id)
+    run = kfp_client.run_pipeline(
+        experiment.experiment_id,
+        "from-version",
+        params={"b": 5},
+        pipeline_id=pipeline.pipeline_id,
+        version_id=version.pipeline_version_id,
+    )
     assert run.pipeline_version_reference.pipeline_version_id == version.pipeline_version_id
     assert run.experiment_id == experiment.experiment_id
     wait_for(lambda: kfp_client.get_run(run.run_id).state == "SUCCEEDED")
@@ -83,8 +95,12 @@ def test_list_runs_filters_and_pages(kfp_client: Any, package: Path) -> None:
     first = kfp_client.create_experiment("first")
     second = kfp_client.create_experiment("second")
     for index in range(3):
-        kfp_client.create_run_from_pipeline_package(str(package), run_name=f"a-{index}", experiment_id=first.experiment_id)
-    kfp_client.create_run_from_pipeline_package(str(package), run_name="b-0", experiment_id=second.experiment_id)
+        kfp_client.create_run_from_pipeline_package(
+            str(package), run_name=f"a-{index}", experiment_id=first.experiment_id
+        )
+    kfp_client.create_run_from_pipeline_package(
+        str(package), run_name="b-0", experiment_id=second.experiment_id
+    )
 
     assert kfp_client.list_runs().total_size == 4
     assert kfp_client.list_runs(experiment_id=first.experiment_id).total_size == 3
@@ -92,9 +108,13 @@ def test_list_runs_filters_and_pages(kfp_client: Any, package: Path) -> None:
     assert [r.display_name for r in page.runs] == ["b-0", "a-2"] and page.next_page_token
     rest = kfp_client.list_runs(page_size=2, sort_by="created_at desc", page_token=page.next_page_token)
     assert [r.display_name for r in rest.runs] == ["a-1", "a-0"] and not rest.next_page_token
-    by_name = kfp_client.list_runs(filter='{"predicates": [{"key": "display_name", "operation": 1, "stringValue": "a-1"}]}')
+    by_name = kfp_client.list_runs(
+        filter='{"predicates": [{"key": "display_name", "operation": 1, "stringValue": "a-1"}]}'
+    )
     assert [r.display_name for r in by_name.runs] == ["a-1"]
-    by_substring = kfp_client.list_runs(filter='{"predicates": [{"key": "name", "operation": "IS_SUBSTRING", "string_value": "b-"}]}')
+    by_substring = kfp_client.list_runs(
+        filter='{"predicates": [{"key": "name", "operation": "IS_SUBSTRING", "string_value": "b-"}]}'
+    )
     assert [r.display_name for r in by_substring.runs] == ["b-0"]
 
 

@@ -25,7 +25,9 @@ def executing(tmp_path: Path) -> Iterator[RunningServer]:
 
 def _run(server: RunningServer, package: Path, **fields: Any) -> str:
     spec = yaml.safe_load(package.read_text())
-    answer = httpx.post(f"{server.url}/apis/v2beta1/runs", json={"display_name": "x", "pipeline_spec": spec, **fields})
+    answer = httpx.post(
+        f"{server.url}/apis/v2beta1/runs", json={"display_name": "x", "pipeline_spec": spec, **fields}
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()["run_id"]
 
@@ -42,44 +44,70 @@ def test_executes_and_records_real_outputs(executing: RunningServer, package: Pa
     run_id = _run(executing, package, runtime_config={"parameters": {"a": 3, "b": 4}})
     run = _final(executing, run_id)
     assert run["state"] == "SUCCEEDED", run.get("error")
-    assert [(t["display_name"], t["state"]) for t in run["run_details"]["task_details"]] == [("add", "SUCCEEDED"), ("show", "SUCCEEDED")]
+    assert [(t["display_name"], t["state"]) for t in run["run_details"]["task_details"]] == [
+        ("add", "SUCCEEDED"),
+        ("show", "SUCCEEDED"),
+    ]
     outputs = executing.control().outputs(run_id)
     assert outputs["tasks"] == {"add": {"Output": 7}, "show": {"Output": "value=7"}}
     assert outputs["pipeline"] == {"Output": "value=7"}
 
 
-def test_a_raising_component_fails_the_run_with_its_exception(executing: RunningServer, packages: dict[str, Path]) -> None:
+def test_a_raising_component_fails_the_run_with_its_exception(
+    executing: RunningServer, packages: dict[str, Path]
+) -> None:
     run = _final(executing, _run(executing, packages["fail"], runtime_config={"parameters": {"a": 1}}))
     assert run["state"] == "FAILED"
     assert run["error"]["message"] == "task 'explode' failed: ValueError: cannot handle 2"
     tasks = {t["display_name"]: t for t in run["run_details"]["task_details"]}
     assert tasks["add"]["state"] == "SUCCEEDED"
-    assert tasks["explode"]["state"] == "FAILED" and tasks["explode"]["error"]["message"] == "ValueError: cannot handle 2"
+    assert (
+        tasks["explode"]["state"] == "FAILED"
+        and tasks["explode"]["error"]["message"] == "ValueError: cannot handle 2"
+    )
 
 
 def test_terminate_kills_the_execution(executing: RunningServer, packages: dict[str, Path]) -> None:
     run_id = _run(executing, packages["nap"], runtime_config={"parameters": {"seconds": 60.0}})
-    wait_for(lambda: [t["state"] for t in httpx.get(f"{executing.url}/apis/v2beta1/runs/{run_id}").json()["run_details"]["task_details"]] == ["RUNNING"],
-             timeout=30)
+    wait_for(
+        lambda: [
+            t["state"]
+            for t in httpx.get(f"{executing.url}/apis/v2beta1/runs/{run_id}").json()["run_details"][
+                "task_details"
+            ]
+        ]
+        == ["RUNNING"],
+        timeout=30,
+    )
     assert httpx.post(f"{executing.url}/apis/v2beta1/runs/{run_id}:terminate").status_code == 200
     run = _final(executing, run_id)
-    assert run["state"] == "CANCELED" and [t["state"] for t in run["run_details"]["task_details"]] == ["CANCELED"]
+    assert run["state"] == "CANCELED" and [t["state"] for t in run["run_details"]["task_details"]] == [
+        "CANCELED"
+    ]
     row = executing.api.store.one("SELECT exec_pid FROM runs WHERE run_id = ?", (run_id,))
-    wait_for(lambda: not Path(f"/proc/{row['exec_pid']}").exists() or "Z" in Path(f"/proc/{row['exec_pid']}/stat").read_text().split()[2])
+    wait_for(
+        lambda: not Path(f"/proc/{row['exec_pid']}").exists()
+        or "Z" in Path(f"/proc/{row['exec_pid']}/stat").read_text().split()[2]
+    )
 
 
 def test_only_lightweight_python_is_executed(executing: RunningServer, packages: dict[str, Path]) -> None:
     # server-wide execute: a container pipeline falls back to the simulated default fate
     assert _final(executing, _run(executing, packages["container"]))["state"] == "SUCCEEDED"
     # asked explicitly: the run fails and says why
-    run = _final(executing, _run(executing, packages["container"], runtime_config={"parameters": {"af2kfp.fate": "execute"}}))
+    run = _final(
+        executing,
+        _run(executing, packages["container"], runtime_config={"parameters": {"af2kfp.fate": "execute"}}),
+    )
     assert run["state"] == "FAILED" and "lightweight Python components" in run["error"]["message"]
 
 
 def test_an_execution_survives_a_server_restart(tmp_path: Path, packages: dict[str, Path]) -> None:
     first = start_server(tmp_path / "kfp.db", execute=True, **FAST)
     run_id = _run(first, packages["nap"], runtime_config={"parameters": {"seconds": 1.5}})
-    wait_for(lambda: httpx.get(f"{first.url}/apis/v2beta1/runs/{run_id}").json()["state"] == "RUNNING", timeout=30)
+    wait_for(
+        lambda: httpx.get(f"{first.url}/apis/v2beta1/runs/{run_id}").json()["state"] == "RUNNING", timeout=30
+    )
     first.stop()
     second = start_server(tmp_path / "kfp.db")
     try:

@@ -20,7 +20,10 @@ from bridge.kfp_server.fates import Fate, FateError, Timeline, fate_from_inputs,
         ("hang:show", Fate(kind="hang", task="show")),
         ("cancel:1", Fate(kind="cancel", after=1.0)),
         ("execute", Fate(kind="execute")),
-        ({"kind": "fail", "task": "t", "message": "m", "after": 1, "pending": 0}, Fate(kind="fail", task="t", message="m", after=1.0, pending=0.0)),
+        (
+            {"kind": "fail", "task": "t", "message": "m", "after": 1, "pending": 0},
+            Fate(kind="fail", task="t", message="m", after=1.0, pending=0.0),
+        ),
     ],
 )
 def test_parse_fate(spec: object, expected: Fate) -> None:
@@ -46,7 +49,9 @@ def test_parse_fate_rejects_with_the_spec_quoted(spec: object, message: str) -> 
 
 
 def test_fate_from_run_inputs() -> None:
-    assert fate_from_inputs({"af2kfp.fate": "fail:train:OOMKilled"}, None) == Fate(kind="fail", task="train", message="OOMKilled")
+    assert fate_from_inputs({"af2kfp.fate": "fail:train:OOMKilled"}, None) == Fate(
+        kind="fail", task="train", message="OOMKilled"
+    )
     assert fate_from_inputs({"af2kfp_fate": "hang"}, None) == Fate(kind="hang")
     assert fate_from_inputs({}, "nightly run\naf2kfp.fate=cancel:1") == Fate(kind="cancel", after=1.0)
     assert fate_from_inputs({"a": 1}, "plain") is None
@@ -54,9 +59,16 @@ def test_fate_from_run_inputs() -> None:
 
 def _timeline(fate: str, *, terminated_at: float | None = None) -> Timeline:
     # created at 100, RUNNING from 101, three tasks, 3 s of running by default
-    return Timeline(run_id="r1234", created_at=100.0, origin=101.0, fate=parse_fate(fate),
-                    tasks=["extract", "train", "report"], run_seconds=3.0, cancel_seconds=0.5,
-                    terminated_at=terminated_at)
+    return Timeline(
+        run_id="r1234",
+        created_at=100.0,
+        origin=101.0,
+        fate=parse_fate(fate),
+        tasks=["extract", "train", "report"],
+        run_seconds=3.0,
+        cancel_seconds=0.5,
+        terminated_at=terminated_at,
+    )
 
 
 def _states(fate: str, now: float, **kw: float) -> tuple[str, list[tuple[str, str]]]:
@@ -78,17 +90,30 @@ def test_success_timeline() -> None:
 def test_failure_stops_at_the_failing_task() -> None:
     snap = snapshot(_timeline("fail:train:OOMKilled"), 200.0)
     assert snap.state == "FAILED" and snap.finished_at == 104.0
-    assert [(t.name, t.state, t.error) for t in snap.tasks] == [("extract", "SUCCEEDED", None), ("train", "FAILED", "OOMKilled")]
+    assert [(t.name, t.state, t.error) for t in snap.tasks] == [
+        ("extract", "SUCCEEDED", None),
+        ("train", "FAILED", "OOMKilled"),
+    ]
     assert snap.error == "task 'train' failed: OOMKilled"
     assert _states("fail", 200.0)[1][-1] == ("report", "FAILED")  # default: the last task fails
 
 
 def test_hang_until_terminated() -> None:
     assert _states("hang:train", 10_000.0) == ("RUNNING", [("extract", "SUCCEEDED"), ("train", "RUNNING")])
-    assert _states("hang:train", 10_000.2, terminated_at=10_000.0) == ("CANCELING", [("extract", "SUCCEEDED"), ("train", "RUNNING")])
+    assert _states("hang:train", 10_000.2, terminated_at=10_000.0) == (
+        "CANCELING",
+        [("extract", "SUCCEEDED"), ("train", "RUNNING")],
+    )
     snap = snapshot(_timeline("hang:train", terminated_at=10_000.0), 10_001.0)
-    assert (snap.state, snap.finished_at, snap.error) == ("CANCELED", 10_000.5, "run was terminated by the user")
-    assert [(t.name, t.state, t.end) for t in snap.tasks] == [("extract", "SUCCEEDED", 102.0), ("train", "CANCELED", 10_000.5)]
+    assert (snap.state, snap.finished_at, snap.error) == (
+        "CANCELED",
+        10_000.5,
+        "run was terminated by the user",
+    )
+    assert [(t.name, t.state, t.end) for t in snap.tasks] == [
+        ("extract", "SUCCEEDED", 102.0),
+        ("train", "CANCELED", 10_000.5),
+    ]
     assert [s for _, s in snap.history] == ["PENDING", "RUNNING", "CANCELING", "CANCELED"]
 
 
@@ -96,7 +121,11 @@ def test_terminate_while_pending_and_after_the_end() -> None:
     snap = snapshot(_timeline("succeed", terminated_at=100.2), 100.3)
     assert (snap.state, snap.tasks) == ("CANCELING", [])
     snap = snapshot(_timeline("succeed", terminated_at=100.2), 101.5)
-    assert (snap.state, snap.tasks, [s for _, s in snap.history]) == ("CANCELED", [], ["PENDING", "CANCELING", "CANCELED"])
+    assert (snap.state, snap.tasks, [s for _, s in snap.history]) == (
+        "CANCELED",
+        [],
+        ["PENDING", "CANCELING", "CANCELED"],
+    )
     assert _states("succeed", 300.0, terminated_at=200.0)[0] == "SUCCEEDED"  # too late: nothing changes
 
 

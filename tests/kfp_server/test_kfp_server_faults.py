@@ -23,11 +23,17 @@ def test_503_burst_is_exact(server: RunningServer, run_id: str) -> None:
     control.reset_stats()
     with httpx.Client(base_url=server.url) as http:
         assert http.get("/apis/v2beta1/healthz").status_code == 200  # another path: untouched
-        assert http.post(f"/apis/v2beta1/runs/{run_id}:archive").status_code == 200  # another method: untouched
+        assert (
+            http.post(f"/apis/v2beta1/runs/{run_id}:archive").status_code == 200
+        )  # another method: untouched
         answers = [http.get(f"/apis/v2beta1/runs/{run_id}") for _ in range(5)]
     assert [a.status_code for a in answers] == [503, 503, 503, 200, 200]
-    assert answers[0].json() == {"error": "af2kfp kfp-server: injected fault: HTTP 503", "code": 14,
-                                 "message": "af2kfp kfp-server: injected fault: HTTP 503", "details": []}
+    assert answers[0].json() == {
+        "error": "af2kfp kfp-server: injected fault: HTTP 503",
+        "code": 14,
+        "message": "af2kfp kfp-server: injected fault: HTTP 503",
+        "details": [],
+    }
     assert control.faults() == []
     stats = control.stats()
     assert stats["fault status"] == 3 and stats["GET /apis/v2beta1/runs/{run_id}"] == 5

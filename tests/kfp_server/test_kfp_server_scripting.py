@@ -14,7 +14,9 @@ from .conftest import wait_for
 
 
 def _create(server: RunningServer, spec: dict[str, Any], name: str = "run", **fields: Any) -> dict[str, Any]:
-    answer = httpx.post(f"{server.url}/apis/v2beta1/runs", json={"display_name": name, "pipeline_spec": spec, **fields})
+    answer = httpx.post(
+        f"{server.url}/apis/v2beta1/runs", json={"display_name": name, "pipeline_spec": spec, **fields}
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -50,23 +52,35 @@ def test_next_runs_count_and_order(server: RunningServer, spec: dict[str, Any]) 
     assert control.scripts() == []
 
 
-def test_by_display_name_wins_over_the_queue_and_the_run_inputs(server: RunningServer, spec: dict[str, Any]) -> None:
+def test_by_display_name_wins_over_the_queue_and_the_run_inputs(
+    server: RunningServer, spec: dict[str, Any]
+) -> None:
     control = server.control()
     control.script_name("nightly", "fail:show:disk full")
     control.script_next("cancel:0.1")
     params = {"runtime_config": {"parameters": {"af2kfp.fate": "succeed"}}}
     assert _final(server, _create(server, spec, "nightly", **params)["run_id"])["state"] == "FAILED"
-    assert _final(server, _create(server, spec, "nightly")["run_id"])["state"] == "FAILED"  # every run of that name
+    assert (
+        _final(server, _create(server, spec, "nightly")["run_id"])["state"] == "FAILED"
+    )  # every run of that name
     assert _final(server, _create(server, spec, "other")["run_id"])["state"] == "CANCELED"
 
 
 def test_fate_from_run_parameter_or_description(server: RunningServer, spec: dict[str, Any]) -> None:
-    by_param = _create(server, spec, runtime_config={"parameters": {"a": 1, "af2kfp.fate": "fail:add:bad input"}})
+    by_param = _create(
+        server, spec, runtime_config={"parameters": {"a": 1, "af2kfp.fate": "fail:add:bad input"}}
+    )
     by_text = _create(server, spec, description="weekly\naf2kfp.fate=fail::no space left")
     assert _final(server, by_param["run_id"])["error"]["message"] == "task 'add' failed: bad input"
     assert _final(server, by_text["run_id"])["error"]["message"] == "task 'show' failed: no space left"
-    bad = httpx.post(f"{server.url}/apis/v2beta1/runs", json={
-        "display_name": "x", "pipeline_spec": spec, "runtime_config": {"parameters": {"af2kfp.fate": "explode"}}})
+    bad = httpx.post(
+        f"{server.url}/apis/v2beta1/runs",
+        json={
+            "display_name": "x",
+            "pipeline_spec": spec,
+            "runtime_config": {"parameters": {"af2kfp.fate": "explode"}},
+        },
+    )
     assert bad.status_code == 400 and "explode" in bad.json()["message"]
 
 
@@ -74,8 +88,12 @@ def test_default_fate_and_rescript_a_running_run(server: RunningServer, spec: di
     control = server.control()
     assert control.settings(default_fate="hang")["default_fate"] == "hang"
     run = _create(server, spec)
-    wait_for(lambda: httpx.get(f"{server.url}/apis/v2beta1/runs/{run['run_id']}").json()["state"] == "RUNNING")
-    control.script_run(run["run_id"], {"kind": "fail", "task": "show", "message": "late failure", "after": 0.2})
+    wait_for(
+        lambda: httpx.get(f"{server.url}/apis/v2beta1/runs/{run['run_id']}").json()["state"] == "RUNNING"
+    )
+    control.script_run(
+        run["run_id"], {"kind": "fail", "task": "show", "message": "late failure", "after": 0.2}
+    )
     assert _final(server, run["run_id"])["error"]["message"] == "task 'show' failed: late failure"
     with pytest.raises(ControlError, match="not one of"):
         control.settings(default_fate="nope")
