@@ -25,6 +25,8 @@ __all__ = [
     "THIRD_PARTY_IMPORT",
     "RETURN_TYPE_ASSUMED",
     "UNKNOWN_RULE",
+    "AIRFLOW_IN_TASK",
+    "DYNAMIC_MAPPING",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -106,4 +108,12 @@ RETURN_TYPE_ASSUMED = register_code(
 UNKNOWN_RULE = register_code(
     "M220", Severity.ERROR, "Config names an unknown rule",
     "[tool.af2kfp.operators] must map a class to a built-in rule name.",
+).code
+AIRFLOW_IN_TASK = register_code(
+    "M221", Severity.WARNING, "Python callable uses Airflow at run time",
+    "The component's image has no Airflow; replace Variable/Connection/hook use by parameters or secrets.",
+).code
+DYNAMIC_MAPPING = register_code(
+    "M222", Severity.WARNING, "Dynamic task mapping not converted",
+    "The task was converted once with its partial() arguments; its expand() needs dsl.ParallelFor.",
 ).code

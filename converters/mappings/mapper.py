@@ -12,7 +12,7 @@ import networkx as nx
 
 from converters.config import Config
 from converters.graph import AirflowTask, dag_info, tasks
-from converters.mappings import codes
+from converters.mappings import codes, empty
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, KfpTask, MappedDag
@@ -59,6 +59,9 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     ctx = MapContext(task=task, dag_id=dag_id, config=config, consumers=consumers or set(), producers=producers or {})
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
+    if task.mapped is not None and module is not empty:
+        names = sorted(task.mapped.expand) or ["expand_kwargs"]
+        ctx.add(codes.DYNAMIC_MAPPING, f"expand over {', '.join(names)} is not converted; the task runs once")
     return module.map_task(ctx, rule), ctx
 
 

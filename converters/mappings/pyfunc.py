@@ -188,6 +188,9 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: ast.FunctionDe
                 top = module.split(".")[0]
                 if top and top not in sys.stdlib_module_names:
                     third_party.add(top)
+    if "airflow" in third_party:
+        third_party.discard("airflow")
+        ctx.add(codes.AIRFLOW_IN_TASK, f"`{fn.name}` imports Airflow inside the task")
     if third_party:
         ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` imports {sorted(third_party)}; the base image must provide them")
     return keep, bound

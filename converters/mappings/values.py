@@ -7,6 +7,8 @@ and turned into plain snake_case dicts, the same shape as the dict form Airflow 
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import shlex
 from typing import Any
@@ -39,10 +41,29 @@ def _snake(key: str) -> str:
     return _CAMEL.sub("_", key).lower()
 
 
+@functools.lru_cache(maxsize=None)
+def _model_params(name: str) -> tuple[str, ...]:
+    """Constructor parameter names of a Kubernetes client model (positional order), if it is one."""
+    try:
+        import kubernetes.client as k8s_client  # the client's models only; never runs user code
+    except ImportError:  # pragma: no cover - kfp-kubernetes depends on it
+        return ()
+    model = getattr(k8s_client, name, None)
+    if not isinstance(model, type):
+        return ()
+    params = inspect.signature(model.__init__).parameters
+    return tuple(p for p in params if p not in ("self", "local_vars_configuration"))
+
+
 def model_dict(value: Any) -> Any:
-    """A Kubernetes model call or its dict form as nested snake_case dicts; other values as they are."""
+    """A Kubernetes model call or its dict form as nested snake_case dicts; other values as they are.
+
+    Positional arguments are bound by the model's own constructor signature.
+    """
     if isinstance(value, Call):
-        return {key: model_dict(item) for key, item in value.kwargs.items()}
+        fields = dict(zip(_model_params(class_name(value) or ""), value.args)) if value.args else {}
+        fields.update(value.kwargs)
+        return {key: model_dict(item) for key, item in fields.items()}
     if isinstance(value, dict):
         return {_snake(str(key)): model_dict(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
