@@ -116,19 +116,30 @@ class KfpCore:
     # -- one call, with retries ------------------------------------------------------
 
     def call(self, request: ApiRequest) -> Op[Any]:
-        """Send ``request`` until it succeeds or must fail; returns the decoded JSON body."""
+        """Send ``request`` until it succeeds or must fail; returns the decoded JSON body.
+
+        Resent with backoff: 5xx/429/connection errors when safe (see ``ApiRequest.idempotent``),
+        and once at once after a 401 if the token file changed meanwhile. Other errors raise.
+        """
         policy = self.config.retry
         attempt = 0
+        refreshed = False
         while True:
             attempt += 1
-            headers = {"Accept": "application/json", "User-Agent": self.config.user_agent}
-            headers.update(self.config.auth.headers())  # token files are re-read here, every attempt
+            credentials = self.config.auth.headers()  # token files are re-read here, every attempt
+            headers = {"Accept": "application/json", "User-Agent": self.config.user_agent, **credentials}
             outcome: Outcome = yield Send(
                 request, self.config.host + request.path, headers, request.timeout or self.config.timeout
             )
             if outcome.ok:
                 log.debug("KFP %s -> %s", request.label, outcome.status)
                 return decode_json(request, outcome, self.secrets())
+            if outcome.status == 401 and not refreshed and self.config.auth.headers() != credentials:
+                # The token rotated while this request was in flight: one immediate resend.
+                refreshed = True
+                attempt -= 1
+                log.info("KFP %s: 401 with a token that has since rotated; resending", request.label)
+                continue
             error = error_from_outcome(request, outcome, self.secrets(), attempts=attempt)
             resendable = error.retriable and (
                 request.idempotent or not outcome.reached_server or outcome.status == 429

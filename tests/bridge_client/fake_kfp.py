@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Callable
 from urllib.parse import parse_qsl, urlsplit
 
 PREFIX = "/apis/v2beta1"
@@ -37,6 +37,7 @@ class Fault:
     seconds: float = 0.0
     method: str | None = None
     path: str | None = None
+    on_hit: Callable[[], None] | None = None
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method is None or self.method == method) and (self.path is None or re.search(self.path, path))
@@ -190,6 +191,8 @@ class _Handler(BaseHTTPRequestHandler):
             fault = next((f for f in st.faults if f.matches(self.command, parts.path)), None)
             if fault is not None:
                 st.faults.remove(fault)
+        if fault is not None and fault.on_hit is not None:
+            fault.on_hit()
         if fault is not None and fault.kind == "status":
             body_out = fault.body if fault.body is not None else {"error": "injected", "code": 14, "message": "injected"}
             return self._reply(fault.status, body_out, fault.headers)

@@ -63,6 +63,24 @@ async def test_token_file_is_reread_between_retries(make_client, fake, tmp_path)
     assert fake.seen()[-1].headers["Authorization"] == "Bearer new-token-2222"
 
 
+async def test_401_after_rotation_in_flight_is_resent_once(make_client, fake, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("old-token-1111")
+    fake.fail(Fault("status", 401, body={"error": "expired", "code": 16, "message": "expired"},
+                    on_hit=lambda: token_file.write_text("new-token-2222")))
+    client = make_client(auth=TokenFile(token_file))
+    await call(client, "healthz")
+    assert [s.headers["Authorization"] for s in fake.seen()] == ["Bearer old-token-1111", "Bearer new-token-2222"]
+
+
+async def test_401_with_an_unchanged_token_fails_at_once(make_client, fake):
+    fake.fail(*[Fault("status", 401, body={"error": "no", "code": 16, "message": "Unauthenticated"})] * 3)
+    client = make_client(auth=BearerToken(TOKEN))
+    with pytest.raises(KfpAuthError, match="Unauthenticated"):
+        await call(client, "healthz")
+    assert len(fake.seen()) == 1
+
+
 async def test_missing_token_file_names_the_path(make_client, tmp_path):
     client = make_client(auth=TokenFile(tmp_path / "absent"))
     with pytest.raises(KfpConfigError, match="absent"):
