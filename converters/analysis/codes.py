@@ -19,6 +19,7 @@ __all__ = [
     "DETACHED",
     "LIMIT",
     "UNKNOWN_CALL",
+    "INTERNAL",
 ]
 
 UNPARSABLE = register_code(
@@ -83,4 +84,9 @@ UNKNOWN_CALL = register_code(
     "A114", Severity.WARNING, "Call the analyzer cannot follow where tasks are expected",
     "A function whose code is outside the scanned folders (or dynamic) is used as a task. Scan the folder "
     "that holds the helper module too, or create the task in the DAG file.",
+).code
+INTERNAL = register_code(
+    "A115", Severity.ERROR, "The analyzer failed on this file",
+    "An analyzer bug stopped the analysis of this file at the given line; the DAGs found before it are kept. "
+    "Please report the file (or a reduced copy) to the af2kfp maintainers.",
 ).code

@@ -164,6 +164,10 @@ class Interpreter:
             self.finding(codes.LIMIT, "nesting too deep to follow", "Simplify the nesting of helper calls.")
         except (ReturnSignal, _Break, _Continue):
             pass
+        except Exception as exc:  # noqa: BLE001 - one file's analyzer bug must not stop the run
+            log.exception("analyzer failed on %s", source.display)
+            self.finding(codes.INTERNAL, f"analyzer error ({type(exc).__name__}: {exc}) while reading this file",
+                         None, None)
         finally:
             self.frames.pop()
 
