@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import textwrap
+
+from converters.graph import PythonCallable
 from converters.mappings import codes
 from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
@@ -13,9 +17,11 @@ from converters.values import Duration
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "XCOM_WRAPPER"]
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
-RULES = ("BashOperator",)
+RULES = ("BashOperator", "task.bash")
 OPERATORS = {
     BASH: "BashOperator",
+    "airflow.sdk.task.bash": "task.bash",
+    "airflow.decorators.task.bash": "task.bash",
     "airflow.operators.bash.BashOperator": "BashOperator",
     "airflow.operators.bash_operator.BashOperator": "BashOperator",
 }
@@ -28,12 +34,37 @@ XCOM_WRAPPER = (
 )
 
 
+def _returned_command(ctx: MapContext) -> str | None:
+    """The command a ``@task.bash`` function returns, when it returns one string literal."""
+    source = ctx.task.python.source if ctx.task.python else None
+    try:
+        fn = ast.parse(textwrap.dedent(source)).body[0] if source else None
+    except SyntaxError:
+        fn = None
+    body = [s for s in getattr(fn, "body", []) if not (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))]
+    if len(body) == 1 and isinstance(body[0], ast.Return) and isinstance(body[0].value, ast.Constant):
+        value = body[0].value.value
+        return value if isinstance(value, str) else None
+    return None
+
+
 def map_task(ctx: MapContext, rule: str) -> KfpTask:
     """Map one BashOperator task; a ``.sh`` path is a Jinja template file in Airflow: flagged."""
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
     apply_base(ctx, kfp)
     check_templates(ctx, ["bash_command", "env"])
-    command = text(ctx, ctx.arg("bash_command", ""), "bash_command")
+    if rule == "task.bash":
+        returned = _returned_command(ctx)
+        if returned is None:
+            ctx.add(codes.UNRESOLVED_VALUE, "the @task.bash function computes its command at run time; not converted",
+                    "Return a literal command, or rewrite the task as a Python component.")
+            kfp.kind = "placeholder"
+            kfp.image, kfp.command = ctx.config.bash_image, ["sh", "-c"]
+            kfp.args = [f"echo 'af2kfp placeholder: {ctx.task.task_id} builds its command at run time' >&2; exit 1"]
+            ctx.used.update(ctx.task.args)
+            return finish(ctx, kfp, IGNORED)
+    source = returned if rule == "task.bash" else ctx.arg("bash_command", "")
+    command = text(ctx, source, "bash_command")
     if isinstance(command, str) and command.strip().endswith(_SCRIPT_SUFFIXES):
         ctx.add(codes.ARGUMENT_DROPPED, f"bash_command {command.strip()!r} is a script file Airflow renders from the DAG folder",
                 "Copy the script into the image (or inline it) and check its Jinja.")
@@ -62,6 +93,13 @@ EXAMPLES = [
         task=example_task(BASH, "t", bash_command="true", retries=3, execution_timeout=Duration(seconds=300)),
         fields={"timeout_seconds": 300},
         kfp=('.set_retry(num_retries=3, backoff_duration="300s", backoff_factor=1.0)', "kubernetes.set_timeout("),
+    ),
+    Example(
+        title="@task.bash returning a literal command runs it like BashOperator",
+        airflow='@task.bash\ndef greet():\n    return "echo hello"',
+        task=example_task("airflow.sdk.task.bash", "greet", python=PythonCallable(
+            name="greet", source='def greet():\n    """Say hi."""\n    return "echo hello"\n', file="example.py", line=2)),
+        fields={"command": ["bash", "-c"], "args": ["echo hello"]},
     ),
     Example(
         title="Scheduler-only settings are dropped with an info finding",

@@ -168,3 +168,22 @@ def test_compile_failure_is_a_finding_not_a_crash():
     result = compile_pipeline(code, "p", dag_id="p", file="f.py", line=3)
     assert result.yaml is None
     assert result.findings[0].code == "E301" and result.findings[0].line == 3
+
+
+def test_hostile_ids_and_strings_stay_data():
+    dag_id = 'd"); import os  #\nx'
+    g = new_graph(DagInfo(dag_id=dag_id, file="dags/a\nimport os.py", line=1, description='"""\nimport os'))
+    ids = ['t"); os.system("x', "g.t\nimport os", "class", "1st", "<script>alert(1)</script>", "ünï.cödé"]
+    for i, task_id in enumerate(ids):
+        add_task(g, example_task(BASH, task_id, bash_command=f'echo "{task_id}" $HOME \\\n'))
+    add_edge(g, ids[0], ids[1])
+    mapped = map_graph(g)
+    emitted = render_pipeline(mapped)
+    assert check_module(emitted.code) == []
+    assert "\nimport os" not in emitted.code
+    result = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id=dag_id, file="a.py")
+    assert result.findings == []
+    display, edges = yaml_tasks(result.yaml)
+    assert set(display) == set(ids)
+    assert edges == [(display[ids[0]], display[ids[1]])]
+    assert len(set(display.values())) == len(ids)
