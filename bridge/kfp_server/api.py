@@ -171,8 +171,8 @@ class KfpApi:
         """Give a run a new fate from now on (its RUNNING phase restarts now)."""
         fate = self._fate(_require(body, "fate").get("fate"))
         row = self._run_row(run_id)
-        if fate.kind == "execute":
-            raise ApiError(400, "a run cannot be switched to 'execute' after it was created")
+        if fate.kind == "execute" or row["exec_dir"]:
+            raise ApiError(400, f"run {run_id}: executed runs and 'execute' fates cannot be re-scripted")
         now = self.clock()
         self.store.run(
             "UPDATE runs SET fate = ?, origin = ?, terminated_at = NULL WHERE run_id = ?",

@@ -38,6 +38,8 @@ def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, An
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             cwd=str(run_dir),
+            # a component's own `pip install` line must never download into the server's environment
+            env={**os.environ, "PIP_NO_INDEX": "1"},
         )
     return child.pid
 

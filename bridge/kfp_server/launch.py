@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -122,6 +123,8 @@ class ServerProcess:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        if self.process.returncode == 0:  # keep the log only when something went wrong
+            shutil.rmtree(self.log_path.parent, ignore_errors=True)
         return int(self.process.returncode)
 
     def __enter__(self) -> "ServerProcess":

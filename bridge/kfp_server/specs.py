@@ -105,10 +105,9 @@ def is_lightweight_python(spec: Mapping[str, Any]) -> bool:
     if not executors:
         return False
     for executor in executors.values():
-        container = (executor or {}).get("container") or {}
-        command = " ".join(container.get("command") or [])
-        if "kfp.dsl.executor_main" not in command and "executor_main" not in " ".join(
-            container.get("args") or []
-        ):
+        command = ((executor or {}).get("container") or {}).get("command") or []
+        # lightweight: a shell script that writes the function's source and runs executor_main;
+        # containerized Python components call executor_main directly from their own image
+        if command[:1] != ["sh"] or "kfp.dsl.executor_main" not in " ".join(command):
             return False
     return True
