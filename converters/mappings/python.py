@@ -130,6 +130,22 @@ EXAMPLES = [
         kfp=('@dsl.component(base_image="python:3.12-slim")',),
     ),
     Example(
+        title="@task.kubernetes runs the function on the pod's image with its pod settings",
+        airflow='@task.kubernetes(image="py:3.11", namespace="ml", node_selector={"pool": "cpu"})\ndef extract(table): ...',
+        task=example_task("airflow.sdk.task.kubernetes", "extract", python=_EXTRACT, call_kwargs={"table": "t"},
+                          image="py:3.11", namespace="ml", node_selector={"pool": "cpu"}),
+        fields={"image": "py:3.11", "node_selector": {"pool": "cpu"}},
+        kfp=('@dsl.component(base_image="py:3.11")', "kubernetes.add_node_selector("),
+        codes=("M203",),
+    ),
+    Example(
+        title="@task.virtualenv installs its requirements",
+        airflow='@task.virtualenv(requirements=["pandas==2.2"])\ndef extract(table): ...',
+        task=example_task("airflow.sdk.task.virtualenv", "extract", python=_EXTRACT, call_kwargs={"table": "t"},
+                          requirements=["pandas==2.2"]),
+        kfp=('packages_to_install=["pandas==2.2"]',),
+    ),
+    Example(
         title="A callable whose source is unknown becomes a placeholder",
         airflow='PythonOperator(task_id="t", python_callable=getattr(mod, "f"))',
         task=example_task(PYTHON, "t", python_callable=None),
