@@ -7,6 +7,7 @@ generated files are relative to the folder holding ``report.json``.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from converters.emit.pipeline_py import operator_label
@@ -16,9 +17,12 @@ from converters.graph import dag_info, graph_to_json, order_edges, tasks
 from converters.mappings.model import FATES, Input, KfpTask
 from converters.values import to_json
 
-__all__ = ["SCHEMA_VERSION", "build_report", "summarize", "max_severity"]
+__all__ = ["SCHEMA_VERSION", "build_report", "summarize", "max_severity", "redacted_graph"]
 
 SCHEMA_VERSION = 1
+# Resolved values that must not be written out; a redacted value reads back as Symbolic.
+REDACTED = {"$symbolic": "<redacted by af2kfp>"}
+_SECRET_KEY = re.compile(r"(^|_)(password|passwd|token|api_key|apikey|private_key|secret_key|access_key|credentials?)$", re.I)
 
 
 def _item(value: Any) -> Any:
@@ -43,6 +47,29 @@ def _kfp_task(result: DagResult, kfp: KfpTask) -> dict[str, Any]:
         "secrets": sorted({s.secret_name for s in kfp.secret_env} | {s.secret_name for s in kfp.secret_volumes}),
         "arguments": {k: _item(v) for k, v in kfp.arguments.items()},
     }
+
+
+def _redact_args(args: dict[str, Any]) -> dict[str, Any]:
+    """Argument JSON with secret values replaced (``private_environment`` values, password-like keys)."""
+    out = {}
+    for key, value in args.items():
+        if key == "private_environment" and isinstance(value, dict):
+            out[key] = {k: dict(REDACTED) for k in value}
+        elif _SECRET_KEY.search(key) and isinstance(value, str):
+            out[key] = dict(REDACTED)
+        else:
+            out[key] = value
+    return out
+
+
+def redacted_graph(result: DagResult) -> dict[str, Any]:
+    """``graph_to_json`` of the DAG, without secret values (never written to disk)."""
+    data = graph_to_json(result.graph)
+    data["dag"]["default_args"] = _redact_args(data["dag"].get("default_args") or {})
+    for task in data["tasks"]:
+        task["args"] = _redact_args(task.get("args") or {})
+        task["call_kwargs"] = _redact_args(task.get("call_kwargs") or {})
+    return data
 
 
 def _dag(result: DagResult) -> dict[str, Any]:
@@ -76,7 +103,7 @@ def _dag(result: DagResult) -> dict[str, Any]:
             "yaml": f"{result.folder}/pipeline.yaml" if result.compiled else None,
             "compiled": result.compiled,
         },
-        "graph": graph_to_json(result.graph),
+        "graph": redacted_graph(result),
     }
 
 

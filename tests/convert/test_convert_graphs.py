@@ -84,3 +84,17 @@ def test_summary_counts_add_up(converted):
     assert s["compiled"] == sum(d["kfp"]["compiled"] for d in report["dags"]) == 2
     assert s["findings"]["total"] == len(report["findings"]) == s["findings"]["info"] + s["findings"]["warning"] + s["findings"]["error"]
     assert s["files"] == 2
+
+
+def test_private_values_never_written(tmp_path):
+    g = new_graph(DagInfo(dag_id="s", file="dags/s.py", line=1,
+                          default_args={"private_environment": {"K": "from-default-args-value"}}))
+    add_task(g, example_task("airflow.providers.docker.operators.docker.DockerOperator", "t", image="a:1",
+                             private_environment={"DB_PASSWORD": "hunter2-value"}, environment={"MODE": "x"}))
+    add_task(g, example_task("acme.SnowflakeOperator", "q", password="pw-value", warehouse="wh"))
+    report = convert_graphs([g], tmp_path)
+    written = "".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    for secret in ("hunter2-value", "pw-value", "from-default-args-value"):
+        assert secret not in written and secret not in json.dumps(report)
+    assert "DB_PASSWORD" in written and "wh" in written
+    assert graph_from_json(report["dags"][0]["graph"]) is not None
