@@ -16,15 +16,16 @@ except ImportError:  # Airflow 2.10+
     from airflow.sensors.base import BaseSensorOperator  # type: ignore[no-redef]
 
 try:  # Airflow 3
-    from airflow.sdk.exceptions import AirflowException
+    from airflow.sdk.exceptions import AirflowException, AirflowSensorTimeout
 except ImportError:  # Airflow 2.10+
-    from airflow.exceptions import AirflowException  # type: ignore[no-redef]
+    from airflow.exceptions import AirflowException, AirflowSensorTimeout  # type: ignore[no-redef]
 
 from airflow.configuration import conf
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 __all__ = [
     "AirflowException",
+    "AirflowSensorTimeout",
     "BaseHook",
     "BaseOperator",
     "BaseOperatorLink",

@@ -9,7 +9,7 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from airflow_plugins._compat import AirflowException, BaseSensorOperator, default_deferrable
+from airflow_plugins._compat import AirflowException, AirflowSensorTimeout, BaseSensorOperator, default_deferrable
 from airflow_plugins.hooks.kfp import KfpHook
 from airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
 from airflow_plugins.triggers.kfp import KfpRunTrigger
@@ -93,6 +93,8 @@ class KfpRunSensor(BaseSensorOperator):
         )
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> None:
+        if event.get("status") == "timeout":  # as a poking sensor times out (soft_fail applies)
+            raise AirflowSensorTimeout(event["message"])
         if event.get("status") != "success":
             raise AirflowException(event.get("message") or f"KFP wait ended without a message: {event!r}")
         self.log.info("KFP run %s ended %s", self.run_id, (event.get("run") or {}).get("state"))

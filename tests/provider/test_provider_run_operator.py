@@ -231,3 +231,22 @@ def test_on_kill_terminates_the_run_in_sync_mode(kfp, pipeline_package, cancel_o
     else:
         assert _wait_state(kfp, run_id, "CANCELED", seconds=0.5) == "RUNNING"
         _terminate(kfp, run_id)
+
+
+def test_mapped_tasks_get_one_run_each_from_a_convert_folder(kfp, pipeline_package):
+    """``pipeline_package`` may be the folder ``af2kfp convert`` wrote; each mapped task
+    instance gets its own deterministic run name (the map index is part of it)."""
+    from airflow.sdk import DAG
+
+    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+
+    with DAG("kfp_mapped", schedule=None, start_date=START) as dag:
+        KfpRunPipelineOperator.partial(
+            task_id="run", pipeline_package=str(pipeline_package.parent), experiment_name="provider-tests",
+            poll_interval=0.2, deferrable=True,
+        ).expand(parameters=[{"ds": "a"}, {"ds": "b"}])
+    dr = run_dag(dag)
+    assert dr.state == "success"
+    names = sorted(r.display_name for r in _runs(kfp) if "kfp_mapped" in r.display_name)
+    assert len(names) == 2 and names[0] != names[1]
+    assert sorted(n.rsplit("-", 1)[0][-2:] for n in names) == ["-0", "-1"]  # ...-<map index>-<hash>

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bridge.kfp import KfpClient, RunSpec
-from tests.provider.dagrun import run_dag, xcom
+from tests.provider.dagrun import run_dag, task_instance, xcom
 
 pytestmark = [pytest.mark.airflow, pytest.mark.usefixtures("airflow_db")]
 
@@ -102,3 +102,21 @@ def test_uploaded_pipeline_runs_by_name(kfp, pipeline_package):
     with KfpClient(host=kfp.url) as client:
         run = client.get_run(xcom(dr, "run", "run_id"))
     assert run.raw["pipeline_version_reference"]["pipeline_version_id"] == xcom(dr, "upload")["pipeline_version_id"]
+
+
+@MODES
+def test_sensor_times_out_as_sensors_do(kfp, pipeline_package, deferrable):
+    from airflow.sdk import DAG
+
+    from airflow_plugins.sensors.kfp import KfpRunSensor
+
+    run_id = _submit(kfp, pipeline_package, "hang")
+    FAILURES.clear()
+    with DAG(f"kfp_sensor_timeout_{deferrable}", schedule=None, start_date=START) as dag:
+        KfpRunSensor(task_id="wait", run_id=run_id, deferrable=deferrable, poke_interval=0.2, timeout=0.6,
+                     soft_fail=True, on_failure_callback=_record_failure)
+    dr = run_dag(dag)
+    assert task_instance(dr, "wait").state == "skipped", FAILURES
+    with KfpClient(host=kfp.url) as client:
+        assert client.get_run(run_id).state.value == "RUNNING"  # a sensor never stops what it watches
+        client.terminate_run(run_id)
