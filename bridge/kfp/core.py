@@ -93,6 +93,11 @@ class KfpConfig:
         return (self.ui_host or self.host).rstrip("/")
 
 
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 def _q(segment: str) -> str:
     """A path segment, percent-encoded (ids are UUIDs, names may be anything)."""
     return quote(str(segment), safe="")
@@ -164,7 +169,7 @@ class KfpCore:
         body = yield from self._get(path, **params)
         size = body.get("total_size", body.get("totalSize"))
         return Page(
-            items=tuple(parse(item) for item in body.get(key) or ()),
+            items=tuple(parse(item) for item in body.get(key) or body.get(_camel(key)) or ()),
             next_page_token=body.get("next_page_token") or body.get("nextPageToken") or None,
             total_size=int(size) if size is not None else None,
         )

@@ -113,22 +113,25 @@ def filter_json(**equals: str) -> str:
     return json.dumps({"predicates": predicates}, separators=(",", ":"))
 
 
-def decode_json(request: ApiRequest, outcome: Outcome, secrets: Iterable[str]) -> Any:
-    """The JSON body of a successful response (``{}`` when empty)."""
+def decode_json(request: ApiRequest, outcome: Outcome, secrets: Iterable[str]) -> dict[str, Any]:
+    """The JSON object of a successful response (``{}`` when empty); every v2beta1 answer is one."""
     if not outcome.body.strip():
         return {}
     try:
-        return json.loads(outcome.body)
+        decoded = json.loads(outcome.body)
     except ValueError:
-        content_type = outcome.header("content-type") or "unknown"
-        snippet = redact(outcome.body[:200].decode("utf-8", "replace"), secrets)
-        raise KfpApiError(
-            f"expected JSON but got {content_type}: {snippet!r} (is the host the KFP API endpoint, "
-            "or did an auth proxy answer with a login page?)",
-            status=outcome.status,
-            method=request.method,
-            path=request.path,
-        ) from None
+        decoded = None
+    if isinstance(decoded, dict):
+        return decoded
+    content_type = outcome.header("content-type") or "unknown"
+    snippet = redact(outcome.body[:200].decode("utf-8", "replace"), secrets)
+    raise KfpApiError(
+        f"expected a JSON object but got {content_type}: {snippet!r} (is the host the KFP API endpoint, "
+        "or did an auth proxy answer with a login page?)",
+        status=outcome.status,
+        method=request.method,
+        path=request.path,
+    )
 
 
 def _server_message(outcome: Outcome) -> tuple[str, int | None]:

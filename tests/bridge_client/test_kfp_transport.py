@@ -128,8 +128,11 @@ async def test_redirect_to_login_is_an_auth_error(make_client, fake):
 async def test_login_page_instead_of_json(make_client, fake):
     fake.fail(Fault("status", 200, body=b"<html>Log in</html>", headers={"Content-Type": "text/html"}))
     client = make_client()
-    with pytest.raises(KfpApiError, match="expected JSON but got text/html"):
+    with pytest.raises(KfpApiError, match="expected a JSON object but got text/html"):
         await call(client, "healthz")
+    fake.fail(Fault("status", 200, body=b"[1, 2]"))
+    with pytest.raises(KfpApiError, match="expected a JSON object but got application/json"):
+        await call(client, "list_runs")
 
 
 async def test_create_is_not_resent_after_5xx(make_client, fake):
