@@ -78,19 +78,32 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
         analysis.findings.extend(run.findings)
         for dag in run.dags:
             if not dag.registered:
-                analysis.findings.append(_finding(
-                    codes.DETACHED, dag.file, dag.line,
-                    f"DAG '{dag.dag_id}' is created but never used as a context manager nor bound at module "
-                    "level; Airflow does not load it"))
+                analysis.findings.append(
+                    _finding(
+                        codes.DETACHED,
+                        dag.file,
+                        dag.line,
+                        f"DAG '{dag.dag_id}' is created but never used as a context manager nor bound at module "
+                        "level; Airflow does not load it",
+                    )
+                )
                 continue
             analysis.graphs.append(build_graph(dag))
         if not run.dags and _mentions_airflow(run.source.text) and path in seen:
-            analysis.findings.append(_finding(codes.NO_DAG, run.source.display, None,
-                                              f"{run.source.display}: imports Airflow but defines no DAG"))
+            analysis.findings.append(
+                _finding(
+                    codes.NO_DAG, run.source.display, None, f"{run.source.display}: imports Airflow but defines no DAG"
+                )
+            )
     for task in engine.detached:
-        analysis.findings.append(_finding(
-            codes.DETACHED, task.file, task.line,
-            f"task '{task.task_id}' is not attached to any DAG; Airflow does not schedule it"))
+        analysis.findings.append(
+            _finding(
+                codes.DETACHED,
+                task.file,
+                task.line,
+                f"task '{task.task_id}' is not attached to any DAG; Airflow does not schedule it",
+            )
+        )
     analysis.findings.extend(engine.parse_findings[p] for p in sorted(engine.parse_findings, key=str))
     analysis.graphs.sort(key=lambda g: (g.graph["dag"].file, g.graph["dag"].line or 0, g.graph["dag"].dag_id))
     analysis.findings.sort(key=lambda f: (f.file, f.line or 0, f.code))

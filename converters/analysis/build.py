@@ -13,8 +13,6 @@ from converters.graph import AirflowTask, DagInfo, add_edge, add_task, new_graph
 
 __all__ = ["build_graph"]
 
-_INFO_FIELDS = ("schedule", "params", "default_args", "tags", "description", "start_date", "end_date", "catchup")
-
 
 def _plain(value: Any) -> Any:
     return to_value(value)
@@ -77,8 +75,15 @@ def build_graph(dag: DagObj) -> nx.DiGraph:
     if cycle:
         path = " >> ".join([cycle[0][0], *(edge[1] for edge in cycle)])
         entry = CODES[codes.CYCLE]
-        graph.graph["findings"].append(Finding(
-            code=codes.CYCLE, severity=entry.severity, message=f"DAG '{dag.dag_id}' has a cycle: {path}",
-            suggestion=f"Remove one dependency of {path}; Airflow refuses cyclic DAGs.", file=dag.file,
-            line=dag.line, dag_id=dag.dag_id))
+        graph.graph["findings"].append(
+            Finding(
+                code=codes.CYCLE,
+                severity=entry.severity,
+                message=f"DAG '{dag.dag_id}' has a cycle: {path}",
+                suggestion=f"Remove one dependency of {path}; Airflow refuses cyclic DAGs.",
+                file=dag.file,
+                line=dag.line,
+                dag_id=dag.dag_id,
+            )
+        )
     return graph

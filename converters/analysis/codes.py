@@ -23,70 +23,100 @@ __all__ = [
 ]
 
 UNPARSABLE = register_code(
-    "A101", Severity.ERROR, "File cannot be parsed",
+    "A101",
+    Severity.ERROR,
+    "File cannot be parsed",
     "The file is not valid Python 3 (syntax error, Python 2 code). Airflow cannot import it either; "
     "fix the syntax (e.g. run it through `python -m py_compile`) and convert again.",
 ).code
 UNREADABLE = register_code(
-    "A102", Severity.ERROR, "File cannot be read as UTF-8 text",
+    "A102",
+    Severity.ERROR,
+    "File cannot be read as UTF-8 text",
     "The file is binary, not UTF-8, or unreadable. Re-encode it as UTF-8 or exclude it from the scan.",
 ).code
 NO_DAG = register_code(
-    "A103", Severity.INFO, "No DAG found in an Airflow file",
+    "A103",
+    Severity.INFO,
+    "No DAG found in an Airflow file",
     "The file imports Airflow but defines no DAG the analyzer could find. If it is a helper module this "
     "is expected; otherwise make sure the DAG is created at module level or by a factory called there.",
 ).code
 DUPLICATE_TASK_ID = register_code(
-    "A104", Severity.ERROR, "Duplicate task id in a DAG",
+    "A104",
+    Severity.ERROR,
+    "Duplicate task id in a DAG",
     "Airflow refuses a DAG with two tasks of the same id (DuplicateTaskIdFound). Rename one of them; "
     "the analyzer kept the first.",
 ).code
 CYCLE = register_code(
-    "A105", Severity.ERROR, "Dependency cycle",
+    "A105",
+    Severity.ERROR,
+    "Dependency cycle",
     "Airflow refuses a DAG with a cycle. Remove one of the dependencies in the cycle.",
 ).code
 UNKNOWN_DAG_ID = register_code(
-    "A106", Severity.ERROR, "DAG id cannot be resolved statically",
+    "A106",
+    Severity.ERROR,
+    "DAG id cannot be resolved statically",
     "Give the DAG a literal dag_id (or one built from module constants) so the pipeline can be named.",
 ).code
 UNKNOWN_DEPENDENCY = register_code(
-    "A107", Severity.WARNING, "Dependency on a value the analyzer cannot resolve",
+    "A107",
+    Severity.WARNING,
+    "Dependency on a value the analyzer cannot resolve",
     "The dependency names something that is not a task the analyzer knows (computed at run time or "
     "imported from outside the scanned folders). Express it with task variables defined in the scanned files.",
 ).code
 UNKNOWN_TASK_ID = register_code(
-    "A108", Severity.WARNING, "Task id cannot be resolved statically",
+    "A108",
+    Severity.WARNING,
+    "Task id cannot be resolved statically",
     "Build the task_id from literals or module constants so the KFP task can be named.",
 ).code
 UNKNOWN_LOOP = register_code(
-    "A109", Severity.WARNING, "Loop over a collection the analyzer cannot resolve",
+    "A109",
+    Severity.WARNING,
+    "Loop over a collection the analyzer cannot resolve",
     "Tasks created in this loop are missing from the graph. Loop over a literal list or module constant.",
 ).code
 UNKNOWN_CONDITION = register_code(
-    "A110", Severity.WARNING, "Condition the analyzer cannot resolve",
+    "A110",
+    Severity.WARNING,
+    "Condition the analyzer cannot resolve",
     "Both branches were analyzed, so the graph may hold tasks Airflow would not create. Make the condition "
     "depend on literals or os.environ defaults, or review the converted pipeline.",
 ).code
 UNSUPPORTED_CONSTRUCT = register_code(
-    "A111", Severity.WARNING, "Construct the analyzer does not follow",
+    "A111",
+    Severity.WARNING,
+    "Construct the analyzer does not follow",
     "The graph may miss tasks or dependencies built by this construct; review the converted pipeline.",
 ).code
 DETACHED = register_code(
-    "A112", Severity.INFO, "Task or DAG Airflow would not load",
+    "A112",
+    Severity.INFO,
+    "Task or DAG Airflow would not load",
     "The object is never attached to a DAG (task) or never reachable at module level (DAG), so Airflow "
     "ignores it; attach it or remove it.",
 ).code
 LIMIT = register_code(
-    "A113", Severity.WARNING, "Evaluation limit reached",
+    "A113",
+    Severity.WARNING,
+    "Evaluation limit reached",
     "The analyzer stops unrolling loops and recursion past a fixed budget; the graph may be incomplete.",
 ).code
 UNKNOWN_CALL = register_code(
-    "A114", Severity.WARNING, "Call the analyzer cannot follow where tasks are expected",
+    "A114",
+    Severity.WARNING,
+    "Call the analyzer cannot follow where tasks are expected",
     "A function whose code is outside the scanned folders (or dynamic) is used as a task. Scan the folder "
     "that holds the helper module too, or create the task in the DAG file.",
 ).code
 INTERNAL = register_code(
-    "A115", Severity.ERROR, "The analyzer failed on this file",
+    "A115",
+    Severity.ERROR,
+    "The analyzer failed on this file",
     "An analyzer bug stopped the analysis of this file at the given line; the DAGs found before it are kept. "
     "Please report the file (or a reduced copy) to the af2kfp maintainers.",
 ).code

@@ -11,30 +11,14 @@ from __future__ import annotations
 import ast
 import logging
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import libcst as cst
 
 from converters.analysis import codes
-from converters.analysis.model import (
-    BoundMethod,
-    ClassObj,
-    DagFactoryObj,
-    DagObj,
-    DecoratorObj,
-    FunctionObj,
-    GroupFactoryObj,
-    GroupObj,
-    LabelObj,
-    ModuleObj,
-    PartialObj,
-    Ref,
-    TaskFlowObj,
-    TaskObj,
-    XComArgObj,
-)
+from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, TaskObj, XComArgObj
 from converters.analysis.names import canonical
-from converters.analysis.safe_ops import BUILTINS, UNKNOWN, binary, call_method, compare, is_plain
+from converters.analysis.safe_ops import BUILTINS, UNKNOWN, binary, compare, is_plain
 from converters.analysis.source import SourceFile
 from converters.values import Symbolic
 
@@ -126,6 +110,7 @@ class Interpreter:
         raise NotImplementedError
 
     def import_module(self, dotted: str, level: int) -> ModuleObj | None:
+        """The repository's own module ``dotted`` (relative ``level``), executed once; None if not local."""
         raise NotImplementedError
 
     def decorate(self, decorator: Any, target: Any, node: cst.Decorator) -> Any:
@@ -152,22 +137,26 @@ class Interpreter:
             raise _Budget()
 
     # ----------------------------------------------------------------- modules
-    def run_module(self, source: SourceFile, module: ModuleObj) -> None:
-        self.frames.append(_Frame(source, module))
-        scope = module.scope_obj  # type: ignore[attr-defined]
+    def run_module(self, source: SourceFile, scope: Scope) -> None:
+        assert scope.module is not None
+        self.frames.append(_Frame(source, scope.module))
         try:
             self.exec_block(source.module.body, scope)
         except _Budget:
-            self.finding(codes.LIMIT, f"stopped after {MAX_STEPS} evaluation steps",
-                         "Split the file or simplify its loops; the graph may be incomplete.")
+            self.finding(
+                codes.LIMIT,
+                f"stopped after {MAX_STEPS} evaluation steps",
+                "Split the file or simplify its loops; the graph may be incomplete.",
+            )
         except RecursionError:
             self.finding(codes.LIMIT, "nesting too deep to follow", "Simplify the nesting of helper calls.")
         except (ReturnSignal, _Break, _Continue):
             pass
         except Exception as exc:  # noqa: BLE001 - one file's analyzer bug must not stop the run
             log.exception("analyzer failed on %s", source.display)
-            self.finding(codes.INTERNAL, f"analyzer error ({type(exc).__name__}: {exc}) while reading this file",
-                         None, None)
+            self.finding(
+                codes.INTERNAL, f"analyzer error ({type(exc).__name__}: {exc}) while reading this file", None, None
+            )
         finally:
             self.frames.pop()
 
@@ -202,9 +191,13 @@ class Interpreter:
                 self.exec_block(stmt.finalbody.body.body, scope)
         elif isinstance(stmt, cst.While):
             if "(" in self.source.code(stmt.body):
-                self.finding(codes.UNSUPPORTED_CONSTRUCT, "`while` loop not followed",
-                             "Tasks or dependencies created in this loop are missing; use a `for` loop over a "
-                             "literal collection.", stmt)
+                self.finding(
+                    codes.UNSUPPORTED_CONSTRUCT,
+                    "`while` loop not followed",
+                    "Tasks or dependencies created in this loop are missing; use a `for` loop over a "
+                    "literal collection.",
+                    stmt,
+                )
         elif isinstance(stmt, cst.IndentedBlock):
             self.exec_block(stmt.body, scope)
 
@@ -251,8 +244,13 @@ class Interpreter:
         self.assign(small.target, self.symbolic(small.target) if result is UNKNOWN else result, scope)
 
     def exec_def(self, node: cst.FunctionDef, scope: Scope) -> None:
-        function = FunctionObj(node=node, name=node.name.value, source=self.source, closure=scope,
-                               defaults=self.param_defaults(node.params, scope))
+        function = FunctionObj(
+            node=node,
+            name=node.name.value,
+            source=self.source,
+            closure=scope,
+            defaults=self.param_defaults(node.params, scope),
+        )
         value: Any = function
         for decorator in reversed(node.decorators):
             value = self.decorate(self.eval(decorator.decorator, scope), value, decorator)
@@ -287,9 +285,12 @@ class Interpreter:
             self.exec_block(node.body.body, scope)
             return
         if test is None:
-            self.finding(codes.UNKNOWN_CONDITION,
-                         f"condition `{self.source.code(node.test)}` is not known statically; both branches analyzed",
-                         None, node)
+            self.finding(
+                codes.UNKNOWN_CONDITION,
+                f"condition `{self.source.code(node.test)}` is not known statically; both branches analyzed",
+                None,
+                node,
+            )
             self.exec_block(node.body.body, scope)
         if isinstance(orelse, cst.If):
             self.exec_if(orelse, scope)
@@ -300,9 +301,12 @@ class Interpreter:
         items = self.iterate(self.eval(node.iter, scope))
         if items is None:
             if "(" in self.source.code(node.body):
-                self.finding(codes.UNKNOWN_LOOP,
-                             f"loop over `{self.source.code(node.iter)}` not unrolled: its value is not known statically",
-                             None, node)
+                self.finding(
+                    codes.UNKNOWN_LOOP,
+                    f"loop over `{self.source.code(node.iter)}` not unrolled: its value is not known statically",
+                    None,
+                    node,
+                )
             return
         broke = False
         for count, item in enumerate(items):
@@ -370,7 +374,7 @@ class Interpreter:
         if name in module.scope:
             return module.scope[name]
         base = module.name
-        sub = self.import_module(f"{base}.{name}" if base else name, 0, anchor=module)  # type: ignore[call-arg]
+        sub = self.import_module(f"{base}.{name}" if base else name, 0)
         return sub if sub is not None else UNKNOWN
 
     @staticmethod
@@ -397,8 +401,8 @@ class Interpreter:
                 tail = len(elements) - star - 1
                 for element, item in zip(elements[:star], items[:star]):
                     self.assign(element.value, item, scope)
-                self.assign(elements[star].value, list(items[star:len(items) - tail]), scope)
-                for element, item in zip(elements[star + 1:], items[len(items) - tail:]):
+                self.assign(elements[star].value, list(items[star : len(items) - tail]), scope)
+                for element, item in zip(elements[star + 1 :], items[len(items) - tail :]):
                     self.assign(element.value, item, scope)
             else:
                 for element in elements:
@@ -475,7 +479,7 @@ class Interpreter:
 
     def eval_FormattedString(self, node: cst.FormattedString, scope: Scope) -> Any:
         out: list[str] = []
-        prefix = "".join(c for c in node.start if c not in "fF\'\"")
+        prefix = "".join(c for c in node.start if c not in "fF'\"")
         quote = node.end
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
@@ -491,7 +495,8 @@ class Interpreter:
             spec = ""
             if part.format_spec:
                 spec_value = self.eval_FormattedString(
-                    cst.FormattedString(parts=part.format_spec, start='f"', end='"'), scope)
+                    cst.FormattedString(parts=part.format_spec, start='f"', end='"'), scope
+                )
                 if not isinstance(spec_value, str):
                     return UNKNOWN
                 spec = spec_value
@@ -676,9 +681,12 @@ class Interpreter:
         out: list[Any] = []
         if not self._comp_walk(clauses, 0, Scope(parent=scope), node, out):
             if "(" in self.source.code(node):
-                self.finding(codes.UNKNOWN_LOOP,
-                             f"comprehension `{self.source.code(node)[:80]}` not unrolled: its collection is not known",
-                             None, node)
+                self.finding(
+                    codes.UNKNOWN_LOOP,
+                    f"comprehension `{self.source.code(node)[:80]}` not unrolled: its collection is not known",
+                    None,
+                    node,
+                )
             return None
         return out
 
@@ -704,8 +712,13 @@ class Interpreter:
         return value
 
     def eval_Lambda(self, node: cst.Lambda, scope: Scope) -> Any:
-        return FunctionObj(node=node, name="<lambda>", source=self.source, closure=scope,
-                           defaults=self.param_defaults(node.params, scope))
+        return FunctionObj(
+            node=node,
+            name="<lambda>",
+            source=self.source,
+            closure=scope,
+            defaults=self.param_defaults(node.params, scope),
+        )
 
     def eval_Call(self, node: cst.Call, scope: Scope) -> Any:
         func = self.eval(node.func, scope)
@@ -732,12 +745,19 @@ class Interpreter:
         return self.call_value(func, args, kwargs, node, star_unknown)
 
     # ----------------------------------------------------------------- calling user functions
-    def call_function(self, function: FunctionObj, args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode,
-                      bind: dict[str, Any] | None = None) -> Any:
+    def call_function(
+        self,
+        function: FunctionObj,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: cst.CSTNode,
+        bind: dict[str, Any] | None = None,
+    ) -> Any:
         """Run a ``def``/``lambda`` of a scanned file with bound arguments; returns its value."""
         if self.depth >= MAX_DEPTH:
-            self.finding(codes.LIMIT, f"call of `{function.name}` nested more than {MAX_DEPTH} deep not followed",
-                         None, node)
+            self.finding(
+                codes.LIMIT, f"call of `{function.name}` nested more than {MAX_DEPTH} deep not followed", None, node
+            )
             return UNKNOWN
         scope = Scope(parent=function.closure)
         if bind is not None:
@@ -749,8 +769,14 @@ class Interpreter:
         try:
             if isinstance(function.node, cst.Lambda):
                 return self.eval(function.node.body, scope)
-            self.exec_block(function.node.body.body if isinstance(function.node.body, cst.IndentedBlock)
-                            else function.node.body.body, scope)
+            self.exec_block(
+                (
+                    function.node.body.body
+                    if isinstance(function.node.body, cst.IndentedBlock)
+                    else function.node.body.body
+                ),
+                scope,
+            )
         except ReturnSignal as signal:
             return signal.value
         except (_Break, _Continue):
@@ -776,10 +802,11 @@ class Interpreter:
                 scope.vars[name] = Symbolic(source=name)
         for param in params.kwonly_params:
             name = param.name.value
-            scope.vars[name] = remaining.pop(name) if name in remaining else function.defaults.get(
-                name, Symbolic(source=name))
+            scope.vars[name] = (
+                remaining.pop(name) if name in remaining else function.defaults.get(name, Symbolic(source=name))
+            )
         if isinstance(params.star_arg, cst.Param):
-            scope.vars[params.star_arg.name.value] = tuple(args[len(positional):])
+            scope.vars[params.star_arg.name.value] = tuple(args[len(positional) :])
         if params.star_kwarg is not None:
             scope.vars[params.star_kwarg.name.value] = remaining
 

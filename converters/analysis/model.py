@@ -256,7 +256,6 @@ class PartialObj:
     imported_as: str
     kwargs: dict[str, Any]
     node: cst.Call
-    klass: Any = None
 
 
 @dataclass(eq=False)

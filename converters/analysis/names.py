@@ -114,6 +114,6 @@ def canonical(name: str) -> str:
         return _EXACT[name]
     for old, new in _PREFIXES:
         if name == old or name.startswith(old + "."):
-            moved = new + name[len(old):]
+            moved = new + name[len(old) :]
             return _EXACT.get(moved, moved)
     return name

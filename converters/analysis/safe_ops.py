@@ -14,8 +14,16 @@ from typing import Any, Callable
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 __all__ = [
-    "is_plain", "BUILTINS", "call_method", "binary", "compare", "MAX_ITEMS", "UNKNOWN", "path_join",
-    "json_dumps", "json_loads",
+    "is_plain",
+    "BUILTINS",
+    "call_method",
+    "binary",
+    "compare",
+    "MAX_ITEMS",
+    "UNKNOWN",
+    "path_join",
+    "json_dumps",
+    "json_loads",
 ]
 
 MAX_ITEMS = 100_000
@@ -121,10 +129,42 @@ def _dict(*args: Any, **kwargs: Any) -> Any:
 
 
 _STR_METHODS = {
-    "format", "join", "upper", "lower", "title", "capitalize", "replace", "strip", "lstrip", "rstrip",
-    "split", "rsplit", "startswith", "endswith", "zfill", "ljust", "rjust", "center", "removeprefix",
-    "removesuffix", "casefold", "swapcase", "splitlines", "count", "find", "rfind", "isdigit", "isalpha",
-    "isalnum", "islower", "isupper", "partition", "rpartition", "encode", "decode", "format_map",
+    "format",
+    "join",
+    "upper",
+    "lower",
+    "title",
+    "capitalize",
+    "replace",
+    "strip",
+    "lstrip",
+    "rstrip",
+    "split",
+    "rsplit",
+    "startswith",
+    "endswith",
+    "zfill",
+    "ljust",
+    "rjust",
+    "center",
+    "removeprefix",
+    "removesuffix",
+    "casefold",
+    "swapcase",
+    "splitlines",
+    "count",
+    "find",
+    "rfind",
+    "isdigit",
+    "isalpha",
+    "isalnum",
+    "islower",
+    "isupper",
+    "partition",
+    "rpartition",
+    "encode",
+    "decode",
+    "format_map",
 }
 _LIST_METHODS = {"append", "extend", "insert", "copy", "index", "count", "pop", "remove", "reverse", "clear"}
 _DICT_METHODS = {"get", "keys", "values", "items", "copy", "update", "setdefault", "pop", "clear"}

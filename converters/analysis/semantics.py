@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import posixpath
+import re
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
@@ -37,12 +38,12 @@ from converters.analysis.model import (
     unique_taskflow_id,
 )
 from converters.analysis.names import SDK, canonical
-from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, is_plain, json_dumps, json_loads, path_join
+from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, json_dumps, json_loads, path_join
 from converters.analysis.source import SourceFile, parse_file
 from converters.config import Config
 from converters.findings import CODES, Finding
 from converters.graph import Mapped, PythonCallable
-from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+from converters.values import Call, DateTime, Duration, Symbolic
 
 __all__ = ["AirflowSemantics", "ModuleRun"]
 
@@ -55,10 +56,16 @@ _ENUMS = ("TriggerRule", "WeightRule")
 _DURATIONS = {"datetime.timedelta", "pendulum.duration", "pendulum.Duration"}
 _DATETIMES = {"datetime.datetime", "pendulum.datetime", "pendulum.DateTime"}
 _TIMEDELTA_POSITIONAL = ("days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks")
-_SECONDS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1,
-            "milliseconds": 0.001, "microseconds": 0.000001}
+_SECONDS = {
+    "weeks": 604800,
+    "days": 86400,
+    "hours": 3600,
+    "minutes": 60,
+    "seconds": 1,
+    "milliseconds": 0.001,
+    "microseconds": 0.000001,
+}
 _OPERATOR_SUFFIXES = ("Operator", "Sensor")
-_DAG_FIELDS = ("schedule", "params", "default_args", "tags", "description", "start_date", "end_date", "catchup")
 
 
 def _on_str(func: Callable[[str], Any], args: list[Any]) -> Any:
@@ -128,14 +135,13 @@ class AirflowSemantics(Interpreter):
         scope = Scope(module=module)
         scope.vars.update({"__name__": name, "__file__": source.display, "__doc__": None})
         module.scope = scope.vars
-        module.scope_obj = scope  # type: ignore[attr-defined]
         run = ModuleRun(module, source)
         self.runs[path] = run
         saved_dags, saved_groups = self.dag_stack, self.group_stack
         self.dag_stack, self.group_stack = [], []
         self.run_stack.append(run)
         try:
-            self.run_module(source, module)
+            self.run_module(source, scope)
         finally:
             self.run_stack.pop()
             self.dag_stack, self.group_stack = saved_dags, saved_groups
@@ -144,7 +150,7 @@ class AirflowSemantics(Interpreter):
                 value.registered = True
         return run
 
-    def import_module(self, dotted: str, level: int, anchor: ModuleObj | None = None) -> ModuleObj | None:
+    def import_module(self, dotted: str, level: int) -> ModuleObj | None:
         here = self.source.path.parent
         parts = [p for p in dotted.split(".") if p]
         if level:
@@ -162,14 +168,19 @@ class AirflowSemantics(Interpreter):
                     if run is not None:
                         return run.module
             if parts and candidate.is_dir() and any(candidate.glob("*.py")):
-                module = ModuleObj(name=".".join(parts), file=candidate.as_posix(), scope={})
-                module.scope_obj = Scope(module=module)  # type: ignore[attr-defined]
-                return module
+                return ModuleObj(name=".".join(parts), file=candidate.as_posix(), scope={})  # namespace package
         return None
 
     # ----------------------------------------------------------------- findings
-    def finding(self, code: str, message: str, suggestion: str | None = None, node: cst.CSTNode | None = None,
-                task_id: str | None = None, dag: DagObj | None = None) -> None:
+    def finding(
+        self,
+        code: str,
+        message: str,
+        suggestion: str | None = None,
+        node: cst.CSTNode | None = None,
+        task_id: str | None = None,
+        dag: DagObj | None = None,
+    ) -> None:
         dag = dag if dag is not None else (self.dag_stack[-1] if self.dag_stack else None)
         entry = CODES[code]
         result = Finding(
@@ -196,10 +207,13 @@ class AirflowSemantics(Interpreter):
 
     def discarded_call(self, node: cst.Call) -> None:
         if self.dag_stack:
-            self.finding(codes.UNKNOWN_CALL,
-                         f"`{self.source.code(node.func)}(...)` is called inside DAG "
-                         f"'{self.dag_stack[-1].dag_id}' but its code is not in the scanned files",
-                         None, node)
+            self.finding(
+                codes.UNKNOWN_CALL,
+                f"`{self.source.code(node.func)}(...)` is called inside DAG "
+                f"'{self.dag_stack[-1].dag_id}' but its code is not in the scanned files",
+                None,
+                node,
+            )
 
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
@@ -211,9 +225,12 @@ class AirflowSemantics(Interpreter):
         elif isinstance(value, (TaskObj, XComArgObj, list, tuple)):
             tasks = self.endpoints(value, True, node)
             if not tasks or not all(isinstance(t, TaskObj) and (t.is_setup or t.is_teardown) for t in tasks):
-                self.finding(codes.UNSUPPORTED_CONSTRUCT,
-                             f"context manager `{self.source.code(node.item)}` is not a setup/teardown task",
-                             "Tasks in this block may miss dependencies; declare them with `>>` explicitly.", node)
+                self.finding(
+                    codes.UNSUPPORTED_CONSTRUCT,
+                    f"context manager `{self.source.code(node.item)}` is not a setup/teardown task",
+                    "Tasks in this block may miss dependencies; declare them with `>>` explicitly.",
+                    node,
+                )
                 return value
             dag = tasks[0].dag
             self.setup_contexts.append((value, tasks, set(dag.tasks) if dag is not None else set()))
@@ -292,8 +309,9 @@ class AirflowSemantics(Interpreter):
             if name in value.attrs:
                 return value.attrs[name]
             return BoundMethod(receiver=value, name=name)
-        if isinstance(value, (TaskFlowObj, GroupFactoryObj, DagFactoryObj, PartialObj, LabelObj,
-                              FunctionObj, DecoratorObj)):
+        if isinstance(
+            value, (TaskFlowObj, GroupFactoryObj, DagFactoryObj, PartialObj, LabelObj, FunctionObj, DecoratorObj)
+        ):
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, Duration) and name == "total_seconds":
             return BoundMethod(receiver=value, name=name)
@@ -316,17 +334,24 @@ class AirflowSemantics(Interpreter):
             return self.make_asset(name, imported_as, kwargs, target, node)
         return self.apply_decorator(name, imported_as, kwargs, target)
 
-    def make_asset(self, name: str, imported_as: str, kwargs: dict[str, Any], function: FunctionObj,
-                   node: cst.Decorator) -> Any:
+    def make_asset(
+        self, name: str, imported_as: str, kwargs: dict[str, Any], function: FunctionObj, node: cst.Decorator
+    ) -> Any:
         """``@asset``: Airflow builds a one-task DAG named after the function."""
         options = {k: v for k, v in kwargs.items() if k in ("schedule", "tags", "description", "default_args")}
         dag = self.make_dag([], options, node, dag_id=function.name)
         dag.registered = True
         line, end_line = self.task_line(function.node)
-        task = TaskObj(task_id=function.name, operator=name, imported_as=imported_as, file=self.source.display,
-                       line=line, end_line=end_line,
-                       args={k: to_value(v) for k, v in kwargs.items() if k not in options},
-                       python=self.python_callable(function))
+        task = TaskObj(
+            task_id=function.name,
+            operator=name,
+            imported_as=imported_as,
+            file=self.source.display,
+            line=line,
+            end_line=end_line,
+            args={k: to_value(v) for k, v in kwargs.items() if k not in options},
+            python=self.python_callable(function),
+        )
         self.register(task, dag, dag.root, node)
         return dag
 
@@ -337,11 +362,21 @@ class AirflowSemantics(Interpreter):
     def apply_decorator(self, name: str, imported_as: str, kwargs: dict[str, Any], target: Any) -> Any:
         if name in _ROLE_DECORATORS:
             if isinstance(target, TaskFlowObj):
-                return TaskFlowObj(name=target.name, imported_as=target.imported_as, function=target.function,
-                                   kwargs=target.kwargs, role=_ROLE_DECORATORS[name])
+                return TaskFlowObj(
+                    name=target.name,
+                    imported_as=target.imported_as,
+                    function=target.function,
+                    kwargs=target.kwargs,
+                    role=_ROLE_DECORATORS[name],
+                )
             if isinstance(target, FunctionObj):
-                return TaskFlowObj(name=_TASK_DECORATOR, imported_as=imported_as, function=target,
-                                   kwargs=dict(kwargs), role=_ROLE_DECORATORS[name])
+                return TaskFlowObj(
+                    name=_TASK_DECORATOR,
+                    imported_as=imported_as,
+                    function=target,
+                    kwargs=dict(kwargs),
+                    role=_ROLE_DECORATORS[name],
+                )
             return target
         if not isinstance(target, FunctionObj):
             return target
@@ -354,8 +389,7 @@ class AirflowSemantics(Interpreter):
         return target
 
     # ----------------------------------------------------------------- calls
-    def call_value(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
-                   star_unknown: bool) -> Any:
+    def call_value(self, func: Any, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool) -> Any:
         if isinstance(func, BoundMethod):
             return self.call_method(func.receiver, func.name, args, kwargs, node, star_unknown)
         if isinstance(func, Ref):
@@ -383,12 +417,15 @@ class AirflowSemantics(Interpreter):
             return None if name == "print" else UNKNOWN
         if name == "str" and len(args) == 1 and isinstance(args[0], XComArgObj) and args[0].task.dag is not None:
             xcom = args[0]  # str(XComArg) is Airflow's xcom_pull template
-            return (f"{{{{ task_instance.xcom_pull(task_ids='{xcom.task.task_id}', "
-                    f"dag_id='{xcom.task.dag.dag_id}', key='{xcom.key}') }}}}")
+            return (
+                f"{{{{ task_instance.xcom_pull(task_ids='{xcom.task.task_id}', "
+                f"dag_id='{xcom.task.dag.dag_id}', key='{xcom.key}') }}}}"
+            )
         return BUILTINS[name](*args, **kwargs)
 
-    def call_method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
-                    star_unknown: bool) -> Any:
+    def call_method(
+        self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
+    ) -> Any:
         if receiver is None:
             return self.call_builtin(name, args, kwargs, node)
         if isinstance(receiver, (TaskObj, XComArgObj, GroupObj, LabelObj)):
@@ -399,9 +436,12 @@ class AirflowSemantics(Interpreter):
             if name == "override":
                 return GroupFactoryObj(function=receiver.function, kwargs={**receiver.kwargs, **kwargs})
             if name in ("expand", "partial", "expand_kwargs"):
-                self.finding(codes.UNSUPPORTED_CONSTRUCT, "mapped task group (`.expand`) analyzed as one instance",
-                             "The KFP pipeline needs a ParallelFor over this group; review the converted tasks.",
-                             node)
+                self.finding(
+                    codes.UNSUPPORTED_CONSTRUCT,
+                    "mapped task group (`.expand`) analyzed as one instance",
+                    "The KFP pipeline needs a ParallelFor over this group; review the converted tasks.",
+                    node,
+                )
                 return self.call_group_factory(receiver, [], kwargs if name != "expand_kwargs" else {}, node)
             return UNKNOWN
         if isinstance(receiver, PartialObj):
@@ -427,8 +467,9 @@ class AirflowSemantics(Interpreter):
             return receiver.seconds
         if isinstance(receiver, ClassObj):
             if name == "partial":
-                return PartialObj(operator=receiver.qualname, imported_as=receiver.qualname, kwargs=dict(kwargs),
-                                  node=node, klass=receiver)
+                return PartialObj(
+                    operator=receiver.qualname, imported_as=receiver.qualname, kwargs=dict(kwargs), node=node
+                )
             return UNKNOWN
         return call_method(receiver, name, args, kwargs)
 
@@ -437,8 +478,11 @@ class AirflowSemantics(Interpreter):
         handler = self._ref_handlers().get(name)
         if handler is not None:
             return handler(ref, args, kwargs, node)
-        if name == _TASK_DECORATOR or name.startswith(_TASK_DECORATOR + ".") or name in (
-                _DAG_DECORATOR, _GROUP_DECORATOR, *_ROLE_DECORATORS, *_ASSET_DECORATORS):
+        if (
+            name == _TASK_DECORATOR
+            or name.startswith(_TASK_DECORATOR + ".")
+            or name in (_DAG_DECORATOR, _GROUP_DECORATOR, *_ROLE_DECORATORS, *_ASSET_DECORATORS)
+        ):
             if args and isinstance(args[0], (FunctionObj, TaskFlowObj)):
                 return self.apply_decorator(name, ref.imported_as, kwargs, args[0])
             if name == _TASK_DECORATOR and "python_callable" in kwargs:
@@ -448,8 +492,9 @@ class AirflowSemantics(Interpreter):
         last = name.rsplit(".", 1)[-1]
         if last == "partial" and self.is_operator_name(name.rsplit(".", 1)[0]):
             owner = name.rsplit(".", 1)[0]
-            return PartialObj(operator=owner, imported_as=ref.imported_as.rsplit(".", 1)[0], kwargs=dict(kwargs),
-                              node=node)
+            return PartialObj(
+                operator=owner, imported_as=ref.imported_as.rsplit(".", 1)[0], kwargs=dict(kwargs), node=node
+            )
         if "task_id" in kwargs or self.is_operator_name(name):
             return self.create_task(name, ref.imported_as, args, kwargs, node, star_unknown)
         if name in _DURATIONS:
@@ -457,8 +502,9 @@ class AirflowSemantics(Interpreter):
         if name in _DATETIMES:
             return self.datetime(args, kwargs)
         if last[:1].isupper():
-            return Call(func=name, args=tuple(to_value(a) for a in args),
-                        kwargs={k: to_value(v) for k, v in kwargs.items()})
+            return Call(
+                func=name, args=tuple(to_value(a) for a in args), kwargs={k: to_value(v) for k, v in kwargs.items()}
+            )
         return UNKNOWN
 
     def _ref_handlers(self) -> dict[str, Callable[..., Any]]:
@@ -471,7 +517,9 @@ class AirflowSemantics(Interpreter):
             f"{SDK}.Label": lambda ref, a, k, n: LabelObj(text=a[0] if a else k.get("label")),
             f"{SDK}.XComArg": lambda ref, a, k, n: (
                 XComArgObj(task=a[0], key=a[1] if len(a) > 1 else k.get("key", "return_value"))
-                if a and isinstance(a[0], TaskObj) else UNKNOWN),
+                if a and isinstance(a[0], TaskObj)
+                else UNKNOWN
+            ),
             "os.environ.get": lambda ref, a, k, n: self.env_default(a, k),
             "os.getenv": lambda ref, a, k, n: self.env_default(a, k),
             "os.path.join": lambda ref, a, k, n: path_join(*a),
@@ -489,8 +537,11 @@ class AirflowSemantics(Interpreter):
 
     def is_operator_name(self, name: str) -> bool:
         last = name.rsplit(".", 1)[-1]
-        return name in self.config.operators or (last.endswith(_OPERATOR_SUFFIXES) and last[:1].isupper()
-                                                 and last not in ("BaseOperator", "BaseSensorOperator"))
+        return name in self.config.operators or (
+            last.endswith(_OPERATOR_SUFFIXES)
+            and last[:1].isupper()
+            and last not in ("BaseOperator", "BaseSensorOperator")
+        )
 
     @staticmethod
     def env_default(args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -504,8 +555,9 @@ class AirflowSemantics(Interpreter):
     def duration(args: list[Any], kwargs: dict[str, Any]) -> Any:
         values = dict(zip(_TIMEDELTA_POSITIONAL, args))
         values.update(kwargs)
-        if not all(k in _SECONDS and isinstance(v, (int, float)) and not isinstance(v, bool)
-                   for k, v in values.items()):
+        if not all(
+            k in _SECONDS and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in values.items()
+        ):
             return UNKNOWN
         return Duration(seconds=float(sum(_SECONDS[k] * v for k, v in values.items())))
 
@@ -541,15 +593,26 @@ class AirflowSemantics(Interpreter):
         default_args = kwargs.get("default_args")
         run = self.run_stack[-1]
         file, line = self.anchor(run, node)
-        dag = DagObj(dag_id=dag_id, file=file, line=line, kwargs=kwargs,
-                     default_args=dict(default_args) if isinstance(default_args, dict) else {})
+        dag = DagObj(
+            dag_id=dag_id,
+            file=file,
+            line=line,
+            kwargs=kwargs,
+            default_args=dict(default_args) if isinstance(default_args, dict) else {},
+        )
         run.dags.append(dag)
         if unresolved:
-            self.finding(codes.UNKNOWN_DAG_ID, f"dag_id of the DAG created here is not known statically",
-                         None, node, dag=dag)
+            self.finding(
+                codes.UNKNOWN_DAG_ID, f"dag_id of the DAG created here is not known statically", None, node, dag=dag
+            )
         if default_args is not None and not isinstance(default_args, dict):
-            self.finding(codes.UNSUPPORTED_CONSTRUCT, "default_args is not known statically; not merged into tasks",
-                         "Build default_args from literals and module constants.", node, dag=dag)
+            self.finding(
+                codes.UNSUPPORTED_CONSTRUCT,
+                "default_args is not known statically; not merged into tasks",
+                "Build default_args from literals and module constants.",
+                node,
+                dag=dag,
+            )
         return dag
 
     def anchor(self, run: ModuleRun, node: cst.CSTNode) -> tuple[str, int | None]:
@@ -560,8 +623,7 @@ class AirflowSemantics(Interpreter):
                 return run.source.display, line or frame.line
         return run.source.display, self.line_of(node)
 
-    def call_dag_factory(self, factory: DagFactoryObj, args: list[Any], kwargs: dict[str, Any],
-                         node: cst.Call) -> Any:
+    def call_dag_factory(self, factory: DagFactoryObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         dag_kwargs = dict(factory.kwargs)
         dag_id = dag_kwargs.pop("dag_id", factory.function.name)
         dag = self.make_dag([], dag_kwargs, node, dag_id=dag_id)
@@ -591,8 +653,7 @@ class AirflowSemantics(Interpreter):
                 return group
         return dag.root
 
-    def make_group(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
-                   add_suffix: bool = False) -> Any:
+    def make_group(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call, add_suffix: bool = False) -> Any:
         group_id = kwargs.get("group_id", args[0] if args else None)
         parent = kwargs.get("parent_group")
         dag = kwargs.get("dag")
@@ -604,31 +665,41 @@ class AirflowSemantics(Interpreter):
         if not isinstance(parent, GroupObj):
             parent = self.current_group(dag)
         if not isinstance(group_id, str):
-            self.finding(codes.UNKNOWN_TASK_ID, f"group_id `{self.source.code(node)[:60]}` is not known statically",
-                         None, node)
+            self.finding(
+                codes.UNKNOWN_TASK_ID, f"group_id `{self.source.code(node)[:60]}` is not known statically", None, node
+            )
             group_id = f"<{group_id.source if isinstance(group_id, Symbolic) else 'group'}>"
         given = kwargs.get("default_args")
         default_args = {**parent.default_args, **given} if isinstance(given, dict) else dict(parent.default_args)
-        group = GroupObj(raw_id=group_id, dag=dag, parent=parent,
-                         prefix_group_id=kwargs.get("prefix_group_id", True) is not False,
-                         default_args=default_args)
+        group = GroupObj(
+            raw_id=group_id,
+            dag=dag,
+            parent=parent,
+            prefix_group_id=kwargs.get("prefix_group_id", True) is not False,
+            default_args=default_args,
+        )
         if group.group_id in dag.used_group_ids:
             if add_suffix:
-                import re
-
                 base = re.split(r"__\d+$", group.raw_id)[0]
-                suffixes = [int(u.rsplit("__", 1)[1]) for u in dag.used_group_ids
-                            if re.match(rf"^{re.escape(base)}__\d+$", u)]
+                suffixes = [
+                    int(u.rsplit("__", 1)[1]) for u in dag.used_group_ids if re.match(rf"^{re.escape(base)}__\d+$", u)
+                ]
                 group.raw_id = f"{base}__{max(suffixes) + 1}" if suffixes else f"{group.raw_id}__1"
             else:
-                self.finding(codes.DUPLICATE_TASK_ID, f"group_id '{group.group_id}' is already used in DAG "
-                             f"'{dag.dag_id}'", "Rename one of the task groups.", node, dag=dag)
+                self.finding(
+                    codes.DUPLICATE_TASK_ID,
+                    f"group_id '{group.group_id}' is already used in DAG " f"'{dag.dag_id}'",
+                    "Rename one of the task groups.",
+                    node,
+                    dag=dag,
+                )
         dag.used_group_ids.add(group.group_id or "")
         parent.children.append(group)
         return group
 
-    def call_group_factory(self, factory: GroupFactoryObj, args: list[Any], kwargs: dict[str, Any],
-                           node: cst.Call) -> Any:
+    def call_group_factory(
+        self, factory: GroupFactoryObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
         tg_kwargs = dict(factory.kwargs)
         tg_kwargs.setdefault("group_id", factory.function.name)
         group = self.make_group([], tg_kwargs, node, add_suffix=True)
@@ -642,34 +713,43 @@ class AirflowSemantics(Interpreter):
         return group if result is None or result is UNKNOWN else result
 
     # ----------------------------------------------------------------- tasks
-    def call_class(self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
-                   star_unknown: bool) -> Any:
+    def call_class(
+        self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
+    ) -> Any:
         if "task_id" in kwargs or self.class_is_operator(klass):
-            operator = self.class_operator(klass)
-            return self.create_task(operator, klass.qualname, args, kwargs, node, star_unknown)
-        return Call(func=klass.qualname, args=tuple(to_value(a) for a in args),
-                    kwargs={k: to_value(v) for k, v in kwargs.items()})
+            return self.create_task(klass.qualname, klass.qualname, args, kwargs, node, star_unknown)
+        return Call(
+            func=klass.qualname,
+            args=tuple(to_value(a) for a in args),
+            kwargs={k: to_value(v) for k, v in kwargs.items()},
+        )
 
     def class_is_operator(self, klass: ClassObj, depth: int = 0) -> bool:
         if klass.qualname in self.config.operators:
             return True
         for base in klass.bases:
-            if isinstance(base, Ref) and (self.is_operator_name(base.qualname) or base.qualname.endswith(
-                    ("BaseOperator", "BaseSensorOperator"))):
+            if isinstance(base, Ref) and (
+                self.is_operator_name(base.qualname) or base.qualname.endswith(("BaseOperator", "BaseSensorOperator"))
+            ):
                 return True
             if isinstance(base, ClassObj) and depth < 10 and self.class_is_operator(base, depth + 1):
                 return True
         return False
 
-    def class_operator(self, klass: ClassObj) -> str:
-        return klass.qualname
-
     def task_line(self, node: cst.CSTNode) -> tuple[int | None, int | None]:
         return self.source.line(node) or self.frames[-1].line, self.source.end_line(node) or self.frames[-1].line
 
-    def create_task(self, operator: str, imported_as: str, args: list[Any], kwargs: dict[str, Any],
-                    node: cst.Call, star_unknown: bool = False, mapped: Mapped | None = None,
-                    mapped_raw: Any = None) -> Any:
+    def create_task(
+        self,
+        operator: str,
+        imported_as: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: cst.Call,
+        star_unknown: bool = False,
+        mapped: Mapped | None = None,
+        mapped_raw: Any = None,
+    ) -> Any:
         kwargs = dict(kwargs)
         raw_id = kwargs.pop("task_id", args[0] if args and isinstance(args[0], str) else None)
         dag = kwargs.pop("dag", None)
@@ -682,9 +762,15 @@ class AirflowSemantics(Interpreter):
         if not isinstance(raw_id, str):
             text = raw_id.source if isinstance(raw_id, Symbolic) else "missing"
             raw_id = f"<unresolved task_id {text}>"
-            self.finding(codes.UNKNOWN_TASK_ID, f"task_id of this {operator.rsplit('.', 1)[-1]} is not known "
-                         "statically" + (" (arguments unpacked from an unknown value)" if star_unknown else ""),
-                         None, node, task_id=raw_id, dag=dag)
+            self.finding(
+                codes.UNKNOWN_TASK_ID,
+                f"task_id of this {operator.rsplit('.', 1)[-1]} is not known "
+                "statically" + (" (arguments unpacked from an unknown value)" if star_unknown else ""),
+                None,
+                node,
+                task_id=raw_id,
+                dag=dag,
+            )
         merged_defaults = self.merged_default_args(dag, group, kwargs.pop("default_args", None))
         from_defaults = []
         for key, value in merged_defaults.items():
@@ -695,9 +781,18 @@ class AirflowSemantics(Interpreter):
         callable_ = kwargs.get("python_callable")
         if isinstance(callable_, FunctionObj):
             python = self.python_callable(callable_)
-        task = TaskObj(task_id=raw_id, operator=operator, imported_as=imported_as, file=self.source.display,
-                       line=line, end_line=end_line, args={k: to_value(v) for k, v in kwargs.items()},
-                       from_default_args=sorted(from_defaults), python=python, mapped=mapped)
+        task = TaskObj(
+            task_id=raw_id,
+            operator=operator,
+            imported_as=imported_as,
+            file=self.source.display,
+            line=line,
+            end_line=end_line,
+            args={k: to_value(v) for k, v in kwargs.items()},
+            from_default_args=sorted(from_defaults),
+            python=python,
+            mapped=mapped,
+        )
         self.register(task, dag, group, node)
         for upstream in self.xcom_tasks(kwargs):
             self.connect(upstream, task, "data", node)
@@ -715,11 +810,15 @@ class AirflowSemantics(Interpreter):
         task.dag = dag
         existing = dag.tasks.get(task.task_id)
         if existing is not None:
-            self.finding(codes.DUPLICATE_TASK_ID,
-                         f"task id '{task.task_id}' is defined twice in DAG '{dag.dag_id}' "
-                         f"({existing.file}:{existing.line} and {task.file}:{task.line}); Airflow refuses the DAG",
-                         f"Rename the task at {task.file}:{task.line}; the analyzer kept the first one.",
-                         node, task_id=task.task_id, dag=dag)
+            self.finding(
+                codes.DUPLICATE_TASK_ID,
+                f"task id '{task.task_id}' is defined twice in DAG '{dag.dag_id}' "
+                f"({existing.file}:{existing.line} and {task.file}:{task.line}); Airflow refuses the DAG",
+                f"Rename the task at {task.file}:{task.line}; the analyzer kept the first one.",
+                node,
+                task_id=task.task_id,
+                dag=dag,
+            )
             task.dag = None
             return
         dag.tasks[task.task_id] = task
@@ -751,11 +850,23 @@ class AirflowSemantics(Interpreter):
             bare = function.node.with_changes(decorators=(), leading_lines=())
             cached = (source.module.code_for_node(bare).strip() + "\n", source.imports())
             self.callables[id(function.node)] = cached
-        return PythonCallable(name=function.name, source=cached[0], file=source.display,
-                              line=source.line(function.node) or 0, imports=list(cached[1]))
+        return PythonCallable(
+            name=function.name,
+            source=cached[0],
+            file=source.display,
+            line=source.line(function.node) or 0,
+            imports=list(cached[1]),
+        )
 
-    def call_taskflow(self, flow: TaskFlowObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
-                      mapped: Mapped | None = None, mapped_raw: Any = None) -> Any:
+    def call_taskflow(
+        self,
+        flow: TaskFlowObj,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: cst.Call,
+        mapped: Mapped | None = None,
+        mapped_raw: Any = None,
+    ) -> Any:
         options = dict(flow.kwargs)
         raw_id = options.pop("task_id", flow.function.name)
         dag = options.pop("dag", None)
@@ -776,12 +887,22 @@ class AirflowSemantics(Interpreter):
                 options[key] = value
                 from_defaults.append(key)
         line, end_line = self.task_line(node)
-        task = TaskObj(task_id=raw_id, operator=flow.name, imported_as=flow.imported_as, file=self.source.display,
-                       line=line, end_line=end_line, args={k: to_value(v) for k, v in options.items()},
-                       from_default_args=sorted(from_defaults), call_args=[to_value(a) for a in args],
-                       call_kwargs={k: to_value(v) for k, v in kwargs.items()},
-                       python=self.python_callable(flow.function), mapped=mapped,
-                       is_setup=flow.role == "setup", is_teardown=flow.role == "teardown")
+        task = TaskObj(
+            task_id=raw_id,
+            operator=flow.name,
+            imported_as=flow.imported_as,
+            file=self.source.display,
+            line=line,
+            end_line=end_line,
+            args={k: to_value(v) for k, v in options.items()},
+            from_default_args=sorted(from_defaults),
+            call_args=[to_value(a) for a in args],
+            call_kwargs={k: to_value(v) for k, v in kwargs.items()},
+            python=self.python_callable(flow.function),
+            mapped=mapped,
+            is_setup=flow.role == "setup",
+            is_teardown=flow.role == "teardown",
+        )
         self.register(task, dag, group, node)
         for upstream in self.xcom_tasks([args, kwargs, flow.kwargs]):
             self.connect(upstream, task, "data", node)
@@ -789,33 +910,59 @@ class AirflowSemantics(Interpreter):
             self.connect(upstream, task, "data", node)
         return XComArgObj(task=task)
 
-    def call_taskflow_method(self, flow: TaskFlowObj, name: str, args: list[Any], kwargs: dict[str, Any],
-                             node: cst.Call) -> Any:
+    def call_taskflow_method(
+        self, flow: TaskFlowObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
         if name == "override":
-            return TaskFlowObj(name=flow.name, imported_as=flow.imported_as, function=flow.function,
-                               kwargs={**flow.kwargs, **kwargs}, partial=flow.partial, role=flow.role)
+            return TaskFlowObj(
+                name=flow.name,
+                imported_as=flow.imported_as,
+                function=flow.function,
+                kwargs={**flow.kwargs, **kwargs},
+                partial=flow.partial,
+                role=flow.role,
+            )
         if name == "partial":
-            return TaskFlowObj(name=flow.name, imported_as=flow.imported_as, function=flow.function,
-                               kwargs=flow.kwargs, partial={**(flow.partial or {}), **kwargs}, role=flow.role)
+            return TaskFlowObj(
+                name=flow.name,
+                imported_as=flow.imported_as,
+                function=flow.function,
+                kwargs=flow.kwargs,
+                partial={**(flow.partial or {}), **kwargs},
+                role=flow.role,
+            )
         if name in ("expand", "expand_kwargs"):
             partial = flow.partial or {}
-            mapped = Mapped(partial={k: to_value(v) for k, v in partial.items()},
-                            expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
-                            expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None)
+            mapped = Mapped(
+                partial={k: to_value(v) for k, v in partial.items()},
+                expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
+                expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None,
+            )
             return self.call_taskflow(flow, [], {}, node, mapped=mapped, mapped_raw=[args, kwargs])
         return UNKNOWN
 
-    def expand_partial(self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any],
-                       node: cst.Call) -> Any:
-        mapped = Mapped(partial={k: to_value(v) for k, v in partial.kwargs.items() if k != "task_id"},
-                        expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
-                        expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None)
-        return self.create_task(partial.operator, partial.imported_as, [], dict(partial.kwargs), partial.node,
-                                mapped=mapped, mapped_raw=[args, kwargs])
+    def expand_partial(
+        self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
+        mapped = Mapped(
+            partial={k: to_value(v) for k, v in partial.kwargs.items() if k != "task_id"},
+            expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
+            expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None,
+        )
+        return self.create_task(
+            partial.operator,
+            partial.imported_as,
+            [],
+            dict(partial.kwargs),
+            partial.node,
+            mapped=mapped,
+            mapped_raw=[args, kwargs],
+        )
 
     # ----------------------------------------------------------------- dependencies
-    def call_node_method(self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any],
-                         node: cst.Call) -> Any:
+    def call_node_method(
+        self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
         target = args[0] if args else kwargs.get("task_or_task_list")
         if name == "set_downstream":
             self.dependency(receiver, target, node)
@@ -859,9 +1006,12 @@ class AirflowSemantics(Interpreter):
             return out
         if isinstance(value, DagObj):
             return []
-        self.finding(codes.UNKNOWN_DEPENDENCY,
-                     f"dependency `{self.source.code(node)[:80]}` involves a value that is not a known task",
-                     None, node)
+        self.finding(
+            codes.UNKNOWN_DEPENDENCY,
+            f"dependency `{self.source.code(node)[:80]}` involves a value that is not a known task",
+            None,
+            node,
+        )
         return None
 
     def dependency(self, left: Any, right: Any, node: cst.CSTNode) -> Any:
@@ -902,8 +1052,12 @@ class AirflowSemantics(Interpreter):
         for up, down in zip(elements, elements[1:]):
             if isinstance(up, (list, tuple)) and isinstance(down, (list, tuple)):
                 if len(up) != len(down):
-                    self.finding(codes.UNSUPPORTED_CONSTRUCT, "chain() of two lists of different lengths; Airflow "
-                                 "raises an error here", "Make both lists the same length.", node)
+                    self.finding(
+                        codes.UNSUPPORTED_CONSTRUCT,
+                        "chain() of two lists of different lengths; Airflow " "raises an error here",
+                        "Make both lists the same length.",
+                        node,
+                    )
                     continue
                 for a, b in zip(up, down):
                     self.dependency(a, b, node)

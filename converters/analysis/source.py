@@ -54,8 +54,9 @@ class _LineState(CodegenState):
     def add_indent_tokens(self) -> None:
         return None
 
-    def record_syntactic_position(self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None,
-                                  end_node: cst.CSTNode | None = None) -> contextlib.nullcontext[None]:
+    def record_syntactic_position(
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> contextlib.nullcontext[None]:
         return _NULL  # the base class builds a generator context per node; positions are not needed here
 
     def before_codegen(self, node: cst.CSTNode) -> None:
@@ -101,9 +102,12 @@ class SourceFile:
     def imports(self) -> list[str]:
         """The module-level import statements, as written."""
         if self._imports is None:
-            self._imports = [self.code(stmt) for stmt in self.module.body
-                             if isinstance(stmt, cst.SimpleStatementLine)
-                             and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)]
+            self._imports = [
+                self.code(stmt)
+                for stmt in self.module.body
+                if isinstance(stmt, cst.SimpleStatementLine)
+                and any(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+            ]
         return self._imports
 
 
@@ -129,27 +133,43 @@ def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | N
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return None, _finding(codes.UNREADABLE, display, f"{display}: cannot read file: {exc.strerror}",
-                              "Check the file's permissions or exclude it from the scan.")
+        return None, _finding(
+            codes.UNREADABLE,
+            display,
+            f"{display}: cannot read file: {exc.strerror}",
+            "Check the file's permissions or exclude it from the scan.",
+        )
     if b"\x00" in raw:
-        return None, _finding(codes.UNREADABLE, display, f"{display}: binary file (NUL bytes), not Python source",
-                              "Exclude binary files from the scanned folder.")
+        return None, _finding(
+            codes.UNREADABLE,
+            display,
+            f"{display}: binary file (NUL bytes), not Python source",
+            "Exclude binary files from the scanned folder.",
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, _finding(codes.UNREADABLE, display,
-                              f"{display}: not UTF-8 text (byte {exc.start}: {exc.reason})",
-                              "Re-encode the file as UTF-8 (Python 3's default source encoding).")
+        return None, _finding(
+            codes.UNREADABLE,
+            display,
+            f"{display}: not UTF-8 text (byte {exc.start}: {exc.reason})",
+            "Re-encode the file as UTF-8 (Python 3's default source encoding).",
+        )
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        hint = ("This looks like Python 2 code (print statement / old except syntax); port it to Python 3."
-                if _looks_like_python2(text) else "Fix the syntax error; Airflow cannot import this file either.")
-        return None, _finding(codes.UNPARSABLE, display,
-                              f"{display}:{exc.raw_line}: syntax error: {exc.message}", hint, exc.raw_line)
+        hint = (
+            "This looks like Python 2 code (print statement / old except syntax); port it to Python 3."
+            if _looks_like_python2(text)
+            else "Fix the syntax error; Airflow cannot import this file either."
+        )
+        return None, _finding(
+            codes.UNPARSABLE, display, f"{display}:{exc.raw_line}: syntax error: {exc.message}", hint, exc.raw_line
+        )
     except (RecursionError, MemoryError):
-        return None, _finding(codes.UNPARSABLE, display, f"{display}: too deeply nested to parse",
-                              "Simplify the file's nesting.")
+        return None, _finding(
+            codes.UNPARSABLE, display, f"{display}: too deeply nested to parse", "Simplify the file's nesting."
+        )
     state = _LineState(module)
     module._codegen(state)
     return SourceFile(display=display, path=path, text=text, module=module, spans=state.spans), None

@@ -65,13 +65,16 @@ def test_missing_path_is_an_input_error(tmp_path):
 
 
 def test_cycle_is_a_finding_and_the_graph_is_kept(tmp_path):
-    folder = _folder(tmp_path, {"cycle.py": """
+    folder = _folder(
+        tmp_path,
+        {"cycle.py": """
         from airflow import DAG
         from airflow.operators.empty import EmptyOperator
         with DAG("loop"):
             a = EmptyOperator(task_id="a"); b = EmptyOperator(task_id="b"); c = EmptyOperator(task_id="c")
             a >> b >> c >> a
-    """})
+    """},
+    )
     [graph] = analyze_paths([folder]).graphs
     assert set(graph.edges) == {("a", "b"), ("b", "c"), ("c", "a")}
     [finding] = graph.graph["findings"]
@@ -88,7 +91,9 @@ def test_side_effects_of_a_dag_file_never_run(tmp_path):
     port = listener.getsockname()[1]
     folder = tmp_path / "dags"
     folder.mkdir()
-    _folder(folder, {"evil.py": f"""
+    _folder(
+        folder,
+        {"evil.py": f"""
         import socket, subprocess, os
         from airflow import DAG
         from airflow.operators.bash import BashOperator
@@ -99,7 +104,8 @@ def test_side_effects_of_a_dag_file_never_run(tmp_path):
         exec("open({str(marker)!r}, 'w')")
         with DAG("evil"):
             BashOperator(task_id=open({str(marker)!r}).read(), bash_command="x")
-    """})
+    """},
+    )
     analysis = analyze_paths([folder])
     assert not marker.exists()
     with pytest.raises(socket.timeout):
@@ -110,7 +116,9 @@ def test_side_effects_of_a_dag_file_never_run(tmp_path):
 
 
 def test_graphs_round_trip_through_json(tmp_path):
-    folder = _folder(tmp_path, {"dag.py": """
+    folder = _folder(
+        tmp_path,
+        {"dag.py": """
         from datetime import timedelta
         from airflow.sdk import DAG, task
         from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
@@ -126,7 +134,8 @@ def test_graphs_round_trip_through_json(tmp_path):
                                         resources=k8s.V1ResourceRequirements(limits={"cpu": "1"}),
                                         env_vars={"K": UNKNOWN_NAME})
             show.expand(n=numbers()) >> pod
-    """})
+    """},
+    )
     [graph] = analyze_paths([folder]).graphs
     data = graph_to_json(graph)
     assert graph_to_json(graph_from_json(json.loads(json.dumps(data)))) == data

@@ -130,10 +130,18 @@ def test_lists_chain_chain_linear_cross_downstream(analyze):
             cross_downstream([c], [d, f])
     """))
     assert edges(graph) == {
-        ("a", "b"), ("a", "c"),
-        ("d", "e"), ("d", "f"), ("e", "a"), ("f", "b"),
-        ("a", "e"), ("a", "f"), ("b", "e"), ("b", "f"),
-        ("c", "d"), ("c", "f"),
+        ("a", "b"),
+        ("a", "c"),
+        ("d", "e"),
+        ("d", "f"),
+        ("e", "a"),
+        ("f", "b"),
+        ("a", "e"),
+        ("a", "f"),
+        ("b", "e"),
+        ("b", "f"),
+        ("c", "d"),
+        ("c", "f"),
     }
     assert "A105" in codes_of(graph)  # chain + chain_linear above make a cycle a -> e -> a
 
@@ -260,8 +268,13 @@ def test_default_args_dag_group_and_explicit(analyze):
                 b = BashOperator(task_id="b", bash_command="y", default_args={"pool": "mine"})
     """))
     a, b = task(graph, "a"), task(graph, "g.b")
-    assert a.args == {"bash_command": "x", "retries": 0, "owner": "data",
-                      "retry_delay": Duration(seconds=300.0), "queue": "q1"}
+    assert a.args == {
+        "bash_command": "x",
+        "retries": 0,
+        "owner": "data",
+        "retry_delay": Duration(seconds=300.0),
+        "queue": "q1",
+    }
     assert a.from_default_args == ["owner", "queue", "retry_delay"]
     assert (b.args["queue"], b.args["pool"], b.args["retries"]) == ("q2", "mine", 2)
     assert graph.graph["dag"].default_args["retries"] == 2
@@ -290,7 +303,9 @@ def test_import_aliases_and_legacy_paths(analyze):
     assert task(graph, "old").operator == DOCKER
     assert task(graph, "old").imported_as == "airflow.operators.docker_operator.DockerOperator"
     assert task(graph, "pod").operator == POD
-    assert task(graph, "gke").operator == "airflow.providers.google.cloud.operators.kubernetes_engine.GKEStartPodOperator"
+    assert (
+        task(graph, "gke").operator == "airflow.providers.google.cloud.operators.kubernetes_engine.GKEStartPodOperator"
+    )
     py = task(graph, "py")
     assert py.operator == "airflow.providers.standard.operators.python.PythonOperator"
     assert py.python is not None and py.python.name == "f" and py.python.line == 8
@@ -370,10 +385,12 @@ def test_symbolic_values(analyze):
     assert args["image"] == Symbolic(source='f"{REGISTRY}/train:{TAG}"')
     assert args["cmds"] == ["python", "-m", "train", "--fast"]
     assert args["env_vars"] == {"A": "1", "B": "x-2", "C": "p/q", "D": "gcr.io/acme/img"}
-    assert args["secrets"] == [Call(func="airflow.providers.cncf.kubernetes.secret.Secret",
-                                    args=("env", "PASSWORD", "db", "password"))]
-    assert args["tolerations"] == [Call(func="kubernetes.client.models.V1Toleration",
-                                        kwargs={"key": "gpu", "operator": "Exists"})]
+    assert args["secrets"] == [
+        Call(func="airflow.providers.cncf.kubernetes.secret.Secret", args=("env", "PASSWORD", "db", "password"))
+    ]
+    assert args["tolerations"] == [
+        Call(func="kubernetes.client.models.V1Toleration", kwargs={"key": "gpu", "operator": "Exists"})
+    ]
     assert args["execution_timeout"] == Duration(seconds=5400.0)
     assert args["retries"] == 3
     assert graph.graph["dag"].start_date == DateTime(iso="2024-05-01T00:00:00")
@@ -500,12 +517,17 @@ def test_follows_imports_into_repository_helpers(analyze):
 
 
 def test_config_operator_table_marks_user_operators(analyze):
-    graph = only_graph(analyze("""
+    graph = only_graph(
+        analyze(
+            """
         from airflow import DAG
         from company.ops import Runner
         with DAG("cfg"):
             Runner(name="no task id here")
-    """, config=Config(operators={"company.ops.Runner": "KubernetesPodOperator"})))
+    """,
+            config=Config(operators={"company.ops.Runner": "KubernetesPodOperator"}),
+        )
+    )
     [only] = graph.nodes
     assert task(graph, only).operator == "company.ops.Runner"
     assert codes_of(graph) == ["A108"]

@@ -39,8 +39,9 @@ def _ours(paths: list[Path]) -> tuple[Analysis, dict[tuple[str, str], nx.DiGraph
     return analysis, {(str(Path(g.graph["dag"].file).resolve()), g.graph["dag"].dag_id): g for g in analysis.graphs}
 
 
-def _compare(truth: dict[str, Any], analysis: Analysis, ours: dict[tuple[str, str], nx.DiGraph],
-             folders: list[Path]) -> tuple[int, list[str]]:
+def _compare(
+    truth: dict[str, Any], analysis: Analysis, ours: dict[tuple[str, str], nx.DiGraph], folders: list[Path]
+) -> tuple[int, list[str]]:
     """(DAGs that match exactly, unexplained differences)."""
     roots = [str(folder.resolve()) for folder in folders]
     file_codes: dict[str, set[str]] = {}
@@ -70,7 +71,8 @@ def _compare(truth: dict[str, Any], analysis: Analysis, ours: dict[tuple[str, st
                     f"{name}: tasks only in Airflow {sorted(set(built['tasks']) - set(graph.nodes))}, only here "
                     f"{sorted(set(graph.nodes) - set(built['tasks']))}; edges only in Airflow "
                     f"{sorted({tuple(e) for e in built['edges']} - set(graph.edges))}, only here "
-                    f"{sorted(set(graph.edges) - {tuple(e) for e in built['edges']})}")
+                    f"{sorted(set(graph.edges) - {tuple(e) for e in built['edges']})}"
+                )
     for key, graph in ours.items():
         file = key[0]
         if key in expected_keys or file in truth["import_errors"]:
@@ -125,8 +127,14 @@ def _normal(key: str, value: Any) -> Any:
     if key == "env_vars" and isinstance(value, dict):
         return [{"name": k, "value": v, "value_from": None} for k, v in value.items()]
     if key == "env_vars" and isinstance(value, list):
-        return [{"name": c.kwargs.get("name"), "value": c.kwargs.get("value"), "value_from": None}
-                if isinstance(c, Call) else c for c in value]
+        return [
+            (
+                {"name": c.kwargs.get("name"), "value": c.kwargs.get("value"), "value_from": None}
+                if isinstance(c, Call)
+                else c
+            )
+            for c in value
+        ]
     return to_json(value)
 
 
