@@ -132,6 +132,9 @@ def _settings(kfp: KfpTask, var: str) -> list[str]:
         lines.append(f"{k}.set_image_pull_secrets({var}, secret_names={literal(kfp.image_pull_secrets)})")
     if kfp.image_pull_policy:
         lines.append(f"{k}.set_image_pull_policy({var}, policy={literal(kfp.image_pull_policy)})")
+    if kfp.security:
+        opts = ", ".join(f"{key}={literal(value)}" for key, value in kfp.security.items())
+        lines.append(f"{k}.set_security_context({var}, {opts})")
     if kfp.timeout_seconds:
         lines.append(f"{k}.set_timeout({var}, seconds={int(kfp.timeout_seconds)})")
     return lines

@@ -15,7 +15,7 @@ from converters.mappings import codes
 from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask, SecretEnv
+from converters.mappings.model import KfpTask, SecretEnv, Volume
 from converters.mappings.pod import set_cpu, set_memory
 from converters.mappings.values import check_templates, class_name, command_list, string_dict, text
 from converters.values import Call
@@ -64,7 +64,7 @@ def apply_docker_environment(ctx: MapContext, kfp: KfpTask) -> None:
     if ctx.has("cpus"):
         set_cpu(ctx, kfp, ctx.arg("cpus"), "limit")
     if ctx.has("mem_limit"):
-        set_memory(ctx, kfp, ctx.arg("mem_limit"), "limit")
+        set_memory(ctx, kfp, ctx.arg("mem_limit"), "limit", docker_units=True)
 
 
 def _mounts(ctx: MapContext, value: Any) -> None:
@@ -80,6 +80,40 @@ def _mounts(ctx: MapContext, value: Any) -> None:
         )
 
 
+def _user(ctx: MapContext, kfp: KfpTask) -> None:
+    user = ctx.arg("user")
+    if user is None:
+        return
+    parts = str(user).split(":") if isinstance(user, (str, int)) and not isinstance(user, bool) else []
+    if parts and all(p.isdigit() for p in parts) and len(parts) <= 2:
+        kfp.security["run_as_user"] = int(parts[0])
+        if len(parts) == 2:
+            kfp.security["run_as_group"] = int(parts[1])
+    else:
+        ctx.add(codes.ARGUMENT_DROPPED, f"user={user!r} is not a numeric uid[:gid]; dropped",
+                "Kubernetes needs numeric ids: kfp.kubernetes.set_security_context(task, run_as_user=UID).")
+
+
+def _shm_and_gpus(ctx: MapContext, kfp: KfpTask) -> None:
+    shm = ctx.arg("shm_size")
+    if shm is not None:
+        size = str(shm).upper() if isinstance(shm, str) else str(shm)
+        size = size + "i" if re.match(r"^[0-9]+[KMG]$", size) else size  # Docker units are binary
+        kfp.volumes.append(Volume(kind="empty_dir", name="dshm", mount_path="/dev/shm", medium="Memory", size_limit=size))
+    for request in ctx.arg("device_requests") or []:
+        kwargs = request.kwargs if isinstance(request, Call) and class_name(request) == "DeviceRequest" else None
+        capabilities = str((kwargs or {}).get("capabilities"))
+        count = (kwargs or {}).get("count")
+        if kwargs is None or "gpu" not in capabilities:
+            ctx.add(codes.ARGUMENT_DROPPED, "a device request that is not a GPU request is dropped")
+            continue
+        if not isinstance(count, int) or count < 1:
+            ctx.add(codes.INVALID_RESOURCE, "device request for all GPUs (count=-1); one GPU is requested",
+                    "Set the GPU count explicitly with set_accelerator_limit.")
+            count = 1
+        kfp.accelerator_type, kfp.accelerator_limit = "nvidia.com/gpu", str(count)
+
+
 def map_task(ctx: MapContext, rule: str) -> KfpTask:
     """Map one DockerOperator task."""
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
@@ -90,6 +124,8 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     kfp.args = command_list(ctx, ctx.arg("command"), "command") if ctx.has("command") else []
     apply_docker_environment(ctx, kfp)
     _mounts(ctx, ctx.arg("mounts"))
+    _user(ctx, kfp)
+    _shm_and_gpus(ctx, kfp)
     if ctx.arg("force_pull"):
         kfp.image_pull_policy = "Always"
     return finish(ctx, kfp, IGNORED)
@@ -124,17 +160,32 @@ EXAMPLES = [
         fields={
             "env": {"STAGE": "prod"},
             "secret_env": [SecretEnv(secret_name="example-load-env", key_to_env={"DB_PASSWORD": "DB_PASSWORD"})],
-            "cpu_limit": "1.5", "memory_limit": "2G", "image_pull_policy": "Always",
+            "cpu_limit": "1.5", "memory_limit": "2Gi", "image_pull_policy": "Always",
         },
         kfp=(
             '.set_env_variable(name="STAGE", value="prod")',
             'secret_name="example-load-env"',
             '.set_cpu_limit("1.5")',
-            '.set_memory_limit("2G")',
+            '.set_memory_limit("2Gi")',
             'kubernetes.set_image_pull_policy(',
         ),
         codes=("M206", "M203", "M203"),
         fate="review",
+    ),
+    Example(
+        title="user, shm_size and a GPU device request",
+        airflow=(
+            'DockerOperator(task_id="t", image="a:1", user="1000:100", shm_size="2g",\n'
+            '    device_requests=[DeviceRequest(count=2, capabilities=[["gpu"]])])'
+        ),
+        task=example_task(DOCKER, "t", image="a:1", user="1000:100", shm_size="2g",
+                          device_requests=[Call(func="docker.types.DeviceRequest", kwargs={"count": 2, "capabilities": [["gpu"]]})]),
+        fields={
+            "security": {"run_as_user": 1000, "run_as_group": 100},
+            "volumes": [Volume(kind="empty_dir", name="dshm", mount_path="/dev/shm", medium="Memory", size_limit="2Gi")],
+            "accelerator_type": "nvidia.com/gpu", "accelerator_limit": "2",
+        },
+        kfp=("kubernetes.set_security_context(", "kubernetes.empty_dir_mount(", '.set_accelerator_limit("2")'),
     ),
     Example(
         title="Bind mounts have no Kubernetes equivalent",

@@ -135,6 +135,20 @@ EXAMPLES = [
         ),
     ),
     Example(
+        title="Security context: the ids map, other fields are flagged",
+        airflow=(
+            'KubernetesPodOperator(task_id="t", image="a:1",\n'
+            '    security_context=k8s.V1PodSecurityContext(run_as_user=1000, run_as_non_root=True, fs_group=2000))'
+        ),
+        task=example_task(KPO, "t", image="a:1", security_context=Call(
+            func="kubernetes.client.models.V1PodSecurityContext",
+            kwargs={"run_as_user": 1000, "run_as_non_root": True, "fs_group": 2000})),
+        fields={"security": {"run_as_user": 1000, "run_as_non_root": True}},
+        kfp=("kubernetes.set_security_context(",),
+        codes=("M202",),
+        fate="review",
+    ),
+    Example(
         title="Required node affinity maps; pod anti-affinity is flagged",
         airflow=(
             'KubernetesPodOperator(task_id="t", image="a:1", affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution":\n'

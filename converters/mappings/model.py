@@ -151,6 +151,8 @@ class KfpTask:
     annotations: dict[str, str] = field(default_factory=dict)
     image_pull_secrets: list[str] = field(default_factory=list)
     image_pull_policy: str | None = None
+    # ``kfp.kubernetes.set_security_context``: run_as_user, run_as_group, run_as_non_root.
+    security: dict[str, Any] = field(default_factory=dict)
     retry: Retry | None = None
     timeout_seconds: int | None = None
     findings: list[Finding] = field(default_factory=list)
@@ -169,6 +171,7 @@ class KfpTask:
             or self.annotations
             or self.image_pull_secrets
             or self.image_pull_policy
+            or self.security
             or self.timeout_seconds
         )
 

@@ -42,11 +42,11 @@ def set_cpu(ctx: MapContext, kfp: KfpTask, value: Any, which: str) -> None:
         ctx.add(codes.INVALID_RESOURCE, f"cpu {which} {value!r} is not a CPU quantity KFP accepts; dropped")
 
 
-def set_memory(ctx: MapContext, kfp: KfpTask, value: Any, which: str) -> None:
-    """``set_memory_request``/``set_memory_limit`` (Docker's ``2g``/``512m`` become ``2G``/``512M``)."""
+def set_memory(ctx: MapContext, kfp: KfpTask, value: Any, which: str, docker_units: bool = False) -> None:
+    """``set_memory_request``/``set_memory_limit``; Docker's binary ``2g``/``512m`` become ``2Gi``/``512Mi``."""
     memory = text(ctx, value, f"memory {which}")
-    if isinstance(memory, str) and re.match(r"^[0-9]+[kmgtpe]$", memory):
-        memory = memory.upper()
+    if docker_units and isinstance(memory, str) and re.match(r"^[0-9]+[kmgtKMGT]b?$", memory):
+        memory = memory.rstrip("bB")[:-1] + memory.rstrip("bB")[-1].upper() + "i"
     if isinstance(memory, str) and _MEMORY.match(memory):
         setattr(kfp, f"memory_{which}", memory)
     else:
@@ -231,6 +231,27 @@ def _volumes(ctx: MapContext, kfp: KfpTask) -> None:
             ctx.add(codes.MOUNT_UNSUPPORTED, f"volume {name!r} of type {kinds} has no kfp-kubernetes mapping; dropped")
 
 
+_SECURITY = ("run_as_user", "run_as_group", "run_as_non_root")
+
+
+def _security(ctx: MapContext, kfp: KfpTask) -> None:
+    for name in ("security_context", "container_security_context"):
+        context = model_dict(ctx.arg(name))
+        if not context:
+            continue
+        if not isinstance(context, dict):
+            text(ctx, context, name)
+            continue
+        for key in _SECURITY:
+            value = context.get(key)
+            if isinstance(value, bool) if key == "run_as_non_root" else isinstance(value, int) and not isinstance(value, bool):
+                kfp.security[key] = value
+        rest = sorted(set(context) - set(_SECURITY))
+        if rest:
+            ctx.add(codes.ARGUMENT_DROPPED, f"{name} fields {rest} have no kfp-kubernetes setting; dropped",
+                    "KFP enforces its own defaults (no privilege escalation, all capabilities dropped).")
+
+
 def apply_pod(ctx: MapContext, kfp: KfpTask) -> None:
     """Everything pod-level: env, secrets, resources, scheduling, metadata, volumes."""
     _env(ctx, kfp)
@@ -247,3 +268,4 @@ def apply_pod(ctx: MapContext, kfp: KfpTask) -> None:
     if isinstance(policy, str):
         kfp.image_pull_policy = policy
     _volumes(ctx, kfp)
+    _security(ctx, kfp)

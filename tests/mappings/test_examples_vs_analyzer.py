@@ -22,7 +22,7 @@ HEADER = textwrap.dedent(
     from airflow.providers.standard.operators.empty import EmptyOperator
     from airflow.providers.cncf.kubernetes.secret import Secret
     from kubernetes.client import models as k8s
-    from docker.types import Mount
+    from docker.types import DeviceRequest, Mount
 
     with DAG("example", schedule=None):
     """
