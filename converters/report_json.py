@@ -7,6 +7,7 @@ generated files are relative to the folder holding ``report.json``.
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Any, Iterable
 
@@ -17,7 +18,7 @@ from converters.graph import dag_info, graph_to_json, order_edges, tasks
 from converters.mappings.model import FATES, Input, KfpTask
 from converters.values import to_json
 
-__all__ = ["SCHEMA_VERSION", "build_report", "summarize", "max_severity", "redacted_graph"]
+__all__ = ["SCHEMA_VERSION", "build_report", "summarize", "max_severity", "redacted_graph", "code_spans"]
 
 SCHEMA_VERSION = 1
 # Resolved values that must not be written out; a redacted value reads back as Symbolic.
@@ -31,7 +32,35 @@ def _item(value: Any) -> Any:
     return to_json(value)
 
 
-def _kfp_task(result: DagResult, kfp: KfpTask) -> dict[str, Any]:
+def code_spans(result: DagResult) -> dict[str, dict[str, list[int]]]:
+    """Per Airflow task id: 1-based ``[first, last]`` lines of its component and its task in ``pipeline.py``.
+
+    The task span starts at its ``# Airflow:`` comment and covers every statement on its variable.
+    """
+    if result.emitted is None or result.mapped is None:
+        return {}
+    tree = ast.parse(result.emitted.code)
+    defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
+    pipeline = defs[result.emitted.names.pipeline]
+    variables = set(result.emitted.names.variable.values())
+    statements: dict[str, list[ast.stmt]] = {}
+    for stmt in pipeline.body:  # a statement belongs to the first task variable it names
+        used = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in variables]
+        if used:
+            owner = min(used, key=lambda n: (n.lineno, n.col_offset)).id
+            statements.setdefault(owner, []).append(stmt)
+    spans = {}
+    for kfp in result.mapped.tasks:
+        fn = defs.get(result.emitted.names.component[kfp.task_id])
+        own = statements.get(result.emitted.names.variable[kfp.task_id], [])
+        spans[kfp.task_id] = {
+            "component": [min([d.lineno for d in fn.decorator_list] + [fn.lineno]), fn.end_lineno or fn.lineno] if fn else [],
+            "task": [min(s.lineno for s in own) - 1, max(s.end_lineno or s.lineno for s in own)] if own else [],
+        }
+    return spans
+
+
+def _kfp_task(result: DagResult, kfp: KfpTask, spans: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
     assert result.emitted is not None
     return {
         "name": result.kfp_names.get(kfp.task_id),
@@ -46,6 +75,7 @@ def _kfp_task(result: DagResult, kfp: KfpTask) -> dict[str, Any]:
         "env": dict(kfp.env),
         "secrets": sorted({s.secret_name for s in kfp.secret_env} | {s.secret_name for s in kfp.secret_volumes}),
         "arguments": {k: _item(v) for k, v in kfp.arguments.items()},
+        "lines": spans.get(kfp.task_id, {}),
     }
 
 
@@ -87,7 +117,8 @@ def _dag(result: DagResult) -> dict[str, Any]:
         }
         for t in tasks(result.graph)
     ]
-    kfp_tasks = [_kfp_task(result, t) for t in result.mapped.tasks] if result.mapped and result.emitted else []
+    spans = code_spans(result)
+    kfp_tasks = [_kfp_task(result, t, spans) for t in result.mapped.tasks] if result.mapped and result.emitted else []
     written = result.emitted is not None
     return {
         "dag_id": info.dag_id,

@@ -98,3 +98,15 @@ def test_private_values_never_written(tmp_path):
         assert secret not in written and secret not in json.dumps(report)
     assert "DB_PASSWORD" in written and "wh" in written
     assert graph_from_json(report["dags"][0]["graph"]) is not None
+
+
+def test_code_spans_point_at_component_and_task(converted):
+    out, report = converted
+    etl = report["dags"][0]
+    code = (out / "etl" / "pipeline.py").read_text().splitlines()
+    for task in etl["kfp"]["tasks"]:
+        first, last = task["lines"]["task"]
+        assert code[first - 1].strip().startswith("# Airflow: ") and task["display_name"] in code[first - 1]
+        assert any(f'set_display_name("{task["display_name"]}")' in line for line in code[first - 1:last])
+        start, end = task["lines"]["component"]
+        assert code[start - 1].startswith("@dsl.") and f"def {task['component']}(" in code[start]
