@@ -27,6 +27,7 @@ __all__ = [
     "UNKNOWN_RULE",
     "AIRFLOW_IN_TASK",
     "DYNAMIC_MAPPING",
+    "XCOM_TYPE_MISMATCH",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -116,4 +117,8 @@ AIRFLOW_IN_TASK = register_code(
 DYNAMIC_MAPPING = register_code(
     "M222", Severity.WARNING, "Dynamic task mapping not converted",
     "The task was converted once with its partial() arguments; its expand() needs dsl.ParallelFor.",
+).code
+XCOM_TYPE_MISMATCH = register_code(
+    "M223", Severity.WARNING, "XCom type differs from the parameter's annotation",
+    "KFP checks types between tasks; the parameter takes the producer's type. Check the function still works.",
 ).code

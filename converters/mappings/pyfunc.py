@@ -119,6 +119,10 @@ def _signature(ctx: MapContext, fn: ast.FunctionDef, args: list[Any], kwargs: di
         produced = ctx.producers.get(value.task_id) if isinstance(value, TaskRef) else None
         default_type = _value_type(ast.literal_eval(default)) if default not in (None, "None") else None
         annotation = _annotation(param.annotation) or produced or _value_type(value) or default_type or "str"
+        if produced and annotation != produced:
+            ctx.add(codes.XCOM_TYPE_MISMATCH,
+                    f"parameter `{name}` is annotated {annotation} but {value.task_id!r} returns {produced}")
+            annotation = produced
         sig.params.append(_Param(name, annotation, default, value, name in given))
     extra = sorted(set(given) - {p.name for p in sig.params})
     if extra and a.kwarg is None:

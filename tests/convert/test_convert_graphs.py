@@ -27,12 +27,12 @@ def _good(dag_id="etl"):
 
 
 def _broken():
-    """A consumer typed int reading a dict output: kfp's compiler rejects it."""
+    """A parameter named ``Output`` (reserved by kfp): the compiler rejects it."""
     g = new_graph(DagInfo(dag_id="broken", file="dags/broken.py", line=4))
     produce = PythonCallable(name="p", source="def p() -> dict:\n    return {}\n", file="dags/broken.py", line=5)
-    consume = PythonCallable(name="c", source="def c(x: int):\n    print(x)\n", file="dags/broken.py", line=8)
+    consume = PythonCallable(name="c", source="def c(Output: dict):\n    print(Output)\n", file="dags/broken.py", line=8)
     add_task(g, example_task("airflow.sdk.task", "p", python=produce))
-    add_task(g, example_task("airflow.sdk.task", "c", python=consume, call_kwargs={"x": TaskRef(task_id="p")}))
+    add_task(g, example_task("airflow.sdk.task", "c", python=consume, call_kwargs={"Output": TaskRef(task_id="p")}))
     add_edge(g, "p", "c", kind="data")
     return g
 

@@ -55,3 +55,14 @@ def test_private_environment_values_never_reach_the_output():
     assert "s3cr3t-value" not in code
     assert "s3cr3t-value" not in repr(mapped.findings)
     assert 'secret_key_to_env={"TOKEN": "TOKEN"}' in code
+
+
+def test_xcom_type_mismatch_takes_the_producer_type():
+    from converters.graph import PythonCallable
+    from converters.values import TaskRef
+
+    use = PythonCallable(name="use", source="def use(n: int):\n    return n\n", file="f.py", line=1)
+    task = example_task("airflow.sdk.task", "use", python=use, call_kwargs={"n": TaskRef(task_id="make")})
+    kfp, _ = map_task(task, dag_id="d", config=Config(), producers={"make": "dict"})
+    assert "def __AF2KFP_NAME__(n: dict):" in kfp.python.code
+    assert [f.code for f in kfp.findings] == ["M223"]
