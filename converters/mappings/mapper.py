@@ -12,6 +12,7 @@ import networkx as nx
 
 from converters.config import Config
 from converters.graph import AirflowTask, dag_info, tasks
+from converters.graph import findings as graph_findings
 from converters.mappings import codes, empty
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
@@ -118,6 +119,9 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
             producers[task.task_id] = kfp.python.returns
         elif kfp.output:
             producers[task.task_id] = "str"
+    for finding in graph_findings(graph):  # the analyzer's doubts about a task also call for review
+        if finding.task_id in mapped and finding.severity.rank >= 1 and fates[finding.task_id] == "converted":
+            fates[finding.task_id] = mapped[finding.task_id].fate = "review"
     order = [t.task_id for t in _order(graph) if t.task_id in mapped]
     return MappedDag(
         graph=graph,

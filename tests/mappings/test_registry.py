@@ -66,3 +66,13 @@ def test_xcom_type_mismatch_takes_the_producer_type():
     kfp, _ = map_task(task, dag_id="d", config=Config(), producers={"make": "dict"})
     assert "def __AF2KFP_NAME__(n: dict):" in kfp.python.code
     assert [f.code for f in kfp.findings] == ["M223"]
+
+
+def test_analyzer_warning_on_a_task_makes_it_review():
+    from converters.findings import Finding, Severity
+
+    graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
+    add_task(graph, example_task("airflow.providers.standard.operators.bash.BashOperator", "t", bash_command="true"))
+    graph.graph["findings"].append(Finding(code="A199", severity=Severity.WARNING, message="m", suggestion="s",
+                                           file="f.py", line=2, dag_id="d", task_id="t"))
+    assert map_graph(graph).fates == {"t": "review"}
