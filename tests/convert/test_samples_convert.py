@@ -64,3 +64,15 @@ def test_summary_adds_up_on_samples(report):
     s = data["summary"]
     assert s["tasks"] == s["converted"] + s["folded"] + s["review"] + s["unsupported"]
     assert s["compiled"] == s["dags"]
+
+
+def test_sample_pipelines_are_black_stable_and_safe(report):
+    import black
+
+    from converters.emit.safety import check_module
+
+    out, data = report
+    for dag in data["dags"]:
+        code = (out / dag["kfp"]["python"]).read_text()
+        assert black.format_str(code, mode=black.Mode()) == code, dag["dag_id"]
+        assert check_module(code) == [], dag["dag_id"]
