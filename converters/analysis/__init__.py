@@ -18,6 +18,7 @@ import networkx as nx
 from converters.analysis import codes
 from converters.analysis.build import build_graph
 from converters.analysis.semantics import AirflowSemantics
+from converters.analysis.source import check_file, might_contain_dag
 from converters.config import Config
 from converters.errors import InputError
 from converters.findings import CODES, Finding
@@ -70,7 +71,12 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
         if resolved in seen:
             continue
         seen.add(resolved)
-        engine.run_file(resolved, display)
+        if might_contain_dag(resolved):
+            engine.run_file(resolved, display)
+        else:  # as Airflow's safe mode: never a DAG file, so only check that it parses
+            problem = check_file(resolved, display)
+            if problem is not None:
+                analysis.findings.append(problem)
     for path in sorted(engine.runs, key=lambda p: engine.display_for(p)):
         run = engine.runs[path]
         if run is None:

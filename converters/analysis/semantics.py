@@ -847,9 +847,7 @@ class AirflowSemantics(Interpreter):
         source: SourceFile = function.source
         cached = self.callables.get(id(function.node))
         if cached is None:
-            bare = function.node.with_changes(decorators=(), leading_lines=())
-            cached = (source.module.code_for_node(bare).strip() + "\n", source.imports())
-            self.callables[id(function.node)] = cached
+            cached = self.callables[id(function.node)] = (source.def_source(function.node), source.imports())
         return PythonCallable(
             name=function.name,
             source=cached[0],

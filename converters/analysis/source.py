@@ -7,7 +7,10 @@ state gives for a fraction of that.
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import re
+import textwrap
 
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +21,7 @@ from libcst._nodes.internal import CodegenState
 from converters.analysis import codes
 from converters.findings import Finding, Severity
 
-__all__ = ["SourceFile", "parse_file", "LINE_TYPES"]
+__all__ = ["SourceFile", "parse_file", "check_file", "might_contain_dag", "LINE_TYPES"]
 
 LINE_TYPES = frozenset(
     {
@@ -99,6 +102,21 @@ class SourceFile:
             text = self._codes[id(node)] = self.module.code_for_node(node).strip()
         return text
 
+    def def_source(self, node: cst.FunctionDef) -> str:
+        """The ``def`` as written, decorators removed: sliced from the text (code generation is slow)."""
+        end = self.end_line(node)
+        start = self.line(node)
+        if node.decorators:
+            start = self.end_line(node.decorators[-1])
+            start = start + 1 + len(node.lines_after_decorators) if start is not None else None
+        if start is not None and end is not None:
+            lines = self.text.splitlines()[start - 1 : end]
+            text = textwrap.dedent("\n".join(lines)).rstrip()
+            if text.startswith(("def ", "async def ")):
+                return text + "\n"
+        bare = node.with_changes(decorators=(), leading_lines=())
+        return self.module.code_for_node(bare).strip() + "\n"
+
     def imports(self) -> list[str]:
         """The module-level import statements, as written."""
         if self._imports is None:
@@ -128,10 +146,35 @@ def codes_severity(code: str) -> Severity:
     return CODES[code].severity
 
 
-def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | None]:
-    """Parse ``path``; a file that cannot be read or parsed gives a finding instead."""
+def might_contain_dag(path: Path) -> bool:
+    """Airflow's safe-mode test: a file that mentions neither "dag" nor "airflow" is never a DAG file."""
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes().lower()
+    except OSError:
+        return True
+    return b"dag" in raw and b"airflow" in raw
+
+
+def check_file(path: Path, display: str) -> Finding | None:
+    """Only the parse-failure findings of ``path``, with Python's fast C parser (no LibCST tree)."""
+    raw, problem = _read(path, display)
+    if problem is not None or raw is None:
+        return problem
+    text, problem = _decode(raw, display)
+    if text is None:
+        return problem
+    try:
+        ast.parse(text)
+    except SyntaxError as exc:
+        return _syntax_finding(text, display, exc.lineno, exc.msg)
+    except (ValueError, RecursionError, MemoryError):
+        return _syntax_finding(text, display, None, "cannot be parsed")
+    return None
+
+
+def _read(path: Path, display: str) -> tuple[bytes | None, Finding | None]:
+    try:
+        return path.read_bytes(), None
     except OSError as exc:
         return None, _finding(
             codes.UNREADABLE,
@@ -139,33 +182,30 @@ def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | N
             f"{display}: cannot read file: {exc.strerror}",
             "Check the file's permissions or exclude it from the scan.",
         )
-    if b"\x00" in raw:
-        return None, _finding(
-            codes.UNREADABLE,
-            display,
-            f"{display}: binary file (NUL bytes), not Python source",
-            "Exclude binary files from the scanned folder.",
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return None, _finding(
-            codes.UNREADABLE,
-            display,
-            f"{display}: not UTF-8 text (byte {exc.start}: {exc.reason})",
-            "Re-encode the file as UTF-8 (Python 3's default source encoding).",
-        )
+
+
+def _syntax_finding(text: str, display: str, line: int | None, message: str) -> Finding:
+    hint = (
+        "This looks like Python 2 code (print statement / old except syntax); port it to Python 3."
+        if _looks_like_python2(text)
+        else "Fix the syntax error; Airflow cannot import this file either."
+    )
+    where = f"{display}:{line}" if line else display
+    return _finding(codes.UNPARSABLE, display, f"{where}: syntax error: {message}", hint, line)
+
+
+def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | None]:
+    """Parse ``path``; a file that cannot be read or parsed gives a finding instead."""
+    raw, problem = _read(path, display)
+    if raw is None:
+        return None, problem
+    text, problem = _decode(raw, display)
+    if text is None:
+        return None, problem
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        hint = (
-            "This looks like Python 2 code (print statement / old except syntax); port it to Python 3."
-            if _looks_like_python2(text)
-            else "Fix the syntax error; Airflow cannot import this file either."
-        )
-        return None, _finding(
-            codes.UNPARSABLE, display, f"{display}:{exc.raw_line}: syntax error: {exc.message}", hint, exc.raw_line
-        )
+        return None, _syntax_finding(text, display, exc.raw_line, exc.message)
     except (RecursionError, MemoryError):
         return None, _finding(
             codes.UNPARSABLE, display, f"{display}: too deeply nested to parse", "Simplify the file's nesting."
@@ -175,7 +215,24 @@ def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | N
     return SourceFile(display=display, path=path, text=text, module=module, spans=state.spans), None
 
 
-def _looks_like_python2(text: str) -> bool:
-    import re
+def _decode(raw: bytes, display: str) -> tuple[str | None, Finding | None]:
+    if b"\x00" in raw:
+        return None, _finding(
+            codes.UNREADABLE,
+            display,
+            f"{display}: binary file (NUL bytes), not Python source",
+            "Exclude binary files from the scanned folder.",
+        )
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as exc:
+        return None, _finding(
+            codes.UNREADABLE,
+            display,
+            f"{display}: not UTF-8 text (byte {exc.start}: {exc.reason})",
+            "Re-encode the file as UTF-8 (Python 3's default source encoding).",
+        )
 
+
+def _looks_like_python2(text: str) -> bool:
     return bool(re.search(r"^\s*print\s+[^(\s=]|^\s*except\s+\w+\s*,\s*\w+\s*:|^\s*exec\s+[\"']", text, re.M))

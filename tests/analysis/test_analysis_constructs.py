@@ -546,11 +546,17 @@ def test_plain_python_file_is_not_a_dag(analyze):
 def test_airflow_helper_without_dag_is_info(analyze):
     analysis = analyze("""
         from airflow.operators.bash import BashOperator
-        def make(x):
-            return BashOperator(task_id=x, bash_command="x")
+        def make(x, dag):
+            return BashOperator(task_id=x, bash_command="x", dag=dag)
     """)
     assert analysis.graphs == []
     assert [(f.code, f.severity.value) for f in analysis.findings] == [("A103", "info")]
+
+
+def test_files_without_dag_and_airflow_words_are_only_syntax_checked(analyze):
+    """As Airflow's safe mode: such a file is never a DAG file; a syntax error is still reported."""
+    analysis = analyze("def broken(:\n")
+    assert [(f.code, f.line) for f in analysis.findings] == [("A101", 1)]
 
 
 def test_files_listing_keeps_user_paths(tmp_path, monkeypatch):
