@@ -7,13 +7,15 @@ generated module already uses; KFP task names follow from them the way kfp deriv
 
 from __future__ import annotations
 
+import builtins
 import keyword
 import re
 from dataclasses import dataclass
 
 __all__ = ["Names", "assign_names", "kebab", "snake", "kfp_task_name"]
 
-_RESERVED = {"dsl", "compiler", "kubernetes", "Path", "pipeline_func", "print"}
+# Names the generated module uses or could shadow: its imports and every builtin.
+_RESERVED = {"dsl", "compiler", "kubernetes", "Path", "kfp"} | set(dir(builtins))
 
 
 def snake(text: str) -> str:

@@ -170,10 +170,10 @@ def test_compile_failure_is_a_finding_not_a_crash():
     assert result.findings[0].code == "E301" and result.findings[0].line == 3
 
 
-def test_hostile_ids_and_strings_stay_data():
-    dag_id = 'd"); import os  #\nx'
+@pytest.mark.parametrize("dag_id", ["str", 'd"); import os  #\nx'])
+def test_hostile_ids_and_strings_stay_data(dag_id):
     g = new_graph(DagInfo(dag_id=dag_id, file="dags/a\nimport os.py", line=1, description='"""\nimport os'))
-    ids = ['t"); os.system("x', "g.t\nimport os", "class", "1st", "<script>alert(1)</script>", "ünï.cödé"]
+    ids = ['t"); os.system("x', "g.t\nimport os", "class", "1st", "<script>alert(1)</script>", "ünï.cödé", "str", "Path"]
     for i, task_id in enumerate(ids):
         add_task(g, example_task(BASH, task_id, bash_command=f'echo "{task_id}" $HOME \\\n'))
     add_edge(g, ids[0], ids[1])
