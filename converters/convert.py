@@ -13,7 +13,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import networkx as nx
 
@@ -26,11 +26,12 @@ from converters.graph import dag_info
 from converters.mappings import check_config, map_graph
 from converters.report_json import build_report
 
-__all__ = ["convert_graph", "convert_graphs", "convert_paths", "REPORT_NAME"]
+__all__ = ["convert_graph", "convert_graphs", "convert_paths", "REPORT_NAME", "Progress"]
 
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "report.json"
+Progress = Callable[[int, int, str], None]
 RENDER_FAILED = register_code(
     "E303", Severity.ERROR, "Pipeline could not be generated",
     "af2kfp failed while generating this DAG's pipeline.py; nothing was written for it. Please report it.",
@@ -101,14 +102,21 @@ def _write(path: Path, text: str) -> None:
 
 
 def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[str] | None = None,
-                   file_findings: list[Finding] | None = None, config: Config | None = None) -> dict:
-    """Convert analyzed graphs, write every DAG's output and ``report.json``; return the report."""
+                   file_findings: list[Finding] | None = None, config: Config | None = None,
+                   progress: Progress | None = None) -> dict:
+    """Convert analyzed graphs, write every DAG's output and ``report.json``; return the report.
+
+    ``progress(done, total, dag_id)`` is called after each DAG (the CLI draws a bar with it).
+    """
     out_dir = Path(out_dir)
     taken: set[str] = set()
     seen_ids: set[str] = set()
     results = []
-    for graph in graphs:
+    graphs = list(graphs)
+    for index, graph in enumerate(graphs, 1):
         result = convert_graph(graph, config)
+        if progress is not None:
+            progress(index, len(graphs), dag_info(graph).dag_id)
         dag_id = dag_info(graph).dag_id
         if dag_id in seen_ids:
             result.findings.append(_dag_finding(DUPLICATE_DAG, graph, f"dag_id {dag_id!r} is defined more than once"))
@@ -127,7 +135,8 @@ def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[s
     return report
 
 
-def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None) -> dict:
+def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
+                  progress: Progress | None = None) -> dict:
     """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path)."""
     from converters.analysis import analyze_paths
 
@@ -135,5 +144,5 @@ def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Conf
     check_config(config)
     analysis = analyze_paths([Path(p) for p in paths], config=config)
     return convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files,
-                          file_findings=analysis.findings, config=config)
+                          file_findings=analysis.findings, config=config, progress=progress)
 

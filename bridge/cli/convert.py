@@ -55,13 +55,23 @@ def format_text(report: dict[str, Any], out: str, stream: TextIO) -> None:
                  f"report: {Path(out) / REPORT_NAME}\n")
 
 
+def _progress_bar(done: int, total: int, dag_id: str) -> None:
+    """One self-overwriting line on a terminal: ``[=====     ] 12/40 dag_id``."""
+    width = 30
+    filled = width * done // max(total, 1)
+    line = f"[{'=' * filled}{' ' * (width - filled)}] {done}/{total} {dag_id[:40]}"
+    sys.stderr.write(f"\r{line:<80}" + ("\r" + " " * 80 + "\r" if done == total else ""))
+    sys.stderr.flush()
+
+
 def run(args: argparse.Namespace) -> int:
     """Convert; errors in the input raise ``InputError`` (exit 2, handled by the CLI frame)."""
     config_path = Path(args.config) if args.config else find_pyproject(Path(args.paths[0]))
     if args.config and not config_path.is_file():
         raise InputError(f"{args.config}: config file not found")
     config = load_config(config_path)
-    report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config)
+    progress = _progress_bar if sys.stderr.isatty() else None
+    report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config, progress=progress)
     if args.format == "json":
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -110,3 +110,9 @@ def test_code_spans_point_at_component_and_task(converted):
         assert any(f'set_display_name("{task["display_name"]}")' in line for line in code[first - 1:last])
         start, end = task["lines"]["component"]
         assert code[start - 1].startswith("@dsl.") and f"def {task['component']}(" in code[start]
+
+
+def test_progress_called_once_per_dag(tmp_path):
+    calls = []
+    convert_graphs([_good("a"), _good("b")], tmp_path, progress=lambda *args: calls.append(args))
+    assert calls == [(1, 2, "a"), (2, 2, "b")]
