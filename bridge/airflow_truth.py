@@ -104,7 +104,7 @@ def _main(argv: list[str]) -> int:
         folder = str(path if path.is_dir() else path.parent)
         if folder not in sys.path:
             sys.path.append(folder)  # as Airflow puts its DAGs folder on sys.path for local helpers
-        bag = DagBag(dag_folder=str(path), safe_mode=False, collect_dags=True)
+        bag = DagBag(dag_folder=str(path), collect_dags=True)  # default safe mode, as a deployment
         for dag in bag.dags.values():
             result["files"].setdefault(str(Path(dag.fileloc).resolve()), {})[dag.dag_id] = _describe_dag(dag)
         for file, error in bag.import_errors.items():

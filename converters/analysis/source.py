@@ -205,6 +205,12 @@ def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | N
     try:
         module = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
+        try:  # CPython's parser names the line and the problem better ("Missing parentheses in call to 'print'")
+            ast.parse(text)
+        except SyntaxError as precise:
+            return None, _syntax_finding(text, display, precise.lineno, precise.msg)
+        except (ValueError, RecursionError, MemoryError):
+            pass
         return None, _syntax_finding(text, display, exc.raw_line, exc.message)
     except (RecursionError, MemoryError):
         return None, _finding(

@@ -569,3 +569,47 @@ def test_files_listing_keeps_user_paths(tmp_path, monkeypatch):
 
     analysis = analyze_paths([Path("dags"), Path("one.py")])
     assert analysis.files == ["dags/a.py", "dags/sub/b.py", "one.py"]
+
+
+def test_dag_factory_in_helper_module_belongs_to_the_calling_file(analyze):
+    analysis = analyze(
+        """
+        # airflow: Airflow's safe mode (like the analyzer) only reads files that mention "airflow" and "dag"
+        from factories.dags import build_dag
+
+        for team in ("red", "blue"):
+            globals()[team] = build_dag(team)
+        """,
+        files={
+            "factories/__init__.py": "",
+            "factories/dags.py": """
+                from airflow import DAG
+                from airflow.operators.bash import BashOperator
+                def build_dag(team):
+                    with DAG(f"sync_{team}") as dag:
+                        BashOperator(task_id="sync", bash_command=f"sync {team}")
+                    return dag
+            """,
+        },
+    )
+    assert [(g.graph["dag"].dag_id, g.graph["dag"].line) for g in analysis.graphs] == [
+        ("sync_blue", 6),
+        ("sync_red", 6),
+    ]
+    assert all(g.graph["dag"].file.endswith("/dag.py") for g in analysis.graphs)
+    assert task(analysis.graphs[0], "sync").file.endswith("factories/dags.py")
+
+
+def test_expand_kwargs(analyze):
+    graph = only_graph(analyze("""
+        from airflow.sdk import DAG, task
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG("expand_kwargs"):
+            @task
+            def configs():
+                return [{"bash_command": "a"}]
+            BashOperator.partial(task_id="run").expand_kwargs(configs())
+    """))
+    run = task(graph, "run")
+    assert run.mapped is not None and run.mapped.expand_kwargs == TaskRef(task_id="configs")
+    assert graph.edges["configs", "run"]["kind"] == "data"
