@@ -22,6 +22,7 @@ from airflow_plugins.hooks.kfp import KfpHook
 from airflow_plugins.links.kfp import XCOM_EXPERIMENT_ID, XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
 from airflow_plugins.triggers.kfp import KfpRunTrigger
 from bridge.kfp import (
+    KfpClient,
     KfpError,
     KfpNotFoundError,
     KfpWaitTimeoutError,
@@ -269,10 +270,15 @@ class KfpRunPipelineOperator(BaseOperator):
         return {**event["run"], "run_url": self.hook.run_url(event["run_id"])}
 
     def on_kill(self) -> None:
-        """Sync mode: the worker kills the task; deferred tasks are handled by the trigger."""
-        if self.cancel_on_kill and self.kfp_run_id:
-            self.hook.client.terminate_run(self.kfp_run_id)
-            self.log.info("terminated KFP run %s because the task was killed", self.kfp_run_id)
+        """Sync mode: called on SIGTERM or ``execution_timeout``; deferred tasks are the trigger's.
+
+        Uses a client of its own: a SIGTERM handler may interrupt the waiting client mid-request.
+        """
+        if not (self.cancel_on_kill and self.kfp_run_id):
+            return
+        with KfpClient(self.hook.client.config) as client:
+            client.terminate_run(self.kfp_run_id)
+        self.log.info("terminated KFP run %s because the task was killed", self.kfp_run_id)
 
 
 class KfpUploadPipelineOperator(BaseOperator):

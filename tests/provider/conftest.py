@@ -61,5 +61,4 @@ def kfp(kfp_server):
     control.reset()
     control.settings(default_fate="succeed", run_seconds=1.0)
     yield control
-    control.reset()
-    control.close()
+    control.reset()  # the server owns (and closes) its control client

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import os
+import signal
+import threading
+import time
 
 import pytest
 
@@ -204,8 +208,6 @@ def _terminate(kfp, run_id: str) -> None:
 
 
 def _wait_state(kfp, run_id: str, state: str, seconds: float = 5.0) -> str:
-    import time
-
     from bridge.kfp import KfpClient
 
     deadline = time.monotonic() + seconds
@@ -218,19 +220,46 @@ def _wait_state(kfp, run_id: str, state: str, seconds: float = 5.0) -> str:
 
 
 @pytest.mark.parametrize("cancel_on_kill", [True, False])
-def test_on_kill_terminates_the_run_in_sync_mode(kfp, pipeline_package, cancel_on_kill):
-    dag = _dag(f"kfp_kill_{cancel_on_kill}", pipeline_package, wait_for_termination=False,
-               cancel_on_kill=cancel_on_kill, parameters={"af2kfp_fate": "hang"})
+def test_execution_timeout_kills_the_task_and_its_run(kfp, pipeline_package, cancel_on_kill):
+    """Airflow calls on_kill when execution_timeout fires in the worker."""
+    dag = _dag(f"kfp_kill_{cancel_on_kill}", pipeline_package, cancel_on_kill=cancel_on_kill,
+               task_kwargs={"execution_timeout": datetime.timedelta(seconds=1)},
+               parameters={"af2kfp_fate": "hang"})
     dr = run_dag(dag)
+    assert dr.state == "failed"
     run_id = xcom(dr, "run", "run_id")
-    operator = dag.get_task("run")
-    operator.kfp_run_id = run_id  # what execute() sets right after submission
-    operator.on_kill()
     if cancel_on_kill:
         assert _wait_state(kfp, run_id, "CANCELED") == "CANCELED"
     else:
         assert _wait_state(kfp, run_id, "CANCELED", seconds=0.5) == "RUNNING"
         _terminate(kfp, run_id)
+
+
+def test_sigterm_kills_the_task_and_its_run(kfp, pipeline_package):
+    """The Task SDK's SIGTERM handler calls on_kill while execute() is still waiting."""
+    dag = _dag("kfp_sigterm", pipeline_package, parameters={"af2kfp_fate": "hang"})
+
+    def kill_once_running() -> None:
+        """SIGTERM only once the run exists: execute() and its signal handler are in place."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if any("kfp_sigterm" in r.display_name and r.state.value == "RUNNING" for r in _runs(kfp)):
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
+            time.sleep(0.1)
+
+    previous = signal.getsignal(signal.SIGTERM)
+    killer = threading.Thread(target=kill_once_running, daemon=True)
+    killer.start()
+    try:
+        dr = run_dag(dag)
+    finally:
+        killer.join(timeout=30)
+        signal.signal(signal.SIGTERM, previous)
+    assert dr.state == "failed"
+    [message] = FAILURES
+    assert "ended CANCELED: run was terminated" in message
+    assert _wait_state(kfp, xcom(dr, "run", "run_id"), "CANCELED") == "CANCELED"
 
 
 def test_mapped_tasks_get_one_run_each_from_a_convert_folder(kfp, pipeline_package):
