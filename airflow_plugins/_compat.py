@@ -20,7 +20,10 @@ try:  # Airflow 3
 except ImportError:  # Airflow 2.10+
     from airflow.exceptions import AirflowException, AirflowSensorTimeout  # type: ignore[no-redef]
 
-from airflow.configuration import conf
+try:  # Airflow 3
+    from airflow.sdk.configuration import conf
+except ImportError:  # Airflow 2.10+
+    from airflow.configuration import conf  # type: ignore[no-redef]
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 __all__ = [
@@ -45,7 +48,4 @@ def default_deferrable() -> bool:
 
 def task_state_store(context: Any) -> Any | None:
     """The task state store of Airflow 3.3+ (survives retries of one task instance), else None."""
-    try:
-        return context.get("task_state_store")
-    except AttributeError:
-        return None
+    return context.get("task_state_store")

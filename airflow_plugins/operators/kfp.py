@@ -122,6 +122,11 @@ class KfpRunPipelineOperator(BaseOperator):
         super().__init__(**kwargs)
         if poll_interval <= 0:
             raise ValueError(f"{self.task_id}: poll_interval must be positive, got {poll_interval}")
+        if (pipeline_package is not None) == bool(pipeline_name or pipeline_id):
+            raise ValueError(
+                f"{self.task_id}: give exactly one pipeline source: pipeline_package, "
+                "or an uploaded pipeline (pipeline_name or pipeline_id)"
+            )
         self.kfp_conn_id = kfp_conn_id
         self.pipeline_package = pipeline_package
         self.pipeline_name = pipeline_name

@@ -279,3 +279,40 @@ def test_mapped_tasks_get_one_run_each_from_a_convert_folder(kfp, pipeline_packa
     names = sorted(r.display_name for r in _runs(kfp) if "kfp_mapped" in r.display_name)
     assert len(names) == 2 and names[0] != names[1]
     assert sorted(n.rsplit("-", 1)[0][-2:] for n in names) == ["-0", "-1"]  # ...-<map index>-<hash>
+
+
+@pytest.mark.parametrize(("setting", "expected"), [("True", True), ("False", False)])
+def test_deferrable_defaults_to_the_airflow_setting(monkeypatch, setting, expected):
+    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from airflow_plugins.sensors.kfp import KfpRunSensor
+
+    monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", setting)
+    assert KfpRunPipelineOperator(task_id="t", pipeline_name="p").deferrable is expected
+    assert KfpRunSensor(task_id="s", run_id="r").deferrable is expected
+    assert KfpRunPipelineOperator(task_id="t", pipeline_name="p", deferrable=not expected).deferrable is not expected
+
+
+@pytest.mark.parametrize("sources", [{}, {"pipeline_package": "p.yaml", "pipeline_name": "p"}])
+def test_one_pipeline_source_is_required_when_the_dag_is_parsed(sources):
+    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+
+    with pytest.raises(ValueError, match="t: give exactly one pipeline source"):
+        KfpRunPipelineOperator(task_id="t", **sources)
+
+
+def test_an_unknown_parameter_fails_before_anything_is_submitted(kfp, pipeline_package):
+    dr = run_dag(_dag("kfp_bad_param", pipeline_package, parameters={"learning_rate": "0.1"}))
+    assert dr.state == "failed"
+    [message] = FAILURES
+    assert "unknown pipeline parameter(s) learning_rate" in message
+    assert str(pipeline_package) in message and "the pipeline takes: af2kfp_fate, ds, run_id" in message
+    assert not [r for r in _runs(kfp) if "kfp_bad_param" in r.display_name]
+
+
+def test_the_operator_survives_dag_serialisation_with_its_link(pipeline_package):
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = _dag("kfp_serialised", pipeline_package, deferrable=True)
+    restored = DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).get_task("run")
+    assert [link.name for link in restored.operator_extra_links] == ["KFP run"]
+    assert "parameters" in restored.template_fields and "pipeline_package" in restored.template_fields
