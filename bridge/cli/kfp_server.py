@@ -46,9 +46,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--execute",
-        action="store_true",
+        action=argparse.BooleanOptionalAction,
         default=None,
-        help="really run pipelines made only of lightweight Python components with kfp.local",
+        help="really run pipelines made only of lightweight Python components with kfp.local (default: off)",
     )
     parser.add_argument("--url-file", metavar="FILE", help="write the server's URL to FILE once it listens")
 

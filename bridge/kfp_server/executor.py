@@ -15,6 +15,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,8 @@ def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, An
             # a component's own `pip install` line must never download into the server's environment
             env={**os.environ, "PIP_NO_INDEX": "1"},
         )
+    # reap it when it ends (no zombie, no "still running" warning); it outlives a server restart anyway
+    threading.Thread(target=child.wait, name=f"af2kfp-executor-{child.pid}", daemon=True).start()
     return child.pid
 
 
@@ -69,10 +72,6 @@ def stop_execution(pid: int | None) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
-        pass
-    try:  # reap it when it is our own child, so it leaves no zombie
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
         pass
 
 

@@ -55,11 +55,18 @@ class RunningServer:
     def api(self) -> KfpApi:
         return self.server.api
 
+    _control: KfpServerControl | None = dataclasses.field(default=None, init=False, repr=False)
+
     def control(self) -> KfpServerControl:
-        return KfpServerControl(self.url)
+        """The control API of this server (one client, closed by :meth:`stop`)."""
+        if self._control is None:
+            self._control = KfpServerControl(self.url)
+        return self._control
 
     def stop(self) -> None:
         """Stop answering and close the database (its file keeps everything)."""
+        if self._control is not None:
+            self._control.close()
         self.server.shutdown()
         self.server.server_close()
         self.thread.join(timeout=10)
@@ -111,11 +118,18 @@ class ServerProcess:
     def port(self) -> int:
         return int(self.url.rsplit(":", 1)[1])
 
+    _control: KfpServerControl | None = dataclasses.field(default=None, init=False, repr=False)
+
     def control(self) -> KfpServerControl:
-        return KfpServerControl(self.url)
+        """The control API of this server (one client, closed by :meth:`stop`)."""
+        if self._control is None:
+            self._control = KfpServerControl(self.url)
+        return self._control
 
     def stop(self, timeout: float = 10.0) -> int:
         """SIGTERM, then SIGKILL after ``timeout``; returns the exit code."""
+        if self._control is not None:
+            self._control.close()
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
