@@ -7,6 +7,7 @@ of a ``@dsl.component`` function (never executed when the module is imported).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,13 @@ class EmittedPipeline:
     code: str
     names: Names
     pipeline_name: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _format(part: str) -> str:
+    """black, one top-level statement group at a time: identical components (DAG factories,
+    placeholders) are formatted once. Joined with two blank lines, the module is black-stable."""
+    return black.format_str(part, mode=black.Mode())
 
 
 def operator_label(operator: str) -> str:
@@ -165,7 +173,7 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     kube = any(t.uses_kubernetes() for t in mapped.tasks)
     header = literal(f"KFP v2 pipeline converted by af2kfp from Airflow DAG {info.dag_id} ({info.file}:{info.line}).")
     imports = "from pathlib import Path\n\nfrom kfp import compiler, dsl"
-    parts = [header, imports + ("\nfrom kfp import kubernetes" if kube else "")]
+    parts = [header + "\n\n" + imports + ("\nfrom kfp import kubernetes" if kube else "")]
     shared: dict[str, str] = {}  # identical components (a @task called twice) are defined once
     for kfp in mapped.tasks:
         marker = "__AF2KFP_COMPONENT__"
@@ -192,5 +200,5 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
         f"    compiler.Compiler().compile(pipeline_func={names.pipeline}, "
         'package_path=str(Path(__file__).with_name("pipeline.yaml")))\n'
     )
-    code = black.format_str("\n\n".join(parts), mode=black.Mode())
+    code = "\n\n".join(_format(part) for part in parts)
     return EmittedPipeline(code=code, names=names, pipeline_name=pipeline_name)
