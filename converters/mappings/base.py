@@ -19,6 +19,7 @@ AIRFLOW_DEFAULT_RETRY_DELAY = 300.0
 _SILENT = {
     "task_id", "owner", "dag", "start_date", "end_date", "doc", "doc_md", "doc_rst", "doc_json",
     "doc_yaml", "task_display_name", "params", "task_group", "logger_name", "allow_nested_operators",
+    "do_xcom_push", "multiple_outputs",  # XComs are wired as data edges (or flagged M213 where used)
 }
 # Scheduler-side settings: KFP has none of them; an info finding when they are set.
 _SCHEDULER = {
@@ -27,8 +28,7 @@ _SCHEDULER = {
     "depends_on_past", "wait_for_downstream", "ignore_first_depends_on_past",
     "wait_for_past_depends_before_skipping", "email", "email_on_failure", "email_on_retry",
     "on_failure_callback", "on_success_callback", "on_retry_callback", "on_execute_callback",
-    "on_skipped_callback", "inlets", "outlets", "resources", "map_index_template", "do_xcom_push",
-    "multiple_outputs",
+    "on_skipped_callback", "inlets", "outlets", "resources", "map_index_template",
 }
 
 
