@@ -16,7 +16,16 @@ from typing import Any
 import libcst as cst
 
 from converters.analysis import codes
-from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, TaskObj, XComArgObj
+from converters.analysis.model import (
+    BoundMethod,
+    ClassObj,
+    FunctionObj,
+    InstanceObj,
+    ModuleObj,
+    Ref,
+    TaskObj,
+    XComArgObj,
+)
 from converters.analysis.names import canonical
 from converters.analysis.safe_ops import BUILTINS, UNKNOWN, binary, compare, is_plain
 from converters.analysis.source import SourceFile
@@ -88,7 +97,7 @@ class Interpreter:
         self.frames: list[_Frame] = []
         self.steps = 0
         self.depth = 0
-        self.budget_reported = False
+        self.last_callee: Any = None
 
     # ----------------------------------------------------------------- hooks (Airflow side)
     def finding(self, code: str, message: str, suggestion: str | None = None, node: cst.CSTNode | None = None) -> None:
@@ -116,7 +125,7 @@ class Interpreter:
     def decorate(self, decorator: Any, target: Any, node: cst.Decorator) -> Any:
         raise NotImplementedError
 
-    def discarded_call(self, node: cst.Call) -> None:
+    def discarded_call(self, node: cst.Call, callee: Any) -> None:
         """A call whose result is dropped and unknown: it may have created tasks the analyzer cannot see."""
 
     # ----------------------------------------------------------------- helpers
@@ -205,7 +214,7 @@ class Interpreter:
         if isinstance(small, cst.Expr):
             value = self.eval(small.value, scope)
             if isinstance(value, Symbolic) and isinstance(small.value, cst.Call):
-                self.discarded_call(small.value)
+                self.discarded_call(small.value, self.last_callee)
         elif isinstance(small, cst.Assign):
             value = self.eval(small.value, scope)
             for target in small.targets:
@@ -275,6 +284,21 @@ class Interpreter:
                 for small in stmt.body:
                     if isinstance(small, (cst.Assign, cst.AnnAssign)):
                         self.exec_small(small, class_scope)
+                    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                        klass.fields.append(small.target.value)
+            elif isinstance(stmt, cst.FunctionDef):
+                names = {self.dotted(d.decorator) for d in stmt.decorators}
+                if names & {"staticmethod", "classmethod"}:
+                    klass.static.add(stmt.name.value)
+                if "property" in names:
+                    klass.properties.add(stmt.name.value)
+                class_scope.vars[stmt.name.value] = FunctionObj(
+                    node=stmt,
+                    name=stmt.name.value,
+                    source=self.source,
+                    closure=scope,
+                    defaults=self.param_defaults(stmt.params, scope),
+                )
         klass.attrs = class_scope.vars
         scope.vars[node.name.value] = klass
 
@@ -424,6 +448,8 @@ class Interpreter:
                     pass
         elif isinstance(target, cst.Attribute):
             obj = self.eval(target.value, scope)
+            if isinstance(obj, InstanceObj):
+                obj.attrs[target.attr.value] = value
             if isinstance(obj, TaskObj) and target.attr.value in ("doc_md", "doc", "trigger_rule", "retries"):
                 obj.args[target.attr.value] = value
 
@@ -742,7 +768,9 @@ class Interpreter:
                 kwargs[arg.keyword.value] = value
             else:
                 args.append(value)
-        return self.call_value(func, args, kwargs, node, star_unknown)
+        result = self.call_value(func, args, kwargs, node, star_unknown)
+        self.last_callee = func  # set after the call: the outermost call of a statement is the last one
+        return result
 
     # ----------------------------------------------------------------- calling user functions
     def call_function(

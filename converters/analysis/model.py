@@ -34,6 +34,9 @@ __all__ = [
     "GroupFactoryObj",
     "PartialObj",
     "BoundMethod",
+    "InstanceObj",
+    "EnumMember",
+    "PartialCall",
     "unique_taskflow_id",
     "to_value",
 ]
@@ -209,6 +212,55 @@ class ClassObj:
     source: Any
     node: cst.ClassDef
     attrs: dict[str, Any] = field(default_factory=dict)
+    fields: list[str] = field(default_factory=list)  # annotated class attributes, in order (dataclasses)
+    static: set[str] = field(default_factory=set)  # @staticmethod / @classmethod names
+    properties: set[str] = field(default_factory=set)
+
+    def lookup(self, name: str, depth: int = 0) -> tuple["ClassObj | None", Any]:
+        """The class in the (scanned) hierarchy defining ``name``, and the value; (None, None) if absent."""
+        if name in self.attrs:
+            return self, self.attrs[name]
+        for base in self.bases:
+            if isinstance(base, ClassObj) and depth < 20:
+                owner, value = base.lookup(name, depth + 1)
+                if owner is not None:
+                    return owner, value
+        return None, None
+
+    def is_enum(self, depth: int = 0) -> bool:
+        for base in self.bases:
+            if isinstance(base, Ref) and base.qualname in ("enum.Enum", "enum.StrEnum", "enum.IntEnum"):
+                return True
+            if isinstance(base, ClassObj) and depth < 20 and base.is_enum(depth + 1):
+                return True
+        return False
+
+
+@dataclass(eq=False)
+class InstanceObj:
+    """An instance of a scanned class (a helper object building tasks); kept as its constructor call."""
+
+    klass: ClassObj
+    args: list[Any]
+    kwargs: dict[str, Any]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class EnumMember:
+    """A member of an ``Enum`` defined in a scanned file."""
+
+    name: str
+    value: Any
+
+
+@dataclass(eq=False)
+class PartialCall:
+    """``functools.partial(func, *args, **kwargs)``."""
+
+    func: Any
+    args: list[Any]
+    kwargs: dict[str, Any]
 
 
 @dataclass(eq=False)
@@ -299,6 +351,14 @@ def to_value(value: Any, depth: int = 0) -> Any:
         return {k if isinstance(k, str) else str(k): to_value(v, depth + 1) for k, v in value.items()}
     if isinstance(value, XComArgObj):
         return TaskRef(task_id=value.task.task_id, key=value.key)
+    if isinstance(value, EnumMember):
+        return to_value(value.value, depth + 1)
+    if isinstance(value, InstanceObj):
+        return Call(
+            func=value.klass.qualname,
+            args=tuple(to_value(a, depth + 1) for a in value.args),
+            kwargs={k: to_value(v, depth + 1) for k, v in value.kwargs.items()},
+        )
     return Symbolic(source=_describe(value))
 
 

@@ -24,11 +24,14 @@ from converters.analysis.model import (
     DagFactoryObj,
     DagObj,
     DecoratorObj,
+    EnumMember,
     FunctionObj,
     GroupFactoryObj,
     GroupObj,
+    InstanceObj,
     LabelObj,
     ModuleObj,
+    PartialCall,
     PartialObj,
     Ref,
     TaskFlowObj,
@@ -65,7 +68,10 @@ _SECONDS = {
     "milliseconds": 0.001,
     "microseconds": 0.000001,
 }
+_BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
 _OPERATOR_SUFFIXES = ("Operator", "Sensor")
+_NOT_OPERATOR_SUFFIXES = ("Builder", "Hook", "Config", "Spec")
+_HELPER_MODULES = {"hooks", "utils", "models", "types", "client"}
 
 
 def _on_str(func: Callable[[str], Any], args: list[Any]) -> Any:
@@ -205,8 +211,10 @@ class AirflowSemantics(Interpreter):
             return True
         return super().truth(value)
 
-    def discarded_call(self, node: cst.Call) -> None:
-        if self.dag_stack:
+    def discarded_call(self, node: cst.Call, callee: Any) -> None:
+        external = isinstance(callee, Ref) and callee.qualname.rsplit(".", 1)[-1][:1].islower()
+        unknown_name = isinstance(callee, Symbolic) and isinstance(node.func, cst.Name)
+        if self.dag_stack and (external or unknown_name):
             self.finding(
                 codes.UNKNOWN_CALL,
                 f"`{self.source.code(node.func)}(...)` is called inside DAG "
@@ -306,9 +314,23 @@ class AirflowSemantics(Interpreter):
                 return value.group_id
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, ClassObj):
+            owner, found = value.lookup(name)
+            if owner is None:
+                return BoundMethod(receiver=value, name=name)
+            if value.is_enum() and not isinstance(found, FunctionObj):
+                return EnumMember(name=name, value=found)
+            return found
+        if isinstance(value, EnumMember):
+            return value.value if name == "value" else (value.name if name == "name" else UNKNOWN)
+        if isinstance(value, InstanceObj):
             if name in value.attrs:
                 return value.attrs[name]
-            return BoundMethod(receiver=value, name=name)
+            owner, found = value.klass.lookup(name)
+            if isinstance(found, FunctionObj):
+                if name in value.klass.properties:
+                    return self.call_function(found, [value], {}, node)
+                return BoundMethod(receiver=value, name=name)
+            return found if owner is not None else UNKNOWN
         if isinstance(
             value, (TaskFlowObj, GroupFactoryObj, DagFactoryObj, PartialObj, LabelObj, FunctionObj, DecoratorObj)
         ):
@@ -408,11 +430,15 @@ class AirflowSemantics(Interpreter):
             return UNKNOWN
         if isinstance(func, ClassObj):
             return self.call_class(func, args, kwargs, node, star_unknown)
+        if isinstance(func, PartialCall):
+            return self.call_value(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node, star_unknown)
         return UNKNOWN
 
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         if name == "globals":
             return GLOBALS
+        if name == "isinstance" and len(args) == 2:
+            return self.isinstance_of(args[0], args[1])
         if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
             return None if name == "print" else UNKNOWN
         if name == "str" and len(args) == 1 and isinstance(args[0], XComArgObj) and args[0].task.dag is not None:
@@ -422,6 +448,17 @@ class AirflowSemantics(Interpreter):
                 f"dag_id='{xcom.task.dag.dag_id}', key='{xcom.key}') }}}}"
             )
         return BUILTINS[name](*args, **kwargs)
+
+    @staticmethod
+    def isinstance_of(value: Any, types: Any) -> Any:
+        """``isinstance`` against builtin types, on values the analyzer knows."""
+        candidates = types if isinstance(types, (list, tuple)) else [types]
+        names = {c.name for c in candidates if isinstance(c, BoundMethod) and c.receiver is None}
+        if len(names) != len(candidates) or not names <= set(_BUILTIN_TYPES):
+            return UNKNOWN
+        if isinstance(value, (Symbolic, Ref, BoundMethod)) or value is UNKNOWN:
+            return UNKNOWN
+        return isinstance(value, tuple(_BUILTIN_TYPES[n] for n in names))
 
     def call_method(
         self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
@@ -463,6 +500,12 @@ class AirflowSemantics(Interpreter):
                 except ValueError:
                     return UNKNOWN
             return UNKNOWN
+        if isinstance(receiver, InstanceObj):
+            owner, method = receiver.klass.lookup(name)
+            if isinstance(method, FunctionObj):
+                bound = args if name in receiver.klass.static else [receiver, *args]
+                return self.call_function(method, bound, kwargs, node)
+            return UNKNOWN
         if isinstance(receiver, Duration) and name == "total_seconds":
             return receiver.seconds
         if isinstance(receiver, ClassObj):
@@ -495,8 +538,19 @@ class AirflowSemantics(Interpreter):
             return PartialObj(
                 operator=owner, imported_as=ref.imported_as.rsplit(".", 1)[0], kwargs=dict(kwargs), node=node
             )
-        if "task_id" in kwargs or self.is_operator_name(name):
+        if self.is_operator_name(name) or ("task_id" in kwargs and self.may_be_operator_class(name)):
             return self.create_task(name, ref.imported_as, args, kwargs, node, star_unknown)
+        if "task_id" in kwargs and last[:1].islower():
+            created = self.create_task(name, ref.imported_as, args, kwargs, node, star_unknown)
+            self.finding(
+                codes.UNKNOWN_CALL,
+                f"`{ref.imported_as}(task_id=...)` is not in the scanned files; assumed to create task "
+                f"'{created.task_id}' with operator {name}",
+                "Scan the folder that holds this helper so the analyzer sees the operator it builds.",
+                node,
+                task_id=created.task_id,
+            )
+            return created
         if name in _DURATIONS:
             return self.duration(args, kwargs)
         if name in _DATETIMES:
@@ -520,6 +574,7 @@ class AirflowSemantics(Interpreter):
                 if a and isinstance(a[0], TaskObj)
                 else UNKNOWN
             ),
+            "functools.partial": lambda ref, a, k, n: PartialCall(func=a[0], args=a[1:], kwargs=k) if a else UNKNOWN,
             "os.environ.get": lambda ref, a, k, n: self.env_default(a, k),
             "os.getenv": lambda ref, a, k, n: self.env_default(a, k),
             "os.path.join": lambda ref, a, k, n: path_join(*a),
@@ -542,6 +597,12 @@ class AirflowSemantics(Interpreter):
             and last[:1].isupper()
             and last not in ("BaseOperator", "BaseSensorOperator")
         )
+
+    @staticmethod
+    def may_be_operator_class(name: str) -> bool:
+        """A class called with ``task_id=`` is an operator unless it lives among hooks/helpers (job builders)."""
+        *modules, last = name.split(".")
+        return last[:1].isupper() and not last.endswith(_NOT_OPERATOR_SUFFIXES) and not set(modules) & _HELPER_MODULES
 
     @staticmethod
     def env_default(args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -716,13 +777,16 @@ class AirflowSemantics(Interpreter):
     def call_class(
         self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
     ) -> Any:
-        if "task_id" in kwargs or self.class_is_operator(klass):
+        if self.class_is_operator(klass):
             return self.create_task(klass.qualname, klass.qualname, args, kwargs, node, star_unknown)
-        return Call(
-            func=klass.qualname,
-            args=tuple(to_value(a) for a in args),
-            kwargs={k: to_value(v) for k, v in kwargs.items()},
-        )
+        instance = InstanceObj(klass=klass, args=list(args), kwargs=dict(kwargs))
+        _, init = klass.lookup("__init__")
+        if isinstance(init, FunctionObj):
+            self.call_function(init, [instance, *args], kwargs, node)
+        else:  # a dataclass-like holder: fields from the call
+            instance.attrs.update(zip(klass.fields, args))
+            instance.attrs.update(kwargs)
+        return instance
 
     def class_is_operator(self, klass: ClassObj, depth: int = 0) -> bool:
         if klass.qualname in self.config.operators:
@@ -809,6 +873,12 @@ class AirflowSemantics(Interpreter):
         task.group = group
         task.dag = dag
         existing = dag.tasks.get(task.task_id)
+        if existing is not None and task.task_id.startswith("<unresolved "):
+            count = 2
+            while f"{task.task_id} #{count}" in dag.tasks:
+                count += 1
+            task.task_id = f"{task.task_id} #{count}"  # unknown ids are not known to collide
+            existing = None
         if existing is not None:
             self.finding(
                 codes.DUPLICATE_TASK_ID,

@@ -613,3 +613,57 @@ def test_expand_kwargs(analyze):
     run = task(graph, "run")
     assert run.mapped is not None and run.mapped.expand_kwargs == TaskRef(task_id="configs")
     assert graph.edges["configs", "run"]["kind"] == "data"
+
+
+def test_helper_classes_enums_and_partial(analyze):
+    graph = only_graph(analyze("""
+        import enum
+        from functools import partial
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+
+        class Step(enum.Enum):
+            LOAD = "load"
+            CHECK = "check"
+
+        class Builder:
+            def __init__(self, prefix, retries=1):
+                self.prefix = prefix
+                self.retries = retries
+
+            @property
+            def image(self):
+                return f"{self.prefix}/tool:1"
+
+            def task(self, step):
+                return BashOperator(task_id=step.value, bash_command=f"run {self.image}", retries=self.retries)
+
+        make = partial(BashOperator, bash_command="echo", retries=5)
+
+        with DAG("helpers"):
+            builder = Builder("registry", retries=2)
+            load = builder.task(Step.LOAD)
+            check = builder.task(Step.CHECK)
+            load >> check >> make(task_id="done")
+            if isinstance(builder.retries, int):
+                BashOperator(task_id="typed", bash_command="true")
+    """))
+    assert set(graph.nodes) == {"load", "check", "done", "typed"}
+    assert task(graph, "load").args == {"bash_command": "run registry/tool:1", "retries": 2}
+    assert task(graph, "done").args == {"bash_command": "echo", "retries": 5}
+    assert edges(graph) == {("load", "check"), ("check", "done")}
+    assert graph.graph["findings"] == []
+
+
+def test_unscanned_helper_called_with_task_id_is_assumed_a_task(analyze):
+    graph = only_graph(analyze("""
+        from airflow import DAG
+        from outside.helpers import bigquery_query, ClusterSpec
+        with DAG("outside"):
+            spec = ClusterSpec(task_id="not_a_task")
+            bigquery_query(task_id="q", sql="select 1")
+            run_everything()
+    """))
+    assert list(graph.nodes) == ["q"]
+    assert task(graph, "q").operator == "outside.helpers.bigquery_query"
+    assert codes_of(graph) == ["A114", "A114"]
