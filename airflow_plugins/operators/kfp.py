@@ -35,6 +35,7 @@ from bridge.kfp import (
     describe_failure,
     load_package,
 )
+from bridge.kfp.runs import DEFAULT_EXPERIMENT
 
 __all__ = ["STATE_KEY", "KfpRunPipelineOperator", "KfpUploadPipelineOperator", "run_name_for"]
 
@@ -160,12 +161,12 @@ class KfpRunPipelineOperator(BaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any] | None:
         name = self.run_name or run_name_for(context)
-        run = self._reattach(context, name) if self.reattach else None
+        store = task_state_store(context)
+        run = self._reattach(store, name) if self.reattach else None
         if run is None:
             run = self._submit(name)
-            store = task_state_store(context)
-            if store is not None:
-                store.set(STATE_KEY, run.run_id)
+        if store is not None:  # also after a by-name reattach: the next try finds it directly
+            store.set(STATE_KEY, run.run_id)
         self._announce(context, run)
         if not self.wait_for_termination:
             return self._summary(run)
@@ -207,21 +208,12 @@ class KfpRunPipelineOperator(BaseOperator):
         except KfpError as err:
             raise AirflowException(f"{self.task_id}: submitting KFP run {name!r} failed: {err}") from None
 
-    def _reattach(self, context: Any, name: str) -> Run | None:
+    def _reattach(self, store: Any, name: str) -> Run | None:
         """The run an earlier try of this task instance started, if it should be resumed."""
-        client = self.hook.client
-        run = None
-        store = task_state_store(context)
-        stored = store.get(STATE_KEY) if store is not None else None
-        if stored:
-            try:
-                run = client.get_run(stored)
-            except KfpNotFoundError:
-                self.log.warning("KFP run %s from an earlier try no longer exists", stored)
-        if run is None:
-            experiment = client.find_experiment(self.experiment_name or "Default", namespace=self.namespace)
-            if experiment is not None:
-                run = client.find_run_by_name(experiment.experiment_id, name, namespace=self.namespace)
+        try:
+            run = self._earlier_run(store, name)
+        except KfpError as err:
+            raise AirflowException(f"{self.task_id}: looking for the KFP run of an earlier try failed: {err}") from None
         if run is None:
             return None
         verdict = self.policy.classify(run.state)
@@ -233,6 +225,19 @@ class KfpRunPipelineOperator(BaseOperator):
             run.run_id, run.display_name, run.state.value,
         )
         return run
+
+    def _earlier_run(self, store: Any, name: str) -> Run | None:
+        client = self.hook.client
+        stored = store.get(STATE_KEY) if store is not None else None
+        if stored:
+            try:
+                return client.get_run(stored)
+            except KfpNotFoundError:
+                self.log.warning("KFP run %s from an earlier try no longer exists", stored)
+        experiment = client.find_experiment(self.experiment_name or DEFAULT_EXPERIMENT, namespace=self.namespace)
+        if experiment is None:
+            return None
+        return client.find_run_by_name(experiment.experiment_id, name, namespace=self.namespace)
 
     def _announce(self, context: Any, run: Run) -> None:
         self.kfp_run_id = run.run_id
