@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -116,3 +117,10 @@ def test_progress_called_once_per_dag(tmp_path):
     calls = []
     convert_graphs([_good("a"), _good("b")], tmp_path, progress=lambda *args: calls.append(args))
     assert calls == [(1, 2, "a"), (2, 2, "b")]
+
+
+def test_report_matches_its_json_schema(converted):
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "report.schema.json").read_text())
+    jsonschema.validate(converted[1], schema)

@@ -76,3 +76,12 @@ def test_sample_pipelines_are_black_stable_and_safe(report):
         code = (out / dag["kfp"]["python"]).read_text()
         assert black.format_str(code, mode=black.Mode()) == code, dag["dag_id"]
         assert check_module(code) == [], dag["dag_id"]
+
+
+def test_samples_report_matches_its_json_schema(report):
+    import json
+
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parent / "report.schema.json").read_text())
+    jsonschema.validate(report[1], schema)
