@@ -305,7 +305,7 @@ class KfpApi:
             "tags": json.loads(row["tags"]),
         }
 
-    def _version_json(self, row: Mapping[str, Any], *, with_spec: bool = True) -> dict[str, Any]:
+    def _version_json(self, row: Mapping[str, Any]) -> dict[str, Any]:
         answer = {
             "pipeline_id": row["pipeline_id"],
             "pipeline_version_id": row["pipeline_version_id"],
@@ -318,8 +318,7 @@ class KfpApi:
         }
         if row["package_url"]:
             answer["package_url"] = {"pipeline_url": row["package_url"]}
-        if with_spec:
-            answer["pipeline_spec"] = _parsed(row["spec"])
+        answer["pipeline_spec"] = _parsed(row["spec"])
         return answer
 
     def _pipeline_row(self, pipeline_id: str) -> dict[str, Any]:
@@ -331,7 +330,10 @@ class KfpApi:
     def _tags(self, raw: Any) -> str:
         if raw in (None, ""):
             return "{}"
-        tags = json.loads(raw) if isinstance(raw, str) else raw
+        try:
+            tags = json.loads(raw) if isinstance(raw, str) else raw
+        except json.JSONDecodeError:
+            tags = None
         if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
             raise ApiError(400, "Invalid input error: tags must be a JSON map of strings")
         return json.dumps(tags)
@@ -439,10 +441,8 @@ class KfpApi:
                 400,
                 "Invalid input error: a pipeline version needs package_url.pipeline_url (or pipeline_spec)",
             )
-        try:
-            with urllib.request.urlopen(
-                url, timeout=10
-            ) as answer:  # noqa: S310 - a local tool fetching what its user named
+        try:  # file:// or http(s)://: a local tool fetching what its own user named
+            with urllib.request.urlopen(url, timeout=10) as answer:
                 data = answer.read()
         except (OSError, ValueError) as exc:
             raise ApiError(400, f"Invalid input error: cannot read package_url {url!r}: {exc}") from None
@@ -605,7 +605,12 @@ class KfpApi:
                 "pipeline_name": specs.pipeline_name(spec),
             }
             if fate.kind == "execute":
-                row.update(self._start_execution(run_id, spec, runtime.get("parameters") or {}))
+                arguments = {
+                    k: v
+                    for k, v in (runtime.get("parameters") or {}).items()
+                    if k not in fates.FATE_PARAMETERS
+                }
+                row.update(self._start_execution(run_id, spec, arguments))
             db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
             db.execute(
                 "UPDATE experiments SET last_run_created_at = ? WHERE experiment_id = ?", (now, experiment_id)
@@ -789,12 +794,9 @@ class KfpApi:
             )
             run_dir = Path(row["exec_dir"])
             (run_dir / "events.jsonl").unlink(missing_ok=True)
-            updates = {
-                "terminated_at": None,
-                "exec_pid": executor.start_execution(
-                    run_dir, spec, json.loads(row["runtime_config"]).get("parameters") or {}
-                ),
-            }
+            parameters = json.loads(row["runtime_config"]).get("parameters") or {}
+            arguments = {k: v for k, v in parameters.items() if k not in fates.FATE_PARAMETERS}
+            updates = {"terminated_at": None, "exec_pid": executor.start_execution(run_dir, spec, arguments)}
         assignments = ", ".join(f"{k} = ?" for k in updates)
         self.store.run(f"UPDATE runs SET {assignments} WHERE run_id = ?", [*updates.values(), run_id])
         return {}

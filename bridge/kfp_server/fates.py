@@ -16,6 +16,7 @@ from typing import Any, Mapping, Sequence
 __all__ = [
     "FATE_KINDS",
     "FATE_LABEL",
+    "FATE_PARAMETERS",
     "dumps",
     "Fate",
     "FateError",
@@ -29,7 +30,7 @@ __all__ = [
 
 FATE_KINDS = ("succeed", "fail", "hang", "cancel", "execute")
 FATE_LABEL = "af2kfp.fate"
-_FATE_PARAMETERS = (FATE_LABEL, "af2kfp_fate")
+FATE_PARAMETERS = (FATE_LABEL, "af2kfp_fate")
 _DEFAULT_TASK_ERROR = "Error (exit code 1)"
 
 
@@ -115,7 +116,7 @@ def parse_fate(spec: str | Mapping[str, Any] | Fate) -> Fate:
 def fate_from_inputs(parameters: Mapping[str, Any] | None, description: str | None) -> Fate | None:
     """The fate a run asks for itself: a ``af2kfp.fate`` (or ``af2kfp_fate``)
     run parameter, or ``af2kfp.fate=SPEC`` as the last line of its description."""
-    for key in _FATE_PARAMETERS:
+    for key in FATE_PARAMETERS:
         if parameters and isinstance(parameters.get(key), (str, dict)):
             return parse_fate(parameters[key])
     for line in (description or "").splitlines():

@@ -40,15 +40,18 @@ def _final(server: RunningServer, run_id: str) -> dict[str, Any]:
     return wait_for(done, timeout=60, interval=0.1)
 
 
-def test_executes_and_records_real_outputs(executing: RunningServer, package: Path) -> None:
-    run_id = _run(executing, package, runtime_config={"parameters": {"a": 3, "b": 4}})
-    run = _final(executing, run_id)
+def test_a_run_asking_for_execution_runs_for_real(server: RunningServer, package: Path) -> None:
+    """Execution off server-wide; the run's own af2kfp.fate parameter asks for it (and is not
+    passed on to the pipeline)."""
+    params = {"a": 3, "b": 4, "af2kfp.fate": "execute"}
+    run_id = _run(server, package, runtime_config={"parameters": params})
+    run = _final(server, run_id)
     assert run["state"] == "SUCCEEDED", run.get("error")
     assert [(t["display_name"], t["state"]) for t in run["run_details"]["task_details"]] == [
         ("add", "SUCCEEDED"),
         ("show", "SUCCEEDED"),
     ]
-    outputs = executing.control().outputs(run_id)
+    outputs = server.control().outputs(run_id)
     assert outputs["tasks"] == {"add": {"Output": 7}, "show": {"Output": "value=7"}}
     assert outputs["pipeline"] == {"Output": "value=7"}
 
@@ -65,6 +68,14 @@ def test_a_raising_component_fails_the_run_with_its_exception(
         tasks["explode"]["state"] == "FAILED"
         and tasks["explode"]["error"]["message"] == "ValueError: cannot handle 2"
     )
+    # a retry executes it again from the start
+    assert httpx.post(f"{executing.url}/apis/v2beta1/runs/{run['run_id']}:retry").status_code == 200
+    assert httpx.get(f"{executing.url}/apis/v2beta1/runs/{run['run_id']}").json()["state"] in (
+        "PENDING",
+        "RUNNING",
+    )
+    again = _final(executing, run["run_id"])
+    assert again["state"] == "FAILED" and again["finished_at"] > run["finished_at"]
 
 
 def test_terminate_kills_the_execution(executing: RunningServer, packages: dict[str, Path]) -> None:

@@ -10,13 +10,20 @@ from bridge.kfp_server.specs import SpecError, is_lightweight_python, load_packa
 
 
 def _spec(tasks: dict[str, Any], executors: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"pipelineInfo": {"name": "p"}, "root": {"dag": {"tasks": tasks}},
-            "deploymentSpec": {"executors": executors or {}}}
+    return {
+        "pipelineInfo": {"name": "p"},
+        "root": {"dag": {"tasks": tasks}},
+        "deploymentSpec": {"executors": executors or {}},
+    }
 
 
 def test_root_tasks_in_topological_order() -> None:
-    diamond = {"join": {"dependentTasks": ["left", "right"]}, "right": {"dependentTasks": ["start"]},
-               "left": {"dependentTasks": ["start"]}, "start": {}}
+    diamond = {
+        "join": {"dependentTasks": ["left", "right"]},
+        "right": {"dependentTasks": ["start"]},
+        "left": {"dependentTasks": ["start"]},
+        "start": {},
+    }
     assert root_tasks(_spec(diamond)) == ["start", "left", "right", "join"]
     assert root_tasks({"pipeline_spec": _spec(diamond), "platform_spec": {}})[0] == "start"
 
