@@ -28,6 +28,7 @@ __all__ = [
     "AIRFLOW_IN_TASK",
     "DYNAMIC_MAPPING",
     "XCOM_TYPE_MISMATCH",
+    "CYCLE_EDGE_DROPPED",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -121,4 +122,8 @@ DYNAMIC_MAPPING = register_code(
 XCOM_TYPE_MISMATCH = register_code(
     "M223", Severity.WARNING, "XCom type differs from the parameter's annotation",
     "KFP checks types between tasks; the parameter takes the producer's type. Check the function still works.",
+).code
+CYCLE_EDGE_DROPPED = register_code(
+    "M224", Severity.ERROR, "Dependency closes a cycle",
+    "Airflow refuses cyclic DAGs and KFP cannot run them; this dependency was left out of the pipeline.",
 ).code

@@ -11,6 +11,7 @@ from typing import Any, Iterable
 import networkx as nx
 
 from converters.config import Config
+from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, dag_info, tasks
 from converters.graph import findings as graph_findings
 from converters.mappings import codes, empty
@@ -88,6 +89,17 @@ def _wire_container(kfp: KfpTask, ctx: MapContext) -> None:
             del kfp.env[name]
 
 
+def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: str) -> Finding:
+    task = graph.nodes[downstream]["task"]
+    entry = CODES[codes.CYCLE_EDGE_DROPPED]
+    finding = Finding(code=entry.code, severity=entry.severity, message=f"{upstream} >> {downstream} closes a cycle; dropped",
+                      suggestion=entry.help, file=task.file, line=task.line, dag_id=dag_info(graph).dag_id,
+                      task_id=downstream)
+    kfp.findings.append(finding)
+    kfp.fate = "review" if kfp.fate == "converted" else kfp.fate
+    return finding
+
+
 def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate."""
     config = config or Config()
@@ -123,10 +135,20 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         if finding.task_id in mapped and finding.severity.rank >= 1 and fates[finding.task_id] == "converted":
             fates[finding.task_id] = mapped[finding.task_id].fate = "review"
     order = [t.task_id for t in _order(graph) if t.task_id in mapped]
+    position = {task_id: i for i, task_id in enumerate(order)}
+    edges = []
+    for u, v in sorted(folded.edges()):
+        if u not in mapped or v not in mapped:
+            continue
+        if position[u] >= position[v]:  # only a cycle puts a downstream task first
+            found.append(_cycle_finding(graph, mapped[v], u, v))
+            continue
+        edges.append((u, v))
+    fates.update({task_id: kfp.fate for task_id, kfp in mapped.items()})
     return MappedDag(
         graph=graph,
         tasks=[mapped[i] for i in order],
-        edges=sorted((u, v) for u, v in folded.edges() if u in mapped and v in mapped),
+        edges=edges,
         fates=fates,
         findings=found,
     )

@@ -76,3 +76,21 @@ def test_analyzer_warning_on_a_task_makes_it_review():
     graph.graph["findings"].append(Finding(code="A199", severity=Severity.WARNING, message="m", suggestion="s",
                                            file="f.py", line=2, dag_id="d", task_id="t"))
     assert map_graph(graph).fates == {"t": "review"}
+
+
+def test_cycle_edge_dropped_with_a_finding_and_pipeline_still_compiles():
+    from converters.emit import compile_pipeline, render_pipeline
+
+    graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
+    for i, task_id in enumerate(["a", "b"]):
+        task = example_task("airflow.providers.standard.operators.bash.BashOperator", task_id, bash_command="true")
+        task.line = i + 2
+        add_task(graph, task)
+    add_edge(graph, "a", "b")
+    add_edge(graph, "b", "a")
+    mapped = map_graph(graph)
+    assert mapped.edges == [("a", "b")]
+    assert [f.code for f in mapped.findings] == ["M224"]
+    assert mapped.fates == {"a": "review", "b": "converted"}
+    emitted = render_pipeline(mapped)
+    assert compile_pipeline(emitted.code, emitted.names.pipeline, dag_id="d", file="f.py").findings == []
