@@ -66,7 +66,9 @@ def _auth(conn: Any) -> Auth:
             f"connection {conn.conn_id!r}: auth_method {method!r} is not one of {', '.join(AUTH_METHODS)}"
         )
     if method in ("bearer", "cookie") and not secret:
-        raise AirflowException(f"connection {conn.conn_id!r}: auth_method {method} needs the password field set")
+        raise AirflowException(
+            f"connection {conn.conn_id!r}: auth_method {method} needs the password field set"
+        )
     if method == "bearer":
         return BearerToken(secret)
     if method == "cookie":

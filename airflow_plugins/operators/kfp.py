@@ -213,16 +213,22 @@ class KfpRunPipelineOperator(BaseOperator):
         try:
             run = self._earlier_run(store, name)
         except KfpError as err:
-            raise AirflowException(f"{self.task_id}: looking for the KFP run of an earlier try failed: {err}") from None
+            raise AirflowException(
+                f"{self.task_id}: looking for the KFP run of an earlier try failed: {err}"
+            ) from None
         if run is None:
             return None
         verdict = self.policy.classify(run.state)
         if verdict is Verdict.FAILURE and self.rerun_failed:
-            self.log.info("KFP run %s of an earlier try ended %s; submitting a new run", run.run_id, run.state.value)
+            self.log.info(
+                "KFP run %s of an earlier try ended %s; submitting a new run", run.run_id, run.state.value
+            )
             return None
         self.log.info(
             "reattaching to KFP run %s (%s) started by an earlier try; it is %s",
-            run.run_id, run.display_name, run.state.value,
+            run.run_id,
+            run.display_name,
+            run.state.value,
         )
         return run
 
@@ -234,7 +240,9 @@ class KfpRunPipelineOperator(BaseOperator):
                 return client.get_run(stored)
             except KfpNotFoundError:
                 self.log.warning("KFP run %s from an earlier try no longer exists", stored)
-        experiment = client.find_experiment(self.experiment_name or DEFAULT_EXPERIMENT, namespace=self.namespace)
+        experiment = client.find_experiment(
+            self.experiment_name or DEFAULT_EXPERIMENT, namespace=self.namespace
+        )
         if experiment is None:
             return None
         return client.find_run_by_name(experiment.experiment_id, name, namespace=self.namespace)
@@ -303,7 +311,13 @@ class KfpUploadPipelineOperator(BaseOperator):
     :returns: ``pipeline_id``, ``pipeline_version_id``, ``pipeline_name``, ``version_name``.
     """
 
-    template_fields: Sequence[str] = ("pipeline_package", "pipeline_name", "version_name", "description", "namespace")
+    template_fields: Sequence[str] = (
+        "pipeline_package",
+        "pipeline_name",
+        "version_name",
+        "description",
+        "namespace",
+    )
     ui_color = "#4285f4"
 
     def __init__(
@@ -353,9 +367,13 @@ class KfpUploadPipelineOperator(BaseOperator):
                 else:
                     self.log.info("version %s of KFP pipeline %s exists already", name, self.pipeline_name)
         except KfpError as err:
-            raise AirflowException(f"{self.task_id}: uploading {self.pipeline_package} failed: {err}") from None
+            raise AirflowException(
+                f"{self.task_id}: uploading {self.pipeline_package} failed: {err}"
+            ) from None
         if version is None:
-            raise AirflowException(f"{self.task_id}: KFP pipeline {self.pipeline_name} has no version after upload")
+            raise AirflowException(
+                f"{self.task_id}: KFP pipeline {self.pipeline_name} has no version after upload"
+            )
         return {
             "pipeline_id": pipeline.pipeline_id,
             "pipeline_version_id": version.pipeline_version_id,

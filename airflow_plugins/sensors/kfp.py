@@ -9,7 +9,12 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from airflow_plugins._compat import AirflowException, AirflowSensorTimeout, BaseSensorOperator, default_deferrable
+from airflow_plugins._compat import (
+    AirflowException,
+    AirflowSensorTimeout,
+    BaseSensorOperator,
+    default_deferrable,
+)
 from airflow_plugins.hooks.kfp import KfpHook
 from airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
 from airflow_plugins.triggers.kfp import KfpRunTrigger

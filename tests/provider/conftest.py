@@ -28,6 +28,7 @@ import pytest  # noqa: E402
 
 from bridge.kfp_server import start_server  # noqa: E402
 
+
 @pytest.fixture(scope="session")
 def pipeline_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.provider.kfp_pipeline import compile_to

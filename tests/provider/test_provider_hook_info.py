@@ -21,8 +21,12 @@ def _conn(**fields):
     from airflow.models.connection import Connection
 
     extra = fields.pop("extra", None)
-    return Connection(conn_id="kfp_t", conn_type="kubeflow_pipelines",
-                      extra=json.dumps(extra) if extra is not None else None, **fields)
+    return Connection(
+        conn_id="kfp_t",
+        conn_type="kubeflow_pipelines",
+        extra=json.dumps(extra) if extra is not None else None,
+        **fields,
+    )
 
 
 def test_provider_info_validates_against_airflows_schema():
@@ -30,7 +34,9 @@ def test_provider_info_validates_against_airflows_schema():
 
     import jsonschema
 
-    schema = json.loads(importlib.resources.files("airflow").joinpath("provider_info.schema.json").read_text())
+    schema = json.loads(
+        importlib.resources.files("airflow").joinpath("provider_info.schema.json").read_text()
+    )
     jsonschema.validate(get_provider_info(), schema)
 
 
@@ -42,7 +48,10 @@ def test_providers_manager_discovers_the_provider_through_the_entry_point():
     assert manager.providers["af2kfp"].data["name"] == "Kubeflow Pipelines (af2kfp)"
     hook = ProvidersManagerTaskRuntime().hooks["kubeflow_pipelines"]
     assert (hook.hook_class_name, hook.hook_name, hook.connection_id_attribute_name) == (
-        "airflow_plugins.hooks.kfp.KfpHook", "Kubeflow Pipelines", "kfp_conn_id")
+        "airflow_plugins.hooks.kfp.KfpHook",
+        "Kubeflow Pipelines",
+        "kfp_conn_id",
+    )
     assert hook.connection_testable
     assert "airflow_plugins.links.kfp.KfpRunLink" in manager.extra_links_class_names
     assert "airflow_plugins.triggers.kfp" in {t.trigger_class_name for t in manager.trigger}
@@ -55,7 +64,10 @@ def test_providers_manager_discovers_the_provider_through_the_entry_point():
 
 def test_connection_type_defaults():
     assert (KfpHook.conn_type, KfpHook.default_conn_name, KfpHook.hook_name) == (
-        "kubeflow_pipelines", "kfp_default", "Kubeflow Pipelines")
+        "kubeflow_pipelines",
+        "kfp_default",
+        "Kubeflow Pipelines",
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,11 +92,23 @@ def test_auth_method_from_the_connection(fields, auth_type):
 def test_connection_fields_map_to_the_client_config(tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("-----BEGIN CERTIFICATE-----\n")
-    conn = _conn(host="https://kfp.example.com/pipeline/", extra={
-        "ui_host": "https://ui.example.com", "namespace": "team-a", "ca_bundle": str(bundle), "timeout": 5})
+    conn = _conn(
+        host="https://kfp.example.com/pipeline/",
+        extra={
+            "ui_host": "https://ui.example.com",
+            "namespace": "team-a",
+            "ca_bundle": str(bundle),
+            "timeout": 5,
+        },
+    )
     config = config_from_connection(conn)
     assert (config.host, config.ui_base, config.namespace, config.verify, config.timeout) == (
-        "https://kfp.example.com/pipeline", "https://ui.example.com", "team-a", str(bundle), 5.0)
+        "https://kfp.example.com/pipeline",
+        "https://ui.example.com",
+        "team-a",
+        str(bundle),
+        5.0,
+    )
     assert config_from_connection(conn, namespace="team-b").namespace == "team-b"
     assert config_from_connection(_conn(host="https://h", extra={"verify": "false"})).verify is False
     assert config_from_connection(_conn(host="https://h", extra={"verify": False})).verify is False
@@ -102,8 +126,14 @@ def test_uri_style_connection_builds_the_url():
         ({}, "set the host to the KFP API URL"),
         ({"host": "https://h", "extra": {"auth_method": "oauth"}}, "auth_method 'oauth' is not one of"),
         ({"host": "https://h", "extra": {"auth_method": "cookie"}}, "auth_method cookie needs the password"),
-        ({"host": "https://h", "password": "nocookie", "extra": {"auth_method": "cookie"}}, "must look like 'name=value'"),
-        ({"host": "https://h", "extra": {"ca_bundle": "/nonexistent/ca.pem"}}, "CA bundle /nonexistent/ca.pem"),
+        (
+            {"host": "https://h", "password": "nocookie", "extra": {"auth_method": "cookie"}},
+            "must look like 'name=value'",
+        ),
+        (
+            {"host": "https://h", "extra": {"ca_bundle": "/nonexistent/ca.pem"}},
+            "CA bundle /nonexistent/ca.pem",
+        ),
     ],
 )
 def test_bad_connections_say_what_is_wrong(fields, error):
@@ -114,8 +144,10 @@ def test_bad_connections_say_what_is_wrong(fields, error):
 
 
 def test_test_connection_calls_healthz_with_the_token(kfp, monkeypatch, caplog):
-    monkeypatch.setenv("AIRFLOW_CONN_KFP_AUTH", json.dumps(
-        {"conn_type": "kubeflow_pipelines", "host": kfp.url, "password": SECRET}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KFP_AUTH",
+        json.dumps({"conn_type": "kubeflow_pipelines", "host": kfp.url, "password": SECRET}),
+    )
     caplog.set_level(logging.DEBUG)
     kfp.reset_stats()
     assert KfpHook("kfp_auth").test_connection() == (True, "KFP API reachable (multi-user: False)")
@@ -129,8 +161,12 @@ def test_test_connection_reports_an_unreachable_server(monkeypatch):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]  # closed again when the block ends: nothing listens there
-    monkeypatch.setenv("AIRFLOW_CONN_KFP_DOWN", json.dumps(
-        {"conn_type": "kubeflow_pipelines", "host": f"http://127.0.0.1:{port}", "password": SECRET}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KFP_DOWN",
+        json.dumps(
+            {"conn_type": "kubeflow_pipelines", "host": f"http://127.0.0.1:{port}", "password": SECRET}
+        ),
+    )
     ok, message = KfpHook("kfp_down", retry=RetryPolicy(max_attempts=1)).test_connection()
     assert not ok
     assert "healthz" in message and "no response" in message
@@ -138,9 +174,17 @@ def test_test_connection_reports_an_unreachable_server(monkeypatch):
 
 
 def test_an_api_error_never_shows_the_secret(kfp, monkeypatch):
-    monkeypatch.setenv("AIRFLOW_CONN_KFP_COOKIE", json.dumps({
-        "conn_type": "kubeflow_pipelines", "host": kfp.url,
-        "password": "authservice_session=" + SECRET, "extra": {"auth_method": "cookie"}}))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KFP_COOKIE",
+        json.dumps(
+            {
+                "conn_type": "kubeflow_pipelines",
+                "host": kfp.url,
+                "password": "authservice_session=" + SECRET,
+                "extra": {"auth_method": "cookie"},
+            }
+        ),
+    )
     hook = KfpHook("kfp_cookie", retry=RetryPolicy(max_attempts=1))
     kfp.fault("status", count=1, status=401, path="/apis/v2beta1/runs/*")
     from bridge.kfp import KfpAuthError

@@ -74,8 +74,12 @@ def test_success_pushes_xcom_and_returns_summary(kfp, pipeline_package, deferrab
 
 @MODES
 def test_failure_fails_the_task_with_the_kfp_error(kfp, pipeline_package, deferrable):
-    dag = _dag(f"kfp_fail_{deferrable}", pipeline_package, deferrable=deferrable,
-               parameters={"af2kfp_fate": "fail:train:OOMKilled while training"})
+    dag = _dag(
+        f"kfp_fail_{deferrable}",
+        pipeline_package,
+        deferrable=deferrable,
+        parameters={"af2kfp_fate": "fail:train:OOMKilled while training"},
+    )
     dr = run_dag(dag)
     assert dr.state == "failed"
     [message] = FAILURES
@@ -87,8 +91,14 @@ def test_failure_fails_the_task_with_the_kfp_error(kfp, pipeline_package, deferr
 
 @MODES
 def test_canceled_run_fails_the_task(kfp, pipeline_package, deferrable):
-    dr = run_dag(_dag(f"kfp_cancel_{deferrable}", pipeline_package, deferrable=deferrable,
-                      parameters={"af2kfp_fate": "cancel:0.2"}))
+    dr = run_dag(
+        _dag(
+            f"kfp_cancel_{deferrable}",
+            pipeline_package,
+            deferrable=deferrable,
+            parameters={"af2kfp_fate": "cancel:0.2"},
+        )
+    )
     assert dr.state == "failed"
     [message] = FAILURES
     assert "ended CANCELED" in message and "run was canceled" in message
@@ -96,8 +106,15 @@ def test_canceled_run_fails_the_task(kfp, pipeline_package, deferrable):
 
 @MODES
 def test_timeout_fails_the_task_and_leaves_the_run_going(kfp, pipeline_package, deferrable):
-    dr = run_dag(_dag(f"kfp_timeout_{deferrable}", pipeline_package, deferrable=deferrable, timeout=0.6,
-                      parameters={"af2kfp_fate": "hang"}))
+    dr = run_dag(
+        _dag(
+            f"kfp_timeout_{deferrable}",
+            pipeline_package,
+            deferrable=deferrable,
+            timeout=0.6,
+            parameters={"af2kfp_fate": "hang"},
+        )
+    )
     assert dr.state == "failed"
     [message] = FAILURES
     assert "did not finish" in message and "left going" in message
@@ -141,10 +158,14 @@ def _crashing_operator(*, state_store: bool = True):
 @pytest.mark.parametrize("state_store", [True, False], ids=["state-store", "by-name"])
 def test_retry_reattaches_to_the_running_run(kfp, pipeline_package, deferrable, state_store):
     """Try 1 dies after submitting; try 2 waits on that same run instead of starting another."""
-    dag = _dag(f"kfp_retry_{deferrable}_{state_store}", pipeline_package, deferrable=deferrable,
-               operator=_crashing_operator(state_store=state_store),
-               task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)},
-               parameters={"af2kfp_fate": "succeed:1.0"})
+    dag = _dag(
+        f"kfp_retry_{deferrable}_{state_store}",
+        pipeline_package,
+        deferrable=deferrable,
+        operator=_crashing_operator(state_store=state_store),
+        task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)},
+        parameters={"af2kfp_fate": "succeed:1.0"},
+    )
     dr = run_dag(dag)
     assert dr.state == "success", FAILURES
     assert FAILURES == ["worker lost right after submitting"]
@@ -165,8 +186,12 @@ def test_retry_after_success_does_not_rerun(kfp, pipeline_package):
                 raise RuntimeError("post-processing failed")
             return result
 
-    dag = _dag("kfp_retry_after_success", pipeline_package, operator=FailAfterSuccess,
-               task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)})
+    dag = _dag(
+        "kfp_retry_after_success",
+        pipeline_package,
+        operator=FailAfterSuccess,
+        task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)},
+    )
     dr = run_dag(dag)
     assert dr.state == "success", FAILURES
     summary = xcom(dr, "run")
@@ -176,8 +201,12 @@ def test_retry_after_success_does_not_rerun(kfp, pipeline_package):
 @pytest.mark.parametrize("rerun_failed", [False, True])
 def test_retry_after_a_failed_run_starts_a_new_one_only_if_asked(kfp, pipeline_package, rerun_failed):
     kfp.script_next("fail:train:first attempt broke", count=1)
-    dag = _dag(f"kfp_rerun_{rerun_failed}", pipeline_package, rerun_failed=rerun_failed,
-               task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)})
+    dag = _dag(
+        f"kfp_rerun_{rerun_failed}",
+        pipeline_package,
+        rerun_failed=rerun_failed,
+        task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)},
+    )
     dr = run_dag(dag)
     assert task_instance(dr, "run").try_number == 2
     if rerun_failed:
@@ -193,8 +222,9 @@ def test_retry_after_a_failed_run_starts_a_new_one_only_if_asked(kfp, pipeline_p
 
 
 def test_no_wait_returns_after_submission(kfp, pipeline_package):
-    dr = run_dag(_dag("kfp_nowait", pipeline_package, wait_for_termination=False,
-                      parameters={"af2kfp_fate": "hang"}))
+    dr = run_dag(
+        _dag("kfp_nowait", pipeline_package, wait_for_termination=False, parameters={"af2kfp_fate": "hang"})
+    )
     assert dr.state == "success"
     assert xcom(dr, "run")["state"] in ("PENDING", "RUNNING")
     _terminate(kfp, xcom(dr, "run", "run_id"))
@@ -222,9 +252,13 @@ def _wait_state(kfp, run_id: str, state: str, seconds: float = 5.0) -> str:
 @pytest.mark.parametrize("cancel_on_kill", [True, False])
 def test_execution_timeout_kills_the_task_and_its_run(kfp, pipeline_package, cancel_on_kill):
     """Airflow calls on_kill when execution_timeout fires in the worker."""
-    dag = _dag(f"kfp_kill_{cancel_on_kill}", pipeline_package, cancel_on_kill=cancel_on_kill,
-               task_kwargs={"execution_timeout": datetime.timedelta(seconds=1)},
-               parameters={"af2kfp_fate": "hang"})
+    dag = _dag(
+        f"kfp_kill_{cancel_on_kill}",
+        pipeline_package,
+        cancel_on_kill=cancel_on_kill,
+        task_kwargs={"execution_timeout": datetime.timedelta(seconds=1)},
+        parameters={"af2kfp_fate": "hang"},
+    )
     dr = run_dag(dag)
     assert dr.state == "failed"
     run_id = xcom(dr, "run", "run_id")
@@ -271,8 +305,11 @@ def test_mapped_tasks_get_one_run_each_from_a_convert_folder(kfp, pipeline_packa
 
     with DAG("kfp_mapped", schedule=None, start_date=START) as dag:
         KfpRunPipelineOperator.partial(
-            task_id="run", pipeline_package=str(pipeline_package.parent), experiment_name="provider-tests",
-            poll_interval=0.2, deferrable=True,
+            task_id="run",
+            pipeline_package=str(pipeline_package.parent),
+            experiment_name="provider-tests",
+            poll_interval=0.2,
+            deferrable=True,
         ).expand(parameters=[{"ds": "a"}, {"ds": "b"}])
     dr = run_dag(dag)
     assert dr.state == "success"
@@ -289,7 +326,10 @@ def test_deferrable_defaults_to_the_airflow_setting(monkeypatch, setting, expect
     monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", setting)
     assert KfpRunPipelineOperator(task_id="t", pipeline_name="p").deferrable is expected
     assert KfpRunSensor(task_id="s", run_id="r").deferrable is expected
-    assert KfpRunPipelineOperator(task_id="t", pipeline_name="p", deferrable=not expected).deferrable is not expected
+    assert (
+        KfpRunPipelineOperator(task_id="t", pipeline_name="p", deferrable=not expected).deferrable
+        is not expected
+    )
 
 
 @pytest.mark.parametrize("sources", [{}, {"pipeline_package": "p.yaml", "pipeline_name": "p"}])

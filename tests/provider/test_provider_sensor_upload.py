@@ -23,8 +23,12 @@ def _record_failure(context) -> None:
 
 def _submit(kfp, package, fate: str) -> str:
     with KfpClient(host=kfp.url) as client:
-        spec = RunSpec(display_name=f"sensor-{time.time()}", package=package,
-                       experiment_name="sensor-tests", parameters={"ds": "x", "af2kfp_fate": fate})
+        spec = RunSpec(
+            display_name=f"sensor-{time.time()}",
+            package=package,
+            experiment_name="sensor-tests",
+            parameters={"ds": "x", "af2kfp_fate": fate},
+        )
         return client.submit_run(spec).run_id
 
 
@@ -35,8 +39,14 @@ def _sensor_dag(dag_id: str, run_id: str, deferrable: bool):
 
     FAILURES.clear()
     with DAG(dag_id, schedule=None, start_date=START, params={"kfp_run": run_id}) as dag:
-        KfpRunSensor(task_id="wait", run_id="{{ params.kfp_run }}", deferrable=deferrable,
-                     poke_interval=0.2, timeout=30, on_failure_callback=_record_failure)
+        KfpRunSensor(
+            task_id="wait",
+            run_id="{{ params.kfp_run }}",
+            deferrable=deferrable,
+            poke_interval=0.2,
+            timeout=30,
+            on_failure_callback=_record_failure,
+        )
     return dag
 
 
@@ -66,8 +76,12 @@ def _upload_dag(dag_id: str, package, version_name: str | None):
     from airflow_plugins.operators.kfp import KfpUploadPipelineOperator
 
     with DAG(dag_id, schedule=None, start_date=START) as dag:
-        KfpUploadPipelineOperator(task_id="upload", pipeline_package=str(package),
-                                  pipeline_name="uploaded-by-airflow", version_name=version_name)
+        KfpUploadPipelineOperator(
+            task_id="upload",
+            pipeline_package=str(package),
+            pipeline_name="uploaded-by-airflow",
+            version_name=version_name,
+        )
     return dag
 
 
@@ -91,17 +105,29 @@ def test_uploaded_pipeline_runs_by_name(kfp, pipeline_package):
     from airflow_plugins.operators.kfp import KfpRunPipelineOperator, KfpUploadPipelineOperator
 
     with DAG("kfp_upload_then_run", schedule=None, start_date=START) as dag:
-        upload = KfpUploadPipelineOperator(task_id="upload", pipeline_package=str(pipeline_package),
-                                           pipeline_name="run-me-by-name", version_name="{{ ds_nodash }}")
-        run = KfpRunPipelineOperator(task_id="run", pipeline_name="run-me-by-name",
-                                     pipeline_version_name="{{ ds_nodash }}",
-                                     parameters={"ds": "{{ ds }}"}, poll_interval=0.2, deferrable=True)
+        upload = KfpUploadPipelineOperator(
+            task_id="upload",
+            pipeline_package=str(pipeline_package),
+            pipeline_name="run-me-by-name",
+            version_name="{{ ds_nodash }}",
+        )
+        run = KfpRunPipelineOperator(
+            task_id="run",
+            pipeline_name="run-me-by-name",
+            pipeline_version_name="{{ ds_nodash }}",
+            parameters={"ds": "{{ ds }}"},
+            poll_interval=0.2,
+            deferrable=True,
+        )
         upload >> run
     dr = run_dag(dag)
     assert dr.state == "success"
     with KfpClient(host=kfp.url) as client:
         run = client.get_run(xcom(dr, "run", "run_id"))
-    assert run.raw["pipeline_version_reference"]["pipeline_version_id"] == xcom(dr, "upload")["pipeline_version_id"]
+    assert (
+        run.raw["pipeline_version_reference"]["pipeline_version_id"]
+        == xcom(dr, "upload")["pipeline_version_id"]
+    )
 
 
 @MODES
@@ -113,8 +139,15 @@ def test_sensor_times_out_as_sensors_do(kfp, pipeline_package, deferrable):
     run_id = _submit(kfp, pipeline_package, "hang")
     FAILURES.clear()
     with DAG(f"kfp_sensor_timeout_{deferrable}", schedule=None, start_date=START) as dag:
-        KfpRunSensor(task_id="wait", run_id=run_id, deferrable=deferrable, poke_interval=0.2, timeout=0.6,
-                     soft_fail=True, on_failure_callback=_record_failure)
+        KfpRunSensor(
+            task_id="wait",
+            run_id=run_id,
+            deferrable=deferrable,
+            poke_interval=0.2,
+            timeout=0.6,
+            soft_fail=True,
+            on_failure_callback=_record_failure,
+        )
     dr = run_dag(dag)
     assert task_instance(dr, "wait").state == "skipped", FAILURES
     with KfpClient(host=kfp.url) as client:

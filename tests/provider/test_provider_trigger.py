@@ -16,8 +16,12 @@ pytestmark = pytest.mark.airflow
 
 def _submit(kfp, package, fate: str) -> str:
     with KfpClient(host=kfp.url) as client:
-        spec = RunSpec(display_name=f"trigger-{fate}-{time.time()}", package=package,
-                       experiment_name="trigger-tests", parameters={"ds": "x", "af2kfp_fate": fate})
+        spec = RunSpec(
+            display_name=f"trigger-{fate}-{time.time()}",
+            package=package,
+            experiment_name="trigger-tests",
+            parameters={"ds": "x", "af2kfp_fate": fate},
+        )
         return client.submit_run(spec).run_id
 
 
@@ -34,8 +38,15 @@ def _restore(trigger: KfpRunTrigger) -> KfpRunTrigger:
 
 
 def test_serialize_is_the_classpath_and_plain_kwargs():
-    trigger = KfpRunTrigger(run_id="r-1", kfp_conn_id="kfp_x", namespace="team-a", poll_interval=3.0,
-                            end_time=1700000000.5, cancel_on_kill=False, failure_states=["FAILED", "CANCELED"])
+    trigger = KfpRunTrigger(
+        run_id="r-1",
+        kfp_conn_id="kfp_x",
+        namespace="team-a",
+        poll_interval=3.0,
+        end_time=1700000000.5,
+        cancel_on_kill=False,
+        failure_states=["FAILED", "CANCELED"],
+    )
     assert trigger.serialize() == (
         "airflow_plugins.triggers.kfp.KfpRunTrigger",
         {
@@ -96,7 +107,9 @@ async def test_a_restored_trigger_resumes_polling(kfp_server, kfp, pipeline_pack
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    polls_before_restart = sum(n for route, n in kfp.stats().items() if route.startswith("GET") and "runs" in route)
+    polls_before_restart = sum(
+        n for route, n in kfp.stats().items() if route.startswith("GET") and "runs" in route
+    )
     assert polls_before_restart >= 2
     [event] = await _events(_restore(first))
     assert event.payload["status"] == "success"
