@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import networkx as nx
 
@@ -26,12 +27,13 @@ from converters.graph import dag_info
 from converters.mappings import check_config, map_graph
 from converters.report_json import build_report
 
-__all__ = ["convert_graph", "convert_graphs", "convert_paths", "REPORT_NAME", "Progress"]
+__all__ = ["convert_graph", "convert_graphs", "convert_paths", "default_jobs", "REPORT_NAME", "Progress"]
 
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "report.json"
 Progress = Callable[[int, int, str], None]
+_MIN_PARALLEL = 8  # below this, forking costs more than it saves
 RENDER_FAILED = register_code(
     "E303", Severity.ERROR, "Pipeline could not be generated",
     "af2kfp failed while generating this DAG's pipeline.py; nothing was written for it. Please report it.",
@@ -101,23 +103,58 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
+# Graphs and config of the running conversion, inherited by forked workers (never pickled).
+_SHARED: tuple[list[nx.DiGraph], Config | None] = ([], None)
+
+
+def _convert_shared(index: int) -> DagResult:
+    graphs, config = _SHARED
+    return convert_graph(graphs[index], config)
+
+
+def _results(graphs: list[nx.DiGraph], config: Config | None, jobs: int) -> Iterator[DagResult]:
+    """Each graph's result, in order; forked workers when there is enough work and fork exists."""
+    if jobs <= 1 or len(graphs) < _MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+        yield from (convert_graph(graph, config) for graph in graphs)
+        return
+    import kfp.compiler  # noqa: F401 - imported once here, shared by every forked worker
+
+    global _SHARED
+    _SHARED = (graphs, config)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(graphs))) as pool:
+            yield from pool.imap(_convert_shared, range(len(graphs)), chunksize=max(1, len(graphs) // (jobs * 8)))
+    finally:
+        _SHARED = ([], None)
+
+
+def default_jobs() -> int:
+    """Worker processes by default: the CPUs this process may use, at most 4."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
+
+
 def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[str] | None = None,
                    file_findings: list[Finding] | None = None, config: Config | None = None,
-                   progress: Progress | None = None) -> dict:
+                   progress: Progress | None = None, jobs: int = 1) -> dict:
     """Convert analyzed graphs, write every DAG's output and ``report.json``; return the report.
 
-    ``progress(done, total, dag_id)`` is called after each DAG (the CLI draws a bar with it).
+    ``jobs`` > 1 maps, renders and compiles DAGs in that many forked worker processes
+    (same results, same order). ``progress(done, total, dag_id)`` is called after each DAG.
     """
     out_dir = Path(out_dir)
     taken: set[str] = set()
     seen_ids: set[str] = set()
     results = []
     graphs = list(graphs)
-    for index, graph in enumerate(graphs, 1):
-        result = convert_graph(graph, config)
-        if progress is not None:
-            progress(index, len(graphs), dag_info(graph).dag_id)
+    for index, result in enumerate(_results(graphs, config, jobs), 1):
+        graph = result.graph
         dag_id = dag_info(graph).dag_id
+        if progress is not None:
+            progress(index, len(graphs), dag_id)
         if dag_id in seen_ids:
             result.findings.append(_dag_finding(DUPLICATE_DAG, graph, f"dag_id {dag_id!r} is defined more than once"))
         seen_ids.add(dag_id)
@@ -136,7 +173,7 @@ def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[s
 
 
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
-                  progress: Progress | None = None) -> dict:
+                  progress: Progress | None = None, jobs: int = 1) -> dict:
     """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path)."""
     from converters.analysis import analyze_paths
 
@@ -144,5 +181,5 @@ def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Conf
     check_config(config)
     analysis = analyze_paths([Path(p) for p in paths], config=config)
     return convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files,
-                          file_findings=analysis.findings, config=config, progress=progress)
+                          file_findings=analysis.findings, config=config, progress=progress, jobs=jobs)
 

@@ -10,7 +10,7 @@ from typing import Any, TextIO
 
 from converters.config import find_pyproject, load_config
 from converters.errors import InputError
-from converters.convert import REPORT_NAME, convert_paths
+from converters.convert import REPORT_NAME, convert_paths, default_jobs
 from converters.findings import Severity
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text"]
@@ -27,6 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="exit 1 when a finding at or above this severity exists (default: error)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text summary or the whole report as JSON on stdout")
+    parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                        help="worker processes (default: CPUs available, at most 4; 1 = in this process)")
     parser.add_argument("--config", metavar="PYPROJECT",
                         help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
 
@@ -71,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"{args.config}: config file not found")
     config = load_config(config_path)
     progress = _progress_bar if sys.stderr.isatty() else None
-    report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config, progress=progress)
+    jobs = default_jobs() if args.jobs is None else args.jobs
+    if jobs < 1:
+        raise InputError(f"--jobs must be at least 1, not {jobs}")
+    report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config, progress=progress, jobs=jobs)
     if args.format == "json":
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")

@@ -88,6 +88,7 @@ def test_missing_path_and_bad_config_exit_2_without_traceback(project, capsys):
     (project / "bad.toml").write_text('[tool.af2kfp.operators]\n"a.B" = "NoSuchRule"\n')
     assert main(["convert", str(project / "dags"), "-o", str(project / "out"), "--config", str(project / "bad.toml")]) == 2
     assert "NoSuchRule" in capsys.readouterr().err
+    assert main(["convert", str(project / "dags"), "-o", str(project / "out"), "--jobs", "0"]) == 2
 
 
 def test_exit_code_helper():

@@ -124,3 +124,13 @@ def test_report_matches_its_json_schema(converted):
 
     schema = json.loads((Path(__file__).parent / "report.schema.json").read_text())
     jsonschema.validate(converted[1], schema)
+
+
+def test_parallel_workers_give_the_same_output(tmp_path):
+    graphs = [_good(f"dag{i}") for i in range(8)] + [_broken()]
+    serial = convert_graphs(graphs, tmp_path / "serial", jobs=1)
+    parallel = convert_graphs([_good(f"dag{i}") for i in range(8)] + [_broken()], tmp_path / "parallel", jobs=2)
+    assert parallel == serial
+    for path in (tmp_path / "serial").rglob("*"):
+        if path.is_file():
+            assert (tmp_path / "parallel" / path.relative_to(tmp_path / "serial")).read_text() == path.read_text()
