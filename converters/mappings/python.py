@@ -70,6 +70,8 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     if rule == "task.kubernetes":
         apply_pod(ctx, kfp)
     args, kwargs = _call(ctx)
+    call = {**{f"argument {i + 1}": v for i, v in enumerate(ctx.task.call_args)}, **ctx.task.call_kwargs}
+    check_templates(ctx, sorted(call), call)
     built = build_function(ctx, ctx.task.python, args, kwargs, image)
     if built is None:
         kfp.kind = "placeholder"

@@ -155,10 +155,14 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
-def check_templates(ctx: MapContext, names: list[str]) -> None:
-    """One ``review`` finding per argument whose strings hold Jinja (``{{ }}`` or ``{% %}``)."""
+def check_templates(ctx: MapContext, names: list[str], values: dict[str, Any] | None = None) -> None:
+    """One ``review`` finding per argument whose strings hold Jinja (``{{ }}`` or ``{% %}``).
+
+    ``values`` defaults to the task's arguments (a TaskFlow call's arguments are passed explicitly).
+    """
+    source = ctx.task.args if values is None else values
     for name in names:
-        if any("{{" in s or "{%" in s for s in _strings(ctx.task.args.get(name))):
+        if any("{{" in s or "{%" in s for s in _strings(source.get(name))):
             ctx.add(
                 codes.JINJA_TEMPLATE,
                 f"argument `{name}` holds a Jinja template, kept verbatim",

@@ -94,3 +94,12 @@ def test_cycle_edge_dropped_with_a_finding_and_pipeline_still_compiles():
     assert mapped.fates == {"a": "review", "b": "converted"}
     emitted = render_pipeline(mapped)
     assert compile_pipeline(emitted.code, emitted.names.pipeline, dag_id="d", file="f.py").findings == []
+
+
+def test_jinja_in_taskflow_call_arguments_is_flagged():
+    from converters.graph import PythonCallable
+
+    fn = PythonCallable(name="f", source="def f(day):\n    print(day)\n", file="f.py", line=1)
+    task = example_task("airflow.sdk.task", "f", python=fn, call_kwargs={"day": "{{ ds }}"})
+    kfp, _ = map_task(task, dag_id="d", config=Config())
+    assert [f.code for f in kfp.findings] == ["M204"] and "`day`" in kfp.findings[0].message
