@@ -50,6 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="really run pipelines made only of lightweight Python components with kfp.local (default: off)",
     )
+    parser.add_argument(
+        "--bearer-token-file",
+        metavar="FILE",
+        help="require 'Authorization: Bearer <the token in FILE>' on the KFP API (default: no auth)",
+    )
+    parser.add_argument(
+        "--session-cookie-file",
+        metavar="FILE",
+        help="require the cookie NAME=VALUE written in FILE (as Dex/oauth2-proxy sessions); default: no auth",
+    )
     parser.add_argument("--url-file", metavar="FILE", help="write the server's URL to FILE once it listens")
 
 
@@ -61,7 +71,21 @@ def _settings_changes(args: argparse.Namespace) -> dict[str, object]:
         "cancel_seconds": args.cancel_seconds,
         "execute": args.execute,
     }
+    changes["bearer_token"] = _credential(args.bearer_token_file, "--bearer-token-file")
+    changes["session_cookie"] = _credential(args.session_cookie_file, "--session-cookie-file")
     return {k: v for k, v in changes.items() if v is not None}
+
+
+def _credential(path: str | None, option: str) -> str | None:
+    if path is None:
+        return None
+    try:
+        value = Path(path).read_text().strip()
+    except OSError as exc:
+        raise Af2KfpError(f"{option} {path}: cannot read it: {exc.strerror or exc}") from None
+    if not value:
+        raise Af2KfpError(f"{option} {path}: the file is empty")
+    return value
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
@@ -74,16 +98,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         log.warning(
-            "kfp-server has no authentication; listening on %s exposes it beyond this machine", args.host
+            "kfp-server's control API has no authentication; %s exposes it beyond this machine", args.host
         )
     if args.db and not Path(args.db).parent.exists():
         raise Af2KfpError(f"--db {args.db}: folder {Path(args.db).parent} does not exist")
+    changes = _settings_changes(args)
     try:
         server = serve(host=args.host, port=args.port, db_path=args.db)
     except OSError as exc:
         raise Af2KfpError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     try:
-        server.api.update_settings(_settings_changes(args))
+        server.api.update_settings(changes)
     except ApiError as exc:
         server.server_close()
         raise Af2KfpError(exc.message) from None

@@ -35,6 +35,7 @@ _RUN_ALIASES = {"name": "display_name", "id": "run_id"}
 _EXPERIMENT_ALIASES = {"name": "display_name", "id": "experiment_id"}
 _PIPELINE_ALIASES = {"id": "pipeline_id"}
 _VERSION_ALIASES = {"id": "pipeline_version_id"}
+_SECRET_SETTINGS = ("bearer_token", "session_cookie")
 
 
 @dataclasses.dataclass(kw_only=True)
@@ -46,9 +47,19 @@ class Settings:
     pending_seconds: float = 0.5
     cancel_seconds: float = 0.5
     execute: bool = False
+    bearer_token: str | None = None
+    session_cookie: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+    def public(self) -> dict[str, Any]:
+        """The settings as the control API shows them: credentials masked."""
+        shown = self.to_json()
+        for key in _SECRET_SETTINGS:
+            if shown[key] is not None:
+                shown[key] = "***"
+        return shown
 
 
 def timestamp(value: float | None) -> str:
@@ -130,11 +141,16 @@ class KfpApi:
             elif key == "execute":
                 if not isinstance(value, bool):
                     raise ApiError(400, "execute must be true or false")
+            elif key in _SECRET_SETTINGS:
+                if value is not None and (not isinstance(value, str) or not value.strip()):
+                    raise ApiError(400, f"{key} must be a non-empty string, or null for none")
+                if key == "session_cookie" and value is not None and "=" not in value:
+                    raise ApiError(400, "session_cookie must look like NAME=VALUE")
             elif not isinstance(value, (int, float)) or value < 0:
                 raise ApiError(400, f"{key} must be a number of seconds >= 0")
-            current[key] = value if key in ("default_fate", "execute") else float(value)
+            current[key] = float(value) if key.endswith("_seconds") else value
         self.store.set_setting("settings", json.dumps(current))
-        return current
+        return Settings(**current).public()
 
     @staticmethod
     def _fate(value: Any) -> Fate:

@@ -11,6 +11,8 @@ import collections
 import email.parser
 import email.policy
 import fnmatch
+import hmac
+import http.cookies
 import json
 import logging
 import re
@@ -238,6 +240,7 @@ class _Handler(BaseHTTPRequestHandler):
                 fault = self.server.take_fault(method, path)
                 if fault is not None:
                     self._apply(fault)
+                self._authenticate()
             if match is None:
                 known = any(regex.match(path) for _, regex, _, _ in _ROUTES)
                 if known:
@@ -264,6 +267,29 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status = fault["status"]
         raise ApiError(status, f"af2kfp kfp-server: injected fault: HTTP {status}")
+
+    def _authenticate(self) -> None:
+        """When the settings ask for credentials, the KFP API answers 401 without them."""
+        settings = self.server.api.settings
+        if settings.bearer_token is None and settings.session_cookie is None:
+            return
+        if settings.bearer_token is not None:
+            scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), settings.bearer_token):
+                return
+        if settings.session_cookie is not None:
+            name, _, value = settings.session_cookie.partition("=")
+            jar = http.cookies.SimpleCookie()
+            try:
+                jar.load(self.headers.get("Cookie", ""))
+            except http.cookies.CookieError:
+                jar.clear()
+            if name in jar and hmac.compare_digest(jar[name].value, value):
+                return
+        self.server.count("auth rejected")
+        raise ApiError(
+            401, "Unauthenticated: this server requires credentials (bearer token or session cookie)"
+        )
 
     def _drop(self) -> None:
         self.close_connection = True
@@ -307,7 +333,7 @@ class _Handler(BaseHTTPRequestHandler):
         raise ApiError(400, "Invalid input error: no 'uploadfile' part in the multipart upload")
 
     def _a_c_get_settings(self, query: dict[str, str], raw: bytes) -> Any:
-        return self.server.api.settings.to_json()
+        return self.server.api.settings.public()
 
     def _a_c_update_settings(self, query: dict[str, str], raw: bytes) -> Any:
         body = _json(raw)
