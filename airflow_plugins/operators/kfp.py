@@ -74,6 +74,9 @@ class KfpRunPipelineOperator(BaseOperator):
         (default: fail again with that run's error).
     :param success_states: run states counted as success (default SUCCEEDED, SKIPPED).
     :param failure_states: run states counted as failure (default FAILED, CANCELED).
+    :returns: the run summary (``run_id``, ``display_name``, ``experiment_id``, ``state``,
+        ``error``, ``created_at``, ``finished_at``, ``failed_tasks``, ``run_url``); ``run_id``,
+        ``run_url`` and ``experiment_id`` are also pushed to XCom right after submission.
     """
 
     template_fields: Sequence[str] = (

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from bridge.kfp import KfpClient
 from tests.provider.dagrun import run_dag, task_instance, xcom
 
 pytestmark = [pytest.mark.airflow, pytest.mark.usefixtures("airflow_db")]
@@ -46,8 +47,6 @@ def _dag(dag_id: str, package, *, operator=None, task_kwargs=None, **op_kwargs):
 
 
 def _runs(kfp, name: str | None = None) -> list:
-    from bridge.kfp import KfpClient
-
     with KfpClient(host=kfp.url) as client:
         runs = list(client.list_runs(page_size=200).items)
     return [r for r in runs if name is None or r.display_name == name]
@@ -70,6 +69,29 @@ def test_success_pushes_xcom_and_returns_summary(kfp, pipeline_package, deferrab
     params = run.raw["runtime_config"]["parameters"]
     assert params == {"ds": dr.logical_date.strftime("%Y-%m-%d"), "run_id": dr.run_id}
     assert run.display_name.startswith(f"af2kfp-kfp_success_{deferrable}-run-manual")
+
+
+def test_run_settings_reach_kfp(kfp, pipeline_package):
+    dag = _dag(
+        "kfp_settings",
+        pipeline_package,
+        pipeline_root="gs://bucket/{{ dag.dag_id }}",
+        service_account="pipeline-runner",
+        enable_caching=False,
+        run_name="nightly-{{ ds_nodash }}",
+    )
+    dr = run_dag(dag)
+    assert dr.state == "success", FAILURES
+    with KfpClient(host=kfp.url) as client:
+        run = client.get_run(xcom(dr, "run", "run_id"))
+    assert run.display_name == "nightly-" + dr.logical_date.strftime("%Y%m%d")
+    assert run.raw["runtime_config"]["pipeline_root"] == "gs://bucket/kfp_settings"
+    assert run.raw["service_account"] == "pipeline-runner"
+    tasks = run.raw["pipeline_spec"]["root"]["dag"]["tasks"]
+    assert {name: task["cachingOptions"].get("enableCache", False) for name, task in tasks.items()} == {
+        "extract": False,
+        "train": False,
+    }
 
 
 @MODES
@@ -231,15 +253,11 @@ def test_no_wait_returns_after_submission(kfp, pipeline_package):
 
 
 def _terminate(kfp, run_id: str) -> None:
-    from bridge.kfp import KfpClient
-
     with KfpClient(host=kfp.url) as client:
         client.terminate_run(run_id)
 
 
 def _wait_state(kfp, run_id: str, state: str, seconds: float = 5.0) -> str:
-    from bridge.kfp import KfpClient
-
     deadline = time.monotonic() + seconds
     with KfpClient(host=kfp.url) as client:
         while True:

@@ -136,8 +136,15 @@ async def test_polling_does_not_block_the_event_loop(kfp_server, kfp, pipeline_p
 
 @pytest.mark.parametrize("cancel_on_kill", [True, False])
 async def test_on_kill_terminates_the_run(kfp_server, kfp, pipeline_package, cancel_on_kill):
+    """As the Airflow 3.3 triggerer does on a user's kill: cancel the wait, then call on_kill."""
     run_id = _submit(kfp, pipeline_package, "hang")
-    await KfpRunTrigger(run_id=run_id, cancel_on_kill=cancel_on_kill).on_kill()
+    trigger = KfpRunTrigger(run_id=run_id, poll_interval=0.1, cancel_on_kill=cancel_on_kill)
+    waiting = asyncio.ensure_future(_events(trigger))
+    await asyncio.sleep(0.3)
+    waiting.cancel("user action")
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await trigger.on_kill()
     await asyncio.sleep(0.5)
     with KfpClient(host=kfp.url) as client:
         state = client.get_run(run_id).state.value
