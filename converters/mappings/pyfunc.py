@@ -20,6 +20,7 @@ from converters.graph import PythonCallable
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, PythonFunction
+from converters.mappings.values import short
 from converters.values import Symbolic, TaskRef
 
 __all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
@@ -150,7 +151,7 @@ def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
                 continue
             ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{param.name}` reads XCom {value.key!r} of {value.task_id!r}")
         elif isinstance(value, Symbolic):
-            ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: `{value.source}` is not known statically")
+            ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: `{short(value.source)}` is not known statically")
         elif _value_type(value) is not None or value is None:
             arguments[param.name] = value
             continue
@@ -229,6 +230,20 @@ def _code(source: str, name: str, sig: _Signature, returns: str | None, imports:
     return cst.Module(body=[new]).code
 
 
+def _lambda_as_def(source: str, name: str) -> str | None:
+    """``lambda x: expr`` as ``def name(x):\n    return expr``; ``None`` when not a lambda."""
+    if not source.startswith("lambda"):
+        return None
+    try:
+        node = ast.parse(source, mode="eval").body
+    except SyntaxError:
+        return None
+    if not isinstance(node, ast.Lambda):
+        return None
+    ident = name if name.isidentifier() and name != "<lambda>" else "callable_"
+    return f"def {ident}({ast.unparse(node.args)}):\n    return {ast.unparse(node.body)}\n"
+
+
 def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list[Any], kwargs: dict[str, Any],
                    base_image: str) -> tuple[PythonFunction, dict[str, Any]] | None:
     """The component function and its call arguments; ``None`` (with ``M211``) when impossible."""
@@ -236,7 +251,7 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         ctx.add(codes.CALLABLE_UNAVAILABLE, "the python callable's source is not known statically",
                 "Define the callable with def in a file the converter scans.")
         return None
-    source = textwrap.dedent(callable_.source)
+    source = _lambda_as_def(textwrap.dedent(callable_.source).strip(), callable_.name) or textwrap.dedent(callable_.source)
     try:
         tree = ast.parse(source)
         cst.parse_module(source)

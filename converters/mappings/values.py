@@ -26,10 +26,17 @@ __all__ = [
     "string_dict",
     "duration_seconds",
     "check_templates",
+    "short",
 ]
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _JINJA = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def short(source: str, limit: int = 60) -> str:
+    """Source text for a one-line message: first line, at most ``limit`` characters."""
+    first = source.strip().splitlines()[0] if source.strip() else ""
+    return first if len(first) <= limit and first == source.strip() else first[:limit].rstrip() + " ..."
 
 
 def class_name(value: Any) -> str | None:
@@ -80,7 +87,7 @@ def text(ctx: MapContext, value: Any, what: str) -> Any:
     if isinstance(value, TaskRef):
         return value
     if isinstance(value, Symbolic):
-        ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{value.source}` is not known statically; its source text is used")
+        ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is not known statically; its source text is used")
         return value.source
     if isinstance(value, Duration):
         return str(value.seconds)

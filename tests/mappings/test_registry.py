@@ -103,3 +103,16 @@ def test_jinja_in_taskflow_call_arguments_is_flagged():
     task = example_task("airflow.sdk.task", "f", python=fn, call_kwargs={"day": "{{ ds }}"})
     kfp, _ = map_task(task, dag_id="d", config=Config())
     assert [f.code for f in kfp.findings] == ["M204"] and "`day`" in kfp.findings[0].message
+
+
+def test_lambda_callable_becomes_a_component_and_messages_stay_one_line():
+    from converters.graph import PythonCallable
+    from converters.values import Symbolic
+
+    fn = PythonCallable(name="<lambda>", source="lambda x=1: print('hi', x)", file="f.py", line=1)
+    task = example_task("airflow.providers.standard.operators.python.PythonOperator", "t", python=fn,
+                        python_callable=Symbolic(source="<lambda>"), op_kwargs={"x": Symbolic(source="compute(\n  1)")})
+    kfp, _ = map_task(task, dag_id="d", config=Config())
+    assert kfp.kind == "python"
+    assert "def __AF2KFP_NAME__(x: int = 1):\n    return print(\"hi\", x)" in kfp.python.code.replace("'", '"')
+    assert all("\n" not in f.message for f in kfp.findings)
