@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CONN_TYPE", "get_provider_info"]
+__all__ = ["CONN_TYPE", "connection_type_info", "get_provider_info"]
 
 CONN_TYPE = "kubeflow_pipelines"
 _INTEGRATION = "Kubeflow Pipelines"
@@ -16,7 +16,8 @@ def _string(label: str, description: str, **schema: Any) -> dict[str, Any]:
     return {"label": label, "description": description, "schema": {"type": ["string", "null"], **schema}}
 
 
-def _connection_type() -> dict[str, Any]:
+def connection_type_info() -> dict[str, Any]:
+    """The ``kubeflow_pipelines`` connection type: hook, form fields and field behaviour."""
     return {
         "connection-type": CONN_TYPE,
         "hook-class-name": "airflow_plugins.hooks.kfp.KfpHook",
@@ -81,6 +82,6 @@ def get_provider_info() -> dict[str, Any]:
         "operators": modules("operators"),
         "sensors": modules("sensors"),
         "triggers": modules("triggers"),
-        "connection-types": [_connection_type()],
+        "connection-types": [connection_type_info()],
         "extra-links": ["airflow_plugins.links.kfp.KfpRunLink"],
     }

@@ -14,7 +14,7 @@ from functools import cached_property
 from typing import Any
 
 from airflow_plugins._compat import AirflowException, BaseHook
-from airflow_plugins.get_provider_info import CONN_TYPE
+from airflow_plugins.get_provider_info import CONN_TYPE, connection_type_info
 from bridge.kfp import (
     AsyncKfpClient,
     BearerToken,
@@ -133,6 +133,16 @@ class KfpHook(BaseHook):
         self.kfp_conn_id = kfp_conn_id
         self.namespace = namespace
         self.retry = retry
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """The form layout for Airflow < 3.2; newer versions read it from get_provider_info()."""
+        behaviour = connection_type_info()["ui-field-behaviour"]
+        return {
+            "hidden_fields": behaviour["hidden-fields"],
+            "relabeling": behaviour["relabeling"],
+            "placeholders": behaviour["placeholders"],
+        }
 
     def get_config(self) -> KfpConfig:
         conn = self.get_connection(self.kfp_conn_id)

@@ -62,6 +62,23 @@ def test_providers_manager_discovers_the_provider_through_the_entry_point():
     assert widgets == {"ui_host", "namespace", "auth_method", "token_file", "ca_bundle", "verify"}
 
 
+def test_field_behaviour_for_older_airflow_matches_the_declared_one():
+    import importlib.resources
+
+    import jsonschema
+
+    schema = json.loads(
+        importlib.resources.files("airflow")
+        .joinpath("customized_form_field_behaviours.schema.json")
+        .read_text()
+    )
+    behaviour = KfpHook.get_ui_field_behaviour()
+    jsonschema.validate(behaviour, schema)
+    declared = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    assert behaviour["relabeling"] == declared["relabeling"]
+    assert behaviour["hidden_fields"] == declared["hidden-fields"]
+
+
 def test_connection_type_defaults():
     assert (KfpHook.conn_type, KfpHook.default_conn_name, KfpHook.hook_name) == (
         "kubeflow_pipelines",
