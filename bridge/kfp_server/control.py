@@ -42,8 +42,9 @@ class KfpServerControl:
         return answer.json()
 
     def settings(self, **changes: Any) -> dict[str, Any]:
-        """Read, or change, server-wide defaults: ``default_fate``,
-        ``run_seconds``, ``pending_seconds``, ``cancel_seconds``, ``execute``."""
+        """Read, or change, server-wide defaults: ``default_fate``, ``run_seconds``,
+        ``pending_seconds``, ``cancel_seconds``, ``execute``, and the credentials the
+        KFP API requires, ``bearer_token`` and ``session_cookie`` (shown as ``***``)."""
         return self._call("PATCH", "/settings", changes) if changes else self._call("GET", "/settings")
 
     def script_next(self, fate: str | Fate | Mapping[str, Any], *, count: int = 1) -> dict[str, Any]:
