@@ -42,6 +42,7 @@ _CONTEXT_OBJECTS = {
     "exception", "task_reschedule_count", "asset_state_store", "task_state_store",
 }
 CONTEXT_KEYS = frozenset(_CONTEXT_STRINGS | _CONTEXT_OBJECTS)
+_Def = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _literal_default(node: ast.expr | None) -> tuple[bool, str | None]:
     return False, None
 
 
-def _signature(ctx: MapContext, fn: ast.FunctionDef, args: list[Any], kwargs: dict[str, Any]) -> _Signature:
+def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any]) -> _Signature:
     sig = _Signature()
     a = fn.args
     positional = a.posonlyargs + a.args
@@ -169,12 +170,12 @@ def _bound_names(statement: ast.stmt) -> set[str]:
     return names
 
 
-def _body_nodes(fn: ast.FunctionDef) -> list[ast.AST]:
+def _body_nodes(fn: _Def) -> list[ast.AST]:
     """Nodes of the body only: decorators, annotations and defaults are not copied."""
     return [node for statement in fn.body for node in ast.walk(statement)]
 
 
-def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: ast.FunctionDef) -> tuple[list[str], set[str]]:
+def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def) -> tuple[list[str], set[str]]:
     loaded = {n.id for n in _body_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     keep, bound, third_party = [], set(), set()
     for text in callable_.imports:
@@ -201,7 +202,7 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: ast.FunctionDe
     return keep, bound
 
 
-def _free_names(fn: ast.FunctionDef, bound: set[str]) -> list[str]:
+def _free_names(fn: _Def, bound: set[str]) -> list[str]:
     nodes = _body_nodes(fn)
     local = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     local |= {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
@@ -217,6 +218,11 @@ def _free_names(fn: ast.FunctionDef, bound: set[str]) -> list[str]:
 
 
 def _code(source: str, name: str, sig: _Signature, returns: str | None, imports: list[str]) -> str:
+    """The component ``def``: generated signature, moved imports, the user's body.
+
+    An ``async def`` stays whole (signature reduced to plain names) inside the component,
+    which runs it with ``asyncio.run``: KFP calls components synchronously.
+    """
     module = cst.parse_module(source)
     fn = next(node for node in module.body if isinstance(node, cst.FunctionDef))
     params = ", ".join(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default else "") for p in sig.params)
@@ -226,6 +232,14 @@ def _code(source: str, name: str, sig: _Signature, returns: str | None, imports:
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=list(body.body))]
     docstring = 1 if fn.get_docstring() is not None else 0
     moved = [cst.parse_statement(text) for text in imports]
+    if fn.asynchronous is not None:
+        names = ", ".join(p.name for p in sig.params)
+        plain = cst.ensure_type(cst.parse_statement(f"async def {fn.name.value}({names}):\n    pass\n"), cst.FunctionDef)
+        inner = plain.with_changes(body=cst.IndentedBlock(body=statements[docstring:]))
+        run = cst.parse_statement(f"return asyncio.run({fn.name.value}({names}))")
+        if "import asyncio" not in imports:
+            moved = [cst.parse_statement("import asyncio"), *moved]
+        statements = statements[:docstring] + [inner, run]
     new = header.with_changes(body=cst.IndentedBlock(body=statements[:docstring] + moved + statements[docstring:]))
     return cst.Module(body=[new]).code
 
@@ -259,8 +273,8 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         ctx.add(codes.CALLABLE_UNAVAILABLE, f"the source of `{callable_.name}` does not parse: {exc}")
         return None
     fn = next((n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))), None)
-    if not isinstance(fn, ast.FunctionDef):
-        ctx.add(codes.CALLABLE_UNAVAILABLE, f"`{callable_.name}` is not a plain def (async or lambda)")
+    if fn is None:
+        ctx.add(codes.CALLABLE_UNAVAILABLE, f"`{callable_.name}` is not a def")
         return None
     sig = _signature(ctx, fn, args, kwargs)
     arguments = _bind(ctx, sig)

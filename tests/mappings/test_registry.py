@@ -116,3 +116,22 @@ def test_lambda_callable_becomes_a_component_and_messages_stay_one_line():
     assert kfp.kind == "python"
     assert "def __AF2KFP_NAME__(x: int = 1):\n    return print(\"hi\", x)" in kfp.python.code.replace("'", '"')
     assert all("\n" not in f.message for f in kfp.findings)
+
+
+def test_async_callable_runs_with_asyncio_run(tmp_path):
+    import subprocess
+    import sys
+
+    from converters.graph import PythonCallable
+
+    source = 'async def nap(seconds: float, tag="x") -> str:\n    """Sleep."""\n    await asyncio.sleep(seconds)\n    return f"{tag}:{seconds}"\n'
+    fn = PythonCallable(name="nap", source=source, file="f.py", line=1, imports=["import asyncio"])
+    task = example_task("airflow.sdk.task", "nap", python=fn, call_kwargs={"seconds": 0.01})
+    kfp, _ = map_task(task, dag_id="d", config=Config())
+    assert kfp.kind == "python" and kfp.findings == []
+    code = kfp.python.code.replace("__AF2KFP_NAME__", "nap_component")
+    assert code.startswith("def nap_component(seconds: float, tag: str = 'x') -> str:\n    \"\"\"Sleep.\"\"\"\n    import asyncio\n    async def nap(")
+    script = tmp_path / "run.py"
+    script.write_text(code + "\nprint(nap_component(0.01))\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
+    assert done.stdout.strip() == "x:0.01", done.stderr
