@@ -28,6 +28,11 @@ OPERATORS = {
     "airflow.operators.python.PythonOperator": "PythonOperator",
     "airflow.operators.python_operator.PythonOperator": "PythonOperator",
     "airflow.providers.standard.operators.python.PythonVirtualenvOperator": "task.virtualenv",
+    "airflow.operators.python.PythonVirtualenvOperator": "task.virtualenv",
+    # A ready-made interpreter: its `python` path is flagged (M202); the base image must match it.
+    "airflow.providers.standard.operators.python.ExternalPythonOperator": "PythonOperator",
+    "airflow.sdk.task.external_python": "task",
+    "airflow.decorators.task.external_python": "task",
     TASK: "task",
     "airflow.sdk.task.python": "task",
     "airflow.decorators.task": "task",
@@ -43,8 +48,9 @@ IGNORED = frozenset({"show_return_value_in_logs", "python_version", "system_site
                      "serializer", "pip_install_options", "index_urls", "venv_cache_path"}) | POD_IGNORED
 
 
-def _call(ctx: MapContext) -> tuple[list, dict]:
-    if ctx.task.operator in OPERATORS and OPERATORS[ctx.task.operator] == "PythonOperator" or ctx.has("python_callable"):
+def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
+    """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
+    if ctx.has("python_callable") or rule == "PythonOperator":
         ctx.arg("python_callable")
         if ctx.arg("provide_context"):
             ctx.add(codes.AIRFLOW_CONTEXT, "provide_context=True passes the Airflow context as keyword arguments")
@@ -69,7 +75,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
         apply_docker_environment(ctx, kfp)
     if rule == "task.kubernetes":
         apply_pod(ctx, kfp)
-    args, kwargs = _call(ctx)
+    args, kwargs = _call(ctx, rule)
     call = {**{f"argument {i + 1}": v for i, v in enumerate(ctx.task.call_args)}, **ctx.task.call_kwargs}
     check_templates(ctx, sorted(call), call)
     built = build_function(ctx, ctx.task.python, args, kwargs, image)

@@ -135,3 +135,14 @@ def test_async_callable_runs_with_asyncio_run(tmp_path):
     script.write_text(code + "\nprint(nap_component(0.01))\n")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
     assert done.stdout.strip() == "x:0.01", done.stderr
+
+
+def test_external_python_maps_with_its_interpreter_flagged():
+    from converters.graph import PythonCallable
+
+    fn = PythonCallable(name="f", source="def f():\n    return 1\n", file="f.py", line=1)
+    task = example_task("airflow.providers.standard.operators.python.ExternalPythonOperator", "t", python=fn,
+                        python_callable="f")
+    task.args["python"] = "/opt/venv/bin/python"  # the operator's interpreter path
+    kfp, _ = map_task(task, dag_id="d", config=Config())
+    assert kfp.kind == "python" and [f.code for f in kfp.findings] == ["M202"]
