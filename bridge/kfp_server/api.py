@@ -128,10 +128,12 @@ class KfpApi:
 
     @property
     def settings(self) -> Settings:
-        return Settings(**json.loads(self.store.setting("settings") or "{}"))
+        stored = json.loads(self.store.setting("settings") or "{}")
+        known = {f.name for f in dataclasses.fields(Settings)}
+        return Settings(**{k: v for k, v in stored.items() if k in known})  # a db from another version
 
     def update_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
-        current = dataclasses.asdict(Settings(**json.loads(self.store.setting("settings") or "{}")))
+        current = self.settings.to_json()
         unknown = set(changes) - set(current)
         if unknown:
             raise ApiError(400, f"unknown setting(s): {', '.join(sorted(unknown))}")
