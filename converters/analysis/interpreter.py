@@ -115,6 +115,16 @@ class Interpreter:
     def dependency(self, left: Any, right: Any, node: cst.CSTNode) -> Any:
         raise NotImplementedError
 
+    def shift(self, op: str, left: Any, right: Any, node: cst.CSTNode) -> Any:
+        """``left >> right`` (op "RightShift") or ``left << right``: a dependency; returns ``right``."""
+        if op == "RightShift":
+            return self.dependency(left, right, node)
+        self.dependency(right, left, node)
+        return right
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        """``obj.name = value`` on an object the analyzer models."""
+
     def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
         raise NotImplementedError
 
@@ -447,11 +457,7 @@ class Interpreter:
                 except IndexError:
                     pass
         elif isinstance(target, cst.Attribute):
-            obj = self.eval(target.value, scope)
-            if isinstance(obj, InstanceObj):
-                obj.attrs[target.attr.value] = value
-            if isinstance(obj, TaskObj) and target.attr.value in ("doc_md", "doc", "trigger_rule", "retries"):
-                obj.args[target.attr.value] = value
+            self.set_attribute(self.eval(target.value, scope), target.attr.value, value)
 
     # ----------------------------------------------------------------- expressions
     def truth(self, value: Any) -> bool | None:
@@ -585,11 +591,8 @@ class Interpreter:
         left = self.eval(node.left, scope)
         right = self.eval(node.right, scope)
         op = type(node.operator).__name__
-        if op == "RightShift" and not (isinstance(left, int) and isinstance(right, int)):
-            return self.dependency(left, right, node)
-        if op == "LeftShift" and not (isinstance(left, int) and isinstance(right, int)):
-            self.dependency(right, left, node)
-            return right
+        if op in ("RightShift", "LeftShift") and not (isinstance(left, int) and isinstance(right, int)):
+            return self.shift(op, left, right, node)
         return binary(op, left, right)
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, scope: Scope) -> Any:

@@ -108,10 +108,29 @@ _PREFIXES: list[tuple[str, str]] = sorted(
 )
 
 
+# Airflow 1.x also exposed core operators on the package itself (``from airflow.operators import X``).
+_PACKAGE_LEVEL = {
+    "BashOperator": f"{_STD}.operators.bash.BashOperator",
+    "PythonOperator": f"{_STD}.operators.python.PythonOperator",
+    "BranchPythonOperator": f"{_STD}.operators.python.BranchPythonOperator",
+    "ShortCircuitOperator": f"{_STD}.operators.python.ShortCircuitOperator",
+    "DummyOperator": f"{_STD}.operators.empty.EmptyOperator",
+    "EmptyOperator": f"{_STD}.operators.empty.EmptyOperator",
+    "TriggerDagRunOperator": f"{_STD}.operators.trigger_dagrun.TriggerDagRunOperator",
+    "DockerOperator": "airflow.providers.docker.operators.docker.DockerOperator",
+    "KubernetesPodOperator": _K8S_POD,
+    "ExternalTaskSensor": f"{_STD}.sensors.external_task.ExternalTaskSensor",
+    "TimeDeltaSensor": f"{_STD}.sensors.time_delta.TimeDeltaSensor",
+}
+
+
 def canonical(name: str) -> str:
     """Today's qualified path for ``name`` (unchanged when it did not move)."""
     if name in _EXACT:
         return _EXACT[name]
+    package, _, last = name.rpartition(".")
+    if package in ("airflow.operators", "airflow.contrib.operators", "airflow.sensors") and last in _PACKAGE_LEVEL:
+        return _PACKAGE_LEVEL[last]
     for old, new in _PREFIXES:
         if name == old or name.startswith(old + "."):
             moved = new + name[len(old) :]

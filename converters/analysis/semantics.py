@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as _dt
 import posixpath
 import re
+import sys
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
@@ -68,6 +69,10 @@ _SECONDS = {
     "milliseconds": 0.001,
     "microseconds": 0.000001,
 }
+_BUILDS_AIRFLOW = re.compile(r"dag|operator|sensor|task", re.IGNORECASE)
+# Top-level names a folder of the scanned repository must not shadow as a namespace package.
+_EXTERNAL_TOP_LEVEL = set(sys.stdlib_module_names) | {"airflow", "kubernetes", "docker", "pendulum", "google"}
+_CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION}
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
 _OPERATOR_SUFFIXES = ("Operator", "Sensor")
 _NOT_OPERATOR_SUFFIXES = ("Builder", "Hook", "Config", "Spec")
@@ -109,6 +114,8 @@ class AirflowSemantics(Interpreter):
         self.detached: list[TaskObj] = []
         self.setup_contexts: list[tuple[Any, list[TaskObj], set[str]]] = []
         self.callables: dict[int, tuple[str, list[str]]] = {}
+        self.module_paths: dict[tuple[Path, tuple[str, ...]], Path | str | None] = {}
+        self.reported: dict[int, set[Finding]] = {}
 
     # ----------------------------------------------------------------- modules and imports
     def display_for(self, path: Path) -> str:
@@ -145,6 +152,8 @@ class AirflowSemantics(Interpreter):
         self.runs[path] = run
         saved_dags, saved_groups = self.dag_stack, self.group_stack
         self.dag_stack, self.group_stack = [], []
+        if not self.run_stack:
+            self.steps = 0  # the evaluation budget is per scanned file, helpers included
         self.run_stack.append(run)
         try:
             self.run_module(source, scope)
@@ -164,18 +173,35 @@ class AirflowSemantics(Interpreter):
             for _ in range(level - 1):
                 base = base.parent
             bases = [base]
-        else:
-            bases = [here, *(root for root, _ in self.roots)]
+        else:  # like sys.path: the file's folder, its parents inside the scanned root (a src/ layout), the roots
+            root = self.root_for(self.source.path)
+            ancestors = [p for p in here.parents if p == root or root in p.parents]
+            bases = [here, *ancestors, *(r for r, _ in self.roots)]
+        namespace: ModuleObj | None = None
         for base in dict.fromkeys(bases):
+            found = self.find_module(base, tuple(parts))
+            if isinstance(found, Path):
+                run = self.run_file(found)
+                if run is not None:
+                    return run.module
+            elif found == "namespace" and namespace is None and parts[0] not in _EXTERNAL_TOP_LEVEL:
+                namespace = ModuleObj(name=".".join(parts), file=base.joinpath(*parts).as_posix(), scope={})
+        return namespace
+
+    def find_module(self, base: Path, parts: tuple[str, ...]) -> Path | str | None:
+        """``base/a/b.py`` or ``base/a/b/__init__.py`` (resolved), "namespace" for a folder of modules."""
+        key = (base, parts)
+        if key not in self.module_paths:
             candidate = base.joinpath(*parts) if parts else base
+            found: Path | str | None = None
             for path in (candidate.with_suffix(".py") if parts else None, candidate / "__init__.py"):
                 if path is not None and path.is_file():
-                    run = self.run_file(path.resolve())
-                    if run is not None:
-                        return run.module
-            if parts and candidate.is_dir() and any(candidate.glob("*.py")):
-                return ModuleObj(name=".".join(parts), file=candidate.as_posix(), scope={})  # namespace package
-        return None
+                    found = path.resolve()
+                    break
+            if found is None and parts and candidate.is_dir() and any(candidate.glob("*.py")):
+                found = "namespace"
+            self.module_paths[key] = found
+        return self.module_paths[key]
 
     # ----------------------------------------------------------------- findings
     def finding(
@@ -188,6 +214,9 @@ class AirflowSemantics(Interpreter):
         dag: DagObj | None = None,
     ) -> None:
         dag = dag if dag is not None else (self.dag_stack[-1] if self.dag_stack else None)
+        if code in _CONTEXT_CODES and dag is None and self.depth > 0 and node is not None:
+            if not _BUILDS_AIRFLOW.search(self.source.code(node)):
+                return  # a helper's loop/condition outside any DAG that builds no DAG or task: noise
         entry = CODES[code]
         result = Finding(
             code=code,
@@ -199,10 +228,11 @@ class AirflowSemantics(Interpreter):
             dag_id=dag.dag_id if dag is not None else None,
             task_id=task_id,
         )
-        if dag is not None:
-            dag.findings.append(result)
-        elif self.run_stack:
-            self.run_stack[-1].findings.append(result)
+        target = dag.findings if dag is not None else (self.run_stack[-1].findings if self.run_stack else None)
+        seen = self.reported.setdefault(id(target), set())
+        if target is not None and result not in seen:  # a helper called N times reports once
+            seen.add(result)
+            target.append(result)
 
     def truth(self, value: Any) -> bool | None:
         if isinstance(value, Ref):
@@ -276,6 +306,8 @@ class AirflowSemantics(Interpreter):
 
     # ----------------------------------------------------------------- attributes
     def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
+        if name == "__name__" and isinstance(value, (Ref, FunctionObj, ClassObj)):
+            return value.qualname.rsplit(".", 1)[-1] if isinstance(value, Ref) else value.name
         if isinstance(value, Ref):
             if value.qualname.endswith(_ENUMS) and name.isupper():
                 return name.lower()
@@ -1053,6 +1085,25 @@ class AirflowSemantics(Interpreter):
         if isinstance(task, TaskObj) and name in ("expand", "partial", "map", "zip", "concat", "resolve"):
             return UNKNOWN
         return UNKNOWN
+
+    def shift(self, op: str, left: Any, right: Any, node: cst.CSTNode) -> Any:
+        """``>>``/``<<`` with Python's operator protocol for scanned classes (``__rshift__``, ``__rrshift__``)."""
+        name = "__rshift__" if op == "RightShift" else "__lshift__"
+        for receiver, other, method in ((left, right, name), (right, left, name.replace("__", "__r", 1))):
+            if isinstance(receiver, InstanceObj):
+                _, function = receiver.klass.lookup(method)
+                if isinstance(function, FunctionObj):
+                    return self.call_function(function, [receiver, other], {}, node)
+        return super().shift(op, left, right, node)
+
+    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
+        if isinstance(obj, InstanceObj):
+            obj.attrs[name] = value
+        elif isinstance(obj, TaskObj):
+            if name == "dag" and isinstance(value, DagObj):
+                self.attach(obj, value, None)
+            elif name in ("doc_md", "doc", "trigger_rule", "retries", "task_group"):
+                obj.args[name] = to_value(value)
 
     def endpoints(self, value: Any, upstream: bool, node: cst.CSTNode) -> list[Any] | None:
         """Tasks on one side of ``>>``: groups give their leaves (upstream) or roots (downstream)."""
