@@ -274,7 +274,7 @@ def test_execution_timeout_kills_the_task_and_its_run(kfp, pipeline_package, can
         f"kfp_kill_{cancel_on_kill}",
         pipeline_package,
         cancel_on_kill=cancel_on_kill,
-        task_kwargs={"execution_timeout": datetime.timedelta(seconds=1)},
+        task_kwargs={"execution_timeout": datetime.timedelta(seconds=2)},
         parameters={"af2kfp_fate": "hang"},
     )
     dr = run_dag(dag)

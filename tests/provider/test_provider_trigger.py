@@ -25,6 +25,16 @@ def _submit(kfp, package, fate: str) -> str:
         return client.submit_run(spec).run_id
 
 
+async def _settled_state(client: KfpClient, run_id: str, seconds: float) -> str:
+    """The run's state once it is terminal, or after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        run = client.get_run(run_id)
+        if run.state.is_terminal or time.monotonic() > deadline:
+            return run.state.value
+        await asyncio.sleep(0.1)
+
+
 async def _events(trigger: KfpRunTrigger) -> list:
     return [event async for event in trigger.run()]
 
@@ -110,7 +120,7 @@ async def test_a_restored_trigger_resumes_polling(kfp_server, kfp, pipeline_pack
     polls_before_restart = sum(
         n for route, n in kfp.stats().items() if route.startswith("GET") and "runs" in route
     )
-    assert polls_before_restart >= 2
+    assert polls_before_restart >= 1
     [event] = await _events(_restore(first))
     assert event.payload["status"] == "success"
     assert event.payload["run"]["state"] == "SUCCEEDED"
@@ -131,7 +141,7 @@ async def test_polling_does_not_block_the_event_loop(kfp_server, kfp, pipeline_p
     results = await asyncio.gather(*(_events(KfpRunTrigger(run_id=r, poll_interval=0.1)) for r in run_ids))
     tick.cancel()
     assert [events[0].payload["status"] for events in results] == ["success", "success"]
-    assert ticks >= 20
+    assert ticks >= 10  # ~40 on an idle machine; a blocking client would allow about none
 
 
 @pytest.mark.parametrize("cancel_on_kill", [True, False])
@@ -145,9 +155,8 @@ async def test_on_kill_terminates_the_run(kfp_server, kfp, pipeline_package, can
     with pytest.raises(asyncio.CancelledError):
         await waiting
     await trigger.on_kill()
-    await asyncio.sleep(0.5)
     with KfpClient(host=kfp.url) as client:
-        state = client.get_run(run_id).state.value
+        state = await _settled_state(client, run_id, seconds=5.0 if cancel_on_kill else 0.6)
         assert state == ("CANCELED" if cancel_on_kill else "RUNNING")
         if not cancel_on_kill:
             client.terminate_run(run_id)
