@@ -20,8 +20,8 @@ import networkx as nx
 
 from converters.config import Config
 from converters.emit import compile_pipeline, render_pipeline, yaml_tasks
-from converters.emit.result import DagResult
 from converters.emit.names import kfp_task_name
+from converters.emit.result import DagResult
 from converters.findings import CODES, Finding, Severity, register_code
 from converters.graph import dag_info
 from converters.mappings import check_config, map_graph

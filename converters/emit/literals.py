@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["literal", "comment_text"]
+__all__ = ["literal", "comment_text", "docstring"]
 
 
 def literal(value: Any) -> str:
@@ -22,3 +22,11 @@ def literal(value: Any) -> str:
 def comment_text(text: str) -> str:
     """Text safe inside a ``#`` comment: no line breaks or other control characters."""
     return re.sub(r"[\x00-\x1f\x7f\u2028\u2029\x85]", "?", text)
+
+
+def docstring(*lines: str) -> str:
+    """A triple-quoted docstring of ``lines``, or a plain literal when one cannot be written safely."""
+    if any(re.search(r'"""|\\|[\x00-\x1f\x7f\u2028\u2029\x85]', line) for line in lines) or lines[-1].endswith('"'):
+        return literal("\n".join(lines))
+    body = "\n".join(lines)
+    return f'"""{body}\n"""' if len(lines) > 1 else f'"""{body}"""'

@@ -15,7 +15,7 @@ import black
 
 from converters.graph import dag_info
 from converters.mappings.model import Input, KfpTask, MappedDag
-from converters.emit.literals import comment_text, literal
+from converters.emit.literals import comment_text, docstring, literal
 from converters.emit.names import Names, assign_names, kebab
 
 __all__ = ["EmittedPipeline", "render_pipeline", "operator_label"]
@@ -171,7 +171,12 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
         f"Converted from Airflow DAG {info.dag_id} ({info.file}:{info.line})."
     )
     kube = any(t.uses_kubernetes() for t in mapped.tasks)
-    header = literal(f"KFP v2 pipeline converted by af2kfp from Airflow DAG {info.dag_id} ({info.file}:{info.line}).")
+    header = docstring(
+        f"KFP v2 pipeline for the Airflow DAG {info.dag_id}, converted by af2kfp.",
+        "",
+        f"Airflow source: {info.file}:{info.line}",
+        "Compile: python pipeline.py (writes pipeline.yaml next to this file)",
+    )
     imports = "from pathlib import Path\n\nfrom kfp import compiler, dsl"
     parts = [header + "\n\n" + imports + ("\nfrom kfp import kubernetes" if kube else "")]
     shared: dict[str, str] = {}  # identical components (a @task called twice) are defined once

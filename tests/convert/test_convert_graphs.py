@@ -134,3 +134,15 @@ def test_parallel_workers_give_the_same_output(tmp_path):
     for path in (tmp_path / "serial").rglob("*"):
         if path.is_file():
             assert (tmp_path / "parallel" / path.relative_to(tmp_path / "serial")).read_text() == path.read_text()
+
+
+def test_running_pipeline_py_writes_the_same_yaml(converted, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    out, _ = converted
+    shutil.copy(out / "etl" / "pipeline.py", tmp_path / "pipeline.py")
+    done = subprocess.run([sys.executable, "pipeline.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "pipeline.yaml").read_text() == (out / "etl" / "pipeline.yaml").read_text()
