@@ -84,10 +84,13 @@ class Scope:
 
 
 class _Frame:
+    """One file being executed: its current statement line and expression root (for call lines)."""
+
     def __init__(self, source: SourceFile, module: ModuleObj) -> None:
         self.source = source
         self.module = module
         self.line: int | None = None
+        self.root: cst.CSTNode | None = None
 
 
 class Interpreter:
@@ -144,8 +147,19 @@ class Interpreter:
         return self.frames[-1].source
 
     def line_of(self, node: cst.CSTNode | None) -> int | None:
-        line = self.source.line(node) if node is not None else None
+        line = self.source.line(node, self.frames[-1].root) if node is not None else None
         return line if line is not None else self.frames[-1].line
+
+    def end_line_of(self, node: cst.CSTNode | None) -> int | None:
+        line = self.source.end_line(node, self.frames[-1].root) if node is not None else None
+        return line if line is not None else self.frames[-1].line
+
+    def set_root(self, root: cst.CSTNode) -> None:
+        """The expression root now evaluated: calls inside it are located on demand."""
+        self.frames[-1].root = root
+        line = self.source.roots.get(id(root))
+        if line is not None:
+            self.frames[-1].line = line
 
     def symbolic(self, node: cst.CSTNode) -> Symbolic:
         return Symbolic(source=self.source.code(node))
@@ -221,6 +235,7 @@ class Interpreter:
             self.exec_block(stmt.body, scope)
 
     def exec_small(self, small: cst.BaseSmallStatement, scope: Scope) -> None:
+        self.set_root(small)
         if isinstance(small, cst.Expr):
             value = self.eval(small.value, scope)
             if isinstance(value, Symbolic) and isinstance(small.value, cst.Call):
@@ -272,6 +287,7 @@ class Interpreter:
         )
         value: Any = function
         for decorator in reversed(node.decorators):
+            self.set_root(decorator.decorator)
             value = self.decorate(self.eval(decorator.decorator, scope), value, decorator)
         scope.vars[node.name.value] = value
 
@@ -313,6 +329,7 @@ class Interpreter:
         scope.vars[node.name.value] = klass
 
     def exec_if(self, node: cst.If, scope: Scope) -> None:
+        self.set_root(node.test)
         test = self.truth(self.eval(node.test, scope))
         orelse = node.orelse
         if test is True:
@@ -332,6 +349,7 @@ class Interpreter:
             self.exec_block(orelse.body.body, scope)
 
     def exec_for(self, node: cst.For, scope: Scope) -> None:
+        self.set_root(node.iter)
         items = self.iterate(self.eval(node.iter, scope))
         if items is None:
             if "(" in self.source.code(node.body):
@@ -363,6 +381,7 @@ class Interpreter:
             self.exec_block(body.body, scope)
             return
         item = items[0]
+        self.set_root(item)
         value = self.eval(item.item, scope)
         bound = self.enter_context(value, item)
         if item.asname is not None:

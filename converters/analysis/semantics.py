@@ -712,7 +712,7 @@ class AirflowSemantics(Interpreter):
         """File and line of a DAG: the innermost frame in the file whose execution created it."""
         for frame in reversed(self.frames):
             if frame.source is run.source:
-                line = frame.source.line(node) if frame is self.frames[-1] else frame.line
+                line = self.line_of(node) if frame is self.frames[-1] else frame.line
                 return run.source.display, line or frame.line
         return run.source.display, self.line_of(node)
 
@@ -833,7 +833,7 @@ class AirflowSemantics(Interpreter):
         return False
 
     def task_line(self, node: cst.CSTNode) -> tuple[int | None, int | None]:
-        return self.source.line(node) or self.frames[-1].line, self.source.end_line(node) or self.frames[-1].line
+        return self.line_of(node), self.end_line_of(node)
 
     def create_task(
         self,
