@@ -131,8 +131,9 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
         ctx.add(codes.ARGUMENT_DROPPED, f"arguments {extra} match no parameter of `{fn.name}`; dropped")
     if a.vararg is not None:
         ctx.add(codes.ARGUMENT_DROPPED, f"`*{a.vararg.arg}` of `{fn.name}` cannot be a component parameter; dropped")
-    if a.kwarg is not None:
+    if a.kwarg is not None:  # the context dict becomes an (empty by default) dict parameter
         sig.context.append(f"**{a.kwarg.arg}")
+        sig.params.append(_Param(a.kwarg.arg, "dict", "{}"))
     return sig
 
 

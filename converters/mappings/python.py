@@ -124,7 +124,7 @@ EXAMPLES = [
         airflow="@task\ndef load(rows, **context): ...\nload(extract())",
         task=example_task(TASK, "load", python=_LOAD, call_kwargs={"rows": TaskRef(task_id="extract")}),
         fields={"arguments": {"rows": Input(name="rows", task_id="extract")}},
-        kfp=("(rows: dict):", "rows=extract_task.output"),
+        kfp=("(rows: dict, context: dict = {}):", "rows=extract_task.output"),
         codes=("M210",),
         producers={"extract": "dict"},
         fate="review",
