@@ -131,10 +131,22 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
         ctx.add(codes.ARGUMENT_DROPPED, f"arguments {extra} match no parameter of `{fn.name}`; dropped")
     if a.vararg is not None:
         ctx.add(codes.ARGUMENT_DROPPED, f"`*{a.vararg.arg}` of `{fn.name}` cannot be a component parameter; dropped")
-    if a.kwarg is not None:  # the context dict becomes an (empty by default) dict parameter
+    if a.kwarg is not None:  # extra keyword arguments (and the context) arrive as one dict parameter
         sig.context.append(f"**{a.kwarg.arg}")
-        sig.params.append(_Param(a.kwarg.arg, "dict", "{}"))
+        rest = {key: given[key] for key in extra}
+        sig.params.append(_Param(a.kwarg.arg, "dict", "{}", rest, bool(rest)))
     return sig
+
+
+def _plain(value: Any) -> bool:
+    """JSON data all the way down: what a literal in the emitted code may hold."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, list):
+        return all(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and _plain(item) for key, item in value.items())
+    return False
 
 
 def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
@@ -154,11 +166,11 @@ def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
             ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{param.name}` reads XCom {value.key!r} of {value.task_id!r}")
         elif isinstance(value, Symbolic):
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: `{short(value.source)}` is not known statically")
-        elif _value_type(value) is not None or value is None:
+        elif _plain(value):
             arguments[param.name] = value
             continue
         else:
-            ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: value {value!r} is not plain data")
+            ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: value {short(repr(value))} is not plain data")
         if param.default is None:
             param.default = "None"
     return arguments

@@ -146,3 +146,20 @@ def test_external_python_maps_with_its_interpreter_flagged():
     task.args["python"] = "/opt/venv/bin/python"  # the operator's interpreter path
     kfp, _ = map_task(task, dag_id="d", config=Config())
     assert kfp.kind == "python" and [f.code for f in kfp.findings] == ["M202"]
+
+
+def test_extra_kwargs_go_into_the_kwargs_dict_and_non_plain_values_are_flagged():
+    from converters.graph import PythonCallable
+    from converters.values import Duration, TaskRef
+
+    fn = PythonCallable(name="f", source="def f(a, **kwargs):\n    print(a, kwargs)\n", file="f.py", line=1)
+    task = example_task("airflow.providers.standard.operators.python.PythonOperator", "t", python=fn,
+                        python_callable="f", op_kwargs={"a": {"when": Duration(seconds=5)}, "b": 2, "c": [1, "x"]})
+    kfp, _ = map_task(task, dag_id="d", config=Config())
+    assert kfp.arguments == {"kwargs": {"b": 2, "c": [1, "x"]}}
+    assert sorted(f.code for f in kfp.findings) == ["M205", "M210"]
+    bad = example_task("airflow.providers.standard.operators.python.PythonOperator", "u", python=fn,
+                       python_callable="f", op_kwargs={"a": 1, "b": TaskRef(task_id="x")})
+    kfp, _ = map_task(bad, dag_id="d", config=Config())
+    assert kfp.arguments == {"a": 1}
+    assert sorted(f.code for f in kfp.findings) == ["M205", "M210"]
