@@ -510,12 +510,23 @@ class Interpreter:
         return self.symbolic(node) if value is UNKNOWN else value
 
     def eval_Integer(self, node: cst.Integer, scope: Scope) -> Any:
-        return ast.literal_eval(node.value)
+        try:
+            return int(node.value, 0)
+        except ValueError:
+            return UNKNOWN
 
-    eval_Float = eval_Integer
-    eval_Imaginary = eval_Integer
+    def eval_Float(self, node: cst.Float, scope: Scope) -> Any:
+        return float(node.value)
+
+    def eval_Imaginary(self, node: cst.Imaginary, scope: Scope) -> Any:
+        return complex(node.value)
 
     def eval_SimpleString(self, node: cst.SimpleString, scope: Scope) -> Any:
+        text = node.value
+        quote = text[-1]
+        if "\\" not in text and text[0] == quote:  # no prefix, no escapes: the text between the quotes
+            size = 3 if text.startswith(quote * 3) and len(text) >= 6 else 1
+            return text[size:-size]
         try:
             return node.evaluated_value
         except (ValueError, SyntaxError):

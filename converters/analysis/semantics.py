@@ -116,6 +116,7 @@ class AirflowSemantics(Interpreter):
         self.callables: dict[int, tuple[str, list[str]]] = {}
         self.module_paths: dict[tuple[Path, tuple[str, ...]], Path | str | None] = {}
         self.reported: dict[int, set[Finding]] = {}
+        self.search_paths: dict[Path, list[Path]] = {}
 
     # ----------------------------------------------------------------- modules and imports
     def display_for(self, path: Path) -> str:
@@ -128,8 +129,9 @@ class AirflowSemantics(Interpreter):
         return path.as_posix()
 
     def root_for(self, path: Path) -> Path:
+        text = str(path)
         for root, _ in self.roots:
-            if root == path or root in path.parents:
+            if text == str(root) or text.startswith(str(root).rstrip("/") + "/"):
                 return root
         return path.parent
 
@@ -174,11 +176,9 @@ class AirflowSemantics(Interpreter):
                 base = base.parent
             bases = [base]
         else:  # like sys.path: the file's folder, its parents inside the scanned root (a src/ layout), the roots
-            root = self.root_for(self.source.path)
-            ancestors = [p for p in here.parents if p == root or root in p.parents]
-            bases = [here, *ancestors, *(r for r, _ in self.roots)]
+            bases = self.search_path(here)
         namespace: ModuleObj | None = None
-        for base in dict.fromkeys(bases):
+        for base in bases:
             found = self.find_module(base, tuple(parts))
             if isinstance(found, Path):
                 run = self.run_file(found)
@@ -187,6 +187,19 @@ class AirflowSemantics(Interpreter):
             elif found == "namespace" and namespace is None and parts[0] not in _EXTERNAL_TOP_LEVEL:
                 namespace = ModuleObj(name=".".join(parts), file=base.joinpath(*parts).as_posix(), scope={})
         return namespace
+
+    def search_path(self, here: Path) -> list[Path]:
+        """The folders absolute imports of a file in ``here`` are looked up in (cached per folder)."""
+        found = self.search_paths.get(here)
+        if found is None:
+            root = self.root_for(here / "__init__.py")
+            ancestors = []
+            for parent in here.parents:
+                if parent != root and not str(parent).startswith(str(root) + "/"):
+                    break
+                ancestors.append(parent)
+            found = self.search_paths[here] = list(dict.fromkeys([here, *ancestors, *(r for r, _ in self.roots)]))
+        return found
 
     def find_module(self, base: Path, parts: tuple[str, ...]) -> Path | str | None:
         """``base/a/b.py`` or ``base/a/b/__init__.py`` (resolved), "namespace" for a folder of modules."""
