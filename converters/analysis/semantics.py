@@ -736,8 +736,15 @@ class AirflowSemantics(Interpreter):
         dag.registered = True
         bind = {}
         params = factory.function.node.params
-        for param in [*params.posonly_params, *params.params, *params.kwonly_params]:
+        declared = [*params.posonly_params, *params.params, *params.kwonly_params]
+        for param in declared:
             bind[param.name.value] = Symbolic(source=f"params.{param.name.value}")
+        # As Airflow: the function's parameters become DAG params; call arguments override their defaults.
+        values = dict(factory.function.defaults)
+        values.update(zip((p.name.value for p in declared), args))
+        values.update({k: v for k, v in kwargs.items() if k in bind})
+        if values and isinstance(dag.kwargs.get("params", {}), dict):
+            dag.kwargs["params"] = {**dag.kwargs.get("params", {}), **values}
         self.dag_stack.append(dag)
         saved_groups, self.group_stack = self.group_stack, []
         try:

@@ -69,6 +69,7 @@ def test_dag_decorator_several_dags_and_params(analyze):
     """)
     ids = [g.graph["dag"].dag_id for g in analysis.graphs]
     assert ids == ["first", "renamed"]
+    assert analysis.graphs[0].graph["dag"].params == {"x": 1}
     assert analysis.graphs[0].graph["dag"].start_date == DateTime(iso="2024-01-02T00:00:00+00:00")
     assert set(analysis.graphs[0].nodes) == {"hello"}
 
