@@ -10,7 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-import airflow
+import importlib.util
+
 import networkx as nx
 import pytest
 
@@ -19,7 +20,8 @@ from converters.analysis import Analysis, analyze_paths
 from converters.graph import graph_from_json, graph_to_json
 from converters.values import Call, TaskRef, is_known, to_json
 
-AIRFLOW_DIR = Path(airflow.__file__).parent
+# Located without importing Airflow into the test process (DagBag runs in a child process).
+AIRFLOW_DIR = Path(importlib.util.find_spec("airflow").submodule_search_locations[0])
 EXAMPLES = [AIRFLOW_DIR / "example_dags", AIRFLOW_DIR / "providers" / "standard" / "example_dags"]
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "dags"
 # Findings that say "the graph may differ from Airflow's because of this dynamic construct".
