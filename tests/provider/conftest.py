@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,13 @@ os.environ.update(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
     }
 )
+
+if "airflow.settings" in sys.modules:
+    # A module collected earlier imported Airflow (whole-suite run): point its ORM at this DB too.
+    from airflow import settings
+
+    settings.configure_vars()
+    settings.reconfigure_orm()
 
 import pytest  # noqa: E402
 
