@@ -41,6 +41,21 @@ def connection_type_info() -> dict[str, Any]:
                 "Path of a service-account token, e.g. /var/run/secrets/kubeflow/pipelines/token.",
             ),
             "ca_bundle": _string("CA bundle", "Path of a PEM file to verify the server's certificate."),
+            "timeout": {
+                "label": "Request timeout",
+                "description": "Seconds to wait for each KFP API answer (default 30).",
+                "schema": {"type": ["number", "null"]},
+            },
+            "retries": {
+                "label": "Attempts per API call",
+                "description": "Tries of one call on 5xx, 429 and connection errors (default 5).",
+                "schema": {"type": ["integer", "null"], "minimum": 1},
+            },
+            "retry_backoff": {
+                "label": "First retry delay",
+                "description": "Seconds before the first retry, doubling after each (default 0.5).",
+                "schema": {"type": ["number", "null"], "minimum": 0},
+            },
             "verify": {
                 "label": "Verify TLS",
                 "description": "Turn off only for a test cluster; a warning is logged.",

@@ -88,6 +88,17 @@ def _verify(conn: Any) -> bool | str:
     return True if verify is None else bool(verify)
 
 
+def _retry(conn: Any) -> RetryPolicy:
+    attempts, backoff = _extra(conn, "retries"), _extra(conn, "retry_backoff")
+    try:
+        return RetryPolicy(
+            max_attempts=int(attempts) if attempts is not None else RetryPolicy.max_attempts,
+            initial_backoff=float(backoff) if backoff is not None else RetryPolicy.initial_backoff,
+        )
+    except (TypeError, ValueError) as err:
+        raise AirflowException(f"connection {conn.conn_id!r}: bad retries/retry_backoff: {err}") from None
+
+
 def config_from_connection(
     conn: Any, *, namespace: str | None = None, retry: RetryPolicy | None = None
 ) -> KfpConfig:
@@ -102,7 +113,7 @@ def config_from_connection(
             namespace=namespace or _extra(conn, "namespace"),
             verify=_verify(conn),
             ui_host=_extra(conn, "ui_host"),
-            retry=retry or RetryPolicy(),
+            retry=retry or _retry(conn),
             **options,
         )
     except KfpError as err:
@@ -114,7 +125,8 @@ class KfpHook(BaseHook):
 
     :param kfp_conn_id: the ``kubeflow_pipelines`` connection.
     :param namespace: the Kubeflow profile namespace; overrides the connection's.
-    :param retry: how API calls are retried (default: 5 attempts, exponential backoff).
+    :param retry: how API calls are retried (default: the connection's ``retries`` attempts,
+        5 if unset, with exponential backoff from ``retry_backoff`` seconds, 0.5 if unset).
     """
 
     conn_name_attr = "kfp_conn_id"

@@ -18,7 +18,7 @@ from airflow_plugins._compat import (
 from airflow_plugins.hooks.kfp import KfpHook
 from airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
 from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import KfpError, StatePolicy, Verdict, describe_failure
+from bridge.kfp import KfpApiError, KfpError, StatePolicy, Verdict, describe_failure
 
 __all__ = ["KfpRunSensor"]
 
@@ -66,6 +66,13 @@ class KfpRunSensor(BaseSensorOperator):
     def poke(self, context: Any) -> bool:
         try:
             run = self.hook.client.get_run(self.run_id)
+        except KfpApiError as err:
+            if not err.retriable:
+                raise AirflowException(
+                    f"{self.task_id}: reading KFP run {self.run_id} failed: {err}"
+                ) from None
+            self.log.warning("reading KFP run %s failed (%s); poking again", self.run_id, err)
+            return False
         except KfpError as err:
             raise AirflowException(f"{self.task_id}: reading KFP run {self.run_id} failed: {err}") from None
         verdict = self.policy.classify(run.state)

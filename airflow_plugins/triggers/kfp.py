@@ -15,8 +15,7 @@ from typing import Any
 
 from airflow_plugins._compat import BaseTrigger, TriggerEvent
 from airflow_plugins.hooks.kfp import KfpHook
-from bridge.kfp.models import describe_failure
-from bridge.kfp.states import StatePolicy, Verdict
+from bridge.kfp import AsyncKfpClient, KfpApiError, Run, StatePolicy, Verdict, describe_failure
 
 __all__ = ["KfpRunTrigger"]
 
@@ -83,19 +82,22 @@ class KfpRunTrigger(BaseTrigger):
         try:
             async with hook.async_client() as client:
                 while True:
-                    run = await client.get_run(self.run_id)
-                    state = run.state.value
-                    verdict = self.policy.classify(run.state)
-                    if verdict is not Verdict.WAIT:
-                        yield TriggerEvent(self._event(verdict.value, run.summary(), describe_failure(run)))
-                        return
+                    run = await self._poll(client)
+                    if run is not None:
+                        state = run.state.value
+                        verdict = self.policy.classify(run.state)
+                        if verdict is not Verdict.WAIT:
+                            yield TriggerEvent(
+                                self._event(verdict.value, run.summary(), describe_failure(run))
+                            )
+                            return
                     left = None if self.end_time is None else self.end_time - time.time()
                     if left is not None and left <= 0:
                         message = (
-                            f"KFP run {self.run_id} did not finish before the timeout (last state: {state}); "
-                            "the run was left going"
+                            f"KFP run {self.run_id} did not finish before the timeout "
+                            f"(last state: {state or 'unknown'}); the run was left going"
                         )
-                        yield TriggerEvent(self._event("timeout", run.summary(), message))
+                        yield TriggerEvent(self._event("timeout", run.summary() if run else None, message))
                         return
                     log.debug("KFP run %s is %s; next poll in %ss", self.run_id, state, self.poll_interval)
                     await asyncio.sleep(self.poll_interval if left is None else min(self.poll_interval, left))
@@ -104,6 +106,17 @@ class KfpRunTrigger(BaseTrigger):
         except Exception as exc:  # an event that names what failed, not a vague one
             message = f"waiting for KFP run {self.run_id} failed (last state: {state or 'unknown'}): {exc}"
             yield TriggerEvent(self._event("error", None, message))
+
+    async def _poll(self, client: AsyncKfpClient) -> Run | None:
+        """The run now, or None when KFP stayed unreachable through the client's retries:
+        an API outage shorter than the timeout does not fail a long wait."""
+        try:
+            return await client.get_run(self.run_id)
+        except KfpApiError as err:
+            if not err.retriable:
+                raise
+            log.warning("polling KFP run %s failed (%s); still waiting", self.run_id, err)
+            return None
 
     def _event(self, status: str, run: dict[str, Any] | None, message: str) -> dict[str, Any]:
         return {"status": status, "run_id": self.run_id, "run": run, "message": message}

@@ -59,7 +59,17 @@ def test_providers_manager_discovers_the_provider_through_the_entry_point():
     assert behaviour["relabeling"]["host"] == "KFP API URL"
     assert {"schema", "port", "login"} <= set(behaviour["hidden_fields"])
     widgets = {k.rsplit("__", 1)[1] for k in manager.connection_form_widgets if "kubeflow_pipelines" in k}
-    assert widgets == {"ui_host", "namespace", "auth_method", "token_file", "ca_bundle", "verify"}
+    assert widgets == {
+        "ui_host",
+        "namespace",
+        "auth_method",
+        "token_file",
+        "ca_bundle",
+        "verify",
+        "timeout",
+        "retries",
+        "retry_backoff",
+    }
 
 
 def test_field_behaviour_for_older_airflow_matches_the_declared_one():
@@ -130,6 +140,16 @@ def test_connection_fields_map_to_the_client_config(tmp_path):
     assert config_from_connection(_conn(host="https://h", extra={"verify": "false"})).verify is False
     assert config_from_connection(_conn(host="https://h", extra={"verify": False})).verify is False
     assert config_from_connection(_conn(host="https://h")).verify is True
+
+
+def test_retries_come_from_the_connection():
+    config = config_from_connection(_conn(host="https://h", extra={"retries": "2", "retry_backoff": 0.05}))
+    assert (config.retry.max_attempts, config.retry.initial_backoff) == (2, 0.05)
+    assert config_from_connection(_conn(host="https://h")).retry.max_attempts == 5
+    assert (
+        config_from_connection(_conn(host="https://h"), retry=RetryPolicy(max_attempts=1)).retry.max_attempts
+        == 1
+    )
 
 
 def test_uri_style_connection_builds_the_url():

@@ -153,3 +153,31 @@ def test_sensor_times_out_as_sensors_do(kfp, pipeline_package, deferrable):
     with KfpClient(host=kfp.url) as client:
         assert client.get_run(run_id).state.value == "RUNNING"  # a sensor never stops what it watches
         client.terminate_run(run_id)
+
+
+def test_poking_goes_on_through_an_api_outage(kfp, pipeline_package, monkeypatch):
+    import json
+
+    from airflow.sdk import DAG
+
+    from airflow_plugins.sensors.kfp import KfpRunSensor
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KFP_ONE_TRY",
+        json.dumps({"conn_type": "kubeflow_pipelines", "host": kfp.url, "extra": {"retries": 1}}),
+    )
+    run_id = _submit(kfp, pipeline_package, "succeed:0.5")
+    kfp.fault("status", count=3, status=503, path=f"/apis/v2beta1/runs/{run_id}", method="GET")
+    FAILURES.clear()
+    with DAG("kfp_sensor_outage", schedule=None, start_date=START) as dag:
+        KfpRunSensor(
+            task_id="wait",
+            run_id=run_id,
+            kfp_conn_id="kfp_one_try",
+            poke_interval=0.1,
+            timeout=30,
+            on_failure_callback=_record_failure,
+        )
+    dr = run_dag(dag)
+    assert dr.state == "success", FAILURES
+    assert kfp.faults() == []

@@ -177,3 +177,26 @@ async def test_transient_faults_do_not_end_the_wait(kfp_server, kfp, pipeline_pa
     [event] = await _events(KfpRunTrigger(run_id=run_id, poll_interval=0.1))
     assert event.payload["status"] == "success"
     assert kfp.faults() == []
+
+
+async def test_an_outage_longer_than_the_client_retries_does_not_end_the_wait(
+    kfp_server, kfp, pipeline_package, monkeypatch
+):
+    """Two attempts per call here; five 503s in a row fail two polls, and the wait goes on."""
+    import json
+
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_KFP_FLAKY",
+        json.dumps(
+            {
+                "conn_type": "kubeflow_pipelines",
+                "host": kfp.url,
+                "extra": {"retries": 2, "retry_backoff": 0.01},
+            }
+        ),
+    )
+    run_id = _submit(kfp, pipeline_package, "succeed:0.5")
+    kfp.fault("status", count=5, status=503, path=f"/apis/v2beta1/runs/{run_id}", method="GET")
+    [event] = await _events(KfpRunTrigger(run_id=run_id, kfp_conn_id="kfp_flaky", poll_interval=0.1))
+    assert event.payload["status"] == "success"
+    assert kfp.faults() == []
