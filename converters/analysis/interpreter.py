@@ -2,7 +2,7 @@
 
 Statements and expressions are evaluated over a safe value domain (plain data, the
 tagged values of ``converters.values`` and the Airflow look-alikes of ``model``);
-Airflow's own semantics (DAGs, tasks, groups, dependencies) live in :mod:`airflow_semantics`.
+Airflow's own semantics (DAGs, tasks, groups, dependencies) live in :mod:`converters.analysis.semantics`.
 Anything it cannot know becomes ``Symbolic(source=...)``; user code is never imported.
 """
 
@@ -16,22 +16,13 @@ from typing import Any
 import libcst as cst
 
 from converters.analysis import codes
-from converters.analysis.model import (
-    BoundMethod,
-    ClassObj,
-    FunctionObj,
-    InstanceObj,
-    ModuleObj,
-    Ref,
-    TaskObj,
-    XComArgObj,
-)
+from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
 from converters.analysis.names import canonical
 from converters.analysis.safe_ops import BUILTINS, UNKNOWN, binary, compare, is_plain
 from converters.analysis.source import SourceFile
 from converters.values import Symbolic
 
-__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS"]
+__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "module_path_name"]
 
 log = logging.getLogger(__name__)
 
