@@ -26,7 +26,7 @@ from typing import Any, Callable
 from bridge.kfp_server.api import KfpApi
 from bridge.kfp_server.errors import ApiError, error_body
 
-__all__ = ["KfpHttpServer", "FAULT_KINDS", "CONTROL_PREFIX"]
+__all__ = ["KfpHttpServer", "FAULT_KINDS", "CONTROL_PREFIX", "omit_unpopulated"]
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,7 @@ class _Handler(BaseHTTPRequestHandler):
             action, _, params = match
             answer = getattr(self, "_a_" + action, None)
             result = answer(query, body, **params) if answer else self._call_api(action, query, body, params)
-            self._send(200, result)
+            self._send(200, result if control or action == "healthz" else omit_unpopulated(result))
         except _Drop:
             self._drop()
         except ApiError as exc:
@@ -379,6 +379,32 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.api.store.run("DELETE FROM faults")
         self.server.reset_stats()
         return {}
+
+
+# Struct-valued fields: protojson writes their contents as they are.
+_STRUCT_FIELDS = frozenset({"pipeline_spec", "platform_spec", "parameters", "plugins_input"})
+
+
+def omit_unpopulated(value: Any) -> Any:
+    """Drop what KFP's JSON marshaler (protojson, ``EmitUnpopulated: false``) leaves
+    out: empty strings, zero numbers, false, empty lists and maps. Set messages stay
+    (an unset ``finished_at`` is the zero time, which KFP does write)."""
+    if isinstance(value, list):
+        return [omit_unpopulated(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    kept = {}
+    for key, item in value.items():
+        if key in _STRUCT_FIELDS:
+            if item is not None:
+                kept[key] = item
+            continue
+        if item is None or item == "" or item is False or item == [] or (key == "tags" and item == {}):
+            continue
+        if isinstance(item, (int, float)) and not isinstance(item, bool) and item == 0:
+            continue
+        kept[key] = omit_unpopulated(item)
+    return kept
 
 
 def _json(raw: bytes) -> Any:

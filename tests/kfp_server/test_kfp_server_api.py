@@ -260,3 +260,23 @@ def test_concurrent_clients(server: RunningServer, spec: dict[str, Any]) -> None
     assert len(set(created)) == 64
     assert httpx.get(f"{server.url}{V2}/runs").json()["total_size"] == 64
     assert server.control().stats()["POST /apis/v2beta1/runs"] == 64
+
+
+def test_unpopulated_fields_are_omitted_as_kfp_does(http: httpx.Client, spec: dict[str, Any]) -> None:
+    """KFP marshals with protojson EmitUnpopulated=false: clients must cope with missing keys."""
+    assert http.get("/runs").json() == {}
+    assert http.get("/healthz").json()["multi_user"] is False  # hand-written by KFP, always complete
+    run = http.post(
+        "/runs",
+        json={
+            "display_name": "r",
+            "pipeline_spec": spec,
+            "runtime_config": {"parameters": {"flag": False, "n": 0, "s": ""}},
+        },
+    ).json()
+    assert "description" not in run and "service_account" not in run and "error" not in run
+    assert run["runtime_config"]["parameters"] == {"flag": False, "n": 0, "s": ""}  # a Struct stays whole
+    assert run["finished_at"] == "1970-01-01T00:00:00Z" and run["run_details"] == {}
+    page = http.get("/runs", params={"page_size": 1}).json()
+    assert page["total_size"] == 1 and "next_page_token" not in page
+    assert "tags" not in http.post("/pipelines", json={"name": "p"}).json()

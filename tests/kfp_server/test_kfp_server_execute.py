@@ -80,16 +80,12 @@ def test_a_raising_component_fails_the_run_with_its_exception(
 
 def test_terminate_kills_the_execution(executing: RunningServer, packages: dict[str, Path]) -> None:
     run_id = _run(executing, packages["nap"], runtime_config={"parameters": {"seconds": 60.0}})
-    wait_for(
-        lambda: [
-            t["state"]
-            for t in httpx.get(f"{executing.url}/apis/v2beta1/runs/{run_id}").json()["run_details"][
-                "task_details"
-            ]
-        ]
-        == ["RUNNING"],
-        timeout=30,
-    )
+
+    def task_states() -> list[str]:
+        run = httpx.get(f"{executing.url}/apis/v2beta1/runs/{run_id}").json()
+        return [t["state"] for t in run["run_details"].get("task_details", [])]
+
+    wait_for(lambda: task_states() == ["RUNNING"], timeout=30)
     assert httpx.post(f"{executing.url}/apis/v2beta1/runs/{run_id}:terminate").status_code == 200
     run = _final(executing, run_id)
     assert run["state"] == "CANCELED" and [t["state"] for t in run["run_details"]["task_details"]] == [
