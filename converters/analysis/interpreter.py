@@ -18,7 +18,7 @@ import libcst as cst
 from converters.analysis import codes
 from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
 from converters.analysis.names import canonical
-from converters.analysis.safe_ops import BUILTINS, UNKNOWN, binary, compare, is_plain
+from converters.analysis.safe_ops import BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format
 from converters.analysis.source import SourceFile
 from converters.values import Symbolic
 
@@ -260,8 +260,9 @@ class Interpreter:
             self.dependency(left, right, small)
             return
         if isinstance(current, list) and op == "Add" and isinstance(value, (list, tuple)):
-            current.extend(value)  # in place, as Python does: aliases see it
-            return
+            if len(current) + len(value) <= MAX_ITEMS:
+                current.extend(value)  # in place, as Python does: aliases see it
+                return
         if isinstance(current, dict) and op == "BitOr" and isinstance(value, dict):
             current.update(value)
             return
@@ -550,7 +551,7 @@ class Interpreter:
                 spec_value = self.eval_FormattedString(
                     cst.FormattedString(parts=part.format_spec, start='f"', end='"'), scope
                 )
-                if not isinstance(spec_value, str):
+                if not isinstance(spec_value, str) or not safe_format(spec_value):
                     return UNKNOWN
                 spec = spec_value
             if part.conversion == "r":

@@ -6,6 +6,7 @@ every function only ever sees plain data (str, numbers, lists, dicts, tuples).
 from __future__ import annotations
 
 import json
+import re
 import operator
 import posixpath
 from pathlib import PurePosixPath
@@ -24,6 +25,7 @@ __all__ = [
     "path_join",
     "json_dumps",
     "json_loads",
+    "safe_format",
 ]
 
 MAX_ITEMS = 100_000
@@ -43,6 +45,18 @@ def is_plain(value: Any, depth: int = 0) -> bool:
     if isinstance(value, dict):
         return all(is_plain(k, depth + 1) and is_plain(v, depth + 1) for k, v in value.items())
     return False
+
+
+_HUGE_NUMBER = re.compile(r"\d{6,}")
+
+
+def safe_format(value: Any) -> bool:
+    """False for format strings or sizes that would build a huge string (``"{:>999999999}"``)."""
+    if isinstance(value, str):
+        return not _HUGE_NUMBER.search(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) <= MAX_ITEMS
+    return True
 
 
 def _sized(value: Any) -> Any:
@@ -107,7 +121,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "all": _plain_only(all),
     "sorted": _plain_only(sorted),
     "repr": _plain_only(repr),
-    "format": _plain_only(format),
+    "format": _plain_only(lambda value, spec="": format(value, spec) if safe_format(spec) else UNKNOWN),
     "list": _containers(list),
     "tuple": _containers(tuple),
     "set": _containers(set),
@@ -192,6 +206,13 @@ def call_method(receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any
         return UNKNOWN
     if name in ("extend", "update") and any(isinstance(a, Symbolic) for a in args):
         return UNKNOWN
+    if (
+        name in ("extend", "update", "insert", "append")
+        and len(receiver) + sum(len(a) if isinstance(a, (list, tuple, dict, set, str)) else 1 for a in args) > MAX_ITEMS
+    ):
+        return UNKNOWN  # growing a collection without bound (a loop doubling it) is not followed
+    if isinstance(receiver, str) and not (safe_format(receiver) and all(safe_format(a) for a in args)):
+        return UNKNOWN
     try:
         result = getattr(receiver, name)(*args, **kwargs)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, UnicodeError):
@@ -224,6 +245,8 @@ def binary(op_name: str, left: Any, right: Any) -> Any:
             if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_ITEMS:
                 return UNKNOWN
     if op_name == "Power" and isinstance(right, (int, float)) and abs(right) > 256:
+        return UNKNOWN
+    if op_name == "Modulo" and isinstance(left, str) and not safe_format(left):
         return UNKNOWN
     if op_name == "Add" and isinstance(left, Duration) and isinstance(right, Duration):
         return Duration(seconds=left.seconds + right.seconds)

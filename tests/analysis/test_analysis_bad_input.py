@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import socket
 import textwrap
 from pathlib import Path
@@ -139,3 +140,33 @@ def test_graphs_round_trip_through_json(tmp_path):
     [graph] = analyze_paths([folder]).graphs
     data = graph_to_json(graph)
     assert graph_to_json(graph_from_json(json.loads(json.dumps(data)))) == data
+
+
+def test_resource_bombs_are_not_evaluated(tmp_path):
+    """Evaluation is bounded: exponential growth, huge format widths and endless loops stop quickly."""
+    folder = _folder(
+        tmp_path,
+        {"bombs.py": """
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+        grow = [0]
+        for _ in range(100):
+            grow.extend(grow)
+            grow += grow
+        text = "x"
+        for _ in range(100):
+            text = text + text
+        wide = "{:>999999999}".format("x")
+        wide_f = f"{'x':>999999999}"
+        padded = "%999999999s" % "x"
+        big = 10 ** 10 ** 10
+        with DAG("bombs"):
+            for i in range(10 ** 12):
+                BashOperator(task_id=f"t{i}", bash_command="x")
+    """},
+    )
+    started = time.perf_counter()
+    [graph] = analyze_paths([folder]).graphs
+    assert time.perf_counter() - started < 20
+    assert len(graph) == 0  # range(10**12) is not unrolled
+    assert "A109" in {f.code for f in graph.graph["findings"]}
