@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -77,9 +78,13 @@ def run(args: argparse.Namespace) -> int:
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
     report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config, progress=progress, jobs=jobs)
-    if args.format == "json":
-        json.dump(report, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        format_text(report, args.output, sys.stdout)
+    try:
+        if args.format == "json":
+            json.dump(report, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+        else:
+            format_text(report, args.output, sys.stdout)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `af2kfp convert ... | head`: the reader left, the work is done
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return exit_code(report, args.fail_on)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, Retry
-from converters.mappings.values import duration_seconds
+from converters.mappings.values import duration_seconds, unexpected
 
 __all__ = ["apply_base", "finish", "decide_fate", "AIRFLOW_DEFAULT_RETRY_DELAY"]
 
@@ -52,6 +52,8 @@ def _retry(ctx: MapContext) -> Retry | None:
     elif isinstance(backoff, (int, float)) and not isinstance(backoff, bool) and backoff > 0:
         factor = float(backoff)
     else:
+        if backoff not in (None, False, 0):
+            unexpected(ctx, backoff, "retry_exponential_backoff")
         factor = 1.0
     max_s = duration_seconds(ctx, max_delay, "max_retry_delay")
     if max_s is not None:

@@ -17,7 +17,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, SecretEnv, Volume
 from converters.mappings.pod import set_cpu, set_memory
-from converters.mappings.values import check_templates, class_name, command_list, string_dict, text
+from converters.mappings.values import check_templates, class_name, command_list, items, string, string_dict, text, unexpected
 from converters.values import Call
 
 __all__ = ["RULES", "OPERATORS", "map_task", "apply_docker_environment", "EXAMPLES", "secret_name_for"]
@@ -68,10 +68,10 @@ def apply_docker_environment(ctx: MapContext, kfp: KfpTask) -> None:
 
 
 def _mounts(ctx: MapContext, value: Any) -> None:
-    for mount in value or []:
+    for mount in items(ctx, value, "mounts"):
         kwargs = mount.kwargs if isinstance(mount, Call) and class_name(mount) == "Mount" else None
         if kwargs is None:
-            text(ctx, mount, "mounts item")
+            unexpected(ctx, mount, "mounts item")
             continue
         ctx.add(
             codes.MOUNT_UNSUPPORTED,
@@ -96,11 +96,13 @@ def _user(ctx: MapContext, kfp: KfpTask) -> None:
 
 def _shm_and_gpus(ctx: MapContext, kfp: KfpTask) -> None:
     shm = ctx.arg("shm_size")
-    if shm is not None:
+    if shm is not None and not isinstance(shm, (str, int)) or isinstance(shm, bool):
+        unexpected(ctx, shm, "shm_size")
+    elif shm is not None:
         size = str(shm).upper() if isinstance(shm, str) else str(shm)
         size = size + "i" if re.match(r"^[0-9]+[KMG]$", size) else size  # Docker units are binary
         kfp.volumes.append(Volume(kind="empty_dir", name="dshm", mount_path="/dev/shm", medium="Memory", size_limit=size))
-    for request in ctx.arg("device_requests") or []:
+    for request in items(ctx, ctx.arg("device_requests"), "device_requests"):
         kwargs = request.kwargs if isinstance(request, Call) and class_name(request) == "DeviceRequest" else None
         capabilities = str((kwargs or {}).get("capabilities"))
         count = (kwargs or {}).get("count")
@@ -119,7 +121,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
     apply_base(ctx, kfp)
     check_templates(ctx, _TEMPLATED)
-    kfp.image = text(ctx, ctx.arg("image", "MISSING-IMAGE"), "image")
+    kfp.image = string(ctx, ctx.arg("image", "MISSING-IMAGE"), "image")
     kfp.command = command_list(ctx, ctx.arg("entrypoint"), "entrypoint") if ctx.has("entrypoint") else []
     kfp.args = command_list(ctx, ctx.arg("command"), "command") if ctx.has("command") else []
     apply_docker_environment(ctx, kfp)

@@ -12,7 +12,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
 from converters.mappings.pod import POD_IGNORED, apply_pod
-from converters.mappings.values import check_templates, string_list, text
+from converters.mappings.values import check_templates, string, string_list, text
 from converters.values import Call, Duration
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
@@ -34,7 +34,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
     apply_base(ctx, kfp)
     check_templates(ctx, _TEMPLATED)
-    kfp.image = text(ctx, ctx.arg("image"), "image") if ctx.has("image") else None
+    kfp.image = string(ctx, ctx.arg("image"), "image") if ctx.has("image") else None
     if kfp.image is None:
         ctx.add(codes.UNRESOLVED_VALUE, "the pod has no image", "Set image= on the operator.")
         kfp.image = "MISSING-IMAGE"

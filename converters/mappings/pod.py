@@ -12,7 +12,7 @@ from typing import Any
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
-from converters.mappings.values import class_name, model_dict, string_dict, text
+from converters.mappings.values import class_name, is_plain, items, model, string_dict, text, unexpected
 from converters.values import Call
 
 __all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED"]
@@ -54,16 +54,16 @@ def set_memory(ctx: MapContext, kfp: KfpTask, value: Any, which: str, docker_uni
 
 
 def _resources(ctx: MapContext, kfp: KfpTask) -> None:
-    resources = model_dict(ctx.arg("container_resources"))
+    resources = model(ctx, ctx.arg("container_resources"), "container_resources")
     if resources is None:
         return
     if not isinstance(resources, dict):
-        text(ctx, resources, "container_resources")
+        unexpected(ctx, resources, "container_resources")
         return
     for which, key in (("request", "requests"), ("limit", "limits")):
         quantities = resources.get(key) or {}
         if not isinstance(quantities, dict):
-            text(ctx, quantities, f"container_resources.{key}")
+            unexpected(ctx, quantities, f"container_resources.{key}")
             continue
         for name, value in quantities.items():
             if name == "cpu":
@@ -84,10 +84,10 @@ def _env(ctx: MapContext, kfp: KfpTask) -> None:
     if isinstance(env_vars, dict):
         kfp.env.update(string_dict(ctx, env_vars, "env_vars"))
         return
-    for item in env_vars or []:
-        entry = model_dict(item)
+    for item in items(ctx, env_vars, "env_vars"):
+        entry = model(ctx, item, "env_vars item")
         if not isinstance(entry, dict) or "name" not in entry:
-            text(ctx, item, "env_vars item")
+            unexpected(ctx, item, "env_vars item")
             continue
         name = str(entry["name"])
         source = entry.get("value_from")
@@ -105,7 +105,7 @@ def _env(ctx: MapContext, kfp: KfpTask) -> None:
 
 def _secret(ctx: MapContext, kfp: KfpTask, item: Any) -> None:
     if class_name(item) != "Secret" or not isinstance(item, Call):
-        text(ctx, item, "secrets item")
+        unexpected(ctx, item, "secrets item")
         return
     names = ("deploy_type", "deploy_target", "secret", "key")
     fields = dict(zip(names, item.args))
@@ -126,21 +126,17 @@ def _secret(ctx: MapContext, kfp: KfpTask, item: Any) -> None:
 
 
 def _tolerations(ctx: MapContext, kfp: KfpTask) -> None:
-    for item in ctx.arg("tolerations") or []:
-        entry = model_dict(item)
+    for item in items(ctx, ctx.arg("tolerations"), "tolerations"):
+        entry = model(ctx, item, "tolerations item")
         if not isinstance(entry, dict):
-            text(ctx, item, "tolerations item")
+            unexpected(ctx, item, "tolerations item")
+            continue
+        fields = {name: entry.get(name) for name in ("key", "operator", "value", "effect")}
+        if not all(v is None or isinstance(v, str) for v in fields.values()):
+            ctx.add(codes.UNRESOLVED_VALUE, "a toleration whose fields are not known statically; dropped")
             continue
         seconds = entry.get("toleration_seconds")
-        kfp.tolerations.append(
-            Toleration(
-                key=entry.get("key"),
-                operator=entry.get("operator"),
-                value=entry.get("value"),
-                effect=entry.get("effect"),
-                toleration_seconds=seconds if isinstance(seconds, int) else None,
-            )
-        )
+        kfp.tolerations.append(Toleration(**fields, toleration_seconds=seconds if isinstance(seconds, int) else None))
 
 
 def _term(term: Any, weight: int | None) -> NodeAffinity | None:
@@ -150,6 +146,8 @@ def _term(term: Any, weight: int | None) -> NodeAffinity | None:
     if not isinstance(exprs, list) or not isinstance(fields, list):
         return None
     keep = ("key", "operator", "values")
+    if not all(is_plain(e) for e in exprs + fields):
+        return None
     return NodeAffinity(
         match_expressions=[{k: e[k] for k in keep if k in e} for e in exprs if isinstance(e, dict)],
         match_fields=[{k: e[k] for k in keep if k in e} for e in fields if isinstance(e, dict)],
@@ -158,12 +156,15 @@ def _term(term: Any, weight: int | None) -> NodeAffinity | None:
 
 
 def _affinity(ctx: MapContext, kfp: KfpTask) -> None:
-    affinity = model_dict(ctx.arg("affinity"))
-    if not affinity:
+    raw = ctx.arg("affinity")
+    affinity = model(ctx, raw, "affinity")
+    if raw is None or affinity == {}:
         return
     if not isinstance(affinity, dict):
-        text(ctx, affinity, "affinity")
+        unexpected(ctx, affinity, "affinity")
         return
+    for key in sorted(set(affinity) - {"node_affinity", "pod_affinity", "pod_anti_affinity"}):
+        unexpected(ctx, affinity[key], f"affinity.{key}")
     for other in ("pod_affinity", "pod_anti_affinity"):
         if affinity.get(other):
             ctx.add(codes.AFFINITY_UNSUPPORTED, f"affinity.{other} is not supported by kfp-kubernetes; dropped")
@@ -186,27 +187,27 @@ def _pull_secrets(ctx: MapContext, kfp: KfpTask) -> None:
     if isinstance(value, str):
         kfp.image_pull_secrets = [name.strip() for name in value.split(",") if name.strip()]
         return
-    for item in value or []:
-        entry = model_dict(item)
+    for item in items(ctx, value, "image_pull_secrets"):
+        entry = model(ctx, item, "image_pull_secrets item")
         name = entry.get("name") if isinstance(entry, dict) else entry
         if isinstance(name, str):
             kfp.image_pull_secrets.append(name)
         else:
-            text(ctx, item, "image_pull_secrets item")
+            unexpected(ctx, item, "image_pull_secrets item")
 
 
 def _volumes(ctx: MapContext, kfp: KfpTask) -> None:
     volumes = {}
-    for item in ctx.arg("volumes") or []:
-        entry = model_dict(item)
+    for item in items(ctx, ctx.arg("volumes"), "volumes"):
+        entry = model(ctx, item, "volumes item")
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             volumes[entry["name"]] = entry
         else:
-            text(ctx, item, "volumes item")
-    for item in ctx.arg("volume_mounts") or []:
-        mount = model_dict(item)
+            unexpected(ctx, item, "volumes item")
+    for item in items(ctx, ctx.arg("volume_mounts"), "volume_mounts"):
+        mount = model(ctx, item, "volume_mounts item")
         if not isinstance(mount, dict) or not isinstance(mount.get("mount_path"), str):
-            text(ctx, item, "volume_mounts item")
+            unexpected(ctx, item, "volume_mounts item")
             continue
         name, path, sub = mount.get("name"), mount["mount_path"], mount.get("sub_path") or ""
         volume = volumes.get(name)
@@ -236,11 +237,12 @@ _SECURITY = ("run_as_user", "run_as_group", "run_as_non_root")
 
 def _security(ctx: MapContext, kfp: KfpTask) -> None:
     for name in ("security_context", "container_security_context"):
-        context = model_dict(ctx.arg(name))
-        if not context:
+        raw = ctx.arg(name)
+        context = model(ctx, raw, name)
+        if raw is None or context == {}:
             continue
         if not isinstance(context, dict):
-            text(ctx, context, name)
+            unexpected(ctx, context, name)
             continue
         for key in _SECURITY:
             value = context.get(key)
@@ -255,7 +257,7 @@ def _security(ctx: MapContext, kfp: KfpTask) -> None:
 def apply_pod(ctx: MapContext, kfp: KfpTask) -> None:
     """Everything pod-level: env, secrets, resources, scheduling, metadata, volumes."""
     _env(ctx, kfp)
-    for item in ctx.arg("secrets") or []:
+    for item in items(ctx, ctx.arg("secrets"), "secrets"):
         _secret(ctx, kfp, item)
     _resources(ctx, kfp)
     kfp.node_selector.update(string_dict(ctx, ctx.arg("node_selector") or ctx.arg("node_selectors"), "node_selector"))
@@ -267,5 +269,7 @@ def apply_pod(ctx: MapContext, kfp: KfpTask) -> None:
     policy = ctx.arg("image_pull_policy")
     if isinstance(policy, str):
         kfp.image_pull_policy = policy
+    elif policy is not None:
+        unexpected(ctx, policy, "image_pull_policy")
     _volumes(ctx, kfp)
     _security(ctx, kfp)

@@ -20,7 +20,7 @@ from converters.graph import PythonCallable
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, PythonFunction
-from converters.mappings.values import short
+from converters.mappings.values import is_plain, short
 from converters.values import Symbolic, TaskRef
 
 __all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
@@ -138,17 +138,6 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
     return sig
 
 
-def _plain(value: Any) -> bool:
-    """JSON data all the way down: what a literal in the emitted code may hold."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return True
-    if isinstance(value, list):
-        return all(_plain(item) for item in value)
-    if isinstance(value, dict):
-        return all(isinstance(key, str) and _plain(item) for key, item in value.items())
-    return False
-
-
 def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
     """Call arguments for the component; XComs from Python producers become :class:`Input`."""
     arguments: dict[str, Any] = {}
@@ -166,7 +155,7 @@ def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
             ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{param.name}` reads XCom {value.key!r} of {value.task_id!r}")
         elif isinstance(value, Symbolic):
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: `{short(value.source)}` is not known statically")
-        elif _plain(value):
+        elif is_plain(value):
             arguments[param.name] = value
             continue
         else:

@@ -15,7 +15,7 @@ from converters.mappings.example import Example, example_task
 from converters.mappings.model import Input, KfpTask
 from converters.mappings.pod import POD_IGNORED, apply_pod
 from converters.mappings.pyfunc import build_function
-from converters.mappings.values import check_templates, string_list, text
+from converters.mappings.values import check_templates, string, string_list, text, unexpected
 from converters.values import TaskRef
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
@@ -70,7 +70,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     check_templates(ctx, ["op_args", "op_kwargs"])
     image = ctx.config.python_base_image
     if rule in ("task.docker", "task.kubernetes"):
-        image = text(ctx, ctx.arg("image", image), "image")
+        image = string(ctx, ctx.arg("image", image), "image")
     if rule == "task.docker":
         apply_docker_environment(ctx, kfp)
     if rule == "task.kubernetes":
@@ -88,7 +88,11 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     kfp.python, kfp.arguments = built
     kfp.image = image
     if rule == "task.virtualenv":
-        kfp.python.packages = [p for p in string_list(ctx, ctx.arg("requirements"), "requirements") if isinstance(p, str)]
+        for requirement in string_list(ctx, ctx.arg("requirements"), "requirements"):
+            if isinstance(requirement, str):
+                kfp.python.packages.append(requirement)
+            else:
+                unexpected(ctx, requirement, "requirements item")
     return finish(ctx, kfp, IGNORED)
 
 

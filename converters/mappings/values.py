@@ -21,16 +21,33 @@ __all__ = [
     "class_name",
     "model_dict",
     "text",
+    "string",
+    "items",
+    "unexpected",
+    "model",
+    "describe",
     "string_list",
     "command_list",
     "string_dict",
     "duration_seconds",
     "check_templates",
     "short",
+    "is_plain",
 ]
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 _JINJA = re.compile(r"{{.*?}}|{%.*?%}", re.S)
+
+
+def is_plain(value: Any) -> bool:
+    """JSON data all the way down: what a literal in the emitted code may hold."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if isinstance(value, list):
+        return all(is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and is_plain(item) for key, item in value.items())
+    return False
 
 
 def short(source: str, limit: int = 60) -> str:
@@ -78,6 +95,40 @@ def model_dict(value: Any) -> Any:
     return value
 
 
+def _unbound_calls(value: Any) -> list[Call]:
+    if isinstance(value, Call):
+        own = [value] if value.args and len(value.args) > len(_model_params(class_name(value) or "")) else []
+        return own + _unbound_calls(list(value.args)) + _unbound_calls(value.kwargs)
+    if isinstance(value, (list, tuple)):
+        return [c for item in value for c in _unbound_calls(item)]
+    if isinstance(value, dict):
+        return [c for item in value.values() for c in _unbound_calls(item)]
+    return []
+
+
+def model(ctx: MapContext, value: Any, what: str) -> Any:
+    """:func:`model_dict`, with a finding for calls whose positional arguments cannot be bound."""
+    for call in _unbound_calls(value):
+        ctx.add(codes.UNRESOLVED_VALUE, f"{what}: positional arguments of {describe(call)} are not understood; dropped")
+    return model_dict(value)
+
+
+def describe(value: Any) -> str:
+    """A short description of a resolved value for a finding message."""
+    if isinstance(value, Symbolic):
+        return f"`{short(value.source)}`"
+    if isinstance(value, TaskRef):
+        return f"the XCom of {value.task_id!r}"
+    if isinstance(value, Call):
+        return f"a {value.func.rsplit('.', 1)[-1]}(...) call"
+    return short(repr(value))
+
+
+def unexpected(ctx: MapContext, value: Any, what: str) -> None:
+    """A value of a shape this argument cannot have here: a finding, and it is dropped."""
+    ctx.add(codes.UNRESOLVED_VALUE, f"{what}: {describe(value)} is not a value af2kfp can map; dropped")
+
+
 def text(ctx: MapContext, value: Any, what: str) -> Any:
     """A scalar as a string for KFP; a :class:`TaskRef` is returned as it is for the caller."""
     if isinstance(value, str):
@@ -89,13 +140,30 @@ def text(ctx: MapContext, value: Any, what: str) -> Any:
     if isinstance(value, Symbolic):
         ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is not known statically; its source text is used")
         return value.source
-    if isinstance(value, Duration):
-        return str(value.seconds)
-    if isinstance(value, DateTime):
-        return value.iso
-    source = value.func if isinstance(value, Call) else repr(value)
-    ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{source}` is not a plain value; its text is used")
-    return str(source)
+    rendered = str(value.seconds) if isinstance(value, Duration) else value.iso if isinstance(value, DateTime) else (
+        value.func if isinstance(value, Call) else repr(value))
+    ctx.add(codes.UNRESOLVED_VALUE, f"{what}: {describe(value)} is not a plain value; `{short(rendered)}` is used")
+    return rendered
+
+
+def string(ctx: MapContext, value: Any, what: str) -> str:
+    """Like :func:`text`, for settings that cannot take another task's output (image...)."""
+    converted = text(ctx, value, what)
+    if isinstance(converted, TaskRef):
+        ctx.add(codes.XCOM_UNAVAILABLE, f"{what} reads XCom of {converted.task_id!r}; KFP needs it when compiling")
+        return f"<xcom {converted.task_id}.{converted.key}>"
+    return converted
+
+
+def items(ctx: MapContext, value: Any, what: str) -> list[Any]:
+    """The items of a list argument; anything else (unknown, a single value) is a finding and no items."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    source = value.source if isinstance(value, Symbolic) else repr(value)
+    ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(source)}` is not a known list; nothing is mapped from it")
+    return []
 
 
 def string_list(ctx: MapContext, value: Any, what: str) -> list[Any]:
@@ -133,9 +201,16 @@ def string_dict(ctx: MapContext, value: Any, what: str) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        text(ctx, value, what)
+        unexpected(ctx, value, what)
         return {}
-    return {str(key): text(ctx, item, f"{what}[{key}]") for key, item in value.items()}
+    out = {}
+    for key, item in value.items():
+        converted = text(ctx, item, f"{what}[{key}]")
+        if isinstance(converted, TaskRef):
+            ctx.add(codes.XCOM_UNAVAILABLE, f"{what}[{key}] reads XCom of {converted.task_id!r}; dropped")
+        else:
+            out[str(key)] = converted
+    return out
 
 
 def duration_seconds(ctx: MapContext, value: Any, what: str) -> float | None:
@@ -146,7 +221,7 @@ def duration_seconds(ctx: MapContext, value: Any, what: str) -> float | None:
         return value.seconds
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
-    text(ctx, value, what)
+    unexpected(ctx, value, what)
     return None
 
 
