@@ -308,7 +308,13 @@ class _Handler(BaseHTTPRequestHandler):
     # -- answers needing more than the API object ------------------------------------------
 
     def _a_healthz(self, query: dict[str, str], raw: bytes) -> Any:
-        return {"multi_user": False, "pipeline_store": "database"}
+        # the fields a KFP 2.x API server writes (by hand, so never trimmed)
+        return {
+            "commit_sha": "unknown",
+            "tag_name": "af2kfp-kfp-server",
+            "multi_user": False,
+            "pipeline_store": "database",
+        }
 
     def _a_upload_pipeline(self, query: dict[str, str], raw: bytes) -> Any:
         filename, data = self._upload(raw)

@@ -62,6 +62,8 @@ def test_subprocess_restart_on_the_same_db(tmp_path: Path, spec: dict[str, Any])
     args = ["--run-seconds", "1.5", "--pending-seconds", "0.1", "--default-fate", "succeed"]
     with start_server_process(db, args=args) as first:
         assert httpx.get(f"{first.url}/apis/v2beta1/healthz").json() == {
+            "commit_sha": "unknown",
+            "tag_name": "af2kfp-kfp-server",
             "multi_user": False,
             "pipeline_store": "database",
         }
