@@ -1,5 +1,6 @@
-"""Airflow's semantics on top of the symbolic interpreter: DAGs, tasks, TaskGroups,
-TaskFlow, dependencies, ``default_args``, and the imports of the repository's own helpers.
+"""Airflow's semantics on top of the symbolic interpreter: DAGs, TaskGroups, TaskFlow
+decorators, calls of Airflow names, attributes; tasks, dependencies and module loading
+come from the mixins in ``tasks``, ``dependencies`` and ``modules``.
 
 Everything mirrors what Airflow does at parse time (task ids with group prefixes and
 ``__N`` suffixes, group roots/leaves when a dependency is set, ``default_args`` merging),
@@ -11,14 +12,14 @@ from __future__ import annotations
 import datetime as _dt
 import posixpath
 import re
-import sys
 from pathlib import Path, PurePosixPath
 from typing import Any, Callable
 
 import libcst as cst
 
 from converters.analysis import codes
-from converters.analysis.interpreter import GLOBALS, Interpreter, Scope, module_path_name
+from converters.analysis.dependencies import Dependencies
+from converters.analysis.interpreter import GLOBALS, Interpreter
 from converters.analysis.model import (
     BoundMethod,
     ClassObj,
@@ -39,17 +40,16 @@ from converters.analysis.model import (
     TaskObj,
     XComArgObj,
     to_value,
-    unique_taskflow_id,
 )
+from converters.analysis.modules import ModuleLoader, ModuleRun
 from converters.analysis.names import SDK, canonical
 from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, json_dumps, json_loads, path_join
-from converters.analysis.source import SourceFile, parse_file
+from converters.analysis.tasks import TaskBuilder
 from converters.config import Config
 from converters.findings import CODES, Finding
-from converters.graph import Mapped, PythonCallable
 from converters.values import Call, DateTime, Duration, Symbolic
 
-__all__ = ["AirflowSemantics", "ModuleRun"]
+__all__ = ["AirflowSemantics"]
 
 _TASK_DECORATOR = f"{SDK}.task"
 _DAG_DECORATOR = f"{SDK}.dag"
@@ -70,13 +70,8 @@ _SECONDS = {
     "microseconds": 0.000001,
 }
 _BUILDS_AIRFLOW = re.compile(r"dag|operator|sensor|task", re.IGNORECASE)
-# Top-level names a folder of the scanned repository must not shadow as a namespace package.
-_EXTERNAL_TOP_LEVEL = set(sys.stdlib_module_names) | {"airflow", "kubernetes", "docker", "pendulum", "google"}
 _CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION}
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
-_OPERATOR_SUFFIXES = ("Operator", "Sensor")
-_NOT_OPERATOR_SUFFIXES = ("Builder", "Hook", "Config", "Spec")
-_HELPER_MODULES = {"hooks", "utils", "models", "types", "client"}
 
 
 def _on_str(func: Callable[[str], Any], args: list[Any]) -> Any:
@@ -89,17 +84,7 @@ def _path(args: list[Any]) -> Any:
     return UNKNOWN
 
 
-class ModuleRun:
-    """One module executed once: its globals, and the DAGs its top level created."""
-
-    def __init__(self, module: ModuleObj, source: SourceFile) -> None:
-        self.module = module
-        self.source = source
-        self.dags: list[DagObj] = []
-        self.findings: list[Finding] = []
-
-
-class AirflowSemantics(Interpreter):
+class AirflowSemantics(ModuleLoader, TaskBuilder, Dependencies, Interpreter):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
     def __init__(self, config: Config, roots: list[tuple[Path, str]]) -> None:
@@ -117,104 +102,6 @@ class AirflowSemantics(Interpreter):
         self.module_paths: dict[tuple[Path, tuple[str, ...]], Path | str | None] = {}
         self.reported: dict[int, set[Finding]] = {}
         self.search_paths: dict[Path, list[Path]] = {}
-
-    # ----------------------------------------------------------------- modules and imports
-    def display_for(self, path: Path) -> str:
-        for root, display in self.roots:
-            try:
-                rel = path.relative_to(root)
-            except ValueError:
-                continue
-            return (Path(display) / rel).as_posix() if display not in ("", ".") else rel.as_posix()
-        return path.as_posix()
-
-    def root_for(self, path: Path) -> Path:
-        text = str(path)
-        for root, _ in self.roots:
-            if text == str(root) or text.startswith(str(root).rstrip("/") + "/"):
-                return root
-        return path.parent
-
-    def run_file(self, path: Path, display: str | None = None) -> ModuleRun | None:
-        """Execute the module at ``path`` once (cached); ``None`` when it cannot be parsed."""
-        if path in self.runs:
-            return self.runs[path]
-        self.runs[path] = None  # an import cycle sees a module still running as unavailable
-        source, problem = parse_file(path, display or self.display_for(path))
-        if source is None:
-            if problem is not None:
-                self.parse_findings[path] = problem
-            return None
-        name = module_path_name(path, self.root_for(path))
-        module = ModuleObj(name=name, file=source.display, scope={})
-        scope = Scope(module=module)
-        scope.vars.update({"__name__": name, "__file__": source.display, "__doc__": None})
-        module.scope = scope.vars
-        run = ModuleRun(module, source)
-        self.runs[path] = run
-        saved_dags, saved_groups = self.dag_stack, self.group_stack
-        self.dag_stack, self.group_stack = [], []
-        if not self.run_stack:
-            self.steps = 0  # the evaluation budget is per scanned file, helpers included
-        self.run_stack.append(run)
-        try:
-            self.run_module(source, scope)
-        finally:
-            self.run_stack.pop()
-            self.dag_stack, self.group_stack = saved_dags, saved_groups
-        for value in scope.vars.values():
-            if isinstance(value, DagObj) and value in run.dags:
-                value.registered = True
-        return run
-
-    def import_module(self, dotted: str, level: int) -> ModuleObj | None:
-        here = self.source.path.parent
-        parts = [p for p in dotted.split(".") if p]
-        if level:
-            base = here
-            for _ in range(level - 1):
-                base = base.parent
-            bases = [base]
-        else:  # like sys.path: the file's folder, its parents inside the scanned root (a src/ layout), the roots
-            bases = self.search_path(here)
-        namespace: ModuleObj | None = None
-        for base in bases:
-            found = self.find_module(base, tuple(parts))
-            if isinstance(found, Path):
-                run = self.run_file(found)
-                if run is not None:
-                    return run.module
-            elif found == "namespace" and namespace is None and parts[0] not in _EXTERNAL_TOP_LEVEL:
-                namespace = ModuleObj(name=".".join(parts), file=base.joinpath(*parts).as_posix(), scope={})
-        return namespace
-
-    def search_path(self, here: Path) -> list[Path]:
-        """The folders absolute imports of a file in ``here`` are looked up in (cached per folder)."""
-        found = self.search_paths.get(here)
-        if found is None:
-            root = self.root_for(here / "__init__.py")
-            ancestors = []
-            for parent in here.parents:
-                if parent != root and not str(parent).startswith(str(root) + "/"):
-                    break
-                ancestors.append(parent)
-            found = self.search_paths[here] = list(dict.fromkeys([here, *ancestors, *(r for r, _ in self.roots)]))
-        return found
-
-    def find_module(self, base: Path, parts: tuple[str, ...]) -> Path | str | None:
-        """``base/a/b.py`` or ``base/a/b/__init__.py`` (resolved), "namespace" for a folder of modules."""
-        key = (base, parts)
-        if key not in self.module_paths:
-            candidate = base.joinpath(*parts) if parts else base
-            found: Path | str | None = None
-            for path in (candidate.with_suffix(".py") if parts else None, candidate / "__init__.py"):
-                if path is not None and path.is_file():
-                    found = path.resolve()
-                    break
-            if found is None and parts and candidate.is_dir() and any(candidate.glob("*.py")):
-                found = "namespace"
-            self.module_paths[key] = found
-        return self.module_paths[key]
 
     # ----------------------------------------------------------------- findings
     def finding(
@@ -295,27 +182,6 @@ class AirflowSemantics(Interpreter):
         elif self.setup_contexts and self.setup_contexts[-1][0] is value:
             _, tasks, before = self.setup_contexts.pop()
             self.wire_setup_context(tasks, before)
-
-    def wire_setup_context(self, tasks: list[TaskObj], before: set[str]) -> None:
-        """Airflow's setup/teardown context: setups >> new roots, new leaves >> teardowns."""
-        dag = tasks[0].dag
-        if dag is None:
-            return
-        setups = {id(t): t for t in tasks if t.is_setup}
-        teardowns = {id(t): t for t in tasks if t.is_teardown}
-        for teardown in list(teardowns.values()):
-            setups.update({id(u): u for u in teardown.upstream if u.is_setup})
-        for setup in list(setups.values()):
-            teardowns.update({id(d): d for d in setup.downstream if d.is_teardown})
-        new = [t for key, t in dag.tasks.items() if key not in before and not (t.is_setup or t.is_teardown)]
-        ids = {id(t) for t in new}
-        for task in new:
-            if not any(id(u) in ids or u.is_setup for u in task.upstream):
-                for setup in setups.values():
-                    self.connect(setup, task, "order", None)
-            if not any(id(d) in ids or d.is_teardown for d in task.downstream):
-                for teardown in teardowns.values():
-                    self.connect(task, teardown, "order", None)
 
     # ----------------------------------------------------------------- attributes
     def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
@@ -400,27 +266,6 @@ class AirflowSemantics(Interpreter):
         if name in _ASSET_DECORATORS and isinstance(target, FunctionObj):
             return self.make_asset(name, imported_as, kwargs, target, node)
         return self.apply_decorator(name, imported_as, kwargs, target)
-
-    def make_asset(
-        self, name: str, imported_as: str, kwargs: dict[str, Any], function: FunctionObj, node: cst.Decorator
-    ) -> Any:
-        """``@asset``: Airflow builds a one-task DAG named after the function."""
-        options = {k: v for k, v in kwargs.items() if k in ("schedule", "tags", "description", "default_args")}
-        dag = self.make_dag([], options, node, dag_id=function.name)
-        dag.registered = True
-        line, end_line = self.task_line(function.node)
-        task = TaskObj(
-            task_id=function.name,
-            operator=name,
-            imported_as=imported_as,
-            file=self.source.display,
-            line=line,
-            end_line=end_line,
-            args={k: to_value(v) for k, v in kwargs.items() if k not in options},
-            python=self.python_callable(function),
-        )
-        self.register(task, dag, dag.root, node)
-        return dag
 
     def wrap_with_user_decorator(self, decorator: FunctionObj, target: FunctionObj, node: cst.Decorator) -> Any:
         result = self.call_function(decorator, [target], {}, node)
@@ -635,20 +480,6 @@ class AirflowSemantics(Interpreter):
             "json.loads": lambda ref, a, k, n: json_loads(*a[:1]) if a else UNKNOWN,
         }
 
-    def is_operator_name(self, name: str) -> bool:
-        last = name.rsplit(".", 1)[-1]
-        return name in self.config.operators or (
-            last.endswith(_OPERATOR_SUFFIXES)
-            and last[:1].isupper()
-            and last not in ("BaseOperator", "BaseSensorOperator")
-        )
-
-    @staticmethod
-    def may_be_operator_class(name: str) -> bool:
-        """A class called with ``task_id=`` is an operator unless it lives among hooks/helpers (job builders)."""
-        *modules, last = name.split(".")
-        return last[:1].isupper() and not last.endswith(_NOT_OPERATOR_SUFFIXES) and not set(modules) & _HELPER_MODULES
-
     @staticmethod
     def env_default(args: list[Any], kwargs: dict[str, Any]) -> Any:
         if len(args) > 1:
@@ -824,404 +655,3 @@ class AirflowSemantics(Interpreter):
         finally:
             self.group_stack.pop()
         return group if result is None or result is UNKNOWN else result
-
-    # ----------------------------------------------------------------- tasks
-    def call_class(
-        self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
-    ) -> Any:
-        if self.class_is_operator(klass):
-            return self.create_task(klass.qualname, klass.qualname, args, kwargs, node, star_unknown)
-        instance = InstanceObj(klass=klass, args=list(args), kwargs=dict(kwargs))
-        _, init = klass.lookup("__init__")
-        if isinstance(init, FunctionObj):
-            self.call_function(init, [instance, *args], kwargs, node)
-        else:  # a dataclass-like holder: fields from the call
-            instance.attrs.update(zip(klass.fields, args))
-            instance.attrs.update(kwargs)
-        return instance
-
-    def class_is_operator(self, klass: ClassObj, depth: int = 0) -> bool:
-        if klass.qualname in self.config.operators:
-            return True
-        for base in klass.bases:
-            if isinstance(base, Ref) and (
-                self.is_operator_name(base.qualname) or base.qualname.endswith(("BaseOperator", "BaseSensorOperator"))
-            ):
-                return True
-            if isinstance(base, ClassObj) and depth < 10 and self.class_is_operator(base, depth + 1):
-                return True
-        return False
-
-    def task_line(self, node: cst.CSTNode) -> tuple[int | None, int | None]:
-        return self.line_of(node), self.end_line_of(node)
-
-    def create_task(
-        self,
-        operator: str,
-        imported_as: str,
-        args: list[Any],
-        kwargs: dict[str, Any],
-        node: cst.Call,
-        star_unknown: bool = False,
-        mapped: Mapped | None = None,
-        mapped_raw: Any = None,
-    ) -> Any:
-        kwargs = dict(kwargs)
-        raw_id = kwargs.pop("task_id", args[0] if args and isinstance(args[0], str) else None)
-        dag = kwargs.pop("dag", None)
-        if not isinstance(dag, DagObj):
-            dag = self.current_dag()
-        group = kwargs.pop("task_group", None)
-        if not isinstance(group, GroupObj) or group.dag is not dag:
-            group = self.current_group(dag)
-        line, end_line = self.task_line(node)
-        if not isinstance(raw_id, str):
-            text = raw_id.source if isinstance(raw_id, Symbolic) else "missing"
-            raw_id = f"<unresolved task_id {text}>"
-            self.finding(
-                codes.UNKNOWN_TASK_ID,
-                f"task_id of this {operator.rsplit('.', 1)[-1]} is not known "
-                "statically" + (" (arguments unpacked from an unknown value)" if star_unknown else ""),
-                None,
-                node,
-                task_id=raw_id,
-                dag=dag,
-            )
-        merged_defaults = self.merged_default_args(dag, group, kwargs.pop("default_args", None))
-        from_defaults = []
-        for key, value in merged_defaults.items():
-            if key not in kwargs:
-                kwargs[key] = value
-                from_defaults.append(key)
-        python = None
-        callable_ = kwargs.get("python_callable")
-        if isinstance(callable_, FunctionObj):
-            python = self.python_callable(callable_)
-        task = TaskObj(
-            task_id=raw_id,
-            operator=operator,
-            imported_as=imported_as,
-            file=self.source.display,
-            line=line,
-            end_line=end_line,
-            args={k: to_value(v) for k, v in kwargs.items()},
-            from_default_args=sorted(from_defaults),
-            python=python,
-            mapped=mapped,
-        )
-        self.register(task, dag, group, node)
-        for upstream in self.xcom_tasks(kwargs):
-            self.connect(upstream, task, "data", node)
-        for upstream in self.xcom_tasks(mapped_raw):
-            self.connect(upstream, task, "data", node)
-        return task
-
-    def register(self, task: TaskObj, dag: DagObj | None, group: GroupObj | None, node: cst.CSTNode) -> None:
-        if dag is None:
-            self.detached.append(task)
-            return
-        group = group if group is not None else dag.root
-        task.task_id = group.child_id(task.task_id)
-        task.group = group
-        task.dag = dag
-        existing = dag.tasks.get(task.task_id)
-        if existing is not None and task.task_id.startswith("<unresolved "):
-            count = 2
-            while f"{task.task_id} #{count}" in dag.tasks:
-                count += 1
-            task.task_id = f"{task.task_id} #{count}"  # unknown ids are not known to collide
-            existing = None
-        if existing is not None:
-            self.finding(
-                codes.DUPLICATE_TASK_ID,
-                f"task id '{task.task_id}' is defined twice in DAG '{dag.dag_id}' "
-                f"({existing.file}:{existing.line} and {task.file}:{task.line}); Airflow refuses the DAG",
-                f"Rename the task at {task.file}:{task.line}; the analyzer kept the first one.",
-                node,
-                task_id=task.task_id,
-                dag=dag,
-            )
-            task.dag = None
-            return
-        dag.tasks[task.task_id] = task
-        dag.used_group_ids.add(task.task_id)
-        group.tasks.append(task)
-
-    def attach(self, task: TaskObj, dag: DagObj, node: cst.CSTNode) -> None:
-        if task.dag is None and task in self.detached:
-            self.detached.remove(task)
-            self.register(task, dag, dag.root, node)
-
-    def merged_default_args(self, dag: DagObj | None, group: GroupObj | None, own: Any) -> dict[str, Any]:
-        merged: dict[str, Any] = {}
-        if dag is not None:
-            merged.update(dag.default_args)
-        if group is not None:
-            merged.update(group.default_args)
-        if isinstance(own, dict):
-            merged.update(own)
-        merged.pop("params", None)
-        return merged
-
-    def python_callable(self, function: FunctionObj) -> PythonCallable | None:
-        if not isinstance(function.node, cst.FunctionDef):
-            return None
-        source: SourceFile = function.source
-        cached = self.callables.get(id(function.node))
-        if cached is None:
-            cached = self.callables[id(function.node)] = (source.def_source(function.node), source.imports())
-        return PythonCallable(
-            name=function.name,
-            source=cached[0],
-            file=source.display,
-            line=source.line(function.node) or 0,
-            imports=list(cached[1]),
-        )
-
-    def call_taskflow(
-        self,
-        flow: TaskFlowObj,
-        args: list[Any],
-        kwargs: dict[str, Any],
-        node: cst.Call,
-        mapped: Mapped | None = None,
-        mapped_raw: Any = None,
-    ) -> Any:
-        options = dict(flow.kwargs)
-        raw_id = options.pop("task_id", flow.function.name)
-        dag = options.pop("dag", None)
-        if not isinstance(dag, DagObj):
-            dag = self.current_dag()
-        group = options.pop("task_group", None)
-        if not isinstance(group, GroupObj) or group.dag is not dag:
-            group = self.current_group(dag)
-        if isinstance(raw_id, str) and dag is not None:
-            raw_id = unique_taskflow_id(raw_id, dag, group)
-        elif not isinstance(raw_id, str):
-            raw_id = f"<unresolved task_id {raw_id.source if isinstance(raw_id, Symbolic) else 'missing'}>"
-            self.finding(codes.UNKNOWN_TASK_ID, "task_id of this TaskFlow task is not known statically", None, node)
-        merged_defaults = self.merged_default_args(dag, group, options.pop("default_args", None))
-        from_defaults = []
-        for key, value in merged_defaults.items():
-            if key not in options:
-                options[key] = value
-                from_defaults.append(key)
-        line, end_line = self.task_line(node)
-        task = TaskObj(
-            task_id=raw_id,
-            operator=flow.name,
-            imported_as=flow.imported_as,
-            file=self.source.display,
-            line=line,
-            end_line=end_line,
-            args={k: to_value(v) for k, v in options.items()},
-            from_default_args=sorted(from_defaults),
-            call_args=[to_value(a) for a in args],
-            call_kwargs={k: to_value(v) for k, v in kwargs.items()},
-            python=self.python_callable(flow.function),
-            mapped=mapped,
-            is_setup=flow.role == "setup",
-            is_teardown=flow.role == "teardown",
-        )
-        self.register(task, dag, group, node)
-        for upstream in self.xcom_tasks([args, kwargs, flow.kwargs]):
-            self.connect(upstream, task, "data", node)
-        for upstream in self.xcom_tasks([mapped_raw, flow.partial]):
-            self.connect(upstream, task, "data", node)
-        return XComArgObj(task=task)
-
-    def call_taskflow_method(
-        self, flow: TaskFlowObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
-    ) -> Any:
-        if name == "override":
-            return TaskFlowObj(
-                name=flow.name,
-                imported_as=flow.imported_as,
-                function=flow.function,
-                kwargs={**flow.kwargs, **kwargs},
-                partial=flow.partial,
-                role=flow.role,
-            )
-        if name == "partial":
-            return TaskFlowObj(
-                name=flow.name,
-                imported_as=flow.imported_as,
-                function=flow.function,
-                kwargs=flow.kwargs,
-                partial={**(flow.partial or {}), **kwargs},
-                role=flow.role,
-            )
-        if name in ("expand", "expand_kwargs"):
-            partial = flow.partial or {}
-            mapped = Mapped(
-                partial={k: to_value(v) for k, v in partial.items()},
-                expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
-                expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None,
-            )
-            return self.call_taskflow(flow, [], {}, node, mapped=mapped, mapped_raw=[args, kwargs])
-        return UNKNOWN
-
-    def expand_partial(
-        self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
-    ) -> Any:
-        mapped = Mapped(
-            partial={k: to_value(v) for k, v in partial.kwargs.items() if k != "task_id"},
-            expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
-            expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None,
-        )
-        return self.create_task(
-            partial.operator,
-            partial.imported_as,
-            [],
-            dict(partial.kwargs),
-            partial.node,
-            mapped=mapped,
-            mapped_raw=[args, kwargs],
-        )
-
-    # ----------------------------------------------------------------- dependencies
-    def call_node_method(
-        self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
-    ) -> Any:
-        target = args[0] if args else kwargs.get("task_or_task_list")
-        if name == "set_downstream":
-            self.dependency(receiver, target, node)
-            return None
-        if name == "set_upstream":
-            self.dependency(target, receiver, node)
-            return None
-        task = receiver.task if isinstance(receiver, XComArgObj) else receiver
-        if name == "as_setup" and isinstance(task, TaskObj):
-            task.is_setup = True
-            return receiver
-        if name == "as_teardown" and isinstance(task, TaskObj):
-            task.is_teardown = True
-            setups = kwargs.get("setups", args[0] if args else None)
-            if setups is not None:
-                self.dependency(setups, receiver, node)
-            return receiver
-        if name in ("update_relative", "override"):
-            return receiver
-        if isinstance(task, TaskObj) and name in ("expand", "partial", "map", "zip", "concat", "resolve"):
-            return UNKNOWN
-        return UNKNOWN
-
-    def shift(self, op: str, left: Any, right: Any, node: cst.CSTNode) -> Any:
-        """``>>``/``<<`` with Python's operator protocol for scanned classes (``__rshift__``, ``__rrshift__``)."""
-        name = "__rshift__" if op == "RightShift" else "__lshift__"
-        for receiver, other, method in ((left, right, name), (right, left, name.replace("__", "__r", 1))):
-            if isinstance(receiver, InstanceObj):
-                _, function = receiver.klass.lookup(method)
-                if isinstance(function, FunctionObj):
-                    return self.call_function(function, [receiver, other], {}, node)
-        return super().shift(op, left, right, node)
-
-    def set_attribute(self, obj: Any, name: str, value: Any) -> None:
-        if isinstance(obj, InstanceObj):
-            obj.attrs[name] = value
-        elif isinstance(obj, TaskObj):
-            if name == "dag" and isinstance(value, DagObj):
-                self.attach(obj, value, None)
-            elif name in ("doc_md", "doc", "trigger_rule", "retries", "task_group"):
-                obj.args[name] = to_value(value)
-
-    def endpoints(self, value: Any, upstream: bool, node: cst.CSTNode) -> list[Any] | None:
-        """Tasks on one side of ``>>``: groups give their leaves (upstream) or roots (downstream)."""
-        if isinstance(value, TaskObj):
-            return [value]
-        if isinstance(value, XComArgObj):
-            return [value.task]
-        if isinstance(value, GroupObj):
-            return value.leaves() if upstream else value.roots()
-        if isinstance(value, LabelObj):
-            return [value]
-        if isinstance(value, (list, tuple, set)):
-            out: list[Any] = []
-            for item in value:
-                part = self.endpoints(item, upstream, node)
-                if part is None:
-                    return None
-                out.extend(part)
-            return out
-        if isinstance(value, DagObj):
-            return []
-        self.finding(
-            codes.UNKNOWN_DEPENDENCY,
-            f"dependency `{self.source.code(node)[:80]}` involves a value that is not a known task",
-            None,
-            node,
-        )
-        return None
-
-    def dependency(self, left: Any, right: Any, node: cst.CSTNode) -> Any:
-        ups = self.endpoints(left, True, node)
-        downs = self.endpoints(right, False, node)
-        if ups is None or downs is None:
-            return right
-        for up in ups:
-            for down in downs:
-                if isinstance(down, LabelObj):
-                    if isinstance(up, TaskObj):
-                        down.ups.append(up)
-                        for target in down.downs:
-                            self.connect(up, target, "order", node)
-                elif isinstance(up, LabelObj):
-                    up.downs.append(down)
-                    for source in up.ups:
-                        self.connect(source, down, "order", node)
-                else:
-                    self.connect(up, down, "order", node)
-        return right
-
-    def connect(self, up: TaskObj, down: TaskObj, kind: str, node: cst.CSTNode) -> None:
-        if up is down:
-            return
-        if up.dag is None and down.dag is not None:
-            self.attach(up, down.dag, node)
-        elif down.dag is None and up.dag is not None:
-            self.attach(down, up.dag, node)
-        if down not in up.downstream:
-            up.downstream.append(down)
-        if up not in down.upstream:
-            down.upstream.append(up)
-        if kind == "data":
-            down.data_upstream.add(id(up))
-
-    def chain(self, elements: list[Any], node: cst.Call) -> None:
-        for up, down in zip(elements, elements[1:]):
-            if isinstance(up, (list, tuple)) and isinstance(down, (list, tuple)):
-                if len(up) != len(down):
-                    self.finding(
-                        codes.UNSUPPORTED_CONSTRUCT,
-                        "chain() of two lists of different lengths; Airflow " "raises an error here",
-                        "Make both lists the same length.",
-                        node,
-                    )
-                    continue
-                for a, b in zip(up, down):
-                    self.dependency(a, b, node)
-            else:
-                self.dependency(up, down, node)
-
-    def chain_linear(self, elements: list[Any], node: cst.Call) -> None:
-        for up, down in zip(elements, elements[1:]):
-            self.dependency(up, down, node)
-
-    def cross_downstream(self, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> None:
-        from_tasks = kwargs.get("from_tasks", args[0] if args else None)
-        to_tasks = kwargs.get("to_tasks", args[1] if len(args) > 1 else None)
-        items = from_tasks if isinstance(from_tasks, (list, tuple)) else [from_tasks]
-        for item in items:
-            self.dependency(item, to_tasks, node)
-
-    def xcom_tasks(self, value: Any, depth: int = 0) -> list[TaskObj]:
-        """Tasks whose output is referenced anywhere inside ``value`` (data dependencies)."""
-        if isinstance(value, XComArgObj):
-            return [value.task]
-        if depth > 12:
-            return []
-        if isinstance(value, dict):
-            return [t for v in value.values() for t in self.xcom_tasks(v, depth + 1)]
-        if isinstance(value, (list, tuple, set)):
-            return [t for v in value for t in self.xcom_tasks(v, depth + 1)]
-        return []

@@ -1,0 +1,329 @@
+"""Creating tasks as Airflow does: operators, TaskFlow calls, mapped tasks, ``@asset``.
+
+Task ids get their TaskGroup prefix and TaskFlow ``__N`` suffix, ``default_args`` are merged
+(DAG, then TaskGroup, then the task's own), and XCom references become data edges.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import libcst as cst
+
+from converters.analysis import codes
+from converters.analysis.model import (
+    ClassObj,
+    DagObj,
+    FunctionObj,
+    GroupObj,
+    InstanceObj,
+    PartialObj,
+    Ref,
+    TaskFlowObj,
+    TaskObj,
+    XComArgObj,
+    to_value,
+    unique_taskflow_id,
+)
+from converters.analysis.safe_ops import UNKNOWN
+from converters.analysis.source import SourceFile
+from converters.graph import Mapped, PythonCallable
+from converters.values import Symbolic
+
+__all__ = ["TaskBuilder"]
+
+_OPERATOR_SUFFIXES = ("Operator", "Sensor")
+_NOT_OPERATOR_SUFFIXES = ("Builder", "Hook", "Config", "Spec")
+_HELPER_MODULES = {"hooks", "utils", "models", "types", "client"}
+
+
+class TaskBuilder:
+    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: task creation."""
+
+    def call_class(
+        self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
+    ) -> Any:
+        if self.class_is_operator(klass):
+            return self.create_task(klass.qualname, klass.qualname, args, kwargs, node, star_unknown)
+        instance = InstanceObj(klass=klass, args=list(args), kwargs=dict(kwargs))
+        _, init = klass.lookup("__init__")
+        if isinstance(init, FunctionObj):
+            self.call_function(init, [instance, *args], kwargs, node)
+        else:  # a dataclass-like holder: fields from the call
+            instance.attrs.update(zip(klass.fields, args))
+            instance.attrs.update(kwargs)
+        return instance
+
+    def class_is_operator(self, klass: ClassObj, depth: int = 0) -> bool:
+        if klass.qualname in self.config.operators:
+            return True
+        for base in klass.bases:
+            if isinstance(base, Ref) and (
+                self.is_operator_name(base.qualname) or base.qualname.endswith(("BaseOperator", "BaseSensorOperator"))
+            ):
+                return True
+            if isinstance(base, ClassObj) and depth < 10 and self.class_is_operator(base, depth + 1):
+                return True
+        return False
+
+    @staticmethod
+    def may_be_operator_class(name: str) -> bool:
+        """A class called with ``task_id=`` is an operator unless it lives among hooks/helpers (job builders)."""
+        *modules, last = name.split(".")
+        return last[:1].isupper() and not last.endswith(_NOT_OPERATOR_SUFFIXES) and not set(modules) & _HELPER_MODULES
+
+    def is_operator_name(self, name: str) -> bool:
+        last = name.rsplit(".", 1)[-1]
+        return name in self.config.operators or (
+            last.endswith(_OPERATOR_SUFFIXES)
+            and last[:1].isupper()
+            and last not in ("BaseOperator", "BaseSensorOperator")
+        )
+
+    def task_line(self, node: cst.CSTNode) -> tuple[int | None, int | None]:
+        return self.line_of(node), self.end_line_of(node)
+
+    def create_task(
+        self,
+        operator: str,
+        imported_as: str,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: cst.Call,
+        star_unknown: bool = False,
+        mapped: Mapped | None = None,
+        mapped_raw: Any = None,
+    ) -> Any:
+        kwargs = dict(kwargs)
+        raw_id = kwargs.pop("task_id", args[0] if args and isinstance(args[0], str) else None)
+        dag = kwargs.pop("dag", None)
+        if not isinstance(dag, DagObj):
+            dag = self.current_dag()
+        group = kwargs.pop("task_group", None)
+        if not isinstance(group, GroupObj) or group.dag is not dag:
+            group = self.current_group(dag)
+        line, end_line = self.task_line(node)
+        if not isinstance(raw_id, str):
+            text = raw_id.source if isinstance(raw_id, Symbolic) else "missing"
+            raw_id = f"<unresolved task_id {text}>"
+            self.finding(
+                codes.UNKNOWN_TASK_ID,
+                f"task_id of this {operator.rsplit('.', 1)[-1]} is not known "
+                "statically" + (" (arguments unpacked from an unknown value)" if star_unknown else ""),
+                None,
+                node,
+                task_id=raw_id,
+                dag=dag,
+            )
+        merged_defaults = self.merged_default_args(dag, group, kwargs.pop("default_args", None))
+        from_defaults = []
+        for key, value in merged_defaults.items():
+            if key not in kwargs:
+                kwargs[key] = value
+                from_defaults.append(key)
+        python = None
+        callable_ = kwargs.get("python_callable")
+        if isinstance(callable_, FunctionObj):
+            python = self.python_callable(callable_)
+        task = TaskObj(
+            task_id=raw_id,
+            operator=operator,
+            imported_as=imported_as,
+            file=self.source.display,
+            line=line,
+            end_line=end_line,
+            args={k: to_value(v) for k, v in kwargs.items()},
+            from_default_args=sorted(from_defaults),
+            python=python,
+            mapped=mapped,
+        )
+        self.register(task, dag, group, node)
+        for upstream in self.xcom_tasks(kwargs):
+            self.connect(upstream, task, "data", node)
+        for upstream in self.xcom_tasks(mapped_raw):
+            self.connect(upstream, task, "data", node)
+        return task
+
+    def register(self, task: TaskObj, dag: DagObj | None, group: GroupObj | None, node: cst.CSTNode) -> None:
+        if dag is None:
+            self.detached.append(task)
+            return
+        group = group if group is not None else dag.root
+        task.task_id = group.child_id(task.task_id)
+        task.group = group
+        task.dag = dag
+        existing = dag.tasks.get(task.task_id)
+        if existing is not None and task.task_id.startswith("<unresolved "):
+            count = 2
+            while f"{task.task_id} #{count}" in dag.tasks:
+                count += 1
+            task.task_id = f"{task.task_id} #{count}"  # unknown ids are not known to collide
+            existing = None
+        if existing is not None:
+            self.finding(
+                codes.DUPLICATE_TASK_ID,
+                f"task id '{task.task_id}' is defined twice in DAG '{dag.dag_id}' "
+                f"({existing.file}:{existing.line} and {task.file}:{task.line}); Airflow refuses the DAG",
+                f"Rename the task at {task.file}:{task.line}; the analyzer kept the first one.",
+                node,
+                task_id=task.task_id,
+                dag=dag,
+            )
+            task.dag = None
+            return
+        dag.tasks[task.task_id] = task
+        dag.used_group_ids.add(task.task_id)
+        group.tasks.append(task)
+
+    def attach(self, task: TaskObj, dag: DagObj, node: cst.CSTNode) -> None:
+        if task.dag is None and task in self.detached:
+            self.detached.remove(task)
+            self.register(task, dag, dag.root, node)
+
+    def merged_default_args(self, dag: DagObj | None, group: GroupObj | None, own: Any) -> dict[str, Any]:
+        merged: dict[str, Any] = {}
+        if dag is not None:
+            merged.update(dag.default_args)
+        if group is not None:
+            merged.update(group.default_args)
+        if isinstance(own, dict):
+            merged.update(own)
+        merged.pop("params", None)
+        return merged
+
+    def python_callable(self, function: FunctionObj) -> PythonCallable | None:
+        if not isinstance(function.node, cst.FunctionDef):
+            return None
+        source: SourceFile = function.source
+        cached = self.callables.get(id(function.node))
+        if cached is None:
+            cached = self.callables[id(function.node)] = (source.def_source(function.node), source.imports())
+        return PythonCallable(
+            name=function.name,
+            source=cached[0],
+            file=source.display,
+            line=source.line(function.node) or 0,
+            imports=list(cached[1]),
+        )
+
+    def call_taskflow(
+        self,
+        flow: TaskFlowObj,
+        args: list[Any],
+        kwargs: dict[str, Any],
+        node: cst.Call,
+        mapped: Mapped | None = None,
+        mapped_raw: Any = None,
+    ) -> Any:
+        options = dict(flow.kwargs)
+        raw_id = options.pop("task_id", flow.function.name)
+        dag = options.pop("dag", None)
+        if not isinstance(dag, DagObj):
+            dag = self.current_dag()
+        group = options.pop("task_group", None)
+        if not isinstance(group, GroupObj) or group.dag is not dag:
+            group = self.current_group(dag)
+        if isinstance(raw_id, str) and dag is not None:
+            raw_id = unique_taskflow_id(raw_id, dag, group)
+        elif not isinstance(raw_id, str):
+            raw_id = f"<unresolved task_id {raw_id.source if isinstance(raw_id, Symbolic) else 'missing'}>"
+            self.finding(codes.UNKNOWN_TASK_ID, "task_id of this TaskFlow task is not known statically", None, node)
+        merged_defaults = self.merged_default_args(dag, group, options.pop("default_args", None))
+        from_defaults = []
+        for key, value in merged_defaults.items():
+            if key not in options:
+                options[key] = value
+                from_defaults.append(key)
+        line, end_line = self.task_line(node)
+        task = TaskObj(
+            task_id=raw_id,
+            operator=flow.name,
+            imported_as=flow.imported_as,
+            file=self.source.display,
+            line=line,
+            end_line=end_line,
+            args={k: to_value(v) for k, v in options.items()},
+            from_default_args=sorted(from_defaults),
+            call_args=[to_value(a) for a in args],
+            call_kwargs={k: to_value(v) for k, v in kwargs.items()},
+            python=self.python_callable(flow.function),
+            mapped=mapped,
+            is_setup=flow.role == "setup",
+            is_teardown=flow.role == "teardown",
+        )
+        self.register(task, dag, group, node)
+        for upstream in self.xcom_tasks([args, kwargs, flow.kwargs]):
+            self.connect(upstream, task, "data", node)
+        for upstream in self.xcom_tasks([mapped_raw, flow.partial]):
+            self.connect(upstream, task, "data", node)
+        return XComArgObj(task=task)
+
+    def call_taskflow_method(
+        self, flow: TaskFlowObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
+        if name == "override":
+            return TaskFlowObj(
+                name=flow.name,
+                imported_as=flow.imported_as,
+                function=flow.function,
+                kwargs={**flow.kwargs, **kwargs},
+                partial=flow.partial,
+                role=flow.role,
+            )
+        if name == "partial":
+            return TaskFlowObj(
+                name=flow.name,
+                imported_as=flow.imported_as,
+                function=flow.function,
+                kwargs=flow.kwargs,
+                partial={**(flow.partial or {}), **kwargs},
+                role=flow.role,
+            )
+        if name in ("expand", "expand_kwargs"):
+            partial = flow.partial or {}
+            mapped = Mapped(
+                partial={k: to_value(v) for k, v in partial.items()},
+                expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
+                expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None,
+            )
+            return self.call_taskflow(flow, [], {}, node, mapped=mapped, mapped_raw=[args, kwargs])
+        return UNKNOWN
+
+    def expand_partial(
+        self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+    ) -> Any:
+        mapped = Mapped(
+            partial={k: to_value(v) for k, v in partial.kwargs.items() if k != "task_id"},
+            expand={k: to_value(v) for k, v in kwargs.items()} if name == "expand" else {},
+            expand_kwargs=to_value(args[0]) if name == "expand_kwargs" and args else None,
+        )
+        return self.create_task(
+            partial.operator,
+            partial.imported_as,
+            [],
+            dict(partial.kwargs),
+            partial.node,
+            mapped=mapped,
+            mapped_raw=[args, kwargs],
+        )
+
+    def make_asset(
+        self, name: str, imported_as: str, kwargs: dict[str, Any], function: FunctionObj, node: cst.Decorator
+    ) -> Any:
+        """``@asset``: Airflow builds a one-task DAG named after the function."""
+        options = {k: v for k, v in kwargs.items() if k in ("schedule", "tags", "description", "default_args")}
+        dag = self.make_dag([], options, node, dag_id=function.name)
+        dag.registered = True
+        line, end_line = self.task_line(function.node)
+        task = TaskObj(
+            task_id=function.name,
+            operator=name,
+            imported_as=imported_as,
+            file=self.source.display,
+            line=line,
+            end_line=end_line,
+            args={k: to_value(v) for k, v in kwargs.items() if k not in options},
+            python=self.python_callable(function),
+        )
+        self.register(task, dag, dag.root, node)
+        return dag
