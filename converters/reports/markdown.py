@@ -1,0 +1,125 @@
+"""The Markdown report: short enough to paste into a pull request.
+
+A summary table, then the DAGs that are not ready (blocked first) with their warning and
+error findings. Lists are capped (DAG rows, findings per DAG, findings overall, total
+characters) and every cap says how many items it left out. Text from DAG files is
+escaped so it cannot break the table or inject markup.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from converters.reports.model import BLOCKED, FATES, READY, REVIEW, VERDICTS, dag_views, file_findings
+
+__all__ = ["Limits", "render_markdown"]
+
+_SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """Caps that keep the report pasteable (GitHub comments stop at 65,536 characters)."""
+
+    dag_rows: int = 50
+    findings_per_dag: int = 5
+    findings: int = 100
+    chars: int = 60_000
+
+
+def _md(text: Any, limit: int = 300) -> str:
+    """One line of plain text, escaped for Markdown tables, shortened to ``limit`` characters."""
+    value = " ".join(str(text).split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "\u2026"
+    return _SPECIAL.sub(r"\\\1", value)
+
+
+def _code(text: Any, limit: int = 120) -> str:
+    """An inline code span (ids, paths): no backticks inside, pipes escaped for tables."""
+    value = " ".join(str(text).split()).replace("`", "'")
+    if len(value) > limit:
+        value = value[: limit - 1] + "\u2026"
+    return "`" + value.replace("|", "\\|") + "`"
+
+
+def _where(finding: dict[str, Any]) -> str:
+    return f"{finding['file']}:{finding['line']}" if finding.get("line") else finding["file"]
+
+
+def _finding(finding: dict[str, Any]) -> str:
+    task = f" task {_code(finding['task_id'], 80)}:" if finding.get("task_id") else ""
+    return (f"- **{finding['severity']}** {_md(finding['code'], 10)} {_code(_where(finding))}:{task} "
+            f"{_md(finding['message'])}  \n  \u2192 {_md(finding['suggestion'])}")
+
+
+def render_markdown(report: dict[str, Any], limits: Limits = Limits()) -> str:
+    """The Markdown report of a ``report.json`` document."""
+    s = report["summary"]
+    views = dag_views(report)
+    verdicts = {v: sum(1 for view in views if view.verdict == v) for v in VERDICTS}
+    f = s["findings"]
+    lines = [
+        "## af2kfp migration report",
+        "",
+        "| files | DAGs | tasks | " + " | ".join(FATES) + " | compiled | ready | needs review | blocked | errors | warnings | info |",
+        "|" + "---:|" * (11 + len(FATES) - 1),
+        f"| {s['files']} | {s['dags']} | {s['tasks']} | " + " | ".join(str(s.get(x, 0)) for x in FATES)
+        + f" | {s['compiled']}/{s['dags']} | {verdicts[READY]} | {verdicts[REVIEW]} | {verdicts[BLOCKED]} "
+        f"| {f['error']} | {f['warning']} | {f['info']} |",
+        "",
+        "Verdict: **blocked** = an error finding, a pipeline that did not compile or an unsupported task; "
+        "**needs review** = a warning finding or a task to review; **ready** = neither.",
+        "",
+    ]
+    pending = sorted((v for v in views if v.verdict != READY), key=lambda v: (-VERDICTS.index(v.verdict), v.index))
+    if pending:
+        lines += ["| verdict | DAG | file | tasks | unsupported | review | errors | warnings |", "|---|---|---|---:|---:|---:|---:|---:|"]
+        for view in pending[: limits.dag_rows]:
+            lines.append(f"| {view.verdict} | {_code(view.dag['dag_id'], 80)} | {_code(view.dag['file'])} "
+                         f"| {len(view.dag['airflow']['tasks'])} | {view.fates['unsupported']} | {view.fates['review']} "
+                         f"| {view.severities['error']} | {view.severities['warning']} |")
+        if len(pending) > limits.dag_rows:
+            lines.append(f"\n_{len(pending) - limits.dag_rows} more DAGs not ready are not listed._")
+        lines.append("")
+    body: list[str] = []
+    budget, left_out = limits.findings, 0
+    file_level = [x for x in file_findings(report) if x["severity"] != "info"]
+    if file_level:
+        body += ["### Files", ""]
+        for finding in file_level:
+            if budget > 0:
+                body.append(_finding(finding))
+                budget -= 1
+            else:
+                left_out += 1
+        body.append("")
+    for view in pending:
+        serious = [x for x in view.findings if x["severity"] != "info"]
+        if not serious:
+            continue
+        shown = serious[: min(limits.findings_per_dag, max(budget, 0))]
+        left_out += len(serious) - len(shown)
+        if not shown:
+            continue
+        budget -= len(shown)
+        body += [f"### {_code(view.dag['dag_id'], 80)} ({view.verdict})", ""]
+        body += [_finding(x) for x in shown]
+        if len(serious) > len(shown):
+            body.append(f"- _{len(serious) - len(shown)} more findings for this DAG not shown_")
+        body.append("")
+    text = "\n".join(lines + body).rstrip()
+    if len(text) > limits.chars:
+        cut = text.rfind("\n", 0, limits.chars - 300)
+        left_out += text[cut:].count("\n- **")
+        text = text[:cut].rstrip()
+    notes = []
+    if left_out:
+        notes.append(f"{left_out} warning/error findings left out")
+    if f["info"]:
+        notes.append(f"{f['info']} info findings only counted")
+    if notes:
+        text += f"\n\n_{'; '.join(notes)}: the HTML report has everything._"
+    return text + "\n"

@@ -1,0 +1,97 @@
+"""Lines of the DAG files and generated ``pipeline.py`` files a report points at.
+
+``report.json`` names DAG files as the analyzer displayed them (relative to where the
+conversion ran) and generated files relative to its own folder. Each file is read once;
+a file that is gone or unreadable yields ``None`` and the report says the source is
+not available instead of failing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups"]
+
+log = logging.getLogger(__name__)
+
+Excerpt = tuple[int, list[str]]  # first line number (1-based), the lines
+_KFP_GROUPS = {"condition": "If", "for-loop": "ParallelFor", "exit-handler": "ExitHandler", "condition-branches": "If/Elif/Else"}
+
+
+class Sources:
+    """Reads DAG files (relative to ``source_root``, then the report's folder) and generated files."""
+
+    def __init__(self, report_dir: Path, source_root: Path | None = None) -> None:
+        self.report_dir = Path(report_dir)
+        self.roots = [Path(source_root) if source_root else Path.cwd(), self.report_dir, self.report_dir.parent]
+        self._cache: dict[Path, list[str] | None] = {}
+
+    def _read(self, path: Path) -> list[str] | None:
+        if path not in self._cache:
+            try:
+                self._cache[path] = path.read_text(encoding="utf-8", errors="replace").splitlines()
+            except OSError:
+                log.debug("cannot read %s", path)
+                self._cache[path] = None
+        return self._cache[path]
+
+    def dag_file(self, name: str) -> list[str] | None:
+        """Lines of a DAG file as named in the report, or ``None`` when it cannot be found."""
+        path = Path(name)
+        candidates = [path] if path.is_absolute() else [root / path for root in self.roots]
+        for candidate in candidates:
+            if candidate.is_file():
+                return self._read(candidate)
+        return None
+
+    def generated(self, relative: str | None) -> list[str] | None:
+        """Lines of a generated file (path relative to the report's folder)."""
+        return self._read(self.report_dir / relative) if relative else None
+
+    def generated_text(self, relative: str | None) -> str | None:
+        lines = self.generated(relative)
+        return "\n".join(lines) if lines is not None else None
+
+
+def excerpt(lines: list[str] | None, first: int | None, last: int | None, limit: int) -> Excerpt | None:
+    """Lines ``first..last`` (1-based, inclusive), at most ``limit`` of them."""
+    if not lines or not first:
+        return None
+    last = max(first, last or first)
+    chunk = lines[first - 1:min(last, first - 1 + limit)]
+    return (first, chunk) if chunk else None
+
+
+def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[str, ...]]:
+    """KFP task name -> path of KFP control-flow groups (If, ParallelFor, ExitHandler) around it.
+
+    Read from the compiled pipeline: a group is a task whose component is
+    ``comp-condition-N``/``comp-for-loop-N``/``comp-exit-handler-N`` with its own sub-DAG.
+    """
+    if not compiled_yaml:
+        return {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        spec: Any = next(iter(yaml.load_all(compiled_yaml, Loader=loader)), None) or {}
+    except yaml.YAMLError:
+        return {}
+    components = spec.get("components") or {}
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(dag_tasks: dict[str, Any], path: tuple[str, ...]) -> None:
+        for name, body in (dag_tasks or {}).items():
+            ref = ((body or {}).get("componentRef") or {}).get("name", "")
+            kind = next((label for prefix, label in sorted(_KFP_GROUPS.items(), key=lambda kv: -len(kv[0]))
+                         if ref.startswith(f"comp-{prefix}-")), None)
+            sub = ((components.get(ref) or {}).get("dag") or {}).get("tasks")
+            if kind and sub is not None:
+                walk(sub, path + (f"{kind} {name}",))
+            else:
+                out[name] = path
+
+    walk(((spec.get("root") or {}).get("dag") or {}).get("tasks") or {}, ())
+    return out
