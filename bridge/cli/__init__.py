@@ -21,6 +21,8 @@ __all__ = ["main", "COMMAND_MODULES"]
 COMMAND_MODULES = [
     "bridge.cli.convert",
     "bridge.cli.kfp_server",
+    "bridge.cli.report",
+    "bridge.cli.check",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
