@@ -17,6 +17,7 @@ import networkx as nx
 
 from converters.analysis import codes
 from converters.analysis.build import build_graph
+from converters.analysis.ignore import python_files
 from converters.analysis.semantics import AirflowSemantics
 from converters.analysis.source import check_file, might_contain_dag
 from converters.config import Config
@@ -26,8 +27,6 @@ from converters.findings import CODES, Finding
 __all__ = ["analyze_paths", "Analysis"]
 
 log = logging.getLogger(__name__)
-
-_SKIP_DIRS = {"__pycache__", ".git", ".venv", "venv", "node_modules", ".tox", ".mypy_cache"}
 
 
 @dataclass
@@ -46,11 +45,8 @@ def _collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[tuple[Path
     for given in paths:
         if given.is_dir():
             roots.append((given.resolve(), given.as_posix()))
-            for path in sorted(given.rglob("*.py")):
-                rel = path.relative_to(given)
-                if any(part in _SKIP_DIRS or part.startswith(".") for part in rel.parts[:-1]):
-                    continue
-                files.append((path, (given / rel).as_posix()))
+            for path in python_files(given):
+                files.append((path, (given / path.relative_to(given)).as_posix()))
         elif given.is_file():
             roots.append((given.resolve().parent, given.parent.as_posix()))
             files.append((given, given.as_posix()))

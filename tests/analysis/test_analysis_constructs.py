@@ -668,3 +668,22 @@ def test_unscanned_helper_called_with_task_id_is_assumed_a_task(analyze):
     assert list(graph.nodes) == ["q"]
     assert task(graph, "q").operator == "outside.helpers.bigquery_query"
     assert codes_of(graph) == ["A114", "A114"]
+
+
+def test_dag_and_group_aliases_resolved_by_imports_not_text(analyze):
+    analysis = analyze("""
+        import airflow.models as m
+        from airflow.utils.task_group import TaskGroup as Box
+        from airflow.operators.empty import EmptyOperator as Nothing
+        from not_airflow import DAG
+
+        with m.DAG("aliased"):
+            with Box("box"):
+                Nothing(task_id="inside")
+        with DAG("impostor"):  # a DAG class from elsewhere is not Airflow's: no DAG, no task
+            Nothing(task_id="outside")
+    """)
+    graph = only_graph(analysis)
+    assert graph.graph["dag"].dag_id == "aliased"
+    assert list(graph.nodes) == ["box.inside"]
+    assert [f.code for f in analysis.findings] == ["A112"]  # "outside" has no Airflow DAG

@@ -97,11 +97,31 @@ SNIPPETS = {
 }
 
 
+_SMALL_DAG = """
+    from airflow.sdk import DAG
+    from airflow.providers.standard.operators.empty import EmptyOperator
+    with DAG("{dag_id}"):
+        EmptyOperator(task_id="only")
+"""
+# .airflowignore (glob syntax, Airflow 3's default): which of these files DagBag reads.
+IGNORED_LAYOUT = {
+    ".airflowignore": "scratch/\n*_draft.py\n/sub/anchored.py  # only at the top\n!keep_draft.py\n",
+    "scratch/in_scratch.py": _SMALL_DAG.format(dag_id="snip_ignored_scratch"),
+    "wip_draft.py": _SMALL_DAG.format(dag_id="snip_ignored_draft"),
+    "keep_draft.py": _SMALL_DAG.format(dag_id="snip_kept_by_negation"),
+    "sub/anchored.py": _SMALL_DAG.format(dag_id="snip_ignored_anchored"),
+    "sub/deeper/anchored.py": _SMALL_DAG.format(dag_id="snip_kept_not_anchored"),
+}
+
+
 @pytest.fixture(scope="module")
 def snippet_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("snippets")
-    for name, code in SNIPPETS.items():
-        (folder / f"{name}.py").write_text(textwrap.dedent(code), encoding="utf-8")
+    files = {**{f"{name}.py": code for name, code in SNIPPETS.items()}, **IGNORED_LAYOUT}
+    for name, code in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(code), encoding="utf-8")
     return folder
 
 
@@ -112,6 +132,8 @@ def test_snippets_match_dagbag(snippet_folder):
     analysis = analyze_paths([snippet_folder])
     ours = {g.graph["dag"].dag_id: g for g in analysis.graphs}
     assert sorted(ours) == sorted(built)
+    assert {"snip_kept_by_negation", "snip_kept_not_anchored"} <= set(ours)
+    assert not any("ignored" in dag_id for dag_id in ours)
     for dag_id, graph in ours.items():
         assert sorted(graph.nodes) == sorted(built[dag_id]["tasks"]), dag_id
         assert sorted(graph.edges) == sorted(tuple(e) for e in built[dag_id]["edges"]), dag_id
