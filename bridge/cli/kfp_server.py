@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import signal
+import ssl
 import sys
 from pathlib import Path
 from types import FrameType
@@ -60,6 +61,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="require the cookie NAME=VALUE written in FILE (as Dex/oauth2-proxy sessions); default: no auth",
     )
+    parser.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate (chain)")
+    parser.add_argument(
+        "--tls-key", metavar="PEM", help="private key of --tls-cert (if not in the same file)"
+    )
     parser.add_argument("--url-file", metavar="FILE", help="write the server's URL to FILE once it listens")
 
 
@@ -103,8 +108,17 @@ def run(args: argparse.Namespace) -> int:
     if args.db and not Path(args.db).parent.exists():
         raise Af2KfpError(f"--db {args.db}: folder {Path(args.db).parent} does not exist")
     changes = _settings_changes(args)
+    if args.tls_key and not args.tls_cert:
+        raise Af2KfpError("--tls-key needs --tls-cert")
+    for option, path in (("--tls-cert", args.tls_cert), ("--tls-key", args.tls_key)):
+        if path and not Path(path).is_file():
+            raise Af2KfpError(f"{option} {path}: no such file")
     try:
-        server = serve(host=args.host, port=args.port, db_path=args.db)
+        server = serve(
+            host=args.host, port=args.port, db_path=args.db, tls_cert=args.tls_cert, tls_key=args.tls_key
+        )
+    except ssl.SSLError as exc:
+        raise Af2KfpError(f"--tls-cert {args.tls_cert}: cannot use it: {exc.reason or exc}") from None
     except OSError as exc:
         raise Af2KfpError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     try:

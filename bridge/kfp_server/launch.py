@@ -7,6 +7,7 @@ import dataclasses
 import os
 import shutil
 import signal
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -30,10 +31,17 @@ def serve(
     db_path: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
     work_dir: Path | None = None,
+    tls_cert: str | os.PathLike[str] | None = None,
+    tls_key: str | os.PathLike[str] | None = None,
 ) -> KfpHttpServer:
-    """Bind the server (not yet serving); the caller runs ``serve_forever``."""
+    """Bind the server (not yet serving); the caller runs ``serve_forever``.
+    ``tls_cert`` (PEM, may hold the key too) makes it answer HTTPS."""
+    tls = None
+    if tls_cert is not None:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(tls_cert, tls_key)
     store = Store(str(db_path) if db_path else None)
-    return KfpHttpServer((host, port), KfpApi(store, settings=settings, work_dir=work_dir))
+    return KfpHttpServer((host, port), KfpApi(store, settings=settings, work_dir=work_dir), tls=tls)
 
 
 @dataclasses.dataclass
@@ -86,16 +94,27 @@ def start_server(
     host: str = "127.0.0.1",
     settings: Settings | None = None,
     work_dir: Path | None = None,
+    tls_cert: str | os.PathLike[str] | None = None,
+    tls_key: str | os.PathLike[str] | None = None,
     **setting_values: Any,
 ) -> RunningServer:
     """Start a server in a daemon thread; ``db_path=None`` keeps state in memory.
 
     ``settings`` (or keyword values such as ``run_seconds=0.5``) replace the
-    stored defaults; without them a reused database keeps its own.
+    stored defaults; without them a reused database keeps its own. ``tls_cert``
+    and ``tls_key`` (PEM files) make it answer HTTPS.
     """
     if setting_values:
         settings = dataclasses.replace(settings or Settings(), **setting_values)
-    server = serve(host=host, port=port, db_path=db_path, settings=settings, work_dir=work_dir)
+    server = serve(
+        host=host,
+        port=port,
+        db_path=db_path,
+        settings=settings,
+        work_dir=work_dir,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+    )
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},

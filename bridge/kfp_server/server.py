@@ -17,6 +17,7 @@ import json
 import logging
 import re
 import socket
+import ssl
 import threading
 import time
 import urllib.parse
@@ -102,8 +103,9 @@ class KfpHttpServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], api: KfpApi) -> None:
+    def __init__(self, address: tuple[str, int], api: KfpApi, *, tls: ssl.SSLContext | None = None) -> None:
         self.api = api
+        self.tls = tls
         self._stats: collections.Counter[str] = collections.Counter()
         self._stats_lock = threading.Lock()
         super().__init__(address, _Handler)
@@ -111,7 +113,23 @@ class KfpHttpServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if self.tls else 'http'}://{host}:{port}"
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """With TLS, shake hands in the connection's own thread (a slow or plain-HTTP
+        client never holds up the accepting loop)."""
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            secured = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError) as exc:
+            log.debug("TLS handshake with %s failed: %s", client_address, exc)
+            return
+        try:
+            super().finish_request(secured, client_address)
+        finally:
+            secured.close()
 
     def count(self, key: str) -> None:
         with self._stats_lock:
