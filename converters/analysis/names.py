@@ -128,6 +128,11 @@ def canonical(name: str) -> str:
     """Today's qualified path for ``name`` (unchanged when it did not move)."""
     if name in _EXACT:
         return _EXACT[name]
+    if name.startswith("kubernetes.client.") and name.count(".") >= 2:
+        # kubernetes.client.V1Pod, kubernetes.client.models.v1_pod.V1Pod -> kubernetes.client.models.V1Pod
+        last = name.rsplit(".", 1)[-1]
+        if last[:2] in ("V1", "V2") or last.startswith("V1beta") or last.startswith("V2beta"):
+            return f"kubernetes.client.models.{last}"
     package, _, last = name.rpartition(".")
     if package in ("airflow.operators", "airflow.contrib.operators", "airflow.sensors") and last in _PACKAGE_LEVEL:
         return _PACKAGE_LEVEL[last]

@@ -360,6 +360,7 @@ def test_symbolic_values(analyze):
         import os
         from datetime import datetime, timedelta
         from kubernetes.client import models as k8s
+        from kubernetes.client import V1ResourceRequirements
         from airflow import DAG
         from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
         from airflow.providers.cncf.kubernetes.secret import Secret
@@ -378,6 +379,7 @@ def test_symbolic_values(analyze):
                 env_vars=env,
                 secrets=[Secret("env", "PASSWORD", "db", "password")],
                 tolerations=[k8s.V1Toleration(key="gpu", operator="Exists")],
+                container_resources=V1ResourceRequirements(limits={"cpu": "2"}),
                 execution_timeout=timedelta(hours=1, minutes=30),
                 retries=int("3"),
             )
@@ -392,6 +394,9 @@ def test_symbolic_values(analyze):
     assert args["tolerations"] == [
         Call(func="kubernetes.client.models.V1Toleration", kwargs={"key": "gpu", "operator": "Exists"})
     ]
+    assert args["container_resources"] == Call(
+        func="kubernetes.client.models.V1ResourceRequirements", kwargs={"limits": {"cpu": "2"}}
+    )
     assert args["execution_timeout"] == Duration(seconds=5400.0)
     assert args["retries"] == 3
     assert graph.graph["dag"].start_date == DateTime(iso="2024-05-01T00:00:00")
