@@ -20,6 +20,7 @@ __all__ = [
     "LIMIT",
     "UNKNOWN_CALL",
     "INTERNAL",
+    "EMPTY_FILE",
 ]
 
 UNPARSABLE = register_code(
@@ -119,4 +120,10 @@ INTERNAL = register_code(
     "The analyzer failed on this file",
     "An analyzer bug stopped the analysis of this file at the given line; the DAGs found before it are kept. "
     "Please report the file (or a reduced copy) to the af2kfp maintainers.",
+).code
+EMPTY_FILE = register_code(
+    "A116",
+    Severity.INFO,
+    "Empty file",
+    "The file holds no code, so no DAG. Remove it from the DAG folder or add the DAG it was meant to hold.",
 ).code

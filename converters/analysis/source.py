@@ -23,7 +23,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from converters.analysis import codes
-from converters.findings import Finding, Severity
+from converters.findings import CODES, Finding
 
 __all__ = ["SourceFile", "parse_file", "check_file", "might_contain_dag", "LINE_TYPES"]
 
@@ -159,18 +159,12 @@ class SourceFile:
 def _finding(code: str, display: str, message: str, suggestion: str, line: int | None = None) -> Finding:
     return Finding(
         code=code,
-        severity=codes_severity(code),
+        severity=CODES[code].severity,
         message=message,
         suggestion=suggestion,
         file=display,
         line=line,
     )
-
-
-def codes_severity(code: str) -> Severity:
-    from converters.findings import CODES
-
-    return CODES[code].severity
 
 
 def might_contain_dag(path: Path) -> bool:
@@ -190,6 +184,8 @@ def check_file(path: Path, display: str) -> Finding | None:
     text, problem = _decode(raw, display)
     if text is None:
         return problem
+    if not text.strip() and path.name != "__init__.py":
+        return _finding(codes.EMPTY_FILE, display, f"{display}: empty file", CODES[codes.EMPTY_FILE].help)
     try:
         ast.parse(text)
     except SyntaxError as exc:

@@ -55,9 +55,11 @@ def test_unparsable_files_are_findings_and_the_run_goes_on(tmp_path, content, co
 
 def test_empty_and_non_dag_files_are_fine(tmp_path):
     folder = _folder(tmp_path, {"empty.py": "", "util.py": "def f():\n    return 1\n", "good.py": GOOD})
+    (folder / "__init__.py").write_text("")
     analysis = analyze_paths([folder])
-    assert len(analysis.graphs) == 1 and analysis.findings == []
-    assert [Path(f).name for f in analysis.files] == ["empty.py", "good.py", "util.py"]
+    assert len(analysis.graphs) == 1
+    assert [(f.code, f.severity.value, Path(f.file).name) for f in analysis.findings] == [("A116", "info", "empty.py")]
+    assert [Path(f).name for f in analysis.files] == ["__init__.py", "empty.py", "good.py", "util.py"]
 
 
 def test_missing_path_is_an_input_error(tmp_path):
