@@ -109,6 +109,7 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
     analysis.findings.extend(engine.parse_findings[p] for p in sorted(engine.parse_findings, key=str))
     analysis.graphs.sort(key=lambda g: (g.graph["dag"].file, g.graph["dag"].line or 0, g.graph["dag"].dag_id))
     analysis.findings.sort(key=lambda f: (f.file, f.line or 0, f.code))
+    log.debug("analyzed %d files: %d DAGs, %d file findings", len(files), len(analysis.graphs), len(analysis.findings))
     return analysis
 
 

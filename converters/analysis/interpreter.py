@@ -177,7 +177,7 @@ class Interpreter:
         except (ReturnSignal, _Break, _Continue):
             pass
         except Exception as exc:  # noqa: BLE001 - one file's analyzer bug must not stop the run
-            log.exception("analyzer failed on %s", source.display)
+            log.debug("analyzer failed on %s", source.display, exc_info=True)  # the finding tells the user
             self.finding(
                 codes.INTERNAL, f"analyzer error ({type(exc).__name__}: {exc}) while reading this file", None, None
             )
