@@ -51,6 +51,9 @@ def _where(finding: dict[str, Any]) -> str:
 
 def _finding_li(finding: dict[str, Any], with_where: bool = True) -> str:
     where = f' <code>{_e(_where(finding))}</code>' if with_where else ""
+    if finding["severity"] == "info":  # one line; the suggestion on hover
+        return (f'<li title="{_e(finding["suggestion"])}"><span class="sev-info">info</span> <b>{_e(finding["code"])}</b>'
+                f'{where} {_e(finding["message"])}</li>')
     return (f'<li><span class="sev-{_e(finding["severity"])}">{_e(finding["severity"])}</span> '
             f'<b>{_e(finding["code"])}</b>{where} {_e(finding["message"])}'
             f'<br><span class="sugg">\u2192 {_e(finding["suggestion"])}</span></li>')
