@@ -66,14 +66,10 @@ class KfpRunSensor(BaseSensorOperator):
     def poke(self, context: Any) -> bool:
         try:
             run = self.hook.client.get_run(self.run_id)
-        except KfpApiError as err:
-            if not err.retriable:
-                raise AirflowException(
-                    f"{self.task_id}: reading KFP run {self.run_id} failed: {err}"
-                ) from None
-            self.log.warning("reading KFP run %s failed (%s); poking again", self.run_id, err)
-            return False
         except KfpError as err:
+            if isinstance(err, KfpApiError) and err.retriable:  # an outage: the next poke may pass
+                self.log.warning("reading KFP run %s failed (%s); poking again", self.run_id, err)
+                return False
             raise AirflowException(f"{self.task_id}: reading KFP run {self.run_id} failed: {err}") from None
         verdict = self.policy.classify(run.state)
         if verdict is Verdict.FAILURE:
