@@ -82,6 +82,8 @@ class _Frame:
         self.module = module
         self.line: int | None = None
         self.root: cst.CSTNode | None = None
+        self.function: FunctionObj | None = None  # the function this frame runs, and its first argument
+        self.first_arg: Any = None
 
 
 class Interpreter:
@@ -316,6 +318,7 @@ class Interpreter:
                     source=self.source,
                     closure=scope,
                     defaults=self.param_defaults(stmt.params, scope),
+                    owner=klass,
                 )
         klass.attrs = class_scope.vars
         scope.vars[node.name.value] = klass
@@ -573,7 +576,16 @@ class Interpreter:
         try:
             return scope.lookup(name)
         except KeyError:
-            if name in BUILTINS or name in ("globals", "print", "isinstance", "getattr", "hasattr", "type", "open"):
+            if name in BUILTINS or name in (
+                "globals",
+                "print",
+                "isinstance",
+                "getattr",
+                "hasattr",
+                "type",
+                "open",
+                "super",
+            ):
                 return BoundMethod(receiver=None, name=name)
             return UNKNOWN
 
@@ -818,7 +830,9 @@ class Interpreter:
         else:
             self.bind_params(function, args, kwargs, scope)
         self.depth += 1
-        self.frames.append(_Frame(function.source, function.closure.module))
+        frame = _Frame(function.source, function.closure.module)
+        frame.function, frame.first_arg = function, (args[0] if args else None)
+        self.frames.append(frame)
         try:
             if isinstance(function.node, cst.Lambda):
                 return self.eval(function.node.body, scope)

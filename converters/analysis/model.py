@@ -37,6 +37,7 @@ __all__ = [
     "InstanceObj",
     "EnumMember",
     "PartialCall",
+    "SuperObj",
     "unique_taskflow_id",
     "to_value",
 ]
@@ -200,6 +201,7 @@ class FunctionObj:
     source: Any  # the SourceFile it was defined in
     closure: Any  # the Scope it was defined in
     defaults: dict[str, Any] = field(default_factory=dict)
+    owner: Any = None  # the ClassObj of a method, for ``super()``
 
 
 @dataclass(eq=False)
@@ -244,6 +246,14 @@ class InstanceObj:
     args: list[Any]
     kwargs: dict[str, Any]
     attrs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class SuperObj:
+    """``super()`` inside a method of a scanned class: lookups start after ``owner``."""
+
+    owner: ClassObj
+    instance: Any
 
 
 @dataclass(eq=False)

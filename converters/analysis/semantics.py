@@ -36,6 +36,7 @@ from converters.analysis.model import (
     PartialCall,
     PartialObj,
     Ref,
+    SuperObj,
     TaskFlowObj,
     TaskObj,
     XComArgObj,
@@ -231,6 +232,14 @@ class AirflowSemantics(ModuleLoader, TaskBuilder, Dependencies, Interpreter):
             if value.is_enum() and not isinstance(found, FunctionObj):
                 return EnumMember(name=name, value=found)
             return found
+        if isinstance(value, SuperObj):
+            for base in value.owner.bases:
+                owner, found = base.lookup(name) if isinstance(base, ClassObj) else (None, None)
+                if isinstance(found, FunctionObj):
+                    return PartialCall(func=found, args=[value.instance], kwargs={})
+                if owner is not None:
+                    return found
+            return UNKNOWN
         if isinstance(value, EnumMember):
             return value.value if name == "value" else (value.name if name == "name" else UNKNOWN)
         if isinstance(value, InstanceObj):
@@ -327,6 +336,8 @@ class AirflowSemantics(ModuleLoader, TaskBuilder, Dependencies, Interpreter):
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         if name == "globals":
             return GLOBALS
+        if name == "super":
+            return self.make_super(args)
         if name == "isinstance" and len(args) == 2:
             return self.isinstance_of(args[0], args[1])
         if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
@@ -338,6 +349,15 @@ class AirflowSemantics(ModuleLoader, TaskBuilder, Dependencies, Interpreter):
                 f"dag_id='{xcom.task.dag.dag_id}', key='{xcom.key}') }}}}"
             )
         return BUILTINS[name](*args, **kwargs)
+
+    def make_super(self, args: list[Any]) -> Any:
+        """``super(Class, self)`` or the zero-argument form inside a method of a scanned class."""
+        if len(args) == 2 and isinstance(args[0], ClassObj):
+            return SuperObj(owner=args[0], instance=args[1])
+        frame = self.frames[-1]
+        if not args and frame.function is not None and isinstance(frame.function.owner, ClassObj):
+            return SuperObj(owner=frame.function.owner, instance=frame.first_arg)
+        return UNKNOWN
 
     @staticmethod
     def isinstance_of(value: Any, types: Any) -> Any:

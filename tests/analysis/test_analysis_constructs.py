@@ -692,3 +692,30 @@ def test_dag_and_group_aliases_resolved_by_imports_not_text(analyze):
     assert graph.graph["dag"].dag_id == "aliased"
     assert list(graph.nodes) == ["box.inside"]
     assert [f.code for f in analysis.findings] == ["A112"]  # "outside" has no Airflow DAG
+
+
+def test_helper_class_hierarchy_with_super(analyze):
+    graph = only_graph(analyze("""
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+
+        class Base:
+            def __init__(self, name):
+                self.name = name
+
+            def build(self):
+                return BashOperator(task_id=self.name, bash_command="base")
+
+        class Child(Base):
+            def __init__(self, name):
+                super().__init__(f"child_{name}")
+
+            def build(self):
+                first = super(Child, self).build()
+                return first >> BashOperator(task_id=f"{self.name}_after", bash_command="after")
+
+        with DAG("hierarchy"):
+            Child("x").build()
+    """))
+    assert edges(graph) == {("child_x", "child_x_after")}
+    assert graph.graph["findings"] == []
