@@ -181,3 +181,10 @@ def test_poking_goes_on_through_an_api_outage(kfp, pipeline_package, monkeypatch
     dr = run_dag(dag)
     assert dr.state == "success", FAILURES
     assert kfp.faults() == []
+
+
+def test_an_unknown_run_id_fails_the_sensor_naming_it(kfp):
+    dr = run_dag(_sensor_dag("kfp_sensor_unknown", "no-such-run", deferrable=False))
+    assert dr.state == "failed"
+    [message] = FAILURES
+    assert message.startswith("wait: reading KFP run no-such-run failed: ") and "HTTP 404" in message
