@@ -1,0 +1,51 @@
+"""The Markdown report: counts, findings, caps that say what they left out, nothing that breaks a table."""
+
+from __future__ import annotations
+
+import re
+
+from converters.reports import MARKDOWN_NAME
+from converters.reports.markdown import Limits, render_markdown
+from tests.reports import crafted as c
+
+
+def test_samples_summary_and_findings(samples):
+    out, report = samples
+    text = (out / MARKDOWN_NAME).read_text()
+    s = report["summary"]
+    row = next(line for line in text.splitlines() if line.startswith(f"| {s['files']} |"))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[:7] == [str(s[k]) for k in ("files", "dags", "tasks", "converted", "folded", "review", "unsupported")]
+    assert cells[7] == f"{s['compiled']}/{s['dags']}"
+    assert cells[11:] == [str(s["findings"][k]) for k in ("error", "warning", "info")]
+    assert "| blocked | `sql_unsupported_operator` |" in text
+    assert "**error** M201" in text and "SQLExecuteQueryOperator" in text
+    assert "`k8s_train_recommender`" not in text  # ready DAGs are only counted
+    assert f"{s['findings']['info']} info findings only counted" in text
+    assert len(text) < 20_000
+
+
+def test_caps_say_how_much_was_left_out():
+    dags = [c.dag(f"d{i}", [c.task("a")], [], file=f"dags/d{i}.py") for i in range(80)]
+    findings = [c.finding("M205", "warning", dag_id=f"d{i}", task_id="a", file=f"dags/d{i}.py", message=f"w{i}-{j}")
+                for i in range(80) for j in range(8)]
+    text = render_markdown(c.report(dags, findings), Limits(dag_rows=50, findings_per_dag=5, findings=100, chars=60_000))
+    assert text.count("\n- **warning**") == 100
+    assert "30 more DAGs not ready are not listed" in text
+    assert f"{80 * 8 - 100} warning/error findings left out" in text
+    small = render_markdown(c.report(dags, findings), Limits(chars=3_000))
+    assert len(small) <= 3_000
+    shown = small.count("\n- **warning**")
+    assert f"{80 * 8 - shown} warning/error findings left out" in small
+
+
+def test_text_from_dags_cannot_break_the_table_or_inject_html():
+    dag = c.dag("evil|`<script>`", [c.task("a")], [], file="dags/x.py")
+    finding = c.finding("M205", "warning", dag_id="evil|`<script>`", task_id="a", message="<img src=x> | ok\nnext",
+                        suggestion="[link](javascript:alert(1))")
+    text = render_markdown(c.report([dag], [finding]))
+    row = next(line for line in text.splitlines() if line.startswith("| needs review |"))
+    assert len(re.findall(r"(?<!\\)\|", row)) == 9  # 8 columns: no extra cell from the dag_id
+    outside_code = re.sub(r"`[^`]*`", "", text)  # code spans show their text literally
+    assert not re.search(r"(?<!\\)<", outside_code)
+    assert "\\[link\\]" in text
