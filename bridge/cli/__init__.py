@@ -21,6 +21,7 @@ __all__ = ["main", "COMMAND_MODULES"]
 COMMAND_MODULES = [
     "bridge.cli.convert",
     "bridge.cli.kfp_server",
+    "bridge.cli.run",
     "bridge.cli.report",
     "bridge.cli.check",
 ]
