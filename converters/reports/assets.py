@@ -34,7 +34,7 @@ details.dag>summary{cursor:pointer;padding:8px 0;font-weight:600}details.dag[ope
 .sbs{display:grid;grid-template-columns:1fr 1fr;gap:12px}.sbs>figure,.sbs>div{margin:0;min-width:0}
 figure figcaption{font-weight:600;margin-bottom:4px}
 .gbox{overflow:auto;border:1px solid #e2e8f0;border-radius:6px;background:#fcfcfd;max-height:560px}
-svg.graph{display:block;max-width:100%;height:auto}svg.defs{position:absolute}
+svg.graph{display:block;max-width:100%;height:auto}svg.graph.wide{max-width:none}svg.defs{position:absolute}
 svg .node rect{stroke-width:1.5}svg .node{cursor:pointer}svg .node:focus{outline:none}svg text{font:11px system-ui,sans-serif;fill:var(--ink)}
 svg text.sub{font-size:9px;fill:var(--mute)}
 svg .fate-converted rect{fill:var(--okb);stroke:var(--ok)}svg .fate-review rect{fill:var(--rvb);stroke:#d97706}
@@ -56,7 +56,7 @@ ul.check{list-style:none;padding-left:0}ul.check li{margin:3px 0}
 @media (max-width:900px){.sbs{grid-template-columns:1fr}}
 @media print{body{max-width:none;padding:0;font-size:11px}.filters,.tools,#daglist th[data-sort]::after{display:none}
 details.dag{break-inside:auto;border:none;padding:0}details.dag>summary{font-size:14px}.gbox,div.code{max-height:none;overflow:visible}
-div.code pre{white-space:pre-wrap}.task{break-inside:avoid}h2{break-after:avoid}a{color:inherit;text-decoration:none}}
+div.code pre{font-size:8.5px}.task{break-inside:avoid}h2{break-after:avoid}a{color:inherit;text-decoration:none}}
 """
 
 JS = """

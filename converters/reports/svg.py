@@ -25,6 +25,7 @@ ARROW_DEFS = (
     '<path d="M0,0L10,5L0,10z" fill="#64748b"/></marker></defs></svg>'
 )
 _MAX_LABEL = 22
+_WIDE = 1100  # px: wider drawings are not shrunk to fit their half of the screen
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,8 @@ def _node(pos: tuple[float, float], *, key: str, keys: str, css: str, title: str
 
 
 def _svg(layout: Layout, side: str, body: list[str]) -> str:
-    return (f'<svg class="graph {side}" viewBox="0 0 {_num(layout.width)} {_num(layout.height)}" '
+    wide = " wide" if layout.width > _WIDE else ""  # kept at a readable size; its box scrolls
+    return (f'<svg class="graph {side}{wide}" viewBox="0 0 {_num(layout.width)} {_num(layout.height)}" '
             f'width="{_num(layout.width)}" role="img" aria-label="{side} graph">{"".join(body)}</svg>')
 
 
