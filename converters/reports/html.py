@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 from datetime import datetime, timezone
 from html import escape
-from pathlib import Path
 from typing import Any
 
 from converters.findings import FindingCode
