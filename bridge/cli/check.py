@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from bridge.cli.report import add_input_arguments, load_report
 from converters.findings import Severity
+from converters.reports.model import plain_message
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "failing", "print_findings"]
 
@@ -41,10 +42,7 @@ def print_findings(findings: list[dict[str, Any]], stream: TextIO) -> None:
     """``file:line: severity code message``, one line each, as editors and CI logs link them."""
     for f in findings:
         where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
-        message = " ".join(str(f["message"]).split())
-        for prefix in (f"{where}: ", f"{f['file']}: "):  # some messages already start with their location
-            message = message.removeprefix(prefix)
-        stream.write(f"{where}: {f['severity']} {f['code']} {message}\n")
+        stream.write(f"{where}: {f['severity']} {f['code']} {plain_message(f)}\n")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -19,13 +19,14 @@ from typing import Any
 from converters.findings import FindingCode
 from converters.reports.assets import CSS, JS
 from converters.reports.model import (FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
-                                      findings_by_code, finding_codes, operator_coverage)
+                                      findings_by_code, finding_codes, operator_coverage, plain_message)
 from converters.reports.sources import Excerpt, Sources, excerpt
 from converters.reports.svg import ARROW_DEFS, dag_graphs, task_keys
 
 __all__ = ["render_html", "script_json"]
 
 _MAX_LINES = 40  # per code excerpt; longer ones are cut with a note
+_OPEN_FILE_FINDINGS = 20  # more file-level findings than this start collapsed
 
 
 def script_json(data: Any) -> str:
@@ -52,9 +53,9 @@ def _finding_li(finding: dict[str, Any], with_where: bool = True) -> str:
     where = f' <code>{_e(_where(finding))}</code>' if with_where else ""
     if finding["severity"] == "info":  # one line; the suggestion on hover
         return (f'<li title="{_e(finding["suggestion"])}"><span class="sev-info">info</span> <b>{_e(finding["code"])}</b>'
-                f'{where} {_e(finding["message"])}</li>')
+                f'{where} {_e(plain_message(finding))}</li>')
     return (f'<li><span class="sev-{_e(finding["severity"])}">{_e(finding["severity"])}</span> '
-            f'<b>{_e(finding["code"])}</b>{where} {_e(finding["message"])}'
+            f'<b>{_e(finding["code"])}</b>{where} {_e(plain_message(finding))}'
             f'<br><span class="sugg">\u2192 {_e(finding["suggestion"])}</span></li>')
 
 
@@ -282,7 +283,10 @@ def render_html(report: dict[str, Any], sources: Sources, *, title: str = "af2kf
         _codes(report, codes),
     ]
     if files:
-        parts.append(f'<section id="files"><h2>File findings</h2><ul class="findings">{"".join(_finding_li(f) for f in files)}</ul></section>')
+        items = "".join(_finding_li(f) for f in files)
+        shown = " open" if len(files) <= _OPEN_FILE_FINDINGS else ""
+        parts.append(f'<section id="files"><h2>File findings</h2><details{shown}><summary>{len(files)} findings about files '
+                     f'(parse errors, files without a DAG)</summary><ul class="findings">{items}</ul></details></section>')
     parts.append('<section id="details"><h2>DAG by DAG</h2><p class="tools"><button type="button" data-all="open">expand all</button>'
                  '<button type="button" data-all="close">collapse all</button> <span class="mute">Click a task in either graph '
                  'to highlight its counterpart.</span></p>')

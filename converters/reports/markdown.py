@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from converters.reports.model import BLOCKED, FATES, READY, REVIEW, VERDICTS, dag_views, file_findings
+from converters.reports.model import BLOCKED, FATES, READY, REVIEW, VERDICTS, dag_views, file_findings, plain_message
 
 __all__ = ["Limits", "render_markdown"]
 
@@ -52,7 +52,7 @@ def _where(finding: dict[str, Any]) -> str:
 def _finding(finding: dict[str, Any]) -> str:
     task = f" task {_code(finding['task_id'], 80)}:" if finding.get("task_id") else ""
     return (f"- **{finding['severity']}** {_md(finding['code'], 10)} {_code(_where(finding))}:{task} "
-            f"{_md(finding['message'])}  \n  \u2192 {_md(finding['suggestion'])}")
+            f"{_md(plain_message(finding))}  \n  \u2192 {_md(finding['suggestion'])}")
 
 
 def render_markdown(report: dict[str, Any], limits: Limits = Limits()) -> str:

@@ -36,6 +36,7 @@ __all__ = [
     "checklist",
     "finding_codes",
     "is_branch",
+    "plain_message",
 ]
 
 READY, REVIEW, BLOCKED = "ready", "needs review", "blocked"
@@ -54,6 +55,15 @@ def finding_codes() -> dict[str, FindingCode]:
     for name in _CODE_MODULES:
         importlib.import_module(name)
     return dict(CODES)
+
+
+def plain_message(finding: dict[str, Any]) -> str:
+    """The message on one line, without the ``file:line:`` some messages start with (reports show it apart)."""
+    message = " ".join(str(finding["message"]).split())
+    where = f"{finding['file']}:{finding['line']}" if finding.get("line") else finding["file"]
+    for prefix in (f"{where}: ", f"{finding['file']}: "):
+        message = message.removeprefix(prefix)
+    return message
 
 
 def is_branch(operator: str) -> bool:
