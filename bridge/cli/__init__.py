@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "bridge.cli.convert",
     "bridge.cli.kfp_server",
     "bridge.cli.run",
+    "bridge.cli.compare",
     "bridge.cli.report",
     "bridge.cli.check",
 ]
