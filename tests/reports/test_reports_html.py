@@ -75,3 +75,13 @@ def test_finding_messages_are_escaped_and_missing_sources_reported(tmp_path):
     html = (tmp_path / HTML_NAME).read_text()
     assert "<img src=x" not in html and "<script>alert" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html and "Airflow source not available" in html
+
+
+def test_branch_operator_drawn_as_branch_on_both_sides(samples):
+    out, report = samples
+    html = (out / HTML_NAME).read_text()
+    index = next(i for i, d in enumerate(report["dags"], 1) if d["dag_id"] == "model_promotion_branch")
+    section = re.search(rf'<details class="dag" id="dag-{index}".*?</details>', html, re.S).group(0)
+    airflow_svg, kfp_svg = re.findall(r'<svg class="graph .*?</svg>', section, re.S)
+    assert airflow_svg.count('class="diamond"') == 1 and kfp_svg.count('class="diamond"') == 1
+    assert 'class="edge branch-edge"' in airflow_svg
