@@ -20,7 +20,7 @@ from converters.findings import FindingCode
 from converters.reports.assets import CSS, JS
 from converters.reports.model import (FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
                                       findings_by_code, finding_codes, operator_coverage, plain_message)
-from converters.reports.sources import Excerpt, Sources, excerpt
+from converters.reports.sources import Excerpt, Sources, excerpt, redact
 from converters.reports.svg import ARROW_DEFS, dag_graphs, task_keys
 
 __all__ = ["render_html", "script_json"]
@@ -57,6 +57,13 @@ def _finding_li(finding: dict[str, Any], with_where: bool = True) -> str:
     return (f'<li><span class="sev-{_e(finding["severity"])}">{_e(finding["severity"])}</span> '
             f'<b>{_e(finding["code"])}</b>{where} {_e(plain_message(finding))}'
             f'<br><span class="sugg">\u2192 {_e(finding["suggestion"])}</span></li>')
+
+
+def _redacted(parts: list[Excerpt | str], graph_task: dict[str, Any]) -> list[Excerpt | str]:
+    """Airflow source excerpts without secret values (password-like literals, private_environment values)."""
+    private = (graph_task.get("args") or {}).get("private_environment")
+    keys = frozenset(private) if isinstance(private, dict) else frozenset()
+    return [p if isinstance(p, str) else (p[0], [redact(line, keys) for line in p[1]]) for p in parts]
 
 
 def _code(parts: list[Excerpt | str], *, missing: str) -> str:
@@ -132,7 +139,7 @@ def _task_section(view: DagView, task: dict[str, Any], key: str, kfp: dict[str, 
     target = f" \u2192 <code>{_e(kfp['name'])}</code>" if kfp else " \u2192 <i>folded into the edges</i>"
     head = (f'<h4><code>{_e(task["task_id"])}</code> <span class="op">{_e(task.get("label") or task["operator"])}, '
             f'line {_e(task.get("line"))}</span>{target} <span class="v t-{_e(task["fate"])}">{_e(task["fate"])}</span></h4>')
-    left_parts = _airflow_code(task, graph_task, dag_lines)
+    left_parts = _redacted(_airflow_code(task, graph_task, dag_lines), graph_task)
     where = (view.dag["file"], tuple((p[0], len(p[1])) for p in left_parts if isinstance(p, tuple)))
     anchor = f"{view.anchor}-{key}"
     if where[1] and where in seen:  # e.g. tasks made by one factory or loop: show the source once

@@ -9,16 +9,22 @@ not available instead of failing.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-__all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups"]
+__all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups", "redact"]
 
 log = logging.getLogger(__name__)
 
 Excerpt = tuple[int, list[str]]  # first line number (1-based), the lines
+REDACTED = "<redacted by af2kfp>"
+# A password-like name (as report.json redacts them) given a string literal: `api_key="..."`, `"DB_PASSWORD": '...'`.
+_SECRET_LITERAL = re.compile(
+    r"""((?<![\w])["']?\w*?(?:password|passwd|token|api_?key|private_key|secret_key|access_key|credentials?)["']?\s*[=:]\s*"""
+    r"""[rbuRBU]?)(["'])(.*?)(?<!\\)\2""", re.I)
 _KFP_GROUPS = {"condition": "If", "for-loop": "ParallelFor", "exit-handler": "ExitHandler", "condition-branches": "If/Elif/Else"}
 
 
@@ -55,6 +61,16 @@ class Sources:
     def generated_text(self, relative: str | None) -> str | None:
         lines = self.generated(relative)
         return "\n".join(lines) if lines is not None else None
+
+
+def redact(line: str, keys: frozenset[str] = frozenset()) -> str:
+    """``line`` with string literals of password-like names, and of ``keys`` (a task's
+    ``private_environment`` names), replaced: source excerpts must not carry secret values."""
+    line = _SECRET_LITERAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", line)
+    for key in keys:
+        pattern = re.compile(rf"""(["']{re.escape(key)}["']\s*:\s*[rbuRBU]?)(["'])(.*?)(?<!\\)\2""")
+        line = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", line)
+    return line
 
 
 def excerpt(lines: list[str] | None, first: int | None, last: int | None, limit: int) -> Excerpt | None:

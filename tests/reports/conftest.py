@@ -24,6 +24,7 @@ from datetime import datetime
 
 from airflow import DAG
 from airflow.operators.bash import BashOperator
+from airflow.providers.docker.operators.docker import DockerOperator
 from airflow.utils.task_group import TaskGroup
 
 with DAG("evil<script>window.__pwned=1</script>", start_date=datetime(2024, 1, 1), schedule="@daily") as dag:
@@ -31,7 +32,15 @@ with DAG("evil<script>window.__pwned=1</script>", start_date=datetime(2024, 1, 1
                          bash_command="echo '</pre><img src=x onerror=\\"window.__pwned=2\\">'")
     with TaskGroup("<b onmouseover=alert(1)>g</b>") as group:
         second = BashOperator(task_id="x\\u2028</script><script>window.__pwned=3</script>", bash_command="echo ok")
-    first >> group
+    load = DockerOperator(
+        task_id="load",
+        image="registry.example.com/loader:1.0",
+        private_environment={
+            "WAREHOUSE_SECRET": "pw-in-plain-sight-1",
+        },
+        environment={"LOADER_API_KEY": "pw-in-plain-sight-2", "HOST": "db"},
+    )
+    first >> group >> load
 '''
 
 

@@ -87,7 +87,7 @@ def test_hostile_task_ids_run_no_script(hostile, page):
     page.locator("svg .group").first.hover(force=True)
     assert page.evaluate("window.__pwned") is None
     assert dialogs == []
-    assert page.locator("svg.airflow .node").count() == 2
+    assert page.locator("svg.airflow .node").count() == 3
     assert page.get_by_text("<script>window.__pwned=1</script>", exact=True).count() >= 1
     assert page.locator("img").count() == 0 and page.locator("b[onmouseover]").count() == 0
 

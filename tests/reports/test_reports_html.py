@@ -85,3 +85,14 @@ def test_branch_operator_drawn_as_branch_on_both_sides(samples):
     airflow_svg, kfp_svg = re.findall(r'<svg class="graph .*?</svg>', section, re.S)
     assert airflow_svg.count('class="diamond"') == 1 and kfp_svg.count('class="diamond"') == 1
     assert 'class="edge branch-edge"' in airflow_svg
+
+
+def test_secret_values_in_dag_source_are_not_copied_into_the_report(hostile):
+    out, _ = hostile
+    html = (out / HTML_NAME).read_text()
+    assert "pw-in-plain-sight-1" not in html  # a private_environment value
+    airflow_panes = re.findall(r'<div class="sbs"><div>(.*?)</div><div>', html, re.S)
+    assert any("DockerOperator(" in pane for pane in airflow_panes)  # the rest of the source is shown
+    assert not any("pw-in-plain-sight" in pane for pane in airflow_panes)  # nor a password-like name's literal
+    assert '"WAREHOUSE_SECRET": "&lt;redacted by af2kfp&gt;"' in html
+    assert '"LOADER_API_KEY": "&lt;redacted by af2kfp&gt;"' in html
