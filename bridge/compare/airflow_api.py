@@ -33,7 +33,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_PAGE = 100
 _OUTCOMES: dict[str, Outcome] = {
     "success": "success",
     "failed": "failed",
@@ -169,10 +168,12 @@ class _Api:
             )
         raise AirflowApiError(f"{where}: HTTP {response.status_code}: {self._detail(response)}")
 
-    def pages(self, path: str, key: str) -> Iterator[dict[str, Any]]:
+    def pages(self, path: str, key: str, page_size: int) -> Iterator[dict[str, Any]]:
         offset = 0
         while True:
-            page = self.get(path, limit=_PAGE, offset=offset)
+            # A unique sort key keeps offset paging exact (v2's default, map_index, ties across tasks).
+            order = {"order_by": "id"} if self.prefix == "/api/v2" else {}
+            page = self.get(path, limit=page_size, offset=offset, **order)
             items = page.get(key) or []
             yield from items
             offset += len(items)
@@ -212,9 +213,18 @@ def _task(item: dict[str, Any]) -> TaskRun:
 
 
 def fetch_airflow_run(
-    settings: AirflowSettings, dag_id: str, dag_run_id: str, *, http: httpx.Client | None = None
+    settings: AirflowSettings,
+    dag_id: str,
+    dag_run_id: str,
+    *,
+    http: httpx.Client | None = None,
+    page_size: int = 100,
 ) -> RunRecord:
-    """The DAG run ``dag_run_id`` of ``dag_id`` with its task instances (mapped ones folded per task)."""
+    """The DAG run ``dag_run_id`` of ``dag_id`` with its task instances (mapped ones folded per task).
+
+    Task instances are read ``page_size`` at a time (Airflow caps a page at
+    ``[api] maximum_page_limit``, 100 by default).
+    """
     client = http or httpx.Client(verify=settings.verify, follow_redirects=False)
     try:
         api = _Api(settings, client)
@@ -222,7 +232,7 @@ def fetch_airflow_run(
         base = f"/dags/{quote(dag_id, safe='')}/dagRuns/{quote(dag_run_id, safe='')}"
         run = api.get(base)
         instances: dict[str, list[TaskRun]] = defaultdict(list)
-        for item in api.pages(f"{base}/taskInstances", "task_instances"):
+        for item in api.pages(f"{base}/taskInstances", "task_instances", page_size):
             instances[str(item.get("task_id"))].append(_task(item))
     finally:
         if http is None:

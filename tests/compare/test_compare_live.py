@@ -39,8 +39,9 @@ def rows_by_task(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def test_airflow_run_read_through_the_rest_api(airflow_deployment):
-    record = fetch_airflow_run(AirflowSettings(url=airflow_deployment.url, username=USER, password=PASSWORD),
-                               DAG_ID, airflow_deployment.dag_run_id)
+    settings = AirflowSettings(url=airflow_deployment.url, username=USER, password=PASSWORD)
+    record = fetch_airflow_run(settings, DAG_ID, airflow_deployment.dag_run_id)
+    assert fetch_airflow_run(settings, DAG_ID, airflow_deployment.dag_run_id, page_size=3) == record  # 2 pages
     assert record.state == "success" and record.outcome == "success"
     assert {t.name: t.state for t in record.tasks} == {
         "start": "success", "extract": "success", "transform": "success", "load": "success"}
