@@ -20,6 +20,7 @@ import networkx as nx
 
 from converters.config import Config
 from converters.emit import compile_pipeline, render_pipeline, yaml_tasks
+from converters.emit.compile import prepare
 from converters.emit.names import kfp_task_name
 from converters.emit.result import DagResult
 from converters.findings import CODES, Finding, Severity, register_code
@@ -117,7 +118,7 @@ def _results(graphs: list[nx.DiGraph], config: Config | None, jobs: int) -> Iter
     if jobs <= 1 or len(graphs) < _MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
         yield from (convert_graph(graph, config) for graph in graphs)
         return
-    import kfp.compiler  # noqa: F401 - imported once here, shared by every forked worker
+    prepare()  # kfp imported once here, shared by every forked worker
 
     global _SHARED
     _SHARED = (graphs, config)

@@ -1,15 +1,17 @@
 """Compile an emitted ``pipeline.py`` with the real kfp compiler, in this process.
 
-The module is checked by :func:`~converters.emit.safety.check_module` first, then
-imported from a temporary folder as a fresh module (never ``__main__``, so its
-``__main__`` block does not run); the output folder is written only once the YAML
-exists. Any failure is a finding.
+The module is checked by :func:`~converters.emit.safety.check_module` first, then run
+as a fresh module (never ``__main__``, so its ``__main__`` block does not run). Any
+failure is a finding.
 """
 
 from __future__ import annotations
 
-import itertools
+import atexit
+import linecache
 import logging
+import os
+import shutil
 import sys
 import tempfile
 import warnings
@@ -22,10 +24,11 @@ import yaml
 from converters.emit.safety import check_module
 from converters.findings import CODES, Finding, Severity, register_code
 
-__all__ = ["CompileResult", "compile_pipeline", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
+__all__ = ["CompileResult", "compile_pipeline", "prepare", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
 
 log = logging.getLogger(__name__)
-_COUNTER = itertools.count()
+_MODULE = "af2kfp_generated_pipeline"
+_FOLDER: Path | None = None
 
 COMPILE_FAILED = register_code(
     "E301", Severity.ERROR, "Pipeline did not compile",
@@ -52,18 +55,40 @@ def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) 
                    file=file, line=line, dag_id=dag_id)
 
 
-def _load(code: str, folder: Path, dag_id: str) -> ModuleType:
-    """Import the checked module from a real file, never as ``__main__``.
+def _module_file() -> Path:
+    """This process's file that every generated module runs from (forked workers get their own).
 
-    A real file in ``sys.modules`` lets kfp (which reads sources and calls
-    ``inspect.stack()``) find it quickly; it is removed again by the caller.
+    kfp calls ``inspect.stack()`` in each task setter; for a frame whose file is not yet
+    known, ``inspect.getmodule`` walks all of ``sys.modules``. One fixed file under one fixed
+    module name is walked for once, then found in inspect's cache. The folder belongs to
+    the process that made it (call :func:`prepare` before forking) and goes at its exit.
     """
-    path = folder / "pipeline.py"
+    global _FOLDER
+    if _FOLDER is None:
+        _FOLDER = Path(tempfile.mkdtemp(prefix="af2kfp-compile-"))
+        atexit.register(shutil.rmtree, _FOLDER, True)
+    return _FOLDER / f"{os.getpid()}.py"
+
+
+def prepare() -> None:
+    """Import kfp's compiler and make the module folder now, so forked workers share both."""
+    import kfp.compiler  # noqa: F401
+
+    _module_file()
+
+
+def _load(code: str) -> ModuleType:
+    """Run the checked module from the process's module file, never as ``__main__``.
+
+    kfp reads component sources through ``linecache``, so the file's stale cache entry
+    is dropped first; the module stays in ``sys.modules`` until the next one replaces it.
+    """
+    path = _module_file()
     path.write_text(code, encoding="utf-8")
-    name = f"af2kfp_generated_{next(_COUNTER)}"
-    module = ModuleType(name)
+    linecache.cache.pop(str(path), None)
+    module = ModuleType(_MODULE)
     module.__file__ = str(path)
-    sys.modules[name] = module
+    sys.modules[_MODULE] = module
     # Checked first: literals and generated defs only. exec (not an import machinery call)
     # keeps importlib's frozen frames off the stack kfp inspects on every setter.
     exec(compile(code, str(path), "exec", dont_inherit=True), module.__dict__)
@@ -77,23 +102,20 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
         return CompileResult(None, [_finding(UNSAFE_MODULE, "; ".join(problems), file, line, dag_id)])
     from kfp import compiler
 
-    module: ModuleType | None = None
     try:
-        with warnings.catch_warnings(record=True) as caught, tempfile.TemporaryDirectory() as tmp:
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            module = _load(code, Path(tmp), dag_id)
-            target = Path(tmp) / "pipeline.yaml"
+            module = _load(code)
+            target = _module_file().with_suffix(".yaml")
             compiler.Compiler().compile(pipeline_func=getattr(module, function), package_path=str(target))
             text = target.read_text(encoding="utf-8")
+            target.unlink()
         for warning in caught:
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
     except Exception as exc:  # noqa: BLE001 - any compiler failure is reported, not raised
         log.debug("compile failed", exc_info=True)
         message = f"kfp.compiler failed: {type(exc).__name__}: {exc}"
         return CompileResult(None, [_finding(COMPILE_FAILED, message, file, line, dag_id)])
-    finally:
-        if module is not None:
-            sys.modules.pop(module.__name__, None)
     return CompileResult(text)
 
 

@@ -5,18 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from converters.emit.layout import value
+
 __all__ = ["literal", "comment_text", "docstring"]
 
 
-def literal(value: Any) -> str:
-    """Source text of a JSON-like value (``repr`` of str/int/float/bool/None, recursively)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return repr(value)
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(literal(item) for item in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{literal(str(k))}: {literal(v)}" for k, v in value.items()) + "}"
-    raise TypeError(f"not plain data: {value!r}")
+def literal(item: Any) -> str:
+    """Source text of a JSON-like value on one line, quoted as black quotes it."""
+    return value(item).flat()
 
 
 def comment_text(text: str) -> str:

@@ -189,7 +189,7 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def) -> tuple
             names = _bound_names(statement)
             if not names & loaded or isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 continue
-            keep.append(ast.unparse(statement))
+            keep.append(_import_source(statement))
             bound |= names
             modules = [a.name for a in statement.names] if isinstance(statement, ast.Import) else [statement.module or ""]
             for module in modules:
@@ -202,6 +202,15 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def) -> tuple
     if third_party:
         ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` imports {sorted(third_party)}; the base image must provide them")
     return keep, bound
+
+
+def _import_source(statement: ast.stmt) -> str:
+    """The import as black writes it one level deep: too long a ``from`` import, one name per line."""
+    text = ast.unparse(statement)
+    if not isinstance(statement, ast.ImportFrom) or len(text) + 4 <= 88:
+        return text
+    names = "".join(f"    {ast.unparse(alias)},\n" for alias in statement.names)  # libcst adds the body's indent
+    return f"from {'.' * statement.level}{statement.module or ''} import (\n{names})"
 
 
 def _free_names(fn: _Def, bound: set[str]) -> list[str]:
@@ -242,8 +251,18 @@ def _code(source: str, name: str, sig: _Signature, returns: str | None, imports:
         if "import asyncio" not in imports:
             moved = [cst.parse_statement("import asyncio"), *moved]
         statements = statements[:docstring] + [inner, run]
-    new = header.with_changes(body=cst.IndentedBlock(body=statements[:docstring] + moved + statements[docstring:]))
+    rest = statements[docstring:]
+    if moved and rest and not _is_import(rest[0]):  # one blank line after the imports, as black writes it
+        first = rest[0]
+        if not (first.leading_lines and first.leading_lines[0].comment is None):
+            rest = [first.with_changes(leading_lines=[cst.EmptyLine(indent=False), *first.leading_lines]), *rest[1:]]
+    new = header.with_changes(body=cst.IndentedBlock(body=statements[:docstring] + moved + rest))
     return cst.Module(body=[new]).code
+
+
+def _is_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(item, (cst.Import, cst.ImportFrom)) for item in statement.body)
 
 
 def _lambda_as_def(source: str, name: str) -> str | None:

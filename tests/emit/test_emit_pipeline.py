@@ -25,14 +25,14 @@ MALICIOUS = PythonCallable(
     source=(
         f"@some_decorator(open({MARKER!r}, 'w'))\n"
         f"def evil(path: open({MARKER!r}, 'w') = open({MARKER!r}, 'w')) -> open({MARKER!r}, 'w'):\n"
-        f"    open({MARKER!r}, 'w').write('pwned')\n"
+        f'    open("{MARKER}", "w").write("pwned")\n'
         "    return str(path)\n"
     ),
     file="dags/evil.py",
     line=3,
     imports=["import os", f"open({MARKER!r}, 'w')"],
 )
-PRODUCE = PythonCallable(name="produce", source="def produce() -> dict:\n    return {'n': 1}\n", file="dags/etl.py", line=9)
+PRODUCE = PythonCallable(name="produce", source='def produce() -> dict:\n    return {"n": 1}\n', file="dags/etl.py", line=9)
 CONSUME = PythonCallable(name="consume", source="def consume(rows):\n    print(rows)\n", file="dags/etl.py", line=12)
 
 
@@ -180,6 +180,7 @@ def test_hostile_ids_and_strings_stay_data(dag_id):
     mapped = map_graph(g)
     emitted = render_pipeline(mapped)
     assert check_module(emitted.code) == []
+    assert black.format_str(emitted.code, mode=black.Mode()) == emitted.code
     assert "\nimport os" not in emitted.code
     result = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id=dag_id, file="a.py")
     assert result.findings == []
@@ -187,3 +188,31 @@ def test_hostile_ids_and_strings_stay_data(dag_id):
     assert set(display) == set(ids)
     assert edges == [(display[ids[0]], display[ids[1]])]
     assert len(set(display.values())) == len(ids)
+
+
+def test_back_to_back_modules_of_the_same_size_compile_their_own_source():
+    """Generated modules share one file per process: kfp must read each one's own source."""
+    texts = []
+    for word in ("alpha", "bravo"):
+        fn = PythonCallable(name="say", source=f'def say() -> str:\n    return "{word}"\n', file="d.py", line=1)
+        g = new_graph(DagInfo(dag_id="same", file="d.py", line=1))
+        add_task(g, _task("airflow.sdk.task", "say", 2, python=fn))
+        emitted = render_pipeline(map_graph(g))
+        result = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id="same", file="d.py")
+        assert result.findings == []
+        texts.append(result.yaml)
+    assert len(texts[0]) == len(texts[1])
+    assert "alpha" in texts[0] and "bravo" not in texts[0]
+    assert "bravo" in texts[1] and "alpha" not in texts[1]
+
+
+def test_long_imports_moved_into_a_component_are_split_as_black_splits_them():
+    names = ", ".join(f"name_number_{i}" for i in range(12))
+    fn = PythonCallable(name="use", source="def use():\n    return name_number_0\n", file="d.py", line=1,
+                        imports=[f"from some.long.module.path import {names}"])
+    g = new_graph(DagInfo(dag_id="imports", file="d.py", line=1))
+    add_task(g, _task("airflow.sdk.task", "use", 2, python=fn))
+    code = render_pipeline(map_graph(g)).code
+    assert "    from some.long.module.path import (\n        name_number_0,\n" in code
+    assert "        name_number_11,\n    )\n\n    return name_number_0\n" in code
+    assert black.format_str(code, mode=black.Mode()) == code

@@ -130,7 +130,7 @@ def test_async_callable_runs_with_asyncio_run(tmp_path):
     kfp, _ = map_task(task, dag_id="d", config=Config())
     assert kfp.kind == "python" and kfp.findings == []
     code = kfp.python.code.replace("__AF2KFP_NAME__", "nap_component")
-    assert code.startswith("def nap_component(seconds: float, tag: str = 'x') -> str:\n    \"\"\"Sleep.\"\"\"\n    import asyncio\n    async def nap(")
+    assert code.startswith("def nap_component(seconds: float, tag: str = 'x') -> str:\n    \"\"\"Sleep.\"\"\"\n    import asyncio\n\n    async def nap(")
     script = tmp_path / "run.py"
     script.write_text(code + "\nprint(nap_component(0.01))\n")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=30)
