@@ -30,28 +30,44 @@ EXIT_SAME, EXIT_DIFFERS, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     airflow = parser.add_argument_group("Airflow")
-    airflow.add_argument("--airflow-url", required=True, metavar="URL", help="Airflow API server / webserver base URL")
+    airflow.add_argument(
+        "--airflow-url", required=True, metavar="URL", help="Airflow API server / webserver base URL"
+    )
     airflow.add_argument("--dag-id", required=True, metavar="D")
     airflow.add_argument("--dag-run-id", required=True, metavar="R")
-    airflow.add_argument("--airflow-user", metavar="USER", help="Airflow user (Airflow 3: JWT from /auth/token; 2: basic auth)")
     airflow.add_argument(
-        "--airflow-password", metavar="PW", help=f"its password (prefer the {PASSWORD_ENV} environment variable)"
+        "--airflow-user", metavar="USER", help="Airflow user (Airflow 3: JWT from /auth/token; 2: basic auth)"
     )
-    airflow.add_argument("--airflow-token", metavar="JWT", help="a ready bearer token instead of user and password")
+    airflow.add_argument(
+        "--airflow-password",
+        metavar="PW",
+        help=f"its password (prefer the {PASSWORD_ENV} environment variable)",
+    )
+    airflow.add_argument(
+        "--airflow-token", metavar="JWT", help="a ready bearer token instead of user and password"
+    )
     airflow.add_argument("--airflow-ca-bundle", metavar="FILE", help="CA bundle for Airflow's certificate")
     kfp = parser.add_argument_group("KFP")
     kfp.add_argument("--kfp-host", required=True, metavar="URL", help="KFP API base URL")
     kfp.add_argument("--kfp-run-id", required=True, metavar="ID")
-    kfp.add_argument("--kfp-ui-host", metavar="URL", help="KFP UI base URL for the run link (default: --kfp-host)")
+    kfp.add_argument(
+        "--kfp-ui-host", metavar="URL", help="KFP UI base URL for the run link (default: --kfp-host)"
+    )
     kfp.add_argument("--kfp-namespace", metavar="NS")
     auth = kfp.add_mutually_exclusive_group()
     auth.add_argument("--kfp-token", metavar="TOKEN")
     auth.add_argument("--kfp-token-file", metavar="FILE")
     auth.add_argument("--kfp-cookie", metavar="NAME=VALUE")
     kfp.add_argument("--kfp-ca-bundle", metavar="FILE", help="CA bundle for KFP's certificate")
-    parser.add_argument("--report", required=True, metavar="REPORT_JSON", help="report.json written by af2kfp convert")
-    parser.add_argument("-o", "--output", metavar="FILE", help="write here; format from the suffix (.html, .md, .json)")
-    parser.add_argument("--format", choices=("md", "json", "html"), help="output format (default: from -o, else md)")
+    parser.add_argument(
+        "--report", required=True, metavar="REPORT_JSON", help="report.json written by af2kfp convert"
+    )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", help="write here; format from the suffix (.html, .md, .json)"
+    )
+    parser.add_argument(
+        "--format", choices=("md", "json", "html"), help="output format (default: from -o, else md)"
+    )
 
 
 def _format(args: argparse.Namespace) -> str:
@@ -81,7 +97,11 @@ def run(args: argparse.Namespace) -> int:
     if args.output and not Path(args.output).resolve().parent.is_dir():
         raise InputError(f"-o {args.output}: folder {Path(args.output).parent} does not exist")
     dag = load_report_dag(args.report, args.dag_id)
-    password = (args.airflow_password or os.environ.get(PASSWORD_ENV)) if args.airflow_user else args.airflow_password
+    password = (
+        (args.airflow_password or os.environ.get(PASSWORD_ENV))
+        if args.airflow_user
+        else args.airflow_password
+    )
     settings = AirflowSettings(
         url=args.airflow_url,
         username=args.airflow_user,

@@ -37,10 +37,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="compiled pipeline (.yaml/.json/.tar.gz/.zip) or an af2kfp convert output folder",
     )
     source = parser.add_argument_group("uploaded pipeline (instead of PIPELINE)")
-    source.add_argument("--pipeline", dest="pipeline_name", metavar="NAME", help="run an uploaded pipeline by name")
+    source.add_argument(
+        "--pipeline", dest="pipeline_name", metavar="NAME", help="run an uploaded pipeline by name"
+    )
     source.add_argument("--version", metavar="V", help="its version name (default: the latest)")
-    parser.add_argument("--dag", metavar="DAG_ID", help="which DAG of a convert output folder holding several")
-    parser.add_argument("--host", required=True, metavar="URL", help="KFP API base URL, e.g. http://127.0.0.1:8888")
+    parser.add_argument(
+        "--dag", metavar="DAG_ID", help="which DAG of a convert output folder holding several"
+    )
+    parser.add_argument(
+        "--host", required=True, metavar="URL", help="KFP API base URL, e.g. http://127.0.0.1:8888"
+    )
     parser.add_argument("--ui-host", metavar="URL", help="KFP UI base URL for run links (default: --host)")
     parser.add_argument(
         "-p",
@@ -50,28 +56,46 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="K=V",
         help="pipeline parameter (repeatable); V is read as JSON when it parses, else as a string",
     )
-    parser.add_argument("--experiment", metavar="NAME", help="experiment name, created when missing (default: Default)")
-    parser.add_argument("--run-name", metavar="NAME", help="run display name (default: PIPELINE-NAME YYYYMMDD-HHMMSS)")
+    parser.add_argument(
+        "--experiment", metavar="NAME", help="experiment name, created when missing (default: Default)"
+    )
+    parser.add_argument(
+        "--run-name", metavar="NAME", help="run display name (default: PIPELINE-NAME YYYYMMDD-HHMMSS)"
+    )
     parser.add_argument("--namespace", metavar="NS", help="profile namespace of a multi-user KFP")
     auth = parser.add_mutually_exclusive_group()
-    auth.add_argument("--token", metavar="TOKEN", help="bearer token (prefer --token-file: argv is visible to others)")
-    auth.add_argument("--token-file", metavar="FILE", help="file holding a bearer token, re-read on every request")
+    auth.add_argument(
+        "--token", metavar="TOKEN", help="bearer token (prefer --token-file: argv is visible to others)"
+    )
+    auth.add_argument(
+        "--token-file", metavar="FILE", help="file holding a bearer token, re-read on every request"
+    )
     auth.add_argument("--cookie", metavar="NAME=VALUE", help="session cookie (Dex / oauth2-proxy)")
     tls = parser.add_mutually_exclusive_group()
     tls.add_argument("--ca-bundle", metavar="FILE", help="CA bundle that signed the KFP certificate")
     tls.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (warns)")
-    parser.add_argument("--pipeline-root", metavar="URI", help="pipeline root for artifacts (e.g. minio://bucket/root)")
-    parser.add_argument("--service-account", metavar="SA", help="Kubernetes service account of the run's pods")
+    parser.add_argument(
+        "--pipeline-root", metavar="URI", help="pipeline root for artifacts (e.g. minio://bucket/root)"
+    )
+    parser.add_argument(
+        "--service-account", metavar="SA", help="Kubernetes service account of the run's pods"
+    )
     parser.add_argument(
         "--caching",
         action=argparse.BooleanOptionalAction,
         default=None,
         help="turn caching on/off for every task (default: as compiled)",
     )
-    parser.add_argument("--wait", action="store_true", help="wait until the run ends, showing progress on stderr")
-    parser.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help="seconds between polls (default: 5)")
+    parser.add_argument(
+        "--wait", action="store_true", help="wait until the run ends, showing progress on stderr"
+    )
+    parser.add_argument(
+        "--poll-interval", type=float, default=5.0, metavar="S", help="seconds between polls (default: 5)"
+    )
     parser.add_argument("--timeout", type=float, metavar="S", help="give up waiting after S seconds (exit 1)")
-    parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    parser.add_argument(
+        "--format", choices=("text", "json"), default="text", help="output format (default: text)"
+    )
 
 
 def parse_parameters(items: list[str]) -> dict[str, Any]:
@@ -100,7 +124,9 @@ def _package_path(args: argparse.Namespace) -> Path:
         return path
     report_path = path / "report.json"
     if not report_path.is_file():
-        raise InputError(f"{path}: folder has neither pipeline.yaml nor report.json (an af2kfp convert output)")
+        raise InputError(
+            f"{path}: folder has neither pipeline.yaml nor report.json (an af2kfp convert output)"
+        )
     try:
         report = json.loads(report_path.read_text(encoding="utf-8"))
         compiled = {d["dag_id"]: d["kfp"]["yaml"] for d in report["dags"] if d.get("kfp", {}).get("yaml")}
@@ -108,7 +134,9 @@ def _package_path(args: argparse.Namespace) -> Path:
         raise InputError(f"{report_path}: not an af2kfp report: {exc}") from None
     if args.dag:
         if args.dag not in compiled:
-            raise InputError(f"{path}: no compiled pipeline for DAG {args.dag!r}; compiled: {', '.join(sorted(compiled)) or '(none)'}")
+            raise InputError(
+                f"{path}: no compiled pipeline for DAG {args.dag!r}; compiled: {', '.join(sorted(compiled)) or '(none)'}"
+            )
         return path / compiled[args.dag]
     if len(compiled) != 1:
         raise InputError(
@@ -212,7 +240,9 @@ def _spec(args: argparse.Namespace, params: dict[str, Any], kfp: Any) -> tuple[A
     package = load_package(_package_path(args))
     package.check_parameters(params)
     tasks = len(package.pipeline_spec["root"].get("dag", {}).get("tasks", {}))
-    run_spec = RunSpec(display_name=args.run_name or f"{package.name or 'pipeline'} {stamp}", package=package, **common)
+    run_spec = RunSpec(
+        display_name=args.run_name or f"{package.name or 'pipeline'} {stamp}", package=package, **common
+    )
     return run_spec, tasks
 
 

@@ -80,7 +80,9 @@ class AirflowSettings:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise InputError(f"Airflow URL must be an http(s) URL, got {self.url!r}")
         if parts.username or parts.password:
-            raise InputError("give Airflow credentials with --airflow-user/--airflow-password, not in the URL")
+            raise InputError(
+                "give Airflow credentials with --airflow-user/--airflow-password, not in the URL"
+            )
         if self.token and (self.username or self.password):
             raise InputError("give an Airflow token or a user and password, not both")
         if bool(self.username) != bool(self.password):
@@ -108,7 +110,9 @@ class _Api:
         self.version = "?"
 
     def _secrets(self) -> list[str]:
-        return [s for s in (self.settings.password, self.settings.token, self.headers.get("Authorization")) if s]
+        return [
+            s for s in (self.settings.password, self.settings.token, self.headers.get("Authorization")) if s
+        ]
 
     def _clean(self, text: str) -> str:
         for secret in self._secrets():
@@ -120,7 +124,9 @@ class _Api:
         try:
             return self.http.request(method, url, timeout=self.settings.timeout, **kwargs)
         except httpx.HTTPError as exc:
-            raise AirflowApiError(f"Airflow API {method} {url}: {self._clean(str(exc) or type(exc).__name__)}") from None
+            raise AirflowApiError(
+                f"Airflow API {method} {url}: {self._clean(str(exc) or type(exc).__name__)}"
+            ) from None
 
     def connect(self) -> None:
         """Find the API version and log in."""
@@ -141,7 +147,9 @@ class _Api:
                 self.auth = (self.settings.username, self.settings.password or "")
         elif self.settings.username:
             response = self._request(
-                "POST", "/auth/token", json={"username": self.settings.username, "password": self.settings.password}
+                "POST",
+                "/auth/token",
+                json={"username": self.settings.username, "password": self.settings.password},
             )
             if response.status_code not in (200, 201):
                 raise AirflowAuthError(
@@ -155,7 +163,9 @@ class _Api:
         log.info("Airflow %s at %s (%s)", self.version, self.settings.url, self.prefix)
 
     def get(self, path: str, **params: Any) -> dict[str, Any]:
-        response = self._request("GET", self.prefix + path, params=params, headers=self.headers, auth=self.auth)
+        response = self._request(
+            "GET", self.prefix + path, params=params, headers=self.headers, auth=self.auth
+        )
         if response.status_code == 200:
             return _json(response)
         where = f"Airflow API GET {self.prefix}{path}"

@@ -118,8 +118,14 @@ def _is_bookkeeping(name: str) -> bool:
     return name == "root" or name.endswith("-driver")
 
 
-def _row(task_id: str, fate: str | None, kfp_name: str | None, airflow: TaskRun | None,
-         kfp: TaskRun | None, kfp_finished: bool) -> TaskRow:
+def _row(
+    task_id: str,
+    fate: str | None,
+    kfp_name: str | None,
+    airflow: TaskRun | None,
+    kfp: TaskRun | None,
+    kfp_finished: bool,
+) -> TaskRow:
     common = dict(airflow_task_id=task_id, kfp_task=kfp_name, fate=fate, airflow=airflow, kfp=kfp)
     if fate == "folded":
         return TaskRow(**common, verdict="folded", note="folded into the pipeline's edges; no KFP task")
@@ -130,7 +136,9 @@ def _row(task_id: str, fate: str | None, kfp_name: str | None, airflow: TaskRun 
     absent = None if kfp is not None else ("not_run" if kfp_finished else "running")
     kfp_outcome = kfp.outcome if kfp is not None else absent
     if airflow.outcome == kfp_outcome:
-        return TaskRow(**common, verdict="same", kfp_absent=absent, note="" if kfp else "never started on either side")
+        return TaskRow(
+            **common, verdict="same", kfp_absent=absent, note="" if kfp else "never started on either side"
+        )
     note = f"Airflow {airflow.outcome.replace('_', ' ')}, KFP {str(kfp_outcome).replace('_', ' ')}"
     if kfp is not None and kfp.error:
         note += f": {kfp.error}"
@@ -141,7 +149,9 @@ def compare_runs(airflow: RunRecord, kfp: RunRecord, dag: Mapping[str, Any]) -> 
     """Rows in the report's task order, then tasks only one run knows."""
     kfp_tasks = (dag.get("kfp") or {}).get("tasks") or []
     names = {str(t["name"]) for t in kfp_tasks if t.get("name")}
-    by_display = {str(t["display_name"]): str(t["name"]) for t in kfp_tasks if t.get("display_name") and t.get("name")}
+    by_display = {
+        str(t["display_name"]): str(t["name"]) for t in kfp_tasks if t.get("display_name") and t.get("name")
+    }
     observed: dict[str, TaskRun] = {}
     strangers: list[TaskRun] = []
     for task in kfp.tasks:
@@ -166,14 +176,41 @@ def compare_runs(airflow: RunRecord, kfp: RunRecord, dag: Mapping[str, Any]) -> 
         rows.append(_row(task_id, task.get("fate"), kfp_name, airflow.task(task_id), kfp_run, kfp_finished))
     for task in airflow.tasks:
         if task.name not in listed:
-            rows.append(TaskRow(airflow_task_id=task.name, kfp_task=None, fate=None, airflow=task, kfp=None,
-                                verdict="missing", note="not in report.json (the DAG changed since conversion?)"))
+            rows.append(
+                TaskRow(
+                    airflow_task_id=task.name,
+                    kfp_task=None,
+                    fate=None,
+                    airflow=task,
+                    kfp=None,
+                    verdict="missing",
+                    note="not in report.json (the DAG changed since conversion?)",
+                )
+            )
     for name in sorted(set(observed) - used):
-        rows.append(TaskRow(airflow_task_id=None, kfp_task=name, fate=None, airflow=None, kfp=observed[name],
-                            verdict="missing", note="no Airflow task maps to it in report.json"))
+        rows.append(
+            TaskRow(
+                airflow_task_id=None,
+                kfp_task=name,
+                fate=None,
+                airflow=None,
+                kfp=observed[name],
+                verdict="missing",
+                note="no Airflow task maps to it in report.json",
+            )
+        )
     for task in strangers:
-        rows.append(TaskRow(airflow_task_id=None, kfp_task=task.name, fate=None, airflow=None, kfp=task,
-                            verdict="missing", note="KFP task not in report.json (another pipeline version?)"))
+        rows.append(
+            TaskRow(
+                airflow_task_id=None,
+                kfp_task=task.name,
+                fate=None,
+                airflow=None,
+                kfp=task,
+                verdict="missing",
+                note="KFP task not in report.json (another pipeline version?)",
+            )
+        )
 
     verdicts = {row.verdict for row in rows}
     if "differs" in verdicts or airflow.outcome != kfp.outcome:

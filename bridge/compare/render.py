@@ -17,8 +17,22 @@ from bridge.compare.model import RunRecord, TaskRun, iso
 
 __all__ = ["to_json", "to_markdown", "to_html", "render", "FORMATS"]
 
-_HEAD = ("Airflow task", "KFP task", "Airflow state", "start", "end", "duration", "tries",
-         "KFP state", "start", "end", "duration", "attempts", "verdict", "note")
+_HEAD = (
+    "Airflow task",
+    "KFP task",
+    "Airflow state",
+    "start",
+    "end",
+    "duration",
+    "tries",
+    "KFP state",
+    "start",
+    "end",
+    "duration",
+    "attempts",
+    "verdict",
+    "note",
+)
 
 
 def to_json(comparison: Comparison) -> str:
@@ -70,15 +84,30 @@ def _cells(row: TaskRow) -> list[str]:
 
 def _summary_lines(c: Comparison) -> list[tuple[str, str, str]]:
     return [
-        ("Airflow", f"DAG run {c.airflow.run_id}", f"{c.airflow.state}, {_duration(c.airflow.duration) or '-'}"),
-        ("KFP", f"run {c.kfp.run_id}", f"{c.kfp.state}, {_duration(c.kfp.duration) or '-'}"
-         + (f": {c.kfp.error}" if c.kfp.error else "")),
+        (
+            "Airflow",
+            f"DAG run {c.airflow.run_id}",
+            f"{c.airflow.state}, {_duration(c.airflow.duration) or '-'}",
+        ),
+        (
+            "KFP",
+            f"run {c.kfp.run_id}",
+            f"{c.kfp.state}, {_duration(c.kfp.duration) or '-'}"
+            + (f": {c.kfp.error}" if c.kfp.error else ""),
+        ),
     ]
 
 
 def _md(text: str) -> str:
-    return (text.replace("\\", "\\\\").replace("|", "\\|").replace("`", "\\`").replace("\r", " ")
-            .replace("\n", " ").replace("<", "&lt;").replace(">", "&gt;"))
+    return (
+        text.replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("`", "\\`")
+        .replace("\r", " ")
+        .replace("\n", " ")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
 
 
 def to_markdown(c: Comparison) -> str:
@@ -112,7 +141,8 @@ def to_html(c: Comparison) -> str:
     counts = c.counts()
     runs = "".join(f"<li><b>{e(s)}</b>: {e(w)}: {e(st)}</li>" for s, w, st in _summary_lines(c))
     links = "".join(
-        f'<li><a href="{e(r.url)}">{e(name)} run</a></li>' for name, r in (("Airflow", c.airflow), ("KFP", c.kfp))
+        f'<li><a href="{e(r.url)}">{e(name)} run</a></li>'
+        for name, r in (("Airflow", c.airflow), ("KFP", c.kfp))
         if r.url and r.url.startswith(("http://", "https://"))
     )
     head = "".join(f'<th{" class=sep" if i in (2, 7, 12) else ""}>{e(h)}</th>' for i, h in enumerate(_HEAD))

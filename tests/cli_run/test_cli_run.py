@@ -32,10 +32,28 @@ def stored_run(server: Any, run_id: str) -> Any:
 
 def test_wait_success_prints_id_url_and_passes_typed_parameters(run_server, kfp_control, run_package, capsys):
     code, out, err = af2kfp(
-        capsys, str(run_package), "--host", run_server.url, "--wait", *FAST,
-        "-p", "label=hello world", "-p", "n=3", "-p", "items=[1, 2]", "-p", "flag=true",
-        "--experiment", "cli-run", "--run-name", "nightly", "--pipeline-root", "minio://bucket/root",
-        "--service-account", "runner",
+        capsys,
+        str(run_package),
+        "--host",
+        run_server.url,
+        "--wait",
+        *FAST,
+        "-p",
+        "label=hello world",
+        "-p",
+        "n=3",
+        "-p",
+        "items=[1, 2]",
+        "-p",
+        "flag=true",
+        "--experiment",
+        "cli-run",
+        "--run-name",
+        "nightly",
+        "--pipeline-root",
+        "minio://bucket/root",
+        "--service-account",
+        "runner",
     )
     assert code == 0, err
     fields = dict(line.split(": ", 1) for line in out.splitlines())
@@ -73,8 +91,17 @@ def test_canceled_run_exits_1(run_server, kfp_control, run_package, capsys):
 
 def test_wait_timeout_exits_1_and_names_last_state(run_server, kfp_control, run_package, capsys):
     kfp_control.script_next("hang")
-    code, out, _ = af2kfp(capsys, str(run_package), "--host", run_server.url, "--wait",
-                          "--poll-interval", "0.1", "--timeout", "0.6")
+    code, out, _ = af2kfp(
+        capsys,
+        str(run_package),
+        "--host",
+        run_server.url,
+        "--wait",
+        "--poll-interval",
+        "0.1",
+        "--timeout",
+        "0.6",
+    )
     assert code == 1
     assert "did not finish within 0.6s" in out and "last state: RUNNING" in out
 
@@ -91,7 +118,9 @@ def test_without_wait_submits_and_returns(run_server, kfp_control, run_package, 
 
 def test_format_json(run_server, kfp_control, run_package, capsys):
     kfp_control.script_next("fail:publish")
-    code, out, _ = af2kfp(capsys, str(run_package), "--host", run_server.url, "--wait", *FAST, "--format", "json")
+    code, out, _ = af2kfp(
+        capsys, str(run_package), "--host", run_server.url, "--wait", *FAST, "--format", "json"
+    )
     assert code == 1
     record = json.loads(out)
     assert record["state"] == "FAILED"
@@ -104,8 +133,21 @@ def test_uploaded_pipeline_by_name_and_version(run_server, kfp_control, run_pack
     with KfpClient(host=run_server.url) as kfp:
         pipeline = kfp.upload_pipeline(str(run_package), name="cli-run-uploaded")
         kfp.upload_pipeline_version(str(run_package), pipeline_id=pipeline.pipeline_id, name="v2")
-    code, out, err = af2kfp(capsys, "--pipeline", "cli-run-uploaded", "--version", "v2", "--host", run_server.url,
-                            "-p", "n=7", "--wait", *FAST, "--format", "json")
+    code, out, err = af2kfp(
+        capsys,
+        "--pipeline",
+        "cli-run-uploaded",
+        "--version",
+        "v2",
+        "--host",
+        run_server.url,
+        "-p",
+        "n=7",
+        "--wait",
+        *FAST,
+        "--format",
+        "json",
+    )
     assert code == 0, err
     run = stored_run(run_server, json.loads(out)["run_id"])
     assert run.raw["pipeline_version_reference"]["pipeline_id"] == pipeline.pipeline_id
@@ -125,7 +167,9 @@ def test_convert_output_folder(run_server, kfp_control, run_package, tmp_path, c
     (tmp_path / "report.json").write_text(json.dumps({"schema_version": 1, "dags": dags}))
     code, _, err = af2kfp(capsys, str(tmp_path), "--host", run_server.url)
     assert code == 2 and "pick one with --dag (etl, ml)" in err
-    code, out, err = af2kfp(capsys, str(tmp_path), "--dag", "ml", "--host", run_server.url, "--format", "json")
+    code, out, err = af2kfp(
+        capsys, str(tmp_path), "--dag", "ml", "--host", run_server.url, "--format", "json"
+    )
     assert code == 0, err
     code, out, err = af2kfp(capsys, str(tmp_path / "etl"), "--host", run_server.url, "--format", "json")
     assert code == 0, err
@@ -138,7 +182,10 @@ def test_convert_output_folder(run_server, kfp_control, run_package, tmp_path, c
         (["{pkg}", "-p", "novalue"], "-p 'novalue': expected NAME=VALUE"),
         (["{pkg}", "-p", "=1"], "expected NAME=VALUE"),
         (["{pkg}", "-p", "n=1", "-p", "n=2"], "-p n: given more than once"),
-        (["{pkg}", "-p", "colour=red"], "unknown pipeline parameter(s) colour; the pipeline takes: flag, items, label, n"),
+        (
+            ["{pkg}", "-p", "colour=red"],
+            "unknown pipeline parameter(s) colour; the pipeline takes: flag, items, label, n",
+        ),
         (["{pkg}", "--poll-interval", "0"], "--poll-interval must be positive"),
         ([], "give exactly one pipeline"),
         (["{pkg}", "--version", "v1"], "--version needs --pipeline NAME"),
@@ -146,7 +193,9 @@ def test_convert_output_folder(run_server, kfp_control, run_package, tmp_path, c
         (["{notyaml}"], "not valid YAML/JSON"),
     ],
 )
-def test_bad_input_exits_2_with_a_message(run_server, kfp_control, run_package, tmp_path, capsys, argv, message):
+def test_bad_input_exits_2_with_a_message(
+    run_server, kfp_control, run_package, tmp_path, capsys, argv, message
+):
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: [1,\n")
     argv = [a.format(pkg=run_package, notyaml=bad) for a in argv]
@@ -180,15 +229,28 @@ def test_unreachable_host_exits_1(run_package, capsys):
 def test_secrets_never_printed(run_server, kfp_control, run_package, tmp_path, capsys):
     token = "s3cret-token-0123456789"
     kfp_control.settings(bearer_token=token)
-    code, out, err = af2kfp(capsys, str(run_package), "--host", run_server.url, "--token", token, "--wait", *FAST,
-                            "--format", "json", verbose=True)
+    code, out, err = af2kfp(
+        capsys,
+        str(run_package),
+        "--host",
+        run_server.url,
+        "--token",
+        token,
+        "--wait",
+        *FAST,
+        "--format",
+        "json",
+        verbose=True,
+    )
     assert code == 0, err
     assert token not in out + err
     code, out, err = af2kfp(capsys, str(run_package), "--host", run_server.url, "--token", "wrong-" + token)
     assert code == 2 and "HTTP 401" in err
     assert token not in out + err
     cookie = "authservice_session=cookie-secret-value"
-    code, out, err = af2kfp(capsys, str(run_package), "--host", run_server.url, "--cookie", cookie, verbose=True)
+    code, out, err = af2kfp(
+        capsys, str(run_package), "--host", run_server.url, "--cookie", cookie, verbose=True
+    )
     assert code == 2
     assert "cookie-secret-value" not in out + err
 
@@ -201,8 +263,15 @@ def test_progress_on_a_tty_rewrites_one_line():
     base = {"run_id": "r1", "display_name": "demo"}
     task = {"display_name": "prepare", "state": "SUCCEEDED"}
     progress(Run.from_json({**base, "state": "RUNNING", "run_details": {"task_details": [task]}}))
-    progress(Run.from_json({**base, "state": "FAILED", "run_details": {"task_details": [
-        task, {"display_name": "crunch", "state": "FAILED"}]}}))
+    progress(
+        Run.from_json(
+            {
+                **base,
+                "state": "FAILED",
+                "run_details": {"task_details": [task, {"display_name": "crunch", "state": "FAILED"}]},
+            }
+        )
+    )
     progress.finish()
     text = stream.getvalue()
     assert text.count("\n") == 1 and text.endswith("\n")
@@ -212,8 +281,17 @@ def test_progress_on_a_tty_rewrites_one_line():
 
 
 def test_parse_parameters_json_else_string():
-    assert parse_parameters(["a=1", "b=1.5", "c=null", "d={\"k\": [1]}", "e=hello", "f=", "g=a=b", "h=\"7\""]) == {
-        "a": 1, "b": 1.5, "c": None, "d": {"k": [1]}, "e": "hello", "f": "", "g": "a=b", "h": "7",
+    assert parse_parameters(
+        ["a=1", "b=1.5", "c=null", 'd={"k": [1]}', "e=hello", "f=", "g=a=b", 'h="7"']
+    ) == {
+        "a": 1,
+        "b": 1.5,
+        "c": None,
+        "d": {"k": [1]},
+        "e": "hello",
+        "f": "",
+        "g": "a=b",
+        "h": "7",
     }
 
 
@@ -222,7 +300,10 @@ def test_real_subprocess(run_server, kfp_control, run_package):
     kfp_control.script_next("fail:prepare:bad input row")
     done = subprocess.run(
         [str(exe), "run", str(run_package), "--host", run_server.url, "--wait", *FAST, "--format", "json"],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
     )
     assert done.returncode == 1, done.stderr
     record = json.loads(done.stdout)

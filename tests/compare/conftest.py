@@ -89,7 +89,10 @@ def _start_api_server(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen
     log = open(home / "api-server.log", "wb")
     process = subprocess.Popen(
         [str(Path(sys.prefix) / "bin" / "airflow"), "api-server", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

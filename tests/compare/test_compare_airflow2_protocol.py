@@ -11,8 +11,14 @@ import httpx
 from bridge.compare import AirflowSettings, fetch_airflow_run
 
 TIS = [
-    {"task_id": f"t{i}", "state": "success", "try_number": 1, "map_index": -1,
-     "start_date": "2024-05-01T12:00:00+00:00", "end_date": "2024-05-01T12:00:02+00:00"}
+    {
+        "task_id": f"t{i}",
+        "state": "success",
+        "try_number": 1,
+        "map_index": -1,
+        "start_date": "2024-05-01T12:00:00+00:00",
+        "end_date": "2024-05-01T12:00:02+00:00",
+    }
     for i in range(5)
 ]
 
@@ -27,12 +33,20 @@ def airflow2(request: httpx.Request) -> httpx.Response:
     if request.headers.get("Authorization") != expected:
         return httpx.Response(401, json={"title": "Unauthorized", "status": 401})
     if path == "/api/v1/dags/etl/dagRuns/scheduled__2024-05-01":
-        return httpx.Response(200, json={"dag_run_id": "scheduled__2024-05-01", "state": "success",
-                                         "start_date": "2024-05-01T12:00:00+00:00",
-                                         "end_date": "2024-05-01T12:00:10+00:00"})
+        return httpx.Response(
+            200,
+            json={
+                "dag_run_id": "scheduled__2024-05-01",
+                "state": "success",
+                "start_date": "2024-05-01T12:00:00+00:00",
+                "end_date": "2024-05-01T12:00:10+00:00",
+            },
+        )
     if path == "/api/v1/dags/etl/dagRuns/scheduled__2024-05-01/taskInstances":
         limit, offset = int(request.url.params["limit"]), int(request.url.params["offset"])
-        return httpx.Response(200, json={"task_instances": TIS[offset:offset + limit], "total_entries": len(TIS)})
+        return httpx.Response(
+            200, json={"task_instances": TIS[offset : offset + limit], "total_entries": len(TIS)}
+        )
     return httpx.Response(404, json={"title": "Not Found"})
 
 

@@ -21,9 +21,24 @@ from bridge.compare import AirflowSettings, fetch_airflow_run
 from .conftest import DAG_ID, PASSWORD, USER, finished_kfp_run
 
 
-def compare_argv(airflow: Any, kfp_url: str, run_id: str, report: Path, *extra: str, auth: bool = True) -> list[str]:
-    argv = ["compare", "--airflow-url", airflow.url, "--dag-id", DAG_ID, "--dag-run-id", airflow.dag_run_id,
-            "--kfp-host", kfp_url, "--kfp-run-id", run_id, "--report", str(report)]
+def compare_argv(
+    airflow: Any, kfp_url: str, run_id: str, report: Path, *extra: str, auth: bool = True
+) -> list[str]:
+    argv = [
+        "compare",
+        "--airflow-url",
+        airflow.url,
+        "--dag-id",
+        DAG_ID,
+        "--dag-run-id",
+        airflow.dag_run_id,
+        "--kfp-host",
+        kfp_url,
+        "--kfp-run-id",
+        run_id,
+        "--report",
+        str(report),
+    ]
     if auth:
         argv += ["--airflow-user", USER, "--airflow-password", PASSWORD]
     return argv + list(extra)
@@ -31,7 +46,9 @@ def compare_argv(airflow: Any, kfp_url: str, run_id: str, report: Path, *extra: 
 
 @pytest.fixture(scope="module")
 def failed_run(compare_kfp, converted) -> Any:
-    return finished_kfp_run(compare_kfp, converted / DAG_ID / "pipeline.yaml", "fail:transform:KeyError: 'amount'")
+    return finished_kfp_run(
+        compare_kfp, converted / DAG_ID / "pipeline.yaml", "fail:transform:KeyError: 'amount'"
+    )
 
 
 def rows_by_task(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -41,22 +58,34 @@ def rows_by_task(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
 def test_airflow_run_read_through_the_rest_api(airflow_deployment):
     settings = AirflowSettings(url=airflow_deployment.url, username=USER, password=PASSWORD)
     record = fetch_airflow_run(settings, DAG_ID, airflow_deployment.dag_run_id)
-    assert fetch_airflow_run(settings, DAG_ID, airflow_deployment.dag_run_id, page_size=3) == record  # 2 pages
+    assert (
+        fetch_airflow_run(settings, DAG_ID, airflow_deployment.dag_run_id, page_size=3) == record
+    )  # 2 pages
     assert record.state == "success" and record.outcome == "success"
     assert {t.name: t.state for t in record.tasks} == {
-        "start": "success", "extract": "success", "transform": "success", "load": "success"}
+        "start": "success",
+        "extract": "success",
+        "transform": "success",
+        "load": "success",
+    }
     extract = record.task("extract")
     assert extract.attempts == 2  # failed once, succeeded on its retry
     assert extract.start is not None and extract.end is not None and extract.duration is not None
-    assert record.url == f"{airflow_deployment.url}/dags/{DAG_ID}/runs/{quote(airflow_deployment.dag_run_id, safe='')}"
+    assert (
+        record.url
+        == f"{airflow_deployment.url}/dags/{DAG_ID}/runs/{quote(airflow_deployment.dag_run_id, safe='')}"
+    )
 
 
-def test_failed_kfp_task_differs_in_every_format(airflow_deployment, compare_kfp, converted, failed_run, tmp_path,
-                                                 capsys):
+def test_failed_kfp_task_differs_in_every_format(
+    airflow_deployment, compare_kfp, converted, failed_run, tmp_path, capsys
+):
     report = converted / "report.json"
     outputs = {suffix: tmp_path / f"cmp.{suffix}" for suffix in ("json", "md", "html")}
     for path in outputs.values():
-        code = main(compare_argv(airflow_deployment, compare_kfp.url, failed_run.run_id, report, "-o", str(path)))
+        code = main(
+            compare_argv(airflow_deployment, compare_kfp.url, failed_run.run_id, report, "-o", str(path))
+        )
         assert code == 1, capsys.readouterr().err
     out = capsys.readouterr().out
     assert "af2kfp compare: differs" in out and PASSWORD not in out
@@ -83,8 +112,10 @@ def test_failed_kfp_task_differs_in_every_format(airflow_deployment, compare_kfp
 
     markdown = outputs["md"].read_text()
     assert "**Verdict: differs** (1 same, 2 differ, 0 missing, 1 folded)" in markdown
-    assert any(line.startswith("| transform | transform | success |") and "| FAILED |" in line
-               for line in markdown.splitlines())
+    assert any(
+        line.startswith("| transform | transform | success |") and "| FAILED |" in line
+        for line in markdown.splitlines()
+    )
     assert "| start | (folded) | success |" in markdown
 
     page = outputs["html"].read_text()
@@ -98,8 +129,11 @@ def test_failed_kfp_task_differs_in_every_format(airflow_deployment, compare_kfp
 
 def test_same_outcome_exits_0(airflow_deployment, compare_kfp, converted, capsys):
     run = finished_kfp_run(compare_kfp, converted / DAG_ID / "pipeline.yaml", "succeed")
-    code = main(compare_argv(airflow_deployment, compare_kfp.url, run.run_id, converted / "report.json",
-                             "--format", "json"))
+    code = main(
+        compare_argv(
+            airflow_deployment, compare_kfp.url, run.run_id, converted / "report.json", "--format", "json"
+        )
+    )
     document = json.loads(capsys.readouterr().out)
     assert code == 0
     assert document["verdict"] == "same"
@@ -107,11 +141,23 @@ def test_same_outcome_exits_0(airflow_deployment, compare_kfp, converted, capsys
 
 
 def test_airflow_token_and_no_credentials(airflow_deployment, compare_kfp, converted, failed_run, capsys):
-    token = httpx.post(f"{airflow_deployment.url}/auth/token",
-                       json={"username": USER, "password": PASSWORD}).json()["access_token"]
+    token = httpx.post(
+        f"{airflow_deployment.url}/auth/token", json={"username": USER, "password": PASSWORD}
+    ).json()["access_token"]
     report = converted / "report.json"
-    code = main(compare_argv(airflow_deployment, compare_kfp.url, failed_run.run_id, report,
-                             "--airflow-token", token, "--format", "json", auth=False))
+    code = main(
+        compare_argv(
+            airflow_deployment,
+            compare_kfp.url,
+            failed_run.run_id,
+            report,
+            "--airflow-token",
+            token,
+            "--format",
+            "json",
+            auth=False,
+        )
+    )
     captured = capsys.readouterr()
     assert code == 1 and json.loads(captured.out)["verdict"] == "differs"
     assert token not in captured.out + captured.err
@@ -120,8 +166,12 @@ def test_airflow_token_and_no_credentials(airflow_deployment, compare_kfp, conve
     assert code == 2 and "HTTP 401" in err and "--airflow-user" in err
 
 
-def test_wrong_password_is_refused_without_echoing_it(airflow_deployment, compare_kfp, converted, failed_run, capsys):
-    argv = compare_argv(airflow_deployment, compare_kfp.url, failed_run.run_id, converted / "report.json", auth=False)
+def test_wrong_password_is_refused_without_echoing_it(
+    airflow_deployment, compare_kfp, converted, failed_run, capsys
+):
+    argv = compare_argv(
+        airflow_deployment, compare_kfp.url, failed_run.run_id, converted / "report.json", auth=False
+    )
     code = main(argv + ["--airflow-user", USER, "--airflow-password", "Wrong-Secret-99"])
     captured = capsys.readouterr()
     assert code == 2 and "Airflow login as 'admin' failed (HTTP 401)" in captured.err
@@ -155,18 +205,43 @@ def test_bad_input_exits_2(airflow_deployment, compare_kfp, converted, failed_ru
 def test_unreachable_airflow_exits_3(compare_kfp, converted, failed_run, capsys):
     from .conftest import _free_port
 
-    argv = ["compare", "--airflow-url", f"http://127.0.0.1:{_free_port()}", "--dag-id", DAG_ID,
-            "--dag-run-id", "r", "--kfp-host", compare_kfp.url, "--kfp-run-id", failed_run.run_id,
-            "--report", str(converted / "report.json")]
+    argv = [
+        "compare",
+        "--airflow-url",
+        f"http://127.0.0.1:{_free_port()}",
+        "--dag-id",
+        DAG_ID,
+        "--dag-run-id",
+        "r",
+        "--kfp-host",
+        compare_kfp.url,
+        "--kfp-run-id",
+        failed_run.run_id,
+        "--report",
+        str(converted / "report.json"),
+    ]
     code = main(argv)
     assert code == 3 and "af2kfp: error: Airflow API GET" in capsys.readouterr().err
 
 
-def test_real_subprocess_with_password_from_env(airflow_deployment, compare_kfp, converted, failed_run, tmp_path):
-    argv = compare_argv(airflow_deployment, compare_kfp.url, failed_run.run_id, converted / "report.json", auth=False)
+def test_real_subprocess_with_password_from_env(
+    airflow_deployment, compare_kfp, converted, failed_run, tmp_path
+):
+    argv = compare_argv(
+        airflow_deployment, compare_kfp.url, failed_run.run_id, converted / "report.json", auth=False
+    )
     done = subprocess.run(
-        [str(Path(sys.prefix) / "bin" / "af2kfp"), *argv, "--airflow-user", USER, "-o", str(tmp_path / "c.md")],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(Path(sys.prefix) / "bin" / "af2kfp"),
+            *argv,
+            "--airflow-user",
+            USER,
+            "-o",
+            str(tmp_path / "c.md"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "AF2KFP_AIRFLOW_PASSWORD": PASSWORD, "PYTHONWARNINGS": "ignore"},
     )
     assert done.returncode == 1, done.stderr
