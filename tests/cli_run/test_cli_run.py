@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -309,3 +310,52 @@ def test_real_subprocess(run_server, kfp_control, run_package):
     record = json.loads(done.stdout)
     assert "bad input row" in record["failure"]
     assert "run FAILED" in done.stderr
+
+
+def test_real_convert_output_folder(run_server, kfp_control, tmp_path, capsys):
+    from converters.convert import convert_paths
+
+    dag_file = Path(__file__).parent.parent / "compare" / "dags" / "compare_demo.py"
+    convert_paths([dag_file], tmp_path)
+    code, out, err = af2kfp(
+        capsys, str(tmp_path), "--host", run_server.url, "--wait", *FAST, "--format", "json"
+    )
+    assert code == 0, err
+    record = json.loads(out)
+    assert record["state"] == "SUCCEEDED" and record["run_name"].startswith("compare-demo ")
+    assert "task extract SUCCEEDED" in err and "task load SUCCEEDED" in err
+
+
+def test_progress_in_a_real_terminal(run_server, kfp_control, run_package):
+    """stderr on a pseudo-terminal: one line rewritten with carriage returns, ended by a newline."""
+    import pty
+
+    exe = Path(sys.prefix) / "bin" / "af2kfp"
+    leader, follower = pty.openpty()
+    try:
+        done = subprocess.run(
+            [str(exe), "run", str(run_package), "--host", run_server.url, "--wait", *FAST],
+            stdout=subprocess.PIPE,
+            stderr=follower,
+            text=True,
+            timeout=60,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the terminal has no writer left
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+    finally:
+        os.close(leader)
+    assert done.returncode == 0
+    shown = b"".join(chunks).decode()
+    rewrites = len(re.findall(r"\r(?!\n)", shown))  # the terminal turns "\n" into "\r\n"
+    assert rewrites >= 2 and shown.count("\n") == 1
+    assert "SUCCEEDED  00:0" in shown and "tasks 3/3 done" in shown
+    assert "state: SUCCEEDED" in done.stdout
