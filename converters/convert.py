@@ -7,12 +7,14 @@ DAG never stops the others: every failure is a finding.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
 import os
 import re
 import tempfile
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -20,7 +22,7 @@ import networkx as nx
 
 from converters.config import Config
 from converters.emit import compile_pipeline, render_pipeline, yaml_tasks
-from converters.emit.compile import prepare
+from converters.emit.compile import module_folder, prepare
 from converters.emit.names import kfp_task_name
 from converters.emit.result import DagResult
 from converters.findings import CODES, Finding, Severity, register_code
@@ -104,29 +106,41 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
-# Graphs and config of the running conversion, inherited by forked workers (never pickled).
-_SHARED: tuple[list[nx.DiGraph], Config | None] = ([], None)
+def _convert_job(job: tuple[nx.DiGraph, Config | None]) -> DagResult:
+    graph, config = job
+    return convert_graph(graph, config)
 
 
-def _convert_shared(index: int) -> DagResult:
-    graphs, config = _SHARED
-    return convert_graph(graphs[index], config)
+def _start_workers(jobs: int) -> Pool | None:
+    """``jobs`` forked workers that import kfp as they start, or ``None`` to work in this process.
+
+    Started before the analysis, so the workers' imports run on the other CPUs meanwhile;
+    graphs and results cross as pickles (a few milliseconds for a hundred DAGs).
+    """
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        return None
+    module_folder()  # made here, so this process removes it at exit
+    return multiprocessing.get_context("fork").Pool(jobs, initializer=prepare)
 
 
-def _results(graphs: list[nx.DiGraph], config: Config | None, jobs: int) -> Iterator[DagResult]:
-    """Each graph's result, in order; forked workers when there is enough work and fork exists."""
-    if jobs <= 1 or len(graphs) < _MIN_PARALLEL or "fork" not in multiprocessing.get_all_start_methods():
+def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None) -> Iterator[DagResult]:
+    """Each graph's result, in order: in the workers when there are any, else here."""
+    if pool is None:
         yield from (convert_graph(graph, config) for graph in graphs)
         return
-    prepare()  # kfp imported once here, shared by every forked worker
+    yield from pool.imap(_convert_job, ((graph, config) for graph in graphs))
 
-    global _SHARED
-    _SHARED = (graphs, config)
+
+@contextlib.contextmanager
+def _workers(jobs: int, count: int | None = None) -> Iterator[Pool | None]:
+    """A worker pool (none for ``jobs`` <= 1, or for fewer than ``_MIN_PARALLEL`` DAGs when ``count`` is known)."""
+    pool = _start_workers(jobs) if count is None or count >= _MIN_PARALLEL else None
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(graphs))) as pool:
-            yield from pool.imap(_convert_shared, range(len(graphs)), chunksize=max(1, len(graphs) // (jobs * 8)))
+        yield pool
     finally:
-        _SHARED = ([], None)
+        if pool is not None:
+            pool.terminate()
+            pool.join()
 
 
 def default_jobs() -> int:
@@ -140,47 +154,60 @@ def default_jobs() -> int:
 
 def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[str] | None = None,
                    file_findings: list[Finding] | None = None, config: Config | None = None,
-                   progress: Progress | None = None, jobs: int = 1) -> dict:
+                   progress: Progress | None = None, jobs: int = 1, pool: Pool | None = None) -> dict:
     """Convert analyzed graphs, write every DAG's output and ``report.json``; return the report.
 
     ``jobs`` > 1 maps, renders and compiles DAGs in that many forked worker processes
-    (same results, same order). ``progress(done, total, dag_id)`` is called after each DAG.
+    (same results, same order), or in ``pool`` when given. ``progress(done, total, dag_id)``
+    is called after each DAG.
     """
     out_dir = Path(out_dir)
     taken: set[str] = set()
     seen_ids: set[str] = set()
     results = []
     graphs = list(graphs)
-    for index, result in enumerate(_results(graphs, config, jobs), 1):
-        graph = result.graph
-        dag_id = dag_info(graph).dag_id
-        if progress is not None:
-            progress(index, len(graphs), dag_id)
-        if dag_id in seen_ids:
-            result.findings.append(_dag_finding(DUPLICATE_DAG, graph, f"dag_id {dag_id!r} is defined more than once"))
-        seen_ids.add(dag_id)
-        result.folder = _folder(dag_id, taken)
-        folder = out_dir / result.folder
-        if result.emitted is not None:
-            _write(folder / "pipeline.py", result.emitted.code)
-            if result.yaml is not None:
-                _write(folder / "pipeline.yaml", result.yaml)
-            else:
-                (folder / "pipeline.yaml").unlink(missing_ok=True)
-        results.append(result)
+    with contextlib.ExitStack() as stack:
+        if pool is None:
+            pool = stack.enter_context(_workers(jobs, len(graphs)))
+        for index, result in enumerate(_results(graphs, config, pool), 1):
+            _collect(result, index, len(graphs), out_dir, taken, seen_ids, progress)
+            results.append(result)
     report = build_report(results, files=files or [], file_findings=file_findings or [])
     _write(out_dir / REPORT_NAME, json.dumps(report, indent=2, sort_keys=False) + "\n")
     return report
 
 
+def _collect(result: DagResult, index: int, total: int, out_dir: Path, taken: set[str], seen_ids: set[str],
+             progress: Progress | None) -> None:
+    """Name the DAG's output folder and write its files, in DAG order."""
+    graph = result.graph
+    dag_id = dag_info(graph).dag_id
+    if progress is not None:
+        progress(index, total, dag_id)
+    if dag_id in seen_ids:
+        result.findings.append(_dag_finding(DUPLICATE_DAG, graph, f"dag_id {dag_id!r} is defined more than once"))
+    seen_ids.add(dag_id)
+    result.folder = _folder(dag_id, taken)
+    folder = out_dir / result.folder
+    if result.emitted is not None:
+        _write(folder / "pipeline.py", result.emitted.code)
+        if result.yaml is not None:
+            _write(folder / "pipeline.yaml", result.yaml)
+        else:
+            (folder / "pipeline.yaml").unlink(missing_ok=True)
+
+
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
                   progress: Progress | None = None, jobs: int = 1) -> dict:
-    """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path)."""
+    """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path).
+
+    With ``jobs`` > 1 the workers start first and import kfp while this process analyzes.
+    """
     from converters.analysis import analyze_paths
 
     config = config or Config()
     check_config(config)
-    analysis = analyze_paths([Path(p) for p in paths], config=config)
-    return convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files,
-                          file_findings=analysis.findings, config=config, progress=progress, jobs=jobs)
-
+    with _workers(jobs) as pool:
+        analysis = analyze_paths([Path(p) for p in paths], config=config)
+        return convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files, file_findings=analysis.findings,
+                              config=config, progress=progress, pool=pool)

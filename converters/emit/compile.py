@@ -24,7 +24,7 @@ import yaml
 from converters.emit.safety import check_module
 from converters.findings import CODES, Finding, Severity, register_code
 
-__all__ = ["CompileResult", "compile_pipeline", "prepare", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
+__all__ = ["CompileResult", "compile_pipeline", "module_folder", "prepare", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
 
 log = logging.getLogger(__name__)
 _MODULE = "af2kfp_generated_pipeline"
@@ -55,26 +55,33 @@ def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) 
                    file=file, line=line, dag_id=dag_id)
 
 
-def _module_file() -> Path:
-    """This process's file that every generated module runs from (forked workers get their own).
+def module_folder() -> Path:
+    """The private folder generated modules run from, made once and removed when this process exits.
 
-    kfp calls ``inspect.stack()`` in each task setter; for a frame whose file is not yet
-    known, ``inspect.getmodule`` walks all of ``sys.modules``. One fixed file under one fixed
-    module name is walked for once, then found in inspect's cache. The folder belongs to
-    the process that made it (call :func:`prepare` before forking) and goes at its exit.
+    Call it before forking workers: a folder made in a forked worker would outlive it.
     """
     global _FOLDER
     if _FOLDER is None:
         _FOLDER = Path(tempfile.mkdtemp(prefix="af2kfp-compile-"))
         atexit.register(shutil.rmtree, _FOLDER, True)
-    return _FOLDER / f"{os.getpid()}.py"
+    return _FOLDER
+
+
+def _module_file() -> Path:
+    """This process's file that every generated module runs from (forked workers get their own).
+
+    kfp calls ``inspect.stack()`` in each task setter; for a frame whose file is not yet
+    known, ``inspect.getmodule`` walks all of ``sys.modules``. One fixed file under one fixed
+    module name is walked for once, then found in inspect's cache.
+    """
+    return module_folder() / f"{os.getpid()}.py"
 
 
 def prepare() -> None:
-    """Import kfp's compiler and make the module folder now, so forked workers share both."""
+    """Import kfp's compiler now (a worker's initializer, or before forking workers)."""
     import kfp.compiler  # noqa: F401
 
-    _module_file()
+    module_folder()
 
 
 def _load(code: str) -> ModuleType:
