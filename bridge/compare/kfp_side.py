@@ -51,6 +51,15 @@ def _task(detail: Mapping[str, Any]) -> TaskRun:
     )
 
 
+def _pipeline_name(raw: Mapping[str, Any]) -> str | None:
+    spec = raw.get("pipeline_spec")
+    if isinstance(spec, Mapping) and isinstance(spec.get("pipeline_spec"), Mapping):
+        spec = spec["pipeline_spec"]  # the {"pipeline_spec", "platform_spec"} form
+    info = spec.get("pipelineInfo") if isinstance(spec, Mapping) else None
+    name = info.get("name") if isinstance(info, Mapping) else None
+    return str(name) if name else None
+
+
 def kfp_run_record(run: Run, url: str | None = None) -> RunRecord:
     """The run and its task details (names as KFP reports them)."""
     details = (run.raw.get("run_details") or {}).get("task_details") or ()
@@ -69,6 +78,7 @@ def kfp_run_record(run: Run, url: str | None = None) -> RunRecord:
         end=parse_time(run.finished_at),
         url=url,
         error=run.error,
+        pipeline_name=_pipeline_name(run.raw),
         tasks=tuple(fold_instances(name, runs) for name, runs in grouped.items()),
     )
 

@@ -74,6 +74,7 @@ class Comparison:
     kfp: RunRecord
     rows: tuple[TaskRow, ...]
     verdict: Literal["same", "differs", "incomplete"]
+    warnings: tuple[str, ...] = ()
 
     def counts(self) -> dict[str, int]:
         counts = {"same": 0, "differs": 0, "missing": 0, "folded": 0}
@@ -89,6 +90,7 @@ class Comparison:
             "pipeline_name": self.pipeline_name,
             "verdict": self.verdict,
             "counts": self.counts(),
+            "warnings": list(self.warnings),
             "airflow": self.airflow.to_json(),
             "kfp": self.kfp.to_json(),
             "tasks": [row.to_json() for row in self.rows],
@@ -219,9 +221,17 @@ def compare_runs(airflow: RunRecord, kfp: RunRecord, dag: Mapping[str, Any]) -> 
         overall = "incomplete"
     else:
         overall = "same"
+    pipeline_name = (dag.get("kfp") or {}).get("pipeline_name")
+    warnings = []
+    if kfp.pipeline_name and pipeline_name and kfp.pipeline_name != pipeline_name:
+        warnings.append(
+            f"the KFP run ran pipeline {kfp.pipeline_name!r}, but DAG {dag.get('dag_id')!r} "
+            f"became {pipeline_name!r} in report.json: is this the right run?"
+        )
     return Comparison(
         dag_id=str(dag.get("dag_id")),
-        pipeline_name=(dag.get("kfp") or {}).get("pipeline_name"),
+        pipeline_name=pipeline_name,
+        warnings=tuple(warnings),
         airflow=airflow,
         kfp=kfp,
         rows=tuple(rows),

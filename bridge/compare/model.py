@@ -63,6 +63,7 @@ class RunRecord:
     end: datetime | None = None
     url: str | None = None
     error: str | None = None
+    pipeline_name: str | None = None  # KFP: the pipeline the run ran, when the run carries its spec
     tasks: tuple[TaskRun, ...] = field(default=())
 
     @property
@@ -85,6 +86,7 @@ class RunRecord:
             "duration": self.duration,
             "url": self.url,
             "error": self.error,
+            "pipeline_name": self.pipeline_name,
         }
 
 

@@ -121,6 +121,8 @@ def to_markdown(c: Comparison) -> str:
     ]
     for system, what, state in _summary_lines(c):
         lines.append(f"- {system}: {_md(what)}: {_md(state)}")
+    for warning in c.warnings:
+        lines.append(f"- **Warning:** {_md(warning)}")
     lines += ["", "| " + " | ".join(_HEAD) + " |", "|" + "---|" * len(_HEAD)]
     for row in c.rows:
         lines.append("| " + " | ".join(_md(cell) for cell in _cells(row)) + " |")
@@ -132,7 +134,7 @@ body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse;width:100%}th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f2f2f2}td.num{text-align:right}.v-same{background:#e7f6e7}.v-differs{background:#fde2e2}
 .v-missing{background:#fff4d6}.v-folded{color:#777}.verdict{font-size:1.2em;font-weight:bold}
-.sep{border-left:3px solid #888}@media print{body{margin:0}}
+.sep{border-left:3px solid #888}.warn{color:#a40}@media print{body{margin:0}}
 """
 
 
@@ -140,6 +142,7 @@ def to_html(c: Comparison) -> str:
     e = html.escape
     counts = c.counts()
     runs = "".join(f"<li><b>{e(s)}</b>: {e(w)}: {e(st)}</li>" for s, w, st in _summary_lines(c))
+    runs += "".join(f"<li class=warn><b>Warning</b>: {e(w)}</li>" for w in c.warnings)
     links = "".join(
         f'<li><a href="{e(r.url)}">{e(name)} run</a></li>'
         for name, r in (("Airflow", c.airflow), ("KFP", c.kfp))

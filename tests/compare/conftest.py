@@ -83,21 +83,30 @@ def _run_dag(home: Path) -> str:
     return str(dag_run.run_id)
 
 
-def _start_api_server(home: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+def _start_api_server(
+    home: Path, env: dict[str, str], log_name: str = "api-server.log"
+) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(home / "api-server.log", "wb")
-    process = subprocess.Popen(
-        [str(Path(sys.prefix) / "bin" / "airflow"), "api-server", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    with open(home / log_name, "wb") as log:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.prefix) / "bin" / "airflow"),
+                "api-server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"airflow api-server exited: {(home / 'api-server.log').read_text()[-2000:]}")
+            raise RuntimeError(f"airflow api-server exited: {(home / log_name).read_text()[-2000:]}")
         try:
             if httpx.get(f"{url}/api/v2/version", timeout=1).status_code == 200:
                 return process, url
@@ -134,6 +143,19 @@ def airflow_deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Air
             else:
                 os.environ[key] = value
         _point_airflow_at_env()
+
+
+@pytest.fixture(scope="package")
+def open_airflow_url(airflow_deployment: AirflowDeployment) -> Iterator[str]:
+    """A second api-server on the same DB with ``simple_auth_manager_all_admins``: no login at all."""
+    env = {**os.environ, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
+    process, url = _start_api_server(airflow_deployment.home, env, log_name="api-server-open.log")
+    yield url
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @pytest.fixture(scope="package")

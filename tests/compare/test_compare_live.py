@@ -94,6 +94,7 @@ def test_failed_kfp_task_differs_in_every_format(
     assert document["verdict"] == "differs"
     assert document["counts"] == {"same": 1, "differs": 2, "missing": 0, "folded": 1}
     assert document["airflow"]["state"] == "success" and document["kfp"]["state"] == "FAILED"
+    assert document["kfp"]["pipeline_name"] == "compare-demo" and document["warnings"] == []
     rows = rows_by_task(document)
     assert [row["airflow_task_id"] for row in document["tasks"]] == ["start", "extract", "transform", "load"]
     assert rows["start"]["verdict"] == "folded" and rows["start"]["kfp_task"] is None
@@ -164,6 +165,19 @@ def test_airflow_token_and_no_credentials(airflow_deployment, compare_kfp, conve
     code = main(compare_argv(airflow_deployment, compare_kfp.url, failed_run.run_id, report, auth=False))
     err = capsys.readouterr().err
     assert code == 2 and "HTTP 401" in err and "--airflow-user" in err
+
+
+def test_all_admins_airflow_needs_no_credentials(
+    airflow_deployment, open_airflow_url, compare_kfp, converted, failed_run, capsys
+):
+    argv = compare_argv(
+        airflow_deployment, compare_kfp.url, failed_run.run_id, converted / "report.json", auth=False
+    )
+    argv[argv.index("--airflow-url") + 1] = open_airflow_url
+    code = main(argv + ["--format", "json"])
+    document = json.loads(capsys.readouterr().out)
+    assert code == 1 and document["verdict"] == "differs"
+    assert rows_by_task(document)["extract"]["airflow"]["attempts"] == 2
 
 
 def test_wrong_password_is_refused_without_echoing_it(

@@ -183,3 +183,26 @@ def test_load_report_dag_errors(tmp_path):
     with pytest.raises(InputError, match="no DAG 'c'; it holds: a, b"):
         load_report_dag(path, "c")
     assert load_report_dag(path, "b") == {"dag_id": "b"}
+
+
+def test_a_run_of_another_pipeline_is_flagged():
+    entry = dag(("a", "a", "converted"))
+    airflow = RunRecord(
+        system="airflow", run_id="r", state="success", outcome="success", tasks=(task("a", "success"),)
+    )
+    kfp = RunRecord(
+        system="kfp",
+        run_id="k",
+        state="SUCCEEDED",
+        outcome="success",
+        pipeline_name="other-pipeline",
+        tasks=(task("a", "success"),),
+    )
+    comparison = compare_runs(airflow, kfp, entry)
+    assert comparison.warnings == (
+        "the KFP run ran pipeline 'other-pipeline', but DAG 'd' became 'd' in report.json: is this the right run?",
+    )
+    assert "**Warning:** the KFP run ran pipeline 'other-pipeline'" in render(comparison, "md")
+    assert "<li class=warn><b>Warning</b>: the KFP run ran pipeline &#x27;other-pipeline&#x27;" in render(
+        comparison, "html"
+    )
