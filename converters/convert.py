@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 import networkx as nx
 
 from converters.config import Config
-from converters.emit import compile_pipeline, render_pipeline, yaml_tasks
+from converters.emit import compile_pipeline, render_pipeline
 from converters.emit.compile import module_folder, prepare
 from converters.emit.names import kfp_task_name
 from converters.emit.result import DagResult
@@ -74,9 +74,8 @@ def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
     compiled = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id=info.dag_id, file=info.file, line=info.line)
     result = DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=compiled.yaml, findings=list(compiled.findings))
     if compiled.yaml is not None:
-        display, edges = yaml_tasks(compiled.yaml)
-        result.kfp_names = {t.task_id: display[t.task_id] for t in mapped.tasks if t.task_id in display}
-        result.kfp_edges = edges
+        result.kfp_names = {t.task_id: compiled.display[t.task_id] for t in mapped.tasks if t.task_id in compiled.display}
+        result.kfp_edges = compiled.edges
     else:
         names = emitted.names.component
         result.kfp_names = {t.task_id: kfp_task_name(names[t.task_id]) for t in mapped.tasks}

@@ -42,10 +42,16 @@ UNSAFE_MODULE = register_code(
 
 @dataclass
 class CompileResult:
-    """``yaml`` is the compiled text, or ``None`` with the reason in ``findings``."""
+    """``yaml`` is the compiled text, or ``None`` with the reason in ``findings``.
+
+    ``display`` and ``edges`` are what :func:`yaml_tasks` would read from ``yaml``, taken
+    from the compiled spec itself (no second parse).
+    """
 
     yaml: str | None
     findings: list[Finding] = field(default_factory=list)
+    display: dict[str, str] = field(default_factory=dict)
+    edges: list[tuple[str, str]] = field(default_factory=list)
 
 
 def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) -> Finding:
@@ -114,16 +120,20 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
             warnings.simplefilter("always")
             module = _load(code)
             target = _module_file().with_suffix(".yaml")
-            compiler.Compiler().compile(pipeline_func=getattr(module, function), package_path=str(target))
+            pipeline = getattr(module, function)
+            compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(target))
             text = target.read_text(encoding="utf-8")
             target.unlink()
+            tasks = pipeline.pipeline_spec.root.dag.tasks
         for warning in caught:
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
     except Exception as exc:  # noqa: BLE001 - any compiler failure is reported, not raised
         log.debug("compile failed", exc_info=True)
         message = f"kfp.compiler failed: {type(exc).__name__}: {exc}"
         return CompileResult(None, [_finding(COMPILE_FAILED, message, file, line, dag_id)])
-    return CompileResult(text)
+    display = {tasks[name].task_info.name or name: name for name in sorted(tasks)}
+    edges = sorted((up, name) for name in tasks for up in tasks[name].dependent_tasks)
+    return CompileResult(text, display=display, edges=edges)
 
 
 def yaml_tasks(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:

@@ -185,6 +185,7 @@ def test_hostile_ids_and_strings_stay_data(dag_id):
     result = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id=dag_id, file="a.py")
     assert result.findings == []
     display, edges = yaml_tasks(result.yaml)
+    assert (display, edges) == (result.display, result.edges)
     assert set(display) == set(ids)
     assert edges == [(display[ids[0]], display[ids[1]])]
     assert len(set(display.values())) == len(ids)
