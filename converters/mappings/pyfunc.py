@@ -228,13 +228,12 @@ def _free_names(fn: _Def, bound: set[str]) -> list[str]:
     return sorted(loaded - local - bound - set(dir(builtins)))
 
 
-def _code(source: str, name: str, sig: _Signature, returns: str | None, imports: list[str]) -> str:
+def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, imports: list[str]) -> str:
     """The component ``def``: generated signature, moved imports, the user's body.
 
     An ``async def`` stays whole (signature reduced to plain names) inside the component,
     which runs it with ``asyncio.run``: KFP calls components synchronously.
     """
-    module = cst.parse_module(source)
     fn = next(node for node in module.body if isinstance(node, cst.FunctionDef))
     params = ", ".join(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default else "") for p in sig.params)
     arrow = f" -> {returns}" if returns else ""
@@ -289,7 +288,7 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     source = _lambda_as_def(textwrap.dedent(callable_.source).strip(), callable_.name) or textwrap.dedent(callable_.source)
     try:
         tree = ast.parse(source)
-        cst.parse_module(source)
+        module = cst.parse_module(source)
     except (SyntaxError, cst.ParserSyntaxError) as exc:
         ctx.add(codes.CALLABLE_UNAVAILABLE, f"the source of `{callable_.name}` does not parse: {exc}")
         return None
@@ -309,6 +308,6 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     if returns is None and ctx.task.task_id in ctx.consumers:
         ctx.add(codes.RETURN_TYPE_ASSUMED, f"the return value of `{fn.name}` is used downstream; str assumed")
         returns = "str"
-    code = _code(source, "__AF2KFP_NAME__", sig, returns, imports)
+    code = _code(module, "__AF2KFP_NAME__", sig, returns, imports)
     params = [(p.name, p.annotation, p.default) for p in sig.params]
     return PythonFunction(code=code, params=params, returns=returns, base_image=base_image), arguments
