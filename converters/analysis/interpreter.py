@@ -39,6 +39,25 @@ def _symbolic_node(interpreter: "Interpreter", node: cst.CSTNode, scope: "Scope"
 _DISPATCH: dict[type, Any] = {}
 
 
+_IDENTITY_OPS = {
+    "Equal": lambda a, b: a is b,
+    "NotEqual": lambda a, b: a is not b,
+    "Is": lambda a, b: a is b,
+    "IsNot": lambda a, b: a is not b,
+    "In": lambda a, b: any(a is item for item in b),
+    "NotIn": lambda a, b: not any(a is item for item in b),
+}
+
+
+def _by_identity(value: Any, depth: int = 0) -> bool:
+    """Values the analyzer fully knows whose equality is identity (its own objects), or containers of them."""
+    if isinstance(value, (Symbolic, Ref, BoundMethod)) or value is UNKNOWN:
+        return False
+    if isinstance(value, (list, tuple)) and depth < 3:
+        return all(_by_identity(item, depth + 1) for item in value)
+    return not is_plain(value) or value is None
+
+
 class ReturnSignal(Exception):
     def __init__(self, value: Any) -> None:
         super().__init__()
@@ -653,7 +672,10 @@ class Interpreter:
         left = self.eval(node.left, scope)
         for target in node.comparisons:
             right = self.eval(target.comparator, scope)
-            result = compare(type(target.operator).__name__, left, right)
+            op = type(target.operator).__name__
+            result = compare(op, left, right)
+            if result is UNKNOWN and op in _IDENTITY_OPS and _by_identity(left) and _by_identity(right):
+                result = _IDENTITY_OPS[op](left, right)  # tasks, DAGs, helper objects: Python's default identity
             if result is UNKNOWN or result is False:
                 return result
             left = right

@@ -47,13 +47,14 @@ def is_plain(value: Any, depth: int = 0) -> bool:
     return False
 
 
-_HUGE_NUMBER = re.compile(r"\d{6,}")
+# A width or precision of 6+ digits in a format spec ("{:>999999}", "%999999s", "{:.999999f}").
+_HUGE_WIDTH = re.compile(r"\{[^{}]*:[^{}]*\d{6,}|%[#0\- +]*(?:\*|\d{6,}|\d*\.(?:\*|\d{6,}))|^[^{}%]*\d{6,}$")
 
 
 def safe_format(value: Any) -> bool:
     """False for format strings or sizes that would build a huge string (``"{:>999999999}"``)."""
     if isinstance(value, str):
-        return not _HUGE_NUMBER.search(value)
+        return not _HUGE_WIDTH.search(value)
     if isinstance(value, int) and not isinstance(value, bool):
         return abs(value) <= MAX_ITEMS
     return True
@@ -180,6 +181,7 @@ _STR_METHODS = {
     "decode",
     "format_map",
 }
+_FORMATTING = {"format", "format_map", "ljust", "rjust", "center", "zfill"}
 _LIST_METHODS = {"append", "extend", "insert", "copy", "index", "count", "pop", "remove", "reverse", "clear"}
 _DICT_METHODS = {"get", "keys", "values", "items", "copy", "update", "setdefault", "pop", "clear"}
 _SET_METHODS = {"add", "update", "union", "intersection", "difference", "copy", "discard"}
@@ -211,7 +213,7 @@ def call_method(receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any
         and len(receiver) + sum(len(a) if isinstance(a, (list, tuple, dict, set, str)) else 1 for a in args) > MAX_ITEMS
     ):
         return UNKNOWN  # growing a collection without bound (a loop doubling it) is not followed
-    if isinstance(receiver, str) and not (safe_format(receiver) and all(safe_format(a) for a in args)):
+    if name in _FORMATTING and not (safe_format(receiver) and all(safe_format(a) for a in args)):
         return UNKNOWN
     try:
         result = getattr(receiver, name)(*args, **kwargs)

@@ -719,3 +719,30 @@ def test_helper_class_hierarchy_with_super(analyze):
     """))
     assert edges(graph) == {("child_x", "child_x_after")}
     assert graph.graph["findings"] == []
+
+
+def test_identity_comparisons_of_tasks_and_helper_objects(analyze):
+    graph = only_graph(analyze("""
+        from airflow import DAG
+        from airflow.operators.empty import EmptyOperator
+
+        class Registry:
+            def __init__(self):
+                self.seen = []
+
+            def add(self, op):
+                if op in self.seen:
+                    return op
+                self.seen.append(op)
+                if self.seen and self.seen[0] is not op:
+                    self.seen[0] >> op
+                return op
+
+        with DAG("identity"):
+            registry = Registry()
+            first = registry.add(EmptyOperator(task_id="first"))
+            registry.add(first)
+            registry.add(EmptyOperator(task_id="second"))
+    """))
+    assert edges(graph) == {("first", "second")}
+    assert graph.graph["findings"] == []
