@@ -1,8 +1,9 @@
 """Compile an emitted ``pipeline.py`` with the real kfp compiler, in this process.
 
 The module is checked by :func:`~converters.emit.safety.check_module` first, then run
-as a fresh module (never ``__main__``, so its ``__main__`` block does not run). Any
-failure is a finding.
+as a fresh module (never ``__main__``, so its ``__main__`` block does not run); kfp
+builds the pipeline spec and :func:`spec_yaml` writes it as ``Compiler.compile`` does.
+Any failure is a finding.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import yaml
 
 from converters.emit.safety import check_module
+from converters.emit.yaml_text import dump_all
 from converters.findings import CODES, Finding, Severity, register_code
 
-__all__ = ["CompileResult", "compile_pipeline", "module_folder", "prepare", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
+__all__ = ["CompileResult", "compile_pipeline", "module_folder", "prepare", "spec_yaml", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
 
 log = logging.getLogger(__name__)
 _MODULE = "af2kfp_generated_pipeline"
@@ -108,22 +111,45 @@ def _load(code: str) -> ModuleType:
     return module
 
 
+def spec_yaml(pipeline: Any) -> str:
+    """What ``kfp.compiler.Compiler().compile(pipeline, "pipeline.yaml")`` writes, as text.
+
+    kfp's own steps for a ``.yaml`` path (override none of the names or parameters, header
+    comments, the spec, the platform spec when there is one), then the YAML written by
+    :func:`~converters.emit.yaml_text.dump_all` (PyYAML's bytes, faster) or by PyYAML as
+    kfp does. A test compares the result with kfp's own file on every sample and example.
+    """
+    from google.protobuf import json_format
+    from kfp.compiler import pipeline_spec_builder as builder
+    from kfp.dsl import base_component
+    from kfp.dsl.types import type_utils
+
+    if not isinstance(pipeline, base_component.BaseComponent):
+        raise ValueError(f"not a @dsl.pipeline: {type(pipeline).__name__}")
+    with type_utils.TypeCheckManager(enable=True):
+        spec = builder.modify_pipeline_spec_with_override(
+            pipeline_spec=pipeline.pipeline_spec, pipeline_name=None, pipeline_parameters=None,
+            pipeline_display_name=None)
+    spec_dict = json_format.MessageToDict(spec)
+    documents = [spec_dict]
+    if len(pipeline.platform_spec.platforms) > 0:
+        documents.append(json_format.MessageToDict(pipeline.platform_spec))
+    text = dump_all(documents)
+    if text is None:
+        text = yaml.dump_all(documents, sort_keys=True)
+    return builder.extract_comments_from_pipeline_spec(spec_dict, pipeline.description) + text
+
+
 def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: int | None = None) -> CompileResult:
     """Compile ``code``'s pipeline function ``function``; never raises for a bad pipeline."""
     problems = check_module(code)
     if problems:
         return CompileResult(None, [_finding(UNSAFE_MODULE, "; ".join(problems), file, line, dag_id)])
-    from kfp import compiler
-
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            module = _load(code)
-            target = _module_file().with_suffix(".yaml")
-            pipeline = getattr(module, function)
-            compiler.Compiler().compile(pipeline_func=pipeline, package_path=str(target))
-            text = target.read_text(encoding="utf-8")
-            target.unlink()
+            pipeline = getattr(_load(code), function)
+            text = spec_yaml(pipeline)
             tasks = pipeline.pipeline_spec.root.dag.tasks
         for warning in caught:
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
