@@ -7,12 +7,14 @@ scripts and faults and uses its own DAG id.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import sys
 import tempfile
 from pathlib import Path
 
+_AIRFLOW_MAJOR = int(importlib.metadata.version("apache-airflow").split(".")[0])
 _HOME = Path(tempfile.mkdtemp(prefix="af2kfp-provider-airflow-"))
 (_HOME / "dags").mkdir()
 os.environ.update(
@@ -24,6 +26,9 @@ os.environ.update(
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_HOME / 'airflow.db'}",
     }
 )
+
+if _AIRFLOW_MAJOR < 3:  # Airflow 2's default for tests; its LocalExecutor refuses SQLite
+    os.environ["AIRFLOW__CORE__EXECUTOR"] = "SequentialExecutor"
 
 if "airflow.settings" in sys.modules:
     # A module collected earlier imported Airflow (whole-suite run): point its ORM at this DB too.
@@ -56,11 +61,9 @@ def kfp_server():
 
 @pytest.fixture(scope="session")
 def airflow_db():
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.utils import db
+    from tests.provider.airflow_versions import reset_db
 
-    db.resetdb()
-    DagBundlesManager().sync_bundles_to_db()
+    reset_db()
 
 
 @pytest.fixture

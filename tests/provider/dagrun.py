@@ -7,11 +7,9 @@ from typing import Any
 
 def run_dag(dag: Any) -> Any:
     """Serialise ``dag`` into the DB (dag.test needs it) and run it once; returns the DagRun."""
-    from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
+    from tests.provider.airflow_versions import store_dag
 
-    bag = DagBag(dag_folder="/nonexistent")
-    bag.bag_dag(dag)
-    sync_bag_to_db(bag, "dags-folder", None)
+    store_dag(dag)
     return dag.test()
 
 
@@ -32,11 +30,14 @@ def task_instance(dag_run: Any, task_id: str, map_index: int = -1) -> Any:
 
 
 def xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
+    from tests.provider.airflow_versions import xcom_value
 
-    with create_session() as session:
-        row = session.scalars(
-            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, task_ids=task_id, key=key)
-        ).first()
-        return None if row is None else XComModel.deserialize_value(row)
+    return xcom_value(dag_run.dag_id, dag_run.run_id, task_id, key)
+
+
+def extra_link(dag_run: Any, task_id: str) -> Any:
+    """The task's "KFP run" link, as the UI shows it."""
+    from tests.provider.airflow_versions import extra_link_url
+
+    ti = task_instance(dag_run, task_id)
+    return extra_link_url(dag_run.dag_id, dag_run.run_id, task_id, ti.key)

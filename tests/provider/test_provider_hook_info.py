@@ -42,11 +42,17 @@ def test_provider_info_validates_against_airflows_schema():
 
 def test_providers_manager_discovers_the_provider_through_the_entry_point():
     from airflow.providers_manager import ProvidersManager
-    from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+    from tests.provider.airflow_versions import AIRFLOW_3
 
     manager = ProvidersManager()
     assert manager.providers["af2kfp"].data["name"] == "Kubeflow Pipelines (af2kfp)"
-    hook = ProvidersManagerTaskRuntime().hooks["kubeflow_pipelines"]
+    if AIRFLOW_3:  # hooks moved to the Task SDK's runtime manager
+        from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
+
+        hook = ProvidersManagerTaskRuntime().hooks["kubeflow_pipelines"]
+    else:
+        hook = manager.hooks["kubeflow_pipelines"]
     assert (hook.hook_class_name, hook.hook_name, hook.connection_id_attribute_name) == (
         "airflow_plugins.hooks.kfp.KfpHook",
         "Kubeflow Pipelines",

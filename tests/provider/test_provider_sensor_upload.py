@@ -8,7 +8,7 @@ import time
 import pytest
 
 from bridge.kfp import KfpClient, RunSpec
-from tests.provider.dagrun import run_dag, task_instance, xcom
+from tests.provider.dagrun import extra_link, run_dag, task_instance, xcom
 
 pytestmark = [pytest.mark.airflow, pytest.mark.usefixtures("airflow_db")]
 
@@ -33,7 +33,7 @@ def _submit(kfp, package, fate: str) -> str:
 
 
 def _sensor_dag(dag_id: str, run_id: str, deferrable: bool):
-    from airflow.sdk import DAG
+    from tests.provider.airflow_versions import DAG
 
     from airflow_plugins.sensors.kfp import KfpRunSensor
 
@@ -56,7 +56,7 @@ def test_sensor_succeeds_when_the_run_succeeds(kfp, pipeline_package, deferrable
     dr = run_dag(_sensor_dag(f"kfp_sensor_ok_{deferrable}", run_id, deferrable))
     assert dr.state == "success", FAILURES
     assert xcom(dr, "wait", "run_id") == run_id
-    assert xcom(dr, "wait", "_link_KfpRunLink") == f"http://kfp-ui.test/#/runs/details/{run_id}"
+    assert extra_link(dr, "wait") == f"http://kfp-ui.test/#/runs/details/{run_id}"
     with KfpClient(host=kfp.url) as client:
         assert client.get_run(run_id).state.value == "SUCCEEDED"
 
@@ -71,7 +71,7 @@ def test_sensor_fails_with_the_kfp_error(kfp, pipeline_package, deferrable):
 
 
 def _upload_dag(dag_id: str, package, version_name: str | None):
-    from airflow.sdk import DAG
+    from tests.provider.airflow_versions import DAG
 
     from airflow_plugins.operators.kfp import KfpUploadPipelineOperator
 
@@ -100,7 +100,7 @@ def test_upload_creates_a_pipeline_then_versions(kfp, pipeline_package):
 
 
 def test_uploaded_pipeline_runs_by_name(kfp, pipeline_package):
-    from airflow.sdk import DAG
+    from tests.provider.airflow_versions import DAG
 
     from airflow_plugins.operators.kfp import KfpRunPipelineOperator, KfpUploadPipelineOperator
 
@@ -132,7 +132,7 @@ def test_uploaded_pipeline_runs_by_name(kfp, pipeline_package):
 
 @MODES
 def test_sensor_times_out_as_sensors_do(kfp, pipeline_package, deferrable):
-    from airflow.sdk import DAG
+    from tests.provider.airflow_versions import DAG
 
     from airflow_plugins.sensors.kfp import KfpRunSensor
 
@@ -158,7 +158,7 @@ def test_sensor_times_out_as_sensors_do(kfp, pipeline_package, deferrable):
 def test_poking_goes_on_through_an_api_outage(kfp, pipeline_package, monkeypatch):
     import json
 
-    from airflow.sdk import DAG
+    from tests.provider.airflow_versions import DAG
 
     from airflow_plugins.sensors.kfp import KfpRunSensor
 

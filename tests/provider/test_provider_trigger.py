@@ -41,7 +41,7 @@ async def _events(trigger: KfpRunTrigger) -> list:
 
 def _restore(trigger: KfpRunTrigger) -> KfpRunTrigger:
     """What the triggerer does: import the class path and call it with the stored kwargs."""
-    from airflow.sdk._shared.module_loading import import_string
+    from tests.provider.airflow_versions import import_string
 
     classpath, kwargs = trigger.serialize()
     return import_string(classpath)(**kwargs)
@@ -200,3 +200,23 @@ async def test_an_outage_longer_than_the_client_retries_does_not_end_the_wait(
     [event] = await _events(KfpRunTrigger(run_id=run_id, kfp_conn_id="kfp_flaky", poll_interval=0.1))
     assert event.payload["status"] == "success"
     assert kfp.faults() == []
+
+
+async def test_triggers_of_one_connection_share_one_http_pool(kfp_server, kfp, pipeline_package, monkeypatch):
+    """The triggerer waits on many runs at once: the triggers of one connection share one HTTP
+    pool (one TLS context), another connection gets its own, and each wait still ends alone."""
+    import os
+
+    from airflow_plugins.hooks.kfp import KfpHook
+
+    monkeypatch.setenv("AIRFLOW_CONN_KFP_OTHER", os.environ["AIRFLOW_CONN_KFP_DEFAULT"])
+    async with KfpHook().async_client() as a, KfpHook().async_client() as b:
+        async with KfpHook("kfp_other").async_client() as c:
+            assert a._http is b._http and a._http is not c._http
+    assert not a._http.is_closed  # leaving one trigger's block leaves the pool to the others
+    run_ids = [_submit(kfp, pipeline_package, f"succeed:{0.2 + i / 20}") for i in range(20)]
+    kfp.reset_stats()
+    results = await asyncio.gather(*(_events(KfpRunTrigger(run_id=r, poll_interval=0.1)) for r in run_ids))
+    assert [event.payload["run_id"] for [event] in results] == run_ids
+    assert {event.payload["status"] for [event] in results} == {"success"}
+    assert kfp.stats()["GET /apis/v2beta1/runs/{run_id}"] >= 20
