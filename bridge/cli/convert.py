@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -67,8 +68,17 @@ def _progress_bar(done: int, total: int, dag_id: str) -> None:
     sys.stderr.flush()
 
 
+def _collect_less() -> None:
+    """A conversion builds many long-lived objects (syntax trees, graphs, kfp specs) and little
+    cyclic garbage: the collector rescanning them cost ~15% of a run. The objects of the imports
+    are frozen out of collection and collections come less often (a few MB more at most)."""
+    gc.freeze()
+    gc.set_threshold(20_000, 50, 1000)
+
+
 def run(args: argparse.Namespace) -> int:
     """Convert; errors in the input raise ``InputError`` (exit 2, handled by the CLI frame)."""
+    _collect_less()
     config_path = Path(args.config) if args.config else find_pyproject(Path(args.paths[0]))
     if args.config and not config_path.is_file():
         raise InputError(f"{args.config}: config file not found")
