@@ -87,10 +87,14 @@ def _module_file() -> Path:
 
 
 def prepare() -> None:
-    """Import kfp's compiler now (a worker's initializer, or before forking workers)."""
+    """Import kfp's compiler and fill ``inspect``'s module cache now (a worker's initializer:
+    it runs while the parent analyzes), so the first compile does not pay for either."""
+    import inspect
+
     import kfp.compiler  # noqa: F401
 
     module_folder()
+    inspect.stack()
 
 
 def _load(code: str) -> ModuleType:
