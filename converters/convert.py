@@ -22,7 +22,7 @@ import networkx as nx
 
 from converters.config import Config
 from converters.emit import compile_pipeline, render_pipeline
-from converters.emit.compile import module_folder, prepare
+from converters.emit.compile import CompileResult, module_folder, prepare
 from converters.emit.names import kfp_task_name
 from converters.emit.result import DagResult
 from converters.findings import CODES, Finding, Severity, register_code
@@ -58,8 +58,8 @@ def _dag_finding(code: str, graph: nx.DiGraph, message: str) -> Finding:
                    file=info.file, line=info.line, dag_id=info.dag_id)
 
 
-def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
-    """Map, emit and compile one migration graph; writes nothing, never raises for bad input."""
+def _generate(graph: nx.DiGraph, config: Config | None) -> DagResult:
+    """Map and emit one graph; ``emitted`` is ``None`` or ``findings`` say why when there is nothing to compile."""
     info = dag_info(graph)
     try:
         mapped = map_graph(graph, config or Config())
@@ -71,16 +71,43 @@ def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
     if not mapped.tasks:
         finding = _dag_finding(NO_TASKS, graph, "the pipeline has no task after folding; not compiled")
         return DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=None, findings=[finding])
-    compiled = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id=info.dag_id, file=info.file, line=info.line)
-    result = DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=compiled.yaml, findings=list(compiled.findings))
+    return DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=None)
+
+
+def _compile_job(job: tuple[str, str, str, str, int | None]) -> CompileResult:
+    code, function, dag_id, file, line = job
+    return compile_pipeline(code, function, dag_id=dag_id, file=file, line=line)
+
+
+def _compile_args(result: DagResult) -> tuple[str, str, str, str, int | None] | None:
+    """What to compile for a generated DAG, or ``None`` when it has nothing to compile."""
+    if result.emitted is None or result.mapped is None or not result.mapped.tasks:
+        return None
+    info = dag_info(result.graph)
+    return result.emitted.code, result.emitted.names.pipeline, info.dag_id, info.file, info.line
+
+
+def _finish(result: DagResult, compiled: CompileResult) -> DagResult:
+    """Add the compile outcome and the task names KFP uses (from the spec, or as kfp would name them)."""
+    assert result.mapped is not None and result.emitted is not None
+    mapped = result.mapped
+    result.yaml = compiled.yaml
+    result.findings.extend(compiled.findings)
     if compiled.yaml is not None:
         result.kfp_names = {t.task_id: compiled.display[t.task_id] for t in mapped.tasks if t.task_id in compiled.display}
         result.kfp_edges = compiled.edges
     else:
-        names = emitted.names.component
+        names = result.emitted.names.component
         result.kfp_names = {t.task_id: kfp_task_name(names[t.task_id]) for t in mapped.tasks}
         result.kfp_edges = sorted((result.kfp_names[u], result.kfp_names[v]) for u, v in mapped.edges)
     return result
+
+
+def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
+    """Map, emit and compile one migration graph; writes nothing, never raises for bad input."""
+    result = _generate(graph, config)
+    job = _compile_args(result)
+    return result if job is None else _finish(result, _compile_job(job))
 
 
 def _folder(dag_id: str, taken: set[str]) -> str:
@@ -105,16 +132,10 @@ def _write(path: Path, text: str) -> None:
         raise
 
 
-def _convert_job(job: tuple[nx.DiGraph, Config | None]) -> DagResult:
-    graph, config = job
-    return convert_graph(graph, config)
-
-
 def _start_workers(jobs: int) -> Pool | None:
     """``jobs`` forked workers that import kfp as they start, or ``None`` to work in this process.
 
-    Started before the analysis, so the workers' imports run on the other CPUs meanwhile;
-    graphs and results cross as pickles (a few milliseconds for a hundred DAGs).
+    Started before the analysis, so the workers' imports run on the other CPUs meanwhile.
     """
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
@@ -123,11 +144,19 @@ def _start_workers(jobs: int) -> Pool | None:
 
 
 def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None) -> Iterator[DagResult]:
-    """Each graph's result, in order: in the workers when there are any, else here."""
+    """Each graph's result, in order. With workers, this process maps and emits every DAG and
+    hands each module to the workers to compile as soon as it is generated (only code, names
+    and YAML cross between processes); without, everything happens here."""
     if pool is None:
         yield from (convert_graph(graph, config) for graph in graphs)
         return
-    yield from pool.imap(_convert_job, ((graph, config) for graph in graphs))
+    pending = []
+    for graph in graphs:
+        result = _generate(graph, config)
+        job = _compile_args(result)
+        pending.append((result, None if job is None else pool.apply_async(_compile_job, (job,))))
+    for result, compiling in pending:
+        yield result if compiling is None else _finish(result, compiling.get())
 
 
 @contextlib.contextmanager
