@@ -133,14 +133,15 @@ def _write(path: Path, text: str) -> None:
 
 
 def _start_workers(jobs: int) -> Pool | None:
-    """``jobs`` forked workers that import kfp as they start, or ``None`` to work in this process.
+    """``jobs - 1`` forked compile workers that import kfp as they start (this process maps and
+    emits: ``jobs`` processes in all), or ``None`` to do everything here.
 
     Started before the analysis, so the workers' imports run on the other CPUs meanwhile.
     """
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
     module_folder()  # made here, so this process removes it at exit
-    return multiprocessing.get_context("fork").Pool(jobs, initializer=prepare)
+    return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=prepare)
 
 
 def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None) -> Iterator[DagResult]:
@@ -172,7 +173,7 @@ def _workers(jobs: int, count: int | None = None) -> Iterator[Pool | None]:
 
 
 def default_jobs() -> int:
-    """Worker processes by default: the CPUs this process may use, at most 4."""
+    """Processes by default (``--jobs``): the CPUs this process may use, at most 4."""
     try:
         cpus = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -185,9 +186,9 @@ def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[s
                    progress: Progress | None = None, jobs: int = 1, pool: Pool | None = None) -> dict:
     """Convert analyzed graphs, write every DAG's output and ``report.json``; return the report.
 
-    ``jobs`` > 1 maps, renders and compiles DAGs in that many forked worker processes
-    (same results, same order), or in ``pool`` when given. ``progress(done, total, dag_id)``
-    is called after each DAG.
+    ``jobs`` > 1 compiles in ``jobs - 1`` forked worker processes while this one maps and
+    emits (same results, same order), or in ``pool`` when given. ``progress(done, total,
+    dag_id)`` is called after each DAG.
     """
     out_dir = Path(out_dir)
     taken: set[str] = set()

@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text summary or the whole report as JSON on stdout")
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                        help="worker processes (default: CPUs available, at most 4; 1 = in this process)")
+                        help="processes to use: this one emits, the others compile "
+                             "(default: CPUs available, at most 4; 1 = all in this process)")
     parser.add_argument("--config", metavar="PYPROJECT",
                         help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
 

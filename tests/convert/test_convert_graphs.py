@@ -126,10 +126,11 @@ def test_report_matches_its_json_schema(converted):
     jsonschema.validate(converted[1], schema)
 
 
-def test_parallel_workers_give_the_same_output(tmp_path):
+@pytest.mark.parametrize("jobs", [2, 3])
+def test_parallel_workers_give_the_same_output(tmp_path, jobs):
     graphs = [_good(f"dag{i}") for i in range(8)] + [_broken()]
     serial = convert_graphs(graphs, tmp_path / "serial", jobs=1)
-    parallel = convert_graphs([_good(f"dag{i}") for i in range(8)] + [_broken()], tmp_path / "parallel", jobs=2)
+    parallel = convert_graphs([_good(f"dag{i}") for i in range(8)] + [_broken()], tmp_path / "parallel", jobs=jobs)
     assert parallel == serial
     for path in (tmp_path / "serial").rglob("*"):
         if path.is_file():
