@@ -182,6 +182,9 @@ class _Writer:
         if not self.whitespace:
             self.write(" ")
         self.whitespace = self.indention = False
+        if self.column + len(text) <= WIDTH:  # no space can come past the width: nothing to fold
+            self.write(text)
+            return
         start = 0
         for end, word in _runs(text):
             if text[start] == " ":
@@ -196,6 +199,11 @@ class _Writer:
 
     def single_quoted(self, text: str, split: bool) -> None:
         self.indicator("'", True)
+        quoted = text.replace("'", "''")
+        if "\n" not in text and self.column + len(quoted) <= WIDTH:  # nothing to fold
+            self.write(quoted)
+            self.indicator("'", False)
+            return
         spaces = breaks = False
         start = end = 0
         while end <= len(text):
