@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import re
 import tempfile
-from multiprocessing.pool import Pool
+from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -22,7 +22,7 @@ import networkx as nx
 
 from converters.config import Config
 from converters.emit import compile_pipeline, render_pipeline
-from converters.emit.compile import CompileResult, module_folder, prepare
+from converters.emit.compile import COMPILE_FAILED, CompileResult, module_folder, prepare
 from converters.emit.names import kfp_task_name
 from converters.emit.result import DagResult
 from converters.findings import CODES, Finding, Severity, register_code
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 REPORT_NAME = "report.json"
 Progress = Callable[[int, int, str], None]
 _MIN_PARALLEL = 8  # below this, forking costs more than it saves
+WORKER_TIMEOUT = 600  # seconds to wait for one DAG's compile in a worker (a lost worker never answers)
 RENDER_FAILED = register_code(
     "E303", Severity.ERROR, "Pipeline could not be generated",
     "af2kfp failed while generating this DAG's pipeline.py; nothing was written for it. Please report it.",
@@ -157,7 +158,16 @@ def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None)
         job = _compile_args(result)
         pending.append((result, None if job is None else pool.apply_async(_compile_job, (job,))))
     for result, compiling in pending:
-        yield result if compiling is None else _finish(result, compiling.get())
+        yield result if compiling is None else _finish(result, _outcome(result, compiling))
+
+
+def _outcome(result: DagResult, compiling: AsyncResult) -> CompileResult:
+    """The worker's compile result; a lost worker or a result that cannot travel is a finding."""
+    try:
+        return compiling.get(timeout=WORKER_TIMEOUT)
+    except Exception as exc:  # noqa: BLE001 - one DAG's failure must not stop the run
+        message = f"kfp.compiler failed: the compile worker gave no result ({type(exc).__name__}: {exc})"
+        return CompileResult(None, [_dag_finding(COMPILE_FAILED, result.graph, message)])
 
 
 @contextlib.contextmanager

@@ -147,3 +147,18 @@ def test_running_pipeline_py_writes_the_same_yaml(converted, tmp_path):
     done = subprocess.run([sys.executable, "pipeline.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert (tmp_path / "pipeline.yaml").read_text() == (out / "etl" / "pipeline.yaml").read_text()
+
+
+def test_a_lost_compile_worker_is_a_finding_not_a_hang(monkeypatch):
+    import multiprocessing
+    import os
+
+    import converters.convert as convert
+
+    monkeypatch.setattr(convert, "WORKER_TIMEOUT", 2)
+    result = convert._generate(_good("lost"), None)
+    with multiprocessing.get_context("fork").Pool(1) as pool:
+        compiling = pool.apply_async(os._exit, (3,))  # the worker dies without answering
+        outcome = convert._outcome(result, compiling)
+    assert outcome.yaml is None and outcome.findings[0].code == "E301"
+    assert "gave no result" in outcome.findings[0].message
