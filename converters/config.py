@@ -6,8 +6,11 @@ Example::
     bash_image = "bash:5.2"                      # image BashOperator tasks run in
     python_base_image = "python:3.11"            # base image of lightweight Python components
     airflow_image = "apache/airflow:3.3.2"       # image of the run-the-original-operator fallback
-    [tool.af2kfp.operators]                      # user subclasses -> built-in rule
+    fallback = "auto"                            # "auto": unmapped operators run as they are; "off": placeholders
+    sensors = "fallback"                         # "fallback": sensors poke in the Airflow image; "skip": folded
+    [tool.af2kfp.operators]                      # user classes -> built-in rule, or "module:function"
     "mycompany.operators.GKEPodOperator" = "KubernetesPodOperator"
+    "mycompany.operators.ReportOperator" = "mycompany_af2kfp.rules:report_rule"
 """
 
 from __future__ import annotations
@@ -24,7 +27,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
-__all__ = ["Config", "load_config", "find_pyproject"]
+__all__ = ["Config", "load_config", "find_pyproject", "CHOICES"]
+
+# Settings with a fixed set of values: key -> allowed values (the first is the default).
+CHOICES: dict[str, tuple[str, ...]] = {"fallback": ("auto", "off"), "sensors": ("fallback", "skip")}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -34,7 +40,11 @@ class Config:
     bash_image: str = "bash:5.2"
     python_base_image: str = "python:3.11"
     airflow_image: str = "apache/airflow:3.3.2"
-    # Qualified class name of a user operator -> name of the built-in rule it maps to.
+    # Operators without a rule: "auto" runs the original operator in airflow_image, "off" a placeholder.
+    fallback: str = "auto"
+    # Sensors without a rule: "fallback" pokes in airflow_image, "skip" folds them into the edges.
+    sensors: str = "fallback"
+    # Qualified class name of a user operator -> a rule name, or "module:function" (a user rule).
     operators: dict[str, str] = field(default_factory=dict)
     source: str | None = None
 
@@ -65,10 +75,13 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from exc
     table: dict[str, Any] = data.get("tool", {}).get("af2kfp", {})
-    known = {"bash_image", "python_base_image", "airflow_image", "operators"}
+    known = {"bash_image", "python_base_image", "airflow_image", "operators", *CHOICES}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"{path}: unknown [tool.af2kfp] keys: {', '.join(unknown)}")
+    for key, allowed in CHOICES.items():
+        if key in table and table[key] not in allowed:
+            raise InputError(f"{path}: [tool.af2kfp] {key} = {table[key]!r}; expected one of {', '.join(allowed)}")
     operators = table.get("operators", {})
     if not isinstance(operators, dict) or not all(isinstance(v, str) for v in operators.values()):
         raise InputError(f"{path}: [tool.af2kfp.operators] must map class names to rule names")

@@ -11,7 +11,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, Retry
 from converters.mappings.values import duration_seconds, unexpected
 
-__all__ = ["apply_base", "finish", "decide_fate", "AIRFLOW_DEFAULT_RETRY_DELAY"]
+__all__ = ["apply_base", "finish", "decide_fate", "AIRFLOW_DEFAULT_RETRY_DELAY", "SCHEDULER_ARGS", "SILENT_ARGS"]
 
 AIRFLOW_DEFAULT_RETRY_DELAY = 300.0
 
@@ -30,6 +30,8 @@ _SCHEDULER = {
     "on_failure_callback", "on_success_callback", "on_retry_callback", "on_execute_callback",
     "on_skipped_callback", "inlets", "outlets", "resources", "map_index_template",
 }
+SCHEDULER_ARGS = frozenset(_SCHEDULER)
+SILENT_ARGS = frozenset(_SILENT)
 
 
 def _seconds_text(seconds: float) -> str:

@@ -29,6 +29,8 @@ __all__ = [
     "DYNAMIC_MAPPING",
     "XCOM_TYPE_MISMATCH",
     "CYCLE_EDGE_DROPPED",
+    "FALLBACK_OPERATOR",
+    "SENSOR_SKIPPED",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -126,4 +128,13 @@ XCOM_TYPE_MISMATCH = register_code(
 CYCLE_EDGE_DROPPED = register_code(
     "M224", Severity.ERROR, "Dependency closes a cycle",
     "Airflow refuses cyclic DAGs and KFP cannot run them; this dependency was left out of the pipeline.",
+).code
+FALLBACK_OPERATOR = register_code(
+    "M225", Severity.WARNING, "Original operator runs in an Airflow image",
+    "The task runs the Airflow operator itself (python -m airflow_plugins.fallback) in Config.airflow_image: "
+    "the image needs af2kfp and the operator's provider installed, and every connection a Kubernetes Secret.",
+).code
+SENSOR_SKIPPED = register_code(
+    "M226", Severity.WARNING, "Sensor skipped",
+    "sensors = \"skip\" folds sensors into the edges: the pipeline no longer waits for what the sensor waited for.",
 ).code

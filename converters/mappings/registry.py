@@ -1,25 +1,66 @@
 """Which rule maps which operator: built-in qualified names plus the user's config.
 
 A rule module exposes ``RULES`` (rule names), ``OPERATORS`` (qualified name -> rule
-name), ``map_task(ctx, rule)`` and ``EXAMPLES``. ``[tool.af2kfp.operators]`` maps a user
-class to a rule name, e.g. ``"mycompany.GKEPodOperator" = "KubernetesPodOperator"``.
+name), ``map_task(ctx, rule)``, ``EXAMPLES`` and the ``MAPPED_ARGS``/``DROPPED_ARGS``/
+``FLAGGED_ARGS`` the coverage page lists. ``[tool.af2kfp.operators]`` maps a user class
+to a rule name (``"mycompany.GKEPodOperator" = "KubernetesPodOperator"``) or to a rule
+of the user's own, ``"module.path:function"``: a converter plugin importable where the
+converter runs (never DAG code), called as ``function(ctx, rule) -> KfpTask | None``.
 """
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass
+from functools import lru_cache
 from types import ModuleType
+from typing import Any, Callable
 
 from converters.config import Config
 from converters.errors import InputError
-from converters.mappings import bash, docker, empty, kubernetes, python, unsupported
+from converters.mappings import bash, docker, empty, fallback, kubernetes, python, unsupported
+from converters.mappings.context import MapContext
+from converters.mappings.model import KfpTask
 
-__all__ = ["RULE_MODULES", "rule_names", "resolve", "check_config", "UNSUPPORTED"]
+__all__ = ["RULE_MODULES", "rule_names", "resolve", "check_config", "UNSUPPORTED", "UserRule", "load_user_rule"]
 
-RULE_MODULES: tuple[ModuleType, ...] = (docker, kubernetes, bash, python, empty, unsupported)
+RULE_MODULES: tuple[ModuleType, ...] = (docker, kubernetes, bash, python, empty, fallback, unsupported)
 UNSUPPORTED = "unsupported"
 
 _BY_RULE = {rule: module for module in RULE_MODULES for rule in module.RULES}
 _BY_OPERATOR = {name: rule for module in RULE_MODULES for name, rule in module.OPERATORS.items()}
+
+
+@dataclass(frozen=True)
+class UserRule:
+    """A user's rule function seen as a rule module: ``map_task`` checks what it returns."""
+
+    spec: str
+    function: Callable[[MapContext, str], Any]
+
+    def map_task(self, ctx: MapContext, rule: str) -> KfpTask | None:
+        result = self.function(ctx, rule)
+        if result is not None and not isinstance(result, KfpTask):
+            raise InputError(f"rule {self.spec} returned {type(result).__name__} for task "
+                             f"{ctx.task.task_id!r} ({ctx.task.file}:{ctx.task.line}); expected KfpTask or None")
+        return result
+
+
+@lru_cache(maxsize=None)
+def load_user_rule(spec: str) -> UserRule:
+    """Import ``module.path:function``; an import failure is the user's input error."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise InputError(f"rule {spec!r} must be a built-in rule name or 'module.path:function'")
+    try:
+        function = getattr(importlib.import_module(module_name), attribute)
+    except ImportError as exc:
+        raise InputError(f"rule {spec!r}: cannot import {module_name}: {exc}") from exc
+    except AttributeError as exc:
+        raise InputError(f"rule {spec!r}: {module_name} has no {attribute!r}") from exc
+    if not callable(function):
+        raise InputError(f"rule {spec!r}: {attribute} is not callable")
+    return UserRule(spec, function)
 
 
 def rule_names() -> list[str]:
@@ -28,22 +69,29 @@ def rule_names() -> list[str]:
 
 
 def check_config(config: Config) -> None:
-    """Reject a config naming a rule that does not exist (exit 2 with the valid names)."""
+    """Reject a config naming a rule that does not exist or a user rule that does not import (exit 2)."""
+    where = config.source or "config"
     for operator, rule in sorted(config.operators.items()):
-        if rule not in _BY_RULE or rule == UNSUPPORTED:
-            where = config.source or "config"
+        if ":" in rule:
+            try:
+                load_user_rule(rule)
+            except InputError as exc:
+                raise InputError(f"{where}: [tool.af2kfp.operators] {operator!r}: {exc}") from exc
+        elif rule not in _BY_RULE or rule == UNSUPPORTED:
             raise InputError(
                 f"{where}: [tool.af2kfp.operators] maps {operator!r} to unknown rule {rule!r}; "
-                f"known rules: {', '.join(rule_names())}"
+                f"known rules: {', '.join(rule_names())}, or 'module.path:function'"
             )
 
 
-def resolve(operator: str, config: Config) -> tuple[str, ModuleType, bool]:
-    """``(rule name, rule module, from_config)`` for a qualified operator name."""
+def resolve(operator: str, config: Config) -> tuple[str, Any, bool]:
+    """``(rule name, rule module or UserRule, from_config)`` for a qualified operator name."""
     if operator in _BY_OPERATOR:
         rule = _BY_OPERATOR[operator]
         return rule, _BY_RULE[rule], False
     rule = config.operators.get(operator)
     if rule in _BY_RULE:
         return rule, _BY_RULE[rule], True
+    if rule and ":" in rule:
+        return rule, load_user_rule(rule), True
     return UNSUPPORTED, unsupported, False

@@ -1,49 +1,47 @@
-"""Any operator without a rule: a placeholder component that fails loudly when run.
+"""Any operator without a rule: the original operator in an Airflow image, else a failing placeholder.
 
-The pipeline keeps its shape (the task and its edges exist) and an ``M201`` finding
-says what to do; issue 3's fallback will run the original operator instead.
+When :func:`fallback.fallback_blocker` finds nothing against it, the task runs the
+original operator (rule ``fallback``, fate ``review``). Otherwise the pipeline keeps its
+shape with a placeholder and an ``M201`` finding saying why (see :mod:`.fallback`).
 """
 
 from __future__ import annotations
 
-import shlex
-
-from converters.mappings import codes
+from converters.mappings import fallback
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask
+from converters.values import Symbolic
 
-__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
 RULES = ("unsupported",)
 OPERATORS: dict[str, str] = {}
+MAPPED_ARGS: tuple[str, ...] = ()
+DROPPED_ARGS = ("every argument (the placeholder runs nothing)",)
+FLAGGED_ARGS = ("the reason the fallback cannot run the operator",)
 
 
-def map_task(ctx: MapContext, rule: str) -> KfpTask:
-    """A placeholder on ``Config.bash_image`` that prints what it replaces and exits 1."""
-    operator = ctx.task.operator
-    message = f"af2kfp placeholder: Airflow task {ctx.task.task_id} ({operator}) was not converted"
-    ctx.add(
-        codes.UNSUPPORTED_OPERATOR,
-        f"{operator.rsplit('.', 1)[-1]} has no KFP mapping; a placeholder keeps the pipeline's shape",
-        f"Replace the placeholder component by hand, or map {operator} to a rule in [tool.af2kfp.operators].",
-    )
-    ctx.used.update(ctx.task.args)
-    kfp = KfpTask(task_id=ctx.task.task_id, operator=operator, rule=rule, kind="placeholder")
-    kfp.image = ctx.config.bash_image
-    kfp.command = ["sh", "-c"]
-    kfp.args = [f"echo {shlex.quote(message)} >&2; exit 1"]
-    kfp.findings.extend(ctx.findings)
-    kfp.fate = "unsupported"
-    return kfp
+def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
+    """The fallback when it can run the operator, else its failing placeholder (``M201``)."""
+    return fallback.map_task(ctx, rule)
 
 
 EXAMPLES = [
     Example(
-        title="Unknown operators become a failing placeholder",
-        airflow='SnowflakeOperator(task_id="q", sql="select 1")',
-        task=example_task("airflow.providers.snowflake.operators.snowflake.SnowflakeOperator", "q", sql="select 1"),
+        title="An operator the fallback cannot run (unknown argument) becomes a failing placeholder",
+        airflow='SnowflakeOperator(task_id="q", sql=build_sql())',
+        task=example_task("airflow.providers.snowflake.operators.snowflake.SnowflakeOperator", "q",
+                          sql=Symbolic(source="build_sql()")),
         fields={"kind": "placeholder", "command": ["sh", "-c"]},
+        codes=("M201",),
+        fate="unsupported",
+    ),
+    Example(
+        title="A class from the DAG repository is not in the Airflow image: placeholder",
+        airflow='TeamOperator(task_id="t", image="team:3")',
+        task=example_task("acme.ops.TeamOperator", "t", image="team:3"),
+        fields={"kind": "placeholder", "rule": "unsupported"},
         codes=("M201",),
         fate="unsupported",
     ),
