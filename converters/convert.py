@@ -60,7 +60,7 @@ def _dag_finding(code: str, graph: nx.DiGraph, message: str) -> Finding:
 
 
 def _generate(graph: nx.DiGraph, config: Config | None) -> DagResult:
-    """Map and emit one graph; ``emitted`` is ``None`` or ``findings`` say why when there is nothing to compile."""
+    """Map and emit one graph, not compiled yet; a generation failure or an empty pipeline is a finding."""
     info = dag_info(graph)
     try:
         mapped = map_graph(graph, config or Config())
