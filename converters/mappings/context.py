@@ -17,7 +17,8 @@ class MapContext:
     """Per-task mapping state.
 
     ``consumers``: ids of tasks whose output another task reads; ``producers``: ids of
-    already mapped Python tasks with an output -> its KFP type; ``used``: arguments consumed.
+    already mapped Python tasks with an output -> its KFP type; ``used``: arguments consumed;
+    ``params``: the DAG's params as pipeline parameters, by Airflow name (for ``{{ params.x }}``).
     """
 
     task: AirflowTask
@@ -27,6 +28,7 @@ class MapContext:
     producers: dict[str, str | None] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
+    params: dict[str, Any] = field(default_factory=dict)
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

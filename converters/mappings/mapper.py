@@ -1,7 +1,9 @@
 """Map a whole migration graph: one rule per task, EmptyOperators folded, fates decided.
 
 Tasks are mapped in dependency order so a consumer knows its Python producers' output
-types. Folding connects each folded task's predecessors to its successors.
+types. Folding connects each folded task's predecessors to its successors. The strings
+Airflow renders with Jinja are translated (:mod:`converters.mappings.templates`); the
+DAG's params and what the templates read become the pipeline's parameters.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ import networkx as nx
 
 from converters.config import Config
 from converters.findings import CODES, Finding
-from converters.graph import AirflowTask, dag_info, tasks
+from converters.graph import AirflowTask, DagInfo, dag_info, tasks
 from converters.graph import findings as graph_findings
 from converters.mappings import codes, empty
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, KfpTask, MappedDag
 from converters.mappings.registry import resolve
+from converters.mappings.templates import template_refs
+from converters.templating import PipelineParameter, dag_parameters
 from converters.values import Call, TaskRef
 
 __all__ = ["map_graph", "map_task"]
@@ -42,6 +46,7 @@ def _consumers(graph: nx.DiGraph) -> set[str]:
     used = {u for u, _, kind in graph.edges(data="kind") if kind == "data"}
     for t in tasks(graph):
         used.update(_refs([t.args, t.call_args, t.call_kwargs]))
+        used.update(template_refs([t.args, t.call_args, t.call_kwargs]))
     return used
 
 
@@ -55,16 +60,35 @@ def _order(graph: nx.DiGraph) -> list[AirflowTask]:
 
 
 def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[str] | None = None,
-             producers: dict[str, str | None] | None = None) -> tuple[KfpTask | None, MapContext]:
+             producers: dict[str, str | None] | None = None,
+             params: dict[str, PipelineParameter] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings."""
     rule, module, from_config = resolve(task.operator, config)
-    ctx = MapContext(task=task, dag_id=dag_id, config=config, consumers=consumers or set(), producers=producers or {})
+    ctx = MapContext(task=task, dag_id=dag_id, config=config,
+                     consumers=consumers or set(), producers=producers or {}, params=params or {})
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
     if task.mapped is not None and module is not empty:
         names = sorted(task.mapped.expand) or ["expand_kwargs"]
         ctx.add(codes.DYNAMIC_MAPPING, f"expand over {', '.join(names)} is not converted; the task runs once")
     return module.map_task(ctx, rule), ctx
+
+
+def _dag_parameters(info: DagInfo) -> tuple[dict[str, PipelineParameter], list[Finding]]:
+    """The DAG's params as pipeline parameters, and findings about the ones not known statically."""
+    params, issues = dag_parameters(info.params)
+    found = [Finding(code=i.code, severity=CODES[i.code].severity, message=i.message, suggestion=CODES[i.code].help,
+                     file=info.file, line=info.line, dag_id=info.dag_id) for i in issues]
+    return params, found
+
+
+def _pipeline_parameters(params: dict[str, PipelineParameter], mapped: list[KfpTask]) -> list[PipelineParameter]:
+    """The DAG's params, then every other parameter a task reads, each name once."""
+    out = {p.name: p for p in params.values()}
+    for kfp in mapped:
+        for parameter in kfp.parameters:
+            out.setdefault(parameter.name, parameter)
+    return list(out.values())
 
 
 def _wire_container(kfp: KfpTask, ctx: MapContext) -> None:
@@ -104,14 +128,15 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate."""
     config = config or Config()
     dag_id = dag_info(graph).dag_id
+    params, found = _dag_parameters(dag_info(graph))
     consumers = _consumers(graph)
     producers: dict[str, str | None] = {}
     mapped: dict[str, KfpTask] = {}
     fates: dict[str, str] = {}
-    found = []
     folded = nx.DiGraph(graph)
     for task in _order(graph):
-        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers, producers=producers)
+        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers, producers=producers,
+                            params=params)
         if kfp is None:
             fates[task.task_id] = "folded"
             found.extend(ctx.findings)
@@ -151,4 +176,5 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         edges=edges,
         fates=fates,
         findings=found,
+        parameters=_pipeline_parameters(params, [mapped[i] for i in order]),
     )

@@ -15,6 +15,7 @@ from converters.findings import Finding
 __all__ = [
     "FATES",
     "Input",
+    "Template",
     "Retry",
     "SecretEnv",
     "SecretVolume",
@@ -37,6 +38,19 @@ class Input:
     name: str
     task_id: str
     key: str = "return_value"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Template:
+    """A string Airflow rendered per run, built at run time in KFP (see ``converters.templating``).
+
+    ``parts`` are literal text, ``ParamRef`` (pipeline parameter), ``PlaceholderRef`` (KFP
+    placeholder) and :class:`Input` (another task's output). In a container's command/args
+    it is the component input ``name`` (a str); in ``arguments`` ``name`` is the argument.
+    """
+
+    name: str
+    parts: tuple[Any, ...]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,7 +133,8 @@ class KfpTask:
 
     ``kind``: ``container`` (``ContainerSpec``), ``python`` (``@dsl.component``) or
     ``placeholder`` (keeps the pipeline's shape for a task no rule converts).
-    ``arguments`` are the task's call arguments: JSON literals or :class:`Input`.
+    ``arguments`` are the task's call arguments: JSON literals, :class:`Input` or :class:`Template`.
+    ``parameters`` are the pipeline parameters its templates read (``converters.templating``).
     """
 
     task_id: str
@@ -155,6 +170,7 @@ class KfpTask:
     security: dict[str, Any] = field(default_factory=dict)
     retry: Retry | None = None
     timeout_seconds: int | None = None
+    parameters: list[Any] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     fate: str = "converted"
 
@@ -182,6 +198,8 @@ class MappedDag:
 
     ``edges`` are ``(upstream_task_id, downstream_task_id)`` between tasks of ``tasks``;
     ``fates`` covers every Airflow task of the graph, folded ones included.
+    ``parameters`` are the pipeline function's parameters (``converters.templating.PipelineParameter``):
+    the DAG's params, then what the templates read, in order of first use.
     """
 
     graph: Any
@@ -189,3 +207,4 @@ class MappedDag:
     edges: list[tuple[str, str]]
     fates: dict[str, str]
     findings: list[Finding]
+    parameters: list[Any] = field(default_factory=list)

@@ -1,0 +1,215 @@
+"""Apply :mod:`converters.templating` to a mapped task: its templated strings read pipeline parameters.
+
+Runs around the rules whose strings Airflow renders with Jinja (bash, docker, pod,
+Python): before the rule, ``Variable.get("x")`` in an argument becomes the template it
+equals at run time (``{{ var.value.x }}``) and a whole ``{{ ti.xcom_pull(...) }}`` an XCom; after it, every string of the command, args,
+env and call arguments is translated. A shell script gets connection secrets as
+``${VAR}``; other arguments as Kubernetes' ``$(VAR)``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import replace
+from typing import Any
+
+from converters.graph import AirflowTask
+from converters.mappings import codes
+from converters.mappings.context import MapContext
+from converters.mappings.model import Input, KfpTask, SecretEnv, Template
+from converters.templating import (
+    SECRET_IN_ARGUMENT,
+    TEMPLATE_IN_ENV,
+    DataRef,
+    SecretRef,
+    TemplateContext,
+    Translation,
+    has_template,
+    translate_template,
+)
+from converters.values import Call, Symbolic, TaskRef
+
+__all__ = ["prepare_task", "translate_task", "template_refs"]
+
+_VARIABLE_GET = re.compile(
+    r"""^\s*(?:\w+\.)*Variable\.get\(\s*(?:key\s*=\s*)?(['"])([^'"\\]+)\1\s*"""
+    r"""(?:,\s*(?:default_var\s*=\s*|default\s*=\s*)?(['"])([^'"\\]*)\3\s*)?\)\s*$""")
+_SHELLS = ("sh", "bash", "ash", "dash", "zsh")
+
+
+def _whole_xcom(text: str) -> TaskRef | None:
+    """``"{{ ti.xcom_pull(task_ids='a') }}"`` alone is an XComArg's text: the output of ``a``."""
+    if "xcom_pull" not in text or not has_template(text):
+        return None
+    parts = translate_template(text, TemplateContext(dag_id="", task_id="")).parts
+    if len(parts) == 1 and isinstance(parts[0], DataRef):
+        return TaskRef(task_id=parts[0].task_id, key=parts[0].key)
+    return None
+
+
+def _variable_template(value: Any) -> Any:
+    if isinstance(value, str):
+        return _whole_xcom(value) or value
+    if isinstance(value, Symbolic):
+        match = _VARIABLE_GET.match(value.source)
+        if match:
+            key, default = match.group(2), match.group(4)
+            return f"{{{{ var.value.{key} }}}}" if default is None else f"{{{{ var.value.get({key!r}, {default!r}) }}}}"
+        return value
+    if isinstance(value, list):
+        return [_variable_template(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _variable_template(item) for key, item in value.items()}
+    return value
+
+
+def prepare_task(task: AirflowTask) -> AirflowTask:
+    """The task with ``Variable.get("x")`` arguments read as ``{{ var.value.x }}`` and whole XCom templates as XComs.
+
+    Same values: Airflow reads the Variable when it parses the file, the template when the
+    task runs (both become the pipeline parameter ``x``); ``"{{ ti.xcom_pull(task_ids='a') }}"``
+    alone is what ``str(XComArg)`` gives, so it is wired as the data edge it stands for.
+    """
+    args = _variable_template(task.args)
+    call_args = _variable_template(task.call_args)
+    call_kwargs = _variable_template(task.call_kwargs)
+    if (args, call_args, call_kwargs) == (task.args, task.call_args, task.call_kwargs):
+        return task
+    return replace(task, args=args, call_args=call_args, call_kwargs=call_kwargs)
+
+
+def template_refs(value: Any) -> list[str]:
+    """Task ids whose XCom a templated string reads (``ti.xcom_pull``), for the consumers set."""
+    found: list[str] = []
+    if isinstance(value, str) and "xcom_pull" in value and has_template(value):
+        found += [ref.task_id for ref in translate_template(value, TemplateContext(dag_id="", task_id="")).data_refs]
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            found += template_refs(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            found += template_refs(item)
+    elif isinstance(value, Call):
+        found += template_refs(list(value.args)) + template_refs(value.kwargs)
+    return found
+
+
+class _Task:
+    """Translation state of one task: counters, secrets, parameters used."""
+
+    def __init__(self, ctx: MapContext, kfp: KfpTask) -> None:
+        self.ctx, self.kfp = ctx, kfp
+        self.template = TemplateContext(dag_id=ctx.dag_id, task_id=ctx.task.task_id, params=ctx.params)
+        self.count = 0
+
+    def translate(self, text: str, what: str) -> Translation:
+        result = translate_template(text, self.template)
+        for issue in result.findings:
+            self.ctx.add(issue.code, f"{what}: {issue.message}")
+        for parameter in result.parameters_used:
+            if all(p.name != parameter.name for p in self.kfp.parameters):
+                self.kfp.parameters.append(parameter)
+        return result
+
+    def secret(self, ref: SecretRef, env: str | None = None) -> None:
+        env = env or ref.env
+        for i, existing in enumerate(self.kfp.secret_env):
+            if existing.secret_name == ref.secret_name:
+                self.kfp.secret_env[i] = SecretEnv(secret_name=ref.secret_name,
+                                                   key_to_env={**existing.key_to_env, ref.field: env})
+                return
+        self.kfp.secret_env.append(SecretEnv(secret_name=ref.secret_name, key_to_env={ref.field: env}))
+        self.ctx.add(codes.SECRET_REQUIRED, f"connection {ref.conn_id!r} is read from Kubernetes Secret "
+                                            f"{ref.secret_name!r} (one key per field, e.g. {ref.field!r})")
+
+    def part(self, part: Any, what: str, shell: bool) -> Any:
+        """A part as it can appear in a :class:`Template`: secrets become variable references."""
+        if isinstance(part, SecretRef):
+            self.secret(part)
+            if shell:
+                return f"${{{part.env}}}"
+            self.ctx.add(SECRET_IN_ARGUMENT, f"{what}: conn {part.conn_id}.{part.field} is passed as $({part.env}), "
+                                             "which Kubernetes expands in container arguments")
+            return f"$({part.env})"
+        if isinstance(part, DataRef):
+            if self.ctx.producers.get(part.task_id) and part.key == "return_value":
+                return Input(name=f"xcom_{part.task_id}", task_id=part.task_id)
+            self.ctx.add(codes.XCOM_UNAVAILABLE, f"{what}: XCom {part.key!r} of {part.task_id!r} is not an output "
+                                                 "KFP can pass")
+            return f"<xcom {part.task_id}.{part.key}>"
+        return part
+
+    def value(self, text: Any, what: str, shell: bool = False) -> Any:
+        """A string's replacement: the same string, a :class:`TaskRef` (whole XCom) or a :class:`Template`."""
+        if not isinstance(text, str) or not has_template(text):
+            return text
+        result = self.translate(text, what)
+        if result.is_static:
+            return "".join(result.parts)
+        if len(result.parts) == 1 and isinstance(result.parts[0], DataRef):
+            ref = result.parts[0]
+            return TaskRef(task_id=ref.task_id, key=ref.key)
+        parts: list[Any] = []
+        for part in (self.part(p, what, shell) for p in result.parts):
+            if isinstance(part, str) and parts and isinstance(parts[-1], str):
+                parts[-1] += part
+            else:
+                parts.append(part)
+        if all(isinstance(p, str) for p in parts):
+            return "".join(parts)
+        self.count += 1
+        return Template(name=f"template_{self.count}", parts=tuple(parts))
+
+
+def _shell_items(items: list[Any]) -> set[int]:
+    """Indexes of items that are a shell script: the item after ``sh -c`` / ``bash -c``."""
+    return {i + 2 for i in range(len(items) - 2)
+            if isinstance(items[i], str) and os.path.basename(items[i]) in _SHELLS and items[i + 1] == "-c"}
+
+
+def _nested_strings(value: Any) -> bool:
+    if isinstance(value, str):
+        return has_template(value)
+    if isinstance(value, (list, tuple)):
+        return any(_nested_strings(item) for item in value)
+    if isinstance(value, dict):
+        return any(_nested_strings(item) for item in value.values())
+    return False
+
+
+def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
+    """Translate every templated string of a mapped task in place (command, args, env, arguments)."""
+    state = _Task(ctx, kfp)
+    items = kfp.command + kfp.args
+    shell = _shell_items(items)
+    done = [state.value(item, "command" if i < len(kfp.command) else "args", i in shell)
+            for i, item in enumerate(items)]
+    kfp.command, kfp.args = done[:len(kfp.command)], done[len(kfp.command):]
+    for name, text in list(kfp.env.items()):
+        if not isinstance(text, str) or not has_template(text):
+            continue
+        result = state.translate(text, f"env {name}")
+        if len(result.parts) == 1 and isinstance(result.parts[0], SecretRef):
+            state.secret(result.parts[0], env=name)
+            del kfp.env[name]
+        elif result.is_static:
+            kfp.env[name] = "".join(result.parts)
+        else:
+            ctx.add(TEMPLATE_IN_ENV, f"env {name}={text!r} is rendered per run in Airflow; kept verbatim")
+    for name, argument in list(kfp.arguments.items()):
+        if isinstance(argument, str):
+            converted = state.value(argument, f"argument `{name}`")
+            if isinstance(converted, TaskRef):
+                if ctx.producers.get(converted.task_id) and converted.key == "return_value":
+                    converted = Input(name=name, task_id=converted.task_id)
+                else:
+                    ctx.add(codes.XCOM_UNAVAILABLE, f"argument `{name}` reads XCom {converted.key!r} of "
+                                                    f"{converted.task_id!r}")
+                    converted = argument
+            elif isinstance(converted, Template):
+                converted = Template(name=name, parts=converted.parts)
+            kfp.arguments[name] = converted
+        elif _nested_strings(argument):
+            ctx.add(codes.JINJA_TEMPLATE, f"argument `{name}` holds a Jinja template inside a list or dict, kept "
+                                          "verbatim")
