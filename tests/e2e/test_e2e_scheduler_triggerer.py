@@ -28,7 +28,7 @@ pytest.importorskip("airflow.sdk", reason="the end-to-end test drives Airflow 3'
 from bridge.kfp_server import start_server_process  # noqa: E402
 from tests.provider.kfp_pipeline import compile_to  # noqa: E402
 
-pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(360)]
 
 DAG_ID = "e2e_kfp_deferrable"
 RUN_NAME = "e2e-deferred-run"
