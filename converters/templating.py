@@ -35,6 +35,7 @@ __all__ = [
     "Translation",
     "Macro",
     "MACROS",
+    "macro_table",
     "RUN_CONTEXT",
     "PLACEHOLDERS",
     "UNKNOWN_MACRO",
@@ -185,6 +186,7 @@ class Macro:
     kfp: str
     kind: str
     note: str = ""
+    examples: tuple[str, ...] = ()
 
 
 # Run-context values: the caller of the run passes them as pipeline parameters of the same name.
@@ -195,6 +197,9 @@ RUN_CONTEXT = (
     "next_ds", "next_ds_nodash", "prev_ds", "prev_ds_nodash", "yesterday_ds", "yesterday_ds_nodash",
     "tomorrow_ds", "tomorrow_ds_nodash", "next_execution_date", "prev_execution_date",
 )
+_AIRFLOW2_ONLY = {"execution_date", "next_ds", "next_ds_nodash", "prev_ds", "prev_ds_nodash", "yesterday_ds",
+                  "yesterday_ds_nodash", "tomorrow_ds", "tomorrow_ds_nodash", "next_execution_date",
+                  "prev_execution_date"}
 PLACEHOLDERS = {"run_id": "PIPELINE_JOB_ID_PLACEHOLDER"}
 _DAG_RUN_ATTRS = {"run_id": "PIPELINE_JOB_ID_PLACEHOLDER"}
 _TASK_NAMES = ("task", "ti", "task_instance")
@@ -202,38 +207,66 @@ _MACRO_FUNCTIONS = ("ds_add", "ds_format", "ds_format_locale", "datetime_diff_fo
                     "timedelta", "dateutil", "time", "uuid", "random")
 
 MACROS: tuple[Macro, ...] = (
-    Macro(airflow="{{ params.x }}", kfp="pipeline parameter `x`", kind="param",
-          note="typed from the DAG's `params` (`Param(default, type=...)`), default kept"),
+    Macro(airflow="{{ params.x }}, {{ params['x'] }}", kfp="pipeline parameter `x`", kind="param",
+          note="typed from the DAG's `params` (`Param(default, type=...)`), default kept",
+          examples=("{{ params.x }}", "{{ params['x'] }}")),
     *(Macro(airflow=f"{{{{ {name} }}}}", kfp=f"pipeline parameter `{name}` (str, required)", kind="run",
-            note=f'the caller passes `"{name}": "{{{{ {name} }}}}"`') for name in RUN_CONTEXT),
+            note=f'the caller passes `"{name}": "{{{{ {name} }}}}"`' + (
+                "; Airflow 2 only: in Airflow 3 the caller computes it" if name in _AIRFLOW2_ONLY else ""),
+            examples=(f"{{{{ {name} }}}}",))
+      for name in RUN_CONTEXT),
     Macro(airflow="{{ dag_run.logical_date }}, {{ dag_run.data_interval_start }}, ...",
-          kfp="pipeline parameter named after the attribute", kind="run"),
+          kfp="pipeline parameter named after the attribute", kind="run",
+          examples=("{{ dag_run.logical_date }}", "{{ dag_run.data_interval_start }}")),
     Macro(airflow="{{ macros.ds_add(ds, 7) }}, {{ macros.ds_format(ds, ...) }}, {{ ds | filter }}",
           kfp="pipeline parameter named after the expression (`ds_add_ds_7`)", kind="run",
-          note="any expression over run-context values and `macros.*`: the caller renders it in Airflow"),
+          note="any expression over run-context values and `macros.*`: the caller renders it in Airflow",
+          examples=("{{ macros.ds_add(ds, 7) }}", "{{ macros.ds_format(ds, '%Y-%m-%d', '%Y%m') }}",
+                    "{{ ds | replace('-', '') }}")),
     Macro(airflow="{{ dag_run.conf['x'] }}, {{ dag_run.conf.get('x') }}", kfp="pipeline parameter `x`",
-          kind="run", note="run configuration becomes a run parameter"),
+          kind="run", note="run configuration becomes a run parameter",
+          examples=("{{ dag_run.conf['x'] }}", "{{ dag_run.conf.get('x') }}")),
     Macro(airflow="{{ run_id }}, {{ dag_run.run_id }}", kfp="`dsl.PIPELINE_JOB_ID_PLACEHOLDER`",
-          kind="placeholder", note="unique per run, as Airflow's run id; the text differs"),
+          kind="placeholder", note="unique per run, as Airflow's run id; the text differs",
+          examples=("{{ run_id }}", "{{ dag_run.run_id }}")),
     Macro(airflow="{{ dag.dag_id }}, {{ dag_run.dag_id }}, {{ ti.dag_id }}", kfp="the DAG id as literal text",
-          kind="literal"),
+          kind="literal", examples=("{{ dag.dag_id }}", "{{ dag_run.dag_id }}", "{{ ti.dag_id }}")),
     Macro(airflow="{{ task.task_id }}, {{ ti.task_id }}, {{ task_instance.task_id }}",
           kfp="the task id as literal text", kind="literal",
-          note="known at conversion; `dsl.PIPELINE_TASK_NAME_PLACEHOLDER` would give KFP's component name"),
+          note="known at conversion; `dsl.PIPELINE_TASK_NAME_PLACEHOLDER` would give KFP's component name",
+          examples=("{{ task.task_id }}", "{{ ti.task_id }}", "{{ task_instance.task_id }}")),
     Macro(airflow="{{ var.value.x }}, {{ var.value.get('x', 'd') }}", kfp="pipeline parameter `x` (str)",
-          kind="variable", note="default from `.get`'s second argument"),
+          kind="variable", note="default from `.get`'s second argument",
+          examples=("{{ var.value.x }}", "{{ var.value.get('x', 'd') }}")),
     Macro(airflow="{{ var.json.x }}, {{ var.json.x.key }}", kfp="pipeline parameter `x` / `x_key` (str)",
-          kind="variable", note="the caller passes the JSON text (or the key's value)"),
-    Macro(airflow='Variable.get("x") (argument value)', kfp="pipeline parameter `x` (str)", kind="variable"),
+          kind="variable", note="the caller passes the JSON text (or the key's value)",
+          examples=("{{ var.json.x }}", "{{ var.json.x.key }}")),
+    Macro(airflow='Variable.get("x") (argument value)', kfp="pipeline parameter `x` (str)", kind="variable",
+          note='read as `{{ var.value.x }}`; `default_var` becomes the default'),
     Macro(airflow="{{ conn.x.password }} (any field)", kfp="env var `AF2KFP_CONN_X_PASSWORD` from Secret "
           "`airflow-conn-x`, key `password`", kind="secret",
-          note="`${AF2KFP_CONN_X_PASSWORD}` in bash commands; never the value"),
+          note="`${AF2KFP_CONN_X_PASSWORD}` in shell scripts, `$(...)` in other arguments; never the value",
+          examples=("{{ conn.x.password }}", "{{ conn.x.host }}")),
     Macro(airflow="{{ ti.xcom_pull(task_ids='t') }}, key='k'", kfp="the output of task `t` (a data edge)",
-          kind="data", note="`return_value` only; other keys are a finding"),
-    Macro(airflow="{# comment #}", kfp="removed", kind="literal"),
-    Macro(airflow="{% if %}, {% for %}, other statements", kfp="string kept verbatim (M241)", kind="finding"),
-    Macro(airflow="anything else", kfp="kept verbatim (M240)", kind="finding"),
+          kind="data", note="`return_value` only; other keys are a finding",
+          examples=("{{ ti.xcom_pull(task_ids='t') }}", "{{ task_instance.xcom_pull('t') }}")),
+    Macro(airflow="{# comment #}", kfp="removed", kind="literal", examples=("{# comment #}",)),
+    Macro(airflow="{% if %}, {% for %}, other statements", kfp="string kept verbatim (M241)", kind="finding",
+          examples=("{% if params.x %}a{% endif %}",)),
+    Macro(airflow="anything else", kfp="kept verbatim (M240)", kind="finding",
+          examples=("{{ ti.try_number }}", "{{ params.x + 1 }}")),
 )
+
+
+def macro_table() -> str:
+    """The Markdown table of :data:`MACROS` that ``docs/templating.md`` holds."""
+    rows = ["| Airflow | KFP | Kind | Note |", "| --- | --- | --- | --- |"]
+    for macro in MACROS:
+        cells = [f"`{macro.airflow}`" if "`" not in macro.airflow else macro.airflow, macro.kfp, macro.kind,
+                 macro.note]
+        rows.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(rows) + "\n"
+
 
 _ENV = jinja2.Environment()
 
@@ -531,12 +564,14 @@ def dag_parameters(params: Any) -> tuple[dict[str, PipelineParameter], list[Temp
     return out, issues
 
 
-def pipeline_expression(parts: tuple[Any, ...], output_of: Callable[[Any], str]) -> str:
-    """Python source, inside the pipeline function, for a string made of ``parts``.
+def pipeline_expression(parts: tuple[Any, ...], output_of: Callable[[Any], str],
+                        str_parameters: frozenset[str] = frozenset()) -> str:
+    """Python source, inside the pipeline function, for the string made of ``parts``.
 
-    One reference alone is passed as it is (typed); several parts become an f-string, which
-    KFP compiles into one runtime string. ``output_of`` gives the source of a task output
-    part (a :class:`DataRef` or the mapping's ``Input``).
+    A placeholder or a ``str`` parameter (named in ``str_parameters``) alone is passed as it
+    is; anything else becomes an f-string, which kfp compiles into one runtime string (a
+    rendered Airflow template is a string too). ``output_of`` gives the source of a task
+    output part (a :class:`DataRef` or the mapping's ``Input``).
     """
 
     def ref(part: Any) -> str:
@@ -546,7 +581,8 @@ def pipeline_expression(parts: tuple[Any, ...], output_of: Callable[[Any], str])
             return f"dsl.{part.constant}"
         return output_of(part)
 
-    if len(parts) == 1 and not isinstance(parts[0], str):
+    if len(parts) == 1 and (isinstance(parts[0], PlaceholderRef) or isinstance(parts[0], ParamRef) and (
+            parts[0].name in str_parameters)):
         return ref(parts[0])
     body = "".join(p.replace("{", "{{").replace("}", "}}") if isinstance(p, str) else "{" + ref(p) + "}"
                    for p in parts)
