@@ -45,6 +45,8 @@ MAPPED_ARGS = ("every operator argument (as JSON, to the operator itself)", "ret
 DROPPED_ARGS = tuple(sorted(base.SCHEDULER_ARGS))
 FLAGGED_ARGS = ("deferrable (runs non-deferrable)", "mode (sensors always poke)", "Jinja templates (rendered at run time)")
 _EXTERNAL = ("ExternalTaskSensor", "ExternalTaskMarker")
+# ``{{ conn.my_db.host }}`` in a template reads connection ``my_db``.
+_TEMPLATE_CONN = re.compile(r"{{[^}]*?\bconn\.([A-Za-z_][\w-]*)")
 
 
 def is_sensor(operator: str) -> bool:
@@ -160,7 +162,8 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
     templated = _templates(kwargs)
     if templated:
         notes.append(f"templates in {', '.join(templated)} are rendered at run time (ds, ts from the run's start)")
-    connections = sorted({v for k, v in kwargs.items() if k.endswith("conn_id") and isinstance(v, str) and v})
+    connections = sorted({v for k, v in kwargs.items() if k.endswith("conn_id") and isinstance(v, str) and v}
+                         | set(_TEMPLATE_CONN.findall(json.dumps(to_json(kwargs)))))
     for conn_id in connections:
         secret = connection_secret(conn_id)
         kfp.secret_env.append(SecretEnv(secret_name=secret, key_to_env={"uri": connection_env(conn_id)}))

@@ -85,13 +85,16 @@ def check_config(config: Config) -> None:
 
 
 def resolve(operator: str, config: Config) -> tuple[str, Any, bool]:
-    """``(rule name, rule module or UserRule, from_config)`` for a qualified operator name."""
-    if operator in _BY_OPERATOR:
-        rule = _BY_OPERATOR[operator]
-        return rule, _BY_RULE[rule], False
+    """``(rule name, rule module or UserRule, from_config)`` for a qualified operator name.
+
+    The config wins over the built-in table, so ``BashOperator = "fallback"`` runs it as it is.
+    """
     rule = config.operators.get(operator)
     if rule in _BY_RULE:
         return rule, _BY_RULE[rule], True
     if rule and ":" in rule:
         return rule, load_user_rule(rule), True
+    if operator in _BY_OPERATOR:
+        rule = _BY_OPERATOR[operator]
+        return rule, _BY_RULE[rule], False
     return UNSUPPORTED, unsupported, False

@@ -37,6 +37,7 @@ EXPECTED_DAG_FILES = {
     "events_hourly_ingest": "two_dags_ingest_compact.py",
     "exports_via_factory": "exports_via_factory.py",
     "k8s_train_recommender": "k8s_train_recommender.py",
+    "ledger_checks_fallback": "ledger_checks_fallback.py",
     "model_promotion_branch": "model_promotion_branch.py",
     "partner_feed_sensor": "partner_feed_sensor.py",
     "sql_unsupported_operator": "sql_unsupported_operator.py",

@@ -1,0 +1,122 @@
+"""The fallback end to end: convert a DAG, compile it, run each fallback container's command line here.
+
+Real parts only: ``af2kfp convert`` on a DAG file, the real kfp compiler, and Airflow's
+own operators executed by ``python -m airflow_plugins.fallback`` in a subprocess with the
+exact command, args and secret-to-env mapping of the compiled ``pipeline.yaml``.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main
+from tests.fallback.compiled import executors, run_executor
+
+pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+
+LOGICAL = {"AF2KFP_LOGICAL_DATE": "2024-03-05T02:30:00+00:00"}
+DAG = textwrap.dedent(
+    """
+    from airflow.providers.docker.operators.docker import DockerOperator
+    from airflow.providers.standard.operators.bash import BashOperator
+    from airflow.providers.standard.sensors.bash import BashSensor
+    from airflow.providers.standard.sensors.filesystem import FileSensor
+    from airflow.sdk import DAG
+
+    def alert(context):
+        print("failed")
+
+    with DAG("drops", schedule=None, default_args={"on_failure_callback": alert}):
+        wait = FileSensor(task_id="wait", fs_conn_id="drops", filepath="feed_{{ ds_nodash }}.csv",
+                          poke_interval=1, timeout=20, mode="reschedule")
+        probe = BashSensor(task_id="probe", bash_command="test -s {{ conn.drops.extra_dejson.path }}/feed_{{ ds_nodash }}.csv",
+                           poke_interval=1, timeout=10)
+        count = BashOperator(task_id="count", bash_command="wc -l < {{ conn.drops.extra_dejson.path }}/feed_{{ ds_nodash }}.csv")
+        show = DockerOperator(task_id="show", image="alpine:3", command=["echo", count.output])
+        wait >> probe >> count >> show
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fallback")
+    (root / "dags").mkdir()
+    (root / "dags" / "drops.py").write_text(DAG)
+    (root / "pyproject.toml").write_text(
+        '[tool.af2kfp]\nairflow_image = "registry.example.com/airflow-af2kfp:3.3.2"\n'
+        '[tool.af2kfp.operators]\n"airflow.providers.standard.operators.bash.BashOperator" = "fallback"\n')
+    out = root / "out"
+    assert main(["convert", str(root / "dags"), "-o", str(out), "--config", str(root / "pyproject.toml")]) == 0
+    drop = root / "drop"
+    drop.mkdir()
+    return root, out, executors(out / "drops" / "pipeline.yaml"), json.loads((out / "report.json").read_text())
+
+
+def test_report_marks_fallback_tasks_for_review_with_what_to_check(compiled):
+    _, _, found, report = compiled
+    dag = report["dags"][0]
+    assert {t["task_id"]: t["fate"] for t in dag["airflow"]["tasks"]} == {
+        "wait": "review", "probe": "review", "count": "review", "show": "converted"}
+    codes = {(f["task_id"], f["code"]) for f in report["findings"]}
+    assert {("wait", "M225"), ("wait", "M207"), ("probe", "M225"), ("count", "M225"), ("wait", "M203")} <= codes
+    assert found["wait"]["container"]["image"] == "registry.example.com/airflow-af2kfp:3.3.2"
+    assert found["wait"]["secrets"][0]["secretName"] == "airflow-conn-drops"
+
+
+def test_compiled_commands_run_the_original_operators(compiled):
+    root, _, found, _ = compiled
+    drop = root / "drop"
+    (drop / "feed_20240305.csv").write_text("id\n1\n2\n")
+    secrets = {"airflow-conn-drops": f"fs://?path={drop}"}
+    for task in ("wait", "probe"):
+        done = run_executor(found[task], secrets, root, extra_env=LOGICAL)
+        assert done.returncode == 0, done.stderr[-2000:]
+    output = root / "outputs" / "count" / "xcom"
+    done = run_executor(found["count"], secrets, root, output=output, extra_env=LOGICAL)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert output.read_text() == "3"  # BashOperator's XCom: the last line of stdout, for `show`
+    assert "{{$.inputs.parameters['input_1']}}" in found["show"]["container"]["args"]
+
+
+def test_operator_failure_exits_non_zero_with_the_operators_error(compiled):
+    root, _, found, _ = compiled
+    secrets = {"airflow-conn-drops": f"fs://?path={root / 'missing'}"}
+    done = run_executor(found["count"], secrets, root, output=root / "never", extra_env=LOGICAL)
+    assert done.returncode == 1
+    assert "Bash command failed" in done.stderr
+    assert not (root / "never").exists()
+
+
+def test_bad_kwargs_exit_2_naming_the_problem(compiled):
+    root, _, found, _ = compiled
+    executor = json.loads(json.dumps(found["count"]))
+    args = executor["container"]["args"]
+    args[args.index("--kwargs") + 1] = json.dumps({"bash_command": "true", "no_such_argument": 1})
+    done = run_executor(executor, {"airflow-conn-drops": "fs://"}, root, output=root / "x")
+    assert done.returncode == 2 and "no_such_argument" in done.stderr
+
+
+SQLITE = "airflow.providers.sqlite"
+
+
+def test_sql_sample_runs_against_sqlite(tmp_path):
+    """samples/dags/ledger_checks_fallback.py: SQLExecuteQueryOperator through a SQLite connection."""
+    pytest.importorskip(SQLITE, reason="apache-airflow-providers-sqlite is not installed")
+    import sqlite3
+
+    sample = Path(__file__).resolve().parents[2] / "samples" / "dags" / "ledger_checks_fallback.py"
+    out = tmp_path / "out"
+    assert main(["convert", str(sample), "-o", str(out)]) in (0, 1)
+    found = executors(out / "ledger_checks_fallback" / "pipeline.yaml")
+    db = tmp_path / "ledger.db"
+    sqlite3.connect(db).executescript("create table ledger_runs(day text);")
+    secrets = {"airflow-conn-ledger-db": f"sqlite:///{db}"}
+    for task in ("record_run", "count_runs"):
+        done = run_executor(found[task], secrets, tmp_path, extra_env=LOGICAL)
+        assert done.returncode == 0, done.stderr[-2000:]
+    assert sqlite3.connect(db).execute("select day from ledger_runs").fetchall() == [("2024-03-05",)]
