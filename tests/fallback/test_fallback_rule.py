@@ -1,0 +1,107 @@
+"""When the fallback runs an operator, when it gives a placeholder, and what it tells the user."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from converters.config import Config, load_config
+from converters.errors import InputError
+from converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
+from converters.mappings import map_graph, map_task
+from converters.mappings.example import example_task
+from converters.mappings.fallback import connection_env, connection_secret
+from converters.values import Call, Duration, Symbolic, TaskRef
+
+SQL = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator"
+EXTERNAL = "airflow.providers.standard.sensors.external_task.ExternalTaskSensor"
+
+
+def _map(task, config=None):
+    kfp, _ = map_task(task, dag_id="d", config=config or Config())
+    return kfp
+
+
+def _codes(kfp):
+    return sorted(f.code for f in kfp.findings)
+
+
+@pytest.mark.parametrize(("args", "reason"), [
+    ({"sql": Symbolic(source="build_sql()")}, "argument `sql` is unknown"),
+    ({"sql": "select 1", "parameters": {"x": TaskRef(task_id="up")}}, "argument `parameters` reads the XCom of 'up'"),
+    ({"sql": Call(func="helpers.make_sql")}, "argument `sql` calls helpers.make_sql"),
+])
+def test_unknown_arguments_give_a_placeholder_saying_why(args, reason):
+    kfp = _map(example_task(SQL, "q", **args))
+    assert kfp.kind == "placeholder" and kfp.fate == "unsupported" and _codes(kfp) == ["M201"]
+    assert reason in kfp.findings[0].message
+
+
+def test_callbacks_and_scheduler_settings_do_not_block_and_are_info():
+    kfp = _map(example_task(SQL, "q", sql="select 1", on_failure_callback=Symbolic(source="alert"), queue="db",
+                            priority_weight=3, executor_config={"KubernetesExecutor": {}}))
+    assert kfp.rule == "fallback" and kfp.kind == "container"
+    assert _codes(kfp) == ["M203", "M203", "M203", "M203", "M225"]
+    assert "on_failure_callback" not in json.loads(kfp.args[kfp.args.index("--kwargs") + 1])
+
+
+def test_python_callables_and_repository_classes_are_not_run():
+    python = PythonCallable(name="f", source="def f():\n    return 1\n", file="f.py", line=1)
+    sensor = example_task("airflow.providers.standard.sensors.python.PythonSensor", "s",
+                          python_callable=Symbolic(source="f"), python=python)
+    assert "Python callable" in _map(sensor).findings[0].message
+    team = _map(example_task("acme.ops.TeamOperator", "t", image="x"))
+    assert team.kind == "placeholder" and 'map it to "fallback"' in team.findings[0].message
+
+
+def test_user_class_mapped_to_fallback_runs_as_it_is():
+    config = Config(operators={"acme.ops.TeamOperator": "fallback"})
+    kfp = _map(example_task("acme.ops.TeamOperator", "t", image="x", retries=2, retry_delay=Duration(seconds=60)), config)
+    assert kfp.kind == "container" and kfp.rule == "fallback" and kfp.retry.num_retries == 2
+    assert _codes(kfp) == ["M216", "M225"]
+    assert json.loads(kfp.args[kfp.args.index("--kwargs") + 1]) == {"image": "x"}
+
+
+def test_fallback_off_keeps_placeholders():
+    kfp = _map(example_task(SQL, "q", sql="select 1"), Config(fallback="off"))
+    assert kfp.kind == "placeholder" and 'fallback = "off"' in kfp.findings[0].message
+
+
+def test_connections_come_from_secrets_never_plaintext():
+    kfp = _map(example_task(SQL, "q", conn_id="Ware_House", sql="select '{{ conn.audit_db.host }}'"))
+    assert sorted((s.secret_name, s.key_to_env["uri"]) for s in kfp.secret_env) == [
+        ("airflow-conn-audit-db", "AIRFLOW_CONN_AUDIT_DB"), ("airflow-conn-ware-house", "AIRFLOW_CONN_WARE_HOUSE")]
+    assert kfp.env == {}
+    assert connection_secret("my.db__prod") == "airflow-conn-my.db-prod" and connection_env("x_y") == "AIRFLOW_CONN_X_Y"
+
+
+def test_sensors_skip_folds_them_with_a_warning_and_keeps_the_order():
+    graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
+    bash = "airflow.providers.standard.operators.bash.BashOperator"
+    add_task(graph, example_task(bash, "a", bash_command="true"))
+    add_task(graph, example_task(EXTERNAL, "wait", external_dag_id="up", external_task_id=Symbolic(source="x")))
+    add_task(graph, example_task(bash, "b", bash_command="true"))
+    add_edge(graph, "a", "wait")
+    add_edge(graph, "wait", "b")
+    mapped = map_graph(graph, Config(sensors="skip"))
+    assert mapped.fates == {"a": "converted", "wait": "folded", "b": "converted"}
+    assert mapped.edges == [("a", "b")]
+    assert [f.code for f in mapped.findings] == ["M226"]
+
+
+def test_external_task_sensor_fallback_warns_it_needs_airflow():
+    kfp = _map(example_task(EXTERNAL, "wait", external_dag_id="up", external_task_id="done", mode="reschedule"))
+    assert kfp.rule == "fallback"
+    message = next(f.message for f in kfp.findings if f.code == "M225")
+    assert "pokes inside the container" in message and 'sensors = "skip"' in message and "Airflow's API" in message
+
+
+def test_config_choices_are_validated(tmp_path):
+    path = tmp_path / "pyproject.toml"
+    path.write_text('[tool.af2kfp]\nsensors = "skip"\nfallback = "off"\n')
+    config = load_config(path)
+    assert (config.sensors, config.fallback) == ("skip", "off")
+    path.write_text('[tool.af2kfp]\nsensors = "ignore"\n')
+    with pytest.raises(InputError, match="sensors = 'ignore'; expected one of fallback, skip"):
+        load_config(path)
