@@ -14,7 +14,7 @@ from converters.mappings.model import KfpTask
 from converters.mappings.values import check_templates, string_dict, text
 from converters.values import Duration
 
-__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "XCOM_WRAPPER"]
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "XCOM_WRAPPER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 RULES = ("BashOperator", "task.bash")
@@ -32,6 +32,11 @@ XCOM_WRAPPER = (
     'set -o pipefail\n{{ {command}\n}} | tee /tmp/af2kfp-stdout || exit $?\n'
     'mkdir -p "$(dirname "$0")" && tail -n 1 /tmp/af2kfp-stdout | tr -d "\\n" > "$0"'
 )
+MAPPED_ARGS = ("bash_command -> bash -c in Config.bash_image", "env -> set_env_variable",
+               "do_xcom_push (read downstream) -> last stdout line as the task's output")
+DROPPED_ARGS = tuple(sorted(IGNORED))
+FLAGGED_ARGS = ("bash_command ending in .sh/.bash (a script file)", "Jinja in bash_command, env",
+                "@task.bash computing its command at run time")
 
 
 def _returned_command(ctx: MapContext) -> str | None:

@@ -20,7 +20,7 @@ from converters.mappings.pod import set_cpu, set_memory
 from converters.mappings.values import check_templates, class_name, command_list, items, string, string_dict, text, unexpected
 from converters.values import Call
 
-__all__ = ["RULES", "OPERATORS", "map_task", "apply_docker_environment", "EXAMPLES", "secret_name_for"]
+__all__ = ["RULES", "OPERATORS", "map_task", "apply_docker_environment", "EXAMPLES", "secret_name_for", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
 RULES = ("DockerOperator",)
@@ -36,6 +36,14 @@ IGNORED = frozenset({
     "log_opts_max_size", "log_opts_max_file", "use_tls",
 })
 _TEMPLATED = ["image", "command", "entrypoint", "environment", "container_name"]
+MAPPED_ARGS = ("image -> ContainerSpec.image", "command -> args (Docker's command is KFP's args)",
+               "entrypoint -> command", "environment -> set_env_variable",
+               "private_environment -> use_secret_as_env (values never written)", "mem_limit -> set_memory_limit",
+               "cpus -> set_cpu_limit", "shm_size -> emptyDir on /dev/shm", "device_requests (GPUs) -> set_accelerator_limit",
+               "user (numeric uid[:gid]) -> set_security_context", "force_pull -> set_image_pull_policy('Always')")
+DROPPED_ARGS = tuple(sorted(IGNORED))
+FLAGGED_ARGS = ("mounts (no Kubernetes equivalent: use a PVC)", "user (names)", "device_requests (not GPUs)",
+                "Jinja in image, command, entrypoint, environment")
 
 
 def secret_name_for(dag_id: str, task_id: str) -> str:

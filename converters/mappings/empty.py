@@ -9,7 +9,7 @@ from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 
-__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
 RULES = ("EmptyOperator",)
@@ -22,6 +22,9 @@ OPERATORS = {
 }
 
 
+MAPPED_ARGS = ("(none: folded; upstream tasks connect to downstream tasks)",)
+DROPPED_ARGS = ("every argument",)
+FLAGGED_ARGS = ("trigger_rule other than all_success",)
 def map_task(ctx: MapContext, rule: str) -> None:
     """Fold: no KFP task. A trigger rule on the join it was is lost, so it is flagged."""
     trigger_rule = ctx.task.args.get("trigger_rule")

@@ -11,11 +11,11 @@ from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
-from converters.mappings.pod import POD_IGNORED, apply_pod
+from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
 from converters.mappings.values import check_templates, string, string_list, text
 from converters.values import Call, Duration
 
-__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
 KPO = "airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator"
 GKE = "airflow.providers.google.cloud.operators.kubernetes_engine.GKEStartPodOperator"
@@ -29,6 +29,9 @@ OPERATORS = {
 _TEMPLATED = ["image", "cmds", "arguments", "env_vars", "labels", "annotations", "node_selector"]
 
 
+MAPPED_ARGS = ("image -> ContainerSpec.image", "cmds -> command", "arguments -> args", *POD_MAPPED_ARGS)
+DROPPED_ARGS = tuple(sorted(POD_IGNORED))
+FLAGGED_ARGS = POD_FLAGGED_ARGS
 def map_task(ctx: MapContext, rule: str) -> KfpTask:
     """Map one pod task; GKE cluster selection is dropped (the pipeline runs on KFP's cluster)."""
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")

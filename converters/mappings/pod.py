@@ -15,7 +15,7 @@ from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, SecretVo
 from converters.mappings.values import class_name, is_plain, items, model, string_dict, text, unexpected
 from converters.values import Call
 
-__all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED"]
+__all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED", "POD_MAPPED_ARGS", "POD_FLAGGED_ARGS"]
 
 _CPU = re.compile(r"^([0-9]*[.])?[0-9]+m?$")
 _MEMORY = re.compile(r"^[0-9]+(E|Ei|P|Pi|T|Ti|G|Gi|M|Mi|K|Ki)?$")
@@ -31,6 +31,17 @@ POD_IGNORED = frozenset({
     "project_id", "location", "cluster_name", "gcp_conn_id", "use_internal_ip", "use_dns_endpoint",
     "regional", "impersonation_chain", "labels_from_dag", "callbacks", "progress_callback",
 })
+# What apply_pod maps and flags, for the coverage page (docs/operators.md).
+POD_MAPPED_ARGS = (
+    "env_vars -> set_env_variable", "secrets -> use_secret_as_env / use_secret_as_volume",
+    "container_resources -> set_cpu/memory_request/limit, set_accelerator_type/limit",
+    "node_selector -> add_node_selector", "tolerations -> add_toleration", "affinity (node) -> add_node_affinity",
+    "labels -> add_pod_label", "annotations -> add_pod_annotation", "image_pull_secrets -> set_image_pull_secrets",
+    "image_pull_policy -> set_image_pull_policy", "volumes + volume_mounts (PVC, ConfigMap, emptyDir) -> mount_pvc, "
+    "use_config_map_as_volume, empty_dir_mount",
+)
+POD_FLAGGED_ARGS = ("env_vars from a ConfigMap or field reference", "affinity (pod affinity/anti-affinity)",
+                    "volumes of other kinds (hostPath, NFS...)", "invalid resource quantities")
 
 
 def set_cpu(ctx: MapContext, kfp: KfpTask, value: Any, which: str) -> None:

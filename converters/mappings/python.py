@@ -13,12 +13,12 @@ from converters.mappings.context import MapContext
 from converters.mappings.docker import apply_docker_environment
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import Input, KfpTask
-from converters.mappings.pod import POD_IGNORED, apply_pod
+from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
 from converters.mappings.pyfunc import build_function
 from converters.mappings.values import check_templates, string, string_list, text, unexpected
 from converters.values import TaskRef
 
-__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES"]
+__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
 TASK = "airflow.sdk.task"
@@ -48,6 +48,12 @@ IGNORED = frozenset({"show_return_value_in_logs", "python_version", "system_site
                      "serializer", "pip_install_options", "index_urls", "venv_cache_path"}) | POD_IGNORED
 
 
+MAPPED_ARGS = ("python_callable -> lightweight component from its source", "op_args, op_kwargs -> arguments",
+               "requirements -> packages_to_install", "image (@task.docker/@task.kubernetes) -> base_image",
+               "return value read downstream -> component output", *POD_MAPPED_ARGS)
+DROPPED_ARGS = tuple(sorted(IGNORED))
+FLAGGED_ARGS = ("provide_context / Airflow context use", "templates_dict", "module-level names in the callable",
+                "callable source not found", "Jinja in op_args, op_kwargs", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
     if ctx.has("python_callable") or rule == "PythonOperator":
