@@ -125,11 +125,13 @@ class PipelineParameter:
     """One parameter of the pipeline function.
 
     ``type`` is a KFP parameter annotation (``str``, ``int``, ``float``, ``bool``, ``list``,
-    ``dict``); ``default`` is absent when the run must supply it. ``airflow`` is what an
-    Airflow caller passes for it (``"{{ ds }}"``), ``None`` for the DAG's own params.
+    ``dict``); ``default`` is absent when the run must supply it. ``kind``: ``param`` (the
+    DAG's params), ``run`` (rendered per run: ``ds``...), ``variable`` (an Airflow Variable).
+    ``airflow`` is what an Airflow caller passes for it (``"{{ ds }}"``), ``None`` for params.
     """
 
     name: str
+    kind: str = "param"
     type: str = "str"
     default: Any = _NO_DEFAULT
     airflow: str | None = None
@@ -298,13 +300,13 @@ def _slug_expression(source: str) -> str:
 
 
 def _run_parameter(name: str, source: str) -> PipelineParameter:
-    return PipelineParameter(name=python_name(name), airflow=f"{{{{ {source} }}}}",
+    return PipelineParameter(name=python_name(name), kind="run", airflow=f"{{{{ {source} }}}}",
                              description=f"Airflow renders {{{{ {source} }}}}")
 
 
 def variable_parameter(name: str, default: Any = _NO_DEFAULT, source: str | None = None) -> PipelineParameter:
     """The pipeline parameter for an Airflow Variable ``name`` (``{{ var.value.name }}``, ``Variable.get``)."""
-    return PipelineParameter(name=python_name(name), default=default,
+    return PipelineParameter(name=python_name(name), kind="variable", default=default,
                              airflow=f"{{{{ {source or 'var.value.' + name} }}}}",
                              description=f"Airflow Variable {name}")
 

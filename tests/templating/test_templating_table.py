@@ -42,7 +42,7 @@ def test_example_translates_to_its_kind(kind, example):
         assert refs == [ParamRef("x")] and result.parameters_used == (CTX.params["x"],)
     elif kind in ("run", "variable"):
         (parameter,) = result.parameters_used
-        assert refs == [ParamRef(parameter.name)] and parameter.type == "str"
+        assert refs == [ParamRef(parameter.name)] and (parameter.type, parameter.kind) == ("str", kind)
         assert parameter.airflow == example  # what the caller passes renders the same expression
     elif kind == "placeholder":
         assert refs == [PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER")]
