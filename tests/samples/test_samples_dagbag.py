@@ -40,9 +40,15 @@ EXPECTED_DAG_FILES = {
     "ledger_checks_fallback": "ledger_checks_fallback.py",
     "model_promotion_branch": "model_promotion_branch.py",
     "partner_feed_sensor": "partner_feed_sensor.py",
+    "schedule_every_six_hours": "scheduled_variants.py",
+    "schedule_on_asset": "scheduled_variants.py",
+    "schedule_once": "scheduled_variants.py",
+    "schedule_paris_timetable": "scheduled_variants.py",
+    "schedule_weekday_cron": "scheduled_variants.py",
     "sql_unsupported_operator": "sql_unsupported_operator.py",
     "taskflow_feature_pipeline": "taskflow_feature_pipeline.py",
     "team_operator_scoring": "team_operator_scoring.py",
+    "templated_report_params": "templated_report_params.py",
     "warehouse_table_loads": "warehouse_table_loads.py",
 }
 
