@@ -25,6 +25,7 @@ COMMAND_MODULES = [
     "bridge.cli.compare",
     "bridge.cli.report",
     "bridge.cli.check",
+    "bridge.cli.verify",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
