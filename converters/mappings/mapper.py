@@ -16,16 +16,19 @@ from converters.config import Config
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, DagInfo, dag_info, tasks
 from converters.graph import findings as graph_findings
-from converters.mappings import codes, empty
+from converters.mappings import bash, codes, docker, empty, kubernetes, python
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, KfpTask, MappedDag
 from converters.mappings.registry import resolve
-from converters.mappings.templates import template_refs
+from converters.mappings.templates import prepare_task, template_refs
 from converters.templating import PipelineParameter, dag_parameters
 from converters.values import Call, TaskRef
 
 __all__ = ["map_graph", "map_task"]
+
+# Rules whose strings Airflow renders with Jinja and that run without Airflow in KFP.
+_TEMPLATED_RULES = (bash, docker, kubernetes, python)
 
 
 def _refs(value: Any) -> Iterable[str]:
@@ -64,7 +67,8 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
              params: dict[str, PipelineParameter] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings."""
     rule, module, from_config = resolve(task.operator, config)
-    ctx = MapContext(task=task, dag_id=dag_id, config=config,
+    templated = module in _TEMPLATED_RULES
+    ctx = MapContext(task=prepare_task(task) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers or {}, params=params or {})
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
