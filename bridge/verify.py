@@ -148,7 +148,8 @@ def _compare_dag(result: VerifyResult, file: str, graph: nx.DiGraph, built: dict
                 continue
             result.arguments_compared += 1
             ours = _normal(key, value)
-            if not _same(ours, theirs["args"][key]) and not (isinstance(value, TaskRef) and isinstance(theirs["args"][key], str)):
+            xcom_text = isinstance(value, TaskRef) and isinstance(theirs["args"][key], str)
+            if not _same(ours, theirs["args"][key]) and not xcom_text:
                 add("argument", task_id, f"{key}: analyzer {ours!r}, Airflow {theirs['args'][key]!r}",
                     ours, theirs["args"][key])
     result.dags_compared += 1
@@ -164,8 +165,8 @@ def compare(truth: dict[str, Any], graphs: list[nx.DiGraph]) -> VerifyResult:
         for dag_id, built in sorted(dags.items()):
             graph = ours.get((file, dag_id))
             if graph is None:
-                result.differences.append(Difference(kind="dag_only_in_airflow", file=file, dag_id=dag_id,
-                                                     detail=f"{len(built['tasks'])} tasks; the analyzer found no such DAG"))
+                detail = f"{len(built['tasks'])} tasks; the analyzer found no such DAG"
+                result.differences.append(Difference(kind="dag_only_in_airflow", file=file, dag_id=dag_id, detail=detail))
                 continue
             seen.add((file, dag_id))
             _compare_dag(result, file, graph, built)

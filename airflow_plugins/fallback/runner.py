@@ -47,7 +47,8 @@ def materialise(value: Any) -> Any:
     if isinstance(value, DateTime):
         return dt.datetime.fromisoformat(value.iso)
     if isinstance(value, Call):
-        return _import(value.func)(*map(materialise, value.args), **{k: materialise(v) for k, v in value.kwargs.items()})
+        kwargs = {k: materialise(v) for k, v in value.kwargs.items()}
+        return _import(value.func)(*map(materialise, value.args), **kwargs)
     if isinstance(value, (Symbolic, TaskRef)):
         raise FallbackError(f"argument value {value!r} is not known; af2kfp should not have produced it")
     if isinstance(value, list):
@@ -105,7 +106,8 @@ def build_context(operator: Any, dag: Any) -> dict[str, Any]:
         "dag": dag, "task": operator, "ti": ti, "task_instance": ti, "dag_run": dag_run, "run_id": run_id,
         "params": dict(getattr(operator, "params", None) or {}), "logical_date": logical,
         "data_interval_start": logical, "data_interval_end": logical, "ds": logical.strftime("%Y-%m-%d"),
-        "ds_nodash": logical.strftime("%Y%m%d"), "ts": logical.isoformat(), "ts_nodash": logical.strftime("%Y%m%dT%H%M%S"),
+        "ds_nodash": logical.strftime("%Y%m%d"), "ts": logical.isoformat(),
+        "ts_nodash": logical.strftime("%Y%m%dT%H%M%S"),
         "inlets": [], "outlets": [], "map_index_template": None, "triggering_asset_events": {},
     }
     context.update(_accessors())

@@ -83,7 +83,8 @@ def _module(module: ModuleType) -> list[str]:
 
 def _codes() -> list[str]:
     out = ["## Finding codes of the mapping rules", "", "| Code | Severity | Title |", "|---|---|---|"]
-    out += [f"| `{c.code}` | {c.severity.value} | {c.title} |" for code, c in sorted(CODES.items()) if code.startswith("M2")]
+    out += [f"| `{c.code}` | {c.severity.value} | {c.title} |"
+            for code, c in sorted(CODES.items()) if code.startswith("M2")]
     return out + [""]
 
 
@@ -114,7 +115,8 @@ def render() -> str:
         "",
         f"A connection id such as `{_CONN}` is read from the Kubernetes Secret `{fallback.connection_secret(_CONN)}` "
         f"(lower case, `_` -> `-`), key `uri`, as the variable `{fallback.connection_env(_CONN)}`, never as plaintext. "
-        'Sensors follow `sensors = "fallback"` (they poke in the image) or `sensors = "skip"` (folded, warning `M226`).',
+        'Sensors follow `sensors = "fallback"` (they poke in the image) or `sensors = "skip"` '
+        "(folded, warning `M226`).",
         "",
     ]
     for module in RULE_MODULES:

@@ -43,7 +43,8 @@ NOT_PASSED = frozenset({
 MAPPED_ARGS = ("every operator argument (as JSON, to the operator itself)", "retries", "retry_delay",
                "execution_timeout", "*conn_id (Kubernetes Secret)")
 DROPPED_ARGS = tuple(sorted(base.SCHEDULER_ARGS))
-FLAGGED_ARGS = ("deferrable (runs non-deferrable)", "mode (sensors always poke)", "Jinja templates (rendered at run time)")
+FLAGGED_ARGS = ("deferrable (runs non-deferrable)", "mode (sensors always poke)",
+                "Jinja templates (rendered at run time)")
 _EXTERNAL = ("ExternalTaskSensor", "ExternalTaskMarker")
 # ``{{ conn.my_db.host }}`` in a template reads connection ``my_db``.
 _TEMPLATE_CONN = re.compile(r"{{[^}]*?\bconn\.([A-Za-z_][\w-]*)")
@@ -194,7 +195,8 @@ EXAMPLES = [
             "kind": "container", "image": "apache/airflow:3.3.2", "command": RUNNER,
             "args": ["--operator", _SQL, "--dag-id", "example", "--task-id", "refresh",
                      "--kwargs", '{"conn_id": "warehouse", "sql": "delete from t"}'],
-            "secret_env": [SecretEnv(secret_name="airflow-conn-warehouse", key_to_env={"uri": "AIRFLOW_CONN_WAREHOUSE"})],
+            "secret_env": [SecretEnv(secret_name="airflow-conn-warehouse",
+                                     key_to_env={"uri": "AIRFLOW_CONN_WAREHOUSE"})],
         },
         kfp=('command=["python", "-m", "airflow_plugins.fallback"]', 'secret_name="airflow-conn-warehouse"'),
         codes=("M207", "M225"),
