@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from airflow import __version__ as AIRFLOW_VERSION
 from packaging.version import Version
 
@@ -15,7 +14,6 @@ __all__ = [
     "DAG",
     "extra_link_url",
     "import_string",
-    "only_airflow_3",
     "reset_db",
     "serialization_round_trip",
     "store_dag",
@@ -30,11 +28,6 @@ if AIRFLOW_3:
 else:
     from airflow.models.dag import DAG  # type: ignore[no-redef]
     from airflow.utils.module_loading import import_string  # type: ignore[no-redef]
-
-
-def only_airflow_3(reason: str) -> pytest.MarkDecorator:
-    """Skip on Airflow 2 with the reason the behaviour cannot exist there."""
-    return pytest.mark.skipif(not AIRFLOW_3, reason=f"Airflow {AIRFLOW_VERSION}: {reason}")
 
 
 def reset_db() -> None:
