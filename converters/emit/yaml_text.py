@@ -29,21 +29,34 @@ _ESCAPES = {
     "\x1b": "e", '"': '"', "\\": "\\", "\x85": "N", "\xa0": "_", "\u2028": "L", "\u2029": "P",
 }
 _RESOLVER = Resolver()
+_CACHED = 4096  # keys, names, values and kfp's install command repeat across specs; bounded memory
 
 
 class _Unsupported(Exception):
     """A value this writer does not write; PyYAML does."""
 
 
-@functools.lru_cache(maxsize=8192)
 def _plain_resolves_to(text: str, tag: str) -> bool:
     """Does the plain scalar ``text`` read back with ``tag`` (a string stays a string, not a bool or date)?"""
+    return _cached_resolve(text, tag) if len(text) < _CACHED else _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
+
+
+@functools.lru_cache(maxsize=2048)
+def _cached_resolve(text: str, tag: str) -> bool:
     return _RESOLVER.resolve(ScalarNode, text, (True, False)) == tag
 
 
-@functools.lru_cache(maxsize=8192)
 def _styles(text: str) -> tuple[bool, bool, bool]:
     """``(multiline, plain allowed in block context, single quotes allowed)`` for ``text``."""
+    return _cached_styles(text) if len(text) < _CACHED else _analyze(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _cached_styles(text: str) -> tuple[bool, bool, bool]:
+    return _analyze(text)
+
+
+def _analyze(text: str) -> tuple[bool, bool, bool]:
     if not text:
         return False, True, True
     block_indicators = text.startswith(("---", "..."))
