@@ -32,23 +32,23 @@ __all__ = [
 ]
 
 ASSET_SCHEDULE = register_code(
-    "M250", Severity.WARNING, "Asset/Dataset schedule has no KFP equivalent",
+    "S401", Severity.WARNING, "Asset/Dataset schedule has no KFP equivalent",
     "KFP starts runs on time only; trigger the pipeline from the producer (e.g. KfpRunPipelineOperator).",
 ).code
 CUSTOM_TIMETABLE = register_code(
-    "M251", Severity.WARNING, "Timetable not converted",
+    "S402", Severity.WARNING, "Timetable not converted",
     "Only cron and interval timetables map to a KFP recurring run; create the schedule by hand.",
 ).code
 CRON_UNSUPPORTED = register_code(
-    "M252", Severity.WARNING, "Cron expression uses syntax KFP may reject",
+    "S403", Severity.WARNING, "Cron expression uses syntax KFP may reject",
     "KFP's cron (robfig/cron) has no L, W or # and no year field; check the expression.",
 ).code
 SCHEDULE_UNKNOWN = register_code(
-    "M253", Severity.WARNING, "Schedule not known statically",
+    "S404", Severity.WARNING, "Schedule not known statically",
     "The schedule is computed at parse time; no recurring run spec was written.",
 ).code
 SCHEDULE_DIFFERS = register_code(
-    "M254", Severity.INFO, "Recurring run behaves differently",
+    "S405", Severity.INFO, "Recurring run behaves differently",
     "Read schedule.json's notes: KFP evaluates cron in UTC and caps concurrency at 10.",
 ).code
 
