@@ -135,8 +135,8 @@ class _Builder:
             self.add(ASSET_SCHEDULE, "the DAG runs when assets/datasets are updated; KFP has no such trigger")
             return None
         name = _name(schedule)
-        if name == "AssetOrTimeSchedule":
-            self.add(ASSET_SCHEDULE, "AssetOrTimeSchedule: only its timetable is converted, not the asset trigger")
+        if name in ("AssetOrTimeSchedule", "DatasetOrTimeSchedule"):
+            self.add(ASSET_SCHEDULE, f"{name}: only its timetable is converted, not the asset trigger")
             return self.trigger(schedule.kwargs.get("timetable"))
         if name in _TIME_TIMETABLES:
             return self._timetable(schedule, name)
