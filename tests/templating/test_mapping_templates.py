@@ -108,3 +108,18 @@ def test_variable_get_with_default():
     assert prepare_task(task).args["env"] == {"A": "{{ var.value.get('a', 'z') }}"}
     other = example_task(BASH, "t", bash_command="x", env={"A": Symbolic(source="os.environ['A']")})
     assert prepare_task(other) is other
+
+
+def test_pod_arguments_and_env_vars():
+    from converters.mappings import kubernetes
+
+    task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "train",
+                        image="trainer:1", cmds=["python", "train.py"],
+                        arguments=["--date", "{{ ds }}", "--run", "{{ dag_run.run_id }}"],
+                        env_vars={"DB_PASSWORD": "{{ conn.db.password }}", "MODE": "full"})
+    kfp, codes = _map(kubernetes, "KubernetesPodOperator", task)
+    assert kfp.command == ["python", "train.py"]
+    assert kfp.args == ["--date", Template(name="template_1", parts=(ParamRef("ds"),)), "--run",
+                        Template(name="template_2", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),))]
+    assert kfp.env == {"MODE": "full"} and codes == ["M207"]
+    assert kfp.secret_env == [SecretEnv(secret_name="airflow-conn-db", key_to_env={"password": "DB_PASSWORD"})]
