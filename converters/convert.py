@@ -13,7 +13,6 @@ import logging
 import multiprocessing
 import os
 import re
-import tempfile
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -25,6 +24,7 @@ from converters.emit import compile_pipeline, render_pipeline
 from converters.emit.compile import COMPILE_FAILED, CompileResult, module_folder, prepare
 from converters.emit.names import kfp_task_name
 from converters.emit.result import DagResult
+from converters.files import write_text_atomic
 from converters.findings import CODES, Finding, Severity, register_code
 from converters.graph import dag_info
 from converters.mappings import check_config, map_graph
@@ -120,19 +120,6 @@ def _folder(dag_id: str, taken: set[str]) -> str:
     return name
 
 
-def _write(path: Path, text: str) -> None:
-    """Write whole or not at all: a temp file in the same folder, then an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _start_workers(jobs: int) -> Pool | None:
     """``jobs - 1`` forked compile workers that import kfp as they start (this process maps and
     emits: ``jobs`` processes in all), or ``None`` to do everything here.
@@ -212,7 +199,10 @@ def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[s
             _collect(result, index, len(graphs), out_dir, taken, seen_ids, progress)
             results.append(result)
     report = build_report(results, files=files or [], file_findings=file_findings or [])
-    _write(out_dir / REPORT_NAME, json.dumps(report, indent=2, sort_keys=False) + "\n")
+    write_text_atomic(out_dir / REPORT_NAME, json.dumps(report, indent=2, sort_keys=False) + "\n")
+    from converters.reports import write_reports  # the static reports: report.html, report.md
+
+    write_reports(report, out_dir)
     return report
 
 
@@ -229,9 +219,9 @@ def _collect(result: DagResult, index: int, total: int, out_dir: Path, taken: se
     result.folder = _folder(dag_id, taken)
     folder = out_dir / result.folder
     if result.emitted is not None:
-        _write(folder / "pipeline.py", result.emitted.code)
+        write_text_atomic(folder / "pipeline.py", result.emitted.code)
         if result.yaml is not None:
-            _write(folder / "pipeline.yaml", result.yaml)
+            write_text_atomic(folder / "pipeline.yaml", result.yaml)
         else:
             (folder / "pipeline.yaml").unlink(missing_ok=True)
 

@@ -10,12 +10,11 @@ files), ``html``/``assets``, ``markdown``, ``sarif``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from converters.errors import InputError
+from converters.files import write_text_atomic
 from converters.reports.html import render_html
 from converters.reports.markdown import render_markdown
 from converters.reports.sarif import render_sarif
@@ -40,19 +39,6 @@ def render(report: dict[str, Any], fmt: str, *, report_dir: Path, source_root: P
     raise InputError(f"unknown report format {fmt!r}; use one of {', '.join(sorted(set(FORMATS.values())))}")
 
 
-def _write(path: Path, text: str) -> None:
-    """Whole or not at all: a temp file beside it, then an atomic rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(report: dict[str, Any], path: Path, *, report_dir: Path, source_root: Path | None = None) -> Path:
     """Write one report in the format ``path``'s suffix names (``InputError`` for another suffix)."""
     path = Path(path)
@@ -60,7 +46,7 @@ def write_report(report: dict[str, Any], path: Path, *, report_dir: Path, source
     if fmt is None:
         raise InputError(f"{path}: unknown report format {path.suffix or '(no suffix)'!r}; "
                          f"use {', '.join(sorted(FORMATS))}")
-    _write(path, render(report, fmt, report_dir=report_dir, source_root=source_root))
+    write_text_atomic(path, render(report, fmt, report_dir=report_dir, source_root=source_root))
     return path
 
 
