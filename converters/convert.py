@@ -13,6 +13,8 @@ import logging
 import multiprocessing
 import os
 import re
+import signal
+import threading
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -128,8 +130,21 @@ def _start_workers(jobs: int) -> Pool | None:
     """
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return None
+    if threading.active_count() > 1:
+        # Forking copies other threads' locks in whatever state they are (logging, servers
+        # of a host process): a child can hang on one for ever. Compile here instead.
+        return None
     module_folder()  # made here, so this process removes it at exit
-    return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=prepare)
+    return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_init_worker)
+
+
+def _init_worker() -> None:
+    """Default signal handling, so ``Pool.terminate`` ends a worker even when the parent had
+    installed its own SIGTERM/SIGINT handlers (a Python handler that returns would leave the
+    worker blocked for ever), then the compile start-up."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    prepare()
 
 
 def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None) -> Iterator[DagResult]:
