@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 
@@ -115,7 +116,8 @@ def test_sql_sample_runs_against_sqlite(tmp_path):
     found = executors(out / "ledger_checks_fallback" / "pipeline.yaml")
     db = tmp_path / "ledger.db"
     sqlite3.connect(db).executescript("create table ledger_runs(day text);")
-    secrets = {"airflow-conn-ledger-db": f"sqlite:///{db}"}
+    # Airflow's documented form of a SQLite connection URI: the file path, quoted, as the host.
+    secrets = {"airflow-conn-ledger-db": f"sqlite://{quote(str(db), safe='')}"}
     for task in ("record_run", "count_runs"):
         done = run_executor(found[task], secrets, tmp_path, extra_env=LOGICAL)
         assert done.returncode == 0, done.stderr[-2000:]
