@@ -1,0 +1,127 @@
+"""KFP v2 pipeline for the Airflow DAG partner_feed_sensor, converted by af2kfp.
+
+Airflow source: samples/dags/partner_feed_sensor.py:30
+Compile: python pipeline.py (writes pipeline.yaml next to this file)
+"""
+
+from pathlib import Path
+
+from kfp import compiler, dsl
+
+
+@dsl.container_component
+def let_upload_settle():
+    return dsl.ContainerSpec(
+        image="apache/airflow:3.3.2",
+        command=["python", "-m", "airflow_plugins.fallback"],
+        args=[
+            "--operator",
+            "airflow.providers.standard.sensors.time_delta.TimeDeltaSensor",
+            "--dag-id",
+            "partner_feed_sensor",
+            "--task-id",
+            "let_upload_settle",
+            "--kwargs",
+            '{"delta": {"$duration": 600.0}, "mode": "reschedule"}',
+        ],
+    )
+
+
+@dsl.container_component
+def wait_for_drop():
+    return dsl.ContainerSpec(
+        image="apache/airflow:3.3.2",
+        command=["python", "-m", "airflow_plugins.fallback"],
+        args=[
+            "--operator",
+            "airflow.providers.standard.sensors.filesystem.FileSensor",
+            "--dag-id",
+            "partner_feed_sensor",
+            "--task-id",
+            "wait_for_drop",
+            "--kwargs",
+            '{"filepath": "/mnt/partner-drops/acme/feed.csv", "mode": "reschedule", "poke_interval": 300, "timeout": 21600}',
+        ],
+    )
+
+
+@dsl.container_component
+def drop_not_empty():
+    return dsl.ContainerSpec(
+        image="bash:5.2",
+        command=["sh", "-c"],
+        args=[
+            "echo 'af2kfp placeholder: Airflow task drop_not_empty (airflow.providers.standard.operators.python.ShortCircuitOperator) was not converted' >&2; exit 1"
+        ],
+    )
+
+
+@dsl.component(base_image="python:3.11")
+def count_rows(path: str) -> int:
+    with open(path, encoding="utf-8") as handle:
+        return sum(1 for _ in handle) - 1
+
+
+@dsl.container_component
+def process_drop():
+    return dsl.ContainerSpec(
+        image="bash:5.2",
+        command=["bash", "-c"],
+        args=[
+            "partner-feed process /mnt/partner-drops/acme/feed.csv --archive /mnt/partner-drops/acme/archive/"
+        ],
+    )
+
+
+@dsl.pipeline(
+    name="partner-feed-sensor",
+    description="Converted from Airflow DAG partner_feed_sensor (samples/dags/partner_feed_sensor.py:30).",
+)
+def partner_feed_sensor():
+    # Airflow: samples/dags/partner_feed_sensor.py:39 let_upload_settle (TimeDeltaSensor)
+    let_upload_settle_task = (
+        let_upload_settle()
+        .set_display_name("let_upload_settle")
+        .set_caching_options(False)
+    )
+    let_upload_settle_task.set_retry(
+        num_retries=1, backoff_duration="300s", backoff_factor=1.0
+    )
+    # Airflow: samples/dags/partner_feed_sensor.py:40 wait_for_drop (FileSensor)
+    wait_for_drop_task = (
+        wait_for_drop().set_display_name("wait_for_drop").set_caching_options(False)
+    )
+    wait_for_drop_task.after(let_upload_settle_task)
+    wait_for_drop_task.set_retry(
+        num_retries=1, backoff_duration="300s", backoff_factor=1.0
+    )
+    # Airflow: samples/dags/partner_feed_sensor.py:48 drop_not_empty (ShortCircuitOperator) - placeholder, not converted
+    drop_not_empty_task = (
+        drop_not_empty().set_display_name("drop_not_empty").set_caching_options(False)
+    )
+    drop_not_empty_task.after(wait_for_drop_task)
+    # Airflow: samples/dags/partner_feed_sensor.py:54 count_rows (PythonOperator)
+    count_rows_task = (
+        count_rows(path="/mnt/partner-drops/acme/feed.csv")
+        .set_display_name("count_rows")
+        .set_caching_options(False)
+    )
+    count_rows_task.after(drop_not_empty_task)
+    count_rows_task.set_retry(
+        num_retries=1, backoff_duration="300s", backoff_factor=1.0
+    )
+    # Airflow: samples/dags/partner_feed_sensor.py:55 process_drop (BashOperator)
+    process_drop_task = (
+        process_drop().set_display_name("process_drop").set_caching_options(False)
+    )
+    process_drop_task.after(count_rows_task)
+    process_drop_task.set_retry(
+        num_retries=1, backoff_duration="300s", backoff_factor=1.0
+    )
+
+
+if __name__ == "__main__":
+    compiler.Compiler().compile(
+        pipeline_func=partner_feed_sensor,
+        package_path=str(Path(__file__).with_name("pipeline.yaml")),
+    )
