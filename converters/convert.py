@@ -1,7 +1,8 @@
 """The conversion pipeline: analyze -> map -> emit -> compile -> write, plus report.json.
 
 ``convert_paths(paths, out_dir)`` writes ``OUT/<dag_id>/pipeline.py``, ``pipeline.yaml``
-(only when kfp compiled it) and ``OUT/report.json``, and returns the report. One bad
+(only when kfp compiled it), ``schedule.json`` (the recurring run, ``docs/schedules.md``)
+and ``OUT/report.json``, and returns the report. One bad
 DAG never stops the others: every failure is a finding.
 """
 
@@ -31,12 +32,15 @@ from converters.findings import CODES, Finding, Severity, register_code
 from converters.graph import dag_info
 from converters.mappings import check_config, map_graph
 from converters.report_json import build_report
+from converters.schedule import recurring_run_spec
 
-__all__ = ["convert_graph", "convert_graphs", "convert_paths", "default_jobs", "REPORT_NAME", "Progress"]
+__all__ = ["convert_graph", "convert_graphs", "convert_paths", "default_jobs", "REPORT_NAME", "SCHEDULE_NAME",
+           "Progress"]
 
 log = logging.getLogger(__name__)
 
 REPORT_NAME = "report.json"
+SCHEDULE_NAME = "schedule.json"
 Progress = Callable[[int, int, str], None]
 _MIN_PARALLEL = 8  # below this, forking costs more than it saves
 WORKER_TIMEOUT = 600  # seconds to wait for one DAG's compile in a worker (a lost worker never answers)
@@ -239,6 +243,16 @@ def _collect(result: DagResult, index: int, total: int, out_dir: Path, taken: se
             write_text_atomic(folder / "pipeline.yaml", result.yaml)
         else:
             (folder / "pipeline.yaml").unlink(missing_ok=True)
+        _write_schedule(result, folder)
+
+
+def _write_schedule(result: DagResult, folder: Path) -> None:
+    """``schedule.json`` beside the pipeline; its findings join the DAG's."""
+    runs = tuple(p.name for p in result.mapped.parameters if p.kind == "run") if result.mapped else ()
+    spec = recurring_run_spec(dag_info(result.graph), runs)
+    result.findings.extend(spec.findings)
+    write_text_atomic(folder / SCHEDULE_NAME, json.dumps(spec.data, indent=2) + "\n")
+    result.schedule = f"{result.folder}/{SCHEDULE_NAME}"
 
 
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,

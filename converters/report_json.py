@@ -15,7 +15,8 @@ from converters.emit.pipeline_py import operator_label
 from converters.emit.result import DagResult
 from converters.findings import Finding, Severity
 from converters.graph import dag_info, graph_to_json, order_edges, tasks
-from converters.mappings.model import FATES, Input, KfpTask
+from converters.mappings.model import FATES, Input, KfpTask, Template
+from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
 from converters.values import to_json
 
 __all__ = ["SCHEMA_VERSION", "build_report", "summarize", "max_severity", "redacted_graph", "code_spans"]
@@ -26,10 +27,26 @@ REDACTED = {"$symbolic": "<redacted by af2kfp>"}
 _SECRET_KEY = re.compile(r"(^|_)(password|passwd|token|api_key|apikey|private_key|secret_key|access_key|credentials?)$", re.I)
 
 
+def _part(part: Any) -> Any:
+    """One part of a template: text, or the reference it is built from."""
+    if isinstance(part, ParamRef):
+        return {"parameter": part.name}
+    if isinstance(part, PlaceholderRef):
+        return {"placeholder": part.constant}
+    return _item(part)
+
+
 def _item(value: Any) -> Any:
     if isinstance(value, Input):
         return {"input": value.name, "from_task": value.task_id}
+    if isinstance(value, Template):
+        return {"template": [_part(p) for p in value.parts], "input": value.name}
     return to_json(value)
+
+
+def _parameter(parameter: PipelineParameter) -> dict[str, Any]:
+    data = {"name": parameter.name, "kind": parameter.kind, "type": parameter.type, "airflow": parameter.airflow}
+    return data | ({"default": to_json(parameter.default)} if parameter.has_default else {})
 
 
 def code_spans(result: DagResult) -> dict[str, dict[str, list[int]]]:
@@ -133,6 +150,8 @@ def _dag(result: DagResult) -> dict[str, Any]:
             "python": f"{result.folder}/pipeline.py" if written else None,
             "yaml": f"{result.folder}/pipeline.yaml" if result.compiled else None,
             "compiled": result.compiled,
+            "parameters": [_parameter(p) for p in result.mapped.parameters] if result.mapped else [],
+            "schedule": result.schedule,
         },
         "graph": redacted_graph(result),
     }

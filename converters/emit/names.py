@@ -55,9 +55,12 @@ def _unique(base: str, taken: set[str]) -> str:
     return name
 
 
-def assign_names(dag_id: str, task_ids: list[str]) -> Names:
-    """Stable names: same input, same names (task ids in emit order)."""
-    taken = set(_RESERVED)
+def assign_names(dag_id: str, task_ids: list[str], parameters: list[str] | tuple[str, ...] = ()) -> Names:
+    """Stable names: same input, same names (task ids in emit order).
+
+    ``parameters`` are the pipeline function's parameters: no component or variable may shadow them.
+    """
+    taken = set(_RESERVED) | set(parameters)
     pipeline = _unique(snake(dag_id), taken)
     component = {task_id: _unique(snake(task_id), taken) for task_id in task_ids}
     variable = {task_id: _unique(f"{component[task_id]}_task", taken) for task_id in task_ids}

@@ -16,7 +16,8 @@ from converters.emit.layout import Atom, Chain, Group, Node, layout, value
 from converters.emit.literals import comment_text, docstring
 from converters.emit.names import Names, assign_names, kebab
 from converters.graph import dag_info
-from converters.mappings.model import Input, KfpTask, MappedDag
+from converters.mappings.model import Input, KfpTask, MappedDag, Template
+from converters.templating import pipeline_expression
 
 __all__ = ["EmittedPipeline", "render_pipeline", "operator_label"]
 
@@ -63,13 +64,15 @@ def _signature(name: str, params: list[tuple[str, Node | None]]) -> Group:
 
 
 def _container(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
-    inputs = [item for item in kfp.command + kfp.args if isinstance(item, Input)]
-    params: list[tuple[str, Node | None]] = [(f"{i.name}: {_input_type(mapped, i.task_id)}", None) for i in inputs]
+    inputs = [item for item in kfp.command + kfp.args if isinstance(item, (Input, Template))]
+    params: list[tuple[str, Node | None]] = [
+        (f"{i.name}: {_input_type(mapped, i.task_id) if isinstance(i, Input) else 'str'}", None) for i in inputs]
     if kfp.output:
         params.append((f"{kfp.output}: dsl.OutputPath(str)", None))
 
     def items(values: list[Any], extra: str | None = None) -> Group:
-        nodes = [Atom(v.name) if isinstance(v, Input) else value(v) for v in values] + ([Atom(extra)] if extra else [])
+        nodes = [Atom(v.name) if isinstance(v, (Input, Template)) else value(v) for v in values] + (
+            [Atom(extra)] if extra else [])
         return Group("", tuple(("", n) for n in nodes), "collection", "[]")
 
     fields: dict[str, Node] = {"image": value(kfp.image)}
@@ -105,11 +108,22 @@ def _python(kfp: KfpTask, name: str) -> str:
     return "\n".join(header) + "\n" + body
 
 
-def _call_arguments(kfp: KfpTask, names: Names) -> dict[str, Node]:
+def _call_arguments(kfp: KfpTask, names: Names, text: frozenset[str]) -> dict[str, Node]:
+    """Call arguments: literals, other tasks' outputs, and templates built from pipeline parameters."""
     values = dict(kfp.arguments)
-    values.update({i.name: i for i in kfp.command + kfp.args if isinstance(i, Input)})
-    return {key: Atom(f"{names.variable[v.task_id]}.output") if isinstance(v, Input) else value(v)
-            for key, v in values.items()}
+    values.update({i.name: i for i in kfp.command + kfp.args if isinstance(i, (Input, Template))})
+
+    def output(item: Input) -> str:
+        return f"{names.variable[item.task_id]}.output"
+
+    return {key: Atom(output(v)) if isinstance(v, Input) else Atom(pipeline_expression(v.parts, output, text))
+            if isinstance(v, Template) else value(v) for key, v in values.items()}
+
+
+def _template_inputs(kfp: KfpTask) -> set[str]:
+    """Tasks whose output a template of ``kfp`` reads (a data dependency, no ``.after`` needed)."""
+    items = list(kfp.arguments.values()) + kfp.command + kfp.args
+    return {p.task_id for t in items if isinstance(t, Template) for p in t.parts if isinstance(p, Input)}
 
 
 def _settings(kfp: KfpTask, var: str) -> list[Group]:
@@ -168,23 +182,30 @@ def _settings(kfp: KfpTask, var: str) -> list[Group]:
     return calls
 
 
-def _task_block(kfp: KfpTask, mapped: MappedDag, names: Names, upstream: list[str]) -> list[str]:
+def _task_block(kfp: KfpTask, mapped: MappedDag, names: Names, upstream: list[str], text: frozenset[str]) -> list[str]:
     """The task's source comment and statements, as lines of the pipeline body."""
     airflow = mapped.graph.nodes[kfp.task_id]["task"]
     var = names.variable[kfp.task_id]
     note = comment_text(f"# Airflow: {airflow.file}:{airflow.line} {kfp.task_id} ({operator_label(kfp.operator)})")
     if kfp.fate == "unsupported":
         note += comment_text(" - placeholder, not converted")
-    call = _call(names.component[kfp.task_id], **_call_arguments(kfp, names))
+    call = _call(names.component[kfp.task_id], **_call_arguments(kfp, names, text))
     chain = Chain(call, (_call(".set_display_name", value(kfp.task_id)), _call(".set_caching_options", Atom("False"))))
     lines = ["    " + note.rstrip(), *layout(chain, 4, f"{var} = ")]
     data = {i.task_id for i in list(kfp.arguments.values()) + kfp.command + kfp.args if isinstance(i, Input)}
+    data |= _template_inputs(kfp)
     after = [Atom(names.variable[u]) for u in upstream if u not in data]
     if after:
         lines += layout(_call(f"{var}.after", *after), 4)
     for setter in _settings(kfp, var):
         lines += layout(setter, 4)
     return lines
+
+
+def _pipeline_parameters(mapped: MappedDag) -> list[tuple[str, Node | None]]:
+    """The pipeline function's parameters: required ones first (Python's rule), then defaults."""
+    ordered = sorted(mapped.parameters, key=lambda p: p.has_default)
+    return [(f"{p.name}: {p.type}", value(p.default) if p.has_default else None) for p in ordered]
 
 
 def _component(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
@@ -194,7 +215,7 @@ def _component(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
 def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     """The whole ``pipeline.py`` for one mapped DAG, laid out as black lays it out."""
     info = dag_info(mapped.graph)
-    names = assign_names(info.dag_id, [t.task_id for t in mapped.tasks])
+    names = assign_names(info.dag_id, [t.task_id for t in mapped.tasks], [p.name for p in mapped.parameters])
     description = info.description if isinstance(info.description, str) and info.description else (
         f"Converted from Airflow DAG {info.dag_id} ({info.file}:{info.line})."
     )
@@ -219,11 +240,14 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     for u, v in mapped.edges:
         upstream.setdefault(v, []).append(u)
     body = []
+    text = frozenset(p.name for p in mapped.parameters if p.type == "str")
     for kfp in mapped.tasks:
-        body += _task_block(kfp, mapped, names, sorted(upstream.get(kfp.task_id, []), key=list(names.variable).index))
+        body += _task_block(kfp, mapped, names, sorted(upstream.get(kfp.task_id, []), key=list(names.variable).index),
+                            text)
     pipeline_name = kebab(info.dag_id)
     decorator = _call("@dsl.pipeline", name=pipeline_name, description=description)
-    parts.append(_statement(decorator) + f"def {names.pipeline}():\n" + "\n".join(body or ["    pass"]) + "\n")
+    signature = "\n".join(layout(_signature(names.pipeline, _pipeline_parameters(mapped)), 0, "", ":"))
+    parts.append(_statement(decorator) + signature + "\n" + "\n".join(body or ["    pass"]) + "\n")
     package = _call("str", Atom('Path(__file__).with_name("pipeline.yaml")'))
     main = _call("compiler.Compiler().compile", pipeline_func=Atom(names.pipeline), package_path=package)
     parts.append('if __name__ == "__main__":\n' + _statement(main, 4))

@@ -21,7 +21,8 @@ class DagResult:
     ``findings`` are the emit/compile findings; :meth:`all_findings` adds the analyzer's
     and the mapping's. ``kfp_names``: Airflow task id -> KFP task name (read from the
     compiled YAML when there is one); ``kfp_edges``: ``(upstream, downstream)`` KFP names;
-    ``folder``: the DAG's output folder, relative to the output root.
+    ``folder``: the DAG's output folder, relative to the output root; ``schedule``: the
+    written ``schedule.json``, relative to the output root.
     """
 
     graph: nx.DiGraph
@@ -32,6 +33,7 @@ class DagResult:
     kfp_names: dict[str, str] = field(default_factory=dict)
     kfp_edges: list[tuple[str, str]] = field(default_factory=list)
     folder: str = ""
+    schedule: str | None = None
 
     @property
     def compiled(self) -> bool:

@@ -20,6 +20,7 @@ _DECORATORS = {"component", "container_component", "pipeline"}
 _RUN_NODES = (
     ast.Return, ast.Assign, ast.Expr, ast.Call, ast.Attribute, ast.Name, ast.Constant, ast.List, ast.Dict,
     ast.Tuple, ast.keyword, ast.Load, ast.Store, ast.UnaryOp, ast.USub, ast.Pass,
+    ast.JoinedStr, ast.FormattedValue,  # f-strings of pipeline parameters (templates, docs/templating.md)
 )
 
 

@@ -11,7 +11,7 @@ from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask
-from converters.mappings.values import check_templates, string_dict, text
+from converters.mappings.values import string_dict, text
 from converters.values import Duration
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "XCOM_WRAPPER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
@@ -35,7 +35,7 @@ XCOM_WRAPPER = (
 MAPPED_ARGS = ("bash_command -> bash -c in Config.bash_image", "env -> set_env_variable",
                "do_xcom_push (read downstream) -> last stdout line as the task's output")
 DROPPED_ARGS = tuple(sorted(IGNORED))
-FLAGGED_ARGS = ("bash_command ending in .sh/.bash (a script file)", "Jinja in bash_command, env",
+FLAGGED_ARGS = ("bash_command ending in .sh/.bash (a script file)", "Jinja without a KFP translation (docs/templating.md)",
                 "@task.bash computing its command at run time")
 
 
@@ -57,7 +57,6 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     """Map one BashOperator task; a ``.sh`` path is a Jinja template file in Airflow: flagged."""
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="container")
     apply_base(ctx, kfp)
-    check_templates(ctx, ["bash_command", "env"])
     if rule == "task.bash":
         returned = _returned_command(ctx)
         if returned is None:

@@ -15,9 +15,10 @@ from converters.mappings import codes
 from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask, SecretEnv, Volume
+from converters.mappings.model import KfpTask, SecretEnv, Template, Volume
 from converters.mappings.pod import set_cpu, set_memory
 from converters.mappings.values import check_templates, class_name, command_list, items, string, string_dict, text, unexpected
+from converters.templating import ParamRef
 from converters.values import Call
 
 __all__ = ["RULES", "OPERATORS", "map_task", "apply_docker_environment", "EXAMPLES", "secret_name_for", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
@@ -35,7 +36,8 @@ IGNORED = frozenset({
     "host_tmp_dir", "tmp_dir", "container_name", "timeout", "retrieve_output", "retrieve_output_path",
     "log_opts_max_size", "log_opts_max_file", "use_tls",
 })
-_TEMPLATED = ["image", "command", "entrypoint", "environment", "container_name"]
+# Templated arguments the template pass does not translate (command, entrypoint, environment it does).
+_TEMPLATED = ["image", "container_name"]
 MAPPED_ARGS = ("image -> ContainerSpec.image", "command -> args (Docker's command is KFP's args)",
                "entrypoint -> command", "environment -> set_env_variable",
                "private_environment -> use_secret_as_env (values never written)", "mem_limit -> set_memory_limit",
@@ -43,7 +45,7 @@ MAPPED_ARGS = ("image -> ContainerSpec.image", "command -> args (Docker's comman
                "user (numeric uid[:gid]) -> set_security_context", "force_pull -> set_image_pull_policy('Always')")
 DROPPED_ARGS = tuple(sorted(IGNORED))
 FLAGGED_ARGS = ("mounts (no Kubernetes equivalent: use a PVC)", "user (names)", "device_requests (not GPUs)",
-                "Jinja in image, command, entrypoint, environment")
+                "Jinja in image; Jinja without a KFP translation (docs/templating.md)")
 
 
 def secret_name_for(dag_id: str, task_id: str) -> str:
@@ -205,10 +207,16 @@ EXAMPLES = [
         fate="review",
     ),
     Example(
-        title="Jinja in the command is kept and flagged",
+        title="Jinja in the command reads a pipeline parameter (docs/templating.md)",
         airflow='DockerOperator(task_id="t", image="a:1", command="run --date {{ ds }}")',
         task=example_task(DOCKER, "t", image="a:1", command="run --date {{ ds }}"),
-        fields={"args": ["run", "--date", "{{ ds }}"]},
+        fields={"args": ["run", "--date", Template(name="template_1", parts=(ParamRef("ds"),))]},
+        kfp=("def t(template_1: str):", "def example(ds: str):", "template_1=ds"),
+    ),
+    Example(
+        title="Jinja in the image cannot be a parameter: kept and flagged",
+        airflow='DockerOperator(task_id="t", image="repo/app:{{ params.tag }}")',
+        task=example_task(DOCKER, "t", image="repo/app:{{ params.tag }}"),
         codes=("M204",),
         fate="review",
     ),

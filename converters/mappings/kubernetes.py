@@ -26,7 +26,8 @@ OPERATORS = {
     "airflow.contrib.operators.kubernetes_pod_operator.KubernetesPodOperator": "KubernetesPodOperator",
     GKE: "GKEStartPodOperator",
 }
-_TEMPLATED = ["image", "cmds", "arguments", "env_vars", "labels", "annotations", "node_selector"]
+# Templated arguments the template pass does not translate (cmds, arguments, env_vars it does).
+_TEMPLATED = ["image", "labels", "annotations", "node_selector"]
 
 
 MAPPED_ARGS = ("image -> ContainerSpec.image", "cmds -> command", "arguments -> args", *POD_MAPPED_ARGS)

@@ -21,7 +21,7 @@ from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, KfpTask, MappedDag
 from converters.mappings.registry import resolve
-from converters.mappings.templates import prepare_task, template_refs
+from converters.mappings.templates import prepare_task, template_refs, translate_task
 from converters.templating import PipelineParameter, dag_parameters
 from converters.values import Call, TaskRef
 
@@ -75,7 +75,13 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     if task.mapped is not None and module is not empty:
         names = sorted(task.mapped.expand) or ["expand_kwargs"]
         ctx.add(codes.DYNAMIC_MAPPING, f"expand over {', '.join(names)} is not converted; the task runs once")
-    return module.map_task(ctx, rule), ctx
+    kfp = module.map_task(ctx, rule)
+    if kfp is not None and templated:
+        before = len(ctx.findings)
+        translate_task(ctx, kfp)
+        kfp.findings.extend(ctx.findings[before:])
+        decide_fate(kfp)
+    return kfp, ctx
 
 
 def _dag_parameters(info: DagInfo) -> tuple[dict[str, PipelineParameter], list[Finding]]:

@@ -15,7 +15,7 @@ from converters.mappings.example import Example, example_task
 from converters.mappings.model import Input, KfpTask
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
 from converters.mappings.pyfunc import build_function
-from converters.mappings.values import check_templates, string, string_list, text, unexpected
+from converters.mappings.values import string, string_list, text, unexpected
 from converters.values import TaskRef
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
@@ -53,7 +53,7 @@ MAPPED_ARGS = ("python_callable -> lightweight component from its source", "op_a
                "return value read downstream -> component output", *POD_MAPPED_ARGS)
 DROPPED_ARGS = tuple(sorted(IGNORED))
 FLAGGED_ARGS = ("provide_context / Airflow context use", "templates_dict", "module-level names in the callable",
-                "callable source not found", "Jinja in op_args, op_kwargs", *POD_FLAGGED_ARGS)
+                "callable source not found", "Jinja without a KFP translation (docs/templating.md)", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
     if ctx.has("python_callable") or rule == "PythonOperator":
@@ -73,7 +73,6 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     """Map a Python task; without usable source it becomes a placeholder (``unsupported``)."""
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="python")
     apply_base(ctx, kfp)
-    check_templates(ctx, ["op_args", "op_kwargs"])
     image = ctx.config.python_base_image
     if rule in ("task.docker", "task.kubernetes"):
         image = string(ctx, ctx.arg("image", image), "image")
@@ -82,8 +81,6 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     if rule == "task.kubernetes":
         apply_pod(ctx, kfp)
     args, kwargs = _call(ctx, rule)
-    call = {**{f"argument {i + 1}": v for i, v in enumerate(ctx.task.call_args)}, **ctx.task.call_kwargs}
-    check_templates(ctx, sorted(call), call)
     built = build_function(ctx, ctx.task.python, args, kwargs, image)
     if built is None:
         kfp.kind = "placeholder"

@@ -83,11 +83,9 @@ def count_runs():
 
 
 @dsl.container_component
-def announce():
+def announce(template_1: str):
     return dsl.ContainerSpec(
-        image="bash:5.2",
-        command=["bash", "-c"],
-        args=["echo ledger checked for {{ ds }}"],
+        image="bash:5.2", command=["bash", "-c"], args=[template_1]
     )
 
 
@@ -95,7 +93,7 @@ def announce():
     name="ledger-checks-fallback",
     description="Converted from Airflow DAG ledger_checks_fallback (samples/dags/ledger_checks_fallback.py:23).",
 )
-def ledger_checks_fallback():
+def ledger_checks_fallback(ds: str):
     # Airflow: samples/dags/ledger_checks_fallback.py:31 wait_for_ledger (FileSensor)
     wait_for_ledger_task = (
         wait_for_ledger().set_display_name("wait_for_ledger").set_caching_options(False)
@@ -145,7 +143,11 @@ def ledger_checks_fallback():
         secret_key_to_env={"uri": "AIRFLOW_CONN_LEDGER_DB"},
     )
     # Airflow: samples/dags/ledger_checks_fallback.py:57 announce (BashOperator)
-    announce_task = announce().set_display_name("announce").set_caching_options(False)
+    announce_task = (
+        announce(template_1=f"echo ledger checked for {ds}")
+        .set_display_name("announce")
+        .set_caching_options(False)
+    )
     announce_task.after(count_runs_task)
     announce_task.set_retry(num_retries=1, backoff_duration="120s", backoff_factor=1.0)
 

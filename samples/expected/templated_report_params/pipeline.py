@@ -7,6 +7,7 @@ Compile: python pipeline.py (writes pipeline.yaml next to this file)
 from pathlib import Path
 
 from kfp import compiler, dsl
+from kfp import kubernetes
 
 
 @dsl.component(base_image="python:3.11")
@@ -19,38 +20,17 @@ def collect_orders(day: str, source_dag: str, bucket: str, limit: str) -> str:
 
 
 @dsl.container_component
-def summarize():
+def summarize(template_1: str):
     return dsl.ContainerSpec(
-        image="bash:5.2",
-        command=["bash", "-c"],
-        args=[
-            "wc -l {{ ti.xcom_pull(task_ids='collect_orders') }} && echo {{ task.task_id }} {{ ds }} since {{ macros.ds_add(ds, -1) }} run {{ run_id }} region {{ params.region }} try {{ ti.try_number }}"
-        ],
+        image="bash:5.2", command=["bash", "-c"], args=[template_1]
     )
 
 
 @dsl.container_component
-def publish_report():
+def publish_report(template_1: str, template_2: str, template_3: str):
     return dsl.ContainerSpec(
         image="registry.example.com/finance/revenue-report:2.3.1",
-        args=[
-            "publish",
-            "--date={{ ds_nodash }}",
-            "--bucket={{ var.value.report_bucket }}",
-            "--threshold",
-            "{{ params.threshold }}",
-        ],
-    )
-
-
-@dsl.container_component
-def notify():
-    return dsl.ContainerSpec(
-        image="bash:5.2",
-        command=["bash", "-c"],
-        args=[
-            "curl -fsS -u {{ conn.slack.login }}:{{ conn.slack.password }} https://hooks.example.com/report?day={{ ds }}&dry_run={{ params.dry_run }}"
-        ],
+        args=["publish", template_1, template_2, "--threshold", template_3],
     )
 
 
@@ -58,35 +38,70 @@ def notify():
     name="templated-report-params",
     description="Daily revenue report: templates and typed params",
 )
-def templated_report_params():
+def templated_report_params(
+    ds: str,
+    ds_add_ds_1_9f0089: str,
+    ds_nodash: str,
+    limit: int = 1000,
+    threshold: float = 0.5,
+    dry_run: bool = False,
+    region: str = "eu",
+    channels: list = ["web", "store"],
+    report_bucket: str = "finance-reports",
+):
     # Airflow: samples/dags/templated_report_params.py:48 collect_orders (PythonOperator)
     collect_orders_task = (
         collect_orders(
-            day="{{ ds }}",
-            source_dag="{{ dag.dag_id }}",
-            bucket="{{ var.value.get('report_bucket', 'finance-reports') }}",
-            limit="{{ params.limit }}",
+            day=ds,
+            source_dag="templated_report_params",
+            bucket=report_bucket,
+            limit=f"{limit}",
         )
         .set_display_name("collect_orders")
         .set_caching_options(False)
     )
     # Airflow: samples/dags/templated_report_params.py:59 summarize (BashOperator)
     summarize_task = (
-        summarize().set_display_name("summarize").set_caching_options(False)
+        summarize(
+            template_1=f"wc -l {collect_orders_task.output} && echo summarize {ds} since {ds_add_ds_1_9f0089} run {dsl.PIPELINE_JOB_ID_PLACEHOLDER} region {region} try {{{{ ti.try_number }}}}"
+        )
+        .set_display_name("summarize")
+        .set_caching_options(False)
     )
-    summarize_task.after(collect_orders_task)
     # Airflow: samples/dags/templated_report_params.py:68 publish_report (DockerOperator)
     publish_report_task = (
-        publish_report().set_display_name("publish_report").set_caching_options(False)
+        publish_report(
+            template_1=f"--date={ds_nodash}",
+            template_2=f"--bucket={report_bucket}",
+            template_3=f"{threshold}",
+        )
+        .set_display_name("publish_report")
+        .set_caching_options(False)
     )
     publish_report_task.after(summarize_task)
-    publish_report_task.set_env_variable(
-        name="API_TOKEN", value="{{ conn.finance_api.password }}"
-    )
     publish_report_task.set_env_variable(name="LOG_LEVEL", value="INFO")
+    kubernetes.use_secret_as_env(
+        publish_report_task,
+        secret_name="airflow-conn-finance-api",
+        secret_key_to_env={"password": "API_TOKEN"},
+    )
     # Airflow: samples/dags/templated_report_params.py:81 notify (BashOperator)
-    notify_task = notify().set_display_name("notify").set_caching_options(False)
+    notify_task = (
+        summarize(
+            template_1=f"curl -fsS -u ${{AF2KFP_CONN_SLACK_LOGIN}}:${{AF2KFP_CONN_SLACK_PASSWORD}} https://hooks.example.com/report?day={ds}&dry_run={dry_run}"
+        )
+        .set_display_name("notify")
+        .set_caching_options(False)
+    )
     notify_task.after(publish_report_task)
+    kubernetes.use_secret_as_env(
+        notify_task,
+        secret_name="airflow-conn-slack",
+        secret_key_to_env={
+            "login": "AF2KFP_CONN_SLACK_LOGIN",
+            "password": "AF2KFP_CONN_SLACK_PASSWORD",
+        },
+    )
 
 
 if __name__ == "__main__":
