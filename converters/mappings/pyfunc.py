@@ -162,6 +162,9 @@ def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: value {short(repr(value))} is not plain data")
         if param.default is None:
             param.default = "None"
+    # A parameter given a default here may stand before one without: Python wants those
+    # first. Components are called by keyword, so the order is free (stable otherwise).
+    sig.params.sort(key=lambda p: p.default is not None)
     return arguments
 
 
