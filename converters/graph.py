@@ -112,6 +112,8 @@ class AirflowTask:
     python: PythonCallable | None = None
     group: list[str] = field(default_factory=list)
     mapped: Mapped | None = None
+    # "setup" / "teardown" (``.as_setup()``, ``.as_teardown()``, ``@setup``, ``@teardown``), else "".
+    role: str = ""
 
 
 def new_graph(info: DagInfo) -> nx.DiGraph:
