@@ -6,6 +6,15 @@ Compared DAG by DAG: which DAGs exist, task ids, edges, operator classes and the
 arguments Airflow reports (image, command, env, retries). An argument the analyzer could
 not resolve is counted as ``unknown``, not as a difference. Files Airflow cannot import
 are listed with Airflow's error; their DAGs are not compared.
+
+SubDAGs (Airflow 2.x): the analyzer flattens a SubDagOperator into its parent's graph, the
+sub-DAG's tasks prefixed ``<task_id>.`` (finding A117), and makes no pipeline of the sub-DAG.
+The DagBag side is reported the same way (:mod:`bridge.airflow_truth` expands the operator and
+leaves out DagBag's ``parent.child`` sub-DAGs), so a flattened SubDAG is compared task by task,
+edge by edge and argument by argument, and a correct flattening shows no difference. A
+SubDagOperator whose sub-DAG the analyzer cannot resolve (A118) stays one task and shows up as
+``task_only_in_airflow`` / ``task_only_in_analysis`` differences explained by A118. Airflow 3 has
+no SubDagOperator: such files are import errors there, listed, not compared.
 """
 
 from __future__ import annotations
@@ -180,11 +189,14 @@ def compare(truth: dict[str, Any], graphs: list[nx.DiGraph]) -> VerifyResult:
     return result
 
 
-def verify_paths(paths: list[Path], config: Config | None = None, timeout: float = 300) -> VerifyResult:
-    """Analyze ``paths`` statically, load them with Airflow in a child process, compare."""
+def verify_paths(
+    paths: list[Path], config: Config | None = None, timeout: float = 300, python: str | None = None
+) -> VerifyResult:
+    """Analyze ``paths`` statically, load them with Airflow in a child process (run by ``python``,
+    default this interpreter, e.g. an Airflow 2.10 environment's), compare."""
     analysis = analyze_paths(paths, config)
     try:
-        truth = load_with_airflow(paths, timeout=timeout)
+        truth = load_with_airflow(paths, timeout=timeout, python=python)
     except AirflowLoadError as exc:
         if _NO_AIRFLOW.search(str(exc)):
             raise AirflowMissingError(

@@ -20,6 +20,7 @@ from converters.analysis.build import build_graph
 from converters.analysis.ignore import python_files
 from converters.analysis.semantics import AirflowSemantics
 from converters.analysis.source import check_file, might_contain_dag
+from converters.analysis.subdags import flatten_subdags
 from converters.config import Config
 from converters.errors import InputError
 from converters.findings import CODES, Finding
@@ -73,12 +74,16 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
             problem = check_file(resolved, display)
             if problem is not None:
                 analysis.findings.append(problem)
+    ran = [run for run in engine.runs.values() if run is not None]
+    consumed = {id(sub) for sub in flatten_subdags([dag for run in ran for dag in run.dags])}
     for path in sorted(engine.runs, key=lambda p: engine.display_for(p)):
         run = engine.runs[path]
         if run is None:
             continue
         analysis.findings.extend(run.findings)
         for dag in run.dags:
+            if id(dag) in consumed:
+                continue  # a SubDAG lives on flattened in its parent's graph
             if not dag.registered:
                 analysis.findings.append(
                     _finding(

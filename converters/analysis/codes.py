@@ -21,6 +21,8 @@ __all__ = [
     "UNKNOWN_CALL",
     "INTERNAL",
     "EMPTY_FILE",
+    "SUBDAG_FLATTENED",
+    "SUBDAG_UNRESOLVED",
 ]
 
 UNPARSABLE = register_code(
@@ -126,4 +128,24 @@ EMPTY_FILE = register_code(
     Severity.INFO,
     "Empty file",
     "The file holds no code, so no DAG. Remove it from the DAG folder or add the DAG it was meant to hold.",
+).code
+SUBDAG_FLATTENED = register_code(
+    "A117",
+    Severity.INFO,
+    "SubDAG flattened into a task group",
+    "KFP has no nested DAG runs, and Airflow 3 removed SubDagOperator (deprecated since 2.0): the operator's "
+    "task is replaced by the sub-DAG's tasks, ids prefixed with the operator's task_id as a TaskGroup would, "
+    "each with the sub-DAG's own default_args; the operator's upstream tasks lead to the sub-DAG's first tasks "
+    "and its last tasks to the operator's downstream ones. The sub-DAG is no pipeline of its own. In Airflow, "
+    "replace the SubDagOperator with `with TaskGroup(\"<task_id>\"):` around the factory's tasks: the task ids "
+    "then equal the converted pipeline's.",
+).code
+SUBDAG_UNRESOLVED = register_code(
+    "A118",
+    Severity.WARNING,
+    "SubDAG cannot be resolved statically",
+    "The `subdag` argument is not a DAG the analyzer can build (its factory is outside the scanned files, or it "
+    "depends on run-time values), so the SubDagOperator stays one task, converted as an operator without a "
+    "mapping. Build the sub-DAG with a factory in the scanned files that returns `DAG(...)`, or replace the "
+    "SubDagOperator with a TaskGroup.",
 ).code

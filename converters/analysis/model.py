@@ -145,6 +145,7 @@ class TaskObj:
     data_upstream: set[int] = field(default_factory=set)
     is_setup: bool = False
     is_teardown: bool = False
+    subdag: "DagObj | None" = None  # the DAG a SubDagOperator runs, flattened into this task's place
 
 
 @dataclass(eq=False)

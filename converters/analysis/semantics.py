@@ -45,6 +45,7 @@ from converters.analysis.model import (
 from converters.analysis.modules import ModuleLoader, ModuleRun
 from converters.analysis.names import SDK, canonical
 from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, json_dumps, json_loads, path_join
+from converters.analysis.subdags import SubDagTasks
 from converters.analysis.tasks import TaskBuilder
 from converters.config import Config
 from converters.findings import CODES, Finding
@@ -85,7 +86,7 @@ def _path(args: list[Any]) -> Any:
     return UNKNOWN
 
 
-class AirflowSemantics(ModuleLoader, TaskBuilder, Dependencies, Interpreter):
+class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Interpreter):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
     def __init__(self, config: Config, roots: list[tuple[Path, str]]) -> None:
