@@ -16,6 +16,7 @@ from converters.emit.result import DagResult
 from converters.findings import Finding, Severity
 from converters.graph import dag_info, graph_to_json, order_edges, tasks
 from converters.mappings.model import FATES, Input, KfpTask, Template
+from converters.mappings.values import is_secret_name
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
 from converters.values import to_json
 
@@ -96,12 +97,34 @@ def _kfp_task(result: DagResult, kfp: KfpTask, spans: dict[str, dict[str, list[i
     }
 
 
+def _redact_env(value: Any) -> Any:
+    """An environment (dict, or list of ``V1EnvVar`` call JSON) without values of secret-looking names."""
+    if isinstance(value, dict) and "$call" not in value:
+        return {k: dict(REDACTED) if is_secret_name(str(k)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_env(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    args, kwargs = list(value.get("args") or []), dict(value.get("kwargs") or {})
+    name = kwargs.get("name", args[0] if args else None)
+    if not is_secret_name(str(name)):
+        return value
+    if "value" in kwargs:
+        kwargs["value"] = dict(REDACTED)
+    if len(args) > 1:  # V1EnvVar(name, value)
+        args[1] = dict(REDACTED)
+    return {**value, "args": args, "kwargs": kwargs}
+
+
 def _redact_args(args: dict[str, Any]) -> dict[str, Any]:
-    """Argument JSON with secret values replaced (``private_environment`` values, password-like keys)."""
+    """Argument JSON with secret values replaced (``private_environment`` values, password-like keys,
+    environment values under secret-looking names)."""
     out = {}
     for key, value in args.items():
         if key == "private_environment" and isinstance(value, dict):
             out[key] = {k: dict(REDACTED) for k in value}
+        elif key in ("environment", "env_vars", "env"):
+            out[key] = _redact_env(value)
         elif _SECRET_KEY.search(key) and isinstance(value, str):
             out[key] = dict(REDACTED)
         else:

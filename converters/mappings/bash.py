@@ -10,8 +10,8 @@ from converters.mappings import codes
 from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask
-from converters.mappings.values import string_dict, text
+from converters.mappings.model import KfpTask, SecretEnv
+from converters.mappings.values import env_dict, text
 from converters.values import Duration
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "XCOM_WRAPPER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
@@ -32,7 +32,7 @@ XCOM_WRAPPER = (
     'set -o pipefail\n{{ {command}\n}} | tee /tmp/af2kfp-stdout || exit $?\n'
     'mkdir -p "$(dirname "$0")" && tail -n 1 /tmp/af2kfp-stdout | tr -d "\\n" > "$0"'
 )
-MAPPED_ARGS = ("bash_command -> bash -c in Config.bash_image", "env -> set_env_variable",
+MAPPED_ARGS = ("bash_command -> bash -c in Config.bash_image", "env -> set_env_variable (secret-looking literals -> use_secret_as_env, M246)",
                "do_xcom_push (read downstream) -> last stdout line as the task's output")
 DROPPED_ARGS = tuple(sorted(IGNORED))
 FLAGGED_ARGS = ("bash_command ending in .sh/.bash (a script file)", "Jinja without a KFP translation (docs/templating.md)",
@@ -79,7 +79,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
         # Airflow pushes the last line of stdout; the wrapper writes it to the KFP output.
         kfp.args = [XCOM_WRAPPER.format(command=command)]
         kfp.output = "xcom"
-    kfp.env.update(string_dict(ctx, ctx.arg("env"), "env"))
+    env_dict(ctx, kfp, ctx.arg("env"), "env")
     return finish(ctx, kfp, IGNORED)
 
 
@@ -90,6 +90,16 @@ EXAMPLES = [
         task=example_task(BASH, "report", bash_command="echo done && date", env={"TZ": "UTC"}),
         fields={"image": "bash:5.2", "command": ["bash", "-c"], "args": ["echo done && date"], "env": {"TZ": "UTC"}},
         kfp=('image="bash:5.2"', 'command=["bash", "-c"]', 'args=["echo done && date"]'),
+    ),
+    Example(
+        title="A literal DB_PASSWORD comes from the DAG's Secret (M246); KEY_PREFIX is not secret-looking",
+        airflow='BashOperator(task_id="dump", bash_command="pg_dump > x", env={"DB_PASSWORD": "hunter2", "KEY_PREFIX": "raw/"})',
+        task=example_task(BASH, "dump", bash_command="pg_dump > x", env={"DB_PASSWORD": "hunter2", "KEY_PREFIX": "raw/"}),
+        fields={"env": {"KEY_PREFIX": "raw/"},
+                "secret_env": [SecretEnv(secret_name="example-env", key_to_env={"DB_PASSWORD": "DB_PASSWORD"})]},
+        kfp=('.set_env_variable(name="KEY_PREFIX", value="raw/")', 'secret_key_to_env={"DB_PASSWORD": "DB_PASSWORD"}'),
+        codes=("M246",),
+        fate="review",
     ),
     Example(
         title="retries without retry_delay use Airflow's default 300s; execution_timeout -> set_timeout",

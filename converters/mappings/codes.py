@@ -31,6 +31,7 @@ __all__ = [
     "CYCLE_EDGE_DROPPED",
     "FALLBACK_OPERATOR",
     "SENSOR_SKIPPED",
+    "SECRET_ENV_VALUE",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -137,4 +138,9 @@ FALLBACK_OPERATOR = register_code(
 SENSOR_SKIPPED = register_code(
     "M226", Severity.WARNING, "Sensor skipped",
     "sensors = \"skip\" folds sensors into the edges: the pipeline no longer waits for what the sensor waited for.",
+).code
+SECRET_ENV_VALUE = register_code(
+    "M246", Severity.WARNING, "Secret-looking environment value moved to a Kubernetes Secret",
+    "The variable's name says it holds a secret, so its literal value is not written: the task reads it from "
+    "the DAG's Kubernetes Secret <dag-id>-env; create that Secret before running and take the value out of the DAG.",
 ).code

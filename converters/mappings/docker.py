@@ -17,7 +17,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, SecretEnv, Template, Volume
 from converters.mappings.pod import set_cpu, set_memory
-from converters.mappings.values import check_templates, class_name, command_list, items, string, string_dict, text, unexpected
+from converters.mappings.values import check_templates, class_name, command_list, env_dict, items, string, text, unexpected
 from converters.templating import ParamRef
 from converters.values import Call
 
@@ -39,7 +39,7 @@ IGNORED = frozenset({
 # Templated arguments the template pass does not translate (command, entrypoint, environment it does).
 _TEMPLATED = ["image", "container_name"]
 MAPPED_ARGS = ("image -> ContainerSpec.image", "command -> args (Docker's command is KFP's args)",
-               "entrypoint -> command", "environment -> set_env_variable",
+               "entrypoint -> command", "environment -> set_env_variable (secret-looking literals -> use_secret_as_env, M246)",
                "private_environment -> use_secret_as_env (values never written)", "mem_limit -> set_memory_limit",
                "cpus -> set_cpu_limit", "shm_size -> emptyDir on /dev/shm", "device_requests (GPUs) -> set_accelerator_limit",
                "user (numeric uid[:gid]) -> set_security_context", "force_pull -> set_image_pull_policy('Always')")
@@ -55,8 +55,9 @@ def secret_name_for(dag_id: str, task_id: str) -> str:
 
 
 def apply_docker_environment(ctx: MapContext, kfp: KfpTask) -> None:
-    """``environment`` -> env; ``private_environment`` -> a Secret (names only), ``cpus``, ``mem_limit``."""
-    kfp.env.update(string_dict(ctx, ctx.arg("environment"), "environment"))
+    """``environment`` -> env (secret-looking literals -> a Secret, M246); ``private_environment`` -> a Secret
+    (names only), ``cpus``, ``mem_limit``."""
+    env_dict(ctx, kfp, ctx.arg("environment"), "environment")
     private = ctx.arg("private_environment")
     if isinstance(private, dict) and private:
         name = secret_name_for(ctx.dag_id, ctx.task.task_id)
@@ -182,6 +183,22 @@ EXAMPLES = [
             'kubernetes.set_image_pull_policy(',
         ),
         codes=("M206", "M203", "M203"),
+        fate="review",
+    ),
+    Example(
+        title="A literal under a secret-looking name is read from the DAG's Secret <dag-id>-env, never written (M246)",
+        airflow='DockerOperator(task_id="load", image="etl:1.0", environment={"LOADER_API_KEY": "s3cr3t", "TOKENIZER_NAME": "bpe"})',
+        task=example_task(DOCKER, "load", image="etl:1.0", environment={"LOADER_API_KEY": "s3cr3t", "TOKENIZER_NAME": "bpe"}),
+        fields={
+            "env": {"TOKENIZER_NAME": "bpe"},
+            "secret_env": [SecretEnv(secret_name="example-env", key_to_env={"LOADER_API_KEY": "LOADER_API_KEY"})],
+        },
+        kfp=(
+            '.set_env_variable(name="TOKENIZER_NAME", value="bpe")',
+            'secret_name="example-env"',
+            'secret_key_to_env={"LOADER_API_KEY": "LOADER_API_KEY"}',
+        ),
+        codes=("M246",),
         fate="review",
     ),
     Example(

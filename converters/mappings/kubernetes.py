@@ -61,6 +61,24 @@ EXAMPLES = [
         ),
     ),
     Example(
+        title="A V1EnvVar literal under a secret-looking name is read from the DAG's Secret (M246)",
+        airflow=(
+            'KubernetesPodOperator(task_id="train", image="trainer:1.2", env_vars=[\n'
+            '    k8s.V1EnvVar(name="WANDB_API_KEY", value="abc123"), k8s.V1EnvVar(name="WANDB_PROJECT", value="rec")])'
+        ),
+        task=example_task(
+            KPO, "train", image="trainer:1.2",
+            env_vars=[Call(func="kubernetes.client.models.V1EnvVar", kwargs={"name": "WANDB_API_KEY", "value": "abc123"}),
+                      Call(func="kubernetes.client.models.V1EnvVar", kwargs={"name": "WANDB_PROJECT", "value": "rec"})],
+        ),
+        fields={"env": {"WANDB_PROJECT": "rec"},
+                "secret_env": [SecretEnv(secret_name="example-env", key_to_env={"WANDB_API_KEY": "WANDB_API_KEY"})]},
+        kfp=('.set_env_variable(name="WANDB_PROJECT", value="rec")',
+             'secret_key_to_env={"WANDB_API_KEY": "WANDB_API_KEY"}'),
+        codes=("M246",),
+        fate="review",
+    ),
+    Example(
         title="env_vars, secrets and resources (a GPU limit becomes the accelerator)",
         airflow=(
             'KubernetesPodOperator(task_id="train", image="trainer:1.2", env_vars={"MODE": "full"},\n'

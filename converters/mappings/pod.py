@@ -12,7 +12,7 @@ from typing import Any
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
-from converters.mappings.values import class_name, is_plain, items, model, string_dict, text, unexpected
+from converters.mappings.values import class_name, env_dict, is_plain, items, model, set_env, string_dict, text, unexpected
 from converters.values import Call
 
 __all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED", "POD_MAPPED_ARGS", "POD_FLAGGED_ARGS"]
@@ -33,7 +33,7 @@ POD_IGNORED = frozenset({
 })
 # What apply_pod maps and flags, for the coverage page (docs/operators.md).
 POD_MAPPED_ARGS = (
-    "env_vars -> set_env_variable", "secrets -> use_secret_as_env / use_secret_as_volume",
+    "env_vars -> set_env_variable (secret-looking literals -> use_secret_as_env, M246)", "secrets -> use_secret_as_env / use_secret_as_volume",
     "container_resources -> set_cpu/memory_request/limit, set_accelerator_type/limit",
     "node_selector -> add_node_selector", "tolerations -> add_toleration", "affinity (node) -> add_node_affinity",
     "labels -> add_pod_label", "annotations -> add_pod_annotation", "image_pull_secrets -> set_image_pull_secrets",
@@ -93,7 +93,7 @@ def _resources(ctx: MapContext, kfp: KfpTask) -> None:
 def _env(ctx: MapContext, kfp: KfpTask) -> None:
     env_vars = ctx.arg("env_vars")
     if isinstance(env_vars, dict):
-        kfp.env.update(string_dict(ctx, env_vars, "env_vars"))
+        env_dict(ctx, kfp, env_vars, "env_vars")
         return
     for item in items(ctx, env_vars, "env_vars"):
         entry = model(ctx, item, "env_vars item")
@@ -103,7 +103,7 @@ def _env(ctx: MapContext, kfp: KfpTask) -> None:
         name = str(entry["name"])
         source = entry.get("value_from")
         if source is None:
-            kfp.env[name] = text(ctx, entry.get("value", ""), f"env_vars[{name}]")
+            set_env(ctx, kfp, name, entry.get("value", ""), f"env_vars[{name}]")
             continue
         secret_ref = (source or {}).get("secret_key_ref") if isinstance(source, dict) else None
         if isinstance(secret_ref, dict) and "name" in secret_ref and "key" in secret_ref:

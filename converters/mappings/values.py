@@ -15,6 +15,8 @@ from typing import Any
 
 from converters.mappings import codes
 from converters.mappings.context import MapContext
+from converters.mappings.model import KfpTask, SecretEnv
+from converters.templating import has_template
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 __all__ = [
@@ -33,6 +35,10 @@ __all__ = [
     "check_templates",
     "short",
     "is_plain",
+    "is_secret_name",
+    "env_secret_name",
+    "env_dict",
+    "set_env",
 ]
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
@@ -197,7 +203,7 @@ def command_list(ctx: MapContext, value: Any, what: str) -> list[Any]:
 
 
 def string_dict(ctx: MapContext, value: Any, what: str) -> dict[str, Any]:
-    """A dict of strings (labels, env, node selectors)."""
+    """A dict of strings (labels, annotations, node selectors); environments go through :func:`env_dict`."""
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -211,6 +217,101 @@ def string_dict(ctx: MapContext, value: Any, what: str) -> dict[str, Any]:
         else:
             out[str(key)] = converted
     return out
+
+
+# Secret-looking environment variable names, documented in docs/secrets.md.
+# A name is split into lower-case words (``DB_PASSWORD`` -> db, password; ``apiKey`` -> api, key).
+_SECRET_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "secrets", "token", "credential",
+                           "credentials", "apikey", "privatekey"})
+_SECRET_LAST_WORDS = frozenset({"pass", "pwd"})  # ``DB_PASS``, ``MYSQL_PWD``; not ``PASS_THROUGH``
+_KEY_QUALIFIERS = frozenset({"api", "private", "secret", "access", "auth", "signing", "encryption", "ssh",
+                             "master", "client", "account", "license"})  # ``<q>_KEY``; not ``S3_KEY``, ``KEY_PREFIX``
+# A last word that makes the variable name or describe a secret rather than hold it: ``SECRET_NAME``,
+# ``TOKEN_URL``, ``PASSWORD_FILE``, ``AWS_ACCESS_KEY_ID``, ``MAX_TOKENS``-like limits and switches.
+_REFERENCE_LAST_WORDS = frozenset({
+    "name", "names", "id", "ids", "arn", "path", "file", "dir", "url", "uri", "endpoint", "host", "prefix",
+    "suffix", "type", "kind", "mode", "enabled", "enable", "disabled", "required", "version", "header", "field",
+    "env", "var", "ref", "mount", "location", "region", "limit", "count", "size", "length", "len", "ttl", "expiry",
+    "expires", "lifetime", "timeout", "seconds", "minutes", "hours", "days",
+})
+_SECRET_PREFIXES = ("AIRFLOW_CONN_",)  # an Airflow connection URI carries its password
+_WORD_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+_SECRET_DATA_KEY = re.compile(r"[^-._A-Za-z0-9]")
+
+
+def _words(name: str) -> list[str]:
+    return [w.lower() for w in _WORD_SPLIT.split(name) if w]
+
+
+def is_secret_name(name: str) -> bool:
+    """True when an environment variable's name says it holds a secret (``LOADER_API_KEY``, ``DB_PASSWORD``).
+
+    Words decide, not substrings: ``TOKENIZER_NAME``, ``KEY_PREFIX``, ``MAX_TOKENS``, ``SECRET_NAME`` and
+    ``AWS_ACCESS_KEY_ID`` are not secrets.
+    """
+    if name.upper().startswith(_SECRET_PREFIXES):
+        return True
+    words = _words(name)
+    if not words or words[-1] in _REFERENCE_LAST_WORDS:
+        return False
+    if words[-1] in _SECRET_LAST_WORDS or any(w in _SECRET_WORDS for w in words):
+        return True
+    return any(a in _KEY_QUALIFIERS and b == "key" for a, b in zip(words, words[1:]))
+
+
+def env_secret_name(dag_id: str) -> str:
+    """The Kubernetes Secret holding a DAG's secret-looking environment values: ``<dag-id-kebab>-env``."""
+    name = re.sub(r"[^a-z0-9-]+", "-", dag_id.lower()).strip("-")[:249].rstrip("-")
+    return f"{name}-env" if name else "af2kfp-env"
+
+
+def _is_literal_secret(value: Any) -> bool:
+    """A value written in the DAG as it is: a non-empty string without Jinja, or a number."""
+    if isinstance(value, str):
+        return bool(value) and not has_template(value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> None:
+    """Set one environment variable; a literal under a secret-looking name comes from a Secret instead.
+
+    The value is never written: the variable reads key ``name`` of :func:`env_secret_name`
+    (``kubernetes.use_secret_as_env``) and an M246 finding says how to create it.
+    Templates, XComs and values unknown statically keep the plain path (:func:`text`).
+    """
+    if not (is_secret_name(name) and _is_literal_secret(value)):
+        kfp.env[name] = text(ctx, value, what)
+        return
+    kfp.env.pop(name, None)
+    secret, key = env_secret_name(ctx.dag_id), _SECRET_DATA_KEY.sub("_", name)
+    for i, existing in enumerate(kfp.secret_env):
+        if existing.secret_name == secret:
+            kfp.secret_env[i] = SecretEnv(secret_name=secret, key_to_env={**existing.key_to_env, key: name})
+            break
+    else:
+        kfp.secret_env.append(SecretEnv(secret_name=secret, key_to_env={key: name}))
+    ctx.add(
+        codes.SECRET_ENV_VALUE,
+        f"env {name} looks like a secret: its literal value is not written; it is read from Kubernetes Secret "
+        f"{secret!r}, key {key!r}",
+        f"kubectl create secret generic {secret} --from-literal={key}='<value of {name}>' "
+        "(one command per DAG: add a --from-literal for every M246 variable of the DAG), then remove the "
+        "value from the DAG file.",
+    )
+
+
+def env_dict(ctx: MapContext, kfp: KfpTask, value: Any, what: str) -> None:
+    """An environment dict (``environment``, ``env_vars``, ``env``) into ``kfp.env`` through :func:`set_env`."""
+    if value is None:
+        return
+    if not isinstance(value, dict):
+        unexpected(ctx, value, what)
+        return
+    for key, item in value.items():
+        if isinstance(item, TaskRef):
+            ctx.add(codes.XCOM_UNAVAILABLE, f"{what}[{key}] reads XCom of {item.task_id!r}; dropped")
+        else:
+            set_env(ctx, kfp, str(key), item, f"{what}[{key}]")
 
 
 def duration_seconds(ctx: MapContext, value: Any, what: str) -> float | None:

@@ -20,7 +20,7 @@ from converters.findings import FindingCode
 from converters.reports.assets import CSS, JS
 from converters.reports.model import (FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
                                       findings_by_code, finding_codes, operator_coverage, plain_message)
-from converters.reports.sources import Excerpt, Sources, excerpt, redact
+from converters.reports.sources import Excerpt, Sources, excerpt, redact, secret_env_names
 from converters.reports.svg import ARROW_DEFS, dag_graphs, task_keys
 
 __all__ = ["render_html", "script_json"]
@@ -61,8 +61,10 @@ def _finding_li(finding: dict[str, Any], with_where: bool = True) -> str:
 
 def _redacted(parts: list[Excerpt | str], graph_task: dict[str, Any]) -> list[Excerpt | str]:
     """Airflow source excerpts without secret values (password-like literals, private_environment values)."""
-    private = (graph_task.get("args") or {}).get("private_environment")
+    args = graph_task.get("args") or {}
+    private = args.get("private_environment")
     keys = frozenset(private) if isinstance(private, dict) else frozenset()
+    keys |= secret_env_names(args)
     return [p if isinstance(p, str) else (p[0], [redact(line, keys) for line in p[1]]) for p in parts]
 
 

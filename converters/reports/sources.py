@@ -15,7 +15,9 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups", "redact"]
+from converters.mappings.values import is_secret_name
+
+__all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups", "redact", "secret_env_names"]
 
 log = logging.getLogger(__name__)
 
@@ -63,12 +65,31 @@ class Sources:
         return "\n".join(lines) if lines is not None else None
 
 
+def secret_env_names(args: dict[str, Any]) -> frozenset[str]:
+    """Secret-looking variable names (:func:`converters.mappings.values.is_secret_name`) of a task's
+    ``environment``/``env_vars``/``env`` in report.json's graph: dict keys and ``V1EnvVar`` names."""
+    names: set[str] = set()
+    for key in ("environment", "env_vars", "env"):
+        value = args.get(key)
+        entries = value if isinstance(value, list) else [value]
+        for entry in entries:
+            if isinstance(entry, dict) and "$call" in entry:
+                call_args, kwargs = entry.get("args") or [], entry.get("kwargs") or {}
+                name = kwargs.get("name", call_args[0] if call_args else None)
+                names.update([name] if isinstance(name, str) else [])
+            elif isinstance(entry, dict):
+                names.update(k for k in entry if isinstance(k, str))
+    return frozenset(n for n in names if is_secret_name(n))
+
+
 def redact(line: str, keys: frozenset[str] = frozenset()) -> str:
     """``line`` with string literals of password-like names, and of ``keys`` (a task's
-    ``private_environment`` names), replaced: source excerpts must not carry secret values."""
+    ``private_environment`` and secret-looking environment names), replaced: source excerpts must not
+    carry secret values. A key's value follows it as ``"KEY": "v"`` or ``V1EnvVar(name="KEY", value="v")``."""
     line = _SECRET_LITERAL.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", line)
     for key in keys:
-        pattern = re.compile(rf"""(["']{re.escape(key)}["']\s*:\s*[rbuRBU]?)(["'])(.*?)(?<!\\)\2""")
+        pattern = re.compile(
+            rf"""(["']{re.escape(key)}["']\s*(?::|,\s*(?:value\s*=\s*)?)\s*[rbuRBU]?)(["'])(.*?)(?<!\\)\2""")
         line = pattern.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}{m.group(2)}", line)
     return line
 
