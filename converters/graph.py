@@ -67,7 +67,9 @@ class PythonCallable:
 
     ``source`` is the ``def`` as written (decorators removed), ``name`` its name,
     ``file``/``line`` where it is defined, ``imports`` the module-level import
-    statements of its file that the body may need (moved inside the component).
+    statements of its file that the body may need (moved inside the component),
+    ``constants`` the module-level literal assignments the body reads, name -> the
+    assignment as written (copied inside the component; see ``converters.analysis.constants``).
     """
 
     name: str
@@ -75,6 +77,7 @@ class PythonCallable:
     file: str
     line: int
     imports: list[str] = field(default_factory=list)
+    constants: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)

@@ -25,6 +25,7 @@ from converters.analysis.model import (
     to_value,
     unique_taskflow_id,
 )
+from converters.analysis.constants import callable_constants
 from converters.analysis.safe_ops import UNKNOWN
 from converters.analysis.source import SourceFile
 from converters.graph import Mapped, PythonCallable
@@ -204,6 +205,7 @@ class TaskBuilder:
             file=source.display,
             line=source.line(function.node) or 0,
             imports=list(cached[1]),
+            constants=dict(callable_constants(source.text, function.name, source.def_lines.get(id(function.node)))),
         )
 
     def call_taskflow(

@@ -22,6 +22,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.model import Input, KfpTask, MappedDag
 from converters.mappings.registry import resolve
 from converters.mappings.templates import prepare_task, template_refs, translate_task
+from converters.mappings.xcom_pull import pulled_task_ids
 from converters.templating import PipelineParameter, dag_parameters
 from converters.values import Call, TaskRef
 
@@ -50,6 +51,7 @@ def _consumers(graph: nx.DiGraph) -> set[str]:
     for t in tasks(graph):
         used.update(_refs([t.args, t.call_args, t.call_kwargs]))
         used.update(template_refs([t.args, t.call_args, t.call_kwargs]))
+        used.update(pulled_task_ids(t.python))  # ti.xcom_pull(task_ids="x") in the callable reads x's output
     return used
 
 

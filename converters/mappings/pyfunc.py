@@ -2,7 +2,10 @@
 
 The ``def`` gets a signature generated here (KFP types, literal defaults only): the
 user's annotations, defaults and decorators would run when the module is imported, so
-none of them is copied. The body is kept verbatim with the imports it uses moved inside.
+none of them is copied. The body is kept verbatim with the imports it uses moved inside,
+then the module-level constants it reads (copied as written). ``ti.xcom_pull(task_ids="x")``
+calls become inputs fed by ``x``'s output (:mod:`converters.mappings.xcom_pull`), and
+context parameters the body then no longer reads are dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, PythonFunction
 from converters.mappings.values import is_plain, short
+from converters.mappings.xcom_pull import TI_NAMES, input_name, rewrite_pulls
 from converters.values import Symbolic, TaskRef
 
 __all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
@@ -216,7 +220,12 @@ def _import_source(statement: ast.stmt) -> str:
     return f"from {'.' * statement.level}{statement.module or ''} import (\n{names})"
 
 
-def _free_names(fn: _Def, bound: set[str]) -> list[str]:
+def _loaded(fn: _Def) -> set[str]:
+    return {n.id for n in _body_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+
+
+def _local_names(fn: _Def) -> set[str]:
+    """Names the function binds itself: its parameters and whatever its body assigns or imports."""
     nodes = _body_nodes(fn)
     local = {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
     local |= {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
@@ -227,12 +236,88 @@ def _free_names(fn: _Def, bound: set[str]) -> list[str]:
             local |= _bound_names(node)
         elif isinstance(node, ast.ExceptHandler) and node.name:
             local.add(node.name)
-    loaded = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
-    return sorted(loaded - local - bound - set(dir(builtins)))
+    return local
 
 
-def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, imports: list[str]) -> str:
-    """The component ``def``: generated signature, moved imports, the user's body.
+def _free_names(fn: _Def, bound: set[str]) -> list[str]:
+    return sorted(_loaded(fn) - _local_names(fn) - bound - set(dir(builtins)))
+
+
+def _constant_reads(assignment: str) -> set[str]:
+    """Names the value of a copied constant assignment reads (its annotation is never evaluated)."""
+    try:
+        statement = ast.parse(assignment).body[0]
+    except (SyntaxError, IndexError):
+        return set()
+    value = getattr(statement, "value", None)
+    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} if value is not None else set()
+
+
+def _constants(callable_: PythonCallable, fn: _Def, hidden: set[str]) -> dict[str, str]:
+    """The module constants the body reads (with those they are built from), in module order.
+
+    A constant is left out when a name it needs is ``hidden`` by the function's own
+    names (parameters, locals, moved imports): copied, it would read the wrong value.
+    """
+    table = callable_.constants
+    usable: dict[str, bool] = {}
+
+    def ok(name: str) -> bool:
+        if name not in usable:
+            usable[name] = False  # a cycle (not from the analyzer) is not usable
+            usable[name] = name in table and name not in hidden and all(ok(d) for d in _constant_reads(table[name]))
+        return usable[name]
+
+    needed: set[str] = set()
+    pending = [name for name in _loaded(fn) - hidden if ok(name)]
+    while pending:
+        name = pending.pop()
+        if name not in needed:
+            needed.add(name)
+            pending.extend(_constant_reads(table[name]))
+    return {name: text for name, text in table.items() if name in needed}
+
+
+def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature) -> tuple[cst.Module, _Def]:
+    """``ti.xcom_pull(task_ids="x")`` -> a new parameter fed by ``x``'s output, when ``x`` has one."""
+    names = frozenset(name for name in sig.context if name in TI_NAMES)
+    dicts = frozenset(name[2:] for name in sig.context if name.startswith("**"))
+    if not names and not dicts:
+        return module, fn
+    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {p.name for p in sig.params}
+    taken |= {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
+    inputs: dict[str, str] = {}
+
+    def name_for(task_id: str) -> str | None:
+        if task_id not in inputs:
+            kind = ctx.producers.get(task_id)
+            if not kind:
+                return None
+            inputs[task_id] = input_name(task_id, taken)
+            taken.add(inputs[task_id])
+            sig.params.append(_Param(inputs[task_id], kind, None, TaskRef(task_id=task_id), True))
+        return inputs[task_id]
+
+    rewritten = rewrite_pulls(module, names, dicts, name_for)
+    if not inputs:
+        return module, fn
+    tree = ast.parse(rewritten.code)
+    return rewritten, next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+
+
+def _drop_unread_context(fn: _Def, sig: _Signature) -> None:
+    """A context parameter the body never reads (and no argument feeds) is left out: it reads nothing."""
+    loaded = _loaded(fn)
+    for entry in list(sig.context):
+        param = next(p for p in sig.params if p.name == entry.lstrip("*"))
+        if param.name not in loaded and not param.has_value:
+            sig.context.remove(entry)
+            sig.params.remove(param)
+
+
+def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, imports: list[str],
+          constants: list[str]) -> str:
+    """The component ``def``: generated signature, moved imports and constants, the user's body.
 
     An ``async def`` stays whole (signature reduced to plain names) inside the component,
     which runs it with ``asyncio.run``: KFP calls components synchronously.
@@ -245,6 +330,7 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=list(body.body))]
     docstring = 1 if fn.get_docstring() is not None else 0
     moved = [cst.parse_statement(text) for text in imports]
+    copied = [cst.parse_statement(text) for text in constants]
     if fn.asynchronous is not None:
         names = ", ".join(p.name for p in sig.params)
         plain = cst.ensure_type(cst.parse_statement(f"async def {fn.name.value}({names}):\n    pass\n"), cst.FunctionDef)
@@ -254,11 +340,11 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
             moved = [cst.parse_statement("import asyncio"), *moved]
         statements = statements[:docstring] + [inner, run]
     rest = statements[docstring:]
-    if moved and rest and not _is_import(rest[0]):  # one blank line after the imports, as black writes it
+    if (moved or copied) and rest and (copied or not _is_import(rest[0])):  # one blank line after, as black writes it
         first = rest[0]
         if not (first.leading_lines and first.leading_lines[0].comment is None):
             rest = [first.with_changes(leading_lines=[cst.EmptyLine(indent=False), *first.leading_lines]), *rest[1:]]
-    new = header.with_changes(body=cst.IndentedBlock(body=statements[:docstring] + moved + rest))
+    new = header.with_changes(body=cst.IndentedBlock(body=statements[:docstring] + moved + copied + rest))
     return cst.Module(body=[new]).code
 
 
@@ -300,17 +386,20 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         ctx.add(codes.CALLABLE_UNAVAILABLE, f"`{callable_.name}` is not a def")
         return None
     sig = _signature(ctx, fn, args, kwargs)
+    module, fn = _pull_xcoms(ctx, module, fn, sig)
+    _drop_unread_context(fn, sig)
     arguments = _bind(ctx, sig)
     if sig.context:
         ctx.add(codes.AIRFLOW_CONTEXT, f"`{fn.name}` reads the Airflow context: {', '.join(sig.context)}")
     imports, bound = _used_imports(ctx, callable_, fn)
-    free = _free_names(fn, bound | {p.name for p in sig.params})
+    constants = _constants(callable_, fn, _local_names(fn) | bound | {p.name for p in sig.params})
+    free = _free_names(fn, bound | {p.name for p in sig.params} | set(constants))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
     returns = _annotation(fn.returns)
     if returns is None and ctx.task.task_id in ctx.consumers:
         ctx.add(codes.RETURN_TYPE_ASSUMED, f"the return value of `{fn.name}` is used downstream; str assumed")
         returns = "str"
-    code = _code(module, "__AF2KFP_NAME__", sig, returns, imports)
+    code = _code(module, "__AF2KFP_NAME__", sig, returns, imports, list(constants.values()))
     params = [(p.name, p.annotation, p.default) for p in sig.params]
     return PythonFunction(code=code, params=params, returns=returns, base_image=base_image), arguments

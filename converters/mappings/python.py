@@ -50,9 +50,12 @@ IGNORED = frozenset({"show_return_value_in_logs", "python_version", "system_site
 
 MAPPED_ARGS = ("python_callable -> lightweight component from its source", "op_args, op_kwargs -> arguments",
                "requirements -> packages_to_install", "image (@task.docker/@task.kubernetes) -> base_image",
-               "return value read downstream -> component output", *POD_MAPPED_ARGS)
+               "return value read downstream -> component output",
+               "module-level literal constants the callable reads -> copied into the component",
+               "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input", *POD_MAPPED_ARGS)
 DROPPED_ARGS = tuple(sorted(IGNORED))
-FLAGGED_ARGS = ("provide_context / Airflow context use", "templates_dict", "module-level names in the callable",
+FLAGGED_ARGS = ("provide_context / Airflow context use (other xcom_pull forms included)", "templates_dict",
+                "module-level names in the callable other than literal constants",
                 "callable source not found", "Jinja without a KFP translation (docs/templating.md)", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
@@ -112,6 +115,20 @@ _LOAD = PythonCallable(
     file="example.py",
     line=9,
 )
+_CHECK = PythonCallable(
+    name="check",
+    source="def check(auc: float) -> bool:\n    return auc >= MIN_AUC\n",
+    file="example.py",
+    line=3,
+    constants={"MIN_AUC": "MIN_AUC = 0.8"},
+)
+_DECIDE = PythonCallable(
+    name="decide",
+    source='def decide(ti=None) -> str:\n    scores = ti.xcom_pull(task_ids="compare")\n'
+           '    return "promote" if scores["gain"] > 0 else "keep"\n',
+    file="example.py",
+    line=3,
+)
 
 EXAMPLES = [
     Example(
@@ -135,6 +152,23 @@ EXAMPLES = [
         codes=("M210",),
         producers={"extract": "dict"},
         fate="review",
+    ),
+    Example(
+        title="A module-level constant the callable reads (a literal, bound once) is copied into the component",
+        airflow='MIN_AUC = 0.8\n\ndef check(auc: float) -> bool:\n    return auc >= MIN_AUC\n\n'
+                'PythonOperator(task_id="check", python_callable=check, op_kwargs={"auc": 0.9})',
+        task=example_task(PYTHON, "check", python=_CHECK, python_callable=_CHECK.name, op_kwargs={"auc": 0.9}),
+        fields={"arguments": {"auc": 0.9}},
+        kfp=("(auc: float) -> bool:\n    MIN_AUC = 0.8\n\n    return auc >= MIN_AUC",),
+    ),
+    Example(
+        title="ti.xcom_pull(task_ids=...) of a task with an output becomes an input; the unread ti goes away",
+        airflow='def decide(ti=None) -> str:\n    scores = ti.xcom_pull(task_ids="compare")\n    ...\n\n'
+                'PythonOperator(task_id="decide", python_callable=decide)',
+        task=example_task(PYTHON, "decide", python=_DECIDE, python_callable=_DECIDE.name),
+        fields={"arguments": {"compare_output": Input(name="compare_output", task_id="compare")}},
+        kfp=("(compare_output: dict) -> str:\n    scores = compare_output\n", "decide(compare_output=compare_task.output)"),
+        producers={"compare": "dict"},
     ),
     Example(
         title="@task.docker runs the function on the given image",

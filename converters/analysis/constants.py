@@ -1,0 +1,172 @@
+"""Module-level constants a Python callable reads, collected statically (nothing is executed).
+
+A lightweight component holds only its own function, so a name such as ``MIN_AUC_GAIN``
+defined beside the callable would be missing at run time. When the module binds that
+name exactly once, by a plain top-level assignment of a literal (or of an expression of
+literals and other such constants), the assignment is safe to copy into the component
+as written: :func:`callable_constants` returns those assignments, by name.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import lru_cache
+
+__all__ = ["callable_constants"]
+
+_Def = ast.FunctionDef | ast.AsyncFunctionDef
+_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
+_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitOr, ast.BitAnd,
+              ast.BitXor, ast.LShift, ast.RShift, ast.USub, ast.UAdd, ast.Not, ast.Invert)
+
+
+@lru_cache(maxsize=256)
+def callable_constants(text: str, name: str, def_line: int | None) -> dict[str, str]:
+    """``name -> assignment source`` for the constants the function's body loads, dependencies first.
+
+    ``def_line`` is the line of the ``def`` (``None``: the only function called ``name``).
+    Names another scope around a nested function binds are left out: they shadow the module's.
+    Cached (a callable used by many tasks is looked up once): callers copy the result.
+    """
+    module = _parse(text)
+    if module is None:
+        return {}
+    path = _path_to(module, name, def_line)
+    if path is None:
+        return {}
+    fn, enclosing = path[-1], path[:-1]
+    shadowed = set().union(*(_scope_names(scope) for scope in enclosing if not isinstance(scope, ast.ClassDef)))
+    table = _module_constants(text)
+    wanted = {n.id for s in fn.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    needed: set[str] = set()
+    pending = sorted(wanted & set(table) - shadowed)
+    while pending:
+        current = pending.pop()
+        if current in needed:
+            continue
+        needed.add(current)
+        pending.extend(table[current][1] - needed)
+    return {key: source for key, (source, _) in table.items() if key in needed}
+
+
+@lru_cache(maxsize=16)
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=16)
+def _module_constants(text: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """Every qualifying constant of the module, in source order: ``name -> (source, names it reads)``."""
+    module = _parse(text)
+    if module is None:
+        return {}
+    counts: dict[str, int] = {}
+    for binding in _module_bindings(module):
+        counts[binding] = counts.get(binding, 0) + 1
+    declared_global = {n for node in ast.walk(module) if isinstance(node, ast.Global) for n in node.names}
+    candidates: dict[str, tuple[ast.stmt, ast.expr]] = {}
+    for statement in module.body:
+        target, value = _simple_assignment(statement)
+        if target is not None and value is not None and counts.get(target) == 1 and target not in declared_global:
+            candidates[target] = (statement, value)
+    table: dict[str, tuple[str, frozenset[str]]] = {}
+    for target, (statement, value) in candidates.items():
+        reads = _literal_reads(value)
+        # Only earlier constants: a later one is unbound when the module runs this line.
+        if reads is not None and reads <= set(table):
+            source = ast.get_source_segment(text, statement)
+            if source is not None:
+                table[target] = (source, frozenset(reads))
+    return table
+
+
+def _simple_assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:
+    """``NAME = value`` or ``NAME: type = value``; anything else is ``(None, None)``."""
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        return statement.targets[0].id, statement.value
+    if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name) and statement.value is not None:
+        return statement.target.id, statement.value
+    return None, None
+
+
+def _literal_reads(node: ast.expr) -> set[str] | None:
+    """Names a literal expression reads (other constants); ``None`` when it is not literal."""
+    if isinstance(node, ast.Constant):
+        return set()
+    if isinstance(node, ast.Name):
+        return {node.id}
+    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
+        parts = list(node.elts)
+    elif isinstance(node, ast.Dict):
+        if any(key is None for key in node.keys):  # ``**other`` unpacking
+            return None
+        parts = [key for key in node.keys if key is not None] + list(node.values)
+    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, _OPERATORS):
+        parts = [node.operand]
+    elif isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
+        parts = [node.left, node.right]
+    else:
+        return None
+    reads: set[str] = set()
+    for part in parts:
+        found = _literal_reads(part)
+        if found is None:
+            return None
+        reads |= found
+    return reads
+
+
+def _module_bindings(module: ast.Module) -> list[str]:
+    """Every binding of a module-level name, once per binding site (inner scopes skipped)."""
+    found: list[str] = []
+    stack: list[ast.AST] = list(module.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            found.append(node.name)
+            stack.extend(node.decorator_list)
+            continue
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            found.append(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            found.extend((alias.asname or alias.name).split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            found.append(node.name)
+        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
+            found.append(node.name)
+        elif isinstance(node, ast.MatchMapping) and node.rest:
+            found.append(node.rest)
+        stack.extend(ast.iter_child_nodes(node))
+    return found
+
+
+def _scope_names(scope: ast.AST) -> set[str]:
+    """Every name a function scope binds (conservatively, nested scopes included)."""
+    names = {a.arg for a in ast.walk(scope) if isinstance(a, ast.arg)}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def _path_to(module: ast.Module, name: str, def_line: int | None) -> list[ast.AST] | None:
+    """The scopes from the module down to the ``def``: ``[outer..., fn]``; ``None`` if not found or ambiguous."""
+    matches: list[list[ast.AST]] = []
+    stack: list[tuple[ast.AST, list[ast.AST]]] = [(module, [])]
+    while stack:
+        node, scopes = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            inner = [*scopes, child] if isinstance(child, _SCOPES) else scopes
+            if isinstance(child, _Def) and child.name == name and def_line in (None, child.lineno):
+                matches.append(inner)
+            stack.append((child, inner))
+    return matches[0] if len(matches) == 1 else None

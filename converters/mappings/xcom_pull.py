@@ -1,0 +1,119 @@
+"""``ti.xcom_pull(task_ids="x")`` inside a callable: found and replaced statically with LibCST.
+
+Airflow hands the callable its task instance, whose ``xcom_pull`` reads another task's
+return value at run time. KFP has no task instance, but the value can arrive as a
+component input fed by task ``x``'s output: :func:`rewrite_pulls` replaces each such
+call (and only it) with the name of that input. Recognised: ``ti`` / ``task_instance``
+parameters, ``context["ti"]`` / ``kwargs["task_instance"]`` on the ``**`` parameter,
+``task_ids`` one literal string (keyword or first argument), ``key`` absent or
+``"return_value"``. Anything else is left alone.
+"""
+
+from __future__ import annotations
+
+import ast
+import keyword
+import re
+from typing import Callable
+
+import libcst as cst
+
+from converters.graph import PythonCallable
+
+__all__ = ["TI_NAMES", "pulled_task_ids", "rewrite_pulls", "input_name"]
+
+TI_NAMES = frozenset({"ti", "task_instance"})
+
+
+def _string(node: cst.BaseExpression) -> str | None:
+    if not isinstance(node, cst.SimpleString):
+        return None
+    value = ast.literal_eval(node.value)
+    return value if isinstance(value, str) else None
+
+
+def _is_task_instance(node: cst.BaseExpression, names: frozenset[str], dicts: frozenset[str] | None) -> bool:
+    """``ti`` (a name in ``names``) or ``context["ti"]`` (``context`` in ``dicts``; ``None``: any name)."""
+    if isinstance(node, cst.Name):
+        return node.value in names
+    if not isinstance(node, cst.Subscript) or not isinstance(node.value, cst.Name) or len(node.slice) != 1:
+        return False
+    if dicts is not None and node.value.value not in dicts:
+        return False
+    index = node.slice[0].slice
+    return isinstance(index, cst.Index) and _string(index.value) in TI_NAMES
+
+
+def pulled_task_id(call: cst.Call, names: frozenset[str], dicts: frozenset[str] | None) -> str | None:
+    """The task id a convertible ``xcom_pull`` call reads; ``None`` when the call is anything else."""
+    func = call.func
+    if not isinstance(func, cst.Attribute) or func.attr.value != "xcom_pull":
+        return None
+    if not _is_task_instance(func.value, names, dicts):
+        return None
+    positional = [a for a in call.args if a.keyword is None]
+    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+    if any(a.star for a in call.args) or len(positional) > 1 or set(keywords) - {"task_ids", "key"}:
+        return None
+    if positional and "task_ids" in keywords:
+        return None
+    task_ids = positional[0].value if positional else keywords.get("task_ids")
+    if task_ids is None or "key" in keywords and _string(keywords["key"]) != "return_value":
+        return None
+    return _string(task_ids)
+
+
+class _Pulls(cst.CSTVisitor):
+    """Collects ``task_ids`` of every convertible call, receivers judged by shape only."""
+
+    def __init__(self) -> None:
+        self.task_ids: set[str] = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        task_id = pulled_task_id(node, TI_NAMES, None)
+        if task_id is not None:
+            self.task_ids.add(task_id)
+
+
+def pulled_task_ids(callable_: PythonCallable | None) -> set[str]:
+    """Tasks whose return value the callable pulls: they must have an output in KFP."""
+    if callable_ is None or "xcom_pull" not in callable_.source:
+        return set()
+    try:
+        module = cst.parse_module(callable_.source)
+    except cst.ParserSyntaxError:
+        return set()
+    visitor = _Pulls()
+    module.visit(visitor)
+    return visitor.task_ids
+
+
+class _Rewrite(cst.CSTTransformer):
+    """Replaces each convertible call with the input ``name_for(task_id)`` gives (``None``: kept)."""
+
+    def __init__(self, names: frozenset[str], dicts: frozenset[str],
+                 name_for: Callable[[str], str | None]) -> None:
+        self.names, self.dicts, self.name_for = names, dicts, name_for
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        task_id = pulled_task_id(original_node, self.names, self.dicts)
+        name = self.name_for(task_id) if task_id is not None else None
+        return updated_node if name is None else cst.Name(name)
+
+
+def rewrite_pulls(module: cst.Module, names: frozenset[str], dicts: frozenset[str],
+                  name_for: Callable[[str], str | None]) -> cst.Module:
+    """``module`` with the convertible ``xcom_pull`` calls on ``names``/``dicts`` replaced."""
+    return module.visit(_Rewrite(names, dicts, name_for))
+
+
+def input_name(task_id: str, taken: set[str]) -> str:
+    """A readable parameter name for ``task_id``'s output, e.g. ``compare_models_output``, not in ``taken``."""
+    base = re.sub(r"\W", "_", task_id).strip("_") or "task"
+    if base[0].isdigit():
+        base = f"task_{base}"
+    name, n = f"{base}_output", 1
+    while name in taken or keyword.iskeyword(name):
+        n += 1
+        name = f"{base}_output_{n}"
+    return name

@@ -1,0 +1,266 @@
+"""Module-level constants and ``ti.xcom_pull(task_ids=...)`` in a Python callable are converted.
+
+Unit: the analyzer collects only literal, singly bound module constants the body reads;
+the python rule copies them into the component and turns convertible ``xcom_pull``
+calls into inputs. End to end: a DAG file is converted, compiled by the real KFP
+compiler and run with ``kfp.local``; the callable writes what it saw to a file.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from bridge.cli import main
+from converters.analysis import analyze_paths
+from converters.config import Config
+from converters.emit import compile_pipeline, render_pipeline
+from converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph, tasks
+from converters.mappings import map_graph, map_task
+from converters.mappings.example import example_task
+from converters.mappings.model import Input
+
+PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
+
+CONSTANTS_DAG = '''
+from datetime import datetime
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
+
+MIN_AUC_GAIN = 0.002
+LABELS: tuple = ("a", "b")
+LIMITS = {
+    "low": -1,
+    "high": MIN_AUC_GAIN * 10,
+}
+DERIVED = LIMITS
+UNUSED = 42
+COMPUTED = len("abc")
+TWICE = 1
+TWICE = 2
+CHANGED = 1
+if datetime:
+    INSIDE_IF = 3
+
+
+def bump():
+    global CHANGED
+    CHANGED = 5
+
+
+def helper():
+    return 1
+
+
+def check():
+    local = 1
+    return MIN_AUC_GAIN, LABELS, DERIVED, COMPUTED, TWICE, CHANGED, INSIDE_IF, helper(), local
+
+
+with DAG("constants", schedule=None, start_date=datetime(2024, 1, 1)):
+    PythonOperator(task_id="check", python_callable=check)
+'''
+
+
+def _analyzed(tmp_path: Path, text: str, name: str = "dag.py"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    analysis = analyze_paths([path], config=Config())
+    assert len(analysis.graphs) == 1, analysis.findings
+    return analysis.graphs[0]
+
+
+def test_analyzer_collects_literal_constants_the_body_reads(tmp_path):
+    graph = _analyzed(tmp_path, CONSTANTS_DAG)
+    (check,) = tasks(graph)
+    assert check.python is not None
+    assert check.python.constants == {
+        "MIN_AUC_GAIN": "MIN_AUC_GAIN = 0.002",
+        "LABELS": 'LABELS: tuple = ("a", "b")',
+        "LIMITS": 'LIMITS = {\n    "low": -1,\n    "high": MIN_AUC_GAIN * 10,\n}',
+        "DERIVED": "DERIVED = LIMITS",
+    }
+    assert graph_to_json(graph_from_json(graph_to_json(graph))) == graph_to_json(graph)
+
+
+def test_constants_are_copied_and_other_module_names_stay_flagged(tmp_path):
+    graph = _analyzed(tmp_path, CONSTANTS_DAG)
+    (check,) = tasks(graph)
+    kfp, ctx = map_task(check, dag_id="constants", config=Config())
+    assert kfp is not None and kfp.python is not None
+    code = kfp.python.code
+    assert code.index("MIN_AUC_GAIN = 0.002") < code.index("LIMITS = {") < code.index("DERIVED = LIMITS")
+    assert code.index("DERIVED = LIMITS") < code.index("    local = 1")
+    assert "UNUSED" not in code
+    (flag,) = [f for f in ctx.findings if f.code == "M212"]
+    assert flag.message.endswith("uses names defined outside it: CHANGED, COMPUTED, INSIDE_IF, TWICE, helper")
+
+
+def test_copied_constants_behave_as_in_the_module(tmp_path):
+    graph = _analyzed(tmp_path, CONSTANTS_DAG.replace(", COMPUTED, TWICE, CHANGED, INSIDE_IF, helper(), local", ""))
+    (check,) = tasks(graph)
+    kfp, _ = map_task(check, dag_id="constants", config=Config())
+    namespace: dict = {}
+    exec(kfp.python.code.replace("__AF2KFP_NAME__", "component"), namespace)  # generated code, not the DAG's
+    assert namespace["component"]() == (0.002, ("a", "b"), {"low": -1, "high": 0.02})
+
+
+def _callable(source: str, constants: dict[str, str] | None = None) -> PythonCallable:
+    source = textwrap.dedent(source).lstrip()
+    name = source.split("(")[0].split()[-1]
+    return PythonCallable(name=name, source=source, file="f.py", line=1, constants=constants or {})
+
+
+def _map(source: str, producers: dict[str, str] | None = None, constants: dict[str, str] | None = None, **args):
+    python = _callable(source, constants)
+    task = example_task(PYTHON, "use", python=python, python_callable=python.name, **args)
+    kfp, ctx = map_task(task, dag_id="d", config=Config(), producers=producers or {})
+    assert kfp is not None and kfp.python is not None
+    return kfp, sorted(f.code for f in ctx.findings)
+
+
+def test_constant_hidden_by_a_parameter_is_not_copied():
+    kfp, found = _map("def use(limit):\n    return LIMIT + limit\n", constants={"LIMIT": "LIMIT = 3"},
+                      op_kwargs={"limit": 1})
+    assert "    LIMIT = 3\n" in kfp.python.code and found == []
+    kfp, found = _map("def use(base):\n    return DOUBLE\n", constants={"base": "base = 1", "DOUBLE": "DOUBLE = base * 2"},
+                      op_kwargs={"base": 1})
+    assert "DOUBLE = " not in kfp.python.code and found == ["M212"]
+
+
+@pytest.mark.parametrize("pull", [
+    'ti.xcom_pull(task_ids="scores")',
+    "ti.xcom_pull('scores')",
+    'ti.xcom_pull(task_ids="scores", key="return_value")',
+])
+def test_xcom_pull_becomes_an_input(pull):
+    kfp, found = _map(f"def use(ti=None):\n    s = {pull}\n    return s['a']\n", producers={"scores": "dict"})
+    assert found == []
+    assert kfp.arguments == {"scores_output": Input(name="scores_output", task_id="scores")}
+    assert kfp.python.params == [("scores_output", "dict", None)]
+    assert kfp.python.code == "def __AF2KFP_NAME__(scores_output: dict):\n    s = scores_output\n    return s['a']\n"
+
+
+@pytest.mark.parametrize("source", [
+    'def use(**context):\n    return context["ti"].xcom_pull(task_ids="scores")\n',
+    'def use(**kwargs):\n    return kwargs["task_instance"].xcom_pull(task_ids="scores")\n',
+    'def use(task_instance):\n    return task_instance.xcom_pull(task_ids="scores")\n',
+])
+def test_xcom_pull_through_the_context_dict_or_task_instance(source):
+    kfp, found = _map(source, producers={"scores": "int"})
+    assert found == []
+    assert kfp.python.code.endswith("(scores_output: int):\n    return scores_output\n")
+
+
+def test_context_still_read_keeps_its_parameter_and_finding():
+    kfp, found = _map('def use(ds, ti):\n    n = ti.xcom_pull(task_ids="a")\n    m = ti.xcom_pull(task_ids="a")\n'
+                      '    return ds + n + m\n', producers={"a": "str"})
+    assert found == ["M210"]
+    assert kfp.python.params == [("a_output", "str", None), ("ds", "str", '""')]
+    assert "n = a_output\n    m = a_output\n" in kfp.python.code
+    assert list(kfp.arguments) == ["a_output"]
+
+
+@pytest.mark.parametrize(("pull", "codes"), [
+    ('ti.xcom_pull(task_ids="other")', ["M210"]),  # no known producer
+    ('ti.xcom_pull(task_ids=["scores"])', ["M210"]),  # a list of task ids
+    ('ti.xcom_pull(task_ids="scores", key="model")', ["M210"]),  # another key
+    ('ti.xcom_pull(task_ids="scores", include_prior_dates=True)', ["M210"]),
+    ('ti.xcom_pull(task_ids=TASK)', ["M210", "M212"]),
+    ('dag_run.xcom_pull(task_ids="scores")', ["M210"]),  # not the task instance
+])
+def test_other_pulls_stay_flagged(pull, codes):
+    receiver = pull.split(".")[0]
+    kfp, found = _map(f"def use({receiver}=None):\n    return {pull}\n", producers={"scores": "dict"})
+    assert found == codes
+    assert pull in kfp.python.code and kfp.arguments == {}
+
+
+def test_input_name_avoids_names_in_use():
+    kfp, _ = _map('def use(ti):\n    g_x_output = 1\n    return ti.xcom_pull(task_ids="g.x"), g_x_output\n',
+                  producers={"g.x": "str"})
+    assert kfp.arguments == {"g_x_output_2": Input(name="g_x_output_2", task_id="g.x")}
+
+
+def test_unread_context_parameter_is_dropped():
+    kfp, found = _map("def use(ti=None, **context):\n    return 1\n")
+    assert found == [] and kfp.python.params == []
+
+
+def test_producer_read_only_through_xcom_pull_gets_an_output():
+    graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
+    produce = _callable("def produce():\n    return 'v'\n")
+    add_task(graph, example_task(PYTHON, "produce", python=produce, python_callable="produce"))
+    use = _callable('def use(ti):\n    print(ti.xcom_pull(task_ids="produce"))\n')
+    add_task(graph, example_task(PYTHON, "use", python=use, python_callable="use"))
+    add_edge(graph, "produce", "use")
+    mapped = map_graph(graph)
+    assert sorted(f.code for f in mapped.findings) == ["M219"]  # produce's return type is assumed str
+    emitted = render_pipeline(mapped)
+    assert "def produce() -> str:" in emitted.code
+    assert "use(produce_output=produce_task.output)" in emitted.code
+    assert "use_task.after(" not in emitted.code  # the data dependency orders them
+    result = compile_pipeline(emitted.code, emitted.names.pipeline, dag_id="d", file="f.py")
+    assert result.findings == []
+
+
+RUN_DAG = '''
+from datetime import datetime
+import json
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
+
+MIN_AUC_GAIN = 0.002
+RESULT_FILE = {result!r}
+
+
+def compare_models(candidate_auc: float, production_auc: float) -> dict:
+    return {{"candidate": candidate_auc, "production": production_auc}}
+
+
+def choose_path(ti=None) -> str:
+    scores = ti.xcom_pull(task_ids="compare_models")
+    path = "promote" if scores["candidate"] - scores["production"] >= MIN_AUC_GAIN else "keep"
+    with open(RESULT_FILE, "w") as out:
+        json.dump({{"scores": scores, "gain": MIN_AUC_GAIN, "path": path}}, out)
+    return path
+
+
+with DAG(dag_id="pull_and_constant", schedule=None, start_date=datetime(2024, 1, 1)):
+    compare = PythonOperator(task_id="compare_models", python_callable=compare_models,
+                             op_kwargs={{"candidate_auc": 0.913, "production_auc": 0.907}})
+    decide = PythonOperator(task_id="decide", python_callable=choose_path)
+    compare >> decide
+'''
+
+
+def test_converted_pipeline_runs_with_the_constant_and_the_pulled_value(tmp_path):
+    from kfp import local
+    from kfp.local.config import LocalExecutionConfig
+
+    result = tmp_path / "result.json"
+    dag = tmp_path / "dags" / "pull_and_constant.py"
+    dag.parent.mkdir()
+    dag.write_text(RUN_DAG.format(result=str(result)))
+    out = tmp_path / "out"
+    main(["convert", str(dag), "-o", str(out), "--fail-on", "none"])
+    report = json.loads((out / "report.json").read_text())
+    assert report["summary"]["compiled"] == 1
+    assert [f["code"] for f in report["findings"]] == []
+    code = (out / "pull_and_constant" / "pipeline.py").read_text()
+    assert "def decide(compare_models_output: dict) -> str:" in code
+    assert "    MIN_AUC_GAIN = 0.002\n" in code
+    spec = importlib.util.spec_from_file_location("generated_pull_and_constant", out / "pull_and_constant" / "pipeline.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # the generated pipeline, not the DAG file
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"))
+    try:
+        module.pull_and_constant()
+    finally:
+        LocalExecutionConfig.instance = None  # other tests may not expect a local runner
+    assert json.loads(result.read_text()) == {
+        "scores": {"candidate": 0.913, "production": 0.907}, "gain": 0.002, "path": "promote"}
