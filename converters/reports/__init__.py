@@ -31,7 +31,7 @@ def render(report: dict[str, Any], fmt: str, *, report_dir: Path, source_root: P
     if fmt == "html":
         return render_html(report, Sources(report_dir, source_root))
     if fmt == "markdown":
-        return render_markdown(report)
+        return render_markdown(report, sources=Sources(report_dir, source_root))
     if fmt == "sarif":
         return json.dumps(render_sarif(report, source_root), indent=2) + "\n"
     if fmt == "json":

@@ -51,7 +51,7 @@ div.code{display:grid;grid-template-columns:auto 1fr;background:#f8fafc;border:1
 div.code pre{margin:0;padding:6px 8px;white-space:pre}div.code pre.ln{color:#94a3b8;text-align:right;user-select:none;border-right:1px solid #e2e8f0}
 div.code .gap{color:#94a3b8}.nosrc{color:var(--mute);font-style:italic}
 ul.findings{margin:6px 0;padding-left:18px}ul.findings li{margin:2px 0}.sugg{color:var(--mute)}
-ul.check{list-style:none;padding-left:0}ul.check li{margin:3px 0}
+ul.check{list-style:none;padding-left:0}ul.check li{margin:3px 0}ul.check pre.call{margin:2px 0 0 22px;white-space:pre-wrap;overflow-wrap:anywhere}
 .tools button{font:inherit;padding:2px 10px;margin-right:6px}
 @media (max-width:900px){.sbs{grid-template-columns:1fr}}
 @media print{body{max-width:none;padding:0;font-size:11px}.filters,.tools,#daglist th[data-sort]::after{display:none}

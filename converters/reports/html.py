@@ -193,12 +193,13 @@ def _dag_section(view: DagView, sources: Sources, codes: dict[str, FindingCode],
                                  graph_tasks.get(task["task_id"]) or {}, dag_lines, py_lines, shown, seen))
     if view.dag_findings:
         out.append(f'<h3>DAG findings</h3><ul class="findings">{"".join(_finding_li(f) for f in view.dag_findings)}</ul>')
-    items = checklist(view, codes)
+    items = checklist(view, codes, sources.generated_json(kfp.get("schedule")))
     if items:
         out.append("<h3>Before production</h3><ul class=\"check\">")
         for item in items:
             tasks = f' <span class="mute">({_e(", ".join(item.tasks))})</span>' if item.tasks else ""
-            out.append(f'<li><label><input type="checkbox"> {_e(item.text)}</label>{tasks}</li>')
+            code = f'<pre class="call"><code>{_e(item.code)}</code></pre>' if item.code else ""
+            out.append(f'<li data-kind="{_e(item.kind)}"><label><input type="checkbox"> {_e(item.text)}</label>{tasks}{code}</li>')
         out.append("</ul>")
     out.append("</details>")
     return "".join(out)

@@ -1,8 +1,9 @@
 """The Markdown report: short enough to paste into a pull request.
 
-A summary table, then the DAGs that are not ready (blocked first) with their warning and
-error findings. Lists are capped (DAG rows, findings per DAG, findings overall, total
-characters) and every cap says how many items it left out. Text from DAG files is
+A summary table and one line counting what the DAGs' schedules became, then the DAGs that
+are not ready (blocked first) with their warning and error findings and their schedule (the
+checklist's schedule item). Lists are capped (DAG rows, findings per DAG, findings overall,
+total characters) and every cap says how many items it left out. Text from DAG files is
 escaped so it cannot break the table or inject markup.
 """
 
@@ -12,10 +13,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from converters.reports.model import BLOCKED, FATES, READY, REVIEW, VERDICTS, dag_views, file_findings, plain_message
+from converters.reports.model import (BLOCKED, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView, dag_views,
+                                      file_findings, plain_message, schedule_item, schedule_status)
+from converters.reports.sources import Sources
 
 __all__ = ["Limits", "render_markdown"]
 
+_STATUS_WORDS = {"recurring run": "with a recurring run to create", "not converted": "not converted",
+                 "no recurring run": "with nothing recurring", "no schedule": "without schedule",
+                 "to recreate": "to recreate by hand"}
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
 
 
@@ -55,10 +61,27 @@ def _finding(finding: dict[str, Any]) -> str:
             f"{_md(plain_message(finding))}  \n  \u2192 {_md(finding['suggestion'])}")
 
 
-def render_markdown(report: dict[str, Any], limits: Limits = Limits()) -> str:
-    """The Markdown report of a ``report.json`` document."""
+def _schedules(views: list[DagView], specs: dict[int, dict[str, Any] | None]) -> str:
+    """One line: how many DAGs got a recurring run to create, and which got none (they are listed)."""
+    by_status: dict[str, list[str]] = {}
+    for view in views:
+        by_status.setdefault(schedule_status(view, specs[view.index]), []).append(view.dag["dag_id"])
+    parts = []
+    for status in SCHEDULE_STATUSES:
+        ids = by_status.get(status, [])
+        if not ids:
+            continue
+        named = "" if status in ("recurring run", "no schedule") else (
+            " (" + ", ".join(_code(i, 80) for i in ids[:10]) + (f", {len(ids) - 10} more" if len(ids) > 10 else "") + ")")
+        parts.append(f"{len(ids)} {_STATUS_WORDS[status]}{named}")
+    return "Schedules (each DAG's `schedule.json`, a KFP recurring run spec): " + ", ".join(parts) + "."
+
+
+def render_markdown(report: dict[str, Any], limits: Limits = Limits(), sources: Sources | None = None) -> str:
+    """The Markdown report of a ``report.json`` document; ``sources`` reads each DAG's ``schedule.json``."""
     s = report["summary"]
     views = dag_views(report)
+    specs = {v.index: sources.generated_json(v.dag["kfp"].get("schedule")) if sources else None for v in views}
     verdicts = {v: sum(1 for view in views if view.verdict == v) for v in VERDICTS}
     f = s["findings"]
     lines = [
@@ -72,6 +95,8 @@ def render_markdown(report: dict[str, Any], limits: Limits = Limits()) -> str:
         "",
         "Verdict: **blocked** = an error finding, a pipeline that did not compile or an unsupported task; "
         "**needs review** = a warning finding or a task to review; **ready** = neither.",
+        "",
+        _schedules(views, specs),
         "",
     ]
     pending = sorted((v for v in views if v.verdict != READY), key=lambda v: (-VERDICTS.index(v.verdict), v.index))
@@ -109,6 +134,7 @@ def render_markdown(report: dict[str, Any], limits: Limits = Limits()) -> str:
         body += [_finding(x) for x in shown]
         if len(serious) > len(shown):
             body.append(f"- _{len(serious) - len(shown)} more findings for this DAG not shown_")
+        body.append(f"- schedule: {_md(schedule_item(view, specs[view.index]).text, 600)}")
         body.append("")
     text = "\n".join(lines + body).rstrip()
     if len(text) > limits.chars:

@@ -34,6 +34,9 @@ __all__ = [
     "operator_coverage",
     "findings_by_code",
     "checklist",
+    "schedule_item",
+    "schedule_status",
+    "SCHEDULE_STATUSES",
     "finding_codes",
     "is_branch",
     "plain_message",
@@ -46,6 +49,10 @@ SEVERITIES = ("error", "warning", "info")
 _BRANCH = re.compile(r"(Branch\w*Operator|ShortCircuitOperator|task\.branch\w*|task\.short_circuit)$")
 # Info codes that still change what the pipeline does at run time.
 _BEHAVIOUR_INFO = ("M216", "M217", "M218")
+# Schedule findings that leave no recurring run (converters/schedule.py).
+_SCHEDULE_NOT_CONVERTED = ("S401", "S402", "S404")
+# What convert produced for a DAG's schedule (schedule_status), in the order reports count them.
+SCHEDULE_STATUSES = ("recurring run", "not converted", "no recurring run", "no schedule", "to recreate")
 # Modules that declare finding codes with register_code (importing them fills CODES).
 _CODE_MODULES = ("converters.analysis.codes", "converters.mappings.codes", "converters.emit.compile", "converters.convert")
 
@@ -78,6 +85,7 @@ class ChecklistItem:
     kind: str  # "secret", "image", "schedule", "placeholder", "behaviour"
     text: str
     tasks: tuple[str, ...] = ()
+    code: str = ""  # a statement to copy (the schedule's create_recurring_run call)
 
 
 @dataclass(kw_only=True)
@@ -180,19 +188,97 @@ def findings_by_code(report: dict[str, Any], codes: dict[str, FindingCode]) -> l
     return sorted(rows, key=lambda r: (rank.get(r[1], 9), -r[3], r[0]))
 
 
-def _schedule(view: DagView) -> str | None:
-    schedule = ((view.dag.get("graph") or {}).get("dag") or {}).get("schedule")
-    if schedule in (None, "", "@once") or isinstance(schedule, dict):
-        return None
-    return str(schedule)
+def _airflow_schedule(value: Any) -> str:
+    """schedule.json's ``airflow_schedule`` as it reads in the DAG file."""
+    if isinstance(value, dict) and "timedelta_seconds" in value:
+        return f"timedelta(seconds={value['timedelta_seconds']:g})"
+    if isinstance(value, list):
+        return "[" + ", ".join(_airflow_schedule(v) for v in value) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
-def checklist(view: DagView, codes: dict[str, FindingCode]) -> list[ChecklistItem]:
+def _recurring_run(spec: dict[str, Any], path: str, package: str) -> tuple[str, str]:
+    """What the recurring run does, in words, and the ``create_recurring_run`` call that creates it."""
+    run = spec["recurring_run"]
+    trigger = (f"cron {run['cron_expression']!r}" if run.get("cron_expression") is not None
+               else f"every {run.get('interval_second')}s")
+    words = [f"Airflow {_airflow_schedule(spec.get('airflow_schedule'))} -> {trigger}",
+             f"from {run.get('start_time') or 'the time it is created'}",
+             f"until {run['end_time']}" if run.get("end_time") else "no end",
+             f"max_concurrency {run.get('max_concurrency')}",
+             "no_catchup=True (Airflow catchup=False)" if run.get("no_catchup")
+             else "no_catchup=False: missed intervals are caught up (Airflow catchup=True)"]
+    text = f"Create the KFP recurring run of {path}: " + ", ".join(words)
+    notes = [n for n in spec.get("notes") or [] if not n.startswith("Airflow ")]  # the cron note is said above
+    if notes:
+        text += "; " + "; ".join(notes)
+    keywords = ", ".join(f"{key}={value!r}" for key, value in run.items())
+    return text, (f"kfp.Client().create_recurring_run(experiment_id=..., pipeline_package_path={package!r}, "
+                  f"{keywords})")
+
+
+def _airflow_of(view: DagView, spec: dict[str, Any] | None) -> Any:
+    if isinstance(spec, dict):
+        return spec.get("airflow_schedule")
+    return ((view.dag.get("graph") or {}).get("dag") or {}).get("schedule")
+
+
+def schedule_status(view: DagView, spec: dict[str, Any] | None) -> str:
+    """One of :data:`SCHEDULE_STATUSES` for the DAG, from its ``schedule.json`` (``None``: unreadable or absent).
+
+    ``recurring run``: a spec to create; ``not converted``: an S401/S402/S404 finding;
+    ``no recurring run``: nothing recurs (``@once``); ``no schedule``: ``schedule=None``;
+    ``to recreate``: no ``schedule.json`` to read, the Airflow schedule must be recreated by hand.
+    """
+    if isinstance(spec, dict) and spec.get("recurring_run"):
+        return "recurring run"
+    if any(f["code"] in _SCHEDULE_NOT_CONVERTED for f in view.dag_findings):
+        return "not converted"
+    if _airflow_of(view, spec) is None:
+        return "no schedule"
+    return "no recurring run" if isinstance(spec, dict) else "to recreate"
+
+
+def schedule_item(view: DagView, spec: dict[str, Any] | None) -> ChecklistItem:
+    """The checklist's schedule item: what ``af2kfp convert`` produced for the DAG's schedule.
+
+    ``spec`` is the DAG's ``schedule.json`` (``dags[].kfp.schedule``), ``None`` when it was not
+    written or cannot be read. The item names the recurring run (trigger, start/end,
+    concurrency, catch-up) with its ``create_recurring_run`` call, or the S4xx finding that
+    kept the schedule from converting, or says the DAG has no schedule.
+    """
+    kfp = view.dag["kfp"]
+    path = kfp.get("schedule")
+    package = kfp.get("yaml") or f"{view.dag.get('folder') or view.dag['dag_id']}/pipeline.yaml"
+    schedule_findings = [f for f in view.dag_findings if f["code"].startswith("S4")]
+    why = "; ".join(f"{f['code']} {plain_message(f)}" for f in schedule_findings)
+    status = schedule_status(view, spec)
+    if status == "recurring run" and isinstance(spec, dict):
+        text, code = _recurring_run(spec, path or "schedule.json", package)
+        return ChecklistItem(kind="schedule", text=text + (f". Also: {why}" if why else ""), code=code)
+    if status == "not converted":
+        first = next(f for f in schedule_findings if f["code"] in _SCHEDULE_NOT_CONVERTED)
+        return ChecklistItem(kind="schedule", text=f"No recurring run was produced: {why}. {first['suggestion']}")
+    if status == "no schedule":
+        return ChecklistItem(kind="schedule", text="No schedule (schedule=None): the DAG runs only when triggered; "
+                                                   "there is no recurring run to create")
+    airflow = _airflow_schedule(_airflow_of(view, spec))
+    if isinstance(spec, dict):
+        return ChecklistItem(kind="schedule",
+                             text=f"No recurring run for Airflow {airflow}: {'; '.join(spec.get('notes') or []) or 'nothing recurs'}")
+    where = f"{path} cannot be read beside this report" if path else "no schedule.json was written"
+    return ChecklistItem(kind="schedule", text=f"Recreate the Airflow schedule {airflow} as a KFP recurring run "
+                                               f"({where}; see docs/schedules.md)")
+
+
+def checklist(view: DagView, codes: dict[str, FindingCode],
+              schedule: dict[str, Any] | None = None) -> list[ChecklistItem]:
     """What a person must do before production, from the KFP tasks and the findings.
 
-    Secrets to create, images to verify, the schedule to recreate, placeholders to
-    replace, then one item per behaviour difference (warning/error codes, and the info
-    codes that change behaviour), each naming the tasks it touches.
+    Secrets to create, images to verify, the schedule (:func:`schedule_item`, from the DAG's
+    ``schedule.json`` given as ``schedule``), placeholders to replace, then one item per
+    behaviour difference (warning/error codes other than the schedule's, and the info codes
+    that change behaviour), each naming the tasks it touches.
     """
     items: list[ChecklistItem] = []
     kfp_tasks = view.dag["kfp"]["tasks"]
@@ -209,17 +295,14 @@ def checklist(view: DagView, codes: dict[str, FindingCode]) -> list[ChecklistIte
     for image, users in sorted(images.items()):
         items.append(ChecklistItem(kind="image", text=f"Verify that image '{image}' exists and the cluster can pull it",
                                    tasks=tuple(users)))
-    schedule = _schedule(view)
-    if schedule:
-        items.append(ChecklistItem(kind="schedule", text=f"Create a KFP recurring run for the Airflow schedule '{schedule}' "
-                                   "(KFP cron expressions have a seconds field)"))
+    items.append(schedule_item(view, schedule))
     placeholders = [t["display_name"] for t in kfp_tasks if t.get("kind") == "placeholder"]
     if placeholders:
         items.append(ChecklistItem(kind="placeholder", text="Replace the placeholder components (they fail when run) "
                                    "with real ones", tasks=tuple(placeholders)))
     by_code: dict[str, list[dict[str, Any]]] = {}
     for finding in view.findings:
-        if finding["code"] in ("M201", "M207"):  # covered by the placeholder and secret items
+        if finding["code"] in ("M201", "M207") or finding["code"].startswith("S4"):  # placeholder, secret, schedule items
             continue
         if finding["severity"] != "info" or finding["code"] in _BEHAVIOUR_INFO:
             by_code.setdefault(finding["code"], []).append(finding)
