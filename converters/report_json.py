@@ -16,7 +16,7 @@ from converters.emit.result import DagResult
 from converters.findings import Finding, Severity
 from converters.graph import dag_info, graph_to_json, order_edges, tasks
 from converters.mappings.model import FATES, Input, KfpTask, Template
-from converters.mappings.values import is_secret_name
+from converters.mappings.values import is_secret_env
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
 from converters.values import to_json
 
@@ -98,20 +98,18 @@ def _kfp_task(result: DagResult, kfp: KfpTask, spans: dict[str, dict[str, list[i
 
 
 def _redact_env(value: Any) -> Any:
-    """An environment (dict, or list of ``V1EnvVar`` call JSON) without values of secret-looking names."""
+    """An environment (dict, or list of ``V1EnvVar`` call JSON) without the literals of secret-looking names."""
     if isinstance(value, dict) and "$call" not in value:
-        return {k: dict(REDACTED) if is_secret_name(str(k)) else v for k, v in value.items()}
+        return {k: dict(REDACTED) if is_secret_env(str(k), v) else v for k, v in value.items()}
     if isinstance(value, list):
         return [_redact_env(item) for item in value]
     if not isinstance(value, dict):
         return value
     args, kwargs = list(value.get("args") or []), dict(value.get("kwargs") or {})
-    name = kwargs.get("name", args[0] if args else None)
-    if not is_secret_name(str(name)):
-        return value
-    if "value" in kwargs:
+    name = str(kwargs.get("name", args[0] if args else None))
+    if is_secret_env(name, kwargs.get("value")):
         kwargs["value"] = dict(REDACTED)
-    if len(args) > 1:  # V1EnvVar(name, value)
+    if len(args) > 1 and is_secret_env(name, args[1]):  # V1EnvVar(name, value)
         args[1] = dict(REDACTED)
     return {**value, "args": args, "kwargs": kwargs}
 

@@ -36,6 +36,7 @@ __all__ = [
     "short",
     "is_plain",
     "is_secret_name",
+    "is_secret_env",
     "env_secret_name",
     "env_dict",
     "set_env",
@@ -265,8 +266,11 @@ def env_secret_name(dag_id: str) -> str:
     return f"{name}-env" if name else "af2kfp-env"
 
 
-def _is_literal_secret(value: Any) -> bool:
-    """A value written in the DAG as it is: a non-empty string without Jinja, or a number."""
+def is_secret_env(name: str, value: Any) -> bool:
+    """A variable that must not be written: a secret-looking name given a literal (a non-empty
+    string without Jinja, or a number). Templates, XComs and unknown values are not literals."""
+    if not is_secret_name(name):
+        return False
     if isinstance(value, str):
         return bool(value) and not has_template(value)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
@@ -279,7 +283,7 @@ def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> 
     (``kubernetes.use_secret_as_env``) and an M246 finding says how to create it.
     Templates, XComs and values unknown statically keep the plain path (:func:`text`).
     """
-    if not (is_secret_name(name) and _is_literal_secret(value)):
+    if not is_secret_env(name, value):
         kfp.env[name] = text(ctx, value, what)
         return
     kfp.env.pop(name, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -128,7 +129,8 @@ DAG = textwrap.dedent(f'''
 
     with DAG("secret_env_demo", schedule=None):
         load = DockerOperator(task_id="load", image="etl:1.0",
-                              environment={{"LOADER_API_KEY": "{SECRET}-docker", "STAGE": "prod"}})
+                              environment={{"LOADER_API_KEY": "{SECRET}-docker", "STAGE": "prod",
+                                           "API_TOKEN": "{{{{ var.value.api_token }}}}"}})
         train = KubernetesPodOperator(task_id="train", image="t:1",
                                       env_vars=[k8s.V1EnvVar(name="WANDB_API_KEY", value="{SECRET}-pod")])
         score = KubernetesPodOperator(task_id="score", image="t:1", env_vars={{"DB_PASSWORD": "{SECRET}-dict"}})
@@ -159,4 +161,8 @@ def test_convert_writes_the_value_nowhere(tmp_path, monkeypatch):
     env_secrets = [s for e in platform.values() for s in e.get("secretAsEnv", [])]
     assert {s["secretName"] for s in env_secrets} == {"secret-env-demo-env"}
     assert "M246" in Path("out/report.md").read_text()
+    graph = json.loads(Path("out/report.json").read_text())["dags"][0]["graph"]
+    load = next(t for t in graph["tasks"] if t["task_id"] == "load")
+    assert load["args"]["environment"]["API_TOKEN"] == "{{ var.value.api_token }}"  # a template is no secret
+    assert load["args"]["environment"]["LOADER_API_KEY"] == {"$symbolic": "<redacted by af2kfp>"}
     assert "V1EnvVar(name=\"WANDB_API_KEY\", value=\"&lt;redacted by af2kfp&gt;\")" in Path("out/report.html").read_text()
