@@ -48,7 +48,7 @@ class SubDagTasks:
         mapped: Mapped | None = None,
         mapped_raw: Any = None,
     ) -> Any:
-        task = super().create_task(  # type: ignore[misc]
+        task = super().create_task(  # type: ignore[misc]  # TaskBuilder, next in the MRO
             operator, imported_as, args, kwargs, node, star_unknown, mapped, mapped_raw
         )
         if operator in SUBDAG_OPERATORS and isinstance(task, TaskObj):
@@ -76,7 +76,7 @@ class SubDagTasks:
             )
         else:
             why = f"`subdag={expr}` is not a DAG"
-        self.finding(  # type: ignore[attr-defined]
+        self.finding(
             codes.SUBDAG_UNRESOLVED,
             f"SubDagOperator '{task.task_id}' at {task.file}:{task.line} is kept as one task: {why}",
             None,
@@ -88,6 +88,8 @@ class SubDagTasks:
 
 @dataclass
 class _State:
+    """DAGs already flattened, those being flattened (to catch a DAG nesting itself), sub-DAGs consumed."""
+
     done: set[int] = field(default_factory=set)
     active: set[int] = field(default_factory=set)
     consumed: list[DagObj] = field(default_factory=list)

@@ -174,8 +174,9 @@ def test_nested_subdags_flatten_recursively_inside_a_task_group(analyze):
 
 
 def test_factory_in_a_helper_module_and_the_110_import_path(analyze):
-    graph = only_graph(analyze(
-        """
+    graph = only_graph(
+        analyze(
+            """
         from datetime import datetime
         from airflow import DAG
         from airflow.operators.dummy_operator import DummyOperator
@@ -187,9 +188,9 @@ def test_factory_in_a_helper_module_and_the_110_import_path(analyze):
         load = SubDagOperator(task_id="load", subdag=load_section("legacy", "load"), dag=dag)
         start >> load
         """,
-        files={
-            "helpers/__init__.py": "",
-            "helpers/sections.py": """
+            files={
+                "helpers/__init__.py": "",
+                "helpers/sections.py": """
                 from datetime import datetime
                 from airflow import DAG
                 from airflow.operators.python_operator import PythonOperator
@@ -206,8 +207,9 @@ def test_factory_in_a_helper_module_and_the_110_import_path(analyze):
                     PythonOperator(task_id="store", python_callable=store, op_args=[got.output], dag=dag)
                     return dag
             """,
-        },
-    ))
+            },
+        )
+    )
     assert list(graph.nodes) == ["start", "load.fetch", "load.store"]
     assert edges(graph) == {("start", "load.fetch"), ("load.fetch", "load.store")}
     assert graph.edges["load.fetch", "load.store"]["kind"] == "data"
@@ -241,7 +243,7 @@ def test_unresolvable_factory_keeps_the_operator_with_a_warning(analyze):
         "section",
     )
     assert "dag.py:9" in warning.message
-    assert "`subdag=build_section(\"opaque\", \"section\")` is not a DAG the analyzer can build" in warning.message
+    assert '`subdag=build_section("opaque", "section")` is not a DAG the analyzer can build' in warning.message
     assert "A117" not in codes_of(graph)
 
 
@@ -257,7 +259,7 @@ def test_missing_and_non_dag_subdag_arguments_are_reported(analyze):
     assert list(graph.nodes) == ["none_given", "a_string"]
     messages = {f.task_id: f.message for f in graph.graph["findings"] if f.code == "A118"}
     assert "no `subdag` argument" in messages["none_given"]
-    assert "`subdag=\"odd.a_string\"` is not a DAG" in messages["a_string"]
+    assert '`subdag="odd.a_string"` is not a DAG' in messages["a_string"]
 
 
 def test_a_subdag_without_tasks_or_with_a_colliding_id_stays_one_task(analyze):
@@ -349,3 +351,28 @@ def test_airflow2_bundled_subdag_example_matches(tmp_path):
     result = verify_paths([tmp_path], python=str(AF2_PYTHON))
     assert [d.text() for d in result.differences] == []
     assert (result.dags_compared, result.tasks_compared) == (1, 13)
+
+
+def test_an_unresolved_subdag_operator_converts_as_an_unsupported_placeholder(tmp_path):
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "opaque.py").write_text(
+        textwrap.dedent("""
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+        from airflow.operators.subdag import SubDagOperator
+        from company_platform.subdags import build_section
+
+        with DAG("opaque", schedule=None) as dag:
+            start = BashOperator(task_id="start", bash_command="echo start")
+            start >> SubDagOperator(task_id="section", subdag=build_section("opaque", "section"))
+    """),
+        encoding="utf-8",
+    )
+    report = convert_paths([tmp_path / "dags"], tmp_path / "out", config=load_config(None))
+    [dag] = report["dags"]
+    assert dag["kfp"]["compiled"] is True
+    assert [(t["task_id"], t["fate"]) for t in dag["airflow"]["tasks"]] == [
+        ("start", "converted"),
+        ("section", "unsupported"),
+    ]
+    assert {f["code"] for f in report["findings"] if f["task_id"] == "section"} >= {"A118"}
