@@ -102,7 +102,8 @@ def _finish(result: DagResult, compiled: CompileResult) -> DagResult:
     result.findings.extend(compiled.findings)
     if compiled.yaml is not None:
         result.kfp_names = {t.task_id: compiled.display[t.task_id] for t in mapped.tasks if t.task_id in compiled.display}
-        result.kfp_edges = compiled.edges
+        result.kfp_edges = sorted({(result.kfp_names[u], result.kfp_names[v]) for u, v in mapped.edges
+                                   if u in result.kfp_names and v in result.kfp_names})
     else:
         names = result.emitted.names.component
         result.kfp_names = {t.task_id: kfp_task_name(names[t.task_id]) for t in mapped.tasks}

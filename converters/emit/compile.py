@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from converters.emit.safety import check_module
+from converters.emit.spec_tasks import spec_tasks
 from converters.emit.yaml_text import dump_all
 from converters.findings import CODES, Finding, Severity, register_code
 
@@ -47,8 +48,9 @@ UNSAFE_MODULE = register_code(
 class CompileResult:
     """``yaml`` is the compiled text, or ``None`` with the reason in ``findings``.
 
-    ``display`` and ``edges`` are what :func:`yaml_tasks` would read from ``yaml``, taken
-    from the compiled spec itself (no second parse).
+    ``display`` (display name -> task key) and ``edges`` are what :func:`yaml_tasks` would
+    read from ``yaml``, taken from the compiled spec itself (no second parse); see
+    :mod:`converters.emit.spec_tasks` for tasks inside control-flow groups.
     """
 
     yaml: str | None
@@ -154,15 +156,17 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
             warnings.simplefilter("always")
             pipeline = getattr(_load(code), function)
             text = spec_yaml(pipeline)
-            tasks = pipeline.pipeline_spec.root.dag.tasks
+            from google.protobuf import json_format
+
+            tasks = spec_tasks(json_format.MessageToDict(pipeline.pipeline_spec))
         for warning in caught:
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
     except Exception as exc:  # noqa: BLE001 - any compiler failure is reported, not raised
         log.debug("compile failed", exc_info=True)
         message = f"kfp.compiler failed: {type(exc).__name__}: {exc}"
         return CompileResult(None, [_finding(COMPILE_FAILED, message, file, line, dag_id)])
-    display = {tasks[name].task_info.name or name: name for name in sorted(tasks)}
-    edges = sorted((up, name) for name in tasks for up in tasks[name].dependent_tasks)
+    display = {t.display: t.key for t in tasks}
+    edges = sorted((up, t.key) for t in tasks for up in t.upstream)
     return CompileResult(text, display=display, edges=edges)
 
 
@@ -170,7 +174,5 @@ def yaml_tasks(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:
     """From compiled YAML: display name -> KFP task name, and ``(upstream, downstream)`` task names."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     spec = next(iter(yaml.load_all(text, Loader=loader)), None) or {}
-    tasks = spec.get("root", {}).get("dag", {}).get("tasks", {})
-    display = {body.get("taskInfo", {}).get("name", name): name for name, body in tasks.items()}
-    edges = sorted((up, name) for name, body in tasks.items() for up in body.get("dependentTasks", []))
-    return display, edges
+    tasks = spec_tasks(spec)
+    return {t.display: t.key for t in tasks}, sorted((up, t.key) for t in tasks for up in t.upstream)

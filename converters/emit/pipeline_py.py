@@ -9,14 +9,15 @@ the user wrote it. Generated statements are split by :mod:`converters.emit.layou
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
+from converters.emit.blocks import ChainItem, Item, SubPipelineItem, TaskItem, body_items, members
 from converters.emit.layout import Atom, Chain, Group, Node, layout, value
 from converters.emit.literals import comment_text, docstring
-from converters.emit.names import Names, assign_names, kebab
+from converters.emit.names import Names, assign_names, kebab, snake
 from converters.graph import dag_info
-from converters.mappings.model import Input, KfpTask, MappedDag, Template
+from converters.mappings.model import LOOP_PREFIX, Arm, Input, KfpTask, Loop, MappedDag, Template
 from converters.templating import pipeline_expression
 
 __all__ = ["EmittedPipeline", "render_pipeline", "operator_label"]
@@ -65,8 +66,10 @@ def _signature(name: str, params: list[tuple[str, Node | None]]) -> Group:
 
 def _container(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
     inputs = [item for item in kfp.command + kfp.args if isinstance(item, (Input, Template))]
+    optional = value("") if kfp.ignore_upstream_failure else None  # KFP wants a default for such inputs
     params: list[tuple[str, Node | None]] = [
-        (f"{i.name}: {_input_type(mapped, i.task_id) if isinstance(i, Input) else 'str'}", None) for i in inputs]
+        (f"{i.name}: {_input_type(mapped, i.task_id) if isinstance(i, Input) else 'str'}",
+         optional if isinstance(i, Input) else None) for i in inputs]
     if kfp.output:
         params.append((f"{kfp.output}: dsl.OutputPath(str)", None))
 
@@ -108,22 +111,12 @@ def _python(kfp: KfpTask, name: str) -> str:
     return "\n".join(header) + "\n" + body
 
 
-def _call_arguments(kfp: KfpTask, names: Names, text: frozenset[str]) -> dict[str, Node]:
+def _call_arguments(kfp: KfpTask, output: Callable[[Input], str], text: frozenset[str]) -> dict[str, Node]:
     """Call arguments: literals, other tasks' outputs, and templates built from pipeline parameters."""
     values = dict(kfp.arguments)
     values.update({i.name: i for i in kfp.command + kfp.args if isinstance(i, (Input, Template))})
-
-    def output(item: Input) -> str:
-        return f"{names.variable[item.task_id]}.output"
-
     return {key: Atom(output(v)) if isinstance(v, Input) else Atom(pipeline_expression(v.parts, output, text))
             if isinstance(v, Template) else value(v) for key, v in values.items()}
-
-
-def _template_inputs(kfp: KfpTask) -> set[str]:
-    """Tasks whose output a template of ``kfp`` reads (a data dependency, no ``.after`` needed)."""
-    items = list(kfp.arguments.values()) + kfp.command + kfp.args
-    return {p.task_id for t in items if isinstance(t, Template) for p in t.parts if isinstance(p, Input)}
 
 
 def _settings(kfp: KfpTask, var: str) -> list[Group]:
@@ -182,26 +175,6 @@ def _settings(kfp: KfpTask, var: str) -> list[Group]:
     return calls
 
 
-def _task_block(kfp: KfpTask, mapped: MappedDag, names: Names, upstream: list[str], text: frozenset[str]) -> list[str]:
-    """The task's source comment and statements, as lines of the pipeline body."""
-    airflow = mapped.graph.nodes[kfp.task_id]["task"]
-    var = names.variable[kfp.task_id]
-    note = comment_text(f"# Airflow: {airflow.file}:{airflow.line} {kfp.task_id} ({operator_label(kfp.operator)})")
-    if kfp.fate == "unsupported":
-        note += comment_text(" - placeholder, not converted")
-    call = _call(names.component[kfp.task_id], **_call_arguments(kfp, names, text))
-    chain = Chain(call, (_call(".set_display_name", value(kfp.task_id)), _call(".set_caching_options", Atom("False"))))
-    lines = ["    " + note.rstrip(), *layout(chain, 4, f"{var} = ")]
-    data = {i.task_id for i in list(kfp.arguments.values()) + kfp.command + kfp.args if isinstance(i, Input)}
-    data |= _template_inputs(kfp)
-    after = [Atom(names.variable[u]) for u in upstream if u not in data]
-    if after:
-        lines += layout(_call(f"{var}.after", *after), 4)
-    for setter in _settings(kfp, var):
-        lines += layout(setter, 4)
-    return lines
-
-
 def _pipeline_parameters(mapped: MappedDag) -> list[tuple[str, Node | None]]:
     """The pipeline function's parameters: required ones first (Python's rule), then defaults."""
     ordered = sorted(mapped.parameters, key=lambda p: p.has_default)
@@ -210,6 +183,169 @@ def _pipeline_parameters(mapped: MappedDag) -> list[tuple[str, Node | None]]:
 
 def _component(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
     return _python(kfp, name) if kfp.kind == "python" else _container(kfp, name, mapped)
+
+
+@dataclass
+class _Scope:
+    """One pipeline function being written: the main pipeline or a sub-pipeline of branch arms.
+
+    ``local``: tasks whose variables this function defines; ``regions``: tasks inside a
+    sub-pipeline called here -> that call's variable; ``outer``: outputs of tasks outside
+    this function -> the parameter that brings them in.
+    """
+
+    mapped: MappedDag
+    names: Names
+    text: frozenset[str]
+    taken: set[str]
+    functions: list[str]
+    local: set[str] = field(default_factory=set)
+    regions: dict[str, str] = field(default_factory=dict)
+    outer: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    looped: set[str] = field(default_factory=set)
+
+    def ref(self, task_id: str, output: str | None = None) -> str:
+        """The expression for a task's output here."""
+        if task_id in self.local:
+            var = self.names.variable[task_id]
+            return f"{var}.output" if output is None else f"{var}.outputs[{value(output).flat()}]"
+        return self.outer[(task_id, output)]
+
+    def output(self, item: Input) -> str:
+        if item.task_id.startswith(LOOP_PREFIX):
+            return item.task_id[len(LOOP_PREFIX):]
+        ref = self.ref(item.task_id)
+        return f"dsl.Collected({ref})" if item.task_id in self.looped else ref
+
+    def waited(self, task_id: str) -> str | None:
+        """What a statement here names in ``.after()`` to wait for ``task_id`` (``None``: outside)."""
+        if task_id in self.regions:
+            return self.regions[task_id]
+        return self.names.variable[task_id] if task_id in self.local else None
+
+
+def _condition(scope: _Scope, arm: Arm, kind: str) -> str:
+    if kind == "Else":
+        return "with dsl.Else():"
+    compared = scope.ref(arm.decider, arm.output)
+    return f"with dsl.{kind}({compared} == {value(arm.value).flat()}):"
+
+
+def _loop_header(scope: _Scope, loop: Loop) -> Group:
+    items = Atom(scope.output(loop.items)) if isinstance(loop.items, Input) else value(loop.items)
+    options = {"parallelism": loop.parallelism} if loop.parallelism else {}
+    return _call("with dsl.ParallelFor", items=items, **options)
+
+
+def _task_lines(scope: _Scope, kfp: KfpTask, indent: int, upstream: list[str]) -> list[str]:
+    """The task's source comment and statements, inside its loops."""
+    mapped, names = scope.mapped, scope.names
+    lines = []
+    for loop in kfp.loops:
+        lines += layout(_loop_header(scope, loop), indent, "", f" as {loop.variable}:")
+        indent += 4
+    airflow = mapped.graph.nodes[kfp.task_id]["task"]
+    var = names.variable[kfp.task_id]
+    note = comment_text(f"# Airflow: {airflow.file}:{airflow.line} {kfp.task_id} ({operator_label(kfp.operator)})")
+    if kfp.fate == "unsupported":
+        note += comment_text(" - placeholder, not converted")
+    call = _call(names.component[kfp.task_id], **_call_arguments(kfp, scope.output, scope.text))
+    setters = [_call(".set_display_name", value(kfp.task_id)), _call(".set_caching_options", Atom("False"))]
+    lines += [" " * indent + note.rstrip(), *layout(Chain(call, tuple(setters)), indent, f"{var} = ")]
+    data = kfp.reads() | {arm.decider for arm in kfp.arms}  # a condition on an output waits for it
+    after = list(dict.fromkeys(w for u in upstream if u not in data and (w := scope.waited(u)) is not None))
+    if after:
+        lines += layout(_call(f"{var}.after", *map(Atom, after)), indent)
+    if kfp.ignore_upstream_failure:
+        lines += layout(_call(f"{var}.ignore_upstream_failure"), indent)
+    for setter in _settings(kfp, var):
+        lines += layout(setter, indent)
+    return lines
+
+
+def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: dict[str, list[str]]) -> list[str]:
+    """Define the sub-pipeline of a decider's arms (module level) and call it here."""
+    mapped, names = scope.mapped, scope.names
+    inside = set(item.task_ids)
+    by_id = {t.task_id: t for t in mapped.tasks}
+    function = _unique(f"{names.component[item.decider]}_branches", scope.taken)
+    variable = _unique(f"{function}_task", scope.taken)
+    inner = _Scope(mapped, names, scope.text, scope.taken, scope.functions, looped=scope.looped)
+    needed: dict[tuple[str, str | None], str] = {}  # outer output -> parameter type
+    for task_id in item.task_ids:
+        kfp = by_id[task_id]
+        for read in sorted(kfp.reads()):
+            if read not in inside and not read.startswith(LOOP_PREFIX):
+                needed[(read, None)] = _input_type(mapped, read)
+        for arm in kfp.arms:
+            if arm.decider not in inside:
+                needed[(arm.decider, arm.output)] = "bool" if arm.value is True else "str"
+    params: list[tuple[str, Node | None]] = []
+    arguments: dict[str, Any] = {}
+    for (task_id, output), kind in needed.items():
+        name = _unique(f"{names.variable[task_id]}_{snake(output) if output else 'output'}", scope.taken)
+        inner.outer[(task_id, output)] = name
+        params.append((f"{name}: {kind}", None))
+        arguments[name] = Atom(scope.ref(task_id, output))
+    used = {p.name for t in item.task_ids for p in by_id[t].parameters}
+    for parameter in mapped.parameters:
+        if parameter.name in used:
+            params.append((f"{parameter.name}: {parameter.type}", None))
+            arguments[parameter.name] = Atom(parameter.name)
+    body = _items(inner, item.items, 4, upstream)
+    decider = item.decider
+    decorator = _call("@dsl.pipeline", name=kebab(function),
+                      description=f"The tasks Airflow runs after {decider} decides, as one unit a join waits for.")
+    signature = "\n".join(layout(_signature(function, params), 0, "", ":"))
+    scope.functions.append(_statement(decorator) + signature + "\n" + "\n".join(body) + "\n")
+    passed = {task_id for task_id, _ in needed}  # reading an output already waits for it
+    waits = [w for t in item.task_ids for u in upstream.get(t, [])
+             if u not in inside and u not in passed and (w := scope.waited(u)) is not None]
+    call = Chain(_call(function, **arguments), (_call(".set_display_name", value(f"{decider} branches")),))
+    lines = layout(call, indent, f"{variable} = ")
+    if waits:
+        lines += layout(_call(f"{variable}.after", *map(Atom, dict.fromkeys(waits))), indent)
+    for task_id in inside:
+        scope.regions[task_id] = variable
+    return lines
+
+
+def _unique(base: str, taken: set[str]) -> str:
+    name, n = base, 2
+    while name in taken:
+        name, n = f"{base}_{n}", n + 1
+    taken.add(name)
+    return name
+
+
+def _items(scope: _Scope, items: list[Item], indent: int, upstream: dict[str, list[str]]) -> list[str]:
+    """Statements for ``items`` at ``indent``: tasks, condition chains, sub-pipeline calls."""
+    by_id = {t.task_id: t for t in scope.mapped.tasks}
+    lines: list[str] = []
+    for item in items:
+        if isinstance(item, TaskItem):
+            scope.local.add(item.task_id)
+            lines += _task_lines(scope, by_id[item.task_id], indent, upstream.get(item.task_id, []))
+        elif isinstance(item, ChainItem):
+            for block in item.blocks:
+                lines.append(" " * indent + _condition(scope, block.arm, block.kind))
+                lines += _items(scope, block.items, indent + 4, upstream)
+        else:
+            lines += _subpipeline(scope, item, indent, upstream)
+    return lines
+
+
+def _main_body(scope: _Scope, upstream: dict[str, list[str]]) -> list[str]:
+    """The pipeline function's body; a teardown that ends the DAG wraps the rest in ``dsl.ExitHandler``."""
+    items = body_items(scope.mapped)
+    exit_task = next((t for t in scope.mapped.tasks if t.exit_handler), None)
+    if exit_task is None:
+        return _items(scope, items, 4, upstream)
+    rest = [item for item in items if members([item]) != [exit_task.task_id]]
+    scope.local.add(exit_task.task_id)
+    lines = _task_lines(scope, exit_task, 4, [])
+    lines.append(f"    with dsl.ExitHandler(exit_task={scope.names.variable[exit_task.task_id]}):")
+    return lines + _items(scope, rest, 8, upstream)
 
 
 def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
@@ -239,11 +375,14 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     upstream: dict[str, list[str]] = {}
     for u, v in mapped.edges:
         upstream.setdefault(v, []).append(u)
-    body = []
+    order = list(names.variable)
+    upstream = {v: sorted(us, key=order.index) for v, us in upstream.items()}
     text = frozenset(p.name for p in mapped.parameters if p.type == "str")
-    for kfp in mapped.tasks:
-        body += _task_block(kfp, mapped, names, sorted(upstream.get(kfp.task_id, []), key=list(names.variable).index),
-                            text)
+    taken = {names.pipeline, *names.component.values(), *names.variable.values(), *(p.name for p in mapped.parameters)}
+    functions: list[str] = []
+    scope = _Scope(mapped, names, text, taken, functions, looped={t.task_id for t in mapped.tasks if t.loops})
+    body = _main_body(scope, upstream)
+    parts += functions
     pipeline_name = kebab(info.dag_id)
     decorator = _call("@dsl.pipeline", name=pipeline_name, description=description)
     signature = "\n".join(layout(_signature(names.pipeline, _pipeline_parameters(mapped)), 0, "", ":"))

@@ -16,11 +16,14 @@ from converters.mappings.pyfunc import KFP_TYPES
 __all__ = ["check_module"]
 
 _IMPORTS = {("pathlib", "Path"), ("kfp", "compiler"), ("kfp", "dsl"), ("kfp", "kubernetes")}
+# The control-flow blocks a pipeline body may open (``with dsl.If(...):``...).
+_BLOCKS = {"If", "Elif", "Else", "ParallelFor", "ExitHandler"}
 _DECORATORS = {"component", "container_component", "pipeline"}
 _RUN_NODES = (
     ast.Return, ast.Assign, ast.Expr, ast.Call, ast.Attribute, ast.Name, ast.Constant, ast.List, ast.Dict,
     ast.Tuple, ast.keyword, ast.Load, ast.Store, ast.UnaryOp, ast.USub, ast.Pass,
     ast.JoinedStr, ast.FormattedValue,  # f-strings of pipeline parameters (templates, docs/templating.md)
+    ast.With, ast.withitem, ast.Compare, ast.Eq, ast.Subscript,  # dsl.If(task.output == "x"), loops
 )
 
 
@@ -59,6 +62,13 @@ def _generated_annotation(node: ast.expr | None) -> bool:
     )
 
 
+def _block(node: ast.With) -> bool:
+    """``with dsl.If(...)``-style blocks only, each opened by one generated call."""
+    return all(isinstance(i.context_expr, ast.Call) and isinstance(i.context_expr.func, ast.Attribute)
+               and isinstance(i.context_expr.func.value, ast.Name) and i.context_expr.func.value.id == "dsl"
+               and i.context_expr.func.attr in _BLOCKS for i in node.items)
+
+
 def _signature_problems(fn: ast.FunctionDef) -> list[str]:
     problems = []
     a = fn.args
@@ -76,11 +86,13 @@ def _signature_problems(fn: ast.FunctionDef) -> list[str]:
 
 def _body_problems(fn: ast.FunctionDef, known: set[str]) -> list[str]:
     local = {t.id for node in ast.walk(fn) if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    local |= {i.optional_vars.id for node in ast.walk(fn) if isinstance(node, ast.With) for i in node.items
+              if isinstance(i.optional_vars, ast.Name)}
     params = {a.arg for a in fn.args.args}
     problems = []
     for stmt in fn.body:
         for node in ast.walk(stmt):
-            if not isinstance(node, _RUN_NODES):
+            if not isinstance(node, _RUN_NODES) or isinstance(node, ast.With) and not _block(node):
                 problems.append(f"{fn.name}: {type(node).__name__} in a body run at compile time")
             elif isinstance(node, ast.Name) and node.id not in known | local | params:
                 problems.append(f"{fn.name}: unknown name {node.id}")

@@ -72,18 +72,12 @@ def _retry(ctx: MapContext) -> Retry | None:
 
 
 def apply_base(ctx: MapContext, kfp: KfpTask) -> None:
-    """Retries, ``execution_timeout``, ``trigger_rule`` and the scheduler-only arguments."""
+    """Retries, ``execution_timeout`` and the scheduler-only arguments (``trigger_rule``: see ``control``)."""
     kfp.retry = _retry(ctx)
     timeout = duration_seconds(ctx, ctx.arg("execution_timeout"), "execution_timeout")
     if timeout is not None:
         kfp.timeout_seconds = max(1, int(timeout))
-    rule = ctx.arg("trigger_rule")
-    if rule not in (None, "all_success"):
-        ctx.add(
-            codes.ARGUMENT_DROPPED,
-            f"trigger_rule={rule!r} is not mapped; the KFP task runs only when all upstream tasks succeed",
-            "Review the dependency: KFP offers .ignore_upstream_failure() and dsl.ExitHandler.",
-        )
+    ctx.arg("trigger_rule")  # mapped on the whole graph (converters.mappings.control)
     for name in sorted(_SILENT):
         ctx.used.add(name)
     for name in sorted(_SCHEDULER & set(ctx.task.args)):

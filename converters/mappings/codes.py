@@ -32,6 +32,12 @@ __all__ = [
     "FALLBACK_OPERATOR",
     "SENSOR_SKIPPED",
     "SECRET_ENV_VALUE",
+    "TRIGGER_RULE_MAPPED",
+    "TRIGGER_RULE_DIFFERS",
+    "BRANCH_TARGET_UNKNOWN",
+    "OUTPUT_UNDER_CONDITION",
+    "NEVER_RUNS",
+    "CONDITION_APPROXIMATED",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -138,6 +144,40 @@ FALLBACK_OPERATOR = register_code(
 SENSOR_SKIPPED = register_code(
     "M226", Severity.WARNING, "Sensor skipped",
     "sensors = \"skip\" folds sensors into the edges: the pipeline no longer waits for what the sensor waited for.",
+).code
+
+# Control flow (converters.mappings.control / converters.mappings.branch): M250–M259.
+TRIGGER_RULE_MAPPED = register_code(
+    "M250", Severity.INFO, "Trigger rule mapped",
+    "all_done/always run with .ignore_upstream_failure(); a teardown that ends the DAG runs as the "
+    "dsl.ExitHandler exit task; a join after a branch runs after the branch's tasks, taken or not.",
+).code
+TRIGGER_RULE_DIFFERS = register_code(
+    "M251", Severity.WARNING, "Trigger rule has no exact KFP equivalent",
+    "KFP runs a task when all its upstream tasks succeeded, or with .ignore_upstream_failure() when they "
+    "finished; check the behaviour difference the message states, or check the upstream status in a "
+    "dsl.ExitHandler exit task with a dsl.PipelineTaskFinalStatus input.",
+).code
+BRANCH_TARGET_UNKNOWN = register_code(
+    "M252", Severity.WARNING, "Branch returns a task id that is not directly downstream",
+    "Airflow fails the branch task when it returns a task id that is not directly downstream; make the "
+    "callable return one of the downstream task ids.",
+).code
+OUTPUT_UNDER_CONDITION = register_code(
+    "M253", Severity.WARNING, "Reads the output of a task that may not run",
+    "KFP forbids reading outputs from inside a dsl.If block outside it; the argument was left out. Pass the "
+    "value with dsl.OneOf over an If/Elif/Else whose every arm produces it.",
+).code
+NEVER_RUNS = register_code(
+    "M254", Severity.WARNING, "Task never runs in Airflow",
+    "Its upstream tasks sit on branch arms that exclude each other and its trigger rule needs all of them; "
+    "Airflow always skips it. It is kept under the first arm; give it a trigger rule such as "
+    "none_failed_min_one_success if it should run.",
+).code
+CONDITION_APPROXIMATED = register_code(
+    "M255", Severity.WARNING, "Condition cannot be expressed exactly",
+    "KFP conditions compare one output with one value; the task was placed where it runs in at least the "
+    "cases Airflow runs it. Check the branch arms it depends on.",
 ).code
 SECRET_ENV_VALUE = register_code(
     "M246", Severity.WARNING, "Secret-looking environment value moved to a Kubernetes Secret",

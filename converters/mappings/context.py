@@ -18,7 +18,8 @@ class MapContext:
 
     ``consumers``: ids of tasks whose output another task reads; ``producers``: ids of
     already mapped Python tasks with an output -> its KFP type; ``used``: arguments consumed;
-    ``params``: the DAG's params as pipeline parameters, by Airflow name (for ``{{ params.x }}``).
+    ``params``: the DAG's params as pipeline parameters, by Airflow name (for ``{{ params.x }}``);
+    ``downstream``: the task's direct downstream task ids (the tasks a branch may follow).
     """
 
     task: AirflowTask
@@ -29,6 +30,8 @@ class MapContext:
     findings: list[Finding] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
     params: dict[str, Any] = field(default_factory=dict)
+    # Direct downstream task ids, in source order (the tasks a branch may follow).
+    downstream: tuple[str, ...] = ()
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

@@ -24,11 +24,17 @@ OPERATORS = {
 
 MAPPED_ARGS = ("(none: folded; upstream tasks connect to downstream tasks)",)
 DROPPED_ARGS = ("every argument",)
-FLAGGED_ARGS = ("trigger_rule other than all_success",)
+FLAGGED_ARGS = ("trigger_rule that runs after failed upstream tasks (all_done, always, one_failed...)",)
+# Rules whose effect the conditions around the downstream tasks keep (converters.mappings.control).
+_KEPT_BY_CONDITIONS = {None, "all_success", "none_failed", "none_failed_min_one_success", "none_failed_or_skipped",
+                       "one_success", "one_done", "none_skipped"}
+
+
 def map_task(ctx: MapContext, rule: str) -> None:
-    """Fold: no KFP task. A trigger rule on the join it was is lost, so it is flagged."""
+    """Fold: no KFP task. A join's skip rule lives on in its successors' conditions; a rule that
+    lets it run after failures (``all_done``...) is lost, so it is flagged."""
     trigger_rule = ctx.task.args.get("trigger_rule")
-    if trigger_rule not in (None, "all_success"):
+    if trigger_rule not in _KEPT_BY_CONDITIONS:
         ctx.add(codes.FOLDED_TRIGGER_RULE, f"folded EmptyOperator had trigger_rule={trigger_rule!r}")
     return None
 

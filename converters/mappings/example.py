@@ -28,6 +28,8 @@ class Example:
     fate: str = "converted"
     # Upstream Python tasks whose output the example reads: task id -> KFP type.
     producers: dict[str, str] = field(default_factory=dict)
+    # Direct downstream task ids (the tasks a branch example may follow).
+    downstream: tuple[str, ...] = ()
 
 
 def example_task(

@@ -16,9 +16,10 @@ from converters.config import Config
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, DagInfo, dag_info, tasks
 from converters.graph import findings as graph_findings
-from converters.mappings import bash, codes, docker, empty, kubernetes, python
+from converters.mappings import bash, branch, codes, docker, empty, kubernetes, python
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
+from converters.mappings.control import apply_control_flow
 from converters.mappings.model import Input, KfpTask, MappedDag
 from converters.mappings.registry import resolve
 from converters.mappings.templates import prepare_task, template_refs, translate_task
@@ -29,7 +30,7 @@ from converters.values import Call, TaskRef
 __all__ = ["map_graph", "map_task"]
 
 # Rules whose strings Airflow renders with Jinja and that run without Airflow in KFP.
-_TEMPLATED_RULES = (bash, docker, kubernetes, python)
+_TEMPLATED_RULES = (bash, branch, docker, kubernetes, python)
 
 
 def _refs(value: Any) -> Iterable[str]:
@@ -64,14 +65,22 @@ def _order(graph: nx.DiGraph) -> list[AirflowTask]:
     return [graph.nodes[i]["task"] for i in ids if "task" in graph.nodes[i]]
 
 
+def _downstream(graph: nx.DiGraph, task_id: str) -> tuple[str, ...]:
+    """Direct downstream task ids in source order (what a branch may follow)."""
+    line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
+    return tuple(sorted(graph.successors(task_id), key=lambda s: line.get(s, (0, s))))
+
+
 def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[str] | None = None,
              producers: dict[str, str | None] | None = None,
-             params: dict[str, PipelineParameter] | None = None) -> tuple[KfpTask | None, MapContext]:
+             params: dict[str, PipelineParameter] | None = None,
+             downstream: tuple[str, ...] = ()) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings."""
     rule, module, from_config = resolve(task.operator, config)
     templated = module in _TEMPLATED_RULES
     ctx = MapContext(task=prepare_task(task) if templated else task, dag_id=dag_id, config=config,
-                     consumers=consumers or set(), producers=producers or {}, params=params or {})
+                     consumers=consumers or set(), producers=producers or {}, params=params or {},
+                     downstream=downstream)
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
     if task.mapped is not None and module is not empty:
@@ -148,7 +157,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     folded = nx.DiGraph(graph)
     for task in _order(graph):
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers, producers=producers,
-                            params=params)
+                            params=params, downstream=_downstream(graph, task.task_id))
         if kfp is None:
             fates[task.task_id] = "folded"
             found.extend(ctx.findings)
@@ -164,7 +173,9 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         mapped[task.task_id] = kfp
         fates[task.task_id] = kfp.fate
         found.extend(kfp.findings)
-        if kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
+        if kfp.decision is not None and kfp.decision.mode == "set":
+            pass  # its outputs are the conditions' booleans, not an XCom a task can read
+        elif kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
             producers[task.task_id] = kfp.python.returns
         elif kfp.output:
             producers[task.task_id] = "str"
@@ -181,6 +192,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
             found.append(_cycle_finding(graph, mapped[v], u, v))
             continue
         edges.append((u, v))
+    edges, subpipelines, control = apply_control_flow(graph, [mapped[i] for i in order], edges)
+    found.extend(control)
     fates.update({task_id: kfp.fate for task_id, kfp in mapped.items()})
     return MappedDag(
         graph=graph,
@@ -189,4 +202,5 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         fates=fates,
         findings=found,
         parameters=_pipeline_parameters(params, [mapped[i] for i in order]),
+        subpipelines=subpipelines,
     )

@@ -25,6 +25,10 @@ __all__ = [
     "PythonFunction",
     "KfpTask",
     "MappedDag",
+    "Arm",
+    "Decision",
+    "Loop",
+    "LOOP_PREFIX",
 ]
 
 # The fate of an Airflow task, as every report shows it.
@@ -127,6 +131,59 @@ class PythonFunction:
     packages: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Arm:
+    """One condition a task runs under: ``decider``'s output equals ``value`` (``dsl.If``).
+
+    For a branch in ``choice`` mode ``output`` is ``None`` (the task's single output) and
+    ``value`` the chosen task id; in ``set`` mode ``output`` names the boolean output of
+    that target; for a short circuit ``value`` is ``True``.
+    """
+
+    decider: str
+    value: Any
+    output: str | None = None
+
+
+@dataclass(kw_only=True)
+class Decision:
+    """What a branch or short-circuit task decides, as its component reports it.
+
+    ``mode``: ``choice`` (returns one target id, ``dsl.If``/``dsl.Elif``/``dsl.Else``),
+    ``set`` (one boolean output per target, a ``dsl.If`` each) or ``short_circuit``
+    (returns a bool). ``targets`` are the Airflow task ids it may follow, in order;
+    ``outputs`` the output name of each target in ``set`` mode; ``exhaustive`` says every
+    run follows exactly one target (so the last arm may be ``dsl.Else``).
+    ``skip_all_downstream``: a short circuit skips every downstream task, whatever its
+    trigger rule (Airflow's ``ignore_downstream_trigger_rules=True``).
+    """
+
+    mode: str
+    targets: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    exhaustive: bool = False
+    skip_all_downstream: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class Loop:
+    """One ``dsl.ParallelFor`` around a mapped task (Airflow ``.expand()``).
+
+    ``items`` is a JSON list literal or an :class:`Input` (another task's list output);
+    ``variable`` the loop variable the task's arguments read (``TaskRef`` ids
+    ``LOOP_PREFIX + variable`` stand for it, ``.field`` for a key of a dict item);
+    ``parallelism`` Airflow's ``max_active_tis_per_dagrun``/``max_active_tis_per_dag``.
+    """
+
+    variable: str
+    items: Any
+    parallelism: int | None = None
+
+
+# A TaskRef whose task id starts with this reads the loop variable, not a task's XCom.
+LOOP_PREFIX = "<loop>"
+
+
 @dataclass(kw_only=True)
 class KfpTask:
     """One KFP task (and its component) standing for one or more Airflow tasks.
@@ -173,6 +230,19 @@ class KfpTask:
     parameters: list[Any] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     fate: str = "converted"
+    # Control flow (:mod:`converters.mappings.control`): conditions outermost first,
+    # what this task decides, the loops around it, and how it treats failed upstream tasks.
+    arms: tuple[Arm, ...] = ()
+    decision: Decision | None = None
+    loops: tuple[Loop, ...] = ()
+    ignore_upstream_failure: bool = False
+    exit_handler: bool = False
+
+    def reads(self) -> set[str]:
+        """Tasks whose output this task reads, as an argument or inside a template."""
+        values = list(self.arguments.values()) + self.command + self.args
+        found = {i.task_id for i in values if isinstance(i, Input)}
+        return found | {p.task_id for t in values if isinstance(t, Template) for p in t.parts if isinstance(p, Input)}
 
     def uses_kubernetes(self) -> bool:
         """True when the emitted code needs ``from kfp import kubernetes``."""
@@ -208,3 +278,5 @@ class MappedDag:
     fates: dict[str, str]
     findings: list[Finding]
     parameters: list[Any] = field(default_factory=list)
+    # Deciders whose arms are emitted as a sub-pipeline (a task outside them waits for them).
+    subpipelines: set[str] = field(default_factory=set)

@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from converters.emit.spec_tasks import spec_tasks
 from converters.mappings.values import is_secret_name
 
 __all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups", "redact", "secret_env_names"]
@@ -28,7 +29,6 @@ REDACTED = "<redacted by af2kfp>"
 _SECRET_LITERAL = re.compile(
     r"""((?<![\w])["']?\w*?(?:password|passwd|token|api_?key|private_key|secret_key|access_key|credentials?)["']?\s*[=:]\s*"""
     r"""[rbuRBU]?)(["'])(.*?)(?<!\\)\2""", re.I)
-_KFP_GROUPS = {"condition": "If", "for-loop": "ParallelFor", "exit-handler": "ExitHandler", "condition-branches": "If/Elif/Else"}
 
 
 class Sources:
@@ -115,11 +115,8 @@ def excerpt(lines: list[str] | None, first: int | None, last: int | None, limit:
 
 
 def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[str, ...]]:
-    """KFP task name -> path of KFP control-flow groups (If, ParallelFor, ExitHandler) around it.
-
-    Read from the compiled pipeline: a group is a task whose component is
-    ``comp-condition-N``/``comp-for-loop-N``/``comp-exit-handler-N`` with its own sub-DAG.
-    """
+    """KFP task key -> labels of the control-flow groups (If, ParallelFor, ExitHandler, sub-pipeline)
+    around it, read from the compiled pipeline (:func:`converters.emit.spec_tasks.spec_tasks`)."""
     if not compiled_yaml:
         return {}
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -127,19 +124,4 @@ def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[str, ...]]:
         spec: Any = next(iter(yaml.load_all(compiled_yaml, Loader=loader)), None) or {}
     except yaml.YAMLError:
         return {}
-    components = spec.get("components") or {}
-    out: dict[str, tuple[str, ...]] = {}
-
-    def walk(dag_tasks: dict[str, Any], path: tuple[str, ...]) -> None:
-        for name, body in (dag_tasks or {}).items():
-            ref = ((body or {}).get("componentRef") or {}).get("name", "")
-            kind = next((label for prefix, label in sorted(_KFP_GROUPS.items(), key=lambda kv: -len(kv[0]))
-                         if ref.startswith(f"comp-{prefix}-")), None)
-            sub = ((components.get(ref) or {}).get("dag") or {}).get("tasks")
-            if kind and sub is not None:
-                walk(sub, path + (f"{kind} {name}",))
-            else:
-                out[name] = path
-
-    walk(((spec.get("root") or {}).get("dag") or {}).get("tasks") or {}, ())
-    return out
+    return {t.key: t.groups for t in spec_tasks(spec)} if isinstance(spec, dict) else {}

@@ -19,7 +19,7 @@ EXAMPLES = [
 @pytest.mark.parametrize(("module", "example"), EXAMPLES)
 def test_example_maps_as_documented(module, example):
     kfp, ctx = map_task(example.task, dag_id="example", config=Config(), consumers=set(),
-                        producers=dict(example.producers))
+                        producers=dict(example.producers), downstream=example.downstream)
     if example.fate == "folded":
         assert kfp is None
         return
@@ -36,6 +36,9 @@ def test_example_emits_expected_code_that_compiles(module, example):
     for producer, kind in example.producers.items():
         add_task(graph, _producer(producer, kind))
     add_task(graph, example.task)
+    for target in example.downstream:
+        add_task(graph, _producer(target, "str"))
+        graph.add_edge(example.task.task_id, target, kind="order")
     mapped = map_graph(graph)
     emitted = render_pipeline(mapped)
     for line in example.kfp:

@@ -1,0 +1,242 @@
+"""Control flow over the whole DAG: which condition each task runs under, and trigger rules.
+
+Airflow skips tasks at run time: a branch skips the direct downstream tasks it did not
+choose, a short circuit skips what follows it, and each task's ``trigger_rule`` decides
+whether a skipped or failed upstream task skips it too. KFP decides the same statically,
+with ``dsl.If`` blocks around tasks. This module works out, on the Airflow graph (folded
+tasks included, since a folded join still passes its trigger rule on), the condition
+under which each task runs: for every decider, the set of values it must report. Tasks
+that need every upstream task combine their upstream conditions with *and*, tasks that
+run after any of them with *or*, tasks that run even when all upstream tasks were
+skipped drop them. The result becomes ``KfpTask.arms``.
+
+A task outside a decider's arms that waits for a task inside them (the join after a
+branch) cannot ``.after()`` into a ``dsl.If`` in KFP; such a decider's arms are emitted
+as a sub-pipeline the join waits for (``MappedDag.subpipelines``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+
+from converters.findings import CODES, Finding
+from converters.graph import AirflowTask, dag_info
+from converters.mappings import codes
+from converters.mappings.model import Arm, Decision, Input, KfpTask
+
+__all__ = ["apply_control_flow", "trigger_rule"]
+
+# Rules by what a skipped upstream task does to the task (Airflow's TriggerRule semantics).
+_NEEDS_ALL = {"all_success", "none_skipped", "all_failed"}  # any skipped upstream skips it
+_NEEDS_ONE = {"one_success", "one_done", "none_failed_min_one_success", "all_done_min_one_success", "one_failed"}
+_RUNS_ANYWAY = {"none_failed", "none_failed_or_skipped", "all_done", "always", "all_done_setup_success",
+                "all_skipped"}
+_FINISHED = {"all_done", "always", "all_done_setup_success", "all_done_min_one_success"}
+_JOINS = {"none_failed", "none_failed_or_skipped", "none_failed_min_one_success", "one_success", "one_done"}
+
+Condition = dict[str, frozenset[Any]]
+
+
+def trigger_rule(task: AirflowTask) -> str:
+    """The task's trigger rule as Airflow names it (``TriggerRule.X`` resolved, teardown default)."""
+    value = task.args.get("trigger_rule")
+    if value is None:
+        return "all_done_setup_success" if task.role == "teardown" else "all_success"
+    text = str(value)
+    return text.rsplit(".", 1)[-1].lower() if text.startswith("TriggerRule.") else text.lower()
+
+
+def _and(conditions: list[Condition]) -> Condition:
+    out: dict[str, frozenset[Any]] = {}
+    for condition in conditions:
+        for decider, values in condition.items():
+            out[decider] = out[decider] & values if decider in out else values
+    return out
+
+
+def _or(conditions: list[Condition]) -> Condition:
+    if not conditions:
+        return {}
+    common = set(conditions[0]).intersection(*conditions[1:])
+    return {d: frozenset().union(*(c[d] for c in conditions)) for d in common}
+
+
+def _conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> dict[str, Condition]:
+    """For every Airflow task, what each decider must report for it to run."""
+    order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else list(graph.nodes)
+    forced: dict[str, Condition] = {}  # short circuits that skip everything after them
+    for decider, decision in decisions.items():
+        if decision.mode == "short_circuit" and decision.skip_all_downstream and decider in graph:
+            for node in nx.descendants(graph, decider):
+                forced.setdefault(node, {})[decider] = frozenset({True})
+    result: dict[str, Condition] = {}
+    for node in order:
+        task = graph.nodes[node].get("task")
+        rule = trigger_rule(task) if task is not None else "all_success"
+        upstream = [result.get(u, {}) for u in graph.predecessors(node)]
+        if rule in _NEEDS_ALL:
+            condition = _and(upstream)
+        elif rule in _NEEDS_ONE:
+            condition = _or(upstream)
+        else:
+            condition = {}
+        own: list[Condition] = [condition, forced.get(node, {})]
+        for u in graph.predecessors(node):
+            decision = decisions.get(u)
+            if decision is None:
+                continue
+            own.append({u: frozenset({True}) if decision.mode == "short_circuit" else frozenset({node})})
+        result[node] = {d: v for d, v in _and(own).items() if not _certain(decisions[d], v)}
+    return result
+
+
+def _certain(decision: Decision, values: frozenset[Any]) -> bool:
+    """True when every run of the decider reports one of ``values`` (no condition at all)."""
+    return decision.mode == "choice" and decision.exhaustive and values >= set(decision.targets)
+
+
+def _finding(graph: nx.DiGraph, kfp: KfpTask, code: str, message: str) -> Finding:
+    task: AirflowTask = graph.nodes[kfp.task_id]["task"]
+    entry = CODES[code]
+    finding = Finding(code=code, severity=entry.severity, message=message, suggestion=entry.help, file=task.file,
+                      line=task.line, dag_id=dag_info(graph).dag_id, task_id=kfp.task_id)
+    kfp.findings.append(finding)
+    if entry.severity.rank >= 1 and kfp.fate == "converted":
+        kfp.fate = "review"
+    return finding
+
+
+def _arms(graph: nx.DiGraph, kfp: KfpTask, condition: Condition, decisions: dict[str, Decision],
+          rank: dict[str, int], found: list[Finding]) -> tuple[Arm, ...]:
+    arms = []
+    for decider in sorted(condition, key=lambda d: rank.get(d, 0)):
+        values, decision = condition[decider], decisions[decider]
+        if not values:
+            found.append(_finding(graph, kfp, codes.NEVER_RUNS,
+                                  f"needs arms of {decider!r} that exclude each other; Airflow always skips it"))
+            continue
+        if decision.mode == "short_circuit":
+            arms.append(Arm(decider=decider, value=True))
+        elif len(values) == 1:
+            (value,) = values
+            if decision.mode == "choice":
+                arms.append(Arm(decider=decider, value=value))
+            else:
+                arms.append(Arm(decider=decider, value=True, output=decision.outputs[value]))
+        else:
+            found.append(_finding(graph, kfp, codes.CONDITION_APPROXIMATED,
+                                  f"runs when {decider!r} follows any of {sorted(map(str, values))}; "
+                                  "KFP runs it after the branch whichever arm ran"))
+    return tuple(arms)
+
+
+def _drop_input(kfp: KfpTask, task_id: str) -> None:
+    """Leave out an argument read from a task that may not have run (``M253``)."""
+    for key, value in list(kfp.arguments.items()):
+        if isinstance(value, Input) and value.task_id == task_id:
+            del kfp.arguments[key]
+            if kfp.python is not None:
+                kfp.python.params = [(n, a, "None" if n == key else d) for n, a, d in kfp.python.params]
+    kfp.command = ["" if isinstance(v, Input) and v.task_id == task_id else v for v in kfp.command]
+    kfp.args = ["" if isinstance(v, Input) and v.task_id == task_id else v for v in kfp.args]
+
+
+def _ignore_upstream_failure(kfp: KfpTask) -> None:
+    """Run after failed upstream tasks too; inputs they feed need a default (KFP's rule)."""
+    kfp.ignore_upstream_failure = True
+    fed = {key for key, v in kfp.arguments.items() if isinstance(v, Input)}
+    if kfp.python is not None:
+        kfp.python.params = [(n, a, "None" if n in fed and d is None else d) for n, a, d in kfp.python.params]
+
+
+def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]],
+                  found: list[Finding]) -> set[str]:
+    """Deciders whose arms a task outside them waits for: their arms become a sub-pipeline."""
+    by_id = {t.task_id: t for t in tasks}
+    inside = {t.task_id: {a.decider for a in t.arms} for t in tasks}
+    needed: set[str] = set()
+    for kfp in tasks:
+        for source in sorted(kfp.reads()):
+            if source in inside and inside[source] - inside[kfp.task_id]:
+                found.append(_finding(graph, kfp, codes.OUTPUT_UNDER_CONDITION,
+                                      f"reads the output of {source!r}, which runs only under a condition"))
+                _drop_input(kfp, source)
+    for u, v in edges:
+        if u in by_id and v in by_id:
+            needed |= inside[u] - inside[v]
+    return needed
+
+
+def _trigger_rules(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]],
+                   conditions: dict[str, Condition], exit_task: str | None, found: list[Finding]) -> None:
+    upstream: dict[str, list[str]] = {}
+    for u, v in edges:
+        upstream.setdefault(v, []).append(u)
+    for kfp in tasks:
+        task: AirflowTask = graph.nodes[kfp.task_id]["task"]
+        rule = trigger_rule(task)
+        after_branch = any(set(conditions.get(u, {})) - set(conditions.get(kfp.task_id, {}))
+                           for u in graph.predecessors(kfp.task_id))
+        if kfp.task_id == exit_task:
+            found.append(_finding(graph, kfp, codes.TRIGGER_RULE_MAPPED,
+                                  "teardown that ends the DAG: the dsl.ExitHandler exit task, run after every "
+                                  "other task, failed or not"))
+        elif rule in _FINISHED or task.role == "teardown":
+            if upstream.get(kfp.task_id) or kfp.reads():
+                _ignore_upstream_failure(kfp)
+                found.append(_finding(graph, kfp, codes.TRIGGER_RULE_MAPPED,
+                                      f"trigger_rule={rule!r}: runs when its upstream tasks finished, "
+                                      "failed or not (.ignore_upstream_failure())"))
+        elif rule in ("one_failed", "all_failed"):
+            if upstream.get(kfp.task_id) or kfp.reads():
+                _ignore_upstream_failure(kfp)
+            found.append(_finding(graph, kfp, codes.TRIGGER_RULE_DIFFERS,
+                                  f"trigger_rule={rule!r}: Airflow runs it only when upstream tasks failed; "
+                                  "KFP runs it after them whether they failed or not"))
+        elif rule == "all_skipped":
+            found.append(_finding(graph, kfp, codes.TRIGGER_RULE_DIFFERS,
+                                  "trigger_rule='all_skipped': KFP has no skipped state to wait for; "
+                                  "the task runs after its upstream tasks succeed"))
+        elif rule in _JOINS and after_branch:
+            found.append(_finding(graph, kfp, codes.TRIGGER_RULE_MAPPED,
+                                  f"trigger_rule={rule!r} joins branch arms: runs after the branch, "
+                                  "whichever arm ran"))
+        elif rule in ("one_success", "one_done") and len(list(graph.predecessors(kfp.task_id))) > 1:
+            found.append(_finding(graph, kfp, codes.TRIGGER_RULE_DIFFERS,
+                                  f"trigger_rule={rule!r}: Airflow starts it as soon as one upstream task "
+                                  "finishes; KFP waits for all of them to succeed"))
+
+
+def _exit_handler(tasks: list[KfpTask], edges: list[tuple[str, str]], graph: nx.DiGraph) -> str | None:
+    """A teardown every other task leads to, reading no output: the ``dsl.ExitHandler`` exit task."""
+    if len(tasks) < 2:
+        return None
+    sinks = {t.task_id for t in tasks} - {u for u, _ in edges}
+    flow = nx.DiGraph(edges)
+    for kfp in tasks:
+        task: AirflowTask = graph.nodes[kfp.task_id]["task"]
+        if task.role != "teardown" or kfp.task_id not in sinks or kfp.arms or kfp.loops or kfp.reads():
+            continue
+        if sinks == {kfp.task_id} and kfp.task_id in flow and len(nx.ancestors(flow, kfp.task_id)) == len(tasks) - 1:
+            return kfp.task_id
+    return None
+
+
+def apply_control_flow(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]]
+                       ) -> tuple[list[tuple[str, str]], set[str], list[Finding]]:
+    """Set each task's arms and trigger-rule flags; returns the edges to emit, the deciders
+    whose arms become sub-pipelines, and the findings."""
+    found: list[Finding] = []
+    decisions = {t.task_id: t.decision for t in tasks if t.decision is not None}
+    conditions = _conditions(graph, decisions)
+    rank = {node: i for i, node in enumerate(nx.topological_sort(graph))} if nx.is_directed_acyclic_graph(graph) else {}
+    for kfp in tasks:
+        kfp.arms = _arms(graph, kfp, conditions.get(kfp.task_id, {}), decisions, rank, found)
+    exit_task = _exit_handler(tasks, edges, graph)
+    _trigger_rules(graph, tasks, edges, conditions, exit_task, found)
+    if exit_task is not None:
+        next(t for t in tasks if t.task_id == exit_task).exit_handler = True
+        edges = [(u, v) for u, v in edges if v != exit_task]
+    return edges, _subpipelines(graph, tasks, edges, found), found
