@@ -1,20 +1,24 @@
-"""Module-level constants a Python callable reads, collected statically (nothing is executed).
+"""Module-level constants and helpers a Python callable reads, collected statically (nothing is executed).
 
 A lightweight component holds only its own function, so a name such as ``MIN_AUC_GAIN``
 defined beside the callable would be missing at run time. When the module binds that
 name exactly once, by a plain top-level assignment of a literal (or of an expression of
-literals and other such constants), the assignment is safe to copy into the component
-as written: :func:`callable_constants` returns those assignments, by name.
+literals and earlier such constants), the assignment is safe to copy into the component
+as written. So is a plain module-level ``def`` (no decorator, no ``global``) that reads
+only builtins, module imports, such constants and other such functions.
+:func:`callable_constants` returns those definitions, by name, in module order.
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
 from functools import lru_cache
 
 __all__ = ["callable_constants"]
 
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
+_BUILTINS = frozenset(dir(builtins))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
 _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitOr, ast.BitAnd,
               ast.BitXor, ast.LShift, ast.RShift, ast.USub, ast.UAdd, ast.Not, ast.Invert)
@@ -22,7 +26,7 @@ _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Po
 
 @lru_cache(maxsize=256)
 def callable_constants(text: str, name: str, def_line: int | None) -> dict[str, str]:
-    """``name -> assignment source`` for the constants the function's body loads, dependencies first.
+    """``name -> source`` of the constants and helpers the function's body reads (and those they read).
 
     ``def_line`` is the line of the ``def`` (``None``: the only function called ``name``).
     Names another scope around a nested function binds are left out: they shadow the module's.
@@ -45,7 +49,7 @@ def callable_constants(text: str, name: str, def_line: int | None) -> dict[str, 
         if current in needed:
             continue
         needed.add(current)
-        pending.extend(table[current][1] - needed)
+        pending.extend(table[current][1] & table.keys() - needed)
     return {key: source for key, (source, _) in table.items() if key in needed}
 
 
@@ -59,7 +63,7 @@ def _parse(text: str) -> ast.Module | None:
 
 @lru_cache(maxsize=16)
 def _module_constants(text: str) -> dict[str, tuple[str, frozenset[str]]]:
-    """Every qualifying constant of the module, in source order: ``name -> (source, names it reads)``."""
+    """Every qualifying definition of the module, in source order: ``name -> (source, names it reads)``."""
     module = _parse(text)
     if module is None:
         return {}
@@ -67,20 +71,48 @@ def _module_constants(text: str) -> dict[str, tuple[str, frozenset[str]]]:
     for binding in _module_bindings(module):
         counts[binding] = counts.get(binding, 0) + 1
     declared_global = {n for node in ast.walk(module) if isinstance(node, ast.Global) for n in node.names}
-    candidates: dict[str, tuple[ast.stmt, ast.expr]] = {}
-    for statement in module.body:
-        target, value = _simple_assignment(statement)
-        if target is not None and value is not None and counts.get(target) == 1 and target not in declared_global:
-            candidates[target] = (statement, value)
+    once = {name for name, count in counts.items() if count == 1 and name not in declared_global}
     table: dict[str, tuple[str, frozenset[str]]] = {}
-    for target, (statement, value) in candidates.items():
-        reads = _literal_reads(value)
-        # Only earlier constants: a later one is unbound when the module runs this line.
-        if reads is not None and reads <= set(table):
-            source = ast.get_source_segment(text, statement)
-            if source is not None:
-                table[target] = (source, frozenset(reads))
+    for statement in module.body:
+        name, reads = _definition(statement, set(table))
+        source = ast.get_source_segment(text, statement) if name in once and reads is not None else None
+        if name is not None and reads is not None and source is not None:
+            table[name] = (source, frozenset(reads))
+    imported = _imported_names(module) & once | _BUILTINS
+    changed = True
+    while changed:  # drop functions reading a name that is none of these, until nothing changes
+        changed = False
+        for name, (_, reads) in list(table.items()):
+            if not reads <= set(table) | imported:
+                del table[name]
+                changed = True
     return table
+
+
+def _definition(statement: ast.stmt, earlier: set[str]) -> tuple[str | None, set[str] | None]:
+    """The name a statement defines and the names it reads; ``None`` reads when it does not qualify."""
+    if isinstance(statement, ast.FunctionDef):
+        if statement.decorator_list or any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in ast.walk(statement)):
+            return statement.name, None
+        return statement.name, _function_reads(statement)
+    target, value = _simple_assignment(statement)
+    if target is None or value is None:
+        return None, None
+    reads = _literal_reads(value)
+    # Only earlier constants: a later one is unbound when the module runs this line.
+    return target, reads if reads is not None and reads <= earlier else None
+
+
+def _function_reads(fn: ast.FunctionDef) -> set[str]:
+    """Names a function reads from outside it: defaults, annotations and body (builtins included)."""
+    local = _scope_names(fn) - {fn.name}
+    loaded = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return loaded - local | ({fn.name} & loaded)
+
+
+def _imported_names(module: ast.Module) -> set[str]:
+    return {(alias.asname or alias.name).split(".")[0] for statement in module.body
+            if isinstance(statement, (ast.Import, ast.ImportFrom)) for alias in statement.names}
 
 
 def _simple_assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None]:

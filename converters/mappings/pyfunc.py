@@ -24,7 +24,7 @@ from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import Input, PythonFunction
 from converters.mappings.values import is_plain, short
-from converters.mappings.xcom_pull import TI_NAMES, input_name, rewrite_pulls
+from converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
 from converters.values import Symbolic, TaskRef
 
 __all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
@@ -184,8 +184,10 @@ def _body_nodes(fn: _Def) -> list[ast.AST]:
     return [node for statement in fn.body for node in ast.walk(statement)]
 
 
-def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def) -> tuple[list[str], set[str]]:
-    loaded = {n.id for n in _body_nodes(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
+                  copied: dict[str, str]) -> tuple[list[str], set[str]]:
+    """The module imports the body and the ``copied`` definitions read, and the names they bind."""
+    loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
     keep, bound, third_party = [], set(), set()
     for text in callable_.imports:
         try:
@@ -243,48 +245,70 @@ def _free_names(fn: _Def, bound: set[str]) -> list[str]:
     return sorted(_loaded(fn) - _local_names(fn) - bound - set(dir(builtins)))
 
 
-def _constant_reads(assignment: str) -> set[str]:
-    """Names the value of a copied constant assignment reads (its annotation is never evaluated)."""
+def _definition_reads(source: str) -> set[str]:
+    """Names a copied definition reads from outside it: a constant's value, a function's free names."""
     try:
-        statement = ast.parse(assignment).body[0]
+        statement = ast.parse(source).body[0]
     except (SyntaxError, IndexError):
         return set()
-    value = getattr(statement, "value", None)
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        nodes = list(ast.walk(statement))
+        local = {a.arg for a in nodes if isinstance(a, ast.arg)}
+        local |= {n.id for n in nodes if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        local |= {n.name for n in nodes[1:] if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        for node in nodes:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                local |= _bound_names(node)
+        loaded = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        return loaded - (local - {statement.name}) - set(dir(builtins))
+    value = getattr(statement, "value", None)  # an annotation is never evaluated inside a function
     return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} if value is not None else set()
 
 
+def _module_imports(callable_: PythonCallable) -> set[str]:
+    names: set[str] = set()
+    for text in callable_.imports:
+        try:
+            names |= set().union(*(_bound_names(s) for s in ast.parse(text).body))
+        except SyntaxError:
+            continue
+    return names
+
+
 def _constants(callable_: PythonCallable, fn: _Def, hidden: set[str]) -> dict[str, str]:
-    """The module constants the body reads (with those they are built from), in module order.
+    """The module constants and helpers the body reads (with what they read), in module order.
 
-    A constant is left out when a name it needs is ``hidden`` by the function's own
-    names (parameters, locals, moved imports): copied, it would read the wrong value.
+    One is left out when a name it needs is ``hidden`` by the function's own names
+    (parameters, locals): copied inside, it would read the wrong value.
     """
-    table = callable_.constants
-    usable: dict[str, bool] = {}
-
-    def ok(name: str) -> bool:
-        if name not in usable:
-            usable[name] = False  # a cycle (not from the analyzer) is not usable
-            usable[name] = name in table and name not in hidden and all(ok(d) for d in _constant_reads(table[name]))
-        return usable[name]
-
+    reads = {name: _definition_reads(text) for name, text in callable_.constants.items()}
+    outside = _module_imports(callable_) - hidden
+    usable = set(reads) - hidden
+    changed = True
+    while changed:  # drop what reads a name neither usable nor imported, until nothing changes
+        unusable = {name for name in usable if not reads[name] <= usable | outside}
+        usable -= unusable
+        changed = bool(unusable)
     needed: set[str] = set()
-    pending = [name for name in _loaded(fn) - hidden if ok(name)]
+    pending = list(_loaded(fn) & usable)
     while pending:
         name = pending.pop()
         if name not in needed:
             needed.add(name)
-            pending.extend(_constant_reads(table[name]))
-    return {name: text for name, text in table.items() if name in needed}
+            pending.extend(reads[name] & usable)
+    return {name: text for name, text in callable_.constants.items() if name in needed}
 
 
 def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature) -> tuple[cst.Module, _Def]:
     """``ti.xcom_pull(task_ids="x")`` -> a new parameter fed by ``x``'s output, when ``x`` has one."""
-    names = frozenset(name for name in sig.context if name in TI_NAMES)
     dicts = frozenset(name[2:] for name in sig.context if name.startswith("**"))
+    stores = [n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)]
+    params = {p.name for p in sig.params}
+    aliases = {name for name in ti_aliases(module, dicts) if stores.count(name) == 1 and name not in params}
+    names = frozenset(name for name in sig.context if name in TI_NAMES) | aliases
     if not names and not dicts:
         return module, fn
-    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | {p.name for p in sig.params}
+    taken = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name)} | params
     taken |= {a.arg for a in ast.walk(fn) if isinstance(a, ast.arg)}
     inputs: dict[str, str] = {}
 
@@ -301,8 +325,17 @@ def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature) 
     rewritten = rewrite_pulls(module, names, dicts, name_for)
     if not inputs:
         return module, fn
-    tree = ast.parse(rewritten.code)
-    return rewritten, next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
+    new_fn = _first_def(rewritten)
+    unread = aliases - _loaded(new_fn)
+    if unread:  # ``ti = kwargs["ti"]`` would still read the context
+        rewritten = drop_aliases(rewritten, unread, dicts)
+        new_fn = _first_def(rewritten)
+    return rewritten, new_fn
+
+
+def _first_def(module: cst.Module) -> _Def:
+    tree = ast.parse(module.code)
+    return next(n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
 
 
 def _drop_unread_context(fn: _Def, sig: _Signature) -> None:
@@ -330,7 +363,7 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=list(body.body))]
     docstring = 1 if fn.get_docstring() is not None else 0
     moved = [cst.parse_statement(text) for text in imports]
-    copied = [cst.parse_statement(text) for text in constants]
+    copied = _spaced([cst.parse_statement(text) for text in constants], bool(moved), bool(docstring))
     if fn.asynchronous is not None:
         names = ", ".join(p.name for p in sig.params)
         plain = cst.ensure_type(cst.parse_statement(f"async def {fn.name.value}({names}):\n    pass\n"), cst.FunctionDef)
@@ -346,6 +379,19 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
             rest = [first.with_changes(leading_lines=[cst.EmptyLine(indent=False), *first.leading_lines]), *rest[1:]]
     new = header.with_changes(body=cst.IndentedBlock(body=statements[:docstring] + moved + copied + rest))
     return cst.Module(body=[new]).code
+
+
+def _spaced(statements: list[cst.BaseStatement], after_imports: bool, after_docstring: bool) -> list[cst.BaseStatement]:
+    """Copied definitions with black's blank lines: after imports, around each ``def``."""
+    out: list[cst.BaseStatement] = []
+    for i, statement in enumerate(statements):
+        is_def = isinstance(statement, cst.FunctionDef)
+        previous_def = i > 0 and isinstance(statements[i - 1], cst.FunctionDef)
+        first = i == 0 and (after_imports or is_def and after_docstring)
+        if first or i > 0 and (is_def or previous_def):
+            statement = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        out.append(statement)
+    return out
 
 
 def _is_import(statement: cst.BaseStatement) -> bool:
@@ -391,9 +437,10 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     arguments = _bind(ctx, sig)
     if sig.context:
         ctx.add(codes.AIRFLOW_CONTEXT, f"`{fn.name}` reads the Airflow context: {', '.join(sig.context)}")
-    imports, bound = _used_imports(ctx, callable_, fn)
-    constants = _constants(callable_, fn, _local_names(fn) | bound | {p.name for p in sig.params})
-    free = _free_names(fn, bound | {p.name for p in sig.params} | set(constants))
+    params = {p.name for p in sig.params}
+    constants = _constants(callable_, fn, _local_names(fn) | params)
+    imports, bound = _used_imports(ctx, callable_, fn, constants)
+    free = _free_names(fn, bound | params | set(constants))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
     returns = _annotation(fn.returns)

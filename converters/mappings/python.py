@@ -51,11 +51,11 @@ IGNORED = frozenset({"show_return_value_in_logs", "python_version", "system_site
 MAPPED_ARGS = ("python_callable -> lightweight component from its source", "op_args, op_kwargs -> arguments",
                "requirements -> packages_to_install", "image (@task.docker/@task.kubernetes) -> base_image",
                "return value read downstream -> component output",
-               "module-level literal constants the callable reads -> copied into the component",
+               "module-level literal constants and self-contained functions the callable reads -> copied into it",
                "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input", *POD_MAPPED_ARGS)
 DROPPED_ARGS = tuple(sorted(IGNORED))
 FLAGGED_ARGS = ("provide_context / Airflow context use (other xcom_pull forms included)", "templates_dict",
-                "module-level names in the callable other than literal constants",
+                "other module-level names in the callable (computed values, decorated functions...)",
                 "callable source not found", "Jinja without a KFP translation (docs/templating.md)", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
@@ -122,6 +122,15 @@ _CHECK = PythonCallable(
     line=3,
     constants={"MIN_AUC": "MIN_AUC = 0.8"},
 )
+_REPORT = PythonCallable(
+    name="report",
+    source="def report(rows: list) -> str:\n    return as_csv(rows)\n",
+    file="example.py",
+    line=8,
+    imports=["import csv", "import io"],
+    constants={"as_csv": "def as_csv(rows):\n    out = io.StringIO()\n    csv.writer(out).writerows(rows)\n"
+                         "    return out.getvalue()"},
+)
 _DECIDE = PythonCallable(
     name="decide",
     source='def decide(ti=None) -> str:\n    scores = ti.xcom_pull(task_ids="compare")\n'
@@ -160,6 +169,14 @@ EXAMPLES = [
         task=example_task(PYTHON, "check", python=_CHECK, python_callable=_CHECK.name, op_kwargs={"auc": 0.9}),
         fields={"arguments": {"auc": 0.9}},
         kfp=("(auc: float) -> bool:\n    MIN_AUC = 0.8\n\n    return auc >= MIN_AUC",),
+    ),
+    Example(
+        title="A plain module-level function the callable calls is copied in when it reads only imports and constants",
+        airflow='import csv\nimport io\n\ndef as_csv(rows):\n    out = io.StringIO()\n    csv.writer(out).writerows(rows)\n'
+                '    return out.getvalue()\n\n@task\ndef report(rows: list) -> str:\n    return as_csv(rows)\n\n'
+                'report([[1, 2]])',
+        task=example_task(TASK, "report", python=_REPORT, call_kwargs={"rows": [[1, 2]]}),
+        kfp=("    import csv\n    import io\n\n    def as_csv(rows):\n", "    return as_csv(rows)"),
     ),
     Example(
         title="ti.xcom_pull(task_ids=...) of a task with an output becomes an input; the unread ti goes away",

@@ -4,9 +4,10 @@ Airflow hands the callable its task instance, whose ``xcom_pull`` reads another 
 return value at run time. KFP has no task instance, but the value can arrive as a
 component input fed by task ``x``'s output: :func:`rewrite_pulls` replaces each such
 call (and only it) with the name of that input. Recognised: ``ti`` / ``task_instance``
-parameters, ``context["ti"]`` / ``kwargs["task_instance"]`` on the ``**`` parameter,
-``task_ids`` one literal string (keyword or first argument), ``key`` absent or
-``"return_value"``. Anything else is left alone.
+parameters, ``context["ti"]`` / ``kwargs["task_instance"]`` on the ``**`` parameter and a
+name the body binds once to it (``ti = kwargs["ti"]``, a statement dropped once nothing
+reads the name), ``task_ids`` one literal string (keyword or first argument), ``key``
+absent or ``"return_value"``. Anything else is left alone.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import libcst as cst
 
 from converters.graph import PythonCallable
 
-__all__ = ["TI_NAMES", "pulled_task_ids", "rewrite_pulls", "input_name"]
+__all__ = ["TI_NAMES", "pulled_task_ids", "rewrite_pulls", "input_name", "ti_aliases", "drop_aliases"]
 
 TI_NAMES = frozenset({"ti", "task_instance"})
 
@@ -63,14 +64,64 @@ def pulled_task_id(call: cst.Call, names: frozenset[str], dicts: frozenset[str] 
     return _string(task_ids)
 
 
+def _alias(statement: cst.CSTNode, dicts: frozenset[str] | None) -> str | None:
+    """``ti = context["ti"]`` (``context`` in ``dicts``; ``None``: any name): the name bound."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    assign = statement.body[0]
+    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+        return None
+    if isinstance(assign.value, cst.Name) or not _is_task_instance(assign.value, frozenset(), dicts):
+        return None
+    return assign.targets[0].target.value
+
+
+def _function(module: cst.Module) -> cst.FunctionDef | None:
+    return next((node for node in module.body if isinstance(node, cst.FunctionDef)), None)
+
+
+def ti_aliases(module: cst.Module, dicts: frozenset[str]) -> set[str]:
+    """Names the function's body binds to ``context["ti"]`` in a statement of its own, at its top level."""
+    fn = _function(module)
+    if fn is None or not isinstance(fn.body, cst.IndentedBlock):
+        return set()
+    return {name for statement in fn.body.body if (name := _alias(statement, dicts)) is not None}
+
+
+def drop_aliases(module: cst.Module, names: set[str], dicts: frozenset[str]) -> cst.Module:
+    """``module`` without the top-level ``name = context["ti"]`` statements of ``names`` (comments kept)."""
+    fn = _function(module)
+    if fn is None or not isinstance(fn.body, cst.IndentedBlock) or not names:
+        return module
+    kept: list[cst.BaseStatement] = []
+    carried: list[cst.EmptyLine] = []
+    for statement in fn.body.body:
+        lines = list(getattr(statement, "leading_lines", ()))
+        if _alias(statement, dicts) in names:
+            carried += [line for line in lines if line.comment is not None]
+            continue
+        if carried and hasattr(statement, "leading_lines"):
+            statement = statement.with_changes(leading_lines=[*carried, *lines])
+            carried = []
+        kept.append(statement)
+    new = fn.with_changes(body=fn.body.with_changes(body=kept))
+    return module.with_changes(body=[new if node is fn else node for node in module.body])
+
+
 class _Pulls(cst.CSTVisitor):
     """Collects ``task_ids`` of every convertible call, receivers judged by shape only."""
 
     def __init__(self) -> None:
         self.task_ids: set[str] = set()
+        self.names = set(TI_NAMES)
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> None:
+        alias = _alias(node, None)
+        if alias is not None:
+            self.names.add(alias)
 
     def visit_Call(self, node: cst.Call) -> None:
-        task_id = pulled_task_id(node, TI_NAMES, None)
+        task_id = pulled_task_id(node, frozenset(self.names), None)
         if task_id is not None:
             self.task_ids.add(task_id)
 

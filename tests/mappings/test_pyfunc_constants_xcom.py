@@ -27,6 +27,7 @@ from converters.mappings.model import Input
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
 
 CONSTANTS_DAG = '''
+import json
 from datetime import datetime
 from airflow.providers.standard.operators.python import PythonOperator
 from airflow.sdk import DAG
@@ -52,13 +53,31 @@ def bump():
     CHANGED = 5
 
 
-def helper():
+def as_text(value) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def factorial(n: int = 3) -> int:
+    return 1 if n <= 1 else n * factorial(n - 1)
+
+
+def reads_computed():
+    return COMPUTED
+
+
+def cached(fn):
+    return fn
+
+
+@cached
+def decorated():
     return 1
 
 
 def check():
     local = 1
-    return MIN_AUC_GAIN, LABELS, DERIVED, COMPUTED, TWICE, CHANGED, INSIDE_IF, helper(), local
+    unknown = (COMPUTED, TWICE, CHANGED, INSIDE_IF, reads_computed(), decorated())
+    return MIN_AUC_GAIN, LABELS, DERIVED, as_text(LIMITS), factorial(), local
 
 
 with DAG("constants", schedule=None, start_date=datetime(2024, 1, 1)):
@@ -83,6 +102,8 @@ def test_analyzer_collects_literal_constants_the_body_reads(tmp_path):
         "LABELS": 'LABELS: tuple = ("a", "b")',
         "LIMITS": 'LIMITS = {\n    "low": -1,\n    "high": MIN_AUC_GAIN * 10,\n}',
         "DERIVED": "DERIVED = LIMITS",
+        "as_text": "def as_text(value) -> str:\n    return json.dumps(value, sort_keys=True)",
+        "factorial": "def factorial(n: int = 3) -> int:\n    return 1 if n <= 1 else n * factorial(n - 1)",
     }
     assert graph_to_json(graph_from_json(graph_to_json(graph))) == graph_to_json(graph)
 
@@ -93,30 +114,37 @@ def test_constants_are_copied_and_other_module_names_stay_flagged(tmp_path):
     kfp, ctx = map_task(check, dag_id="constants", config=Config())
     assert kfp is not None and kfp.python is not None
     code = kfp.python.code
-    assert code.index("MIN_AUC_GAIN = 0.002") < code.index("LIMITS = {") < code.index("DERIVED = LIMITS")
-    assert code.index("DERIVED = LIMITS") < code.index("    local = 1")
-    assert "UNUSED" not in code
+    assert code.startswith("def __AF2KFP_NAME__():\n    import json\n\n    MIN_AUC_GAIN = 0.002\n")
+    order = ["MIN_AUC_GAIN = 0.002", "LIMITS = {", "DERIVED = LIMITS", "def as_text(", "def factorial(", "local = 1"]
+    assert [code.index(text) for text in order] == sorted(code.index(text) for text in order)
+    assert "UNUSED" not in code and "def reads_computed" not in code and "def decorated" not in code
     (flag,) = [f for f in ctx.findings if f.code == "M212"]
-    assert flag.message.endswith("uses names defined outside it: CHANGED, COMPUTED, INSIDE_IF, TWICE, helper")
+    assert flag.message.endswith(
+        "uses names defined outside it: CHANGED, COMPUTED, INSIDE_IF, TWICE, decorated, reads_computed")
 
 
-def test_copied_constants_behave_as_in_the_module(tmp_path):
-    graph = _analyzed(tmp_path, CONSTANTS_DAG.replace(", COMPUTED, TWICE, CHANGED, INSIDE_IF, helper(), local", ""))
+def test_copied_definitions_behave_as_in_the_module(tmp_path):
+    graph = _analyzed(tmp_path, CONSTANTS_DAG.replace(
+        "    unknown = (COMPUTED, TWICE, CHANGED, INSIDE_IF, reads_computed(), decorated())\n", ""))
     (check,) = tasks(graph)
-    kfp, _ = map_task(check, dag_id="constants", config=Config())
+    kfp, ctx = map_task(check, dag_id="constants", config=Config())
+    assert ctx.findings == []
     namespace: dict = {}
     exec(kfp.python.code.replace("__AF2KFP_NAME__", "component"), namespace)  # generated code, not the DAG's
-    assert namespace["component"]() == (0.002, ("a", "b"), {"low": -1, "high": 0.02})
+    assert namespace["component"]() == (
+        0.002, ("a", "b"), {"low": -1, "high": 0.02}, '{"high": 0.02, "low": -1}', 6, 1)
 
 
-def _callable(source: str, constants: dict[str, str] | None = None) -> PythonCallable:
+def _callable(source: str, constants: dict[str, str] | None = None, imports: list[str] | None = None) -> PythonCallable:
     source = textwrap.dedent(source).lstrip()
     name = source.split("(")[0].split()[-1]
-    return PythonCallable(name=name, source=source, file="f.py", line=1, constants=constants or {})
+    return PythonCallable(name=name, source=source, file="f.py", line=1, constants=constants or {},
+                          imports=imports or [])
 
 
-def _map(source: str, producers: dict[str, str] | None = None, constants: dict[str, str] | None = None, **args):
-    python = _callable(source, constants)
+def _map(source: str, producers: dict[str, str] | None = None, constants: dict[str, str] | None = None,
+         imports: list[str] | None = None, **args):
+    python = _callable(source, constants, imports)
     task = example_task(PYTHON, "use", python=python, python_callable=python.name, **args)
     kfp, ctx = map_task(task, dag_id="d", config=Config(), producers=producers or {})
     assert kfp is not None and kfp.python is not None
@@ -130,6 +158,18 @@ def test_constant_hidden_by_a_parameter_is_not_copied():
     kfp, found = _map("def use(base):\n    return DOUBLE\n", constants={"base": "base = 1", "DOUBLE": "DOUBLE = base * 2"},
                       op_kwargs={"base": 1})
     assert "DOUBLE = " not in kfp.python.code and found == ["M212"]
+
+
+def test_helper_is_copied_with_its_imports_unless_the_callable_rebinds_what_it_reads():
+    dump = "def dump(value):\n    return json.dumps(value)"
+    kfp, found = _map("def use():\n    return dump(1)\n", constants={"dump": dump}, imports=["import json", "import os"])
+    assert found == []
+    assert kfp.python.code == (
+        "def __AF2KFP_NAME__():\n    import json\n\n    def dump(value):\n        return json.dumps(value)\n\n"
+        "    return dump(1)\n")
+    kfp, found = _map("def use():\n    json = None\n    return dump(json)\n", constants={"dump": dump},
+                      imports=["import json"])
+    assert "def dump" not in kfp.python.code and found == ["M212"]
 
 
 @pytest.mark.parametrize("pull", [
@@ -154,6 +194,18 @@ def test_xcom_pull_through_the_context_dict_or_task_instance(source):
     kfp, found = _map(source, producers={"scores": "int"})
     assert found == []
     assert kfp.python.code.endswith("(scores_output: int):\n    return scores_output\n")
+
+
+def test_task_instance_taken_from_the_context_dict_goes_with_its_last_use():
+    kfp, found = _map('def use(**kwargs):\n    # the task instance\n    t = kwargs["ti"]\n'
+                      '    rows = t.xcom_pull(task_ids="scores")\n    return rows\n', producers={"scores": "int"})
+    assert found == []
+    assert kfp.python.code == "def __AF2KFP_NAME__(scores_output: int):\n    # the task instance\n" \
+        "    rows = scores_output\n    return rows\n"
+    kfp, found = _map('def use(**kwargs):\n    ti = kwargs["ti"]\n    ti.xcom_push(key="k", value=1)\n'
+                      '    return ti.xcom_pull(task_ids="scores")\n', producers={"scores": "int"})
+    assert found == ["M210"]
+    assert '    ti = kwargs["ti"]\n    ti.xcom_push(key="k", value=1)\n    return scores_output\n' in kfp.python.code
 
 
 def test_context_still_read_keeps_its_parameter_and_finding():
@@ -195,7 +247,7 @@ def test_producer_read_only_through_xcom_pull_gets_an_output():
     graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
     produce = _callable("def produce():\n    return 'v'\n")
     add_task(graph, example_task(PYTHON, "produce", python=produce, python_callable="produce"))
-    use = _callable('def use(ti):\n    print(ti.xcom_pull(task_ids="produce"))\n')
+    use = _callable('def use(**context):\n    t = context["ti"]\n    print(t.xcom_pull(task_ids="produce"))\n')
     add_task(graph, example_task(PYTHON, "use", python=use, python_callable="use"))
     add_edge(graph, "produce", "use")
     mapped = map_graph(graph)
@@ -222,9 +274,13 @@ def compare_models(candidate_auc: float, production_auc: float) -> dict:
     return {{"candidate": candidate_auc, "production": production_auc}}
 
 
+def gain(scores: dict) -> float:
+    return scores["candidate"] - scores["production"]
+
+
 def choose_path(ti=None) -> str:
     scores = ti.xcom_pull(task_ids="compare_models")
-    path = "promote" if scores["candidate"] - scores["production"] >= MIN_AUC_GAIN else "keep"
+    path = "promote" if gain(scores) >= MIN_AUC_GAIN else "keep"
     with open(RESULT_FILE, "w") as out:
         json.dump({{"scores": scores, "gain": MIN_AUC_GAIN, "path": path}}, out)
     return path
@@ -253,7 +309,7 @@ def test_converted_pipeline_runs_with_the_constant_and_the_pulled_value(tmp_path
     assert [f["code"] for f in report["findings"]] == []
     code = (out / "pull_and_constant" / "pipeline.py").read_text()
     assert "def decide(compare_models_output: dict) -> str:" in code
-    assert "    MIN_AUC_GAIN = 0.002\n" in code
+    assert "    MIN_AUC_GAIN = 0.002\n" in code and "    def gain(scores: dict) -> float:\n" in code
     spec = importlib.util.spec_from_file_location("generated_pull_and_constant", out / "pull_and_constant" / "pipeline.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # the generated pipeline, not the DAG file
@@ -264,3 +320,53 @@ def test_converted_pipeline_runs_with_the_constant_and_the_pulled_value(tmp_path
         LocalExecutionConfig.instance = None  # other tests may not expect a local runner
     assert json.loads(result.read_text()) == {
         "scores": {"candidate": 0.913, "production": 0.907}, "gain": 0.002, "path": "promote"}
+
+
+EXAMPLE_DAGS = {
+    "check": '''
+from airflow.providers.standard.operators.python import PythonOperator
+from airflow.sdk import DAG
+
+MIN_AUC = 0.8
+
+
+def check(auc: float) -> bool:
+    return auc >= MIN_AUC
+
+
+with DAG("example", schedule=None):
+    PythonOperator(task_id="check", python_callable=check, op_kwargs={"auc": 0.9})
+''',
+    "report": '''
+import csv
+import io
+
+from airflow.sdk import DAG, task
+
+
+def as_csv(rows):
+    out = io.StringIO()
+    csv.writer(out).writerows(rows)
+    return out.getvalue()
+
+
+@task
+def report(rows: list) -> str:
+    return as_csv(rows)
+
+
+with DAG("example", schedule=None):
+    report([[1, 2]])
+''',
+}
+
+
+@pytest.mark.parametrize("task_id", sorted(EXAMPLE_DAGS))
+def test_examples_match_what_the_analyzer_finds(task_id, tmp_path):
+    from converters.mappings import python
+
+    (example,) = [e for e in python.EXAMPLES if e.task.task_id == task_id]
+    (analyzed,) = tasks(_analyzed(tmp_path, EXAMPLE_DAGS[task_id]))
+    theirs, _ = map_task(analyzed, dag_id="example", config=Config())
+    mine, _ = map_task(example.task, dag_id="example", config=Config())
+    assert (theirs.python.code, theirs.arguments) == (mine.python.code, mine.arguments)
