@@ -15,15 +15,14 @@ def compare_models(candidate_auc: float, production_auc: float) -> dict:
     return {"candidate": candidate_auc, "production": production_auc}
 
 
-@dsl.container_component
-def decide():
-    return dsl.ContainerSpec(
-        image="bash:5.2",
-        command=["sh", "-c"],
-        args=[
-            "echo 'af2kfp placeholder: Airflow task decide (airflow.providers.standard.operators.python.BranchPythonOperator) was not converted' >&2; exit 1"
-        ],
-    )
+@dsl.component(base_image="python:3.11")
+def decide(compare_models_output: dict) -> str:
+    MIN_AUC_GAIN = 0.002
+
+    scores = compare_models_output
+    if scores["candidate"] - scores["production"] >= MIN_AUC_GAIN:
+        return "promote_candidate"
+    return "keep_production"
 
 
 @dsl.component(base_image="python:3.11")
@@ -42,16 +41,19 @@ def model_promotion_branch():
         .set_display_name("compare_models")
         .set_caching_options(False)
     )
-    # Airflow: samples/dags/model_promotion_branch.py:44 decide (BranchPythonOperator) - placeholder, not converted
-    decide_task = decide().set_display_name("decide").set_caching_options(False)
-    decide_task.after(compare_models_task)
-    # Airflow: samples/dags/model_promotion_branch.py:45 promote_candidate (PythonOperator)
-    promote_candidate_task = (
-        promote_candidate(model_name="churn", stage="production")
-        .set_display_name("promote_candidate")
+    # Airflow: samples/dags/model_promotion_branch.py:44 decide (BranchPythonOperator)
+    decide_task = (
+        decide(compare_models_output=compare_models_task.output)
+        .set_display_name("decide")
         .set_caching_options(False)
     )
-    promote_candidate_task.after(decide_task)
+    with dsl.If(decide_task.output == "promote_candidate"):
+        # Airflow: samples/dags/model_promotion_branch.py:45 promote_candidate (PythonOperator)
+        promote_candidate_task = (
+            promote_candidate(model_name="churn", stage="production")
+            .set_display_name("promote_candidate")
+            .set_caching_options(False)
+        )
 
 
 if __name__ == "__main__":
