@@ -126,7 +126,8 @@ AIRFLOW_IN_TASK = register_code(
 ).code
 DYNAMIC_MAPPING = register_code(
     "M222", Severity.WARNING, "Dynamic task mapping not converted",
-    "The task was converted once with its partial() arguments; its expand() needs dsl.ParallelFor.",
+    "The task was converted once with its partial() arguments: its items are not known statically. Expand over "
+    "a literal list or a Python task's list return value to get a dsl.ParallelFor.",
 ).code
 XCOM_TYPE_MISMATCH = register_code(
     "M223", Severity.WARNING, "XCom type differs from the parameter's annotation",

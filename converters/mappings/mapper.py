@@ -20,6 +20,7 @@ from converters.mappings import bash, branch, codes, docker, empty, kubernetes, 
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
+from converters.mappings.loops import LoopPlan, expand_loops
 from converters.mappings.model import Input, KfpTask, MappedDag
 from converters.mappings.registry import resolve
 from converters.mappings.templates import prepare_task, template_refs, translate_task
@@ -78,15 +79,22 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     """Map one task with its rule; ``None`` means folded. The context holds its findings."""
     rule, module, from_config = resolve(task.operator, config)
     templated = module in _TEMPLATED_RULES
+    producers = dict(producers or {})
+    plan = expand_loops(task, producers, taskflow=rule.startswith("task")) if (
+        task.mapped is not None and module is not empty) else None
+    if isinstance(plan, LoopPlan):
+        task = plan.task
+        producers.update(plan.types)
     ctx = MapContext(task=prepare_task(task) if templated else task, dag_id=dag_id, config=config,
-                     consumers=consumers or set(), producers=producers or {}, params=params or {},
+                     consumers=consumers or set(), producers=producers, params=params or {},
                      downstream=downstream)
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
-    if task.mapped is not None and module is not empty:
-        names = sorted(task.mapped.expand) or ["expand_kwargs"]
-        ctx.add(codes.DYNAMIC_MAPPING, f"expand over {', '.join(names)} is not converted; the task runs once")
+    if isinstance(plan, str):
+        ctx.add(codes.DYNAMIC_MAPPING, f"{plan}; the task runs once")
     kfp = module.map_task(ctx, rule)
+    if kfp is not None and isinstance(plan, LoopPlan):
+        kfp.loops = plan.loops
     if kfp is not None and templated:
         before = len(ctx.findings)
         translate_task(ctx, kfp)
@@ -176,7 +184,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         if kfp.decision is not None and kfp.decision.mode == "set":
             pass  # its outputs are the conditions' booleans, not an XCom a task can read
         elif kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
-            producers[task.task_id] = kfp.python.returns
+            producers[task.task_id] = "list" if kfp.loops else kfp.python.returns  # mapped: a list of results
         elif kfp.output:
             producers[task.task_id] = "str"
     for finding in graph_findings(graph):  # the analyzer's doubts about a task also call for review

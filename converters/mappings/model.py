@@ -239,8 +239,8 @@ class KfpTask:
     exit_handler: bool = False
 
     def reads(self) -> set[str]:
-        """Tasks whose output this task reads, as an argument or inside a template."""
-        values = list(self.arguments.values()) + self.command + self.args
+        """Tasks whose output this task reads: an argument, inside a template, or the items it loops over."""
+        values = list(self.arguments.values()) + self.command + self.args + [loop.items for loop in self.loops]
         found = {i.task_id for i in values if isinstance(i, Input)}
         return found | {p.task_id for t in values if isinstance(t, Template) for p in t.parts if isinstance(p, Input)}
 
