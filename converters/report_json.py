@@ -50,6 +50,14 @@ def _parameter(parameter: PipelineParameter) -> dict[str, Any]:
     return data | ({"default": to_json(parameter.default)} if parameter.has_default else {})
 
 
+def _plain_statements(body: list[ast.stmt]) -> list[ast.stmt]:
+    """Statements inside ``with dsl.If/ParallelFor/ExitHandler`` blocks too, without the blocks."""
+    out: list[ast.stmt] = []
+    for stmt in body:
+        out += _plain_statements(stmt.body) if isinstance(stmt, ast.With) else [stmt]
+    return out
+
+
 def code_spans(result: DagResult) -> dict[str, dict[str, list[int]]]:
     """Per Airflow task id: 1-based ``[first, last]`` lines of its component and its task in ``pipeline.py``.
 
@@ -57,12 +65,15 @@ def code_spans(result: DagResult) -> dict[str, dict[str, list[int]]]:
     """
     if result.emitted is None or result.mapped is None:
         return {}
-    tree = ast.parse(result.emitted.code)
+    try:
+        tree = ast.parse(result.emitted.code)
+    except SyntaxError:  # the compile step reports the module; no spans to show
+        return {}
     defs = {n.name: n for n in tree.body if isinstance(n, ast.FunctionDef)}
-    pipeline = defs[result.emitted.names.pipeline]
     variables = set(result.emitted.names.variable.values())
     statements: dict[str, list[ast.stmt]] = {}
-    for stmt in pipeline.body:  # a statement belongs to the first task variable it names
+    pipelines = [fn for fn in defs.values() if any("pipeline" in ast.unparse(d) for d in fn.decorator_list)]
+    for stmt in _plain_statements([s for fn in pipelines for s in fn.body]):  # owner: first task variable named
         used = [n for n in ast.walk(stmt) if isinstance(n, ast.Name) and n.id in variables]
         if used:
             owner = min(used, key=lambda n: (n.lineno, n.col_offset)).id

@@ -193,9 +193,12 @@ class TaskBuilder:
         return merged
 
     def python_callable(self, function: FunctionObj) -> PythonCallable | None:
+        source: SourceFile = function.source
+        if isinstance(function.node, cst.Lambda):  # ``python_callable=lambda: ...``: the mapping makes it a def
+            return PythonCallable(name="<lambda>", source=source.code(function.node), file=source.display,
+                                  line=source.line(function.node) or 0, imports=list(source.imports()))
         if not isinstance(function.node, cst.FunctionDef):
             return None
-        source: SourceFile = function.source
         cached = self.callables.get(id(function.node))
         if cached is None:
             cached = self.callables[id(function.node)] = (source.def_source(function.node), source.imports())

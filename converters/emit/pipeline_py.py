@@ -72,6 +72,7 @@ def _container(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
          optional if isinstance(i, Input) else None) for i in inputs]
     if kfp.output:
         params.append((f"{kfp.output}: dsl.OutputPath(str)", None))
+    params.sort(key=lambda p: p[1] is not None)  # inputs given a default go last, as Python wants
 
     def items(values: list[Any], extra: str | None = None) -> Group:
         nodes = [Atom(v.name) if isinstance(v, (Input, Template)) else value(v) for v in values] + (
@@ -204,17 +205,18 @@ class _Scope:
     outer: dict[tuple[str, str | None], str] = field(default_factory=dict)
     looped: set[str] = field(default_factory=set)
 
-    def ref(self, task_id: str, output: str | None = None) -> str:
-        """The expression for a task's output here."""
+    def ref(self, task_id: str, output: str | None = None) -> Node:
+        """The expression for a task's output here (``task.outputs["x"]`` splits as black splits it)."""
         if task_id in self.local:
             var = self.names.variable[task_id]
-            return f"{var}.output" if output is None else f"{var}.outputs[{value(output).flat()}]"
-        return self.outer[(task_id, output)]
+            return Atom(f"{var}.output") if output is None else Group(f"{var}.outputs", (("", value(output)),),
+                                                                       brackets="[]")
+        return Atom(self.outer[(task_id, output)])
 
     def output(self, item: Input) -> str:
         if item.task_id.startswith(LOOP_PREFIX):
             return item.task_id[len(LOOP_PREFIX):]
-        ref = self.ref(item.task_id)
+        ref = self.ref(item.task_id).flat()
         return f"dsl.Collected({ref})" if item.task_id in self.looped else ref
 
     def waited(self, task_id: str) -> str | None:
@@ -224,11 +226,11 @@ class _Scope:
         return self.names.variable[task_id] if task_id in self.local else None
 
 
-def _condition(scope: _Scope, arm: Arm, kind: str) -> str:
+def _condition(scope: _Scope, arm: Arm, kind: str, indent: int) -> list[str]:
     if kind == "Else":
-        return "with dsl.Else():"
-    compared = scope.ref(arm.decider, arm.output)
-    return f"with dsl.{kind}({compared} == {value(arm.value).flat()}):"
+        return [" " * indent + "with dsl.Else():"]
+    compared = scope.ref(arm.decider, arm.output).flat()
+    return layout(_call(f"with dsl.{kind}", Atom(f"{compared} == {value(arm.value).flat()}")), indent, "", ":")
 
 
 def _loop_header(scope: _Scope, loop: Loop) -> Group:
@@ -277,16 +279,17 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
         for read in sorted(kfp.reads()):
             if read not in inside and not read.startswith(LOOP_PREFIX):
                 needed[(read, None)] = _input_type(mapped, read)
-        for arm in kfp.arms:
+        own = [i for i, arm in enumerate(kfp.arms) if arm.decider == item.decider]
+        for arm in kfp.arms[own[0] if own else len(kfp.arms):]:  # outer arms are the caller's to test
             if arm.decider not in inside:
                 needed[(arm.decider, arm.output)] = "bool" if arm.value is True else "str"
     params: list[tuple[str, Node | None]] = []
     arguments: dict[str, Any] = {}
     for (task_id, output), kind in needed.items():
-        name = _unique(f"{names.variable[task_id]}_{snake(output) if output else 'output'}", scope.taken)
+        name = _unique(snake(output) if output else f"{snake(task_id)}_output", scope.taken)
         inner.outer[(task_id, output)] = name
         params.append((f"{name}: {kind}", None))
-        arguments[name] = Atom(scope.ref(task_id, output))
+        arguments[name] = scope.ref(task_id, output)
     used = {p.name for t in item.task_ids for p in by_id[t].parameters}
     for parameter in mapped.parameters:
         if parameter.name in used:
@@ -301,7 +304,8 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     passed = {task_id for task_id, _ in needed}  # reading an output already waits for it
     waits = [w for t in item.task_ids for u in upstream.get(t, [])
              if u not in inside and u not in passed and (w := scope.waited(u)) is not None]
-    call = Chain(_call(function, **arguments), (_call(".set_display_name", value(f"{decider} branches")),))
+    call = Chain(_call(function, **arguments), (_call(".set_display_name", value(f"{decider} branches")),
+                                                _call(".set_caching_options", Atom("False"))))
     lines = layout(call, indent, f"{variable} = ")
     if waits:
         lines += layout(_call(f"{variable}.after", *map(Atom, dict.fromkeys(waits))), indent)
@@ -328,7 +332,7 @@ def _items(scope: _Scope, items: list[Item], indent: int, upstream: dict[str, li
             lines += _task_lines(scope, by_id[item.task_id], indent, upstream.get(item.task_id, []))
         elif isinstance(item, ChainItem):
             for block in item.blocks:
-                lines.append(" " * indent + _condition(scope, block.arm, block.kind))
+                lines += _condition(scope, block.arm, block.kind, indent)
                 lines += _items(scope, block.items, indent + 4, upstream)
         else:
             lines += _subpipeline(scope, item, indent, upstream)

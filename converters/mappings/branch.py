@@ -169,7 +169,7 @@ def _set_wrapper(fn: cst.FunctionDef, params: list[str], outputs: dict[str, str]
     call = ", ".join(f"{p}={p}" for p in params)
     follow = "".join(f"    {json.dumps(task_id)}: {name},\n" for task_id, name in outputs.items())
     tail = [
-        cst.parse_statement(f"chosen = choose({call})"),
+        cst.parse_statement(f"chosen = choose({call})").with_changes(leading_lines=[cst.EmptyLine(indent=False)]),
         cst.parse_statement("chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])"),
         cst.parse_statement(f"follow = {{\n{follow}}}"),
         cst.parse_statement('for task_id, path in follow.items():\n    with open(path, "w") as output:\n'
@@ -214,7 +214,8 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
         outputs = {t: _identifier(t, taken) for t in targets}
         kfp.python.code = _set_wrapper(fn, names, outputs)
         kfp.python.returns = None  # one dsl.OutputPath(bool) parameter per target instead
-        kfp.python.params += [(name, "dsl.OutputPath(bool)", None) for name in outputs.values()]
+        paths = [(name, "dsl.OutputPath(bool)", None) for name in outputs.values()]
+        kfp.python.params = sorted(kfp.python.params + paths, key=lambda p: p[2] is not None)  # defaults last
         kfp.decision = Decision(mode="set", targets=targets, outputs=outputs)
     return kfp
 

@@ -166,8 +166,9 @@ BRANCH_TARGET_UNKNOWN = register_code(
 ).code
 OUTPUT_UNDER_CONDITION = register_code(
     "M253", Severity.WARNING, "Reads the output of a task that may not run",
-    "KFP forbids reading outputs from inside a dsl.If block outside it; the argument was left out. Pass the "
-    "value with dsl.OneOf over an If/Elif/Else whose every arm produces it.",
+    "KFP forbids reading outputs from inside a dsl.If block outside it; the task gets an empty value of the "
+    "parameter's type instead (Airflow gives None when the producer was skipped). Pass the value with dsl.OneOf "
+    "over an If/Elif/Else whose every arm produces it.",
 ).code
 NEVER_RUNS = register_code(
     "M254", Severity.WARNING, "Task never runs in Airflow",

@@ -66,11 +66,14 @@ def _or(conditions: list[Condition]) -> Condition:
 def _conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> dict[str, Condition]:
     """For every Airflow task, what each decider must report for it to run."""
     order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else list(graph.nodes)
-    forced: dict[str, Condition] = {}  # short circuits that skip everything after them
+    forced: dict[str, Condition] = {}  # short circuits skip everything after them, teardowns excepted
     for decider, decision in decisions.items():
-        if decision.mode == "short_circuit" and decision.skip_all_downstream and decider in graph:
-            for node in nx.descendants(graph, decider):
-                forced.setdefault(node, {})[decider] = frozenset({True})
+        if decision.mode == "short_circuit" and decider in graph:
+            after = nx.descendants(graph, decider) if decision.skip_all_downstream else set(graph.successors(decider))
+            for node in after:
+                task = graph.nodes[node].get("task")
+                if task is None or task.role != "teardown":
+                    forced.setdefault(node, {})[decider] = frozenset({True})
     result: dict[str, Condition] = {}
     for node in order:
         task = graph.nodes[node].get("task")
@@ -85,9 +88,8 @@ def _conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> dict[str, 
         own: list[Condition] = [condition, forced.get(node, {})]
         for u in graph.predecessors(node):
             decision = decisions.get(u)
-            if decision is None:
-                continue
-            own.append({u: frozenset({True}) if decision.mode == "short_circuit" else frozenset({node})})
+            if decision is not None and decision.mode != "short_circuit":  # a branch skips what it did not pick
+                own.append({u: frozenset({node})})
         result[node] = {d: v for d, v in _and(own).items() if not _certain(decisions[d], v)}
     return result
 
@@ -132,13 +134,18 @@ def _arms(graph: nx.DiGraph, kfp: KfpTask, condition: Condition, decisions: dict
     return tuple(arms)
 
 
+_EMPTY = {"str": "", "int": 0, "float": 0.0, "bool": False, "dict": {}, "list": []}
+
+
 def _drop_input(kfp: KfpTask, task_id: str) -> None:
-    """Leave out an argument read from a task that may not have run (``M253``)."""
+    """Pass an empty value instead of an output read from a task that may not have run (``M253``).
+
+    Airflow hands such a task ``None`` when the producer was skipped; KFP cannot read it at all.
+    """
+    types = {name: annotation for name, annotation, _ in (kfp.python.params if kfp.python else [])}
     for key, value in list(kfp.arguments.items()):
         if isinstance(value, Input) and value.task_id == task_id:
-            del kfp.arguments[key]
-            if kfp.python is not None:
-                kfp.python.params = [(n, a, "None" if n == key else d) for n, a, d in kfp.python.params]
+            kfp.arguments[key] = _EMPTY.get(types.get(key, "str"), "")
     kfp.command = ["" if isinstance(v, Input) and v.task_id == task_id else v for v in kfp.command]
     kfp.args = ["" if isinstance(v, Input) and v.task_id == task_id else v for v in kfp.args]
 
@@ -148,7 +155,8 @@ def _ignore_upstream_failure(kfp: KfpTask) -> None:
     kfp.ignore_upstream_failure = True
     fed = {key for key, v in kfp.arguments.items() if isinstance(v, Input)}
     if kfp.python is not None:
-        kfp.python.params = [(n, a, "None" if n in fed and d is None else d) for n, a, d in kfp.python.params]
+        params = [(n, a, "None" if n in fed and d is None else d) for n, a, d in kfp.python.params]
+        kfp.python.params = sorted(params, key=lambda p: p[2] is not None)  # defaults last, as Python wants
 
 
 def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]],
@@ -161,7 +169,8 @@ def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str
         for source in sorted(kfp.reads()):
             if source in inside and inside[source] - inside[kfp.task_id]:
                 found.append(_finding(graph, kfp, codes.OUTPUT_UNDER_CONDITION,
-                                      f"reads the output of {source!r}, which runs only under a condition"))
+                                      f"reads the output of {source!r}, which runs only under a condition; "
+                                      "it gets an empty value instead"))
                 _drop_input(kfp, source)
     for u, v in edges:
         if u in by_id and v in by_id:
