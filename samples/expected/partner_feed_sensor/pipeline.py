@@ -45,15 +45,11 @@ def wait_for_drop():
     )
 
 
-@dsl.container_component
-def drop_not_empty():
-    return dsl.ContainerSpec(
-        image="bash:5.2",
-        command=["sh", "-c"],
-        args=[
-            "echo 'af2kfp placeholder: Airflow task drop_not_empty (airflow.providers.standard.operators.python.ShortCircuitOperator) was not converted' >&2; exit 1"
-        ],
-    )
+@dsl.component(base_image="python:3.11")
+def drop_not_empty(path: str) -> bool:
+    import os
+
+    return bool(os.path.getsize(path) > 0)
 
 
 @dsl.component(base_image="python:3.11")
@@ -95,29 +91,34 @@ def partner_feed_sensor():
     wait_for_drop_task.set_retry(
         num_retries=1, backoff_duration="300s", backoff_factor=1.0
     )
-    # Airflow: samples/dags/partner_feed_sensor.py:48 drop_not_empty (ShortCircuitOperator) - placeholder, not converted
+    # Airflow: samples/dags/partner_feed_sensor.py:48 drop_not_empty (ShortCircuitOperator)
     drop_not_empty_task = (
-        drop_not_empty().set_display_name("drop_not_empty").set_caching_options(False)
-    )
-    drop_not_empty_task.after(wait_for_drop_task)
-    # Airflow: samples/dags/partner_feed_sensor.py:54 count_rows (PythonOperator)
-    count_rows_task = (
-        count_rows(path="/mnt/partner-drops/acme/feed.csv")
-        .set_display_name("count_rows")
+        drop_not_empty(path="/mnt/partner-drops/acme/feed.csv")
+        .set_display_name("drop_not_empty")
         .set_caching_options(False)
     )
-    count_rows_task.after(drop_not_empty_task)
-    count_rows_task.set_retry(
+    drop_not_empty_task.after(wait_for_drop_task)
+    drop_not_empty_task.set_retry(
         num_retries=1, backoff_duration="300s", backoff_factor=1.0
     )
-    # Airflow: samples/dags/partner_feed_sensor.py:55 process_drop (BashOperator)
-    process_drop_task = (
-        process_drop().set_display_name("process_drop").set_caching_options(False)
-    )
-    process_drop_task.after(count_rows_task)
-    process_drop_task.set_retry(
-        num_retries=1, backoff_duration="300s", backoff_factor=1.0
-    )
+    with dsl.If(drop_not_empty_task.output == True):
+        # Airflow: samples/dags/partner_feed_sensor.py:54 count_rows (PythonOperator)
+        count_rows_task = (
+            count_rows(path="/mnt/partner-drops/acme/feed.csv")
+            .set_display_name("count_rows")
+            .set_caching_options(False)
+        )
+        count_rows_task.set_retry(
+            num_retries=1, backoff_duration="300s", backoff_factor=1.0
+        )
+        # Airflow: samples/dags/partner_feed_sensor.py:55 process_drop (BashOperator)
+        process_drop_task = (
+            process_drop().set_display_name("process_drop").set_caching_options(False)
+        )
+        process_drop_task.after(count_rows_task)
+        process_drop_task.set_retry(
+            num_retries=1, backoff_duration="300s", backoff_factor=1.0
+        )
 
 
 if __name__ == "__main__":
