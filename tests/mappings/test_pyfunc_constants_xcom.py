@@ -260,6 +260,21 @@ def test_producer_read_only_through_xcom_pull_gets_an_output():
     assert result.findings == []
 
 
+def test_bash_task_pulled_in_a_callable_gets_its_xcom_output():
+    graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
+    add_task(graph, example_task("airflow.providers.standard.operators.bash.BashOperator", "latest",
+                                 bash_command="echo s3://bucket/x"))
+    use = _callable('def use(ti=None):\n    print(ti.xcom_pull(task_ids="latest"))\n')
+    add_task(graph, example_task(PYTHON, "use", python=use, python_callable="use"))
+    add_edge(graph, "latest", "use")
+    mapped = map_graph(graph)
+    assert [f.code for f in mapped.findings] == []
+    emitted = render_pipeline(mapped)
+    assert "def use(latest_output: str):" in emitted.code
+    assert "use(latest_output=latest_task.output)" in emitted.code
+    assert compile_pipeline(emitted.code, emitted.names.pipeline, dag_id="d", file="f.py").findings == []
+
+
 RUN_DAG = '''
 from datetime import datetime
 import json
