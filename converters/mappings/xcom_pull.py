@@ -71,7 +71,7 @@ def _alias(statement: cst.CSTNode, dicts: frozenset[str] | None) -> str | None:
     assign = statement.body[0]
     if not isinstance(assign, cst.Assign) or len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
         return None
-    if isinstance(assign.value, cst.Name) or not _is_task_instance(assign.value, frozenset(), dicts):
+    if not _is_task_instance(assign.value, frozenset(), dicts):
         return None
     return assign.targets[0].target.value
 
