@@ -205,7 +205,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
             ctx.add(codes.BRANCH_TARGET_UNKNOWN, f"returns {value!r}, which is not directly downstream")
             kfp.findings.append(ctx.findings[-1])
     if choice:
-        exhaustive = None not in returned and set(known) == set(targets) and _always_returns(_body(fn))
+        exhaustive = None not in returned and _always_returns(_body(fn))  # every run picks a target
         kfp.python.code = _choice_or_short(fn, "choice", '""')
         kfp.python.returns = "str"
         kfp.decision = Decision(mode="choice", targets=targets, exhaustive=exhaustive)

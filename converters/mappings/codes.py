@@ -173,8 +173,8 @@ OUTPUT_UNDER_CONDITION = register_code(
 NEVER_RUNS = register_code(
     "M254", Severity.WARNING, "Task never runs in Airflow",
     "Its upstream tasks sit on branch arms that exclude each other and its trigger rule needs all of them; "
-    "Airflow always skips it. It is kept under the first arm; give it a trigger rule such as "
-    "none_failed_min_one_success if it should run.",
+    "Airflow always skips it, KFP runs it after the branch. Give it a trigger rule such as "
+    "none_failed_min_one_success if it should run, or remove it.",
 ).code
 CONDITION_APPROXIMATED = register_code(
     "M255", Severity.WARNING, "Condition cannot be expressed exactly",

@@ -153,7 +153,8 @@ class Decision:
     ``set`` (one boolean output per target, a ``dsl.If`` each) or ``short_circuit``
     (returns a bool). ``targets`` are the Airflow task ids it may follow, in order;
     ``outputs`` the output name of each target in ``set`` mode; ``exhaustive`` says every
-    run follows exactly one target (so the last arm may be ``dsl.Else``).
+    run follows exactly one of the targets (so the last arm may be ``dsl.Else``, and a join
+    of all the arms runs whatever was chosen).
     ``skip_all_downstream``: a short circuit skips every downstream task, whatever its
     trigger rule (Airflow's ``ignore_downstream_trigger_rules=True``).
     """

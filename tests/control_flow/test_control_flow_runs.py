@@ -129,11 +129,11 @@ def test_emitted_constructs(runs):
         return (Path(folders[dag_id]) / "pipeline.py").read_text(encoding="utf-8")
 
     branch = code("cf_branch_big")
-    assert '    with dsl.If(pick_task_output == "big"):' in branch and "    with dsl.Else():" in branch
-    assert "pick_branches(pick_task_output=pick_task.output)" in branch and "join_task.after(pick_branches_task)" in branch
+    assert '    with dsl.If(pick_output == "big"):' in branch and "    with dsl.Else():" in branch
+    assert "pick_branches(pick_output=pick_task.output)" in branch and "join_task.after(pick_branches_task)" in branch
     regions = code("cf_regions")
-    assert "with dsl.If(regions_task_follow_load_eu == True):" in regions  # inside the sub-pipeline merged waits for
-    assert 'regions_task_follow_load_eu=regions_task.outputs["follow_load_eu"],' in regions
+    assert "with dsl.If(follow_load_eu == True):" in regions  # inside the sub-pipeline merged waits for
+    assert 'follow_load_eu=regions_task.outputs["follow_load_eu"],' in regions
     assert "follow_load_eu: dsl.OutputPath(bool)," in regions
     gate = code("cf_gate_open")
     assert "with dsl.If(gate_task.output == True):" in gate and "audit_task.ignore_upstream_failure()" in gate
