@@ -135,8 +135,9 @@ SUBDAG_FLATTENED = register_code(
     "SubDAG flattened into a task group",
     "KFP has no nested DAG runs, and Airflow 3 removed SubDagOperator (deprecated since 2.0): the operator's "
     "task is replaced by the sub-DAG's tasks, ids prefixed with the operator's task_id as a TaskGroup would, "
-    "each with the sub-DAG's own default_args; the operator's upstream tasks lead to the sub-DAG's first tasks "
-    "and its last tasks to the operator's downstream ones. The sub-DAG is no pipeline of its own. In Airflow, "
+    "each with the sub-DAG's own default_args, its params added to the pipeline's; the operator's upstream tasks "
+    "lead to the sub-DAG's first tasks and its last tasks to the operator's downstream ones. The sub-DAG is no "
+    "pipeline of its own. In Airflow, "
     "replace the SubDagOperator with `with TaskGroup(\"<task_id>\"):` around the factory's tasks: the task ids "
     "then equal the converted pipeline's.",
 ).code

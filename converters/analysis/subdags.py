@@ -120,25 +120,40 @@ def _flatten(dag: DagObj, state: _State, depth: int) -> None:
                     codes.SUBDAG_UNRESOLVED,
                     op,
                     dag,
-                    f"SubDagOperator '{op.task_id}' at " f"{op.file}:{op.line} is kept as one task: {problem}",
+                    f"SubDagOperator '{op.task_id}' at {op.file}:{op.line} is kept as one task: {problem}",
                 )
             )
             continue
         count = _replace(dag, op, sub)
         if all(s is not sub for s in state.consumed):
             state.consumed.append(sub)
-        own = sorted(k for k in op.args if k != "subdag" and k not in op.from_default_args)
-        dropped = f"; the operator's own arguments ({', '.join(own)}) do not apply to them" if own else ""
-        dag.findings.append(
-            _finding(
-                codes.SUBDAG_FLATTENED,
-                op,
-                dag,
-                f"SubDAG '{sub.dag_id}' (built at {sub.file}:{sub.line}) of SubDagOperator '{op.task_id}' flattened into task "
-                f"group '{op.task_id}': {count} task(s) with the sub-DAG's default_args{dropped}",
-            )
-        )
+        clashes = _merge_params(dag, sub)
+        dag.findings.append(_finding(codes.SUBDAG_FLATTENED, op, dag, _flattened_message(op, sub, count, clashes)))
     state.active.discard(id(dag))
+
+
+def _flattened_message(op: TaskObj, sub: DagObj, count: int, clashes: list[str]) -> str:
+    """The A117 text: what was flattened, and what did not carry over."""
+    notes = []
+    own = sorted(k for k in op.args if k != "subdag" and k not in op.from_default_args)
+    if own:
+        notes.append(f"the operator's own arguments ({', '.join(own)}) do not apply to them")
+    if clashes:
+        notes.append(f"the sub-DAG's params {', '.join(clashes)} differ from the parent's, whose values are kept")
+    return (
+        f"SubDAG '{sub.dag_id}' (built at {sub.file}:{sub.line}) of SubDagOperator '{op.task_id}' flattened "
+        f"into task group '{op.task_id}': {count} task(s) with the sub-DAG's default_args"
+        + "".join(f"; {note}" for note in notes)
+    )
+
+
+def _merge_params(dag: DagObj, sub: DagObj) -> list[str]:
+    """Add the sub-DAG's params to the parent's (its tasks' templates read them); return the clashing names."""
+    theirs, ours = sub.kwargs.get("params"), dag.kwargs.get("params", {})
+    if not isinstance(theirs, dict) or not theirs or not isinstance(ours, dict):
+        return []
+    dag.kwargs["params"] = {**theirs, **ours}  # a new dict: the given one may be a module constant shared elsewhere
+    return sorted(str(k) for k, v in theirs.items() if k in ours and ours[k] != v)
 
 
 def _problem(dag: DagObj, op: TaskObj, sub: DagObj, state: _State, depth: int) -> str | None:

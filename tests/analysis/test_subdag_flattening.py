@@ -376,3 +376,26 @@ def test_an_unresolved_subdag_operator_converts_as_an_unsupported_placeholder(tm
         ("section", "unsupported"),
     ]
     assert {f["code"] for f in report["findings"] if f["task_id"] == "section"} >= {"A118"}
+
+
+def test_subdag_params_join_the_parents(analyze):
+    graph = only_graph(analyze("""
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+        from airflow.operators.subdag import SubDagOperator
+
+        SHARED = {"region": "emea"}
+
+
+        def section(dag_id):
+            sub = DAG(dag_id, schedule=None, params={**SHARED, "limit": 10, "mode": "fast"})
+            BashOperator(task_id="run", bash_command="run {{ params.region }} {{ params.limit }}", dag=sub)
+            return sub
+
+
+        with DAG("parent", schedule=None, params={"mode": "safe"}) as dag:
+            SubDagOperator(task_id="section", subdag=section("parent.section"))
+    """))
+    assert graph.graph["dag"].params == {"region": "emea", "limit": 10, "mode": "safe"}
+    [note] = [f.message for f in graph.graph["findings"] if f.code == "A117"]
+    assert note.endswith("; the sub-DAG's params mode differ from the parent's, whose values are kept")
