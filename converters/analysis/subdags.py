@@ -128,16 +128,21 @@ def _flatten(dag: DagObj, state: _State, depth: int) -> None:
         if all(s is not sub for s in state.consumed):
             state.consumed.append(sub)
         clashes = _merge_params(dag, sub)
-        dag.findings.append(_finding(codes.SUBDAG_FLATTENED, op, dag, _flattened_message(op, sub, count, clashes)))
+        dag.findings.append(
+            _finding(codes.SUBDAG_FLATTENED, op, dag, _flattened_message(op, sub, count, clashes, dag.dag_id))
+        )
     state.active.discard(id(dag))
 
 
-def _flattened_message(op: TaskObj, sub: DagObj, count: int, clashes: list[str]) -> str:
+def _flattened_message(op: TaskObj, sub: DagObj, count: int, clashes: list[str], dag_id: str) -> str:
     """The A117 text: what was flattened, and what did not carry over."""
     notes = []
     own = sorted(k for k in op.args if k != "subdag" and k not in op.from_default_args)
     if own:
         notes.append(f"the operator's own arguments ({', '.join(own)}) do not apply to them")
+    expected = f"{dag_id}.{_given_id(op)}"
+    if sub.dag_id != expected:
+        notes.append(f"Airflow 2 refuses this SubDagOperator: its sub-DAG's dag_id must be '{expected}'")
     if clashes:
         notes.append(f"the sub-DAG's params {', '.join(clashes)} differ from the parent's, whose values are kept")
     return (
@@ -222,15 +227,18 @@ def _replace(dag: DagObj, op: TaskObj, sub: DagObj) -> int:
     return len(copies)
 
 
+def _given_id(op: TaskObj) -> str:
+    """The task id as written in the call, before its TaskGroup prefix (what Airflow 2 checks the sub-DAG id by)."""
+    lead = op.group.child_id("") if op.group is not None else ""
+    return op.task_id[len(lead) :] if lead and op.task_id.startswith(lead) else op.task_id
+
+
 class _Groups:
     """The sub-DAG's groups re-rooted under a group named after the operator's task id."""
 
     def __init__(self, dag: DagObj, op: TaskObj, sub: DagObj) -> None:
         outer = op.group if op.group is not None else dag.root
-        assert outer is not None
-        lead = outer.child_id("")
-        local = op.task_id[len(lead) :] if lead and op.task_id.startswith(lead) else op.task_id
-        self.section = GroupObj(raw_id=local, dag=dag, parent=outer, default_args=dict(sub.default_args))
+        self.section = GroupObj(raw_id=_given_id(op), dag=dag, parent=outer, default_args=dict(sub.default_args))
         self.sub = sub
         self.clones: dict[int, GroupObj] = {}
 

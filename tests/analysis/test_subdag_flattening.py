@@ -137,6 +137,13 @@ def test_one_info_finding_per_flattened_group(analyze):
     assert "flattened into task group 'one': 3 task(s)" in flattened[0].message
     assert "own arguments (pool)" in flattened[1].message
     assert "TaskGroup" in flattened[0].suggestion
+    assert not any("refuses" in f.message for f in flattened)
+
+
+def test_a_subdag_id_airflow_2_refuses_is_named(analyze):
+    graph = only_graph(analyze(textwrap.dedent(SECTIONS).replace('section("parent", "one"', 'section("other", "one"')))
+    [note] = [f.message for f in graph.graph["findings"] if f.code == "A117" and f.task_id == "one"]
+    assert "Airflow 2 refuses this SubDagOperator: its sub-DAG's dag_id must be 'parent.one'" in note
 
 
 def test_the_subdag_is_no_pipeline_of_its_own(analyze):
