@@ -21,13 +21,15 @@ _GROUPS = {"condition-branches": "If/Elif/Else", "condition": "If", "for-loop": 
 
 @dataclass(frozen=True)
 class SpecTask:
-    """``groups``: labels of the groups around the task, outermost first (``"If condition-2"``)."""
+    """``groups``: labels of the groups around the task, outermost first (``"If condition-2"``);
+    ``path``: the names of those group tasks, each in the DAG of the one before it."""
 
     key: str
     name: str
     display: str
     groups: tuple[str, ...]
     upstream: tuple[str, ...]
+    path: tuple[str, ...] = ()
 
 
 def _label(ref: str, name: str) -> str:
@@ -57,6 +59,6 @@ def spec_tasks(spec: dict[str, Any]) -> list[SpecTask]:
     return [
         SpecTask(key=keys[(path, name)], name=name, display=(body.get("taskInfo") or {}).get("name", name),
                  groups=groups, upstream=tuple(keys[(path, u)] for u in body.get("dependentTasks") or []
-                                               if (path, u) in keys))
+                                               if (path, u) in keys), path=path)
         for path, groups, name, body in found
     ]
