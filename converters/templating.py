@@ -74,7 +74,8 @@ SECRET_IN_ARGUMENT = register_code(
 ).code
 TEMPLATE_IN_ENV = register_code(
     "M245", Severity.WARNING, "Run-time template in an environment variable",
-    "KFP environment variables are constants; pass the value as an argument (a pipeline parameter) instead.",
+    "KFP environment variables are constants; a shell-script task exports such a value from an argument, but this "
+    "container runs its own entrypoint. Pass the value as an argument (a pipeline parameter) instead.",
 ).code
 
 

@@ -178,14 +178,43 @@ def _nested_strings(value: Any) -> bool:
     return False
 
 
+def _script_is_last(kfp: KfpTask, shell: set[int]) -> bool:
+    """True when the task runs ``sh -c SCRIPT`` / ``bash -c SCRIPT`` with nothing after the script."""
+    return len(kfp.command + kfp.args) - 1 in shell
+
+
+def _export_from_script(kfp: KfpTask, exported: list[tuple[str, Any]]) -> None:
+    """Templated env values as the script's positional arguments, exported before it runs.
+
+    KFP environment variables are constants, but arguments are rendered per run:
+    ``bash -c 'export DAY="$1"; <script>' bash <rendered value>`` (``$0`` is the shell's name).
+    """
+    prefix = "".join(f'export {name}="${i}"\n' for i, (name, _) in enumerate(exported, start=1))
+    items = kfp.command + kfp.args
+    script = items[-1]
+    if isinstance(script, Template):
+        script = Template(name=script.name, parts=(prefix, *script.parts))
+    else:
+        script = prefix + script
+    shell_name = os.path.basename(items[-3]) if len(items) >= 3 else "sh"
+    extra = [shell_name, *(value for _, value in exported)]
+    if kfp.args:
+        kfp.args = [*kfp.args[:-1], script, *extra]
+    else:
+        kfp.command = [*kfp.command[:-1], script, *extra]
+
+
 def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
-    """Translate every templated string of a mapped task in place (command, args, env, arguments)."""
+    """Translate every templated string of a mapped task in place (command, args, env, arguments).
+
+    A templated env value of a shell-script task is exported by the script from an argument."""
     state = _Task(ctx, kfp)
     items = kfp.command + kfp.args
     shell = _shell_items(items)
     done = [state.value(item, "command" if i < len(kfp.command) else "args", i in shell)
             for i, item in enumerate(items)]
     kfp.command, kfp.args = done[:len(kfp.command)], done[len(kfp.command):]
+    exported: list[tuple[str, Any]] = []
     for name, text in list(kfp.env.items()):
         if not isinstance(text, str) or not has_template(text):
             continue
@@ -195,8 +224,13 @@ def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
             del kfp.env[name]
         elif result.is_static:
             kfp.env[name] = "".join(result.parts)
+        elif _script_is_last(kfp, shell):
+            exported.append((name, state.value(text, f"env {name}")))
+            del kfp.env[name]
         else:
             ctx.add(TEMPLATE_IN_ENV, f"env {name}={text!r} is rendered per run in Airflow; kept verbatim")
+    if exported:
+        _export_from_script(kfp, exported)
     for name, argument in list(kfp.arguments.items()):
         if isinstance(argument, str):
             converted = state.value(argument, f"argument `{name}`")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 
 from converters.config import Config
 from converters.graph import PythonCallable
@@ -68,6 +70,23 @@ def test_run_template_in_env_is_kept_with_a_finding():
     task = example_task(DOCKER, "t", image="a:1", environment={"DAY": "{{ ds }}"})
     kfp, codes = _map(docker, "DockerOperator", task)
     assert kfp.env == {"DAY": "{{ ds }}"} and codes == ["M245"]
+
+
+def test_run_template_in_env_of_a_shell_script_is_exported_from_an_argument():
+    task = example_task(BASH, "t", bash_command="echo \"$DAY $N $FIXED\" {{ ds }}",
+                        env={"DAY": "{{ ds }}", "N": "{{ params.n }}", "FIXED": "1"})
+    kfp, codes = _map(bash, "BashOperator", task)
+    assert codes == [] and kfp.env == {"FIXED": "1"}
+    script, shell, day, n = kfp.args
+    assert kfp.command == ["bash", "-c"] and shell == "bash"
+    assert script.parts[0] == 'export DAY="$1"\nexport N="$2"\n'
+    assert day.parts == (ParamRef(name="ds"),) and n.parts == (ParamRef(name="n"),)
+    # What the container runs once KFP rendered the arguments (a quote in a value stays one word):
+    rendered = ["".join(p if isinstance(p, str) else {"ds": "2024-05-01", "n": "it's 5"}[p.name] for p in t.parts)
+                if isinstance(t, Template) else t for t in kfp.args]
+    out = subprocess.run([*kfp.command, *rendered], env={"FIXED": "1", "PATH": os.environ["PATH"]},
+                         capture_output=True, text=True, check=True).stdout
+    assert out == "2024-05-01 it's 5 1 2024-05-01\n"
 
 
 def test_unknown_macro_in_command_is_kept_with_a_finding():
