@@ -59,6 +59,66 @@ def _parallelism(task: AirflowTask) -> int | None:
     return None
 
 
+_SCALARS = (str, int, float, bool)
+# Operator arguments a loop item can fill: a whole string, a list position, a dict key.
+_SCALAR_SLOTS = frozenset({"bash_command"})
+_LIST_SLOTS = frozenset({"arguments", "cmds", "command", "op_args"})
+_DICT_SLOTS = frozenset({"op_kwargs"})
+
+
+def _field(text: str) -> str:
+    return re.sub(r"\W", "_", text).strip("_") or "value"
+
+
+def _shape(key: str, values: list[Any], taskflow: bool) -> str | None:
+    """How the items of one expanded argument fill it: ``scalar``, ``list``, ``dict``; ``None``: they cannot.
+
+    A TaskFlow parameter takes any JSON item whole. An operator argument takes a string
+    (``bash_command``), a list of strings of one length (``arguments``: one field per
+    position) or a dict of plain values (``op_kwargs``: one field per key).
+    """
+    if taskflow:
+        return "scalar"
+    if all(isinstance(v, _SCALARS) for v in values):
+        return "scalar" if key in _SCALAR_SLOTS else None
+    if key in _LIST_SLOTS and all(isinstance(v, list) and all(isinstance(x, _SCALARS) for x in v) for v in values):
+        return "list" if len({len(v) for v in values}) == 1 else None
+    if key in _DICT_SLOTS and all(isinstance(v, dict) and all(isinstance(x, _SCALARS) for x in v.values())
+                                  for v in values):
+        return "dict" if len({tuple(v) for v in values}) == 1 else None
+    return None
+
+
+def _constant(values: list[Any], shape: str) -> set[Any]:
+    """List positions / dict keys with the same value in every item: they stay literals."""
+    if shape == "list":
+        return {i for i in range(len(values[0])) if all(v[i] == values[0][i] for v in values)}
+    if shape == "dict":
+        return {k for k in values[0] if all(v[k] == values[0][k] for v in values)}
+    return set()
+
+
+def _fields(key: str, value: Any, shape: str, constant: set[Any]) -> dict[str, Any]:
+    """The loop item fields one argument's value becomes."""
+    if shape == "list":
+        return {f"{_field(key)}_{i}": v for i, v in enumerate(value) if i not in constant}
+    if shape == "dict":
+        return {f"{_field(key)}_{_field(str(k))}": v for k, v in value.items() if k not in constant}
+    return {_field(key): value}
+
+
+def _refs(key: str, value: Any, shape: str, variable: str, whole: bool, constant: set[Any]) -> Any:
+    """The argument as the task sees it: loop references in place of the values that vary."""
+    def ref(name: str) -> TaskRef:
+        return TaskRef(task_id=f"{LOOP_PREFIX}{variable}" if whole else f"{LOOP_PREFIX}{variable}.{name}")
+
+    if shape == "list":
+        return [v if i in constant else ref(f"{_field(key)}_{i}") for i, v in enumerate(value)]
+    if shape == "dict":
+        return {k: v if k in constant else ref(f"{_field(key)}_{_field(str(k))}") for k, v in value.items()}
+    return ref(_field(key))
+
+
 def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: bool) -> LoopPlan | str:
     """The loop plan of a mapped task, or why it cannot be one (the task then runs once)."""
     mapped = task.mapped
@@ -68,31 +128,52 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
     refs: dict[str, Any] = {}
     types: dict[str, str] = {}
     parallelism = _parallelism(task)
+
+    def add(fields: list[dict[str, Any]], variable: str) -> None:
+        for name in fields[0]:
+            types[f"{LOOP_PREFIX}{variable}.{name}"] = _item_type([f[name] for f in fields])
+
     if mapped.expand_kwargs is not None:
         source = mapped.expand_kwargs
         if not (isinstance(source, list) and source and all(isinstance(i, dict) for i in source)):
             return "expand_kwargs over a value not known statically"
         variable = _variable("kwargs", taken)
-        loops.append(Loop(variable=variable, items=source, parallelism=parallelism))
-        for key in dict.fromkeys(k for item in source for k in item):
-            values = [item.get(key) for item in source]
-            if not all(isinstance(v, (str, int, float, bool)) for v in values):
-                return f"expand_kwargs key {key!r} is not a plain value in every item"
-            ref = f"{LOOP_PREFIX}{variable}.{key}"
-            refs[key], types[ref] = TaskRef(task_id=ref), _item_type(values)
+        keys = list(dict.fromkeys(k for item in source for k in item))
+        if any(set(item) != set(keys) for item in source):
+            return "expand_kwargs items do not all set the same arguments"
+        shapes = {k: _shape(k, [item[k] for item in source], taskflow) for k in keys}
+        for key, shape in shapes.items():
+            if shape is None or shape == "scalar" and not all(isinstance(item[key], _SCALARS) for item in source):
+                return f"expand_kwargs sets {key!r} to values a loop item cannot fill"
+        constant = {k: _constant([item[k] for item in source], shapes[k]) for k in keys}
+        items = [{n: v for k in keys for n, v in _fields(k, item[k], shapes[k], constant[k]).items()}
+                 for item in source]
+        loops.append(Loop(variable=variable, items=items, parallelism=parallelism))
+        refs.update({k: _refs(k, source[0][k], shapes[k], variable, False, constant[k]) for k in keys})
+        add(items, variable)
     for key, source in mapped.expand.items():
         variable = _variable(key, taken)
-        ref = f"{LOOP_PREFIX}{variable}"
-        if isinstance(source, list) and source:
-            items: Any = source
-            types[ref] = _item_type(source)
-        elif isinstance(source, TaskRef) and source.key == "return_value" and producers.get(source.task_id) == "list":
-            items = Input(name=key, task_id=source.task_id)
-            types[ref] = "str"
-        else:
+        if isinstance(source, TaskRef) and source.key == "return_value" and producers.get(source.task_id) == "list":
+            if _shape(key, ["item"], taskflow) != "scalar":
+                return f"expand over {key!r}: a task's list cannot fill this argument item by item"
+            loops.append(Loop(variable=variable, items=Input(name=key, task_id=source.task_id),
+                              parallelism=parallelism if not loops else None))
+            refs[key], types[f"{LOOP_PREFIX}{variable}"] = TaskRef(task_id=f"{LOOP_PREFIX}{variable}"), "str"
+            continue
+        if not (isinstance(source, list) and source):
             return f"expand over {key!r}: its items are not a list known statically or a Python task's list"
+        shape = _shape(key, source, taskflow)
+        if shape is None:
+            return f"expand over {key!r}: a loop item cannot fill this argument"
+        whole = shape == "scalar"
+        constant = _constant(source, shape)
+        items = list(source) if whole else [_fields(key, v, shape, constant) for v in source]
         loops.append(Loop(variable=variable, items=items, parallelism=parallelism if not loops else None))
-        refs[key] = TaskRef(task_id=ref)
+        refs[key] = _refs(key, source[0], shape, variable, whole, constant)
+        if whole:
+            types[f"{LOOP_PREFIX}{variable}"] = _item_type(source)
+        else:
+            add(items, variable)
     args = {k: v for k, v in task.args.items() if parallelism is None or k not in _LIMITS}  # now the loop's
     if taskflow:
         call = {**{k: v for k, v in mapped.partial.items() if k not in _LIMITS}, **task.call_kwargs, **refs}

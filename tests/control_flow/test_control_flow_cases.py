@@ -171,7 +171,8 @@ def test_expand_kwargs_and_parallelism(tmp_path):
         BashOperator.partial(task_id="echo", max_active_tis_per_dag=2).expand_kwargs(
             [{"bash_command": "echo a"}, {"bash_command": "echo b"}])
     """)
-    assert "M222" in _codes(dag, "each")  # op_kwargs items are dicts, not plain values
+    assert _codes(dag, "each") == [] and "parallelism=3" in code  # op_kwargs: one loop field per key
+    assert "each(name=kwargs_item.op_kwargs_name)" in code
     assert "parallelism=2" in code and "as kwargs_item:" in code
     assert "echo(input_1=kwargs_item.bash_command)" in code
     assert _codes(dag, "echo") == []
@@ -184,3 +185,26 @@ def test_finished_rules_use_ignore_upstream_failure(tmp_path, rule):
     """)
     assert "b_task.ignore_upstream_failure()" in code
     assert _codes(dag, "b") == ["M250"]
+
+
+def test_operator_expand_fills_list_positions_and_dict_keys(tmp_path):
+    dag, code = _convert(tmp_path, """
+        from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+        KubernetesPodOperator.partial(task_id="train", image="t:1", cmds=["train"]).expand(
+            arguments=[["--region", "eu"], ["--region", "us"]])
+        PythonOperator.partial(task_id="score", python_callable=work).expand(
+            op_kwargs=[{"name": "a"}, {"name": "b"}])
+        KubernetesPodOperator.partial(task_id="env", image="t:1").expand(env_vars=[{"A": "1"}, {"A": "2"}])
+    """)
+    assert 'items=[{"arguments_1": "eu"}, {"arguments_1": "us"}]' in code
+    assert "train(input_1=arguments_item.arguments_1)" in code and 'args=["--region", input_1]' in code
+    assert "score(name=op_kwargs_item.op_kwargs_name)" in code
+    assert _codes(dag, "train") == [] and _codes(dag, "score") == []
+    assert "M222" in _codes(dag, "env")  # env values are constants in KFP
+
+
+def test_expand_kwargs_items_must_set_the_same_arguments(tmp_path):
+    dag, code = _convert(tmp_path, """
+        BashOperator.partial(task_id="echo").expand_kwargs([{"bash_command": "echo a"}, {"env": {"A": "1"}}])
+    """)
+    assert "M222" in _codes(dag, "echo") and "ParallelFor" not in code
