@@ -4,24 +4,33 @@ KFP names a task after its component, unique only within its own DAG: a ``dsl.If
 or a sub-pipeline has a DAG of its own, so two tasks of one spec may share a name. The
 reports and the report JSON need one key per task: the name where it is unique in the
 spec, else the names of the groups around it and its own, joined by ``/``.
+
+The groups around a task are also labelled for the reports with what they do, read from
+the spec (``If has-new-data == true``, ``ParallelFor over list-partitions``): the
+compiler's own names (``condition-3``) mean nothing to a reader.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["SpecTask", "spec_tasks"]
 
-# Component name prefixes the compiler gives control-flow groups -> how reports label them.
-_GROUPS = {"condition-branches": "If/Elif/Else", "condition": "If", "for-loop": "ParallelFor",
-           "exit-handler": "ExitHandler"}
+_CHANNEL = "pipelinechannel--"
+# A parameter read in a condition, maybe cast: ``int(inputs.parameter_values['pipelinechannel--n-Output'])``.
+_OPERAND = re.compile(r"(?P<cast>\w+\()?inputs\.parameter_values\['(?P<name>[^']+)'\](?(cast)\))")
+_EXIT_STRATEGY = "ALL_UPSTREAM_TASKS_COMPLETED"
+# Component name prefixes the compiler gives control-flow groups; any other group is a sub-pipeline.
+_CONTROL_FLOW = ("comp-condition-", "comp-for-loop-", "comp-exit-handler-")
 
 
 @dataclass(frozen=True)
 class SpecTask:
-    """``groups``: labels of the groups around the task, outermost first (``"If condition-2"``);
+    """``groups``: labels of the groups around the task, outermost first (``"If has-new-data == true"``);
     ``path``: the names of those group tasks, each in the DAG of the one before it."""
 
     key: str
@@ -32,10 +41,96 @@ class SpecTask:
     path: tuple[str, ...] = ()
 
 
-def _label(ref: str, name: str) -> str:
-    for prefix, label in sorted(_GROUPS.items(), key=lambda kv: -len(kv[0])):
-        if ref.startswith(f"comp-{prefix}-"):
-            return f"{label} {name}"
+def _source(param: dict[str, Any], scope: dict[str, str]) -> str | None:
+    """The readable name of what a group task's input parameter reads: ``producer`` (its
+    ``Output``), ``producer.key``, or the name the enclosing scope gives the input it passes on."""
+    produced = param.get("taskOutputParameter")
+    if isinstance(produced, dict) and produced.get("producerTask"):
+        key = produced.get("outputParameterKey", "Output")
+        return produced["producerTask"] if key == "Output" else f"{produced['producerTask']}.{key}"
+    passed = param.get("componentInputParameter")
+    return scope.get(passed, _plain(passed)) if isinstance(passed, str) else None
+
+
+def _plain(channel: str) -> str:
+    """A channel name without the compiler's decorations (``pipelinechannel--list-partitions-Output``)."""
+    name = channel.removeprefix(_CHANNEL)
+    name = re.sub(r"-Output(?=$|-)", "", name)
+    name = re.sub(r"^loop-item-param-\d+", "item", name).replace("-subvar-", ".")
+    return re.sub(r"-loop-item$", " item", name)
+
+
+def _scope(body: dict[str, Any], scope: dict[str, str]) -> dict[str, str]:
+    """Input name -> readable name inside the DAG of group task ``body``."""
+    params = ((body.get("inputs") or {}).get("parameters") or {})
+    named = {name: _source(param or {}, scope) for name, param in params.items()}
+    return {name: value for name, value in named.items() if value}
+
+
+def _readable(expression: str, scope: dict[str, str]) -> str:
+    return _OPERAND.sub(lambda m: scope.get(m["name"], _plain(m["name"])), expression).strip()
+
+
+def _condition(expression: str, scope: dict[str, str]) -> str:
+    """``If x == 1``; ``Elif x == 2`` and ``Else`` for the arms the compiler writes as the
+    negations of the arms before (``!(a) && b``, ``!(a) && !(b)``)."""
+    terms = [t.strip() for t in expression.split(" && ")] if expression else []
+    own = [t for t in terms if not (t.startswith("!(") and t.endswith(")"))]
+    if not own:
+        return "Else" if terms else "If"
+    keyword = "Elif" if len(own) < len(terms) else "If"
+    return f"{keyword} {_readable(' && '.join(own), scope)}"
+
+
+def _loop(body: dict[str, Any], scope: dict[str, str]) -> str:
+    iterator = body.get("parameterIterator") or body.get("artifactIterator") or {}
+    items = iterator.get("items") or {}
+    over = "ParallelFor"
+    if "raw" in items:
+        try:
+            values = json.loads(items["raw"])
+        except (TypeError, ValueError):
+            values = None
+        over += f" over {len(values)} items" if isinstance(values, list) else ""
+    elif name := items.get("inputParameter") or items.get("inputArtifact"):
+        over += f" over {scope.get(name, _plain(name))}"
+    limit = (body.get("iteratorPolicy") or {}).get("parallelismLimit")
+    return f"{over}, {limit} at a time" if limit else over
+
+
+def _exit_task(group: str, siblings: dict[str, Any]) -> str | None:
+    """The task of ``siblings`` that runs after ``group`` whatever its state: its exit task."""
+    for name, body in siblings.items():
+        body = body or {}
+        if group in (body.get("dependentTasks") or []) and \
+                (body.get("triggerPolicy") or {}).get("strategy") == _EXIT_STRATEGY:
+            return name
+    return None
+
+
+def _branches(arms: dict[str, Any], scope: dict[str, str]) -> str:
+    """``If/Elif/Else on pick``: the values the arms of a ``dsl.If``/``Elif``/``Else`` chain compare."""
+    names: list[str] = []
+    for arm in arms.values():
+        for match in _OPERAND.finditer(((arm or {}).get("triggerPolicy") or {}).get("condition", "")):
+            name = scope.get(match["name"], _plain(match["name"]))
+            names += [] if name in names else [name]
+    return f"If/Elif/Else on {', '.join(names)}" if names else "If/Elif/Else"
+
+
+def _label(ref: str, name: str, body: dict[str, Any], siblings: dict[str, Any], scope: dict[str, str],
+           tasks: dict[str, Any]) -> str:
+    """What group task ``name`` (component ``ref``, DAG ``tasks``) does, in the words of the KFP DSL."""
+    kind = ref.removeprefix("comp-")
+    if kind.startswith("condition-branches-"):
+        return _branches(tasks, scope)
+    if kind.startswith("condition-"):
+        return _condition((body.get("triggerPolicy") or {}).get("condition", ""), scope)
+    if kind.startswith("for-loop-"):
+        return _loop(body, scope)
+    if kind.startswith("exit-handler-"):
+        exit_task = _exit_task(name, siblings)
+        return f"ExitHandler (exit task {exit_task})" if exit_task else "ExitHandler"
     return f"sub-pipeline {name}"
 
 
@@ -44,16 +139,20 @@ def spec_tasks(spec: dict[str, Any]) -> list[SpecTask]:
     components = spec.get("components") or {}
     found: list[tuple[tuple[str, ...], tuple[str, ...], str, dict[str, Any]]] = []
 
-    def walk(tasks: dict[str, Any], path: tuple[str, ...], groups: tuple[str, ...]) -> None:
+    def walk(tasks: dict[str, Any], path: tuple[str, ...], groups: tuple[str, ...], scope: dict[str, str]) -> None:
         for name, body in (tasks or {}).items():
-            ref = ((body or {}).get("componentRef") or {}).get("name", "")
+            body = body or {}
+            ref = (body.get("componentRef") or {}).get("name", "")
             sub = ((components.get(ref) or {}).get("dag") or {}).get("tasks")
             if sub is not None:
-                walk(sub, path + (name,), groups + (_label(ref, name),))
+                inner = _scope(body, scope)
+                label = _label(ref, name, body, tasks, inner, sub)
+                # a sub-pipeline's DAG reads its own parameters, under the names its code gives them
+                walk(sub, path + (name,), groups + (label,), inner if ref.startswith(_CONTROL_FLOW) else {})
             else:
-                found.append((path, groups, name, body or {}))
+                found.append((path, groups, name, body))
 
-    walk(((spec.get("root") or {}).get("dag") or {}).get("tasks") or {}, (), ())
+    walk(((spec.get("root") or {}).get("dag") or {}).get("tasks") or {}, (), (), {})
     counts = Counter(name for _, _, name, _ in found)
     keys = {(path, name): name if counts[name] == 1 else "/".join(path + (name,)) for path, _, name, _ in found}
     return [

@@ -114,9 +114,11 @@ def excerpt(lines: list[str] | None, first: int | None, last: int | None, limit:
     return (first, chunk) if chunk else None
 
 
-def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[str, ...]]:
-    """KFP task key -> labels of the control-flow groups (If, ParallelFor, ExitHandler, sub-pipeline)
-    around it, read from the compiled pipeline (:func:`converters.emit.spec_tasks.spec_tasks`)."""
+def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[tuple[str, str], ...]]:
+    """KFP task key -> the control-flow groups (If, ParallelFor, ExitHandler, sub-pipeline) around it,
+    outermost first, each as ``(id, label)``: the id (group task names joined by ``/``) tells groups
+    apart, the label says what the group does. Read from the compiled pipeline
+    (:func:`converters.emit.spec_tasks.spec_tasks`)."""
     if not compiled_yaml:
         return {}
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -124,4 +126,6 @@ def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[str, ...]]:
         spec: Any = next(iter(yaml.load_all(compiled_yaml, Loader=loader)), None) or {}
     except yaml.YAMLError:
         return {}
-    return {t.key: t.groups for t in spec_tasks(spec)} if isinstance(spec, dict) else {}
+    if not isinstance(spec, dict):
+        return {}
+    return {t.key: tuple(("/".join(t.path[:d + 1]), label) for d, label in enumerate(t.groups)) for t in spec_tasks(spec)}

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
-from converters.reports.layout import NODE_H, NODE_W, Box, Layout, group_boxes, layered_layout
+from converters.reports.layout import NODE_H, NODE_W, Box, Layout, layered_layout
 from converters.reports.model import is_branch
 from converters.reports.sources import kfp_groups
 
@@ -25,6 +25,8 @@ ARROW_DEFS = (
     '<path d="M0,0L10,5L0,10z" fill="#64748b"/></marker></defs></svg>'
 )
 _MAX_LABEL = 22
+_GROUP_CHAR_W = 6.2  # px: a generous average width of a group label's character (10px bold)
+_FLOW = "kfp:"  # right-hand group path elements naming a KFP control-flow group (else a TaskGroup)
 _WIDE = 1100  # px: wider drawings are not shrunk to fit their half of the screen
 
 
@@ -43,8 +45,8 @@ def task_keys(dag: dict[str, Any]) -> dict[str, str]:
     return {t["task_id"]: f"t{i}" for i, t in enumerate(dag["airflow"]["tasks"])}
 
 
-def _short(text: str) -> str:
-    return text if len(text) <= _MAX_LABEL else text[: _MAX_LABEL - 1] + "\u2026"
+def _short(text: str, limit: int = _MAX_LABEL) -> str:
+    return text if len(text) <= limit else text[: max(limit - 1, 1)] + "\u2026"
 
 
 def _num(value: float) -> str:
@@ -52,8 +54,31 @@ def _num(value: float) -> str:
 
 
 def _box(box: Box, css: str) -> str:
-    return (f'<g class="{css}"><rect x="{_num(box.x)}" y="{_num(box.y)}" width="{_num(box.w)}" height="{_num(box.h)}" rx="8"/>'
-            f'<text x="{_num(box.x + 8)}" y="{_num(box.y + 13)}">{escape(_short(box.label))}</text></g>')
+    """A group box; its label cut to the box's width (the whole label in its tooltip)."""
+    fits = int((box.w - 16) // _GROUP_CHAR_W)
+    return (f'<g class="{css}"><title>{escape(box.label)}</title>'
+            f'<rect x="{_num(box.x)}" y="{_num(box.y)}" width="{_num(box.w)}" height="{_num(box.h)}" rx="8"/>'
+            f'<text x="{_num(box.x + 8)}" y="{_num(box.y + 13)}">{escape(_short(box.label, fits))}</text></g>')
+
+
+def _kfp_groups(dag: dict[str, Any], keys: dict[str, str], groups: dict[str, tuple[str, ...]],
+                compiled_yaml: str | None) -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...], str]]:
+    """The right-hand groups, by the Airflow task each KFP task is drawn at: KFP's control-flow
+    blocks, and inside them the task's TaskGroups (split where a block cuts through one)."""
+    flow = kfp_groups(compiled_yaml)
+    paths: dict[str, tuple[str, ...]] = {}
+    labels: dict[tuple[str, ...], str] = {}
+    for t in dag["kfp"]["tasks"]:
+        ids = [i for i in t.get("airflow_task_ids") or [] if i in keys]
+        if not ids:
+            continue
+        blocks = [(f"{_FLOW}{gid}", label) for gid, label in flow.get(t["name"], ())]
+        task_group = groups.get(ids[0], ())
+        blocks += [("tg:" + "/".join(task_group[:d + 1]), f"TaskGroup {g}") for d, g in enumerate(task_group)]
+        path = tuple(gid for gid, _ in blocks)
+        labels.update((path[:d + 1], label) for d, (_, label) in enumerate(blocks))
+        paths[ids[0]] = path
+    return paths, labels
 
 
 def _edge(a: tuple[float, float], b: tuple[float, float], css: str) -> str:
@@ -100,7 +125,9 @@ def dag_graphs(dag: dict[str, Any], compiled_yaml: str | None = None) -> DagGrap
     keys = task_keys(dag)
     groups = {t["task_id"]: tuple(t.get("group") or ()) for t in airflow_tasks}
     labels = {path: f"TaskGroup {path[-1]}" for path in {p[:d] for p in groups.values() for d in range(1, len(p) + 1)}}
-    layout = layered_layout(keys, [tuple(e) for e in dag["airflow"]["edges"]], groups=groups, labels=labels)
+    right_groups, right_labels = _kfp_groups(dag, keys, groups, compiled_yaml)
+    layout = layered_layout(keys, [tuple(e) for e in dag["airflow"]["edges"]], groups=groups, labels=labels,
+                            right_groups=right_groups, right_labels=right_labels)
     graph_tasks = {t.get("task_id"): t for t in (dag.get("graph") or {}).get("tasks") or []}
     branches = {t["task_id"] for t in airflow_tasks if is_branch(t["operator"])}
 
@@ -119,16 +146,12 @@ def dag_graphs(dag: dict[str, Any], compiled_yaml: str | None = None) -> DagGrap
     kfp_pos: dict[str, tuple[float, float]] = {}
     right_nodes = []
     fate = {t["task_id"]: t["fate"] for t in airflow_tasks}
-    flow = kfp_groups(compiled_yaml)
-    kfp_group_of: dict[str, tuple[str, ...]] = {}
     for t in dag["kfp"]["tasks"]:
         ids = [i for i in t.get("airflow_task_ids") or [] if i in keys]
         if not ids:
             continue
         pos = layout.positions[ids[0]]
         kfp_pos[t["name"]] = pos
-        if flow.get(t["name"]):
-            kfp_group_of[t["name"]] = flow[t["name"]]
         right_nodes.append(_node(pos, key=keys[ids[0]], keys=" ".join(keys[i] for i in ids),
                                  css=f"node fate-{fate[ids[0]]} kind-{escape(str(t.get('kind')))}",
                                  title=f"{t['name']} ({t.get('kind')}, image {t.get('image')})",
@@ -139,9 +162,7 @@ def dag_graphs(dag: dict[str, Any], compiled_yaml: str | None = None) -> DagGrap
               title=f"{t['task_id']} folded into the edges", label=t["task_id"], sub="folded")
         for t in airflow_tasks if t["fate"] == "folded"
     ]
-    tg_groups = {t["name"]: groups[i[0]] for t in dag["kfp"]["tasks"] if (i := t.get("airflow_task_ids")) and i[0] in groups}
-    right = [_box(b, "group") for b in group_boxes(kfp_pos, tg_groups, labels)]
-    right += [_box(b, "group flow") for b in group_boxes(kfp_pos, kfp_group_of, {})]
+    right = [_box(b, "group flow" if b.path[-1].startswith(_FLOW) else "group") for b in layout.right_boxes]
     right += ghosts
     for u, v in dag["kfp"]["edges"]:
         if u in kfp_pos and v in kfp_pos:
