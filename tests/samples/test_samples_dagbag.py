@@ -39,6 +39,7 @@ EXPECTED_DAG_FILES = {
     "events_hourly_ingest": "two_dags_ingest_compact.py",
     "exports_via_factory": "exports_via_factory.py",
     "inline_operator_blocked": "inline_operator_blocked.py",
+    "nightly_partition_backfill": "nightly_partition_backfill.py",
     "regional_refresh_control_flow": "regional_refresh_control_flow.py",
     "k8s_train_recommender": "k8s_train_recommender.py",
     "ledger_checks_fallback": "ledger_checks_fallback.py",
