@@ -118,12 +118,13 @@ def _branches(arms: dict[str, Any], scope: dict[str, str]) -> str:
     return f"If/Elif/Else on {', '.join(names)}" if names else "If/Elif/Else"
 
 
-def _label(ref: str, name: str, body: dict[str, Any], siblings: dict[str, Any], scope: dict[str, str],
-           tasks: dict[str, Any]) -> str:
-    """What group task ``name`` (component ``ref``, DAG ``tasks``) does, in the words of the KFP DSL."""
+def _label(ref: str, name: str, body: dict[str, Any], *, siblings: dict[str, Any], inner: dict[str, Any],
+           scope: dict[str, str]) -> str:
+    """What group task ``name`` (component ``ref``, in DAG ``siblings``, holding DAG ``inner``) does,
+    in the words of the KFP DSL; ``scope`` names the inputs its DAG reads."""
     kind = ref.removeprefix("comp-")
     if kind.startswith("condition-branches-"):
-        return _branches(tasks, scope)
+        return _branches(inner, scope)
     if kind.startswith("condition-"):
         return _condition((body.get("triggerPolicy") or {}).get("condition", ""), scope)
     if kind.startswith("for-loop-"):
@@ -145,10 +146,10 @@ def spec_tasks(spec: dict[str, Any]) -> list[SpecTask]:
             ref = (body.get("componentRef") or {}).get("name", "")
             sub = ((components.get(ref) or {}).get("dag") or {}).get("tasks")
             if sub is not None:
-                inner = _scope(body, scope)
-                label = _label(ref, name, body, tasks, inner, sub)
+                inside = _scope(body, scope)
+                label = _label(ref, name, body, siblings=tasks, inner=sub, scope=inside)
                 # a sub-pipeline's DAG reads its own parameters, under the names its code gives them
-                walk(sub, path + (name,), groups + (label,), inner if ref.startswith(_CONTROL_FLOW) else {})
+                walk(sub, path + (name,), groups + (label,), inside if ref.startswith(_CONTROL_FLOW) else {})
             else:
                 found.append((path, groups, name, body))
 
