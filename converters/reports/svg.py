@@ -26,6 +26,7 @@ ARROW_DEFS = (
 )
 _MAX_LABEL = 22
 _GROUP_CHAR_W = 6.2  # px: a generous average width of a group label's character (10px bold)
+_SQUEEZE = 0.88  # the narrowest a group label is squeezed to before it is cut
 _FLOW = "kfp:"  # right-hand group path elements naming a KFP control-flow group (else a TaskGroup)
 _WIDE = 1100  # px: wider drawings are not shrunk to fit their half of the screen
 
@@ -54,11 +55,14 @@ def _num(value: float) -> str:
 
 
 def _box(box: Box, css: str) -> str:
-    """A group box; its label cut to the box's width (the whole label in its tooltip)."""
-    fits = int((box.w - 16) // _GROUP_CHAR_W)
+    """A group box; a label a little too long for it is squeezed to its width, a longer one cut
+    too (the whole label in its tooltip)."""
+    room = box.w - 16
+    shown = _short(box.label, int(room // (_GROUP_CHAR_W * _SQUEEZE)))
+    fit = f' textLength="{_num(room)}" lengthAdjust="spacingAndGlyphs"' if len(shown) * _GROUP_CHAR_W > room else ""
     return (f'<g class="{css}"><title>{escape(box.label)}</title>'
             f'<rect x="{_num(box.x)}" y="{_num(box.y)}" width="{_num(box.w)}" height="{_num(box.h)}" rx="8"/>'
-            f'<text x="{_num(box.x + 8)}" y="{_num(box.y + 13)}">{escape(_short(box.label, fits))}</text></g>')
+            f'<text x="{_num(box.x + 8)}" y="{_num(box.y + 13)}"{fit}>{escape(shown)}</text></g>')
 
 
 def _kfp_groups(dag: dict[str, Any], keys: dict[str, str], groups: dict[str, tuple[str, ...]],
