@@ -44,12 +44,17 @@ class ChainItem:
 
 @dataclass
 class SubPipelineItem:
-    """A decider's arms as a ``@dsl.pipeline`` called like a component (a join waits for it)."""
+    """A decider's arms as a ``@dsl.pipeline`` called like a component (a join waits for it).
+
+    ``arm`` is set when the sub-pipeline holds one arm of a branch that may follow several
+    tasks: its arms are separate sub-pipelines, so a task of one arm can wait for another.
+    """
 
     decider: str
     items: list["Item"]
     position: int
     task_ids: list[str] = field(default_factory=list)
+    arm: Arm | None = None
 
 
 Item = Union[TaskItem, ChainItem, SubPipelineItem]
@@ -108,7 +113,10 @@ def _level(task_ids: list[str], depth: int, mapped: MappedDag, position: dict[st
         decision = by_id[decider].decision
         assert decision is not None
         chains: list[Item] = list(_chain(decider, decision, by_arm, depth, mapped, position, deps))
-        if decider in mapped.subpipelines:
+        if decider in mapped.subpipelines and decision.mode == "set":  # arms that may all run: one each
+            chains = [SubPipelineItem(decider, [chain], chain.position, members([chain]), chain.blocks[0].arm)
+                      for chain in chains if isinstance(chain, ChainItem)]
+        elif decider in mapped.subpipelines:
             inside = [t for ids in by_arm.values() for t in ids]
             chains = [SubPipelineItem(decider, chains, max(position[t] for t in inside), members(chains))]
         items += chains

@@ -270,7 +270,8 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     mapped, names = scope.mapped, scope.names
     inside = set(item.task_ids)
     by_id = {t.task_id: t for t in mapped.tasks}
-    function = _unique(f"{names.component[item.decider]}_branches", scope.taken)
+    suffix = snake(item.arm.output) if item.arm is not None and item.arm.output else "branches"
+    function = _unique(f"{names.component[item.decider]}_{suffix}", scope.taken)
     variable = _unique(f"{function}_task", scope.taken)
     inner = _Scope(mapped, names, scope.text, scope.taken, scope.functions, looped=scope.looped)
     needed: dict[tuple[str, str | None], str] = {}  # outer output -> parameter type
@@ -304,7 +305,8 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     passed = {task_id for task_id, _ in needed}  # reading an output already waits for it
     waits = [w for t in item.task_ids for u in upstream.get(t, [])
              if u not in inside and u not in passed and (w := scope.waited(u)) is not None]
-    call = Chain(_call(function, **arguments), (_call(".set_display_name", value(f"{decider} branches")),
+    label = f"{decider} {item.arm.output}" if item.arm is not None and item.arm.output else f"{decider} branches"
+    call = Chain(_call(function, **arguments), (_call(".set_display_name", value(label)),
                                                 _call(".set_caching_options", Atom("False"))))
     lines = layout(call, indent, f"{variable} = ")
     if waits:

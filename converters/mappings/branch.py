@@ -244,14 +244,16 @@ EXAMPLES = [
         kfp=("(score: float) -> str:", '        return "promote"'),
     ),
     Example(
-        title="@task.branch returning a computed list: one bool output per downstream task, a dsl.If each",
+        title="@task.branch returning a computed list: one bool output per downstream task, a dsl.If each "
+              "(in a sub-pipeline of its own, so a task of one arm can wait for another arm)",
         airflow="@task.branch\ndef pick(regions: list): return [f\"load_{r}\" for r in regions]",
         task=example_task("airflow.sdk.task.branch", "pick", python=_PICK_MANY, call_kwargs={"regions": ["eu"]}),
         downstream=("load_eu", "load_us"),
         fields={"decision": Decision(mode="set", targets=["load_eu", "load_us"],
                                      outputs={"load_eu": "follow_load_eu", "load_us": "follow_load_us"})},
         kfp=("    chosen = choose(regions=regions)", "    follow_load_eu: dsl.OutputPath(bool),",
-             'with dsl.If(pick_task.outputs["follow_load_eu"] == True):'),
+             "with dsl.If(follow_load_eu == True):",
+             'pick_follow_load_eu(follow_load_eu=pick_task.outputs["follow_load_eu"])'),
     ),
     Example(
         title="ShortCircuitOperator: the component returns bool(result); downstream tasks run under dsl.If(... == True)",

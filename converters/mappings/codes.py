@@ -178,8 +178,9 @@ NEVER_RUNS = register_code(
 ).code
 CONDITION_APPROXIMATED = register_code(
     "M255", Severity.WARNING, "Condition cannot be expressed exactly",
-    "KFP conditions compare one output with one value; the task was placed where it runs in at least the "
-    "cases Airflow runs it. Check the branch arms it depends on.",
+    "KFP conditions compare one output with one value, and only where the deciding task ran: when Airflow runs "
+    "the task after any of several arms, it runs after the branch whichever arm ran; when Airflow would run it "
+    "although the deciding task was skipped, it runs only where that task ran. Check the arms it depends on.",
 ).code
 SECRET_ENV_VALUE = register_code(
     "M246", Severity.WARNING, "Secret-looking environment value moved to a Kubernetes Secret",

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import libcst as cst
 import networkx as nx
 
 from converters.findings import CODES, Finding
@@ -36,7 +37,11 @@ _RUNS_ANYWAY = {"none_failed", "none_failed_or_skipped", "all_done", "always", "
 _FINISHED = {"all_done", "always", "all_done_setup_success", "all_done_min_one_success"}
 _JOINS = {"none_failed", "none_failed_or_skipped", "none_failed_min_one_success", "one_success", "one_done"}
 
-Condition = dict[str, frozenset[Any]]
+# What a task needs for it to run: (decider, None) -> the values the decider must report
+# (a single-choice branch's task ids, or True for a short circuit); (decider, target) ->
+# {True}: a branch that may follow several tasks must follow ``target``.
+Key = tuple[str, Any]
+Condition = dict[Key, frozenset[Any]]
 
 
 def trigger_rule(task: AirflowTask) -> str:
@@ -49,54 +54,94 @@ def trigger_rule(task: AirflowTask) -> str:
 
 
 def _and(conditions: list[Condition]) -> Condition:
-    out: dict[str, frozenset[Any]] = {}
+    out: dict[Key, frozenset[Any]] = {}
     for condition in conditions:
-        for decider, values in condition.items():
-            out[decider] = out[decider] & values if decider in out else values
+        for key, values in condition.items():
+            out[key] = out[key] & values if key in out else values
     return out
 
 
-def _or(conditions: list[Condition]) -> Condition:
+def _or(conditions: list[Condition]) -> tuple[Condition, bool]:
+    """Runs when any of ``conditions`` holds: the common part, and whether that is exact."""
     if not conditions:
-        return {}
+        return {}, True
     common = set(conditions[0]).intersection(*conditions[1:])
-    return {d: frozenset().union(*(c[d] for c in conditions)) for d in common}
+    merged = {k: frozenset().union(*(c[k] for c in conditions)) for k in common}
+    differing = {k for k in common if len({c[k] for c in conditions}) > 1}
+    exact = any(c == merged for c in conditions) or (  # same keys, values differing in one: a union
+        len({frozenset(c) for c in conditions}) == 1 and len(differing) <= 1)
+    return merged, exact
 
 
-def _conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> dict[str, Condition]:
-    """For every Airflow task, what each decider must report for it to run."""
+def _branch_condition(graph: nx.DiGraph, decider: str, decision: Decision, node: str) -> tuple[Condition, bool]:
+    """What a branch must report for its direct downstream ``node`` not to be skipped.
+
+    Airflow skips the direct downstream tasks it did not follow, except those downstream
+    of a task it followed; the condition is exact unless a branch that may follow several
+    tasks would need one of several.
+    """
+    keep = {node} | {t for t in decision.targets if t != node and node in nx.descendants(graph, t)}
+    if decision.mode == "choice":
+        return {(decider, None): frozenset(keep)}, True
+    if len(keep) == 1:
+        return {(decider, node): frozenset({True})}, True
+    return {}, False
+
+
+def _conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> tuple[dict[str, Condition], set[str]]:
+    """For every Airflow task, what the deciders must report for it to run; and the tasks
+    whose condition is not exactly Airflow's (see ``M255``)."""
     order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else list(graph.nodes)
-    forced: dict[str, Condition] = {}  # short circuits skip everything after them, teardowns excepted
+    forced: dict[str, list[str]] = {}  # short circuits skip everything after them, teardowns excepted
     for decider, decision in decisions.items():
         if decision.mode == "short_circuit" and decider in graph:
             after = nx.descendants(graph, decider) if decision.skip_all_downstream else set(graph.successors(decider))
             for node in after:
                 task = graph.nodes[node].get("task")
                 if task is None or task.role != "teardown":
-                    forced.setdefault(node, {})[decider] = frozenset({True})
+                    forced.setdefault(node, []).append(decider)
     result: dict[str, Condition] = {}
+    wider: set[str] = set()
     for node in order:
         task = graph.nodes[node].get("task")
         rule = trigger_rule(task) if task is not None else "all_success"
+        if rule == "always":  # Airflow starts it at once: no branch or short circuit can skip it
+            result[node] = {}
+            continue
         upstream = [result.get(u, {}) for u in graph.predecessors(node)]
+        exact = True
         if rule in _NEEDS_ALL:
             condition = _and(upstream)
         elif rule in _NEEDS_ONE:
-            condition = _or(upstream)
+            condition, exact = _or(upstream)
         else:
             condition = {}
-        own: list[Condition] = [condition, forced.get(node, {})]
+        own: list[Condition] = [condition]
+        deciders = list(forced.get(node, []))
+        for decider in deciders:
+            own.append({(decider, None): frozenset({True})})
         for u in graph.predecessors(node):
             decision = decisions.get(u)
-            if decision is not None and decision.mode != "short_circuit":  # a branch skips what it did not pick
-                own.append({u: frozenset({node})})
-        result[node] = {d: v for d, v in _and(own).items() if not _certain(decisions[d], v)}
-    return result
+            if decision is not None and decision.mode != "short_circuit":
+                branch, branch_exact = _branch_condition(graph, u, decision, node)
+                own.append(branch)
+                deciders.append(u)
+                exact = exact and branch_exact
+        for decider in deciders:  # a decider that did not run skips nothing; KFP tests its output only where it ran
+            needed = result.get(decider, {})
+            if needed and _and([condition, needed]) != condition:
+                exact = False
+            own.append(needed)
+        result[node] = {k: v for k, v in _and(own).items() if not _certain(decisions[k[0]], k, v)}
+        if not exact:
+            wider.add(node)
+    return result, wider
 
 
-def _certain(decision: Decision, values: frozenset[Any]) -> bool:
+def _certain(decision: Decision, key: Key, values: frozenset[Any]) -> bool:
     """True when every run of the decider reports one of ``values`` (no condition at all)."""
-    return decision.mode == "choice" and decision.exhaustive and values >= set(decision.targets)
+    return (key[1] is None and decision.mode == "choice" and decision.exhaustive
+            and values >= set(decision.targets))
 
 
 def _finding(graph: nx.DiGraph, kfp: KfpTask, code: str, message: str) -> Finding:
@@ -110,27 +155,27 @@ def _finding(graph: nx.DiGraph, kfp: KfpTask, code: str, message: str) -> Findin
     return finding
 
 
-def _arms(graph: nx.DiGraph, kfp: KfpTask, condition: Condition, decisions: dict[str, Decision],
+def _arms(graph: nx.DiGraph, kfp: KfpTask, condition: Condition, wider: bool, decisions: dict[str, Decision],
           rank: dict[str, int], found: list[Finding]) -> tuple[Arm, ...]:
     arms = []
-    for decider in sorted(condition, key=lambda d: rank.get(d, 0)):
-        values, decision = condition[decider], decisions[decider]
+    for key in sorted(condition, key=lambda k: (rank.get(k[0], 0), str(k[1]))):
+        (decider, target), values, decision = key, condition[key], decisions[key[0]]
         if not values:
             found.append(_finding(graph, kfp, codes.NEVER_RUNS,
                                   f"needs arms of {decider!r} that exclude each other; Airflow always skips it"))
-            continue
-        if decision.mode == "short_circuit":
+        elif target is not None:
+            arms.append(Arm(decider=decider, value=True, output=decision.outputs[target]))
+        elif decision.mode == "short_circuit":
             arms.append(Arm(decider=decider, value=True))
         elif len(values) == 1:
-            (value,) = values
-            if decision.mode == "choice":
-                arms.append(Arm(decider=decider, value=value))
-            else:
-                arms.append(Arm(decider=decider, value=True, output=decision.outputs[value]))
+            arms.append(Arm(decider=decider, value=next(iter(values))))
         else:
-            found.append(_finding(graph, kfp, codes.CONDITION_APPROXIMATED,
-                                  f"runs when {decider!r} follows any of {sorted(map(str, values))}; "
-                                  "KFP runs it after the branch whichever arm ran"))
+            wider = True
+    if wider:
+        found.append(_finding(graph, kfp, codes.CONDITION_APPROXIMATED,
+                              "Airflow runs it for some outcomes of the branches and short circuits before it that "
+                              "KFP conditions cannot tell apart (one output compared with one value, only where the "
+                              "deciding task ran); check when it should run"))
     return tuple(arms)
 
 
@@ -151,12 +196,34 @@ def _drop_input(kfp: KfpTask, task_id: str) -> None:
 
 
 def _ignore_upstream_failure(kfp: KfpTask) -> None:
-    """Run after failed upstream tasks too; inputs they feed need a default (KFP's rule)."""
+    """Run after failed upstream tasks too; inputs they feed need a default (KFP's rule).
+
+    kfp 2.17's ``ignore_upstream_failure()`` also fails on an input the call leaves to its
+    default, so such parameters become assignments at the top of the body instead.
+    """
     kfp.ignore_upstream_failure = True
     fed = {key for key, v in kfp.arguments.items() if isinstance(v, Input)}
-    if kfp.python is not None:
-        params = [(n, a, "None" if n in fed and d is None else d) for n, a, d in kfp.python.params]
-        kfp.python.params = sorted(params, key=lambda p: p[2] is not None)  # defaults last, as Python wants
+    if kfp.python is None:
+        return
+    unpassed = [(n, d) for n, _, d in kfp.python.params if n not in kfp.arguments and d is not None]
+    params = [(n, a, "None" if n in fed and d is None else d) for n, a, d in kfp.python.params
+              if n in kfp.arguments or d is None]
+    kfp.python.params = sorted(params, key=lambda p: p[2] is not None)  # defaults last, as Python wants
+    if unpassed:
+        kfp.python.code = _assign_first(kfp.python.code, unpassed)
+
+
+def _assign_first(code: str, values: list[tuple[str, str]]) -> str:
+    """``name = default`` statements at the top of the function body (after its docstring)."""
+    module = cst.parse_module(code)
+    fn = cst.ensure_type(module.body[0], cst.FunctionDef)
+    body = list(cst.ensure_type(fn.body, cst.IndentedBlock).body)
+    first = body[0] if body else None
+    docstring = isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr) and isinstance(
+        first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    assigned = [cst.parse_statement(f"{name} = {default}") for name, default in values]
+    body = body[:1] + assigned + body[1:] if docstring else assigned + body
+    return module.with_changes(body=[fn.with_changes(body=fn.body.with_changes(body=body))]).code
 
 
 def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]],
@@ -175,6 +242,9 @@ def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str
     for u, v in edges:
         if u in by_id and v in by_id:
             needed |= inside[u] - inside[v]
+    # Arms on a named output (a branch that may follow several tasks) run in a sub-pipeline too:
+    # kfp.local resolves a condition on a task's named output only as a sub-pipeline input.
+    needed |= {a.decider for t in tasks for a in t.arms if a.output is not None}
     return needed
 
 
@@ -192,6 +262,12 @@ def _trigger_rules(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[st
             found.append(_finding(graph, kfp, codes.TRIGGER_RULE_MAPPED,
                                   "teardown that ends the DAG: the dsl.ExitHandler exit task, run after every "
                                   "other task, failed or not"))
+        elif rule == "always":
+            if upstream.get(kfp.task_id) or kfp.reads():
+                _ignore_upstream_failure(kfp)
+            found.append(_finding(graph, kfp, codes.TRIGGER_RULE_DIFFERS,
+                                  "trigger_rule='always': Airflow starts it at once, without waiting for its upstream "
+                                  "tasks; KFP runs it after them, failed or not (.ignore_upstream_failure())"))
         elif rule in _FINISHED or task.role == "teardown":
             if upstream.get(kfp.task_id) or kfp.reads():
                 _ignore_upstream_failure(kfp)
@@ -218,6 +294,17 @@ def _trigger_rules(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[st
                                   "finishes; KFP waits for all of them to succeed"))
 
 
+def _possible(tasks: list[KfpTask], edges: list[tuple[str, str]], decisions: dict[str, Decision]
+              ) -> list[tuple[str, str]]:
+    """Drop orderings between arms of one branch that exclude each other: the two never both run."""
+    arms = {t.task_id: {a.decider: a.value for a in t.arms if decisions[a.decider].mode == "choice"} for t in tasks}
+
+    def exclusive(u: str, v: str) -> bool:
+        return any(d in arms.get(v, {}) and arms[v][d] != value for d, value in arms.get(u, {}).items())
+
+    return [(u, v) for u, v in edges if not exclusive(u, v)]
+
+
 def _exit_handler(tasks: list[KfpTask], edges: list[tuple[str, str]], graph: nx.DiGraph) -> str | None:
     """A teardown every other task leads to, reading no output: the ``dsl.ExitHandler`` exit task."""
     if len(tasks) < 2:
@@ -239,10 +326,11 @@ def apply_control_flow(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tupl
     whose arms become sub-pipelines, and the findings."""
     found: list[Finding] = []
     decisions = {t.task_id: t.decision for t in tasks if t.decision is not None}
-    conditions = _conditions(graph, decisions)
+    conditions, wider = _conditions(graph, decisions)
     rank = {node: i for i, node in enumerate(nx.topological_sort(graph))} if nx.is_directed_acyclic_graph(graph) else {}
     for kfp in tasks:
-        kfp.arms = _arms(graph, kfp, conditions.get(kfp.task_id, {}), decisions, rank, found)
+        kfp.arms = _arms(graph, kfp, conditions.get(kfp.task_id, {}), kfp.task_id in wider, decisions, rank, found)
+    edges = _possible(tasks, edges, decisions)
     exit_task = _exit_handler(tasks, edges, graph)
     _trigger_rules(graph, tasks, edges, conditions, exit_task, found)
     if exit_task is not None:

@@ -64,8 +64,8 @@ def test_join_of_some_arms_is_approximated(tmp_path):
         pick(1) >> [a, b, c]
         [a, b] >> some
     """)
-    assert "M255" in _codes(dag, "some")
-    assert "some_task.after(pick_branches_task)" in code
+    assert _codes(dag, "some") == ["M250", "M255"]  # Airflow skips it when pick follows only c
+    assert "some_task.after(pick_follow_a_task, pick_follow_b_task)" in code  # each arm its own sub-pipeline
 
 
 def test_branch_returning_an_id_that_is_not_downstream(tmp_path):
@@ -178,13 +178,22 @@ def test_expand_kwargs_and_parallelism(tmp_path):
     assert _codes(dag, "echo") == []
 
 
-@pytest.mark.parametrize("rule", ["all_done", "always"])
-def test_finished_rules_use_ignore_upstream_failure(tmp_path, rule):
-    dag, code = _convert(tmp_path, f"""
+@pytest.mark.parametrize(("rule", "code"), [("all_done", "M250"), ("always", "M251")])
+def test_finished_rules_use_ignore_upstream_failure(tmp_path, rule, code):
+    dag, emitted = _convert(tmp_path, f"""
         op("a") >> op("b", trigger_rule="{rule}")
     """)
-    assert "b_task.ignore_upstream_failure()" in code
-    assert _codes(dag, "b") == ["M250"]
+    assert "b_task.ignore_upstream_failure()" in emitted
+    assert _codes(dag, "b") == [code]  # always: Airflow does not even wait for a
+
+
+def test_always_task_is_never_skipped_by_a_branch(tmp_path):
+    dag, code = _convert(tmp_path, """
+        pick = BranchPythonOperator(task_id="pick", python_callable=pick_one)
+        pick >> [op("a"), op("b", trigger_rule="always")]
+    """)
+    assert 'with dsl.If(pick_task.output == "a"):' in code and "dsl.Else" not in code
+    assert not code.split("b_task = ")[0].rstrip().endswith(":")  # not under a condition
 
 
 def test_operator_expand_fills_list_positions_and_dict_keys(tmp_path):

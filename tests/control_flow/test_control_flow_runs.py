@@ -133,7 +133,7 @@ def test_emitted_constructs(runs):
     assert "pick_branches(pick_output=pick_task.output)" in branch and "join_task.after(pick_branches_task)" in branch
     regions = code("cf_regions")
     assert "with dsl.If(follow_load_eu == True):" in regions  # inside the sub-pipeline merged waits for
-    assert 'follow_load_eu=regions_task.outputs["follow_load_eu"],' in regions
+    assert 'regions_follow_load_eu(follow_load_eu=regions_task.outputs["follow_load_eu"])' in regions
     assert "follow_load_eu: dsl.OutputPath(bool)," in regions
     gate = code("cf_gate_open")
     assert "with dsl.If(gate_task.output == True):" in gate and "audit_task.ignore_upstream_failure()" in gate

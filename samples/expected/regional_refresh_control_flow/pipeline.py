@@ -99,22 +99,34 @@ def release_warehouse():
 
 
 @dsl.pipeline(
-    name="pick-regions-branches",
+    name="pick-regions-follow-load-amer",
     description="The tasks Airflow runs after pick_regions decides, as one unit a join waits for.",
 )
-def pick_regions_branches(
-    follow_load_amer: bool, follow_load_apac: bool, follow_load_emea: bool
-):
+def pick_regions_follow_load_amer(follow_load_amer: bool):
     with dsl.If(follow_load_amer == True):
         # Airflow: samples/dags/regional_refresh_control_flow.py:66 load_amer (KubernetesPodOperator)
         load_amer_task = (
             load_amer().set_display_name("load_amer").set_caching_options(False)
         )
+
+
+@dsl.pipeline(
+    name="pick-regions-follow-load-apac",
+    description="The tasks Airflow runs after pick_regions decides, as one unit a join waits for.",
+)
+def pick_regions_follow_load_apac(follow_load_apac: bool):
     with dsl.If(follow_load_apac == True):
         # Airflow: samples/dags/regional_refresh_control_flow.py:66 load_apac (KubernetesPodOperator)
         load_apac_task = (
             load_apac().set_display_name("load_apac").set_caching_options(False)
         )
+
+
+@dsl.pipeline(
+    name="pick-regions-follow-load-emea",
+    description="The tasks Airflow runs after pick_regions decides, as one unit a join waits for.",
+)
+def pick_regions_follow_load_emea(follow_load_emea: bool):
     with dsl.If(follow_load_emea == True):
         # Airflow: samples/dags/regional_refresh_control_flow.py:66 load_emea (KubernetesPodOperator)
         load_emea_task = (
@@ -167,13 +179,25 @@ def regional_refresh_control_flow(regions: list = ["emea", "amer"]):
                 .set_display_name("pick_regions")
                 .set_caching_options(False)
             )
-            pick_regions_branches_task = (
-                pick_regions_branches(
-                    follow_load_amer=pick_regions_task.outputs["follow_load_amer"],
-                    follow_load_apac=pick_regions_task.outputs["follow_load_apac"],
-                    follow_load_emea=pick_regions_task.outputs["follow_load_emea"],
+            pick_regions_follow_load_amer_task = (
+                pick_regions_follow_load_amer(
+                    follow_load_amer=pick_regions_task.outputs["follow_load_amer"]
                 )
-                .set_display_name("pick_regions branches")
+                .set_display_name("pick_regions follow_load_amer")
+                .set_caching_options(False)
+            )
+            pick_regions_follow_load_apac_task = (
+                pick_regions_follow_load_apac(
+                    follow_load_apac=pick_regions_task.outputs["follow_load_apac"]
+                )
+                .set_display_name("pick_regions follow_load_apac")
+                .set_caching_options(False)
+            )
+            pick_regions_follow_load_emea_task = (
+                pick_regions_follow_load_emea(
+                    follow_load_emea=pick_regions_task.outputs["follow_load_emea"]
+                )
+                .set_display_name("pick_regions follow_load_emea")
                 .set_caching_options(False)
             )
             # Airflow: samples/dags/regional_refresh_control_flow.py:97 merge_regions (@task)
@@ -182,7 +206,11 @@ def regional_refresh_control_flow(regions: list = ["emea", "amer"]):
                 .set_display_name("merge_regions")
                 .set_caching_options(False)
             )
-            merge_regions_task.after(pick_regions_branches_task)
+            merge_regions_task.after(
+                pick_regions_follow_load_amer_task,
+                pick_regions_follow_load_apac_task,
+                pick_regions_follow_load_emea_task,
+            )
             # Airflow: samples/dags/regional_refresh_control_flow.py:88 page_on_call (PythonOperator)
             page_on_call_task = (
                 page_on_call(team="features")
