@@ -226,12 +226,9 @@ def _assign_first(code: str, values: list[tuple[str, str]]) -> str:
     return module.with_changes(body=[fn.with_changes(body=fn.body.with_changes(body=body))]).code
 
 
-def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]],
-                  found: list[Finding]) -> set[str]:
-    """Deciders whose arms a task outside them waits for: their arms become a sub-pipeline."""
-    by_id = {t.task_id: t for t in tasks}
+def _cross_reads(graph: nx.DiGraph, tasks: list[KfpTask], found: list[Finding]) -> None:
+    """An output read from under a condition the reader is not under: an empty value (``M253``)."""
     inside = {t.task_id: {a.decider for a in t.arms} for t in tasks}
-    needed: set[str] = set()
     for kfp in tasks:
         for source in sorted(kfp.reads()):
             if source in inside and inside[source] - inside[kfp.task_id]:
@@ -239,6 +236,13 @@ def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str
                                       f"reads the output of {source!r}, which runs only under a condition; "
                                       "it gets an empty value instead"))
                 _drop_input(kfp, source)
+
+
+def _subpipelines(tasks: list[KfpTask], edges: list[tuple[str, str]]) -> set[str]:
+    """Deciders whose arms a task outside them waits for: their arms become a sub-pipeline."""
+    by_id = {t.task_id: t for t in tasks}
+    inside = {t.task_id: {a.decider for a in t.arms} for t in tasks}
+    needed: set[str] = set()
     for u, v in edges:
         if u in by_id and v in by_id:
             needed |= inside[u] - inside[v]
@@ -246,6 +250,57 @@ def _subpipelines(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str
     # kfp.local resolves a condition on a task's named output only as a sub-pipeline input.
     needed |= {a.decider for t in tasks for a in t.arms if a.output is not None}
     return needed
+
+
+def _late_members(tasks: list[KfpTask], edges: list[tuple[str, str]], subpipelines: set[str]
+                  ) -> dict[str, set[Arm]]:
+    """Tasks of a sub-pipeline that come after a task outside it which comes after another of its tasks.
+
+    A sub-pipeline is one task of the pipeline around it: such a task would make it wait for
+    itself. Returns each such task with the arms that put it in that sub-pipeline.
+    """
+    flow = nx.DiGraph(edges)
+    for kfp in tasks:
+        flow.add_edges_from((u, kfp.task_id) for u in kfp.reads())
+    regions: dict[tuple[str, Any], dict[str, Arm]] = {}
+    for kfp in tasks:
+        for arm in kfp.arms:
+            if arm.decider in subpipelines:
+                regions.setdefault((arm.decider, arm.output), {})[kfp.task_id] = arm
+    late: dict[str, set[Arm]] = {}
+    for members in regions.values():
+        after = set().union(*(nx.descendants(flow, m) for m in members if m in flow)) - set(members)
+        behind = set().union(*(nx.descendants(flow, y) for y in after)) if after else set()
+        for member in set(members) & behind:
+            late.setdefault(member, set()).add(members[member])
+    return late
+
+
+def _nest(tasks: list[KfpTask]) -> dict[str, int]:
+    """Order each task's arms so they nest as KFP blocks; returns the tasks that lost arms.
+
+    A condition on a decider's output can only be written inside the blocks the decider
+    itself sits in (KFP forbids reading into another ``dsl.If``): the decider's own arms
+    must be the first arms of the task's. Arms are a conjunction, so their order is free;
+    arms that fit nowhere are dropped (``M255``). Tasks come in dependency order, so a
+    decider's arms are final before its dependents'.
+    """
+    own = {t.task_id: t for t in tasks}
+    dropped: dict[str, int] = {}
+    for kfp in tasks:
+        placed: list[Arm] = []
+        remaining = list(kfp.arms)
+        while remaining:
+            fits = next((a for a in remaining
+                         if list(own[a.decider].arms) == placed[:len(own[a.decider].arms)]), None)
+            if fits is None:
+                break
+            placed.append(fits)
+            remaining.remove(fits)
+        if remaining:
+            dropped[kfp.task_id] = len(remaining)
+        kfp.arms = tuple(placed)
+    return dropped
 
 
 def _trigger_rules(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]],
@@ -336,4 +391,21 @@ def apply_control_flow(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tupl
     if exit_task is not None:
         next(t for t in tasks if t.task_id == exit_task).exit_handler = True
         edges = [(u, v) for u, v in edges if v != exit_task]
-    return edges, _subpipelines(graph, tasks, edges, found), found
+    approximated = set(_nest(tasks))
+    subpipelines = _subpipelines(tasks, edges)
+    for _ in tasks:  # a sub-pipeline must run as one unit: no task outside it between two of its tasks
+        late = _late_members(tasks, edges, subpipelines)
+        if not late:
+            break
+        for kfp in tasks:
+            if kfp.task_id in late:
+                kfp.arms = tuple(a for a in kfp.arms if a not in late[kfp.task_id])
+        approximated |= set(late) | set(_nest(tasks))
+        subpipelines = _subpipelines(tasks, edges)
+    for kfp in tasks:
+        if kfp.task_id in approximated and not any(f.code == codes.CONDITION_APPROXIMATED for f in kfp.findings):
+            found.append(_finding(graph, kfp, codes.CONDITION_APPROXIMATED,
+                                  "its conditions come from deciders on separate branch arms, which KFP blocks "
+                                  "cannot nest; it runs whenever the others hold"))
+    _cross_reads(graph, tasks, found)
+    return edges, subpipelines, found
