@@ -59,6 +59,9 @@ class DagInfo:
     catchup: Any = None
     # Every other DAG(...) keyword, resolved, e.g. max_active_runs, on_failure_callback.
     extra: dict[str, Any] = field(default_factory=dict)
+    # Mapped task groups: group id -> [{"variable": loop variable, "items": list or TaskRef}]
+    # (one per expanded parameter); their tasks read ``TaskRef(LOOP_PREFIX + variable)``.
+    group_loops: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)

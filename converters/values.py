@@ -14,6 +14,7 @@ from typing import Any, Union
 from converters.errors import GraphFormatError
 
 __all__ = [
+    "LOOP_PREFIX",
     "Symbolic",
     "Call",
     "Duration",
@@ -24,6 +25,11 @@ __all__ = [
     "from_json",
     "is_known",
 ]
+
+
+# A TaskRef whose task id starts with this reads a ``dsl.ParallelFor`` loop variable (dynamic
+# task mapping), not another task's XCom: ``<loop>x_item`` or ``<loop>kwargs_item.field``.
+LOOP_PREFIX = "<loop>"
 
 
 @dataclass(frozen=True, kw_only=True)

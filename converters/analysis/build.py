@@ -7,7 +7,7 @@ from typing import Any
 import networkx as nx
 
 from converters.analysis import codes
-from converters.analysis.model import DagObj, TaskObj, to_value
+from converters.analysis.model import DagObj, GroupObj, TaskObj, to_value
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, DagInfo, add_edge, add_task, new_graph
 
@@ -37,7 +37,20 @@ def _dag_info(dag: DagObj) -> DagInfo:
         end_date=kwargs.pop("end_date", None),
         catchup=kwargs.pop("catchup", None),
         extra={k: v for k, v in kwargs.items() if k not in ("default_args", "dag_id")},
+        group_loops=_group_loops(dag.root),
     )
+
+
+def _group_loops(group: GroupObj | None) -> dict[str, list[dict[str, Any]]]:
+    """Every mapped task group under ``group``: its loop variables and what they loop over."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    stack = [group] if group is not None else []
+    while stack:
+        current = stack.pop()
+        if current.loops and current.group_id:
+            found[current.group_id] = [{"variable": v, "items": to_value(items)} for v, items in current.loops]
+        stack.extend(current.children)
+    return dict(sorted(found.items()))
 
 
 def _airflow_task(task: TaskObj) -> AirflowTask:

@@ -62,6 +62,8 @@ class GroupObj:
     default_args: dict[str, Any] = field(default_factory=dict)
     tasks: list["TaskObj"] = field(default_factory=list)
     children: list["GroupObj"] = field(default_factory=list)
+    # A mapped @task_group (``.expand``): (loop variable, items) per expanded parameter.
+    loops: list[tuple[str, Any]] = field(default_factory=list)
 
     @property
     def group_id(self) -> str | None:
@@ -305,10 +307,11 @@ class DagFactoryObj:
 
 @dataclass(eq=False)
 class GroupFactoryObj:
-    """A ``@task_group``-decorated function."""
+    """A ``@task_group``-decorated function; ``partial`` holds ``.partial(...)`` arguments."""
 
     function: FunctionObj
     kwargs: dict[str, Any]
+    partial: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(eq=False)

@@ -49,7 +49,7 @@ from converters.analysis.subdags import SubDagTasks
 from converters.analysis.tasks import TaskBuilder
 from converters.config import Config
 from converters.findings import CODES, Finding
-from converters.values import Call, DateTime, Duration, Symbolic
+from converters.values import LOOP_PREFIX, Call, DateTime, Duration, Symbolic, TaskRef, is_known
 
 __all__ = ["AirflowSemantics"]
 
@@ -382,15 +382,22 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
             return self.call_taskflow_method(receiver, name, args, kwargs, node)
         if isinstance(receiver, GroupFactoryObj):
             if name == "override":
-                return GroupFactoryObj(function=receiver.function, kwargs={**receiver.kwargs, **kwargs})
-            if name in ("expand", "partial", "expand_kwargs"):
+                return GroupFactoryObj(function=receiver.function, kwargs={**receiver.kwargs, **kwargs},
+                                       partial=receiver.partial)
+            if name == "partial":
+                return GroupFactoryObj(function=receiver.function, kwargs=receiver.kwargs,
+                                       partial={**receiver.partial, **kwargs})
+            if name == "expand" and not args and kwargs and all(self.loop_items(v) is not None for v in kwargs.values()):
+                return self.call_mapped_group(receiver, kwargs, node)
+            if name in ("expand", "expand_kwargs"):
                 self.finding(
                     codes.UNSUPPORTED_CONSTRUCT,
-                    "mapped task group (`.expand`) analyzed as one instance",
-                    "The KFP pipeline needs a ParallelFor over this group; review the converted tasks.",
+                    "mapped task group (`.expand`) over values not known statically, analyzed as one instance",
+                    "Expand over a literal list or a task's return value to get a KFP ParallelFor over the group.",
                     node,
                 )
-                return self.call_group_factory(receiver, [], kwargs if name != "expand_kwargs" else {}, node)
+                return self.call_group_factory(receiver, [], {**receiver.partial, **kwargs} if name == "expand"
+                                               else dict(receiver.partial), node)
             return UNKNOWN
         if isinstance(receiver, PartialObj):
             if name in ("expand", "expand_kwargs"):
@@ -662,14 +669,32 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
         parent.children.append(group)
         return group
 
+    @staticmethod
+    def loop_items(value: Any) -> Any:
+        """What a mapped group loops over: a non-empty list, or a task's return value; else ``None``."""
+        if isinstance(value, XComArgObj) and value.key == "return_value":
+            return value
+        if isinstance(value, (list, tuple)) and value and all(is_known(to_value(v)) for v in value):
+            return list(value)
+        return None
+
+    def call_mapped_group(self, factory: GroupFactoryObj, expand: dict[str, Any], node: cst.Call) -> Any:
+        """A ``@task_group`` expanded: its tasks read loop variables (``dsl.ParallelFor`` around them)."""
+        variables = {key: f"{re.sub(r'[^0-9a-zA-Z_]', '_', key)}_item" for key in expand}
+        refs = {key: TaskRef(task_id=f"{LOOP_PREFIX}{variable}") for key, variable in variables.items()}
+        loops = [(variables[key], self.loop_items(value)) for key, value in expand.items()]
+        return self.call_group_factory(factory, [], {**factory.partial, **refs}, node, loops=loops)
+
     def call_group_factory(
-        self, factory: GroupFactoryObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+        self, factory: GroupFactoryObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+        loops: list[tuple[str, Any]] | None = None,
     ) -> Any:
         tg_kwargs = dict(factory.kwargs)
         tg_kwargs.setdefault("group_id", factory.function.name)
         group = self.make_group([], tg_kwargs, node, add_suffix=True)
         if not isinstance(group, GroupObj):
             return UNKNOWN
+        group.loops = list(loops or [])
         self.group_stack.append(group)
         try:
             result = self.call_function(factory.function, args, kwargs, node)

@@ -15,9 +15,10 @@ from typing import Union
 
 import networkx as nx
 
-from converters.mappings.model import Arm, Decision, MappedDag
+from converters.mappings.model import Arm, Decision, KfpTask, Loop, MappedDag
 
-__all__ = ["TaskItem", "ArmBlock", "ChainItem", "SubPipelineItem", "Item", "body_items", "members", "waits_for"]
+__all__ = ["TaskItem", "ArmBlock", "ChainItem", "SubPipelineItem", "LoopItem", "Item", "body_items", "members",
+           "waits_for"]
 
 
 @dataclass
@@ -57,7 +58,16 @@ class SubPipelineItem:
     arm: Arm | None = None
 
 
-Item = Union[TaskItem, ChainItem, SubPipelineItem]
+@dataclass
+class LoopItem:
+    """A ``with dsl.ParallelFor`` block: a mapped task, or every task of a mapped task group."""
+
+    loop: Loop
+    items: list["Item"]
+    position: int
+
+
+Item = Union[TaskItem, ChainItem, SubPipelineItem, LoopItem]
 
 
 def members(items: list[Item]) -> list[str]:
@@ -72,6 +82,11 @@ def members(items: list[Item]) -> list[str]:
         else:
             out += members(item.items)
     return out
+
+
+def _scope(kfp: KfpTask) -> tuple[Arm | Loop, ...]:
+    """The blocks around a task, outermost first: its conditions, then its loops."""
+    return kfp.arms + kfp.loops
 
 
 def _arm_order(decision: Decision, arm: Arm) -> tuple[int, str]:
@@ -103,12 +118,18 @@ def _level(task_ids: list[str], depth: int, mapped: MappedDag, position: dict[st
     by_id = {t.task_id: t for t in mapped.tasks}
     items: list[Item] = []
     grouped: dict[str, dict[Arm, list[str]]] = {}
+    looped: dict[Loop, list[str]] = {}
     for task_id in task_ids:
-        arms = by_id[task_id].arms
-        if len(arms) <= depth:
+        scope = _scope(by_id[task_id])
+        if len(scope) <= depth:
             items.append(TaskItem(task_id, position[task_id]))
+        elif isinstance(scope[depth], Loop):
+            looped.setdefault(scope[depth], []).append(task_id)
         else:
-            grouped.setdefault(arms[depth].decider, {}).setdefault(arms[depth], []).append(task_id)
+            grouped.setdefault(scope[depth].decider, {}).setdefault(scope[depth], []).append(task_id)
+    for loop, inside in looped.items():
+        items.append(LoopItem(loop, _level(inside, depth + 1, mapped, position, deps),
+                              max(position[t] for t in inside)))
     for decider, by_arm in grouped.items():
         decision = by_id[decider].decision
         assert decision is not None

@@ -12,7 +12,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from converters.emit.blocks import ChainItem, Item, SubPipelineItem, TaskItem, body_items, members
+from converters.emit.blocks import ChainItem, Item, LoopItem, SubPipelineItem, TaskItem, body_items, members
 from converters.emit.layout import Atom, Chain, Group, Node, layout, value
 from converters.emit.literals import comment_text, docstring
 from converters.emit.names import Names, assign_names, kebab, snake
@@ -203,7 +203,7 @@ class _Scope:
     local: set[str] = field(default_factory=set)
     regions: dict[str, str] = field(default_factory=dict)
     outer: dict[tuple[str, str | None], str] = field(default_factory=dict)
-    looped: set[str] = field(default_factory=set)
+    looped: dict[str, tuple[Loop, ...]] = field(default_factory=dict)
 
     def ref(self, task_id: str, output: str | None = None) -> Node:
         """The expression for a task's output here (``task.outputs["x"]`` splits as black splits it)."""
@@ -213,11 +213,14 @@ class _Scope:
                                                                        brackets="[]")
         return Atom(self.outer[(task_id, output)])
 
-    def output(self, item: Input) -> str:
+    def output(self, item: Input, reader: KfpTask | None = None) -> str:
+        """An output as ``reader`` reads it: a mapped task's results are collected into a list
+        unless the reader runs in the same loop iteration (a mapped task group)."""
         if item.task_id.startswith(LOOP_PREFIX):
             return item.task_id[len(LOOP_PREFIX):]
         ref = self.ref(item.task_id).flat()
-        return f"dsl.Collected({ref})" if item.task_id in self.looped else ref
+        loops = self.looped.get(item.task_id, ())
+        return f"dsl.Collected({ref})" if loops and not set(loops) <= set(reader.loops if reader else ()) else ref
 
     def waited(self, task_id: str) -> str | None:
         """What a statement here names in ``.after()`` to wait for ``task_id`` (``None``: outside)."""
@@ -240,18 +243,15 @@ def _loop_header(scope: _Scope, loop: Loop) -> Group:
 
 
 def _task_lines(scope: _Scope, kfp: KfpTask, indent: int, upstream: list[str]) -> list[str]:
-    """The task's source comment and statements, inside its loops."""
+    """The task's source comment and statements."""
     mapped, names = scope.mapped, scope.names
-    lines = []
-    for loop in kfp.loops:
-        lines += layout(_loop_header(scope, loop), indent, "", f" as {loop.variable}:")
-        indent += 4
+    lines: list[str] = []
     airflow = mapped.graph.nodes[kfp.task_id]["task"]
     var = names.variable[kfp.task_id]
     note = comment_text(f"# Airflow: {airflow.file}:{airflow.line} {kfp.task_id} ({operator_label(kfp.operator)})")
     if kfp.fate == "unsupported":
         note += comment_text(" - placeholder, not converted")
-    call = _call(names.component[kfp.task_id], **_call_arguments(kfp, scope.output, scope.text))
+    call = _call(names.component[kfp.task_id], **_call_arguments(kfp, lambda i: scope.output(i, kfp), scope.text))
     setters = [_call(".set_display_name", value(kfp.task_id)), _call(".set_caching_options", Atom("False"))]
     lines += [" " * indent + note.rstrip(), *layout(Chain(call, tuple(setters)), indent, f"{var} = ")]
     data = kfp.reads() | {arm.decider for arm in kfp.arms}  # a condition on an output waits for it
@@ -336,6 +336,9 @@ def _items(scope: _Scope, items: list[Item], indent: int, upstream: dict[str, li
             for block in item.blocks:
                 lines += _condition(scope, block.arm, block.kind, indent)
                 lines += _items(scope, block.items, indent + 4, upstream)
+        elif isinstance(item, LoopItem):
+            lines += layout(_loop_header(scope, item.loop), indent, "", f" as {item.loop.variable}:")
+            lines += _items(scope, item.items, indent + 4, upstream)
         else:
             lines += _subpipeline(scope, item, indent, upstream)
     return lines
@@ -386,7 +389,7 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     text = frozenset(p.name for p in mapped.parameters if p.type == "str")
     taken = {names.pipeline, *names.component.values(), *names.variable.values(), *(p.name for p in mapped.parameters)}
     functions: list[str] = []
-    scope = _Scope(mapped, names, text, taken, functions, looped={t.task_id for t in mapped.tasks if t.loops})
+    scope = _Scope(mapped, names, text, taken, functions, looped={t.task_id: t.loops for t in mapped.tasks if t.loops})
     body = _main_body(scope, upstream)
     parts += functions
     pipeline_name = kebab(info.dag_id)

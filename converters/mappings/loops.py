@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from converters.graph import AirflowTask
+from converters.graph import AirflowTask, DagInfo
 from converters.mappings.model import LOOP_PREFIX, Input, Loop
 from converters.values import TaskRef
 
-__all__ = ["expand_loops", "LoopPlan"]
+__all__ = ["expand_loops", "group_loops", "LoopPlan"]
 
 _TYPES = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (dict, "dict"), (list, "list"))
 
@@ -148,7 +148,7 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
         constant = {k: _constant([item[k] for item in source], shapes[k]) for k in keys}
         items = [{n: v for k in keys for n, v in _fields(k, item[k], shapes[k], constant[k]).items()}
                  for item in source]
-        loops.append(Loop(variable=variable, items=items, parallelism=parallelism))
+        loops.append(Loop(variable=variable, items=items, parallelism=parallelism, scope=task.task_id))
         refs.update({k: _refs(k, source[0][k], shapes[k], variable, False, constant[k]) for k in keys})
         add(items, variable)
     for key, source in mapped.expand.items():
@@ -157,7 +157,7 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
             if _shape(key, ["item"], taskflow) != "scalar":
                 return f"expand over {key!r}: a task's list cannot fill this argument item by item"
             loops.append(Loop(variable=variable, items=Input(name=key, task_id=source.task_id),
-                              parallelism=parallelism if not loops else None))
+                              parallelism=parallelism if not loops else None, scope=task.task_id))
             refs[key], types[f"{LOOP_PREFIX}{variable}"] = TaskRef(task_id=f"{LOOP_PREFIX}{variable}"), "str"
             continue
         if not (isinstance(source, list) and source):
@@ -168,7 +168,8 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
         whole = shape == "scalar"
         constant = _constant(source, shape)
         items = list(source) if whole else [_fields(key, v, shape, constant) for v in source]
-        loops.append(Loop(variable=variable, items=items, parallelism=parallelism if not loops else None))
+        loops.append(Loop(variable=variable, items=items, parallelism=parallelism if not loops else None,
+                          scope=task.task_id))
         refs[key] = _refs(key, source[0], shape, variable, whole, constant)
         if whole:
             types[f"{LOOP_PREFIX}{variable}"] = _item_type(source)
@@ -181,3 +182,23 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
     else:
         plain = replace(task, args={**args, **refs}, mapped=None)
     return LoopPlan(plain, tuple(loops), types)
+
+
+def group_loops(info: DagInfo, task: AirflowTask, producers: dict[str, str | None]) -> tuple[Loop, ...]:
+    """The loops of the mapped task groups ``task`` sits in (``@task_group(...).expand(...)``).
+
+    Their loop variables are registered in ``producers`` (typed by the items) so the rules
+    wire the group's parameters as they wire any task's output.
+    """
+    loops = []
+    for group_id in task.group:
+        for spec in info.group_loops.get(group_id, []):
+            variable, items = spec["variable"], spec["items"]
+            ref = f"{LOOP_PREFIX}{variable}"
+            if isinstance(items, TaskRef):
+                loops.append(Loop(variable=variable, items=Input(name=variable, task_id=items.task_id), scope=group_id))
+                producers.setdefault(ref, "str")
+            else:
+                loops.append(Loop(variable=variable, items=items, scope=group_id))
+                producers.setdefault(ref, _item_type(items))
+    return tuple(loops)

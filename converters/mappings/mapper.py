@@ -20,8 +20,8 @@ from converters.mappings import bash, branch, codes, docker, empty, kubernetes, 
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
-from converters.mappings.loops import LoopPlan, expand_loops
-from converters.mappings.model import Input, KfpTask, MappedDag
+from converters.mappings.loops import LoopPlan, expand_loops, group_loops
+from converters.mappings.model import Input, KfpTask, Loop, MappedDag
 from converters.mappings.registry import resolve
 from converters.mappings.templates import prepare_task, template_refs, translate_task
 from converters.mappings.xcom_pull import pulled_task_ids
@@ -66,6 +66,14 @@ def _order(graph: nx.DiGraph) -> list[AirflowTask]:
     return [graph.nodes[i]["task"] for i in ids if "task" in graph.nodes[i]]
 
 
+def _as_seen_from(producers: dict[str, str | None], loops_of: dict[str, tuple[Loop, ...]],
+                  around: tuple[Loop, ...]) -> dict[str, str | None]:
+    """Output types as a task inside ``around`` reads them: a mapped task's results are a list
+    (``dsl.Collected``) unless the reader runs in the same loop iteration."""
+    return {p: "list" if loops_of.get(p) and not set(loops_of[p]) <= set(around) else kind
+            for p, kind in producers.items()}
+
+
 def _downstream(graph: nx.DiGraph, task_id: str) -> tuple[str, ...]:
     """Direct downstream task ids in source order (what a branch may follow)."""
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
@@ -75,8 +83,10 @@ def _downstream(graph: nx.DiGraph, task_id: str) -> tuple[str, ...]:
 def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[str] | None = None,
              producers: dict[str, str | None] | None = None,
              params: dict[str, PipelineParameter] | None = None,
-             downstream: tuple[str, ...] = ()) -> tuple[KfpTask | None, MapContext]:
-    """Map one task with its rule; ``None`` means folded. The context holds its findings."""
+             downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = ()) -> tuple[KfpTask | None, MapContext]:
+    """Map one task with its rule; ``None`` means folded. The context holds its findings.
+
+    ``around``: the loops of the mapped task groups the task sits in (outermost first)."""
     rule, module, from_config = resolve(task.operator, config)
     templated = module in _TEMPLATED_RULES
     producers = dict(producers or {})
@@ -93,8 +103,8 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     if isinstance(plan, str):
         ctx.add(codes.DYNAMIC_MAPPING, f"{plan}; the task runs once")
     kfp = module.map_task(ctx, rule)
-    if kfp is not None and isinstance(plan, LoopPlan):
-        kfp.loops = plan.loops
+    if kfp is not None:
+        kfp.loops = around + (plan.loops if isinstance(plan, LoopPlan) else ())
     if kfp is not None and templated:
         before = len(ctx.findings)
         translate_task(ctx, kfp)
@@ -163,9 +173,12 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     mapped: dict[str, KfpTask] = {}
     fates: dict[str, str] = {}
     folded = nx.DiGraph(graph)
+    loops_of: dict[str, tuple[Loop, ...]] = {}
     for task in _order(graph):
-        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers, producers=producers,
-                            params=params, downstream=_downstream(graph, task.task_id))
+        around = group_loops(dag_info(graph), task, producers)
+        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
+                            producers=_as_seen_from(producers, loops_of, around),
+                            params=params, downstream=_downstream(graph, task.task_id), around=around)
         if kfp is None:
             fates[task.task_id] = "folded"
             found.extend(ctx.findings)
@@ -184,9 +197,10 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         if kfp.decision is not None and kfp.decision.mode == "set":
             pass  # its outputs are the conditions' booleans, not an XCom a task can read
         elif kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
-            producers[task.task_id] = "list" if kfp.loops else kfp.python.returns  # mapped: a list of results
+            producers[task.task_id] = kfp.python.returns
         elif kfp.output:
             producers[task.task_id] = "str"
+        loops_of[task.task_id] = kfp.loops
     for finding in graph_findings(graph):  # the analyzer's doubts about a task also call for review
         if finding.task_id in mapped and finding.severity.rank >= 1 and fates[finding.task_id] == "converted":
             fates[finding.task_id] = mapped[finding.task_id].fate = "review"

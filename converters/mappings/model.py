@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from converters.findings import Finding
+from converters.values import LOOP_PREFIX
 
 __all__ = [
     "FATES",
@@ -179,10 +180,13 @@ class Loop:
     variable: str
     items: Any
     parallelism: int | None = None
+    # What the loop repeats: the mapped task's id, or the mapped task group's (shared by its tasks).
+    scope: str = ""
+
+    def __hash__(self) -> int:  # items may be a list: equal loops share variable and scope
+        return hash((self.variable, self.scope))
 
 
-# A TaskRef whose task id starts with this reads the loop variable, not a task's XCom.
-LOOP_PREFIX = "<loop>"
 
 
 @dataclass(kw_only=True)

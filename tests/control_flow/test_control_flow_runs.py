@@ -31,7 +31,8 @@ EXPECTED = {
     "cf_gate_closed": {"free"},
     "cf_all_done": {"boom", "notify"},
     "cf_teardown": {"create_cluster", "train", "delete_cluster"},
-    "cf_mapped": {"add 1+10", "add 2+10", "add 3+10", "total 36", "load p1", "load p2"},
+    "cf_mapped": {"add 1+10", "add 2+10", "add 3+10", "total 36", "load p1", "load p2", "fetch eu", "fetch apac",
+                  "store 2", "store 4", "fetch us", "fetch latam", "store 5"},
 }
 
 _AIRFLOW = """
@@ -143,3 +144,7 @@ def test_emitted_constructs(runs):
     assert "with dsl.ParallelFor(items=[1, 2, 3]) as x_item:" in mapped
     assert "total(values=dsl.Collected(add_task.output))" in mapped
     assert "with dsl.ParallelFor(items=partitions_task.output) as partition_item:" in mapped
+    group = mapped[mapped.index('with dsl.ParallelFor(items=["eu", "apac"]) as region_item:'):]
+    assert "per_region_fetch(region=region_item)" in group  # the mapped task group: one loop, both tasks
+    assert "per_region_store(n=per_region_fetch_task.output)" in group
+    assert "with dsl.ParallelFor(items=regions_task.output) as region_item:" in mapped

@@ -1,7 +1,7 @@
 """Dynamic task mapping: each task instance records that it ran in $CF_MARKERS."""
 
 import pendulum
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, task, task_group
 
 with DAG("cf_mapped", schedule=None, start_date=pendulum.datetime(2024, 1, 1)):
 
@@ -33,3 +33,29 @@ with DAG("cf_mapped", schedule=None, start_date=pendulum.datetime(2024, 1, 1)):
 
     total(add.partial(y=10).expand(x=[1, 2, 3]))
     load.expand(partition=partitions())
+
+    @task_group
+    def per_region(region: str):
+        @task
+        def fetch(region: str) -> int:
+            import os
+
+            with open(os.environ["CF_MARKERS"], "a", encoding="utf-8") as markers:
+                markers.write(f"fetch {region}\n")
+            return len(region)
+
+        @task
+        def store(n: int):
+            import os
+
+            with open(os.environ["CF_MARKERS"], "a", encoding="utf-8") as markers:
+                markers.write(f"store {n}\n")
+
+        store(fetch(region))
+
+    @task
+    def regions() -> list:
+        return ["us", "latam"]
+
+    per_region.expand(region=["eu", "apac"])
+    per_region.expand(region=regions())
