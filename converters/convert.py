@@ -102,6 +102,8 @@ def _finish(result: DagResult, compiled: CompileResult) -> DagResult:
     result.findings.extend(compiled.findings)
     if compiled.yaml is not None:
         result.kfp_names = {t.task_id: compiled.display[t.task_id] for t in mapped.tasks if t.task_id in compiled.display}
+        result.kfp_groups = {task_id: compiled.groups[key] for task_id, key in result.kfp_names.items()
+                             if key in compiled.groups}
         result.kfp_edges = sorted({(result.kfp_names[u], result.kfp_names[v]) for u, v in mapped.edges
                                    if u in result.kfp_names and v in result.kfp_names})
     else:

@@ -93,6 +93,7 @@ def _kfp_task(result: DagResult, kfp: KfpTask, spans: dict[str, dict[str, list[i
     assert result.emitted is not None
     return {
         "name": result.kfp_names.get(kfp.task_id),
+        "groups": [list(group) for group in result.kfp_groups.get(kfp.task_id, [])],
         "display_name": kfp.task_id,
         "airflow_task_ids": [kfp.task_id],
         "component": result.emitted.names.component[kfp.task_id],

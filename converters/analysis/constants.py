@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import re
 from functools import lru_cache
 
 __all__ = ["callable_constants"]
@@ -24,23 +25,37 @@ _OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Po
               ast.BitXor, ast.LShift, ast.RShift, ast.USub, ast.UAdd, ast.Not, ast.Invert)
 
 
+_TOP_LEVEL = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)|^([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)", re.M)
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
+
+
+@lru_cache(maxsize=16)
+def _top_level_names(text: str) -> frozenset[str]:
+    """Names a line at column 0 assigns or defines: a cheap superset of what could be copied."""
+    return frozenset(a or b for a, b in _TOP_LEVEL.findall(text))
+
+
 @lru_cache(maxsize=256)
-def callable_constants(text: str, name: str, def_line: int | None) -> dict[str, str]:
+def callable_constants(text: str, name: str, def_line: int | None, body: str = "") -> dict[str, str]:
     """``name -> source`` of the constants and helpers the function's body reads (and those they read).
 
-    ``def_line`` is the line of the ``def`` (``None``: the only function called ``name``).
+    ``def_line`` is the line of the ``def`` (``None``: the only function called ``name``);
+    ``body``, the ``def``'s source when known, lets most callables skip parsing the module.
     Names another scope around a nested function binds are left out: they shadow the module's.
     Cached (a callable used by many tasks is looked up once): callers copy the result.
     """
-    module = _parse(text)
-    if module is None:
+    if body and not _top_level_names(text) & set(_IDENTIFIER.findall(body)):
+        return {}  # the body names nothing the module defines at the top: no need to parse the module
+    table = _module_constants(text)
+    if not table:  # most DAG files: nothing a body could read
         return {}
-    path = _path_to(module, name, def_line)
-    if path is None:
+    paths = _def_paths(text).get(name, [])
+    matches = [path for line, path in paths if def_line in (None, line)]
+    if len(matches) != 1:
         return {}
+    path = matches[0]
     fn, enclosing = path[-1], path[:-1]
     shadowed = set().union(*(_scope_names(scope) for scope in enclosing if not isinstance(scope, ast.ClassDef)))
-    table = _module_constants(text)
     wanted = {n.id for s in fn.body for n in ast.walk(s) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
     needed: set[str] = set()
     pending = sorted(wanted & set(table) - shadowed)
@@ -190,15 +205,17 @@ def _scope_names(scope: ast.AST) -> set[str]:
     return names
 
 
-def _path_to(module: ast.Module, name: str, def_line: int | None) -> list[ast.AST] | None:
-    """The scopes from the module down to the ``def``: ``[outer..., fn]``; ``None`` if not found or ambiguous."""
-    matches: list[list[ast.AST]] = []
-    stack: list[tuple[ast.AST, list[ast.AST]]] = [(module, [])]
+@lru_cache(maxsize=16)
+def _def_paths(text: str) -> dict[str, list[tuple[int, list[ast.AST]]]]:
+    """Every ``def`` of the module by name: ``(line, [enclosing scopes..., the def])``, one walk per file."""
+    module = _parse(text)
+    found: dict[str, list[tuple[int, list[ast.AST]]]] = {}
+    stack: list[tuple[ast.AST, list[ast.AST]]] = [(module, [])] if module is not None else []
     while stack:
         node, scopes = stack.pop()
         for child in ast.iter_child_nodes(node):
             inner = [*scopes, child] if isinstance(child, _SCOPES) else scopes
-            if isinstance(child, _Def) and child.name == name and def_line in (None, child.lineno):
-                matches.append(inner)
+            if isinstance(child, _Def):
+                found.setdefault(child.name, []).append((child.lineno, inner))
             stack.append((child, inner))
-    return matches[0] if len(matches) == 1 else None
+    return found

@@ -208,7 +208,8 @@ class TaskBuilder:
             file=source.display,
             line=source.line(function.node) or 0,
             imports=list(cached[1]),
-            constants=dict(callable_constants(source.text, function.name, source.def_lines.get(id(function.node)))),
+            constants=dict(callable_constants(source.text, function.name, source.def_lines.get(id(function.node)),
+                                              cached[0])),
         )
 
     def call_taskflow(

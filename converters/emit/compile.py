@@ -8,6 +8,7 @@ Any failure is a finding.
 
 from __future__ import annotations
 
+import ast
 import atexit
 import linecache
 import logging
@@ -23,8 +24,8 @@ from typing import Any
 
 import yaml
 
-from converters.emit.safety import check_module
-from converters.emit.spec_tasks import spec_tasks
+from converters.emit.safety import check_tree
+from converters.emit.spec_tasks import group_list, spec_tasks
 from converters.emit.yaml_text import dump_all
 from converters.findings import CODES, Finding, Severity, register_code
 
@@ -57,6 +58,8 @@ class CompileResult:
     findings: list[Finding] = field(default_factory=list)
     display: dict[str, str] = field(default_factory=dict)
     edges: list[tuple[str, str]] = field(default_factory=list)
+    # Task key -> the control-flow groups around it, outermost first, as (id, label).
+    groups: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
 
 def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) -> Finding:
@@ -88,18 +91,38 @@ def _module_file() -> Path:
     return module_folder() / f"{os.getpid()}.py"
 
 
-def prepare() -> None:
-    """Import kfp's compiler and fill ``inspect``'s module cache now (a worker's initializer:
-    it runs while the parent analyzes), so the first compile does not pay for either."""
-    import inspect
+class _CallerName:
+    """What kfp needs of ``inspect`` in ``PipelineTask._ensure_container_spec_exists``.
 
+    kfp 2.x calls ``inspect.stack()[1][3]`` in every container task setter only to name
+    the setter in an error message; the full stack reads the source of every frame, about
+    a third of a compile. This gives the same ``[1][3]`` (the caller's name) in O(1).
+    """
+
+    @staticmethod
+    def stack() -> list[Any]:
+        caller = sys._getframe(2)
+        return [None, (caller, caller.f_code.co_filename, caller.f_lineno, caller.f_code.co_name)]
+
+
+def _cheap_caller_names() -> None:
+    """Let kfp's task setters name their caller without reading the whole stack's source."""
+    from kfp.dsl import pipeline_task
+
+    if pipeline_task.__dict__.get("inspect") not in (None, _CallerName):  # only the name kfp looks up there
+        pipeline_task.inspect = _CallerName  # type: ignore[attr-defined]
+
+
+def prepare() -> None:
+    """Import kfp's compiler now (a worker's initializer: it runs while the parent analyzes),
+    so the first compile does not pay for it."""
     import kfp.compiler  # noqa: F401
 
     module_folder()
-    inspect.stack()
+    _cheap_caller_names()
 
 
-def _load(code: str) -> ModuleType:
+def _load(code: str, tree: ast.Module | None = None) -> ModuleType:
     """Run the checked module from the process's module file, never as ``__main__``.
 
     kfp reads component sources through ``linecache``, so the file's stale cache entry
@@ -113,12 +136,17 @@ def _load(code: str) -> ModuleType:
     sys.modules[_MODULE] = module
     # Checked first: literals and generated defs only. exec (not an import machinery call)
     # keeps importlib's frozen frames off the stack kfp inspects on every setter.
-    exec(compile(code, str(path), "exec", dont_inherit=True), module.__dict__)
+    exec(compile(tree if tree is not None else code, str(path), "exec", dont_inherit=True), module.__dict__)
     return module
 
 
 def spec_yaml(pipeline: Any) -> str:
-    """What ``kfp.compiler.Compiler().compile(pipeline, "pipeline.yaml")`` writes, as text.
+    """What ``kfp.compiler.Compiler().compile(pipeline, "pipeline.yaml")`` writes, as text."""
+    return _spec_text(pipeline)[0]
+
+
+def _spec_text(pipeline: Any) -> tuple[str, dict[str, Any]]:
+    """:func:`spec_yaml`'s text, and the pipeline spec as JSON data.
 
     kfp's own steps for a ``.yaml`` path (override none of the names or parameters, header
     comments, the spec, the platform spec when there is one), then the YAML written by
@@ -143,22 +171,25 @@ def spec_yaml(pipeline: Any) -> str:
     text = dump_all(documents)
     if text is None:
         text = yaml.dump_all(documents, sort_keys=True)
-    return builder.extract_comments_from_pipeline_spec(spec_dict, pipeline.description) + text
+    return builder.extract_comments_from_pipeline_spec(spec_dict, pipeline.description) + text, spec_dict
 
 
 def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: int | None = None) -> CompileResult:
     """Compile ``code``'s pipeline function ``function``; never raises for a bad pipeline."""
-    problems = check_module(code)
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as exc:
+        return CompileResult(None, [_finding(UNSAFE_MODULE, f"syntax error: {exc}", file, line, dag_id)])
+    problems = check_tree(tree)
     if problems:
         return CompileResult(None, [_finding(UNSAFE_MODULE, "; ".join(problems), file, line, dag_id)])
+    _cheap_caller_names()
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            pipeline = getattr(_load(code), function)
-            text = spec_yaml(pipeline)
-            from google.protobuf import json_format
-
-            tasks = spec_tasks(json_format.MessageToDict(pipeline.pipeline_spec))
+            pipeline = getattr(_load(code, tree), function)
+            text, spec = _spec_text(pipeline)
+            tasks = spec_tasks(spec)
         for warning in caught:
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
     except Exception as exc:  # noqa: BLE001 - any compiler failure is reported, not raised
@@ -167,7 +198,7 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
         return CompileResult(None, [_finding(COMPILE_FAILED, message, file, line, dag_id)])
     display = {t.display: t.key for t in tasks}
     edges = sorted((up, t.key) for t in tasks for up in t.upstream)
-    return CompileResult(text, display=display, edges=edges)
+    return CompileResult(text, display=display, edges=edges, groups={t.key: group_list(t) for t in tasks if t.groups})
 
 
 def yaml_tasks(text: str) -> tuple[dict[str, str], list[tuple[str, str]]]:

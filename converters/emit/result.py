@@ -32,6 +32,8 @@ class DagResult:
     findings: list[Finding] = field(default_factory=list)
     kfp_names: dict[str, str] = field(default_factory=dict)
     kfp_edges: list[tuple[str, str]] = field(default_factory=list)
+    # Airflow task id -> the KFP control-flow groups around its task, as (id, label), outermost first.
+    kfp_groups: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     folder: str = ""
     schedule: str | None = None
 

@@ -13,7 +13,7 @@ import ast
 
 from converters.mappings.pyfunc import KFP_TYPES
 
-__all__ = ["check_module"]
+__all__ = ["check_module", "check_tree"]
 
 _IMPORTS = {("pathlib", "Path"), ("kfp", "compiler"), ("kfp", "dsl"), ("kfp", "kubernetes")}
 # The control-flow blocks a pipeline body may open (``with dsl.If(...):``...).
@@ -119,6 +119,11 @@ def check_module(code: str) -> list[str]:
         tree = ast.parse(code)
     except SyntaxError as exc:
         return [f"syntax error: {exc}"]
+    return check_tree(tree)
+
+
+def check_tree(tree: ast.Module) -> list[str]:
+    """:func:`check_module` on an already parsed module (the compiler reuses the tree)."""
     problems: list[str] = []
     known = {"dsl", "kubernetes"} | {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     for index, node in enumerate(tree.body):

@@ -18,7 +18,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["SpecTask", "spec_tasks"]
+__all__ = ["SpecTask", "spec_tasks", "group_list"]
 
 _CHANNEL = "pipelinechannel--"
 # A parameter read in a condition, maybe cast: ``int(inputs.parameter_values['pipelinechannel--n-Output'])``.
@@ -162,3 +162,9 @@ def spec_tasks(spec: dict[str, Any]) -> list[SpecTask]:
                                                if (path, u) in keys), path=path)
         for path, groups, name, body in found
     ]
+
+
+def group_list(task: SpecTask) -> list[tuple[str, str]]:
+    """The groups around ``task``, outermost first, as ``(id, label)``: the id (group task names
+    joined by ``/``) tells two groups with the same label apart."""
+    return [("/".join(task.path[:depth + 1]), label) for depth, label in enumerate(task.groups)]

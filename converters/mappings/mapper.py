@@ -74,9 +74,8 @@ def _as_seen_from(producers: dict[str, str | None], loops_of: dict[str, tuple[Lo
             for p, kind in producers.items()}
 
 
-def _downstream(graph: nx.DiGraph, task_id: str) -> tuple[str, ...]:
+def _downstream(graph: nx.DiGraph, task_id: str, line: dict[str, tuple[int, str]]) -> tuple[str, ...]:
     """Direct downstream task ids in source order (what a branch may follow)."""
-    line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
     return tuple(sorted(graph.successors(task_id), key=lambda s: line.get(s, (0, s))))
 
 
@@ -174,11 +173,12 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     fates: dict[str, str] = {}
     folded = nx.DiGraph(graph)
     loops_of: dict[str, tuple[Loop, ...]] = {}
+    line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
     for task in _order(graph):
         around = group_loops(dag_info(graph), task, producers)
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers=_as_seen_from(producers, loops_of, around),
-                            params=params, downstream=_downstream(graph, task.task_id), around=around)
+                            params=params, downstream=_downstream(graph, task.task_id, line), around=around)
         if kfp is None:
             fates[task.task_id] = "folded"
             found.extend(ctx.findings)

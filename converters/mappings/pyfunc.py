@@ -15,6 +15,7 @@ import builtins
 import sys
 import textwrap
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import libcst as cst
@@ -179,9 +180,22 @@ def _bound_names(statement: ast.stmt) -> set[str]:
     return names
 
 
-def _body_nodes(fn: _Def) -> list[ast.AST]:
-    """Nodes of the body only: decorators, annotations and defaults are not copied."""
-    return [node for statement in fn.body for node in ast.walk(statement)]
+@lru_cache(maxsize=4)
+def _body_nodes(fn: _Def) -> tuple[ast.AST, ...]:
+    """Nodes of the body only: decorators, annotations and defaults are not copied.
+
+    Cached per function node (several checks walk the same body; the tree is never changed).
+    """
+    return tuple(node for statement in fn.body for node in ast.walk(statement))
+
+
+@lru_cache(maxsize=512)
+def _import_statements(text: str) -> tuple[ast.stmt, ...]:
+    """A module import line, parsed once for every callable of its file."""
+    try:
+        return tuple(ast.parse(text).body)
+    except SyntaxError:
+        return ()
 
 
 def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
@@ -190,11 +204,7 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
     loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
     keep, bound, third_party = [], set(), set()
     for text in callable_.imports:
-        try:
-            statements = ast.parse(text).body
-        except SyntaxError:
-            continue
-        for statement in statements:
+        for statement in _import_statements(text):
             names = _bound_names(statement)
             if not names & loaded or isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 continue
@@ -432,7 +442,8 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         ctx.add(codes.CALLABLE_UNAVAILABLE, f"`{callable_.name}` is not a def")
         return None
     sig = _signature(ctx, fn, args, kwargs)
-    module, fn = _pull_xcoms(ctx, module, fn, sig)
+    if "xcom_pull" in source:  # the LibCST pass costs; most callables pull nothing
+        module, fn = _pull_xcoms(ctx, module, fn, sig)
     _drop_unread_context(fn, sig)
     arguments = _bind(ctx, sig)
     if sig.context:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from converters.emit.spec_tasks import spec_tasks
+from converters.emit.spec_tasks import group_list, spec_tasks
 from converters.mappings.values import is_secret_name
 
 __all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups", "redact", "secret_env_names"]
@@ -128,4 +128,4 @@ def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[tuple[str, str], ..
         return {}
     if not isinstance(spec, dict):
         return {}
-    return {t.key: tuple(("/".join(t.path[:d + 1]), label) for d, label in enumerate(t.groups)) for t in spec_tasks(spec)}
+    return {t.key: tuple(group_list(t)) for t in spec_tasks(spec)}

@@ -69,7 +69,11 @@ def _kfp_groups(dag: dict[str, Any], keys: dict[str, str], groups: dict[str, tup
                 compiled_yaml: str | None) -> tuple[dict[str, tuple[str, ...]], dict[tuple[str, ...], str]]:
     """The right-hand groups, by the Airflow task each KFP task is drawn at: KFP's control-flow
     blocks, and inside them the task's TaskGroups (split where a block cuts through one)."""
-    flow = kfp_groups(compiled_yaml)
+    tasks = dag["kfp"]["tasks"]
+    if tasks and all("groups" in t for t in tasks):  # report.json carries them (af2kfp convert)
+        flow = {t["name"]: tuple(tuple(g) for g in t["groups"]) for t in tasks}
+    else:  # an older report.json: read them from the compiled pipeline
+        flow = kfp_groups(compiled_yaml)
     paths: dict[str, tuple[str, ...]] = {}
     labels: dict[tuple[str, ...], str] = {}
     for t in dag["kfp"]["tasks"]:
