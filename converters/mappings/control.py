@@ -1,18 +1,12 @@
-"""Control flow over the whole DAG: which condition each task runs under, and trigger rules.
+"""Control flow over the whole DAG: conditions as KFP blocks, and trigger rules as KFP flags.
 
-Airflow skips tasks at run time: a branch skips the direct downstream tasks it did not
-choose, a short circuit skips what follows it, and each task's ``trigger_rule`` decides
-whether a skipped or failed upstream task skips it too. KFP decides the same statically,
-with ``dsl.If`` blocks around tasks. This module works out, on the Airflow graph (folded
-tasks included, since a folded join still passes its trigger rule on), the condition
-under which each task runs: for every decider, the set of values it must report. Tasks
-that need every upstream task combine their upstream conditions with *and*, tasks that
-run after any of them with *or*, tasks that run even when all upstream tasks were
-skipped drop them. The result becomes ``KfpTask.arms``.
-
-A task outside a decider's arms that waits for a task inside them (the join after a
-branch) cannot ``.after()`` into a ``dsl.If`` in KFP; such a decider's arms are emitted
-as a sub-pipeline the join waits for (``MappedDag.subpipelines``).
+:mod:`.conditions` says what each task needs to run; this turns that into ``KfpTask.arms``
+that nest as ``dsl.If`` blocks (an arm whose decider sits elsewhere is dropped, ``M255``),
+marks the tasks that run after failed upstream tasks (``.ignore_upstream_failure()``, the
+``dsl.ExitHandler`` exit task), and chooses the deciders whose arms become sub-pipelines:
+a task outside a decider's arms that waits for a task inside them (the join after a
+branch) cannot ``.after()`` into a ``dsl.If`` in KFP, so the arms are emitted as a
+sub-pipeline the join waits for (``MappedDag.subpipelines``).
 """
 
 from __future__ import annotations
@@ -25,123 +19,13 @@ import networkx as nx
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, dag_info
 from converters.mappings import codes
+from converters.mappings.conditions import Condition, arms, conditions, trigger_rule
 from converters.mappings.model import Arm, Decision, Input, KfpTask
 
-__all__ = ["apply_control_flow", "trigger_rule"]
+__all__ = ["apply_control_flow"]
 
-# Rules by what a skipped upstream task does to the task (Airflow's TriggerRule semantics).
-_NEEDS_ALL = {"all_success", "none_skipped", "all_failed"}  # any skipped upstream skips it
-_NEEDS_ONE = {"one_success", "one_done", "none_failed_min_one_success", "all_done_min_one_success", "one_failed"}
-_RUNS_ANYWAY = {"none_failed", "none_failed_or_skipped", "all_done", "always", "all_done_setup_success",
-                "all_skipped"}
 _FINISHED = {"all_done", "always", "all_done_setup_success", "all_done_min_one_success"}
 _JOINS = {"none_failed", "none_failed_or_skipped", "none_failed_min_one_success", "one_success", "one_done"}
-
-# What a task needs for it to run: (decider, None) -> the values the decider must report
-# (a single-choice branch's task ids, or True for a short circuit); (decider, target) ->
-# {True}: a branch that may follow several tasks must follow ``target``.
-Key = tuple[str, Any]
-Condition = dict[Key, frozenset[Any]]
-
-
-def trigger_rule(task: AirflowTask) -> str:
-    """The task's trigger rule as Airflow names it (``TriggerRule.X`` resolved, teardown default)."""
-    value = task.args.get("trigger_rule")
-    if value is None:
-        return "all_done_setup_success" if task.role == "teardown" else "all_success"
-    text = str(value)
-    return text.rsplit(".", 1)[-1].lower() if text.startswith("TriggerRule.") else text.lower()
-
-
-def _and(conditions: list[Condition]) -> Condition:
-    out: dict[Key, frozenset[Any]] = {}
-    for condition in conditions:
-        for key, values in condition.items():
-            out[key] = out[key] & values if key in out else values
-    return out
-
-
-def _or(conditions: list[Condition]) -> tuple[Condition, bool]:
-    """Runs when any of ``conditions`` holds: the common part, and whether that is exact."""
-    if not conditions:
-        return {}, True
-    common = set(conditions[0]).intersection(*conditions[1:])
-    merged = {k: frozenset().union(*(c[k] for c in conditions)) for k in common}
-    differing = {k for k in common if len({c[k] for c in conditions}) > 1}
-    exact = any(c == merged for c in conditions) or (  # same keys, values differing in one: a union
-        len({frozenset(c) for c in conditions}) == 1 and len(differing) <= 1)
-    return merged, exact
-
-
-def _branch_condition(graph: nx.DiGraph, decider: str, decision: Decision, node: str) -> tuple[Condition, bool]:
-    """What a branch must report for its direct downstream ``node`` not to be skipped.
-
-    Airflow skips the direct downstream tasks it did not follow, except those downstream
-    of a task it followed; the condition is exact unless a branch that may follow several
-    tasks would need one of several.
-    """
-    keep = {node} | {t for t in decision.targets if t != node and node in nx.descendants(graph, t)}
-    if decision.mode == "choice":
-        return {(decider, None): frozenset(keep)}, True
-    if len(keep) == 1:
-        return {(decider, node): frozenset({True})}, True
-    return {}, False
-
-
-def _conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> tuple[dict[str, Condition], set[str]]:
-    """For every Airflow task, what the deciders must report for it to run; and the tasks
-    whose condition is not exactly Airflow's (see ``M255``)."""
-    order = list(nx.topological_sort(graph)) if nx.is_directed_acyclic_graph(graph) else list(graph.nodes)
-    forced: dict[str, list[str]] = {}  # short circuits skip everything after them, teardowns excepted
-    for decider, decision in decisions.items():
-        if decision.mode == "short_circuit" and decider in graph:
-            after = nx.descendants(graph, decider) if decision.skip_all_downstream else set(graph.successors(decider))
-            for node in after:
-                task = graph.nodes[node].get("task")
-                if task is None or task.role != "teardown":
-                    forced.setdefault(node, []).append(decider)
-    result: dict[str, Condition] = {}
-    wider: set[str] = set()
-    for node in order:
-        task = graph.nodes[node].get("task")
-        rule = trigger_rule(task) if task is not None else "all_success"
-        if rule == "always":  # Airflow starts it at once: no branch or short circuit can skip it
-            result[node] = {}
-            continue
-        upstream = [result.get(u, {}) for u in graph.predecessors(node)]
-        exact = True
-        if rule in _NEEDS_ALL:
-            condition = _and(upstream)
-        elif rule in _NEEDS_ONE:
-            condition, exact = _or(upstream)
-        else:
-            condition = {}
-        own: list[Condition] = [condition]
-        deciders = list(forced.get(node, []))
-        for decider in deciders:
-            own.append({(decider, None): frozenset({True})})
-        for u in graph.predecessors(node):
-            decision = decisions.get(u)
-            if decision is not None and decision.mode != "short_circuit":
-                branch, branch_exact = _branch_condition(graph, u, decision, node)
-                own.append(branch)
-                deciders.append(u)
-                exact = exact and branch_exact
-        for decider in deciders:  # a decider that did not run skips nothing; KFP tests its output only where it ran
-            needed = result.get(decider, {})
-            if needed and _and([condition, needed]) != condition:
-                exact = False
-            own.append(needed)
-        result[node] = {k: v for k, v in _and(own).items() if not _certain(decisions[k[0]], k, v)}
-        if not exact:
-            wider.add(node)
-    return result, wider
-
-
-def _certain(decision: Decision, key: Key, values: frozenset[Any]) -> bool:
-    """True when every run of the decider reports one of ``values`` (no condition at all)."""
-    return (key[1] is None and decision.mode == "choice" and decision.exhaustive
-            and values >= set(decision.targets))
 
 
 def _finding(graph: nx.DiGraph, kfp: KfpTask, code: str, message: str) -> Finding:
@@ -157,26 +41,17 @@ def _finding(graph: nx.DiGraph, kfp: KfpTask, code: str, message: str) -> Findin
 
 def _arms(graph: nx.DiGraph, kfp: KfpTask, condition: Condition, wider: bool, decisions: dict[str, Decision],
           rank: dict[str, int], found: list[Finding]) -> tuple[Arm, ...]:
-    arms = []
-    for key in sorted(condition, key=lambda k: (rank.get(k[0], 0), str(k[1]))):
-        (decider, target), values, decision = key, condition[key], decisions[key[0]]
-        if not values:
-            found.append(_finding(graph, kfp, codes.NEVER_RUNS,
-                                  f"needs arms of {decider!r} that exclude each other; Airflow always skips it"))
-        elif target is not None:
-            arms.append(Arm(decider=decider, value=True, output=decision.outputs[target]))
-        elif decision.mode == "short_circuit":
-            arms.append(Arm(decider=decider, value=True))
-        elif len(values) == 1:
-            arms.append(Arm(decider=decider, value=next(iter(values))))
-        else:
-            wider = True
-    if wider:
+    """The task's arms, with findings for what Airflow decides that they cannot say."""
+    placed, never, partial = arms(condition, decisions, rank)
+    for decider in never:
+        found.append(_finding(graph, kfp, codes.NEVER_RUNS,
+                              f"needs arms of {decider!r} that exclude each other; Airflow always skips it"))
+    if wider or partial:
         found.append(_finding(graph, kfp, codes.CONDITION_APPROXIMATED,
                               "Airflow runs it for some outcomes of the branches and short circuits before it that "
                               "KFP conditions cannot tell apart (one output compared with one value, only where the "
                               "deciding task ran); check when it should run"))
-    return tuple(arms)
+    return placed
 
 
 _EMPTY = {"str": "", "int": 0, "float": 0.0, "bool": False, "dict": {}, "list": []}
@@ -304,14 +179,14 @@ def _nest(tasks: list[KfpTask]) -> dict[str, int]:
 
 
 def _trigger_rules(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]],
-                   conditions: dict[str, Condition], exit_task: str | None, found: list[Finding]) -> None:
+                   needed: dict[str, Condition], exit_task: str | None, found: list[Finding]) -> None:
     upstream: dict[str, list[str]] = {}
     for u, v in edges:
         upstream.setdefault(v, []).append(u)
     for kfp in tasks:
         task: AirflowTask = graph.nodes[kfp.task_id]["task"]
         rule = trigger_rule(task)
-        after_branch = any(set(conditions.get(u, {})) - set(conditions.get(kfp.task_id, {}))
+        after_branch = any(set(needed.get(u, {})) - set(needed.get(kfp.task_id, {}))
                            for u in graph.predecessors(kfp.task_id))
         if kfp.task_id == exit_task:
             found.append(_finding(graph, kfp, codes.TRIGGER_RULE_MAPPED,
@@ -381,13 +256,13 @@ def apply_control_flow(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tupl
     whose arms become sub-pipelines, and the findings."""
     found: list[Finding] = []
     decisions = {t.task_id: t.decision for t in tasks if t.decision is not None}
-    conditions, wider = _conditions(graph, decisions)
+    needed, wider = conditions(graph, decisions)
     rank = {node: i for i, node in enumerate(nx.topological_sort(graph))} if nx.is_directed_acyclic_graph(graph) else {}
     for kfp in tasks:
-        kfp.arms = _arms(graph, kfp, conditions.get(kfp.task_id, {}), kfp.task_id in wider, decisions, rank, found)
+        kfp.arms = _arms(graph, kfp, needed.get(kfp.task_id, {}), kfp.task_id in wider, decisions, rank, found)
     edges = _possible(tasks, edges, decisions)
     exit_task = _exit_handler(tasks, edges, graph)
-    _trigger_rules(graph, tasks, edges, conditions, exit_task, found)
+    _trigger_rules(graph, tasks, edges, needed, exit_task, found)
     if exit_task is not None:
         next(t for t in tasks if t.task_id == exit_task).exit_handler = True
         edges = [(u, v) for u, v in edges if v != exit_task]
