@@ -568,7 +568,7 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
         run.dags.append(dag)
         if unresolved:
             self.finding(
-                codes.UNKNOWN_DAG_ID, f"dag_id of the DAG created here is not known statically", None, node, dag=dag
+                codes.UNKNOWN_DAG_ID, "dag_id of the DAG created here is not known statically", None, node, dag=dag
             )
         if default_args is not None and not isinstance(default_args, dict):
             self.finding(

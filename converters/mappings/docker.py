@@ -17,7 +17,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, SecretEnv, Template, Volume
 from converters.mappings.pod import set_cpu, set_memory
-from converters.mappings.values import check_templates, class_name, command_list, env_dict, items, string, text, unexpected
+from converters.mappings.values import check_templates, class_name, command_list, env_dict, items, string, unexpected
 from converters.templating import ParamRef
 from converters.values import Call
 

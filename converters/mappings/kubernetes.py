@@ -12,7 +12,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
-from converters.mappings.values import check_templates, string, string_list, text
+from converters.mappings.values import check_templates, string, string_list
 from converters.values import Call, Duration
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]

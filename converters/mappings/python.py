@@ -15,7 +15,7 @@ from converters.mappings.example import Example, example_task
 from converters.mappings.model import Input, KfpTask
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
 from converters.mappings.pyfunc import build_function
-from converters.mappings.values import string, string_list, text, unexpected
+from converters.mappings.values import string, string_list, unexpected
 from converters.values import TaskRef
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
