@@ -47,9 +47,11 @@ def _decorator(node: ast.expr) -> str | None:
 
 
 def _generated_annotation(node: ast.expr | None) -> bool:
-    """``str``/``int``/... or ``dsl.OutputPath(str)``."""
+    """``str``/``int``/..., ``dsl.OutputPath(str)`` or ``dsl.PipelineTaskFinalStatus``."""
     if isinstance(node, ast.Name):
         return node.id in KFP_TYPES
+    if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+        return node.value.id == "dsl" and node.attr == "PipelineTaskFinalStatus"
     return (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)

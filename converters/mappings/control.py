@@ -90,14 +90,19 @@ def _ignore_upstream_failure(kfp: KfpTask) -> None:
 
 def _assign_first(code: str, values: list[tuple[str, str]]) -> str:
     """``name = default`` statements at the top of the function body (after its docstring)."""
+    return _statement_first(code, "".join(f"{name} = {default}\n" for name, default in values))
+
+
+def _statement_first(code: str, statements: str) -> str:
+    """``statements`` (source) at the top of the function body, after its docstring."""
     module = cst.parse_module(code)
     fn = cst.ensure_type(module.body[0], cst.FunctionDef)
     body = list(cst.ensure_type(fn.body, cst.IndentedBlock).body)
     first = body[0] if body else None
     docstring = isinstance(first, cst.SimpleStatementLine) and isinstance(first.body[0], cst.Expr) and isinstance(
         first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    assigned = [cst.parse_statement(f"{name} = {default}") for name, default in values]
-    body = body[:1] + assigned + body[1:] if docstring else assigned + body
+    added = list(cst.parse_module(statements).body)
+    body = body[:1] + added + body[1:] if docstring else added + body
     return module.with_changes(body=[fn.with_changes(body=fn.body.with_changes(body=body))]).code
 
 
@@ -188,7 +193,13 @@ def _trigger_rules(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[st
         rule = trigger_rule(task)
         after_branch = any(set(needed.get(u, {})) - set(needed.get(kfp.task_id, {}))
                            for u in graph.predecessors(kfp.task_id))
-        if kfp.task_id == exit_task:
+        if kfp.task_id == exit_task and rule == "one_failed":
+            _only_on_failure(kfp)
+            found.append(_finding(graph, kfp, codes.TRIGGER_RULE_MAPPED,
+                                  "trigger_rule='one_failed' alert that ends the DAG: the dsl.ExitHandler exit task, "
+                                  "its body runs only when a task of the run failed (dsl.PipelineTaskFinalStatus); "
+                                  "the run then ends failed, where Airflow marks it successful after the alert"))
+        elif kfp.task_id == exit_task:
             found.append(_finding(graph, kfp, codes.TRIGGER_RULE_MAPPED,
                                   "teardown that ends the DAG: the dsl.ExitHandler exit task, run after every "
                                   "other task, failed or not"))
@@ -236,18 +247,32 @@ def _possible(tasks: list[KfpTask], edges: list[tuple[str, str]], decisions: dic
 
 
 def _exit_handler(tasks: list[KfpTask], edges: list[tuple[str, str]], graph: nx.DiGraph) -> str | None:
-    """A teardown every other task leads to, reading no output: the ``dsl.ExitHandler`` exit task."""
+    """The ``dsl.ExitHandler`` exit task: a task every other task leads to, reading no output, that
+    is a teardown, or a Python ``one_failed`` alert returning nothing (it then checks the run's status)."""
     if len(tasks) < 2:
         return None
     sinks = {t.task_id for t in tasks} - {u for u, _ in edges}
     flow = nx.DiGraph(edges)
-    for kfp in tasks:
-        task: AirflowTask = graph.nodes[kfp.task_id]["task"]
-        if task.role != "teardown" or kfp.task_id not in sinks or kfp.arms or kfp.loops or kfp.reads():
-            continue
-        if sinks == {kfp.task_id} and kfp.task_id in flow and len(nx.ancestors(flow, kfp.task_id)) == len(tasks) - 1:
-            return kfp.task_id
+    for role in ("teardown", "alert"):
+        for kfp in tasks:
+            task: AirflowTask = graph.nodes[kfp.task_id]["task"]
+            alert = (trigger_rule(task) == "one_failed" and kfp.python is not None and not kfp.python.returns
+                     and kfp.kind == "python")
+            if not (task.role == "teardown" if role == "teardown" else alert):
+                continue
+            if kfp.task_id not in sinks or kfp.arms or kfp.loops or kfp.reads():
+                continue
+            if sinks == {kfp.task_id} and kfp.task_id in flow and len(nx.ancestors(flow, kfp.task_id)) == len(tasks) - 1:
+                return kfp.task_id
     return None
+
+
+def _only_on_failure(kfp: KfpTask) -> None:
+    """An exit task that runs its body only when the run failed (Airflow's ``one_failed`` alert)."""
+    assert kfp.python is not None
+    kfp.python.params = [("run_status", "dsl.PipelineTaskFinalStatus", None), *kfp.python.params]
+    kfp.python.code = _statement_first(kfp.python.code, 'if run_status.state != "FAILED":  # only when a task failed\n'
+                                                        "    return\n")
 
 
 def apply_control_flow(graph: nx.DiGraph, tasks: list[KfpTask], edges: list[tuple[str, str]]

@@ -31,6 +31,8 @@ EXPECTED = {
     "cf_gate_closed": {"free"},
     "cf_all_done": {"boom", "notify"},
     "cf_teardown": {"create_cluster", "train", "delete_cluster"},
+    "cf_alert_fired": {"load", "alert"},
+    "cf_alert_quiet": {"load", "publish"},
     "cf_mapped": {"add 1+10", "add 2+10", "add 3+10", "total 36", "load p1", "load p2", "fetch eu", "fetch apac",
                   "store 2", "store 4", "fetch us", "fetch latam", "store 5"},
 }
@@ -120,6 +122,9 @@ def test_kfp_runs_the_tasks_airflow_runs(runs, dag_id):
 def test_run_outcome_matches(runs, dag_id):
     _, airflow, kfp, _ = runs
     # A failed task fails the run on both sides, teardown or not.
+    if dag_id == "cf_alert_fired":  # Airflow judges the run by its last tasks: the alert succeeded
+        assert (airflow[dag_id], kfp[dag_id]) == ("success", "failed")
+        return
     assert airflow[dag_id] == kfp[dag_id] == ("failed" if dag_id in ("cf_all_done", "cf_teardown") else "success")
 
 
@@ -140,6 +145,9 @@ def test_emitted_constructs(runs):
     assert "with dsl.If(gate_task.output == True):" in gate and "audit_task.ignore_upstream_failure()" in gate
     assert "    return bool(name)" in gate
     assert "with dsl.ExitHandler(exit_task=delete_cluster_task):" in code("cf_teardown")
+    alert = code("cf_alert_fired")
+    assert "with dsl.ExitHandler(exit_task=alert_task):" in alert
+    assert "def alert(run_status: dsl.PipelineTaskFinalStatus, name: str):" in alert
     mapped = code("cf_mapped")
     assert "with dsl.ParallelFor(items=[1, 2, 3]) as x_item:" in mapped
     assert "total(values=dsl.Collected(add_task.output))" in mapped

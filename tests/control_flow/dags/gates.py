@@ -65,3 +65,19 @@ with DAG("cf_teardown", schedule=None, start_date=pendulum.datetime(2024, 1, 1))
 
     cluster = create_cluster()
     cluster >> train(cluster) >> delete_cluster()
+
+
+def page(name: str) -> None:
+    import os
+
+    with open(os.environ["CF_MARKERS"], "a", encoding="utf-8") as markers:
+        markers.write(name + "\n")
+
+
+for dag_id, broken in (("cf_alert_fired", True), ("cf_alert_quiet", False)):
+    with DAG(dag_id, schedule=None, start_date=pendulum.datetime(2024, 1, 1)):
+        load = PythonOperator(task_id="load", python_callable=fail if broken else work, op_kwargs={"name": "load"})
+        publish = PythonOperator(task_id="publish", python_callable=work, op_kwargs={"name": "publish"})
+        alert = PythonOperator(task_id="alert", python_callable=page, op_kwargs={"name": "alert"},
+                               trigger_rule="one_failed")
+        load >> publish >> alert
