@@ -167,16 +167,34 @@ def _set_wrapper(fn: cst.FunctionDef, params: list[str], outputs: dict[str, str]
     inner = fn.with_changes(name=cst.Name("choose"), returns=None, params=cst.parse_expression(
         f"lambda {', '.join(params)}: 0").params)
     call = ", ".join(f"{p}={p}" for p in params)
-    follow = "".join(f"    {json.dumps(task_id)}: {name},\n" for task_id, name in outputs.items())
+    follow = "".join(f"    {name}: {json.dumps(_selectors(task_id))},\n" for task_id, name in outputs.items())
     tail = [
         cst.parse_statement(f"chosen = choose({call})").with_changes(leading_lines=[cst.EmptyLine(indent=False)]),
         cst.parse_statement("chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])"),
-        cst.parse_statement(f"follow = {{\n{follow}}}"),
-        cst.parse_statement('for task_id, path in follow.items():\n    with open(path, "w") as output:\n'
-                            '        output.write("true" if task_id in chosen else "false")\n'),
+        cst.parse_statement(f"follow = {{  # output -> the task id and the TaskGroup ids that follow it\n{follow}}}"),
+        cst.parse_statement('for path, names in follow.items():\n    with open(path, "w") as output:\n'
+                            '        output.write("true" if any(n in chosen for n in names) else "false")\n'),
     ]
     wrapper = fn.with_changes(body=cst.IndentedBlock(body=[inner, *tail]))
     return cst.Module(body=[wrapper]).code
+
+
+def _selectors(task_id: str) -> list[str]:
+    """What a branch may return to follow ``task_id``: the id, or a TaskGroup id around it."""
+    parts = task_id.split(".")
+    return [".".join(parts[:i]) for i in range(1, len(parts))] + [task_id]
+
+
+def _selects(downstream: list[str], returned: list[str]) -> dict[str, str] | None:
+    """Downstream task -> the value that follows it (itself, or a returned TaskGroup id around it);
+    ``None`` when two returned values would follow the same task (only a set of flags says that)."""
+    out = {}
+    for task_id in downstream:
+        chosen_by = [v for v in returned if v in _selectors(task_id)]
+        if len(chosen_by) > 1:
+            return None
+        out[task_id] = chosen_by[0] if chosen_by else task_id
+    return out
 
 
 def map_task(ctx: MapContext, rule: str) -> KfpTask:
@@ -197,26 +215,30 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     finder = _Returns()
     fn.body.visit(finder)
     returned = [_literal(v) for v in finder.values]
-    known = [v for v in returned if isinstance(v, str)]
-    targets = list(ctx.downstream) or list(dict.fromkeys(known))
-    choice = bool(returned) and all(v is None or v in targets for v in returned)
-    for value in dict.fromkeys(known):
-        if value not in targets:
-            ctx.add(codes.BRANCH_TARGET_UNKNOWN, f"returns {value!r}, which is not directly downstream")
+    known = list(dict.fromkeys(v for v in returned if isinstance(v, str)))
+    downstream = list(ctx.downstream) or known
+    selects = _selects(downstream, known)
+    for value in known:
+        if not any(value in _selectors(t) for t in downstream):
+            ctx.add(codes.BRANCH_TARGET_UNKNOWN, f"returns {value!r}, which is neither directly downstream "
+                                                 "nor a TaskGroup holding a task that is")
             kfp.findings.append(ctx.findings[-1])
-    if choice:
+    choice = bool(returned) and selects is not None and all(
+        v is None or v in selects.values() for v in returned)
+    if choice and selects is not None:
         exhaustive = None not in returned and _always_returns(_body(fn))  # every run picks a target
         kfp.python.code = _choice_or_short(fn, "choice", '""')
         kfp.python.returns = "str"
-        kfp.decision = Decision(mode="choice", targets=targets, exhaustive=exhaustive)
+        kfp.decision = Decision(mode="choice", targets=list(dict.fromkeys(selects.values())), exhaustive=exhaustive,
+                                selects={t: v for t, v in selects.items() if t != v})
     else:
         taken: set[str] = set()
-        outputs = {t: _identifier(t, taken) for t in targets}
+        outputs = {t: _identifier(t, taken) for t in downstream}
         kfp.python.code = _set_wrapper(fn, names, outputs)
         kfp.python.returns = None  # one dsl.OutputPath(bool) parameter per target instead
         paths = [(name, "dsl.OutputPath(bool)", None) for name in outputs.values()]
         kfp.python.params = sorted(kfp.python.params + paths, key=lambda p: p[2] is not None)  # defaults last
-        kfp.decision = Decision(mode="set", targets=targets, outputs=outputs)
+        kfp.decision = Decision(mode="set", targets=downstream, outputs=outputs)
     return kfp
 
 

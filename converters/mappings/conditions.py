@@ -71,9 +71,10 @@ def _branch_condition(graph: nx.DiGraph, decider: str, decision: Decision, node:
     of a task it followed; the condition is exact unless a branch that may follow several
     tasks would need one of several.
     """
-    keep = {node} | {t for t in decision.targets if t != node and node in nx.descendants(graph, t)}
+    tasks = list(decision.outputs) or [t for t in graph.successors(decider)]
+    keep = {node} | {t for t in tasks if t != node and t in graph and node in nx.descendants(graph, t)}
     if decision.mode == "choice":
-        return {(decider, None): frozenset(keep)}, True
+        return {(decider, None): frozenset(decision.selects.get(t, t) for t in keep)}, True
     if len(keep) == 1:
         return {(decider, node): frozenset({True})}, True
     return {}, False

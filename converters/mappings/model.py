@@ -150,9 +150,10 @@ class Arm:
 class Decision:
     """What a branch or short-circuit task decides, as its component reports it.
 
-    ``mode``: ``choice`` (returns one target id, ``dsl.If``/``dsl.Elif``/``dsl.Else``),
+    ``mode``: ``choice`` (returns one task or TaskGroup id, ``dsl.If``/``dsl.Elif``/``dsl.Else``),
     ``set`` (one boolean output per target, a ``dsl.If`` each) or ``short_circuit``
-    (returns a bool). ``targets`` are the Airflow task ids it may follow, in order;
+    (returns a bool). ``targets`` are the values it may return (task ids, or in ``choice`` mode
+    TaskGroup ids too), in order;
     ``outputs`` the output name of each target in ``set`` mode; ``exhaustive`` says every
     run follows exactly one of the targets (so the last arm may be ``dsl.Else``, and a join
     of all the arms runs whatever was chosen).
@@ -165,6 +166,9 @@ class Decision:
     outputs: dict[str, str] = field(default_factory=dict)
     exhaustive: bool = False
     skip_all_downstream: bool = True
+    # ``choice`` mode: direct downstream task id -> the value that follows it, when that is
+    # a TaskGroup id around it (Airflow follows a returned group id into its root tasks).
+    selects: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -27,6 +27,8 @@ EXPECTED = {
     "cf_branch_big": {"big", "big_more", "never", "join", "report"},
     "cf_branch_small": {"small", "join", "report"},
     "cf_regions": {"load_eu", "load_us", "merged"},
+    "cf_branch_group": {"heavy.first", "heavy.second"},
+    "cf_branch_group_set": {"heavy.first", "heavy.second"},
     "cf_gate_open": {"gate", "load", "audit", "free"},
     "cf_gate_closed": {"free"},
     "cf_all_done": {"boom", "notify"},
@@ -141,6 +143,7 @@ def test_emitted_constructs(runs):
     assert "with dsl.If(follow_load_eu == True):" in regions  # inside the sub-pipeline merged waits for
     assert 'regions_follow_load_eu(follow_load_eu=regions_task.outputs["follow_load_eu"])' in regions
     assert "follow_load_eu: dsl.OutputPath(bool)," in regions
+    assert 'with dsl.If(route_task.output == "heavy"):' in code("cf_branch_group")  # a TaskGroup id followed
     gate = code("cf_gate_open")
     assert "with dsl.If(gate_task.output == True):" in gate and "audit_task.ignore_upstream_failure()" in gate
     assert "    return bool(name)" in gate

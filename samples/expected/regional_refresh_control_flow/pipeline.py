@@ -46,14 +46,14 @@ def pick_regions(
 
     chosen = choose(params=params)
     chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
-    follow = {
-        "load_amer": follow_load_amer,
-        "load_apac": follow_load_apac,
-        "load_emea": follow_load_emea,
+    follow = {  # output -> the task id and the TaskGroup ids that follow it
+        follow_load_amer: ["load_amer"],
+        follow_load_apac: ["load_apac"],
+        follow_load_emea: ["load_emea"],
     }
-    for task_id, path in follow.items():
+    for path, names in follow.items():
         with open(path, "w") as output:
-            output.write("true" if task_id in chosen else "false")
+            output.write("true" if any(n in chosen for n in names) else "false")
 
 
 @dsl.container_component

@@ -2,7 +2,7 @@
 
 import pendulum
 from airflow.providers.standard.operators.python import BranchPythonOperator, PythonOperator
-from airflow.sdk import DAG, task
+from airflow.sdk import DAG, TaskGroup, task
 
 
 def work(name: str) -> str:
@@ -49,3 +49,22 @@ with DAG("cf_regions", schedule=None, start_date=pendulum.datetime(2024, 1, 1)):
                             trigger_rule="none_failed")
     regions(["eu", "us"]) >> loads
     loads >> merged
+
+
+def to_heavy():
+    return "heavy"  # a TaskGroup id: Airflow follows its root tasks
+
+
+def to_heavy_computed():
+    return ["heavy", "light"][:1]  # known only at run time: one flag per downstream task
+
+
+for dag_id, decide in (("cf_branch_group", to_heavy), ("cf_branch_group_set", to_heavy_computed)):
+    with DAG(dag_id, schedule=None, start_date=pendulum.datetime(2024, 1, 1)):
+        route = BranchPythonOperator(task_id="route", python_callable=decide)
+        with TaskGroup("heavy") as heavy:
+            first = PythonOperator(task_id="first", python_callable=work, op_kwargs={"name": "heavy.first"})
+            second = PythonOperator(task_id="second", python_callable=work, op_kwargs={"name": "heavy.second"})
+            first >> second
+        light = PythonOperator(task_id="light", python_callable=work, op_kwargs={"name": "light"})
+        route >> [heavy, light]
