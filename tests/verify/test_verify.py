@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bridge.cli import main
-from bridge.verify import compare, verify_paths
+from bridge.verify import compare
 from converters.graph import DagInfo, add_edge, add_task, new_graph
 from converters.mappings.example import example_task
 
