@@ -12,7 +12,7 @@ import keyword
 import re
 from dataclasses import dataclass
 
-__all__ = ["Names", "assign_names", "kebab", "snake", "kfp_task_name"]
+__all__ = ["Names", "assign_names", "kebab", "snake", "kfp_task_name", "unique"]
 
 # Names the generated module uses or could shadow: its imports and every builtin.
 _RESERVED = {"dsl", "compiler", "kubernetes", "Path", "kfp"} | set(dir(builtins))
@@ -47,7 +47,8 @@ class Names:
     variable: dict[str, str]
 
 
-def _unique(base: str, taken: set[str]) -> str:
+def unique(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``... the first not in ``taken`` (which it joins)."""
     name, n = base, 2
     while name in taken:
         name, n = f"{base}_{n}", n + 1
@@ -61,7 +62,7 @@ def assign_names(dag_id: str, task_ids: list[str], parameters: list[str] | tuple
     ``parameters`` are the pipeline function's parameters: no component or variable may shadow them.
     """
     taken = set(_RESERVED) | set(parameters)
-    pipeline = _unique(snake(dag_id), taken)
-    component = {task_id: _unique(snake(task_id), taken) for task_id in task_ids}
-    variable = {task_id: _unique(f"{component[task_id]}_task", taken) for task_id in task_ids}
+    pipeline = unique(snake(dag_id), taken)
+    component = {task_id: unique(snake(task_id), taken) for task_id in task_ids}
+    variable = {task_id: unique(f"{component[task_id]}_task", taken) for task_id in task_ids}
     return Names(pipeline=pipeline, component=component, variable=variable)

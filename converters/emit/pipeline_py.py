@@ -15,7 +15,7 @@ from typing import Any, Callable
 from converters.emit.blocks import ChainItem, Item, LoopItem, SubPipelineItem, TaskItem, body_items, members
 from converters.emit.layout import Atom, Chain, Group, Node, layout, value
 from converters.emit.literals import comment_text, docstring
-from converters.emit.names import Names, assign_names, kebab, snake
+from converters.emit.names import Names, assign_names, kebab, snake, unique
 from converters.graph import dag_info
 from converters.mappings.model import LOOP_PREFIX, Arm, Input, KfpTask, Loop, MappedDag, Template
 from converters.templating import pipeline_expression
@@ -271,8 +271,8 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     inside = set(item.task_ids)
     by_id = {t.task_id: t for t in mapped.tasks}
     suffix = snake(item.arm.output) if item.arm is not None and item.arm.output else "branches"
-    function = _unique(f"{names.component[item.decider]}_{suffix}", scope.taken)
-    variable = _unique(f"{function}_task", scope.taken)
+    function = unique(f"{names.component[item.decider]}_{suffix}", scope.taken)
+    variable = unique(f"{function}_task", scope.taken)
     inner = _Scope(mapped, names, scope.text, scope.taken, scope.functions, looped=scope.looped)
     needed: dict[tuple[str, str | None], str] = {}  # outer output -> parameter type
     for task_id in item.task_ids:
@@ -287,7 +287,7 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     params: list[tuple[str, Node | None]] = []
     arguments: dict[str, Any] = {}
     for (task_id, output), kind in needed.items():
-        name = _unique(snake(output) if output else f"{snake(task_id)}_output", scope.taken)
+        name = unique(snake(output) if output else f"{snake(task_id)}_output", scope.taken)
         inner.outer[(task_id, output)] = name
         params.append((f"{name}: {kind}", None))
         arguments[name] = scope.ref(task_id, output)
@@ -314,14 +314,6 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     for task_id in inside:
         scope.regions[task_id] = variable
     return lines
-
-
-def _unique(base: str, taken: set[str]) -> str:
-    name, n = base, 2
-    while name in taken:
-        name, n = f"{base}_{n}", n + 1
-    taken.add(name)
-    return name
 
 
 def _items(scope: _Scope, items: list[Item], indent: int, upstream: dict[str, list[str]]) -> list[str]:
