@@ -9,17 +9,11 @@ sit downstream of such a task.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-
 import networkx as nx
 import pytest
 
-from converters.convert import convert_paths
+from tests.control_flow.both_sides import markers, run_both
 from tests.control_flow.random_dags import dag_source
-from tests.control_flow.test_control_flow_runs import _AIRFLOW, _KFP, _markers, _states
 
 SEEDS = range(16)
 DECLARED = {"M251", "M254", "M255"}
@@ -32,21 +26,8 @@ def random_runs(tmp_path_factory):
     dags.mkdir()
     for seed in SEEDS:
         (dags / f"cf_random_{seed}.py").write_text(dag_source(seed), encoding="utf-8")
-    report = convert_paths([dags], out / "kfp")
-    folders = {d["dag_id"]: str(out / "kfp" / d["folder"]) for d in report["dags"]}
-    home = out / "airflow"
-    home.mkdir()
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
-    airflow = subprocess.run([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
-                             env=env, capture_output=True, text=True, timeout=900)
-    assert airflow.returncode == 0, airflow.stderr[-3000:]
-    kfp = subprocess.run([sys.executable, "-c", _KFP, json.dumps(folders), str(out)], capture_output=True, text=True,
-                         timeout=900, cwd=out)
-    assert kfp.returncode == 0, kfp.stderr[-3000:]
-    return out, report, _states(airflow.stdout), _states(kfp.stdout)
-
+    both = run_both(dags, out)
+    return out, both.report, both.airflow, both.kfp
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_random_dag_runs_the_same_tasks_or_says_why(random_runs, seed):
@@ -55,7 +36,7 @@ def test_random_dag_runs_the_same_tasks_or_says_why(random_runs, seed):
     dag = next(d for d in report["dags"] if d["dag_id"] == dag_id)
     assert dag["kfp"]["compiled"], [f for f in report["findings"] if f["dag_id"] == dag_id]
     assert airflow_states[dag_id] == kfp_states[dag_id] == "success"
-    airflow, kfp = _markers(out / f"{dag_id}.airflow"), _markers(out / f"{dag_id}.kfp")
+    airflow, kfp = markers(out / f"{dag_id}.airflow"), markers(out / f"{dag_id}.kfp")
     flagged = {f["task_id"] for f in report["findings"] if f["dag_id"] == dag_id and f["code"] in DECLARED}
     graph = nx.DiGraph([tuple(e) for e in dag["airflow"]["edges"]])
     explained = flagged | {d for t in flagged if t in graph for d in nx.descendants(graph, t)}

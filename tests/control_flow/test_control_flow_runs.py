@@ -10,16 +10,12 @@ wrote must be the same, and are also checked against what Airflow's docs promise
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from converters.convert import convert_paths
+from tests.control_flow.both_sides import markers, run_both
 
 DAGS = Path(__file__).parent / "dags"
 
@@ -39,81 +35,18 @@ EXPECTED = {
                   "store 2", "store 4", "fetch us", "fetch latam", "store 5"},
 }
 
-_AIRFLOW = """
-import json, os, sys
-from airflow.dag_processing.bundles.manager import DagBundlesManager
-from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-from airflow.utils import db
-
-db.resetdb()
-DagBundlesManager().sync_bundles_to_db()
-bag = DagBag(dag_folder=sys.argv[1])
-assert not bag.import_errors, bag.import_errors
-sync_bag_to_db(bag, "dags-folder", None)
-states = {}
-for dag_id in json.loads(sys.argv[2]):
-    os.environ["CF_MARKERS"] = os.path.join(sys.argv[3], dag_id + ".airflow")
-    open(os.environ["CF_MARKERS"], "w").close()
-    states[dag_id] = str(bag.dags[dag_id].test().state)
-print("STATES " + json.dumps(states))
-"""
-
-_KFP = """
-import importlib.util, json, os, sys
-from kfp import local
-
-local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=os.path.join(sys.argv[2], "root"))
-states = {}
-for dag_id, folder in json.loads(sys.argv[1]).items():
-    os.environ["CF_MARKERS"] = os.path.join(sys.argv[2], dag_id + ".kfp")
-    open(os.environ["CF_MARKERS"], "w").close()
-    spec = importlib.util.spec_from_file_location("pipeline_" + dag_id, os.path.join(folder, "pipeline.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    pipeline = getattr(module, [n for n in dir(module) if getattr(getattr(module, n), "pipeline_spec", None)
-                                and n.replace("_", "-") == dag_id.replace("_", "-")][0])
-    try:
-        pipeline()
-        states[dag_id] = "success"
-    except RuntimeError:
-        states[dag_id] = "failed"
-print("STATES " + json.dumps(states))
-"""
-
-
-def _states(output: str) -> dict[str, str]:
-    return json.loads(output[output.rindex("STATES ") + len("STATES "):].splitlines()[0])
-
-
-def _markers(path: Path) -> Counter[str]:
-    return Counter(line for line in path.read_text(encoding="utf-8").splitlines() if line)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
-    out = tmp_path_factory.mktemp("cf")
-    report = convert_paths([DAGS], out / "kfp")
-    folders = {d["dag_id"]: str(out / "kfp" / d["folder"]) for d in report["dags"]}
-    assert set(folders) == set(EXPECTED)
+    both = run_both(DAGS, tmp_path_factory.mktemp("cf"), timeout=600)
+    report = both.report
+    assert {d["dag_id"] for d in report["dags"]} == set(EXPECTED)
     assert all(d["kfp"]["compiled"] for d in report["dags"]), [f for d in report["dags"] for f in d["findings"]]
-    home = out / "airflow"
-    home.mkdir()
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
-    airflow = subprocess.run([sys.executable, "-c", _AIRFLOW, str(DAGS), json.dumps(sorted(EXPECTED)), str(out)],
-                             env=env, capture_output=True, text=True, timeout=600)
-    assert airflow.returncode == 0, airflow.stderr[-3000:]
-    kfp = subprocess.run([sys.executable, "-c", _KFP, json.dumps(folders), str(out)], capture_output=True, text=True,
-                         timeout=600, cwd=out)
-    assert kfp.returncode == 0, kfp.stderr[-3000:]
-    return out, _states(airflow.stdout), _states(kfp.stdout), folders
-
+    return both.out, both.airflow, both.kfp, both.folders
 
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_kfp_runs_the_tasks_airflow_runs(runs, dag_id):
     out, _, _, _ = runs
-    airflow, kfp = _markers(out / f"{dag_id}.airflow"), _markers(out / f"{dag_id}.kfp")
+    airflow, kfp = markers(out / f"{dag_id}.airflow"), markers(out / f"{dag_id}.kfp")
     assert set(airflow) == EXPECTED[dag_id]
     if dag_id == "cf_mapped":  # KFP passes collected numbers as protobuf doubles: 11 arrives as 11.0
         kfp = Counter({line.replace("total 36.0", "total 36"): n for line, n in kfp.items()})
