@@ -70,8 +70,9 @@ def _as_seen_from(producers: dict[str, str | None], loops_of: dict[str, tuple[Lo
                   around: tuple[Loop, ...]) -> dict[str, str | None]:
     """Output types as a task inside ``around`` reads them: a mapped task's results are a list
     (``dsl.Collected``) unless the reader runs in the same loop iteration."""
-    return {p: "list" if loops_of.get(p) and not set(loops_of[p]) <= set(around) else kind
-            for p, kind in producers.items()}
+    collected = {p: "list" for p, loops in loops_of.items()
+                 if loops and p in producers and not set(loops) <= set(around)}
+    return {**producers, **collected} if collected else producers
 
 
 def _downstream(graph: nx.DiGraph, task_id: str, line: dict[str, tuple[int, str]]) -> tuple[str, ...]:
