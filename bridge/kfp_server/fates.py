@@ -158,6 +158,7 @@ class RunSnapshot:
     error: str | None
     tasks: list[TaskSnapshot]
     history: list[tuple[float, str]]
+    not_run: tuple[str, ...] = ()  # tasks an executed run could not run here
 
 
 def _pod_name(timeline: Timeline, task: str) -> str:

@@ -44,7 +44,7 @@ def package(tmp_path_factory):
 
 @pytest.fixture
 def local(tmp_path):
-    server = start_server(tmp_path / "kfp.db", run_seconds=0.3, pending_seconds=0.05, cancel_seconds=0.1)
+    server = start_server(tmp_path / "kfp.db", control=True, run_fates=True, run_seconds=0.3, pending_seconds=0.05, cancel_seconds=0.1)
     yield server
     server.stop()
 

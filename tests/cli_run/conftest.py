@@ -23,7 +23,7 @@ def run_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def run_server() -> Iterator[RunningServer]:
-    server = start_server(run_seconds=0.6, pending_seconds=0.1, cancel_seconds=0.2)
+    server = start_server(control=True, run_fates=True, run_seconds=0.6, pending_seconds=0.1, cancel_seconds=0.2)
     yield server
     server.stop()
 

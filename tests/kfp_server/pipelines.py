@@ -61,3 +61,15 @@ def with_secret() -> None:
 
     task = add(a=1, b=2)
     kubernetes.use_secret_as_env(task, secret_name="creds", secret_key_to_env={"token": "TOKEN"})
+
+
+@dsl.container_component
+def touch(path: str) -> dsl.ContainerSpec:
+    """Run on this host instead of in its image, it would leave a file behind."""
+    return dsl.ContainerSpec(image="alpine:3", command=["sh", "-c", 'touch "$0"'], args=[path])
+
+
+@dsl.pipeline(name="mixed")
+def mixed(marker: str = "/tmp/af2kfp-marker", a: int = 1) -> None:
+    total = add(a=a, b=2)
+    touch(path=marker).after(total)
