@@ -152,6 +152,15 @@ class KfpHttpServer(ThreadingHTTPServer):
         finally:
             secured.close()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-request is not a server error worth a traceback."""
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            log.debug("connection from %s ended: %s", client_address, sys.exc_info()[1])
+            return
+        super().handle_error(request, client_address)
+
     def count(self, key: str) -> None:
         with self._stats_lock:
             self._stats[key] += 1

@@ -73,3 +73,16 @@ def touch(path: str) -> dsl.ContainerSpec:
 def mixed(marker: str = "/tmp/af2kfp-marker", a: int = 1) -> None:
     total = add(a=a, b=2)
     touch(path=marker).after(total)
+
+
+@dsl.component(base_image="python:3.11")
+def leave_mark(path: str) -> str:
+    with open(path, "w") as handle:
+        handle.write("this page ran code on your machine")
+    return path
+
+
+@dsl.pipeline(name="drive-by")
+def drive_by(path: str = "/tmp/af2kfp-drive-by") -> str:
+    """What a hostile web page would like the local server to run."""
+    return leave_mark(path=path).output
