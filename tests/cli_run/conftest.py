@@ -33,7 +33,6 @@ def kfp_control(run_server: RunningServer) -> Iterator[Any]:
     """The server's control API, scripts and faults reset around each test."""
     control = run_server.control()
     control.reset()
-    control.settings(default_fate="succeed", run_seconds=0.6, bearer_token=None)
+    control.settings(default_fate="succeed", run_seconds=0.6)
     yield control
     control.reset()
-    control.settings(bearer_token=None)
