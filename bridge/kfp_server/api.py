@@ -950,8 +950,11 @@ def _execution_note(row: Mapping[str, Any], snap: RunSnapshot) -> dict[str, Any]
     message = "executed with kfp.local by af2kfp kfp-server"
     if not_run:
         message += f"; could not run {', '.join(map(repr, not_run))}: {executor.NOT_RUN_REASON}"
+    entries: dict[str, Any] = {"execution": {"value": "kfp.local"}}
+    if not_run:
+        entries["not_run"] = {"value": not_run}
     return {
-        "entries": {"execution": {"value": "kfp.local"}, "not_run": {"value": not_run}},
+        "entries": entries,
         "state": "PLUGIN_FAILED" if not_run else "PLUGIN_SUCCEEDED",
         "state_message": message,
     }

@@ -20,6 +20,7 @@ import logging
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 import urllib.parse
@@ -154,8 +155,6 @@ class KfpHttpServer(ThreadingHTTPServer):
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that hangs up mid-request is not a server error worth a traceback."""
-        import sys
-
         if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
             log.debug("connection from %s ended: %s", client_address, sys.exc_info()[1])
             return
