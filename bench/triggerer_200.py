@@ -382,7 +382,7 @@ def driver(args: argparse.Namespace) -> int:
     work = Path(tempfile.mkdtemp(prefix="af2kfp-bench-triggerer-"))
     package = _compile_pipeline(work / "pipeline.yaml")
     run_seconds = "3600" if args.triggerer == "airflow" else str(args.run_seconds)  # real: ended by the bench
-    server_args = ["--run-seconds", run_seconds, "--pending-seconds", "0.5"]
+    server_args = ["--run-seconds", run_seconds, "--pending-seconds", "0.5", "--control"]
     with start_server_process(work / "kfp.db", args=server_args) as server:
         t0 = time.monotonic()
         run_ids = _submit(server.url, package, args.runs)

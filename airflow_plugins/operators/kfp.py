@@ -2,9 +2,11 @@
 
 :class:`KfpRunPipelineOperator` submits one KFP run per task instance and waits for it,
 in the worker (sync) or in the triggerer (deferrable). A retried or cleared task reattaches
-to the run it started: the run id is kept in Airflow 3.3's task state store and, as a
-fallback (older Airflow, a crash between submit and store), found again by its
-deterministic display name built from dag_id, task_id, run_id and map_index.
+to the run it started: the run id is kept in Airflow 3.3's task state store (one per task
+instance) and, as a fallback (older Airflow, a crash between submit and store), found again
+by its generated display name, which holds dag_id, task_id, the DAG run's run_id and
+map_index. A ``run_name`` given by the user is never looked up: it may repeat across DAG
+runs (``"nightly"``), and a new DAG run must not pick up an old DAG run's KFP run.
 :class:`KfpUploadPipelineOperator` uploads a compiled package as a pipeline or a new version.
 """
 
@@ -23,8 +25,10 @@ from airflow_plugins.links.kfp import XCOM_EXPERIMENT_ID, XCOM_RUN_ID, XCOM_RUN_
 from airflow_plugins.triggers.kfp import KfpRunTrigger
 from bridge.kfp import (
     KfpClient,
+    DEFAULT_UNEXPECTED_STATE_TIMEOUT,
     KfpError,
     KfpNotFoundError,
+    KfpUnexpectedStateError,
     KfpWaitTimeoutError,
     Run,
     RunSpec,
@@ -62,14 +66,20 @@ class KfpRunPipelineOperator(BaseOperator):
     :param parameters: pipeline parameters, templated: ``{"ds": "{{ ds }}"}`` fills the
         parameters ``af2kfp convert`` created from Airflow macros.
     :param experiment_name: experiment to run in, created if missing (default "Default").
-    :param run_name: display name of the run (default: deterministic per task instance; it
-        is also how a retry finds the run when the task state store cannot).
+    :param run_name: display name of the run (default: generated per task instance from
+        dag_id, task_id, the DAG run's run_id and map_index; with it, a retry also finds its run
+        by name when the task state store cannot). A given name is never used to find a run:
+        a retry reattaches only through the task state store (Airflow 3.3+), else resubmits.
     :param wait_for_termination: wait for the run to end; else succeed once it is submitted.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param poll_interval: seconds between two state reads.
     :param timeout: seconds to wait for the run (None: no limit); the run is left going.
+    :param unexpected_state_timeout: seconds a run may stay in a state no waiter expects
+        (unknown, RUNTIME_STATE_UNSPECIFIED, PAUSED) before the task fails naming it (default
+        300; None: wait on). PENDING, RUNNING and CANCELING are always waited through.
     :param cancel_on_kill: terminate the run when the task is killed (both modes).
-    :param reattach: let a retried or cleared task reattach to its run instead of submitting.
+    :param reattach: let a retried or cleared task reattach to the run an earlier try of the
+        same task instance started, instead of submitting another (see docs/walkthrough.md).
     :param rerun_failed: when reattaching finds a failed or canceled run, submit a new one
         (default: fail again with that run's error).
     :param success_states: run states counted as success (default SUCCEEDED, SKIPPED).
@@ -116,6 +126,7 @@ class KfpRunPipelineOperator(BaseOperator):
         deferrable: bool | None = None,
         poll_interval: float = 10.0,
         timeout: float | None = None,
+        unexpected_state_timeout: float | None = DEFAULT_UNEXPECTED_STATE_TIMEOUT,
         cancel_on_kill: bool = True,
         reattach: bool = True,
         rerun_failed: bool = False,
@@ -148,6 +159,7 @@ class KfpRunPipelineOperator(BaseOperator):
         self.deferrable = default_deferrable() if deferrable is None else deferrable
         self.poll_interval = poll_interval
         self.timeout = timeout
+        self.unexpected_state_timeout = unexpected_state_timeout
         self.cancel_on_kill = cancel_on_kill
         self.reattach = reattach
         self.rerun_failed = rerun_failed
@@ -182,6 +194,7 @@ class KfpRunPipelineOperator(BaseOperator):
                         namespace=self.namespace,
                         poll_interval=self.poll_interval,
                         end_time=None if self.timeout is None else time.time() + self.timeout,
+                        unexpected_state_timeout=self.unexpected_state_timeout,
                         cancel_on_kill=self.cancel_on_kill,
                         success_states=self.success_states,
                         failure_states=self.failure_states,
@@ -243,6 +256,13 @@ class KfpRunPipelineOperator(BaseOperator):
                 return client.get_run(stored)
             except KfpNotFoundError:
                 self.log.warning("KFP run %s from an earlier try no longer exists", stored)
+        if self.run_name:  # a given name may repeat across DAG runs: never reattach by it
+            self.log.info(
+                "no KFP run of an earlier try in the task state store; run_name %r is given, so "
+                "no look-up by name: submitting a new run",
+                name,
+            )
+            return None
         experiment = client.find_experiment(
             self.experiment_name or DEFAULT_EXPERIMENT, namespace=self.namespace
         )
@@ -267,9 +287,12 @@ class KfpRunPipelineOperator(BaseOperator):
                 timeout=self.timeout,
                 policy=self.policy,
                 raise_on_failure=False,
+                unexpected_state_timeout=self.unexpected_state_timeout,
             )
         except KfpWaitTimeoutError as err:
             raise AirflowException(f"{err}; the run was left going") from None
+        except KfpUnexpectedStateError as err:
+            raise AirflowException(str(err)) from None
         except KfpError as err:
             raise AirflowException(f"waiting for KFP run {run_id} failed: {err}") from None
 

@@ -18,7 +18,17 @@ from airflow_plugins._compat import (
 from airflow_plugins.hooks.kfp import KfpHook
 from airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
 from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import KfpApiError, KfpError, StatePolicy, Verdict, describe_failure
+from bridge.kfp import (
+    DEFAULT_UNEXPECTED_STATE_TIMEOUT,
+    KfpApiError,
+    KfpError,
+    KfpUnexpectedStateError,
+    StatePolicy,
+    UnexpectedStateWatch,
+    Verdict,
+    describe_failure,
+    raw_state,
+)
 
 __all__ = ["KfpRunSensor"]
 
@@ -31,6 +41,9 @@ class KfpRunSensor(BaseSensorOperator):
         ``poke_interval`` is the poll interval and ``timeout`` the limit in both modes.
     :param cancel_on_kill: terminate the run when the deferred sensor is killed (off by
         default: the sensor only watches a run it did not start).
+    :param unexpected_state_timeout: seconds the run may stay in a state no waiter expects
+        (unknown, unspecified, PAUSED) before the sensor fails naming it (None: wait on; in
+        ``mode="reschedule"`` the clock restarts with each poke, and the sensor's ``timeout`` applies).
     """
 
     template_fields: Sequence[str] = ("run_id", "namespace")
@@ -47,9 +60,11 @@ class KfpRunSensor(BaseSensorOperator):
         cancel_on_kill: bool = False,
         success_states: list[str] | None = None,
         failure_states: list[str] | None = None,
+        unexpected_state_timeout: float | None = DEFAULT_UNEXPECTED_STATE_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.unexpected_state_timeout = unexpected_state_timeout
         self.run_id = run_id
         self.kfp_conn_id = kfp_conn_id
         self.namespace = namespace
@@ -74,6 +89,10 @@ class KfpRunSensor(BaseSensorOperator):
         verdict = self.policy.classify(run.state)
         if verdict is Verdict.FAILURE:
             raise AirflowException(describe_failure(run))
+        watch = self.__dict__.setdefault("_unexpected_watch", UnexpectedStateWatch(self.unexpected_state_timeout))
+        stayed = watch.check(run.state, verdict)
+        if stayed is not None:
+            raise AirflowException(str(KfpUnexpectedStateError(self.run_id, raw_state(run), stayed)))
         self.log.info("KFP run %s is %s", self.run_id, run.state.value)
         return verdict is Verdict.SUCCESS
 
@@ -93,6 +112,7 @@ class KfpRunSensor(BaseSensorOperator):
                 namespace=self.namespace,
                 poll_interval=float(self.poke_interval),
                 end_time=time.time() + float(timeout) if timeout else None,
+                unexpected_state_timeout=self.unexpected_state_timeout,
                 cancel_on_kill=self.cancel_on_kill,
                 success_states=self.success_states,
                 failure_states=self.failure_states,

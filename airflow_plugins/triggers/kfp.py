@@ -15,7 +15,18 @@ from typing import Any
 
 from airflow_plugins._compat import BaseTrigger, TriggerEvent
 from airflow_plugins.hooks.kfp import KfpHook
-from bridge.kfp import AsyncKfpClient, KfpApiError, Run, StatePolicy, Verdict, describe_failure
+from bridge.kfp import (
+    DEFAULT_UNEXPECTED_STATE_TIMEOUT,
+    AsyncKfpClient,
+    KfpApiError,
+    KfpUnexpectedStateError,
+    Run,
+    StatePolicy,
+    UnexpectedStateWatch,
+    Verdict,
+    describe_failure,
+    raw_state,
+)
 
 __all__ = ["KfpRunTrigger"]
 
@@ -30,6 +41,9 @@ class KfpRunTrigger(BaseTrigger):
     :param namespace: overrides the connection's namespace.
     :param poll_interval: seconds between two state reads.
     :param end_time: epoch seconds after which the wait ends with a ``timeout`` event.
+    :param unexpected_state_timeout: seconds a run may stay in a state no waiter expects
+        (unknown, unspecified, PAUSED) before the wait ends with a ``failure`` event naming it
+        (None: wait on). The clock restarts with the triggerer.
     :param cancel_on_kill: terminate the run when a user kills the deferred task.
     :param success_states: run states that end the wait with success (default SUCCEEDED, SKIPPED).
     :param failure_states: run states that end it with failure (default FAILED, CANCELED).
@@ -43,6 +57,7 @@ class KfpRunTrigger(BaseTrigger):
         namespace: str | None = None,
         poll_interval: float = 10.0,
         end_time: float | None = None,
+        unexpected_state_timeout: float | None = DEFAULT_UNEXPECTED_STATE_TIMEOUT,
         cancel_on_kill: bool = True,
         success_states: list[str] | None = None,
         failure_states: list[str] | None = None,
@@ -53,6 +68,7 @@ class KfpRunTrigger(BaseTrigger):
         self.namespace = namespace
         self.poll_interval = poll_interval
         self.end_time = end_time
+        self.unexpected_state_timeout = unexpected_state_timeout
         self.cancel_on_kill = cancel_on_kill
         self.success_states = success_states
         self.failure_states = failure_states
@@ -67,6 +83,7 @@ class KfpRunTrigger(BaseTrigger):
                 "namespace": self.namespace,
                 "poll_interval": self.poll_interval,
                 "end_time": self.end_time,
+                "unexpected_state_timeout": self.unexpected_state_timeout,
                 "cancel_on_kill": self.cancel_on_kill,
                 "success_states": self.success_states,
                 "failure_states": self.failure_states,
@@ -79,6 +96,7 @@ class KfpRunTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
         state = None
+        watch = UnexpectedStateWatch(self.unexpected_state_timeout)
         try:
             async with hook.async_client() as client:
                 while True:
@@ -90,6 +108,11 @@ class KfpRunTrigger(BaseTrigger):
                             yield TriggerEvent(
                                 self._event(verdict.value, run.summary(), describe_failure(run))
                             )
+                            return
+                        stayed = watch.check(run.state, verdict)
+                        if stayed is not None:
+                            message = str(KfpUnexpectedStateError(self.run_id, raw_state(run), stayed))
+                            yield TriggerEvent(self._event("failure", run.summary(), message))
                             return
                     left = None if self.end_time is None else self.end_time - time.time()
                     if left is not None and left <= 0:

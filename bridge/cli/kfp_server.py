@@ -10,6 +10,7 @@ import ssl
 import sys
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from converters.errors import Af2KfpError
 
@@ -17,7 +18,8 @@ __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
 NAME = "kfp-server"
 HELP = (
-    "serve a local KFP API (v2beta1) for tests and demos: SQLite state, scripted run fates, injected faults"
+    "serve a local KFP API (v2beta1) for tests and demos: SQLite state, simulated runs with scripted "
+    "fates (or kfp.local with --execute), injected faults (--control)"
 )
 
 log = logging.getLogger(__name__)
@@ -48,13 +50,34 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--execute",
         action=argparse.BooleanOptionalAction,
-        default=None,
-        help="really run pipelines made only of lightweight Python components with kfp.local (default: off)",
+        default=False,
+        help="really run pipelines' lightweight Python components with kfp.local, on this machine "
+        "(default: off: runs are simulated and say so)",
+    )
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="serve the /af2kfp/v1 control API (scripted fates, faults, stats); behind the same "
+        "credentials as the KFP API (default: off)",
+    )
+    parser.add_argument(
+        "--run-fates",
+        action="store_true",
+        help="let a run choose its own fate with an 'af2kfp.fate' run parameter or description "
+        "line (default: off: such a parameter is an ordinary parameter)",
+    )
+    parser.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a further host name clients may use for this server (repeatable; default: loopback "
+        "names and the --host address)",
     )
     parser.add_argument(
         "--bearer-token-file",
         metavar="FILE",
-        help="require 'Authorization: Bearer <the token in FILE>' on the KFP API (default: no auth)",
+        help="require 'Authorization: Bearer <the token in FILE>' on every request (default: no auth)",
     )
     parser.add_argument(
         "--session-cookie-file",
@@ -74,7 +97,6 @@ def _settings_changes(args: argparse.Namespace) -> dict[str, object]:
         "run_seconds": args.run_seconds,
         "pending_seconds": args.pending_seconds,
         "cancel_seconds": args.cancel_seconds,
-        "execute": args.execute,
     }
     changes["bearer_token"] = _credential(args.bearer_token_file, "--bearer-token-file")
     changes["session_cookie"] = _credential(args.session_cookie_file, "--session-cookie-file")
@@ -93,18 +115,39 @@ def _credential(path: str | None, option: str) -> str | None:
     return value
 
 
+def _mode(args: argparse.Namespace, settings: Any) -> str:
+    """One line saying what this server really does with runs, and what it lets callers do."""
+    runs = (
+        "runs execute lightweight Python components with kfp.local on this machine (--execute)"
+        if args.execute
+        else "runs are SIMULATED: nothing is executed, states follow scripted fates (--execute to run)"
+    )
+    extras = [name for name, on in (("control API", args.control), ("run-chosen fates", args.run_fates)) if on]
+    guarded = settings.bearer_token is not None or settings.session_cookie is not None
+    auth = "credentials required" if guarded else "no credentials"
+    return f"{runs}; {auth}" + (f"; {', '.join(extras)} on" if extras else "")
+
+
 def _stop(signum: int, frame: FrameType | None) -> None:
     raise SystemExit(0)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bridge.kfp_server.api import Policy
     from bridge.kfp_server.errors import ApiError
     from bridge.kfp_server.launch import serve
 
-    if args.host not in ("127.0.0.1", "localhost", "::1"):
+    loopback = args.host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not (args.bearer_token_file or args.session_cookie_file):
         log.warning(
-            "kfp-server's control API has no authentication; %s exposes it beyond this machine", args.host
+            "kfp-server on %s without --bearer-token-file: anyone who reaches this address may "
+            "use it%s",
+            args.host,
+            " and run code on this machine (--execute)" if args.execute else "",
         )
+    for option, path in (("--bearer-token-file", args.bearer_token_file), ("--session-cookie-file", args.session_cookie_file)):
+        if path and Path(path).is_file() and Path(path).stat().st_mode & 0o077:
+            log.warning("%s %s can be read by other users (chmod 600 it)", option, path)
     if args.db and not Path(args.db).parent.exists():
         raise Af2KfpError(f"--db {args.db}: folder {Path(args.db).parent} does not exist")
     changes = _settings_changes(args)
@@ -115,14 +158,21 @@ def run(args: argparse.Namespace) -> int:
             raise Af2KfpError(f"{option} {path}: no such file")
     try:
         server = serve(
-            host=args.host, port=args.port, db_path=args.db, tls_cert=args.tls_cert, tls_key=args.tls_key
+            host=args.host,
+            port=args.port,
+            db_path=args.db,
+            policy=Policy(execute=args.execute, run_fates=args.run_fates),
+            control=args.control,
+            allow_hosts=args.allow_host,
+            tls_cert=args.tls_cert,
+            tls_key=args.tls_key,
         )
     except ssl.SSLError as exc:
         raise Af2KfpError(f"--tls-cert {args.tls_cert}: cannot use it: {exc.reason or exc}") from None
     except OSError as exc:
         raise Af2KfpError(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}") from None
     try:
-        server.api.update_settings(changes)
+        server.api.update_settings(changes, trusted=True)
     except ApiError as exc:
         server.server_close()
         raise Af2KfpError(exc.message) from None
@@ -131,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
         partial.write_text(server.url + "\n")
         os.replace(partial, args.url_file)
     print(f"af2kfp kfp-server: KFP API v2beta1 on {server.url} (state: {args.db or 'in memory'})", flush=True)
+    print(f"af2kfp kfp-server: {_mode(args, server.api.settings)}", flush=True)
     signal.signal(signal.SIGTERM, _stop)
     try:
         server.serve_forever(poll_interval=0.2)

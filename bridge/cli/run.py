@@ -4,6 +4,9 @@ The pipeline is a compiled package (YAML/JSON/archive), an ``af2kfp convert`` ou
 folder (the whole output with ``report.json``, or one DAG's folder), or an uploaded
 pipeline (``--pipeline NAME [--version V]``). Everything goes through :mod:`bridge.kfp`.
 
+A run that ``af2kfp kfp-server`` only simulated (nothing executed) is reported with a
+``note:`` line (``"simulated": true`` in JSON): its SUCCEEDED says nothing about the code.
+
 Exit codes: 0 submitted (or, with ``--wait``, succeeded); 1 the run failed, was
 canceled, did not finish within ``--timeout``, or KFP could not be reached; 2 bad input
 (missing file, bad ``-p``, unknown parameter or pipeline), with a message and no traceback.
@@ -263,7 +266,7 @@ def _emit(args: argparse.Namespace, record: dict[str, Any], out: TextIO) -> None
     if args.format == "json":
         out.write(json.dumps(record, indent=2) + "\n")
         return
-    for key in ("run_id", "run_url", "state", "failure"):
+    for key in ("run_id", "run_url", "state", "failure", "note"):
         if record.get(key):
             out.write(f"{key}: {record[key]}\n")
 
@@ -293,6 +296,7 @@ def run(args: argparse.Namespace) -> int:
             }
             if not args.wait:
                 record["state"] = submitted.state.value
+                _note(record, submitted)
                 _emit(args, record, out)
                 return EXIT_OK
             if args.format == "text":
@@ -321,6 +325,7 @@ def run(args: argparse.Namespace) -> int:
         err.write(f"af2kfp: error: {exc}\n")
         return EXIT_FAILED
     record.update(state=final.state.value, summary=final.summary())
+    _note(record, final)
     failed = final.state.value not in ("SUCCEEDED", "SKIPPED")
     if failed:
         record["failure"] = describe_failure(final)
@@ -336,3 +341,13 @@ def _emit_final(args: argparse.Namespace, record: dict[str, Any], out: TextIO) -
     out.write(f"state: {record.get('state') or 'unknown'}\n")
     if record.get("failure"):
         out.write(f"failure: {record['failure']}\n")
+    if record.get("note"):
+        out.write(f"note: {record['note']}\n")
+
+
+def _note(record: dict[str, Any], run: Any) -> None:
+    """A run the server only simulated (or could not fully run) says so: ``simulated`` and ``note``."""
+    record["simulated"] = run.simulated
+    note = run.execution_note
+    if note:
+        record["note"] = note

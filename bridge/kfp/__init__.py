@@ -28,7 +28,8 @@ Public API (all importable from ``bridge.kfp``):
 - Errors: :class:`KfpError` > :class:`KfpApiError` (``status``, ``message``, ``code``,
   ``retriable``, ``maybe_applied``) > :class:`KfpConnectionError`, :class:`KfpAuthError`,
   :class:`KfpNotFoundError`; :class:`KfpRunFailedError` (``run``),
-  :class:`KfpWaitTimeoutError` (``run_id``, ``last_state``); :class:`KfpConfigError`
+  :class:`KfpWaitTimeoutError` (``run_id``, ``last_state``); :class:`KfpUnexpectedStateError`
+  (``run_id``, ``state``: a run stuck in a state no waiter expects, see :class:`UnexpectedStateWatch`); :class:`KfpConfigError`
   and :class:`PipelineSourceError` (both also ``InputError``: exit code 2 on the CLI).
 """
 
@@ -43,6 +44,7 @@ from bridge.kfp.errors import (
     KfpError,
     KfpNotFoundError,
     KfpRunFailedError,
+    KfpUnexpectedStateError,
     KfpWaitTimeoutError,
     PipelineSourceError,
 )
@@ -60,9 +62,20 @@ from bridge.kfp.models import (
 from bridge.kfp.packages import PipelinePackage, load_package, parse_package
 from bridge.kfp.retry import RetryPolicy
 from bridge.kfp.runs import RunSpec, build_run_body, deterministic_run_name
-from bridge.kfp.states import RunState, StatePolicy, Verdict
+from bridge.kfp.states import (
+    DEFAULT_UNEXPECTED_STATE_TIMEOUT,
+    RunState,
+    StatePolicy,
+    UnexpectedStateWatch,
+    Verdict,
+    raw_state,
+)
 
 __all__ = [
+    "DEFAULT_UNEXPECTED_STATE_TIMEOUT",
+    "UnexpectedStateWatch",
+    "KfpUnexpectedStateError",
+    "raw_state",
     "AsyncKfpClient",
     "BearerToken",
     "Experiment",

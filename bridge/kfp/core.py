@@ -133,6 +133,8 @@ class KfpCore:
             attempt += 1
             credentials = self.config.auth.headers()  # token files are re-read here, every attempt
             headers = {"Accept": "application/json", "User-Agent": self.config.user_agent, **credentials}
+            if request.method != "GET" and request.files is None:  # as kfp.Client: every write is JSON
+                headers["Content-Type"] = "application/json"
             outcome: Outcome = yield Send(
                 request, self.config.host + request.path, headers, request.timeout or self.config.timeout
             )

@@ -25,6 +25,7 @@ __all__ = [
     "KfpNotFoundError",
     "KfpRunFailedError",
     "KfpWaitTimeoutError",
+    "KfpUnexpectedStateError",
 ]
 
 
@@ -130,3 +131,22 @@ class KfpWaitTimeoutError(KfpError):
 
     def __reduce__(self):
         return (type(self), (self.run_id, self.timeout, self.last_state))
+
+
+class KfpUnexpectedStateError(KfpError):
+    """A run stayed longer than its grace period in a state no waiter expects (unknown,
+    unspecified, PAUSED...); the wait ends rather than lasting forever. The run is left going."""
+
+    def __init__(self, run_id: str, state: str, seconds: float) -> None:
+        self.run_id = run_id
+        self.state = state
+        self.seconds = seconds
+        super().__init__(
+            f"KFP run {run_id} has been in state {state!r} for {seconds:.0f}s, a state af2kfp does not "
+            "expect (it waits through PENDING, RUNNING and CANCELING); it stopped waiting and left the "
+            "run going. If that state is normal on your KFP, name it in success_states or "
+            "failure_states, or raise unexpected_state_timeout"
+        )
+
+    def __reduce__(self):
+        return (type(self), (self.run_id, self.state, self.seconds))

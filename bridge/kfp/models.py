@@ -101,6 +101,21 @@ class Run:
         )
 
     @property
+    def simulated(self) -> bool:
+        """True when the server says nothing was executed (``af2kfp kfp-server`` without
+        ``--execute``, through the run's ``plugins_output``); a real KFP never says so."""
+        return _af2kfp_note(self.raw).get("entries", {}).get("execution", {}).get("value") == "simulated"
+
+    @property
+    def execution_note(self) -> str | None:
+        """What the local server says about how the run was (not) executed, when it is
+        worth telling: a simulated run, or tasks it could not run."""
+        note = _af2kfp_note(self.raw)
+        if self.simulated or note.get("state") == "PLUGIN_FAILED":
+            return str(note.get("state_message") or "") or None
+        return None
+
+    @property
     def failed_tasks(self) -> tuple[TaskDetail, ...]:
         return tuple(t for t in self.tasks if t.state is RunState.FAILED)
 
@@ -192,6 +207,12 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     next_page_token: str | None
     total_size: int | None
+
+
+def _af2kfp_note(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The ``plugins_output`` entry ``af2kfp kfp-server`` writes on every run."""
+    note = (_get(raw, "plugins_output") or {}).get("af2kfp-kfp-server")
+    return note if isinstance(note, dict) else {}
 
 
 def describe_failure(run: Run) -> str:

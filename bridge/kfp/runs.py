@@ -32,11 +32,25 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from bridge.kfp.core import KfpCore, Op
-from bridge.kfp.errors import KfpApiError, KfpNotFoundError, KfpRunFailedError, KfpWaitTimeoutError, PipelineSourceError
+from bridge.kfp.errors import (
+    KfpApiError,
+    KfpNotFoundError,
+    KfpRunFailedError,
+    KfpUnexpectedStateError,
+    KfpWaitTimeoutError,
+    PipelineSourceError,
+)
 from bridge.kfp.models import Experiment, PipelineVersion, Run, describe_failure
 from bridge.kfp.packages import PipelinePackage, load_package
 from bridge.kfp.protocol import Sleep, filter_json
-from bridge.kfp.states import DEFAULT_POLICY, StatePolicy, Verdict
+from bridge.kfp.states import (
+    DEFAULT_POLICY,
+    DEFAULT_UNEXPECTED_STATE_TIMEOUT,
+    StatePolicy,
+    UnexpectedStateWatch,
+    Verdict,
+    raw_state,
+)
 
 __all__ = [
     "RunSpec",
@@ -285,16 +299,20 @@ def wait_for_run(
     policy: StatePolicy = DEFAULT_POLICY,
     raise_on_failure: bool = True,
     on_poll: Callable[[Run], None] | None = None,
+    unexpected_state_timeout: float | None = DEFAULT_UNEXPECTED_STATE_TIMEOUT,
 ) -> Op[Run]:
     """Poll ``run_id`` until it succeeds or fails by ``policy``; returns the final run.
 
     Transient API errors (after the client's own retries) do not end the wait; they are
-    logged and polling goes on until ``timeout`` (seconds, None = no limit). ``on_poll``
-    sees every fetched run (progress displays).
+    logged and polling goes on until ``timeout`` (seconds, None = no limit). A run that
+    stays ``unexpected_state_timeout`` seconds in a state no waiter expects (unknown,
+    unspecified, PAUSED) raises :class:`KfpUnexpectedStateError` naming it, even without
+    a ``timeout``. ``on_poll`` sees every fetched run (progress displays).
     """
     if poll_interval <= 0:
         raise ValueError("poll_interval must be positive")
     deadline = None if timeout is None else time.monotonic() + timeout
+    watch = UnexpectedStateWatch(unexpected_state_timeout)
     last_state: str | None = None
     while True:
         try:
@@ -314,6 +332,9 @@ def wait_for_run(
                 if raise_on_failure:
                     raise KfpRunFailedError(run, describe_failure(run))
                 return run
+            stayed = watch.check(run.state, verdict)
+            if stayed is not None:
+                raise KfpUnexpectedStateError(run_id, raw_state(run), stayed)
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:

@@ -4,15 +4,32 @@
 must be either a success or a failure (:class:`StatePolicy` checks it), so a wait always
 ends. Default: SUCCEEDED and SKIPPED succeed, FAILED and CANCELED fail, everything else
 (PENDING, RUNNING, CANCELING, PAUSED, RUNTIME_STATE_UNSPECIFIED, unknown) keeps waiting.
+
+Only PENDING, RUNNING and CANCELING are expected on the way to an end: a run that stays
+longer than a grace period (:data:`DEFAULT_UNEXPECTED_STATE_TIMEOUT`) in any other
+waiting state is given up on (:class:`UnexpectedStateWatch`), so a wait without a timeout
+still ends, with the state in the message.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any, Callable
 
-__all__ = ["RunState", "Verdict", "StatePolicy", "TERMINAL_STATES", "DEFAULT_POLICY"]
+__all__ = [
+    "RunState",
+    "Verdict",
+    "StatePolicy",
+    "TERMINAL_STATES",
+    "EXPECTED_WAIT_STATES",
+    "DEFAULT_POLICY",
+    "DEFAULT_UNEXPECTED_STATE_TIMEOUT",
+    "UnexpectedStateWatch",
+    "raw_state",
+]
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +66,9 @@ class RunState(str, Enum):
 
 
 TERMINAL_STATES = frozenset({RunState.SUCCEEDED, RunState.SKIPPED, RunState.FAILED, RunState.CANCELED})
+EXPECTED_WAIT_STATES = frozenset({RunState.PENDING, RunState.RUNNING, RunState.CANCELING})
+DEFAULT_UNEXPECTED_STATE_TIMEOUT = 300.0
+"""Seconds a run may stay in an unexpected waiting state before a wait gives up on it."""
 
 
 class Verdict(str, Enum):
@@ -119,3 +139,37 @@ class StatePolicy:
 
 
 DEFAULT_POLICY = StatePolicy()
+
+
+class UnexpectedStateWatch:
+    """Times how long a run stays in a waiting state nobody expects (unknown, unspecified,
+    PAUSED, or any state the policy leaves waiting other than PENDING/RUNNING/CANCELING).
+
+    :meth:`check` returns how long (seconds) once that exceeds ``timeout``, else None; an
+    expected state resets the clock. ``timeout=None`` never gives up (not the default).
+    """
+
+    def __init__(self, timeout: float | None = DEFAULT_UNEXPECTED_STATE_TIMEOUT, *,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if timeout is not None and timeout < 0:
+            raise ValueError(f"unexpected_state_timeout must be >= 0 seconds, got {timeout}")
+        self.timeout = timeout
+        self._clock = clock
+        self._since: float | None = None
+
+    def check(self, state: RunState, verdict: "Verdict") -> float | None:
+        if verdict is not Verdict.WAIT or state in EXPECTED_WAIT_STATES:
+            self._since = None
+            return None
+        now = self._clock()
+        if self._since is None:
+            self._since = now
+        stayed = now - self._since
+        return stayed if self.timeout is not None and stayed >= self.timeout else None
+
+
+def raw_state(run: Any) -> str:
+    """The run's state as the server spelled it (the parsed one hides unknown values)."""
+    raw = getattr(run, "raw", None) or {}
+    value = raw.get("state") if isinstance(raw, dict) else None
+    return str(value) if value else (run.state.value if hasattr(run, "state") else "missing")

@@ -1,12 +1,13 @@
 """A local KFP API (v2beta1) server for tests and demos: ``af2kfp kfp-server``.
 
 It keeps its state in SQLite, moves runs through realistic states over
-time, lets callers script each run's fate and inject transient faults, and
-can really execute lightweight-Python pipelines with ``kfp.local``.
+time (simulated: nothing runs, and each run says so), lets callers script
+each run's fate and inject transient faults (``--control``), and with
+``--execute`` really runs lightweight Python components with ``kfp.local``.
 See ``docs/kfp-server.md``.
 """
 
-from bridge.kfp_server.api import KfpApi, Settings
+from bridge.kfp_server.api import KfpApi, Policy, Settings
 from bridge.kfp_server.control import ControlError, KfpServerControl
 from bridge.kfp_server.fates import Fate, FateError, parse_fate
 from bridge.kfp_server.launch import RunningServer, ServerProcess, serve, start_server, start_server_process
@@ -17,6 +18,7 @@ __all__ = [
     "FateError",
     "KfpApi",
     "KfpServerControl",
+    "Policy",
     "RunningServer",
     "ServerProcess",
     "Settings",

@@ -20,33 +20,39 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from bridge.kfp_server import executor, fates, listing, specs
+from bridge.kfp_server import credentials, executor, fates, listing, specs
 from bridge.kfp_server.errors import ApiError
 from bridge.kfp_server.fates import Fate, FateError, RunSnapshot
 from bridge.kfp_server.store import Store
 
-__all__ = ["KfpApi", "Settings", "timestamp"]
+__all__ = ["KfpApi", "Policy", "Settings", "SIMULATION_PLUGIN", "timestamp"]
 
 log = logging.getLogger(__name__)
 
 _EPOCH_ZERO = "1970-01-01T00:00:00Z"
+_NO_EXECUTE = "af2kfp kfp-server: fate 'execute' needs a server started with --execute; nothing was run"
 _TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"}
 _RUN_ALIASES = {"name": "display_name", "id": "run_id"}
 _EXPERIMENT_ALIASES = {"name": "display_name", "id": "experiment_id"}
 _PIPELINE_ALIASES = {"id": "pipeline_id"}
 _VERSION_ALIASES = {"id": "pipeline_version_id"}
 _SECRET_SETTINGS = ("bearer_token", "session_cookie")
+SIMULATION_PLUGIN = "af2kfp-kfp-server"
+"""Key of the run's ``plugins_output`` entry saying whether it was simulated or executed."""
 
 
 @dataclasses.dataclass(kw_only=True)
 class Settings:
-    """Server-wide defaults; stored in the database, changeable at run time."""
+    """Server-wide defaults; stored in the database, changeable at run time.
+
+    ``bearer_token`` and ``session_cookie`` are given as the secrets and stored as
+    salted hashes (:mod:`~bridge.kfp_server.credentials`); read back, they are the hashes.
+    """
 
     default_fate: str = "succeed"
     run_seconds: float = 3.0
     pending_seconds: float = 0.5
     cancel_seconds: float = 0.5
-    execute: bool = False
     bearer_token: str | None = None
     session_cookie: str | None = None
 
@@ -60,6 +66,17 @@ class Settings:
             if shown[key] is not None:
                 shown[key] = "***"
         return shown
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class Policy:
+    """What the server may do, fixed when it starts (command-line flags), never stored
+    and never changeable through an API: ``execute`` runs pipelines' code on this
+    machine (``--execute``); ``run_fates`` lets a run choose its own fate with an
+    ``af2kfp.fate`` parameter or description line (``--run-fates``)."""
+
+    execute: bool = False
+    run_fates: bool = False
 
 
 def timestamp(value: float | None) -> str:
@@ -79,6 +96,10 @@ def timestamp(value: float | None) -> str:
 
 def _new_id() -> str:
     return str(uuid.uuid4())
+
+
+def _hashed(key: str, value: str) -> str:
+    return credentials.hash_cookie(value) if key == "session_cookie" else credentials.hash_secret(value.strip())
 
 
 def _require(body: Any, what: str) -> dict[str, Any]:
@@ -104,24 +125,32 @@ class KfpApi:
         *,
         work_dir: Path | None = None,
         settings: Settings | None = None,
+        policy: Policy | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store = store
         self.clock = clock
+        self.policy = policy or Policy()
+        self.checker = credentials.Checker()
         if work_dir is None and store.path != ":memory:":
             work_dir = Path(store.path + ".runs")
         self._work_dir = work_dir
         stored = store.setting("settings")
+        self._hash_stored_secrets()
         if settings is not None:
-            self.update_settings(settings.to_json())
+            self.update_settings(settings.to_json(), trusted=True)
         elif stored is None:
-            self.update_settings(Settings().to_json())
+            self.update_settings(Settings().to_json(), trusted=True)
+        elif fates.parse_fate(self.settings.default_fate).kind == "execute" and not self.policy.execute:
+            log.warning("the stored default fate 'execute' needs --execute; runs default to 'succeed'")
+            self.update_settings({"default_fate": "succeed"}, trusted=True)
 
     @property
     def work_dir(self) -> Path:
-        """Where executed runs keep their files (a temp folder for in-memory state)."""
+        """Where executed runs keep their files (a private temp folder for in-memory state)."""
         if self._work_dir is None:
             self._work_dir = Path(tempfile.mkdtemp(prefix="af2kfp-kfp-server-"))
+        self._work_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self._work_dir
 
     # -- settings and scripts (the control API) ---------------------------------------------
@@ -132,41 +161,77 @@ class KfpApi:
         known = {f.name for f in dataclasses.fields(Settings)}
         return Settings(**{k: v for k, v in stored.items() if k in known})  # a db from another version
 
-    def update_settings(self, changes: Mapping[str, Any]) -> dict[str, Any]:
+    def _hash_stored_secrets(self) -> None:
+        """A database written by an older version kept credentials in plain text: hash them."""
+        stored = json.loads(self.store.setting("settings") or "{}")
+        changed = False
+        for key in _SECRET_SETTINGS:
+            value = stored.get(key)
+            secret = value.partition("=")[2] if key == "session_cookie" and isinstance(value, str) else value
+            if isinstance(secret, str) and not credentials.is_hashed(secret):
+                stored[key] = _hashed(key, value)
+                changed = True
+        if changed:
+            self.store.set_setting("settings", json.dumps(stored))
+
+    def public_settings(self) -> dict[str, Any]:
+        """The settings as the control API shows them, with the start-time policy (read only)."""
+        return {**self.settings.public(), **dataclasses.asdict(self.policy)}
+
+    def update_settings(self, changes: Mapping[str, Any], *, trusted: bool = False) -> dict[str, Any]:
+        """Change settings. ``trusted`` changes come from whoever started the server; the
+        control API's (untrusted) may rotate a credential but never remove one."""
         current = self.settings.to_json()
+        fixed = set(changes) & {f.name for f in dataclasses.fields(Policy)}
+        if fixed:
+            raise ApiError(
+                400,
+                f"{', '.join(sorted(fixed))} is fixed when the server starts "
+                "(--execute, --run-fates) and cannot be changed through an API",
+            )
         unknown = set(changes) - set(current)
         if unknown:
             raise ApiError(400, f"unknown setting(s): {', '.join(sorted(unknown))}")
         for key, value in changes.items():
             if key == "default_fate":
                 self._fate(value)
-            elif key == "execute":
-                if not isinstance(value, bool):
-                    raise ApiError(400, "execute must be true or false")
             elif key in _SECRET_SETTINGS:
+                if value is None and current[key] is not None and not trusted:
+                    raise ApiError(
+                        400,
+                        f"{key} cannot be removed while the server runs (restart it without the "
+                        "credential to turn authentication off); give a new value to rotate it",
+                    )
                 if value is not None and (not isinstance(value, str) or not value.strip()):
                     raise ApiError(400, f"{key} must be a non-empty string, or null for none")
                 if key == "session_cookie" and value is not None and "=" not in value:
                     raise ApiError(400, "session_cookie must look like NAME=VALUE")
-            elif not isinstance(value, (int, float)) or value < 0:
+                value = None if value is None else _hashed(key, value)
+            elif not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise ApiError(400, f"{key} must be a number of seconds >= 0")
             current[key] = float(value) if key.endswith("_seconds") else value
         self.store.set_setting("settings", json.dumps(current))
-        return Settings(**current).public()
+        return self.public_settings()
 
-    @staticmethod
-    def _fate(value: Any) -> Fate:
+    def _fate(self, value: Any) -> Fate:
         try:
-            return fates.parse_fate(value)
+            fate = fates.parse_fate(value)
         except FateError as exc:
             raise ApiError(400, str(exc)) from None
+        if fate.kind == "execute" and not self.policy.execute:
+            raise ApiError(
+                400,
+                "fate 'execute' runs the pipeline's code on this machine: only a server started "
+                "with --execute does that",
+            )
+        return fate
 
     def add_script(self, body: Any) -> dict[str, Any]:
         """Script the next run(s), or the runs with a display name."""
         body = _require(body, "script")
         fate = self._fate(body.get("fate"))
         count = body.get("count", 1 if body.get("display_name") is None else None)
-        if count is not None and (not isinstance(count, int) or count < 1):
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or count < 1):
             raise ApiError(400, "count must be a positive integer (or null: every matching run)")
         name = body.get("display_name")
         if name is not None and not isinstance(name, str):
@@ -198,24 +263,26 @@ class KfpApi:
         )
         return self.get_run(run_id, {})
 
-    def _take_fate(self, db: Any, display_name: str, run_fate: Fate | None) -> Fate:
+    def _take_fate(self, db: Any, display_name: str, run_fate: Fate | None) -> tuple[Fate, bool]:
+        """The new run's fate, and whether someone chose it (a script or the run itself)
+        rather than the server's default."""
         row = db.execute(
             "SELECT * FROM scripts WHERE display_name = ? ORDER BY id LIMIT 1", (display_name,)
         ).fetchone()
         if row is None and run_fate is not None:
-            return run_fate
+            return run_fate, True
         if row is None:
             row = db.execute(
                 "SELECT * FROM scripts WHERE display_name IS NULL ORDER BY id LIMIT 1"
             ).fetchone()
         if row is None:
-            return self._fate(self.settings.default_fate)
+            return fates.parse_fate(self.settings.default_fate), False
         if row["remaining"] is not None:
             if row["remaining"] <= 1:
                 db.execute("DELETE FROM scripts WHERE id = ?", (row["id"],))
             else:
                 db.execute("UPDATE scripts SET remaining = remaining - 1 WHERE id = ?", (row["id"],))
-        return Fate.from_json(json.loads(row["fate"]))
+        return Fate.from_json(json.loads(row["fate"])), True
 
     # -- experiments ------------------------------------------------------------------------
 
@@ -572,10 +639,14 @@ class KfpApi:
             tasks = specs.root_tasks(spec)
         except specs.SpecError as exc:
             raise ApiError(400, f"Invalid input error: {exc}") from None
-        try:
-            own_fate = fates.fate_from_inputs(runtime.get("parameters"), body.get("description"))
-        except FateError as exc:
-            raise ApiError(400, f"Invalid input error: {exc}") from None
+        own_fate = None
+        if self.policy.run_fates:  # else an af2kfp.fate parameter is just a parameter
+            try:
+                own_fate = fates.fate_from_inputs(runtime.get("parameters"), body.get("description"))
+            except FateError as exc:
+                raise ApiError(400, f"Invalid input error: {exc}") from None
+            if own_fate is not None:
+                self._fate(own_fate)  # 'execute' only with --execute
         settings, now = self.settings, self.clock()
         experiment_id = _text(body.get("experiment_id") or query.get("experiment_id"), "experiment_id")
         run_id = _new_id()
@@ -590,14 +661,11 @@ class KfpApi:
             else:
                 namespace = _text(query.get("namespace"), "namespace")
                 experiment_id = self._default_experiment(db, namespace)
-            fate = self._take_fate(db, name, own_fate)
-            if (
-                fate.kind == "succeed"
-                and own_fate is None
-                and settings.execute
-                and specs.is_lightweight_python(spec)
-            ):
+            fate, chosen = self._take_fate(db, name, own_fate)
+            if fate.kind == "succeed" and not chosen and self.policy.execute:
                 fate = Fate(kind="execute")
+            if fate.kind == "execute" and not self.policy.execute:  # a script stored by an earlier server
+                fate = Fate(kind="fail", after=0.0, message=_NO_EXECUTE)
             pending = settings.pending_seconds if fate.pending is None else fate.pending
             row = {
                 "run_id": run_id,
@@ -637,14 +705,8 @@ class KfpApi:
         return self.get_run(run_id, {})
 
     def _start_execution(self, run_id: str, spec: Any, parameters: dict[str, Any]) -> dict[str, Any]:
-        if not specs.is_lightweight_python(spec):
-            fate = Fate(
-                kind="fail",
-                after=0.0,
-                message="af2kfp kfp-server: cannot execute this pipeline: "
-                "kfp.local runs only pipelines made of lightweight Python components",
-            )
-            return {"fate": fates.dumps(fate)}
+        """Run it with kfp.local in a child; tasks kfp.local cannot run here (container
+        components) are recorded as not run, and the run then fails naming them."""
         run_dir = self.work_dir / run_id
         return {"exec_dir": str(run_dir), "exec_pid": executor.start_execution(run_dir, spec, parameters)}
 
@@ -738,6 +800,7 @@ class KfpApi:
                 "details": [],
             }
         answer["run_details"] = {"task_details": [self._task_json(row, t) for t in snap.tasks]}
+        answer["plugins_output"] = {SIMULATION_PLUGIN: _execution_note(row, snap)}
         return answer
 
     @staticmethod
@@ -803,6 +866,13 @@ class KfpApi:
             "fate": fates.dumps(Fate(kind="succeed", after=fate.after)),
         }
         if row["exec_dir"]:
+            if not self.policy.execute:
+                raise ApiError(
+                    400,
+                    f"Failed to retry run {run_id}: it was executed, and this server was not started "
+                    "with --execute",
+                    grpc_code=9,
+                )
             spec = (
                 _parsed(row["pipeline_spec"])
                 if row["pipeline_spec"]
@@ -860,6 +930,34 @@ class KfpApi:
         items = listing.sort_items(items, query.get("sort_by"), aliases, id_key)
         page, token = listing.paginate(items, query.get("page_token"), query.get("page_size"))
         return page, len(items), token
+
+
+def _execution_note(row: Mapping[str, Any], snap: RunSnapshot) -> dict[str, Any]:
+    """A ``V2beta1PluginOutput`` saying what really happened: nothing (simulated), or
+    kfp.local ran it, with the tasks it could not run."""
+    if not row["exec_dir"]:
+        fate = Fate.from_json(json.loads(row["fate"]))
+        return {
+            "entries": {"execution": {"value": "simulated"}, "fate": {"value": fate.kind}},
+            "state": "PLUGIN_SUCCEEDED",
+            "state_message": (
+                f"simulated by af2kfp kfp-server: nothing was executed; the run's state follows its "
+                f"fate {fate.kind!r} (start the server with --execute to run lightweight Python "
+                "components with kfp.local)"
+            ),
+        }
+    not_run = list(snap.not_run)
+    message = "executed with kfp.local by af2kfp kfp-server"
+    if not_run:
+        message += f"; could not run {', '.join(map(repr, not_run))}: {executor.NOT_RUN_REASON}"
+    entries: dict[str, Any] = {"execution": {"value": "kfp.local"}}
+    if not_run:
+        entries["not_run"] = {"value": not_run}
+    return {
+        "entries": entries,
+        "state": "PLUGIN_FAILED" if not_run else "PLUGIN_SUCCEEDED",
+        "state_message": message,
+    }
 
 
 def _parsed(text: str | None) -> Any:

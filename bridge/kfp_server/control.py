@@ -7,6 +7,7 @@ subprocess, or ``af2kfp kfp-server`` started by hand.
 
 from __future__ import annotations
 
+import json
 from typing import Any, Mapping
 
 import httpx
@@ -29,12 +30,27 @@ def _fate(fate: str | Fate | Mapping[str, Any]) -> Any:
 class KfpServerControl:
     """Script runs and inject faults on a running ``af2kfp kfp-server``."""
 
-    def __init__(self, url: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float = 10.0,
+        token: str | None = None,
+        cookie: str | None = None,
+        verify: bool = True,
+    ) -> None:
+        """``token`` / ``cookie`` (``NAME=VALUE``): the server's credentials, when it has any
+        (the control API requires them like the KFP API)."""
         self.url = url.rstrip("/")
-        self._http = httpx.Client(base_url=self.url + _PREFIX, timeout=timeout)
+        headers = {"Content-Type": "application/json"}  # the server refuses writes without it
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        if cookie:
+            headers["Cookie"] = cookie
+        self._http = httpx.Client(base_url=self.url + _PREFIX, timeout=timeout, headers=headers, verify=verify)
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
-        answer = self._http.request(method, path, json=body)
+        answer = self._http.request(method, path, content=None if body is None else json.dumps(body))
         if answer.status_code >= 400:
             raise ControlError(
                 f"{method} {_PREFIX}{path}: HTTP {answer.status_code}: {answer.json().get('message')}"
@@ -43,9 +59,17 @@ class KfpServerControl:
 
     def settings(self, **changes: Any) -> dict[str, Any]:
         """Read, or change, server-wide defaults: ``default_fate``, ``run_seconds``,
-        ``pending_seconds``, ``cancel_seconds``, ``execute``, and the credentials the
-        KFP API requires, ``bearer_token`` and ``session_cookie`` (shown as ``***``)."""
-        return self._call("PATCH", "/settings", changes) if changes else self._call("GET", "/settings")
+        ``pending_seconds``, ``cancel_seconds``, and the credentials the server requires,
+        ``bearer_token`` and ``session_cookie`` (shown as ``***``; they can be rotated, not
+        removed). ``execute`` and ``run_fates`` are shown, fixed at start."""
+        if not changes:
+            return self._call("GET", "/settings")
+        answer = self._call("PATCH", "/settings", changes)
+        if changes.get("bearer_token"):  # rotated: this client goes on with the new one
+            self._http.headers["Authorization"] = f"Bearer {changes['bearer_token']}"
+        if changes.get("session_cookie"):
+            self._http.headers["Cookie"] = str(changes["session_cookie"])
+        return answer
 
     def script_next(self, fate: str | Fate | Mapping[str, Any], *, count: int = 1) -> dict[str, Any]:
         """The next ``count`` new runs (without a more specific script) get ``fate``."""

@@ -21,14 +21,25 @@ from typing import Any
 
 from bridge.kfp_server.fates import RunSnapshot, TaskSnapshot
 
-__all__ = ["EVENTS_FILE", "start_execution", "stop_execution", "execution_snapshot", "read_events"]
+__all__ = [
+    "EVENTS_FILE",
+    "NOT_RUN_REASON",
+    "start_execution",
+    "stop_execution",
+    "execution_snapshot",
+    "read_events",
+]
 
 EVENTS_FILE = "events.jsonl"
+NOT_RUN_REASON = (
+    "container components cannot run here (kfp.local's SubprocessRunner runs only lightweight "
+    "Python components, and this machine has no Docker or Kubernetes)"
+)
 
 
 def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, Any]) -> int:
     """Start the executor child; return its pid."""
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     (run_dir / "spec.json").write_text(json.dumps(spec))
     (run_dir / "arguments.json").write_text(json.dumps(arguments))
     with open(run_dir / "executor.log", "ab") as log:
@@ -103,6 +114,7 @@ def execution_snapshot(
     events = read_events(run_dir)
     history: list[tuple[float, str]] = [(created_at, "PENDING")]
     tasks: dict[str, dict[str, Any]] = {}
+    not_run: list[str] = []
     started = done = None
     for event in events:
         if event["event"] == "pipeline_start":
@@ -112,6 +124,8 @@ def execution_snapshot(
         elif event["event"] == "task_end":
             tasks.setdefault(event["task"], {"start": event["time"]})
             tasks[event["task"]].update(end=event["time"], state=event["state"], error=event.get("error"))
+            if event.get("not_run"):
+                not_run.append(event["task"])
         elif event["event"] == "pipeline_end":
             done = event
     cancel_end = None if terminated_at is None else terminated_at + cancel_seconds
@@ -146,6 +160,7 @@ def execution_snapshot(
             error="run was terminated by the user",
             tasks=snapshots,
             history=history,
+            not_run=tuple(not_run),
         )
     if done is None:
         return RunSnapshot(
@@ -154,12 +169,20 @@ def execution_snapshot(
             error=None,
             tasks=snapshots,
             history=history,
+            not_run=tuple(not_run),
         )
     history.append((done["time"], done["state"]))
     error = done.get("error")
     failed = [t for t in snapshots if t.state == "FAILED"]
-    if failed:
+    if not_run:
+        error = f"could not run task(s) {', '.join(map(repr, not_run))}: {NOT_RUN_REASON}"
+    elif failed:
         error = f"task {failed[0].name!r} failed: {failed[0].error}"
     return RunSnapshot(
-        state=done["state"], finished_at=done["time"], error=error, tasks=snapshots, history=history
+        state=done["state"],
+        finished_at=done["time"],
+        error=error,
+        tasks=snapshots,
+        history=history,
+        not_run=tuple(not_run),
     )

@@ -28,7 +28,7 @@ __all__ = [
     "snapshot",
 ]
 
-FATE_KINDS = ("succeed", "fail", "hang", "cancel", "execute")
+FATE_KINDS = ("succeed", "fail", "hang", "cancel", "execute", "stuck")
 FATE_LABEL = "af2kfp.fate"
 FATE_PARAMETERS = (FATE_LABEL, "af2kfp_fate")
 _DEFAULT_TASK_ERROR = "Error (exit code 1)"
@@ -74,7 +74,7 @@ def _seconds(text: str, spec: str) -> float:
 
 def parse_fate(spec: str | Mapping[str, Any] | Fate) -> Fate:
     """Parse ``succeed[:S]``, ``fail[:TASK[:MESSAGE]]``, ``hang[:TASK]``,
-    ``cancel[:S]``, ``execute``, or the JSON object form of a :class:`Fate`."""
+    ``cancel[:S]``, ``stuck:STATE``, ``execute``, or the JSON object form of a :class:`Fate`."""
     if isinstance(spec, Fate):
         return spec
     if isinstance(spec, Mapping):
@@ -88,6 +88,8 @@ def parse_fate(spec: str | Mapping[str, Any] | Fate) -> Fate:
             value = spec.get(key)
             if value is not None and (not isinstance(value, (int, float)) or value < 0):
                 raise FateError(f"fate {dict(spec)!r}: {key} must be seconds >= 0")
+        if kind == "stuck" and not spec.get("message"):
+            raise FateError(f"fate {dict(spec)!r}: 'stuck' needs the state to report as its message")
         return Fate(
             kind=kind,
             after=None if spec.get("after") is None else float(spec["after"]),
@@ -108,6 +110,10 @@ def parse_fate(spec: str | Mapping[str, Any] | Fate) -> Fate:
         return Fate(kind=kind, task=task or None, message=message or None)
     if kind == "hang":
         return Fate(kind=kind, task=rest or None)
+    if kind == "stuck":  # a KFP reporting a state clients may not know: stuck:PAUSED, stuck:NEW_STATE
+        if not rest.strip():
+            raise FateError(f"fate {spec!r}: 'stuck' needs the state to report, e.g. stuck:PAUSED")
+        return Fate(kind=kind, message=rest.strip())
     if rest:
         raise FateError(f"fate {spec!r}: 'execute' takes no argument")
     return Fate(kind=kind)
@@ -158,6 +164,7 @@ class RunSnapshot:
     error: str | None
     tasks: list[TaskSnapshot]
     history: list[tuple[float, str]]
+    not_run: tuple[str, ...] = ()  # tasks an executed run could not run here
 
 
 def _pod_name(timeline: Timeline, task: str) -> str:
@@ -180,7 +187,7 @@ def _plan(timeline: Timeline) -> tuple[float | None, str, int, float]:
         return timeline.origin + after, "FAILED", stop, after / (stop + 1)
     if fate.kind == "cancel":  # the system cancels in the middle of the last task
         return timeline.origin + after, "CANCELED", n - 1, after / (n - 0.5)
-    if fate.kind == "hang":
+    if fate.kind in ("hang", "stuck"):
         stop = _task_index(timeline, fate.task, default=0)
         return None, "RUNNING", stop, timeline.run_seconds / n
     return timeline.origin + after, "SUCCEEDED", n - 1, after / n
@@ -203,7 +210,7 @@ def snapshot(timeline: Timeline, now: float) -> RunSnapshot:
         start = timeline.origin + i * step
         if start > now or (cancel_from is not None and start >= cancel_from):
             break
-        natural = None if fate.kind == "hang" and i == stop else start + step
+        natural = None if fate.kind in ("hang", "stuck") and i == stop else start + step
         state, task_end, error = "RUNNING", None, None
         if cancel_from is not None and (natural is None or natural > cancel_from):
             if end is not None and end <= now:
@@ -233,6 +240,9 @@ def snapshot(timeline: Timeline, now: float) -> RunSnapshot:
         history.append((cancel_from, "CANCELING"))
     if end is None or now < end:
         state = "CANCELING" if cancel_from is not None and now >= cancel_from else "RUNNING"
+        if state == "RUNNING" and fate.kind == "stuck":
+            state = str(fate.message)
+            history.append((timeline.origin, state))
         return RunSnapshot(state=state, finished_at=None, error=None, tasks=tasks, history=history)
     history.append((end, final))
     error = None

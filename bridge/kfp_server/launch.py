@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Sequence
 
-from bridge.kfp_server.api import KfpApi, Settings
+from bridge.kfp_server.api import KfpApi, Policy, Settings
 from bridge.kfp_server.control import KfpServerControl
 from bridge.kfp_server.server import KfpHttpServer
 from bridge.kfp_server.store import Store
@@ -30,18 +30,31 @@ def serve(
     port: int = 0,
     db_path: str | os.PathLike[str] | None = None,
     settings: Settings | None = None,
+    policy: Policy | None = None,
+    control: bool = False,
+    allow_hosts: Sequence[str] = (),
     work_dir: Path | None = None,
     tls_cert: str | os.PathLike[str] | None = None,
     tls_key: str | os.PathLike[str] | None = None,
 ) -> KfpHttpServer:
     """Bind the server (not yet serving); the caller runs ``serve_forever``.
-    ``tls_cert`` (PEM, may hold the key too) makes it answer HTTPS."""
+    ``tls_cert`` (PEM, may hold the key too) makes it answer HTTPS; ``control``
+    turns the ``/af2kfp/v1`` control API on; ``policy`` says whether code may run."""
     tls = None
     if tls_cert is not None:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(tls_cert, tls_key)
     store = Store(str(db_path) if db_path else None)
-    return KfpHttpServer((host, port), KfpApi(store, settings=settings, work_dir=work_dir), tls=tls)
+    api = KfpApi(store, settings=settings, policy=policy, work_dir=work_dir)
+    return KfpHttpServer((host, port), api, tls=tls, control=control, allow_hosts=tuple(allow_hosts))
+
+
+def _credentials(settings: Settings | None) -> dict[str, str]:
+    """What a control client of this process sends (the secrets the caller gave)."""
+    if settings is None:
+        return {}
+    given = {"token": settings.bearer_token, "cookie": settings.session_cookie}
+    return {k: v for k, v in given.items() if v}
 
 
 @dataclasses.dataclass
@@ -50,6 +63,7 @@ class RunningServer:
 
     server: KfpHttpServer
     thread: threading.Thread
+    credentials: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def url(self) -> str:
@@ -66,9 +80,13 @@ class RunningServer:
     _control: KfpServerControl | None = dataclasses.field(default=None, init=False, repr=False)
 
     def control(self) -> KfpServerControl:
-        """The control API of this server (one client, closed by :meth:`stop`)."""
+        """The control API of this server (one client, closed by :meth:`stop`), with the
+        credentials it was started with; the server must have been started with ``control=True``."""
+        if not self.server.control:
+            raise RuntimeError("this server's control API is off: start it with control=True")
         if self._control is None:
-            self._control = KfpServerControl(self.url)
+            # verify=False only for the certificate of this very server, started by this process
+            self._control = KfpServerControl(self.url, verify=self.server.tls is None, **self.credentials)
         return self._control
 
     def stop(self) -> None:
@@ -93,6 +111,10 @@ def start_server(
     *,
     host: str = "127.0.0.1",
     settings: Settings | None = None,
+    control: bool = False,
+    execute: bool = False,
+    run_fates: bool = False,
+    allow_hosts: Sequence[str] = (),
     work_dir: Path | None = None,
     tls_cert: str | os.PathLike[str] | None = None,
     tls_key: str | os.PathLike[str] | None = None,
@@ -101,8 +123,10 @@ def start_server(
     """Start a server in a daemon thread; ``db_path=None`` keeps state in memory.
 
     ``settings`` (or keyword values such as ``run_seconds=0.5``) replace the
-    stored defaults; without them a reused database keeps its own. ``tls_cert``
-    and ``tls_key`` (PEM files) make it answer HTTPS.
+    stored defaults; without them a reused database keeps its own. ``control``,
+    ``execute`` and ``run_fates`` are the ``--control``, ``--execute`` and
+    ``--run-fates`` flags (all off by default). ``tls_cert`` and ``tls_key``
+    (PEM files) make it answer HTTPS.
     """
     if setting_values:
         settings = dataclasses.replace(settings or Settings(), **setting_values)
@@ -111,6 +135,9 @@ def start_server(
         port=port,
         db_path=db_path,
         settings=settings,
+        policy=Policy(execute=execute, run_fates=run_fates),
+        control=control,
+        allow_hosts=allow_hosts,
         work_dir=work_dir,
         tls_cert=tls_cert,
         tls_key=tls_key,
@@ -122,7 +149,7 @@ def start_server(
         daemon=True,
     )
     thread.start()
-    return RunningServer(server=server, thread=thread)
+    return RunningServer(server=server, thread=thread, credentials=_credentials(settings))
 
 
 @dataclasses.dataclass
@@ -132,6 +159,7 @@ class ServerProcess:
     process: subprocess.Popen[bytes]
     url: str
     log_path: Path
+    credentials: dict[str, str] = dataclasses.field(default_factory=dict, repr=False)
 
     @property
     def port(self) -> int:
@@ -140,9 +168,11 @@ class ServerProcess:
     _control: KfpServerControl | None = dataclasses.field(default=None, init=False, repr=False)
 
     def control(self) -> KfpServerControl:
-        """The control API of this server (one client, closed by :meth:`stop`)."""
+        """The control API of this server (one client, closed by :meth:`stop`); the
+        process must have been started with ``--control``."""
         if self._control is None:
-            self._control = KfpServerControl(self.url)
+            verify = not self.url.startswith("https:")  # the certificate of the server this process started
+            self._control = KfpServerControl(self.url, verify=verify, **self.credentials)
         return self._control
 
     def stop(self, timeout: float = 10.0) -> int:
@@ -175,9 +205,11 @@ def start_server_process(
     args: Sequence[str] = (),
     timeout: float = 30.0,
     env: dict[str, str] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> ServerProcess:
     """Run ``python -m bridge.kfp_server`` (the ``af2kfp kfp-server`` command) and
-    wait until it listens; ``args`` adds command-line options (``--run-seconds 1``)."""
+    wait until it listens; ``args`` adds command-line options (``--run-seconds 1``,
+    ``--control``); ``credentials`` (``token``, ``cookie``) are what :meth:`ServerProcess.control` sends."""
     work = Path(tempfile.mkdtemp(prefix="af2kfp-kfp-server-"))
     port_file, log_path = work / "url", work / "server.log"
     command = [
@@ -205,7 +237,8 @@ def start_server_process(
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if port_file.exists() and port_file.read_text().strip():
-            return ServerProcess(process=process, url=port_file.read_text().strip(), log_path=log_path)
+            url = port_file.read_text().strip()
+            return ServerProcess(process=process, url=url, log_path=log_path, credentials=dict(credentials or {}))
         if process.poll() is not None:
             raise RuntimeError(
                 f"af2kfp kfp-server exited with {process.returncode}: {log_path.read_text()[-2000:]}"

@@ -5,12 +5,15 @@ Runs the pipeline in RUN_DIR (``spec.json``, ``arguments.json``) with
 event to ``events.jsonl``: each task's start and end (state, the exception
 line of a failed task, parameter outputs) and the pipeline's end. It wraps
 ``kfp.local``'s single-task executor to see each task; kfp.local has no
-public hook for that.
+public hook for that. A container component's task is not run (kfp.local's
+SubprocessRunner would run its command on this host, outside its image): it is
+recorded as FAILED with ``not_run``, and the run fails naming it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
 import io
 import json
 import re
@@ -20,7 +23,8 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.kfp_server.executor import EVENTS_FILE
+from bridge.kfp_server.executor import EVENTS_FILE, NOT_RUN_REASON
+from bridge.kfp_server.specs import is_lightweight_executor
 
 __all__ = ["main"]
 
@@ -55,6 +59,16 @@ class _Tee(io.TextIOBase):
         self.target.flush()
 
 
+def _executor_of(call: dict[str, Any], json_format: Any) -> dict[str, Any] | None:
+    """The task's executor spec as JSON (None when it cannot be found: let kfp.local decide)."""
+    try:
+        component = call["components"][call["task_spec"].component_ref.name]
+        executor = call["executors"][component.executor_label]
+    except (KeyError, AttributeError):
+        return None
+    return json_format.MessageToDict(executor)
+
+
 def _emit(handle: TextIO, **event: Any) -> None:
     handle.write(json.dumps({"time": time.time(), **event}, default=str) + "\n")
     handle.flush()
@@ -74,9 +88,19 @@ def main(argv: list[str] | None = None) -> int:
     with open(run_dir / EVENTS_FILE, "a") as events:
         original = task_executor.execute_single_task
 
+        signature = inspect.signature(original)
+
         def recorded(*args: Any, **kwargs: Any) -> Any:
-            name = kwargs.get("task_name", args[0] if args else "?")
+            call = signature.bind_partial(*args, **kwargs).arguments
+            name = call.get("task_name", "?")
             _emit(events, event="task_start", task=name)
+            executor = _executor_of(call, json_format)
+            if executor is not None and "container" in executor and not is_lightweight_executor(executor):
+                # kfp.local's SubprocessRunner would run a container's command on this host, outside its image
+                image = executor["container"].get("image", "?")
+                error = f"not run: container component (image {image}): {NOT_RUN_REASON}"
+                _emit(events, event="task_end", task=name, state="FAILED", error=error, not_run=True)
+                return {}, status.Status.FAILURE
             tee = _Tee(sys.stdout)
             try:
                 with contextlib.redirect_stdout(tee):

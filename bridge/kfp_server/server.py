@@ -1,8 +1,12 @@
-"""HTTP front of the local KFP server: routing, multipart upload, injected
-faults, request counting, and the ``/af2kfp/v1`` control API.
+"""HTTP front of the local KFP server: request checks, credentials, routing,
+multipart upload, injected faults, request counting, the ``/af2kfp/v1``
+control API (only with ``control=True``) and a page at ``/`` listing runs.
 
 Standard library only (``ThreadingHTTPServer``, HTTP/1.1 keep-alive): one
 thread per connection, all state in :class:`~bridge.kfp_server.store.Store`.
+Every request passes :mod:`~bridge.kfp_server.guard` (Host, Origin, body
+size, Content-Type of writes) and, when credentials are set, carries them;
+the control API too.
 """
 
 from __future__ import annotations
@@ -11,19 +15,19 @@ import collections
 import email.parser
 import email.policy
 import fnmatch
-import hmac
-import http.cookies
 import json
 import logging
 import re
 import socket
 import ssl
+import sys
 import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 
+from bridge.kfp_server import guard, page
 from bridge.kfp_server.api import KfpApi
 from bridge.kfp_server.errors import ApiError, error_body
 
@@ -34,6 +38,7 @@ log = logging.getLogger(__name__)
 CONTROL_PREFIX = "/af2kfp/v1"
 FAULT_KINDS = ("status", "drop", "delay")
 _V2 = "/apis/v2beta1"
+_UPLOADS = ("upload_pipeline", "upload_pipeline_version")
 _ID = r"(?P<{}>[^/:]+)"
 
 
@@ -48,6 +53,7 @@ def _route(method: str, pattern: str, action: str) -> tuple[str, re.Pattern[str]
 
 
 _ROUTES = [
+    _route("GET", "/", "page"),
     _route("GET", _V2 + "/healthz", "healthz"),
     _route("POST", _V2 + "/pipelines/upload", "upload_pipeline"),
     _route("POST", _V2 + "/pipelines/upload_version", "upload_pipeline_version"),
@@ -103,16 +109,32 @@ class KfpHttpServer(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], api: KfpApi, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        api: KfpApi,
+        *,
+        tls: ssl.SSLContext | None = None,
+        control: bool = False,
+        allow_hosts: tuple[str, ...] = (),
+        max_body: int = guard.MAX_BODY_BYTES,
+    ) -> None:
         self.api = api
         self.tls = tls
+        self.control = control
+        self.max_body = max_body
         self._stats: collections.Counter[str] = collections.Counter()
         self._stats_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+        self.hosts = guard.allowed_hosts(address[0], allow_hosts)
+        self.wildcard = address[0] in ("0.0.0.0", "::", "")
 
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
+        host = f"[{host}]" if ":" in host else host
         return f"{'https' if self.tls else 'http'}://{host}:{port}"
 
     def finish_request(self, request: Any, client_address: Any) -> None:
@@ -130,6 +152,13 @@ class KfpHttpServer(ThreadingHTTPServer):
             super().finish_request(secured, client_address)
         finally:
             secured.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-request is not a server error worth a traceback."""
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            log.debug("connection from %s ended: %s", client_address, sys.exc_info()[1])
+            return
+        super().handle_error(request, client_address)
 
     def count(self, key: str) -> None:
         with self._stats_lock:
@@ -214,24 +243,29 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- plumbing --------------------------------------------------------------------------
 
-    def _body(self) -> bytes:
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            chunks = []
-            while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                if size == 0:
-                    self.rfile.readline()
-                    return b"".join(chunks)
-                chunks.append(self.rfile.read(size))
-                self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length else b""
-
     def _send(self, status: int, payload: Any) -> None:
-        data = json.dumps(payload).encode()
+        self._answer(status, json.dumps(payload).encode(), "application/json")
+
+    def _answer(self, status: int, data: bytes, content_type: str) -> None:
         self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Cache-Control", "no-store")
+        if content_type.startswith("text/html"):
+            self.send_header("Content-Security-Policy", page.CONTENT_SECURITY_POLICY)
+            self.send_header("X-Frame-Options", "DENY")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _refuse(self, exc: ApiError) -> None:
+        """Answer an error before the body was read: the connection cannot be reused."""
+        self.close_connection = True
+        self.send_response(exc.status)
+        data = json.dumps(error_body(exc.status, exc.message, exc.grpc_code)).encode()
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
+        self.send_header("Connection", "close")
         self.end_headers()
         self.wfile.write(data)
 
@@ -239,8 +273,15 @@ class _Handler(BaseHTTPRequestHandler):
         split = urllib.parse.urlsplit(self.path)
         path = split.path.rstrip("/") or "/"
         query = {k: v[-1] for k, v in urllib.parse.parse_qs(split.query, keep_blank_values=True).items()}
-        try:
-            body = self._body()
+        server = self.server
+        try:  # who may ask at all: before reading a byte of the body
+            guard.check_host(self.headers, server.hosts, server.server_address[1], wildcard=server.wildcard)
+            guard.check_origin(self.headers, server.hosts, server.server_address[1], wildcard=server.wildcard)
+            body = guard.read_body(self.headers, self.rfile, server.max_body)
+        except ApiError as exc:
+            server.count("request refused")
+            self._refuse(exc)
+            return
         except (ValueError, OSError):
             self.close_connection = True
             return
@@ -250,21 +291,29 @@ class _Handler(BaseHTTPRequestHandler):
             if found and route_method == method:
                 match = (action, label, {k: urllib.parse.unquote(v) for k, v in found.groupdict().items()})
                 break
-        control = path.startswith(CONTROL_PREFIX)
+        control = path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")
         if not control:
-            self.server.count(f"{method} {match[1] if match else path}")
+            server.count(f"{method} {match[1] if match else path}")
         try:
+            if control and not server.control:
+                raise ApiError(
+                    404, f"Not Found: the control API {CONTROL_PREFIX} is off (start the server with --control)"
+                )
             if not control:
-                fault = self.server.take_fault(method, path)
+                fault = server.take_fault(method, path)
                 if fault is not None:
                     self._apply(fault)
-                self._authenticate()
+            self._authenticate()
             if match is None:
                 known = any(regex.match(path) for _, regex, _, _ in _ROUTES)
                 if known:
                     raise ApiError(405, f"Method {method} is not allowed on {path}", grpc_code=12)
                 raise ApiError(404, f"Not Found: {path} is not served by af2kfp kfp-server (KFP API v2beta1)")
             action, _, params = match
+            guard.check_content_type(method, self.headers, upload=action in _UPLOADS)
+            if action == "page":
+                self._answer(200, page.render(server.api).encode(), "text/html; charset=utf-8")
+                return
             answer = getattr(self, "_a_" + action, None)
             result = answer(query, body, **params) if answer else self._call_api(action, query, body, params)
             self._send(200, result if control or action == "healthz" else omit_unpopulated(result))
@@ -287,23 +336,12 @@ class _Handler(BaseHTTPRequestHandler):
         raise ApiError(status, f"af2kfp kfp-server: injected fault: HTTP {status}")
 
     def _authenticate(self) -> None:
-        """When the settings ask for credentials, the KFP API answers 401 without them."""
+        """When credentials are set, every request (the control API too) must carry one."""
         settings = self.server.api.settings
         if settings.bearer_token is None and settings.session_cookie is None:
             return
-        if settings.bearer_token is not None:
-            scheme, _, token = self.headers.get("Authorization", "").partition(" ")
-            if scheme.lower() == "bearer" and hmac.compare_digest(token.strip(), settings.bearer_token):
-                return
-        if settings.session_cookie is not None:
-            name, _, value = settings.session_cookie.partition("=")
-            jar = http.cookies.SimpleCookie()
-            try:
-                jar.load(self.headers.get("Cookie", ""))
-            except http.cookies.CookieError:
-                jar.clear()
-            if name in jar and hmac.compare_digest(jar[name].value, value):
-                return
+        if self.server.api.checker.allows(self.headers, settings.bearer_token, settings.session_cookie):
+            return
         self.server.count("auth rejected")
         raise ApiError(
             401, "Unauthenticated: this server requires credentials (bearer token or session cookie)"
@@ -357,7 +395,7 @@ class _Handler(BaseHTTPRequestHandler):
         raise ApiError(400, "Invalid input error: no 'uploadfile' part in the multipart upload")
 
     def _a_c_get_settings(self, query: dict[str, str], raw: bytes) -> Any:
-        return self.server.api.settings.public()
+        return self.server.api.public_settings()
 
     def _a_c_update_settings(self, query: dict[str, str], raw: bytes) -> Any:
         body = _json(raw)
@@ -432,9 +470,4 @@ def omit_unpopulated(value: Any) -> Any:
 
 
 def _json(raw: bytes) -> Any:
-    if not raw.strip():
-        return None
-    try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ApiError(400, f"Invalid input error: the request body is not JSON: {exc}") from None
+    return guard.parse_json(raw)

@@ -21,6 +21,7 @@ __all__ = [
     "pipeline_spec_of",
     "root_tasks",
     "pipeline_name",
+    "is_lightweight_executor",
     "is_lightweight_python",
 ]
 
@@ -98,16 +99,16 @@ def root_tasks(spec: Mapping[str, Any]) -> list[str]:
     return order
 
 
+def is_lightweight_executor(executor: Mapping[str, Any] | None) -> bool:
+    """True for a lightweight Python component's executor: a shell script that writes the
+    function's source and runs ``executor_main`` (containerized Python components call
+    ``executor_main`` directly from their own image; container components run anything)."""
+    command = ((executor or {}).get("container") or {}).get("command") or []
+    return command[:1] == ["sh"] and "kfp.dsl.executor_main" in " ".join(command)
+
+
 def is_lightweight_python(spec: Mapping[str, Any]) -> bool:
     """True when every executor is a lightweight Python component (``kfp.local``
     can run those with the SubprocessRunner)."""
     executors = (pipeline_spec_of(spec).get("deploymentSpec") or {}).get("executors") or {}
-    if not executors:
-        return False
-    for executor in executors.values():
-        command = ((executor or {}).get("container") or {}).get("command") or []
-        # lightweight: a shell script that writes the function's source and runs executor_main;
-        # containerized Python components call executor_main directly from their own image
-        if command[:1] != ["sh"] or "kfp.dsl.executor_main" not in " ".join(command):
-            return False
-    return True
+    return bool(executors) and all(is_lightweight_executor(e) for e in executors.values())

@@ -8,11 +8,17 @@ hundreds of concurrent pollers; it also works for ``:memory:`` databases.
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
 import sqlite3
+import stat
 import threading
+from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 __all__ = ["Store"]
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS pipelines (
@@ -47,12 +53,37 @@ CREATE TABLE IF NOT EXISTS faults (
 """
 
 
+def _private_file(path: Path) -> None:
+    """Create the database file readable by its owner only (SQLite's journal and WAL
+    files take its mode); tighten an existing one; warn about a folder others may write."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        info = path.stat()
+        mode = info.st_mode
+        if mode & 0o077 and info.st_uid == os.getuid():
+            log.warning("%s was readable by others (mode %o); making it 0600", path, stat.S_IMODE(mode))
+            os.chmod(path, 0o600)
+            for extra in (Path(f"{path}-wal"), Path(f"{path}-shm")):
+                if extra.exists():
+                    os.chmod(extra, 0o600)
+    folder = path.resolve().parent.stat()
+    if folder.st_mode & stat.S_IWOTH and not folder.st_mode & stat.S_ISVTX:
+        log.warning(
+            "%s is in a folder every user may write to (without the sticky bit): another user "
+            "could replace the database; keep it in a private folder",
+            path,
+        )
+
+
 class Store:
     """Serialised access to the server's SQLite database."""
 
     def __init__(self, path: str | None) -> None:
         self.path = path or ":memory:"
         self._lock = threading.RLock()
+        if self.path != ":memory:":
+            _private_file(Path(self.path))
         self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         if self.path != ":memory:":

@@ -12,6 +12,7 @@ from bridge.kfp import (
     KfpConfig,
     KfpNotFoundError,
     KfpRunFailedError,
+    KfpUnexpectedStateError,
     RetryPolicy,
     RunSpec,
     RunState,
@@ -44,7 +45,7 @@ def package(tmp_path_factory):
 
 @pytest.fixture
 def local(tmp_path):
-    server = start_server(tmp_path / "kfp.db", run_seconds=0.3, pending_seconds=0.05, cancel_seconds=0.1)
+    server = start_server(tmp_path / "kfp.db", control=True, run_fates=True, run_seconds=0.3, pending_seconds=0.05, cancel_seconds=0.1)
     yield server
     server.stop()
 
@@ -88,6 +89,17 @@ async def test_failure_message_names_the_task(client, ctl, package):
         await call(client, "wait_for_run", run.run_id, poll_interval=0.05, timeout=10)
     assert info.value.run.state is RunState.FAILED
     assert "'add' failed" in str(info.value) and "OOMKilled (exit code 137)" in str(info.value)
+
+
+@pytest.mark.parametrize("state", ["PAUSED", "RUNTIME_STATE_UNSPECIFIED", "SOMETHING_NEW"])
+async def test_an_unexpected_state_ends_a_wait_without_timeout(client, ctl, package, state):
+    """No timeout: a run stuck in a state no waiter expects still ends the wait, named."""
+    ctl.script_next(f"stuck:{state}")
+    run = await call(client, "submit_run", RunSpec(display_name="stuck", package=package))
+    with pytest.raises(KfpUnexpectedStateError) as info:
+        await call(client, "wait_for_run", run.run_id, poll_interval=0.05, unexpected_state_timeout=0.5)
+    assert info.value.state == state and f"state {state!r}" in str(info.value)
+    assert info.value.seconds >= 0.5
 
 
 async def test_terminate_ends_the_wait_canceled(client, ctl, package):

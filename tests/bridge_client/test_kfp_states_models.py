@@ -56,6 +56,31 @@ def test_unknown_state_keeps_waiting_with_a_warning(caplog):
     assert "unknown KFP run state 'EXPLODED'" in caplog.text
 
 
+def test_unexpected_states_are_timed_and_expected_ones_reset_the_clock():
+    from bridge.kfp import UnexpectedStateWatch
+
+    now = [0.0]
+    watch = UnexpectedStateWatch(10.0, clock=lambda: now[0])
+    policy = StatePolicy()
+
+    def check(state: str) -> float | None:
+        parsed = RunState.parse(state)
+        return watch.check(parsed, policy.classify(parsed))
+
+    assert check("EXPLODED") is None
+    now[0] = 9.0
+    assert check("PAUSED") is None
+    now[0] = 10.0
+    assert check("RUNTIME_STATE_UNSPECIFIED") == 10.0
+    assert check("RUNNING") is None  # expected: the clock restarts
+    now[0] = 15.0
+    assert check("PAUSED") is None and check("CANCELING") is None and check("FAILED") is None
+    assert UnexpectedStateWatch(None).check(RunState.PAUSED, Verdict.WAIT) is None
+    # a state the user counts as success or failure is not unexpected
+    paused_ok = StatePolicy.create(success=["SUCCEEDED", "PAUSED"])
+    assert watch.check(RunState.PAUSED, paused_ok.classify("PAUSED")) is None
+
+
 def test_configurable_policy():
     strict = StatePolicy.create(skipped_is_success=False)
     assert strict.classify("SKIPPED") is Verdict.FAILURE
@@ -97,6 +122,10 @@ def test_errors_survive_pickling():
     assert failed.run.run_id == "r" and str(failed) == "msg"
     timeout = pickle.loads(pickle.dumps(KfpWaitTimeoutError("r", 5, "RUNNING")))
     assert timeout.last_state == "RUNNING" and "5s" in str(timeout)
+    from bridge.kfp import KfpUnexpectedStateError
+
+    odd = pickle.loads(pickle.dumps(KfpUnexpectedStateError("r", "WEIRD", 300)))
+    assert odd.state == "WEIRD" and "state 'WEIRD' for 300s" in str(odd)
 
 
 def test_core_is_pure_and_resends_only_what_is_safe():

@@ -23,7 +23,7 @@ def run_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def run_server() -> Iterator[RunningServer]:
-    server = start_server(run_seconds=0.6, pending_seconds=0.1, cancel_seconds=0.2)
+    server = start_server(control=True, run_fates=True, run_seconds=0.6, pending_seconds=0.1, cancel_seconds=0.2)
     yield server
     server.stop()
 
@@ -33,7 +33,6 @@ def kfp_control(run_server: RunningServer) -> Iterator[Any]:
     """The server's control API, scripts and faults reset around each test."""
     control = run_server.control()
     control.reset()
-    control.settings(default_fate="succeed", run_seconds=0.6, bearer_token=None)
+    control.settings(default_fate="succeed", run_seconds=0.6)
     yield control
     control.reset()
-    control.settings(bearer_token=None)

@@ -71,6 +71,30 @@ def test_wait_success_prints_id_url_and_passes_typed_parameters(run_server, kfp_
     assert "Traceback" not in err
 
 
+def test_a_simulated_run_says_so(run_server, kfp_control, run_package, capsys):
+    """The local server without --execute ran nothing: its SUCCEEDED must not pass for a real one."""
+    code, out, err = af2kfp(capsys, str(run_package), "--host", run_server.url, "--wait", *FAST)
+    assert code == 0, err
+    fields = dict(line.split(": ", 1) for line in out.splitlines())
+    assert fields["state"] == "SUCCEEDED"
+    assert fields["note"].startswith("simulated by af2kfp kfp-server: nothing was executed")
+    code, out, err = af2kfp(capsys, str(run_package), "--host", run_server.url, "--format", "json")
+    record = json.loads(out)
+    assert record["simulated"] is True and "--execute" in record["note"]
+
+
+def test_run_urls_resolve(run_server, kfp_control, run_package, capsys):
+    """The printed run URL, fetched over real HTTP, is a page that shows the run."""
+    import httpx
+
+    code, out, err = af2kfp(capsys, str(run_package), "--host", run_server.url)
+    fields = dict(line.split(": ", 1) for line in out.splitlines())
+    page = httpx.get(fields["run_url"])
+    assert page.status_code == 200 and f'id="/runs/details/{fields["run_id"]}"' in page.text
+    api_object = httpx.get(f"{run_server.url}/apis/v2beta1/runs/{fields['run_id']}")
+    assert api_object.json()["run_id"] == fields["run_id"]
+
+
 def test_failed_run_exits_1_with_run_error_and_failed_task(run_server, kfp_control, run_package, capsys):
     kfp_control.script_next("fail:crunch:OOMKilled: out of memory")
     code, out, err = af2kfp(capsys, str(run_package), "--host", run_server.url, "--wait", *FAST)
@@ -227,9 +251,15 @@ def test_unreachable_host_exits_1(run_package, capsys):
     assert code == 1 and "af2kfp: error:" in err and "Traceback" not in err
 
 
-def test_secrets_never_printed(run_server, kfp_control, run_package, tmp_path, capsys):
+def test_secrets_never_printed(run_package, tmp_path, capsys):
+    from bridge.kfp_server import start_server
+
     token = "s3cret-token-0123456789"
-    kfp_control.settings(bearer_token=token)
+    with start_server(bearer_token=token, run_seconds=0.6, pending_seconds=0.1) as run_server:
+        _secrets_never_printed(run_server, token, run_package, capsys)
+
+
+def _secrets_never_printed(run_server, token, run_package, capsys):
     code, out, err = af2kfp(
         capsys,
         str(run_package),
@@ -359,3 +389,21 @@ def test_progress_in_a_real_terminal(run_server, kfp_control, run_package):
     assert rewrites >= 2 and shown.count("\n") == 1
     assert "SUCCEEDED  00:0" in shown and "tasks 3/3 done" in shown
     assert "state: SUCCEEDED" in done.stdout
+
+
+@pytest.mark.slow
+def test_an_executed_run_fails_when_its_python_crashes(tmp_path, capsys):
+    """With --execute the server runs the Python: a crashing component fails the run, no note."""
+    from kfp import compiler
+
+    from bridge.kfp_server import start_server
+    from tests.kfp_server.pipelines import tiny_fail
+
+    package = tmp_path / "fail.yaml"
+    compiler.Compiler().compile(tiny_fail, str(package))
+    with start_server(execute=True, pending_seconds=0.0) as server:
+        code, out, err = af2kfp(capsys, str(package), "--host", server.url, "--wait", "--poll-interval", "0.2",
+                                "--timeout", "90", "-p", "a=1")
+    assert code == 1, err
+    assert "state: FAILED" in out and "ValueError: cannot handle 2" in out
+    assert "note:" not in out

@@ -170,7 +170,7 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="package")
 def compare_kfp() -> Iterator[RunningServer]:
-    server = start_server(run_seconds=0.6, pending_seconds=0.1, cancel_seconds=0.2)
+    server = start_server(control=True, run_fates=True, run_seconds=0.6, pending_seconds=0.1, cancel_seconds=0.2)
     yield server
     server.stop()
 

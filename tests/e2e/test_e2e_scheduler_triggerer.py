@@ -185,7 +185,7 @@ def test_deferred_task_waits_in_real_triggerer_and_dag_run_succeeds(tmp_path: Pa
     log = tmp_path / "standalone.log"
     api_port = _free_port()
     standalone = None
-    with start_server_process(tmp_path / "kfp.db", args=["--pending-seconds", "0.5"]) as kfp:
+    with start_server_process(tmp_path / "kfp.db", args=["--pending-seconds", "0.5", "--control"]) as kfp:
         control = kfp.control()
         control.script_name(RUN_NAME, f"succeed:{RUN_SECONDS}")
         try:

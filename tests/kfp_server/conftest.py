@@ -14,6 +14,13 @@ from bridge.kfp_server import RunningServer, start_server
 from . import pipelines
 
 FAST = {"run_seconds": 0.6, "pending_seconds": 0.1, "cancel_seconds": 0.2}
+JSON = {"Content-Type": "application/json"}  # the server refuses writes without it, as kfp.Client sends it
+
+
+def json_writes(request: Any) -> None:
+    """httpx request hook: a write without a Content-Type says JSON (as kfp.Client does)."""
+    if request.method != "GET" and "content-type" not in request.headers:
+        request.headers["Content-Type"] = "application/json"
 
 
 def _compile(pipeline: Any, path: Path) -> Path:
@@ -31,14 +38,14 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def packages(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The other test pipelines, compiled: fail, nap, container."""
+    """The other test pipelines, compiled: fail, nap, container, mixed (Python, then a container)."""
     folder = tmp_path_factory.mktemp("pipelines")
     return {
         name: _compile(
-            getattr(pipelines, f"tiny_{name}" if name != "container" else "container_only"),
+            getattr(pipelines, {"container": "container_only", "mixed": "mixed"}.get(name, f"tiny_{name}")),
             folder / f"{name}.yaml",
         )
-        for name in ("fail", "nap", "container")
+        for name in ("fail", "nap", "container", "mixed")
     }
 
 
@@ -52,7 +59,7 @@ def spec(package: Path) -> dict[str, Any]:
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[RunningServer]:
     """An in-process server with fast runs and its state in a file."""
-    running = start_server(tmp_path / "kfp.db", **FAST)
+    running = start_server(tmp_path / "kfp.db", control=True, run_fates=True, **FAST)
     yield running
     running.stop()
 

@@ -61,3 +61,28 @@ def with_secret() -> None:
 
     task = add(a=1, b=2)
     kubernetes.use_secret_as_env(task, secret_name="creds", secret_key_to_env={"token": "TOKEN"})
+
+
+@dsl.container_component
+def touch(path: str) -> dsl.ContainerSpec:
+    """Run on this host instead of in its image, it would leave a file behind."""
+    return dsl.ContainerSpec(image="alpine:3", command=["sh", "-c", 'touch "$0"'], args=[path])
+
+
+@dsl.pipeline(name="mixed")
+def mixed(marker: str = "/tmp/af2kfp-marker", a: int = 1) -> None:
+    total = add(a=a, b=2)
+    touch(path=marker).after(total)
+
+
+@dsl.component(base_image="python:3.11")
+def leave_mark(path: str) -> str:
+    with open(path, "w") as handle:
+        handle.write("this page ran code on your machine")
+    return path
+
+
+@dsl.pipeline(name="drive-by")
+def drive_by(path: str = "/tmp/af2kfp-drive-by") -> str:
+    """What a hostile web page would like the local server to run."""
+    return leave_mark(path=path).output

@@ -11,12 +11,14 @@ import pytest
 
 from bridge.kfp_server import RunningServer
 
+from .conftest import json_writes
+
 V2 = "/apis/v2beta1"
 
 
 @pytest.fixture
 def http(server: RunningServer) -> httpx.Client:
-    with httpx.Client(base_url=server.url + V2) as client:
+    with httpx.Client(base_url=server.url + V2, event_hooks={"request": [json_writes]}) as client:
         yield client
 
 
@@ -164,7 +166,7 @@ def test_upload_rejects_bad_packages(http: httpx.Client) -> None:
     assert "not a pipeline package" in _error(
         http.post("/pipelines/upload", files={"uploadfile": ("p.yaml", b"a: [\n")}), 400
     )
-    assert "multipart/form-data" in _error(http.post("/pipelines/upload", json={}), 400)
+    assert "multipart/form-data" in _error(http.post("/pipelines/upload", json={}), 415)
     assert "no 'uploadfile' part" in _error(
         http.post("/pipelines/upload", files={"other": ("p.yaml", b"x")}), 400
     )
@@ -238,7 +240,7 @@ def test_concurrent_clients(server: RunningServer, spec: dict[str, Any]) -> None
     import concurrent.futures
 
     def work(index: int) -> list[str]:
-        with httpx.Client(base_url=server.url + V2) as client:
+        with httpx.Client(base_url=server.url + V2, event_hooks={"request": [json_writes]}) as client:
             ids = [
                 client.post("/runs", json={"display_name": f"c{index}-{n}", "pipeline_spec": spec}).json()[
                     "run_id"

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from bridge.kfp_server import RunningServer, start_server, start_server_process
+from bridge.kfp_server import ControlError, RunningServer, start_server, start_server_process
 
 from .conftest import FAST
 
@@ -21,7 +21,7 @@ HEALTHZ = "/apis/v2beta1/healthz"
 @pytest.fixture
 def guarded(tmp_path: Path) -> Iterator[RunningServer]:
     running = start_server(
-        tmp_path / "kfp.db", bearer_token="s3cret", session_cookie="authservice_session=abc", **FAST
+        tmp_path / "kfp.db", bearer_token="s3cret", session_cookie="authservice_session=abc", control=True, **FAST
     )
     yield running
     running.stop()
@@ -50,14 +50,16 @@ def test_bearer_token_and_session_cookie(guarded: RunningServer) -> None:
 
 
 def test_credentials_rotate_and_are_never_shown(guarded: RunningServer) -> None:
-    control = guarded.control()  # the control API itself needs no credentials
+    control = guarded.control()  # sends the credentials the server was started with
     assert control.settings()["bearer_token"] == "***" and control.settings()["session_cookie"] == "***"
+    assert httpx.get(guarded.url + "/af2kfp/v1/settings").status_code == 401  # the control API too
     assert control.settings(bearer_token="rotated")["bearer_token"] == "***"
     headers = {"Authorization": "Bearer s3cret"}
     assert httpx.get(guarded.url + HEALTHZ, headers=headers).status_code == 401
     assert httpx.get(guarded.url + HEALTHZ, headers={"Authorization": "Bearer rotated"}).status_code == 200
-    control.settings(bearer_token=None, session_cookie=None)
-    assert httpx.get(guarded.url + HEALTHZ).status_code == 200
+    with pytest.raises(ControlError, match="cannot be removed while the server runs"):
+        control.settings(bearer_token=None, session_cookie=None)
+    assert httpx.get(guarded.url + HEALTHZ).status_code == 401
 
 
 def test_cli_reads_credentials_from_files(tmp_path: Path) -> None:

@@ -11,14 +11,14 @@ import yaml
 
 from bridge.kfp_server import RunningServer, start_server
 
-from .conftest import FAST, wait_for
+from .conftest import FAST, JSON, wait_for
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def executing(tmp_path: Path) -> Iterator[RunningServer]:
-    running = start_server(tmp_path / "kfp.db", execute=True, **FAST)
+    running = start_server(tmp_path / "kfp.db", control=True, execute=True, run_fates=True, **FAST)
     yield running
     running.stop()
 
@@ -40,18 +40,20 @@ def _final(server: RunningServer, run_id: str) -> dict[str, Any]:
     return wait_for(done, timeout=60, interval=0.1)
 
 
-def test_a_run_asking_for_execution_runs_for_real(server: RunningServer, package: Path) -> None:
-    """Execution off server-wide; the run's own af2kfp.fate parameter asks for it (and is not
-    passed on to the pipeline)."""
+def test_a_run_asking_for_execution_runs_for_real(executing: RunningServer, package: Path) -> None:
+    """The run's own af2kfp.fate parameter (--run-fates) asks for execution on a server started
+    with --execute; the parameter is not passed on to the pipeline."""
     params = {"a": 3, "b": 4, "af2kfp.fate": "execute"}
-    run_id = _run(server, package, runtime_config={"parameters": params})
-    run = _final(server, run_id)
+    run_id = _run(executing, package, runtime_config={"parameters": params})
+    run = _final(executing, run_id)
     assert run["state"] == "SUCCEEDED", run.get("error")
     assert [(t["display_name"], t["state"]) for t in run["run_details"]["task_details"]] == [
         ("add", "SUCCEEDED"),
         ("show", "SUCCEEDED"),
     ]
-    outputs = server.control().outputs(run_id)
+    note = run["plugins_output"]["af2kfp-kfp-server"]
+    assert note["entries"]["execution"]["value"] == "kfp.local" and note["state"] == "PLUGIN_SUCCEEDED"
+    outputs = executing.control().outputs(run_id)
     assert outputs["tasks"] == {"add": {"Output": 7}, "show": {"Output": "value=7"}}
     assert outputs["pipeline"] == {"Output": "value=7"}
 
@@ -69,7 +71,7 @@ def test_a_raising_component_fails_the_run_with_its_exception(
         and tasks["explode"]["error"]["message"] == "ValueError: cannot handle 2"
     )
     # a retry executes it again from the start
-    assert httpx.post(f"{executing.url}/apis/v2beta1/runs/{run['run_id']}:retry").status_code == 200
+    assert httpx.post(f"{executing.url}/apis/v2beta1/runs/{run['run_id']}:retry", headers=JSON).status_code == 200
     assert httpx.get(f"{executing.url}/apis/v2beta1/runs/{run['run_id']}").json()["state"] in (
         "PENDING",
         "RUNNING",
@@ -86,7 +88,7 @@ def test_terminate_kills_the_execution(executing: RunningServer, packages: dict[
         return [t["state"] for t in run["run_details"].get("task_details", [])]
 
     wait_for(lambda: task_states() == ["RUNNING"], timeout=30)
-    assert httpx.post(f"{executing.url}/apis/v2beta1/runs/{run_id}:terminate").status_code == 200
+    assert httpx.post(f"{executing.url}/apis/v2beta1/runs/{run_id}:terminate", headers=JSON).status_code == 200
     run = _final(executing, run_id)
     assert run["state"] == "CANCELED" and [t["state"] for t in run["run_details"]["task_details"]] == [
         "CANCELED"
@@ -98,25 +100,36 @@ def test_terminate_kills_the_execution(executing: RunningServer, packages: dict[
     )
 
 
-def test_only_lightweight_python_is_executed(executing: RunningServer, packages: dict[str, Path]) -> None:
-    # server-wide execute: a container pipeline falls back to the simulated default fate
-    assert _final(executing, _run(executing, packages["container"]))["state"] == "SUCCEEDED"
-    # asked explicitly: the run fails and says why
+def test_container_tasks_are_not_run_and_the_run_names_them(
+    executing: RunningServer, packages: dict[str, Path], tmp_path: Path
+) -> None:
+    """kfp.local's SubprocessRunner would run a container's command on this host: the server runs
+    the Python tasks, never the container ones, and says which it could not run."""
+    marker = tmp_path / "touched"
     run = _final(
-        executing,
-        _run(executing, packages["container"], runtime_config={"parameters": {"af2kfp.fate": "execute"}}),
+        executing, _run(executing, packages["mixed"], runtime_config={"parameters": {"marker": str(marker)}})
     )
-    assert run["state"] == "FAILED" and "lightweight Python components" in run["error"]["message"]
+    tasks = {t["display_name"]: t for t in run["run_details"]["task_details"]}
+    assert tasks["add"]["state"] == "SUCCEEDED"
+    assert tasks["touch"]["state"] == "FAILED" and "not run: container component" in tasks["touch"]["error"]["message"]
+    assert run["state"] == "FAILED" and "could not run task(s) 'touch'" in run["error"]["message"]
+    note = run["plugins_output"]["af2kfp-kfp-server"]
+    assert note["entries"]["not_run"]["value"] == ["touch"] and note["state"] == "PLUGIN_FAILED"
+    assert "no Docker" in note["state_message"]
+    assert not marker.exists()
+    # a container-only pipeline: nothing can run, and the run says so
+    only = _final(executing, _run(executing, packages["container"]))
+    assert only["state"] == "FAILED" and "could not run task(s) 'echo'" in only["error"]["message"]
 
 
 def test_an_execution_survives_a_server_restart(tmp_path: Path, packages: dict[str, Path]) -> None:
-    first = start_server(tmp_path / "kfp.db", execute=True, **FAST)
+    first = start_server(tmp_path / "kfp.db", control=True, execute=True, run_fates=True, **FAST)
     run_id = _run(first, packages["nap"], runtime_config={"parameters": {"seconds": 1.5}})
     wait_for(
         lambda: httpx.get(f"{first.url}/apis/v2beta1/runs/{run_id}").json()["state"] == "RUNNING", timeout=30
     )
     first.stop()
-    second = start_server(tmp_path / "kfp.db")
+    second = start_server(tmp_path / "kfp.db", control=True)  # not --execute: the child goes on anyway
     try:
         run = _final(second, run_id)
         assert run["state"] == "SUCCEEDED" and second.control().outputs(run_id)["pipeline"] == {"Output": 1.5}

@@ -20,6 +20,7 @@ from bridge.kfp_server.fates import Fate, FateError, Timeline, fate_from_inputs,
         ("hang:show", Fate(kind="hang", task="show")),
         ("cancel:1", Fate(kind="cancel", after=1.0)),
         ("execute", Fate(kind="execute")),
+        ("stuck:PAUSED", Fate(kind="stuck", message="PAUSED")),
         (
             {"kind": "fail", "task": "t", "message": "m", "after": 1, "pending": 0},
             Fate(kind="fail", task="t", message="m", after=1.0, pending=0.0),
@@ -38,6 +39,8 @@ def test_parse_fate(spec: object, expected: Fate) -> None:
         ("succeed:soon", "'soon' is not a number"),
         ("cancel:-1", "must not be negative"),
         ("execute:now", "takes no argument"),
+        ("stuck", "needs the state"),
+        ({"kind": "stuck"}, "needs the state"),
         ({"kind": "succeed", "after": "x"}, "after must be seconds"),
         ({"kind": "succeed", "colour": "red"}, "unknown field"),
         (7, "must be a string or an object"),
@@ -115,6 +118,14 @@ def test_hang_until_terminated() -> None:
         ("train", "CANCELED", 10_000.5),
     ]
     assert [s for _, s in snap.history] == ["PENDING", "RUNNING", "CANCELING", "CANCELED"]
+
+
+def test_stuck_reports_its_state_until_terminated() -> None:
+    assert _states("stuck:PAUSED", 100.5)[0] == "PENDING"
+    snap = snapshot(_timeline("stuck:SOMETHING_NEW"), 10_000.0)
+    assert snap.state == "SOMETHING_NEW" and snap.finished_at is None
+    assert snap.history == [(100.0, "PENDING"), (101.0, "RUNNING"), (101.0, "SOMETHING_NEW")]
+    assert _states("stuck:PAUSED", 10_001.0, terminated_at=10_000.0)[0] == "CANCELED"
 
 
 def test_terminate_while_pending_and_after_the_end() -> None:

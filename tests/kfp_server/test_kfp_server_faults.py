@@ -10,6 +10,8 @@ import pytest
 
 from bridge.kfp_server import ControlError, RunningServer
 
+from .conftest import json_writes
+
 
 @pytest.fixture
 def run_id(server: RunningServer, spec: dict[str, Any]) -> str:
@@ -21,7 +23,7 @@ def test_503_burst_is_exact(server: RunningServer, run_id: str) -> None:
     control = server.control()
     control.fault("status", count=3, path="/apis/v2beta1/runs/*", method="GET")
     control.reset_stats()
-    with httpx.Client(base_url=server.url) as http:
+    with httpx.Client(base_url=server.url, event_hooks={"request": [json_writes]}) as http:
         assert http.get("/apis/v2beta1/healthz").status_code == 200  # another path: untouched
         assert (
             http.post(f"/apis/v2beta1/runs/{run_id}:archive").status_code == 200
@@ -61,7 +63,7 @@ def test_dropped_connections(server: RunningServer, run_id: str) -> None:
 
 
 def test_dropped_connection_on_a_kept_alive_connection(server: RunningServer, run_id: str) -> None:
-    with httpx.Client(base_url=server.url) as http:
+    with httpx.Client(base_url=server.url, event_hooks={"request": [json_writes]}) as http:
         assert http.get(f"/apis/v2beta1/runs/{run_id}").status_code == 200
         server.control().fault("drop", count=1, path="/apis/v2beta1/runs/*")
         with pytest.raises(httpx.RemoteProtocolError):

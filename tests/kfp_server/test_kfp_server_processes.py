@@ -22,7 +22,7 @@ def _state(url: str, run_id: str) -> str:
 
 def test_restart_in_process_keeps_everything_and_runs_go_on(tmp_path: Path, spec: dict[str, Any]) -> None:
     db = tmp_path / "state.db"
-    first = start_server(db, **FAST)
+    first = start_server(db, control=True, **FAST)
     control = first.control()
     control.script_next({"kind": "succeed", "after": 1.5})
     run = httpx.post(
@@ -34,7 +34,7 @@ def test_restart_in_process_keeps_everything_and_runs_go_on(tmp_path: Path, spec
     wait_for(lambda: _state(first.url, run["run_id"]) == "RUNNING")
     first.stop()
 
-    second = start_server(db)  # another port, same file, stored settings
+    second = start_server(db, control=True)  # another port, same file, stored settings
     try:
         assert _state(second.url, run["run_id"]) == "RUNNING"
         assert (

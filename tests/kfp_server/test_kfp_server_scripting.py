@@ -10,7 +10,7 @@ import pytest
 
 from bridge.kfp_server import ControlError, RunningServer
 
-from .conftest import wait_for
+from .conftest import JSON, wait_for
 
 
 def _create(server: RunningServer, spec: dict[str, Any], name: str = "run", **fields: Any) -> dict[str, Any]:
@@ -104,11 +104,11 @@ def test_default_fate_and_rescript_a_running_run(server: RunningServer, spec: di
 def test_terminate_then_retry(server: RunningServer, spec: dict[str, Any]) -> None:
     server.control().script_next("hang")
     run_id = _create(server, spec)["run_id"]
-    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:retry").status_code == 400  # not failed yet
-    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:terminate").json() == {}
+    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:retry", headers=JSON).status_code == 400  # not failed yet
+    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:terminate", headers=JSON).json() == {}
     assert _final(server, run_id)["state"] == "CANCELED"
-    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:terminate").status_code == 200  # idempotent
-    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:retry").json() == {}
+    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:terminate", headers=JSON).status_code == 200  # idempotent
+    assert httpx.post(f"{server.url}/apis/v2beta1/runs/{run_id}:retry", headers=JSON).json() == {}
     assert httpx.get(f"{server.url}/apis/v2beta1/runs/{run_id}").json()["state"] in ("PENDING", "RUNNING")
     assert _final(server, run_id)["state"] == "SUCCEEDED"
 

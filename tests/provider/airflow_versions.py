@@ -13,6 +13,7 @@ __all__ = [
     "AIRFLOW_VERSION",
     "DAG",
     "extra_link_url",
+    "has_task_state_store",
     "import_string",
     "reset_db",
     "serialization_round_trip",
@@ -21,6 +22,11 @@ __all__ = [
 ]
 
 AIRFLOW_3 = Version(Version(AIRFLOW_VERSION).base_version) >= Version("3.0")
+
+
+def has_task_state_store() -> bool:
+    """Airflow 3.3+ gives tasks a state store that survives retries of one task instance."""
+    return Version(Version(AIRFLOW_VERSION).base_version) >= Version("3.3")
 
 if AIRFLOW_3:
     from airflow.sdk import DAG

@@ -51,7 +51,7 @@ def pipeline_package(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def kfp_server():
-    server = start_server(run_seconds=1.0, pending_seconds=0.1, cancel_seconds=0.2)
+    server = start_server(control=True, run_fates=True, run_seconds=1.0, pending_seconds=0.1, cancel_seconds=0.2)
     os.environ["AIRFLOW_CONN_KFP_DEFAULT"] = json.dumps(
         {"conn_type": "kubeflow_pipelines", "host": server.url, "extra": {"ui_host": "http://kfp-ui.test"}}
     )

@@ -396,3 +396,60 @@ def test_the_operator_survives_dag_serialisation_with_its_link(pipeline_package)
     restored = serialization_round_trip(dag).get_task("run")
     assert [link.name for link in restored.operator_extra_links] == ["KFP run"]
     assert "parameters" in restored.template_fields and "pipeline_package" in restored.template_fields
+
+
+def test_a_given_run_name_never_reattaches_another_dag_run(kfp, pipeline_package):
+    """run_name="nightly" repeats every DAG run: the second DAG run must submit its own KFP run,
+    not return the first one's old result (its own run fails here, so reuse would show)."""
+    dag = _dag("kfp_fixed_name", pipeline_package, run_name="nightly")
+    first = run_dag(dag)
+    assert first.state == "success", FAILURES
+    kfp.script_name("nightly", "fail:train:the second night broke", count=1)
+    second = run_dag(dag)
+    assert second.run_id != first.run_id
+    assert second.state == "failed" and any("the second night broke" in m for m in FAILURES), FAILURES
+    runs = _runs(kfp, "nightly")
+    assert sorted(r.state.value for r in runs) == ["FAILED", "SUCCEEDED"]
+    assert xcom(second, "run", "run_id") != xcom(first, "run", "run_id")
+
+
+@pytest.mark.parametrize("state_store", [True, False], ids=["state-store", "no-state-store"])
+def test_a_retry_with_a_given_run_name_reattaches_only_through_the_state_store(
+    kfp, pipeline_package, state_store
+):
+    """With the task state store (Airflow 3.3+) the retry finds its run; without it, a given
+    name is not looked up, so the retry submits a new run (the documented trade-off)."""
+    from tests.provider.airflow_versions import has_task_state_store
+
+    if state_store and not has_task_state_store():
+        pytest.skip("this Airflow has no task state store")
+    dag = _dag(
+        f"kfp_named_retry_{state_store}",
+        pipeline_package,
+        run_name=f"named-{state_store}-{{{{ ds_nodash }}}}",
+        operator=_crashing_operator(state_store=state_store),
+        task_kwargs={"retries": 1, "retry_delay": datetime.timedelta(0)},
+        parameters={"af2kfp_fate": "succeed:0.5"},
+    )
+    dr = run_dag(dag)
+    assert dr.state == "success", FAILURES
+    name = xcom(dr, "run")["display_name"]
+    assert len(_runs(kfp, name)) == (1 if state_store else 2)
+
+
+@MODES
+def test_an_unexpected_run_state_fails_the_task_after_the_grace_period(kfp, pipeline_package, deferrable):
+    """No timeout set: a run stuck in a state nobody expects still fails the task, naming it."""
+    kfp.script_next("stuck:SOMETHING_NEW")
+    dag = _dag(
+        f"kfp_unexpected_{deferrable}",
+        pipeline_package,
+        deferrable=deferrable,
+        unexpected_state_timeout=1.0,
+    )
+    started = time.monotonic()
+    dr = run_dag(dag)
+    assert dr.state == "failed"
+    assert time.monotonic() - started < 60
+    assert len(FAILURES) == 1 and "state 'SOMETHING_NEW'" in FAILURES[0], FAILURES
+    _terminate(kfp, xcom(dr, "run", "run_id"))

@@ -32,7 +32,7 @@ def _submit(kfp, package, fate: str) -> str:
         return client.submit_run(spec).run_id
 
 
-def _sensor_dag(dag_id: str, run_id: str, deferrable: bool):
+def _sensor_dag(dag_id: str, run_id: str, deferrable: bool, **sensor_kwargs):
     from tests.provider.airflow_versions import DAG
 
     from airflow_plugins.sensors.kfp import KfpRunSensor
@@ -46,6 +46,7 @@ def _sensor_dag(dag_id: str, run_id: str, deferrable: bool):
             poke_interval=0.2,
             timeout=30,
             on_failure_callback=_record_failure,
+            **sensor_kwargs,
         )
     return dag
 
@@ -68,6 +69,16 @@ def test_sensor_fails_with_the_kfp_error(kfp, pipeline_package, deferrable):
     assert dr.state == "failed"
     [message] = FAILURES
     assert "ended FAILED" in message and "task 'extract' failed" in message and "no such table" in message
+
+
+@MODES
+def test_sensor_fails_on_a_state_nobody_expects(kfp, pipeline_package, deferrable):
+    run_id = _submit(kfp, pipeline_package, "stuck:PAUSED")
+    dag = _sensor_dag(f"kfp_sensor_paused_{deferrable}", run_id, deferrable, unexpected_state_timeout=1.0)
+    dr = run_dag(dag)
+    assert dr.state == "failed"
+    [message] = FAILURES
+    assert f"KFP run {run_id} has been in state 'PAUSED'" in message
 
 
 def _upload_dag(dag_id: str, package, version_name: str | None):

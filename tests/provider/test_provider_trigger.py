@@ -56,6 +56,7 @@ def test_serialize_is_the_classpath_and_plain_kwargs():
         end_time=1700000000.5,
         cancel_on_kill=False,
         failure_states=["FAILED", "CANCELED"],
+        unexpected_state_timeout=60.0,
     )
     assert trigger.serialize() == (
         "airflow_plugins.triggers.kfp.KfpRunTrigger",
@@ -65,6 +66,7 @@ def test_serialize_is_the_classpath_and_plain_kwargs():
             "namespace": "team-a",
             "poll_interval": 3.0,
             "end_time": 1700000000.5,
+            "unexpected_state_timeout": 60.0,
             "cancel_on_kill": False,
             "success_states": None,
             "failure_states": ["FAILED", "CANCELED"],
