@@ -32,7 +32,6 @@ __all__ = ["KfpApi", "Policy", "RunRequest", "Settings", "SIMULATION_PLUGIN", "t
 log = logging.getLogger(__name__)
 
 _NO_EXECUTE = "af2kfp kfp-server: fate 'execute' needs a server started with --execute; nothing was run"
-_TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"}
 _RUN_ALIASES = {"name": "display_name", "id": "run_id"}
 _EXPERIMENT_ALIASES = {"name": "display_name", "id": "experiment_id"}
 _PIPELINE_ALIASES = {"id": "pipeline_id"}
@@ -883,7 +882,7 @@ class KfpApi:
     def terminate_run(self, run_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         now = self.clock()
         row = self._run_row(run_id)
-        if row["terminated_at"] is None and self._snapshot(row, now).state not in _TERMINAL:
+        if row["terminated_at"] is None and self._snapshot(row, now).state not in fates.TERMINAL_STATES:
             self.store.run(
                 "UPDATE runs SET terminated_at = ? WHERE run_id = ? AND terminated_at IS NULL", (now, run_id)
             )

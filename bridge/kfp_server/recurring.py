@@ -22,7 +22,7 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any, Mapping
 
-from bridge.kfp_server import schedules
+from bridge.kfp_server import fates, schedules
 from bridge.kfp_server.errors import ApiError
 from bridge.kfp_server.times import timestamp
 
@@ -38,7 +38,6 @@ MAX_TICKS_PER_CALL = 100
 """At most this many runs of one recurring run per :meth:`RecurringRuns.trigger_due` call,
 so a long catch-up never holds the database for long (the next call goes on)."""
 _ALIASES = {"name": "display_name", "id": "recurring_run_id"}
-_TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"}
 _RUN_NAMESPACE = uuid.UUID("6f2b8f0e-5a61-4d3c-9b57-0f6f3f2d9a11")
 
 
@@ -246,7 +245,7 @@ class RecurringRuns:
     def _active(self, db: Any, recurring_run_id: str, now: float) -> int:
         """How many of its runs have not finished (they count against max_concurrency)."""
         rows = db.execute("SELECT * FROM runs WHERE recurring_run_id = ?", (recurring_run_id,)).fetchall()
-        return sum(self.api._snapshot(dict(r), now).state not in _TERMINAL for r in rows)
+        return sum(self.api._snapshot(dict(r), now).state not in fates.TERMINAL_STATES for r in rows)
 
     def _trigger(self, recurring_run_id: str) -> list[str]:
         started: list[str] = []
