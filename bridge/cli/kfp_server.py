@@ -19,7 +19,8 @@ __all__ = ["NAME", "HELP", "add_arguments", "run"]
 NAME = "kfp-server"
 HELP = (
     "serve a local KFP API (v2beta1) for tests and demos: SQLite state, simulated runs with scripted "
-    "fates (or kfp.local with --execute), injected faults (--control)"
+    "fates (or kfp.local with --execute), recurring runs started on their schedule, injected faults "
+    "(--control)"
 )
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--tls-key", metavar="PEM", help="private key of --tls-cert (if not in the same file)"
     )
+    parser.add_argument(
+        "--schedule-tick",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="look for due recurring runs every S seconds (0: never start them; default: %(default)s)",
+    )
     parser.add_argument("--url-file", metavar="FILE", help="write the server's URL to FILE once it listens")
 
 
@@ -148,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
     for option, path in (("--bearer-token-file", args.bearer_token_file), ("--session-cookie-file", args.session_cookie_file)):
         if path and Path(path).is_file() and Path(path).stat().st_mode & 0o077:
             log.warning("%s %s can be read by other users (chmod 600 it)", option, path)
+    if args.schedule_tick < 0:
+        raise Af2KfpError(f"--schedule-tick {args.schedule_tick}: must be 0 (off) or more")
     if args.db and not Path(args.db).parent.exists():
         raise Af2KfpError(f"--db {args.db}: folder {Path(args.db).parent} does not exist")
     changes = _settings_changes(args)
@@ -166,6 +176,7 @@ def run(args: argparse.Namespace) -> int:
             allow_hosts=args.allow_host,
             tls_cert=args.tls_cert,
             tls_key=args.tls_key,
+            schedule_tick=args.schedule_tick,
         )
     except ssl.SSLError as exc:
         raise Af2KfpError(f"--tls-cert {args.tls_cert}: cannot use it: {exc.reason or exc}") from None

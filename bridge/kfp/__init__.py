@@ -17,20 +17,27 @@ Public API (all importable from ``bridge.kfp``):
   ``latest_pipeline_version``, ``resolve_pipeline_version``, ``delete_pipeline_version``;
   ``submit_run(RunSpec)``, ``create_run(body)``, ``get_run``, ``list_runs``,
   ``find_run_by_name``, ``wait_for_run``, ``terminate_run``, ``archive_run``,
-  ``unarchive_run``, ``delete_run``; ``run_url(run_id, namespace=None)``.
+  ``unarchive_run``, ``delete_run``; ``submit_recurring_run(RecurringRunSpec)``,
+  ``create_recurring_run(body)``, ``get_recurring_run``, ``list_recurring_runs``,
+  ``find_recurring_run``, ``enable_recurring_run``, ``disable_recurring_run``,
+  ``delete_recurring_run``; ``run_url(run_id, namespace=None)``.
 - Run lifecycle: :class:`RunSpec`, :func:`deterministic_run_name`, :func:`build_run_body`.
+- Recurring runs: :class:`RecurringRunSpec` (a :class:`RunSpec` on a :class:`Schedule`;
+  :meth:`RecurringRunSpec.from_schedule` reads ``af2kfp convert``'s ``schedule.json``),
+  :func:`build_recurring_run_body`.
 - States: :class:`RunState`, :class:`StatePolicy` (:meth:`StatePolicy.create`,
   :meth:`StatePolicy.classify`), :class:`Verdict`.
 - Models: :class:`Run` (``summary()``, ``failed_tasks``), :class:`TaskDetail`,
-  :class:`Experiment`, :class:`Pipeline`, :class:`PipelineVersion`, :class:`Page`;
-  :func:`describe_failure`, :func:`run_url`, :func:`experiment_url`.
+  :class:`Experiment`, :class:`Pipeline`, :class:`PipelineVersion`, :class:`RecurringRun`,
+  :class:`Page`; :func:`describe_failure`, :func:`run_url`, :func:`experiment_url`.
 - Packages: :func:`load_package`, :func:`parse_package`, :class:`PipelinePackage`.
 - Errors: :class:`KfpError` > :class:`KfpApiError` (``status``, ``message``, ``code``,
   ``retriable``, ``maybe_applied``) > :class:`KfpConnectionError`, :class:`KfpAuthError`,
   :class:`KfpNotFoundError`; :class:`KfpRunFailedError` (``run``),
   :class:`KfpWaitTimeoutError` (``run_id``, ``last_state``); :class:`KfpUnexpectedStateError`
-  (``run_id``, ``state``: a run stuck in a state no waiter expects, see :class:`UnexpectedStateWatch`); :class:`KfpConfigError`
-  and :class:`PipelineSourceError` (both also ``InputError``: exit code 2 on the CLI).
+  (``run_id``, ``state``: a run stuck in a state no waiter expects, see :class:`UnexpectedStateWatch`);
+  :class:`KfpConfigError`, :class:`PipelineSourceError` and :class:`ScheduleError` (all also
+  ``InputError``: exit code 2 on the CLI).
 """
 
 from bridge.kfp.auth import BearerToken, NoAuth, SessionCookie, TokenFile, auth_from_options
@@ -47,12 +54,14 @@ from bridge.kfp.errors import (
     KfpUnexpectedStateError,
     KfpWaitTimeoutError,
     PipelineSourceError,
+    ScheduleError,
 )
 from bridge.kfp.models import (
     Experiment,
     Page,
     Pipeline,
     PipelineVersion,
+    RecurringRun,
     Run,
     TaskDetail,
     describe_failure,
@@ -60,6 +69,7 @@ from bridge.kfp.models import (
     run_url,
 )
 from bridge.kfp.packages import PipelinePackage, load_package, parse_package
+from bridge.kfp.recurring import RecurringRunSpec, Schedule, build_recurring_run_body
 from bridge.kfp.retry import RetryPolicy
 from bridge.kfp.runs import RunSpec, build_run_body, deterministic_run_name
 from bridge.kfp.states import (
@@ -95,16 +105,21 @@ __all__ = [
     "PipelinePackage",
     "PipelineSourceError",
     "PipelineVersion",
+    "RecurringRun",
+    "RecurringRunSpec",
     "RetryPolicy",
     "Run",
     "RunSpec",
     "RunState",
+    "Schedule",
+    "ScheduleError",
     "SessionCookie",
     "StatePolicy",
     "TaskDetail",
     "TokenFile",
     "Verdict",
     "auth_from_options",
+    "build_recurring_run_body",
     "build_run_body",
     "deterministic_run_name",
     "describe_failure",

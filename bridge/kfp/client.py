@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import httpx
 
-from bridge.kfp import runs
+from bridge.kfp import recurring, runs
 from bridge.kfp.core import KfpConfig, KfpCore, Op
 from bridge.kfp.models import run_url
 from bridge.kfp.protocol import Outcome, Send, Sleep
@@ -195,11 +195,19 @@ class KfpClient(_Face):
     archive_run = _sync_op(KfpCore.archive_run)
     unarchive_run = _sync_op(KfpCore.unarchive_run)
     delete_run = _sync_op(KfpCore.delete_run)
+    create_recurring_run = _sync_op(KfpCore.create_recurring_run)
+    get_recurring_run = _sync_op(KfpCore.get_recurring_run)
+    list_recurring_runs = _sync_op(KfpCore.list_recurring_runs)
+    enable_recurring_run = _sync_op(KfpCore.enable_recurring_run)
+    disable_recurring_run = _sync_op(KfpCore.disable_recurring_run)
+    delete_recurring_run = _sync_op(KfpCore.delete_recurring_run)
     get_or_create_experiment = _sync_op(runs.get_or_create_experiment)
     resolve_pipeline_version = _sync_op(runs.resolve_pipeline_version)
     find_run_by_name = _sync_op(runs.find_run_by_name)
     submit_run = _sync_op(runs.submit_run)
     wait_for_run = _sync_op(runs.wait_for_run)
+    find_recurring_run = _sync_op(recurring.find_recurring_run)
+    submit_recurring_run = _sync_op(recurring.submit_recurring_run)
 
 
 class AsyncKfpClient(_Face):
@@ -266,8 +274,16 @@ class AsyncKfpClient(_Face):
     archive_run = _async_op(KfpCore.archive_run)
     unarchive_run = _async_op(KfpCore.unarchive_run)
     delete_run = _async_op(KfpCore.delete_run)
+    create_recurring_run = _async_op(KfpCore.create_recurring_run)
+    get_recurring_run = _async_op(KfpCore.get_recurring_run)
+    list_recurring_runs = _async_op(KfpCore.list_recurring_runs)
+    enable_recurring_run = _async_op(KfpCore.enable_recurring_run)
+    disable_recurring_run = _async_op(KfpCore.disable_recurring_run)
+    delete_recurring_run = _async_op(KfpCore.delete_recurring_run)
     get_or_create_experiment = _async_op(runs.get_or_create_experiment)
     resolve_pipeline_version = _async_op(runs.resolve_pipeline_version)
     find_run_by_name = _async_op(runs.find_run_by_name)
     submit_run = _async_op(runs.submit_run)
     wait_for_run = _async_op(runs.wait_for_run)
+    find_recurring_run = _async_op(recurring.find_recurring_run)
+    submit_recurring_run = _async_op(recurring.submit_recurring_run)

@@ -15,7 +15,10 @@ pipelines ``upload_pipeline``, ``upload_pipeline_version``, ``get_pipeline``,
 ``list_pipelines``, ``find_pipeline``, ``delete_pipeline``, ``get_pipeline_version``,
 ``list_pipeline_versions``, ``find_pipeline_version``, ``latest_pipeline_version``,
 ``delete_pipeline_version``; runs ``create_run``, ``get_run``, ``list_runs``,
-``terminate_run``, ``archive_run``, ``unarchive_run``, ``delete_run``.
+``terminate_run``, ``archive_run``, ``unarchive_run``, ``delete_run``; recurring runs
+``create_recurring_run``, ``get_recurring_run``, ``list_recurring_runs``,
+``enable_recurring_run``, ``disable_recurring_run``,
+``delete_recurring_run``.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from urllib.parse import quote, urlsplit
 
 from bridge.kfp.auth import Auth, NoAuth
 from bridge.kfp.errors import KfpConfigError, PipelineSourceError
-from bridge.kfp.models import Experiment, Page, Pipeline, PipelineVersion, Run
+from bridge.kfp.models import Experiment, Page, Pipeline, PipelineVersion, RecurringRun, Run
 from bridge.kfp.protocol import (
     API_PREFIX,
     ApiRequest,
@@ -370,6 +373,50 @@ class KfpCore:
 
     def delete_run(self, run_id: str) -> Op[None]:
         yield from self.call(ApiRequest("DELETE", f"{API_PREFIX}/runs/{_q(run_id)}"))
+
+    # -- recurring runs -------------------------------------------------------------------
+
+    def create_recurring_run(self, body: dict[str, Any]) -> Op[RecurringRun]:
+        """``POST /recurringruns`` with a ``V2beta1RecurringRun`` body; never resent once it may
+        have reached KFP. Use :func:`bridge.kfp.recurring.submit_recurring_run` for a
+        retry-safe creation."""
+        request = ApiRequest("POST", API_PREFIX + "/recurringruns", json=body, idempotent=False)
+        return RecurringRun.from_json((yield from self.call(request)))
+
+    def get_recurring_run(self, recurring_run_id: str) -> Op[RecurringRun]:
+        return RecurringRun.from_json((yield from self._get(f"/recurringruns/{_q(recurring_run_id)}")))
+
+    def list_recurring_runs(
+        self,
+        *,
+        experiment_id: str | None = None,
+        namespace: str | None = None,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        sort_by: str | None = None,
+    ) -> Op[Page[RecurringRun]]:
+        """Recurring runs of an experiment, or of a namespace when no experiment is given."""
+        scope = {"experiment_id": experiment_id} if experiment_id else {"namespace": self._ns(namespace)}
+        return (yield from self._page(
+            "/recurringruns", "recurring_runs", RecurringRun.from_json,
+            **scope, filter=filter, page_size=page_size, page_token=page_token, sort_by=sort_by,
+        ))
+
+    def _recurring_action(self, recurring_run_id: str, action: str) -> Op[None]:
+        yield from self.call(ApiRequest("POST", f"{API_PREFIX}/recurringruns/{_q(recurring_run_id)}:{action}"))
+
+    def enable_recurring_run(self, recurring_run_id: str) -> Op[None]:
+        """Let it trigger runs again (with catch-up, the ticks missed meanwhile are backfilled)."""
+        yield from self._recurring_action(recurring_run_id, "enable")
+
+    def disable_recurring_run(self, recurring_run_id: str) -> Op[None]:
+        """Stop it triggering runs; runs it started go on."""
+        yield from self._recurring_action(recurring_run_id, "disable")
+
+    def delete_recurring_run(self, recurring_run_id: str) -> Op[None]:
+        """Delete it; the runs it started stay."""
+        yield from self.call(ApiRequest("DELETE", f"{API_PREFIX}/recurringruns/{_q(recurring_run_id)}"))
 
 
 def _upload_files(package: str | Path | bytes, filename: str) -> dict[str, tuple[str, bytes, str]]:

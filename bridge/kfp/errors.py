@@ -19,6 +19,7 @@ __all__ = [
     "KfpError",
     "KfpConfigError",
     "PipelineSourceError",
+    "ScheduleError",
     "KfpApiError",
     "KfpConnectionError",
     "KfpAuthError",
@@ -39,6 +40,11 @@ class KfpConfigError(KfpError, InputError):
 
 class PipelineSourceError(KfpError, InputError):
     """A pipeline package or parameter set cannot be submitted; the message names the file."""
+
+
+class ScheduleError(KfpError, InputError):
+    """A recurring run's schedule cannot be sent as given (no trigger or two, a bad interval,
+    time or concurrency, a schedule.json without a recurring run); the message says which."""
 
 
 class KfpApiError(KfpError):

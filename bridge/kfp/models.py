@@ -1,4 +1,5 @@
-"""Typed views of the v2beta1 JSON the client reads: runs, tasks, experiments, pipelines.
+"""Typed views of the v2beta1 JSON the client reads: runs, tasks, experiments, pipelines,
+recurring runs.
 
 Each view keeps the server's full object in ``raw`` (field names as in
 ``kfp_server_api.models.V2beta1*.attribute_map``, snake_case; camelCase is accepted too)
@@ -16,6 +17,7 @@ from bridge.kfp.states import RunState
 
 __all__ = [
     "Run",
+    "RecurringRun",
     "TaskDetail",
     "Experiment",
     "Pipeline",
@@ -99,6 +101,16 @@ class Run:
             tasks=tuple(TaskDetail.from_json(t) for t in _get(details, "task_details") or ()),
             raw=dict(data),
         )
+
+    @property
+    def recurring_run_id(self) -> str | None:
+        """The recurring run that started this run (None for a run created by hand)."""
+        return _get(self.raw, "recurring_run_id") or None
+
+    @property
+    def scheduled_at(self) -> str | None:
+        """When the run was scheduled: its recurring run's tick, else its creation time."""
+        return _get(self.raw, "scheduled_at") or self.created_at
 
     @property
     def simulated(self) -> bool:
@@ -198,6 +210,85 @@ class PipelineVersion:
             created_at=_get(data, "created_at"),
             raw=dict(data),
         )
+
+
+def _int(value: Any) -> int | None:
+    """An int64 field: protojson writes it as a string (``"60"``), some servers as a number."""
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+@dataclass(frozen=True)
+class RecurringRun:
+    """A recurring run (``V2beta1RecurringRun``): a pipeline started on a cron or an interval.
+
+    ``cron`` (six fields, seconds first, robfig/cron) or ``interval_second`` says when;
+    ``start_time``/``end_time`` bound it (RFC 3339, None when unset); ``enabled`` is its
+    status (ENABLED), or its mode (ENABLE) when the server gave no status.
+    """
+
+    recurring_run_id: str
+    display_name: str
+    experiment_id: str | None
+    namespace: str | None
+    enabled: bool
+    cron: str | None
+    interval_second: int | None
+    start_time: str | None
+    end_time: str | None
+    max_concurrency: int | None
+    no_catchup: bool
+    pipeline_id: str | None
+    pipeline_version_id: str | None
+    created_at: str | None
+    error: str | None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "RecurringRun":
+        trigger = _get(data, "trigger") or {}
+        schedule = _get(trigger, "cron_schedule") or _get(trigger, "periodic_schedule") or {}
+        reference = _get(data, "pipeline_version_reference") or {}
+        status = _get(data, "status")
+        enabled = status == "ENABLED" if status else _get(data, "mode") == "ENABLE"
+        return cls(
+            recurring_run_id=str(_get(data, "recurring_run_id") or ""),
+            display_name=str(_get(data, "display_name") or ""),
+            experiment_id=_get(data, "experiment_id"),
+            namespace=_get(data, "namespace"),
+            enabled=enabled,
+            cron=_get(schedule, "cron"),
+            interval_second=_int(_get(schedule, "interval_second")),
+            start_time=_unset_time(_get(schedule, "start_time")),
+            end_time=_unset_time(_get(schedule, "end_time")),
+            max_concurrency=_int(_get(data, "max_concurrency")),
+            no_catchup=bool(_get(data, "no_catchup")),
+            pipeline_id=_get(reference, "pipeline_id"),
+            pipeline_version_id=_get(reference, "pipeline_version_id") or _get(data, "pipeline_version_id"),
+            created_at=_get(data, "created_at"),
+            error=_status_message(_get(data, "error")),
+            raw=dict(data),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Plain JSON-able facts (the command line's ``--format json``)."""
+        return {
+            "recurring_run_id": self.recurring_run_id,
+            "display_name": self.display_name,
+            "experiment_id": self.experiment_id,
+            "enabled": self.enabled,
+            "cron": self.cron,
+            "interval_second": self.interval_second,
+            "start_time": self.start_time,
+            "end_time": self.end_time,
+            "max_concurrency": self.max_concurrency,
+            "no_catchup": self.no_catchup,
+        }
+
+
+def _unset_time(value: Any) -> str | None:
+    return None if value in (None, "", "1970-01-01T00:00:00Z") else str(value)
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 from bridge.kfp.core import KfpCore, Op
 from bridge.kfp.errors import (
@@ -60,12 +60,16 @@ __all__ = [
     "get_or_create_experiment",
     "resolve_pipeline_version",
     "find_run_by_name",
+    "pipeline_source",
+    "experiment_of",
+    "create_once",
     "submit_run",
     "wait_for_run",
 ]
 
 log = logging.getLogger("bridge.kfp")
 
+T = TypeVar("T")
 DEFAULT_EXPERIMENT = "Default"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -237,57 +241,86 @@ def _runs_named(core: KfpCore, experiment_id: str | None, name: str, namespace: 
     return sorted(runs, key=lambda r: r.created_at or "", reverse=True)
 
 
-def submit_run(core: KfpCore, spec: RunSpec) -> Op[Run]:
-    """Create the run ``spec`` describes and return it (state as KFP reported on creation)."""
-    # Everything that can be wrong with the pipeline is found before anything is created.
-    pipeline_spec = version = None
-    if spec.package is not None:
-        pipeline_spec = _package(spec).run_spec()
-    else:
-        if spec.enable_caching is not None:
-            log.warning("enable_caching is ignored for an uploaded pipeline version; it applies to packages only")
-        version = yield from resolve_pipeline_version(
-            core,
-            pipeline_id=spec.pipeline_id,
-            pipeline_name=spec.pipeline_name,
-            version_id=spec.pipeline_version_id,
-            version_name=spec.pipeline_version_name,
-            namespace=spec.namespace,
-        )
-    if spec.experiment_id:
-        experiment_id = spec.experiment_id
-    else:
-        experiment = yield from get_or_create_experiment(
-            core, spec.experiment_name or DEFAULT_EXPERIMENT, namespace=spec.namespace
-        )
-        experiment_id = experiment.experiment_id
-    body = build_run_body(spec, experiment_id=experiment_id, pipeline_spec=pipeline_spec, version=version)
+def pipeline_source(core: KfpCore, spec: RunSpec) -> Op[tuple[dict[str, Any] | None, PipelineVersion | None]]:
+    """What ``spec`` runs: an inline pipeline spec (from its package) or an uploaded version.
 
-    known: set[str] = set()
-    if spec.dedupe:
-        known = {r.run_id for r in (yield from _runs_named(core, experiment_id, spec.display_name, spec.namespace))}
+    Everything that can be wrong with the pipeline is found here, before anything is created.
+    """
+    if spec.package is not None:
+        return _package(spec).run_spec(), None
+    if spec.enable_caching is not None:
+        log.warning("enable_caching is ignored for an uploaded pipeline version; it applies to packages only")
+    version = yield from resolve_pipeline_version(
+        core,
+        pipeline_id=spec.pipeline_id,
+        pipeline_name=spec.pipeline_name,
+        version_id=spec.pipeline_version_id,
+        version_name=spec.pipeline_version_name,
+        namespace=spec.namespace,
+    )
+    return None, version
+
+
+def experiment_of(core: KfpCore, spec: RunSpec) -> Op[str]:
+    """The id of ``spec``'s experiment: given, or found (created when missing) by name."""
+    if spec.experiment_id:
+        return spec.experiment_id
+    experiment = yield from get_or_create_experiment(
+        core, spec.experiment_name or DEFAULT_EXPERIMENT, namespace=spec.namespace
+    )
+    return experiment.experiment_id
+
+
+def create_once(
+    core: KfpCore,
+    create: Callable[[], Op[T]],
+    named: Callable[[], Op[list[T]]],
+    *,
+    key: Callable[[T], str],
+    what: str,
+    dedupe: bool = True,
+) -> Op[T]:
+    """Create one object with ``create()``, never two, however the requests fail.
+
+    ``named()`` lists the objects of the new one's name. The core already resent what surely
+    never reached KFP; a failure that may have been applied (dropped connection, read
+    timeout, 5xx) is retried only with ``dedupe``: wait, look for an object of that name
+    that did not exist before, and create again only when there is none.
+    """
+    known = {key(item) for item in (yield from named())} if dedupe else set()
     policy = core.config.retry
     attempt = 0
     while True:
         attempt += 1
         try:
-            run = yield from core.create_run(body)
-            log.info("KFP run %s (%s) created in experiment %s", run.display_name, run.run_id, experiment_id)
-            return run
+            return (yield from create())
         except KfpApiError as err:
-            # The core already resent what was surely not applied; here only the ambiguous
-            # failures are left, and they are retried only when we can look before resending.
-            if not (err.retriable and err.maybe_applied and spec.dedupe) or not policy.can_retry(attempt):
+            if not (err.retriable and err.maybe_applied and dedupe) or not policy.can_retry(attempt):
                 raise
             delay = policy.delay(attempt)
-            log.warning("creating KFP run %r failed (%s); checking and retrying in %.2fs",
-                        spec.display_name, err.message, delay)
+            log.warning("creating KFP %s failed (%s); checking and retrying in %.2fs", what, err.message, delay)
             yield Sleep(delay)
-            mine = [r for r in (yield from _runs_named(core, experiment_id, spec.display_name, spec.namespace))
-                    if r.run_id not in known]
+            mine = [item for item in (yield from named()) if key(item) not in known]
             if mine:
-                log.info("KFP run %s was created despite the error; not submitting again", mine[0].run_id)
+                log.info("KFP %s %s was created despite the error; not creating it again", what, key(mine[0]))
                 return mine[0]
+
+
+def submit_run(core: KfpCore, spec: RunSpec) -> Op[Run]:
+    """Create the run ``spec`` describes and return it (state as KFP reported on creation)."""
+    pipeline_spec, version = yield from pipeline_source(core, spec)
+    experiment_id = yield from experiment_of(core, spec)
+    body = build_run_body(spec, experiment_id=experiment_id, pipeline_spec=pipeline_spec, version=version)
+    run = yield from create_once(
+        core,
+        lambda: core.create_run(body),
+        lambda: _runs_named(core, experiment_id, spec.display_name, spec.namespace),
+        key=lambda r: r.run_id,
+        what=f"run {spec.display_name!r}",
+        dedupe=spec.dedupe,
+    )
+    log.info("KFP run %s (%s) created in experiment %s", run.display_name, run.run_id, experiment_id)
+    return run
 
 
 def wait_for_run(

@@ -1,5 +1,6 @@
 """The KFP API v2beta1 resources of the local server: pipelines, pipeline
-versions, experiments, runs; and the scripting of runs' fates.
+versions, experiments, runs (recurring runs: :attr:`KfpApi.recurring`); and the
+scripting of runs' fates.
 
 Methods take decoded query parameters and JSON bodies and return the JSON
 answer; they raise :class:`ApiError` for anything a real KFP would refuse.
@@ -9,7 +10,6 @@ Field names and shapes follow ``kfp_server_api``'s v2beta1 models.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import functools
 import json
 import logging
@@ -23,15 +23,15 @@ from typing import Any, Callable, Mapping
 from bridge.kfp_server import credentials, executor, fates, listing, specs
 from bridge.kfp_server.errors import ApiError
 from bridge.kfp_server.fates import Fate, FateError, RunSnapshot
+from bridge.kfp_server.recurring import RecurringRuns
 from bridge.kfp_server.store import Store
+from bridge.kfp_server.times import timestamp
 
-__all__ = ["KfpApi", "Policy", "Settings", "SIMULATION_PLUGIN", "timestamp"]
+__all__ = ["KfpApi", "Policy", "RunRequest", "Settings", "SIMULATION_PLUGIN", "timestamp"]
 
 log = logging.getLogger(__name__)
 
-_EPOCH_ZERO = "1970-01-01T00:00:00Z"
 _NO_EXECUTE = "af2kfp kfp-server: fate 'execute' needs a server started with --execute; nothing was run"
-_TERMINAL = {"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"}
 _RUN_ALIASES = {"name": "display_name", "id": "run_id"}
 _EXPERIMENT_ALIASES = {"name": "display_name", "id": "experiment_id"}
 _PIPELINE_ALIASES = {"id": "pipeline_id"}
@@ -69,6 +69,24 @@ class Settings:
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class RunRequest:
+    """A run to create, checked (:meth:`KfpApi.run_request`), not yet stored
+    (:meth:`KfpApi.insert_run`): by hand or by a recurring run's tick."""
+
+    display_name: str
+    description: str
+    runtime: dict[str, Any]
+    spec: Any
+    pipeline_id: str | None
+    version_id: str | None
+    service_account: str
+    tasks: tuple[str, ...]
+    own_fate: Fate | None
+    experiment_id: str
+    namespace: str
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Policy:
     """What the server may do, fixed when it starts (command-line flags), never stored
     and never changeable through an API: ``execute`` runs pipelines' code on this
@@ -77,21 +95,6 @@ class Policy:
 
     execute: bool = False
     run_fates: bool = False
-
-
-def timestamp(value: float | None) -> str:
-    """RFC 3339 in UTC as protojson writes it (KFP answers the zero time for 'unset')."""
-    if value is None:
-        return _EPOCH_ZERO
-    moment = datetime.datetime.fromtimestamp(value, tz=datetime.timezone.utc)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    if moment.microsecond:
-        text += (
-            f".{moment.microsecond // 1000:03d}"
-            if moment.microsecond % 1000 == 0
-            else f".{moment.microsecond:06d}"
-        )
-    return text + "Z"
 
 
 def _new_id() -> str:
@@ -132,6 +135,7 @@ class KfpApi:
         self.clock = clock
         self.policy = policy or Policy()
         self.checker = credentials.Checker()
+        self.recurring = RecurringRuns(self)
         if work_dir is None and store.path != ":memory:":
             work_dir = Path(store.path + ".runs")
         self._work_dir = work_dir
@@ -347,6 +351,7 @@ class KfpApi:
                 "UPDATE experiments SET storage_state = 'ARCHIVED' WHERE experiment_id = ?", (experiment_id,)
             )
             db.execute("UPDATE runs SET storage_state = 'ARCHIVED' WHERE experiment_id = ?", (experiment_id,))
+            self.recurring.disable_in_experiment(db, experiment_id)
         return {}
 
     def unarchive_experiment(self, experiment_id: str, query: Mapping[str, str]) -> dict[str, Any]:
@@ -360,6 +365,7 @@ class KfpApi:
         self._experiment_row(experiment_id)
         with self.store.transaction() as db:
             db.execute("DELETE FROM runs WHERE experiment_id = ?", (experiment_id,))
+            db.execute("DELETE FROM recurring_runs WHERE experiment_id = ?", (experiment_id,))
             db.execute("DELETE FROM experiments WHERE experiment_id = ?", (experiment_id,))
         return {}
 
@@ -627,7 +633,13 @@ class KfpApi:
     # -- runs -------------------------------------------------------------------------------
 
     def create_run(self, query: Mapping[str, str], body: Any) -> dict[str, Any]:
-        body = _require(body, "run")
+        request = self.run_request(_require(body, "run"), query)
+        with self.store.transaction() as db:
+            run_id = self.insert_run(db, request)
+        return self.get_run(run_id, {})
+
+    def run_request(self, body: Mapping[str, Any], query: Mapping[str, str]) -> RunRequest:
+        """A run to create, checked as KFP checks it (nothing is stored yet)."""
         name = _text(body.get("display_name"), "display_name")
         if not name:
             raise ApiError(400, "Invalid input error: The run name is empty. Please specify a valid name")
@@ -647,67 +659,95 @@ class KfpApi:
                 raise ApiError(400, f"Invalid input error: {exc}") from None
             if own_fate is not None:
                 self._fate(own_fate)  # 'execute' only with --execute
-        settings, now = self.settings, self.clock()
-        experiment_id = _text(body.get("experiment_id") or query.get("experiment_id"), "experiment_id")
-        run_id = _new_id()
-        with self.store.transaction() as db:
-            if experiment_id:
-                experiment = db.execute(
-                    "SELECT namespace FROM experiments WHERE experiment_id = ?", (experiment_id,)
-                ).fetchone()
-                if experiment is None:
-                    raise ApiError(404, f"Failed to create a run: experiment {experiment_id} not found")
-                namespace = experiment["namespace"]
-            else:
-                namespace = _text(query.get("namespace"), "namespace")
-                experiment_id = self._default_experiment(db, namespace)
-            fate, chosen = self._take_fate(db, name, own_fate)
-            if fate.kind == "succeed" and not chosen and self.policy.execute:
-                fate = Fate(kind="execute")
-            if fate.kind == "execute" and not self.policy.execute:  # a script stored by an earlier server
-                fate = Fate(kind="fail", after=0.0, message=_NO_EXECUTE)
-            pending = settings.pending_seconds if fate.pending is None else fate.pending
-            row = {
-                "run_id": run_id,
-                "experiment_id": experiment_id,
-                "namespace": namespace,
-                "display_name": name,
-                "description": _text(body.get("description"), "description"),
-                "storage_state": "AVAILABLE",
-                "pipeline_spec": json.dumps(spec) if pipeline_id is None else None,
-                "pipeline_id": pipeline_id,
-                "pipeline_version_id": version_id,
-                "runtime_config": json.dumps(runtime),
-                "service_account": _text(body.get("service_account"), "service_account"),
-                "created_at": now,
-                "origin": now + pending,
-                "fate": fates.dumps(fate),
-                "tasks": json.dumps(tasks),
-                "run_seconds": settings.run_seconds,
-                "cancel_seconds": settings.cancel_seconds,
-                "terminated_at": None,
-                "exec_dir": None,
-                "exec_pid": None,
-                "pipeline_name": specs.pipeline_name(spec),
-            }
-            if fate.kind == "execute":
-                arguments = {
-                    k: v
-                    for k, v in (runtime.get("parameters") or {}).items()
-                    if k not in fates.FATE_PARAMETERS
-                }
-                row.update(self._start_execution(run_id, spec, arguments))
-            db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
-            db.execute(
-                "UPDATE experiments SET last_run_created_at = ? WHERE experiment_id = ?", (now, experiment_id)
-            )
-        log.info("run %s %r created; fate %s", run_id, name, json.loads(row["fate"]))
-        return self.get_run(run_id, {})
+        return RunRequest(
+            display_name=name,
+            description=_text(body.get("description"), "description"),
+            runtime=runtime,
+            spec=spec,
+            pipeline_id=pipeline_id,
+            version_id=version_id,
+            service_account=_text(body.get("service_account"), "service_account"),
+            tasks=tuple(tasks),
+            own_fate=own_fate,
+            experiment_id=_text(body.get("experiment_id") or query.get("experiment_id"), "experiment_id"),
+            namespace=_text(query.get("namespace"), "namespace"),
+        )
 
-    def _start_execution(self, run_id: str, spec: Any, parameters: dict[str, Any]) -> dict[str, Any]:
+    def insert_run(
+        self,
+        db: Any,
+        request: RunRequest,
+        *,
+        run_id: str | None = None,
+        recurring_run_id: str | None = None,
+        scheduled_at: float | None = None,
+    ) -> str:
+        """Store the run (inside the caller's transaction ``db``) and start it; return its id.
+        A recurring run's tick gives ``recurring_run_id`` and the ``scheduled_at`` time."""
+        settings, now = self.settings, self.clock()
+        run_id = run_id or _new_id()
+        experiment_id, namespace = request.experiment_id, request.namespace
+        if experiment_id:
+            experiment = db.execute(
+                "SELECT namespace FROM experiments WHERE experiment_id = ?", (experiment_id,)
+            ).fetchone()
+            if experiment is None:
+                raise ApiError(404, f"Failed to create a run: experiment {experiment_id} not found")
+            namespace = experiment["namespace"]
+        else:
+            experiment_id = self._default_experiment(db, namespace)
+        fate, chosen = self._take_fate(db, request.display_name, request.own_fate)
+        if fate.kind == "succeed" and not chosen and self.policy.execute:
+            fate = Fate(kind="execute")
+        if fate.kind == "execute" and not self.policy.execute:  # a script stored by an earlier server
+            fate = Fate(kind="fail", after=0.0, message=_NO_EXECUTE)
+        pending = settings.pending_seconds if fate.pending is None else fate.pending
+        row = {
+            "run_id": run_id,
+            "experiment_id": experiment_id,
+            "namespace": namespace,
+            "display_name": request.display_name,
+            "description": request.description,
+            "storage_state": "AVAILABLE",
+            "pipeline_spec": json.dumps(request.spec) if request.pipeline_id is None else None,
+            "pipeline_id": request.pipeline_id,
+            "pipeline_version_id": request.version_id,
+            "runtime_config": json.dumps(request.runtime),
+            "service_account": request.service_account,
+            "created_at": now,
+            "origin": now + pending,
+            "fate": fates.dumps(fate),
+            "tasks": json.dumps(list(request.tasks)),
+            "run_seconds": settings.run_seconds,
+            "cancel_seconds": settings.cancel_seconds,
+            "terminated_at": None,
+            "exec_dir": None,
+            "exec_pid": None,
+            "pipeline_name": specs.pipeline_name(request.spec),
+            "recurring_run_id": recurring_run_id,
+            "scheduled_at": scheduled_at,
+        }
+        if fate.kind == "execute":
+            arguments = {
+                k: v
+                for k, v in (request.runtime.get("parameters") or {}).items()
+                if k not in fates.FATE_PARAMETERS
+            }
+            times = {"created_at": now, "scheduled_at": now if scheduled_at is None else scheduled_at}
+            row.update(self._start_execution(run_id, request.spec, arguments, **times))
+        db.execute(f"INSERT INTO runs ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})", row)
+        db.execute("UPDATE experiments SET last_run_created_at = ? WHERE experiment_id = ?", (now, experiment_id))
+        log.info("run %s %r created; fate %s", run_id, request.display_name, json.loads(row["fate"]))
+        return run_id
+
+    def _start_execution(
+        self, run_id: str, spec: Any, parameters: dict[str, Any], *, created_at: float, scheduled_at: float
+    ) -> dict[str, Any]:
         """Run it with kfp.local in a child; tasks kfp.local cannot run here (container
-        components) are recorded as not run, and the run then fails naming them."""
+        components) are recorded as not run, and the run then fails naming them. The spec
+        gets the run's creation and scheduled times, as the KFP driver gives them."""
         run_dir = self.work_dir / run_id
+        spec = specs.with_run_times(spec, created_at=created_at, scheduled_at=scheduled_at)
         return {"exec_dir": str(run_dir), "exec_pid": executor.start_execution(run_dir, spec, parameters)}
 
     def _run_pipeline(self, body: Mapping[str, Any]) -> tuple[Any, str | None, str | None]:
@@ -780,11 +820,13 @@ class KfpApi:
             "runtime_config": json.loads(row["runtime_config"]),
             "service_account": row["service_account"],
             "created_at": timestamp(row["created_at"]),
-            "scheduled_at": timestamp(row["created_at"]),
+            "scheduled_at": timestamp(row["scheduled_at"] if row["scheduled_at"] is not None else row["created_at"]),
             "finished_at": timestamp(snap.finished_at),
             "state": snap.state,
             "state_history": [{"update_time": timestamp(t), "state": s} for t, s in snap.history],
         }
+        if row["recurring_run_id"]:
+            answer["recurring_run_id"] = row["recurring_run_id"]
         if row["pipeline_version_id"]:
             answer["pipeline_version_reference"] = {
                 "pipeline_id": row["pipeline_id"],
@@ -840,7 +882,7 @@ class KfpApi:
     def terminate_run(self, run_id: str, query: Mapping[str, str]) -> dict[str, Any]:
         now = self.clock()
         row = self._run_row(run_id)
-        if row["terminated_at"] is None and self._snapshot(row, now).state not in _TERMINAL:
+        if row["terminated_at"] is None and self._snapshot(row, now).state not in fates.TERMINAL_STATES:
             self.store.run(
                 "UPDATE runs SET terminated_at = ? WHERE run_id = ? AND terminated_at IS NULL", (now, run_id)
             )
@@ -884,6 +926,9 @@ class KfpApi:
             (run_dir / "events.jsonl").unlink(missing_ok=True)
             parameters = json.loads(row["runtime_config"]).get("parameters") or {}
             arguments = {k: v for k, v in parameters.items() if k not in fates.FATE_PARAMETERS}
+            spec = specs.with_run_times(
+                spec, created_at=row["created_at"], scheduled_at=row["scheduled_at"] or row["created_at"]
+            )
             updates = {"terminated_at": None, "exec_pid": executor.start_execution(run_dir, spec, arguments)}
         assignments = ", ".join(f"{k} = ?" for k in updates)
         self.store.run(f"UPDATE runs SET {assignments} WHERE run_id = ?", [*updates.values(), run_id])

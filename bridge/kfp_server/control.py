@@ -102,15 +102,15 @@ class KfpServerControl:
         method: str = "*",
         status: int = 503,
         delay: float = 0.0,
+        after: bool = False,
     ) -> dict[str, Any]:
         """Inject ``count`` faults into requests whose path matches the glob
         ``path``: ``status`` (an error answer), ``drop`` (close without an
-        answer) or ``delay`` (answer after ``delay`` seconds)."""
-        return self._call(
-            "POST",
-            "/faults",
-            {"kind": kind, "count": count, "path": path, "method": method, "status": status, "delay": delay},
-        )
+        answer) or ``delay`` (answer after ``delay`` seconds). ``after=True``
+        serves the request first, then the fault hits its answer: a create
+        that was applied although the client saw it fail."""
+        body = {"kind": kind, "count": count, "path": path, "method": method, "status": status, "delay": delay}
+        return self._call("POST", "/faults", {**body, "after": after})
 
     def faults(self) -> list[dict[str, Any]]:
         return self._call("GET", "/faults")["faults"]

@@ -14,6 +14,7 @@ import zlib
 from typing import Any, Mapping, Sequence
 
 __all__ = [
+    "TERMINAL_STATES",
     "FATE_KINDS",
     "FATE_LABEL",
     "FATE_PARAMETERS",
@@ -28,6 +29,8 @@ __all__ = [
     "snapshot",
 ]
 
+TERMINAL_STATES = frozenset({"SUCCEEDED", "FAILED", "CANCELED", "SKIPPED"})
+"""Run states that never change by themselves (a retry or a new fate may still restart a run)."""
 FATE_KINDS = ("succeed", "fail", "hang", "cancel", "execute", "stuck")
 FATE_LABEL = "af2kfp.fate"
 FATE_PARAMETERS = (FATE_LABEL, "af2kfp_fate")

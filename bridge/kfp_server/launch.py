@@ -14,10 +14,11 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from bridge.kfp_server.api import KfpApi, Policy, Settings
 from bridge.kfp_server.control import KfpServerControl
+from bridge.kfp_server.scheduler import DEFAULT_TICK
 from bridge.kfp_server.server import KfpHttpServer
 from bridge.kfp_server.store import Store
 
@@ -36,17 +37,23 @@ def serve(
     work_dir: Path | None = None,
     tls_cert: str | os.PathLike[str] | None = None,
     tls_key: str | os.PathLike[str] | None = None,
+    schedule_tick: float | None = DEFAULT_TICK,
+    clock: Callable[[], float] = time.time,
 ) -> KfpHttpServer:
     """Bind the server (not yet serving); the caller runs ``serve_forever``.
     ``tls_cert`` (PEM, may hold the key too) makes it answer HTTPS; ``control``
-    turns the ``/af2kfp/v1`` control API on; ``policy`` says whether code may run."""
+    turns the ``/af2kfp/v1`` control API on; ``policy`` says whether code may run.
+    While it serves, recurring runs are looked at every ``schedule_tick`` seconds
+    (0 or None: never); ``clock`` is the server's time (a test may make it fast)."""
     tls = None
     if tls_cert is not None:
         tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         tls.load_cert_chain(tls_cert, tls_key)
     store = Store(str(db_path) if db_path else None)
-    api = KfpApi(store, settings=settings, policy=policy, work_dir=work_dir)
-    return KfpHttpServer((host, port), api, tls=tls, control=control, allow_hosts=tuple(allow_hosts))
+    api = KfpApi(store, settings=settings, policy=policy, work_dir=work_dir, clock=clock)
+    return KfpHttpServer(
+        (host, port), api, tls=tls, control=control, allow_hosts=tuple(allow_hosts), schedule_tick=schedule_tick
+    )
 
 
 def _credentials(settings: Settings | None) -> dict[str, str]:
@@ -118,6 +125,8 @@ def start_server(
     work_dir: Path | None = None,
     tls_cert: str | os.PathLike[str] | None = None,
     tls_key: str | os.PathLike[str] | None = None,
+    schedule_tick: float | None = DEFAULT_TICK,
+    clock: Callable[[], float] = time.time,
     **setting_values: Any,
 ) -> RunningServer:
     """Start a server in a daemon thread; ``db_path=None`` keeps state in memory.
@@ -126,7 +135,9 @@ def start_server(
     stored defaults; without them a reused database keeps its own. ``control``,
     ``execute`` and ``run_fates`` are the ``--control``, ``--execute`` and
     ``--run-fates`` flags (all off by default). ``tls_cert`` and ``tls_key``
-    (PEM files) make it answer HTTPS.
+    (PEM files) make it answer HTTPS. ``schedule_tick`` (seconds; 0: off) is how
+    often recurring runs are looked at, and ``clock`` the server's time: a test of a
+    1-minute cron gives a fast clock, or calls ``server.api.recurring.trigger_due()``.
     """
     if setting_values:
         settings = dataclasses.replace(settings or Settings(), **setting_values)
@@ -141,6 +152,8 @@ def start_server(
         work_dir=work_dir,
         tls_cert=tls_cert,
         tls_key=tls_key,
+        schedule_tick=schedule_tick,
+        clock=clock,
     )
     thread = threading.Thread(
         target=server.serve_forever,

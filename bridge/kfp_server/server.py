@@ -1,6 +1,7 @@
 """HTTP front of the local KFP server: request checks, credentials, routing,
 multipart upload, injected faults, request counting, the ``/af2kfp/v1``
-control API (only with ``control=True``) and a page at ``/`` listing runs.
+control API (only with ``control=True``), a page at ``/`` listing runs, and
+the scheduler of recurring runs while it serves.
 
 Standard library only (``ThreadingHTTPServer``, HTTP/1.1 keep-alive): one
 thread per connection, all state in :class:`~bridge.kfp_server.store.Store`.
@@ -25,11 +26,12 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 
 from bridge.kfp_server import guard, page
 from bridge.kfp_server.api import KfpApi
 from bridge.kfp_server.errors import ApiError, error_body
+from bridge.kfp_server.scheduler import DEFAULT_TICK, Scheduler
 
 __all__ = ["KfpHttpServer", "FAULT_KINDS", "CONTROL_PREFIX", "omit_unpopulated"]
 
@@ -81,6 +83,12 @@ _ROUTES = [
     _route("POST", _V2 + "/runs/{run_id}:retry", "retry_run"),
     _route("POST", _V2 + "/runs/{run_id}:archive", "archive_run"),
     _route("POST", _V2 + "/runs/{run_id}:unarchive", "unarchive_run"),
+    _route("POST", _V2 + "/recurringruns", "recurring.create"),
+    _route("GET", _V2 + "/recurringruns", "recurring.list"),
+    _route("GET", _V2 + "/recurringruns/{recurring_run_id}", "recurring.get"),
+    _route("DELETE", _V2 + "/recurringruns/{recurring_run_id}", "recurring.delete"),
+    _route("POST", _V2 + "/recurringruns/{recurring_run_id}:enable", "recurring.enable"),
+    _route("POST", _V2 + "/recurringruns/{recurring_run_id}:disable", "recurring.disable"),
     _route("GET", CONTROL_PREFIX + "/settings", "c_get_settings"),
     _route("PATCH", CONTROL_PREFIX + "/settings", "c_update_settings"),
     _route("POST", CONTROL_PREFIX + "/settings", "c_update_settings"),
@@ -118,8 +126,10 @@ class KfpHttpServer(ThreadingHTTPServer):
         control: bool = False,
         allow_hosts: tuple[str, ...] = (),
         max_body: int = guard.MAX_BODY_BYTES,
+        schedule_tick: float | None = DEFAULT_TICK,
     ) -> None:
         self.api = api
+        self.scheduler = Scheduler(api, schedule_tick) if schedule_tick else None
         self.tls = tls
         self.control = control
         self.max_body = max_body
@@ -130,6 +140,17 @@ class KfpHttpServer(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.hosts = guard.allowed_hosts(address[0], allow_hosts)
         self.wildcard = address[0] in ("0.0.0.0", "::", "")
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        """Answer requests, and start recurring runs' runs on time (unless ``schedule_tick`` was 0)."""
+        if self.scheduler is not None:
+            self.scheduler.start()
+        super().serve_forever(poll_interval)
+
+    def server_close(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        super().server_close()
 
     @property
     def url(self) -> str:
@@ -187,6 +208,9 @@ class KfpHttpServer(ThreadingHTTPServer):
             raise ApiError(400, "status must be an HTTP error code (400-599)")
         if not isinstance(delay, (int, float)) or delay < 0 or (kind == "delay" and delay == 0):
             raise ApiError(400, "delay must be seconds > 0 for a 'delay' fault")
+        after = body.get("after", False)
+        if not isinstance(after, bool):
+            raise ApiError(400, "after must be true (the request is served, then the fault hits its answer) or false")
         row = {
             "kind": kind,
             "status": status,
@@ -194,10 +218,12 @@ class KfpHttpServer(ThreadingHTTPServer):
             "path": str(body.get("path", "*")),
             "method": str(body.get("method", "*")).upper(),
             "remaining": count,
+            "after": after,
         }
         with self.api.store.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO faults (kind, status, delay, path, method, remaining) VALUES (:kind, :status, :delay, :path, :method, :remaining)",
+                "INSERT INTO faults (kind, status, delay, path, method, remaining, after) "
+                "VALUES (:kind, :status, :delay, :path, :method, :remaining, :after)",
                 row,
             )
         return {"id": cursor.lastrowid, **row}
@@ -299,10 +325,9 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ApiError(
                     404, f"Not Found: the control API {CONTROL_PREFIX} is off (start the server with --control)"
                 )
-            if not control:
-                fault = server.take_fault(method, path)
-                if fault is not None:
-                    self._apply(fault)
+            fault = None if control else server.take_fault(method, path)
+            if fault is not None and not fault["after"]:
+                self._apply(fault)
             self._authenticate()
             if match is None:
                 known = any(regex.match(path) for _, regex, _, _ in _ROUTES)
@@ -316,11 +341,16 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             answer = getattr(self, "_a_" + action, None)
             result = answer(query, body, **params) if answer else self._call_api(action, query, body, params)
+            if fault is not None and fault["after"]:  # done, but the answer is lost, late or an error
+                self._apply(fault)
             self._send(200, result if control or action == "healthz" else omit_unpopulated(result))
         except _Drop:
             self._drop()
         except ApiError as exc:
             self._send(exc.status, error_body(exc.status, exc.message, exc.grpc_code))
+        except (ConnectionError, TimeoutError) as exc:  # the client left before its answer
+            log.debug("%s %s: the client left: %s", method, path, exc)
+            self.close_connection = True
         except Exception as exc:  # an answer beats a silently dead connection
             log.exception("af2kfp kfp-server: %s %s failed", method, path)
             self._send(500, error_body(500, f"Internal error: {type(exc).__name__}: {exc}"))
@@ -355,9 +385,10 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _call_api(self, action: str, query: dict[str, str], raw: bytes, params: dict[str, str]) -> Any:
-        api = self.server.api
-        handler: Callable[..., Any] = getattr(api, action)
-        if action.startswith("create_"):
+        handler: Any = self.server.api
+        for name in action.split("."):  # "recurring.create": api.recurring.create
+            handler = getattr(handler, name)
+        if action.rpartition(".")[2].startswith("create"):
             return handler(*params.values(), query, _json(raw))
         return handler(*params.values(), query)
 
@@ -420,7 +451,8 @@ class _Handler(BaseHTTPRequestHandler):
         return self.server.api.run_outputs(run_id)
 
     def _a_c_list_faults(self, query: dict[str, str], raw: bytes) -> Any:
-        return {"faults": self.server.api.store.all("SELECT * FROM faults ORDER BY id")}
+        faults = self.server.api.store.all("SELECT * FROM faults ORDER BY id")
+        return {"faults": [{**fault, "after": bool(fault["after"])} for fault in faults]}
 
     def _a_c_add_fault(self, query: dict[str, str], raw: bytes) -> Any:
         return self.server.add_fault(_json(raw))

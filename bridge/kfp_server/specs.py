@@ -8,6 +8,7 @@ JSON dict ``kfp.Client`` sends (``MessageToDict`` of the PipelineSpec, or
 
 from __future__ import annotations
 
+import datetime
 import io
 import tarfile
 import zipfile
@@ -23,7 +24,13 @@ __all__ = [
     "pipeline_name",
     "is_lightweight_executor",
     "is_lightweight_python",
+    "CREATE_TIME_PLACEHOLDER",
+    "SCHEDULE_TIME_PLACEHOLDER",
+    "with_run_times",
 ]
+
+CREATE_TIME_PLACEHOLDER = "{{$.pipeline_job_create_time_utc}}"
+SCHEDULE_TIME_PLACEHOLDER = "{{$.pipeline_job_schedule_time_utc}}"
 
 
 class SpecError(ValueError):
@@ -112,3 +119,28 @@ def is_lightweight_python(spec: Mapping[str, Any]) -> bool:
     can run those with the SubprocessRunner)."""
     executors = (pipeline_spec_of(spec).get("deploymentSpec") or {}).get("executors") or {}
     return bool(executors) and all(is_lightweight_executor(e) for e in executors.values())
+
+
+def _rfc3339(epoch: float) -> str:
+    """``2024-03-05T00:00:00Z``: how the KFP driver writes a run's times (Go's time.RFC3339, UTC)."""
+    return datetime.datetime.fromtimestamp(int(epoch), tz=datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def with_run_times(spec: Any, *, created_at: float, scheduled_at: float) -> Any:
+    """``spec`` with KFP's run-time placeholders filled as the KFP driver fills them
+    (``backend/src/v2/driver/resolve.go``): a task input whose runtime constant is exactly
+    ``{{$.pipeline_job_create_time_utc}}`` gets the run's creation time, one that is
+    ``{{$.pipeline_job_schedule_time_utc}}`` its scheduled time (a recurring run's tick, the
+    creation time for a run made by hand). ``kfp.local`` resolves neither."""
+    values = {CREATE_TIME_PLACEHOLDER: _rfc3339(created_at), SCHEDULE_TIME_PLACEHOLDER: _rfc3339(scheduled_at)}
+
+    def fill(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                k: values.get(v, v) if k == "constant" and isinstance(v, str) else fill(v) for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [fill(v) for v in node]
+        return node
+
+    return fill(spec)

@@ -41,16 +41,32 @@ CREATE TABLE IF NOT EXISTS runs (
     pipeline_version_id TEXT, runtime_config TEXT NOT NULL DEFAULT '{}',
     service_account TEXT NOT NULL DEFAULT '', created_at REAL NOT NULL, origin REAL NOT NULL,
     fate TEXT NOT NULL, tasks TEXT NOT NULL, run_seconds REAL NOT NULL, cancel_seconds REAL NOT NULL,
-    terminated_at REAL, exec_dir TEXT, exec_pid INTEGER, pipeline_name TEXT NOT NULL DEFAULT '');
+    terminated_at REAL, exec_dir TEXT, exec_pid INTEGER, pipeline_name TEXT NOT NULL DEFAULT '',
+    recurring_run_id TEXT, scheduled_at REAL);
 CREATE INDEX IF NOT EXISTS runs_by_experiment ON runs (experiment_id);
+CREATE TABLE IF NOT EXISTS recurring_runs (
+    recurring_run_id TEXT PRIMARY KEY, display_name TEXT NOT NULL, description TEXT NOT NULL DEFAULT '',
+    experiment_id TEXT NOT NULL, namespace TEXT NOT NULL DEFAULT '', pipeline_spec TEXT,
+    pipeline_id TEXT, pipeline_version_id TEXT, runtime_config TEXT NOT NULL DEFAULT '{}',
+    service_account TEXT NOT NULL DEFAULT '', trigger TEXT NOT NULL, schedule TEXT NOT NULL,
+    max_concurrency INTEGER NOT NULL, no_catchup INTEGER NOT NULL, enabled INTEGER NOT NULL,
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, last_triggered INTEGER,
+    last_index INTEGER NOT NULL DEFAULT 0, error TEXT);
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS scripts (
     id INTEGER PRIMARY KEY AUTOINCREMENT, display_name TEXT, fate TEXT NOT NULL, remaining INTEGER);
 CREATE TABLE IF NOT EXISTS faults (
     id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, status INTEGER NOT NULL DEFAULT 503,
     delay REAL NOT NULL DEFAULT 0, path TEXT NOT NULL DEFAULT '*', method TEXT NOT NULL DEFAULT '*',
-    remaining INTEGER NOT NULL);
+    remaining INTEGER NOT NULL, after INTEGER NOT NULL DEFAULT 0);
 """
+# Columns added since the first release: a database written by an older server gets them.
+_ADDED_COLUMNS = (
+    ("runs", "recurring_run_id", "TEXT"),
+    ("runs", "scheduled_at", "REAL"),
+    ("faults", "after", "INTEGER NOT NULL DEFAULT 0"),
+)
+_LATE_INDEXES = "CREATE INDEX IF NOT EXISTS runs_by_recurring_run ON runs (recurring_run_id);"
 
 
 def _private_file(path: Path) -> None:
@@ -90,6 +106,11 @@ class Store:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        for table, column, declaration in _ADDED_COLUMNS:
+            present = {row["name"] for row in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in present:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+        self._db.executescript(_LATE_INDEXES)
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

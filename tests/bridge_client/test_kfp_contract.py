@@ -63,6 +63,15 @@ CALLS = {
     "archive_run": lambda: CORE.archive_run("r1"),
     "unarchive_run": lambda: CORE.unarchive_run("r1"),
     "delete_run": lambda: CORE.delete_run("r1"),
+    "create_recurring_run": lambda: CORE.create_recurring_run({}),
+    "get_recurring_run": lambda: CORE.get_recurring_run("rr1"),
+    "list_recurring_runs_experiment": lambda: CORE.list_recurring_runs(
+        experiment_id="e1", filter="{}", page_size=5, page_token="t", sort_by="x"
+    ),
+    "list_recurring_runs_namespace": lambda: CORE.list_recurring_runs(page_size=5),
+    "enable_recurring_run": lambda: CORE.enable_recurring_run("rr1"),
+    "disable_recurring_run": lambda: CORE.disable_recurring_run("rr1"),
+    "delete_recurring_run": lambda: CORE.delete_recurring_run("rr1"),
 }
 
 
@@ -104,6 +113,21 @@ def test_experiment_body_fields():
 def test_upload_sends_the_uploadfile_part():
     send = _first_send(CORE.upload_pipeline(b"spec", name="p"))
     assert set(send.request.files) == {"uploadfile"}
+
+
+def test_every_recurring_run_operation_of_kfp_server_api_is_covered():
+    import kfp_server_api
+
+    operations = {n for n in dir(kfp_server_api.RecurringRunServiceApi)
+                  if n.startswith("recurring_run_service_") and not n.endswith("_with_http_info")}
+    ours = {"recurring_run_service_" + n.removesuffix("_experiment").removesuffix("_namespace")
+            for n in CALLS if "recurring" in n}
+    assert operations == ours
+
+
+def test_only_recurring_run_creation_is_never_blindly_resent():
+    sends = {name: _first_send(CALLS[name]()).request for name in CALLS if "recurring" in name}
+    assert [name for name, request in sends.items() if not request.idempotent] == ["create_recurring_run"]
 
 
 def test_the_contract_is_read_and_discriminates():

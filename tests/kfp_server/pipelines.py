@@ -86,3 +86,17 @@ def leave_mark(path: str) -> str:
 def drive_by(path: str = "/tmp/af2kfp-drive-by") -> str:
     """What a hostile web page would like the local server to run."""
     return leave_mark(path=path).output
+
+
+@dsl.component(base_image="python:3.11")
+def stamp(scheduled: str, created: str) -> str:
+    return f"scheduled {scheduled} created {created}"
+
+
+@dsl.pipeline(name="run-times")
+def run_times() -> str:
+    """Reads the run's scheduled and creation times, as a converted DAG dates its run."""
+    return stamp(
+        scheduled=dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER,
+        created=dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
+    ).output

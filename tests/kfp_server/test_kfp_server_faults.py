@@ -90,3 +90,23 @@ def test_reset_clears_scripts_faults_and_counts(server: RunningServer) -> None:
     control.reset()
     assert (control.faults(), control.scripts(), control.stats()) == ([], [], {})
     assert httpx.get(f"{server.url}/apis/v2beta1/healthz").status_code == 200
+
+
+def test_faults_after_the_work_hit_the_answer_of_a_request_that_was_served(
+    server: RunningServer, spec: dict[str, Any]
+) -> None:
+    """``after``: the create is done, the client sees an error, a dropped connection or a
+    late answer; what a client must not take for "nothing happened"."""
+    control = server.control()
+    control.fault("status", status=503, after=True, path="/apis/v2beta1/runs", method="POST")
+    control.fault("drop", after=True, path="/apis/v2beta1/runs", method="POST")
+    assert control.faults()[0]["after"] is True
+    body = {"display_name": "applied", "pipeline_spec": spec}
+    with httpx.Client(base_url=server.url, event_hooks={"request": [json_writes]}) as http:
+        assert http.post("/apis/v2beta1/runs", json=body).status_code == 503
+        with pytest.raises(httpx.RemoteProtocolError):
+            http.post("/apis/v2beta1/runs", json=body)
+        runs = http.get("/apis/v2beta1/runs").json()["runs"]
+    assert [r["display_name"] for r in runs] == ["applied", "applied"]
+    with pytest.raises(ControlError, match="after must be true"):
+        control.fault("drop", after="yes")  # type: ignore[arg-type]
