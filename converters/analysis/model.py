@@ -14,6 +14,7 @@ from typing import Any
 
 import libcst as cst
 
+from converters.analysis.deferred import untagged
 from converters.findings import Finding
 from converters.graph import Mapped, PythonCallable
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
@@ -350,7 +351,9 @@ def unique_taskflow_id(task_id: str, dag: DagObj, group: GroupObj | None) -> str
 def to_value(value: Any, depth: int = 0) -> Any:
     """The graph form of an interpreter value: plain data and ``converters.values`` tags only."""
     if value is None or isinstance(value, (bool, int, float, str, Symbolic, Call, Duration, DateTime, TaskRef)):
-        return value
+        if type(value) is str or type(value) is int:
+            return value
+        return untagged(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, PurePath):

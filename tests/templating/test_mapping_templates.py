@@ -14,7 +14,7 @@ from converters.mappings.example import example_task
 from converters.mappings.model import Input, SecretEnv, Template
 from converters.mappings.templates import prepare_task, template_refs, translate_task
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
-from converters.values import Symbolic, TaskRef
+from converters.values import Deferred, Symbolic, TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
@@ -108,7 +108,7 @@ def test_xcom_pull_inside_text_is_the_producer_output():
 
 def test_whole_xcom_pull_is_an_xcom_and_variable_get_a_parameter():
     task = example_task(python.PYTHON, "t", python_callable="f", op_kwargs={
-        "rows": "{{ ti.xcom_pull(task_ids='extract') }}", "bucket": Symbolic(source='Variable.get("bucket")'),
+        "rows": "{{ ti.xcom_pull(task_ids='extract') }}", "bucket": Deferred(source='Variable.get("bucket")', template="{{ var.value.bucket }}", needs=("Variable bucket",)),
         "day": "{{ ds }}", "nested": ["{{ ds }}"]},
         python=PythonCallable(name="f", source="def f(rows, bucket, day, nested):\n    pass\n", file="f.py", line=1))
     prepared = prepare_task(task)
@@ -123,9 +123,10 @@ def test_whole_xcom_pull_is_an_xcom_and_variable_get_a_parameter():
 
 
 def test_variable_get_with_default():
-    task = example_task(BASH, "t", bash_command="x", env={"A": Symbolic(source="Variable.get('a', default_var='z')")})
+    task = example_task(BASH, "t", bash_command="x", env={"A": Deferred(
+        source="Variable.get('a', default_var='z')", template="{{ var.value.get('a', 'z') }}", needs=("Variable a",))})
     assert prepare_task(task).args["env"] == {"A": "{{ var.value.get('a', 'z') }}"}
-    other = example_task(BASH, "t", bash_command="x", env={"A": Symbolic(source="os.environ['A']")})
+    other = example_task(BASH, "t", bash_command="x", env={"A": Deferred(source="os.environ['A']", needs=("env A",))})
     assert prepare_task(other) is other
 
 
