@@ -36,7 +36,7 @@ __all__ = [
 
 _OPEN, _CLOSE = "\ue000", "\ue001"
 _SENTINEL = re.compile(f"{_OPEN}([0-9]+){_CLOSE}")
-_JSON_CHAIN = re.compile(r"^\{\{ (var\.json(?:\.[A-Za-z_]\w*|\['[^'\\]*'\])+) \}\}$")
+_JSON_CHAIN = re.compile(r"^\{\{ ((?:var\.json|conn\.[\w-]+\.extra_dejson)(?:\.[A-Za-z_]\w*|\['[^'\\]*'\])*) \}\}$")
 
 
 @dataclass(frozen=True)

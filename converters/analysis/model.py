@@ -16,7 +16,7 @@ import libcst as cst
 
 from converters.analysis.deferred import untagged
 from converters.findings import Finding
-from converters.graph import Mapped, PythonCallable
+from converters.graph import Inherits, Mapped, PythonCallable
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 __all__ = [
@@ -36,6 +36,8 @@ __all__ = [
     "PartialObj",
     "BoundMethod",
     "InstanceObj",
+    "BaseInit",
+    "ConnectionObj",
     "EnumMember",
     "PartialCall",
     "SuperObj",
@@ -149,6 +151,7 @@ class TaskObj:
     is_setup: bool = False
     is_teardown: bool = False
     subdag: "DagObj | None" = None  # the DAG a SubDagOperator runs, flattened into this task's place
+    inherits: Inherits | None = None  # a repository operator: the classes it derives from
 
 
 @dataclass(eq=False)
@@ -244,12 +247,34 @@ class ClassObj:
 
 @dataclass(eq=False)
 class InstanceObj:
-    """An instance of a scanned class (a helper object building tasks); kept as its constructor call."""
+    """An instance of a scanned class (a helper object building tasks); kept as its constructor call.
+
+    For a repository operator under construction, ``base_call`` is what its ``__init__`` passed to the
+    operator class it derives from (``super().__init__(...)``) and ``after_base`` the attributes it set
+    on ``self`` after that call.
+    """
 
     klass: ClassObj
     args: list[Any]
     kwargs: dict[str, Any]
     attrs: dict[str, Any] = field(default_factory=dict)
+    base_call: tuple[list[Any], dict[str, Any], bool] | None = None  # (args, kwargs, **unknown unpacked)
+    after_base: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(eq=False)
+class ConnectionObj:
+    """``BaseHook.get_connection("id")`` read when the DAG file is parsed: its fields as supplied
+    (``--connections``), or Deferred values rendering ``{{ conn.id.field }}``."""
+
+    conn_id: str
+
+
+@dataclass(eq=False)
+class BaseInit:
+    """``super().__init__`` reaching the (external) operator class a repository operator derives from."""
+
+    instance: InstanceObj
 
 
 @dataclass(eq=False)
@@ -317,12 +342,13 @@ class GroupFactoryObj:
 
 @dataclass(eq=False)
 class PartialObj:
-    """``Operator.partial(...)`` waiting for ``.expand(...)``."""
+    """``Operator.partial(...)`` waiting for ``.expand(...)``; ``klass`` when it is a repository operator."""
 
     operator: str
     imported_as: str
     kwargs: dict[str, Any]
     node: cst.Call
+    klass: "ClassObj | None" = None
 
 
 @dataclass(eq=False)

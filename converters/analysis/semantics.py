@@ -24,8 +24,10 @@ from converters.analysis.deferred import with_templates
 from converters.analysis.dependencies import Dependencies
 from converters.analysis.interpreter import GLOBALS, Interpreter
 from converters.analysis.model import (
+    BaseInit,
     BoundMethod,
     ClassObj,
+    ConnectionObj,
     DagFactoryObj,
     DagObj,
     DecoratorObj,
@@ -46,6 +48,7 @@ from converters.analysis.model import (
     to_value,
 )
 from converters.analysis.modules import ModuleLoader, ModuleRun
+from converters.analysis.operators import RepositoryOperators
 from converters.analysis.names import SDK, canonical
 from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, json_dumps, json_loads, path_join
 from converters.analysis.subdags import SubDagTasks
@@ -77,6 +80,8 @@ _SECONDS = {
 }
 _BUILDS_AIRFLOW = re.compile(r"dag|operator|sensor|task", re.IGNORECASE)
 _CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION}
+# Reading a Connection when the file is parsed: ``BaseHook.get_connection("id")`` (any hook class) and friends.
+_GET_CONNECTION = ("Hook.get_connection", "Connection.get_connection_from_secrets", f"{SDK}.Connection.get")
 # str methods that keep their arguments whole in the result: a Deferred argument's template goes through.
 _TEMPLATE_METHODS = frozenset({"format", "join", "format_map"})
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
@@ -92,7 +97,9 @@ def _path(args: list[Any]) -> Any:
     return UNKNOWN
 
 
-class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Branches, Interpreter):
+class AirflowSemantics(
+    ModuleLoader, SubDagTasks, RepositoryOperators, TaskBuilder, Dependencies, Branches, Interpreter
+):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
     def __init__(self, config: Config, roots: list[tuple[Path, str]]) -> None:
@@ -192,6 +199,17 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Bra
             return UNKNOWN
         default = args[1] if len(args) > 1 else kwargs.get("default", UNKNOWN)
         return self.env_value(key, node, default)
+
+    def connection_attribute(self, connection: ConnectionObj, name: str, node: cst.CSTNode) -> Any:
+        """A field of a Connection read at parse time: the supplied value (never a password), or a Deferred."""
+        supplied = self.config.environment.connections.get(connection.conn_id)
+        known = supplied.value_of(name) if supplied is not None else None
+        if known is not None:
+            return copy.deepcopy(known)
+        if name not in ("host", "port", "schema", "login", "password", "conn_type", "extra_dejson", "extra"):
+            return UNKNOWN
+        template = f"{{{{ conn.{connection.conn_id}.{name} }}}}"
+        return Deferred(source=self.source.code(node), template=template, needs=(f"Connection {connection.conn_id}",))
 
     def variable_get(self, args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode) -> Any:
         """``Variable.get(key, default, deserialize_json=...)``: the supplied value, else a Deferred whose
@@ -302,9 +320,13 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Bra
                     return PartialCall(func=found, args=[value.instance], kwargs={})
                 if owner is not None:
                     return found
+            if name == "__init__" and isinstance(value.instance, InstanceObj):
+                return BaseInit(instance=value.instance)  # the operator class Airflow or a provider ships
             return UNKNOWN
         if isinstance(value, EnumMember):
             return value.value if name == "value" else (value.name if name == "name" else UNKNOWN)
+        if isinstance(value, ConnectionObj):
+            return self.connection_attribute(value, name, node)
         if isinstance(value, InstanceObj):
             if name in value.attrs:
                 return value.attrs[name]
@@ -394,6 +416,9 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Bra
             return self.call_class(func, args, kwargs, node, star_unknown)
         if isinstance(func, PartialCall):
             return self.call_value(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node, star_unknown)
+        if isinstance(func, BaseInit):
+            self.call_base_init(func.instance, args, kwargs, star_unknown)
+            return None
         return UNKNOWN
 
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
@@ -464,6 +489,8 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Bra
                                                else dict(receiver.partial), node)
             return UNKNOWN
         if isinstance(receiver, PartialObj):
+            if name in ("expand", "expand_kwargs") and receiver.klass is not None:
+                return self.expand_operator(receiver, name, args, kwargs, node)
             if name in ("expand", "expand_kwargs"):
                 return self.expand_partial(receiver, name, args, kwargs, node)
             return UNKNOWN
@@ -493,7 +520,8 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Bra
         if isinstance(receiver, ClassObj):
             if name == "partial":
                 return PartialObj(
-                    operator=receiver.qualname, imported_as=receiver.qualname, kwargs=dict(kwargs), node=node
+                    operator=receiver.qualname, imported_as=receiver.qualname, kwargs=dict(kwargs), node=node,
+                    klass=receiver if self.class_is_operator(receiver) else None,
                 )
             return UNKNOWN
         if isinstance(receiver, str) and name in _TEMPLATE_METHODS:
@@ -520,6 +548,12 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Bra
                 return self.apply_decorator(name, ref.imported_as, kwargs, target)
             return DecoratorObj(name=name, imported_as=ref.imported_as, kwargs=dict(kwargs))
         last = name.rsplit(".", 1)[-1]
+        if name.endswith(_GET_CONNECTION) and (args or "conn_id" in kwargs):
+            conn_id = kwargs.get("conn_id", args[0] if args else None)
+            return ConnectionObj(conn_id=conn_id) if isinstance(conn_id, str) else UNKNOWN
+        if last == "__init__" and args and isinstance(args[0], InstanceObj):  # Operator.__init__(self, ...)
+            self.call_base_init(args[0], args[1:], kwargs, star_unknown)
+            return None
         if last == "partial" and self.is_operator_name(name.rsplit(".", 1)[0]):
             owner = name.rsplit(".", 1)[0]
             return PartialObj(

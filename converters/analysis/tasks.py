@@ -47,7 +47,7 @@ class TaskBuilder:
         self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
     ) -> Any:
         if self.class_is_operator(klass):
-            return self.create_task(klass.qualname, klass.qualname, args, kwargs, node, star_unknown)
+            return self.create_operator(klass, args, kwargs, node, star_unknown)
         instance = InstanceObj(klass=klass, args=list(args), kwargs=dict(kwargs))
         _, init = klass.lookup("__init__")
         if isinstance(init, FunctionObj):
@@ -332,7 +332,8 @@ class TaskBuilder:
         return UNKNOWN
 
     def expand_partial(
-        self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+        self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+        also: Any = None,
     ) -> Any:
         mapped = Mapped(
             partial={k: to_value(v) for k, v in partial.kwargs.items() if k != "task_id"},
@@ -346,7 +347,7 @@ class TaskBuilder:
             dict(partial.kwargs),
             partial.node,
             mapped=mapped,
-            mapped_raw=[args, kwargs],
+            mapped_raw=[args, kwargs, also],
         )
 
     def make_asset(
