@@ -19,7 +19,9 @@ from converters.analysis import codes
 from converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
 from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
 from converters.analysis.names import canonical
-from converters.analysis.safe_ops import BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format
+from converters.analysis.safe_ops import (
+    BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format, unary,
+)
 from converters.analysis.source import SourceFile
 from converters.values import Deferred, Symbolic
 
@@ -734,9 +736,7 @@ class Interpreter:
         if op == "Not":
             truth = self.truth(value)
             return UNKNOWN if truth is None else not truth
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if op == "Minus" else (value if op == "Plus" else UNKNOWN)
-        return UNKNOWN
+        return unary(op, value)
 
     def eval_BooleanOperation(self, node: cst.BooleanOperation, scope: Scope) -> Any:
         left = self.eval(node.left, scope)

@@ -50,7 +50,7 @@ from converters.analysis.model import (
 from converters.analysis.modules import ModuleLoader, ModuleRun
 from converters.analysis.operators import RepositoryOperators
 from converters.analysis.names import SDK, canonical
-from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, json_dumps, json_loads, path_join
+from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, path_join
 from converters.analysis.subdags import SubDagTasks
 from converters.analysis.tasks import TaskBuilder
 from converters.config import Config
@@ -536,6 +536,11 @@ class AirflowSemantics(
         handler = self._ref_handlers().get(name)
         if handler is not None:
             return handler(ref, args, kwargs, node)
+        pure = PURE_FUNCTIONS.get(name)
+        if pure is not None and not star_unknown:
+            if name in KEEPS_TEMPLATES:
+                return self.templated(pure, args, kwargs, node)
+            return pure(*args, **kwargs)
         if (
             name == _TASK_DECORATOR
             or name.startswith(_TASK_DECORATOR + ".")
@@ -608,8 +613,6 @@ class AirflowSemantics(
             "pathlib.Path": lambda ref, a, k, n: _path(a),
             "pathlib.PurePath": lambda ref, a, k, n: _path(a),
             "pathlib.PosixPath": lambda ref, a, k, n: _path(a),
-            "json.dumps": lambda ref, a, k, n: json_dumps(*a[:1], **k) if a else UNKNOWN,
-            "json.loads": lambda ref, a, k, n: json_loads(*a[:1]) if a else UNKNOWN,
         }
 
     def templated(self, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode) -> Any:
