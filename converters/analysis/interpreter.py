@@ -402,9 +402,11 @@ class Interpreter:
         collection = self.eval(node.iter, scope)
         items = self.iterate(collection)
         if items is None:
-            if isinstance(collection, Deferred) and collection.needs:
+            if "(" not in self.source.code(node.body):
+                pass  # a loop that calls nothing builds no task
+            elif isinstance(collection, Deferred) and collection.needs:
                 self.needs_value(f"loop over `{self.source.code(node.iter)}`", collection, node)
-            elif "(" in self.source.code(node.body):
+            else:
                 self.finding(
                     codes.UNKNOWN_LOOP,
                     f"loop over `{self.source.code(node.iter)}` not unrolled: its value is not known statically",

@@ -186,6 +186,7 @@ class RepositoryOperators:
                                 mapped_raw=[base_args, base_kwargs])
         if isinstance(task, TaskObj):
             task.inherits = self.inherits_of(klass, self.base_arguments(task, base_kwargs))
+            self.report_decided(task, {k: v for k, v in base_kwargs.items() if k not in own}, node)
         return task
 
     def base_arguments(self, task: TaskObj, base_kwargs: dict[str, Any]) -> dict[str, Any]:

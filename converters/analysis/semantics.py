@@ -79,7 +79,7 @@ _SECONDS = {
     "microseconds": 0.000001,
 }
 _BUILDS_AIRFLOW = re.compile(r"dag|operator|sensor|task", re.IGNORECASE)
-_CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION}
+_CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION, codes.NEEDS_VALUE}
 # Reading a Connection when the file is parsed: ``BaseHook.get_connection("id")`` (any hook class) and friends.
 _GET_CONNECTION = ("Hook.get_connection", "Connection.get_connection_from_secrets", f"{SDK}.Connection.get")
 # str methods that keep their arguments whole in the result: a Deferred argument's template goes through.
