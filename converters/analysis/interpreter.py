@@ -48,6 +48,14 @@ _TEMPLATE_OPS: dict[str, Any] = {
     "Modulo": lambda a, b: a % b if isinstance(a, str) and safe_format(a) else UNKNOWN,
 }
 
+def _holds_deferred(value: Any) -> bool:
+    """A Deferred, or a tuple/list/dict with one as an item (``"%s/%s" % (bucket, "x")``)."""
+    if isinstance(value, Deferred):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return any(isinstance(item, Deferred) for item in items)
+
+
 _IDENTITY_OPS = {
     "Equal": lambda a, b: a is b,
     "NotEqual": lambda a, b: a is not b,
@@ -728,7 +736,7 @@ class Interpreter:
         op = type(node.operator).__name__
         if op in ("RightShift", "LeftShift") and not (isinstance(left, int) and isinstance(right, int)):
             return self.shift(op, left, right, node)
-        if op in _TEMPLATE_OPS and (isinstance(left, Deferred) or isinstance(right, Deferred)):
+        if op in _TEMPLATE_OPS and (_holds_deferred(left) or _holds_deferred(right)):
             return with_templates(_TEMPLATE_OPS[op], [left, right], {}, self.source.code(node))
         return binary(op, left, right)
 

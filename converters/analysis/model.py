@@ -260,6 +260,7 @@ class InstanceObj:
     attrs: dict[str, Any] = field(default_factory=dict)
     base_call: tuple[list[Any], dict[str, Any], bool] | None = None  # (args, kwargs, **unknown unpacked)
     after_base: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] | None = None  # the default_args each __init__ in the hierarchy is given
 
 
 @dataclass(eq=False)

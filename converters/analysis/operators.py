@@ -22,7 +22,7 @@ from converters.analysis.model import (
 from converters.graph import Inherits
 from converters.values import Symbolic
 
-__all__ = ["RepositoryOperators", "RUN_METHODS"]
+__all__ = ["RepositoryOperators", "RUN_METHODS", "with_defaults"]
 
 # Methods Airflow (or the operator's own execute) calls to run the task: overriding one changes what runs.
 RUN_METHODS = frozenset({
@@ -90,6 +90,16 @@ def _parameters(function: FunctionObj) -> list[str]:
     return named + [p.name.value for p in params.kwonly_params]
 
 
+def with_defaults(init: FunctionObj, args: list[Any], kwargs: dict[str, Any], defaults: dict[str, Any]) -> dict:
+    """As Airflow's ``BaseOperatorMeta`` wraps each operator class's ``__init__``: ``default_args`` fill the
+    named parameters a call leaves out."""
+    filled = dict(kwargs)
+    for name in _parameters(init)[len(args):]:
+        if name not in filled and name in defaults:
+            filled[name] = defaults[name]
+    return filled
+
+
 class RepositoryOperators:
     """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: repository operator classes."""
 
@@ -137,13 +147,10 @@ class RepositoryOperators:
         _, init = klass.lookup("__init__")
         if not isinstance(init, FunctionObj) or isinstance(init.node, cst.Lambda):
             return list(args), dict(kwargs), False
-        kwargs = dict(kwargs)
         dag = kwargs.get("dag") if isinstance(kwargs.get("dag"), DagObj) else self.current_dag()
         defaults = self.merged_default_args(dag, self.current_group(dag), kwargs.get("default_args"))
-        for name in _parameters(init)[len(args):]:  # as BaseOperatorMeta: default_args fill the class's own
-            if name not in kwargs and name in defaults:
-                kwargs[name] = defaults[name]
-        instance = InstanceObj(klass=klass, args=list(args), kwargs=kwargs)
+        kwargs = with_defaults(init, args, kwargs, defaults)
+        instance = InstanceObj(klass=klass, args=list(args), kwargs=kwargs, defaults=defaults)
         self.call_function(init, [instance, *args], kwargs, node)
         if instance.base_call is None:
             self.finding(

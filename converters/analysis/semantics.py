@@ -48,7 +48,7 @@ from converters.analysis.model import (
     to_value,
 )
 from converters.analysis.modules import ModuleLoader, ModuleRun
-from converters.analysis.operators import RepositoryOperators
+from converters.analysis.operators import RepositoryOperators, with_defaults
 from converters.analysis.names import SDK, canonical
 from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, path_join
 from converters.analysis.subdags import SubDagTasks
@@ -415,6 +415,10 @@ class AirflowSemantics(
         if isinstance(func, ClassObj):
             return self.call_class(func, args, kwargs, node, star_unknown)
         if isinstance(func, PartialCall):
+            inner, bound = func.func, func.args
+            if (isinstance(inner, FunctionObj) and inner.name == "__init__" and bound
+                    and isinstance(bound[0], InstanceObj) and bound[0].defaults):
+                kwargs = with_defaults(inner, args, kwargs, bound[0].defaults)  # super().__init__ of a base too
             return self.call_value(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node, star_unknown)
         if isinstance(func, BaseInit):
             self.call_base_init(func.instance, args, kwargs, star_unknown)

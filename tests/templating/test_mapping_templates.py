@@ -13,7 +13,8 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import example_task
 from converters.mappings.model import Input, SecretEnv, Template
 from converters.mappings.templates import prepare_task, template_refs, translate_task
-from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
+from converters.environment import Connection, Environment
+from converters.templating import ParamRef, PipelineParameter, PlaceholderRef, SecretRef, TemplateContext, translate_template
 from converters.values import Deferred, Symbolic, TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
@@ -143,3 +144,31 @@ def test_pod_arguments_and_env_vars():
                         Template(name="template_2", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),))]
     assert kfp.env == {"MODE": "full"} and codes == ["M207"]
     assert kfp.secret_env == [SecretEnv(secret_name="airflow-conn-db", key_to_env={"password": "DB_PASSWORD"})]
+
+
+SUPPLIED = Environment(variables={"bucket": "acme-lake", "cfg": '{"region": "eu-west1", "tiers": ["a"]}'},
+                       connections={"db": Connection(conn_id="db", host="db.internal", port=5432, schema="dw")})
+
+
+def test_supplied_variables_and_connection_fields_are_text_and_passwords_stay_secrets():
+    context = TemplateContext(dag_id="d", task_id="t", environment=SUPPLIED)
+    text = ("{{ var.value.bucket }} {{ var.json.cfg.region }} {{ var.json.cfg.tiers }} {{ conn.db.host }}:"
+            "{{ conn.db.port }}/{{ conn.db.schema }} {{ var.value.get('bucket', 'x') }} {{ conn.db.password }}")
+    result = translate_template(text, context)
+    assert result.parts[0] == "acme-lake eu-west1 ['a'] db.internal:5432/dw acme-lake "
+    assert result.parts[1] == SecretRef("db", "password") and result.parameters_used == ()
+    unknown = translate_template("{{ var.value.other }} {{ conn.db.login }}", context)
+    assert [type(p).__name__ for p in unknown.parts] == ["ParamRef", "str", "SecretRef"]
+
+
+def test_variable_in_an_env_value_kept_verbatim_adds_no_unused_parameter():
+    from converters.mappings import kubernetes
+
+    task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "t",
+                        image="app:1", env_vars={"BUCKET": "gs://{{ var.value.bucket }}"})
+    kfp, codes = _map(kubernetes, "KubernetesPodOperator", task)
+    assert codes == ["M245"] and kfp.parameters == [] and kfp.env == {"BUCKET": "gs://{{ var.value.bucket }}"}
+    ctx = MapContext(task=prepare_task(task), dag_id="d", config=Config(environment=SUPPLIED))
+    kfp = kubernetes.map_task(ctx, "KubernetesPodOperator")
+    translate_task(ctx, kfp)
+    assert kfp.env == {"BUCKET": "gs://acme-lake"} and ctx.findings == []
