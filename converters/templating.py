@@ -129,7 +129,8 @@ class PipelineParameter:
 
     ``type`` is a KFP parameter annotation (``str``, ``int``, ``float``, ``bool``, ``list``,
     ``dict``); ``default`` is absent when the run must supply it. ``kind``: ``param`` (the
-    DAG's params), ``run`` (rendered per run: ``ds``...), ``variable`` (an Airflow Variable).
+    DAG's params), ``run`` (rendered per run: ``ds``...), ``variable`` (an Airflow Variable),
+    ``argument`` (an operator argument the fallback takes at run time).
     ``airflow`` is what an Airflow caller passes for it (``"{{ ds }}"``), ``None`` for params.
     """
 
