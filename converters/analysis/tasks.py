@@ -26,7 +26,7 @@ from converters.analysis.model import (
     unique_taskflow_id,
 )
 from converters.analysis.constants import callable_constants
-from converters.analysis.deferred import Decision, notes_of
+from converters.analysis.deferred import Decision, decided, notes_of, untagged
 from converters.analysis.safe_ops import UNKNOWN
 from converters.analysis.source import SourceFile
 from converters.environment import supply_hint
@@ -99,6 +99,8 @@ class TaskBuilder:
     ) -> Any:
         kwargs = dict(kwargs)
         raw_id = kwargs.pop("task_id", args[0] if args and isinstance(args[0], str) else None)
+        id_decided = notes_of(raw_id)
+        raw_id = untagged(raw_id)
         dag = kwargs.pop("dag", None)
         if not isinstance(dag, DagObj):
             dag = self.current_dag()
@@ -145,7 +147,7 @@ class TaskBuilder:
             mapped=mapped,
         )
         self.register(task, dag, group, node)
-        self.report_decided(task, kwargs, node)
+        self.report_decided(task, {"task_id": decided(raw_id, id_decided), **kwargs}, node)
         for upstream in self.xcom_tasks(kwargs):
             self.connect(upstream, task, "data", node)
         for upstream in self.xcom_tasks(mapped_raw):

@@ -23,7 +23,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, SecretEnv, Template
 from converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
-from converters.values import Call, Deferred, Symbolic, TaskRef, from_json, to_json
+from converters.values import Call, Deferred, Symbolic, TaskRef, from_json, is_known, to_json
 
 __all__ = [
     "RULES", "OPERATORS", "map_task", "EXAMPLES", "RUNNER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS",
@@ -48,6 +48,9 @@ DROPPED_ARGS = tuple(sorted(base.SCHEDULER_ARGS))
 FLAGGED_ARGS = ("deferrable (runs non-deferrable)", "mode (sensors always poke)",
                 "Jinja templates (rendered at run time)")
 _EXTERNAL = ("ExternalTaskSensor", "ExternalTaskMarker")
+# Arguments that hold Python objects, not text or JSON: an unknown one cannot come from a pipeline parameter.
+_OBJECT_ARGUMENT = re.compile(r"(?:^|_)(?:callable|callbacks?|check|filter|fn|func|function|hook|subdag|dag|class|"
+                              r"cls|factory|obj|object)$")
 # ``{{ conn.my_db.host }}`` in a template reads connection ``my_db``.
 _TEMPLATE_CONN = re.compile(r"{{[^}]*?\bconn\.([A-Za-z_][\w-]*)")
 
@@ -107,7 +110,14 @@ def fallback_blocker(ctx: MapContext, explicit: bool = False) -> str | None:
         why = _blocker(value)
         if why:
             return f"argument `{name}` {why}"
+        if _OBJECT_ARGUMENT.search(name) and not is_known(value) and not isinstance(value, Deferred):
+            return (f"argument `{name}` is unknown at conversion ({_source(value)}) and holds a Python object "
+                    "(a callable, a DAG, a hook), which a pipeline parameter cannot carry")
     return None
+
+
+def _source(value: Any) -> str:
+    return value.source[:60] if isinstance(value, Symbolic) else "a value inside it"
 
 
 def _unknowns(data: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict[str, Any]]]:

@@ -30,6 +30,8 @@ def _codes(kfp):
 
 @pytest.mark.parametrize(("args", "reason"), [
     ({"sql": "select 1", "parameters": {"x": TaskRef(task_id="up")}}, "argument `parameters` reads the XCom of 'up'"),
+    ({"sql": "select 1", "hook_factory": Symbolic(source="make_hook")},
+     "argument `hook_factory` is unknown at conversion (make_hook) and holds a Python object"),
     ({"sql": Call(func="helpers.make_sql")}, "argument `sql` calls helpers.make_sql"),
 ])
 def test_unknown_arguments_give_a_placeholder_saying_why(args, reason):
