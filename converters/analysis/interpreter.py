@@ -48,6 +48,7 @@ _TEMPLATE_OPS: dict[str, Any] = {
     "Modulo": lambda a, b: a % b if isinstance(a, str) and safe_format(a) else UNKNOWN,
 }
 
+
 def _holds_deferred(value: Any) -> bool:
     """A Deferred, or a tuple/list/dict with one as an item (``"%s/%s" % (bucket, "x")``)."""
     if isinstance(value, Deferred):

@@ -15,7 +15,7 @@ from converters.mappings.model import Input, SecretEnv, Template
 from converters.mappings.templates import prepare_task, template_refs, translate_task
 from converters.environment import Connection, Environment
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef, SecretRef, TemplateContext, translate_template
-from converters.values import Deferred, Symbolic, TaskRef
+from converters.values import Deferred, TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
