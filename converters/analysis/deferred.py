@@ -108,8 +108,10 @@ def _stand_in(value: Any, found: list[Deferred]) -> Any:
     return value
 
 
-def with_templates(func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], source: str) -> Any:
-    """``func(*args, **kwargs)`` with each Deferred argument standing in by its template.
+def with_templates(func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any],
+                   source: Callable[[], str]) -> Any:
+    """``func(*args, **kwargs)`` with each Deferred argument standing in by its template; ``source`` gives
+    the expression's code for the result.
 
     Returns UNKNOWN when no argument is Deferred (the caller evaluates as usual); a Deferred
     whose template is the result with the templates back when every stand-in came through whole;
@@ -121,19 +123,20 @@ def with_templates(func: Callable[..., Any], args: list[Any], kwargs: dict[str, 
     if not found:
         return UNKNOWN
     needs = merge_needs(found)
+    text = source()  # the code, only now that it is needed
     if any(value.template is None for value in found):
-        return Deferred(source=source, needs=needs)
+        return Deferred(source=text, needs=needs)
     try:
         result = func(*stand_args, **stand_kwargs)
     except (TypeError, ValueError, KeyError, IndexError, AttributeError):
         result = None
     if not isinstance(result, str):
-        return Deferred(source=source, needs=needs)
+        return Deferred(source=text, needs=needs)
     used = [int(index) for index in _SENTINEL.findall(result)]
     if result.count(_OPEN) != len(used) or result.count(_CLOSE) != len(used):
-        return Deferred(source=source, needs=needs)
+        return Deferred(source=text, needs=needs)
     template = _SENTINEL.sub(lambda m: str(found[int(m.group(1))].template), result)
-    return Deferred(source=source, template=template, needs=needs)
+    return Deferred(source=text, template=template, needs=needs)
 
 
 def json_item(value: Deferred, key: Any, source: str) -> Deferred:

@@ -738,7 +738,7 @@ class Interpreter:
         if op in ("RightShift", "LeftShift") and not (isinstance(left, int) and isinstance(right, int)):
             return self.shift(op, left, right, node)
         if op in _TEMPLATE_OPS and (_holds_deferred(left) or _holds_deferred(right)):
-            return with_templates(_TEMPLATE_OPS[op], [left, right], {}, self.source.code(node))
+            return with_templates(_TEMPLATE_OPS[op], [left, right], {}, lambda: self.source.code(node))
         return binary(op, left, right)
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, scope: Scope) -> Any:

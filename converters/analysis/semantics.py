@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import functools
 import posixpath
 import re
 from pathlib import Path, PurePosixPath
@@ -530,14 +531,14 @@ class AirflowSemantics(
             return UNKNOWN
         if isinstance(receiver, str) and name in _TEMPLATE_METHODS:
             result = with_templates(lambda *a, **k: call_method(receiver, name, list(a), k), args, kwargs,
-                                    self.source.code(node))
+                                    lambda: self.source.code(node))
             if result is not UNKNOWN:
                 return result
         return call_method(receiver, name, args, kwargs)
 
     def call_ref(self, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool) -> Any:
         name = ref.qualname
-        handler = self._ref_handlers().get(name)
+        handler = self.ref_handlers.get(name)
         if handler is not None:
             return handler(ref, args, kwargs, node)
         pure = PURE_FUNCTIONS.get(name)
@@ -591,7 +592,9 @@ class AirflowSemantics(
             )
         return UNKNOWN
 
-    def _ref_handlers(self) -> dict[str, Callable[..., Any]]:
+    @functools.cached_property
+    def ref_handlers(self) -> dict[str, Callable[..., Any]]:
+        """Calls of outside names the analyzer evaluates itself, by qualified name (built once)."""
         return {
             f"{SDK}.DAG": lambda ref, a, k, n: self.make_dag(a, k, n),
             f"{SDK}.TaskGroup": lambda ref, a, k, n: self.make_group(a, k, n),
@@ -621,7 +624,7 @@ class AirflowSemantics(
 
     def templated(self, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode) -> Any:
         """``func`` on known values, or on Deferred ones through their templates (``os.path.join(root, var)``)."""
-        result = with_templates(func, args, kwargs, self.source.code(node))
+        result = with_templates(func, args, kwargs, lambda: self.source.code(node))
         return func(*args, **kwargs) if result is UNKNOWN else result
 
     @staticmethod
