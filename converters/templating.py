@@ -52,6 +52,7 @@ __all__ = [
     "pipeline_expression",
     "python_name",
     "supplied_text",
+    "fold_supplied",
 ]
 
 UNKNOWN_MACRO = register_code(
@@ -484,6 +485,35 @@ def _segments(text: str) -> list[tuple[str, str]]:
     if buffer:
         pieces.append((kind or "data", "".join(buffer)))
     return pieces
+
+
+def fold_supplied(text: str, environment: Environment) -> str:
+    """``text`` with each ``{{ var.value.x }}``, ``{{ var.json.x.k }}``, ``{{ conn.x.host }}``... whose value was
+    supplied at conversion replaced by that value; every other part as written (still a template)."""
+    if not has_template(text) or not (environment.variables or environment.json_only or environment.connections):
+        return text
+    try:
+        segments = _segments(text)
+    except jinja2.TemplateSyntaxError:
+        return text
+    out = []
+    for kind, source in segments:
+        known = None
+        if kind == "variable":
+            try:
+                body = _ENV.parse(source).body
+            except jinja2.TemplateSyntaxError:
+                body = []
+            expr = body[0].nodes[0] if body and isinstance(body[0], nodes.Output) and len(body[0].nodes) == 1 else None
+            chain = _chain(expr) if expr is not None else None
+            if chain and chain[0] in ("var", "conn"):
+                known = supplied_text(environment, chain)
+            elif isinstance(expr, nodes.Call) and _chain(expr.node) == ["var", "value", "get"]:
+                consts = _const_args(expr)
+                if consts and consts[0] and isinstance(consts[0][0], str):
+                    known = supplied_text(environment, ["var", "value", consts[0][0]])
+        out.append(source if known is None else known)
+    return "".join(out)
 
 
 def translate_template(text: str, ctx: TemplateContext) -> Translation:

@@ -100,7 +100,7 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     if isinstance(plan, LoopPlan):
         task = plan.task
         producers.update(plan.types)
-    ctx = MapContext(task=prepare_task(task) if templated else task, dag_id=dag_id, config=config,
+    ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
                      downstream=downstream)
     if from_config:

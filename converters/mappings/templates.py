@@ -16,7 +16,7 @@ from typing import Any
 from converters.graph import AirflowTask
 from converters.mappings import codes
 from converters.mappings.context import MapContext
-from converters.environment import supply_hint
+from converters.environment import Environment, supply_hint
 from converters.mappings.model import Input, KfpTask, SecretEnv, Template
 from converters.mappings.values import template_needs
 from converters.templating import (
@@ -26,6 +26,7 @@ from converters.templating import (
     SecretRef,
     TemplateContext,
     Translation,
+    fold_supplied,
     has_template,
     translate_template,
 )
@@ -46,29 +47,32 @@ def _whole_xcom(text: str) -> TaskRef | None:
     return None
 
 
-def _variable_template(value: Any) -> Any:
+def _variable_template(value: Any, environment: Environment) -> Any:
     if isinstance(value, str):
-        return _whole_xcom(value) or value
+        return _whole_xcom(value) or fold_supplied(value, environment)
     if isinstance(value, Deferred) and value.template is not None:
         return value.template
     if isinstance(value, list):
-        return [_variable_template(item) for item in value]
+        return [_variable_template(item, environment) for item in value]
     if isinstance(value, dict):
-        return {key: _variable_template(item) for key, item in value.items()}
+        return {key: _variable_template(item, environment) for key, item in value.items()}
     return value
 
 
-def prepare_task(task: AirflowTask) -> AirflowTask:
+def prepare_task(task: AirflowTask, environment: Environment | None = None) -> AirflowTask:
     """The task with Deferred arguments (``Variable.get("x")``, ``f"gs://{bucket}"``) read as the template that
     renders them (``{{ var.value.x }}``) and whole XCom templates as XComs.
 
     Same values: Airflow reads the Variable when it parses the file, the template when the
     task runs (both become the pipeline parameter ``x``); ``"{{ ti.xcom_pull(task_ids='a') }}"``
-    alone is what ``str(XComArg)`` gives, so it is wired as the data edge it stands for.
+    alone is what ``str(XComArg)`` gives, so it is wired as the data edge it stands for. Variables and
+    Connection fields supplied at conversion (``environment``) are the text Airflow renders, in every
+    argument (an image too).
     """
-    args = _variable_template(task.args)
-    call_args = _variable_template(task.call_args)
-    call_kwargs = _variable_template(task.call_kwargs)
+    environment = environment or Environment()
+    args = _variable_template(task.args, environment)
+    call_args = _variable_template(task.call_args, environment)
+    call_kwargs = _variable_template(task.call_kwargs, environment)
     if (args, call_args, call_kwargs) == (task.args, task.call_args, task.call_kwargs):
         return task
     return replace(task, args=args, call_args=call_args, call_kwargs=call_kwargs)

@@ -228,3 +228,21 @@ def test_connection_fields_read_at_parse_time_fold_and_passwords_never_do(analyz
     assert unsupplied["HOST"].template == "{{ conn.sftp.host }}"
     assert unsupplied["KNOWN_HOSTS"].template == "{{ conn.sftp.extra_dejson.known_hosts }}"
     assert unsupplied["PORT"].needs == ("Connection sftp",)
+
+
+def test_a_task_id_an_unknown_condition_decided_is_reported(analyze):
+    graph = only_graph(analyze("""
+        import os
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+
+        if os.environ["STAGE"] == "prod":
+            name = "publish"
+        else:
+            name = "publish_dry_run"
+        with DAG("ids"):
+            BashOperator(task_id=name, bash_command="x")
+    """))
+    assert set(graph.nodes) == {"publish"} and type(task(graph, "publish").task_id) is str
+    [decided] = [f for f in graph.graph["findings"] if f.code == "A120"]
+    assert "argument `task_id`" in decided.message and "environment variable `STAGE`" in decided.message

@@ -172,3 +172,20 @@ def test_variable_in_an_env_value_kept_verbatim_adds_no_unused_parameter():
     kfp = kubernetes.map_task(ctx, "KubernetesPodOperator")
     translate_task(ctx, kfp)
     assert kfp.env == {"BUCKET": "gs://acme-lake"} and ctx.findings == []
+
+
+def test_supplied_values_fold_into_arguments_kfp_needs_when_compiling():
+    from converters.mappings import kubernetes
+
+    task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "t",
+                        image="repo/app:{{ var.value.get('bucket', 'x') }}", labels={"db": "{{ conn.db.host }}"},
+                        arguments=["{{ ds }}", "{{ var.value.bucket }}"])
+    ctx = MapContext(task=prepare_task(task, SUPPLIED), dag_id="d", config=Config(environment=SUPPLIED))
+    kfp = kubernetes.map_task(ctx, "KubernetesPodOperator")
+    translate_task(ctx, kfp)
+    assert (kfp.image, kfp.labels) == ("repo/app:acme-lake", {"db": "db.internal"})
+    assert kfp.args == [Template(name="template_1", parts=(ParamRef("ds"),)), "acme-lake"]
+    assert [f.code for f in ctx.findings] == []
+    unsupplied = MapContext(task=prepare_task(task), dag_id="d", config=Config())
+    kubernetes.map_task(unsupplied, "KubernetesPodOperator")
+    assert sorted(f.code for f in unsupplied.findings) == ["M282", "M282"]
