@@ -41,16 +41,22 @@ class AirflowLoadError(Af2KfpError):
     """The Airflow child process failed or did not answer in time."""
 
 
-def load_with_airflow(paths: list[Path], timeout: float = 300, python: str | None = None) -> dict[str, Any]:
+def load_with_airflow(paths: list[Path], timeout: float = 300, python: str | None = None,
+                      environment: dict[str, str] | None = None, sys_path: list[Path] | None = None) -> dict[str, Any]:
     """Load ``paths`` (files or folders) with Airflow's own ``DagBag`` in a child process
-    run by ``python`` (default: this interpreter), which must have Airflow and af2kfp installed."""
+    run by ``python`` (default: this interpreter), which must have Airflow and af2kfp installed.
+
+    ``environment``: extra variables for the child (``AIRFLOW_VAR_X`` for the Variables the conversion was
+    given); ``sys_path``: folders helper modules are imported from (the repository root, its plugins)."""
     with tempfile.TemporaryDirectory(prefix="af2kfp-airflow-home-") as home:
         env = {
             **os.environ,
+            **(environment or {}),
             "AIRFLOW_HOME": home,
             "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
             "AIRFLOW__CORE__DAGS_FOLDER": home,
+            _SYS_PATH: os.pathsep.join(str(p) for p in sys_path or []),
         }
         command = [python or sys.executable, "-m", "bridge.airflow_truth", *(str(p) for p in paths)]
         try:
@@ -64,6 +70,9 @@ def load_with_airflow(paths: list[Path], timeout: float = 300, python: str | Non
         return json.loads(done.stdout)
     except json.JSONDecodeError as exc:
         raise AirflowLoadError(f"Airflow child process printed no JSON: {done.stdout[-500:]!r}") from exc
+
+
+_SYS_PATH = "AF2KFP_EXTRA_SYS_PATH"
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
@@ -157,6 +166,9 @@ def _main(argv: list[str]) -> int:
         Pool.__table__.create(settings.engine, checkfirst=True)
 
     result: dict[str, Any] = {"files": {}, "import_errors": {}}
+    for extra in filter(None, os.environ.get(_SYS_PATH, "").split(os.pathsep)):
+        if extra not in sys.path:
+            sys.path.append(extra)  # the repository root and its plugins/, as Airflow has them on sys.path
     for raw in argv:
         path = Path(raw).resolve()
         folder = str(path if path.is_dir() else path.parent)

@@ -19,6 +19,7 @@ no SubDagOperator: such files are import errors there, listed, not compared.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ from converters.errors import Af2KfpError
 from converters.graph import dag_info, tasks
 from converters.values import Call, TaskRef, is_known, to_json
 
-__all__ = ["Difference", "VerifyResult", "verify_paths", "compare", "AirflowMissingError", "KINDS"]
+__all__ = ["Difference", "VerifyResult", "verify_paths", "compare", "AirflowMissingError", "KINDS",
+           "airflow_environment"]
 
 # Difference kinds, in report order.
 KINDS = ("dag_only_in_airflow", "dag_only_in_analysis", "task_only_in_airflow", "task_only_in_analysis",
@@ -148,10 +150,12 @@ def _compare_dag(result: VerifyResult, file: str, graph: nx.DiGraph, built: dict
         if not _same_operator(task.operator, theirs):
             add("operator", task_id, f"analyzer {task.operator}, Airflow {theirs['operator']}",
                 task.operator, theirs["operator"])
+        # A repository operator: Airflow reports what its __init__ passed to the class it derives from.
+        args = task.inherits.arguments if task.inherits is not None and task.inherits.arguments else task.args
         for key in RESOLVED_ARGS:
-            if key not in task.args or key not in theirs["args"]:
+            if key not in args or key not in theirs["args"]:
                 continue
-            value = task.args[key]
+            value = args[key]
             if not is_known(value):
                 result.arguments_unknown += 1
                 continue
@@ -189,14 +193,34 @@ def compare(truth: dict[str, Any], graphs: list[nx.DiGraph]) -> VerifyResult:
     return result
 
 
+def airflow_environment(config: Config) -> dict[str, str]:
+    """What Airflow reads the conversion's environment from: ``AIRFLOW_VAR_<KEY>`` Variables,
+    ``AIRFLOW_CONN_<ID>`` Connections (JSON, their non-secret fields only) and the variables themselves."""
+    environment = config.environment
+    found = dict(environment.env)
+    found.update({f"AIRFLOW_VAR_{key.upper()}": text for key, text in environment.variables.items()})
+    for conn_id, connection in environment.connections.items():
+        fields = {k: v for k, v in (("conn_type", connection.conn_type), ("host", connection.host),
+                                    ("port", connection.port), ("schema", connection.schema),
+                                    ("login", connection.login), ("extra", connection.extra or None)) if v}
+        found[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps(fields)
+    return found
+
+
 def verify_paths(
     paths: list[Path], config: Config | None = None, timeout: float = 300, python: str | None = None
 ) -> VerifyResult:
     """Analyze ``paths`` statically, load them with Airflow in a child process (run by ``python``,
-    default this interpreter, e.g. an Airflow 2.10 environment's), compare."""
+    default this interpreter, e.g. an Airflow 2.10 environment's), compare.
+
+    The child gets the conversion's Variables, Connections and environment variables, and the repository
+    root and its plugins/ on ``sys.path``, so both sides see the same repository."""
+    config = config or Config()
     analysis = analyze_paths(paths, config)
+    roots = [Path(config.root), Path(config.root) / "plugins"] if config.root else []
     try:
-        truth = load_with_airflow(paths, timeout=timeout, python=python)
+        truth = load_with_airflow(paths, timeout=timeout, python=python, environment=airflow_environment(config),
+                                  sys_path=[r for r in roots if r.is_dir()])
     except AirflowLoadError as exc:
         if _NO_AIRFLOW.search(str(exc)):
             raise AirflowMissingError(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from converters.environment import Environment
 from converters.errors import InputError
 
 if sys.version_info >= (3, 11):
@@ -47,6 +48,11 @@ class Config:
     # Qualified class name of a user operator -> a rule name, or "module:function" (a user rule).
     operators: dict[str, str] = field(default_factory=dict)
     source: str | None = None
+    # Given on the command line, not in pyproject.toml: what Airflow would know when it parses the DAGs
+    # (--variables, --connections, --env, --env-file) and the repository root helper modules resolve
+    # from (--root; None: only the scanned folders).
+    environment: Environment = field(default_factory=Environment)
+    root: str | None = None
 
 
 def find_pyproject(start: Path) -> Path | None:

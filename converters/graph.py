@@ -26,6 +26,7 @@ __all__ = [
     "AirflowTask",
     "PythonCallable",
     "Mapped",
+    "Inherits",
     "EDGE_KINDS",
     "new_graph",
     "add_task",
@@ -93,6 +94,28 @@ class Mapped:
 
 
 @dataclass(kw_only=True)
+class Inherits:
+    """A repository's own operator class: what it derives from, and the run-time methods it overrides.
+
+    ``bases``: qualified names of its ancestors, nearest first, the operator class Airflow or a provider
+    ships last (``["lib.operators.SparkOperator", "airflow.providers...KubernetesPodOperator"]``);
+    ``overrides``: ``"method (file:line)"`` for each method Airflow calls to run the task that a repository
+    class in between defines (``execute``, ``pre_execute``, ``build_pod_request_obj``...); ``extends``: the
+    ones that only call the parent's with their own arguments untouched, and add to it (``get_or_create_pod``
+    persisting a link).
+    """
+
+    bases: list[str] = field(default_factory=list)
+    overrides: list[str] = field(default_factory=list)
+    extends: list[str] = field(default_factory=list)
+    # What its __init__ passes to the class it derives from (``default_args`` merged): the arguments a base's
+    # rule maps. The task's own ``args`` stay the call's, which the class itself takes (the fallback).
+    arguments: dict[str, Any] = field(default_factory=dict)
+    # ``.expand(x=...)`` of an argument __init__ passes on under another name: call name -> that name.
+    expanded_as: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(kw_only=True)
 class AirflowTask:
     """One Airflow task as the analyzer resolved it, before any mapping.
 
@@ -120,6 +143,8 @@ class AirflowTask:
     mapped: Mapped | None = None
     # "setup" / "teardown" (``.as_setup()``, ``.as_teardown()``, ``@setup``, ``@teardown``), else "".
     role: str = ""
+    # A class of the repository deriving from an operator: its rule comes from the nearest mapped base.
+    inherits: Inherits | None = None
 
 
 def new_graph(info: DagInfo) -> nx.DiGraph:
@@ -168,7 +193,7 @@ def _dataclass_to_json(obj: Any) -> Any:
     out: dict[str, Any] = {}
     for f in fields(obj):
         value = getattr(obj, f.name)
-        if isinstance(value, (PythonCallable, Mapped)):
+        if isinstance(value, (PythonCallable, Mapped, Inherits)):
             out[f.name] = _dataclass_to_json(value)
         else:
             out[f.name] = to_json(value)
@@ -197,15 +222,18 @@ def graph_from_json(data: dict[str, Any]) -> nx.DiGraph:
     try:
         graph = new_graph(DagInfo(**_resolved(data["dag"])))
         for raw in data["tasks"]:
-            values = _resolved({k: v for k, v in raw.items() if k not in ("python", "mapped")})
+            values = _resolved({k: v for k, v in raw.items() if k not in ("python", "mapped", "inherits")})
             python = raw.get("python")
             mapped = raw.get("mapped")
+            inherits = raw.get("inherits")
             add_task(
                 graph,
                 AirflowTask(
                     **values,
                     python=PythonCallable(**python) if python else None,
                     mapped=Mapped(**_resolved(mapped)) if mapped else None,
+                    inherits=Inherits(**{**inherits, "arguments": _resolved(inherits.get("arguments", {}))})
+                    if inherits else None,
                 ),
             )
         for edge in data["edges"]:

@@ -20,6 +20,7 @@ from typing import Any, Callable, Union
 import jinja2
 from jinja2 import nodes
 
+from converters.environment import Environment
 from converters.findings import Severity, register_code
 from converters.values import Call, DateTime, Duration, Symbolic
 
@@ -50,6 +51,8 @@ __all__ = [
     "variable_parameter",
     "pipeline_expression",
     "python_name",
+    "supplied_text",
+    "fold_supplied",
 ]
 
 UNKNOWN_MACRO = register_code(
@@ -127,7 +130,8 @@ class PipelineParameter:
 
     ``type`` is a KFP parameter annotation (``str``, ``int``, ``float``, ``bool``, ``list``,
     ``dict``); ``default`` is absent when the run must supply it. ``kind``: ``param`` (the
-    DAG's params), ``run`` (rendered per run: ``ds``...), ``variable`` (an Airflow Variable).
+    DAG's params), ``run`` (rendered per run: ``ds``...), ``variable`` (an Airflow Variable),
+    ``argument`` (an operator argument the fallback takes at run time).
     ``airflow`` is what an Airflow caller passes for it (``"{{ ds }}"``), ``None`` for params.
     """
 
@@ -150,6 +154,8 @@ class TemplateContext:
     dag_id: str
     task_id: str
     params: dict[str, PipelineParameter] = field(default_factory=dict)
+    # Variables and Connections supplied at conversion: ``{{ var.value.x }}``, ``{{ conn.x.host }}`` fold into text.
+    environment: Environment = field(default_factory=Environment)
 
 
 @dataclass(frozen=True)
@@ -312,6 +318,28 @@ def variable_parameter(name: str, default: Any = _NO_DEFAULT, source: str | None
                              description=f"Airflow Variable {name}")
 
 
+def supplied_text(environment: Environment, chain: list[str]) -> str | None:
+    """What Airflow renders for ``var.value.x``, ``var.json.x.k`` or ``conn.x.host`` when it was supplied at
+    conversion (``--variables``, ``--connections``); ``None`` when it was not. Never a password."""
+    head, rest = chain[0], chain[1:]
+    if head == "var" and len(rest) >= 2 and rest[0] == "value" and len(rest) == 2:
+        return environment.variable(rest[1])
+    if head == "var" and len(rest) >= 2 and rest[0] == "json" and environment.has_json(rest[1]):
+        value: Any = environment.json_variable(rest[1])
+        for key in rest[2:]:
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        return value if isinstance(value, str) else str(value)
+    connection = environment.connections.get(rest[0]) if head == "conn" and len(rest) >= 2 else None
+    if connection is not None:
+        value = connection.value_of(rest[1])
+        for key in rest[2:]:
+            value = value.get(key) if isinstance(value, dict) else None
+        return None if value is None or isinstance(value, dict) else str(value)
+    return None
+
+
 def _chain(node: nodes.Node) -> list[str] | None:
     """``a.b['c'].d`` as ``["a", "b", "c", "d"]``; ``None`` for anything but names and constant keys."""
     if isinstance(node, nodes.Name):
@@ -398,6 +426,10 @@ class _Translator:
             return self._param(_run_parameter(rest[0], source))
         if head == "dag_run" and len(rest) == 2 and rest[0] == "conf":
             return self._param(_run_parameter(rest[1], source))
+        if head in ("var", "conn") and len(rest) >= 2:
+            known = supplied_text(self.ctx.environment, chain)
+            if known is not None:
+                return known
         if head == "var" and len(rest) >= 2 and rest[0] in ("value", "json"):
             return self._param(variable_parameter("_".join(rest[1:]), source=source))
         if head == "conn" and len(rest) >= 2:
@@ -423,6 +455,9 @@ class _Translator:
                 return ref
             return None
         if func[:2] == ["var", "value"] and func[2:] == ["get"] and args and isinstance(args[0], str):
+            known = supplied_text(self.ctx.environment, ["var", "value", args[0]])
+            if known is not None:
+                return known
             default = args[1] if len(args) > 1 else kwargs.get("default_var", _NO_DEFAULT)
             return self._param(variable_parameter(args[0], default if default is _NO_DEFAULT else str(default),
                                                   source=source))
@@ -450,6 +485,35 @@ def _segments(text: str) -> list[tuple[str, str]]:
     if buffer:
         pieces.append((kind or "data", "".join(buffer)))
     return pieces
+
+
+def fold_supplied(text: str, environment: Environment) -> str:
+    """``text`` with each ``{{ var.value.x }}``, ``{{ var.json.x.k }}``, ``{{ conn.x.host }}``... whose value was
+    supplied at conversion replaced by that value; every other part as written (still a template)."""
+    if not has_template(text) or not (environment.variables or environment.json_only or environment.connections):
+        return text
+    try:
+        segments = _segments(text)
+    except jinja2.TemplateSyntaxError:
+        return text
+    out = []
+    for kind, source in segments:
+        known = None
+        if kind == "variable":
+            try:
+                body = _ENV.parse(source).body
+            except jinja2.TemplateSyntaxError:
+                body = []
+            expr = body[0].nodes[0] if body and isinstance(body[0], nodes.Output) and len(body[0].nodes) == 1 else None
+            chain = _chain(expr) if expr is not None else None
+            if chain and chain[0] in ("var", "conn"):
+                known = supplied_text(environment, chain)
+            elif isinstance(expr, nodes.Call) and _chain(expr.node) == ["var", "value", "get"]:
+                consts = _const_args(expr)
+                if consts and consts[0] and isinstance(consts[0][0], str):
+                    known = supplied_text(environment, ["var", "value", consts[0][0]])
+        out.append(source if known is None else known)
+    return "".join(out)
 
 
 def translate_template(text: str, ctx: TemplateContext) -> Translation:

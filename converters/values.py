@@ -16,6 +16,7 @@ from converters.errors import GraphFormatError
 __all__ = [
     "LOOP_PREFIX",
     "Symbolic",
+    "Deferred",
     "Call",
     "Duration",
     "DateTime",
@@ -37,6 +38,21 @@ class Symbolic:
     """An expression the analyzer could not evaluate; ``source`` is its code as written."""
 
     source: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deferred(Symbolic):
+    """A value Airflow reads when it parses the DAG file, not supplied at conversion: an Airflow Variable,
+    a Connection field or an environment variable (``--variables``, ``--connections``, ``--env``), or an
+    expression over such values. Unknown like any :class:`Symbolic`, and it says what would make it known.
+
+    ``template``: the Jinja text that renders the same string in a templated field
+    (``"gs://{{ var.value.bucket }}/raw"``), ``None`` when there is none (a comparison, ``int(...)``);
+    ``needs``: what to supply, e.g. ``("Variable bucket",)``.
+    """
+
+    template: str | None = None
+    needs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -101,6 +117,8 @@ def to_json(value: Any) -> Any:
         if any(key.startswith("$") for key in encoded):
             return {"$dict": encoded}
         return encoded
+    if isinstance(value, Deferred):
+        return {"$symbolic": value.source, "template": value.template, "needs": list(value.needs)}
     if isinstance(value, Symbolic):
         return {"$symbolic": value.source}
     if isinstance(value, Call):
@@ -129,6 +147,8 @@ def from_json(data: Any) -> Any:
     if "$dict" in data:
         return {key: from_json(item) for key, item in data["$dict"].items()}
     if "$symbolic" in data:
+        if "needs" in data:
+            return Deferred(source=data["$symbolic"], template=data.get("template"), needs=tuple(data["needs"]))
         return Symbolic(source=data["$symbolic"])
     if "$call" in data:
         return Call(

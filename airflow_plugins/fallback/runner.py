@@ -49,7 +49,10 @@ def materialise(value: Any) -> Any:
     if isinstance(value, Call):
         kwargs = {k: materialise(v) for k, v in value.kwargs.items()}
         return _import(value.func)(*map(materialise, value.args), **kwargs)
-    if isinstance(value, (Symbolic, TaskRef)):
+    if isinstance(value, Symbolic):
+        raise FallbackError(f"argument value `{value.source}` is not known: pass it with --set (the pipeline "
+                            "parameter af2kfp made for it)")
+    if isinstance(value, TaskRef):
         raise FallbackError(f"argument value {value!r} is not known; af2kfp should not have produced it")
     if isinstance(value, list):
         return [materialise(item) for item in value]
@@ -122,10 +125,47 @@ def _plain_params(operator: Any) -> None:
         operator.params = dump()
 
 
-def run_operator(operator_path: str, kwargs_json: str, *, dag_id: str, task_id: str) -> Any:
-    """Build, render and execute the operator; its return value is Airflow's XCom ``return_value``."""
+def _set(document: Any, pointer: str, value: Any) -> None:
+    """Replace the value at RFC 6901 ``pointer`` (``/cluster_config/workers/0``) in the kwargs document."""
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
+    if not pointer.startswith("/") or not parts:
+        raise FallbackError(f"--set {pointer!r}: expected a JSON pointer such as /argument")
+    target = document
     try:
-        kwargs = materialise(from_json(json.loads(kwargs_json)))
+        for part in parts[:-1]:
+            target = target[int(part)] if isinstance(target, list) else target[part]
+        last = parts[-1]
+        if isinstance(target, list):
+            target[int(last)] = value
+        elif isinstance(target, dict) and last in target:
+            target[last] = value
+        else:
+            raise KeyError(last)
+    except (KeyError, IndexError, ValueError, TypeError) as exc:
+        raise FallbackError(f"--set {pointer}: no such argument in --kwargs ({exc})") from None
+
+
+def apply_values(document: Any, strings: list[list[str]], documents: list[list[str]]) -> Any:
+    """The kwargs document with the run's values for arguments unknown at conversion: ``--set POINTER TEXT``
+    puts a string, ``--set-json POINTER JSON`` a decoded JSON value (lists, dicts, numbers)."""
+    for pointer, text in strings:
+        _set(document, pointer, text)
+    for pointer, text in documents:
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise FallbackError(f"--set-json {pointer}: the value is not JSON ({exc.msg})") from None
+        _set(document, pointer, value)
+    return document
+
+
+def run_operator(operator_path: str, kwargs_json: str, *, dag_id: str, task_id: str,
+                 values: tuple[list[list[str]], list[list[str]]] = ([], [])) -> Any:
+    """Build, render and execute the operator; its return value is Airflow's XCom ``return_value``.
+
+    ``values``: the ``--set`` and ``--set-json`` pairs for arguments af2kfp could not know."""
+    try:
+        kwargs = materialise(from_json(apply_values(json.loads(kwargs_json), *values)))
     except json.JSONDecodeError as exc:
         raise FallbackError(f"--kwargs is not JSON: {exc}") from exc
     if not isinstance(kwargs, dict):
@@ -164,6 +204,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--task-id", required=True)
     parser.add_argument("--kwargs", default="{}", help="constructor keyword arguments, af2kfp JSON")
     parser.add_argument("--xcom-output", metavar="PATH", help="file the return value is written to")
+    parser.add_argument("--set", nargs=2, action="append", default=[], metavar=("POINTER", "TEXT"),
+                        help="a string for an argument unknown at conversion, at a JSON pointer into --kwargs")
+    parser.add_argument("--set-json", nargs=2, action="append", default=[], metavar=("POINTER", "JSON"),
+                        help="the same for a list, dict or number, as JSON text")
     return parser
 
 
@@ -173,7 +217,8 @@ def main(argv: list[str]) -> int:
     logging.basicConfig(level=logging.INFO, format="af2kfp fallback: %(levelname)s: %(message)s")
     log.info("running %s as task %s.%s", args.operator, args.dag_id, args.task_id)
     try:
-        result = run_operator(args.operator, args.kwargs, dag_id=args.dag_id, task_id=args.task_id)
+        result = run_operator(args.operator, args.kwargs, dag_id=args.dag_id, task_id=args.task_id,
+                              values=(args.set, args.set_json))
     except FallbackError as exc:
         print(f"af2kfp fallback: error: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from converters.config import find_pyproject, load_config
+from bridge.cli.inputs import add_conversion_arguments, conversion_config
 from converters.errors import InputError
 from converters.convert import REPORT_NAME, convert_paths, default_jobs
 from converters.findings import Severity
@@ -32,8 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                         help="processes to use: this one emits, the others compile "
                              "(default: CPUs available, at most 4; 1 = all in this process)")
-    parser.add_argument("--config", metavar="PYPROJECT",
-                        help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
+    add_conversion_arguments(parser)
 
 
 def exit_code(report: dict[str, Any], fail_on: str) -> int:
@@ -80,10 +79,7 @@ def _collect_less() -> None:
 def run(args: argparse.Namespace) -> int:
     """Convert; errors in the input raise ``InputError`` (exit 2, handled by the CLI frame)."""
     _collect_less()
-    config_path = Path(args.config) if args.config else find_pyproject(Path(args.paths[0]))
-    if args.config and not config_path.is_file():
-        raise InputError(f"{args.config}: config file not found")
-    config = load_config(config_path)
+    config = conversion_config(args, [Path(p) for p in args.paths])
     progress = _progress_bar if sys.stderr.isatty() else None
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:

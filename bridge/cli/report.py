@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from bridge.cli.inputs import add_conversion_arguments, conversion_config
 from converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "load_report", "add_input_arguments"]
@@ -25,8 +26,7 @@ HELP = "Write a migration report (.html, .md, .json or .sarif) for DAG files or 
 def add_input_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments shared with ``af2kfp check``: what to read and how to convert it."""
     parser.add_argument("paths", nargs="+", metavar="PATH", help="DAG files or folders, or one report.json")
-    parser.add_argument("--config", metavar="PYPROJECT",
-                        help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
+    add_conversion_arguments(parser)
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                         help="worker processes for the conversion (default: CPUs available, at most 4)")
 
@@ -54,16 +54,13 @@ def load_report(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, Any]
     paths = [Path(p) for p in args.paths]
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
         return _read_report(paths[0]), paths[0].resolve().parent
-    from converters.config import find_pyproject, load_config
     from converters.convert import convert_paths, default_jobs
 
-    config_path = Path(args.config) if args.config else find_pyproject(paths[0])
-    if args.config and not config_path.is_file():
-        raise InputError(f"{args.config}: config file not found")
+    config = conversion_config(args, paths)
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
-    report = convert_paths(paths, workdir, config=load_config(config_path), jobs=jobs)
+    report = convert_paths(paths, workdir, config=config, jobs=jobs)
     return report, workdir
 
 

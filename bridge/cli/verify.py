@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from converters.config import find_pyproject, load_config
+from bridge.cli.inputs import add_conversion_arguments, conversion_config
 from converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "OPT_IN"]
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(OPT_IN, dest="run_dag_code", action="store_true",
                         help="allow loading the files with Airflow, which imports and runs them (required)")
     parser.add_argument("-o", "--output", metavar="FILE", help="write every difference as JSON (verify.json)")
-    parser.add_argument("--config", metavar="PYPROJECT", help="af2kfp settings (default: nearest pyproject.toml)")
+    add_conversion_arguments(parser)
     parser.add_argument("--timeout", type=float, default=300, help="seconds Airflow may take to load (default 300)")
 
 
@@ -44,8 +44,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     from bridge.verify import verify_paths  # the analyzer is imported only when there is work
 
-    config_path = Path(args.config) if args.config else find_pyproject(paths[0])
-    result = verify_paths(paths, load_config(config_path), timeout=args.timeout)
+    result = verify_paths(paths, conversion_config(args, paths), timeout=args.timeout)
     for difference in result.differences:
         sys.stdout.write(difference.text() + "\n")
     for file, error in sorted(result.import_errors.items()):

@@ -10,6 +10,7 @@ graph's ``findings`` attribute.
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -56,10 +57,31 @@ def _collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[tuple[Path
     return files, roots
 
 
+def _repository_roots(root: str | None, roots: list[tuple[Path, str]]) -> list[tuple[Path, str]]:
+    """``Config.root`` and its ``plugins/`` after the scanned folders: Airflow puts the DAGs folder, the
+    plugins folder and AIRFLOW_HOME on ``sys.path``, so helper modules resolve from there too."""
+    if root is None:
+        return []
+    base = Path(root).resolve()
+    known = {path for path, _ in roots}
+    found = []
+    for folder in (base, base / "plugins"):
+        if folder.is_dir() and folder not in known:
+            try:
+                display = os.path.relpath(folder) if folder.is_relative_to(Path.cwd()) else folder.as_posix()
+            except (ValueError, OSError):
+                display = folder.as_posix()
+            found.append((folder, Path(display).as_posix()))
+    return found
+
+
 def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
-    """Analyze DAG files and folders; bad files become findings, never exceptions."""
+    """Analyze DAG files and folders; bad files become findings, never exceptions.
+
+    Helper modules resolve from the scanned folders, then from ``config.root`` and its ``plugins/``."""
     config = config or Config()
     files, roots = _collect([Path(p) for p in paths])
+    roots += _repository_roots(config.root, roots)
     engine = AirflowSemantics(config, roots)
     analysis = Analysis(files=sorted({display for _, display in files}))
     seen: set[Path] = set()

@@ -69,6 +69,7 @@ def _airflow_task(task: TaskObj) -> AirflowTask:
         group=task.group.path() if task.group is not None else [],
         mapped=task.mapped,
         role="setup" if task.is_setup else "teardown" if task.is_teardown else "",
+        inherits=task.inherits,
     )
 
 

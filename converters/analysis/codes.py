@@ -23,6 +23,8 @@ __all__ = [
     "EMPTY_FILE",
     "SUBDAG_FLATTENED",
     "SUBDAG_UNRESOLVED",
+    "DECIDED_BY_CONDITION",
+    "NEEDS_VALUE",
 ]
 
 UNPARSABLE = register_code(
@@ -87,8 +89,10 @@ UNKNOWN_CONDITION = register_code(
     "A110",
     Severity.WARNING,
     "Condition the analyzer cannot resolve",
-    "Both branches were analyzed, so the graph may hold tasks Airflow would not create. Make the condition "
-    "depend on literals or os.environ defaults, or review the converted pipeline.",
+    "The tasks of both branches are kept, so the graph may hold tasks Airflow would not create; a value the "
+    "condition decides takes the branch where it holds, and each task built from it has finding A120. Supply "
+    "what the condition reads (--variables, --connections, --env), make it depend on literals or os.environ "
+    "defaults, or review the converted pipeline.",
 ).code
 UNSUPPORTED_CONSTRUCT = register_code(
     "A111",
@@ -149,4 +153,20 @@ SUBDAG_UNRESOLVED = register_code(
     "depends on run-time values), so the SubDagOperator stays one task, converted as an operator without a "
     "mapping. Build the sub-DAG with a factory in the scanned files that returns `DAG(...)`, or replace the "
     "SubDagOperator with a TaskGroup.",
+).code
+DECIDED_BY_CONDITION = register_code(
+    "A120",
+    Severity.WARNING,
+    "Argument decided by a condition not known at conversion",
+    "An `if` the analyzer cannot decide set this argument; the branch where the condition holds was kept, which "
+    "Airflow may not take. Supply what the condition reads (an Airflow Variable with --variables FILE, an "
+    "environment variable with --env KEY=VALUE) so it is decided, or check the converted task by hand.",
+).code
+NEEDS_VALUE = register_code(
+    "A121",
+    Severity.ERROR,
+    "Value needed at conversion is only known when Airflow parses the DAG",
+    "A task id, DAG id, group id or loop depends on an Airflow Variable, Connection or environment variable "
+    "that was not supplied; KFP needs it when the pipeline is compiled. Supply it: --variables FILE (as "
+    "`airflow variables export` writes), --connections FILE, --env KEY=VALUE or --env-file FILE.",
 ).code

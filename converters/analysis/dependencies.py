@@ -87,6 +87,8 @@ class Dependencies:
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
         if isinstance(obj, InstanceObj):
             obj.attrs[name] = value
+            if obj.base_call is not None:  # a repository operator's __init__ after super().__init__()
+                obj.after_base[name] = value
         elif isinstance(obj, TaskObj):
             if name == "dag" and isinstance(value, DagObj):
                 self.attach(obj, value, None)

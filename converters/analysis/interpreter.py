@@ -16,13 +16,16 @@ from typing import Any
 import libcst as cst
 
 from converters.analysis import codes
+from converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
 from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
 from converters.analysis.names import canonical
-from converters.analysis.safe_ops import BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format
+from converters.analysis.safe_ops import (
+    BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format, unary,
+)
 from converters.analysis.source import SourceFile
-from converters.values import Symbolic
+from converters.values import Deferred, Symbolic
 
-__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "module_path_name"]
+__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "BLOCK_EXITS", "module_path_name"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +40,21 @@ def _symbolic_node(interpreter: "Interpreter", node: cst.CSTNode, scope: "Scope"
 
 
 _DISPATCH: dict[type, Any] = {}
+
+
+# Operators that keep a string whole: a Deferred operand's template goes through (``"gs://" + bucket``).
+_TEMPLATE_OPS: dict[str, Any] = {
+    "Add": lambda a, b: a + b if isinstance(a, str) and isinstance(b, str) else UNKNOWN,
+    "Modulo": lambda a, b: a % b if isinstance(a, str) and safe_format(a) else UNKNOWN,
+}
+
+
+def _holds_deferred(value: Any) -> bool:
+    """A Deferred, or a tuple/list/dict with one as an item (``"%s/%s" % (bucket, "x")``)."""
+    if isinstance(value, Deferred):
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple)) else ()
+    return any(isinstance(item, Deferred) for item in items)
 
 
 _IDENTITY_OPS = {
@@ -76,6 +94,10 @@ class _Budget(Exception):
     pass
 
 
+# How a block is left early: ``return``, ``break``, ``continue``.
+BLOCK_EXITS = (ReturnSignal, _Break, _Continue)
+
+
 class Scope:
     """Names of one function call (or module); lookups fall back to the enclosing scope."""
 
@@ -113,6 +135,11 @@ class Interpreter:
         self.steps = 0
         self.depth = 0
         self.last_callee: Any = None
+        # What the expressions under evaluation read: a Deferred's needs, a decided value's conditions.
+        # Each eval keeps what its sub-expressions added only for its own result (see ``eval``).
+        self.trace: list[tuple[tuple[str, ...], tuple[Decision, ...]]] = []
+        # Lists and dicts an unknown condition decided, by identity (the object is held so ids stay unique).
+        self.decided: dict[int, tuple[Any, tuple[Decision, ...]]] = {}
 
     # ----------------------------------------------------------------- hooks (Airflow side)
     def finding(self, code: str, message: str, suggestion: str | None = None, node: cst.CSTNode | None = None) -> None:
@@ -149,6 +176,18 @@ class Interpreter:
 
     def decorate(self, decorator: Any, target: Any, node: cst.Decorator) -> Any:
         raise NotImplementedError
+
+    def needs_value(self, what: str, value: Deferred, node: cst.CSTNode) -> None:
+        """``what`` must be known when converting, and ``value`` is only known when Airflow parses the DAG."""
+
+    def ref_item(self, ref: Ref, key: Any, node: cst.CSTNode) -> Any:
+        """``ref[key]`` on a name imported from outside (``os.environ["X"]``); UNKNOWN by default."""
+        return UNKNOWN
+
+    def unknown_if(self, node: cst.If, scope: "Scope", test: Any) -> None:
+        """An ``if`` whose condition is not known: both branches, one after the other."""
+        self.exec_block(node.body.body, scope)
+        self.exec_else(node, scope)
 
     def discarded_call(self, node: cst.Call, callee: Any) -> None:
         """A call whose result is dropped and unknown: it may have created tasks the analyzer cannot see."""
@@ -211,6 +250,13 @@ class Interpreter:
             self.exec_stmt(stmt, scope)
 
     def exec_stmt(self, stmt: cst.CSTNode, scope: Scope) -> None:
+        mark = len(self.trace)
+        try:
+            self._exec_stmt(stmt, scope)
+        finally:
+            del self.trace[mark:]  # what the statement's expressions read is theirs alone
+
+    def _exec_stmt(self, stmt: cst.CSTNode, scope: Scope) -> None:
         self._tick()
         line = self.source.line(stmt)
         if line is not None:
@@ -344,29 +390,32 @@ class Interpreter:
 
     def exec_if(self, node: cst.If, scope: Scope) -> None:
         self.set_root(node.test)
-        test = self.truth(self.eval(node.test, scope))
-        orelse = node.orelse
+        value = self.eval(node.test, scope)
+        test = self.truth(value)
         if test is True:
             self.exec_block(node.body.body, scope)
-            return
-        if test is None:
-            self.finding(
-                codes.UNKNOWN_CONDITION,
-                f"condition `{self.source.code(node.test)}` is not known statically; both branches analyzed",
-                None,
-                node,
-            )
-            self.exec_block(node.body.body, scope)
-        if isinstance(orelse, cst.If):
-            self.exec_if(orelse, scope)
-        elif isinstance(orelse, cst.Else):
-            self.exec_block(orelse.body.body, scope)
+        elif test is None:
+            self.unknown_if(node, scope, value)
+        else:
+            self.exec_else(node, scope)
+
+    def exec_else(self, node: cst.If, scope: Scope) -> None:
+        """The ``elif``/``else`` part of ``node``, if any."""
+        if isinstance(node.orelse, cst.If):
+            self.exec_if(node.orelse, scope)
+        elif isinstance(node.orelse, cst.Else):
+            self.exec_block(node.orelse.body.body, scope)
 
     def exec_for(self, node: cst.For, scope: Scope) -> None:
         self.set_root(node.iter)
-        items = self.iterate(self.eval(node.iter, scope))
+        collection = self.eval(node.iter, scope)
+        items = self.iterate(collection)
         if items is None:
-            if "(" in self.source.code(node.body):
+            if "(" not in self.source.code(node.body):
+                pass  # a loop that calls nothing builds no task
+            elif isinstance(collection, Deferred) and collection.needs:
+                self.needs_value(f"loop over `{self.source.code(node.iter)}`", collection, node)
+            else:
                 self.finding(
                     codes.UNKNOWN_LOOP,
                     f"loop over `{self.source.code(node.iter)}` not unrolled: its value is not known statically",
@@ -515,13 +564,41 @@ class Interpreter:
         return None
 
     def eval(self, node: cst.BaseExpression, scope: Scope) -> Any:
+        """The value of ``node``; UNKNOWN becomes a :class:`Symbolic` with its source, or a :class:`Deferred`
+        when what it read was (an unknown Variable...). A value derived from a decided one is decided too."""
         self._tick()
         kind = type(node)
         method = _DISPATCH.get(kind)
         if method is None:
             method = _DISPATCH[kind] = getattr(type(self), "eval_" + kind.__name__, None) or _symbolic_node
+        trace = self.trace
+        mark = len(trace)
         value = method(self, node, scope)
-        return self.symbolic(node) if value is UNKNOWN else value
+        if len(trace) > mark:
+            needs = tuple(dict.fromkeys(n for entry in trace[mark:] for n in entry[0]))
+            notes = tuple(dict.fromkeys(d for entry in trace[mark:] for d in entry[1]))
+            del trace[mark:]
+            if value is UNKNOWN:
+                value = Deferred(source=self.source.code(node), needs=needs) if needs else self.symbolic(node)
+            elif notes:
+                value = self.tag(value, notes)
+        elif value is UNKNOWN:
+            return self.symbolic(node)
+        if isinstance(value, Deferred):
+            trace.append((value.needs, ()))
+        elif isinstance(value, (DecidedStr, DecidedInt)):
+            trace.append(((), value.notes))
+        elif self.decided and isinstance(value, (list, dict)) and id(value) in self.decided:
+            trace.append(((), self.decided[id(value)][1]))
+        return value
+
+    def tag(self, value: Any, notes: tuple[Decision, ...]) -> Any:
+        """``value`` as decided by ``notes``: a tagged scalar, or a list/dict remembered by identity."""
+        if isinstance(value, (list, dict)):
+            known = self.decided.get(id(value), (value, ()))[1]
+            self.decided[id(value)] = (value, tuple(dict.fromkeys((*known, *notes))))
+            return value
+        return decided(value, notes)
 
     def eval_Integer(self, node: cst.Integer, scope: Scope) -> Any:
         try:
@@ -557,6 +634,7 @@ class Interpreter:
         out: list[str] = []
         prefix = "".join(c for c in node.start if c not in "fF'\"")
         quote = node.end
+        deferred: list[Deferred] = []
         for part in node.parts:
             if isinstance(part, cst.FormattedStringText):
                 try:
@@ -566,6 +644,12 @@ class Interpreter:
                 out.append(text.replace("{{", "{").replace("}}", "}"))
                 continue
             value = self.eval(part.expression, scope)
+            if isinstance(value, Deferred):
+                if value.template is None or part.format_spec or part.conversion not in (None, "s"):
+                    return UNKNOWN  # the eval around this one says what it needs
+                deferred.append(value)
+                out.append(value.template)  # Airflow renders the whole string, so the template stays one
+                continue
             if not is_plain(value) or isinstance(value, bytes):
                 return UNKNOWN
             spec = ""
@@ -586,6 +670,9 @@ class Interpreter:
                 out.append(format(value, spec))
             except (TypeError, ValueError):
                 return UNKNOWN
+        if deferred:
+            needs = tuple(dict.fromkeys(n for d in deferred for n in d.needs))
+            return Deferred(source=self.source.code(node), template="".join(out), needs=needs)
         return "".join(out)
 
     def eval_Name(self, node: cst.Name, scope: Scope) -> Any:
@@ -629,6 +716,10 @@ class Interpreter:
         key = self.subscript_key(node, scope)
         if isinstance(value, XComArgObj) and isinstance(key, str):
             return XComArgObj(task=value.task, key=key)
+        if isinstance(value, Deferred) and not isinstance(key, Symbolic):
+            return json_item(value, key, self.source.code(node))
+        if isinstance(value, Ref) and not isinstance(key, Symbolic):
+            return self.ref_item(value, key, node)
         if isinstance(value, ModuleObj) or value is GLOBALS:
             return UNKNOWN
         if key is UNKNOWN or isinstance(key, Symbolic):
@@ -646,6 +737,8 @@ class Interpreter:
         op = type(node.operator).__name__
         if op in ("RightShift", "LeftShift") and not (isinstance(left, int) and isinstance(right, int)):
             return self.shift(op, left, right, node)
+        if op in _TEMPLATE_OPS and (_holds_deferred(left) or _holds_deferred(right)):
+            return with_templates(_TEMPLATE_OPS[op], [left, right], {}, lambda: self.source.code(node))
         return binary(op, left, right)
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, scope: Scope) -> Any:
@@ -654,9 +747,7 @@ class Interpreter:
         if op == "Not":
             truth = self.truth(value)
             return UNKNOWN if truth is None else not truth
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return -value if op == "Minus" else (value if op == "Plus" else UNKNOWN)
-        return UNKNOWN
+        return unary(op, value)
 
     def eval_BooleanOperation(self, node: cst.BooleanOperation, scope: Scope) -> Any:
         left = self.eval(node.left, scope)
@@ -674,6 +765,8 @@ class Interpreter:
             right = self.eval(target.comparator, scope)
             op = type(target.operator).__name__
             result = compare(op, left, right)
+            if op in ("Is", "IsNot") and right is None and isinstance(left, Deferred) and left.template is not None:
+                result = op == "IsNot"  # a Variable read without default is a string, or Airflow fails the import
             if result is UNKNOWN and op in _IDENTITY_OPS and _by_identity(left) and _by_identity(right):
                 result = _IDENTITY_OPS[op](left, right)  # tasks, DAGs, helper objects: Python's default identity
             if result is UNKNOWN or result is False:

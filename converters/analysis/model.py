@@ -14,8 +14,9 @@ from typing import Any
 
 import libcst as cst
 
+from converters.analysis.deferred import untagged
 from converters.findings import Finding
-from converters.graph import Mapped, PythonCallable
+from converters.graph import Inherits, Mapped, PythonCallable
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 __all__ = [
@@ -35,6 +36,8 @@ __all__ = [
     "PartialObj",
     "BoundMethod",
     "InstanceObj",
+    "BaseInit",
+    "ConnectionObj",
     "EnumMember",
     "PartialCall",
     "SuperObj",
@@ -148,6 +151,7 @@ class TaskObj:
     is_setup: bool = False
     is_teardown: bool = False
     subdag: "DagObj | None" = None  # the DAG a SubDagOperator runs, flattened into this task's place
+    inherits: Inherits | None = None  # a repository operator: the classes it derives from
 
 
 @dataclass(eq=False)
@@ -243,12 +247,35 @@ class ClassObj:
 
 @dataclass(eq=False)
 class InstanceObj:
-    """An instance of a scanned class (a helper object building tasks); kept as its constructor call."""
+    """An instance of a scanned class (a helper object building tasks); kept as its constructor call.
+
+    For a repository operator under construction, ``base_call`` is what its ``__init__`` passed to the
+    operator class it derives from (``super().__init__(...)``) and ``after_base`` the attributes it set
+    on ``self`` after that call.
+    """
 
     klass: ClassObj
     args: list[Any]
     kwargs: dict[str, Any]
     attrs: dict[str, Any] = field(default_factory=dict)
+    base_call: tuple[list[Any], dict[str, Any], bool] | None = None  # (args, kwargs, **unknown unpacked)
+    after_base: dict[str, Any] = field(default_factory=dict)
+    defaults: dict[str, Any] | None = None  # the default_args each __init__ in the hierarchy is given
+
+
+@dataclass(eq=False)
+class ConnectionObj:
+    """``BaseHook.get_connection("id")`` read when the DAG file is parsed: its fields as supplied
+    (``--connections``), or Deferred values rendering ``{{ conn.id.field }}``."""
+
+    conn_id: str
+
+
+@dataclass(eq=False)
+class BaseInit:
+    """``super().__init__`` reaching the (external) operator class a repository operator derives from."""
+
+    instance: InstanceObj
 
 
 @dataclass(eq=False)
@@ -316,12 +343,13 @@ class GroupFactoryObj:
 
 @dataclass(eq=False)
 class PartialObj:
-    """``Operator.partial(...)`` waiting for ``.expand(...)``."""
+    """``Operator.partial(...)`` waiting for ``.expand(...)``; ``klass`` when it is a repository operator."""
 
     operator: str
     imported_as: str
     kwargs: dict[str, Any]
     node: cst.Call
+    klass: "ClassObj | None" = None
 
 
 @dataclass(eq=False)
@@ -350,7 +378,9 @@ def unique_taskflow_id(task_id: str, dag: DagObj, group: GroupObj | None) -> str
 def to_value(value: Any, depth: int = 0) -> Any:
     """The graph form of an interpreter value: plain data and ``converters.values`` tags only."""
     if value is None or isinstance(value, (bool, int, float, str, Symbolic, Call, Duration, DateTime, TaskRef)):
-        return value
+        if type(value) is str or type(value) is int:
+            return value
+        return untagged(value)
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     if isinstance(value, PurePath):

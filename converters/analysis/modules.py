@@ -125,7 +125,12 @@ class ModuleLoader:
                 if path is not None and path.is_file():
                     found = path.resolve()
                     break
-            if found is None and parts and candidate.is_dir() and any(candidate.glob("*.py")):
+            if found is None and parts and candidate.is_dir() and _holds_modules(candidate):
                 found = "namespace"
             self.module_paths[key] = found
         return self.module_paths[key]
+
+
+def _holds_modules(folder: Path) -> bool:
+    """A folder Python imports as a namespace package: modules in it or in its subfolders (``include/pkg/``)."""
+    return any(next(folder.glob(pattern), None) is not None for pattern in ("*.py", "*/*.py", "*/*/*.py"))

@@ -5,10 +5,16 @@ every function only ever sees plain data (str, numbers, lists, dicts, tuples).
 
 from __future__ import annotations
 
+import copy
+import datetime as _dt
 import json
-import re
+import math
 import operator
 import posixpath
+import re
+import shlex
+import textwrap
+import urllib.parse
 from pathlib import PurePosixPath
 from typing import Any, Callable
 
@@ -26,6 +32,9 @@ __all__ = [
     "json_dumps",
     "json_loads",
     "safe_format",
+    "PURE_FUNCTIONS",
+    "KEEPS_TEMPLATES",
+    "unary",
 ]
 
 MAX_ITEMS = 100_000
@@ -144,6 +153,15 @@ def _dict(*args: Any, **kwargs: Any) -> Any:
 
 
 _STR_METHODS = {
+    "expandtabs",
+    "isnumeric",
+    "isdecimal",
+    "isspace",
+    "istitle",
+    "isascii",
+    "isidentifier",
+    "index",
+    "rindex",
     "format",
     "join",
     "upper",
@@ -237,11 +255,73 @@ _BINARY: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 
+def _moment(value: DateTime) -> tuple[_dt.datetime, str] | None:
+    """A DateTime as a Python datetime and the zone suffix its text keeps (``[Europe/Paris]``)."""
+    iso, bracket, zone = value.iso.partition("[")
+    try:
+        return _dt.datetime.fromisoformat(iso), f"[{zone}" if bracket else ""
+    except ValueError:
+        return None
+
+
+def _shifted(value: DateTime, seconds: float) -> Any:
+    found = _moment(value)
+    if found is None:
+        return UNKNOWN
+    try:
+        moment = found[0] + _dt.timedelta(seconds=seconds)
+    except OverflowError:
+        return UNKNOWN
+    return DateTime(iso=moment.isoformat() + found[1])
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _time_arithmetic(op_name: str, left: Any, right: Any) -> Any:
+    """``timedelta``/``datetime`` arithmetic as Python does it: sums, differences, scaling."""
+    if isinstance(left, Duration) and isinstance(right, Duration):
+        if op_name in ("Add", "Subtract"):
+            sign = 1 if op_name == "Add" else -1
+            return Duration(seconds=left.seconds + sign * right.seconds)
+        if op_name == "Divide" and right.seconds:
+            return left.seconds / right.seconds
+        return UNKNOWN
+    if isinstance(left, Duration) and _number(right) and op_name in ("Multiply", "Divide"):
+        if op_name == "Divide" and not right:
+            return UNKNOWN
+        return Duration(seconds=left.seconds * right if op_name == "Multiply" else left.seconds / right)
+    if _number(left) and isinstance(right, Duration) and op_name == "Multiply":
+        return Duration(seconds=left * right.seconds)
+    if isinstance(left, DateTime) and isinstance(right, Duration) and op_name in ("Add", "Subtract"):
+        return _shifted(left, right.seconds if op_name == "Add" else -right.seconds)
+    if isinstance(left, Duration) and isinstance(right, DateTime) and op_name == "Add":
+        return _shifted(right, left.seconds)
+    if isinstance(left, DateTime) and isinstance(right, DateTime) and op_name == "Subtract":
+        a, b = _moment(left), _moment(right)
+        if a is None or b is None or a[1] != b[1] or (a[0].tzinfo is None) != (b[0].tzinfo is None):
+            return UNKNOWN
+        return Duration(seconds=(a[0] - b[0]).total_seconds())
+    return UNKNOWN
+
+
+def unary(op_name: str, value: Any) -> Any:
+    """``-x`` / ``+x`` on numbers and durations."""
+    if _number(value):
+        return -value if op_name == "Minus" else (value if op_name == "Plus" else UNKNOWN)
+    if isinstance(value, Duration) and op_name in ("Minus", "Plus"):
+        return Duration(seconds=-value.seconds if op_name == "Minus" else value.seconds)
+    return UNKNOWN
+
+
 def binary(op_name: str, left: Any, right: Any) -> Any:
     """``left <op> right`` on plain data with size guards, or UNKNOWN."""
     func = _BINARY.get(op_name)
     if func is None or not (is_plain(left) and is_plain(right)):
         return UNKNOWN
+    if isinstance(left, (Duration, DateTime)) or isinstance(right, (Duration, DateTime)):
+        return _time_arithmetic(op_name, left, right)
     if op_name == "Multiply":
         for seq, count in ((left, right), (right, left)):
             if isinstance(seq, (str, bytes, list, tuple)) and isinstance(count, int) and len(seq) * count > MAX_ITEMS:
@@ -250,8 +330,6 @@ def binary(op_name: str, left: Any, right: Any) -> Any:
         return UNKNOWN
     if op_name == "Modulo" and isinstance(left, str) and not safe_format(left):
         return UNKNOWN
-    if op_name == "Add" and isinstance(left, Duration) and isinstance(right, Duration):
-        return Duration(seconds=left.seconds + right.seconds)
     if isinstance(left, (Duration, DateTime, Call, TaskRef)) or isinstance(right, (Duration, DateTime, Call, TaskRef)):
         return UNKNOWN
     try:
@@ -278,6 +356,13 @@ def compare(op_name: str, left: Any, right: Any) -> Any:
     func = _COMPARE.get(op_name)
     if func is None or not (is_plain(left) and is_plain(right)):
         return UNKNOWN
+    if isinstance(left, Duration) and isinstance(right, Duration) and op_name not in ("In", "NotIn"):
+        left, right = left.seconds, right.seconds
+    elif isinstance(left, DateTime) and isinstance(right, DateTime) and op_name not in ("In", "NotIn"):
+        a, b = _moment(left), _moment(right)
+        if a is None or b is None or a[1] != b[1] or (a[0].tzinfo is None) != (b[0].tzinfo is None):
+            return UNKNOWN
+        left, right = a[0], b[0]
     try:
         return bool(func(left, right))
     except TypeError:
@@ -288,11 +373,16 @@ def path_join(*parts: Any) -> Any:
     return posixpath.join(*parts) if all(isinstance(p, str) for p in parts) else UNKNOWN
 
 
+_JSON_OPTIONS = ("indent", "sort_keys", "separators", "ensure_ascii", "allow_nan")
+
+
 def json_dumps(value: Any, **kwargs: Any) -> Any:
-    if not is_plain(value) or not is_plain(kwargs):
+    if not is_plain(value) or not is_plain(kwargs) or set(kwargs) - set(_JSON_OPTIONS):
+        return UNKNOWN
+    if isinstance(kwargs.get("indent"), int) and not safe_format(kwargs["indent"]):
         return UNKNOWN
     try:
-        return json.dumps(value, **{k: v for k, v in kwargs.items() if k in ("indent", "sort_keys")})
+        return _sized(json.dumps(value, **kwargs))
     except (TypeError, ValueError):
         return UNKNOWN
 
@@ -304,3 +394,70 @@ def json_loads(value: Any) -> Any:
         return json.loads(value)
     except ValueError:
         return UNKNOWN
+
+
+def _cast(kind: Any, value: Any) -> Any:
+    """``typing.cast(T, value)`` is ``value``, whatever it is (a task included)."""
+    return value
+
+
+def _copy(value: Any, deep: bool) -> Any:
+    if is_plain(value):
+        return copy.deepcopy(value) if deep else copy.copy(value)
+    if isinstance(value, list):
+        return list(value)  # tasks inside are the same tasks: Airflow's operators are not copied either
+    if isinstance(value, dict):
+        return dict(value)
+    return UNKNOWN
+
+
+def _chain(*items: Any) -> Any:
+    out: list[Any] = []
+    for item in items:
+        if not isinstance(item, (list, tuple)):
+            return UNKNOWN
+        out.extend(item)
+    return _sized(out)
+
+
+def _text(func: Callable[..., Any]) -> Callable[..., Any]:
+    """A string function on plain arguments whose first argument must be a string."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not args or not isinstance(args[0], str):
+            return UNKNOWN
+        return _plain_only(func)(*args, **kwargs)
+
+    return wrapper
+
+
+# Pure functions of the standard library the analyzer evaluates on known values, by qualified name.
+# Each sees plain data only (or, for typing.cast, copy and itertools.chain, containers it just moves).
+PURE_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "typing.cast": _cast,
+    "textwrap.dedent": _text(textwrap.dedent),
+    "textwrap.indent": _text(textwrap.indent),
+    "posixpath.join": lambda *parts: path_join(*parts),
+    "posixpath.basename": _text(posixpath.basename),
+    "posixpath.dirname": _text(posixpath.dirname),
+    "os.path.normpath": _text(posixpath.normpath),
+    "posixpath.normpath": _text(posixpath.normpath),
+    "shlex.quote": _text(shlex.quote),
+    "shlex.join": _plain_only(lambda items: shlex.join(items) if all(isinstance(i, str) for i in items) else UNKNOWN),
+    "shlex.split": _text(shlex.split),
+    "urllib.parse.urljoin": _text(urllib.parse.urljoin),
+    "urllib.parse.quote": _text(urllib.parse.quote),
+    "urllib.parse.quote_plus": _text(urllib.parse.quote_plus),
+    "urllib.parse.urlencode": _plain_only(lambda query, **k: urllib.parse.urlencode(query, **k)
+                                          if isinstance(query, (dict, list)) else UNKNOWN),
+    "math.ceil": _plain_only(lambda x: math.ceil(x) if _number(x) else UNKNOWN),
+    "math.floor": _plain_only(lambda x: math.floor(x) if _number(x) else UNKNOWN),
+    "copy.copy": lambda value: _copy(value, deep=False),
+    "copy.deepcopy": lambda value: _copy(value, deep=True),
+    "itertools.chain": _chain,
+    "collections.OrderedDict": lambda *a, **k: _dict(*a, **k),
+    "json.dumps": lambda *a, **k: json_dumps(*a[:1], **k) if len(a) == 1 else UNKNOWN,
+    "json.loads": lambda *a, **k: json_loads(a[0]) if len(a) == 1 and not k else UNKNOWN,
+}
+# Of those, the ones that keep a string argument whole: a Deferred's template goes through them.
+KEEPS_TEMPLATES = frozenset({"typing.cast", "textwrap.dedent", "textwrap.indent", "posixpath.join"})

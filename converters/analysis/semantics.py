@@ -9,7 +9,9 @@ so that the graph equals what ``DagBag`` builds; where it cannot, a finding says
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
+import functools
 import posixpath
 import re
 from pathlib import Path, PurePosixPath
@@ -18,11 +20,15 @@ from typing import Any, Callable
 import libcst as cst
 
 from converters.analysis import codes
+from converters.analysis.branches import Branches
+from converters.analysis.deferred import with_templates
 from converters.analysis.dependencies import Dependencies
 from converters.analysis.interpreter import GLOBALS, Interpreter
 from converters.analysis.model import (
+    BaseInit,
     BoundMethod,
     ClassObj,
+    ConnectionObj,
     DagFactoryObj,
     DagObj,
     DecoratorObj,
@@ -43,13 +49,15 @@ from converters.analysis.model import (
     to_value,
 )
 from converters.analysis.modules import ModuleLoader, ModuleRun
+from converters.analysis.operators import RepositoryOperators, with_defaults
 from converters.analysis.names import SDK, canonical
-from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, json_dumps, json_loads, path_join
+from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, path_join
 from converters.analysis.subdags import SubDagTasks
 from converters.analysis.tasks import TaskBuilder
 from converters.config import Config
+from converters.environment import supply_hint
 from converters.findings import CODES, Finding
-from converters.values import LOOP_PREFIX, Call, DateTime, Duration, Symbolic, TaskRef, is_known
+from converters.values import LOOP_PREFIX, Call, DateTime, Duration, Deferred, Symbolic, TaskRef, is_known
 
 __all__ = ["AirflowSemantics"]
 
@@ -72,7 +80,11 @@ _SECONDS = {
     "microseconds": 0.000001,
 }
 _BUILDS_AIRFLOW = re.compile(r"dag|operator|sensor|task", re.IGNORECASE)
-_CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION}
+_CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION, codes.NEEDS_VALUE}
+# Reading a Connection when the file is parsed: ``BaseHook.get_connection("id")`` (any hook class) and friends.
+_GET_CONNECTION = ("Hook.get_connection", "Connection.get_connection_from_secrets", f"{SDK}.Connection.get")
+# str methods that keep their arguments whole in the result: a Deferred argument's template goes through.
+_TEMPLATE_METHODS = frozenset({"format", "join", "format_map"})
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
 
 
@@ -86,7 +98,9 @@ def _path(args: list[Any]) -> Any:
     return UNKNOWN
 
 
-class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Interpreter):
+class AirflowSemantics(
+    ModuleLoader, SubDagTasks, RepositoryOperators, TaskBuilder, Dependencies, Branches, Interpreter
+):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
     def __init__(self, config: Config, roots: list[tuple[Path, str]]) -> None:
@@ -154,6 +168,73 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                 None,
                 node,
             )
+
+    def needs_value(self, what: str, value: Deferred, node: cst.CSTNode, task_id: str | None = None) -> None:
+        self.finding(
+            codes.NEEDS_VALUE,
+            f"{what} depends on {supply_hint(value.needs)}, which was not supplied; KFP needs it when the pipeline "
+            "is compiled",
+            None,
+            node,
+            task_id=task_id,
+        )
+
+    # ----------------------------------------------------------------- what Airflow knows at parse time
+    def ref_item(self, ref: Ref, key: Any, node: cst.CSTNode) -> Any:
+        if ref.qualname == "os.environ" and isinstance(key, str):
+            return self.env_value(key, node)
+        return UNKNOWN
+
+    def env_value(self, key: str, node: cst.CSTNode, default: Any = UNKNOWN) -> Any:
+        """``os.environ[key]`` / ``os.getenv(key, default)``: the supplied value, the default, or a Deferred."""
+        known = self.config.environment.env.get(key)
+        if known is not None:
+            return known
+        if default is not UNKNOWN:
+            return default
+        return Deferred(source=self.source.code(node), needs=(f"env {key}",))
+
+    def env_get(self, args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode) -> Any:
+        key = args[0] if args else kwargs.get("key")
+        if not isinstance(key, str):
+            return UNKNOWN
+        default = args[1] if len(args) > 1 else kwargs.get("default", UNKNOWN)
+        return self.env_value(key, node, default)
+
+    def connection_attribute(self, connection: ConnectionObj, name: str, node: cst.CSTNode) -> Any:
+        """A field of a Connection read at parse time: the supplied value (never a password), or a Deferred."""
+        supplied = self.config.environment.connections.get(connection.conn_id)
+        known = supplied.value_of(name) if supplied is not None else None
+        if known is not None:
+            return copy.deepcopy(known)
+        if name not in ("host", "port", "schema", "login", "password", "conn_type", "extra_dejson", "extra"):
+            return UNKNOWN
+        template = f"{{{{ conn.{connection.conn_id}.{name} }}}}"
+        return Deferred(source=self.source.code(node), template=template, needs=(f"Connection {connection.conn_id}",))
+
+    def variable_get(self, args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode) -> Any:
+        """``Variable.get(key, default, deserialize_json=...)``: the supplied value, else a Deferred whose
+        template is what Airflow renders for it (``{{ var.value.key }}``)."""
+        key = kwargs.get("key", args[0] if args else None)
+        as_json = kwargs.get("deserialize_json", args[2] if len(args) > 2 else False)
+        if not isinstance(key, str) or not isinstance(as_json, bool):
+            return UNKNOWN
+        given = [name for name in ("default_var", "default") if name in kwargs]
+        has_default = len(args) > 1 or bool(given)
+        default = args[1] if len(args) > 1 else kwargs[given[0]] if given else None
+        environment = self.config.environment
+        if as_json and environment.has_json(key):
+            return copy.deepcopy(environment.json_variable(key))  # the analyzer may mutate what it returns
+        if not as_json and key in environment.variables:
+            return environment.variables[key]
+        path = f"var.{'json' if as_json else 'value'}" + (f".{key}" if key.isidentifier() else f"[{key!r}]")
+        if not has_default:
+            template: str | None = f"{{{{ {path} }}}}"
+        elif isinstance(default, str) and not as_json:
+            template = f"{{{{ var.value.get({key!r}, {default!r}) }}}}"
+        else:
+            template = None  # a default that is not a string renders differently from the value it stands for
+        return Deferred(source=self.source.code(node), template=template, needs=(f"Variable {key}",))
 
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
@@ -240,9 +321,13 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                     return PartialCall(func=found, args=[value.instance], kwargs={})
                 if owner is not None:
                     return found
+            if name == "__init__" and isinstance(value.instance, InstanceObj):
+                return BaseInit(instance=value.instance)  # the operator class Airflow or a provider ships
             return UNKNOWN
         if isinstance(value, EnumMember):
             return value.value if name == "value" else (value.name if name == "name" else UNKNOWN)
+        if isinstance(value, ConnectionObj):
+            return self.connection_attribute(value, name, node)
         if isinstance(value, InstanceObj):
             if name in value.attrs:
                 return value.attrs[name]
@@ -331,7 +416,14 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
         if isinstance(func, ClassObj):
             return self.call_class(func, args, kwargs, node, star_unknown)
         if isinstance(func, PartialCall):
+            inner, bound = func.func, func.args
+            if (isinstance(inner, FunctionObj) and inner.name == "__init__" and bound
+                    and isinstance(bound[0], InstanceObj) and bound[0].defaults):
+                kwargs = with_defaults(inner, args, kwargs, bound[0].defaults)  # super().__init__ of a base too
             return self.call_value(func.func, [*func.args, *args], {**func.kwargs, **kwargs}, node, star_unknown)
+        if isinstance(func, BaseInit):
+            self.call_base_init(func.instance, args, kwargs, star_unknown)
+            return None
         return UNKNOWN
 
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
@@ -343,6 +435,8 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
             return self.isinstance_of(args[0], args[1])
         if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
             return None if name == "print" else UNKNOWN
+        if name == "str" and len(args) == 1 and isinstance(args[0], Deferred) and args[0].template is not None:
+            return args[0]  # a Variable's text is a string already
         if name == "str" and len(args) == 1 and isinstance(args[0], XComArgObj) and args[0].task.dag is not None:
             xcom = args[0]  # str(XComArg) is Airflow's xcom_pull template
             return (
@@ -400,6 +494,8 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                                                else dict(receiver.partial), node)
             return UNKNOWN
         if isinstance(receiver, PartialObj):
+            if name in ("expand", "expand_kwargs") and receiver.klass is not None:
+                return self.expand_operator(receiver, name, args, kwargs, node)
             if name in ("expand", "expand_kwargs"):
                 return self.expand_partial(receiver, name, args, kwargs, node)
             return UNKNOWN
@@ -429,16 +525,27 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
         if isinstance(receiver, ClassObj):
             if name == "partial":
                 return PartialObj(
-                    operator=receiver.qualname, imported_as=receiver.qualname, kwargs=dict(kwargs), node=node
+                    operator=receiver.qualname, imported_as=receiver.qualname, kwargs=dict(kwargs), node=node,
+                    klass=receiver if self.class_is_operator(receiver) else None,
                 )
             return UNKNOWN
+        if isinstance(receiver, str) and name in _TEMPLATE_METHODS:
+            result = with_templates(lambda *a, **k: call_method(receiver, name, list(a), k), args, kwargs,
+                                    lambda: self.source.code(node))
+            if result is not UNKNOWN:
+                return result
         return call_method(receiver, name, args, kwargs)
 
     def call_ref(self, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool) -> Any:
         name = ref.qualname
-        handler = self._ref_handlers().get(name)
+        handler = self.ref_handlers.get(name)
         if handler is not None:
             return handler(ref, args, kwargs, node)
+        pure = PURE_FUNCTIONS.get(name)
+        if pure is not None and not star_unknown:
+            if name in KEEPS_TEMPLATES:
+                return self.templated(pure, args, kwargs, node)
+            return pure(*args, **kwargs)
         if (
             name == _TASK_DECORATOR
             or name.startswith(_TASK_DECORATOR + ".")
@@ -451,6 +558,12 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                 return self.apply_decorator(name, ref.imported_as, kwargs, target)
             return DecoratorObj(name=name, imported_as=ref.imported_as, kwargs=dict(kwargs))
         last = name.rsplit(".", 1)[-1]
+        if name.endswith(_GET_CONNECTION) and (args or "conn_id" in kwargs):
+            conn_id = kwargs.get("conn_id", args[0] if args else None)
+            return ConnectionObj(conn_id=conn_id) if isinstance(conn_id, str) else UNKNOWN
+        if last == "__init__" and args and isinstance(args[0], InstanceObj):  # Operator.__init__(self, ...)
+            self.call_base_init(args[0], args[1:], kwargs, star_unknown)
+            return None
         if last == "partial" and self.is_operator_name(name.rsplit(".", 1)[0]):
             owner = name.rsplit(".", 1)[0]
             return PartialObj(
@@ -479,7 +592,9 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
             )
         return UNKNOWN
 
-    def _ref_handlers(self) -> dict[str, Callable[..., Any]]:
+    @functools.cached_property
+    def ref_handlers(self) -> dict[str, Callable[..., Any]]:
+        """Calls of outside names the analyzer evaluates itself, by qualified name (built once)."""
         return {
             f"{SDK}.DAG": lambda ref, a, k, n: self.make_dag(a, k, n),
             f"{SDK}.TaskGroup": lambda ref, a, k, n: self.make_group(a, k, n),
@@ -493,9 +608,10 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                 else UNKNOWN
             ),
             "functools.partial": lambda ref, a, k, n: PartialCall(func=a[0], args=a[1:], kwargs=k) if a else UNKNOWN,
-            "os.environ.get": lambda ref, a, k, n: self.env_default(a, k),
-            "os.getenv": lambda ref, a, k, n: self.env_default(a, k),
-            "os.path.join": lambda ref, a, k, n: path_join(*a),
+            f"{SDK}.Variable.get": lambda ref, a, k, n: self.variable_get(a, k, n),
+            "os.environ.get": lambda ref, a, k, n: self.env_get(a, k, n),
+            "os.getenv": lambda ref, a, k, n: self.env_get(a, k, n),
+            "os.path.join": lambda ref, a, k, n: self.templated(path_join, a, k, n),
             "os.path.basename": lambda ref, a, k, n: _on_str(posixpath.basename, a),
             "os.path.dirname": lambda ref, a, k, n: _on_str(posixpath.dirname, a),
             "os.path.abspath": lambda ref, a, k, n: _on_str(posixpath.normpath, a),
@@ -504,17 +620,12 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
             "pathlib.Path": lambda ref, a, k, n: _path(a),
             "pathlib.PurePath": lambda ref, a, k, n: _path(a),
             "pathlib.PosixPath": lambda ref, a, k, n: _path(a),
-            "json.dumps": lambda ref, a, k, n: json_dumps(*a[:1], **k) if a else UNKNOWN,
-            "json.loads": lambda ref, a, k, n: json_loads(*a[:1]) if a else UNKNOWN,
         }
 
-    @staticmethod
-    def env_default(args: list[Any], kwargs: dict[str, Any]) -> Any:
-        if len(args) > 1:
-            return args[1]
-        if "default" in kwargs:
-            return kwargs["default"]
-        return UNKNOWN
+    def templated(self, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode) -> Any:
+        """``func`` on known values, or on Deferred ones through their templates (``os.path.join(root, var)``)."""
+        result = with_templates(func, args, kwargs, lambda: self.source.code(node))
+        return func(*args, **kwargs) if result is UNKNOWN else result
 
     @staticmethod
     def duration(args: list[Any], kwargs: dict[str, Any]) -> Any:
@@ -549,6 +660,7 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
         else:
             kwargs.pop("dag_id", None)
         kwargs = dict(kwargs)
+        given_id = dag_id
         if not isinstance(dag_id, str):
             text = dag_id.source if isinstance(dag_id, Symbolic) else "<missing>"
             dag_id = f"<unresolved dag_id {text}>"
@@ -566,7 +678,10 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
             default_args=dict(default_args) if isinstance(default_args, dict) else {},
         )
         run.dags.append(dag)
-        if unresolved:
+        if unresolved and isinstance(given_id, Deferred) and given_id.needs:
+            self.finding(codes.NEEDS_VALUE, f"the dag_id of this DAG depends on {supply_hint(given_id.needs)}, which "
+                         "was not supplied; KFP needs it to name the pipeline", None, node, dag=dag)
+        elif unresolved:
             self.finding(
                 codes.UNKNOWN_DAG_ID, "dag_id of the DAG created here is not known statically", None, node, dag=dag
             )
@@ -636,7 +751,9 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
             return UNKNOWN
         if not isinstance(parent, GroupObj):
             parent = self.current_group(dag)
-        if not isinstance(group_id, str):
+        if isinstance(group_id, Deferred) and group_id.needs:
+            self.needs_value("the group_id of this TaskGroup", group_id, node)
+        elif not isinstance(group_id, str):
             self.finding(
                 codes.UNKNOWN_TASK_ID, f"group_id `{self.source.code(node)[:60]}` is not known statically", None, node
             )

@@ -26,10 +26,12 @@ from converters.analysis.model import (
     unique_taskflow_id,
 )
 from converters.analysis.constants import callable_constants
+from converters.analysis.deferred import Decision, decided, notes_of, untagged
 from converters.analysis.safe_ops import UNKNOWN
 from converters.analysis.source import SourceFile
+from converters.environment import supply_hint
 from converters.graph import Mapped, PythonCallable
-from converters.values import Symbolic
+from converters.values import Deferred, Symbolic
 
 __all__ = ["TaskBuilder"]
 
@@ -45,7 +47,7 @@ class TaskBuilder:
         self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
     ) -> Any:
         if self.class_is_operator(klass):
-            return self.create_task(klass.qualname, klass.qualname, args, kwargs, node, star_unknown)
+            return self.create_operator(klass, args, kwargs, node, star_unknown)
         instance = InstanceObj(klass=klass, args=list(args), kwargs=dict(kwargs))
         _, init = klass.lookup("__init__")
         if isinstance(init, FunctionObj):
@@ -97,6 +99,8 @@ class TaskBuilder:
     ) -> Any:
         kwargs = dict(kwargs)
         raw_id = kwargs.pop("task_id", args[0] if args and isinstance(args[0], str) else None)
+        id_decided = notes_of(raw_id)
+        raw_id = untagged(raw_id)
         dag = kwargs.pop("dag", None)
         if not isinstance(dag, DagObj):
             dag = self.current_dag()
@@ -106,16 +110,20 @@ class TaskBuilder:
         line, end_line = self.task_line(node)
         if not isinstance(raw_id, str):
             text = raw_id.source if isinstance(raw_id, Symbolic) else "missing"
+            unresolved = raw_id
             raw_id = f"<unresolved task_id {text}>"
-            self.finding(
-                codes.UNKNOWN_TASK_ID,
-                f"task_id of this {operator.rsplit('.', 1)[-1]} is not known "
-                "statically" + (" (arguments unpacked from an unknown value)" if star_unknown else ""),
-                None,
-                node,
-                task_id=raw_id,
-                dag=dag,
-            )
+            if isinstance(unresolved, Deferred) and unresolved.needs:
+                self.needs_value(f"the task_id of this {operator.rsplit('.', 1)[-1]}", unresolved, node, raw_id)
+            else:
+                self.finding(
+                    codes.UNKNOWN_TASK_ID,
+                    f"task_id of this {operator.rsplit('.', 1)[-1]} is not known "
+                    "statically" + (" (arguments unpacked from an unknown value)" if star_unknown else ""),
+                    None,
+                    node,
+                    task_id=raw_id,
+                    dag=dag,
+                )
         merged_defaults = self.merged_default_args(dag, group, kwargs.pop("default_args", None))
         from_defaults = []
         for key, value in merged_defaults.items():
@@ -139,11 +147,41 @@ class TaskBuilder:
             mapped=mapped,
         )
         self.register(task, dag, group, node)
+        self.report_decided(task, {"task_id": decided(raw_id, id_decided), **kwargs}, node)
         for upstream in self.xcom_tasks(kwargs):
             self.connect(upstream, task, "data", node)
         for upstream in self.xcom_tasks(mapped_raw):
             self.connect(upstream, task, "data", node)
         return task
+
+    def decisions(self, value: Any, depth: int = 0) -> tuple[Decision, ...]:
+        """The unknown conditions that decided ``value`` or anything inside it."""
+        found = notes_of(value)
+        if self.decided and isinstance(value, (list, dict)) and id(value) in self.decided:
+            found = (*found, *self.decided[id(value)][1])
+        if depth < 6 and isinstance(value, (list, tuple)):
+            found = (*found, *(n for item in value for n in self.decisions(item, depth + 1)))
+        elif depth < 6 and isinstance(value, dict):
+            found = (*found, *(n for item in value.values() for n in self.decisions(item, depth + 1)))
+        return tuple(dict.fromkeys(found))
+
+    def report_decided(self, task: TaskObj, kwargs: dict[str, Any], node: cst.CSTNode) -> None:
+        """A120 for each argument an unknown ``if`` decided: which side was kept, what would decide it."""
+        if task.dag is None:
+            return
+        for name, value in kwargs.items():
+            for note in self.decisions(value):
+                reads = f"; it reads {supply_hint(note.needs)}" if note.needs else ""
+                where = f"{note.file}:{note.line}" if note.line else note.file
+                self.finding(
+                    codes.DECIDED_BY_CONDITION,
+                    f"argument `{name}` depends on the condition `{note.source}` ({where}), not known at "
+                    f"conversion{reads}: the branch where it holds was kept",
+                    None,
+                    node,
+                    task_id=task.task_id,
+                    dag=task.dag,
+                )
 
     def register(self, task: TaskObj, dag: DagObj | None, group: GroupObj | None, node: cst.CSTNode) -> None:
         if dag is None:
@@ -296,7 +334,8 @@ class TaskBuilder:
         return UNKNOWN
 
     def expand_partial(
-        self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call
+        self, partial: PartialObj, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call,
+        also: Any = None,
     ) -> Any:
         mapped = Mapped(
             partial={k: to_value(v) for k, v in partial.kwargs.items() if k != "task_id"},
@@ -310,7 +349,7 @@ class TaskBuilder:
             dict(partial.kwargs),
             partial.node,
             mapped=mapped,
-            mapped_raw=[args, kwargs],
+            mapped_raw=[args, kwargs, also],
         )
 
     def make_asset(

@@ -38,6 +38,10 @@ __all__ = [
     "OUTPUT_UNDER_CONDITION",
     "NEVER_RUNS",
     "CONDITION_APPROXIMATED",
+    "INHERITED_RULE",
+    "OVERRIDES_RUN",
+    "NEEDS_CONSTANT",
+    "FALLBACK_PARAMETER",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -186,4 +190,30 @@ SECRET_ENV_VALUE = register_code(
     "M246", Severity.WARNING, "Secret-looking environment value moved to a Kubernetes Secret",
     "The variable's name says it holds a secret, so its literal value is not written: the task reads it from "
     "the DAG's Kubernetes Secret <dag-id>-env; create that Secret before running and take the value out of the DAG.",
+).code
+
+# The repository's own operators and values supplied at conversion: M280–M289.
+INHERITED_RULE = register_code(
+    "M280", Severity.INFO, "Repository operator mapped with its parent's rule",
+    "The class derives from an operator af2kfp maps, so it takes that rule with the arguments its __init__ "
+    "passes to super().__init__() (its defaults included). Map it in [tool.af2kfp.operators] to choose "
+    "another rule, e.g. \"fallback\" to run the class itself in an Airflow image that has it.",
+).code
+OVERRIDES_RUN = register_code(
+    "M281", Severity.WARNING, "Repository operator overrides how it runs",
+    "The class overrides a method Airflow calls to run the task (execute, pre_execute, build_pod_request_obj...); "
+    "the KFP task runs what the constructor arguments describe, without that code. Check what the override "
+    "does, or map the class to \"fallback\" in [tool.af2kfp.operators] to run it as it is.",
+).code
+NEEDS_CONSTANT = register_code(
+    "M282", Severity.ERROR, "Setting KFP needs at compile time depends on a value not supplied",
+    "An image, pull policy or similar setting reads an Airflow Variable, Connection or environment variable "
+    "that Airflow knows and the conversion does not; KFP cannot take it as a run-time parameter. Supply it: "
+    "--variables FILE (as `airflow variables export` writes), --connections FILE, --env KEY=VALUE.",
+).code
+FALLBACK_PARAMETER = register_code(
+    "M283", Severity.WARNING, "Argument of the original operator passed as a pipeline parameter",
+    "The argument is not known at conversion, so the fallback task takes it from a pipeline parameter at run "
+    "time: supply its value when you start the run (or at conversion: --variables, --env), in the type the "
+    "message says (JSON text for lists and dicts).",
 ).code

@@ -21,8 +21,9 @@ from typing import Any
 from converters.mappings import base, codes
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask, SecretEnv
-from converters.values import Call, Symbolic, TaskRef, to_json
+from converters.mappings.model import KfpTask, SecretEnv, Template
+from converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
+from converters.values import Call, Deferred, Symbolic, TaskRef, from_json, is_known, to_json
 
 __all__ = [
     "RULES", "OPERATORS", "map_task", "EXAMPLES", "RUNNER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS",
@@ -41,11 +42,15 @@ NOT_PASSED = frozenset({
     "max_retry_delay", "execution_timeout", "trigger_rule",
 }) | base.SCHEDULER_ARGS
 MAPPED_ARGS = ("every operator argument (as JSON, to the operator itself)", "retries", "retry_delay",
-               "execution_timeout", "*conn_id (Kubernetes Secret)")
+               "execution_timeout", "*conn_id (Kubernetes Secret)",
+               "arguments not known at conversion (pipeline parameters, --set)")
 DROPPED_ARGS = tuple(sorted(base.SCHEDULER_ARGS))
 FLAGGED_ARGS = ("deferrable (runs non-deferrable)", "mode (sensors always poke)",
                 "Jinja templates (rendered at run time)")
 _EXTERNAL = ("ExternalTaskSensor", "ExternalTaskMarker")
+# Arguments that hold Python objects, not text or JSON: an unknown one cannot come from a pipeline parameter.
+_OBJECT_ARGUMENT = re.compile(r"(?:^|_)(?:callable|callbacks?|check|filter|fn|func|function|hook|subdag|dag|class|"
+                              r"cls|factory|obj|object)$")
 # ``{{ conn.my_db.host }}`` in a template reads connection ``my_db``.
 _TEMPLATE_CONN = re.compile(r"{{[^}]*?\bconn\.([A-Za-z_][\w-]*)")
 
@@ -72,8 +77,9 @@ def operator_kwargs(args: dict[str, Any]) -> dict[str, Any]:
 
 
 def _blocker(value: Any) -> str | None:
+    """Why a resolved argument cannot reach the operator; an unknown value can (a pipeline parameter)."""
     if isinstance(value, Symbolic):
-        return f"is unknown without running the DAG ({value.source[:60]})"
+        return None
     if isinstance(value, TaskRef):
         return f"reads the XCom of {value.task_id!r}"
     if isinstance(value, Call):
@@ -104,7 +110,86 @@ def fallback_blocker(ctx: MapContext, explicit: bool = False) -> str | None:
         why = _blocker(value)
         if why:
             return f"argument `{name}` {why}"
+        if _OBJECT_ARGUMENT.search(name) and not is_known(value) and not isinstance(value, Deferred):
+            return (f"argument `{name}` is unknown at conversion ({_source(value)}) and holds a Python object "
+                    "(a callable, a DAG, a hook), which a pipeline parameter cannot carry")
     return None
+
+
+def _source(value: Any) -> str:
+    return value.source[:60] if isinstance(value, Symbolic) else "a value inside it"
+
+
+def _unknowns(data: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
+    """``(JSON pointer parts, the {"$symbolic": ...} node)`` for every unknown value in the kwargs' JSON form."""
+    if isinstance(data, dict) and "$symbolic" in data:
+        return [(path, data)]
+    if isinstance(data, dict):
+        return [found for key, item in sorted(data.items()) for found in _unknowns(item, (*path, str(key)))]
+    if isinstance(data, list):
+        return [found for index, item in enumerate(data) for found in _unknowns(item, (*path, str(index)))]
+    return []
+
+
+def _pointer(path: tuple[str, ...]) -> str:
+    """RFC 6901 JSON pointer: ``/cluster_config/worker_config/0``."""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def _argument_path(path: tuple[str, ...]) -> str:
+    """The argument as a reader writes it: ``cluster_config["worker"][0]`` (JSON tags left out)."""
+    parts = [p for p in path if p not in ("$dict", "kwargs", "args")]
+    return parts[0] + "".join(f"[{int(p)}]" if p.isdigit() else f"[{p!r}]" for p in parts[1:]) if parts else "?"
+
+
+def _guess_type(source: str) -> str:
+    """``dict``/``list`` when the unknown expression builds one (``{**a, **b}``, ``list(...)``); else ``str``."""
+    text = source.strip()
+    if text.startswith(("{", "dict(")):
+        return "dict"
+    if text.startswith(("[", "list(")):
+        return "list"
+    return "str"
+
+
+def _parameter_for(ctx: MapContext, node: dict[str, Any], path: tuple[str, ...]) -> tuple[Template, list[Any], str]:
+    """The pipeline parameter(s) standing for an unknown argument, the value passed, and its type.
+
+    A value read from an Airflow Variable is that Variable's parameter (shared with every task reading
+    it, as ``{{ var.value.x }}`` is); anything else gets a parameter of its own, named after the task and
+    the argument, that the run must supply.
+    """
+    value = from_json(node)
+    template = value.template if isinstance(value, Deferred) else None
+    if template is not None:
+        context = TemplateContext(dag_id=ctx.dag_id, task_id=ctx.task.task_id, params=ctx.params,
+                                  environment=ctx.config.environment)
+        translation = translate_template(template, context)
+        if all(isinstance(part, (str, ParamRef)) for part in translation.parts) and not translation.findings:
+            return Template(name="value", parts=translation.parts), list(translation.parameters_used), "str"
+    kind = _guess_type(value.source)
+    name = python_name(f"{ctx.task.task_id}_{'_'.join(p for p in path if p not in ('$dict', 'kwargs', 'args'))}")
+    parameter = PipelineParameter(name=name, kind="argument", type="str",
+                                  description=f"{ctx.task.operator.rsplit('.', 1)[-1]} argument "
+                                              f"{_argument_path(path)} of task {ctx.task.task_id}: "
+                                              f"{value.source[:80]}" + (" (JSON)" if kind != "str" else ""))
+    return Template(name="value", parts=(ParamRef(parameter.name),)), [parameter], kind
+
+
+def _pass_unknowns(ctx: MapContext, kfp: KfpTask, encoded: dict[str, Any]) -> None:
+    """Each unknown argument becomes ``--set POINTER VALUE`` (``--set-json`` for lists and dicts) from a
+    pipeline parameter: the runner puts it into the operator's arguments before it builds the operator."""
+    for number, (path, node) in enumerate(_unknowns(encoded), start=1):
+        template, parameters, kind = _parameter_for(ctx, node, path)
+        for parameter in parameters:
+            if all(p.name != parameter.name for p in kfp.parameters):
+                kfp.parameters.append(parameter)
+        kfp.args += ["--set-json" if kind != "str" else "--set", _pointer(path),
+                     Template(name=f"argument_{number}", parts=template.parts)]
+        names = ", ".join(f"`{p.name}`" + (f" ({p.airflow})" if p.airflow else "") for p in parameters)
+        ctx.add(codes.FALLBACK_PARAMETER,
+                f"argument {_argument_path(path)} is not known at conversion (`{node['$symbolic'][:60]}`): "
+                f"passed from pipeline parameter {names}" + (f" as JSON text of a {kind}" if kind != "str" else ""))
 
 
 def _templates(kwargs: dict[str, Any]) -> list[str]:
@@ -172,8 +257,10 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
                 f"kubectl create secret generic {secret} --from-literal=uri='<connection URI>'")
     kfp.image = ctx.config.airflow_image
     kfp.command = list(RUNNER)
+    encoded = to_json(kwargs)
     kfp.args = ["--operator", task.operator, "--dag-id", ctx.dag_id, "--task-id", task.task_id,
-                "--kwargs", json.dumps(to_json(kwargs), sort_keys=True)]
+                "--kwargs", json.dumps(encoded, sort_keys=True)]
+    _pass_unknowns(ctx, kfp, encoded)
     if task.task_id in ctx.consumers and task.args.get("do_xcom_push", True) is not False:
         kfp.args.append("--xcom-output")
         kfp.output = "xcom"
@@ -200,6 +287,15 @@ EXAMPLES = [
         },
         kfp=('command=["python", "-m", "airflow_plugins.fallback"]', 'secret_name="airflow-conn-warehouse"'),
         codes=("M207", "M225"),
+        fate="review",
+    ),
+    Example(
+        title="An argument unknown at conversion is passed from a pipeline parameter, not a placeholder",
+        airflow='SQLExecuteQueryOperator(task_id="refresh", conn_id="warehouse", sql=build_sql(table))',
+        task=example_task(_SQL, "refresh", conn_id="warehouse", sql=Symbolic(source="build_sql(table)")),
+        fields={"kind": "container", "rule": "fallback"},
+        kfp=('"--set"', '"/sql"', "refresh_sql: str"),
+        codes=("M207", "M225", "M283"),
         fate="review",
     ),
     Example(

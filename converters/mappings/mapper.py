@@ -8,6 +8,7 @@ DAG's params and what the templates read become the pipeline's parameters.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 import networkx as nx
@@ -16,13 +17,13 @@ from converters.config import Config
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, DagInfo, dag_info, tasks
 from converters.graph import findings as graph_findings
-from converters.mappings import bash, branch, codes, docker, empty, kubernetes, python
+from converters.mappings import bash, branch, codes, docker, empty, kubernetes, python, unsupported
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
-from converters.mappings.registry import resolve
+from converters.mappings.registry import resolve_inherited, rule_names
 from converters.mappings.templates import prepare_task, template_refs, translate_task
 from converters.mappings.xcom_pull import pulled_task_ids
 from converters.templating import PipelineParameter, dag_parameters
@@ -30,6 +31,7 @@ from converters.values import Call, TaskRef
 
 __all__ = ["map_graph", "map_task"]
 
+_BUILT_IN_RULES = frozenset(rule_names())
 # Rules whose strings Airflow renders with Jinja and that run without Airflow in KFP.
 _TEMPLATED_RULES = (bash, branch, docker, kubernetes, python)
 
@@ -87,7 +89,10 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
     ``around``: the loops of the mapped task groups the task sits in (outermost first)."""
-    rule, module, from_config = resolve(task.operator, config)
+    rule, module, from_config, base = resolve_inherited(
+        task.operator, task.inherits.bases if task.inherits is not None else [], config)
+    if task.inherits is not None and rule in _BUILT_IN_RULES and rule != "fallback":
+        task = _as_parent(task)  # the rule maps the parent's arguments; the fallback runs the class itself
     templated = module in _TEMPLATED_RULES
     producers = dict(producers or {})
     plan = expand_loops(task, producers, taskflow=rule.startswith("task")) if (
@@ -95,11 +100,14 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     if isinstance(plan, LoopPlan):
         task = plan.task
         producers.update(plan.types)
-    ctx = MapContext(task=prepare_task(task) if templated else task, dag_id=dag_id, config=config,
+    ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
                      downstream=downstream)
     if from_config:
-        ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
+        ctx.add(codes.USER_OPERATOR, f"{base or task.operator} is mapped as {rule} ([tool.af2kfp.operators])"
+                + (f"; {task.operator} derives from it" if base else ""))
+    if task.inherits is not None and module is not unsupported:
+        _inherited(ctx, task, rule, None if from_config else base)
     if isinstance(plan, str):
         ctx.add(codes.DYNAMIC_MAPPING, f"{plan}; the task runs once")
     kfp = module.map_task(ctx, rule)
@@ -111,6 +119,32 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
         kfp.findings.extend(ctx.findings[before:])
         decide_fate(kfp)
     return kfp, ctx
+
+
+def _as_parent(task: AirflowTask) -> AirflowTask:
+    """A repository operator's task as the class it derives from sees it: the arguments its __init__ passes on."""
+    inherits = task.inherits
+    assert inherits is not None
+    mapped = task.mapped
+    if mapped is not None:
+        mapped = replace(mapped, partial={k: v for k, v in inherits.arguments.items()},
+                         expand={inherits.expanded_as.get(k, k): v for k, v in mapped.expand.items()})
+    return replace(task, args=dict(inherits.arguments), mapped=mapped)
+
+
+def _inherited(ctx: MapContext, task: AirflowTask, rule: str, base: str | None) -> None:
+    """M280: which class's rule a repository operator took; M281: the run-time code it overrides."""
+    name = task.operator.rsplit(".", 1)[-1]
+    extends = task.inherits.extends if task.inherits is not None else []
+    also = (f"; it also overrides {', '.join(extends)}, which calls the parent's with its arguments untouched "
+            "(Airflow-side extras KFP does not run)") if extends and rule != "fallback" else ""
+    if base is not None or also:
+        ctx.add(codes.INHERITED_RULE, f"{name} derives from {base or task.inherits.bases[-1]}: mapped with the "
+                                      f"{rule} rule, with the arguments its __init__ passes on{also}")
+    overrides = task.inherits.overrides if task.inherits is not None else []
+    if overrides and rule != "fallback":
+        ctx.add(codes.OVERRIDES_RUN, f"{name} overrides {', '.join(overrides)}; the KFP task runs what its "
+                                     "arguments describe, without that code")
 
 
 def _dag_parameters(info: DagInfo) -> tuple[dict[str, PipelineParameter], list[Finding]]:

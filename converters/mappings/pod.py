@@ -12,7 +12,10 @@ from typing import Any
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
-from converters.mappings.values import class_name, env_dict, is_plain, items, model, set_env, string_dict, text, unexpected
+from converters.mappings.values import (
+    check_templates, class_name, env_dict, is_plain, items, model, set_env, string_dict, text, unexpected,
+)
+from converters.templating import has_template
 from converters.values import Call
 
 __all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED", "POD_MAPPED_ARGS", "POD_FLAGGED_ARGS"]
@@ -278,7 +281,9 @@ def apply_pod(ctx: MapContext, kfp: KfpTask) -> None:
     kfp.annotations.update(string_dict(ctx, ctx.arg("annotations"), "annotations"))
     _pull_secrets(ctx, kfp)
     policy = ctx.arg("image_pull_policy")
-    if isinstance(policy, str):
+    if isinstance(policy, str) and has_template(policy):
+        check_templates(ctx, ["image_pull_policy"])  # KFP needs the policy when it compiles: not set
+    elif isinstance(policy, str):
         kfp.image_pull_policy = policy
     elif policy is not None:
         unexpected(ctx, policy, "image_pull_policy")

@@ -22,7 +22,7 @@ from converters.mappings import bash, branch, docker, empty, fallback, kubernete
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask
 
-__all__ = ["RULE_MODULES", "rule_names", "resolve", "check_config", "UNSUPPORTED", "UserRule", "load_user_rule"]
+__all__ = ["RULE_MODULES", "rule_names", "resolve", "resolve_inherited", "check_config", "UNSUPPORTED", "UserRule", "load_user_rule"]
 
 RULE_MODULES: tuple[ModuleType, ...] = (docker, kubernetes, bash, python, branch, empty, fallback, unsupported)
 UNSUPPORTED = "unsupported"
@@ -82,6 +82,19 @@ def check_config(config: Config) -> None:
                 f"{where}: [tool.af2kfp.operators] maps {operator!r} to unknown rule {rule!r}; "
                 f"known rules: {', '.join(rule_names())}, or 'module.path:function'"
             )
+
+
+def resolve_inherited(operator: str, bases: list[str], config: Config) -> tuple[str, Any, bool, str | None]:
+    """:func:`resolve` for a repository operator class: the class itself, else its nearest base with a rule.
+
+    Returns ``(rule name, rule module or UserRule, from_config, the base whose rule it is or None)``; the
+    config wins at every step, so a class (or an intermediate base) listed there keeps the rule it names.
+    """
+    for name in [operator, *bases]:
+        rule, module, from_config = resolve(name, config)
+        if module is not unsupported:
+            return rule, module, from_config, None if name == operator else name
+    return UNSUPPORTED, unsupported, False, None
 
 
 def resolve(operator: str, config: Config) -> tuple[str, Any, bool]:

@@ -1,8 +1,8 @@
 """Apply :mod:`converters.templating` to a mapped task: its templated strings read pipeline parameters.
 
 Runs around the rules whose strings Airflow renders with Jinja (bash, docker, pod,
-Python): before the rule, ``Variable.get("x")`` in an argument becomes the template it
-equals at run time (``{{ var.value.x }}``) and a whole ``{{ ti.xcom_pull(...) }}`` an XCom; after it, every string of the command, args,
+Python): before the rule, an argument known only when Airflow parses the file (``Variable.get("x")``,
+a :class:`~converters.values.Deferred`) becomes the template it equals at run time (``{{ var.value.x }}``) and a whole ``{{ ti.xcom_pull(...) }}`` an XCom; after it, every string of the command, args,
 env and call arguments is translated. A shell script gets connection secrets as
 ``${VAR}``; other arguments as Kubernetes' ``$(VAR)``.
 """
@@ -10,14 +10,15 @@ env and call arguments is translated. A shell script gets connection secrets as
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import replace
 from typing import Any
 
 from converters.graph import AirflowTask
 from converters.mappings import codes
 from converters.mappings.context import MapContext
+from converters.environment import Environment, supply_hint
 from converters.mappings.model import Input, KfpTask, SecretEnv, Template
+from converters.mappings.values import template_needs
 from converters.templating import (
     SECRET_IN_ARGUMENT,
     TEMPLATE_IN_ENV,
@@ -25,16 +26,14 @@ from converters.templating import (
     SecretRef,
     TemplateContext,
     Translation,
+    fold_supplied,
     has_template,
     translate_template,
 )
-from converters.values import Call, Symbolic, TaskRef
+from converters.values import Call, Deferred, TaskRef
 
 __all__ = ["prepare_task", "translate_task", "template_refs"]
 
-_VARIABLE_GET = re.compile(
-    r"""^\s*(?:\w+\.)*Variable\.get\(\s*(?:key\s*=\s*)?(['"])([^'"\\]+)\1\s*"""
-    r"""(?:,\s*(?:default_var\s*=\s*|default\s*=\s*)?(['"])([^'"\\]*)\3\s*)?\)\s*$""")
 _SHELLS = ("sh", "bash", "ash", "dash", "zsh")
 
 
@@ -48,32 +47,32 @@ def _whole_xcom(text: str) -> TaskRef | None:
     return None
 
 
-def _variable_template(value: Any) -> Any:
+def _variable_template(value: Any, environment: Environment) -> Any:
     if isinstance(value, str):
-        return _whole_xcom(value) or value
-    if isinstance(value, Symbolic):
-        match = _VARIABLE_GET.match(value.source)
-        if match:
-            key, default = match.group(2), match.group(4)
-            return f"{{{{ var.value.{key} }}}}" if default is None else f"{{{{ var.value.get({key!r}, {default!r}) }}}}"
-        return value
+        return _whole_xcom(value) or fold_supplied(value, environment)
+    if isinstance(value, Deferred) and value.template is not None:
+        return value.template
     if isinstance(value, list):
-        return [_variable_template(item) for item in value]
+        return [_variable_template(item, environment) for item in value]
     if isinstance(value, dict):
-        return {key: _variable_template(item) for key, item in value.items()}
+        return {key: _variable_template(item, environment) for key, item in value.items()}
     return value
 
 
-def prepare_task(task: AirflowTask) -> AirflowTask:
-    """The task with ``Variable.get("x")`` arguments read as ``{{ var.value.x }}`` and whole XCom templates as XComs.
+def prepare_task(task: AirflowTask, environment: Environment | None = None) -> AirflowTask:
+    """The task with Deferred arguments (``Variable.get("x")``, ``f"gs://{bucket}"``) read as the template that
+    renders them (``{{ var.value.x }}``) and whole XCom templates as XComs.
 
     Same values: Airflow reads the Variable when it parses the file, the template when the
     task runs (both become the pipeline parameter ``x``); ``"{{ ti.xcom_pull(task_ids='a') }}"``
-    alone is what ``str(XComArg)`` gives, so it is wired as the data edge it stands for.
+    alone is what ``str(XComArg)`` gives, so it is wired as the data edge it stands for. Variables and
+    Connection fields supplied at conversion (``environment``) are the text Airflow renders, in every
+    argument (an image too).
     """
-    args = _variable_template(task.args)
-    call_args = _variable_template(task.call_args)
-    call_kwargs = _variable_template(task.call_kwargs)
+    environment = environment or Environment()
+    args = _variable_template(task.args, environment)
+    call_args = _variable_template(task.call_args, environment)
+    call_kwargs = _variable_template(task.call_kwargs, environment)
     if (args, call_args, call_kwargs) == (task.args, task.call_args, task.call_kwargs):
         return task
     return replace(task, args=args, call_args=call_args, call_kwargs=call_kwargs)
@@ -100,14 +99,17 @@ class _Task:
 
     def __init__(self, ctx: MapContext, kfp: KfpTask) -> None:
         self.ctx, self.kfp = ctx, kfp
-        self.template = TemplateContext(dag_id=ctx.dag_id, task_id=ctx.task.task_id, params=ctx.params)
+        self.template = TemplateContext(dag_id=ctx.dag_id, task_id=ctx.task.task_id, params=ctx.params,
+                                        environment=ctx.config.environment)
         self.count = 0
 
-    def translate(self, text: str, what: str) -> Translation:
+    def translate(self, text: str, what: str, uses_parameters: bool = True) -> Translation:
+        """The translation of ``text``; ``uses_parameters``: the pipeline parameters it reads become the
+        task's (a value kept verbatim reads none)."""
         result = translate_template(text, self.template)
         for issue in result.findings:
             self.ctx.add(issue.code, f"{what}: {issue.message}")
-        for parameter in result.parameters_used:
+        for parameter in result.parameters_used if uses_parameters else ():
             if all(p.name != parameter.name for p in self.kfp.parameters):
                 self.kfp.parameters.append(parameter)
         return result
@@ -218,17 +220,19 @@ def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
     for name, text in list(kfp.env.items()):
         if not isinstance(text, str) or not has_template(text):
             continue
-        result = state.translate(text, f"env {name}")
+        result = state.translate(text, f"env {name}", uses_parameters=False)
         if len(result.parts) == 1 and isinstance(result.parts[0], SecretRef):
             state.secret(result.parts[0], env=name)
             del kfp.env[name]
         elif result.is_static:
             kfp.env[name] = "".join(result.parts)
         elif _script_is_last(kfp, shell):
-            exported.append((name, state.value(text, f"env {name}")))
+            exported.append((name, state.value(text, f"env {name}")))  # its parameters are read by the script
             del kfp.env[name]
         else:
-            ctx.add(TEMPLATE_IN_ENV, f"env {name}={text!r} is rendered per run in Airflow; kept verbatim")
+            needs = template_needs(text)
+            hint = f"; supply {supply_hint(needs)} at conversion to make it a constant" if needs else ""
+            ctx.add(TEMPLATE_IN_ENV, f"env {name}={text!r} is rendered per run in Airflow; kept verbatim{hint}")
     if exported:
         _export_from_script(kfp, exported)
     for name, argument in list(kfp.arguments.items()):

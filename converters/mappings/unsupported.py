@@ -11,7 +11,7 @@ from converters.mappings import fallback
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask
-from converters.values import Symbolic
+from converters.values import TaskRef
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
@@ -29,10 +29,10 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
 
 EXAMPLES = [
     Example(
-        title="An operator the fallback cannot run (unknown argument) becomes a failing placeholder",
-        airflow='SnowflakeOperator(task_id="q", sql=build_sql())',
+        title="An operator the fallback cannot run (an argument reads an XCom) becomes a failing placeholder",
+        airflow='SnowflakeOperator(task_id="q", sql=extract.output)',
         task=example_task("airflow.providers.snowflake.operators.snowflake.SnowflakeOperator", "q",
-                          sql=Symbolic(source="build_sql()")),
+                          sql=TaskRef(task_id="extract")),
         fields={"kind": "placeholder", "command": ["sh", "-c"]},
         codes=("M201",),
         fate="unsupported",

@@ -16,8 +16,9 @@ from typing import Any
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, SecretEnv
+from converters.environment import supply_hint
 from converters.templating import has_template
-from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+from converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
 
 __all__ = [
     "class_name",
@@ -33,6 +34,7 @@ __all__ = [
     "string_dict",
     "duration_seconds",
     "check_templates",
+    "template_needs",
     "short",
     "is_plain",
     "is_secret_name",
@@ -144,6 +146,10 @@ def text(ctx: MapContext, value: Any, what: str) -> Any:
         return str(value).lower() if isinstance(value, bool) else str(value)
     if isinstance(value, TaskRef):
         return value
+    if isinstance(value, Deferred) and value.needs:
+        ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is only known when Airflow parses the DAG "
+                                        f"(supply {supply_hint(value.needs)}); its source text is used")
+        return value.source
     if isinstance(value, Symbolic):
         ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is not known statically; its source text is used")
         return value.source
@@ -349,9 +355,27 @@ def check_templates(ctx: MapContext, names: list[str], values: dict[str, Any] | 
     """
     source = ctx.task.args if values is None else values
     for name in names:
-        if any("{{" in s or "{%" in s for s in _strings(source.get(name))):
+        strings = [s for s in _strings(source.get(name)) if "{{" in s or "{%" in s]
+        needs = [need for s in strings for need in template_needs(s)]
+        if needs:
+            ctx.add(codes.NEEDS_CONSTANT, f"argument `{name}` depends on {supply_hint(needs)}, which was not "
+                                          "supplied; KFP needs it when the pipeline is compiled, so it is kept "
+                                          f"verbatim ({short(strings[0])})")
+        elif strings:
             ctx.add(
                 codes.JINJA_TEMPLATE,
                 f"argument `{name}` holds a Jinja template, kept verbatim",
                 "Replace the template by a pipeline parameter or a KFP placeholder.",
             )
+
+
+_SUPPLIED = re.compile(r"""\{\{[^}]*?\b(?:var\.(?:value|json)(?:\.get\(\s*['"]|\.|\[['"])([\w.-]+?)['"\].\s}|,]"""
+                       r"""|conn\.([\w-]+)\.)""")
+
+
+def template_needs(text: str) -> list[str]:
+    """What a template reads that could be supplied at conversion: ``["Variable x", "Connection db"]``."""
+    found = []
+    for variable, connection in _SUPPLIED.findall(text):
+        found.append(f"Variable {variable}" if variable else f"Connection {connection}")
+    return list(dict.fromkeys(found))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from converters.analysis import analyze_paths
 from converters.config import Config
 from converters.graph import task
-from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+from converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
 from tests.analysis.conftest import codes_of, edges, only_graph
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
@@ -110,11 +110,23 @@ def test_dag_created_but_never_registered_is_an_info_finding(analyze):
 def test_unresolved_dag_id(analyze):
     graph = only_graph(analyze("""
         from airflow import DAG
+        from mycompany.naming import dag_name
+        with DAG(dag_name()):
+            pass
+    """))
+    assert codes_of(graph) == ["A106"]
+    assert "dag_name()" in graph.graph["dag"].dag_id
+
+
+def test_dag_id_from_an_unsupplied_variable_says_what_to_supply(analyze):
+    graph = only_graph(analyze("""
+        from airflow import DAG
         from airflow.models import Variable
         with DAG(Variable.get("name")):
             pass
     """))
-    assert codes_of(graph) == ["A106"]
+    assert codes_of(graph) == ["A121"]
+    assert "Airflow Variable `name` (--variables FILE)" in graph.graph["findings"][0].message
     assert "Variable.get" in graph.graph["dag"].dag_id
 
 
@@ -385,7 +397,7 @@ def test_symbolic_values(analyze):
             )
     """))
     args = task(graph, "train").args
-    assert args["image"] == Symbolic(source='f"{REGISTRY}/train:{TAG}"')
+    assert args["image"] == Deferred(source='f"{REGISTRY}/train:{TAG}"', needs=("env TAG",))
     assert args["cmds"] == ["python", "-m", "train", "--fast"]
     assert args["env_vars"] == {"A": "1", "B": "x-2", "C": "p/q", "D": "gcr.io/acme/img"}
     assert args["secrets"] == [
@@ -425,13 +437,28 @@ def test_loop_over_unknown_collection_is_a_finding(analyze):
     graph = only_graph(analyze("""
         from airflow import DAG
         from airflow.operators.bash import BashOperator
-        from airflow.models import Variable
+        from mycompany.catalog import tables
         with DAG("dynamic"):
-            for name in Variable.get("tables"):
+            for name in tables():
                 BashOperator(task_id=name, bash_command="x")
     """))
     assert list(graph.nodes) == []
     assert codes_of(graph) == ["A109"]
+
+
+def test_loop_over_an_unsupplied_variable_names_it(analyze):
+    graph = only_graph(analyze("""
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+        from airflow.models import Variable
+        with DAG("dynamic"):
+            for i in range(int(Variable.get("shards", "4"))):
+                BashOperator(task_id=f"shard_{i}", bash_command="x")
+    """))
+    assert list(graph.nodes) == []
+    [finding] = graph.graph["findings"]
+    assert (finding.code, finding.severity.value) == ("A121", "error")
+    assert "Airflow Variable `shards` (--variables FILE)" in finding.message
 
 
 def test_unknown_condition_analyzes_both_branches(analyze):

@@ -25,7 +25,7 @@ AIRFLOW_DIR = Path(importlib.util.find_spec("airflow").submodule_search_location
 EXAMPLES = [AIRFLOW_DIR / "example_dags", AIRFLOW_DIR / "providers" / "standard" / "example_dags"]
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "dags"
 # Findings that say "the graph may differ from Airflow's because of this dynamic construct".
-EXPLAINING = {"A106", "A107", "A108", "A109", "A110", "A111", "A113", "A114"}
+EXPLAINING = {"A106", "A107", "A108", "A109", "A110", "A111", "A113", "A114", "A120", "A121"}
 COMPARED_ARGS = ("image", "cmds", "command", "arguments", "env", "env_vars", "environment", "retries")
 
 

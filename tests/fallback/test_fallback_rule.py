@@ -12,7 +12,8 @@ from converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_gr
 from converters.mappings import map_graph, map_task
 from converters.mappings.example import example_task
 from converters.mappings.fallback import connection_env, connection_secret
-from converters.values import Call, Duration, Symbolic, TaskRef
+from converters.templating import ParamRef
+from converters.values import Call, Deferred, Duration, Symbolic, TaskRef
 
 SQL = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator"
 EXTERNAL = "airflow.providers.standard.sensors.external_task.ExternalTaskSensor"
@@ -28,14 +29,33 @@ def _codes(kfp):
 
 
 @pytest.mark.parametrize(("args", "reason"), [
-    ({"sql": Symbolic(source="build_sql()")}, "argument `sql` is unknown"),
     ({"sql": "select 1", "parameters": {"x": TaskRef(task_id="up")}}, "argument `parameters` reads the XCom of 'up'"),
+    ({"sql": "select 1", "hook_factory": Symbolic(source="make_hook")},
+     "argument `hook_factory` is unknown at conversion (make_hook) and holds a Python object"),
     ({"sql": Call(func="helpers.make_sql")}, "argument `sql` calls helpers.make_sql"),
 ])
 def test_unknown_arguments_give_a_placeholder_saying_why(args, reason):
     kfp = _map(example_task(SQL, "q", **args))
     assert kfp.kind == "placeholder" and kfp.fate == "unsupported" and _codes(kfp) == ["M201"]
     assert reason in kfp.findings[0].message
+
+
+def test_an_unknown_argument_is_a_pipeline_parameter_not_a_placeholder():
+    kfp = _map(example_task(SQL, "q", conn_id="dw", sql=Symbolic(source="build_sql(table)"),
+                            parameters={"limit": Symbolic(source="{**base, **extra}")},
+                            hook_params={"schema": Deferred(source='Variable.get("schema")',
+                                                            template="{{ var.value.schema }}",
+                                                            needs=("Variable schema",))}))
+    assert kfp.rule == "fallback" and kfp.kind == "container"
+    assert _codes(kfp) == ["M207", "M225", "M283", "M283", "M283"]
+    sets = [kfp.args[i:i + 3] for i, item in enumerate(kfp.args) if item in ("--set", "--set-json")]
+    assert [(flag, pointer) for flag, pointer, _ in sets] == [
+        ("--set", "/hook_params/schema"), ("--set-json", "/parameters/limit"), ("--set", "/sql")]
+    assert [value.parts for _, _, value in sets] == [(ParamRef("schema"),), (ParamRef("q_parameters_limit"),),
+                                                     (ParamRef("q_sql"),)]
+    assert {p.name: (p.kind, p.type) for p in kfp.parameters} == {
+        "schema": ("variable", "str"), "q_parameters_limit": ("argument", "str"), "q_sql": ("argument", "str")}
+    assert "as JSON text of a dict" in next(f.message for f in kfp.findings if "limit" in f.message)
 
 
 def test_callbacks_and_scheduler_settings_do_not_block_and_are_info():

@@ -122,3 +122,41 @@ def test_sql_sample_runs_against_sqlite(tmp_path):
         done = run_executor(found[task], secrets, tmp_path, extra_env=LOGICAL)
         assert done.returncode == 0, done.stderr[-2000:]
     assert sqlite3.connect(db).execute("select day from ledger_runs").fetchall() == [("2024-03-05",)]
+
+
+def test_arguments_unknown_at_conversion_come_from_pipeline_parameters(tmp_path):
+    """A command built by a helper outside the scanned files and an env value from an Airflow Variable:
+    the fallback task takes both from pipeline parameters (--set), and the operator runs with them."""
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "greet.py").write_text(textwrap.dedent("""
+        from airflow.models import Variable
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.sdk import DAG
+        from team_shell import greeting
+
+        with DAG("greet_params", schedule=None):
+            BashOperator(task_id="greet", bash_command=greeting("{{ ds }}"), env={"TARGET": Variable.get("target")})
+    """))
+    config = tmp_path / "pyproject.toml"
+    config.write_text('[tool.af2kfp.operators]\n"airflow.providers.standard.operators.bash.BashOperator" = '
+                      '"fallback"\n')
+    out = tmp_path / "out"
+    assert main(["convert", str(dags), "-o", str(out), "--config", str(config), "--fail-on", "none"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    dag = report["dags"][0]
+    assert {p["name"]: p["kind"] for p in dag["kfp"]["parameters"]} == {"greet_bash_command": "argument",
+                                                                         "target": "variable"}
+    assert sorted(f["code"] for f in report["findings"] if f["code"] == "M283") == ["M283", "M283"]
+    assert dag["airflow"]["tasks"][0]["fate"] == "review"
+    found = executors(out / "greet_params" / "pipeline.yaml")
+    marker = tmp_path / "greeted.txt"
+    done = run_executor(found["greet"], {}, tmp_path, extra_env=LOGICAL, inputs={
+        "argument_1": f'echo "hello $TARGET on {{{{ ds }}}}" > {marker}', "argument_2": "world"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert marker.read_text() == "hello world on 2024-03-05\n"
+    executor = json.loads(json.dumps(found["greet"]))  # without --set the runner says what is missing
+    args = executor["container"]["args"]
+    del args[args.index("--set"):]
+    missing = run_executor(executor, {}, tmp_path, extra_env=LOGICAL)
+    assert missing.returncode == 2 and "pass it with --set" in missing.stderr

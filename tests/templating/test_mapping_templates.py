@@ -13,8 +13,9 @@ from converters.mappings.context import MapContext
 from converters.mappings.example import example_task
 from converters.mappings.model import Input, SecretEnv, Template
 from converters.mappings.templates import prepare_task, template_refs, translate_task
-from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
-from converters.values import Symbolic, TaskRef
+from converters.environment import Connection, Environment
+from converters.templating import ParamRef, PipelineParameter, PlaceholderRef, SecretRef, TemplateContext, translate_template
+from converters.values import Deferred, TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
@@ -108,7 +109,7 @@ def test_xcom_pull_inside_text_is_the_producer_output():
 
 def test_whole_xcom_pull_is_an_xcom_and_variable_get_a_parameter():
     task = example_task(python.PYTHON, "t", python_callable="f", op_kwargs={
-        "rows": "{{ ti.xcom_pull(task_ids='extract') }}", "bucket": Symbolic(source='Variable.get("bucket")'),
+        "rows": "{{ ti.xcom_pull(task_ids='extract') }}", "bucket": Deferred(source='Variable.get("bucket")', template="{{ var.value.bucket }}", needs=("Variable bucket",)),
         "day": "{{ ds }}", "nested": ["{{ ds }}"]},
         python=PythonCallable(name="f", source="def f(rows, bucket, day, nested):\n    pass\n", file="f.py", line=1))
     prepared = prepare_task(task)
@@ -123,9 +124,10 @@ def test_whole_xcom_pull_is_an_xcom_and_variable_get_a_parameter():
 
 
 def test_variable_get_with_default():
-    task = example_task(BASH, "t", bash_command="x", env={"A": Symbolic(source="Variable.get('a', default_var='z')")})
+    task = example_task(BASH, "t", bash_command="x", env={"A": Deferred(
+        source="Variable.get('a', default_var='z')", template="{{ var.value.get('a', 'z') }}", needs=("Variable a",))})
     assert prepare_task(task).args["env"] == {"A": "{{ var.value.get('a', 'z') }}"}
-    other = example_task(BASH, "t", bash_command="x", env={"A": Symbolic(source="os.environ['A']")})
+    other = example_task(BASH, "t", bash_command="x", env={"A": Deferred(source="os.environ['A']", needs=("env A",))})
     assert prepare_task(other) is other
 
 
@@ -142,3 +144,48 @@ def test_pod_arguments_and_env_vars():
                         Template(name="template_2", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),))]
     assert kfp.env == {"MODE": "full"} and codes == ["M207"]
     assert kfp.secret_env == [SecretEnv(secret_name="airflow-conn-db", key_to_env={"password": "DB_PASSWORD"})]
+
+
+SUPPLIED = Environment(variables={"bucket": "acme-lake", "cfg": '{"region": "eu-west1", "tiers": ["a"]}'},
+                       connections={"db": Connection(conn_id="db", host="db.internal", port=5432, schema="dw")})
+
+
+def test_supplied_variables_and_connection_fields_are_text_and_passwords_stay_secrets():
+    context = TemplateContext(dag_id="d", task_id="t", environment=SUPPLIED)
+    text = ("{{ var.value.bucket }} {{ var.json.cfg.region }} {{ var.json.cfg.tiers }} {{ conn.db.host }}:"
+            "{{ conn.db.port }}/{{ conn.db.schema }} {{ var.value.get('bucket', 'x') }} {{ conn.db.password }}")
+    result = translate_template(text, context)
+    assert result.parts[0] == "acme-lake eu-west1 ['a'] db.internal:5432/dw acme-lake "
+    assert result.parts[1] == SecretRef("db", "password") and result.parameters_used == ()
+    unknown = translate_template("{{ var.value.other }} {{ conn.db.login }}", context)
+    assert [type(p).__name__ for p in unknown.parts] == ["ParamRef", "str", "SecretRef"]
+
+
+def test_variable_in_an_env_value_kept_verbatim_adds_no_unused_parameter():
+    from converters.mappings import kubernetes
+
+    task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "t",
+                        image="app:1", env_vars={"BUCKET": "gs://{{ var.value.bucket }}"})
+    kfp, codes = _map(kubernetes, "KubernetesPodOperator", task)
+    assert codes == ["M245"] and kfp.parameters == [] and kfp.env == {"BUCKET": "gs://{{ var.value.bucket }}"}
+    ctx = MapContext(task=prepare_task(task), dag_id="d", config=Config(environment=SUPPLIED))
+    kfp = kubernetes.map_task(ctx, "KubernetesPodOperator")
+    translate_task(ctx, kfp)
+    assert kfp.env == {"BUCKET": "gs://acme-lake"} and ctx.findings == []
+
+
+def test_supplied_values_fold_into_arguments_kfp_needs_when_compiling():
+    from converters.mappings import kubernetes
+
+    task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "t",
+                        image="repo/app:{{ var.value.get('bucket', 'x') }}", labels={"db": "{{ conn.db.host }}"},
+                        arguments=["{{ ds }}", "{{ var.value.bucket }}"])
+    ctx = MapContext(task=prepare_task(task, SUPPLIED), dag_id="d", config=Config(environment=SUPPLIED))
+    kfp = kubernetes.map_task(ctx, "KubernetesPodOperator")
+    translate_task(ctx, kfp)
+    assert (kfp.image, kfp.labels) == ("repo/app:acme-lake", {"db": "db.internal"})
+    assert kfp.args == [Template(name="template_1", parts=(ParamRef("ds"),)), "acme-lake"]
+    assert [f.code for f in ctx.findings] == []
+    unsupplied = MapContext(task=prepare_task(task), dag_id="d", config=Config())
+    kubernetes.map_task(unsupplied, "KubernetesPodOperator")
+    assert sorted(f.code for f in unsupplied.findings) == ["M282", "M282"]

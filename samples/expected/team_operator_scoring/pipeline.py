@@ -49,6 +49,12 @@ def team_operator_scoring():
     fetch_transactions_task.set_env_variable(
         name="KAFKA_TOPIC", value="payments.transactions"
     )
+    kubernetes.add_pod_label(
+        fetch_transactions_task, label_key="team", label_value="data-platform"
+    )
+    kubernetes.add_pod_label(
+        fetch_transactions_task, label_key="cost-center", label_value="cc-4711"
+    )
     # Airflow: samples/dags/team_operator_scoring.py:33 score_transactions (TeamPodOperator)
     score_transactions_task = (
         score_transactions()
@@ -64,6 +70,12 @@ def team_operator_scoring():
         num_retries=2, backoff_duration="60s", backoff_factor=1.0
     )
     kubernetes.add_pod_label(
+        score_transactions_task, label_key="team", label_value="data-platform"
+    )
+    kubernetes.add_pod_label(
+        score_transactions_task, label_key="cost-center", label_value="cc-4711"
+    )
+    kubernetes.add_pod_label(
         score_transactions_task, label_key="model", label_value="gbt"
     )
     kubernetes.set_timeout(score_transactions_task, seconds=900)
@@ -72,6 +84,12 @@ def team_operator_scoring():
         flag_suspicious().set_display_name("flag_suspicious").set_caching_options(False)
     )
     flag_suspicious_task.after(score_transactions_task)
+    kubernetes.add_pod_label(
+        flag_suspicious_task, label_key="team", label_value="data-platform"
+    )
+    kubernetes.add_pod_label(
+        flag_suspicious_task, label_key="cost-center", label_value="cc-4711"
+    )
 
 
 if __name__ == "__main__":

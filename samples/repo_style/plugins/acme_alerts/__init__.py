@@ -1,0 +1,1 @@
+"""Airflow plugin package of the data team: failure alerts."""

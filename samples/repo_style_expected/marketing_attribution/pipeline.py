@@ -1,0 +1,268 @@
+"""KFP v2 pipeline for the Airflow DAG marketing_attribution, converted by af2kfp.
+
+Airflow source: samples/repo_style/dags/marketing_attribution.py:28
+Compile: python pipeline.py (writes pipeline.yaml next to this file)
+"""
+
+from pathlib import Path
+
+from kfp import compiler, dsl
+from kfp import kubernetes
+
+
+@dsl.container_component
+def dbt_stg_ad_spend():
+    return dsl.ContainerSpec(
+        image="europe-docker.pkg.dev/acme-data/images/dbt-runner:1.8.3",
+        command=["dbt"],
+        args=[
+            "build",
+            "--target",
+            "prod",
+            "--project-dir",
+            "/dbt",
+            "--select",
+            "stg_ad_spend",
+        ],
+    )
+
+
+@dsl.container_component
+def dbt_stg_orders():
+    return dsl.ContainerSpec(
+        image="europe-docker.pkg.dev/acme-data/images/dbt-runner:1.8.3",
+        command=["dbt"],
+        args=[
+            "build",
+            "--target",
+            "prod",
+            "--project-dir",
+            "/dbt",
+            "--select",
+            "stg_orders",
+        ],
+    )
+
+
+@dsl.container_component
+def dbt_stg_sessions():
+    return dsl.ContainerSpec(
+        image="europe-docker.pkg.dev/acme-data/images/dbt-runner:1.8.3",
+        command=["dbt"],
+        args=[
+            "build",
+            "--target",
+            "prod",
+            "--project-dir",
+            "/dbt",
+            "--select",
+            "stg_sessions",
+        ],
+    )
+
+
+@dsl.container_component
+def score_touchpoints_0(template_1: str):
+    return dsl.ContainerSpec(
+        image="europe-docker.pkg.dev/acme-data/images/touchpoint-scoring:1.8.3",
+        command=["python", "-m", "scoring.touchpoints"],
+        args=["--shard", "0", "--shards", "3", "--day", template_1],
+    )
+
+
+@dsl.container_component
+def score_touchpoints_1(template_1: str):
+    return dsl.ContainerSpec(
+        image="europe-docker.pkg.dev/acme-data/images/touchpoint-scoring:1.8.3",
+        command=["python", "-m", "scoring.touchpoints"],
+        args=["--shard", "1", "--shards", "3", "--day", template_1],
+    )
+
+
+@dsl.container_component
+def score_touchpoints_2(template_1: str):
+    return dsl.ContainerSpec(
+        image="europe-docker.pkg.dev/acme-data/images/touchpoint-scoring:1.8.3",
+        command=["python", "-m", "scoring.touchpoints"],
+        args=["--shard", "2", "--shards", "3", "--day", template_1],
+    )
+
+
+@dsl.container_component
+def dbt_fct_attribution():
+    return dsl.ContainerSpec(
+        image="europe-docker.pkg.dev/acme-data/images/dbt-runner:1.8.3",
+        command=["dbt"],
+        args=[
+            "run",
+            "--target",
+            "prod",
+            "--project-dir",
+            "/dbt",
+            "--select",
+            "+fct_attribution",
+        ],
+    )
+
+
+@dsl.pipeline(
+    name="marketing-attribution",
+    description="Converted from Airflow DAG marketing_attribution (samples/repo_style/dags/marketing_attribution.py:28).",
+)
+def marketing_attribution(ds: str):
+    # Airflow: samples/repo_style/include/acme_airflow/builders.py:19 dbt_stg_ad_spend (DbtOperator)
+    dbt_stg_ad_spend_task = (
+        dbt_stg_ad_spend()
+        .set_display_name("dbt_stg_ad_spend")
+        .set_caching_options(False)
+    )
+    dbt_stg_ad_spend_task.set_env_variable(
+        name="DBT_PROFILES_DIR", value="/dbt/profiles"
+    )
+    dbt_stg_ad_spend_task.set_env_variable(name="GCP_PROJECT", value="acme-analytics")
+    dbt_stg_ad_spend_task.set_env_variable(name="BQ_DATASET", value="marts")
+    dbt_stg_ad_spend_task.set_retry(
+        num_retries=2, backoff_duration="600s", backoff_factor=1.0
+    )
+    kubernetes.add_pod_label(
+        dbt_stg_ad_spend_task, label_key="team", label_value="data"
+    )
+    kubernetes.add_pod_label(
+        dbt_stg_ad_spend_task, label_key="managed-by", label_value="airflow"
+    )
+    kubernetes.set_image_pull_policy(dbt_stg_ad_spend_task, policy="IfNotPresent")
+    # Airflow: samples/repo_style/include/acme_airflow/builders.py:19 dbt_stg_orders (DbtOperator)
+    dbt_stg_orders_task = (
+        dbt_stg_orders().set_display_name("dbt_stg_orders").set_caching_options(False)
+    )
+    dbt_stg_orders_task.set_env_variable(name="DBT_PROFILES_DIR", value="/dbt/profiles")
+    dbt_stg_orders_task.set_env_variable(name="GCP_PROJECT", value="acme-analytics")
+    dbt_stg_orders_task.set_env_variable(name="BQ_DATASET", value="marts")
+    dbt_stg_orders_task.set_retry(
+        num_retries=2, backoff_duration="600s", backoff_factor=1.0
+    )
+    kubernetes.add_pod_label(dbt_stg_orders_task, label_key="team", label_value="data")
+    kubernetes.add_pod_label(
+        dbt_stg_orders_task, label_key="managed-by", label_value="airflow"
+    )
+    kubernetes.set_image_pull_policy(dbt_stg_orders_task, policy="IfNotPresent")
+    # Airflow: samples/repo_style/include/acme_airflow/builders.py:19 dbt_stg_sessions (DbtOperator)
+    dbt_stg_sessions_task = (
+        dbt_stg_sessions()
+        .set_display_name("dbt_stg_sessions")
+        .set_caching_options(False)
+    )
+    dbt_stg_sessions_task.set_env_variable(
+        name="DBT_PROFILES_DIR", value="/dbt/profiles"
+    )
+    dbt_stg_sessions_task.set_env_variable(name="GCP_PROJECT", value="acme-analytics")
+    dbt_stg_sessions_task.set_env_variable(name="BQ_DATASET", value="marts")
+    dbt_stg_sessions_task.set_retry(
+        num_retries=2, backoff_duration="600s", backoff_factor=1.0
+    )
+    kubernetes.add_pod_label(
+        dbt_stg_sessions_task, label_key="team", label_value="data"
+    )
+    kubernetes.add_pod_label(
+        dbt_stg_sessions_task, label_key="managed-by", label_value="airflow"
+    )
+    kubernetes.set_image_pull_policy(dbt_stg_sessions_task, policy="IfNotPresent")
+    # Airflow: samples/repo_style/dags/marketing_attribution.py:41 score_touchpoints_0 (AcmePodOperator)
+    score_touchpoints_0_task = (
+        score_touchpoints_0(template_1=ds)
+        .set_display_name("score_touchpoints_0")
+        .set_caching_options(False)
+    )
+    score_touchpoints_0_task.after(
+        dbt_stg_ad_spend_task, dbt_stg_orders_task, dbt_stg_sessions_task
+    )
+    score_touchpoints_0_task.set_env_variable(
+        name="GCP_PROJECT", value="acme-analytics"
+    )
+    score_touchpoints_0_task.set_env_variable(name="BQ_LOCATION", value="EU")
+    score_touchpoints_0_task.set_retry(
+        num_retries=1, backoff_duration="600s", backoff_factor=1.0
+    )
+    kubernetes.add_pod_label(
+        score_touchpoints_0_task, label_key="team", label_value="data"
+    )
+    kubernetes.add_pod_label(
+        score_touchpoints_0_task, label_key="managed-by", label_value="airflow"
+    )
+    kubernetes.set_image_pull_policy(score_touchpoints_0_task, policy="IfNotPresent")
+    kubernetes.set_timeout(score_touchpoints_0_task, seconds=7200)
+    # Airflow: samples/repo_style/dags/marketing_attribution.py:41 score_touchpoints_1 (AcmePodOperator)
+    score_touchpoints_1_task = (
+        score_touchpoints_1(template_1=ds)
+        .set_display_name("score_touchpoints_1")
+        .set_caching_options(False)
+    )
+    score_touchpoints_1_task.after(score_touchpoints_0_task)
+    score_touchpoints_1_task.set_env_variable(
+        name="GCP_PROJECT", value="acme-analytics"
+    )
+    score_touchpoints_1_task.set_env_variable(name="BQ_LOCATION", value="EU")
+    score_touchpoints_1_task.set_retry(
+        num_retries=1, backoff_duration="600s", backoff_factor=1.0
+    )
+    kubernetes.add_pod_label(
+        score_touchpoints_1_task, label_key="team", label_value="data"
+    )
+    kubernetes.add_pod_label(
+        score_touchpoints_1_task, label_key="managed-by", label_value="airflow"
+    )
+    kubernetes.set_image_pull_policy(score_touchpoints_1_task, policy="IfNotPresent")
+    kubernetes.set_timeout(score_touchpoints_1_task, seconds=7200)
+    # Airflow: samples/repo_style/dags/marketing_attribution.py:41 score_touchpoints_2 (AcmePodOperator)
+    score_touchpoints_2_task = (
+        score_touchpoints_2(template_1=ds)
+        .set_display_name("score_touchpoints_2")
+        .set_caching_options(False)
+    )
+    score_touchpoints_2_task.after(score_touchpoints_1_task)
+    score_touchpoints_2_task.set_env_variable(
+        name="GCP_PROJECT", value="acme-analytics"
+    )
+    score_touchpoints_2_task.set_env_variable(name="BQ_LOCATION", value="EU")
+    score_touchpoints_2_task.set_retry(
+        num_retries=1, backoff_duration="600s", backoff_factor=1.0
+    )
+    kubernetes.add_pod_label(
+        score_touchpoints_2_task, label_key="team", label_value="data"
+    )
+    kubernetes.add_pod_label(
+        score_touchpoints_2_task, label_key="managed-by", label_value="airflow"
+    )
+    kubernetes.set_image_pull_policy(score_touchpoints_2_task, policy="IfNotPresent")
+    kubernetes.set_timeout(score_touchpoints_2_task, seconds=7200)
+    # Airflow: samples/repo_style/include/acme_airflow/builders.py:19 dbt_fct_attribution (DbtOperator)
+    dbt_fct_attribution_task = (
+        dbt_fct_attribution()
+        .set_display_name("dbt_fct_attribution")
+        .set_caching_options(False)
+    )
+    dbt_fct_attribution_task.after(score_touchpoints_2_task)
+    dbt_fct_attribution_task.set_env_variable(
+        name="DBT_PROFILES_DIR", value="/dbt/profiles"
+    )
+    dbt_fct_attribution_task.set_env_variable(
+        name="GCP_PROJECT", value="acme-analytics"
+    )
+    dbt_fct_attribution_task.set_env_variable(name="BQ_DATASET", value="marts")
+    dbt_fct_attribution_task.set_retry(
+        num_retries=2, backoff_duration="600s", backoff_factor=1.0
+    )
+    kubernetes.add_pod_label(
+        dbt_fct_attribution_task, label_key="team", label_value="data"
+    )
+    kubernetes.add_pod_label(
+        dbt_fct_attribution_task, label_key="managed-by", label_value="airflow"
+    )
+    kubernetes.set_image_pull_policy(dbt_fct_attribution_task, policy="IfNotPresent")
+
+
+if __name__ == "__main__":
+    compiler.Compiler().compile(
+        pipeline_func=marketing_attribution,
+        package_path=str(Path(__file__).with_name("pipeline.yaml")),
+    )
