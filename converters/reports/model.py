@@ -50,7 +50,7 @@ _BRANCH = re.compile(r"(Branch\w*Operator|ShortCircuitOperator|task\.branch\w*|t
 # Info codes that still change what the pipeline does at run time.
 _BEHAVIOUR_INFO = ("M216", "M217", "M218")
 # Schedule findings that leave no recurring run (converters/schedule.py).
-_SCHEDULE_NOT_CONVERTED = ("S401", "S402", "S404")
+_SCHEDULE_NOT_CONVERTED = ("S401", "S402", "S403", "S404", "S406")
 # What convert produced for a DAG's schedule (schedule_status), in the order reports count them.
 SCHEDULE_STATUSES = ("recurring run", "not converted", "no recurring run", "no schedule", "to recreate")
 # Modules that declare finding codes with register_code (importing them fills CODES).
@@ -226,7 +226,7 @@ def _airflow_of(view: DagView, spec: dict[str, Any] | None) -> Any:
 def schedule_status(view: DagView, spec: dict[str, Any] | None) -> str:
     """One of :data:`SCHEDULE_STATUSES` for the DAG, from its ``schedule.json`` (``None``: unreadable or absent).
 
-    ``recurring run``: a spec to create; ``not converted``: an S401/S402/S404 finding;
+    ``recurring run``: a spec to create; ``not converted``: an S401/S402/S403/S404/S406 finding;
     ``no recurring run``: nothing recurs (``@once``); ``no schedule``: ``schedule=None``;
     ``to recreate``: no ``schedule.json`` to read, the Airflow schedule must be recreated by hand.
     """
