@@ -54,6 +54,8 @@ def _consumers(graph: nx.DiGraph) -> set[str]:
         used.update(_refs([t.args, t.call_args, t.call_kwargs]))
         used.update(template_refs([t.args, t.call_args, t.call_kwargs]))
         used.update(pulled_task_ids(t.python))  # ti.xcom_pull(task_ids="x") in the callable reads x's output
+    for loops in dag_info(graph).group_loops.values():  # a mapped task group loops over a task's output
+        used.update(_refs([spec.get("items") for spec in loops]))
     return used
 
 
@@ -176,10 +178,16 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     loops_of: dict[str, tuple[Loop, ...]] = {}
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
     for task in _order(graph):
-        around = group_loops(dag_info(graph), task, producers)
+        unlooped: list[str] = []
+        around = group_loops(dag_info(graph), task, producers, unlooped)
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers=_as_seen_from(producers, loops_of, around),
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around)
+        if kfp is not None and unlooped:
+            for problem in unlooped:
+                ctx.add(codes.DYNAMIC_MAPPING, f"{problem}; the task runs once")
+            kfp.findings.extend(ctx.findings[-len(unlooped):])
+            decide_fate(kfp)
         if kfp is None:
             fates[task.task_id] = "folded"
             found.extend(ctx.findings)
