@@ -38,6 +38,7 @@ __all__ = [
     "OUTPUT_UNDER_CONDITION",
     "NEVER_RUNS",
     "CONDITION_APPROXIMATED",
+    "SECRET_FILE_ENV",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -186,4 +187,10 @@ SECRET_ENV_VALUE = register_code(
     "M246", Severity.WARNING, "Secret-looking environment value moved to a Kubernetes Secret",
     "The variable's name says it holds a secret, so its literal value is not written: the task reads it from "
     "the DAG's Kubernetes Secret <dag-id>-env; create that Secret before running and take the value out of the DAG.",
+).code
+SECRET_FILE_ENV = register_code(
+    "M293", Severity.INFO, "Credential file path kept as an environment variable",
+    "The variable's name says secret but its value is a file path, which is not a secret: it stays an environment "
+    "variable. The file must exist in the container: mount the Kubernetes Secret that holds it at that folder "
+    "(kfp.kubernetes.use_secret_as_volume; a pod's secret volumes are mapped so).",
 ).code

@@ -20,6 +20,7 @@ from converters.mappings import bash, branch, codes, docker, empty, kubernetes, 
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
+from converters.mappings.env_xcom import returned_keys
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
 from converters.mappings.registry import resolve
@@ -85,10 +86,12 @@ def _downstream(graph: nx.DiGraph, task_id: str, line: dict[str, tuple[int, str]
 def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[str] | None = None,
              producers: dict[str, str | None] | None = None,
              params: dict[str, PipelineParameter] | None = None,
-             downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = ()) -> tuple[KfpTask | None, MapContext]:
+             downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = (),
+             returned: dict[str, tuple[str, ...]] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
-    ``around``: the loops of the mapped task groups the task sits in (outermost first)."""
+    ``around``: the loops of the mapped task groups the task sits in (outermost first);
+    ``returned``: Python task id -> the keys of the dict it returns, when known."""
     rule, module, from_config = resolve(task.operator, config)
     templated = module in _TEMPLATED_RULES
     producers = dict(producers or {})
@@ -99,7 +102,7 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
         producers.update(plan.types)
     ctx = MapContext(task=prepare_task(task) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
-                     downstream=downstream)
+                     downstream=downstream, returned_keys=returned or {})
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
     if isinstance(plan, str):
@@ -148,10 +151,6 @@ def _wire_container(kfp: KfpTask, ctx: MapContext) -> None:
 
     kfp.command = [wire(item) for item in kfp.command]
     kfp.args = [wire(item) for item in kfp.args]
-    for name, value in list(kfp.env.items()):
-        if isinstance(value, TaskRef):
-            ctx.add(codes.XCOM_UNAVAILABLE, f"env {name} reads XCom of {value.task_id!r}; dropped")
-            del kfp.env[name]
 
 
 def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: str) -> Finding:
@@ -171,6 +170,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     dag_id = dag_info(graph).dag_id
     params, found = _dag_parameters(dag_info(graph))
     consumers = _consumers(graph)
+    returned = {t.task_id: keys for t in tasks(graph) if t.python is not None and t.task_id in consumers
+                and (keys := returned_keys(t.python.source)) is not None}
     producers: dict[str, str | None] = {}
     mapped: dict[str, KfpTask] = {}
     fates: dict[str, str] = {}
@@ -182,7 +183,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         around = group_loops(dag_info(graph), task, producers, unlooped)
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers=_as_seen_from(producers, loops_of, around),
-                            params=params, downstream=_downstream(graph, task.task_id, line), around=around)
+                            params=params, downstream=_downstream(graph, task.task_id, line), around=around,
+                            returned=returned)
         if kfp is not None and unlooped:
             for problem in unlooped:
                 ctx.add(codes.DYNAMIC_MAPPING, f"{problem}; the task runs once")

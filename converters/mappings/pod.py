@@ -13,7 +13,7 @@ from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
 from converters.mappings.values import class_name, env_dict, is_plain, items, model, set_env, string_dict, text, unexpected
-from converters.values import Call
+from converters.values import Call, TaskRef
 
 __all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED", "POD_MAPPED_ARGS", "POD_FLAGGED_ARGS"]
 
@@ -92,7 +92,7 @@ def _resources(ctx: MapContext, kfp: KfpTask) -> None:
 
 def _env(ctx: MapContext, kfp: KfpTask) -> None:
     env_vars = ctx.arg("env_vars")
-    if isinstance(env_vars, dict):
+    if isinstance(env_vars, (dict, TaskRef)):  # a TaskRef: the whole dict from another task (env_xcom)
         env_dict(ctx, kfp, env_vars, "env_vars")
         return
     for item in items(ctx, env_vars, "env_vars"):

@@ -15,6 +15,7 @@ from typing import Any
 
 from converters.mappings import codes
 from converters.mappings.context import MapContext
+from converters.mappings.env_xcom import subscripted_xcom, xcom_env_dict, xcom_env_value
 from converters.mappings.model import KfpTask, SecretEnv
 from converters.templating import has_template
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
@@ -266,13 +267,22 @@ def env_secret_name(dag_id: str) -> str:
     return f"{name}-env" if name else "af2kfp-env"
 
 
+_FILE_PATH = re.compile(r"(?:~|\.{1,2})?/[^\s:;|&$`'\"]+")
+
+
+def is_file_path(value: Any) -> bool:
+    """An absolute or relative file path (``/var/secrets/google/key.json``): it names a secret, it is none."""
+    return isinstance(value, str) and bool(_FILE_PATH.fullmatch(value)) and not value.startswith("//")
+
+
 def is_secret_env(name: str, value: Any) -> bool:
     """A variable that must not be written: a secret-looking name given a literal (a non-empty
-    string without Jinja, or a number). Templates, XComs and unknown values are not literals."""
+    string without Jinja, or a number). Templates, XComs and unknown values are not literals, and
+    a file path is where a secret is, not a secret (``GOOGLE_APPLICATION_CREDENTIALS``)."""
     if not is_secret_name(name):
         return False
     if isinstance(value, str):
-        return bool(value) and not has_template(value)
+        return bool(value) and not has_template(value) and not is_file_path(value)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -281,10 +291,18 @@ def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> 
 
     The value is never written: the variable reads key ``name`` of :func:`env_secret_name`
     (``kubernetes.use_secret_as_env``) and an M246 finding says how to create it.
-    Templates, XComs and values unknown statically keep the plain path (:func:`text`).
+    Another task's XCom goes through :mod:`converters.mappings.env_xcom` (a Secret or a task input);
+    templates and values unknown statically keep the plain path (:func:`text`).
     """
+    ref = value if isinstance(value, TaskRef) else subscripted_xcom(value)
+    if ref is not None:
+        xcom_env_value(ctx, kfp, name, ref)
+        return
     if not is_secret_env(name, value):
         kfp.env[name] = text(ctx, value, what)
+        if is_secret_name(name) and is_file_path(value):
+            ctx.add(codes.SECRET_FILE_ENV, f"env {name}={value!r} names a credential file; kept as an environment "
+                                           "variable, the file must be in the container")
         return
     kfp.env.pop(name, None)
     secret, key = env_secret_name(ctx.dag_id), _SECRET_DATA_KEY.sub("_", name)
@@ -305,17 +323,18 @@ def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> 
 
 
 def env_dict(ctx: MapContext, kfp: KfpTask, value: Any, what: str) -> None:
-    """An environment dict (``environment``, ``env_vars``, ``env``) into ``kfp.env`` through :func:`set_env`."""
+    """An environment dict (``environment``, ``env_vars``, ``env``) into ``kfp.env`` through :func:`set_env`;
+    a whole dict from another task's XCom through :mod:`converters.mappings.env_xcom`."""
     if value is None:
+        return
+    if isinstance(value, TaskRef):
+        xcom_env_dict(ctx, kfp, value, what)
         return
     if not isinstance(value, dict):
         unexpected(ctx, value, what)
         return
     for key, item in value.items():
-        if isinstance(item, TaskRef):
-            ctx.add(codes.XCOM_UNAVAILABLE, f"{what}[{key}] reads XCom of {item.task_id!r}; dropped")
-        else:
-            set_env(ctx, kfp, str(key), item, f"{what}[{key}]")
+        set_env(ctx, kfp, str(key), item, f"{what}[{key}]")
 
 
 def duration_seconds(ctx: MapContext, value: Any, what: str) -> float | None:
