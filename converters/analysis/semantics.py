@@ -19,6 +19,7 @@ import libcst as cst
 
 from converters.analysis import codes
 from converters.analysis.dependencies import Dependencies
+from converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
 from converters.analysis.interpreter import GLOBALS, Interpreter
 from converters.analysis.model import (
     BoundMethod,
@@ -44,7 +45,7 @@ from converters.analysis.model import (
 )
 from converters.analysis.modules import ModuleLoader, ModuleRun
 from converters.analysis.names import SDK, canonical
-from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, json_dumps, json_loads, path_join
+from converters.analysis.safe_ops import BUILTINS, UNKNOWN, call_method, is_plain, json_dumps, json_loads, path_join
 from converters.analysis.subdags import SubDagTasks
 from converters.analysis.tasks import TaskBuilder
 from converters.config import Config
@@ -73,6 +74,10 @@ _SECONDS = {
 }
 _BUILDS_AIRFLOW = re.compile(r"dag|operator|sensor|task", re.IGNORECASE)
 _CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION}
+# Relatives of a task and views of a DAG that Airflow computes when they are read.
+_TASK_VIEWS = frozenset({"downstream_list", "upstream_list", "downstream_task_ids", "upstream_task_ids",
+                         "task_group"})
+_DAG_VIEWS = frozenset({"tasks", "task_ids", "roots", "leaves", "task_group"})
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
 
 
@@ -86,7 +91,7 @@ def _path(args: list[Any]) -> Any:
     return UNKNOWN
 
 
-class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Interpreter):
+class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, HigherOrder, Interpreter):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
     def __init__(self, config: Config, roots: list[tuple[Path, str]]) -> None:
@@ -155,6 +160,16 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                 node,
             )
 
+    def task_call_not_followed(self, node: cst.Call, task_id: Any) -> None:
+        label = repr(task_id) if isinstance(task_id, str) else "..."
+        self.finding(
+            codes.UNKNOWN_CALL,
+            f"`{' '.join(self.source.code(node.func).replace(chr(92) + chr(10), ' ').split())}(task_id={label}, ...)` is not followed (its code is not in the scanned "
+            "files, or does what the analyzer cannot evaluate): the task it creates is missing from the graph",
+            None,
+            node,
+        )
+
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
         if isinstance(value, DagObj):
@@ -186,6 +201,34 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
             self.wire_setup_context(tasks, before)
 
     # ----------------------------------------------------------------- attributes
+    @staticmethod
+    def task_view(task: TaskObj, name: str) -> Any:
+        """What a task's relatives are at this point of the file, as Airflow answers then."""
+        if name == "task_group":
+            return task.group if task.group is not None else (task.dag.root if task.dag is not None else None)
+        relatives = task.downstream if name.startswith("downstream") else task.upstream
+        return list(relatives) if name.endswith("_list") else {t.task_id for t in relatives}
+
+    @staticmethod
+    def dag_view(dag: DagObj, name: str) -> Any:
+        """``dag.tasks``, ``roots``, ``leaves``, ``task_ids``, ``task_group`` as Airflow answers them at this point."""
+        tasks = list(dag.tasks.values())
+        if name == "tasks":
+            return tasks
+        if name == "task_ids":
+            return [t.task_id for t in tasks]
+        if name == "task_group":
+            return dag.root
+        members = {id(t) for t in tasks}
+        relatives = (lambda t: t.upstream) if name == "roots" else (lambda t: t.downstream)
+        return [t for t in tasks if not any(id(r) in members for r in relatives(t))]
+
+    def iterate(self, value: Any) -> list[Any] | None:
+        """A set of tasks or TaskGroups iterates in id order (Airflow's set order is arbitrary too)."""
+        if isinstance(value, (set, frozenset)) and value and all(isinstance(v, (TaskObj, GroupObj)) for v in value):
+            return sorted(value, key=lambda v: (v.task_id if isinstance(v, TaskObj) else v.group_id or ""))
+        return super().iterate(value)
+
     def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
         if name == "__name__" and isinstance(value, (Ref, FunctionObj, ClassObj)):
             return value.qualname.rsplit(".", 1)[-1] if isinstance(value, Ref) else value.name
@@ -207,6 +250,8 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                 return value.task_id
             if name == "dag":
                 return value.dag
+            if name in _TASK_VIEWS:
+                return self.task_view(value, name)
             if name in value.args and name not in ("set_upstream", "set_downstream"):
                 return value.args[name]
             return BoundMethod(receiver=value, name=name)
@@ -221,10 +266,14 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
                 return value.default_args
             if name == "task_dict":
                 return dict(value.tasks)
+            if name in _DAG_VIEWS:
+                return self.dag_view(value, name)
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, GroupObj):
             if name == "group_id":
                 return value.group_id
+            if name == "children":  # Airflow: child id -> task or TaskGroup
+                return {**{t.task_id: t for t in value.tasks}, **{g.group_id: g for g in value.children}}
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, ClassObj):
             owner, found = value.lookup(name)
@@ -337,10 +386,16 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         if name == "globals":
             return GLOBALS
+        if name in HIGHER_ORDER_BUILTINS and (name != "sorted" or "key" in kwargs or not is_plain(args)):
+            return self.higher_order(name, args, kwargs, node)
         if name == "super":
             return self.make_super(args)
         if name == "isinstance" and len(args) == 2:
             return self.isinstance_of(args[0], args[1])
+        if name in ("getattr", "hasattr") and len(args) in (2, 3) and isinstance(args[1], str) and (
+                isinstance(args[0], (TaskObj, DagObj, GroupObj, XComArgObj))):
+            found = self.attribute(args[0], args[1], node)  # type: ignore[arg-type]
+            return found is not UNKNOWN if name == "hasattr" else found
         if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
             return None if name == "print" else UNKNOWN
         if name == "str" and len(args) == 1 and isinstance(args[0], XComArgObj) and args[0].task.dag is not None:
@@ -436,6 +491,8 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Int
 
     def call_ref(self, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool) -> Any:
         name = ref.qualname
+        if name in HIGHER_ORDER_REFS:
+            return self.higher_order(name, args, kwargs, node)
         handler = self._ref_handlers().get(name)
         if handler is not None:
             return handler(ref, args, kwargs, node)
