@@ -34,9 +34,14 @@ LOOP_PREFIX = "<loop>"
 
 @dataclass(frozen=True, kw_only=True)
 class Symbolic:
-    """An expression the analyzer could not evaluate; ``source`` is its code as written."""
+    """An expression the analyzer could not evaluate; ``source`` is its code as written.
+
+    ``parts``: for an f-string only some of whose expressions are unknown, its text in order: the
+    known pieces as strings, each unknown expression as a :class:`Symbolic` (empty otherwise).
+    """
 
     source: str
+    parts: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -102,7 +107,7 @@ def to_json(value: Any) -> Any:
             return {"$dict": encoded}
         return encoded
     if isinstance(value, Symbolic):
-        return {"$symbolic": value.source}
+        return {"$symbolic": value.source, **({"parts": [to_json(p) for p in value.parts]} if value.parts else {})}
     if isinstance(value, Call):
         return {
             "$call": value.func,
@@ -129,7 +134,7 @@ def from_json(data: Any) -> Any:
     if "$dict" in data:
         return {key: from_json(item) for key, item in data["$dict"].items()}
     if "$symbolic" in data:
-        return Symbolic(source=data["$symbolic"])
+        return Symbolic(source=data["$symbolic"], parts=tuple(from_json(p) for p in data.get("parts", ())))
     if "$call" in data:
         return Call(
             func=data["$call"],

@@ -17,7 +17,7 @@ from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.env_xcom import subscripted_xcom, xcom_env_dict, xcom_env_value
 from converters.mappings.model import KfpTask, SecretEnv
-from converters.templating import has_template
+from converters.templating import PipelineParameter, has_template
 from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 __all__ = [
@@ -137,14 +137,49 @@ def unexpected(ctx: MapContext, value: Any, what: str) -> None:
     ctx.add(codes.UNRESOLVED_VALUE, f"{what}: {describe(value)} is not a value af2kfp can map; dropped")
 
 
-def text(ctx: MapContext, value: Any, what: str) -> Any:
-    """A scalar as a string for KFP; a :class:`TaskRef` is returned as it is for the caller."""
+def _value_parameter(ctx: MapContext, source: str) -> str:
+    """The pipeline parameter (kind ``value``) standing for expression ``source``: one per expression and DAG."""
+    base = re.sub(r"\W+", "_", source).strip("_").lower() or "value"
+    base = f"value_{base}" if base[0].isdigit() else base
+    name, n = base, 2
+    while name in ctx.params and ctx.params[name].description != source:
+        name, n = f"{base}_{n}", n + 1
+    if name not in ctx.params:
+        ctx.params[name] = PipelineParameter(name=name, kind="value", type="str", description=source)
+    return name
+
+
+def _partial_text(ctx: MapContext, value: Symbolic, what: str) -> str:
+    """An f-string with unknown expressions as a template: each unknown one reads a pipeline parameter
+    (``{{ params.name }}``, translated like any template), the known text stays as it is."""
+    pieces, named = [], []
+    for part in value.parts:
+        if isinstance(part, Symbolic):
+            name = _value_parameter(ctx, part.source)
+            named.append(f"`{short(part.source)}` -> pipeline parameter `{name}`")
+            pieces.append(f"{{{{ params.{name} }}}}")
+        else:
+            pieces.append(str(part))
+    ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is not known statically; "
+                                    f"{', '.join(named)} (the run must supply it)",
+            "Supply the parameter when running the pipeline, or make the expression known to the converter "
+            "(a literal or a module constant).")
+    return "".join(pieces)
+
+
+def text(ctx: MapContext, value: Any, what: str, partial: bool = True) -> Any:
+    """A scalar as a string for KFP; a :class:`TaskRef` is returned as it is for the caller.
+
+    ``partial``: an f-string with unknown expressions reads them from pipeline parameters
+    (where KFP renders arguments per run); otherwise its source text is used."""
     if isinstance(value, str):
         return value
     if isinstance(value, (bool, int, float)):
         return str(value).lower() if isinstance(value, bool) else str(value)
     if isinstance(value, TaskRef):
         return value
+    if isinstance(value, Symbolic) and value.parts and partial:
+        return _partial_text(ctx, value, what)
     if isinstance(value, Symbolic):
         ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is not known statically; its source text is used")
         return value.source
@@ -156,7 +191,7 @@ def text(ctx: MapContext, value: Any, what: str) -> Any:
 
 def string(ctx: MapContext, value: Any, what: str) -> str:
     """Like :func:`text`, for settings that cannot take another task's output (image...)."""
-    converted = text(ctx, value, what)
+    converted = text(ctx, value, what, partial=False)
     if isinstance(converted, TaskRef):
         ctx.add(codes.XCOM_UNAVAILABLE, f"{what} reads XCom of {converted.task_id!r}; KFP needs it when compiling")
         return f"<xcom {converted.task_id}.{converted.key}>"

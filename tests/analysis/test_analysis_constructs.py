@@ -385,7 +385,7 @@ def test_symbolic_values(analyze):
             )
     """))
     args = task(graph, "train").args
-    assert args["image"] == Symbolic(source='f"{REGISTRY}/train:{TAG}"')
+    assert args["image"] == Symbolic(source='f"{REGISTRY}/train:{TAG}"', parts=("gcr.io/acme/train:", Symbolic(source="TAG")))
     assert args["cmds"] == ["python", "-m", "train", "--fast"]
     assert args["env_vars"] == {"A": "1", "B": "x-2", "C": "p/q", "D": "gcr.io/acme/img"}
     assert args["secrets"] == [
