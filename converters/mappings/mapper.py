@@ -17,7 +17,7 @@ from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, DagInfo, dag_info, tasks
 from converters.graph import findings as graph_findings
 from converters.mappings import bash, branch, codes, docker, empty, kubernetes, python
-from converters.mappings.base import decide_fate
+from converters.mappings.base import decide_fate, fate_of
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
 from converters.mappings.env_xcom import returned_keys
@@ -160,8 +160,22 @@ def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: s
                       suggestion=entry.help, file=task.file, line=task.line, dag_id=dag_info(graph).dag_id,
                       task_id=downstream)
     kfp.findings.append(finding)
-    kfp.fate = "review" if kfp.fate == "converted" else kfp.fate
+    decide_fate(kfp)
     return finding
+
+
+def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: list[Finding]) -> None:
+    """Every task's fate by :func:`~converters.mappings.base.fate_of` from every finding about it:
+    its rule's, the template pass's, control flow's and the analyzer's."""
+    about: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.task_id is not None:
+            about.setdefault(finding.task_id, []).append(finding)
+    for task_id in fates:
+        kfp = mapped.get(task_id)
+        fates[task_id] = fate_of(kfp.kind if kfp else None, about.get(task_id, ()))
+        if kfp is not None:
+            kfp.fate = fates[task_id]
 
 
 def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
@@ -212,9 +226,6 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         elif kfp.output:
             producers[task.task_id] = "str"
         loops_of[task.task_id] = kfp.loops
-    for finding in graph_findings(graph):  # the analyzer's doubts about a task also call for review
-        if finding.task_id in mapped and finding.severity.rank >= 1 and fates[finding.task_id] == "converted":
-            fates[finding.task_id] = mapped[finding.task_id].fate = "review"
     order = [t.task_id for t in _order(graph) if t.task_id in mapped]
     position = {task_id: i for i, task_id in enumerate(order)}
     edges = []
@@ -227,7 +238,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         edges.append((u, v))
     edges, subpipelines, control = apply_control_flow(graph, [mapped[i] for i in order], edges)
     found.extend(control)
-    fates.update({task_id: kfp.fate for task_id, kfp in mapped.items()})
+    _settle_fates(fates, mapped, [*graph_findings(graph), *found])
     return MappedDag(
         graph=graph,
         tasks=[mapped[i] for i in order],
