@@ -172,8 +172,9 @@ class Interpreter:
     def discarded_call(self, node: cst.Call, callee: Any) -> None:
         """A call whose result is dropped and unknown: it may have created tasks the analyzer cannot see."""
 
-    def task_call_not_followed(self, node: cst.Call, task_id: Any) -> None:
-        """A call given ``task_id=`` whose result is unknown: the task it creates is missing from the graph."""
+    def task_call_not_followed(self, node: cst.Call, args: list[Any], kwargs: dict[str, Any], result: Any) -> Any:
+        """A call given ``task_id=`` whose result is unknown: it may create a task; returns the call's value."""
+        return result
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -871,7 +872,7 @@ class Interpreter:
         result = self.call_value(func, args, kwargs, node, star_unknown)
         self.last_callee = func  # set after the call: the outermost call of a statement is the last one
         if "task_id" in kwargs and (result is UNKNOWN or isinstance(result, Symbolic)):
-            self.task_call_not_followed(node, kwargs["task_id"])
+            result = self.task_call_not_followed(node, args, kwargs, result)
         return result
 
     # ----------------------------------------------------------------- calling user functions

@@ -160,15 +160,28 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Hig
                 node,
             )
 
-    def task_call_not_followed(self, node: cst.Call, task_id: Any) -> None:
-        label = repr(task_id) if isinstance(task_id, str) else "..."
+    def task_call_not_followed(self, node: cst.Call, args: list[Any], kwargs: dict[str, Any], result: Any) -> Any:
+        """Inside a DAG, a call given a literal ``task_id=`` that the analyzer cannot follow stands for
+        the task it creates (an operator it does not know: a placeholder when converted), so the DAG
+        keeps that task and its dependencies; A114 says so on the call's line."""
+        callee = " ".join(self.source.code(node.func).replace(chr(92) + chr(10), " ").split())
+        task_id = kwargs["task_id"]
+        if not self.dag_stack or not isinstance(task_id, str):
+            self.finding(codes.UNKNOWN_CALL, f"`{callee}(task_id=..., ...)` is not followed: the task it creates "
+                                             "is missing from the graph", None, node)
+            return result
+        method = callee.rsplit(".", 1)[-1] if isinstance(node.func, cst.Attribute) else callee
+        created = self.create_task(f"<not followed>.{method}", callee, args, kwargs, node)
         self.finding(
             codes.UNKNOWN_CALL,
-            f"`{' '.join(self.source.code(node.func).replace(chr(92) + chr(10), ' ').split())}(task_id={label}, ...)` is not followed (its code is not in the scanned "
-            "files, or does what the analyzer cannot evaluate): the task it creates is missing from the graph",
-            None,
+            f"`{callee}(task_id={task_id!r}, ...)` is not followed (its code is not in the scanned files, or does "
+            f"what the analyzer cannot evaluate); assumed to create task {task_id!r} of an unknown operator",
+            "Scan the folder that holds the helper, or create the operator in the DAG file, so the analyzer sees "
+            "what it builds.",
             node,
+            task_id=created.task_id if isinstance(created, TaskObj) else None,
         )
+        return created
 
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
