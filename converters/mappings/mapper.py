@@ -8,6 +8,7 @@ DAG's params and what the templates read become the pipeline's parameters.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable
 
 import networkx as nx
@@ -60,8 +61,21 @@ def _consumers(graph: nx.DiGraph) -> set[str]:
     return used
 
 
-def _order(graph: nx.DiGraph) -> list[AirflowTask]:
+def _loop_edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
+    """Producer -> task, for each task of a mapped task group looping over that producer's output."""
+    items = {group: list(_refs([spec.get("items") for spec in specs]))
+             for group, specs in dag_info(graph).group_loops.items()}
+    return [(producer, t.task_id) for t in tasks(graph) for group in t.group for producer in items.get(group, ())
+            if producer in graph and producer != t.task_id]
+
+
+def _order(graph: nx.DiGraph, producers_first: bool = False) -> list[AirflowTask]:
+    """Tasks in dependency order (source order among equals); ``producers_first``: a mapped task
+    group's tasks also come after the task whose output the group loops over."""
     by_source = {t.task_id: i for i, t in enumerate(tasks(graph))}
+    if producers_first:
+        graph = nx.DiGraph(graph)
+        graph.add_edges_from(_loop_edges(graph))
     try:
         ids = list(nx.lexicographical_topological_sort(graph, key=lambda n: (by_source.get(n, 0), n)))
     except nx.NetworkXUnfeasible:
@@ -164,6 +178,26 @@ def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: s
     return finding
 
 
+def _chained(task: AirflowTask, loops_of: dict[str, tuple[Loop, ...]],
+             config: Config) -> tuple[AirflowTask, tuple[Loop, ...]] | None:
+    """``b.expand(x=a.expand(...))``: one instance of ``b`` per instance of ``a``, with ``a``'s result.
+
+    The task runs in ``a``'s ``dsl.ParallelFor`` iteration and reads its output directly (KFP cannot
+    loop over collected outputs); returned as the unmapped task and the loops it joins.
+    """
+    mapped = task.mapped
+    if mapped is None or mapped.expand_kwargs is not None or len(mapped.expand) != 1:
+        return None
+    (key, source), = mapped.expand.items()
+    if not (isinstance(source, TaskRef) and source.key == "return_value" and loops_of.get(source.task_id)):
+        return None
+    if resolve(task.operator, config)[0].startswith("task"):
+        plain = replace(task, mapped=None, call_kwargs={**mapped.partial, **task.call_kwargs, key: source})
+    else:
+        plain = replace(task, mapped=None, args={**task.args, key: source})
+    return plain, loops_of[source.task_id]
+
+
 def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: list[Finding]) -> None:
     """Every task's fate by :func:`~converters.mappings.base.fate_of` from every finding about it:
     its rule's, the template pass's, control flow's and the analyzer's."""
@@ -192,9 +226,12 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     folded = nx.DiGraph(graph)
     loops_of: dict[str, tuple[Loop, ...]] = {}
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
-    for task in _order(graph):
+    for task in _order(graph, producers_first=True):
         unlooped: list[str] = []
         around = group_loops(dag_info(graph), task, producers, unlooped)
+        chained = _chained(task, loops_of, config)
+        if chained is not None:
+            task, around = chained[0], around + tuple(loop for loop in chained[1] if loop not in around)
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers=_as_seen_from(producers, loops_of, around),
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around,
