@@ -150,8 +150,10 @@ class AirflowSemantics(ModuleLoader, SubDagTasks, TaskBuilder, Dependencies, Hig
 
     def discarded_call(self, node: cst.Call, callee: Any) -> None:
         external = isinstance(callee, Ref) and callee.qualname.rsplit(".", 1)[-1][:1].islower()
-        unknown_name = isinstance(callee, Symbolic) and isinstance(node.func, cst.Name)
-        if self.dag_stack and (external or unknown_name):
+        # an unknown name, or a method of an object the analyzer does not model (``Factory(dag).add_all()``)
+        unknown = isinstance(callee, Symbolic) or isinstance(callee, BoundMethod) and isinstance(
+            callee.receiver, (Call, Symbolic))
+        if self.dag_stack and (external or unknown):
             self.finding(
                 codes.UNKNOWN_CALL,
                 f"`{self.source.code(node.func)}(...)` is called inside DAG "

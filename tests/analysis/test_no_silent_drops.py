@@ -113,6 +113,12 @@ FLAGGED = {
             run = base.with_args("--x").operator(task_id="run")  # flagged
             start >> run
     """,
+    "unknown_factory": """
+        from missing_pkg.factories import Factory  # not installed, not scanned
+        with DAG("s_unknown_factory") as dag:
+            start = E(task_id="start")
+            Factory(dag).add_all(start)  # flagged
+    """,
     "self_edge": """
         with DAG("s_self_edge") as dag:
             a = E(task_id="a")
