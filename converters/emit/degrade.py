@@ -33,7 +33,7 @@ _NAMED = re.compile(r"\b(?:component|task) '([^']+)'")
 
 @dataclass
 class Degraded:
-    """The mapping and module that compiled (``None`` when nothing did) and the compile result."""
+    """The mapping with its stand-ins, the module that compiled, and the compile result."""
 
     mapped: MappedDag
     emitted: EmittedPipeline
