@@ -51,7 +51,8 @@ RENDER_FAILED = register_code(
 ).code
 NO_TASKS = register_code(
     "E305", Severity.WARNING, "Nothing left to run",
-    "Every task was folded away (only EmptyOperators); KFP cannot compile an empty pipeline.",
+    "The DAG has no task the converter found (see the analyzer's findings), or every task was folded away (sensors "
+    "with sensors = \"skip\"); KFP cannot compile an empty pipeline.",
 ).code
 DUPLICATE_DAG = register_code(
     "E304", Severity.WARNING, "Two DAGs share a dag_id",

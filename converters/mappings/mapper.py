@@ -226,6 +226,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     folded = nx.DiGraph(graph)
     loops_of: dict[str, tuple[Loop, ...]] = {}
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
+    only_empty = bool(line) and all(resolve(t.operator, config)[1] is empty for t in tasks(graph))
     for task in _order(graph, producers_first=True):
         unlooped: list[str] = []
         around = group_loops(dag_info(graph), task, producers, unlooped)
@@ -236,6 +237,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
                             producers=_as_seen_from(producers, loops_of, around),
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around,
                             returned=returned)
+        if kfp is None and only_empty:  # nothing would be left to compile: keep them as no-op containers
+            kfp = empty.noop(ctx)
         if kfp is not None and unlooped:
             for problem in unlooped:
                 ctx.add(codes.DYNAMIC_MAPPING, f"{problem}; the task runs once")

@@ -45,3 +45,22 @@ def test_loops_and_readers_of_placeholders_compile(tmp_path):
     assert not {c for c, _ in codes} & {"E301", "E306"}
     fates = {t["task_id"]: t["fate"] for t in report["dags"][0]["airflow"]["tasks"]}
     assert fates == {"detect": "converted", "each.prepare": "review", "lookup": "unsupported", "use": "converted"}
+
+
+def test_a_dag_of_empty_operators_compiles_as_no_op_containers(tmp_path):
+    """Folding would leave KFP an empty pipeline it cannot compile (E305); Airflow runs such a DAG, so KFP runs
+    one no-op container per EmptyOperator, in the same order."""
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "dag.py").write_text(textwrap.dedent("""
+        from airflow.sdk import DAG, Label
+        from airflow.providers.standard.operators.empty import EmptyOperator
+        with DAG("only_empty"):
+            EmptyOperator(task_id="start") >> Label("then") >> EmptyOperator(task_id="end")
+    """), encoding="utf-8")
+    report = convert_paths([tmp_path / "dags"], tmp_path / "out")
+    dag = report["dags"][0]
+    assert dag["kfp"]["compiled"] is True and not report["findings"]
+    assert {t["task_id"]: t["fate"] for t in dag["airflow"]["tasks"]} == {"start": "converted", "end": "converted"}
+    assert [(t["command"], t["args"]) for t in dag["kfp"]["tasks"]] == [(["sh", "-c"], ["true"])] * 2
+    names = {t["name"]: t["display_name"] for t in dag["kfp"]["tasks"]}  # one shared no-op component
+    assert [[names[u], names[v]] for u, v in dag["kfp"]["edges"]] == [["start", "end"]]
