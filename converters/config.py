@@ -8,6 +8,7 @@ Example::
     airflow_image = "apache/airflow:3.3.2"       # image of the run-the-original-operator fallback
     fallback = "auto"                            # "auto": unmapped operators run as they are; "off": placeholders
     sensors = "fallback"                         # "fallback": sensors poke in the Airflow image; "skip": folded
+    ignore_syntax = "glob"                       # .airflowignore syntax: "glob" (Airflow 3) or "regexp" (Airflow 2)
     [tool.af2kfp.operators]                      # user classes -> built-in rule, or "module:function"
     "mycompany.operators.GKEPodOperator" = "KubernetesPodOperator"
     "mycompany.operators.ReportOperator" = "mycompany_af2kfp.rules:report_rule"
@@ -32,6 +33,7 @@ __all__ = ["Config", "load_config", "find_pyproject", "CHOICES"]
 
 # Settings with a fixed set of values: key -> allowed values (the first is the default).
 CHOICES: dict[str, tuple[str, ...]] = {"fallback": ("auto", "off"), "sensors": ("fallback", "skip")}
+CHOICES["ignore_syntax"] = ("glob", "regexp")  # .airflowignore: Airflow's [core] dag_ignore_file_syntax
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -45,6 +47,8 @@ class Config:
     fallback: str = "auto"
     # Sensors without a rule: "fallback" pokes in airflow_image, "skip" folds them into the edges.
     sensors: str = "fallback"
+    # .airflowignore syntax, Airflow's [core] dag_ignore_file_syntax: "glob" (Airflow 3) or "regexp" (Airflow 2).
+    ignore_syntax: str = "glob"
     # Qualified class name of a user operator -> a rule name, or "module:function" (a user rule).
     operators: dict[str, str] = field(default_factory=dict)
     source: str | None = None

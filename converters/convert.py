@@ -25,6 +25,7 @@ import networkx as nx
 from converters.config import Config
 from converters.emit import compile_pipeline, render_pipeline
 from converters.emit.compile import COMPILE_FAILED, CompileResult, module_folder, prepare
+from converters.emit.degrade import compile_degrading
 from converters.emit.names import kfp_task_name
 from converters.emit.result import DagResult
 from converters.files import write_text_atomic
@@ -50,7 +51,8 @@ RENDER_FAILED = register_code(
 ).code
 NO_TASKS = register_code(
     "E305", Severity.WARNING, "Nothing left to run",
-    "Every task was folded away (only EmptyOperators); KFP cannot compile an empty pipeline.",
+    "The DAG has no task the converter found (see the analyzer's findings), or every task was folded away (sensors "
+    "with sensors = \"skip\"); KFP cannot compile an empty pipeline.",
 ).code
 DUPLICATE_DAG = register_code(
     "E304", Severity.WARNING, "Two DAGs share a dag_id",
@@ -94,9 +96,16 @@ def _compile_args(result: DagResult) -> tuple[str, str, str, str, int | None] | 
     return result.emitted.code, result.emitted.names.pipeline, info.dag_id, info.file, info.line
 
 
-def _finish(result: DagResult, compiled: CompileResult) -> DagResult:
-    """Add the compile outcome and the task names KFP uses (from the spec, or as kfp would name them)."""
+def _finish(result: DagResult, compiled: CompileResult, config: Config | None = None) -> DagResult:
+    """Add the compile outcome and the task names KFP uses (from the spec, or as kfp would name them).
+
+    When kfp rejected the pipeline, the tasks it rejected get placeholders (:mod:`converters.emit.degrade`).
+    """
     assert result.mapped is not None and result.emitted is not None
+    if compiled.yaml is None and compiled.error is not None:
+        degraded = compile_degrading(result.mapped, result.emitted, compiled, config or Config())
+        if degraded is not None:
+            result.mapped, result.emitted, compiled = degraded.mapped, degraded.emitted, degraded.compiled
     mapped = result.mapped
     result.yaml = compiled.yaml
     result.findings.extend(compiled.findings)
@@ -117,7 +126,7 @@ def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
     """Map, emit and compile one migration graph; writes nothing, never raises for bad input."""
     result = _generate(graph, config)
     job = _compile_args(result)
-    return result if job is None else _finish(result, _compile_job(job))
+    return result if job is None else _finish(result, _compile_job(job), config)
 
 
 def _folder(dag_id: str, taken: set[str]) -> str:
@@ -167,7 +176,7 @@ def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None)
         job = _compile_args(result)
         pending.append((result, None if job is None else pool.apply_async(_compile_job, (job,))))
     for result, compiling in pending:
-        yield result if compiling is None else _finish(result, _outcome(result, compiling))
+        yield result if compiling is None else _finish(result, _outcome(result, compiling), config)
 
 
 def _outcome(result: DagResult, compiling: AsyncResult) -> CompileResult:

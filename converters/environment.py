@@ -31,6 +31,7 @@ __all__ = [
     "parse_env_pairs",
     "load_env_file",
     "supply_hint",
+    "template_needs",
 ]
 
 # Airflow's DEFAULT_SENSITIVE_FIELDS (airflow/_shared/secrets_masker), matched as Airflow matches them:
@@ -330,3 +331,15 @@ def supply_hint(needs: tuple[str, ...] | list[str]) -> str:
         else:
             parts.append(need)
     return ", ".join(parts)
+
+
+_SUPPLIED = re.compile(r"""\{\{[^}]*?\b(?:var\.(?:value|json)(?:\.get\(\s*['"]|\.|\[['"])([\w.-]+?)['"\].\s}|,]"""
+                       r"""|conn\.([\w-]+)\.)""")
+
+
+def template_needs(text: str) -> list[str]:
+    """What a template reads that could be supplied at conversion: ``["Variable x", "Connection db"]``."""
+    found = []
+    for variable, connection in _SUPPLIED.findall(text):
+        found.append(f"Variable {variable}" if variable else f"Connection {connection}")
+    return list(dict.fromkeys(found))

@@ -1,7 +1,7 @@
 """A DAG's schedule -> a KFP recurring run spec (``schedule.json`` next to the pipeline).
 
-KFP's scheduler takes a six-field cron with seconds first (robfig/cron) or an interval
-in seconds, plus start/end times, ``max_concurrency`` and ``no_catchup``. The keys of
+KFP's scheduler takes a six-field cron with seconds first (robfig/cron, see
+:mod:`converters.cron`) or an interval in seconds, plus start/end times, ``max_concurrency`` and ``no_catchup``. The keys of
 ``recurring_run`` are the keyword arguments of ``kfp.Client.create_recurring_run``, so
 ``client.create_recurring_run(experiment_id=..., pipeline_package_path=..., **spec["recurring_run"])``
 creates it. What KFP cannot express (asset-driven schedules, custom timetables) is a finding.
@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from converters.cron import kfp_cron
 from converters.findings import CODES, Finding, Severity, register_code
 from converters.graph import DagInfo
 from converters.values import Call, DateTime, Duration, Symbolic
@@ -22,11 +23,11 @@ __all__ = [
     "KFP_MAX_CONCURRENCY",
     "AIRFLOW_MAX_ACTIVE_RUNS",
     "ScheduleSpec",
-    "kfp_cron",
     "recurring_run_spec",
     "ASSET_SCHEDULE",
     "CUSTOM_TIMETABLE",
     "CRON_UNSUPPORTED",
+    "CRON_INVALID",
     "SCHEDULE_UNKNOWN",
     "SCHEDULE_DIFFERS",
 ]
@@ -40,8 +41,14 @@ CUSTOM_TIMETABLE = register_code(
     "Only cron and interval timetables map to a KFP recurring run; create the schedule by hand.",
 ).code
 CRON_UNSUPPORTED = register_code(
-    "S403", Severity.WARNING, "Cron expression uses syntax KFP may reject",
-    "KFP's cron (robfig/cron) has no L, W or # and no year field; check the expression.",
+    "S403", Severity.WARNING, "Cron expression has no KFP equivalent",
+    "KFP's cron (robfig/cron) has no L, W or # and no year field, so no recurring run was written: create it by "
+    "hand with the nearest schedule KFP can express, or start the runs from elsewhere.",
+).code
+CRON_INVALID = register_code(
+    "S406", Severity.ERROR, "Cron expression is invalid",
+    "croniter, which Airflow uses, rejects the expression, so Airflow does not load the DAG (AirflowTimetableInvalid) "
+    "and no recurring run was written; fix the schedule in the DAG.",
 ).code
 SCHEDULE_UNKNOWN = register_code(
     "S404", Severity.WARNING, "Schedule not known statically",
@@ -78,19 +85,6 @@ class ScheduleSpec:
 
     data: dict[str, Any]
     findings: list[Finding] = field(default_factory=list)
-
-
-def kfp_cron(cron: str) -> tuple[str, list[str]]:
-    """Five-field Airflow cron (or a preset) -> KFP six-field cron, with problems found."""
-    text = PRESETS.get(cron.strip(), cron.strip())
-    fields = text.split()
-    problems = []
-    if len(fields) != 5:
-        return text, [f"{cron!r} has {len(fields)} fields; Airflow cron has 5"]
-    if re.search(r"[LW#]", " ".join(fields[2:3] + fields[4:])):
-        problems.append(f"{cron!r} uses L, W or #, which KFP's cron does not support")
-    fields[4] = re.sub(r"(?<![0-9])7(?![0-9])", "0", fields[4])  # croniter's Sunday=7; robfig wants 0
-    return "0 " + " ".join(fields), problems
 
 
 def _rfc3339(value: Any) -> str | None:
@@ -157,11 +151,13 @@ class _Builder:
         if schedule.startswith("@") and schedule not in PRESETS:
             self.add(CUSTOM_TIMETABLE, f"unknown schedule preset {schedule!r}")
             return None
-        cron, problems = kfp_cron(schedule)
-        for problem in problems:
-            self.add(CRON_UNSUPPORTED, problem)
-        self.notes.append(f"Airflow {schedule!r} -> KFP cron {cron!r} (seconds field first)")
-        return {"cron_expression": cron}
+        result = kfp_cron(PRESETS.get(schedule, schedule))
+        for problem in result.problems:
+            self.add(CRON_INVALID if result.invalid else CRON_UNSUPPORTED, problem)
+        if result.cron is None:
+            return None
+        self.notes.append(f"Airflow {schedule!r} -> KFP cron {result.cron!r} (seconds field first)")
+        return {"cron_expression": result.cron}
 
     def _interval(self, seconds: float) -> dict[str, Any] | None:
         if seconds <= 0:

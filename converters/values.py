@@ -35,9 +35,14 @@ LOOP_PREFIX = "<loop>"
 
 @dataclass(frozen=True, kw_only=True)
 class Symbolic:
-    """An expression the analyzer could not evaluate; ``source`` is its code as written."""
+    """An expression the analyzer could not evaluate; ``source`` is its code as written.
+
+    ``parts``: for an f-string only some of whose expressions are unknown, its text in order: the
+    known pieces as strings, each unknown expression as a :class:`Symbolic` (empty otherwise).
+    """
 
     source: str
+    parts: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -117,10 +122,11 @@ def to_json(value: Any) -> Any:
         if any(key.startswith("$") for key in encoded):
             return {"$dict": encoded}
         return encoded
-    if isinstance(value, Deferred):
-        return {"$symbolic": value.source, "template": value.template, "needs": list(value.needs)}
     if isinstance(value, Symbolic):
-        return {"$symbolic": value.source}
+        parts = {"parts": [to_json(p) for p in value.parts]} if value.parts else {}
+        if isinstance(value, Deferred):
+            return {"$symbolic": value.source, **parts, "template": value.template, "needs": list(value.needs)}
+        return {"$symbolic": value.source, **parts}
     if isinstance(value, Call):
         return {
             "$call": value.func,
@@ -147,9 +153,11 @@ def from_json(data: Any) -> Any:
     if "$dict" in data:
         return {key: from_json(item) for key, item in data["$dict"].items()}
     if "$symbolic" in data:
+        parts = tuple(from_json(p) for p in data.get("parts", ()))
         if "needs" in data:
-            return Deferred(source=data["$symbolic"], template=data.get("template"), needs=tuple(data["needs"]))
-        return Symbolic(source=data["$symbolic"])
+            return Deferred(source=data["$symbolic"], parts=parts, template=data.get("template"),
+                            needs=tuple(data["needs"]))
+        return Symbolic(source=data["$symbolic"], parts=parts)
     if "$call" in data:
         return Call(
             func=data["$call"],

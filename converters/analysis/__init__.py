@@ -40,14 +40,14 @@ class Analysis:
     findings: list[Finding] = field(default_factory=list)
 
 
-def _collect(paths: list[Path]) -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
+def _collect(paths: list[Path], ignore_syntax: str = "glob") -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
     """(file, display) pairs to scan and (root folder, display) pairs for helper imports."""
     files: list[tuple[Path, str]] = []
     roots: list[tuple[Path, str]] = []
     for given in paths:
         if given.is_dir():
             roots.append((given.resolve(), given.as_posix()))
-            for path in python_files(given):
+            for path in python_files(given, ignore_syntax):
                 files.append((path, (given / path.relative_to(given)).as_posix()))
         elif given.is_file():
             roots.append((given.resolve().parent, given.parent.as_posix()))
@@ -80,7 +80,7 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
 
     Helper modules resolve from the scanned folders, then from ``config.root`` and its ``plugins/``."""
     config = config or Config()
-    files, roots = _collect([Path(p) for p in paths])
+    files, roots = _collect([Path(p) for p in paths], config.ignore_syntax)
     roots += _repository_roots(config.root, roots)
     engine = AirflowSemantics(config, roots)
     analysis = Analysis(files=sorted({display for _, display in files}))

@@ -145,6 +145,12 @@ class Dependencies:
 
     def connect(self, up: TaskObj, down: TaskObj, kind: str, node: cst.CSTNode) -> None:
         if up is down:
+            self.finding(  # type: ignore[attr-defined]
+                codes.CYCLE,
+                f"task '{up.task_id}' is set downstream of itself; Airflow refuses the DAG (a cycle)",
+                None,
+                node,
+            )
             return
         if up.dag is None and down.dag is not None:
             self.attach(up, down.dag, node)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import ast
 import logging
+import operator
+import re
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,8 @@ log = logging.getLogger(__name__)
 MAX_STEPS = 200_000
 MAX_DEPTH = 60
 MAX_LOOP = 10_000
+# A loop body that may create tasks or dependencies: a call, or >> / <<.
+_MAY_BUILD = re.compile(r"\(|>>|<<")
 GLOBALS = object()  # the value of ``globals()``
 
 
@@ -65,6 +69,21 @@ _IDENTITY_OPS = {
     "In": lambda a, b: any(a is item for item in b),
     "NotIn": lambda a, b: not any(a is item for item in b),
 }
+
+
+_SET_OPS = {"Subtract": operator.sub, "BitOr": operator.or_, "BitAnd": operator.and_, "BitXor": operator.xor}
+
+
+def _collections(op: str, left: Any, right: Any) -> Any:
+    """``+`` of lists/tuples and set algebra over the analyzer's own objects (tasks, groups), or UNKNOWN."""
+    if not (_by_identity(list(left) if isinstance(left, (set, frozenset)) else left)
+            and _by_identity(list(right) if isinstance(right, (set, frozenset)) else right)):
+        return UNKNOWN
+    if op == "Add" and isinstance(left, (list, tuple)) and type(left) is type(right):
+        return left + right if len(left) + len(right) <= MAX_ITEMS else UNKNOWN
+    if op in _SET_OPS and isinstance(left, (set, frozenset)) and isinstance(right, (set, frozenset)):
+        return _SET_OPS[op](left, right)
+    return UNKNOWN
 
 
 def _by_identity(value: Any, depth: int = 0) -> bool:
@@ -191,6 +210,10 @@ class Interpreter:
 
     def discarded_call(self, node: cst.Call, callee: Any) -> None:
         """A call whose result is dropped and unknown: it may have created tasks the analyzer cannot see."""
+
+    def task_call_not_followed(self, node: cst.Call, args: list[Any], kwargs: dict[str, Any], result: Any) -> Any:
+        """A call given ``task_id=`` whose result is unknown: it may create a task; returns the call's value."""
+        return result
 
     # ----------------------------------------------------------------- helpers
     @property
@@ -411,8 +434,8 @@ class Interpreter:
         collection = self.eval(node.iter, scope)
         items = self.iterate(collection)
         if items is None:
-            if "(" not in self.source.code(node.body):
-                pass  # a loop that calls nothing builds no task
+            if not _MAY_BUILD.search(self.source.code(node.body)):
+                pass  # a loop that calls nothing and sets no dependency builds no task
             elif isinstance(collection, Deferred) and collection.needs:
                 self.needs_value(f"loop over `{self.source.code(node.iter)}`", collection, node)
             else:
@@ -631,7 +654,9 @@ class Interpreter:
         return UNKNOWN
 
     def eval_FormattedString(self, node: cst.FormattedString, scope: Scope) -> Any:
-        out: list[str] = []
+        """The string, or a :class:`Symbolic` whose ``parts`` keep the known text when only
+        some plain ``{expression}`` parts are unknown (no format spec, no conversion)."""
+        out: list[Any] = []
         prefix = "".join(c for c in node.start if c not in "fF'\"")
         quote = node.end
         deferred: list[Deferred] = []
@@ -645,10 +670,16 @@ class Interpreter:
                 continue
             value = self.eval(part.expression, scope)
             if isinstance(value, Deferred):
-                if value.template is None or part.format_spec or part.conversion not in (None, "s"):
+                if value.template is not None and not part.format_spec and part.conversion in (None, "s"):
+                    deferred.append(value)
+                    out.append(value.template)  # Airflow renders the whole string, so the template stays one
+                    continue
+                if part.format_spec or part.conversion:
                     return UNKNOWN  # the eval around this one says what it needs
-                deferred.append(value)
-                out.append(value.template)  # Airflow renders the whole string, so the template stays one
+                out.append(Deferred(source=self.source.code(part.expression), needs=value.needs))
+                continue
+            if isinstance(value, Symbolic) and not value.parts and not part.format_spec and not part.conversion:
+                out.append(Symbolic(source=self.source.code(part.expression)))
                 continue
             if not is_plain(value) or isinstance(value, bytes):
                 return UNKNOWN
@@ -670,10 +701,21 @@ class Interpreter:
                 out.append(format(value, spec))
             except (TypeError, ValueError):
                 return UNKNOWN
-        if deferred:
-            needs = tuple(dict.fromkeys(n for d in deferred for n in d.needs))
-            return Deferred(source=self.source.code(node), template="".join(out), needs=needs)
-        return "".join(out)
+        if all(isinstance(p, str) for p in out):
+            if deferred:
+                needs = tuple(dict.fromkeys(n for d in deferred for n in d.needs))
+                return Deferred(source=self.source.code(node), template="".join(out), needs=needs)
+            return "".join(out)
+        merged: list[Any] = []
+        for piece in out:
+            if isinstance(piece, str) and merged and isinstance(merged[-1], str):
+                merged[-1] += piece
+            elif piece != "":
+                merged.append(piece)
+        needs = tuple(dict.fromkeys(n for p in [*deferred, *merged] if isinstance(p, Deferred) for n in p.needs))
+        if needs:  # what would make it known, for settings KFP needs when compiling (an image)
+            return Deferred(source=self.source.code(node), parts=tuple(merged), needs=needs)
+        return Symbolic(source=self.source.code(node), parts=tuple(merged))
 
     def eval_Name(self, node: cst.Name, scope: Scope) -> Any:
         name = node.value
@@ -683,6 +725,8 @@ class Interpreter:
             return scope.lookup(name)
         except KeyError:
             if name in BUILTINS or name in (
+                "map",
+                "filter",
                 "globals",
                 "print",
                 "isinstance",
@@ -739,7 +783,8 @@ class Interpreter:
             return self.shift(op, left, right, node)
         if op in _TEMPLATE_OPS and (_holds_deferred(left) or _holds_deferred(right)):
             return with_templates(_TEMPLATE_OPS[op], [left, right], {}, lambda: self.source.code(node))
-        return binary(op, left, right)
+        result = binary(op, left, right)
+        return _collections(op, left, right) if result is UNKNOWN else result
 
     def eval_UnaryOperation(self, node: cst.UnaryOperation, scope: Scope) -> Any:
         value = self.eval(node.expression, scope)
@@ -802,7 +847,7 @@ class Interpreter:
 
     def eval_Set(self, node: cst.Set, scope: Scope) -> Any:
         items = self._elements(node.elements, scope)
-        if items is None or not is_plain(items):
+        if items is None or not (is_plain(items) or _by_identity(items)):  # plain data, or tasks by identity
             return UNKNOWN
         try:
             return set(items)
@@ -876,9 +921,12 @@ class Interpreter:
 
     def eval_SetComp(self, node: cst.SetComp, scope: Scope) -> Any:
         items = self._comp(node, scope)
-        if items is None or not is_plain(items):
+        if items is None or not (is_plain(items) or _by_identity(items)):
             return UNKNOWN
-        return set(items)
+        try:
+            return set(items)
+        except TypeError:
+            return UNKNOWN
 
     def eval_DictComp(self, node: cst.DictComp, scope: Scope) -> Any:
         items = self._comp(node, scope)
@@ -922,6 +970,8 @@ class Interpreter:
                 args.append(value)
         result = self.call_value(func, args, kwargs, node, star_unknown)
         self.last_callee = func  # set after the call: the outermost call of a statement is the last one
+        if "task_id" in kwargs and (result is UNKNOWN or isinstance(result, Symbolic)):
+            result = self.task_call_not_followed(node, args, kwargs, result)
         return result
 
     # ----------------------------------------------------------------- calling user functions

@@ -23,6 +23,7 @@ from converters.analysis import codes
 from converters.analysis.branches import Branches
 from converters.analysis.deferred import with_templates
 from converters.analysis.dependencies import Dependencies
+from converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
 from converters.analysis.interpreter import GLOBALS, Interpreter
 from converters.analysis.model import (
     BaseInit,
@@ -51,7 +52,7 @@ from converters.analysis.model import (
 from converters.analysis.modules import ModuleLoader, ModuleRun
 from converters.analysis.operators import RepositoryOperators, with_defaults
 from converters.analysis.names import SDK, canonical
-from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, path_join
+from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, is_plain, path_join
 from converters.analysis.subdags import SubDagTasks
 from converters.analysis.tasks import TaskBuilder
 from converters.config import Config
@@ -85,6 +86,10 @@ _CONTEXT_CODES = {codes.UNKNOWN_LOOP, codes.UNKNOWN_CONDITION, codes.NEEDS_VALUE
 _GET_CONNECTION = ("Hook.get_connection", "Connection.get_connection_from_secrets", f"{SDK}.Connection.get")
 # str methods that keep their arguments whole in the result: a Deferred argument's template goes through.
 _TEMPLATE_METHODS = frozenset({"format", "join", "format_map"})
+# Relatives of a task and views of a DAG that Airflow computes when they are read.
+_TASK_VIEWS = frozenset({"downstream_list", "upstream_list", "downstream_task_ids", "upstream_task_ids",
+                         "task_group"})
+_DAG_VIEWS = frozenset({"tasks", "task_ids", "roots", "leaves", "task_group"})
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
 
 
@@ -99,7 +104,7 @@ def _path(args: list[Any]) -> Any:
 
 
 class AirflowSemantics(
-    ModuleLoader, SubDagTasks, RepositoryOperators, TaskBuilder, Dependencies, Branches, Interpreter
+    ModuleLoader, SubDagTasks, RepositoryOperators, TaskBuilder, Dependencies, Branches, HigherOrder, Interpreter
 ):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
@@ -159,8 +164,10 @@ class AirflowSemantics(
 
     def discarded_call(self, node: cst.Call, callee: Any) -> None:
         external = isinstance(callee, Ref) and callee.qualname.rsplit(".", 1)[-1][:1].islower()
-        unknown_name = isinstance(callee, Symbolic) and isinstance(node.func, cst.Name)
-        if self.dag_stack and (external or unknown_name):
+        # an unknown name, or a method of an object the analyzer does not model (``Factory(dag).add_all()``)
+        unknown = isinstance(callee, Symbolic) or isinstance(callee, BoundMethod) and isinstance(
+            callee.receiver, (Call, Symbolic))
+        if self.dag_stack and (external or unknown):
             self.finding(
                 codes.UNKNOWN_CALL,
                 f"`{self.source.code(node.func)}(...)` is called inside DAG "
@@ -236,6 +243,29 @@ class AirflowSemantics(
             template = None  # a default that is not a string renders differently from the value it stands for
         return Deferred(source=self.source.code(node), template=template, needs=(f"Variable {key}",))
 
+    def task_call_not_followed(self, node: cst.Call, args: list[Any], kwargs: dict[str, Any], result: Any) -> Any:
+        """Inside a DAG, a call given a literal ``task_id=`` that the analyzer cannot follow stands for
+        the task it creates (an operator it does not know: a placeholder when converted), so the DAG
+        keeps that task and its dependencies; A114 says so on the call's line."""
+        callee = " ".join(self.source.code(node.func).replace(chr(92) + chr(10), " ").split())
+        task_id = kwargs["task_id"]
+        if not self.dag_stack or not isinstance(task_id, str):
+            self.finding(codes.UNKNOWN_CALL, f"`{callee}(task_id=..., ...)` is not followed: the task it creates "
+                                             "is missing from the graph", None, node)
+            return result
+        method = callee.rsplit(".", 1)[-1] if isinstance(node.func, cst.Attribute) else callee
+        created = self.create_task(f"<not followed>.{method}", callee, args, kwargs, node)
+        self.finding(
+            codes.UNKNOWN_CALL,
+            f"`{callee}(task_id={task_id!r}, ...)` is not followed (its code is not in the scanned files, or does "
+            f"what the analyzer cannot evaluate); assumed to create task {task_id!r} of an unknown operator",
+            "Scan the folder that holds the helper, or create the operator in the DAG file, so the analyzer sees "
+            "what it builds.",
+            node,
+            task_id=created.task_id if isinstance(created, TaskObj) else None,
+        )
+        return created
+
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
         if isinstance(value, DagObj):
@@ -267,6 +297,34 @@ class AirflowSemantics(
             self.wire_setup_context(tasks, before)
 
     # ----------------------------------------------------------------- attributes
+    @staticmethod
+    def task_view(task: TaskObj, name: str) -> Any:
+        """What a task's relatives are at this point of the file, as Airflow answers then."""
+        if name == "task_group":
+            return task.group if task.group is not None else (task.dag.root if task.dag is not None else None)
+        relatives = task.downstream if name.startswith("downstream") else task.upstream
+        return list(relatives) if name.endswith("_list") else {t.task_id for t in relatives}
+
+    @staticmethod
+    def dag_view(dag: DagObj, name: str) -> Any:
+        """``dag.tasks``, ``roots``, ``leaves``, ``task_ids``, ``task_group`` as Airflow answers them at this point."""
+        tasks = list(dag.tasks.values())
+        if name == "tasks":
+            return tasks
+        if name == "task_ids":
+            return [t.task_id for t in tasks]
+        if name == "task_group":
+            return dag.root
+        members = {id(t) for t in tasks}
+        relatives = (lambda t: t.upstream) if name == "roots" else (lambda t: t.downstream)
+        return [t for t in tasks if not any(id(r) in members for r in relatives(t))]
+
+    def iterate(self, value: Any) -> list[Any] | None:
+        """A set of tasks or TaskGroups iterates in id order (Airflow's set order is arbitrary too)."""
+        if isinstance(value, (set, frozenset)) and value and all(isinstance(v, (TaskObj, GroupObj)) for v in value):
+            return sorted(value, key=lambda v: (v.task_id if isinstance(v, TaskObj) else v.group_id or ""))
+        return super().iterate(value)
+
     def attribute(self, value: Any, name: str, node: cst.Attribute) -> Any:
         if name == "__name__" and isinstance(value, (Ref, FunctionObj, ClassObj)):
             return value.qualname.rsplit(".", 1)[-1] if isinstance(value, Ref) else value.name
@@ -288,6 +346,8 @@ class AirflowSemantics(
                 return value.task_id
             if name == "dag":
                 return value.dag
+            if name in _TASK_VIEWS:
+                return self.task_view(value, name)
             if name in value.args and name not in ("set_upstream", "set_downstream"):
                 return value.args[name]
             return BoundMethod(receiver=value, name=name)
@@ -302,10 +362,14 @@ class AirflowSemantics(
                 return value.default_args
             if name == "task_dict":
                 return dict(value.tasks)
+            if name in _DAG_VIEWS:
+                return self.dag_view(value, name)
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, GroupObj):
             if name == "group_id":
                 return value.group_id
+            if name == "children":  # Airflow: child id -> task or TaskGroup
+                return {**{t.task_id: t for t in value.tasks}, **{g.group_id: g for g in value.children}}
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, ClassObj):
             owner, found = value.lookup(name)
@@ -429,10 +493,16 @@ class AirflowSemantics(
     def call_builtin(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         if name == "globals":
             return GLOBALS
+        if name in HIGHER_ORDER_BUILTINS and (name != "sorted" or "key" in kwargs or not is_plain(args)):
+            return self.higher_order(name, args, kwargs, node)
         if name == "super":
             return self.make_super(args)
         if name == "isinstance" and len(args) == 2:
             return self.isinstance_of(args[0], args[1])
+        if name in ("getattr", "hasattr") and len(args) in (2, 3) and isinstance(args[1], str) and (
+                isinstance(args[0], (TaskObj, DagObj, GroupObj, XComArgObj))):
+            found = self.attribute(args[0], args[1], node)  # type: ignore[arg-type]
+            return found is not UNKNOWN if name == "hasattr" else found
         if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
             return None if name == "print" else UNKNOWN
         if name == "str" and len(args) == 1 and isinstance(args[0], Deferred) and args[0].template is not None:
@@ -538,6 +608,8 @@ class AirflowSemantics(
 
     def call_ref(self, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool) -> Any:
         name = ref.qualname
+        if name in HIGHER_ORDER_REFS:
+            return self.higher_order(name, args, kwargs, node)
         handler = self.ref_handlers.get(name)
         if handler is not None:
             return handler(ref, args, kwargs, node)

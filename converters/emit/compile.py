@@ -16,6 +16,7 @@ import os
 import shutil
 import sys
 import tempfile
+import traceback
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,6 +61,11 @@ class CompileResult:
     edges: list[tuple[str, str]] = field(default_factory=list)
     # Task key -> the control-flow groups around it, outermost first, as (id, label).
     groups: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # When kfp failed: its error, the line of the generated module it failed on (innermost frame),
+    # and the display name (Airflow task id) of the task kfp was building, when it was building one.
+    error: str | None = None
+    line: int | None = None
+    task: str | None = None
 
 
 def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) -> Finding:
@@ -174,6 +180,16 @@ def _spec_text(pipeline: Any) -> tuple[str, dict[str, Any]]:
     return builder.extract_comments_from_pipeline_spec(spec_dict, pipeline.description) + text, spec_dict
 
 
+def _building(frames: list[tuple[Any, int]]) -> str | None:
+    """The display name of the task kfp's spec builder was working on when it failed (its ``task`` local)."""
+    for frame, _ in reversed(frames):
+        task = frame.f_locals.get("task")
+        if type(task).__name__ == "PipelineTask":
+            name = getattr(getattr(task, "_task_spec", None), "display_name", None)
+            return name if isinstance(name, str) else None
+    return None
+
+
 def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: int | None = None) -> CompileResult:
     """Compile ``code``'s pipeline function ``function``; never raises for a bad pipeline."""
     try:
@@ -194,8 +210,12 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
     except Exception as exc:  # noqa: BLE001 - any compiler failure is reported, not raised
         log.debug("compile failed", exc_info=True)
-        message = f"kfp.compiler failed: {type(exc).__name__}: {exc}"
-        return CompileResult(None, [_finding(COMPILE_FAILED, message, file, line, dag_id)])
+        error = f"{type(exc).__name__}: {exc}"
+        module = str(_module_file())
+        frames = list(traceback.walk_tb(exc.__traceback__))
+        failed = [n for frame, n in frames if frame.f_code.co_filename == module]
+        return CompileResult(None, [_finding(COMPILE_FAILED, f"kfp.compiler failed: {error}", file, line, dag_id)],
+                             error=error, line=failed[-1] if failed else None, task=_building(frames))
     display = {t.display: t.key for t in tasks}
     edges = sorted((up, t.key) for t in tasks for up in t.upstream)
     return CompileResult(text, display=display, edges=edges, groups={t.key: group_list(t) for t in tasks if t.groups})

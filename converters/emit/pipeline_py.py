@@ -183,7 +183,8 @@ def _pipeline_parameters(mapped: MappedDag) -> list[tuple[str, Node | None]]:
 
 
 def _component(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
-    return _python(kfp, name) if kfp.kind == "python" else _container(kfp, name, mapped)
+    """A Python component for Python tasks and their stand-ins (which keep the outputs), else a container."""
+    return _python(kfp, name) if kfp.python is not None else _container(kfp, name, mapped)
 
 
 @dataclass

@@ -6,12 +6,16 @@ argument no rule consumed into a finding, so nothing is dropped silently.
 
 from __future__ import annotations
 
+from typing import Iterable
+
+from converters.findings import Finding
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask, Retry
 from converters.mappings.values import duration_seconds, unexpected
 
-__all__ = ["apply_base", "finish", "decide_fate", "AIRFLOW_DEFAULT_RETRY_DELAY", "SCHEDULER_ARGS", "SILENT_ARGS"]
+__all__ = ["apply_base", "finish", "decide_fate", "fate_of", "AIRFLOW_DEFAULT_RETRY_DELAY", "SCHEDULER_ARGS",
+           "SILENT_ARGS"]
 
 AIRFLOW_DEFAULT_RETRY_DELAY = 300.0
 
@@ -100,11 +104,20 @@ def finish(ctx: MapContext, kfp: KfpTask, ignored: frozenset[str] = frozenset())
     return kfp
 
 
+def fate_of(kind: str | None, findings: Iterable[Finding]) -> str:
+    """The one rule every fate follows (``docs/report-json.md``, "Fates").
+
+    ``kind``: the KFP task's kind, ``None`` for a task folded into the edges. A placeholder is
+    ``unsupported``; otherwise any warning or error about the task (the mapping's, the analyzer's,
+    control flow's) makes it ``review``; else it is ``converted`` (runs as is), or ``folded``.
+    """
+    if kind == "placeholder":
+        return "unsupported"
+    if any(f.severity.rank >= 1 for f in findings):
+        return "review"
+    return "folded" if kind is None else "converted"
+
+
 def decide_fate(kfp: KfpTask) -> None:
-    """Placeholder -> unsupported; any warning or error on the task -> review; else converted."""
-    if kfp.kind == "placeholder":
-        kfp.fate = "unsupported"
-    elif any(f.severity.rank >= 1 for f in kfp.findings):
-        kfp.fate = "review"
-    else:
-        kfp.fate = "converted"
+    """The fate of a mapped task from its own findings (:func:`fate_of`)."""
+    kfp.fate = fate_of(kfp.kind, kfp.findings)

@@ -42,6 +42,7 @@ __all__ = [
     "OVERRIDES_RUN",
     "NEEDS_CONSTANT",
     "FALLBACK_PARAMETER",
+    "SECRET_FILE_ENV",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -216,4 +217,10 @@ FALLBACK_PARAMETER = register_code(
     "The argument is not known at conversion, so the fallback task takes it from a pipeline parameter at run "
     "time: supply its value when you start the run (or at conversion: --variables, --env), in the type the "
     "message says (JSON text for lists and dicts).",
+).code
+SECRET_FILE_ENV = register_code(
+    "M293", Severity.INFO, "Credential file path kept as an environment variable",
+    "The variable's name says secret but its value is a file path, which is not a secret: it stays an environment "
+    "variable. The file must exist in the container: mount the Kubernetes Secret that holds it at that folder "
+    "(kfp.kubernetes.use_secret_as_volume; a pod's secret volumes are mapped so).",
 ).code

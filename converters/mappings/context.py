@@ -32,6 +32,8 @@ class MapContext:
     params: dict[str, Any] = field(default_factory=dict)
     # Direct downstream task ids, in source order (the tasks a branch may follow).
     downstream: tuple[str, ...] = ()
+    # Python task id -> the keys of the dict its callable returns, when known (env from an XCom).
+    returned_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

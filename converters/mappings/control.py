@@ -19,6 +19,7 @@ import networkx as nx
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, dag_info
 from converters.mappings import codes
+from converters.mappings.base import decide_fate
 from converters.mappings.conditions import Condition, arms, conditions, trigger_rule
 from converters.mappings.model import Arm, Decision, Input, KfpTask
 
@@ -34,8 +35,7 @@ def _finding(graph: nx.DiGraph, kfp: KfpTask, code: str, message: str) -> Findin
     finding = Finding(code=code, severity=entry.severity, message=message, suggestion=entry.help, file=task.file,
                       line=task.line, dag_id=dag_info(graph).dag_id, task_id=kfp.task_id)
     kfp.findings.append(finding)
-    if entry.severity.rank >= 1 and kfp.fate == "converted":
-        kfp.fate = "review"
+    decide_fate(kfp)
     return finding
 
 

@@ -1,15 +1,19 @@
 """EmptyOperator / DummyOperator: no work, only shape; folded into the edges.
 
-Every predecessor is connected to every successor, so the ordering it imposed stays.
+Every predecessor is connected to every successor, so the ordering it imposed stays. A DAG
+of EmptyOperators only keeps them as containers that do nothing (:func:`noop`): KFP cannot
+compile a pipeline without tasks.
 """
 
 from __future__ import annotations
 
 from converters.mappings import codes
+from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
+from converters.mappings.model import KfpTask
 
-__all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
+__all__ = ["RULES", "OPERATORS", "map_task", "noop", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
 RULES = ("EmptyOperator",)
@@ -39,11 +43,22 @@ def map_task(ctx: MapContext, rule: str) -> None:
     return None
 
 
+def noop(ctx: MapContext) -> KfpTask:
+    """The task as a container that does nothing (``sh -c true``): for a DAG of EmptyOperators only,
+    which would otherwise leave KFP an empty pipeline it cannot compile."""
+    kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule="EmptyOperator", kind="container",
+                  image=ctx.config.bash_image, command=["sh", "-c"], args=["true"])
+    apply_base(ctx, kfp)
+    ctx.used.update(ctx.task.args)
+    return finish(ctx, kfp)
+
+
 EXAMPLES = [
     Example(
         title="Folded: its predecessors connect straight to its successors",
         airflow='start = EmptyOperator(task_id="start")',
         task=example_task(EMPTY, "start"),
+        downstream=("load",),  # alone, it would stay a no-op container (KFP cannot compile an empty pipeline)
         fate="folded",
     ),
 ]

@@ -184,17 +184,24 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
     return LoopPlan(plain, tuple(loops), types)
 
 
-def group_loops(info: DagInfo, task: AirflowTask, producers: dict[str, str | None]) -> tuple[Loop, ...]:
+def group_loops(info: DagInfo, task: AirflowTask, producers: dict[str, str | None],
+                problems: list[str] | None = None) -> tuple[Loop, ...]:
     """The loops of the mapped task groups ``task`` sits in (``@task_group(...).expand(...)``).
 
     Their loop variables are registered in ``producers`` (typed by the items) so the rules
-    wire the group's parameters as they wire any task's output.
+    wire the group's parameters as they wire any task's output. A group mapped over a task
+    output that is not a list (a container's XCom is a string) gets no loop: why goes to ``problems``.
     """
     loops = []
     for group_id in task.group:
         for spec in info.group_loops.get(group_id, []):
             variable, items = spec["variable"], spec["items"]
             ref = f"{LOOP_PREFIX}{variable}"
+            if isinstance(items, TaskRef) and producers.get(items.task_id) != "list":
+                if problems is not None:
+                    problems.append(f"task group {group_id} expands over the output of {items.task_id!r}, which is "
+                                    "not a list output a dsl.ParallelFor can iterate")
+                continue
             if isinstance(items, TaskRef):
                 loops.append(Loop(variable=variable, items=Input(name=variable, task_id=items.task_id), scope=group_id))
                 producers.setdefault(ref, "str")

@@ -18,9 +18,10 @@ from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, DagInfo, dag_info, tasks
 from converters.graph import findings as graph_findings
 from converters.mappings import bash, branch, codes, docker, empty, kubernetes, python, unsupported
-from converters.mappings.base import decide_fate
+from converters.mappings.base import decide_fate, fate_of
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
+from converters.mappings.env_xcom import returned_keys
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
 from converters.mappings.registry import resolve_inherited, rule_names
@@ -56,11 +57,26 @@ def _consumers(graph: nx.DiGraph) -> set[str]:
         used.update(_refs([t.args, t.call_args, t.call_kwargs]))
         used.update(template_refs([t.args, t.call_args, t.call_kwargs]))
         used.update(pulled_task_ids(t.python))  # ti.xcom_pull(task_ids="x") in the callable reads x's output
+    for loops in dag_info(graph).group_loops.values():  # a mapped task group loops over a task's output
+        used.update(_refs([spec.get("items") for spec in loops]))
     return used
 
 
-def _order(graph: nx.DiGraph) -> list[AirflowTask]:
+def _loop_edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
+    """Producer -> task, for each task of a mapped task group looping over that producer's output."""
+    items = {group: list(_refs([spec.get("items") for spec in specs]))
+             for group, specs in dag_info(graph).group_loops.items()}
+    return [(producer, t.task_id) for t in tasks(graph) for group in t.group for producer in items.get(group, ())
+            if producer in graph and producer != t.task_id]
+
+
+def _order(graph: nx.DiGraph, producers_first: bool = False) -> list[AirflowTask]:
+    """Tasks in dependency order (source order among equals); ``producers_first``: a mapped task
+    group's tasks also come after the task whose output the group loops over."""
     by_source = {t.task_id: i for i, t in enumerate(tasks(graph))}
+    if producers_first:
+        graph = nx.DiGraph(graph)
+        graph.add_edges_from(_loop_edges(graph))
     try:
         ids = list(nx.lexicographical_topological_sort(graph, key=lambda n: (by_source.get(n, 0), n)))
     except nx.NetworkXUnfeasible:
@@ -85,10 +101,12 @@ def _downstream(graph: nx.DiGraph, task_id: str, line: dict[str, tuple[int, str]
 def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[str] | None = None,
              producers: dict[str, str | None] | None = None,
              params: dict[str, PipelineParameter] | None = None,
-             downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = ()) -> tuple[KfpTask | None, MapContext]:
+             downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = (),
+             returned: dict[str, tuple[str, ...]] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
-    ``around``: the loops of the mapped task groups the task sits in (outermost first)."""
+    ``around``: the loops of the mapped task groups the task sits in (outermost first);
+    ``returned``: Python task id -> the keys of the dict it returns, when known."""
     rule, module, from_config, base = resolve_inherited(
         task.operator, task.inherits.bases if task.inherits is not None else [], config)
     if task.inherits is not None and rule in _BUILT_IN_RULES and rule != "fallback":
@@ -102,7 +120,7 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
         producers.update(plan.types)
     ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
-                     downstream=downstream)
+                     downstream=downstream, returned_keys=returned or {})
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{base or task.operator} is mapped as {rule} ([tool.af2kfp.operators])"
                 + (f"; {task.operator} derives from it" if base else ""))
@@ -119,6 +137,13 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
         kfp.findings.extend(ctx.findings[before:])
         decide_fate(kfp)
     return kfp, ctx
+
+
+def _rule(task: AirflowTask, config: Config) -> tuple[str, Any]:
+    """The rule name and module that map ``task``, its class's ancestors considered."""
+    rule, module, _, _ = resolve_inherited(task.operator, task.inherits.bases if task.inherits is not None else [],
+                                           config)
+    return rule, module
 
 
 def _as_parent(task: AirflowTask) -> AirflowTask:
@@ -180,10 +205,6 @@ def _wire_container(kfp: KfpTask, ctx: MapContext) -> None:
 
     kfp.command = [wire(item) for item in kfp.command]
     kfp.args = [wire(item) for item in kfp.args]
-    for name, value in list(kfp.env.items()):
-        if isinstance(value, TaskRef):
-            ctx.add(codes.XCOM_UNAVAILABLE, f"env {name} reads XCom of {value.task_id!r}; dropped")
-            del kfp.env[name]
 
 
 def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: str) -> Finding:
@@ -193,8 +214,42 @@ def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: s
                       suggestion=entry.help, file=task.file, line=task.line, dag_id=dag_info(graph).dag_id,
                       task_id=downstream)
     kfp.findings.append(finding)
-    kfp.fate = "review" if kfp.fate == "converted" else kfp.fate
+    decide_fate(kfp)
     return finding
+
+
+def _chained(task: AirflowTask, loops_of: dict[str, tuple[Loop, ...]],
+             config: Config) -> tuple[AirflowTask, tuple[Loop, ...]] | None:
+    """``b.expand(x=a.expand(...))``: one instance of ``b`` per instance of ``a``, with ``a``'s result.
+
+    The task runs in ``a``'s ``dsl.ParallelFor`` iteration and reads its output directly (KFP cannot
+    loop over collected outputs); returned as the unmapped task and the loops it joins.
+    """
+    mapped = task.mapped
+    if mapped is None or mapped.expand_kwargs is not None or len(mapped.expand) != 1:
+        return None
+    (key, source), = mapped.expand.items()
+    if not (isinstance(source, TaskRef) and source.key == "return_value" and loops_of.get(source.task_id)):
+        return None
+    if _rule(task, config)[0].startswith("task"):
+        plain = replace(task, mapped=None, call_kwargs={**mapped.partial, **task.call_kwargs, key: source})
+    else:
+        plain = replace(task, mapped=None, args={**task.args, key: source})
+    return plain, loops_of[source.task_id]
+
+
+def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: list[Finding]) -> None:
+    """Every task's fate by :func:`~converters.mappings.base.fate_of` from every finding about it:
+    its rule's, the template pass's, control flow's and the analyzer's."""
+    about: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.task_id is not None:
+            about.setdefault(finding.task_id, []).append(finding)
+    for task_id in fates:
+        kfp = mapped.get(task_id)
+        fates[task_id] = fate_of(kfp.kind if kfp else None, about.get(task_id, ()))
+        if kfp is not None:
+            kfp.fate = fates[task_id]
 
 
 def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
@@ -203,17 +258,32 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     dag_id = dag_info(graph).dag_id
     params, found = _dag_parameters(dag_info(graph))
     consumers = _consumers(graph)
+    returned = {t.task_id: keys for t in tasks(graph) if t.python is not None and t.task_id in consumers
+                and (keys := returned_keys(t.python.source)) is not None}
     producers: dict[str, str | None] = {}
     mapped: dict[str, KfpTask] = {}
     fates: dict[str, str] = {}
     folded = nx.DiGraph(graph)
     loops_of: dict[str, tuple[Loop, ...]] = {}
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
-    for task in _order(graph):
-        around = group_loops(dag_info(graph), task, producers)
+    only_empty = bool(line) and all(_rule(t, config)[1] is empty for t in tasks(graph))
+    for task in _order(graph, producers_first=True):
+        unlooped: list[str] = []
+        around = group_loops(dag_info(graph), task, producers, unlooped)
+        chained = _chained(task, loops_of, config)
+        if chained is not None:
+            task, around = chained[0], around + tuple(loop for loop in chained[1] if loop not in around)
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers=_as_seen_from(producers, loops_of, around),
-                            params=params, downstream=_downstream(graph, task.task_id, line), around=around)
+                            params=params, downstream=_downstream(graph, task.task_id, line), around=around,
+                            returned=returned)
+        if kfp is None and only_empty:  # nothing would be left to compile: keep them as no-op containers
+            kfp = empty.noop(ctx)
+        if kfp is not None and unlooped:
+            for problem in unlooped:
+                ctx.add(codes.DYNAMIC_MAPPING, f"{problem}; the task runs once")
+            kfp.findings.extend(ctx.findings[-len(unlooped):])
+            decide_fate(kfp)
         if kfp is None:
             fates[task.task_id] = "folded"
             found.extend(ctx.findings)
@@ -236,9 +306,6 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         elif kfp.output:
             producers[task.task_id] = "str"
         loops_of[task.task_id] = kfp.loops
-    for finding in graph_findings(graph):  # the analyzer's doubts about a task also call for review
-        if finding.task_id in mapped and finding.severity.rank >= 1 and fates[finding.task_id] == "converted":
-            fates[finding.task_id] = mapped[finding.task_id].fate = "review"
     order = [t.task_id for t in _order(graph) if t.task_id in mapped]
     position = {task_id: i for i, task_id in enumerate(order)}
     edges = []
@@ -251,7 +318,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         edges.append((u, v))
     edges, subpipelines, control = apply_control_flow(graph, [mapped[i] for i in order], edges)
     found.extend(control)
-    fates.update({task_id: kfp.fate for task_id, kfp in mapped.items()})
+    _settle_fates(fates, mapped, [*graph_findings(graph), *found])
     return MappedDag(
         graph=graph,
         tasks=[mapped[i] for i in order],

@@ -16,7 +16,7 @@ from converters.mappings.values import (
     check_templates, class_name, env_dict, is_plain, items, model, set_env, string_dict, text, unexpected,
 )
 from converters.templating import has_template
-from converters.values import Call
+from converters.values import Call, TaskRef
 
 __all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED", "POD_MAPPED_ARGS", "POD_FLAGGED_ARGS"]
 
@@ -95,7 +95,7 @@ def _resources(ctx: MapContext, kfp: KfpTask) -> None:
 
 def _env(ctx: MapContext, kfp: KfpTask) -> None:
     env_vars = ctx.arg("env_vars")
-    if isinstance(env_vars, dict):
+    if isinstance(env_vars, (dict, TaskRef)):  # a TaskRef: the whole dict from another task (env_xcom)
         env_dict(ctx, kfp, env_vars, "env_vars")
         return
     for item in items(ctx, env_vars, "env_vars"):

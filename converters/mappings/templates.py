@@ -13,12 +13,12 @@ import os
 from dataclasses import replace
 from typing import Any
 
+from converters.findings import Severity, register_code
 from converters.graph import AirflowTask
 from converters.mappings import codes
 from converters.mappings.context import MapContext
-from converters.environment import Environment, supply_hint
+from converters.environment import Environment, supply_hint, template_needs
 from converters.mappings.model import Input, KfpTask, SecretEnv, Template
-from converters.mappings.values import template_needs
 from converters.templating import (
     SECRET_IN_ARGUMENT,
     TEMPLATE_IN_ENV,
@@ -32,9 +32,14 @@ from converters.templating import (
 )
 from converters.values import Call, Deferred, TaskRef
 
-__all__ = ["prepare_task", "translate_task", "template_refs"]
+__all__ = ["prepare_task", "translate_task", "template_refs", "exportable", "ENV_EXPORTED"]
 
 _SHELLS = ("sh", "bash", "ash", "dash", "zsh")
+ENV_EXPORTED = register_code(
+    "M291", Severity.INFO, "Environment rendered per run is exported by a shell wrapper",
+    "The value is a task input (another task's output or a run-time template); the container starts with "
+    "`sh -c 'export NAME=\"$1\"; shift 1; exec \"$@\"'` before its own command, so the image needs `sh`.",
+).code
 
 
 def _whole_xcom(text: str) -> TaskRef | None:
@@ -185,6 +190,21 @@ def _script_is_last(kfp: KfpTask, shell: set[int]) -> bool:
     return len(kfp.command + kfp.args) - 1 in shell
 
 
+def exportable(kfp: KfpTask) -> bool:
+    """True when a value rendered per run can reach the task's environment: it runs a shell script
+    last (the script exports it) or a known command (a ``sh -c`` wrapper exports it, then runs it)."""
+    return kfp.kind == "container" and (bool(kfp.command) or _script_is_last(kfp, _shell_items(kfp.command + kfp.args)))
+
+
+def _export_by_wrapper(kfp: KfpTask, exported: list[tuple[str, Any]]) -> None:
+    """Values rendered per run exported by ``sh -c`` before the task's own command, as positional arguments:
+    ``sh -c 'export A="$1"; shift 1; exec "$@"' sh <value of A> <command> <args>``."""
+    names = " ".join(f'{name}="${i}"' for i, (name, _) in enumerate(exported, start=1))
+    script = f'export {names}; shift {len(exported)}; exec "$@"'
+    kfp.args = ["sh", *(value for _, value in exported), *kfp.command, *kfp.args]
+    kfp.command = ["sh", "-c", script]
+
+
 def _export_from_script(kfp: KfpTask, exported: list[tuple[str, Any]]) -> None:
     """Templated env values as the script's positional arguments, exported before it runs.
 
@@ -217,6 +237,7 @@ def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
             for i, item in enumerate(items)]
     kfp.command, kfp.args = done[:len(kfp.command)], done[len(kfp.command):]
     exported: list[tuple[str, Any]] = []
+    wrapped: list[tuple[str, Any]] = []
     for name, text in list(kfp.env.items()):
         if not isinstance(text, str) or not has_template(text):
             continue
@@ -229,12 +250,19 @@ def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
         elif _script_is_last(kfp, shell):
             exported.append((name, state.value(text, f"env {name}")))  # its parameters are read by the script
             del kfp.env[name]
+        elif exportable(kfp):
+            wrapped.append((name, state.value(text, f"env {name}")))
+            del kfp.env[name]
+            ctx.add(ENV_EXPORTED, f"env {name}={text!r} is rendered per run in Airflow; exported from a task input "
+                                  "by a `sh -c` wrapper before the command")
         else:
             needs = template_needs(text)
             hint = f"; supply {supply_hint(needs)} at conversion to make it a constant" if needs else ""
             ctx.add(TEMPLATE_IN_ENV, f"env {name}={text!r} is rendered per run in Airflow; kept verbatim{hint}")
     if exported:
         _export_from_script(kfp, exported)
+    if wrapped:
+        _export_by_wrapper(kfp, wrapped)
     for name, argument in list(kfp.arguments.items()):
         if isinstance(argument, str):
             converted = state.value(argument, f"argument `{name}`")

@@ -15,9 +15,10 @@ from typing import Any
 
 from converters.mappings import codes
 from converters.mappings.context import MapContext
+from converters.mappings.env_xcom import subscripted_xcom, xcom_env_dict, xcom_env_value
 from converters.mappings.model import KfpTask, SecretEnv
-from converters.environment import supply_hint
-from converters.templating import has_template
+from converters.environment import supply_hint, template_needs
+from converters.templating import PipelineParameter, has_template
 from converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "string_dict",
     "duration_seconds",
     "check_templates",
-    "template_needs",
     "short",
     "is_plain",
     "is_secret_name",
@@ -138,14 +138,50 @@ def unexpected(ctx: MapContext, value: Any, what: str) -> None:
     ctx.add(codes.UNRESOLVED_VALUE, f"{what}: {describe(value)} is not a value af2kfp can map; dropped")
 
 
-def text(ctx: MapContext, value: Any, what: str) -> Any:
-    """A scalar as a string for KFP; a :class:`TaskRef` is returned as it is for the caller."""
+def _value_parameter(ctx: MapContext, source: str) -> str:
+    """The pipeline parameter (kind ``value``) standing for expression ``source``: one per expression and DAG."""
+    base = re.sub(r"\W+", "_", source).strip("_").lower() or "value"
+    base = f"value_{base}" if base[0].isdigit() else base
+    name, n = base, 2
+    while name in ctx.params and ctx.params[name].description != source:
+        name, n = f"{base}_{n}", n + 1
+    if name not in ctx.params:
+        ctx.params[name] = PipelineParameter(name=name, kind="value", type="str", description=source)
+    return name
+
+
+def _partial_text(ctx: MapContext, value: Symbolic, what: str) -> str:
+    """An f-string with unknown expressions as a template: each unknown one reads a pipeline parameter
+    (``{{ params.name }}``, translated like any template), the known text stays as it is."""
+    pieces, named = [], []
+    for part in value.parts:
+        if isinstance(part, Symbolic):
+            name = _value_parameter(ctx, part.source)
+            hint = f" (or supply {supply_hint(part.needs)})" if isinstance(part, Deferred) and part.needs else ""
+            named.append(f"`{short(part.source)}` -> pipeline parameter `{name}`{hint}")
+            pieces.append(f"{{{{ params.{name} }}}}")
+        else:
+            pieces.append(str(part))
+    ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is not known statically; "
+                                    f"{', '.join(named)} (the run must supply it)",
+            "Supply the parameter when running the pipeline, or make the expression known to the converter "
+            "(a literal or a module constant).")
+    return "".join(pieces)
+
+
+def text(ctx: MapContext, value: Any, what: str, partial: bool = True) -> Any:
+    """A scalar as a string for KFP; a :class:`TaskRef` is returned as it is for the caller.
+
+    ``partial``: an f-string with unknown expressions reads them from pipeline parameters
+    (where KFP renders arguments per run); otherwise its source text is used."""
     if isinstance(value, str):
         return value
     if isinstance(value, (bool, int, float)):
         return str(value).lower() if isinstance(value, bool) else str(value)
     if isinstance(value, TaskRef):
         return value
+    if isinstance(value, Symbolic) and value.parts and partial:
+        return _partial_text(ctx, value, what)
     if isinstance(value, Deferred) and value.needs:
         ctx.add(codes.UNRESOLVED_VALUE, f"{what}: `{short(value.source)}` is only known when Airflow parses the DAG "
                                         f"(supply {supply_hint(value.needs)}); its source text is used")
@@ -161,7 +197,7 @@ def text(ctx: MapContext, value: Any, what: str) -> Any:
 
 def string(ctx: MapContext, value: Any, what: str) -> str:
     """Like :func:`text`, for settings that cannot take another task's output (image...)."""
-    converted = text(ctx, value, what)
+    converted = text(ctx, value, what, partial=False)
     if isinstance(converted, TaskRef):
         ctx.add(codes.XCOM_UNAVAILABLE, f"{what} reads XCom of {converted.task_id!r}; KFP needs it when compiling")
         return f"<xcom {converted.task_id}.{converted.key}>"
@@ -272,13 +308,22 @@ def env_secret_name(dag_id: str) -> str:
     return f"{name}-env" if name else "af2kfp-env"
 
 
+_FILE_PATH = re.compile(r"(?:~|\.{1,2})?/[^\s:;|&$`'\"]+")
+
+
+def is_file_path(value: Any) -> bool:
+    """An absolute or relative file path (``/var/secrets/google/key.json``): it names a secret, it is none."""
+    return isinstance(value, str) and bool(_FILE_PATH.fullmatch(value)) and not value.startswith("//")
+
+
 def is_secret_env(name: str, value: Any) -> bool:
     """A variable that must not be written: a secret-looking name given a literal (a non-empty
-    string without Jinja, or a number). Templates, XComs and unknown values are not literals."""
+    string without Jinja, or a number). Templates, XComs and unknown values are not literals, and
+    a file path is where a secret is, not a secret (``GOOGLE_APPLICATION_CREDENTIALS``)."""
     if not is_secret_name(name):
         return False
     if isinstance(value, str):
-        return bool(value) and not has_template(value)
+        return bool(value) and not has_template(value) and not is_file_path(value)
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
@@ -287,10 +332,18 @@ def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> 
 
     The value is never written: the variable reads key ``name`` of :func:`env_secret_name`
     (``kubernetes.use_secret_as_env``) and an M246 finding says how to create it.
-    Templates, XComs and values unknown statically keep the plain path (:func:`text`).
+    Another task's XCom goes through :mod:`converters.mappings.env_xcom` (a Secret or a task input);
+    templates and values unknown statically keep the plain path (:func:`text`).
     """
+    ref = value if isinstance(value, TaskRef) else subscripted_xcom(value)
+    if ref is not None:
+        xcom_env_value(ctx, kfp, name, ref)
+        return
     if not is_secret_env(name, value):
         kfp.env[name] = text(ctx, value, what)
+        if is_secret_name(name) and is_file_path(value):
+            ctx.add(codes.SECRET_FILE_ENV, f"env {name}={value!r} names a credential file; kept as an environment "
+                                           "variable, the file must be in the container")
         return
     kfp.env.pop(name, None)
     secret, key = env_secret_name(ctx.dag_id), _SECRET_DATA_KEY.sub("_", name)
@@ -311,17 +364,18 @@ def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> 
 
 
 def env_dict(ctx: MapContext, kfp: KfpTask, value: Any, what: str) -> None:
-    """An environment dict (``environment``, ``env_vars``, ``env``) into ``kfp.env`` through :func:`set_env`."""
+    """An environment dict (``environment``, ``env_vars``, ``env``) into ``kfp.env`` through :func:`set_env`;
+    a whole dict from another task's XCom through :mod:`converters.mappings.env_xcom`."""
     if value is None:
+        return
+    if isinstance(value, TaskRef):
+        xcom_env_dict(ctx, kfp, value, what)
         return
     if not isinstance(value, dict):
         unexpected(ctx, value, what)
         return
     for key, item in value.items():
-        if isinstance(item, TaskRef):
-            ctx.add(codes.XCOM_UNAVAILABLE, f"{what}[{key}] reads XCom of {item.task_id!r}; dropped")
-        else:
-            set_env(ctx, kfp, str(key), item, f"{what}[{key}]")
+        set_env(ctx, kfp, str(key), item, f"{what}[{key}]")
 
 
 def duration_seconds(ctx: MapContext, value: Any, what: str) -> float | None:
@@ -368,14 +422,3 @@ def check_templates(ctx: MapContext, names: list[str], values: dict[str, Any] | 
                 "Replace the template by a pipeline parameter or a KFP placeholder.",
             )
 
-
-_SUPPLIED = re.compile(r"""\{\{[^}]*?\b(?:var\.(?:value|json)(?:\.get\(\s*['"]|\.|\[['"])([\w.-]+?)['"\].\s}|,]"""
-                       r"""|conn\.([\w-]+)\.)""")
-
-
-def template_needs(text: str) -> list[str]:
-    """What a template reads that could be supplied at conversion: ``["Variable x", "Connection db"]``."""
-    found = []
-    for variable, connection in _SUPPLIED.findall(text):
-        found.append(f"Variable {variable}" if variable else f"Connection {connection}")
-    return list(dict.fromkeys(found))

@@ -18,8 +18,8 @@ from typing import Any
 
 from converters.findings import FindingCode
 from converters.reports.assets import CSS, JS
-from converters.reports.model import (FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
-                                      findings_by_code, finding_codes, operator_coverage, plain_message)
+from converters.reports.model import (FATE_MEANING, FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
+                                      findings_by_code, finding_codes, operator_coverage, plain_message, runs_as_is)
 from converters.reports.sources import Excerpt, Sources, excerpt, redact, secret_env_names
 from converters.reports.svg import ARROW_DEFS, dag_graphs, task_keys
 
@@ -216,9 +216,11 @@ def _summary(report: dict[str, Any], views: list[DagView]) -> str:
     s = report["summary"]
     fates = {f: s.get(f, 0) for f in FATES}
     verdicts = {v: sum(1 for view in views if view.verdict == v) for v in VERDICTS}
+    done, total, percent = runs_as_is(s)
     cards = [("files", s["files"]), ("DAGs", s["dags"]), ("tasks", s["tasks"])] + [(f, fates[f]) for f in FATES] + [
+        ("run as is (converted + folded)", f"{percent:.0f}% ({done}/{total})"),
         ("pipelines compiled", f'{s["compiled"]}/{s["dags"]}')] + [(v, verdicts[v]) for v in VERDICTS]
-    legend = "".join(f'<span><i class="f-{f}"></i>{f}</span>' for f in FATES)
+    legend = "".join(f'<span title="{_e(FATE_MEANING[f])}"><i class="f-{f}"></i>{f}</span>' for f in FATES)
     findings = s["findings"]
     return (
         '<section id="summary"><h2>Repository summary</h2><div class="cards">'
@@ -226,6 +228,7 @@ def _summary(report: dict[str, Any], views: list[DagView]) -> str:
         + f'</div>{_bar(fates)}<div class="legend">{legend}</div>'
         f'<p>Findings: <span class="sev-error">{findings["error"]} error</span>, '
         f'<span class="sev-warning">{findings["warning"]} warning</span>, <span class="sev-info">{findings["info"]} info</span>.</p>'
+        '<p class="mute">Fate per task: ' + "; ".join(f"<b>{f}</b> = {_e(FATE_MEANING[f])}" for f in FATES) + '.</p>'
         '<p class="mute">Verdict per DAG: <b>blocked</b> = an error finding, a pipeline that did not compile or an unsupported '
         'task; <b>needs review</b> = a warning finding or a task to review; <b>ready</b> = neither.</p></section>'
     )

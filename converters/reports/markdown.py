@@ -13,8 +13,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from converters.reports.model import (BLOCKED, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView, dag_views,
-                                      file_findings, plain_message, schedule_item, schedule_status)
+from converters.reports.model import (BLOCKED, FATE_MEANING, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView,
+                                      dag_views, file_findings, plain_message, runs_as_is, schedule_item,
+                                      schedule_status)
 from converters.reports.sources import Sources
 
 __all__ = ["Limits", "render_markdown"]
@@ -84,6 +85,7 @@ def render_markdown(report: dict[str, Any], limits: Limits = Limits(), sources: 
     specs = {v.index: sources.generated_json(v.dag["kfp"].get("schedule")) if sources else None for v in views}
     verdicts = {v: sum(1 for view in views if view.verdict == v) for v in VERDICTS}
     f = s["findings"]
+    done, total, percent = runs_as_is(s)
     lines = [
         "## af2kfp migration report",
         "",
@@ -92,6 +94,9 @@ def render_markdown(report: dict[str, Any], limits: Limits = Limits(), sources: 
         f"| {s['files']} | {s['dags']} | {s['tasks']} | " + " | ".join(str(s.get(x, 0)) for x in FATES)
         + f" | {s['compiled']}/{s['dags']} | {verdicts[READY]} | {verdicts[REVIEW]} | {verdicts[BLOCKED]} "
         f"| {f['error']} | {f['warning']} | {f['info']} |",
+        "",
+        f"Tasks that run as is (converted + folded): **{done} of {total} ({percent:.0f}%)**. Fate: "
+        + "; ".join(f"**{fate}** = {FATE_MEANING[fate]}" for fate in FATES) + ".",
         "",
         "Verdict: **blocked** = an error finding, a pipeline that did not compile or an unsupported task; "
         "**needs review** = a warning finding or a task to review; **ready** = neither.",

@@ -25,6 +25,8 @@ __all__ = [
     "BLOCKED",
     "VERDICTS",
     "FATES",
+    "FATE_MEANING",
+    "runs_as_is",
     "SEVERITIES",
     "DagView",
     "ChecklistItem",
@@ -43,6 +45,13 @@ __all__ = [
 ]
 
 READY, REVIEW, BLOCKED = "ready", "needs review", "blocked"
+# What each fate means (converters.mappings.base.fate_of decides them; docs/report-json.md, "Fates").
+FATE_MEANING = {
+    "converted": "runs as is: no finding above info about the task",
+    "folded": "merged into the edges (an EmptyOperator), no finding above info",
+    "review": "runs, but a person must check the warning or error finding named on the task",
+    "unsupported": "a placeholder that fails when run",
+}
 VERDICTS = (READY, REVIEW, BLOCKED)
 FATES = ("converted", "folded", "review", "unsupported")
 SEVERITIES = ("error", "warning", "info")
@@ -50,7 +59,7 @@ _BRANCH = re.compile(r"(Branch\w*Operator|ShortCircuitOperator|task\.branch\w*|t
 # Info codes that still change what the pipeline does at run time.
 _BEHAVIOUR_INFO = ("M216", "M217", "M218")
 # Schedule findings that leave no recurring run (converters/schedule.py).
-_SCHEDULE_NOT_CONVERTED = ("S401", "S402", "S404")
+_SCHEDULE_NOT_CONVERTED = ("S401", "S402", "S403", "S404", "S406")
 # What convert produced for a DAG's schedule (schedule_status), in the order reports count them.
 SCHEDULE_STATUSES = ("recurring run", "not converted", "no recurring run", "no schedule", "to recreate")
 # Modules that declare finding codes with register_code (importing them fills CODES).
@@ -129,6 +138,13 @@ def verdict(dag: dict[str, Any], findings: list[dict[str, Any]]) -> tuple[str, l
     if review:
         return REVIEW, review
     return READY, ["every task converted, no warning or error"]
+
+
+def runs_as_is(summary: dict[str, Any]) -> tuple[int, int, float]:
+    """``(tasks that run as is, tasks, percent)``: converted + folded, out of every Airflow task."""
+    total = int(summary.get("tasks", 0))
+    done = int(summary.get("converted", 0)) + int(summary.get("folded", 0))
+    return done, total, 100.0 * done / total if total else 0.0
 
 
 def _dag_key(finding: dict[str, Any]) -> tuple[str, str] | None:
@@ -226,7 +242,7 @@ def _airflow_of(view: DagView, spec: dict[str, Any] | None) -> Any:
 def schedule_status(view: DagView, spec: dict[str, Any] | None) -> str:
     """One of :data:`SCHEDULE_STATUSES` for the DAG, from its ``schedule.json`` (``None``: unreadable or absent).
 
-    ``recurring run``: a spec to create; ``not converted``: an S401/S402/S404 finding;
+    ``recurring run``: a spec to create; ``not converted``: an S401/S402/S403/S404/S406 finding;
     ``no recurring run``: nothing recurs (``@once``); ``no schedule``: ``schedule=None``;
     ``to recreate``: no ``schedule.json`` to read, the Airflow schedule must be recreated by hand.
     """

@@ -165,10 +165,11 @@ def dag_graphs(dag: dict[str, Any], compiled_yaml: str | None = None) -> DagGrap
                                  title=f"{t['name']} ({t.get('kind')}, image {t.get('image')})",
                                  label=t["name"], sub=f"{t.get('kind')} \u00b7 {t.get('rule')}",
                                  branch=ids[0] in branches))
-    ghosts = [
+    in_kfp = {i for t in dag["kfp"]["tasks"] for i in t.get("airflow_task_ids") or []}
+    ghosts = [  # folded into the edges (fate folded, or review when folding changed what it did)
         _node(layout.positions[t["task_id"]], key=keys[t["task_id"]], keys=keys[t["task_id"]], css="ghost",
               title=f"{t['task_id']} folded into the edges", label=t["task_id"], sub="folded")
-        for t in airflow_tasks if t["fate"] == "folded"
+        for t in airflow_tasks if t["task_id"] not in in_kfp and t["task_id"] in layout.positions
     ]
     right = [_box(b, "group flow" if b.path[-1].startswith(_FLOW) else "group") for b in layout.right_boxes]
     right += ghosts

@@ -397,7 +397,8 @@ def test_symbolic_values(analyze):
             )
     """))
     args = task(graph, "train").args
-    assert args["image"] == Deferred(source='f"{REGISTRY}/train:{TAG}"', needs=("env TAG",))
+    assert args["image"] == Deferred(source='f"{REGISTRY}/train:{TAG}"', needs=("env TAG",),
+                                     parts=("gcr.io/acme/train:", Deferred(source="TAG", needs=("env TAG",))))
     assert args["cmds"] == ["python", "-m", "train", "--fast"]
     assert args["env_vars"] == {"A": "1", "B": "x-2", "C": "p/q", "D": "gcr.io/acme/img"}
     assert args["secrets"] == [

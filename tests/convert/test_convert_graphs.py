@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from converters import convert
 from converters.convert import convert_graphs
+from converters.mappings import map_graph
 from converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph
 from converters.mappings.example import example_task
 from converters.values import TaskRef
@@ -28,7 +30,7 @@ def _good(dag_id="etl"):
 
 
 def _broken():
-    """A parameter named ``Output`` (reserved by kfp): the compiler rejects it."""
+    """A parameter named ``Output`` (reserved by kfp): the compiler rejects task c, a placeholder stands in."""
     g = new_graph(DagInfo(dag_id="broken", file="dags/broken.py", line=4))
     produce = PythonCallable(name="p", source="def p() -> dict:\n    return {}\n", file="dags/broken.py", line=5)
     consume = PythonCallable(name="c", source="def c(Output: dict):\n    print(Output)\n", file="dags/broken.py", line=8)
@@ -38,27 +40,62 @@ def _broken():
     return g
 
 
+def _unfixable():
+    """A task whose outputs kfp refuses (its stand-in keeps them, so it is refused too): no pipeline."""
+    g = new_graph(DagInfo(dag_id="unfixable", file="dags/unfixable.py", line=2))
+    produce = PythonCallable(name="p", source="def p() -> dict:\n    return {}\n", file="dags/unfixable.py", line=3)
+    add_task(g, example_task("airflow.sdk.task", "p", python=produce))
+    return g
+
+
+def _map_with_a_bad_output(graph, config=None):
+    """The real mapping, then an output name kfp rejects on the ``unfixable`` DAG's task (a fault injected
+    into af2kfp's own output, so the compile path that keeps E301 runs against the real compiler)."""
+    mapped = map_graph(graph, config)
+    for task in mapped.tasks:
+        if mapped.graph.graph["dag"].dag_id == "unfixable" and task.python is not None:
+            task.python.params.append(("Output", "dsl.OutputPath(bool)", None))
+    return mapped
+
+
 @pytest.fixture(scope="module")
 def converted(tmp_path_factory):
     out = tmp_path_factory.mktemp("out")
-    (out / "broken").mkdir()
-    (out / "broken" / "pipeline.yaml").write_text("stale")
-    report = convert_graphs([_good(), _broken(), _good()], out, files=["dags/etl.py", "dags/broken.py"])
+    (out / "unfixable").mkdir()
+    (out / "unfixable" / "pipeline.yaml").write_text("stale")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(convert, "map_graph", _map_with_a_bad_output)
+        report = convert_graphs([_good(), _broken(), _good(), _unfixable()], out,
+                                files=["dags/etl.py", "dags/broken.py", "dags/unfixable.py"])
     return out, report
 
 
 def test_outputs_written_and_compile_failure_contained(converted):
     out, report = converted
     assert (out / "etl" / "pipeline.py").is_file() and (out / "etl" / "pipeline.yaml").is_file()
-    assert (out / "broken" / "pipeline.py").is_file()
-    assert not (out / "broken" / "pipeline.yaml").exists()
+    assert (out / "unfixable" / "pipeline.py").is_file()
+    assert not (out / "unfixable" / "pipeline.yaml").exists()
     assert (out / "etl-2" / "pipeline.yaml").is_file()
     assert json.loads((out / "report.json").read_text()) == report
-    broken = next(d for d in report["dags"] if d["dag_id"] == "broken")
-    assert broken["kfp"] | {"tasks": None} == broken["kfp"] | {
-        "compiled": False, "yaml": None, "python": "broken/pipeline.py", "tasks": None}
+    unfixable = next(d for d in report["dags"] if d["dag_id"] == "unfixable")
+    assert unfixable["kfp"] | {"tasks": None} == unfixable["kfp"] | {
+        "compiled": False, "yaml": None, "python": "unfixable/pipeline.py", "tasks": None}
     codes = {f["code"] for f in report["findings"]}
-    assert {"E301", "E304", "M201", "M240"} <= codes
+    assert {"E301", "E304", "E306", "M201", "M240"} <= codes
+    e301 = [f for f in report["findings"] if f["code"] == "E301"]
+    assert [f["dag_id"] for f in e301] == ["unfixable"] and "invalid parameter name" in e301[0]["message"]
+
+
+def test_a_task_kfp_rejects_costs_that_task_not_the_dag(converted):
+    out, report = converted
+    broken = next(d for d in report["dags"] if d["dag_id"] == "broken")
+    assert broken["kfp"]["compiled"] is True and (out / "broken" / "pipeline.yaml").is_file()
+    assert {t["task_id"]: t["fate"] for t in broken["airflow"]["tasks"]} == {"p": "converted", "c": "unsupported"}
+    assert {t["display_name"]: t["kind"] for t in broken["kfp"]["tasks"]} == {"p": "python", "c": "placeholder"}
+    rejected = [f for f in report["findings"] if f["code"] == "E306"]
+    assert [(f["dag_id"], f["task_id"], f["severity"]) for f in rejected] == [("broken", "c", "error")]
+    assert "Output" in rejected[0]["message"] and rejected[0]["line"] is not None
+    assert broken["kfp"]["edges"] == [["p", "c"]]
 
 
 def test_report_fields_and_fates(converted):
@@ -79,12 +116,12 @@ def test_report_fields_and_fates(converted):
 def test_summary_counts_add_up(converted):
     _, report = converted
     s = report["summary"]
-    assert s["dags"] == len(report["dags"]) == 3
+    assert s["dags"] == len(report["dags"]) == 4
     assert s["tasks"] == sum(len(d["airflow"]["tasks"]) for d in report["dags"])
     assert s["tasks"] == s["converted"] + s["folded"] + s["review"] + s["unsupported"]
-    assert s["compiled"] == sum(d["kfp"]["compiled"] for d in report["dags"]) == 2
+    assert s["compiled"] == sum(d["kfp"]["compiled"] for d in report["dags"]) == 3
     assert s["findings"]["total"] == len(report["findings"]) == s["findings"]["info"] + s["findings"]["warning"] + s["findings"]["error"]
-    assert s["files"] == 2
+    assert s["files"] == 3
 
 
 def test_private_values_never_written(tmp_path):

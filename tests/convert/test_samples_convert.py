@@ -71,8 +71,7 @@ def test_every_airflow_ordering_survives_in_the_compiled_pipeline(report):
     out, data = report
     for dag in data["dags"]:
         graph = graph_from_json(dag["graph"])
-        fates = {t["task_id"]: t["fate"] for t in dag["airflow"]["tasks"]}
-        kept = {n for n in graph if fates[n] != "folded"}
+        kept = {t["task_id"] for t in dag["airflow"]["tasks"] if t["kfp_task"]}  # not folded into the edges
         closure = set()
         for up in kept:  # ordering through folded tasks survives as a direct edge
             stack, seen = list(graph.successors(up)), set()
@@ -118,3 +117,19 @@ def test_samples_report_matches_its_json_schema(report):
 
     schema = json.loads((Path(__file__).parent / "report.schema.json").read_text())
     jsonschema.validate(report[1], schema)
+
+
+def test_every_fate_follows_the_one_rule(report):
+    """converted = no finding above info about the task; review = a warning or error about it; unsupported =
+    a placeholder; folded = merged into the edges with nothing above info (converters.mappings.base.fate_of)."""
+    _, data = report
+    for dag in data["dags"]:
+        kinds = {t["display_name"]: t["kind"] for t in dag["kfp"]["tasks"]}
+        for task in dag["airflow"]["tasks"]:
+            about = [f for f in data["findings"]
+                     if f["dag_id"] == dag["dag_id"] and f["file"] == dag["file"] and f["task_id"] == task["task_id"]]
+            worst = max((("info", "warning", "error").index(f["severity"]) for f in about), default=0)
+            kind = kinds.get(task["task_id"])
+            expected = ("unsupported" if kind == "placeholder" else "review" if worst >= 1
+                        else "folded" if kind is None else "converted")
+            assert task["fate"] == expected, (dag["dag_id"], task["task_id"], [f["code"] for f in about])

@@ -103,15 +103,16 @@ def test_templates_xcoms_and_unknown_values_keep_the_plain_path():
     kfp = _map(BASH, bash_command="true", env={
         "DB_PASSWORD": "{{ var.value.db_password }}",  # a pipeline parameter / M245, as before
         "API_TOKEN": Symbolic(source="os.environ['API_TOKEN']"),  # unknown statically: M205, as before
-        "SERVICE_TOKEN": TaskRef(task_id="fetch"),  # an XCom: M213, dropped, as before
+        "SERVICE_TOKEN": TaskRef(task_id="fetch"),  # an XCom under a secret name: its own Secret (M290)
         "EMPTY_PASSWORD": "",  # nothing to protect
     })
     assert "M246" not in [f.code for f in kfp.findings]
-    assert kfp.secret_env == []
+    assert [(s.secret_name, s.key_to_env) for s in kfp.secret_env] == [
+        ("sales-etl-fetch", {"SERVICE_TOKEN": "SERVICE_TOKEN"})]
     assert kfp.env["API_TOKEN"] == "os.environ['API_TOKEN']"
     assert kfp.env["EMPTY_PASSWORD"] == ""
     assert "SERVICE_TOKEN" not in kfp.env
-    assert {"M205", "M213"} <= {f.code for f in kfp.findings}
+    assert {"M205", "M290"} <= {f.code for f in kfp.findings}
 
 
 def test_connection_templates_still_become_connection_secrets():

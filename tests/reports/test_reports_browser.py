@@ -30,7 +30,7 @@ def test_dag_graphs_highlight_code_and_findings(samples, page, artifacts, tmp_pa
     assert section.evaluate("d => d.open")
     assert section.locator("svg.airflow .node").count() == len(dag["airflow"]["tasks"])
     assert section.locator("svg.kfp .node").count() == len(dag["kfp"]["tasks"])
-    assert section.locator("svg.kfp .ghost").count() == sum(t["fate"] == "folded" for t in dag["airflow"]["tasks"])
+    assert section.locator("svg.kfp .ghost").count() == sum(t["kfp_task"] is None for t in dag["airflow"]["tasks"])
     assert section.locator("svg .group").count() >= 2  # TaskGroups drawn on both sides
 
     task = next(t for t in dag["airflow"]["tasks"] if t["group"] and t["kfp_task"])

@@ -19,6 +19,9 @@ def test_samples_summary_and_findings(samples):
     assert cells[:7] == [str(s[k]) for k in ("files", "dags", "tasks", "converted", "folded", "review", "unsupported")]
     assert cells[7] == f"{s['compiled']}/{s['dags']}"
     assert cells[11:] == [str(s["findings"][k]) for k in ("error", "warning", "info")]
+    done = s["converted"] + s["folded"]
+    assert f"Tasks that run as is (converted + folded): **{done} of {s['tasks']} ({100 * done / s['tasks']:.0f}%)**" in text
+    assert "**review** = runs, but a person must check" in text
     blocked = [v.dag["dag_id"] for v in dag_views(report) if v.verdict == BLOCKED]
     assert blocked, "the samples keep at least one blocked DAG"
     assert all(f"| blocked | `{dag_id}` |" in text for dag_id in blocked)

@@ -10,14 +10,15 @@ from kfp import Client
 from converters.graph import DagInfo
 from converters.schedule import (
     ASSET_SCHEDULE,
+    CRON_INVALID,
     CRON_UNSUPPORTED,
     CUSTOM_TIMETABLE,
     PRESETS,
     SCHEDULE_DIFFERS,
     SCHEDULE_UNKNOWN,
-    kfp_cron,
     recurring_run_spec,
 )
+from converters.cron import kfp_cron
 from converters.values import Call, DateTime, Duration, Symbolic
 
 START = DateTime(iso="2024-01-01T00:00:00")
@@ -46,15 +47,24 @@ def test_every_preset_is_covered():
 
 
 def test_cron_gets_a_seconds_field_and_sunday_seven_becomes_zero():
-    assert kfp_cron("*/15 6-18 * * 1-5") == ("0 */15 6-18 * * 1-5", [])
-    assert kfp_cron("0 3 * * 7") == ("0 0 3 * * 0", [])
-    assert kfp_cron("0 3 * * 5,7")[0] == "0 0 3 * * 5,0"
+    assert kfp_cron("*/15 6-18 * * 1-5").cron == "0 */15 6-18 * * 1-5"
+    assert kfp_cron("0 3 * * 7").cron == "0 0 3 * * 0"
+    assert kfp_cron("0 3 * * 5,7").cron == "0 0 3 * * 0,5"
+    assert kfp_cron("0 0 * * 5-7").cron == "0 0 0 * * 0,5-6"
 
 
-def test_cron_syntax_kfp_lacks_is_flagged():
+def test_cron_syntax_kfp_lacks_is_flagged_and_writes_no_recurring_run():
     spec = _spec("0 0 L * *")
     assert [f.code for f in spec.findings] == [CRON_UNSUPPORTED]
-    assert _spec("0 0 * * * 2024").findings[0].code == CRON_UNSUPPORTED
+    assert spec.data["recurring_run"] is None
+    assert _spec("0 0 1 1 * * 2030").findings[0].code == CRON_UNSUPPORTED
+
+
+@pytest.mark.parametrize("cron", ["61 * * * *", "0 25 * * *", "0 0 * * * 2024", "every day", "0 0 32 * *"])
+def test_cron_airflow_rejects_is_an_error_and_no_recurring_run(cron):
+    spec = _spec(cron)
+    assert [(f.code, f.severity.value) for f in spec.findings] == [(CRON_INVALID, "error")]
+    assert spec.data["recurring_run"] is None and "not a valid cron" in spec.findings[0].message
 
 
 def test_full_spec_fields_and_create_recurring_run_accepts_them():
