@@ -8,6 +8,8 @@ Example::
     airflow_image = "apache/airflow:3.3.2"       # image of the run-the-original-operator fallback
     fallback = "auto"                            # "auto": unmapped operators run as they are; "off": placeholders
     sensors = "fallback"                         # "fallback": sensors poke in the Airflow image; "skip": folded
+    create_cron_data_intervals = false           # as Airflow's [scheduler] settings: true = Airflow 2's dates
+    create_delta_data_intervals = false          # (the logical date starts the interval before the run)
     [tool.af2kfp.operators]                      # user classes -> built-in rule, or "module:function"
     "mycompany.operators.GKEPodOperator" = "KubernetesPodOperator"
     "mycompany.operators.ReportOperator" = "mycompany_af2kfp.rules:report_rule"
@@ -31,6 +33,7 @@ __all__ = ["Config", "load_config", "find_pyproject", "CHOICES"]
 
 # Settings with a fixed set of values: key -> allowed values (the first is the default).
 CHOICES: dict[str, tuple[str, ...]] = {"fallback": ("auto", "off"), "sensors": ("fallback", "skip")}
+_FLAGS = ("create_cron_data_intervals", "create_delta_data_intervals")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,6 +49,11 @@ class Config:
     sensors: str = "fallback"
     # Qualified class name of a user operator -> a rule name, or "module:function" (a user rule).
     operators: dict[str, str] = field(default_factory=dict)
+    # Airflow's [scheduler] settings of the same names: a cron / timedelta schedule makes data
+    # intervals (Airflow 2's default: the logical date starts the interval ending at the run's
+    # time) instead of trigger runs (Airflow 3's default: the logical date is the run's time).
+    create_cron_data_intervals: bool = False
+    create_delta_data_intervals: bool = False
     source: str | None = None
 
 
@@ -75,10 +83,13 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from exc
     table: dict[str, Any] = data.get("tool", {}).get("af2kfp", {})
-    known = {"bash_image", "python_base_image", "airflow_image", "operators", *CHOICES}
+    known = {"bash_image", "python_base_image", "airflow_image", "operators", *CHOICES, *_FLAGS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"{path}: unknown [tool.af2kfp] keys: {', '.join(unknown)}")
+    for key in _FLAGS:
+        if key in table and not isinstance(table[key], bool):
+            raise InputError(f"{path}: [tool.af2kfp] {key} = {table[key]!r}; expected true or false")
     for key, allowed in CHOICES.items():
         if key in table and table[key] not in allowed:
             raise InputError(f"{path}: [tool.af2kfp] {key} = {table[key]!r}; expected one of {', '.join(allowed)}")
