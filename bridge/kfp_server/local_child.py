@@ -5,7 +5,8 @@ Runs the pipeline in RUN_DIR (``spec.json``, ``arguments.json``) with
 event to ``events.jsonl``: each task's start and end (state, the exception
 line of a failed task, parameter outputs) and the pipeline's end. It wraps
 ``kfp.local``'s single-task executor to see each task; kfp.local has no
-public hook for that.
+public hook for that. KFP's time placeholders get the backend's values
+(:mod:`bridge.kfp_server.time_placeholders`).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bridge.kfp_server.executor import EVENTS_FILE
+from bridge.kfp_server.time_placeholders import time_placeholders
 
 __all__ = ["main"]
 
@@ -107,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             pipeline_spec = pipeline_spec_pb2.PipelineSpec()
             json_format.ParseDict(spec.get("pipeline_spec", spec), pipeline_spec, ignore_unknown_fields=True)
-            outputs = pipeline_orchestrator.run_local_pipeline(pipeline_spec, arguments)
+            with time_placeholders():  # a one-off run: created (and scheduled) now, as the backend says
+                outputs = pipeline_orchestrator.run_local_pipeline(pipeline_spec, arguments)
         except BaseException as exc:  # the run's result, recorded for the server
             traceback.print_exc()
             _emit(events, event="pipeline_end", state="FAILED", error=_plain(f"{type(exc).__name__}: {exc}"))
