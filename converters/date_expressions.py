@@ -97,6 +97,9 @@ def python_expression(node: nodes.Node) -> str | None:
     if isinstance(node, nodes.Getitem):
         inner, index = python_expression(node.node), python_expression(node.arg)
         return None if inner is None or index is None else f"{inner}[{index}]"
+    if isinstance(node, nodes.Slice):
+        bounds = [python_expression(b) if b is not None else "" for b in (node.start, node.stop, node.step)]
+        return None if None in bounds else ":".join(bounds).rstrip(":") or ":"
     if isinstance(node, nodes.Call):
         return _call(node)
     if isinstance(node, nodes.Filter):

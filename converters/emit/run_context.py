@@ -24,7 +24,7 @@ from converters.run_context import (
 __all__ = ["run_context_task", "run_context_call"]
 
 _MOMENT = [
-    "def moment(text):",
+    "def when(text):",
     '    """A time KFP gave; "" (KFP before 2.17) or a placeholder left as is (kfp.local) is None."""',
     '    if not text or text.startswith("{{"):',
     "        return None",
@@ -57,8 +57,8 @@ def _body(plan: RunContextPlan) -> list[str]:
              "", *doc, '"""', *imports, ""]
     lines += layout(paths, 0, "paths = ", "  # the output files, by name")
     lines += ["", *_MOMENT, "",
-              "run_time = moment(schedule_time) or moment(create_time) or datetime.now(timezone.utc)",
-              f"given = moment({OVERRIDE})", *computed, *strings]
+              "run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)",
+              f"given = when({OVERRIDE})", *computed, *strings]
     if "macros" in closure:
         lines += ["", *macros_source(macros)]
     lines += ["", *layout(values, 0, "values = "),

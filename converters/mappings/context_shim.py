@@ -17,7 +17,7 @@ and M210 says the rest is missing. ``datetime`` has no pendulum method: M271 on 
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from converters.findings import Severity, register_code
@@ -187,7 +187,7 @@ class _Builder:
         self.taken, self.mapped = taken, mapped
         self.shim = Shim()
         self.inputs: dict[str, str] = {}  # what an input carries -> its name
-        self.uses_datetime = self.uses_namespace = False
+        self.uses_datetime = self.uses_namespace = self.uses_conf = False
         self.names = {"datetime": "datetime", "SimpleNamespace": "SimpleNamespace"}
 
     def input(self, what: str, annotation: str, value: Any, name: str | None = None) -> str:
@@ -200,6 +200,8 @@ class _Builder:
             chosen = f"airflow_{base}" if n == 2 else f"airflow_{base}_{n}"
         self.taken.add(chosen)
         self.inputs[what] = chosen
+        if isinstance(value, (Input, Template)):
+            value = replace(value, name=chosen)
         self.shim.inputs.append((chosen, annotation, value))
         return chosen
 
@@ -237,6 +239,7 @@ class _Builder:
         if attr == "map_index":
             return None if self.mapped else "-1"
         if attr == "conf":
+            self.uses_conf = True
             return self.input("dag_run_conf", "dict", ParamRef(DAG_RUN_CONF.name), DAG_RUN_CONF.name)
         if attr in DATE_TIMES:
             return self.date(attr)
@@ -296,10 +299,12 @@ def _assignment(target: str, items: list[tuple[str, str]], merge: bool) -> list[
     return [f"{target} = {{", *(f"    {entry}," for entry in entries), "}"]
 
 
-def _unsupported(key: str, use: _Use, mapped: bool) -> list[tuple[ast.AST | None, str]]:
-    """What of ``key`` the shim cannot build: the key itself, or attributes of its object."""
+def _unsupported(key: str, use: _Use, mapped: bool, airflow_keys: frozenset[str]) -> list[tuple[ast.AST | None, str]]:
+    """What of ``key`` the shim cannot build: the key itself, or attributes of its object.
+
+    A key Airflow's context does not have is another keyword argument (or missing in Airflow too)."""
     if key not in _PROVIDED:
-        return [(use.whole or next(iter(use.attrs.values()), None), key)]
+        return [(use.whole or next(iter(use.attrs.values()), None), key)] if key in airflow_keys else []
     out: list[tuple[ast.AST | None, str]] = []
     if key in _OBJECTS:
         for attr, node in use.attrs.items():
@@ -314,13 +319,13 @@ def _unsupported(key: str, use: _Use, mapped: bool) -> list[tuple[ast.AST | None
 
 def build_shim(reads: Reads, *, named: dict[str, str], dicts: list[str], extras: dict[str, bool], task_id: str,
                dag_id: str, params: dict[str, PipelineParameter], task_params: Any, taken: set[str], mapped: bool,
-               clashes: set[str]) -> Shim:
+               clashes: set[str], airflow_keys: frozenset[str]) -> Shim:
     """The statements building what ``reads`` needs.
 
     ``named``: context parameter name -> its key; ``dicts``: context dict names (a ``**``
     parameter in ``extras`` already holds other keyword arguments: it is extended);
     ``taken``: names the component already uses; ``clashes``: names the body binds or reads
-    that the shim's own imports must not shadow.
+    that the shim's own imports must not shadow; ``airflow_keys``: the keys of Airflow's context.
     """
     builder = _Builder(task_id=task_id, dag_id=dag_id, params=params, task_params=task_params, taken=taken,
                        mapped=mapped)
@@ -329,7 +334,7 @@ def build_shim(reads: Reads, *, named: dict[str, str], dicts: list[str], extras:
             builder.names[name] = f"airflow_{name}"
     shim = builder.shim
     for key, use in reads.keys.items():
-        shim.missing += _unsupported(key, use, mapped)
+        shim.missing += _unsupported(key, use, mapped, airflow_keys)
         if key in DATE_TIMES:
             shim.pendulum += [(node, f"{key}.{attr}") for attr, node in use.attrs.items() if attr in PENDULUM_ONLY]
     whole = bool(reads.passed)
@@ -356,7 +361,12 @@ def build_shim(reads: Reads, *, named: dict[str, str], dicts: list[str], extras:
         items = [(k, v) for k in keys if (v := builder.value(k, reads.keys.get(k))) is not None]
         if items or not extras.get(holder):
             statements += _assignment(holder, items, merge=extras.get(holder, False))
-    imports = []
+    if builder.uses_conf and not {"json", "number"} & clashes:  # KFP passes JSON numbers as floats
+        conf = builder.inputs["dag_run_conf"]
+        statements[:0] = ["def number(text):  # KFP carries a run's JSON numbers as floats: 25 arrives as 25.0",
+                          "    return int(float(text)) if float(text).is_integer() else float(text)", "",
+                          f"{conf} = json.loads(json.dumps({conf}), parse_float=number)"]
+    imports = ["import json"] if builder.uses_conf and not {"json", "number"} & clashes else []
     if builder.uses_datetime or macros & {"ds_add", "ds_format", "datetime"}:
         names = {"datetime"} | ({"timedelta"} if macros & {"ds_add", "timedelta"} else set())
         alias = builder.names["datetime"]

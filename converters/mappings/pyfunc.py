@@ -223,7 +223,10 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
                 top = module.split(".")[0]
                 if top and top not in sys.stdlib_module_names:
                     third_party.add(top)
-    if "airflow" in third_party:
+    inside = any((n.module or "").split(".")[0] == "airflow" if isinstance(n, ast.ImportFrom) else
+                 any(a.name.split(".")[0] == "airflow" for a in n.names)
+                 for n in _body_nodes(fn) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    if "airflow" in third_party or inside:
         third_party.discard("airflow")
         ctx.add(codes.AIRFLOW_IN_TASK, f"`{fn.name}` imports Airflow inside the task")
     if third_party:
@@ -368,7 +371,7 @@ def _drop_unread_context(fn: _Def, sig: _Signature) -> None:
 
 
 def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, imports: list[str],
-          constants: list[str], shim: list[str] = ()) -> str:  # type: ignore[assignment]
+          constants: list[str], shim: tuple[list[str], list[str]] = ([], [])) -> str:
     """The component ``def``: generated signature, moved imports and constants, the context shim, the user's body.
 
     An ``async def`` stays whole (signature reduced to plain names) inside the component,
@@ -381,15 +384,16 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
     body = fn.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=list(body.body))]
     docstring = 1 if fn.get_docstring() is not None else 0
-    if shim:  # the context first: the user's statements read it, after a blank line
+    shim_imports, shim_statements = shim
+    if shim_statements:  # the context first: the user's statements read it, after a blank line
         built = [b.with_changes(leading_lines=[line.with_changes(indent=False) for line in b.leading_lines])
-                 for b in cst.parse_module("\n".join(shim) + "\n").body]
+                 for b in cst.parse_module("\n".join(shim_statements) + "\n").body]
         after = statements[docstring:]
         if after and not (after[0].leading_lines and after[0].leading_lines[0].comment is None):
             after = [after[0].with_changes(leading_lines=[cst.EmptyLine(indent=False), *after[0].leading_lines]),
                      *after[1:]]
         statements = statements[:docstring] + built + after
-    moved = [cst.parse_statement(text) for text in imports]
+    moved = [cst.parse_statement(text) for text in [*imports, *(i for i in shim_imports if i not in imports)]]
     copied = _spaced([cst.parse_statement(text) for text in constants], bool(moved), bool(docstring))
     if fn.asynchronous is not None:
         names = ", ".join(p.name for p in sig.params)
@@ -458,15 +462,15 @@ def _line(original: _Def, node: ast.AST | None) -> int | None:
 
 
 def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original: _Def, sig: _Signature,
-                  holders: list[str]) -> list[str]:
+                  holders: list[str]) -> tuple[list[str], list[str]]:
     """Build what the body reads of the Airflow context; the context parameters become its inputs.
 
-    Returns the shim's source lines; what it cannot build is an ``M210`` finding on its line.
+    Returns the shim's imports and statements; what it cannot build is an ``M210`` finding on its line.
     """
     named = {e: e for e in sig.context if not e.startswith("**")}
     stars = [e[2:] for e in sig.context if e.startswith("**")]
     if not named and not stars and not holders:
-        return []
+        return [], []
     reads = gather(fn, list(named), stars + holders)
     extras = {name: p.has_value for name in stars for p in sig.params if p.name == name}
     context_params = set(named) | {name for name in stars if not extras[name]}
@@ -479,7 +483,7 @@ def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original
     task_params = ctx.task.args.get("params")
     shim: Shim = build_shim(reads, named=named, dicts=stars + holders, extras=extras, task_id=ctx.task.task_id,
                             dag_id=ctx.dag_id, params=ctx.params, task_params=task_params, taken=taken, mapped=mapped,
-                            clashes=_loaded(fn) | _local_names(fn))
+                            clashes=_loaded(fn) | _local_names(fn), airflow_keys=CONTEXT_KEYS)
     for name, annotation, value in shim.inputs:
         sig.params.append(_Param(name, annotation, None, value, True))
     for node, what in shim.missing:
@@ -488,9 +492,7 @@ def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original
     for node, what in shim.pendulum:
         _finding(ctx, callable_, _line(original, node), PENDULUM_METHOD,
                  f"`{fn.name}` calls {what}: a pendulum method; the date is a datetime.datetime in KFP")
-    if not shim.statements:
-        return []
-    return [*shim.imports, "", *shim.statements] if shim.imports else list(shim.statements)
+    return (shim.imports, shim.statements) if shim.statements else ([], [])
 
 
 def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list[Any], kwargs: dict[str, Any],

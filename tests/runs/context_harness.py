@@ -9,6 +9,9 @@ return values are the tasks' ``Output``. On both sides ``print`` is wrapped by a
 ``sitecustomize`` on ``PYTHONPATH`` that also writes each printed line, with the task that
 printed it, to a file: the Airflow side asks the running task's context, the KFP side reads
 the task name the runner is executing (set in the environment of each task's process).
+Containers cannot run here: a ``bash -c SCRIPT`` container task (BashOperator) runs its
+script with the host's bash instead of the image's, the rest as kfp.local runs it; its
+output lines are what it printed.
 """
 
 from __future__ import annotations
@@ -86,12 +89,29 @@ print("RESULT " + json.dumps(result, default=str))
 '''
 
 _KFP = '''
-import importlib.util, json, os, sys
+import contextlib, importlib.util, io, json, os, sys
 from datetime import datetime
 from kfp import local
-from kfp.local import status
+from kfp.local import status, subprocess_task_handler
 from kfp.local.orchestrator import task_executor
 from bridge.kfp_server.time_placeholders import time_placeholders
+
+_validate = subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component
+
+
+def validate(self, full_command):
+    """A shell-script container (``bash -c SCRIPT``): the host's bash runs it as the image's would."""
+    if full_command[:2] not in (["bash", "-c"], ["sh", "-c"]):
+        _validate(self, full_command)
+
+
+subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = validate
+
+
+class Tee(io.StringIO):
+    def write(self, text):
+        sys.__stdout__.write(text)
+        return super().write(text)
 
 job = json.loads(sys.argv[1])
 os.environ["AF2KFP_TEST_RUNNER"] = str(os.getpid())
@@ -105,11 +125,23 @@ def recorded(*args, **kwargs):
     spec = kwargs.get("task_spec", args[1] if len(args) > 1 else None)
     name = spec.task_info.name
     os.environ["AF2KFP_TEST_TASK"] = name
+    stream = Tee()
     try:
-        outputs, result = original(*args, **kwargs)
+        with contextlib.redirect_stdout(stream):
+            outputs, result = original(*args, **kwargs)
     finally:
         os.environ.pop("AF2KFP_TEST_TASK", None)
     entry = {"state": "success" if result == status.Status.SUCCESS else "failed"}
+    if "[KFP Executor" not in stream.getvalue():  # a container's own output (a Python task's is printed)
+        lines, inside = [], False
+        for line in stream.getvalue().splitlines():  # kfp.local indents what it streams by four spaces
+            if line.endswith("Streamed logs:"):
+                inside = True
+            elif inside and line.startswith("    "):
+                lines.append(line[4:])
+            elif inside and line.strip():
+                inside = False
+        entry["stream"] = [line for line in lines if line.strip()]
     if isinstance(outputs, dict) and "Output" in outputs:
         entry["return"] = outputs["Output"]
     seen.setdefault(CURRENT, {})[name] = entry
@@ -189,7 +221,7 @@ def run_both(dags: Path, out: Path, *, logical_date: str, conf: dict[str, Any] |
     (site / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     path = os.pathsep.join([str(site), str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])
     home = out / "airflow"
-    home.mkdir()
+    home.mkdir(parents=True)
     airflow_prints, kfp_prints = out / "airflow.prints", out / "kfp.prints"
     env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
@@ -219,6 +251,6 @@ def run_both(dags: Path, out: Path, *, logical_date: str, conf: dict[str, Any] |
     a, k = _result(airflow.stdout), _result(kfp.stdout)
     airflow_sides = {d: Side(v["state"], {t: {**e, "printed": a_prints.get((d, t), [])}
                                           for t, e in v["tasks"].items()}) for d, v in a.items()}
-    kfp_sides = {d: Side(v["state"], {t: {**e, "printed": k_prints.get((d, t), [])} for t, e in v["tasks"].items()})
-                 for d, v in k.items()}
+    kfp_sides = {d: Side(v["state"], {t: {**e, "printed": k_prints.get((d, t), e.pop("stream", []))}
+                                      for t, e in v["tasks"].items()}) for d, v in k.items()}
     return BothSides(report, airflow_sides, kfp_sides, folders)
