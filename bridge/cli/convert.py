@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+from dataclasses import replace
 import json
 import os
 import sys
@@ -34,6 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: CPUs available, at most 4; 1 = all in this process)")
     parser.add_argument("--config", metavar="PYPROJECT",
                         help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
+    parser.add_argument("--data-intervals", action="store_true",
+                        help="date runs as Airflow 2 did: the logical date starts the interval that ends at the run's "
+                             "time (sets create_cron_data_intervals and create_delta_data_intervals; "
+                             "default: Airflow 3's, the logical date is the run's time)")
 
 
 def exit_code(report: dict[str, Any], fail_on: str) -> int:
@@ -84,6 +89,8 @@ def run(args: argparse.Namespace) -> int:
     if args.config and not config_path.is_file():
         raise InputError(f"{args.config}: config file not found")
     config = load_config(config_path)
+    if args.data_intervals:
+        config = replace(config, create_cron_data_intervals=True, create_delta_data_intervals=True)
     progress = _progress_bar if sys.stderr.isatty() else None
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:

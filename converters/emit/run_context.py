@@ -55,13 +55,13 @@ def _body(plan: RunContextPlan) -> list[str]:
     values = Group("", tuple((f"{string(n)}: ", Atom(s)) for n, s in plan.outputs.items()), "collection", "{}")
     lines = ['"""Airflow\'s dates for this run, from one source (added by af2kfp, see docs/templating.md).',
              "", *doc, '"""', *imports, ""]
-    lines += layout(paths, 0, "paths = ", "  # the output files, by name")
+    lines += [line[4:] for line in layout(paths, 4, "paths = ", "  # the output files, by name")]  # in the body
     lines += ["", *_MOMENT, "",
               "run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)",
               f"given = when({OVERRIDE})", *computed, *strings]
     if "macros" in closure:
         lines += ["", *macros_source(macros)]
-    lines += ["", *layout(values, 0, "values = "),
+    lines += ["", *(line[4:] for line in layout(values, 4, "values = ")),
               "for name, path in paths.items():",
               '    with open(path, "w") as output:',
               "        output.write(str(values[name]))"]

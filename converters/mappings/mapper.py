@@ -20,7 +20,7 @@ from converters.mappings import bash, branch, codes, docker, empty, kubernetes, 
 from converters.mappings.base import decide_fate
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
-from converters.mappings.dates import run_context_plan
+from converters.mappings.dates import airflow2_dates, run_context_plan
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
 from converters.mappings.registry import resolve
@@ -221,6 +221,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     fates.update({task_id: kfp.fate for task_id, kfp in mapped.items()})
     parameters = _pipeline_parameters(params, [mapped[i] for i in order])
     dates = run_context_plan(dag_info(graph), config, [mapped[i] for i in order], {p.name for p in parameters})
+    if dates:
+        found.extend(airflow2_dates(dag_info(graph), dates[0]))
     return MappedDag(
         graph=graph,
         tasks=[mapped[i] for i in order],

@@ -19,7 +19,9 @@ from tests.fallback.compiled import executors, run_executor
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
-LOGICAL = {"AF2KFP_LOGICAL_DATE": "2024-03-05T02:30:00+00:00"}
+# What the pipeline's run context gives a fallback task whose templates Airflow renders with dates.
+DATES = {"ts": "2024-03-05T02:30:00+00:00", "data_interval_start": "2024-03-05 02:30:00+00:00",
+         "data_interval_end": "2024-03-05 02:30:00+00:00"}
 DAG = textwrap.dedent(
     """
     from airflow.providers.docker.operators.docker import DockerOperator
@@ -75,19 +77,21 @@ def test_compiled_commands_run_the_original_operators(compiled):
     (drop / "feed_20240305.csv").write_text("id\n1\n2\n")
     secrets = {"airflow-conn-drops": f"fs://?path={drop}"}
     for task in ("wait", "probe"):
-        done = run_executor(found[task], secrets, root, extra_env=LOGICAL)
+        done = run_executor(found[task], secrets, root, inputs=DATES)
         assert done.returncode == 0, done.stderr[-2000:]
     output = root / "outputs" / "count" / "xcom"
-    done = run_executor(found["count"], secrets, root, output=output, extra_env=LOGICAL)
+    done = run_executor(found["count"], secrets, root, output=output, inputs=DATES)
     assert done.returncode == 0, done.stderr[-2000:]
     assert output.read_text() == "3"  # BashOperator's XCom: the last line of stdout, for `show`
     assert "{{$.inputs.parameters['input_1']}}" in found["show"]["container"]["args"]
+    args = found["wait"]["container"]["args"]  # the run context's dates, as every task's
+    assert args[args.index("--logical-date") + 1] == "{{$.inputs.parameters['ts']}}"
 
 
 def test_operator_failure_exits_non_zero_with_the_operators_error(compiled):
     root, _, found, _ = compiled
     secrets = {"airflow-conn-drops": f"fs://?path={root / 'missing'}"}
-    done = run_executor(found["count"], secrets, root, output=root / "never", extra_env=LOGICAL)
+    done = run_executor(found["count"], secrets, root, output=root / "never", inputs=DATES)
     assert done.returncode == 1
     assert "Bash command failed" in done.stderr
     assert not (root / "never").exists()
@@ -119,6 +123,6 @@ def test_sql_sample_runs_against_sqlite(tmp_path):
     # Airflow's documented form of a SQLite connection URI: the file path, quoted, as the host.
     secrets = {"airflow-conn-ledger-db": f"sqlite://{quote(str(db), safe='')}"}
     for task in ("record_run", "count_runs"):
-        done = run_executor(found[task], secrets, tmp_path, extra_env=LOGICAL)
+        done = run_executor(found[task], secrets, tmp_path, inputs=DATES)
         assert done.returncode == 0, done.stderr[-2000:]
     assert sqlite3.connect(db).execute("select day from ledger_runs").fetchall() == [("2024-03-05",)]
