@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from converters.config import Config
@@ -171,13 +172,14 @@ class RunContextPlan:
         return self.timing.semantics == "interval" or bool(_SCHEDULES & self.closure())
 
 
-def names_read(source: str) -> set[str]:
-    """The run-context names (and ``macros``) a Python expression reads."""
+@lru_cache(maxsize=1024)
+def names_read(source: str) -> frozenset[str]:
+    """The run-context names (and ``macros``) a Python expression reads (parsed once per expression)."""
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError:
-        return set()
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & (DATES | {"macros"})
+        return frozenset()
+    return frozenset({n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} & (DATES | {"macros"}))
 
 
 def macros_source(members: set[str]) -> list[str]:

@@ -7,6 +7,8 @@ outputs are read by the other tasks as ``run_context_task.outputs["ds"]``.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from converters.emit.layout import Atom, Chain, Group, layout, string
 from converters.mappings.model import KfpTask, PythonFunction
 from converters.run_context import (
@@ -16,6 +18,7 @@ from converters.run_context import (
     RUN_CONTEXT_DISPLAY,
     RUN_CONTEXT_ID,
     RunContextPlan,
+    Timing,
     macros_imports,
     macros_source,
     timing_lines,
@@ -68,12 +71,18 @@ def _body(plan: RunContextPlan) -> list[str]:
     return ["    " + line if line else "" for line in lines]
 
 
+@lru_cache(maxsize=256)
+def _code(timing: Timing, outputs: tuple[tuple[str, str], ...], params: tuple[str, ...]) -> str:
+    """The ``def`` (generated once per plan: the emitter and the report both ask)."""
+    header = "def __AF2KFP_NAME__(" + ", ".join(params) + "):\n"
+    return header + "\n".join(_body(RunContextPlan(timing=timing, outputs=dict(outputs)))) + "\n"
+
+
 def run_context_task(plan: RunContextPlan, base_image: str) -> KfpTask:
     """The run context as a KFP task with its generated component (``python.code``)."""
     params = [(OVERRIDE, "str", None), ("schedule_time", "str", None), ("create_time", "str", None)]
     params += [(name, "dsl.OutputPath(str)", None) for name in plan.outputs]
-    header = "def __AF2KFP_NAME__(" + ", ".join(f"{n}: {t}" for n, t, _ in params) + "):\n"
-    code = header + "\n".join(_body(plan)) + "\n"
+    code = _code(plan.timing, tuple(plan.outputs.items()), tuple(f"{n}: {t}" for n, t, _ in params))
     python = PythonFunction(code=code, params=params, base_image=base_image,
                             packages=["croniter"] if plan.needs_croniter() else [])
     return KfpTask(task_id=RUN_CONTEXT_ID, operator="af2kfp", rule="run_context", kind="python", python=python,

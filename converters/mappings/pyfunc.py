@@ -289,10 +289,7 @@ def _definition_reads(source: str) -> set[str]:
 def _module_imports(callable_: PythonCallable) -> set[str]:
     names: set[str] = set()
     for text in callable_.imports:
-        try:
-            names |= set().union(*(_bound_names(s) for s in ast.parse(text).body))
-        except SyntaxError:
-            continue
+        names |= set().union(*(_bound_names(s) for s in _import_statements(text)))
     return names
 
 

@@ -74,7 +74,7 @@ def test_context_dict_gets_only_what_the_body_reads():
                              "run_id": Template(name="run_id", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),))}
     assert kfp.run_context == {"ds": "ds", "logical_date": "logical_date"}
     assert {p.name for p in kfp.parameters} == {"limit", "dag_run_conf"}
-    assert '    """Load the day."""\n    from datetime import datetime\n' in kfp.python.code
+    assert '    """Load the day."""\n    import json\n    from datetime import datetime\n' in kfp.python.code
     assert _run(kfp) == ["2024-03-05", 2024, 10, "monday", "run-123", "use", "sales"]
 
 
@@ -85,10 +85,15 @@ def test_named_context_parameters_are_inputs_or_built():
                     run_id, ts_nodash]
     ''')
     assert found == []
-    assert kfp.python.code.splitlines()[1:5] == [
+    assert kfp.python.code.splitlines()[1:10] == [
+        "    import json",
         "    from datetime import datetime",
         "    from types import SimpleNamespace",
         "",
+        "    def number(text):  # KFP carries a run's JSON numbers as floats: 25 arrives as 25.0",
+        "        return int(float(text)) if float(text).is_integer() else float(text)",
+        "",
+        "    dag_run_conf = json.loads(json.dumps(dag_run_conf), parse_float=number)",
         "    logical_date = datetime.fromisoformat(logical_date)",
     ]
     assert _run(kfp) == ["2024-03-05", "2024-03-05", {"limit": 10, "region": "eu"}, {"day": "monday"}, "use", -1,
