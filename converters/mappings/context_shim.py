@@ -212,8 +212,10 @@ class _Builder:
             return f"{self.names['datetime']}.fromisoformat({source})"
         return source
 
-    def run_id(self) -> str:
-        return self.input("run_id", "str", Template(name="run_id", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),)))
+    def run_id(self, name: str | None = None) -> str:
+        """KFP's job id stands for Airflow's run id: unique per run, the text differs."""
+        job_id = Template(name=name or "run_id", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),))
+        return self.input("run_id", "str", job_id, name)
 
     def params_dict(self, use: _Use | None) -> str:
         """``params``: the DAG's params as pipeline parameters, the task's literal params over them."""
@@ -257,8 +259,7 @@ class _Builder:
         if key in DATE_STRINGS or key in DATE_TIMES:
             return self.date(key, name)
         if key == "run_id":
-            return self.input("run_id", "str", Template(name=name or "run_id", parts=(
-                PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),)), name)
+            return self.run_id(name)
         if key == "params":
             return self.params_dict(use)
         if key in _OBJECTS:
