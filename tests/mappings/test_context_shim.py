@@ -213,3 +213,25 @@ def test_macros_in_a_callable():
     ''')
     assert found == []
     assert _run(kfp) == ("2024-03-04", "05/03", True)
+
+
+def test_finding_lines_are_the_dag_files_under_decorators(tmp_path):
+    from converters.analysis import analyze_paths
+    from converters.graph import tasks
+
+    (tmp_path / "lines.py").write_text(textwrap.dedent("""
+        from airflow.sdk import DAG, get_current_context, task
+
+        with DAG("lines", schedule=None):
+            @task(
+                retries=1,
+            )
+            def push():
+                ctx = get_current_context()
+                ctx["ti"].xcom_push(key="k", value=1)
+
+            push()
+    """))
+    (task,) = tasks(analyze_paths([tmp_path]).graphs[0])
+    _, ctx = map_task(task, dag_id="lines", config=Config())
+    assert [(f.code, f.line) for f in ctx.findings] == [("M210", 10)]
