@@ -70,7 +70,7 @@ class PythonCallable:
     """The Python function behind a PythonOperator or a ``@task``: source kept verbatim.
 
     ``source`` is the ``def`` as written (decorators removed), ``name`` its name,
-    ``file``/``line`` where it is defined, ``imports`` the module-level import
+    ``file``/``line`` where it is defined (the ``def`` line: the first of ``source``), ``imports`` the module-level import
     statements of its file that the body may need (moved inside the component),
     ``constants`` the module-level literal assignments the body reads, name -> the
     assignment as written (copied inside the component; see ``converters.analysis.constants``).

@@ -244,7 +244,7 @@ class TaskBuilder:
             name=function.name,
             source=cached[0],
             file=source.display,
-            line=source.line(function.node) or 0,
+            line=source.def_lines.get(id(function.node)) or source.line(function.node) or 0,  # its `def`, where source starts
             imports=list(cached[1]),
             constants=dict(callable_constants(source.text, function.name, source.def_lines.get(id(function.node)),
                                               cached[0])),

@@ -16,9 +16,11 @@ from converters.emit.blocks import ChainItem, Item, LoopItem, SubPipelineItem, T
 from converters.emit.layout import Atom, Chain, Group, Node, layout, value
 from converters.emit.literals import comment_text, docstring
 from converters.emit.names import Names, assign_names, kebab, snake, unique
+from converters.emit.run_context import run_context_call, run_context_task
 from converters.graph import dag_info
 from converters.mappings.model import LOOP_PREFIX, Arm, Input, KfpTask, Loop, MappedDag, Template
-from converters.templating import pipeline_expression
+from converters.run_context import RUN_CONTEXT_ID
+from converters.templating import ParamRef, pipeline_expression
 
 __all__ = ["EmittedPipeline", "render_pipeline", "operator_label"]
 
@@ -65,7 +67,8 @@ def _signature(name: str, params: list[tuple[str, Node | None]]) -> Group:
 
 
 def _container(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
-    inputs = [item for item in kfp.command + kfp.args if isinstance(item, (Input, Template))]
+    # One input per name: the same run context output may stand in two arguments.
+    inputs = list({item.name: item for item in kfp.command + kfp.args if isinstance(item, (Input, Template))}.values())
     optional = value("") if kfp.ignore_upstream_failure else None  # KFP wants a default for such inputs
     params: list[tuple[str, Node | None]] = [
         (f"{i.name}: {_input_type(mapped, i.task_id) if isinstance(i, Input) else 'str'}",
@@ -117,7 +120,8 @@ def _call_arguments(kfp: KfpTask, output: Callable[[Input], str], text: frozense
     values = dict(kfp.arguments)
     values.update({i.name: i for i in kfp.command + kfp.args if isinstance(i, (Input, Template))})
     return {key: Atom(output(v)) if isinstance(v, Input) else Atom(pipeline_expression(v.parts, output, text))
-            if isinstance(v, Template) else value(v) for key, v in values.items()}
+            if isinstance(v, Template) else Atom(v.name) if isinstance(v, ParamRef) else value(v)
+            for key, v in values.items()}
 
 
 def _settings(kfp: KfpTask, var: str) -> list[Group]:
@@ -219,6 +223,8 @@ class _Scope:
         unless the reader runs in the same loop iteration (a mapped task group)."""
         if item.task_id.startswith(LOOP_PREFIX):
             return item.task_id[len(LOOP_PREFIX):]
+        if item.key != "return_value":  # a named output (the run context's)
+            return self.ref(item.task_id, item.key).flat()
         ref = self.ref(item.task_id).flat()
         loops = self.looped.get(item.task_id, ())
         return f"dsl.Collected({ref})" if loops and not set(loops) <= set(reader.loops if reader else ()) else ref
@@ -278,9 +284,11 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     needed: dict[tuple[str, str | None], str] = {}  # outer output -> parameter type
     for task_id in item.task_ids:
         kfp = by_id[task_id]
-        for read in sorted(kfp.reads()):
+        for read in sorted(kfp.reads() - {RUN_CONTEXT_ID}):
             if read not in inside and not read.startswith(LOOP_PREFIX):
                 needed[(read, None)] = _input_type(mapped, read)
+        for output in sorted(kfp.run_context):  # the run's dates, named outputs of the run context
+            needed[(RUN_CONTEXT_ID, output)] = "str"
         own = [i for i, arm in enumerate(kfp.arms) if arm.decider == item.decider]
         for arm in kfp.arms[own[0] if own else len(kfp.arms):]:  # outer arms are the caller's to test
             if arm.decider not in inside:
@@ -338,14 +346,21 @@ def _items(scope: _Scope, items: list[Item], indent: int, upstream: dict[str, li
 
 
 def _main_body(scope: _Scope, upstream: dict[str, list[str]]) -> list[str]:
-    """The pipeline function's body; a teardown that ends the DAG wraps the rest in ``dsl.ExitHandler``."""
+    """The pipeline function's body: the run context first when tasks read the run's dates, then
+    the tasks; a teardown that ends the DAG wraps the rest in ``dsl.ExitHandler``."""
     items = body_items(scope.mapped)
+    lines: list[str] = []
+    if scope.mapped.run_context is not None:
+        names = scope.names
+        scope.local.add(RUN_CONTEXT_ID)
+        lines += run_context_call(names.component[RUN_CONTEXT_ID], names.variable[RUN_CONTEXT_ID],
+                                  scope.mapped.run_context.parameter, 4)
     exit_task = next((t for t in scope.mapped.tasks if t.exit_handler), None)
     if exit_task is None:
-        return _items(scope, items, 4, upstream)
+        return lines + _items(scope, items, 4, upstream)
     rest = [item for item in items if members([item]) != [exit_task.task_id]]
     scope.local.add(exit_task.task_id)
-    lines = _task_lines(scope, exit_task, 4, [])
+    lines += _task_lines(scope, exit_task, 4, [])
     lines.append(f"    with dsl.ExitHandler(exit_task={scope.names.variable[exit_task.task_id]}):")
     return lines + _items(scope, rest, 8, upstream)
 
@@ -353,7 +368,9 @@ def _main_body(scope: _Scope, upstream: dict[str, list[str]]) -> list[str]:
 def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     """The whole ``pipeline.py`` for one mapped DAG, laid out as black lays it out."""
     info = dag_info(mapped.graph)
-    names = assign_names(info.dag_id, [t.task_id for t in mapped.tasks], [p.name for p in mapped.parameters])
+    context = run_context_task(mapped.run_context, mapped.run_context.base_image) if mapped.run_context else None
+    names = assign_names(info.dag_id, [t.task_id for t in mapped.tasks] + ([RUN_CONTEXT_ID] if context else []),
+                         [p.name for p in mapped.parameters], {RUN_CONTEXT_ID: "run_context"})
     description = info.description if isinstance(info.description, str) and info.description else (
         f"Converted from Airflow DAG {info.dag_id} ({info.file}:{info.line})."
     )
@@ -366,6 +383,8 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     )
     imports = "from pathlib import Path\n\nfrom kfp import compiler, dsl\n"
     parts = [header + "\n\n" + imports + ("from kfp import kubernetes\n" if kube else "")]
+    if context is not None:
+        parts.append(_component(context, names.component[RUN_CONTEXT_ID], mapped))
     shared: dict[str, str] = {}  # identical components (a @task called twice) are defined once
     for kfp in mapped.tasks:
         key = _component(kfp, "__AF2KFP_COMPONENT__", mapped)

@@ -21,6 +21,7 @@ from converters.mappings import bash, branch, codes, docker, empty, kubernetes, 
 from converters.mappings.base import decide_fate, fate_of
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
+from converters.mappings.dates import airflow2_dates, run_context_plan
 from converters.mappings.env_xcom import returned_keys
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
@@ -318,6 +319,10 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         edges.append((u, v))
     edges, subpipelines, control = apply_control_flow(graph, [mapped[i] for i in order], edges)
     found.extend(control)
+    parameters = _pipeline_parameters(params, [mapped[i] for i in order])
+    dates = run_context_plan(dag_info(graph), config, [mapped[i] for i in order], {p.name for p in parameters})
+    if dates:
+        found.extend(airflow2_dates(dag_info(graph), dates[0]))
     _settle_fates(fates, mapped, [*graph_findings(graph), *found])
     return MappedDag(
         graph=graph,
@@ -325,6 +330,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         edges=edges,
         fates=fates,
         findings=found,
-        parameters=_pipeline_parameters(params, [mapped[i] for i in order]),
+        parameters=parameters + ([dates[1]] if dates else []),
         subpipelines=subpipelines,
+        run_context=dates[0] if dates else None,
     )

@@ -246,6 +246,8 @@ class KfpTask:
     loops: tuple[Loop, ...] = ()
     ignore_upstream_failure: bool = False
     exit_handler: bool = False
+    # Outputs of the run context this task reads (output name -> its Python; converters.run_context).
+    run_context: dict[str, str] = field(default_factory=dict)
 
     def reads(self) -> set[str]:
         """Tasks whose output this task reads: an argument, inside a template, or the items it loops over."""
@@ -289,3 +291,5 @@ class MappedDag:
     parameters: list[Any] = field(default_factory=list)
     # Deciders whose arms are emitted as a sub-pipeline (a task outside them waits for them).
     subpipelines: set[str] = field(default_factory=set)
+    # The run context the tasks read their dates from (converters.run_context.RunContextPlan), if any.
+    run_context: Any = None

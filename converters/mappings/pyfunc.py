@@ -5,7 +5,8 @@ user's annotations, defaults and decorators would run when the module is importe
 none of them is copied. The body is kept verbatim with the imports it uses moved inside,
 then the module-level constants it reads (copied as written). ``ti.xcom_pull(task_ids="x")``
 calls become inputs fed by ``x``'s output (:mod:`converters.mappings.xcom_pull`), and
-context parameters the body then no longer reads are dropped.
+context parameters the body then no longer reads are dropped; what it still reads of the
+Airflow context is built at the top of the body (:mod:`converters.mappings.context_shim`).
 """
 
 from __future__ import annotations
@@ -20,12 +21,16 @@ from typing import Any
 
 import libcst as cst
 
+from converters.findings import CODES, Finding
 from converters.graph import PythonCallable
 from converters.mappings import codes
 from converters.mappings.context import MapContext
-from converters.mappings.model import Input, PythonFunction
+from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
+from converters.mappings.current_context import current_context_names, replace_current_context
+from converters.mappings.model import Input, PythonFunction, Template
 from converters.mappings.values import is_plain, short
 from converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
+from converters.templating import ParamRef
 from converters.values import Symbolic, TaskRef
 
 __all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
@@ -153,6 +158,9 @@ def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
                 param.default = "None"
             continue
         value = param.value
+        if isinstance(value, (Input, ParamRef, Template)):  # the context shim's inputs
+            arguments[param.name] = value
+            continue
         if isinstance(value, TaskRef):
             if ctx.producers.get(value.task_id) and value.key == "return_value":
                 arguments[param.name] = Input(name=param.name, task_id=value.task_id)
@@ -215,7 +223,10 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
                 top = module.split(".")[0]
                 if top and top not in sys.stdlib_module_names:
                     third_party.add(top)
-    if "airflow" in third_party:
+    inside = any((n.module or "").split(".")[0] == "airflow" if isinstance(n, ast.ImportFrom) else
+                 any(a.name.split(".")[0] == "airflow" for a in n.names)
+                 for n in _body_nodes(fn) if isinstance(n, (ast.Import, ast.ImportFrom)))
+    if "airflow" in third_party or inside:
         third_party.discard("airflow")
         ctx.add(codes.AIRFLOW_IN_TASK, f"`{fn.name}` imports Airflow inside the task")
     if third_party:
@@ -278,10 +289,7 @@ def _definition_reads(source: str) -> set[str]:
 def _module_imports(callable_: PythonCallable) -> set[str]:
     names: set[str] = set()
     for text in callable_.imports:
-        try:
-            names |= set().union(*(_bound_names(s) for s in ast.parse(text).body))
-        except SyntaxError:
-            continue
+        names |= set().union(*(_bound_names(s) for s in _import_statements(text)))
     return names
 
 
@@ -309,9 +317,10 @@ def _constants(callable_: PythonCallable, fn: _Def, hidden: set[str]) -> dict[st
     return {name: text for name, text in callable_.constants.items() if name in needed}
 
 
-def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature) -> tuple[cst.Module, _Def]:
+def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature,
+                holders: list[str]) -> tuple[cst.Module, _Def]:
     """``ti.xcom_pull(task_ids="x")`` -> a new parameter fed by ``x``'s output, when ``x`` has one."""
-    dicts = frozenset(name[2:] for name in sig.context if name.startswith("**"))
+    dicts = frozenset(name[2:] for name in sig.context if name.startswith("**")) | frozenset(holders)
     stores = [n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)]
     params = {p.name for p in sig.params}
     aliases = {name for name in ti_aliases(module, dicts) if stores.count(name) == 1 and name not in params}
@@ -332,7 +341,7 @@ def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature) 
             sig.params.append(_Param(inputs[task_id], kind, None, TaskRef(task_id=task_id), True))
         return inputs[task_id]
 
-    rewritten = rewrite_pulls(module, names, dicts, name_for)
+    rewritten = rewrite_pulls(module, names, dicts, name_for, available=lambda task_id: bool(ctx.producers.get(task_id)))
     if not inputs:
         return module, fn
     new_fn = _first_def(rewritten)
@@ -359,8 +368,8 @@ def _drop_unread_context(fn: _Def, sig: _Signature) -> None:
 
 
 def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, imports: list[str],
-          constants: list[str]) -> str:
-    """The component ``def``: generated signature, moved imports and constants, the user's body.
+          constants: list[str], shim: tuple[list[str], list[str]] = ([], [])) -> str:
+    """The component ``def``: generated signature, moved imports and constants, the context shim, the user's body.
 
     An ``async def`` stays whole (signature reduced to plain names) inside the component,
     which runs it with ``asyncio.run``: KFP calls components synchronously.
@@ -372,7 +381,16 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
     body = fn.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=list(body.body))]
     docstring = 1 if fn.get_docstring() is not None else 0
-    moved = [cst.parse_statement(text) for text in imports]
+    shim_imports, shim_statements = shim
+    if shim_statements:  # the context first: the user's statements read it, after a blank line
+        built = [b.with_changes(leading_lines=[line.with_changes(indent=False) for line in b.leading_lines])
+                 for b in cst.parse_module("\n".join(shim_statements) + "\n").body]
+        after = statements[docstring:]
+        if after and not (after[0].leading_lines and after[0].leading_lines[0].comment is None):
+            after = [after[0].with_changes(leading_lines=[cst.EmptyLine(indent=False), *after[0].leading_lines]),
+                     *after[1:]]
+        statements = statements[:docstring] + built + after
+    moved = [cst.parse_statement(text) for text in [*imports, *(i for i in shim_imports if i not in imports)]]
     copied = _spaced([cst.parse_statement(text) for text in constants], bool(moved), bool(docstring))
     if fn.asynchronous is not None:
         names = ", ".join(p.name for p in sig.params)
@@ -423,6 +441,57 @@ def _lambda_as_def(source: str, name: str) -> str | None:
     return f"def {ident}({ast.unparse(node.args)}):\n    return {ast.unparse(node.body)}\n"
 
 
+def _finding(ctx: MapContext, callable_: PythonCallable, line: int | None, code: str, message: str) -> None:
+    """A finding on the callable's line ``line`` (1 = its ``def``), in the file that defines it."""
+    entry = CODES[code]
+    ctx.findings.append(Finding(code=code, severity=entry.severity, message=message, suggestion=entry.help,
+                                file=callable_.file, line=callable_.line + (line or 1) - 1, dag_id=ctx.dag_id,
+                                task_id=ctx.task.task_id))
+
+
+def _line(original: _Def, node: ast.AST | None) -> int | None:
+    """The line of ``node`` (from the rewritten function) in the original function: the same code's."""
+    if node is None:
+        return None
+    text = ast.unparse(node)
+    first = next((n for n in ast.walk(original) if type(n) is type(node) and ast.unparse(n) == text), None)
+    return getattr(first, "lineno", None)
+
+
+def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original: _Def, sig: _Signature,
+                  holders: list[str]) -> tuple[list[str], list[str]]:
+    """Build what the body reads of the Airflow context; the context parameters become its inputs.
+
+    Returns the shim's imports and statements; what it cannot build is an ``M210`` finding on its line.
+    """
+    named = {e: e for e in sig.context if not e.startswith("**")}
+    stars = [e[2:] for e in sig.context if e.startswith("**")]
+    if not named and not stars and not holders:
+        return [], []
+    reads = gather(fn, list(named), stars + holders)
+    extras = {name: p.has_value for name in stars for p in sig.params if p.name == name}
+    context_params = set(named) | {name for name in stars if not extras[name]}
+    sig.params = [p for p in sig.params if p.name not in context_params]
+    for name in context_params:
+        sig.context.remove(name if name in named else f"**{name}")
+    module_names = set(callable_.constants) | _module_imports(callable_)
+    taken = {p.name for p in sig.params} | set(holders) | set(stars) | module_names
+    mapped = ctx.task.mapped is not None
+    task_params = ctx.task.args.get("params")
+    shim: Shim = build_shim(reads, named=named, dicts=stars + holders, extras=extras, task_id=ctx.task.task_id,
+                            dag_id=ctx.dag_id, params=ctx.params, task_params=task_params, taken=taken, mapped=mapped,
+                            clashes=_loaded(fn) | _local_names(fn), airflow_keys=CONTEXT_KEYS)
+    for name, annotation, value in shim.inputs:
+        sig.params.append(_Param(name, annotation, None, value, True))
+    for node, what in shim.missing:
+        _finding(ctx, callable_, _line(original, node), codes.AIRFLOW_CONTEXT,
+                 f"`{fn.name}` reads {what} from the Airflow context, which af2kfp cannot build in KFP")
+    for node, what in shim.pendulum:
+        _finding(ctx, callable_, _line(original, node), PENDULUM_METHOD,
+                 f"`{fn.name}` calls {what}: a pendulum method; the date is a datetime.datetime in KFP")
+    return (shim.imports, shim.statements) if shim.statements else ([], [])
+
+
 def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list[Any], kwargs: dict[str, Any],
                    base_image: str) -> tuple[PythonFunction, dict[str, Any]] | None:
     """The component function and its call arguments; ``None`` (with ``M211``) when impossible."""
@@ -442,22 +511,28 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         ctx.add(codes.CALLABLE_UNAVAILABLE, f"`{callable_.name}` is not a def")
         return None
     sig = _signature(ctx, fn, args, kwargs)
+    original, holders = fn, []
+    if "get_current_context" in source:
+        names = current_context_names(callable_.imports, source)
+        module, holder = replace_current_context(module, names, _local_names(fn) | {p.name for p in sig.params})
+        if holder is not None:
+            holders.append(holder)
+            fn = _first_def(module)
     if "xcom_pull" in source:  # the LibCST pass costs; most callables pull nothing
-        module, fn = _pull_xcoms(ctx, module, fn, sig)
+        module, fn = _pull_xcoms(ctx, module, fn, sig, holders)
     _drop_unread_context(fn, sig)
+    shim = _context_shim(ctx, callable_, fn, original, sig, holders)
     arguments = _bind(ctx, sig)
-    if sig.context:
-        ctx.add(codes.AIRFLOW_CONTEXT, f"`{fn.name}` reads the Airflow context: {', '.join(sig.context)}")
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
     imports, bound = _used_imports(ctx, callable_, fn, constants)
-    free = _free_names(fn, bound | params | set(constants))
+    free = _free_names(fn, bound | params | set(constants) | set(holders))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
     returns = _annotation(fn.returns)
     if returns is None and ctx.task.task_id in ctx.consumers:
         ctx.add(codes.RETURN_TYPE_ASSUMED, f"the return value of `{fn.name}` is used downstream; str assumed")
         returns = "str"
-    code = _code(module, "__AF2KFP_NAME__", sig, returns, imports, list(constants.values()))
+    code = _code(module, "__AF2KFP_NAME__", sig, returns, imports, list(constants.values()), shim)
     params = [(p.name, p.annotation, p.default) for p in sig.params]
     return PythonFunction(code=code, params=params, returns=returns, base_image=base_image), arguments

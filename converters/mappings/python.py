@@ -13,8 +13,11 @@ from converters.mappings.context import MapContext
 from converters.mappings.docker import apply_docker_environment
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import Input, KfpTask
+from converters.templating import ParamRef
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
+from converters.mappings.context_shim import shim_parameters
 from converters.mappings.pyfunc import build_function
+from converters.run_context import RUN_CONTEXT_ID
 from converters.mappings.values import string, string_list, unexpected
 from converters.values import TaskRef
 
@@ -52,17 +55,18 @@ MAPPED_ARGS = ("python_callable -> lightweight component from its source", "op_a
                "requirements -> packages_to_install", "image (@task.docker/@task.kubernetes) -> base_image",
                "return value read downstream -> component output",
                "module-level literal constants and self-contained functions the callable reads -> copied into it",
-               "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input", *POD_MAPPED_ARGS)
+               "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input",
+               "**context, get_current_context(), ds, ti, params, dag_run.conf... -> built at the top of the body "
+               "from the run context, pipeline parameters and placeholders", *POD_MAPPED_ARGS)
 DROPPED_ARGS = tuple(sorted(IGNORED))
-FLAGGED_ARGS = ("provide_context / Airflow context use (other xcom_pull forms included)", "templates_dict",
+FLAGGED_ARGS = ("Airflow context the shim cannot build (ti.xcom_push, var, conn, other XCom keys...)", "templates_dict",
                 "other module-level names in the callable (computed values, decorated functions...)",
                 "callable source not found", "Jinja without a KFP translation (docs/templating.md)", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
     if ctx.has("python_callable") or rule == "PythonOperator":
         ctx.arg("python_callable")
-        if ctx.arg("provide_context"):
-            ctx.add(codes.AIRFLOW_CONTEXT, "provide_context=True passes the Airflow context as keyword arguments")
+        ctx.arg("provide_context")  # Airflow 1.10's switch for **context: the shim builds what the body reads
         if ctx.arg("templates_dict") is not None:
             ctx.add(codes.AIRFLOW_CONTEXT, "templates_dict is rendered by Airflow's Jinja; not available in KFP")
         op_args = ctx.arg("op_args") or []
@@ -92,6 +96,9 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
         ctx.used.update(ctx.task.args)
         return finish(ctx, kfp, IGNORED)
     kfp.python, kfp.arguments = built
+    kfp.run_context.update({v.key: v.key for v in kfp.arguments.values()
+                            if isinstance(v, Input) and v.task_id == RUN_CONTEXT_ID})
+    kfp.parameters.extend(shim_parameters(kfp.arguments, ctx.params))
     kfp.image = image
     if rule == "task.virtualenv":
         for requirement in string_list(ctx, ctx.arg("requirements"), "requirements"):
@@ -114,6 +121,14 @@ _LOAD = PythonCallable(
     source="def load(rows, **context):\n    print(rows, context['ds'])\n",
     file="example.py",
     line=9,
+)
+_REPORT_CONTEXT = PythonCallable(
+    name="day_report",
+    source='def day_report():\n    ctx = get_current_context()\n    day = ctx["ds"]\n'
+           '    ctx["ti"].xcom_push(key="day", value=day)\n    return ctx["dag_run"].conf.get("region")\n',
+    file="example.py",
+    line=6,
+    imports=["from airflow.operators.python import get_current_context", "from airflow.sdk import DAG, task"],
 )
 _CHECK = PythonCallable(
     name="check",
@@ -153,13 +168,26 @@ EXAMPLES = [
         ),
     ),
     Example(
-        title="@task: call arguments from another task's return value become a data dependency; **context is flagged",
+        title="@task: another task's return value is a data dependency; what **context reads is built in the component",
         airflow="@task\ndef load(rows, **context): ...\nload(extract())",
         task=example_task(TASK, "load", python=_LOAD, call_kwargs={"rows": TaskRef(task_id="extract")}),
-        fields={"arguments": {"rows": Input(name="rows", task_id="extract")}},
-        kfp=("(rows: dict, context: dict = {}):", "rows=extract_task.output"),
-        codes=("M210",),
+        fields={"arguments": {"rows": Input(name="rows", task_id="extract"),
+                              "ds": Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds")},
+                "run_context": {"ds": "ds"}},
+        kfp=("(rows: dict, ds: str):", '    context = {"ds": ds}', "rows=extract_task.output",
+             'ds=run_context_task.outputs["ds"]'),
         producers={"extract": "dict"},
+    ),
+    Example(
+        title="get_current_context() from any import path: the dict the component builds; dag_run.conf is a "
+              "pipeline parameter; an XCom push is flagged on its line",
+        airflow="@task\ndef day_report():\n    ctx = get_current_context()\n    ...",
+        task=example_task(TASK, "day_report", python=_REPORT_CONTEXT),
+        fields={"arguments": {"ds": Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds"),
+                              "dag_run_conf": ParamRef("dag_run_conf")}},
+        kfp=('    ctx = {\n        "ds": ds,\n        "ti": SimpleNamespace(),\n        "dag_run": SimpleNamespace(conf=dag_run_conf),\n    }',
+             'def example(dag_run_conf: dict = {}, logical_date: str = ""):'),
+        codes=("M210",),
         fate="review",
     ),
     Example(

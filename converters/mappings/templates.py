@@ -3,7 +3,8 @@
 Runs around the rules whose strings Airflow renders with Jinja (bash, docker, pod,
 Python): before the rule, an argument known only when Airflow parses the file (``Variable.get("x")``,
 a :class:`~converters.values.Deferred`) becomes the template it equals at run time (``{{ var.value.x }}``) and a whole ``{{ ti.xcom_pull(...) }}`` an XCom; after it, every string of the command, args,
-env and call arguments is translated. A shell script gets connection secrets as
+env and call arguments is translated; the dates read become outputs of the run context
+(``KfpTask.run_context``). A shell script gets connection secrets as
 ``${VAR}``; other arguments as Kubernetes' ``$(VAR)``.
 """
 
@@ -19,9 +20,11 @@ from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.environment import Environment, supply_hint, template_needs
 from converters.mappings.model import Input, KfpTask, SecretEnv, Template
+from converters.run_context import RUN_CONTEXT_ID
 from converters.templating import (
     SECRET_IN_ARGUMENT,
     TEMPLATE_IN_ENV,
+    ContextRef,
     DataRef,
     SecretRef,
     TemplateContext,
@@ -131,7 +134,11 @@ class _Task:
                                             f"{ref.secret_name!r} (one key per field, e.g. {ref.field!r})")
 
     def part(self, part: Any, what: str, shell: bool) -> Any:
-        """A part as it can appear in a :class:`Template`: secrets become variable references."""
+        """A part as it can appear in a :class:`Template`: secrets become variable references,
+        the run's dates outputs of the run context."""
+        if isinstance(part, ContextRef):
+            self.kfp.run_context[part.name] = part.python
+            return Input(name=part.name, task_id=RUN_CONTEXT_ID, key=part.name)
         if isinstance(part, SecretRef):
             self.secret(part)
             if shell:
@@ -148,7 +155,8 @@ class _Task:
         return part
 
     def value(self, text: Any, what: str, shell: bool = False) -> Any:
-        """A string's replacement: the same string, a :class:`TaskRef` (whole XCom) or a :class:`Template`."""
+        """A string's replacement: the same string, a :class:`TaskRef` (whole XCom), an :class:`Input` (a
+        whole date of the run context) or a :class:`Template`."""
         if not isinstance(text, str) or not has_template(text):
             return text
         result = self.translate(text, what)
@@ -157,6 +165,8 @@ class _Task:
         if len(result.parts) == 1 and isinstance(result.parts[0], DataRef):
             ref = result.parts[0]
             return TaskRef(task_id=ref.task_id, key=ref.key)
+        if len(result.parts) == 1 and isinstance(result.parts[0], ContextRef):  # a date alone: the output itself
+            return self.part(result.parts[0], what, shell)
         parts: list[Any] = []
         for part in (self.part(p, what, shell) for p in result.parts):
             if isinstance(part, str) and parts and isinstance(parts[-1], str):

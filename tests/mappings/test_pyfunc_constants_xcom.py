@@ -22,6 +22,7 @@ from converters.emit import compile_pipeline, render_pipeline
 from converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph, tasks
 from converters.mappings import map_graph, map_task
 from converters.mappings.example import example_task
+from converters.run_context import RUN_CONTEXT_ID
 from converters.mappings.model import Input
 
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
@@ -208,18 +209,31 @@ def test_task_instance_taken_from_the_context_dict_goes_with_its_last_use():
     assert '    ti = kwargs["ti"]\n    ti.xcom_push(key="k", value=1)\n    return scores_output\n' in kfp.python.code
 
 
-def test_context_still_read_keeps_its_parameter_and_finding():
+def test_context_still_read_after_the_pulls_comes_from_the_run_context():
     kfp, found = _map('def use(ds, ti):\n    n = ti.xcom_pull(task_ids="a")\n    m = ti.xcom_pull(task_ids="a")\n'
                       '    return ds + n + m\n', producers={"a": "str"})
-    assert found == ["M210"]
-    assert kfp.python.params == [("a_output", "str", None), ("ds", "str", '""')]
+    assert found == []
+    assert kfp.python.params == [("a_output", "str", None), ("ds", "str", None)]
     assert "n = a_output\n    m = a_output\n" in kfp.python.code
-    assert list(kfp.arguments) == ["a_output"]
+    assert kfp.arguments == {"a_output": Input(name="a_output", task_id="a"),
+                             "ds": Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds")}
+
+
+@pytest.mark.parametrize("pull", [
+    'ti.xcom_pull(task_ids=["scores", "rows"])',
+    'ti.xcom_pull(["scores", "rows"], None, "return_value")',
+    'ti.xcom_pull(task_ids=("scores", "rows"), dag_id=None, include_prior_dates=False)',
+])
+def test_a_list_of_task_ids_reads_the_list_of_their_outputs(pull):
+    kfp, found = _map(f"def use(ti=None):\n    return {pull}\n", producers={"scores": "dict", "rows": "int"})
+    assert found == []
+    assert kfp.python.code.endswith("    return [scores_output, rows_output]\n")
+    assert set(kfp.arguments) == {"scores_output", "rows_output"}
 
 
 @pytest.mark.parametrize(("pull", "codes"), [
     ('ti.xcom_pull(task_ids="other")', ["M210"]),  # no known producer
-    ('ti.xcom_pull(task_ids=["scores"])', ["M210"]),  # a list of task ids
+    ('ti.xcom_pull(task_ids=["scores", "other"])', ["M210"]),  # one of them has no known producer
     ('ti.xcom_pull(task_ids="scores", key="model")', ["M210"]),  # another key
     ('ti.xcom_pull(task_ids="scores", include_prior_dates=True)', ["M210"]),
     ('ti.xcom_pull(task_ids=TASK)', ["M210", "M212"]),
@@ -351,6 +365,22 @@ def check(auc: float) -> bool:
 
 with DAG("example", schedule=None):
     PythonOperator(task_id="check", python_callable=check, op_kwargs={"auc": 0.9})
+''',
+    "day_report": '''
+from airflow.operators.python import get_current_context
+from airflow.sdk import DAG, task
+
+
+@task
+def day_report():
+    ctx = get_current_context()
+    day = ctx["ds"]
+    ctx["ti"].xcom_push(key="day", value=day)
+    return ctx["dag_run"].conf.get("region")
+
+
+with DAG("example", schedule=None):
+    day_report()
 ''',
     "report": '''
 import csv

@@ -156,10 +156,11 @@ def test_extra_kwargs_go_into_the_kwargs_dict_and_non_plain_values_are_flagged()
     task = example_task("airflow.providers.standard.operators.python.PythonOperator", "t", python=fn,
                         python_callable="f", op_kwargs={"a": {"when": Duration(seconds=5)}, "b": 2, "c": [1, "x"]})
     kfp, _ = map_task(task, dag_id="d", config=Config())
-    assert kfp.arguments == {"kwargs": {"b": 2, "c": [1, "x"]}}
+    assert kfp.arguments["kwargs"] == {"b": 2, "c": [1, "x"]}  # and the context, printed whole: M210 lists it
+    assert 'kwargs = {\n        **kwargs,\n        "ds": ds,' in kfp.python.code
     assert sorted(f.code for f in kfp.findings) == ["M205", "M210"]
     bad = example_task("airflow.providers.standard.operators.python.PythonOperator", "u", python=fn,
                        python_callable="f", op_kwargs={"a": 1, "b": TaskRef(task_id="x")})
     kfp, _ = map_task(bad, dag_id="d", config=Config())
-    assert kfp.arguments == {"a": 1}
+    assert kfp.arguments["a"] == 1 and "kwargs" not in kfp.arguments
     assert sorted(f.code for f in kfp.findings) == ["M205", "M210"]
