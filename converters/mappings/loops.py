@@ -10,22 +10,31 @@ Downstream tasks read the mapped task's results as a list (``dsl.Collected``).
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from converters.graph import AirflowTask, DagInfo
 from converters.mappings.model import LOOP_PREFIX, Input, Loop
+from converters.mappings.pytypes import JSON, JSON_ITEMS
 from converters.values import TaskRef
 
 __all__ = ["expand_loops", "group_loops", "LoopPlan"]
 
-_TYPES = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"), (dict, "dict"), (list, "list"))
+_TYPES = ((bool, "bool"), (int, "int"), (float, "float"), (str, "str"))
 
 
 def _item_type(items: list[Any]) -> str:
-    kinds = {next((name for kind, name in _TYPES if isinstance(item, kind)), "str") for item in items}
-    return kinds.pop() if len(kinds) == 1 else "str"
+    """The carrier of a loop's literal items: one scalar type, or :data:`JSON` (see :func:`_loop_items`)."""
+    kinds = {next((name for kind, name in _TYPES if type(item) is kind), JSON) for item in items}
+    return kinds.pop() if len(kinds) == 1 else JSON
+
+
+def _loop_items(items: list[Any]) -> list[Any]:
+    """Literal items as the loop passes them: unchanged when all share one scalar type, else one JSON
+    text each (KFP would turn numbers inside a dict or list into floats, and a ``None`` into nothing)."""
+    return [json.dumps(item) for item in items] if _item_type(items) == JSON else list(items)
 
 
 def _variable(name: str, taken: set[str]) -> str:
@@ -119,8 +128,15 @@ def _refs(key: str, value: Any, shape: str, variable: str, whole: bool, constant
     return ref(_field(key))
 
 
-def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: bool) -> LoopPlan | str:
-    """The loop plan of a mapped task, or why it cannot be one (the task then runs once)."""
+def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: bool,
+                 loops_of: dict[str, tuple[Loop, ...]] | None = None) -> LoopPlan | str:
+    """The loop plan of a mapped task, or why it cannot be one (the task then runs once).
+
+    ``producers``: output carriers (not collected); ``loops_of``: the loops of the
+    tasks mapped so far. Expanding over a mapped task's results runs in that task's loop:
+    Airflow makes one instance per result, each reading one of them.
+    """
+    loops_of = loops_of or {}
     mapped = task.mapped
     assert mapped is not None
     taken: set[str] = set()
@@ -153,12 +169,22 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
         add(items, variable)
     for key, source in mapped.expand.items():
         variable = _variable(key, taken)
-        if isinstance(source, TaskRef) and source.key == "return_value" and producers.get(source.task_id) == "list":
+        if isinstance(source, TaskRef) and source.key == "return_value" and loops_of.get(source.task_id):
+            chained = loops_of[source.task_id]
+            if len(mapped.expand) > 1 or mapped.expand_kwargs is not None or _shape(key, ["item"], taskflow) != "scalar" \
+                    or any(loop.scope != source.task_id for loop in chained):
+                return f"expand over {key!r}: the results of a mapped task cannot be combined with other loops here"
+            loops.extend(chained)  # one instance per result: in the producer's own iteration
+            refs[key] = source
+            continue
+        if isinstance(source, TaskRef) and source.key == "return_value" and producers.get(source.task_id) in (
+                "list", JSON_ITEMS):
             if _shape(key, ["item"], taskflow) != "scalar":
                 return f"expand over {key!r}: a task's list cannot fill this argument item by item"
             loops.append(Loop(variable=variable, items=Input(name=key, task_id=source.task_id),
                               parallelism=parallelism if not loops else None, scope=task.task_id))
-            refs[key], types[f"{LOOP_PREFIX}{variable}"] = TaskRef(task_id=f"{LOOP_PREFIX}{variable}"), "str"
+            item = JSON if producers.get(source.task_id) == JSON_ITEMS else "str"
+            refs[key], types[f"{LOOP_PREFIX}{variable}"] = TaskRef(task_id=f"{LOOP_PREFIX}{variable}"), item
             continue
         if not (isinstance(source, list) and source):
             return f"expand over {key!r}: its items are not a list known statically or a Python task's list"
@@ -167,7 +193,7 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
             return f"expand over {key!r}: a loop item cannot fill this argument"
         whole = shape == "scalar"
         constant = _constant(source, shape)
-        items = list(source) if whole else [_fields(key, v, shape, constant) for v in source]
+        items = _loop_items(source) if whole else [_fields(key, v, shape, constant) for v in source]
         loops.append(Loop(variable=variable, items=items, parallelism=parallelism if not loops else None,
                           scope=task.task_id))
         refs[key] = _refs(key, source[0], shape, variable, whole, constant)
@@ -197,8 +223,8 @@ def group_loops(info: DagInfo, task: AirflowTask, producers: dict[str, str | Non
             ref = f"{LOOP_PREFIX}{variable}"
             if isinstance(items, TaskRef):
                 loops.append(Loop(variable=variable, items=Input(name=variable, task_id=items.task_id), scope=group_id))
-                producers.setdefault(ref, "str")
+                producers.setdefault(ref, JSON if producers.get(items.task_id) == JSON_ITEMS else "str")
             else:
-                loops.append(Loop(variable=variable, items=items, scope=group_id))
+                loops.append(Loop(variable=variable, items=_loop_items(items), scope=group_id))
                 producers.setdefault(ref, _item_type(items))
     return tuple(loops)

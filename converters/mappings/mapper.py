@@ -8,7 +8,7 @@ DAG's params and what the templates read become the pipeline's parameters.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -22,39 +22,17 @@ from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
+from converters.mappings.pytypes import SCALARS, collected
 from converters.mappings.registry import resolve
-from converters.mappings.templates import prepare_task, template_refs, translate_task
-from converters.mappings.xcom_pull import pulled_task_ids
+from converters.mappings.dataflow import DataFlow, data_flow, output_id
+from converters.mappings.templates import prepare_task, translate_task
 from converters.templating import PipelineParameter, dag_parameters
-from converters.values import Call, TaskRef
+from converters.values import TaskRef
 
 __all__ = ["map_graph", "map_task"]
 
 # Rules whose strings Airflow renders with Jinja and that run without Airflow in KFP.
 _TEMPLATED_RULES = (bash, branch, docker, kubernetes, python)
-
-
-def _refs(value: Any) -> Iterable[str]:
-    if isinstance(value, TaskRef):
-        yield value.task_id
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, Call):
-        yield from _refs(list(value.args))
-        yield from _refs(value.kwargs)
-
-
-def _consumers(graph: nx.DiGraph) -> set[str]:
-    used = {u for u, _, kind in graph.edges(data="kind") if kind == "data"}
-    for t in tasks(graph):
-        used.update(_refs([t.args, t.call_args, t.call_kwargs]))
-        used.update(template_refs([t.args, t.call_args, t.call_kwargs]))
-        used.update(pulled_task_ids(t.python))  # ti.xcom_pull(task_ids="x") in the callable reads x's output
-    return used
 
 
 def _order(graph: nx.DiGraph) -> list[AirflowTask]:
@@ -68,11 +46,13 @@ def _order(graph: nx.DiGraph) -> list[AirflowTask]:
 
 def _as_seen_from(producers: dict[str, str | None], loops_of: dict[str, tuple[Loop, ...]],
                   around: tuple[Loop, ...]) -> dict[str, str | None]:
-    """Output types as a task inside ``around`` reads them: a mapped task's results are a list
+    """Output carriers as a task inside ``around`` reads them: a mapped task's results are a list
     (``dsl.Collected``) unless the reader runs in the same loop iteration."""
-    collected = {p: "list" for p, loops in loops_of.items()
-                 if loops and p in producers and not set(loops) <= set(around)}
-    return {**producers, **collected} if collected else producers
+    outside = {task_id for task_id, loops in loops_of.items() if loops and not set(loops) <= set(around)}
+    if not outside:
+        return producers
+    return {entry: collected(carrier) if carrier and entry.split("[", 1)[0] in outside else carrier
+            for entry, carrier in producers.items()}
 
 
 def _downstream(graph: nx.DiGraph, task_id: str, line: dict[str, tuple[int, str]]) -> tuple[str, ...]:
@@ -83,21 +63,28 @@ def _downstream(graph: nx.DiGraph, task_id: str, line: dict[str, tuple[int, str]
 def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[str] | None = None,
              producers: dict[str, str | None] | None = None,
              params: dict[str, PipelineParameter] | None = None,
-             downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = ()) -> tuple[KfpTask | None, MapContext]:
+             downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = (),
+             flow: DataFlow | None = None,
+             loops_of: dict[str, tuple[Loop, ...]] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
-    ``around``: the loops of the mapped task groups the task sits in (outermost first)."""
+    ``around``: the loops of the mapped task groups the task sits in (outermost first);
+    ``flow``: what the DAG reads of each task (:func:`~converters.mappings.dataflow.data_flow`);
+    ``loops_of``: the loops of the tasks mapped so far (``producers`` are then their own
+    carriers, and a mapped task's results become a list where the task reads them collected)."""
     rule, module, from_config = resolve(task.operator, config)
     templated = module in _TEMPLATED_RULES
     producers = dict(producers or {})
-    plan = expand_loops(task, producers, taskflow=rule.startswith("task")) if (
+    plan = expand_loops(task, producers, taskflow=rule.startswith("task"), loops_of=loops_of) if (
         task.mapped is not None and module is not empty) else None
+    if loops_of:
+        producers = _as_seen_from(producers, loops_of, around + (plan.loops if isinstance(plan, LoopPlan) else ()))
     if isinstance(plan, LoopPlan):
         task = plan.task
         producers.update(plan.types)
     ctx = MapContext(task=prepare_task(task) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
-                     downstream=downstream)
+                     downstream=downstream, flow=flow or DataFlow())
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{task.operator} is mapped as {rule} ([tool.af2kfp.operators])")
     if isinstance(plan, str):
@@ -138,9 +125,13 @@ def _wire_container(kfp: KfpTask, ctx: MapContext) -> None:
         nonlocal count
         if not isinstance(item, TaskRef):
             return item
-        if ctx.producers.get(item.task_id) and item.key == "return_value":
+        carrier = ctx.producers.get(output_id(item.task_id, item.key))
+        if carrier:
             count += 1
-            return Input(name=f"input_{count}", task_id=item.task_id)
+            if carrier not in SCALARS:
+                ctx.add(codes.XCOM_AS_TEXT, f"the container's arguments read {item.task_id!r}'s XCom "
+                                            f"{item.key!r} as JSON text")
+            return Input(name=f"input_{count}", task_id=item.task_id, key=item.key)
         ctx.add(codes.XCOM_UNAVAILABLE, f"XCom {item.key!r} of {item.task_id!r} is used in the container's arguments")
         return f"<xcom {item.task_id}.{item.key}>"
 
@@ -168,7 +159,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     config = config or Config()
     dag_id = dag_info(graph).dag_id
     params, found = _dag_parameters(dag_info(graph))
-    consumers = _consumers(graph)
+    flow = data_flow(graph)
+    consumers = set(flow.consumers)
     producers: dict[str, str | None] = {}
     mapped: dict[str, KfpTask] = {}
     fates: dict[str, str] = {}
@@ -177,9 +169,9 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
     for task in _order(graph):
         around = group_loops(dag_info(graph), task, producers)
-        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
-                            producers=_as_seen_from(producers, loops_of, around),
-                            params=params, downstream=_downstream(graph, task.task_id, line), around=around)
+        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers, producers=producers,
+                            params=params, downstream=_downstream(graph, task.task_id, line), around=around,
+                            flow=flow, loops_of=loops_of)
         if kfp is None:
             fates[task.task_id] = "folded"
             found.extend(ctx.findings)
@@ -197,11 +189,13 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         found.extend(kfp.findings)
         if kfp.decision is not None and kfp.decision.mode == "set":
             pass  # its outputs are the conditions' booleans, not an XCom a task can read
-        elif kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
-            producers[task.task_id] = kfp.python.returns
+        elif kfp.kind == "python" and kfp.python is not None and kfp.python.xcoms():
+            for key, carrier in kfp.python.xcoms().items():
+                producers[output_id(task.task_id, key)] = carrier
         elif kfp.output:
             producers[task.task_id] = "str"
-        loops_of[task.task_id] = kfp.loops
+        if kfp.loops:
+            loops_of[task.task_id] = kfp.loops
     for finding in graph_findings(graph):  # the analyzer's doubts about a task also call for review
         if finding.task_id in mapped and finding.severity.rank >= 1 and fates[finding.task_id] == "converted":
             fates[finding.task_id] = mapped[finding.task_id].fate = "review"

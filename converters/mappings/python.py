@@ -72,8 +72,23 @@ def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     return list(ctx.task.call_args), dict(ctx.task.call_kwargs)
 
 
-def map_task(ctx: MapContext, rule: str) -> KfpTask:
-    """Map a Python task; without usable source it becomes a placeholder (``unsupported``)."""
+def _requirements(ctx: MapContext, rule: str) -> tuple[str, ...]:
+    """What ``@task.virtualenv`` installs itself (``requirements``)."""
+    if rule != "task.virtualenv":
+        return ()
+    found = []
+    for requirement in string_list(ctx, ctx.arg("requirements"), "requirements"):
+        if isinstance(requirement, str):
+            found.append(requirement)
+        else:
+            unexpected(ctx, requirement, "requirements item")
+    return tuple(found)
+
+
+def map_task(ctx: MapContext, rule: str, decides: bool = False) -> KfpTask:
+    """Map a Python task; without usable source it becomes a placeholder (``unsupported``).
+
+    ``decides``: a branch or short circuit (:mod:`.branch` adapts what the callable returns)."""
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="python")
     apply_base(ctx, kfp)
     image = ctx.config.python_base_image
@@ -84,7 +99,8 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     if rule == "task.kubernetes":
         apply_pod(ctx, kfp)
     args, kwargs = _call(ctx, rule)
-    built = build_function(ctx, ctx.task.python, args, kwargs, image)
+    built = build_function(ctx, ctx.task.python, args, kwargs, image, rule=rule,
+                           requirements=_requirements(ctx, rule), decides=decides)
     if built is None:
         kfp.kind = "placeholder"
         kfp.image, kfp.command = ctx.config.bash_image, ["sh", "-c"]
@@ -93,12 +109,6 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
         return finish(ctx, kfp, IGNORED)
     kfp.python, kfp.arguments = built
     kfp.image = image
-    if rule == "task.virtualenv":
-        for requirement in string_list(ctx, ctx.arg("requirements"), "requirements"):
-            if isinstance(requirement, str):
-                kfp.python.packages.append(requirement)
-            else:
-                unexpected(ctx, requirement, "requirements item")
     return finish(ctx, kfp, IGNORED)
 
 
@@ -141,25 +151,27 @@ _DECIDE = PythonCallable(
 
 EXAMPLES = [
     Example(
-        title="PythonOperator: the callable's body in a component; imports move inside; op_kwargs become arguments",
+        title="PythonOperator: the callable's body in a component; imports move inside; op_kwargs become arguments; "
+              "a returned dict travels as JSON text",
         airflow='PythonOperator(task_id="extract", python_callable=extract, op_kwargs={"table": "users"})',
         task=example_task(PYTHON, "extract", python=_EXTRACT, python_callable=_EXTRACT.name, op_kwargs={"table": "users"}),
         fields={"kind": "python", "arguments": {"table": "users"}, "image": "python:3.11"},
         kfp=(
             '@dsl.component(base_image="python:3.11")',
-            "(table: str, limit: int = 10) -> dict:",
+            "(table: str, limit: int = 10) -> str:",
             "    import json",
+            '    return json.dumps({"table": table, "n": len(json.dumps([limit]))})',
             'table="users"',
         ),
     ),
     Example(
-        title="@task: call arguments from another task's return value become a data dependency; **context is flagged",
+        title="@task: another task's return value becomes a data dependency, decoded at the top; **context is flagged",
         airflow="@task\ndef load(rows, **context): ...\nload(extract())",
         task=example_task(TASK, "load", python=_LOAD, call_kwargs={"rows": TaskRef(task_id="extract")}),
         fields={"arguments": {"rows": Input(name="rows", task_id="extract")}},
-        kfp=("(rows: dict, context: dict = {}):", "rows=extract_task.output"),
+        kfp=("(rows: str, context: dict = {}):", "    rows = json.loads(rows)", "rows=extract_task.output"),
         codes=("M210",),
-        producers={"extract": "dict"},
+        producers={"extract": "json"},
         fate="review",
     ),
     Example(
@@ -184,8 +196,9 @@ EXAMPLES = [
                 'PythonOperator(task_id="decide", python_callable=decide)',
         task=example_task(PYTHON, "decide", python=_DECIDE, python_callable=_DECIDE.name),
         fields={"arguments": {"compare_output": Input(name="compare_output", task_id="compare")}},
-        kfp=("(compare_output: dict) -> str:\n    scores = compare_output\n", "decide(compare_output=compare_task.output)"),
-        producers={"compare": "dict"},
+        kfp=("(compare_output: str) -> str:", "    compare_output = json.loads(compare_output)\n",
+             "    scores = compare_output\n", "decide(compare_output=compare_task.output)"),
+        producers={"compare": "json"},
     ),
     Example(
         title="@task.docker runs the function on the given image",

@@ -17,6 +17,7 @@ from typing import Any
 from converters.graph import AirflowTask
 from converters.mappings import codes
 from converters.mappings.context import MapContext
+from converters.mappings.dataflow import RETURN_VALUE, output_id
 from converters.mappings.model import Input, KfpTask, SecretEnv, Template
 from converters.templating import (
     SECRET_IN_ARGUMENT,
@@ -30,7 +31,10 @@ from converters.templating import (
 )
 from converters.values import Call, Symbolic, TaskRef
 
-__all__ = ["prepare_task", "translate_task", "template_refs"]
+__all__ = ["prepare_task", "translate_task"]
+
+# Carriers a KFP string placeholder renders as Airflow's Jinja renders them (str(value)).
+_TEXT_LIKE = frozenset({"str", "int", "float"})
 
 _VARIABLE_GET = re.compile(
     r"""^\s*(?:\w+\.)*Variable\.get\(\s*(?:key\s*=\s*)?(['"])([^'"\\]+)\1\s*"""
@@ -79,22 +83,6 @@ def prepare_task(task: AirflowTask) -> AirflowTask:
     return replace(task, args=args, call_args=call_args, call_kwargs=call_kwargs)
 
 
-def template_refs(value: Any) -> list[str]:
-    """Task ids whose XCom a templated string reads (``ti.xcom_pull``), for the consumers set."""
-    found: list[str] = []
-    if isinstance(value, str) and "xcom_pull" in value and has_template(value):
-        found += [ref.task_id for ref in translate_template(value, TemplateContext(dag_id="", task_id="")).data_refs]
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            found += template_refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            found += template_refs(item)
-    elif isinstance(value, Call):
-        found += template_refs(list(value.args)) + template_refs(value.kwargs)
-    return found
-
-
 class _Task:
     """Translation state of one task: counters, secrets, parameters used."""
 
@@ -133,8 +121,13 @@ class _Task:
                                              "which Kubernetes expands in container arguments")
             return f"$({part.env})"
         if isinstance(part, DataRef):
-            if self.ctx.producers.get(part.task_id) and part.key == "return_value":
-                return Input(name=f"xcom_{part.task_id}", task_id=part.task_id)
+            carrier = self.ctx.producers.get(output_id(part.task_id, part.key))
+            if carrier:
+                if carrier not in _TEXT_LIKE:
+                    self.ctx.add(codes.XCOM_AS_TEXT, f"{what}: renders {part.task_id!r}'s XCom {part.key!r}, "
+                                                     "which travels as JSON text")
+                suffix = "" if part.key == RETURN_VALUE else f"_{part.key}"
+                return Input(name=f"xcom_{part.task_id}{suffix}", task_id=part.task_id, key=part.key)
             self.ctx.add(codes.XCOM_UNAVAILABLE, f"{what}: XCom {part.key!r} of {part.task_id!r} is not an output "
                                                  "KFP can pass")
             return f"<xcom {part.task_id}.{part.key}>"
@@ -235,11 +228,13 @@ def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
         if isinstance(argument, str):
             converted = state.value(argument, f"argument `{name}`")
             if isinstance(converted, TaskRef):
-                if ctx.producers.get(converted.task_id) and converted.key == "return_value":
-                    converted = Input(name=name, task_id=converted.task_id)
+                carrier = ctx.producers.get(output_id(converted.task_id, converted.key))
+                if carrier == "str":
+                    converted = Input(name=name, task_id=converted.task_id, key=converted.key)
                 else:
-                    ctx.add(codes.XCOM_UNAVAILABLE, f"argument `{name}` reads XCom {converted.key!r} of "
-                                                    f"{converted.task_id!r}")
+                    ctx.add(codes.XCOM_AS_TEXT if carrier else codes.XCOM_UNAVAILABLE,
+                            f"argument `{name}` renders XCom {converted.key!r} of {converted.task_id!r}" + (
+                                " (Airflow passes str(value); here it travels as JSON text)" if carrier else ""))
                     converted = argument
             elif isinstance(converted, Template):
                 converted = Template(name=name, parts=converted.parts)

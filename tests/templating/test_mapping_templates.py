@@ -12,7 +12,8 @@ from converters.mappings import bash, docker, python
 from converters.mappings.context import MapContext
 from converters.mappings.example import example_task
 from converters.mappings.model import Input, SecretEnv, Template
-from converters.mappings.templates import prepare_task, template_refs, translate_task
+from converters.mappings.dataflow import template_refs
+from converters.mappings.templates import prepare_task, translate_task
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
 from converters.values import Symbolic, TaskRef
 
@@ -101,7 +102,7 @@ def test_xcom_pull_inside_text_is_the_producer_output():
     task = example_task(BASH, "t", bash_command="load {{ ti.xcom_pull(task_ids='extract') }} --day {{ ds }}")
     kfp, codes = _map(bash, "BashOperator", task, producers={"extract": "str"})
     assert kfp.args[0].parts == ("load ", Input(name="xcom_extract", task_id="extract"), " --day ", ParamRef("ds"))
-    assert template_refs({"bash_command": task.args["bash_command"]}) == ["extract"]
+    assert template_refs({"bash_command": task.args["bash_command"]}) == [("extract", "return_value")]
     kfp, codes = _map(bash, "BashOperator", task)  # no KFP output to read
     assert codes == ["M213"] and kfp.args[0].parts[0] == "load <xcom extract.return_value> --day "
 
