@@ -210,21 +210,22 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
     return LoopPlan(plain, tuple(loops), types)
 
 
-def group_loops(info: DagInfo, task: AirflowTask, producers: dict[str, str | None]) -> tuple[Loop, ...]:
-    """The loops of the mapped task groups ``task`` sits in (``@task_group(...).expand(...)``).
-
-    Their loop variables are registered in ``producers`` (typed by the items) so the rules
-    wire the group's parameters as they wire any task's output.
+def group_loops(info: DagInfo, task: AirflowTask,
+                producers: dict[str, str | None]) -> tuple[tuple[Loop, ...], dict[str, str]]:
+    """The loops of the mapped task groups ``task`` sits in (``@task_group(...).expand(...)``),
+    and the carrier of each loop variable (as ``producers`` holds output carriers) so the rules
+    wire the group's parameters as they wire any task's output. Two groups may name their
+    variables alike: the carriers are the task's own, not the DAG's.
     """
-    loops = []
+    loops, types = [], {}
     for group_id in task.group:
         for spec in info.group_loops.get(group_id, []):
             variable, items = spec["variable"], spec["items"]
             ref = f"{LOOP_PREFIX}{variable}"
             if isinstance(items, TaskRef):
                 loops.append(Loop(variable=variable, items=Input(name=variable, task_id=items.task_id), scope=group_id))
-                producers.setdefault(ref, JSON if producers.get(items.task_id) == JSON_ITEMS else "str")
+                types[ref] = JSON if producers.get(items.task_id) == JSON_ITEMS else "str"
             else:
                 loops.append(Loop(variable=variable, items=_loop_items(items), scope=group_id))
-                producers.setdefault(ref, _item_type(items))
-    return tuple(loops)
+                types[ref] = _item_type(items)
+    return tuple(loops), types

@@ -36,7 +36,15 @@ _TEMPLATED_RULES = (bash, branch, docker, kubernetes, python)
 
 
 def _order(graph: nx.DiGraph) -> list[AirflowTask]:
+    """Tasks in dependency order (source order among equals); a mapped task group's tasks after
+    the task whose list the group iterates, which they read even where no edge says so."""
     by_source = {t.task_id: i for i, t in enumerate(tasks(graph))}
+    iterated = {(spec["items"].task_id, group_id) for group_id, specs in dag_info(graph).group_loops.items()
+                for spec in specs if isinstance(spec["items"], TaskRef)}
+    if iterated:
+        graph = nx.DiGraph(graph)
+        graph.add_edges_from((source, t.task_id) for source, group_id in iterated for t in tasks(graph)
+                             if group_id in t.group and source in graph)
     try:
         ids = list(nx.lexicographical_topological_sort(graph, key=lambda n: (by_source.get(n, 0), n)))
     except nx.NetworkXUnfeasible:
@@ -168,8 +176,9 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     loops_of: dict[str, tuple[Loop, ...]] = {}
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
     for task in _order(graph):
-        around = group_loops(dag_info(graph), task, producers)
-        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers, producers=producers,
+        around, loop_types = group_loops(dag_info(graph), task, producers)
+        kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
+                            producers={**producers, **loop_types} if loop_types else producers,
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around,
                             flow=flow, loops_of=loops_of)
         if kfp is None:
