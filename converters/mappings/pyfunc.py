@@ -344,7 +344,9 @@ def _definition_reads(source: str) -> set[str]:
         loaded = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         return loaded - (local - {statement.name}) - set(dir(builtins))
     value = getattr(statement, "value", None)  # an annotation is never evaluated inside a function
-    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} if value is not None else set()
+    if value is None:
+        return set()
+    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} - set(dir(builtins))
 
 
 def _module_imports(callable_: PythonCallable) -> set[str]:
