@@ -124,20 +124,17 @@ def _python(kfp: KfpTask, name: str) -> str:
 
 
 def _def_lines(name: str, params: list[tuple[str, Node | None]], fn: Any) -> list[str]:
-    """The ``def`` line(s): a ``NamedTuple`` return is split as black splits it, after the parameters."""
+    """The ``def`` line(s). A ``NamedTuple`` return is written exploded with magic trailing commas,
+    which black keeps as is whatever its length; the parameters split as black splits them."""
     if not fn.outputs:
         return layout(_signature(name, params), 0, "", f" -> {fn.returns}:" if fn.returns else ":")
-    fields = Group("", tuple(("", Group("", (("", value(n)), ("", Atom(kfp_type(c)))), "collection", "()"))
-                             for n, c in fn.outputs.values()), "collection", "[]")
-    returns = Group("NamedTuple", (("", value("Outputs")), ("", fields)))
+    fields = [f"        ({value(output).flat()}, {kfp_type(carrier)})," for output, carrier in fn.outputs.values()]
+    returns = ["    \"Outputs\",", "    [", *fields, "    ],", "):"]
     signature = _signature(name, params)
-    whole = f"{signature.flat()} -> {returns.flat()}:"
-    if width(whole) <= LINE_LENGTH:
-        return [whole]
-    if not params:
-        return layout(returns, 0, f"def {name}() -> ", ":")
-    lines = split(signature)
-    return lines[:-1] + layout(returns, 0, ") -> ", ":")
+    head = f"{signature.flat()} -> NamedTuple("
+    if width(head) <= LINE_LENGTH:
+        return [head, *returns]
+    return split(signature)[:-1] + [") -> NamedTuple(", *returns]
 
 
 def _call_arguments(kfp: KfpTask, output: Callable[[Input], str], text: frozenset[str]) -> dict[str, Node]:

@@ -99,10 +99,14 @@ def _helper(outputs: Outputs) -> cst.BaseStatement:
     """``def multiple_outputs(value)``: Airflow pushes each key as its own XCom, and the whole dict."""
     items = [f"value[{json.dumps(key)}]" if carrier != JSON else f"json.dumps(value.get({json.dumps(key)}))"
              for key, _, carrier in outputs.keys]
-    source = f"def {outputs.helper}(value):\n    return {', '.join(items)}, json.dumps(value)\n"
+    items.append("json.dumps(value)")
+    returned = ", ".join(items)
+    if len(returned) > 60:  # one per line, as black would lay out the tuple
+        returned = "(\n" + "".join(f"        {item},\n" for item in items) + "    )"
+    source = f"def {outputs.helper}(value):\n    return {returned}\n"
     comment = "# multiple_outputs: Airflow pushes each key read downstream as its own XCom, and the whole dict"
     return cst.parse_statement(source).with_changes(
-        leading_lines=[cst.EmptyLine(indent=True, comment=cst.Comment(comment))])
+        leading_lines=[cst.EmptyLine(indent=False), cst.EmptyLine(indent=True, comment=cst.Comment(comment))])
 
 
 def _docstring(body: list[cst.BaseStatement]) -> int:

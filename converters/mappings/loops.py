@@ -73,6 +73,8 @@ _SCALARS = (str, int, float, bool)
 _SCALAR_SLOTS = frozenset({"bash_command"})
 _LIST_SLOTS = frozenset({"arguments", "cmds", "command", "op_args"})
 _DICT_SLOTS = frozenset({"op_kwargs"})
+# Arguments that reach a Python callable (the others fill a container's command).
+_PYTHON_SLOTS = frozenset({"op_args", "op_kwargs"})
 
 
 def _field(text: str) -> str:
@@ -145,9 +147,22 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
     types: dict[str, str] = {}
     parallelism = _parallelism(task)
 
-    def add(fields: list[dict[str, Any]], variable: str) -> None:
+    def add(fields: list[dict[str, Any]], variable: str, python: set[str]) -> list[dict[str, Any]]:
+        """The fields' carriers, and the items as the loop passes them: KFP types each field of a
+        dict item as a string, so a Python parameter's field that is not always one is JSON text."""
+        items = [dict(f) for f in fields]
         for name in fields[0]:
-            types[f"{LOOP_PREFIX}{variable}.{name}"] = _item_type([f[name] for f in fields])
+            values = [f[name] for f in fields]
+            if name in python and not all(isinstance(v, str) for v in values):
+                for item in items:
+                    item[name] = json.dumps(item[name])
+                types[f"{LOOP_PREFIX}{variable}.{name}"] = JSON
+            else:
+                types[f"{LOOP_PREFIX}{variable}.{name}"] = _item_type(values)
+        return items
+
+    def python_fields(key: str, fields: list[dict[str, Any]]) -> set[str]:
+        return set(fields[0]) if taskflow or key in _PYTHON_SLOTS else set()
 
     if mapped.expand_kwargs is not None:
         source = mapped.expand_kwargs
@@ -162,11 +177,12 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
             if shape is None or shape == "scalar" and not all(isinstance(item[key], _SCALARS) for item in source):
                 return f"expand_kwargs sets {key!r} to values a loop item cannot fill"
         constant = {k: _constant([item[k] for item in source], shapes[k]) for k in keys}
-        items = [{n: v for k in keys for n, v in _fields(k, item[k], shapes[k], constant[k]).items()}
-                 for item in source]
-        loops.append(Loop(variable=variable, items=items, parallelism=parallelism, scope=task.task_id))
+        per_key = {k: [_fields(k, item[k], shapes[k], constant[k]) for item in source] for k in keys}
+        items = [{n: v for k in keys for n, v in per_key[k][i].items()} for i in range(len(source))]
+        python = set().union(*(python_fields(k, per_key[k]) for k in keys))
+        loops.append(Loop(variable=variable, items=add(items, variable, python), parallelism=parallelism,
+                          scope=task.task_id))
         refs.update({k: _refs(k, source[0][k], shapes[k], variable, False, constant[k]) for k in keys})
-        add(items, variable)
     for key, source in mapped.expand.items():
         variable = _variable(key, taken)
         if isinstance(source, TaskRef) and source.key == "return_value" and loops_of.get(source.task_id):
@@ -193,14 +209,15 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
             return f"expand over {key!r}: a loop item cannot fill this argument"
         whole = shape == "scalar"
         constant = _constant(source, shape)
-        items = _loop_items(source) if whole else [_fields(key, v, shape, constant) for v in source]
+        if whole:
+            items = _loop_items(source)
+            types[f"{LOOP_PREFIX}{variable}"] = _item_type(source)
+        else:
+            fields = [_fields(key, v, shape, constant) for v in source]
+            items = add(fields, variable, python_fields(key, fields))
         loops.append(Loop(variable=variable, items=items, parallelism=parallelism if not loops else None,
                           scope=task.task_id))
         refs[key] = _refs(key, source[0], shape, variable, whole, constant)
-        if whole:
-            types[f"{LOOP_PREFIX}{variable}"] = _item_type(source)
-        else:
-            add(items, variable)
     args = {k: v for k, v in task.args.items() if parallelism is None or k not in _LIMITS}  # now the loop's
     if taskflow:
         call = {**{k: v for k, v in mapped.partial.items() if k not in _LIMITS}, **task.call_kwargs, **refs}
