@@ -53,28 +53,41 @@ def output_names(keys: list[str], taken: set[str]) -> dict[str, str]:
     return names
 
 
-def _dumps(value: cst.BaseExpression) -> cst.Call:
-    return cst.Call(func=cst.Attribute(value=cst.Name("json"), attr=cst.Name("dumps")), args=[cst.Arg(value)])
+_WIDTH = 88  # black's line length: a wrapped return that no longer fits is split as black splits it
 
 
-def _encoded(value: cst.BaseExpression | None, outputs: Outputs) -> cst.BaseExpression:
-    value = value if value is not None else cst.Name("None")
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def _encoded(value: cst.BaseExpression | None, outputs: Outputs, indent: int = 4) -> cst.BaseExpression:
+    """``value`` wrapped as ``outputs`` says, on one line when it fits at ``indent``, else split as black splits it."""
+    text = _code(value) if value is not None else "None"
     if isinstance(value, cst.Tuple) and not value.lpar:  # ``return a, b``: one argument, not two
-        value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        text = f"({text})"
     if outputs.keys:
-        return cst.Call(func=cst.Name(outputs.helper), args=[cst.Arg(value)])
-    if outputs.carrier == JSON_ITEMS:
-        return cst.ListComp(elt=_dumps(cst.Name("item")),
-                            for_in=cst.CompFor(target=cst.Name("item"), iter=value))
-    return _dumps(value)
+        head, tail = f"{outputs.helper}(", ")"
+    elif outputs.carrier == JSON_ITEMS:
+        head, tail = "[json.dumps(item) for item in ", "]"
+    else:
+        head, tail = "json.dumps(", ")"
+    one_line = head + text + tail
+    if "\n" not in text and indent + len("return ") + len(one_line) <= _WIDTH:
+        return cst.parse_expression(one_line)
+    inner = text.replace("\n", "\n    ")
+    if outputs.carrier == JSON_ITEMS and not outputs.keys:
+        return cst.parse_expression(f"[\n    json.dumps(item)\n    for item in {inner}\n]")
+    return cst.parse_expression(f"{head}\n    {inner}\n{tail}")
 
 
 class _Returns(cst.CSTTransformer):
     """Wrap each ``return`` of the outermost function (nested scopes keep theirs)."""
 
-    def __init__(self, outputs: Outputs) -> None:
+    def __init__(self, outputs: Outputs, indent: int) -> None:
         self.outputs = outputs
         self.depth = 0
+        self.blocks = 0
+        self.indent = indent
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         self.depth += 1
@@ -84,6 +97,13 @@ class _Returns(cst.CSTTransformer):
         self.depth -= 1
         return updated
 
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        self.blocks += 1
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        self.blocks -= 1
+        return updated
+
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
 
@@ -91,7 +111,7 @@ class _Returns(cst.CSTTransformer):
         return False
 
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
-        return updated.with_changes(value=_encoded(updated.value, self.outputs),
+        return updated.with_changes(value=_encoded(updated.value, self.outputs, self.blocks * self.indent),
                                     whitespace_after_return=cst.SimpleWhitespace(" "))
 
 
@@ -127,10 +147,11 @@ def _body(fn: cst.FunctionDef) -> list[cst.BaseStatement]:
 def encode_returns(module: cst.Module, outputs: Outputs, falls_through: bool) -> cst.Module:
     """The module's function with its returns encoded (a final one added when it can fall through)."""
     fn = next(n for n in module.body if isinstance(n, cst.FunctionDef))
-    new = cst.ensure_type(fn.visit(_Returns(outputs)), cst.FunctionDef)
+    indent = len(module.default_indent.expandtabs())
+    new = cst.ensure_type(fn.visit(_Returns(outputs, indent)), cst.FunctionDef)
     body = _body(new)
     if falls_through:
-        body.append(cst.SimpleStatementLine(body=[cst.Return(value=_encoded(None, outputs))]))
+        body.append(cst.SimpleStatementLine(body=[cst.Return(value=_encoded(None, outputs, indent))]))
     if outputs.keys:
         at = _docstring(body)
         body.insert(at, _helper(outputs))

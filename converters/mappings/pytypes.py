@@ -145,6 +145,8 @@ _STR_PREDICATES = frozenset({
     "isdecimal", "isidentifier", "istitle", "isascii", "isprintable",
 })
 _STR_COUNTS = frozenset({"find", "rfind", "index", "rindex", "count"})
+# Methods that return text whatever date or time object they are called on.
+_DATE_TEXT = frozenset({"strftime", "isoformat"})
 _BUILTIN_RESULTS = {
     "str": "str", "repr": "str", "ascii": "str", "chr": "str", "hex": "str", "oct": "str", "bin": "str",
     "format": "str", "int": "int", "len": "int", "ord": "int", "hash": "int", "id": "int", "float": "float",
@@ -220,6 +222,8 @@ def _call(node: ast.Call, names: _Names) -> str | None:
     if not isinstance(func, ast.Attribute):
         return None
     if isinstance(func.value, ast.Name) and func.value.id in names.json_module and func.attr == "dumps":
+        return "str"
+    if func.attr in _DATE_TEXT:  # datetime, date, pendulum and pandas timestamps alike
         return "str"
     if _kind(func.value, names) != "str":
         return None

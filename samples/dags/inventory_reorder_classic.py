@@ -22,15 +22,28 @@ STOCK = {
 
 
 def count_stock(warehouses, thresholds, skip=None):
-    levels = {sku: sum(STOCK[w][sku] or 0 for w in warehouses) for sku in thresholds if sku != skip}
-    missing = sorted({sku for w in warehouses for sku, qty in STOCK[w].items() if qty is None})
+    levels = {
+        sku: sum(STOCK[w][sku] or 0 for w in warehouses)
+        for sku in thresholds
+        if sku != skip
+    }
+    missing = sorted(
+        {sku for w in warehouses for sku, qty in STOCK[w].items() if qty is None}
+    )
     low = [sku for sku, qty in sorted(levels.items()) if qty < thresholds[sku]]
     print(f"levels {levels}")
     return {"levels": levels, "low": low, "missing": missing or None}
 
 
 def plan_orders(low, pack_sizes, max_packs):
-    plan = [{"sku": sku, "packs": min(max_packs, pack_sizes[sku] // 2 + 1), "unit": pack_sizes[sku]} for sku in low]
+    plan = [
+        {
+            "sku": sku,
+            "packs": min(max_packs, pack_sizes[sku] // 2 + 1),
+            "unit": pack_sizes[sku],
+        }
+        for sku in low
+    ]
     return plan
 
 
@@ -44,16 +57,26 @@ def audit(notified, ti=None):
     stock = ti.xcom_pull(task_ids="count_stock")
     total = sum(notified)
     print(f"{total} packs ordered; missing counts: {stock['missing']}")
-    return {"packs": total, "levels": stock["levels"], "warehouses": len(stock["levels"])}
+    return {
+        "packs": total,
+        "levels": stock["levels"],
+        "warehouses": len(stock["levels"]),
+    }
 
 
 def supplier_contacts(supplier):
-    from common.suppliers import SUPPLIER_EMAILS  # the repository's module: not in a KFP image
+    from common.suppliers import (
+        SUPPLIER_EMAILS,
+    )  # the repository's module: not in a KFP image
 
     return SUPPLIER_EMAILS.get(supplier)
 
 
-default_args = {"owner": "supply-chain", "retries": 1, "retry_delay": timedelta(minutes=2)}
+default_args = {
+    "owner": "supply-chain",
+    "retries": 1,
+    "retry_delay": timedelta(minutes=2),
+}
 
 with DAG(
     dag_id="inventory_reorder_classic",
@@ -76,11 +99,15 @@ with DAG(
     planned = PythonOperator(
         task_id="plan_orders",
         python_callable=plan_orders,
-        op_kwargs={"low": counted.output["low"], "pack_sizes": {"sku-1": 6, "sku-2": 12, "sku-3": 1}, "max_packs": 4},
+        op_kwargs={
+            "low": counted.output["low"],
+            "pack_sizes": {"sku-1": 6, "sku-2": 12, "sku-3": 1},
+            "max_packs": 4,
+        },
     )
-    notified = PythonOperator.partial(task_id="notify_supplier", python_callable=notify_supplier).expand(
-        op_args=[["acme", 3, False], ["globex", 2, True]]
-    )
+    notified = PythonOperator.partial(
+        task_id="notify_supplier", python_callable=notify_supplier
+    ).expand(op_args=[["acme", 3, False], ["globex", 2, True]])
     audited = PythonOperator(
         task_id="audit",
         python_callable=audit,
@@ -95,4 +122,6 @@ with DAG(
     catchup=False,
     tags=["inventory"],
 ):
-    PythonOperator(task_id="supplier_contacts", python_callable=supplier_contacts, op_args=["acme"])
+    PythonOperator(
+        task_id="supplier_contacts", python_callable=supplier_contacts, op_args=["acme"]
+    )

@@ -50,11 +50,28 @@ def order_metrics_taskflow():
     def fetch_orders(store_id: int) -> list[dict]:
         # A real DAG queries the store's database; the rows keep their types.
         rows = [
-            {"order_id": store_id * 1000 + 1, "qty": 2, "unit_cents": 1250, "coupon": None},
-            {"order_id": store_id * 1000 + 2, "qty": 1, "unit_cents": 899, "coupon": "SPRING10"},
+            {
+                "order_id": store_id * 1000 + 1,
+                "qty": 2,
+                "unit_cents": 1250,
+                "coupon": None,
+            },
+            {
+                "order_id": store_id * 1000 + 2,
+                "qty": 1,
+                "unit_cents": 899,
+                "coupon": "SPRING10",
+            },
         ]
         if store_id % 2:
-            rows.append({"order_id": store_id * 1000 + 3, "qty": 5, "unit_cents": 300, "coupon": "VIP25"})
+            rows.append(
+                {
+                    "order_id": store_id * 1000 + 3,
+                    "qty": 5,
+                    "unit_cents": 300,
+                    "coupon": "VIP25",
+                }
+            )
         print(f"store {store_id}: {len(rows)} orders")
         return rows
 
@@ -63,14 +80,19 @@ def order_metrics_taskflow():
         orders = [order for batch in batches for order in batch]
         gross = sum(order["qty"] * order["unit_cents"] for order in orders)
         discount = sum(
-            order["qty"] * order["unit_cents"] * DISCOUNT_PERCENT.get(order["coupon"], 0) // 100
+            order["qty"]
+            * order["unit_cents"]
+            * DISCOUNT_PERCENT.get(order["coupon"], 0)
+            // 100
             for order in orders
         )
         return {
             "order_count": len(orders),
             "net_cents": gross - discount,
             "coupons": sorted({order["coupon"] for order in orders if order["coupon"]}),
-            "largest": max(orders, key=lambda order: order["qty"] * order["unit_cents"]),
+            "largest": max(
+                orders, key=lambda order: order["qty"] * order["unit_cents"]
+            ),
         }
 
     @task
@@ -82,7 +104,12 @@ def order_metrics_taskflow():
     config = load_store_config()
     batches = fetch_orders.expand(store_id=store_ids(config))
     summary = summarize(batches)
-    publish(summary["order_count"], summary["net_cents"], summary["coupons"], config["regions"])
+    publish(
+        summary["order_count"],
+        summary["net_cents"],
+        summary["coupons"],
+        config["regions"],
+    )
 
 
 order_metrics_taskflow()
