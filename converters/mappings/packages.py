@@ -80,11 +80,14 @@ def resolve_modules(modules: Iterable[str], *, user: Mapping[str, str | bool], l
     required = {requirement_name(r) for r in requirements}
     out = Resolved()
     for module in dict.fromkeys(modules):
+        if module.startswith("."):  # a relative import: always the repository's
+            out.local.append(module)
+            continue
         top = module.split(".")[0]
         if not top or top == "__future__" or top in sys.stdlib_module_names and not _lookup(module, (own,))[0]:
             continue
         found, distribution = _lookup(module, (own,))
-        if not found and (module.startswith(".") or module in local_set):
+        if not found and module in local_set:
             out.local.append(module)  # Airflow puts the DAG folder first on sys.path: the repository's wins
             continue
         if not found:

@@ -174,6 +174,14 @@ def _number(kind: str | None) -> str | None:
     return "int" if kind == "bool" else kind
 
 
+def _int_constant(node: ast.expr) -> int | None:
+    """``3`` or ``-3`` written as a literal."""
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        value = _int_constant(node.operand)
+        return None if value is None else -value
+    return node.value if isinstance(node, ast.Constant) and type(node.value) is int else None
+
+
 def _binop(node: ast.BinOp, names: _Names) -> str | None:
     left, right = _kind(node.left, names), _kind(node.right, names)
     op = node.op
@@ -191,10 +199,10 @@ def _binop(node: ast.BinOp, names: _Names) -> str | None:
     if left not in ("int", "float") or right not in ("int", "float"):
         return None
     if isinstance(op, ast.Pow):
-        exponent = node.right
-        if not (isinstance(exponent, ast.Constant) and type(exponent.value) is int):
+        exponent = _int_constant(node.right)
+        if exponent is None:
             return None
-        return "int" if left == "int" and exponent.value >= 0 else "float"
+        return "int" if left == "int" and exponent >= 0 else "float"
     if isinstance(op, ast.Div):
         return "float"
     if left == right == "int" and isinstance(op, _INT_OPS):
@@ -287,6 +295,7 @@ class _Bindings(ast.NodeVisitor):
         self.returns: list[ast.expr | None] = []
         self.yields = False
         self.json_imports: set[str] = set()
+        self.arguments: set[str] = set()
 
     def bind(self, target: ast.expr, value: ast.expr | None) -> None:
         if isinstance(target, ast.Name):
@@ -419,7 +428,8 @@ def _local_types(found: _Bindings, params: dict[str, str | None], shadowed: froz
                  json_names: Iterable[str]) -> _Names:
     """The type of each local name every one of its bindings agrees on (assumed, then checked)."""
     bindings = {name: list(values) for name, values in found.bindings.items()}
-    for name, kind in params.items():
+    for name in set(params) | found.arguments:  # bound on entry: typed by the caller, else unknown
+        kind = params.get(name)
         bindings.setdefault(name, []).insert(0, _typed(kind) if kind in SCALARS else None)
     json_module = (frozenset(json_names) - frozenset(bindings)) | frozenset(
         name for name in found.json_imports if len(bindings.get(name, [])) == 1)
@@ -451,6 +461,7 @@ def _typed(kind: str) -> ast.expr:
 
 def _visit(fn: _Def) -> _Bindings:
     found = _Bindings()
+    found.arguments = {a.arg for a in ast.walk(fn.args) if isinstance(a, ast.arg)}
     for statement in fn.body:
         found.visit(statement)
     return found

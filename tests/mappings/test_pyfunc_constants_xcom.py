@@ -117,7 +117,8 @@ def test_constants_are_copied_and_other_module_names_stay_flagged(tmp_path):
     assert kfp is not None and kfp.python is not None
     code = kfp.python.code
     assert code.startswith("def __AF2KFP_NAME__() -> str:\n    import json\n\n    MIN_AUC_GAIN = 0.002\n")
-    assert code.endswith("    return json.dumps((MIN_AUC_GAIN, LABELS, DERIVED, as_text(LIMITS), factorial(), local))\n")
+    assert code.endswith(  # the tuple travels as JSON text; too long for one line, split as black splits it
+        "    return json.dumps(\n        (MIN_AUC_GAIN, LABELS, DERIVED, as_text(LIMITS), factorial(), local)\n    )\n")
     order = ["MIN_AUC_GAIN = 0.002", "LIMITS = {", "DERIVED = LIMITS", "def as_text(", "def factorial(", "local = 1"]
     assert [code.index(text) for text in order] == sorted(code.index(text) for text in order)
     assert "UNUSED" not in code and "def decorated" not in code
