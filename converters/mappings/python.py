@@ -48,14 +48,20 @@ IGNORED = frozenset({"show_return_value_in_logs", "python_version", "system_site
                      "serializer", "pip_install_options", "index_urls", "venv_cache_path"}) | POD_IGNORED
 
 
-MAPPED_ARGS = ("python_callable -> lightweight component from its source", "op_args, op_kwargs -> arguments",
-               "requirements -> packages_to_install", "image (@task.docker/@task.kubernetes) -> base_image",
-               "return value read downstream -> component output",
-               "module-level literal constants and self-contained functions the callable reads -> copied into it",
+MAPPED_ARGS = ("python_callable -> lightweight component from its source",
+               "op_args, op_kwargs -> arguments (exact values: JSON text where KFP would change them)",
+               "requirements -> packages_to_install",
+               "third-party imports -> packages_to_install (package table, [tool.af2kfp.packages])",
+               "image (@task.docker/@task.kubernetes) -> base_image",
+               "return value -> component output (native type where certain, else JSON text)",
+               "multiple_outputs / -> dict, task_output[\"key\"] -> one NamedTuple output per key read",
+               "module-level constants, values and self-contained functions the callable reads -> copied into it",
                "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input", *POD_MAPPED_ARGS)
 DROPPED_ARGS = tuple(sorted(IGNORED))
 FLAGGED_ARGS = ("provide_context / Airflow context use (other xcom_pull forms included)", "templates_dict",
-                "other module-level names in the callable (computed values, decorated functions...)",
+                "other module-level names in the callable (rebound names, decorated functions, __file__...)",
+                "imports no package table knows (M260) or of the repository itself (M261)",
+                "an XCom key the producer does not push (M262)",
                 "callable source not found", "Jinja without a KFP translation (docs/templating.md)", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
