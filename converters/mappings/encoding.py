@@ -63,8 +63,8 @@ def _code(node: cst.CSTNode) -> str:
 def _encoded(value: cst.BaseExpression | None, outputs: Outputs, indent: int = 4) -> cst.BaseExpression:
     """``value`` wrapped as ``outputs`` says, on one line when it fits at ``indent``, else split as black splits it."""
     text = _code(value) if value is not None else "None"
-    if isinstance(value, cst.Tuple) and not value.lpar:  # ``return a, b``: one argument, not two
-        text = f"({text})"
+    if isinstance(value, (cst.Tuple, cst.IfExp, cst.Lambda, cst.NamedExpr)) and not value.lpar:
+        text = f"({text})"  # ``return a, b`` is one argument; ``for item in a if b else c`` needs them too
     if outputs.keys:
         head, tail = f"{outputs.helper}(", ")"
     elif outputs.carrier == JSON_ITEMS:

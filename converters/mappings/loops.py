@@ -18,6 +18,7 @@ from typing import Any
 from converters.graph import AirflowTask, DagInfo
 from converters.mappings.model import LOOP_PREFIX, Input, Loop
 from converters.mappings.pytypes import JSON, JSON_ITEMS
+from converters.mappings.values import is_plain
 from converters.values import TaskRef
 
 __all__ = ["expand_loops", "group_loops", "LoopPlan"]
@@ -166,7 +167,8 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
 
     if mapped.expand_kwargs is not None:
         source = mapped.expand_kwargs
-        if not (isinstance(source, list) and source and all(isinstance(i, dict) for i in source)):
+        if not (isinstance(source, list) and source and all(isinstance(i, dict) for i in source)
+                and is_plain(source)):
             return "expand_kwargs over a value not known statically"
         variable = _variable("kwargs", taken)
         keys = list(dict.fromkeys(k for item in source for k in item))
@@ -202,7 +204,7 @@ def expand_loops(task: AirflowTask, producers: dict[str, str | None], taskflow: 
             item = JSON if producers.get(source.task_id) == JSON_ITEMS else "str"
             refs[key], types[f"{LOOP_PREFIX}{variable}"] = TaskRef(task_id=f"{LOOP_PREFIX}{variable}"), item
             continue
-        if not (isinstance(source, list) and source):
+        if not (isinstance(source, list) and source and is_plain(source)):
             return f"expand over {key!r}: its items are not a list known statically or a Python task's list"
         shape = _shape(key, source, taskflow)
         if shape is None:

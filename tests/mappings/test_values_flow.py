@@ -174,3 +174,26 @@ def test_a_function_that_may_return_none_returns_json(tmp_path):
         ''')
     assert tasks["maybe"].python.carrier == "json"  # -> str, but it falls off the end: None
     assert '        return json.dumps("yes")\n    return json.dumps(None)\n' in code
+
+
+def test_returned_expressions_stay_one_value_when_wrapped(tmp_path):
+    _, tasks, code = _convert(tmp_path, '''
+        with DAG("d", schedule=None, start_date=datetime(2024, 1, 1)):
+            @task
+            def ids(raw):
+                return sorted(set(raw), key=lambda x: (x.endswith("_n"), x)) if raw and len(raw) > 0 else []
+
+            @task
+            def pair(n):
+                return n, n * 2
+
+            @task
+            def show(i, p):
+                print(i, p)
+
+            show.partial(p=pair(1)).expand(i=ids(["b_n", "a"]))
+            show.expand(i=[pair(2)])  # a task's output inside a literal list: not known statically
+        ''')
+    assert "    return [\n        json.dumps(item)\n        for item in (sorted(set(raw), key=lambda x: (" in code
+    assert "    return json.dumps((n, n * 2))\n" in code
+    assert [f.code for f in tasks["show__1"].findings][0] == "M222"
