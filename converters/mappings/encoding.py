@@ -73,11 +73,15 @@ def _encoded(value: cst.BaseExpression | None, outputs: Outputs, indent: int = 4
         head, tail = "json.dumps(", ")"
     one_line = head + text + tail
     if "\n" not in text and indent + len("return ") + len(one_line) <= _WIDTH:
-        return cst.parse_expression(one_line)
-    inner = text.replace("\n", "\n    ")
-    if outputs.carrier == JSON_ITEMS and not outputs.keys:
-        return cst.parse_expression(f"[\n    json.dumps(item)\n    for item in {inner}\n]")
-    return cst.parse_expression(f"{head}\n    {inner}\n{tail}")
+        candidate = one_line
+    elif outputs.carrier == JSON_ITEMS and not outputs.keys:
+        candidate = f"[\n    json.dumps(item)\n    for item in {text.replace(chr(10), chr(10) + '    ')}\n]"
+    else:
+        candidate = f"{head}\n    {text.replace(chr(10), chr(10) + '    ')}\n{tail}"
+    try:
+        return cst.parse_expression(candidate)
+    except cst.ParserSyntaxError:  # an expression only valid in parentheses here (``yield``...)
+        return cst.parse_expression(f"{head}({text}){tail}")
 
 
 class _Returns(cst.CSTTransformer):
