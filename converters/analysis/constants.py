@@ -90,10 +90,11 @@ def _module_constants(text: str) -> dict[str, tuple[str, frozenset[str]]]:
     declared_global = {n for node in ast.walk(module) if isinstance(node, ast.Global) for n in node.names}
     once = {name for name, count in counts.items() if count == 1 and name not in declared_global}
     table: dict[str, tuple[str, frozenset[str]]] = {}
+    lines = text.splitlines(keepends=True)
     imported = _imported_names(module) & once | _BUILTINS
     for statement in module.body:
         name, reads = _definition(statement, set(table) | imported)
-        source = ast.get_source_segment(text, statement) if name in once and reads is not None else None
+        source = _segment(lines, statement) if name in once and reads is not None else None
         if name is not None and reads is not None and source is not None:
             table[name] = (source, frozenset(reads))
     changed = True
@@ -104,6 +105,18 @@ def _module_constants(text: str) -> dict[str, tuple[str, frozenset[str]]]:
                 del table[name]
                 changed = True
     return table
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str | None:
+    """``ast.get_source_segment`` on lines split once (it splits the whole text on every call)."""
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+    head = lines[first].encode()[node.col_offset:].decode()
+    tail = lines[last].encode()[:node.end_col_offset].decode()
+    return head + "".join(lines[first + 1:last]) + tail
 
 
 def _definition(statement: ast.stmt, earlier: set[str]) -> tuple[str | None, set[str] | None]:

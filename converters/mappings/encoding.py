@@ -114,6 +114,9 @@ class _Returns(cst.CSTTransformer):
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         return False
 
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return any(isinstance(s, cst.Return) for s in node.body)  # expressions elsewhere hold no return
+
     def leave_Return(self, original: cst.Return, updated: cst.Return) -> cst.Return:
         return updated.with_changes(value=_encoded(updated.value, self.outputs, self.blocks * self.indent),
                                     whitespace_after_return=cst.SimpleWhitespace(" "))

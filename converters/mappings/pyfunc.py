@@ -350,13 +350,7 @@ def _definition_reads(source: str) -> set[str]:
 
 
 def _module_imports(callable_: PythonCallable) -> set[str]:
-    names: set[str] = set()
-    for text in callable_.imports:
-        try:
-            names |= set().union(*(_bound_names(s) for s in ast.parse(text).body))
-        except SyntaxError:
-            continue
-    return names
+    return set().union(*(_bound_names(s) for text in callable_.imports for s in _import_statements(text)))
 
 
 def _constants(callable_: PythonCallable, fn: _Def, hidden: set[str]) -> dict[str, str]:
@@ -536,8 +530,9 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
     imports, bound, modules = _used_imports(ctx, callable_, fn, constants)
-    if "json" in _loaded(fn) - bound - _local_names(fn) and needs_json([p.annotation for p in sig.params] + [
-            plan.carrier or "", *(c for _, c in plan.outputs.values())]):
+    encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
+    if encoded and "json" not in bound | _local_names(fn) and needs_json(
+            [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())]):
         imports, bound = ["import json", *imports], bound | {"json"}
     free = _free_names(fn, bound | params | set(constants))
     if free:
@@ -565,5 +560,5 @@ def _encoded(module: cst.Module, fn: _Def, sig: _Signature, plan: OutputPlan) ->
         return module, fn
     if plan.encode is not None:
         module = encode_returns(module, plan.encode, plan.falls_through and plan.encode.carrier != JSON_ITEMS)
-    module = decode_parameters(module, carriers)
-    return module, _first_def(module)
+    # The user's names are unchanged (only ``json`` and the generated helper are new): ``fn`` still tells them.
+    return decode_parameters(module, carriers), fn
