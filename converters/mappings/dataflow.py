@@ -34,11 +34,13 @@ class DataFlow:
     """``read_keys``: task id -> the XCom keys tasks read of it (``return_value`` for the whole value);
     ``expanded``: tasks whose return value a ``.expand()`` or a mapped task group iterates (a
     mapped task's results are read one per iteration, in its own loop: not listed);
-    ``consumers``: every task whose output another task reads (data edges included)."""
+    ``consumers``: every task whose output another task reads (data edges included);
+    ``pushers``: tasks whose callable pushes XComs itself (``ti.xcom_push``)."""
 
     read_keys: dict[str, frozenset[str]] = field(default_factory=dict)
     expanded: frozenset[str] = frozenset()
     consumers: frozenset[str] = frozenset()
+    pushers: frozenset[str] = frozenset()
 
     def keys(self, task_id: str) -> list[str]:
         """The keys read one by one (not ``return_value``), sorted."""
@@ -104,5 +106,6 @@ def data_flow(graph: nx.DiGraph) -> DataFlow:
                 read.setdefault(items.task_id, set()).add(items.key)
     expanded -= {task.task_id for task in tasks(graph) if task.mapped is not None}  # read in their own loop
     data_edges = {u for u, _, kind in graph.edges(data="kind") if kind == "data"}
+    pushers = {task.task_id for task in tasks(graph) if task.python is not None and "xcom_push" in task.python.source}
     return DataFlow({task_id: frozenset(keys) for task_id, keys in read.items()}, frozenset(expanded),
-                    frozenset(read) | data_edges)
+                    frozenset(read) | data_edges, frozenset(pushers))

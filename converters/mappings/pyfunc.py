@@ -178,7 +178,7 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
 
 def _unavailable(ctx: MapContext, name: str, ref: TaskRef) -> None:
     """Why an XCom cannot feed parameter ``name``: a key its producer never pushes, or no output."""
-    if ref.key != RETURN_VALUE and ctx.producers.get(ref.task_id):
+    if ref.key != RETURN_VALUE and ctx.producers.get(ref.task_id) and ref.task_id not in ctx.flow.pushers:
         ctx.add(codes.XCOM_KEY_NOT_PUSHED, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}, which pushes its "
                                 "return value whole (no multiple_outputs=True): Airflow fails this task")
         return

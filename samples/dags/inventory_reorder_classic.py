@@ -117,7 +117,7 @@ with DAG(
 
 with DAG(
     dag_id="inventory_supplier_contacts",
-    schedule=None,
+    schedule="@weekly",
     start_date=datetime(2024, 1, 1),
     catchup=False,
     tags=["inventory"],

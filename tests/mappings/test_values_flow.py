@@ -96,6 +96,22 @@ def test_a_key_of_a_task_without_multiple_outputs_is_reported(tmp_path):
     assert tasks["use"].fate == "review" and tasks["use"].arguments == {}
 
 
+def test_a_key_the_producer_pushes_itself_is_not_said_to_fail(tmp_path):
+    mapped, _, _ = _convert(tmp_path, '''
+        def stats(ti=None):
+            ti.xcom_push(key="rows", value=3)
+            return "done"
+
+        def use(rows):
+            print(rows)
+
+        with DAG("d", schedule=None, start_date=datetime(2024, 1, 1)):
+            s = PythonOperator(task_id="stats", python_callable=stats)
+            PythonOperator(task_id="use", python_callable=use, op_kwargs={"rows": s.output["rows"]})
+        ''')
+    assert ("M213", "use") in [(f.code, f.task_id) for f in mapped.findings]  # not converted, and not M262
+
+
 def test_a_container_reading_json_text_is_reported_and_a_str_is_not(tmp_path):
     mapped, _, code = _convert(tmp_path, '''
         def rows():
