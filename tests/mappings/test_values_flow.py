@@ -213,3 +213,21 @@ def test_returned_expressions_stay_one_value_when_wrapped(tmp_path):
     assert "    return [\n        json.dumps(item)\n        for item in (sorted(set(raw), key=lambda x: (" in code
     assert "    return json.dumps((n, n * 2))\n" in code
     assert [f.code for f in tasks["show__1"].findings][0] == "M222"
+
+
+def test_a_json_input_after_a_failed_producer_defaults_to_none(tmp_path):
+    # all_done: KFP runs the task with the input's default when its producer failed; Airflow passes None.
+    _, tasks, code = _convert(tmp_path, '''
+        with DAG("d", schedule=None, start_date=datetime(2024, 1, 1)):
+            @task
+            def totals():
+                return {"rows": 3}
+
+            @task(trigger_rule="all_done")
+            def report(found):
+                print(found)
+
+            report(totals())
+        ''')
+    assert tasks["report"].python.params == [("found", "json", "'null'")]
+    assert "def report(found: str = \"null\"):" in code and ".ignore_upstream_failure()" in code

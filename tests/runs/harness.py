@@ -5,7 +5,8 @@ API (everything else is private)::
 
     runs = run_dags(dags, out, dag_ids=None, config=None, timeout=900)
     runs.differences(dag_id)   # [] when both sides agree, else one readable line per difference
-    runs.airflow[dag_id]       # SideRun: .state ("success"/"failed"), .tasks {task_id: (TaskRun, ...)}
+    runs.airflow[dag_id]       # SideRun: .state ("success"/"failed"; KFP: or "kfp.local error: ..."),
+                               #          .tasks {task_id: (TaskRun, ...)}
     runs.kfp[dag_id]           # the same, from kfp.local
     runs.report                # af2kfp's report.json, as a dict
     runs.folders[dag_id]       # the converted pipeline's folder (pipeline.py, pipeline.yaml)
@@ -178,6 +179,8 @@ for dag_id, (folder, name) in json.loads(sys.argv[1]).items():
         states[dag_id] = "success"
     except RuntimeError:
         states[dag_id] = "failed"
+    except Exception as exc:  # kfp.local itself gave up: say so, run the other DAGs
+        states[dag_id] = f"kfp.local error: {type(exc).__name__}: {exc}"
 print("RESULT " + json.dumps({"states": states, "records": records}, default=repr))
 """
 
