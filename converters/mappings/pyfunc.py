@@ -179,8 +179,9 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
 def _unavailable(ctx: MapContext, name: str, ref: TaskRef) -> None:
     """Why an XCom cannot feed parameter ``name``: a key its producer never pushes, or no output."""
     if ref.key != RETURN_VALUE and ctx.producers.get(ref.task_id) and ref.task_id not in ctx.flow.pushers:
-        ctx.add(codes.XCOM_KEY_NOT_PUSHED, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}, which pushes its "
-                                "return value whole (no multiple_outputs=True): Airflow fails this task")
+        ctx.add(codes.XCOM_KEY_NOT_PUSHED, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}, which "
+                                           "pushes its return value whole (no multiple_outputs=True): Airflow fails "
+                                           "this task")
         return
     ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}")
 
@@ -282,7 +283,8 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
     found = resolve_modules(rest, user=ctx.config.packages, local=callable_.local_modules, requirements=requirements)
     for module in found.local:
         top = module.lstrip(".").split(".")[0] or module
-        ctx.add(codes.IMPORT_LOCAL, f"`{fn.name}` imports `{module}` from the repository; the component does not carry it",
+        ctx.add(codes.IMPORT_LOCAL, f"`{fn.name}` imports `{module}` from the repository; the component does not "
+                                    "carry it",
                 f"Install the package that holds `{module}` in python_base_image and declare it in "
                 f"[tool.af2kfp.packages] (`{top} = false`), or copy what the task needs into the callable.")
     for module in found.unknown:
@@ -526,11 +528,12 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     plan = OutputPlan() if decides else plan_outputs(
         ctx, fn, {p.name: p.annotation for p in sig.params}, _annotation(fn.returns), taskflow=rule.startswith("task"),
         shadowed=set(callable_.constants) | _module_imports(callable_) - {"json"}, json_names=_json_names(callable_))
-    module, fn = _encoded(module, fn, sig, plan)
+    encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
+    if encoded:
+        module = _encode_values(module, sig, plan)
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
     imports, bound, modules = _used_imports(ctx, callable_, fn, constants)
-    encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
     if encoded and "json" not in bound | _local_names(fn) and needs_json(
             [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())]):
         imports, bound = ["import json", *imports], bound | {"json"}
@@ -553,12 +556,13 @@ def _json_names(callable_: PythonCallable) -> set[str]:
             if isinstance(statement, ast.Import) for alias in statement.names if alias.name == "json"}
 
 
-def _encoded(module: cst.Module, fn: _Def, sig: _Signature, plan: OutputPlan) -> tuple[cst.Module, _Def]:
-    """Returns encoded and JSON parameters decoded, as the plan and the carriers say."""
+def _encode_values(module: cst.Module, sig: _Signature, plan: OutputPlan) -> cst.Module:
+    """Returns encoded and JSON parameters decoded, as the plan and the carriers say.
+
+    The user's names are unchanged (only ``json`` and the generated helper are new), so the
+    ``ast`` of the original function still tells which names the body binds and reads.
+    """
     carriers = [(p.name, p.annotation) for p in sig.params]
-    if plan.encode is None and not any(decode_source(name, carrier) for name, carrier in carriers):
-        return module, fn
     if plan.encode is not None:
         module = encode_returns(module, plan.encode, plan.falls_through and plan.encode.carrier != JSON_ITEMS)
-    # The user's names are unchanged (only ``json`` and the generated helper are new): ``fn`` still tells them.
-    return decode_parameters(module, carriers), fn
+    return decode_parameters(module, carriers)

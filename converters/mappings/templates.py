@@ -29,7 +29,7 @@ from converters.templating import (
     has_template,
     translate_template,
 )
-from converters.values import Call, Symbolic, TaskRef
+from converters.values import Symbolic, TaskRef
 
 __all__ = ["prepare_task", "translate_task"]
 
