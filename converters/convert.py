@@ -144,13 +144,14 @@ def _start_workers(jobs: int) -> Pool | None:
     module_folder()  # made here, so this process removes it at exit
     # Workers fork with SIGTERM's default action: a host's handler that returns (Airflow, a test
     # runner) would otherwise swallow a terminate that reaches a worker before _init_worker runs.
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL) if main else None
+    handler = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    if callable(handler):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_init_worker)
     finally:
-        if main and previous is not None:  # None: a handler not set from Python, left as it was
-            signal.signal(signal.SIGTERM, previous)
+        if callable(handler):
+            signal.signal(signal.SIGTERM, handler)
 
 
 def _init_worker() -> None:
