@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 from bridge.kfp import KfpClient
 from bridge.migration.output import read_output, read_schedule
