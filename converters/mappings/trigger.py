@@ -83,6 +83,7 @@ _BODY = '''\
     fails unless the run ends in one of allowed_states.
     """
     import json
+    import re
     import time
 
     # In a component kfp.client loads the compiler in an order that fails unless
@@ -245,18 +246,18 @@ def _text(ctx: MapContext, value: Any, what: str) -> Any:
     return f"<xcom {found.task_id}.{found.key}>"
 
 
-def _target(ctx: MapContext) -> Any:
+def _target(ctx: MapContext) -> tuple[Any, bool]:
     """The pipeline name to run: the converted name of a known target (M300 when it is not converted
-    here), else the rendered dag id (M301)."""
+    here), else the rendered dag id (M301), which the component turns into the converted name (``True``)."""
     dag_id = _text(ctx, ctx.arg("trigger_dag_id"), "pipeline_name")
     if not isinstance(dag_id, str) or has_template(dag_id) or dag_id != ctx.task.args.get("trigger_dag_id"):
         ctx.add(TARGET_UNKNOWN, f"trigger_dag_id {describe(ctx.task.args.get('trigger_dag_id'))} is known only "
-                                "when the task runs; the component runs the KFP pipeline of that name")
-        return dag_id
+                                "when the task runs; the component runs the converted pipeline of the DAG it names")
+        return dag_id, True
     if ctx.pipelines is not None and dag_id not in ctx.pipelines:
         ctx.add(TARGET_NOT_CONVERTED, f"DAG {dag_id!r} is not among the DAGs converted with this one; the "
                                       f"component runs KFP pipeline {pipeline_name(dag_id)!r}, which must be deployed")
-    return ctx.pipelines.get(dag_id, pipeline_name(dag_id)) if ctx.pipelines else pipeline_name(dag_id)
+    return (ctx.pipelines.get(dag_id, pipeline_name(dag_id)) if ctx.pipelines else pipeline_name(dag_id)), False
 
 
 def _states(ctx: MapContext, name: str, default: list[str]) -> list[str]:
@@ -281,10 +282,14 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     ctx.task = prepare_task(ctx.task, ctx.config.environment)
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="python")
     apply_base(ctx, kfp)
-    target = _target(ctx)
+    target, rendered = _target(ctx)
     conf = _Conf(ctx)
+    if rendered:  # the name af2kfp gives the DAG's pipeline (pipeline_name), from the dag id rendered per run
+        conf.lines.append('    pipeline_name = re.sub(r"[^0-9a-z]+", "-", pipeline_name.lower()).strip("-")')
     conf.read(ctx.arg("conf"))
-    run_name = ctx.arg("trigger_run_id") or f"{ctx.task.args.get('trigger_dag_id')} (triggered by {ctx.dag_id}.{kfp.task_id})"
+    dag_id = ctx.task.args.get("trigger_dag_id")
+    run_name = ctx.arg("trigger_run_id") or (f"{dag_id} " if isinstance(dag_id, str) else "") + (
+        f"(triggered by {ctx.dag_id}.{kfp.task_id})")
     logical_date = ctx.arg("logical_date")
     wait = ctx.arg("wait_for_completion", False)
     poke = ctx.arg("poke_interval", 60)
