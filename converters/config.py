@@ -15,6 +15,16 @@ Example::
     [tool.af2kfp.operators]                      # user classes -> built-in rule, or "module:function"
     "mycompany.operators.GKEPodOperator" = "KubernetesPodOperator"
     "mycompany.operators.ReportOperator" = "mycompany_af2kfp.rules:report_rule"
+    [tool.af2kfp.packages]                       # import name -> pip requirement a Python task installs
+    sklearn = "scikit-learn==1.5.2"              # overrides the built-in table (converters/mappings/packages.toml)
+    "google.cloud.bigquery" = "google-cloud-bigquery"
+    mycompany = false                            # false or "": python_base_image already has it
+
+Python tasks run on ``python_base_image``; each third-party module their callable imports is
+installed through ``packages_to_install`` from the built-in table or ``[tool.af2kfp.packages]``
+(longest dotted prefix wins). A module found in neither, or one of the repository's own
+modules that the image does not have, keeps the task from ``converted`` (M260, M261) until it
+is listed here.
 """
 
 from __future__ import annotations
@@ -63,6 +73,8 @@ class Config:
     # time) instead of trigger runs (Airflow 3's default: the logical date is the run's time).
     create_cron_data_intervals: bool = False
     create_delta_data_intervals: bool = False
+    # Import name -> pip requirement for Python tasks; False / "" means the base image has it.
+    packages: dict[str, str | bool] = field(default_factory=dict)
     source: str | None = None
     # Given on the command line, not in pyproject.toml: what Airflow would know when it parses the DAGs
     # (--variables, --connections, --env, --env-file) and the repository root helper modules resolve
@@ -97,8 +109,8 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from exc
     table: dict[str, Any] = data.get("tool", {}).get("af2kfp", {})
-    known = {"bash_image", "python_base_image", "airflow_image", "airflow_image_providers", "operators", *CHOICES,
-             *_FLAGS}
+    known = {"bash_image", "python_base_image", "airflow_image", "airflow_image_providers", "operators",
+             "packages", *CHOICES, *_FLAGS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"{path}: unknown [tool.af2kfp] keys: {', '.join(unknown)}")
@@ -111,9 +123,13 @@ def load_config(path: Path | None) -> Config:
     operators = table.get("operators", {})
     if not isinstance(operators, dict) or not all(isinstance(v, str) for v in operators.values()):
         raise InputError(f"{path}: [tool.af2kfp.operators] must map class names to rule names")
+    packages = table.get("packages", {})
+    if not isinstance(packages, dict) or not all(isinstance(v, str) or v is False for v in packages.values()):
+        raise InputError(f"{path}: [tool.af2kfp.packages] must map import names to a pip requirement or false")
     if "airflow_image_providers" in table:
         table["airflow_image_providers"] = _providers(path, table["airflow_image_providers"])
-    return Config(**{k: v for k, v in table.items() if k != "operators"}, operators=dict(operators), source=str(path))
+    rest = {k: v for k, v in table.items() if k not in ("operators", "packages")}
+    return Config(**rest, operators=dict(operators), packages=dict(packages), source=str(path))
 
 
 def _providers(path: Path, given: Any) -> tuple[str, ...] | str:

@@ -161,7 +161,16 @@ def _start_workers(jobs: int) -> Pool | None:
         # of a host process): a child can hang on one for ever. Compile here instead.
         return None
     module_folder()  # made here, so this process removes it at exit
-    return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_init_worker)
+    # Workers fork with SIGTERM's default action: a host's handler that returns (Airflow, a test
+    # runner) would otherwise swallow a terminate that reaches a worker before _init_worker runs.
+    handler = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    if callable(handler):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_init_worker)
+    finally:
+        if callable(handler):
+            signal.signal(signal.SIGTERM, handler)
 
 
 def _init_worker() -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-from dataclasses import replace
 import json
 import os
 import sys

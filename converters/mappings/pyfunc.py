@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import builtins
-import sys
+import json
 import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -27,7 +27,21 @@ from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
 from converters.mappings.current_context import current_context_names, replace_current_context
+from converters.mappings.dataflow import RETURN_VALUE, output_id
+from converters.mappings.encoding import decode_parameters, encode_returns
 from converters.mappings.model import Input, PythonFunction, Template
+from converters.mappings.packages import resolve_modules
+from converters.mappings.pytypes import (
+    JSON,
+    JSON_ITEMS,
+    SCALARS,
+    decode_source,
+    encode_literal,
+    kfp_type,
+    literal_carrier,
+    needs_json,
+)
+from converters.mappings.returns import OutputPlan, plan_outputs
 from converters.mappings.values import is_plain, short
 from converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
 from converters.templating import ParamRef
@@ -105,6 +119,33 @@ def _literal_default(node: ast.expr | None) -> tuple[bool, str | None]:
     return False, None
 
 
+def _typed_param(ctx: MapContext, name: str, annotation: str | None, default: str | None,
+                 given: dict[str, Any]) -> _Param:
+    """The parameter with the carrier of what it receives, so the body gets Airflow's exact value.
+
+    An XCom travels as its producer outputs it; a literal by its own type (JSON text when KFP
+    would change it); an unpassed parameter by its default. The user's annotation only
+    speaks when nothing else does: Airflow never converts a value to it.
+    """
+    value = given.get(name)
+    default_value = ast.literal_eval(default) if default is not None else None
+    carrier = literal_carrier(default_value) or (annotation if annotation in SCALARS else "str")
+    passed = False  # a value always arrives (else the default, or _bind reports why not)
+    if isinstance(value, TaskRef) and ctx.producers.get(output_id(value.task_id, value.key)):
+        carrier, passed = ctx.producers[output_id(value.task_id, value.key)] or carrier, True
+    elif name in given and value is None:  # KFP cannot pass None: the parameter's own None default can
+        if default_value is None:
+            return _Param(name, carrier, "None")
+        carrier, passed = JSON, True
+    elif name in given and is_plain(value):
+        carrier, passed = literal_carrier(value) or carrier, True
+    if default is not None and carrier == JSON:
+        default = repr(json.dumps(default_value))
+    elif passed and default_value is not None and literal_carrier(default_value) != carrier:
+        default = None  # a value of another type always arrives: the default cannot be that type
+    return _Param(name, carrier, default, value, name in given)
+
+
 def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any]) -> _Signature:
     sig = _Signature()
     a = fn.args
@@ -127,15 +168,7 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
         if not ok:
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{name}` has a default that is code; it is not copied")
             default = "None"
-        value = given.get(name)
-        produced = ctx.producers.get(value.task_id) if isinstance(value, TaskRef) else None
-        default_type = _value_type(ast.literal_eval(default)) if default not in (None, "None") else None
-        annotation = _annotation(param.annotation) or produced or _value_type(value) or default_type or "str"
-        if produced and annotation != produced:
-            ctx.add(codes.XCOM_TYPE_MISMATCH,
-                    f"parameter `{name}` is annotated {annotation} but {value.task_id!r} returns {produced}")
-            annotation = produced
-        sig.params.append(_Param(name, annotation, default, value, name in given))
+        sig.params.append(_typed_param(ctx, name, _annotation(param.annotation), default, given))
     extra = sorted(set(given) - {p.name for p in sig.params})
     if extra and a.kwarg is None:
         ctx.add(codes.ARGUMENT_DROPPED, f"arguments {extra} match no parameter of `{fn.name}`; dropped")
@@ -146,6 +179,16 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
         rest = {key: given[key] for key in extra}
         sig.params.append(_Param(a.kwarg.arg, "dict", "{}", rest, bool(rest)))
     return sig
+
+
+def _unavailable(ctx: MapContext, name: str, ref: TaskRef) -> None:
+    """Why an XCom cannot feed parameter ``name``: a key its producer never pushes, or no output."""
+    if ref.key != RETURN_VALUE and ctx.producers.get(ref.task_id) and ref.task_id not in ctx.flow.pushers:
+        ctx.add(codes.XCOM_KEY_NOT_PUSHED, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}, which "
+                                           "pushes its return value whole (no multiple_outputs=True): Airflow fails "
+                                           "this task")
+        return
+    ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}")
 
 
 def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
@@ -162,14 +205,14 @@ def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
             arguments[param.name] = value
             continue
         if isinstance(value, TaskRef):
-            if ctx.producers.get(value.task_id) and value.key == "return_value":
-                arguments[param.name] = Input(name=param.name, task_id=value.task_id)
+            if ctx.producers.get(output_id(value.task_id, value.key)):
+                arguments[param.name] = Input(name=param.name, task_id=value.task_id, key=value.key)
                 continue
-            ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{param.name}` reads XCom {value.key!r} of {value.task_id!r}")
+            _unavailable(ctx, param.name, value)
         elif isinstance(value, Symbolic):
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: `{short(value.source)}` is not known statically")
         elif is_plain(value):
-            arguments[param.name] = value
+            arguments[param.name] = encode_literal(value, param.annotation)
             continue
         else:
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: value {short(repr(value))} is not plain data")
@@ -207,10 +250,11 @@ def _import_statements(text: str) -> tuple[ast.stmt, ...]:
 
 
 def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
-                  copied: dict[str, str]) -> tuple[list[str], set[str]]:
-    """The module imports the body and the ``copied`` definitions read, and the names they bind."""
+                  copied: dict[str, str]) -> tuple[list[str], set[str], list[str]]:
+    """The module imports the body and the ``copied`` definitions read, the names they bind, and
+    every module the component imports (those kept, and the body's own), dotted."""
     loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
-    keep, bound, third_party = [], set(), set()
+    keep, bound, modules = [], set(), []
     for text in callable_.imports:
         for statement in _import_statements(text):
             names = _bound_names(statement)
@@ -218,20 +262,47 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
                 continue
             keep.append(_import_source(statement))
             bound |= names
-            modules = [a.name for a in statement.names] if isinstance(statement, ast.Import) else [statement.module or ""]
-            for module in modules:
-                top = module.split(".")[0]
-                if top and top not in sys.stdlib_module_names:
-                    third_party.add(top)
-    inside = any((n.module or "").split(".")[0] == "airflow" if isinstance(n, ast.ImportFrom) else
-                 any(a.name.split(".")[0] == "airflow" for a in n.names)
-                 for n in _body_nodes(fn) if isinstance(n, (ast.Import, ast.ImportFrom)))
-    if "airflow" in third_party or inside:
-        third_party.discard("airflow")
+            modules += _modules(statement)
+    for node in _body_nodes(fn):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules += _modules(node)
+    return keep, bound, modules
+
+
+def _modules(statement: ast.Import | ast.ImportFrom) -> list[str]:
+    """Dotted module names an import statement loads (a relative one keeps its leading dots)."""
+    if isinstance(statement, ast.Import):
+        return [alias.name for alias in statement.names]
+    return [("." * statement.level) + (statement.module or "")]
+
+
+def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list[str],
+             requirements: list[str]) -> list[str]:
+    """``packages_to_install`` for the imported ``modules``; findings for those nothing provides.
+
+    Airflow imports stay a finding (M221): the component's image has no Airflow. (The context
+    shim, when it provides an import such as ``get_current_context``, removes it from
+    ``modules`` before this check.)
+    """
+    airflow = [m for m in modules if m.split(".")[0] == "airflow"]
+    if airflow:
         ctx.add(codes.AIRFLOW_IN_TASK, f"`{fn.name}` imports Airflow inside the task")
-    if third_party:
-        ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` imports {sorted(third_party)}; the base image must provide them")
-    return keep, bound
+    rest = [m for m in modules if m.split(".")[0] != "airflow"]
+    found = resolve_modules(rest, user=ctx.config.packages, local=callable_.local_modules, requirements=requirements)
+    for module in found.local:
+        top = module.lstrip(".").split(".")[0] or module
+        ctx.add(codes.IMPORT_LOCAL, f"`{fn.name}` imports `{module}` from the repository; the component does not "
+                                    "carry it",
+                f"Install the package that holds `{module}` in python_base_image and declare it in "
+                f"[tool.af2kfp.packages] (`{top} = false`), or copy what the task needs into the callable.")
+    for module in found.unknown:
+        top = module.split(".")[0]
+        ctx.add(codes.IMPORT_UNKNOWN, f"`{fn.name}` imports `{module}`, which af2kfp's package table does not know",
+                f"Name its pip distribution in [tool.af2kfp.packages] (`{top} = \"<distribution>\"`), or "
+                f"`{top} = false` when python_base_image has it.")
+    if found.packages:
+        ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` installs {', '.join(found.packages)} (packages_to_install)")
+    return found.packages
 
 
 def _import_source(statement: ast.stmt) -> str:
@@ -283,14 +354,13 @@ def _definition_reads(source: str) -> set[str]:
         loaded = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         return loaded - (local - {statement.name}) - set(dir(builtins))
     value = getattr(statement, "value", None)  # an annotation is never evaluated inside a function
-    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} if value is not None else set()
+    if value is None:
+        return set()
+    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} - set(dir(builtins))
 
 
 def _module_imports(callable_: PythonCallable) -> set[str]:
-    names: set[str] = set()
-    for text in callable_.imports:
-        names |= set().union(*(_bound_names(s) for s in _import_statements(text)))
-    return names
+    return set().union(*(_bound_names(s) for text in callable_.imports for s in _import_statements(text)))
 
 
 def _constants(callable_: PythonCallable, fn: _Def, hidden: set[str]) -> dict[str, str]:
@@ -375,7 +445,8 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
     which runs it with ``asyncio.run``: KFP calls components synchronously.
     """
     fn = next(node for node in module.body if isinstance(node, cst.FunctionDef))
-    params = ", ".join(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default else "") for p in sig.params)
+    params = ", ".join(f"{p.name}: {kfp_type(p.annotation)}" + (f" = {p.default}" if p.default else "")
+                       for p in sig.params)
     arrow = f" -> {returns}" if returns else ""
     header = cst.ensure_type(cst.parse_statement(f"def {name}({params}){arrow}:\n    pass\n"), cst.FunctionDef)
     body = fn.body
@@ -493,8 +564,14 @@ def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original
 
 
 def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list[Any], kwargs: dict[str, Any],
-                   base_image: str) -> tuple[PythonFunction, dict[str, Any]] | None:
-    """The component function and its call arguments; ``None`` (with ``M211``) when impossible."""
+                   base_image: str, *, rule: str = "task", requirements: tuple[str, ...] = (),
+                   decides: bool = False) -> tuple[PythonFunction, dict[str, Any]] | None:
+    """The component function and its call arguments; ``None`` (with ``M211``) when impossible.
+
+    ``rule``: the Python rule (TaskFlow rules infer ``multiple_outputs``; ``@task.docker`` and
+    ``@task.kubernetes`` images are the user's, nothing is installed); ``requirements``: what the
+    task installs itself; ``decides``: a branch's callable (:mod:`.branch` adapts its returns).
+    """
     if callable_ is None:
         ctx.add(codes.CALLABLE_UNAVAILABLE, "the python callable's source is not known statically",
                 "Define the callable with def in a file the converter scans.")
@@ -523,16 +600,44 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     _drop_unread_context(fn, sig)
     shim = _context_shim(ctx, callable_, fn, original, sig, holders)
     arguments = _bind(ctx, sig)
+    plan = OutputPlan() if decides else plan_outputs(
+        ctx, fn, {p.name: p.annotation for p in sig.params}, _annotation(fn.returns), taskflow=rule.startswith("task"),
+        shadowed=set(callable_.constants) | _module_imports(callable_) - {"json"}, json_names=_json_names(callable_))
+    encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
+    if encoded:
+        module = _encode_values(module, sig, plan)
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
-    imports, bound = _used_imports(ctx, callable_, fn, constants)
+    imports, bound, modules = _used_imports(ctx, callable_, fn, constants)
+    if encoded and "json" not in bound | _local_names(fn) and needs_json(
+            [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())]):
+        imports, bound = ["import json", *imports], bound | {"json"}
     free = _free_names(fn, bound | params | set(constants) | set(holders))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
-    returns = _annotation(fn.returns)
-    if returns is None and ctx.task.task_id in ctx.consumers:
-        ctx.add(codes.RETURN_TYPE_ASSUMED, f"the return value of `{fn.name}` is used downstream; str assumed")
-        returns = "str"
-    code = _code(module, "__AF2KFP_NAME__", sig, returns, imports, list(constants.values()), shim)
-    params = [(p.name, p.annotation, p.default) for p in sig.params]
-    return PythonFunction(code=code, params=params, returns=returns, base_image=base_image), arguments
+    packages = list(requirements)
+    if rule not in ("task.docker", "task.kubernetes"):
+        packages += _install(ctx, callable_, fn, modules, packages)
+    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, list(constants.values()), shim)
+    params_out = [(p.name, p.annotation, p.default) for p in sig.params]
+    function = PythonFunction(code=code, params=params_out, returns=plan.returns, base_image=base_image,
+                              packages=packages, carrier=plan.carrier, outputs=plan.outputs)
+    return function, arguments
+
+
+def _json_names(callable_: PythonCallable) -> set[str]:
+    """Names the callable's module binds to the ``json`` module."""
+    return {alias.asname or "json" for text in callable_.imports for statement in _import_statements(text)
+            if isinstance(statement, ast.Import) for alias in statement.names if alias.name == "json"}
+
+
+def _encode_values(module: cst.Module, sig: _Signature, plan: OutputPlan) -> cst.Module:
+    """Returns encoded and JSON parameters decoded, as the plan and the carriers say.
+
+    The user's names are unchanged (only ``json`` and the generated helper are new), so the
+    ``ast`` of the original function still tells which names the body binds and reads.
+    """
+    carriers = [(p.name, p.annotation) for p in sig.params]
+    if plan.encode is not None:
+        module = encode_returns(module, plan.encode, plan.falls_through and plan.encode.carrier != JSON_ITEMS)
+    return decode_parameters(module, carriers)

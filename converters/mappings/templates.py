@@ -19,6 +19,7 @@ from converters.graph import AirflowTask
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.environment import Environment, supply_hint, template_needs
+from converters.mappings.dataflow import RETURN_VALUE, output_id
 from converters.mappings.model import Input, KfpTask, SecretEnv, Template
 from converters.run_context import RUN_CONTEXT_ID
 from converters.templating import (
@@ -33,9 +34,12 @@ from converters.templating import (
     has_template,
     translate_template,
 )
-from converters.values import Call, Deferred, TaskRef
+from converters.values import Deferred, TaskRef
 
-__all__ = ["prepare_task", "translate_task", "template_refs", "exportable", "ENV_EXPORTED"]
+__all__ = ["prepare_task", "translate_task", "exportable", "ENV_EXPORTED"]
+
+# Carriers a KFP string placeholder renders as Airflow's Jinja renders them (str(value)).
+_TEXT_LIKE = frozenset({"str", "int", "float"})
 
 _SHELLS = ("sh", "bash", "ash", "dash", "zsh")
 ENV_EXPORTED = register_code(
@@ -86,22 +90,6 @@ def prepare_task(task: AirflowTask, environment: Environment | None = None) -> A
     return replace(task, args=args, call_args=call_args, call_kwargs=call_kwargs)
 
 
-def template_refs(value: Any) -> list[str]:
-    """Task ids whose XCom a templated string reads (``ti.xcom_pull``), for the consumers set."""
-    found: list[str] = []
-    if isinstance(value, str) and "xcom_pull" in value and has_template(value):
-        found += [ref.task_id for ref in translate_template(value, TemplateContext(dag_id="", task_id="")).data_refs]
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            found += template_refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            found += template_refs(item)
-    elif isinstance(value, Call):
-        found += template_refs(list(value.args)) + template_refs(value.kwargs)
-    return found
-
-
 class _Task:
     """Translation state of one task: counters, secrets, parameters used."""
 
@@ -147,8 +135,13 @@ class _Task:
                                              "which Kubernetes expands in container arguments")
             return f"$({part.env})"
         if isinstance(part, DataRef):
-            if self.ctx.producers.get(part.task_id) and part.key == "return_value":
-                return Input(name=f"xcom_{part.task_id}", task_id=part.task_id)
+            carrier = self.ctx.producers.get(output_id(part.task_id, part.key))
+            if carrier:
+                if carrier not in _TEXT_LIKE:
+                    self.ctx.add(codes.XCOM_AS_TEXT, f"{what}: renders {part.task_id!r}'s XCom {part.key!r}, "
+                                                     "which travels as JSON text")
+                suffix = "" if part.key == RETURN_VALUE else f"_{part.key}"
+                return Input(name=f"xcom_{part.task_id}{suffix}", task_id=part.task_id, key=part.key)
             self.ctx.add(codes.XCOM_UNAVAILABLE, f"{what}: XCom {part.key!r} of {part.task_id!r} is not an output "
                                                  "KFP can pass")
             return f"<xcom {part.task_id}.{part.key}>"
@@ -277,11 +270,13 @@ def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
         if isinstance(argument, str):
             converted = state.value(argument, f"argument `{name}`")
             if isinstance(converted, TaskRef):
-                if ctx.producers.get(converted.task_id) and converted.key == "return_value":
-                    converted = Input(name=name, task_id=converted.task_id)
+                carrier = ctx.producers.get(output_id(converted.task_id, converted.key))
+                if carrier == "str":
+                    converted = Input(name=name, task_id=converted.task_id, key=converted.key)
                 else:
-                    ctx.add(codes.XCOM_UNAVAILABLE, f"argument `{name}` reads XCom {converted.key!r} of "
-                                                    f"{converted.task_id!r}")
+                    ctx.add(codes.XCOM_AS_TEXT if carrier else codes.XCOM_UNAVAILABLE,
+                            f"argument `{name}` renders XCom {converted.key!r} of {converted.task_id!r}" + (
+                                " (Airflow passes str(value); here it travels as JSON text)" if carrier else ""))
                     converted = argument
             elif isinstance(converted, Template):
                 converted = Template(name=name, parts=converted.parts)

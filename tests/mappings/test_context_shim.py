@@ -7,6 +7,8 @@ unchanged body saw.
 
 from __future__ import annotations
 
+import json
+
 import textwrap
 
 import pytest
@@ -42,7 +44,8 @@ def _map(source: str, *, imports=(), operator=PYTHON, line=1, **args):
 
 
 def _run(kfp):
-    """Call the generated component with the values KFP would pass its inputs."""
+    """Call the generated component with the values KFP would pass its inputs; a value the component
+    returns as JSON text (its carrier is ``json``) is decoded, as its reader would."""
     values = {}
     for name, argument in kfp.arguments.items():
         if isinstance(argument, Input) and argument.task_id == RUN_CONTEXT_ID:
@@ -56,7 +59,8 @@ def _run(kfp):
             values[name] = argument
     namespace: dict = {}
     exec(kfp.python.code.replace("__AF2KFP_NAME__", "component"), namespace)  # generated code, not the DAG's
-    return namespace["component"](**values)
+    returned = namespace["component"](**values)
+    return json.loads(returned) if kfp.python.carrier == "json" else returned
 
 
 def test_context_dict_gets_only_what_the_body_reads():
@@ -110,8 +114,8 @@ def test_get_current_context_from_every_import_path(module):
     ''', imports=[f"from {module} import get_current_context", "import json"], operator=TASK)
     assert found == []
     assert "get_current_context" not in kfp.python.code and "airflow" not in kfp.python.code
-    assert '    context = {"ds": ds, "ts": ts}\n\n    return context["ds"], context["ts"]\n' in kfp.python.code
-    assert _run(kfp) == ("2024-03-05", "2024-03-05T00:00:00+00:00")
+    assert '    context = {"ds": ds, "ts": ts}\n\n    return json.dumps((context["ds"], context["ts"]))\n' in kfp.python.code
+    assert _run(kfp) == ["2024-03-05", "2024-03-05T00:00:00+00:00"]
 
 
 def test_get_current_context_imported_inside_the_function():
@@ -133,7 +137,7 @@ def test_extra_keyword_arguments_stay_in_the_dict():
     ''', op_kwargs={"table": "orders"})
     assert found == []
     assert '    kwargs = {**kwargs, "ds_nodash": ds_nodash}\n' in kfp.python.code
-    assert _run(kfp) == ("orders", "20240305")
+    assert _run(kfp) == ["orders", "20240305"]
 
 
 def test_what_the_shim_cannot_build_is_flagged_on_its_line():
@@ -183,7 +187,7 @@ def test_an_input_name_taken_by_a_module_constant_is_renamed():
     task = example_task(PYTHON, "use", python=python, python_callable="use")
     kfp, ctx = map_task(task, dag_id="sales", config=Config())
     assert kfp.arguments == {"airflow_ds": Input(name="airflow_ds", task_id=RUN_CONTEXT_ID, key="ds")}
-    assert _run(kfp) == ("fixed", "2024-03-05")
+    assert _run(kfp) == ["fixed", "2024-03-05"]
 
 
 def test_async_callable_reads_its_context_inside():
@@ -212,7 +216,7 @@ def test_macros_in_a_callable():
             return macros.ds_add(ds, -1), macros.ds_format(ds, "%Y-%m-%d", "%d/%m"), macros.uuid.uuid4() is not None
     ''')
     assert found == []
-    assert _run(kfp) == ("2024-03-04", "05/03", True)
+    assert _run(kfp) == ["2024-03-04", "05/03", True]
 
 
 def test_finding_lines_are_the_dag_files_under_decorators(tmp_path):

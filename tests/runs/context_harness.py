@@ -24,8 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from converters.analysis import analyze_paths
 from converters.config import Config
-from converters.convert import convert_paths
+from converters.convert import convert_graphs
+from converters.graph import dag_info
+from converters.mappings import map_graph
+from tests.runs.harness import decode_output
 
 __all__ = ["Side", "BothSides", "run_both"]
 
@@ -213,7 +217,13 @@ def run_both(dags: Path, out: Path, *, logical_date: str, conf: dict[str, Any] |
     otherwise, the pipeline's ``logical_date`` argument; ``conf``: the run's configuration
     (``dag_run_conf`` in KFP); ``schedule_time``: what KFP gives its scheduled-time placeholder.
     """
-    report = convert_paths([dags], out / "kfp", config=config)
+    config = config or Config()
+    analysis = analyze_paths([dags], config=config)
+    report = convert_graphs(analysis.graphs, out / "kfp", files=analysis.files, file_findings=analysis.findings,
+                            config=config)
+    carriers = {dag_info(graph).dag_id: {t.task_id: t.python.xcoms().get("return_value")
+                                         for t in map_graph(graph, config).tasks if t.python is not None}
+                for graph in analysis.graphs}
     dags_json = {d["dag_id"]: d for d in report["dags"] if d["kfp"]["compiled"]}
     folders = {dag_id: out / "kfp" / d["folder"] for dag_id, d in dags_json.items()}
     site = out / "site"
@@ -251,6 +261,10 @@ def run_both(dags: Path, out: Path, *, logical_date: str, conf: dict[str, Any] |
     a, k = _result(airflow.stdout), _result(kfp.stdout)
     airflow_sides = {d: Side(v["state"], {t: {**e, "printed": a_prints.get((d, t), [])}
                                           for t, e in v["tasks"].items()}) for d, v in a.items()}
+    for d, v in k.items():  # a return value as the task returned it, not as KFP carried it
+        for t, e in v["tasks"].items():
+            if "return" in e:
+                e["return"] = decode_output(e["return"], carriers.get(d, {}).get(t))
     kfp_sides = {d: Side(v["state"], {t: {**e, "printed": k_prints.get((d, t), e.pop("stream", []))}
                                       for t, e in v["tasks"].items()}) for d, v in k.items()}
     return BothSides(report, airflow_sides, kfp_sides, folders)

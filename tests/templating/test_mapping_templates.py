@@ -12,11 +12,12 @@ from converters.mappings import bash, docker, python
 from converters.mappings.context import MapContext
 from converters.mappings.example import example_task
 from converters.mappings.model import Input, SecretEnv, Template
-from converters.mappings.templates import prepare_task, template_refs, translate_task
 from converters.environment import Connection, Environment
+from converters.mappings.dataflow import template_refs
+from converters.mappings.templates import prepare_task, translate_task
 from converters.run_context import RUN_CONTEXT_ID
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef, SecretRef, TemplateContext, translate_template
-from converters.values import Deferred, Symbolic, TaskRef
+from converters.values import Deferred, TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
@@ -104,7 +105,7 @@ def test_xcom_pull_inside_text_is_the_producer_output():
     task = example_task(BASH, "t", bash_command="load {{ ti.xcom_pull(task_ids='extract') }} --day {{ ds }}")
     kfp, codes = _map(bash, "BashOperator", task, producers={"extract": "str"})
     assert kfp.args[0].parts == ("load ", Input(name="xcom_extract", task_id="extract"), " --day ", DS)
-    assert template_refs({"bash_command": task.args["bash_command"]}) == ["extract"]
+    assert template_refs({"bash_command": task.args["bash_command"]}) == [("extract", "return_value")]
     kfp, codes = _map(bash, "BashOperator", task)  # no KFP output to read
     assert codes == ["M213"] and kfp.args[0].parts[0] == "load <xcom extract.return_value> --day "
 

@@ -24,11 +24,18 @@ def has_new_data(table: str, minimum: int) -> bool:
 
 @dsl.component(base_image="python:3.11")
 def list_partitions() -> list:
-    return ["2024-03-01", "2024-03-02"]
+    import json
+
+    return [json.dumps(item) for item in ["2024-03-01", "2024-03-02"]]
 
 
 @dsl.component(base_image="python:3.11")
 def rebuild_partition(partition: str, table: str) -> int:
+    import json
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    partition = json.loads(partition)
+
     print(f"rebuilding {table} {partition}")
     return 1
 
@@ -87,6 +94,9 @@ def load_emea():
 
 @dsl.component(base_image="python:3.11")
 def merge_regions(rebuilt: list):
+    # KFP collects integers as floats: back to what Airflow passes
+    rebuilt = [int(item) for item in rebuilt]
+
     print(f"merging regions, {sum(rebuilt)} partitions rebuilt")
 
 

@@ -73,20 +73,26 @@ def run_context(
 
 
 @dsl.component(base_image="python:3.11")
-def collect(day: str, folder: str, region: str) -> dict:
+def collect(day: str, folder: str, region: str) -> str:
+    import json
+
     context = {"params": {"region": region}}
 
     region = context["params"]["region"]
     print(f"collecting {region} metrics of {day} from {folder}")
     files = [f"{folder}/part-{n}.csv" for n in range(2)]
-    return {"day": day, "region": region, "files": files}
+    return json.dumps({"day": day, "region": region, "files": files})
 
 
 @dsl.component(base_image="python:3.11")
-def has_files(metrics: dict, ds: str) -> bool:
+def has_files(metrics: str, ds: str) -> bool:
+    import json
     from types import SimpleNamespace
 
     context = {"ds": ds, "ti": SimpleNamespace(task_id="has_files")}
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    metrics = json.loads(metrics)
 
     task_id, day = context["ti"].task_id, context["ds"]
     print(f"{task_id} sees {len(metrics['files'])} files of {day}")
@@ -95,7 +101,7 @@ def has_files(metrics: dict, ds: str) -> bool:
 
 @dsl.component(base_image="python:3.11")
 def build_report(
-    metrics: dict, data_interval_start: str, ts: str, dag_run_conf: dict
+    metrics: str, data_interval_start: str, ts: str, dag_run_conf: dict
 ) -> str:
     import json
     from datetime import datetime
@@ -107,6 +113,9 @@ def build_report(
     dag_run_conf = json.loads(json.dumps(dag_run_conf), parse_float=number)
     data_interval_start = datetime.fromisoformat(data_interval_start)
     dag_run = SimpleNamespace(conf=dag_run_conf)
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    metrics = json.loads(metrics)
 
     week = data_interval_start.strftime("%G-W%V")
     owner = dag_run.conf.get("owner", "analytics")
