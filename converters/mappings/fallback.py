@@ -269,7 +269,10 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
         ctx.add(codes.PROVIDER_NOT_IN_IMAGE, missing)
     for difference in differences(operator, kwargs):
         ctx.add(codes.NOT_AS_IN_AIRFLOW, difference)
-    hook = connection_hook(operator, ctx.config) if needs is None else None
+    hook, served = connection_hook(operator, kwargs, ctx.config) if needs is None else (None, True)
+    if not served and missing is None:  # the connection's type decides the hook: a task that may fail is for review
+        ctx.add(codes.PROVIDER_NOT_IN_IMAGE, f"{name}: {hook}")
+        hook = None
     detail = f"; {'; '.join(notes + ([hook] if hook else []))}" if notes or hook else ""
     provider = provider_of(operator)
     where = "" if missing is not None else " (Airflow itself has it)" if provider == "core" else (

@@ -164,15 +164,38 @@ def reads_run_dates(operator: str) -> bool:
     return operator.rsplit(".", 1)[-1] in _DATED
 
 
-def connection_hook(operator: str, config: Config) -> str | None:
-    """For a common-sql class (its hook is the connection type's, known only at run time), a sentence
-    saying which connection types ``config.airflow_image`` serves; ``None`` for any other class."""
+# Airflow connection types whose hook a common-sql class uses -> the provider that has the hook
+_SQL_CONN_TYPES = {"postgres": "postgres", "mysql": "mysql", "sqlite": "sqlite", "mssql": "microsoft-mssql",
+                   "snowflake": "snowflake", "odbc": "odbc", "oracle": "oracle", "trino": "trino",
+                   "presto": "presto", "vertica": "vertica", "exasol": "exasol", "jdbc": "jdbc",
+                   "google_cloud_platform": "google", "gcpbigquery": "google", "redshift": "amazon",
+                   "aws": "amazon", "databricks": "databricks", "teradata": "teradata"}
+
+
+def connection_hook(operator: str, kwargs: dict[str, Any], config: Config) -> tuple[str | None, bool]:
+    """For a common-sql class (its hook is the connection type's), a sentence on which hook it gets, and
+    whether the image is known to serve that connection's type; ``(None, True)`` for any other class.
+
+    The type is known only from a connection supplied at conversion (``--connections``): without it
+    the task may fail in the image, so the caller keeps it for review."""
     if provider_of(operator) != "common-sql":
-        return None
+        return None, True
     providers = image_providers(config.airflow_image, config.airflow_image_providers)
     if providers == ALL:
-        return None
+        return None, True
     served = sorted(set(_SQL_PROVIDERS) & providers) if isinstance(providers, frozenset) else []
-    return ("its hook comes from the connection's type, which the image must have the provider of ("
-            + (f"{config.airflow_image} has {', '.join(served)}; " if served else "")
-            + "another type, as sqlite or mssql, needs its apache-airflow-providers-<type>)")
+    has = (f"{config.airflow_image} has {', '.join(served)}; " if served else "")
+    conn_id = next((v for k, v in sorted(kwargs.items()) if k.endswith("conn_id") and isinstance(v, str)), None)
+    connection = config.environment.connections.get(conn_id) if conn_id else None
+    conn_type = connection.conn_type if connection is not None else None
+    if conn_type is None:
+        return ("its hook comes from the type of connection "
+                + (f"'{conn_id}'" if conn_id else "it names") + ", not known at conversion: supply the connection "
+                "with --connections so af2kfp can check the image has its provider (" + has
+                + "another type, as sqlite or mssql, needs its apache-airflow-providers-<type>)"), False
+    provider = _SQL_CONN_TYPES.get(conn_type)
+    if provider is not None and isinstance(providers, frozenset) and provider in providers:
+        return f"connection '{conn_id}' is {conn_type}, whose provider the image has", True
+    return (f"connection '{conn_id}' is {conn_type}, whose hook needs "
+            f"{package_of(provider) if provider else 'its provider package'}, which {config.airflow_image} "
+            "does not have: build an image FROM it with that package and set airflow_image"), False

@@ -114,8 +114,29 @@ def test_airflow_image_providers_config(tmp_path):
         load_config(path)
 
 
-def test_a_common_sql_class_says_its_hook_comes_from_the_connection_type():
-    kfp = _map("airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator", conn_id="dw", sql="select 1")
-    assert kfp.fate == "converted"
-    message = next(f.message for f in kfp.findings if f.code == "M225")
-    assert "its hook comes from the connection's type" in message and "postgres" in message and "sqlite" in message
+SQL = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator"
+
+
+def _with_connection(conn_type):
+    from converters.environment import Connection, Environment
+
+    return Config(environment=Environment(connections={"dw": Connection(conn_id="dw", conn_type=conn_type)}))
+
+
+def test_a_common_sql_class_whose_connection_type_is_unknown_is_for_review():
+    """Its hook comes from the connection's type: without the type, the image may lack its provider."""
+    kfp = _map(SQL, conn_id="dw", sql="select 1")
+    assert kfp.fate == "review" and "M256" in _codes(kfp)
+    message = next(f.message for f in kfp.findings if f.code == "M256")
+    assert "connection 'dw'" in message and "--connections" in message and "postgres" in message
+
+
+def test_a_common_sql_class_is_converted_when_the_image_serves_its_connections_type():
+    kfp = _map(SQL, _with_connection("postgres"), conn_id="dw", sql="select 1")
+    assert kfp.fate == "converted" and "M256" not in _codes(kfp)
+    assert "connection 'dw' is postgres, whose provider the image has" in next(
+        f.message for f in kfp.findings if f.code == "M225")
+    sqlite = _map(SQL, _with_connection("sqlite"), conn_id="dw", sql="select 1")
+    assert sqlite.fate == "review"
+    assert "needs apache-airflow-providers-sqlite, which apache/airflow:3.3.2 does not have" in next(
+        f.message for f in sqlite.findings if f.code == "M256")
