@@ -1,0 +1,665 @@
+"""What a repository operator's own ``execute`` does before it calls the parent's, evaluated.
+
+Airflow renders the templates, then calls ``pre_execute(context)`` and ``execute(context)``; the
+KubernetesPodOperator's ``execute`` builds the pod from what is on ``self`` at that moment. So a class
+such as::
+
+    class SparkOperator(KubernetesPodOperator):
+        def execute(self, context):
+            if self.skip:
+                raise AirflowSkipException()
+            self.cmds = ["/opt/entrypoint.sh"]
+            self.env_vars = [k8s.V1EnvVar(name="JAR", value=self.jar)]
+            super().execute(context)
+
+runs the parent with those attributes: they are the task's arguments as much as the constructor's.
+:meth:`RunOverrides.run_overrides` walks such a method symbolically (nothing runs) on the state its
+``__init__`` left: assignments to ``self.<attr>``, appends, ``if`` on values known at conversion, up to
+the call of the parent's method (``super().execute(context)``, ``return super()...``,
+``Parent.execute(self, context)``; a repository class in between is walked in turn). What it sets
+is the task's :attr:`~converters.graph.Inherits.at_run`.
+
+What the KFP task would not do is said, never dropped (:attr:`~converters.graph.Inherits.notes`):
+
+- a ``raise`` or ``return`` under a condition before the hand-over: known false, nothing; known true,
+  the task never runs in Airflow (M285); not known (a Variable not supplied, a value Airflow renders
+  when the task runs), M284 names the condition;
+- another ``if`` on a value not known: both branches run from the same state and what they set takes
+  the branch where it holds, tagged (A120), as anywhere else;
+- a call the analyzer cannot evaluate before the hand-over, code after it (reading logs, deleting pods,
+  failing on a status; logging is not counted), exception handlers around it, or no hand-over at all:
+  M281 says what, with the lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterator
+
+import libcst as cst
+
+from converters.analysis import codes
+from converters.analysis.branches import restore, snapshot
+from converters.analysis.deferred import Decision
+from converters.analysis.interpreter import RAISES, ReturnSignal, Scope
+from converters.analysis.model import (
+    BoundMethod, ClassObj, FunctionObj, InstanceObj, PartialCall, Ref, TaskObj, XComArgObj, to_value,
+)
+from converters.analysis.safe_ops import PURE_FUNCTIONS, is_plain
+from converters.environment import supply_hint
+from converters.values import Call, Deferred, Symbolic
+
+__all__ = ["RunOverrides", "RunOutcome", "EVALUATED", "NOT_CARRIED", "GUARD", "ALWAYS_ENDS", "method_label"]
+
+log = logging.getLogger(__name__)
+
+# What a note says (the mapper reports each with its finding code): code the KFP task does not run (M281), a skip
+# or fail on a condition not known at conversion (M284), a task Airflow never runs (M285).
+NOT_CARRIED, GUARD, ALWAYS_ENDS = "not_carried", "guard", "always_ends"
+_PARENT = object()  # the operator class's own method, reached by a call of the parent's
+
+# The run methods walked, in the order Airflow calls them (the pod operator's execute builds the pod).
+EVALUATED = ("pre_execute", "execute", "build_pod_request_obj")
+_LOGGING = re.compile(
+    r"^(?:print|(?:.*\.)?(?:log|logger|logging|_log|_logger|LOG|LOGGER|LOGGING)"
+    r"\.(?:debug|info|warning|warn|error|exception|critical|log))$"
+)
+_MAX_LISTED = 6
+# What the operator class Airflow ships keeps on ``self`` for a collection argument not given
+# (KubernetesPodOperator.__init__: ``self.cmds = cmds or []``): what an override appending to it finds.
+_POD = {
+    "cmds": list, "arguments": list, "env_vars": list, "env_from": list, "ports": list, "volumes": list,
+    "volume_mounts": list, "secrets": list, "image_pull_secrets": list, "tolerations": list,
+    "init_containers": list, "labels": dict, "node_selector": dict, "annotations": dict,
+    "security_context": dict,
+}
+_DOCKER = {"environment": dict, "private_environment": dict, "mounts": list}
+_V1 = "kubernetes.client.models."
+
+
+def method_label(name: str, method: FunctionObj) -> str:
+    """``"execute (dags/lib/spark.py:55)"``: how findings name a method."""
+    line = method.source.def_lines.get(id(method.node))
+    return f"{name} ({method.source.display}:{line})" if line else name
+
+
+def _collections(parent: str) -> dict[str, type]:
+    last = parent.rsplit(".", 1)[-1]
+    return _POD if last.endswith("PodOperator") else _DOCKER if last == "DockerOperator" else {}
+
+
+def _fresh(value: Any, depth: int = 0) -> Any:
+    """A copy of the containers in ``value`` (the task's own, as each Airflow task has its own instance);
+    the analyzer's objects inside are kept as they are."""
+    if depth > 20:
+        return value
+    if isinstance(value, list):
+        return [_fresh(item, depth + 1) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_fresh(item, depth + 1) for item in value)
+    if isinstance(value, dict):
+        return {key: _fresh(item, depth + 1) for key, item in value.items()}
+    if isinstance(value, set):
+        return set(value)
+    return value
+
+
+def _nodes(node: cst.CSTNode, skip_logging: bool = False) -> Iterator[tuple[cst.CSTNode, bool]]:
+    """Every node under ``node`` with whether an ``if``/``except`` encloses it (a ``def`` is not entered)."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+    while stack:
+        current, conditional = stack.pop()
+        yield current, conditional
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and current is not node:
+            continue
+        if skip_logging and isinstance(current, cst.Call) and _is_logging(current):
+            continue
+        inner = conditional or isinstance(current, (cst.If, cst.IfExp, cst.ExceptHandler))
+        stack.extend((child, inner) for child in reversed(current.children))
+
+
+def _callee(call: cst.Call) -> str:
+    return " ".join(cst.Module(body=[]).code_for_node(call.func).split())
+
+
+def _is_logging(call: cst.Call) -> bool:
+    return bool(_LOGGING.match(_callee(call)))
+
+
+def _exception(node: cst.Raise) -> str:
+    """The class a ``raise`` raises, ``""`` for a bare ``raise``."""
+    exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+    if isinstance(exc, cst.Attribute):
+        return exc.attr.value
+    return exc.value if isinstance(exc, cst.Name) else ("" if exc is None else "an exception")
+
+
+def _skips(name: str) -> bool:
+    return name.endswith("SkipException")
+
+
+def _calls_method(node: cst.CSTNode, name: str) -> bool:
+    """Whether ``node`` holds a call of a method called ``name`` (the parent's, in the overrides walked)."""
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == name
+               for n, _ in _nodes(node))
+
+
+def _value_call(small: cst.BaseSmallStatement) -> cst.Call | None:
+    value = small.value if isinstance(small, (cst.Expr, cst.Return, cst.Assign, cst.AnnAssign)) else None
+    return value if isinstance(value, cst.Call) else None
+
+
+def _body(node: cst.If) -> list[cst.CSTNode]:
+    return list(node.body.body)
+
+
+def _else_body(node: cst.If) -> list[cst.CSTNode]:
+    if isinstance(node.orelse, cst.If):
+        return [node.orelse]
+    return list(node.orelse.body.body) if isinstance(node.orelse, cst.Else) else []
+
+
+def _at_run_time(value: Any, depth: int = 0) -> bool:
+    """A value Airflow only knows when the task runs: a Jinja template it renders, a task's output."""
+    if isinstance(value, str):
+        return "{{" in value or "{%" in value
+    if isinstance(value, (XComArgObj, TaskObj)):
+        return True
+    if depth < 3 and isinstance(value, (list, tuple, set)):
+        return any(_at_run_time(item, depth + 1) for item in value)
+    if depth < 3 and isinstance(value, dict):
+        return any(_at_run_time(item, depth + 1) for item in value.values())
+    return False
+
+
+def _listed(items: list[str]) -> str:
+    unique = list(dict.fromkeys(items))
+    shown = ", ".join(unique[:_MAX_LISTED])
+    return shown + (f" and {len(unique) - _MAX_LISTED} more" if len(unique) > _MAX_LISTED else "")
+
+
+class _Return(Exception):
+    """The method walked returned."""
+
+
+class _End(Exception):
+    """A ``raise`` ended the run before the hand-over: Airflow never runs the parent's method."""
+
+
+@dataclass
+class _Walk:
+    """One run method walked on the task's instance, with the methods it reaches through ``super()``."""
+
+    name: str
+    instance: InstanceObj
+    methods: list[FunctionObj] = field(default_factory=list)  # the method being walked, innermost last
+    handed_over: bool = False
+    ended: str = ""  # why the run ended before the hand-over (M285)
+    known: list[str] = field(default_factory=list)  # conditions known around the statement walked
+    unevaluated: list[str] = field(default_factory=list)
+    returned: list[str] = field(default_factory=list)  # returns before the hand-over
+    guards: list[str] = field(default_factory=list)  # M284 messages
+    after: list[tuple[Any, cst.CSTNode]] = field(default_factory=list)  # (source, statement) after the hand-over
+    handlers: list[str] = field(default_factory=list)  # what exception handlers around the hand-over do
+
+
+@dataclass
+class RunOutcome:
+    """What the run-method overrides of one task come to (see the module docstring)."""
+
+    walked: set[str] = field(default_factory=set)
+    applied: set[str] = field(default_factory=set)  # walked methods carried over whole
+    raw: dict[str, Any] = field(default_factory=dict)  # attributes set for the parent, as evaluated
+    notes: list[list[str]] = field(default_factory=list)  # [code, method label, message]
+    logging_after: bool = False
+
+    @property
+    def at_run(self) -> dict[str, Any]:
+        return {key: to_value(value) for key, value in self.raw.items()}
+
+
+class RunOverrides:
+    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: run-method overrides, walked."""
+
+    def run_overrides(self, klass: ClassObj, instance: InstanceObj, base_kwargs: dict[str, Any],
+                      own: set[str]) -> RunOutcome:
+        """Walk ``pre_execute``, ``execute`` and ``build_pod_request_obj`` of ``klass`` on the state its
+        ``__init__`` left; ``own``: the repository classes' own ``__init__`` parameters (not the parent's)."""
+        outcome = RunOutcome()
+        methods = []
+        for name in EVALUATED:
+            _, method = klass.lookup(name)
+            if isinstance(method, FunctionObj) and isinstance(method.node, cst.FunctionDef):
+                methods.append((name, method))
+        if not methods:
+            return outcome
+        attrs = self._run_state(klass, instance, base_kwargs)
+        runner = InstanceObj(klass=klass, args=list(instance.args), kwargs=dict(instance.kwargs), attrs=attrs)
+        start = _fresh(attrs)
+        saved = (self.watched, self.captured, list(self.frames), self.depth)
+        try:
+            for name, method in methods:
+                before = _fresh(attrs)
+                walk = _Walk(name=name, instance=runner)
+                self.watched, self.captured = [], []
+                try:
+                    self._walk_method(walk, method)
+                except _End:
+                    pass
+                self._drain(walk)
+                if not walk.ended and name != "pre_execute" and not walk.handed_over:
+                    restore(attrs, snapshot(before))  # the parent never runs with what it set
+                changed = [k for k, v in attrs.items() if not k.startswith("_") and before.get(k, _End) != v
+                           and (k in base_kwargs or k not in own)]
+                outcome.walked.add(name)
+                self._verdict(outcome, walk, klass, method_label(name, method), changed)
+                if walk.ended or (name != "pre_execute" and not walk.handed_over):
+                    break  # the parent's method never runs: nothing after it does either
+        except Exception:  # noqa: BLE001 - an analyzer bug here costs the evaluation, not the file
+            log.debug("run-method overrides of %s not evaluated", klass.qualname, exc_info=True)
+            self.frames[:] = saved[2]
+            self.depth = saved[3]
+            return RunOutcome()
+        finally:
+            self.watched, self.captured = saved[0], saved[1]
+        outcome.raw = {k: v for k, v in attrs.items() if not k.startswith("_") and start.get(k, _End) != v
+                       and (k in base_kwargs or k not in own)}
+        return outcome
+
+    def _run_state(self, klass: ClassObj, instance: InstanceObj, base_kwargs: dict[str, Any]) -> dict[str, Any]:
+        """What is on ``self`` when Airflow runs the task: ``default_args``, what the repository classes set,
+        what reached the parent (which keeps it, an empty collection for one not given)."""
+        attrs = _fresh({**(instance.defaults or {}), **instance.attrs, **base_kwargs, **instance.after_base})
+        parents = [base.qualname for cls in self.scanned_ancestry(klass) for base in cls.bases if isinstance(base, Ref)]
+        collections = _collections(parents[-1]) if parents else {}
+        for name, kind in collections.items():
+            if attrs.get(name) is None:
+                attrs[name] = kind()
+        if collections is _POD:  # as KubernetesPodOperator converts them
+            if isinstance(attrs.get("env_vars"), dict):
+                attrs["env_vars"] = [self._model("V1EnvVar", name=k, value=v) for k, v in attrs["env_vars"].items()]
+            if isinstance(attrs.get("image_pull_secrets"), str):
+                names = [n.strip() for n in attrs["image_pull_secrets"].split(",") if n.strip()]
+                attrs["image_pull_secrets"] = [self._model("V1LocalObjectReference", name=n) for n in names]
+        return attrs
+
+    @staticmethod
+    def _model(kind: str, **kwargs: Any) -> Call:
+        return Call(func=_V1 + kind, kwargs={k: to_value(v) for k, v in kwargs.items()})
+
+    # ----------------------------------------------------------------- walking
+    def _walk_method(self, walk: _Walk, method: FunctionObj) -> None:
+        """``method``'s body on the task's instance; Airflow passes ``context``, unknown here."""
+        scope = Scope(parent=method.closure)
+        params = method.node.params
+        positional = [p.name.value for p in [*params.posonly_params, *params.params, *params.kwonly_params]]
+        for index, name in enumerate(positional):
+            scope.vars[name] = walk.instance if index == 0 else method.defaults.get(name, Symbolic(source=name))
+            if name == "context":
+                scope.vars[name] = Symbolic(source="context")
+        if isinstance(params.star_arg, cst.Param):
+            scope.vars[params.star_arg.name.value] = ()
+        if params.star_kwarg is not None:
+            scope.vars[params.star_kwarg.name.value] = {"context": Symbolic(source="context")}
+        walk.methods.append(method)
+        try:
+            with self.inside(method, walk.instance):
+                self._block(walk, method.node.body.body, scope)
+        except (_Return, ReturnSignal):
+            pass
+        finally:
+            walk.methods.pop()
+
+    def _block(self, walk: _Walk, body: Any, scope: Scope) -> None:
+        for stmt in body:
+            if walk.handed_over:
+                walk.after.append((self.source, stmt))
+            else:
+                self._statement(walk, stmt, scope)
+
+    def _statement(self, walk: _Walk, stmt: cst.CSTNode, scope: Scope) -> None:
+        self._tick()
+        line = self.source.line(stmt)
+        if line is not None:
+            self.frames[-1].line = line
+        if isinstance(stmt, cst.SimpleStatementLine):
+            self._block(walk, stmt.body, scope)
+        elif isinstance(stmt, cst.If):
+            self._if(walk, stmt, scope)
+        elif isinstance(stmt, cst.Try):
+            self._try(walk, stmt, scope)
+        elif isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            self.exec_stmt(stmt, scope)
+        elif isinstance(stmt, cst.For) and not self._leaves_or_calls_parent(walk, stmt):
+            self.set_root(stmt.iter)
+            if self.iterate(self._evaluated(walk, lambda: self.eval(stmt.iter, scope))) is None:
+                walk.unevaluated.append(f"loops over `{self.source.code(stmt.iter)}`, not known ({self.where(stmt)})")
+            else:
+                self._evaluated(walk, lambda: self.exec_stmt(stmt, scope))
+        elif isinstance(stmt, (cst.BaseSmallStatement,)):
+            self._small(walk, stmt, scope)
+        else:
+            head = self.source.code(stmt).splitlines()[0].rstrip(":")
+            walk.unevaluated.append(f"runs `{head}` ({self.where(stmt)})")
+
+    def _small(self, walk: _Walk, small: cst.BaseSmallStatement, scope: Scope) -> None:
+        self.set_root(small)
+        if isinstance(small, cst.Pass):
+            return
+        call = _value_call(small)
+        if call is not None:
+            reached = self._parent_call(walk, call, scope)
+            if reached is not None:
+                self._hand_over(walk, reached, small, scope)
+                return
+            if isinstance(small, cst.Expr) and _is_logging(call):
+                return
+        if isinstance(small, cst.Raise):
+            name = _exception(small)
+            what = f"raises {name}" if name else "re-raises the error"
+            known = f" ({'; '.join(walk.known)})" if walk.known else ""
+            walk.ended = f"{self._method_name(walk)} {what} at {self.where(small)}{known}" + (
+                ": Airflow always skips this task" if _skips(name) else ": Airflow always fails this task")
+            raise _End()
+        if isinstance(small, cst.Return):
+            walk.returned.append(self.where(small))
+            raise _Return()
+        if isinstance(small, (cst.Global, cst.Nonlocal, cst.Del, cst.Break, cst.Continue)):
+            walk.unevaluated.append(f"runs `{self.source.code(small)}` ({self.where(small)})")
+            return
+        self._evaluated(walk, lambda: self.exec_small(small, scope))
+
+    def _evaluated(self, walk: _Walk, action: Any) -> Any:
+        """``action()``, then what it could not evaluate (calls, raises in helpers, findings) is the walk's."""
+        result = action()
+        self._drain(walk)
+        return result
+
+    def _drain(self, walk: _Walk) -> None:
+        for callee, code, where in self.watched or []:
+            if callee is RAISES:
+                walk.unevaluated.append(f"may `{code}` ({where})")
+            elif self._not_evaluated(callee) and not _LOGGING.match(" ".join(code.split())):
+                walk.unevaluated.append(f"calls `{' '.join(code.split())}` ({where})")
+        for code, message in self.captured or []:
+            if code != codes.UNKNOWN_CALL:  # a call not followed: the watch says so
+                walk.unevaluated.append(message)
+        if self.watched:
+            self.watched.clear()
+        if self.captured:
+            self.captured.clear()
+
+    def _not_evaluated(self, callee: Any) -> bool:
+        """A callee whose unknown result may hide what it does (an outside function, a hook's method), not a
+        pure function given unknown arguments nor the repository's own code (its calls are watched)."""
+        if isinstance(callee, Ref):
+            return callee.qualname not in PURE_FUNCTIONS and callee.qualname not in self.ref_handlers
+        if isinstance(callee, BoundMethod):
+            return callee.receiver is not None and not is_plain(callee.receiver)
+        return not isinstance(callee, (FunctionObj, PartialCall, ClassObj))
+
+    def _method_name(self, walk: _Walk) -> str:
+        method = walk.methods[-1]
+        owner = method.owner.name if isinstance(method.owner, ClassObj) else ""
+        return f"{owner}.{method.name}" if owner else method.name
+
+    # ----------------------------------------------------------------- the hand-over
+    def _parent_call(self, walk: _Walk, call: cst.Call, scope: Scope) -> Any:
+        """For ``super().execute(context)``, ``super(Cls, self).execute(context)`` or
+        ``Parent.execute(self, context)``: the repository method it reaches, or ``Ref`` for the operator's
+        own (``_PARENT``); ``None`` for any other call."""
+        func = call.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value == walk.name):
+            return None
+        owner = walk.methods[-1].owner
+        receiver = func.value
+        if isinstance(receiver, cst.Call) and isinstance(receiver.func, cst.Name) and receiver.func.value == "super":
+            if len(receiver.args) == 2:
+                given = self.eval(receiver.args[0].value, scope)
+                owner = given if isinstance(given, ClassObj) else owner
+            if not isinstance(owner, ClassObj):
+                return None
+            for base in owner.bases:
+                found = base.lookup(walk.name)[1] if isinstance(base, ClassObj) else None
+                if isinstance(found, FunctionObj):
+                    return found
+            return _PARENT
+        first = call.args[0].value if call.args else None
+        if not (isinstance(first, cst.Name) and first.value == "self"):
+            return None
+        target = self.eval(receiver, scope)
+        if isinstance(target, ClassObj):
+            found = target.lookup(walk.name)[1]
+            return found if isinstance(found, FunctionObj) else _PARENT
+        return _PARENT if isinstance(target, Ref) else None
+
+    def _hand_over(self, walk: _Walk, reached: Any, small: cst.BaseSmallStatement, scope: Scope) -> None:
+        if isinstance(reached, FunctionObj):
+            self._walk_method(walk, reached)  # a repository class in between: its override runs in turn
+        elif walk.name != "pre_execute":  # BaseOperator.pre_execute only runs Airflow-side hooks
+            walk.handed_over = True
+        if isinstance(small, cst.Return):
+            raise _Return()
+        if isinstance(small, cst.Assign):
+            for target in small.targets:
+                self.assign(target.target, Symbolic(source=self.source.code(small.value)), scope)
+
+    # ----------------------------------------------------------------- conditions
+    def _if(self, walk: _Walk, node: cst.If, scope: Scope) -> None:
+        self.set_root(node.test)
+        value = self._evaluated(walk, lambda: self.eval(node.test, scope))
+        code = self.source.code(node.test)
+        truth, why = self._decide(node.test, value, scope)
+        if truth is None:
+            self._unknown_if(walk, node, scope, code, why, value)
+            return
+        walk.known.append(f"`{code}` is {'true' if truth else 'false'} here")
+        try:
+            self._block(walk, _body(node) if truth else _else_body(node), scope)
+        finally:
+            walk.known.pop()
+
+    def _decide(self, test: cst.BaseExpression, value: Any, scope: Scope) -> tuple[bool | None, str]:
+        """Whether the condition holds when Airflow runs the task, and when not known, why."""
+        truth = self.truth(value)
+        if truth is None:
+            return None, f"it reads {supply_hint(value.needs)}" if isinstance(value, Deferred) and value.needs else ""
+        for node, _ in _nodes(test):
+            if isinstance(node, (cst.Name, cst.Attribute)) and _at_run_time(self.eval(node, scope)):
+                return None, f"`{self.source.code(node)}` is only known when the task runs"
+        return truth, ""
+
+    def _unknown_if(self, walk: _Walk, node: cst.If, scope: Scope, code: str, why: str, value: Any) -> None:
+        then, other = _body(node), _else_body(node)
+        where = self.where(node)
+        if _calls_method(node, walk.name):
+            walk.unevaluated.append(f"calls the parent's {walk.name} only when `{code}`, not known ({where}); the "
+                                    "branch where it holds was followed")
+            self._block(walk, then, scope)
+            return
+        leaves_then, leaves_else = self._leaves(then), self._leaves(other)
+        if leaves_then or leaves_else:
+            if leaves_then:
+                self._guard(walk, code, why, then, where)
+            if leaves_else:
+                self._guard(walk, f"not ({code})", why, other, where)
+            if not (leaves_then and leaves_else):
+                self._block(walk, other if leaves_then else then, scope)
+            return
+        # Both sides run from the same state; what they set differently takes the side where it holds (A120).
+        note = Decision(source=code, file=self.source.display, line=self.line_of(node),
+                        needs=value.needs if isinstance(value, Deferred) else ())
+        names, attrs = scope.vars, walk.instance.attrs
+        before = (snapshot(names), snapshot(attrs))
+        self._block(walk, then, scope)
+        after_then = (snapshot(names), snapshot(attrs))
+        restore(names, before[0])
+        restore(attrs, before[1])
+        self._block(walk, other, scope)
+        self.merge_branches(names, after_then[0], snapshot(names), note)
+        self.merge_branches(attrs, after_then[1], snapshot(attrs), note)
+
+    def _leaves(self, body: list[cst.CSTNode]) -> cst.BaseSmallStatement | None:
+        """The ``raise`` or ``return`` a branch ends with (nothing but logging before it matters then)."""
+        if not body or not isinstance(body[-1], cst.SimpleStatementLine):
+            return None
+        last = body[-1].body[-1]
+        return last if isinstance(last, (cst.Raise, cst.Return)) else None
+
+    def _leaves_or_calls_parent(self, walk: _Walk, node: cst.CSTNode) -> bool:
+        return _calls_method(node, walk.name) or any(isinstance(n, (cst.Raise, cst.Return)) for n, _ in _nodes(node))
+
+    def _guard(self, walk: _Walk, code: str, why: str, body: list[cst.CSTNode], where: str) -> None:
+        """M284: before the hand-over, the run ends on a condition not known at conversion."""
+        last = self._leaves(body)
+        if isinstance(last, cst.Raise):
+            name = _exception(last)
+            what = f"raises {name}" if name else "re-raises the error"
+            then = "Airflow skips the task then" if _skips(name) else "Airflow fails the task then"
+        else:
+            what = f"returns without calling the parent's {walk.name}"
+            then = "the task then succeeds in Airflow without running"
+        reason = f" ({why})" if why else ""
+        walk.guards.append(f"{self._method_name(walk)} ({where}) {what} when `{code}`, which is not known at "
+                           f"conversion{reason}: {then}; the KFP task always runs")
+
+    # ----------------------------------------------------------------- try
+    def _try(self, walk: _Walk, node: cst.Try, scope: Scope) -> None:
+        around = _calls_method(node.body, walk.name)
+        self._block(walk, node.body.body, scope)
+        if not around:
+            for part in (node.orelse, node.finalbody):
+                if part is not None:
+                    self._block(walk, part.body.body, scope)
+            return
+        for handler in node.handlers:
+            effect = self._handler(walk, handler, scope)
+            if effect:
+                walk.handlers.append(effect)
+        for part in (node.orelse, node.finalbody):
+            if part is not None:
+                walk.after.extend((self.source, stmt) for stmt in part.body.body)
+
+    def _handler(self, walk: _Walk, handler: cst.ExceptHandler, scope: Scope) -> str:
+        """What an ``except`` around the parent's method does when it fails; ``""`` when it only fails too."""
+        ends = self._ends(list(handler.body.body), scope)
+        described = self._describe([(self.source, stmt) for stmt in handler.body.body])
+        if ends == {"fail"} and (described is None or not described[0].startswith("calls")):
+            return ""
+        caught = self.source.code(handler.type) if handler.type is not None else "an error"
+        what, lines = described if described is not None else ("goes on", self.where(handler))
+        if ends & {"return", "falls"}:
+            what += " and the task succeeds" if what != "goes on" else ": the task succeeds"
+        return f"when the parent's {walk.name} raises {caught}, it {what} ({lines})"
+
+    def _ends(self, body: list[cst.CSTNode], scope: Scope) -> set[str]:
+        """How a block can end: ``fail`` or ``skip`` (a raise), ``return``, ``falls`` (off its end)."""
+        for index, stmt in enumerate(body):
+            if isinstance(stmt, cst.If):
+                truth, _ = self._decide(stmt.test, self.eval(stmt.test, scope), scope)
+                sides = ([_body(stmt)] if truth is not False else []) + ([_else_body(stmt)] if truth is not True else [])
+                found = set().union(*(self._ends(side, scope) for side in sides))
+                if "falls" in found:
+                    return (found - {"falls"}) | self._ends(body[index + 1:], scope)
+                return found
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                if isinstance(small, cst.Raise):
+                    return {"skip" if _skips(_exception(small)) else "fail"}
+                if isinstance(small, cst.Return):
+                    return {"return"}
+        return {"falls"}
+
+    # ----------------------------------------------------------------- verdicts
+    def _benign(self, node: cst.CSTNode) -> bool:
+        """Only logs, returns or computes local values: nothing the KFP task misses."""
+        for child, _ in _nodes(node, skip_logging=True):
+            if isinstance(child, cst.Call) and not _is_logging(child):
+                return False
+            if isinstance(child, (cst.Raise, cst.Del, cst.With, cst.While, cst.Global)):
+                return False
+            if isinstance(child, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and not isinstance(
+                    child.target, cst.Name):
+                return False
+        return True
+
+    @cached_property
+    def _described(self) -> dict[tuple[int, ...], tuple[list[Any], tuple[str, str] | None]]:
+        """What :meth:`_describe` found for statements (held, so their ids stay theirs): the same for each task."""
+        return {}
+
+    def _describe(self, items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
+        """What statements do (calls, settings, raises) and where, or ``None`` when they only log."""
+        key = tuple(id(node) for _, node in items)
+        cached = self._described.get(key)
+        if cached is None:
+            cached = self._described[key] = ([node for _, node in items], self._description(items))
+        return cached[1]
+
+    def _description(self, items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
+        calls: list[str] = []
+        sets: list[str] = []
+        raises: list[str] = []
+        conditional = found = False
+        spans: dict[str, list[int]] = {}
+        for source, node in items:
+            if self._benign(node):
+                continue
+            found = True
+            span = source.span(node)
+            if span is not None:
+                lines = spans.setdefault(source.display, list(span))
+                lines[0], lines[1] = min(lines[0], span[0]), max(lines[1], span[1])
+            raised: set[int] = set()  # ``raise AirflowFailException(...)``: a raise, not a call
+            for child, inside in _nodes(node, skip_logging=True):
+                if isinstance(child, cst.Call) and not _is_logging(child) and id(child) not in raised:
+                    calls.append(f"`{_callee(child)}`")
+                elif isinstance(child, (cst.AssignTarget, cst.AugAssign)) and isinstance(
+                        child.target, (cst.Attribute, cst.Subscript)):
+                    text = " ".join(source.code(child.target).split())
+                    if not text.startswith("self."):
+                        sets.append(f"`{text}`")
+                elif isinstance(child, cst.Raise):
+                    raised.add(id(child.exc))
+                    raises.append(_exception(child))
+                    conditional = conditional or inside
+        if not found:
+            return None
+        parts = [f"calls {_listed(calls)}"] if calls else []
+        if sets:
+            parts.append(f"sets {_listed(sets)}")
+        if raises:
+            named = [r for r in dict.fromkeys(raises) if r]
+            text = f"raises {' or '.join(named)}" if named else "re-raises the error"
+            parts.append(text + (" under a condition" if conditional else ""))
+        where = ", ".join(f"{file}:{a}-{b}" if a != b else f"{file}:{a}" for file, (a, b) in spans.items())
+        return (" and ".join(parts) if parts else "runs more code"), where
+
+    def _verdict(self, outcome: RunOutcome, walk: _Walk, klass: ClassObj, label: str, changed: list[str]) -> None:
+        """The notes of one walked method; carried over whole, it is ``applied``."""
+        outcome.notes.extend([GUARD, label, message] for message in dict.fromkeys(walk.guards))
+        if walk.ended:
+            outcome.notes.append([ALWAYS_ENDS, label, f"{walk.ended}; the KFP task runs it"])
+            return
+        problems = []
+        if walk.unevaluated:
+            problems.append(f"before calling the parent's {walk.name} it {_listed(walk.unevaluated)}, which the "
+                            "analyzer cannot evaluate")
+        if walk.name != "pre_execute" and not walk.handed_over:
+            returns = f" (it returns at {_listed(walk.returned)})" if walk.returned else ""
+            problems.append(f"it never calls the parent's {walk.name}{returns}: it replaces what the parent runs")
+        after = self._describe(walk.after)
+        if after is not None:
+            problems.append(f"after the parent's {walk.name} returns, it {after[0]} ({after[1]})")
+        elif walk.after:
+            outcome.logging_after = True
+        problems.extend(walk.handlers)
+        if not problems:
+            outcome.applied.add(walk.name)
+            return
+        settings = (f"what it sets before calling the parent's {walk.name} is applied ({', '.join(changed)}); "
+                    if changed and walk.handed_over else "")
+        outcome.notes.append([NOT_CARRIED, label, f"{klass.name} overrides {label}: {settings}"
+                              + "; ".join(problems) + "; the KFP task does not do this"])

@@ -1,0 +1,366 @@
+"""A repository operator's own ``execute``: what it sets on ``self`` before calling the parent's is the task's
+(evaluated, never run), and what it does besides (skip guards, work after the parent's execute) is a finding."""
+
+from __future__ import annotations
+
+from converters.config import Config
+from converters.graph import task
+from converters.mappings import map_graph
+from tests.analysis.conftest import only_graph
+
+HEAD = """
+    from airflow import DAG
+    from airflow.exceptions import AirflowFailException, AirflowSkipException
+    from airflow.models import Variable
+    from airflow.providers.cncf.kubernetes.operators.pod import KubernetesPodOperator
+    from kubernetes.client import models as k8s
+"""
+
+
+def mapped(analyze, body: str, config: Config | None = None, files: dict[str, str] | None = None):
+    """The analyzed graph and its KFP tasks by id, for a snippet after HEAD."""
+    graph = only_graph(analyze(HEAD + body, config=config, files=files))
+    return graph, {kfp.task_id: kfp for kfp in map_graph(graph, config or Config()).tasks}
+
+
+def codes(kfp) -> list[str]:
+    return sorted(f.code for f in kfp.findings if f.code.startswith(("M28", "A12")))
+
+
+def message(kfp, code: str) -> str:
+    [found] = [f.message for f in kfp.findings if f.code == code]
+    return found
+
+
+SPARK = """
+    class SparkOperator(KubernetesPodOperator):
+        def __init__(self, spark_class, spark_config="", skip=False, **kwargs):
+            super().__init__(image="spark:3.5", **kwargs)
+            self.spark_class = spark_class
+            self.spark_config = spark_config
+            self.skip = skip
+
+        def execute(self, context):
+            if self.skip:
+                raise AirflowSkipException()
+            self.cmds = ["/opt/entrypoint.sh"]
+            self.image_pull_policy = "Always"
+            self.image_pull_secrets = [k8s.V1LocalObjectReference(name="registry")]
+            self.env_vars = [
+                k8s.V1EnvVar(name="SPARK_CLASS", value=self.spark_class),
+                k8s.V1EnvVar(name="TOKEN", value_from=k8s.V1EnvVarSource(
+                    secret_key_ref=k8s.V1SecretKeySelector(name="spark-token", key="token"))),
+            ]
+            self.volumes = [k8s.V1Volume(name="defaults", config_map=k8s.V1ConfigMapVolumeSource(name="defaults"))]
+            self.volume_mounts = [k8s.V1VolumeMount(name="defaults", mount_path="/opt/conf/defaults")]
+            if self.spark_config:
+                self.volumes.append(k8s.V1Volume(name=self.spark_config,
+                                                 config_map=k8s.V1ConfigMapVolumeSource(name=self.spark_config)))
+                self.volume_mounts.append(k8s.V1VolumeMount(name=self.spark_config,
+                                                            mount_path=f"/opt/conf/{self.spark_config}"))
+            self.arguments += ["--class", self.spark_class]
+            logging.info("running %s", self.spark_class)
+            super().execute(context)
+            logging.info("done")
+"""
+
+
+def test_what_execute_sets_before_calling_the_parent_is_the_pod(analyze):
+    graph, by_id = mapped(analyze, "    import logging\n" + SPARK + """
+    with DAG("spark"):
+        SparkOperator(task_id="small", spark_class="com.acme.Small", arguments=["--day", "{{ ds }}"])
+        SparkOperator(task_id="large", spark_class="com.acme.Large", spark_config="large")
+    """)
+    small, large = by_id["small"], by_id["large"]
+    assert (small.image, small.command) == ("spark:3.5", ["/opt/entrypoint.sh"])
+    assert small.args[0] == "--day" and small.args[2:] == ["--class", "com.acme.Small"]  # appended to the call's
+    assert small.env == {"SPARK_CLASS": "com.acme.Small"}
+    assert [(s.secret_name, s.key_to_env) for s in small.secret_env] == [("spark-token", {"token": "TOKEN"})]
+    assert (small.image_pull_policy, small.image_pull_secrets) == ("Always", ["registry"])
+    assert [(v.kind, v.name, v.mount_path) for v in small.volumes] == [("config_map", "defaults", "/opt/conf/defaults")]
+    assert [(v.name, v.mount_path) for v in large.volumes] == [("defaults", "/opt/conf/defaults"),
+                                                                ("large", "/opt/conf/large")]
+    assert large.args == ["--class", "com.acme.Large"]
+    assert "M281" not in codes(small)
+    assert "its execute (" in message(small, "M280") and "is applied (arguments, cmds, " in message(small, "M280")
+    # Airflow never sees these: its DagBag holds what __init__ passed on, and so does inherits.arguments
+    assert "cmds" not in task(graph, "small").inherits.arguments
+    assert task(graph, "small").inherits.at_run["cmds"] == ["/opt/entrypoint.sh"]
+
+
+def test_return_super_execute_and_explicit_parent_call(analyze):
+    _, by_id = mapped(analyze, """
+    class Returning(KubernetesPodOperator):
+        def execute(self, context):
+            self.cmds = ["returning"]
+            return super().execute(context)
+
+    class Explicit(KubernetesPodOperator):
+        def execute(self, context):
+            self.cmds = ["explicit"]
+            result = KubernetesPodOperator.execute(self, context)
+            return result
+
+    with DAG("calls"):
+        Returning(task_id="returning", image="a:1")
+        Explicit(task_id="explicit", image="a:1")
+    """)
+    assert by_id["returning"].command == ["returning"] and by_id["explicit"].command == ["explicit"]
+    assert (by_id["returning"].fate, by_id["explicit"].fate) == ("converted", "converted")
+
+
+def test_skip_guard_known_false_known_true_and_unknown(analyze):
+    _, by_id = mapped(analyze, """
+    DEV = Variable.get("dev_skip", None) == "yes"
+
+    class Guarded(KubernetesPodOperator):
+        def __init__(self, skip=False, **kwargs):
+            super().__init__(**kwargs)
+            self.skip = skip
+
+        def execute(self, context):
+            if self.skip:
+                raise AirflowSkipException("skipped by flag")
+            super().execute(context)
+
+    class DevGuarded(Guarded):
+        def execute(self, context):
+            if DEV:
+                raise AirflowSkipException()
+            super().execute(context)
+
+    with DAG("guards"):
+        Guarded(task_id="runs", image="a:1")
+        Guarded(task_id="always_skipped", image="a:1", skip=True)
+        Guarded(task_id="rendered", image="a:1", skip="{{ params.skip }}")
+        DevGuarded(task_id="dev", image="a:1")
+    """)
+    assert by_id["runs"].fate == "converted" and codes(by_id["runs"]) == ["M280"]
+    always = message(by_id["always_skipped"], "M285")
+    assert "raises AirflowSkipException at " in always and "(`self.skip` is true here): Airflow always skips" in always
+    assert by_id["always_skipped"].fate == "review" and "M281" not in codes(by_id["always_skipped"])
+    rendered = message(by_id["rendered"], "M284")
+    assert "when `self.skip`, which is not known at conversion (`self.skip` is only known when the task runs)" in rendered
+    dev = message(by_id["dev"], "M284")
+    assert "DevGuarded.execute (" in dev and "when `DEV`" in dev and "Variable `dev_skip`" in dev
+    assert "the KFP task always runs" in dev
+    # the middle class's guard is walked too: `self.skip` is False for this task
+    assert codes(by_id["dev"]) == ["M280", "M284"]
+
+
+def test_known_variable_decides_the_guard(analyze):
+    config = Config()
+    config.environment.variables["dev_skip"] = "no"
+    _, by_id = mapped(analyze, """
+    class DevGuarded(KubernetesPodOperator):
+        def execute(self, context):
+            if Variable.get("dev_skip", None) == "yes":
+                raise AirflowSkipException()
+            super().execute(context)
+
+    with DAG("guards"):
+        DevGuarded(task_id="dev", image="a:1")
+    """, config=config)
+    assert by_id["dev"].fate == "converted"
+
+
+def test_an_unknown_condition_keeps_the_side_where_it_holds_with_a120(analyze):
+    graph, by_id = mapped(analyze, """
+    ENV = Variable.get("environment")
+
+    class Certified(KubernetesPodOperator):
+        def execute(self, context):
+            self.volumes = []
+            self.volume_mounts = []
+            if ENV == "prod":
+                self.volumes.append(k8s.V1Volume(name="ca", config_map=k8s.V1ConfigMapVolumeSource(name="ca")))
+                self.volume_mounts.append(k8s.V1VolumeMount(name="ca", mount_path="/opt/ca"))
+            super().execute(context)
+
+    with DAG("certs"):
+        Certified(task_id="certified", image="a:1")
+    """)
+    certified = by_id["certified"]
+    assert [(v.name, v.mount_path) for v in certified.volumes] == [("ca", "/opt/ca")]
+    decided = [f.message for f in graph.graph["findings"] if f.code == "A120" and f.task_id == "certified"]
+    assert any("argument `volumes` depends on the condition `ENV == \"prod\"`" in m for m in decided)
+    assert certified.fate == "review"
+
+
+def test_work_after_the_parents_execute_is_named_with_its_lines(analyze):
+    _, by_id = mapped(analyze, """
+    import kubernetes
+
+    class DriverOperator(KubernetesPodOperator):
+        def execute(self, context):
+            self.cmds = ["/opt/submit.sh"]
+            super().execute(context)
+            client = kubernetes.client.CoreV1Api()
+            driver = client.read_namespaced_pod(f"{self.pod.metadata.name}-driver", self.namespace)
+            client.delete_namespaced_pod(f"{self.pod.metadata.name}-driver", self.namespace)
+            if driver.status.phase != "Succeeded":
+                raise AirflowFailException("driver failed")
+
+    with DAG("drivers"):
+        DriverOperator(task_id="submit", image="spark:1")
+    """)
+    submit = by_id["submit"]
+    assert submit.command == ["/opt/submit.sh"] and submit.fate == "review"
+    warning = message(submit, "M281")
+    assert warning.startswith("DriverOperator overrides execute (") and "dag.py:11)" in warning
+    assert "what it sets before calling the parent's execute is applied (cmds)" in warning
+    assert ("after the parent's execute returns, it calls `kubernetes.client.CoreV1Api`, `client.read_namespaced_pod`, "
+            "`client.delete_namespaced_pod` and raises AirflowFailException under a condition") in warning
+    assert "dag.py:14-18); the KFP task does not do this" in warning
+
+
+def test_no_call_of_the_parent_replaces_what_runs(analyze):
+    _, by_id = mapped(analyze, """
+    import requests
+
+    class Poster(KubernetesPodOperator):
+        def execute(self, context):
+            self.cmds = ["never"]
+            requests.post("https://hooks.example.com", json={"task": self.task_id})
+
+    with DAG("posts"):
+        Poster(task_id="post", image="a:1")
+    """)
+    post = by_id["post"]
+    assert post.command == []  # what it sets is not applied: the parent never runs with it
+    warning = message(post, "M281")
+    assert "before calling the parent's execute it calls `requests.post` (" in warning
+    assert "it never calls the parent's execute: it replaces what the parent runs" in warning
+
+
+def test_two_levels_the_middle_class_overrides_too(analyze):
+    _, by_id = mapped(analyze, """
+    class Base(KubernetesPodOperator):
+        def __init__(self, registry_secret=None, **kwargs):
+            super().__init__(**kwargs)
+            self.registry_secret = registry_secret
+
+        def execute(self, context):
+            if self.registry_secret:
+                self.image_pull_secrets = [k8s.V1LocalObjectReference(name=self.registry_secret)]
+            super().execute(context)
+
+    class Job(Base):
+        def __init__(self, job, **kwargs):
+            super().__init__(registry_secret="registry", **kwargs)
+            self.job = job
+
+        def execute(self, context):
+            self.arguments = ["run", self.job]
+            self.env_vars.append(k8s.V1EnvVar(name="JOB", value=self.job))
+            return super().execute(context)
+
+    with DAG("jobs"):
+        Job(task_id="load", job="load", image="jobs:2", env_vars={"MODE": "full"})
+    """)
+    load = by_id["load"]
+    assert load.args == ["run", "load"] and load.image_pull_secrets == ["registry"]
+    assert load.env == {"MODE": "full", "JOB": "load"}  # KubernetesPodOperator turned the dict into a list first
+    assert load.fate == "converted"
+
+
+def test_handlers_around_the_parents_execute(analyze):
+    _, by_id = mapped(analyze, """
+    from airflow.exceptions import AirflowException
+
+    class Tolerant(KubernetesPodOperator):
+        def __init__(self, skip_fail=None, **kwargs):
+            super().__init__(**kwargs)
+            self.skip_fail = skip_fail
+
+        def execute(self, context):
+            try:
+                super().execute(context)
+            except AirflowException:
+                if self.skip_fail:
+                    raise AirflowSkipException()
+                raise AirflowFailException("request failed")
+
+    with DAG("requests"):
+        Tolerant(task_id="fails_anyway", image="curl:8")
+        Tolerant(task_id="skips_on_failure", image="curl:8", skip_fail=True)
+    """)
+    assert by_id["fails_anyway"].fate == "converted"
+    warning = message(by_id["skips_on_failure"], "M281")
+    assert "when the parent's execute raises AirflowException, it raises AirflowSkipException or" in warning
+
+
+def test_calls_before_the_parent_and_context_reads_are_named(analyze):
+    _, by_id = mapped(analyze, """
+    class FromXCom(KubernetesPodOperator):
+        def execute(self, context):
+            batch = context["ti"].xcom_pull(task_ids="detect")
+            self.arguments = ["--batch", batch]
+            super().execute(context)
+
+    with DAG("xcoms"):
+        FromXCom(task_id="reads", image="a:1")
+    """)
+    warning = message(by_id["reads"], "M281")
+    assert "before calling the parent's execute it calls `context[\"ti\"].xcom_pull` (" in warning
+
+
+def test_build_pod_request_obj_that_changes_the_pod_keeps_a_precise_m281(analyze):
+    _, by_id = mapped(analyze, """
+    class Labelled(KubernetesPodOperator):
+        def build_pod_request_obj(self, context=None):
+            self.labels["team"] = "data"
+            pod = super().build_pod_request_obj(context)
+            pod.spec.containers[0].working_dir = "/work"
+            return pod
+
+    class Simple(KubernetesPodOperator):
+        def build_pod_request_obj(self, context=None):
+            self.labels["team"] = "data"
+            return super().build_pod_request_obj(context)
+
+    with DAG("pods"):
+        Labelled(task_id="labelled", image="a:1")
+        Simple(task_id="simple", image="a:1")
+    """)
+    assert by_id["simple"].labels == {"team": "data"} and by_id["simple"].fate == "converted"
+    labelled = by_id["labelled"]
+    assert labelled.labels == {"team": "data"}
+    assert "after the parent's build_pod_request_obj returns, it sets `pod.spec.containers[0].working_dir`" in message(
+        labelled, "M281")
+
+
+def test_pre_execute_is_walked_before_execute(analyze):
+    _, by_id = mapped(analyze, """
+    class Prepared(KubernetesPodOperator):
+        def pre_execute(self, context):
+            super().pre_execute(context)
+            self.cmds = ["prepared"]
+            self.log.info("prepared")
+
+        def execute(self, context):
+            self.arguments = self.cmds + ["--then"]
+            return super().execute(context)
+
+    with DAG("prepared"):
+        Prepared(task_id="prepared", image="a:1")
+    """)
+    prepared = by_id["prepared"]
+    assert (prepared.command, prepared.args, prepared.fate) == (["prepared"], ["prepared", "--then"], "converted")
+
+
+def test_fallback_configuration_runs_the_class_itself_without_these_findings(analyze):
+    config = Config(operators={"dag.Guarded": "fallback"})
+    _, by_id = mapped(analyze, """
+    class Guarded(KubernetesPodOperator):
+        def execute(self, context):
+            if Variable.get("dev_skip", None) == "yes":
+                raise AirflowSkipException()
+            self.cmds = ["x"]
+            super().execute(context)
+
+    with DAG("guards"):
+        Guarded(task_id="dev", image="a:1")
+    """, config=config)
+    assert by_id["dev"].rule == "fallback"
+    assert not [f for f in by_id["dev"].findings if f.code in ("M281", "M284", "M285")]
