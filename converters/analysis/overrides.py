@@ -34,10 +34,8 @@ What the KFP task would not do is said, never dropped (:attr:`~converters.graph.
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, Iterator
+from typing import Any
 
 import libcst as cst
 
@@ -47,6 +45,9 @@ from converters.analysis.deferred import Decision
 from converters.analysis.interpreter import RAISES, ReturnSignal, Scope
 from converters.analysis.model import (
     BoundMethod, ClassObj, FunctionObj, InstanceObj, PartialCall, Ref, TaskObj, XComArgObj, to_value,
+)
+from converters.analysis.run_code import (
+    LOGGING, body, calls_method, describe, else_body, exception, is_logging, jinja_text, listed, nodes, skips, value_call,
 )
 from converters.analysis.safe_ops import PURE_FUNCTIONS, is_plain
 from converters.environment import supply_hint
@@ -63,11 +64,6 @@ _PARENT = object()  # the operator class's own method, reached by a call of the 
 
 # The run methods walked, in the order Airflow calls them (the pod operator's execute builds the pod).
 EVALUATED = ("pre_execute", "execute", "build_pod_request_obj")
-_LOGGING = re.compile(
-    r"^(?:print|(?:.*\.)?(?:log|logger|logging|_log|_logger|LOG|LOGGER|LOGGING)"
-    r"\.(?:debug|info|warning|warn|error|exception|critical|log))$"
-)
-_MAX_LISTED = 6
 # What the operator class Airflow ships keeps on ``self`` for a collection argument not given
 # (KubernetesPodOperator.__init__: ``self.cmds = cmds or []``): what an override appending to it finds.
 _POD = {
@@ -107,61 +103,6 @@ def _fresh(value: Any, depth: int = 0) -> Any:
     return value
 
 
-def _nodes(node: cst.CSTNode, skip_logging: bool = False) -> Iterator[tuple[cst.CSTNode, bool]]:
-    """Every node under ``node`` with whether an ``if``/``except`` encloses it (a ``def`` is not entered)."""
-    stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
-    while stack:
-        current, conditional = stack.pop()
-        yield current, conditional
-        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and current is not node:
-            continue
-        if skip_logging and isinstance(current, cst.Call) and _is_logging(current):
-            continue
-        inner = conditional or isinstance(current, (cst.If, cst.IfExp, cst.ExceptHandler))
-        stack.extend((child, inner) for child in reversed(current.children))
-
-
-def _callee(call: cst.Call) -> str:
-    return " ".join(cst.Module(body=[]).code_for_node(call.func).split())
-
-
-def _is_logging(call: cst.Call) -> bool:
-    return bool(_LOGGING.match(_callee(call)))
-
-
-def _exception(node: cst.Raise) -> str:
-    """The class a ``raise`` raises, ``""`` for a bare ``raise``."""
-    exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
-    if isinstance(exc, cst.Attribute):
-        return exc.attr.value
-    return exc.value if isinstance(exc, cst.Name) else ("" if exc is None else "an exception")
-
-
-def _skips(name: str) -> bool:
-    return name.endswith("SkipException")
-
-
-def _calls_method(node: cst.CSTNode, name: str) -> bool:
-    """Whether ``node`` holds a call of a method called ``name`` (the parent's, in the overrides walked)."""
-    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == name
-               for n, _ in _nodes(node))
-
-
-def _value_call(small: cst.BaseSmallStatement) -> cst.Call | None:
-    value = small.value if isinstance(small, (cst.Expr, cst.Return, cst.Assign, cst.AnnAssign)) else None
-    return value if isinstance(value, cst.Call) else None
-
-
-def _body(node: cst.If) -> list[cst.CSTNode]:
-    return list(node.body.body)
-
-
-def _else_body(node: cst.If) -> list[cst.CSTNode]:
-    if isinstance(node.orelse, cst.If):
-        return [node.orelse]
-    return list(node.orelse.body.body) if isinstance(node.orelse, cst.Else) else []
-
-
 def _at_run_time(value: Any, depth: int = 0) -> bool:
     """A value Airflow only knows when the task runs: a Jinja template it renders, a task's output."""
     if isinstance(value, str):
@@ -173,12 +114,6 @@ def _at_run_time(value: Any, depth: int = 0) -> bool:
     if depth < 3 and isinstance(value, dict):
         return any(_at_run_time(item, depth + 1) for item in value.values())
     return False
-
-
-def _listed(items: list[str]) -> str:
-    unique = list(dict.fromkeys(items))
-    shown = ", ".join(unique[:_MAX_LISTED])
-    return shown + (f" and {len(unique) - _MAX_LISTED} more" if len(unique) > _MAX_LISTED else "")
 
 
 class _Return(Exception):
@@ -204,6 +139,7 @@ class _Walk:
     guards: list[str] = field(default_factory=list)  # M284 messages
     after: list[tuple[Any, cst.CSTNode]] = field(default_factory=list)  # (source, statement) after the hand-over
     handlers: list[str] = field(default_factory=list)  # what exception handlers around the hand-over do
+    literal_jinja: list[str] = field(default_factory=list)  # where it writes Jinja Airflow does not render
 
 
 @dataclass
@@ -213,8 +149,7 @@ class RunOutcome:
     walked: set[str] = field(default_factory=set)
     applied: set[str] = field(default_factory=set)  # walked methods carried over whole
     raw: dict[str, Any] = field(default_factory=dict)  # attributes set for the parent, as evaluated
-    notes: list[list[str]] = field(default_factory=list)  # [code, method label, message]
-    logging_after: bool = False
+    notes: list[list[str]] = field(default_factory=list)  # [kind, method label, message]
 
     @property
     def at_run(self) -> dict[str, Any]:
@@ -258,11 +193,14 @@ class RunOverrides:
                 self._verdict(outcome, walk, klass, method_label(name, method), changed)
                 if walk.ended or (name != "pre_execute" and not walk.handed_over):
                     break  # the parent's method never runs: nothing after it does either
-        except Exception:  # noqa: BLE001 - an analyzer bug here costs the evaluation, not the file
+        except Exception as exc:  # noqa: BLE001 - an analyzer bug here costs the evaluation, not the file
             log.debug("run-method overrides of %s not evaluated", klass.qualname, exc_info=True)
             self.frames[:] = saved[2]
             self.depth = saved[3]
-            return RunOutcome()
+            label = method_label(name, method)
+            return RunOutcome(walked={name}, notes=[[NOT_CARRIED, label, (
+                f"{klass.name} overrides {label}: the analyzer failed to evaluate it ({type(exc).__name__}: {exc}); "
+                "the KFP task runs what its arguments describe, without that code")]])
         finally:
             self.watched, self.captured = saved[0], saved[1]
         outcome.raw = {k: v for k, v in attrs.items() if not k.startswith("_") and start.get(k, _End) != v
@@ -313,8 +251,8 @@ class RunOverrides:
         finally:
             walk.methods.pop()
 
-    def _block(self, walk: _Walk, body: Any, scope: Scope) -> None:
-        for stmt in body:
+    def _block(self, walk: _Walk, stmts: Any, scope: Scope) -> None:
+        for stmt in stmts:
             if walk.handed_over:
                 walk.after.append((self.source, stmt))
             else:
@@ -349,20 +287,22 @@ class RunOverrides:
         self.set_root(small)
         if isinstance(small, cst.Pass):
             return
-        call = _value_call(small)
+        if any(jinja_text(node) for node, _ in nodes(small)):
+            walk.literal_jinja.append(self.where(small))
+        call = value_call(small)
         if call is not None:
             reached = self._parent_call(walk, call, scope)
             if reached is not None:
                 self._hand_over(walk, reached, small, scope)
                 return
-            if isinstance(small, cst.Expr) and _is_logging(call):
+            if isinstance(small, cst.Expr) and is_logging(call):
                 return
         if isinstance(small, cst.Raise):
-            name = _exception(small)
+            name = exception(small)
             what = f"raises {name}" if name else "re-raises the error"
             known = f" ({'; '.join(walk.known)})" if walk.known else ""
             walk.ended = f"{self._method_name(walk)} {what} at {self.where(small)}{known}" + (
-                ": Airflow always skips this task" if _skips(name) else ": Airflow always fails this task")
+                ": Airflow always skips this task" if skips(name) else ": Airflow always fails this task")
             raise _End()
         if isinstance(small, cst.Return):
             walk.returned.append(self.where(small))
@@ -382,7 +322,7 @@ class RunOverrides:
         for callee, code, where in self.watched or []:
             if callee is RAISES:
                 walk.unevaluated.append(f"may `{code}` ({where})")
-            elif self._not_evaluated(callee) and not _LOGGING.match(" ".join(code.split())):
+            elif self._not_evaluated(callee) and not LOGGING.match(" ".join(code.split())):
                 walk.unevaluated.append(f"calls `{' '.join(code.split())}` ({where})")
         for code, message in self.captured or []:
             if code != codes.UNKNOWN_CALL:  # a call not followed: the watch says so
@@ -458,7 +398,7 @@ class RunOverrides:
             return
         walk.known.append(f"`{code}` is {'true' if truth else 'false'} here")
         try:
-            self._block(walk, _body(node) if truth else _else_body(node), scope)
+            self._block(walk, body(node) if truth else else_body(node), scope)
         finally:
             walk.known.pop()
 
@@ -467,15 +407,15 @@ class RunOverrides:
         truth = self.truth(value)
         if truth is None:
             return None, f"it reads {supply_hint(value.needs)}" if isinstance(value, Deferred) and value.needs else ""
-        for node, _ in _nodes(test):
+        for node, _ in nodes(test):
             if isinstance(node, (cst.Name, cst.Attribute)) and _at_run_time(self.eval(node, scope)):
                 return None, f"`{self.source.code(node)}` is only known when the task runs"
         return truth, ""
 
     def _unknown_if(self, walk: _Walk, node: cst.If, scope: Scope, code: str, why: str, value: Any) -> None:
-        then, other = _body(node), _else_body(node)
+        then, other = body(node), else_body(node)
         where = self.where(node)
-        if _calls_method(node, walk.name):
+        if calls_method(node, walk.name):
             walk.unevaluated.append(f"calls the parent's {walk.name} only when `{code}`, not known ({where}); the "
                                     "branch where it holds was followed")
             self._block(walk, then, scope)
@@ -502,23 +442,23 @@ class RunOverrides:
         self.merge_branches(names, after_then[0], snapshot(names), note)
         self.merge_branches(attrs, after_then[1], snapshot(attrs), note)
 
-    def _leaves(self, body: list[cst.CSTNode]) -> cst.BaseSmallStatement | None:
+    def _leaves(self, stmts: list[cst.CSTNode]) -> cst.BaseSmallStatement | None:
         """The ``raise`` or ``return`` a branch ends with (nothing but logging before it matters then)."""
-        if not body or not isinstance(body[-1], cst.SimpleStatementLine):
+        if not stmts or not isinstance(stmts[-1], cst.SimpleStatementLine):
             return None
-        last = body[-1].body[-1]
+        last = stmts[-1].body[-1]
         return last if isinstance(last, (cst.Raise, cst.Return)) else None
 
     def _leaves_or_calls_parent(self, walk: _Walk, node: cst.CSTNode) -> bool:
-        return _calls_method(node, walk.name) or any(isinstance(n, (cst.Raise, cst.Return)) for n, _ in _nodes(node))
+        return calls_method(node, walk.name) or any(isinstance(n, (cst.Raise, cst.Return)) for n, _ in nodes(node))
 
-    def _guard(self, walk: _Walk, code: str, why: str, body: list[cst.CSTNode], where: str) -> None:
+    def _guard(self, walk: _Walk, code: str, why: str, stmts: list[cst.CSTNode], where: str) -> None:
         """M284: before the hand-over, the run ends on a condition not known at conversion."""
-        last = self._leaves(body)
+        last = self._leaves(stmts)
         if isinstance(last, cst.Raise):
-            name = _exception(last)
+            name = exception(last)
             what = f"raises {name}" if name else "re-raises the error"
-            then = "Airflow skips the task then" if _skips(name) else "Airflow fails the task then"
+            then = "Airflow skips the task then" if skips(name) else "Airflow fails the task then"
         else:
             what = f"returns without calling the parent's {walk.name}"
             then = "the task then succeeds in Airflow without running"
@@ -528,7 +468,7 @@ class RunOverrides:
 
     # ----------------------------------------------------------------- try
     def _try(self, walk: _Walk, node: cst.Try, scope: Scope) -> None:
-        around = _calls_method(node.body, walk.name)
+        around = calls_method(node.body, walk.name)
         self._block(walk, node.body.body, scope)
         if not around:
             for part in (node.orelse, node.finalbody):
@@ -546,7 +486,7 @@ class RunOverrides:
     def _handler(self, walk: _Walk, handler: cst.ExceptHandler, scope: Scope) -> str:
         """What an ``except`` around the parent's method does when it fails; ``""`` when it only fails too."""
         ends = self._ends(list(handler.body.body), scope)
-        described = self._describe([(self.source, stmt) for stmt in handler.body.body])
+        described = describe([(self.source, stmt) for stmt in handler.body.body])
         if ends == {"fail"} and (described is None or not described[0].startswith("calls")):
             return ""
         caught = self.source.code(handler.type) if handler.type is not None else "an error"
@@ -555,88 +495,24 @@ class RunOverrides:
             what += " and the task succeeds" if what != "goes on" else ": the task succeeds"
         return f"when the parent's {walk.name} raises {caught}, it {what} ({lines})"
 
-    def _ends(self, body: list[cst.CSTNode], scope: Scope) -> set[str]:
+    def _ends(self, stmts: list[cst.CSTNode], scope: Scope) -> set[str]:
         """How a block can end: ``fail`` or ``skip`` (a raise), ``return``, ``falls`` (off its end)."""
-        for index, stmt in enumerate(body):
+        for index, stmt in enumerate(stmts):
             if isinstance(stmt, cst.If):
                 truth, _ = self._decide(stmt.test, self.eval(stmt.test, scope), scope)
-                sides = ([_body(stmt)] if truth is not False else []) + ([_else_body(stmt)] if truth is not True else [])
+                sides = ([body(stmt)] if truth is not False else []) + ([else_body(stmt)] if truth is not True else [])
                 found = set().union(*(self._ends(side, scope) for side in sides))
                 if "falls" in found:
-                    return (found - {"falls"}) | self._ends(body[index + 1:], scope)
+                    return (found - {"falls"}) | self._ends(stmts[index + 1:], scope)
                 return found
             for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
                 if isinstance(small, cst.Raise):
-                    return {"skip" if _skips(_exception(small)) else "fail"}
+                    return {"skip" if skips(exception(small)) else "fail"}
                 if isinstance(small, cst.Return):
                     return {"return"}
         return {"falls"}
 
     # ----------------------------------------------------------------- verdicts
-    def _benign(self, node: cst.CSTNode) -> bool:
-        """Only logs, returns or computes local values: nothing the KFP task misses."""
-        for child, _ in _nodes(node, skip_logging=True):
-            if isinstance(child, cst.Call) and not _is_logging(child):
-                return False
-            if isinstance(child, (cst.Raise, cst.Del, cst.With, cst.While, cst.Global)):
-                return False
-            if isinstance(child, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and not isinstance(
-                    child.target, cst.Name):
-                return False
-        return True
-
-    @cached_property
-    def _described(self) -> dict[tuple[int, ...], tuple[list[Any], tuple[str, str] | None]]:
-        """What :meth:`_describe` found for statements (held, so their ids stay theirs): the same for each task."""
-        return {}
-
-    def _describe(self, items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
-        """What statements do (calls, settings, raises) and where, or ``None`` when they only log."""
-        key = tuple(id(node) for _, node in items)
-        cached = self._described.get(key)
-        if cached is None:
-            cached = self._described[key] = ([node for _, node in items], self._description(items))
-        return cached[1]
-
-    def _description(self, items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
-        calls: list[str] = []
-        sets: list[str] = []
-        raises: list[str] = []
-        conditional = found = False
-        spans: dict[str, list[int]] = {}
-        for source, node in items:
-            if self._benign(node):
-                continue
-            found = True
-            span = source.span(node)
-            if span is not None:
-                lines = spans.setdefault(source.display, list(span))
-                lines[0], lines[1] = min(lines[0], span[0]), max(lines[1], span[1])
-            raised: set[int] = set()  # ``raise AirflowFailException(...)``: a raise, not a call
-            for child, inside in _nodes(node, skip_logging=True):
-                if isinstance(child, cst.Call) and not _is_logging(child) and id(child) not in raised:
-                    calls.append(f"`{_callee(child)}`")
-                elif isinstance(child, (cst.AssignTarget, cst.AugAssign)) and isinstance(
-                        child.target, (cst.Attribute, cst.Subscript)):
-                    text = " ".join(source.code(child.target).split())
-                    if not text.startswith("self."):
-                        sets.append(f"`{text}`")
-                elif isinstance(child, cst.Raise):
-                    raised.add(id(child.exc))
-                    raises.append(_exception(child))
-                    conditional = conditional or inside
-        if not found:
-            return None
-        parts = [f"calls {_listed(calls)}"] if calls else []
-        if sets:
-            parts.append(f"sets {_listed(sets)}")
-        if raises:
-            named = [r for r in dict.fromkeys(raises) if r]
-            text = f"raises {' or '.join(named)}" if named else "re-raises the error"
-            parts.append(text + (" under a condition" if conditional else ""))
-        where = ", ".join(f"{file}:{a}-{b}" if a != b else f"{file}:{a}" for file, (a, b) in spans.items())
-        return (" and ".join(parts) if parts else "runs more code"), where
-
     def _verdict(self, outcome: RunOutcome, walk: _Walk, klass: ClassObj, label: str, changed: list[str]) -> None:
         """The notes of one walked method; carried over whole, it is ``applied``."""
         outcome.notes.extend([GUARD, label, message] for message in dict.fromkeys(walk.guards))
@@ -645,21 +521,23 @@ class RunOverrides:
             return
         problems = []
         if walk.unevaluated:
-            problems.append(f"before calling the parent's {walk.name} it {_listed(walk.unevaluated)}, which the "
-                            "analyzer cannot evaluate")
+            problems.append(f"before calling the parent's {walk.name} it {listed(walk.unevaluated)}, which the "
+                            "analyzer cannot evaluate and the KFP task does not run")
         if walk.name != "pre_execute" and not walk.handed_over:
-            returns = f" (it returns at {_listed(walk.returned)})" if walk.returned else ""
-            problems.append(f"it never calls the parent's {walk.name}{returns}: it replaces what the parent runs")
-        after = self._describe(walk.after)
+            returns = f" (it returns at {listed(walk.returned)})" if walk.returned else ""
+            problems.append(f"it never calls the parent's {walk.name}{returns}: it replaces what the parent runs, "
+                            "and the KFP task runs the parent's instead, without what it sets")
+        after = describe(walk.after)
         if after is not None:
-            problems.append(f"after the parent's {walk.name} returns, it {after[0]} ({after[1]})")
-        elif walk.after:
-            outcome.logging_after = True
-        problems.extend(walk.handlers)
+            problems.append(f"after the parent's {walk.name} returns, it {after[0]} ({after[1]}), which the KFP "
+                            "task does not do")
+        problems.extend(f"{handler}, which the KFP task does not do" for handler in walk.handlers)
+        if walk.literal_jinja:
+            problems.append(f"it writes Jinja ({listed(walk.literal_jinja)}) that Airflow passes as it is (it "
+                            f"renders templated fields before {walk.name} runs) and the KFP task renders")
         if not problems:
             outcome.applied.add(walk.name)
             return
         settings = (f"what it sets before calling the parent's {walk.name} is applied ({', '.join(changed)}); "
                     if changed and walk.handed_over else "")
-        outcome.notes.append([NOT_CARRIED, label, f"{klass.name} overrides {label}: {settings}"
-                              + "; ".join(problems) + "; the KFP task does not do this"])
+        outcome.notes.append([NOT_CARRIED, label, f"{klass.name} overrides {label}: {settings}" + "; ".join(problems)])

@@ -211,7 +211,7 @@ def test_work_after_the_parents_execute_is_named_with_its_lines(analyze):
     assert "what it sets before calling the parent's execute is applied (cmds)" in warning
     assert ("after the parent's execute returns, it calls `kubernetes.client.CoreV1Api`, `client.read_namespaced_pod`, "
             "`client.delete_namespaced_pod` and raises AirflowFailException under a condition") in warning
-    assert "dag.py:14-18); the KFP task does not do this" in warning
+    assert "dag.py:14-18), which the KFP task does not do" in warning
 
 
 def test_no_call_of_the_parent_replaces_what_runs(analyze):
@@ -230,7 +230,7 @@ def test_no_call_of_the_parent_replaces_what_runs(analyze):
     assert post.command == []  # what it sets is not applied: the parent never runs with it
     warning = message(post, "M281")
     assert "before calling the parent's execute it calls `requests.post` (" in warning
-    assert "it never calls the parent's execute: it replaces what the parent runs" in warning
+    assert "it never calls the parent's execute: it replaces what the parent runs, and the KFP task" in warning
 
 
 def test_two_levels_the_middle_class_overrides_too(analyze):
@@ -364,3 +364,80 @@ def test_fallback_configuration_runs_the_class_itself_without_these_findings(ana
     """, config=config)
     assert by_id["dev"].rule == "fallback"
     assert not [f for f in by_id["dev"].findings if f.code in ("M281", "M284", "M285")]
+
+
+def test_a_secret_set_in_execute_or_passed_on_by_init_is_written_nowhere(tmp_path, monkeypatch):
+    from pathlib import Path
+    import textwrap
+
+    from bridge.cli import main
+
+    secret = "sk-live-4f1c9e"
+    monkeypatch.chdir(tmp_path)
+    Path("dags").mkdir()
+    Path("dags/secrets.py").write_text(textwrap.dedent(HEAD + f"""
+    class Authenticated(KubernetesPodOperator):
+        def __init__(self, **kwargs):
+            super().__init__(env_vars={{"SERVICE_TOKEN": "{secret}-init"}}, **kwargs)
+
+        def execute(self, context):
+            self.env_vars.append(k8s.V1EnvVar(name="API_KEY", value="{secret}-execute"))
+            super().execute(context)
+
+    with DAG("secrets", schedule=None):
+        Authenticated(task_id="call", image="a:1")
+    """))
+    assert main(["convert", "dags", "-o", "out"]) == 0
+    outputs = sorted(p for p in Path("out").rglob("*") if p.is_file())
+    assert outputs
+    for path in outputs:
+        assert secret not in path.read_text(encoding="utf-8"), path
+    code = Path("out/secrets/pipeline.py").read_text()
+    assert 'secret_key_to_env={"SERVICE_TOKEN": "SERVICE_TOKEN", "API_KEY": "API_KEY"}' in code
+
+
+def test_jinja_written_in_execute_is_not_rendered_by_airflow(analyze):
+    _, by_id = mapped(analyze, """
+    class Dated(KubernetesPodOperator):
+        template_fields = (*KubernetesPodOperator.template_fields, "day")
+
+        def __init__(self, day="{{ ds }}", **kwargs):
+            super().__init__(**kwargs)
+            self.day = day
+
+        def execute(self, context):
+            self.arguments = ["--day", self.day]  # rendered before execute: the same in KFP
+            super().execute(context)
+
+    class Literal(KubernetesPodOperator):
+        def execute(self, context):
+            self.arguments = ["--day", "{{ ds }}"]  # Airflow passes the braces as they are
+            super().execute(context)
+
+    with DAG("dates"):
+        Dated(task_id="dated", image="a:1")
+        Literal(task_id="literal", image="a:1")
+    """)
+    assert by_id["dated"].fate == "converted"
+    assert "it writes Jinja (" in message(by_id["literal"], "M281")
+    assert "dag.py:21) that Airflow passes as it is" in message(by_id["literal"], "M281")
+
+
+def test_an_analyzer_failure_in_the_walk_is_said_on_the_task(analyze, monkeypatch):
+    from converters.analysis.overrides import RunOverrides
+
+    def broken(self, walk, method):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(RunOverrides, "_walk_method", broken)
+    _, by_id = mapped(analyze, """
+    class Set(KubernetesPodOperator):
+        def execute(self, context):
+            self.cmds = ["x"]
+            super().execute(context)
+
+    with DAG("broken"):
+        Set(task_id="set", image="a:1")
+    """)
+    assert by_id["set"].command == [] and by_id["set"].fate == "review"
+    assert "the analyzer failed to evaluate it (RuntimeError: boom)" in message(by_id["set"], "M281")

@@ -1,0 +1,171 @@
+"""What a run method's code does, read from its syntax: calls, raises, settings, logging, Jinja literals.
+
+The walker of :mod:`converters.analysis.overrides` evaluates what a repository operator's ``execute``
+does before it calls the parent's; what comes after (or around) that call is not evaluated but said,
+precisely: :func:`describe` names the calls it makes, the attributes it sets on other objects and the
+exceptions it raises, with the lines, and leaves out code that only logs or computes local values.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+import libcst as cst
+
+__all__ = [
+    "LOGGING", "nodes", "callee", "is_logging", "exception", "skips", "calls_method", "value_call", "body",
+    "else_body", "jinja_text", "listed", "benign", "describe",
+]
+
+LOGGING = re.compile(
+    r"^(?:print|(?:.*\.)?(?:log|logger|logging|_log|_logger|LOG|LOGGER|LOGGING)"
+    r"\.(?:debug|info|warning|warn|error|exception|critical|log))$"
+)
+_MAX_LISTED = 6
+_EMPTY = cst.Module(body=[])
+# Statements already described, by their ids (each entry holds the statements, so the ids stay theirs): the
+# same code after the parent's execute is described once for all the tasks of a class.
+_DESCRIBED: dict[tuple[int, ...], tuple[list[cst.CSTNode], tuple[str, str] | None]] = {}
+
+
+def nodes(node: cst.CSTNode, skip_logging: bool = False) -> Iterator[tuple[cst.CSTNode, bool]]:
+    """Every node under ``node`` with whether an ``if``/``except`` encloses it (a ``def`` is not entered)."""
+    stack: list[tuple[cst.CSTNode, bool]] = [(node, False)]
+    while stack:
+        current, conditional = stack.pop()
+        yield current, conditional
+        if isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)) and current is not node:
+            continue
+        if skip_logging and isinstance(current, cst.Call) and is_logging(current):
+            continue
+        inner = conditional or isinstance(current, (cst.If, cst.IfExp, cst.ExceptHandler))
+        stack.extend((child, inner) for child in reversed(current.children))
+
+
+def callee(call: cst.Call) -> str:
+    """The called expression as written, on one line."""
+    return " ".join(_EMPTY.code_for_node(call.func).split())
+
+
+def is_logging(call: cst.Call) -> bool:
+    return bool(LOGGING.match(callee(call)))
+
+
+def exception(node: cst.Raise) -> str:
+    """The class a ``raise`` raises, ``""`` for a bare ``raise``."""
+    exc = node.exc.func if isinstance(node.exc, cst.Call) else node.exc
+    if isinstance(exc, cst.Attribute):
+        return exc.attr.value
+    return exc.value if isinstance(exc, cst.Name) else ("" if exc is None else "an exception")
+
+
+def skips(name: str) -> bool:
+    """``AirflowSkipException`` (any module's): Airflow marks the task skipped, not failed."""
+    return name.endswith("SkipException")
+
+
+def calls_method(node: cst.CSTNode, name: str) -> bool:
+    """Whether ``node`` holds a call of a method called ``name`` (the parent's, in the overrides walked)."""
+    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == name
+               for n, _ in nodes(node))
+
+
+def value_call(small: cst.BaseSmallStatement) -> cst.Call | None:
+    """The call an expression statement, ``return`` or assignment is made of, if it is one."""
+    value = small.value if isinstance(small, (cst.Expr, cst.Return, cst.Assign, cst.AnnAssign)) else None
+    return value if isinstance(value, cst.Call) else None
+
+
+def body(node: cst.If) -> list[cst.CSTNode]:
+    return list(node.body.body)
+
+
+def else_body(node: cst.If) -> list[cst.CSTNode]:
+    """The ``else`` statements, or the ``elif`` as one ``if``; empty without either."""
+    if isinstance(node.orelse, cst.If):
+        return [node.orelse]
+    return list(node.orelse.body.body) if isinstance(node.orelse, cst.Else) else []
+
+
+def jinja_text(node: cst.CSTNode) -> bool:
+    """A string literal holding Jinja: in ``execute`` Airflow has rendered the templates already."""
+    if isinstance(node, cst.SimpleString):
+        text = node.value
+    elif isinstance(node, cst.FormattedStringText):
+        text = node.value.replace("{{", "{").replace("}}", "}")
+    else:
+        return False
+    return "{{" in text or "{%" in text
+
+
+def listed(items: list[str]) -> str:
+    """``a, b, c and 4 more``: each once, the first few."""
+    unique = list(dict.fromkeys(items))
+    shown = ", ".join(unique[:_MAX_LISTED])
+    return shown + (f" and {len(unique) - _MAX_LISTED} more" if len(unique) > _MAX_LISTED else "")
+
+
+def benign(node: cst.CSTNode) -> bool:
+    """Only logs, returns or computes local values: nothing the KFP task misses."""
+    for child, _ in nodes(node, skip_logging=True):
+        if isinstance(child, cst.Call) and not is_logging(child):
+            return False
+        if isinstance(child, (cst.Raise, cst.Del, cst.With, cst.While, cst.Global)):
+            return False
+        if isinstance(child, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and not isinstance(
+                child.target, cst.Name):
+            return False
+    return True
+
+
+def describe(items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
+    """What statements (each with its SourceFile) do and where: ``("calls `x` and raises Y", "f.py:3-9")``;
+    ``None`` when they only log, return or compute local values."""
+    key = tuple(id(node) for _, node in items)
+    cached = _DESCRIBED.get(key)
+    if cached is None:
+        if len(_DESCRIBED) > 256:
+            _DESCRIBED.clear()  # another conversion's code: the cache only spares work within one
+        cached = _DESCRIBED[key] = ([node for _, node in items], _description(items))
+    return cached[1]
+
+
+def _description(items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
+    calls: list[str] = []
+    sets: list[str] = []
+    raises: list[str] = []
+    conditional = found = False
+    spans: dict[str, list[int]] = {}
+    for source, node in items:
+        if benign(node):
+            continue
+        found = True
+        span = source.span(node)
+        if span is not None:
+            lines = spans.setdefault(source.display, list(span))
+            lines[0], lines[1] = min(lines[0], span[0]), max(lines[1], span[1])
+        raised: set[int] = set()  # ``raise AirflowFailException(...)``: a raise, not a call
+        for child, inside in nodes(node, skip_logging=True):
+            if isinstance(child, cst.Call) and not is_logging(child) and id(child) not in raised:
+                calls.append(f"`{callee(child)}`")
+            elif isinstance(child, (cst.AssignTarget, cst.AugAssign)) and isinstance(
+                    child.target, (cst.Attribute, cst.Subscript)):
+                text = " ".join(source.code(child.target).split())
+                if not text.startswith("self."):
+                    sets.append(f"`{text}`")
+            elif isinstance(child, cst.Raise):
+                raised.add(id(child.exc))
+                raises.append(exception(child))
+                conditional = conditional or inside
+    if not found:
+        return None
+    parts = [f"calls {listed(calls)}"] if calls else []
+    if sets:
+        parts.append(f"sets {listed(sets)}")
+    if raises:
+        named = [r for r in dict.fromkeys(raises) if r]
+        text = f"raises {' or '.join(named)}" if named else "re-raises the error"
+        parts.append(text + (" under a condition" if conditional else ""))
+    where = ", ".join(f"{file}:{a}-{b}" if a != b else f"{file}:{a}" for file, (a, b) in spans.items())
+    return (" and ".join(parts) if parts else "runs more code"), where
