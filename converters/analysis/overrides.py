@@ -74,6 +74,7 @@ _POD = {
 }
 _DOCKER = {"environment": dict, "private_environment": dict, "mounts": list}
 _V1 = "kubernetes.client.models."
+_BASES = ("BaseOperator", "BaseSensorOperator")  # no parent's execute to hand over to, no rule to map with
 
 
 def method_label(name: str, method: FunctionObj) -> str:
@@ -164,6 +165,9 @@ class RunOverrides:
         """Walk ``pre_execute``, ``execute`` and ``build_pod_request_obj`` of ``klass`` on the state its
         ``__init__`` left; ``own``: the repository classes' own ``__init__`` parameters (not the parent's)."""
         outcome = RunOutcome()
+        parents = self._parents(klass)
+        if not parents or parents[-1].rsplit(".", 1)[-1] in _BASES:
+            return outcome  # only Airflow's own code runs after the hand-over: there is no pod to set up
         methods = []
         for name in EVALUATED:
             _, method = klass.lookup(name)
@@ -171,7 +175,7 @@ class RunOverrides:
                 methods.append((name, method))
         if not methods:
             return outcome
-        attrs = self._run_state(klass, instance, base_kwargs)
+        attrs = self._run_state(parents[-1], instance, base_kwargs)
         runner = InstanceObj(klass=klass, args=list(instance.args), kwargs=dict(instance.kwargs), attrs=attrs)
         start = _fresh(attrs)
         saved = (self.watched, self.captured, list(self.frames), self.depth)
@@ -207,12 +211,15 @@ class RunOverrides:
                        and (k in base_kwargs or k not in own)}
         return outcome
 
-    def _run_state(self, klass: ClassObj, instance: InstanceObj, base_kwargs: dict[str, Any]) -> dict[str, Any]:
+    def _parents(self, klass: ClassObj) -> list[str]:
+        """The classes from outside the scanned files the class derives from, the operator Airflow ships last."""
+        return [base.qualname for cls in self.scanned_ancestry(klass) for base in cls.bases if isinstance(base, Ref)]
+
+    def _run_state(self, parent: str, instance: InstanceObj, base_kwargs: dict[str, Any]) -> dict[str, Any]:
         """What is on ``self`` when Airflow runs the task: ``default_args``, what the repository classes set,
-        what reached the parent (which keeps it, an empty collection for one not given)."""
+        what reached the ``parent`` operator (which keeps it, an empty collection for one not given)."""
         attrs = _fresh({**(instance.defaults or {}), **instance.attrs, **base_kwargs, **instance.after_base})
-        parents = [base.qualname for cls in self.scanned_ancestry(klass) for base in cls.bases if isinstance(base, Ref)]
-        collections = _collections(parents[-1]) if parents else {}
+        collections = _collections(parent)
         for name, kind in collections.items():
             if attrs.get(name) is None:
                 attrs[name] = kind()
