@@ -47,7 +47,8 @@ from converters.analysis.model import (
     BoundMethod, ClassObj, FunctionObj, InstanceObj, PartialCall, Ref, TaskObj, XComArgObj, to_value,
 )
 from converters.analysis.run_code import (
-    LOGGING, body, calls_method, describe, else_body, exception, is_logging, jinja_text, listed, nodes, skips, value_call,
+    LOGGING, body, calls_method, describe, else_body, exception, is_logging, leaves, listed, names_read, skips,
+    value_call, writes_jinja,
 )
 from converters.analysis.safe_ops import PURE_FUNCTIONS, is_plain
 from converters.environment import supply_hint
@@ -294,7 +295,7 @@ class RunOverrides:
         self.set_root(small)
         if isinstance(small, cst.Pass):
             return
-        if any(jinja_text(node) for node, _ in nodes(small)):
+        if writes_jinja(small):
             walk.literal_jinja.append(self.where(small))
         call = value_call(small)
         if call is not None:
@@ -414,8 +415,8 @@ class RunOverrides:
         truth = self.truth(value)
         if truth is None:
             return None, f"it reads {supply_hint(value.needs)}" if isinstance(value, Deferred) and value.needs else ""
-        for node, _ in nodes(test):
-            if isinstance(node, (cst.Name, cst.Attribute)) and _at_run_time(self.eval(node, scope)):
+        for node in names_read(test):
+            if _at_run_time(self.eval(node, scope)):
                 return None, f"`{self.source.code(node)}` is only known when the task runs"
         return truth, ""
 
@@ -457,7 +458,7 @@ class RunOverrides:
         return last if isinstance(last, (cst.Raise, cst.Return)) else None
 
     def _leaves_or_calls_parent(self, walk: _Walk, node: cst.CSTNode) -> bool:
-        return calls_method(node, walk.name) or any(isinstance(n, (cst.Raise, cst.Return)) for n, _ in nodes(node))
+        return calls_method(node, walk.name) or leaves(node)
 
     def _guard(self, walk: _Walk, code: str, why: str, stmts: list[cst.CSTNode], where: str) -> None:
         """M284: before the hand-over, the run ends on a condition not known at conversion."""

@@ -14,8 +14,8 @@ from typing import Any, Iterator
 import libcst as cst
 
 __all__ = [
-    "LOGGING", "nodes", "callee", "is_logging", "exception", "skips", "calls_method", "value_call", "body",
-    "else_body", "jinja_text", "listed", "benign", "describe",
+    "LOGGING", "nodes", "callee", "is_logging", "exception", "skips", "calls_method", "leaves", "names_read",
+    "writes_jinja", "value_call", "body", "else_body", "jinja_text", "listed", "benign", "describe",
 ]
 
 LOGGING = re.compile(
@@ -24,9 +24,19 @@ LOGGING = re.compile(
 )
 _MAX_LISTED = 6
 _EMPTY = cst.Module(body=[])
-# Statements already described, by their ids (each entry holds the statements, so the ids stay theirs): the
-# same code after the parent's execute is described once for all the tasks of a class.
-_DESCRIBED: dict[tuple[int, ...], tuple[list[cst.CSTNode], tuple[str, str] | None]] = {}
+# What was read from a node, by its id and the question (each entry holds the node, so the id stays its own):
+# the same method is walked for every task of its class, and walking a node's children is LibCST's slow part.
+_MEMO: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_MEMO_SIZE = 20_000
+
+
+def _memo(key: tuple[Any, ...], held: Any, compute: Any) -> Any:
+    found = _MEMO.get(key)
+    if found is None:
+        if len(_MEMO) > _MEMO_SIZE:
+            _MEMO.clear()  # another conversion's code: the memo only spares work within one
+        found = _MEMO[key] = (held, compute())
+    return found[1]
 
 
 def nodes(node: cst.CSTNode, skip_logging: bool = False) -> Iterator[tuple[cst.CSTNode, bool]]:
@@ -45,7 +55,7 @@ def nodes(node: cst.CSTNode, skip_logging: bool = False) -> Iterator[tuple[cst.C
 
 def callee(call: cst.Call) -> str:
     """The called expression as written, on one line."""
-    return " ".join(_EMPTY.code_for_node(call.func).split())
+    return _memo(("callee", id(call)), call, lambda: " ".join(_EMPTY.code_for_node(call.func).split()))
 
 
 def is_logging(call: cst.Call) -> bool:
@@ -67,8 +77,24 @@ def skips(name: str) -> bool:
 
 def calls_method(node: cst.CSTNode, name: str) -> bool:
     """Whether ``node`` holds a call of a method called ``name`` (the parent's, in the overrides walked)."""
-    return any(isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == name
-               for n, _ in nodes(node))
+    return _memo(("calls", id(node), name), node, lambda: any(
+        isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == name
+        for n, _ in nodes(node)))
+
+
+def leaves(node: cst.CSTNode) -> bool:
+    """Whether ``node`` holds a ``raise`` or a ``return``."""
+    return _memo(("leaves", id(node)), node, lambda: any(isinstance(n, (cst.Raise, cst.Return)) for n, _ in nodes(node)))
+
+
+def names_read(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The names and attribute chains an expression reads (``self.skip``, ``skip``, ``DEV``...)."""
+    return _memo(("names", id(node)), node, lambda: [n for n, _ in nodes(node) if isinstance(n, (cst.Name, cst.Attribute))])
+
+
+def writes_jinja(node: cst.CSTNode) -> bool:
+    """Whether a statement holds a string literal with Jinja in it (see :func:`jinja_text`)."""
+    return _memo(("jinja", id(node)), node, lambda: any(jinja_text(n) for n, _ in nodes(node)))
 
 
 def value_call(small: cst.BaseSmallStatement) -> cst.Call | None:
@@ -122,13 +148,7 @@ def benign(node: cst.CSTNode) -> bool:
 def describe(items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
     """What statements (each with its SourceFile) do and where: ``("calls `x` and raises Y", "f.py:3-9")``;
     ``None`` when they only log, return or compute local values."""
-    key = tuple(id(node) for _, node in items)
-    cached = _DESCRIBED.get(key)
-    if cached is None:
-        if len(_DESCRIBED) > 256:
-            _DESCRIBED.clear()  # another conversion's code: the cache only spares work within one
-        cached = _DESCRIBED[key] = ([node for _, node in items], _description(items))
-    return cached[1]
+    return _memo(("describe", *(id(node) for _, node in items)), items, lambda: _description(items))
 
 
 def _description(items: list[tuple[Any, cst.CSTNode]]) -> tuple[str, str] | None:
