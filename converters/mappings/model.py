@@ -19,6 +19,7 @@ __all__ = [
     "Template",
     "Retry",
     "SecretEnv",
+    "ConfigMapEnv",
     "SecretVolume",
     "Toleration",
     "NodeAffinity",
@@ -74,6 +75,15 @@ class SecretEnv:
 
     secret_name: str
     key_to_env: dict[str, str]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigMapEnv:
+    """``kfp.kubernetes.use_config_map_as_env``: ConfigMap data key -> environment variable."""
+
+    config_map_name: str
+    key_to_env: dict[str, str]
+    optional: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -218,6 +228,9 @@ class KfpTask:
     env: dict[str, str] = field(default_factory=dict)
     secret_env: list[SecretEnv] = field(default_factory=list)
     secret_volumes: list[SecretVolume] = field(default_factory=list)
+    config_map_env: list[ConfigMapEnv] = field(default_factory=list)
+    # ``kfp.kubernetes.use_field_path_as_env``: environment variable -> the pod's field (``metadata.name``).
+    field_env: dict[str, str] = field(default_factory=dict)
     volumes: list[Volume] = field(default_factory=list)
     cpu_request: str | None = None
     cpu_limit: str | None = None
@@ -258,6 +271,8 @@ class KfpTask:
         return bool(
             self.secret_env
             or self.secret_volumes
+            or self.config_map_env
+            or self.field_env
             or self.volumes
             or self.node_selector
             or self.tolerations

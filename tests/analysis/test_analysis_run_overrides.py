@@ -50,6 +50,8 @@ SPARK = """
                 k8s.V1EnvVar(name="SPARK_CLASS", value=self.spark_class),
                 k8s.V1EnvVar(name="TOKEN", value_from=k8s.V1EnvVarSource(
                     secret_key_ref=k8s.V1SecretKeySelector(name="spark-token", key="token"))),
+                k8s.V1EnvVar(name="SPARK_CLIENT_POD", value_from=k8s.V1EnvVarSource(
+                    field_ref=k8s.V1ObjectFieldSelector(field_path="metadata.name"))),
             ]
             self.volumes = [k8s.V1Volume(name="defaults", config_map=k8s.V1ConfigMapVolumeSource(name="defaults"))]
             self.volume_mounts = [k8s.V1VolumeMount(name="defaults", mount_path="/opt/conf/defaults")]
@@ -76,6 +78,7 @@ def test_what_execute_sets_before_calling_the_parent_is_the_pod(analyze):
     assert small.args[0] == "--day" and small.args[2:] == ["--class", "com.acme.Small"]  # appended to the call's
     assert small.env == {"SPARK_CLASS": "com.acme.Small"}
     assert [(s.secret_name, s.key_to_env) for s in small.secret_env] == [("spark-token", {"token": "TOKEN"})]
+    assert small.field_env == {"SPARK_CLIENT_POD": "metadata.name"}
     assert (small.image_pull_policy, small.image_pull_secrets) == ("Always", ["registry"])
     assert [(v.kind, v.name, v.mount_path) for v in small.volumes] == [("config_map", "defaults", "/opt/conf/defaults")]
     assert [(v.name, v.mount_path) for v in large.volumes] == [("defaults", "/opt/conf/defaults"),
