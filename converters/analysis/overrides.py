@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 # or fail on a condition not known at conversion (M284), a task Airflow never runs (M285).
 NOT_CARRIED, GUARD, ALWAYS_ENDS = "not_carried", "guard", "always_ends"
 _PARENT = object()  # the operator class's own method, reached by a call of the parent's
+_MISSING = object()
 
 # The run methods walked, in the order Airflow calls them (the pod operator's execute builds the pod).
 EVALUATED = ("pre_execute", "execute", "build_pod_request_obj")
@@ -135,6 +136,7 @@ class _Walk:
     methods: list[FunctionObj] = field(default_factory=list)  # the method being walked, innermost last
     handed_over: bool = False
     ended: str = ""  # why the run ended before the hand-over (M285)
+    raised: str = ""  # and the exception it raised
     known: list[str] = field(default_factory=list)  # conditions known around the statement walked
     unevaluated: list[str] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)  # returns before the hand-over
@@ -192,7 +194,7 @@ class RunOverrides:
                 self._drain(walk)
                 if not walk.ended and name != "pre_execute" and not walk.handed_over:
                     restore(attrs, snapshot(before))  # the parent never runs with what it set
-                changed = [k for k, v in attrs.items() if not k.startswith("_") and before.get(k, _End) != v
+                changed = [k for k, v in attrs.items() if not k.startswith("_") and before.get(k, _MISSING) != v
                            and (k in base_kwargs or k not in own)]
                 outcome.walked.add(name)
                 self._verdict(outcome, walk, klass, method_label(name, method), changed)
@@ -208,7 +210,7 @@ class RunOverrides:
                 "the KFP task runs what its arguments describe, without that code")]])
         finally:
             self.watched, self.captured = saved[0], saved[1]
-        outcome.raw = {k: v for k, v in attrs.items() if not k.startswith("_") and start.get(k, _End) != v
+        outcome.raw = {k: v for k, v in attrs.items() if not k.startswith("_") and start.get(k, _MISSING) != v
                        and (k in base_kwargs or k not in own)}
         return outcome
 
@@ -285,7 +287,7 @@ class RunOverrides:
                 walk.unevaluated.append(f"loops over `{self.source.code(stmt.iter)}`, not known ({self.where(stmt)})")
             else:
                 self._evaluated(walk, lambda: self.exec_stmt(stmt, scope))
-        elif isinstance(stmt, (cst.BaseSmallStatement,)):
+        elif isinstance(stmt, cst.BaseSmallStatement):
             self._small(walk, stmt, scope)
         else:
             head = self.source.code(stmt).splitlines()[0].rstrip(":")
@@ -309,6 +311,7 @@ class RunOverrides:
             name = exception(small)
             what = f"raises {name}" if name else "re-raises the error"
             known = f" ({'; '.join(walk.known)})" if walk.known else ""
+            walk.raised = name
             walk.ended = f"{self._method_name(walk)} {what} at {self.where(small)}{known}" + (
                 ": Airflow always skips this task" if skips(name) else ": Airflow always fails this task")
             raise _End()
@@ -357,8 +360,8 @@ class RunOverrides:
     # ----------------------------------------------------------------- the hand-over
     def _parent_call(self, walk: _Walk, call: cst.Call, scope: Scope) -> Any:
         """For ``super().execute(context)``, ``super(Cls, self).execute(context)`` or
-        ``Parent.execute(self, context)``: the repository method it reaches, or ``Ref`` for the operator's
-        own (``_PARENT``); ``None`` for any other call."""
+        ``Parent.execute(self, context)``: the repository method it reaches, or ``_PARENT`` for the operator's
+        own; ``None`` for any other call."""
         func = call.func
         if not (isinstance(func, cst.Attribute) and func.attr.value == walk.name):
             return None
@@ -428,45 +431,57 @@ class RunOverrides:
                                     "branch where it holds was followed")
             self._block(walk, then, scope)
             return
-        leaves_then, leaves_else = self._leaves(then), self._leaves(other)
-        if leaves_then or leaves_else:
-            if leaves_then:
-                self._guard(walk, code, why, then, where)
-            if leaves_else:
-                self._guard(walk, f"not ({code})", why, other, where)
-            if not (leaves_then and leaves_else):
-                self._block(walk, other if leaves_then else then, scope)
-            return
-        # Both sides run from the same state; what they set differently takes the side where it holds (A120).
+        # Each side runs from the same state. A side that raises or returns before the parent's method is a guard
+        # (M284); else what the sides set differently takes the side where the condition holds (A120).
         note = Decision(source=code, file=self.source.display, line=self.line_of(node),
                         needs=value.needs if isinstance(value, Deferred) else ())
         names, attrs = scope.vars, walk.instance.attrs
         before = (snapshot(names), snapshot(attrs))
-        self._block(walk, then, scope)
+        left_then = self._side(walk, then, scope)
         after_then = (snapshot(names), snapshot(attrs))
         restore(names, before[0])
         restore(attrs, before[1])
-        self._block(walk, other, scope)
-        self.merge_branches(names, after_then[0], snapshot(names), note)
-        self.merge_branches(attrs, after_then[1], snapshot(attrs), note)
+        left_else = self._side(walk, other, scope)
+        for left, condition in ((left_then, code), (left_else, f"not ({code})")):
+            if left is not None:
+                self._guard(walk, condition, why, left, where)
+        if left_then is not None and left_else is not None:
+            if left_then and left_else:  # both raise
+                walk.ended = f"{self._method_name(walk)} raises {left_then} or {left_else} either way at {where}"
+                raise _End()
+            walk.returned.append(where)
+            raise _Return()
+        if left_else is not None:
+            restore(names, after_then[0])
+            restore(attrs, after_then[1])
+        elif left_then is None:
+            self.merge_branches(names, after_then[0], snapshot(names), note)
+            self.merge_branches(attrs, after_then[1], snapshot(attrs), note)
 
-    def _leaves(self, stmts: list[cst.CSTNode]) -> cst.BaseSmallStatement | None:
-        """The ``raise`` or ``return`` a branch ends with (nothing but logging before it matters then)."""
-        if not stmts or not isinstance(stmts[-1], cst.SimpleStatementLine):
-            return None
-        last = stmts[-1].body[-1]
-        return last if isinstance(last, (cst.Raise, cst.Return)) else None
+    def _side(self, walk: _Walk, stmts: list[cst.CSTNode], scope: Scope) -> str | None:
+        """One side of an ``if`` not known: ``None`` when it goes on; else how it leaves before the parent's
+        method, the exception it raises or ``""`` for a ``return``."""
+        try:
+            self._block(walk, stmts, scope)
+        except _End:
+            raised, walk.ended, walk.raised = walk.raised, "", ""
+            return raised or "the error"
+        except _Return:
+            if walk.handed_over:
+                raise
+            walk.returned.pop()
+            return ""
+        return None
 
     def _leaves_or_calls_parent(self, walk: _Walk, node: cst.CSTNode) -> bool:
         return calls_method(node, walk.name) or leaves(node)
 
-    def _guard(self, walk: _Walk, code: str, why: str, stmts: list[cst.CSTNode], where: str) -> None:
-        """M284: before the hand-over, the run ends on a condition not known at conversion."""
-        last = self._leaves(stmts)
-        if isinstance(last, cst.Raise):
-            name = exception(last)
-            what = f"raises {name}" if name else "re-raises the error"
-            then = "Airflow skips the task then" if skips(name) else "Airflow fails the task then"
+    def _guard(self, walk: _Walk, code: str, why: str, left: str, where: str) -> None:
+        """M284: before the hand-over, the run ends (``left``: what it raises, ``""`` for a return) on a condition
+        not known at conversion."""
+        if left:
+            what = f"raises {left}"
+            then = "Airflow skips the task then" if skips(left) else "Airflow fails the task then"
         else:
             what = f"returns without calling the parent's {walk.name}"
             then = "the task then succeeds in Airflow without running"

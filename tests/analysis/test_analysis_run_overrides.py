@@ -444,3 +444,29 @@ def test_an_analyzer_failure_in_the_walk_is_said_on_the_task(analyze, monkeypatc
     """)
     assert by_id["set"].command == [] and by_id["set"].fate == "review"
     assert "the analyzer failed to evaluate it (RuntimeError: boom)" in message(by_id["set"], "M281")
+
+
+def test_a_raise_deeper_in_an_unknown_branch_is_a_guard_not_an_always(analyze):
+    _, by_id = mapped(analyze, """
+    MODE = Variable.get("mode")
+
+    class Checked(KubernetesPodOperator):
+        def __init__(self, strict=True, **kwargs):
+            super().__init__(**kwargs)
+            self.strict = strict
+
+        def execute(self, context):
+            if MODE == "maintenance":
+                self.cmds = ["noop"]
+                if self.strict:
+                    raise AirflowFailException("maintenance")
+            self.arguments = ["--mode", "normal"]
+            super().execute(context)
+
+    with DAG("checked"):
+        Checked(task_id="checked", image="a:1")
+    """)
+    checked = by_id["checked"]
+    assert "M285" not in codes(checked)
+    assert 'raises AirflowFailException when `MODE == "maintenance"`' in message(checked, "M284")
+    assert (checked.command, checked.args) == ([], ["--mode", "normal"])  # the side that goes on
