@@ -6,7 +6,8 @@ the call's arguments, after ``default_args`` filled its own named parameters (as
 from (its defaults, ``kwargs.setdefault(...)``, class attributes it reads) becomes the task's
 arguments, and so do attributes it sets on ``self`` after that call that are not its own parameters
 (``self.arguments = [...]``). The task records the classes it derives from
-(:class:`~converters.graph.Inherits`): the mapper takes the rule of the nearest one it maps.
+(:class:`~converters.graph.Inherits`): the mapper takes the rule of the nearest one it maps. What its own
+``execute`` sets on ``self`` before calling the parent's is walked by :mod:`converters.analysis.overrides`.
 """
 
 from __future__ import annotations
