@@ -9,9 +9,21 @@ Example::
     fallback = "auto"                            # "auto": unmapped operators run as they are; "off": placeholders
     sensors = "fallback"                         # "fallback": sensors poke in the Airflow image; "skip": folded
     ignore_syntax = "glob"                       # .airflowignore syntax: "glob" (Airflow 3) or "regexp" (Airflow 2)
+    create_cron_data_intervals = false           # as Airflow's [scheduler] settings: true = Airflow 2's dates
+    create_delta_data_intervals = false          # (the logical date starts the interval before the run)
     [tool.af2kfp.operators]                      # user classes -> built-in rule, or "module:function"
     "mycompany.operators.GKEPodOperator" = "KubernetesPodOperator"
     "mycompany.operators.ReportOperator" = "mycompany_af2kfp.rules:report_rule"
+    [tool.af2kfp.packages]                       # import name -> pip requirement a Python task installs
+    sklearn = "scikit-learn==1.5.2"              # overrides the built-in table (converters/mappings/packages.toml)
+    "google.cloud.bigquery" = "google-cloud-bigquery"
+    mycompany = false                            # false or "": python_base_image already has it
+
+Python tasks run on ``python_base_image``; each third-party module their callable imports is
+installed through ``packages_to_install`` from the built-in table or ``[tool.af2kfp.packages]``
+(longest dotted prefix wins). A module found in neither, or one of the repository's own
+modules that the image does not have, keeps the task from ``converted`` (M260, M261) until it
+is listed here.
 """
 
 from __future__ import annotations
@@ -34,6 +46,7 @@ __all__ = ["Config", "load_config", "find_pyproject", "CHOICES"]
 # Settings with a fixed set of values: key -> allowed values (the first is the default).
 CHOICES: dict[str, tuple[str, ...]] = {"fallback": ("auto", "off"), "sensors": ("fallback", "skip")}
 CHOICES["ignore_syntax"] = ("glob", "regexp")  # .airflowignore: Airflow's [core] dag_ignore_file_syntax
+_FLAGS = ("create_cron_data_intervals", "create_delta_data_intervals")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +64,13 @@ class Config:
     ignore_syntax: str = "glob"
     # Qualified class name of a user operator -> a rule name, or "module:function" (a user rule).
     operators: dict[str, str] = field(default_factory=dict)
+    # Airflow's [scheduler] settings of the same names: a cron / timedelta schedule makes data
+    # intervals (Airflow 2's default: the logical date starts the interval ending at the run's
+    # time) instead of trigger runs (Airflow 3's default: the logical date is the run's time).
+    create_cron_data_intervals: bool = False
+    create_delta_data_intervals: bool = False
+    # Import name -> pip requirement for Python tasks; False / "" means the base image has it.
+    packages: dict[str, str | bool] = field(default_factory=dict)
     source: str | None = None
     # Given on the command line, not in pyproject.toml: what Airflow would know when it parses the DAGs
     # (--variables, --connections, --env, --env-file) and the repository root helper modules resolve
@@ -85,14 +105,21 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from exc
     table: dict[str, Any] = data.get("tool", {}).get("af2kfp", {})
-    known = {"bash_image", "python_base_image", "airflow_image", "operators", *CHOICES}
+    known = {"bash_image", "python_base_image", "airflow_image", "operators", "packages", *CHOICES, *_FLAGS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"{path}: unknown [tool.af2kfp] keys: {', '.join(unknown)}")
+    for key in _FLAGS:
+        if key in table and not isinstance(table[key], bool):
+            raise InputError(f"{path}: [tool.af2kfp] {key} = {table[key]!r}; expected true or false")
     for key, allowed in CHOICES.items():
         if key in table and table[key] not in allowed:
             raise InputError(f"{path}: [tool.af2kfp] {key} = {table[key]!r}; expected one of {', '.join(allowed)}")
     operators = table.get("operators", {})
     if not isinstance(operators, dict) or not all(isinstance(v, str) for v in operators.values()):
         raise InputError(f"{path}: [tool.af2kfp.operators] must map class names to rule names")
-    return Config(**{k: v for k, v in table.items() if k != "operators"}, operators=dict(operators), source=str(path))
+    packages = table.get("packages", {})
+    if not isinstance(packages, dict) or not all(isinstance(v, str) or v is False for v in packages.values()):
+        raise InputError(f"{path}: [tool.af2kfp.packages] must map import names to a pip requirement or false")
+    rest = {k: v for k, v in table.items() if k not in ("operators", "packages")}
+    return Config(**rest, operators=dict(operators), packages=dict(packages), source=str(path))

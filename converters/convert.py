@@ -33,6 +33,7 @@ from converters.findings import CODES, Finding, Severity, register_code
 from converters.graph import dag_info
 from converters.mappings import check_config, map_graph
 from converters.report_json import build_report
+from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
 from converters.schedule import recurring_run_spec
 
 __all__ = ["convert_graph", "convert_graphs", "convert_paths", "default_jobs", "REPORT_NAME", "SCHEDULE_NAME",
@@ -109,16 +110,23 @@ def _finish(result: DagResult, compiled: CompileResult, config: Config | None = 
     mapped = result.mapped
     result.yaml = compiled.yaml
     result.findings.extend(compiled.findings)
+    # The run context the conversion added (its display name is no task id) feeds the tasks that read dates.
+    display = {t.task_id: t.task_id for t in mapped.tasks}
+    edges = list(mapped.edges)
+    if mapped.run_context is not None:
+        display[RUN_CONTEXT_ID] = RUN_CONTEXT_DISPLAY
+        edges += [(RUN_CONTEXT_ID, t.task_id) for t in mapped.tasks if t.run_context]
     if compiled.yaml is not None:
-        result.kfp_names = {t.task_id: compiled.display[t.task_id] for t in mapped.tasks if t.task_id in compiled.display}
+        result.kfp_names = {task_id: compiled.display[shown] for task_id, shown in display.items()
+                            if shown in compiled.display}
         result.kfp_groups = {task_id: compiled.groups[key] for task_id, key in result.kfp_names.items()
                              if key in compiled.groups}
-        result.kfp_edges = sorted({(result.kfp_names[u], result.kfp_names[v]) for u, v in mapped.edges
+        result.kfp_edges = sorted({(result.kfp_names[u], result.kfp_names[v]) for u, v in edges
                                    if u in result.kfp_names and v in result.kfp_names})
     else:
         names = result.emitted.names.component
-        result.kfp_names = {t.task_id: kfp_task_name(names[t.task_id]) for t in mapped.tasks}
-        result.kfp_edges = sorted((result.kfp_names[u], result.kfp_names[v]) for u, v in mapped.edges)
+        result.kfp_names = {task_id: kfp_task_name(names[task_id]) for task_id in display}
+        result.kfp_edges = sorted((result.kfp_names[u], result.kfp_names[v]) for u, v in edges)
     return result
 
 
@@ -151,7 +159,16 @@ def _start_workers(jobs: int) -> Pool | None:
         # of a host process): a child can hang on one for ever. Compile here instead.
         return None
     module_folder()  # made here, so this process removes it at exit
-    return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_init_worker)
+    # Workers fork with SIGTERM's default action: a host's handler that returns (Airflow, a test
+    # runner) would otherwise swallow a terminate that reaches a worker before _init_worker runs.
+    handler = signal.getsignal(signal.SIGTERM) if threading.current_thread() is threading.main_thread() else None
+    if callable(handler):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_init_worker)
+    finally:
+        if callable(handler):
+            signal.signal(signal.SIGTERM, handler)
 
 
 def _init_worker() -> None:
@@ -260,8 +277,10 @@ def _collect(result: DagResult, index: int, total: int, out_dir: Path, taken: se
 
 def _write_schedule(result: DagResult, folder: Path) -> None:
     """``schedule.json`` beside the pipeline; its findings join the DAG's."""
-    runs = tuple(p.name for p in result.mapped.parameters if p.kind == "run") if result.mapped else ()
-    spec = recurring_run_spec(dag_info(result.graph), runs)
+    runs = tuple(p.name for p in result.mapped.parameters if p.kind == "run" and not p.has_default) if (
+        result.mapped) else ()
+    plan = result.mapped.run_context if result.mapped else None
+    spec = recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
     result.findings.extend(spec.findings)
     write_text_atomic(folder / SCHEDULE_NAME, json.dumps(spec.data, indent=2) + "\n")
     result.schedule = f"{result.folder}/{SCHEDULE_NAME}"

@@ -70,10 +70,13 @@ class PythonCallable:
     """The Python function behind a PythonOperator or a ``@task``: source kept verbatim.
 
     ``source`` is the ``def`` as written (decorators removed), ``name`` its name,
-    ``file``/``line`` where it is defined, ``imports`` the module-level import
+    ``file``/``line`` where it is defined (the ``def`` line: the first of ``source``), ``imports`` the module-level import
     statements of its file that the body may need (moved inside the component),
     ``constants`` the module-level literal assignments the body reads, name -> the
     assignment as written (copied inside the component; see ``converters.analysis.constants``).
+    ``local_modules``: the modules its file's imports and its own body import from the
+    scanned repository (dotted as written, relative ones with their dots): a component
+    does not carry them.
     """
 
     name: str
@@ -82,6 +85,7 @@ class PythonCallable:
     line: int
     imports: list[str] = field(default_factory=list)
     constants: dict[str, str] = field(default_factory=dict)
+    local_modules: list[str] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)

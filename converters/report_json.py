@@ -12,11 +12,13 @@ import re
 from typing import Any, Iterable
 
 from converters.emit.pipeline_py import operator_label
+from converters.emit.run_context import run_context_task
 from converters.emit.result import DagResult
 from converters.findings import Finding, Severity
 from converters.graph import dag_info, graph_to_json, order_edges, tasks
 from converters.mappings.model import FATES, Input, KfpTask, Template
 from converters.mappings.values import is_secret_env
+from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
 from converters.values import to_json
 
@@ -39,7 +41,10 @@ def _part(part: Any) -> Any:
 
 def _item(value: Any) -> Any:
     if isinstance(value, Input):
-        return {"input": value.name, "from_task": value.task_id}
+        named = {"output": value.key} if value.key != "return_value" else {}
+        return {"input": value.name, "from_task": value.task_id, **named}
+    if isinstance(value, ParamRef):
+        return {"parameter": value.name}
     if isinstance(value, Template):
         return {"template": [_part(p) for p in value.parts], "input": value.name}
     return to_json(value)
@@ -79,7 +84,7 @@ def code_spans(result: DagResult) -> dict[str, dict[str, list[int]]]:
             owner = min(used, key=lambda n: (n.lineno, n.col_offset)).id
             statements.setdefault(owner, []).append(stmt)
     spans = {}
-    for kfp in result.mapped.tasks:
+    for kfp in _kfp_tasks(result):
         fn = defs.get(result.emitted.names.component[kfp.task_id])
         own = statements.get(result.emitted.names.variable[kfp.task_id], [])
         spans[kfp.task_id] = {
@@ -89,13 +94,22 @@ def code_spans(result: DagResult) -> dict[str, dict[str, list[int]]]:
     return spans
 
 
+def _kfp_tasks(result: DagResult) -> list[KfpTask]:
+    """The mapped tasks, after the run context when the conversion added one (it runs first)."""
+    assert result.mapped is not None
+    plan = result.mapped.run_context
+    return ([run_context_task(plan, plan.base_image)] if plan is not None else []) + result.mapped.tasks
+
+
 def _kfp_task(result: DagResult, kfp: KfpTask, spans: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
     assert result.emitted is not None
+    added = kfp.task_id == RUN_CONTEXT_ID
     return {
         "name": result.kfp_names.get(kfp.task_id),
         "groups": [list(group) for group in result.kfp_groups.get(kfp.task_id, [])],
-        "display_name": kfp.task_id,
-        "airflow_task_ids": [kfp.task_id],
+        "display_name": RUN_CONTEXT_DISPLAY if added else kfp.task_id,
+        "airflow_task_ids": [] if added else [kfp.task_id],
+        **({"added_by": "af2kfp"} if added else {}),  # no Airflow task: the conversion added it
         "component": result.emitted.names.component[kfp.task_id],
         "kind": kfp.kind,
         "rule": kfp.rule,
@@ -172,7 +186,7 @@ def _dag(result: DagResult) -> dict[str, Any]:
         for t in tasks(result.graph)
     ]
     spans = code_spans(result)
-    kfp_tasks = [_kfp_task(result, t, spans) for t in result.mapped.tasks] if result.mapped and result.emitted else []
+    kfp_tasks = [_kfp_task(result, t, spans) for t in _kfp_tasks(result)] if result.mapped and result.emitted else []
     written = result.emitted is not None
     return {
         "dag_id": info.dag_id,

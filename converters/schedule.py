@@ -183,10 +183,12 @@ def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def recurring_run_spec(info: DagInfo, run_parameters: tuple[str, ...] = ()) -> ScheduleSpec:
+def recurring_run_spec(info: DagInfo, run_parameters: tuple[str, ...] = (), dates: str | None = None) -> ScheduleSpec:
     """The ``schedule.json`` content for one DAG; ``recurring_run`` is ``None`` when nothing recurs.
 
-    ``run_parameters`` names the pipeline parameters Airflow rendered per run (``ds``...).
+    ``run_parameters`` names the pipeline parameters the caller must pass per run
+    (``dag_run.conf['x']``...); ``dates`` says how the run context dates the runs, when the
+    pipeline reads dates (:meth:`converters.run_context.Timing.describe`).
     """
     builder = _Builder(info)
     timetable = info.extra.get("timetable")
@@ -221,6 +223,8 @@ def recurring_run_spec(info: DagInfo, run_parameters: tuple[str, ...] = ()) -> S
         if run_parameters:
             builder.add(SCHEDULE_DIFFERS, f"run parameters {', '.join(run_parameters)} are fixed when the recurring "
                                           "run is created; Airflow renders them for each run")
+        if dates:
+            builder.notes.append(f"the run's dates follow each run's scheduled time ({dates}); no parameter needed")
     data["notes"] = builder.notes
     return ScheduleSpec(data=data, findings=builder.findings)
 

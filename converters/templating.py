@@ -2,11 +2,12 @@
 
 Airflow renders a templated argument per task run; KFP renders nothing. A template is
 split with Jinja's own lexer and each ``{{ expression }}`` parsed with Jinja's parser,
-then translated by :data:`MACROS`: a typed pipeline parameter (``params.x``), a run
-parameter the caller fills (``ds``: ``KfpRunPipelineOperator(parameters={"ds": "{{ ds }}"})``),
-a KFP placeholder (``run_id``), a literal known now (``dag.dag_id``), a Kubernetes
-Secret (``conn.x.password``) or another task's output (``ti.xcom_pull``). Anything else
-stays verbatim with a finding. Pure: no Airflow, no KFP import.
+then translated by :data:`MACROS`: a typed pipeline parameter (``params.x``), an output
+of the run context (``ds``, ``macros.ds_add(ds, 1)``: :mod:`converters.run_context`), a
+run parameter the caller fills (``dag_run.conf['x']``), a KFP placeholder (``run_id``), a
+literal known now (``dag.dag_id``), a Kubernetes Secret (``conn.x.password``) or another
+task's output (``ti.xcom_pull``). Anything else stays verbatim with a finding. Pure: no
+Airflow, no KFP import.
 """
 
 from __future__ import annotations
@@ -20,8 +21,10 @@ from typing import Any, Callable, Union
 import jinja2
 from jinja2 import nodes
 
+from converters.date_expressions import python_expression
 from converters.environment import Environment
 from converters.findings import Severity, register_code
+from converters.run_context import DATE_STRINGS, DATE_TIMES, DATES
 from converters.values import Call, DateTime, Duration, Symbolic
 
 __all__ = [
@@ -29,6 +32,7 @@ __all__ = [
     "PlaceholderRef",
     "SecretRef",
     "DataRef",
+    "ContextRef",
     "Part",
     "PipelineParameter",
     "TemplateContext",
@@ -120,7 +124,15 @@ class DataRef:
     key: str = "return_value"
 
 
-Part = Union[str, ParamRef, PlaceholderRef, SecretRef, DataRef]
+@dataclass(frozen=True)
+class ContextRef:
+    """An output of the run context: ``name``, computed there by the Python ``python``."""
+
+    name: str
+    python: str
+
+
+Part = Union[str, ParamRef, PlaceholderRef, SecretRef, DataRef, ContextRef]
 _NO_DEFAULT: Any = object()
 
 
@@ -130,8 +142,8 @@ class PipelineParameter:
 
     ``type`` is a KFP parameter annotation (``str``, ``int``, ``float``, ``bool``, ``list``,
     ``dict``); ``default`` is absent when the run must supply it. ``kind``: ``param`` (the
-    DAG's params), ``run`` (rendered per run: ``ds``...), ``variable`` (an Airflow Variable),
-    ``argument`` (an operator argument the fallback takes at run time).
+    DAG's params), ``run`` (per run: ``dag_run.conf['x']``, the ``logical_date`` override...),
+    ``variable`` (an Airflow Variable), ``argument`` (an operator argument the fallback takes at run time).
     ``airflow`` is what an Airflow caller passes for it (``"{{ ds }}"``), ``None`` for params.
     """
 
@@ -198,14 +210,9 @@ class Macro:
     examples: tuple[str, ...] = ()
 
 
-# Run-context values: the caller of the run passes them as pipeline parameters of the same name.
-RUN_CONTEXT = (
-    "ds", "ds_nodash", "ts", "ts_nodash", "ts_nodash_with_tz", "logical_date", "execution_date",
-    "data_interval_start", "data_interval_end", "prev_data_interval_start_success",
-    "prev_data_interval_end_success", "prev_start_date_success", "prev_end_date_success",
-    "next_ds", "next_ds_nodash", "prev_ds", "prev_ds_nodash", "yesterday_ds", "yesterday_ds_nodash",
-    "tomorrow_ds", "tomorrow_ds_nodash", "next_execution_date", "prev_execution_date",
-)
+# Values Airflow keeps per run that the pipeline cannot compute: the caller passes them.
+RUN_CONTEXT = ("prev_data_interval_start_success", "prev_data_interval_end_success", "prev_start_date_success",
+               "prev_end_date_success")
 _AIRFLOW2_ONLY = {"execution_date", "next_ds", "next_ds_nodash", "prev_ds", "prev_ds_nodash", "yesterday_ds",
                   "yesterday_ds_nodash", "tomorrow_ds", "tomorrow_ds_nodash", "next_execution_date",
                   "prev_execution_date"}
@@ -219,19 +226,26 @@ MACROS: tuple[Macro, ...] = (
     Macro(airflow="{{ params.x }}, {{ params['x'] }}", kfp="pipeline parameter `x`", kind="param",
           note="typed from the DAG's `params` (`Param(default, type=...)`), default kept",
           examples=("{{ params.x }}", "{{ params['x'] }}")),
-    *(Macro(airflow=f"{{{{ {name} }}}}", kfp=f"pipeline parameter `{name}` (str, required)", kind="run",
-            note=f'the caller passes `"{name}": "{{{{ {name} }}}}"`' + (
-                "; Airflow 2 only: in Airflow 3 the caller computes it" if name in _AIRFLOW2_ONLY else ""),
+    *(Macro(airflow=f"{{{{ {name} }}}}", kfp=f"run context output `{name}`", kind="date",
+            note=("the run's date as Airflow renders it" if name in DATE_STRINGS else
+                  "the datetime as Airflow renders it (`2024-03-05 00:00:00+00:00`)") + (
+                "; Airflow 2 only (Airflow 3 fails to render it)" if name in _AIRFLOW2_ONLY else ""),
             examples=(f"{{{{ {name} }}}}",))
-      for name in RUN_CONTEXT),
+      for name in (*DATE_STRINGS, *DATE_TIMES)),
     Macro(airflow="{{ dag_run.logical_date }}, {{ dag_run.data_interval_start }}, ...",
-          kfp="pipeline parameter named after the attribute", kind="run",
+          kfp="run context output named after the attribute", kind="date",
           examples=("{{ dag_run.logical_date }}", "{{ dag_run.data_interval_start }}")),
     Macro(airflow="{{ macros.ds_add(ds, 7) }}, {{ macros.ds_format(ds, ...) }}, {{ ds | filter }}",
-          kfp="pipeline parameter named after the expression (`ds_add_ds_7`)", kind="run",
-          note="any expression over run-context values and `macros.*`: the caller renders it in Airflow",
+          kfp="run context output named after the expression (`ds_add_ds_7`)", kind="date",
+          note="any expression over the dates, constants, `macros.ds_add`/`ds_format`/`datetime`/`timedelta`, "
+               "Jinja's and Airflow's filters (`replace`, `upper`, `ds`, `ts`...) and operators, computed by the run "
+               "context; pendulum-only methods (`.add()`, `.at()`...) are not (M240)",
           examples=("{{ macros.ds_add(ds, 7) }}", "{{ macros.ds_format(ds, '%Y-%m-%d', '%Y%m') }}",
-                    "{{ ds | replace('-', '') }}")),
+                    "{{ ds | replace('-', '') }}", "{{ (logical_date - macros.timedelta(days=1)).strftime('%Y%m') }}")),
+    *(Macro(airflow=f"{{{{ {name} }}}}", kfp=f"pipeline parameter `{name}` (str, required)", kind="run",
+            note=f'needs the previous runs\' history; the caller passes `"{name}": "{{{{ {name} }}}}"`',
+            examples=(f"{{{{ {name} }}}}",))
+      for name in RUN_CONTEXT),
     Macro(airflow="{{ dag_run.conf['x'] }}, {{ dag_run.conf.get('x') }}", kfp="pipeline parameter `x`",
           kind="run", note="run configuration becomes a run parameter",
           examples=("{{ dag_run.conf['x'] }}", "{{ dag_run.conf.get('x') }}")),
@@ -363,9 +377,9 @@ def _const_args(call: nodes.Call) -> tuple[list[Any], dict[str, Any]] | None:
 
 
 def _is_run_expression(node: nodes.Node) -> bool:
-    """Only run-context names, ``macros.*`` functions, constants, filters and operators inside."""
+    """Only names Airflow renders per run that the pipeline cannot compute, ``macros.*``, constants, filters."""
     names = {n.name for n in node.find_all(nodes.Name)} | ({node.name} if isinstance(node, nodes.Name) else set())
-    if not names or not names <= set(RUN_CONTEXT) | {"macros"}:
+    if not names or not names <= set(RUN_CONTEXT) | {"macros"} or not names & set(RUN_CONTEXT):
         return False
     for attr in [node, *node.find_all(nodes.Getattr)]:
         if isinstance(attr, nodes.Getattr) and isinstance(attr.node, nodes.Name) and attr.node.name == "macros" and (
@@ -399,12 +413,19 @@ class _Translator:
             part = self._call_part(node, source)
             if part is not None:
                 return part
+        python = python_expression(node)
+        if python is not None and python not in DATES:  # a date alone is its chain, above
+            return ContextRef(_slug_expression(source), python)
         if _is_run_expression(node):
             return self._param(_run_parameter(_slug_expression(source), source))
         return None
 
     def _chain_part(self, chain: list[str], source: str) -> Part | None:
         head, rest = chain[0], chain[1:]
+        if head in DATES and not rest:
+            return ContextRef(head, head)
+        if head == "dag_run" and len(rest) == 1 and rest[0] in DATES:
+            return ContextRef(rest[0], rest[0])
         if head in RUN_CONTEXT and not rest:
             return self._param(_run_parameter(head, head))
         if head in PLACEHOLDERS and not rest:

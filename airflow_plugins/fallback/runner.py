@@ -1,8 +1,8 @@
 """Build one Airflow operator from JSON arguments and execute it, as a task outside any scheduler.
 
 Runs in the fallback component's container (an Airflow image with af2kfp installed). The
-context is minimal: run dates from the container's clock (or ``AF2KFP_LOGICAL_DATE``, ISO
-8601), the task's params, ``var``/``conn``/``macros`` when Airflow provides them, and a
+context is minimal: run dates from ``--logical-date``/``--data-interval`` (the pipeline's run
+context), else ``AF2KFP_LOGICAL_DATE`` (ISO 8601), else the container's clock, the task's params, ``var``/``conn``/``macros`` when Airflow provides them, and a
 ``ti`` whose ``xcom_push`` keeps values in the process and whose ``xcom_pull`` returns
 ``None``: a KFP task reads other tasks' outputs as inputs, not through XCom.
 """
@@ -71,10 +71,14 @@ class _TaskInstance(SimpleNamespace):
         return None
 
 
+def _moment(text: str) -> dt.datetime:
+    when = dt.datetime.fromisoformat(text)
+    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+
+
 def _logical_date() -> dt.datetime:
     given = os.environ.get("AF2KFP_LOGICAL_DATE")
-    when = dt.datetime.fromisoformat(given) if given else dt.datetime.now(dt.timezone.utc)
-    return when if when.tzinfo else when.replace(tzinfo=dt.timezone.utc)
+    return _moment(given) if given else dt.datetime.now(dt.timezone.utc)
 
 
 def _accessors() -> dict[str, Any]:
@@ -103,12 +107,14 @@ def build_context(operator: Any, dag: Any) -> dict[str, Any]:
     run_id = os.environ.get("AF2KFP_RUN_ID") or f"af2kfp__{logical.isoformat()}"
     ti = _TaskInstance(task_id=operator.task_id, dag_id=dag.dag_id, run_id=run_id, try_number=1, map_index=-1,
                        task=operator, pushed={})
+    start, end = (_moment(t) for t in os.environ.get("AF2KFP_DATA_INTERVAL", "").split(",")) if os.environ.get(
+        "AF2KFP_DATA_INTERVAL") else (logical, logical)
     dag_run = SimpleNamespace(dag_id=dag.dag_id, run_id=run_id, logical_date=logical, conf={},
-                              data_interval_start=logical, data_interval_end=logical, run_type="manual")
+                              data_interval_start=start, data_interval_end=end, run_type="manual")
     context: dict[str, Any] = {
         "dag": dag, "task": operator, "ti": ti, "task_instance": ti, "dag_run": dag_run, "run_id": run_id,
         "params": dict(getattr(operator, "params", None) or {}), "logical_date": logical,
-        "data_interval_start": logical, "data_interval_end": logical, "ds": logical.strftime("%Y-%m-%d"),
+        "data_interval_start": start, "data_interval_end": end, "ds": logical.strftime("%Y-%m-%d"),
         "ds_nodash": logical.strftime("%Y%m%d"), "ts": logical.isoformat(),
         "ts_nodash": logical.strftime("%Y%m%dT%H%M%S"),
         "inlets": [], "outlets": [], "map_index_template": None, "triggering_asset_events": {},
@@ -208,12 +214,19 @@ def _parser() -> argparse.ArgumentParser:
                         help="a string for an argument unknown at conversion, at a JSON pointer into --kwargs")
     parser.add_argument("--set-json", nargs=2, action="append", default=[], metavar=("POINTER", "JSON"),
                         help="the same for a list, dict or number, as JSON text")
+    parser.add_argument("--logical-date", metavar="ISO", help="the run's logical date (default: now)")
+    parser.add_argument("--data-interval", nargs=2, metavar=("START", "END"),
+                        help="the run's data interval (default: the logical date)")
     return parser
 
 
 def main(argv: list[str]) -> int:
     """Exit 0 done (or skipped), 1 the operator failed, 2 bad arguments."""
     args = _parser().parse_args(argv)
+    if args.logical_date:  # the pipeline's run context dates the run, as it dates every other task
+        os.environ["AF2KFP_LOGICAL_DATE"] = args.logical_date
+    if args.data_interval:
+        os.environ["AF2KFP_DATA_INTERVAL"] = ",".join(args.data_interval)
     logging.basicConfig(level=logging.INFO, format="af2kfp fallback: %(levelname)s: %(message)s")
     log.info("running %s as task %s.%s", args.operator, args.dag_id, args.task_id)
     try:

@@ -22,6 +22,8 @@ COMMAND_MODULES = [
     "bridge.cli.convert",
     "bridge.cli.kfp_server",
     "bridge.cli.run",
+    "bridge.cli.deploy",
+    "bridge.cli.migrate",
     "bridge.cli.compare",
     "bridge.cli.report",
     "bridge.cli.check",

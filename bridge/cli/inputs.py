@@ -24,7 +24,7 @@ ROOT_MARKERS = ("pyproject.toml", ".git", "airflow.cfg")
 
 
 def add_conversion_arguments(parser: argparse.ArgumentParser, *, config: bool = True) -> None:
-    """``--root``, ``--variables``, ``--connections``, ``--env``, ``--env-file`` (and ``--config``)."""
+    """``--root``, ``--variables``, ``--connections``, ``--env``, ``--env-file``, ``--data-intervals`` (and ``--config``)."""
     if config:
         parser.add_argument("--config", metavar="PYPROJECT",
                             help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
@@ -42,6 +42,10 @@ def add_conversion_arguments(parser: argparse.ArgumentParser, *, config: bool = 
     parser.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                         help="an environment variable the DAG files read (os.environ, os.getenv); repeatable")
     parser.add_argument("--env-file", metavar="FILE", help="environment variables, one KEY=VALUE per line")
+    parser.add_argument("--data-intervals", action="store_true",
+                        help="date runs as Airflow 2 did: the logical date starts the interval that ends at the run's "
+                             "time (sets create_cron_data_intervals and create_delta_data_intervals; "
+                             "default: Airflow 3's, the logical date is the run's time)")
 
 
 def find_root(start: Path) -> Path | None:
@@ -88,6 +92,8 @@ def conversion_config(args: argparse.Namespace, paths: list[Path]) -> Config:
     if getattr(args, "config", None) and not config_path.is_file():
         raise InputError(f"{args.config}: config file not found")
     config = load_config(config_path)
+    if getattr(args, "data_intervals", False):
+        config = replace(config, create_cron_data_intervals=True, create_delta_data_intervals=True)
     if getattr(args, "root", None):
         root: Path | None = Path(args.root)
         if not root.is_dir():

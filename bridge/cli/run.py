@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
+from bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config
 from converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "parse_parameters", "Progress"]
@@ -47,10 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dag", metavar="DAG_ID", help="which DAG of a convert output folder holding several"
     )
-    parser.add_argument(
-        "--host", required=True, metavar="URL", help="KFP API base URL, e.g. http://127.0.0.1:8888"
-    )
-    parser.add_argument("--ui-host", metavar="URL", help="KFP UI base URL for run links (default: --host)")
+    add_kfp_arguments(parser)
     parser.add_argument(
         "-p",
         "--param",
@@ -65,18 +63,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--run-name", metavar="NAME", help="run display name (default: PIPELINE-NAME YYYYMMDD-HHMMSS)"
     )
-    parser.add_argument("--namespace", metavar="NS", help="profile namespace of a multi-user KFP")
-    auth = parser.add_mutually_exclusive_group()
-    auth.add_argument(
-        "--token", metavar="TOKEN", help="bearer token (prefer --token-file: argv is visible to others)"
-    )
-    auth.add_argument(
-        "--token-file", metavar="FILE", help="file holding a bearer token, re-read on every request"
-    )
-    auth.add_argument("--cookie", metavar="NAME=VALUE", help="session cookie (Dex / oauth2-proxy)")
-    tls = parser.add_mutually_exclusive_group()
-    tls.add_argument("--ca-bundle", metavar="FILE", help="CA bundle that signed the KFP certificate")
-    tls.add_argument("--insecure", action="store_true", help="do not verify TLS certificates (warns)")
     parser.add_argument(
         "--pipeline-root", metavar="URI", help="pipeline root for artifacts (e.g. minio://bucket/root)"
     )
@@ -146,14 +132,6 @@ def _package_path(args: argparse.Namespace) -> Path:
             f"{path}: holds {len(compiled)} compiled pipelines; pick one with --dag ({', '.join(sorted(compiled)) or 'none'})"
         )
     return path / next(iter(compiled.values()))
-
-
-def _config(args: argparse.Namespace) -> Any:
-    from bridge.kfp import KfpConfig, auth_from_options
-
-    verify: bool | str = False if args.insecure else (args.ca_bundle or True)
-    auth = auth_from_options(token=args.token, token_file=args.token_file, cookie=args.cookie)
-    return KfpConfig(host=args.host, auth=auth, namespace=args.namespace, verify=verify, ui_host=args.ui_host)
 
 
 class Progress:
@@ -258,8 +236,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise InputError("--poll-interval must be positive")
     if args.timeout is not None and args.timeout <= 0:
         raise InputError("--timeout must be positive")
-    if args.token_file and not Path(args.token_file).is_file():
-        raise InputError(f"--token-file {args.token_file}: no such file")
+    check_kfp_arguments(args)
 
 
 def _emit(args: argparse.Namespace, record: dict[str, Any], out: TextIO) -> None:
@@ -285,7 +262,7 @@ def run(args: argparse.Namespace) -> int:
     params = parse_parameters(args.param)
     out, err = sys.stdout, sys.stderr
     try:
-        with KfpClient(_config(args)) as kfp:
+        with KfpClient(kfp_config(args)) as kfp:
             run_spec, total_tasks = _spec(args, params, kfp)
             submitted = kfp.submit_run(run_spec)
             record: dict[str, Any] = {

@@ -4,7 +4,8 @@ The conversion report says, per DAG, which KFP task each Airflow task became
 (``airflow.tasks[].kfp_task``, ``kfp.tasks[].airflow_task_ids``) and which were folded
 into edges (EmptyOperator). KFP may report a task under its task name or under its
 display name (the Airflow task id); both are recognised. KFP's own bookkeeping entries
-(``root``, ``*-driver``) that the report does not know are left out.
+(``root``, ``*-driver``) that the report does not know are left out, and so are the tasks
+the conversion added (``added_by``: the run context).
 
 Verdict per row: ``same`` (same outcome on both sides), ``differs``, ``missing`` (one
 side has no such task at all), ``folded`` (no KFP counterpart by design). A task the
@@ -151,6 +152,7 @@ def compare_runs(airflow: RunRecord, kfp: RunRecord, dag: Mapping[str, Any]) -> 
     """Rows in the report's task order, then tasks only one run knows."""
     kfp_tasks = (dag.get("kfp") or {}).get("tasks") or []
     names = {str(t["name"]) for t in kfp_tasks if t.get("name")}
+    added = {str(t["name"]) for t in kfp_tasks if t.get("added_by") and t.get("name")}  # no Airflow counterpart
     by_display = {
         str(t["display_name"]): str(t["name"]) for t in kfp_tasks if t.get("display_name") and t.get("name")
     }
@@ -158,6 +160,8 @@ def compare_runs(airflow: RunRecord, kfp: RunRecord, dag: Mapping[str, Any]) -> 
     strangers: list[TaskRun] = []
     for task in kfp.tasks:
         name = task.name if task.name in names else by_display.get(task.name)
+        if name in added:
+            continue
         if name is None:
             if not _is_bookkeeping(task.name):
                 strangers.append(task)

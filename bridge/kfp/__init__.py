@@ -11,7 +11,7 @@ Public API (all importable from ``bridge.kfp``):
 - Retries: :class:`RetryPolicy` (exponential backoff with jitter, ``Retry-After``).
 - Methods of both faces: ``healthz``; ``create_experiment``, ``get_experiment``,
   ``list_experiments``, ``find_experiment``, ``get_or_create_experiment``,
-  ``delete_experiment``; ``upload_pipeline``, ``upload_pipeline_version``,
+  ``delete_experiment``; ``create_pipeline``, ``upload_pipeline``, ``upload_pipeline_version``,
   ``get_pipeline``, ``list_pipelines``, ``find_pipeline``, ``delete_pipeline``,
   ``get_pipeline_version``, ``list_pipeline_versions``, ``find_pipeline_version``,
   ``latest_pipeline_version``, ``resolve_pipeline_version``, ``delete_pipeline_version``;
@@ -20,7 +20,8 @@ Public API (all importable from ``bridge.kfp``):
   ``unarchive_run``, ``delete_run``; ``submit_recurring_run(RecurringRunSpec)``,
   ``create_recurring_run(body)``, ``get_recurring_run``, ``list_recurring_runs``,
   ``find_recurring_run``, ``enable_recurring_run``, ``disable_recurring_run``,
-  ``delete_recurring_run``; ``run_url(run_id, namespace=None)``.
+  ``delete_recurring_run``; ``get_or_create_pipeline``, ``get_or_upload_version`` (by name,
+  never twice: see :mod:`bridge.kfp.uploads`); ``run_url(run_id, namespace=None)``.
 - Run lifecycle: :class:`RunSpec`, :func:`deterministic_run_name`, :func:`build_run_body`.
 - Recurring runs: :class:`RecurringRunSpec` (a :class:`RunSpec` on a :class:`Schedule`;
   :meth:`RecurringRunSpec.from_schedule` reads ``af2kfp convert``'s ``schedule.json``),

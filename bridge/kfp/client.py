@@ -31,7 +31,7 @@ from typing import Any, Callable
 
 import httpx
 
-from bridge.kfp import recurring, runs
+from bridge.kfp import recurring, runs, uploads
 from bridge.kfp.core import KfpConfig, KfpCore, Op
 from bridge.kfp.models import run_url
 from bridge.kfp.protocol import Outcome, Send, Sleep
@@ -177,6 +177,7 @@ class KfpClient(_Face):
     list_experiments = _sync_op(KfpCore.list_experiments)
     find_experiment = _sync_op(KfpCore.find_experiment)
     delete_experiment = _sync_op(KfpCore.delete_experiment)
+    create_pipeline = _sync_op(KfpCore.create_pipeline)
     upload_pipeline = _sync_op(KfpCore.upload_pipeline)
     upload_pipeline_version = _sync_op(KfpCore.upload_pipeline_version)
     get_pipeline = _sync_op(KfpCore.get_pipeline)
@@ -208,6 +209,8 @@ class KfpClient(_Face):
     wait_for_run = _sync_op(runs.wait_for_run)
     find_recurring_run = _sync_op(recurring.find_recurring_run)
     submit_recurring_run = _sync_op(recurring.submit_recurring_run)
+    get_or_create_pipeline = _sync_op(uploads.get_or_create_pipeline)
+    get_or_upload_version = _sync_op(uploads.get_or_upload_version)
 
 
 class AsyncKfpClient(_Face):
@@ -256,6 +259,7 @@ class AsyncKfpClient(_Face):
     list_experiments = _async_op(KfpCore.list_experiments)
     find_experiment = _async_op(KfpCore.find_experiment)
     delete_experiment = _async_op(KfpCore.delete_experiment)
+    create_pipeline = _async_op(KfpCore.create_pipeline)
     upload_pipeline = _async_op(KfpCore.upload_pipeline)
     upload_pipeline_version = _async_op(KfpCore.upload_pipeline_version)
     get_pipeline = _async_op(KfpCore.get_pipeline)
@@ -287,3 +291,5 @@ class AsyncKfpClient(_Face):
     wait_for_run = _async_op(runs.wait_for_run)
     find_recurring_run = _async_op(recurring.find_recurring_run)
     submit_recurring_run = _async_op(recurring.submit_recurring_run)
+    get_or_create_pipeline = _async_op(uploads.get_or_create_pipeline)
+    get_or_upload_version = _async_op(uploads.get_or_upload_version)

@@ -11,7 +11,7 @@ JSON parsing therefore exist once.
 Operations (all keyword arguments after the first positional ones; ``namespace=None``
 means the config's namespace): ``healthz``; experiments ``create_experiment``,
 ``get_experiment``, ``list_experiments``, ``find_experiment``, ``delete_experiment``;
-pipelines ``upload_pipeline``, ``upload_pipeline_version``, ``get_pipeline``,
+pipelines ``create_pipeline``, ``upload_pipeline``, ``upload_pipeline_version``, ``get_pipeline``,
 ``list_pipelines``, ``find_pipeline``, ``delete_pipeline``, ``get_pipeline_version``,
 ``list_pipeline_versions``, ``find_pipeline_version``, ``latest_pipeline_version``,
 ``delete_pipeline_version``; runs ``create_run``, ``get_run``, ``list_runs``,
@@ -227,6 +227,17 @@ class KfpCore:
         yield from self.call(ApiRequest("DELETE", f"{API_PREFIX}/experiments/{_q(experiment_id)}"))
 
     # -- pipelines ------------------------------------------------------------------------
+
+    def create_pipeline(
+        self, name: str, *, description: str | None = None, namespace: str | None = None
+    ) -> Op[Pipeline]:
+        """``POST /pipelines``: a pipeline with no version yet (``upload_pipeline_version`` adds them)."""
+        body = {"name": name, "display_name": name, "description": description, "namespace": self._ns(namespace)}
+        request = ApiRequest(
+            "POST", API_PREFIX + "/pipelines",
+            json={k: v for k, v in body.items() if v is not None}, idempotent=False,
+        )
+        return Pipeline.from_json((yield from self.call(request)))
 
     def upload_pipeline(
         self,

@@ -26,6 +26,7 @@ from bridge.kfp.errors import PipelineSourceError
 __all__ = ["PipelinePackage", "load_package", "parse_package"]
 
 _ARCHIVES = (".tar.gz", ".tgz", ".zip")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built in: ~10x faster, same documents
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ class PipelinePackage:
 def parse_package(text: str, source: str = "<memory>") -> PipelinePackage:
     """A package from YAML or JSON text; ``source`` names it in errors."""
     try:
-        docs = [d for d in yaml.safe_load_all(text) if d is not None]
+        docs = [d for d in yaml.load_all(text, Loader=_LOADER) if d is not None]
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}" if mark is not None else source

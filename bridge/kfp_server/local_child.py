@@ -7,7 +7,8 @@ line of a failed task, parameter outputs) and the pipeline's end. It wraps
 ``kfp.local``'s single-task executor to see each task; kfp.local has no
 public hook for that. A container component's task is not run (kfp.local's
 SubprocessRunner would run its command on this host, outside its image): it is
-recorded as FAILED with ``not_run``, and the run fails naming it.
+recorded as FAILED with ``not_run``, and the run fails naming it. KFP's time placeholders get the backend's values
+(:mod:`bridge.kfp_server.time_placeholders`).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any, TextIO
 
 from bridge.kfp_server.executor import EVENTS_FILE, NOT_RUN_REASON
 from bridge.kfp_server.specs import is_lightweight_executor
+from bridge.kfp_server.time_placeholders import time_placeholders
 
 __all__ = ["main"]
 
@@ -131,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             )
             pipeline_spec = pipeline_spec_pb2.PipelineSpec()
             json_format.ParseDict(spec.get("pipeline_spec", spec), pipeline_spec, ignore_unknown_fields=True)
-            outputs = pipeline_orchestrator.run_local_pipeline(pipeline_spec, arguments)
+            with time_placeholders():  # a one-off run: created (and scheduled) now, as the backend says
+                outputs = pipeline_orchestrator.run_local_pipeline(pipeline_spec, arguments)
         except BaseException as exc:  # the run's result, recorded for the server
             traceback.print_exc()
             _emit(events, event="pipeline_end", state="FAILED", error=_plain(f"{type(exc).__name__}: {exc}"))

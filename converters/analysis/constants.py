@@ -2,10 +2,14 @@
 
 A lightweight component holds only its own function, so a name such as ``MIN_AUC_GAIN``
 defined beside the callable would be missing at run time. When the module binds that
-name exactly once, by a plain top-level assignment of a literal (or of an expression of
-literals and earlier such constants), the assignment is safe to copy into the component
-as written. So is a plain module-level ``def`` (no decorator, no ``global``) that reads
-only builtins, module imports, such constants and other such functions.
+name exactly once, by a plain top-level assignment whose value reads only builtins, the
+module's imports and earlier such definitions (``LIMIT = 3``, ``log = logging.getLogger(__name__)``,
+``BUCKET = os.environ.get("BUCKET", "raw")``), the assignment is copied into the component
+as written: Airflow evaluates it too each time a worker imports the DAG file to run the
+task. A value that reads ``__file__`` is not (the component runs from another file), nor
+one with a lambda, a comprehension or an assignment expression inside. So is a plain
+module-level ``def`` (no decorator, no ``global``) that reads only builtins, module
+imports, such constants and other such functions.
 :func:`callable_constants` returns those definitions, by name, in module order.
 """
 
@@ -21,8 +25,6 @@ __all__ = ["callable_constants"]
 _Def = ast.FunctionDef | ast.AsyncFunctionDef
 _BUILTINS = frozenset(dir(builtins))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)
-_OPERATORS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow, ast.BitOr, ast.BitAnd,
-              ast.BitXor, ast.LShift, ast.RShift, ast.USub, ast.UAdd, ast.Not, ast.Invert)
 
 
 _TOP_LEVEL = re.compile(r"^(?:async[ \t]+)?def[ \t]+([A-Za-z_]\w*)|^([A-Za-z_]\w*)[ \t]*(?::[^=\n]+)?=(?!=)", re.M)
@@ -88,12 +90,13 @@ def _module_constants(text: str) -> dict[str, tuple[str, frozenset[str]]]:
     declared_global = {n for node in ast.walk(module) if isinstance(node, ast.Global) for n in node.names}
     once = {name for name, count in counts.items() if count == 1 and name not in declared_global}
     table: dict[str, tuple[str, frozenset[str]]] = {}
+    lines = text.splitlines(keepends=True)
+    imported = _imported_names(module) & once | _BUILTINS
     for statement in module.body:
-        name, reads = _definition(statement, set(table))
-        source = ast.get_source_segment(text, statement) if name in once and reads is not None else None
+        name, reads = _definition(statement, set(table) | imported)
+        source = _segment(lines, statement) if name in once and reads is not None else None
         if name is not None and reads is not None and source is not None:
             table[name] = (source, frozenset(reads))
-    imported = _imported_names(module) & once | _BUILTINS
     changed = True
     while changed:  # drop functions reading a name that is none of these, until nothing changes
         changed = False
@@ -102,6 +105,18 @@ def _module_constants(text: str) -> dict[str, tuple[str, frozenset[str]]]:
                 del table[name]
                 changed = True
     return table
+
+
+def _segment(lines: list[str], node: ast.stmt) -> str | None:
+    """``ast.get_source_segment`` on lines split once (it splits the whole text on every call)."""
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if first == last:
+        return lines[first].encode()[node.col_offset:node.end_col_offset].decode()
+    head = lines[first].encode()[node.col_offset:].decode()
+    tail = lines[last].encode()[:node.end_col_offset].decode()
+    return head + "".join(lines[first + 1:last]) + tail
 
 
 def _definition(statement: ast.stmt, earlier: set[str]) -> tuple[str | None, set[str] | None]:
@@ -113,9 +128,9 @@ def _definition(statement: ast.stmt, earlier: set[str]) -> tuple[str | None, set
     target, value = _simple_assignment(statement)
     if target is None or value is None:
         return None, None
-    reads = _literal_reads(value)
-    # Only earlier constants: a later one is unbound when the module runs this line.
-    return target, reads if reads is not None and reads <= earlier else None
+    reads = _value_reads(value)
+    # Only earlier definitions and imports: a later one is unbound when the module runs this line.
+    return target, reads if reads is not None and reads <= earlier | {"__name__"} else None
 
 
 def _function_reads(fn: ast.FunctionDef) -> set[str]:
@@ -139,31 +154,21 @@ def _simple_assignment(statement: ast.stmt) -> tuple[str | None, ast.expr | None
     return None, None
 
 
-def _literal_reads(node: ast.expr) -> set[str] | None:
-    """Names a literal expression reads (other constants); ``None`` when it is not literal."""
-    if isinstance(node, ast.Constant):
-        return set()
-    if isinstance(node, ast.Name):
-        return {node.id}
-    if isinstance(node, (ast.Tuple, ast.List, ast.Set)):
-        parts = list(node.elts)
-    elif isinstance(node, ast.Dict):
-        if any(key is None for key in node.keys):  # ``**other`` unpacking
-            return None
-        parts = [key for key in node.keys if key is not None] + list(node.values)
-    elif isinstance(node, ast.UnaryOp) and isinstance(node.op, _OPERATORS):
-        parts = [node.operand]
-    elif isinstance(node, ast.BinOp) and isinstance(node.op, _OPERATORS):
-        parts = [node.left, node.right]
-    else:
-        return None
+_VALUE_NODES = (ast.Constant, ast.Name, ast.Load, ast.Tuple, ast.List, ast.Set, ast.Dict, ast.UnaryOp, ast.BinOp,
+                ast.BoolOp, ast.Compare, ast.IfExp, ast.Call, ast.keyword, ast.Attribute, ast.Subscript, ast.Slice,
+                ast.JoinedStr, ast.FormattedValue, ast.Starred, ast.operator, ast.unaryop, ast.boolop, ast.cmpop)
+
+
+def _value_reads(node: ast.expr) -> set[str] | None:
+    """Names a module-level value reads; ``None`` when it has a scope of its own (lambda,
+    comprehension), binds a name, or reads ``__file__`` (another path in the component)."""
     reads: set[str] = set()
-    for part in parts:
-        found = _literal_reads(part)
-        if found is None:
+    for child in ast.walk(node):
+        if not isinstance(child, _VALUE_NODES):
             return None
-        reads |= found
-    return reads
+        if isinstance(child, ast.Name):
+            reads.add(child.id)
+    return None if "__file__" in reads else reads
 
 
 def _module_bindings(module: ast.Module) -> list[str]:

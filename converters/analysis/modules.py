@@ -6,6 +6,7 @@ its parents inside the scanned root (a ``src/`` layout), and the scanned roots.
 
 from __future__ import annotations
 
+import ast
 import sys
 from pathlib import Path
 
@@ -101,6 +102,33 @@ class ModuleLoader:
             elif found == "namespace" and namespace is None and parts[0] not in _EXTERNAL_TOP_LEVEL:
                 namespace = ModuleObj(name=".".join(parts), file=base.joinpath(*parts).as_posix(), scope={})
         return namespace
+
+    def local_modules(self, here: Path, statements: list[str]) -> list[str]:
+        """The modules ``statements`` (import lines) import from the repository, as written.
+
+        Relative imports always do; an absolute one does when its top-level package or module
+        is found where Airflow would find it (``search_path``). A component does not carry
+        these files, so the mapping reports them unless the user says the image has them.
+        """
+        found: list[str] = []
+        for text in statements:
+            try:
+                nodes = ast.parse(text).body
+            except SyntaxError:
+                continue
+            for node in nodes:
+                if isinstance(node, ast.ImportFrom):
+                    modules = [("." * node.level) + (node.module or "")]
+                elif isinstance(node, ast.Import):
+                    modules = [alias.name for alias in node.names]
+                else:
+                    continue
+                for module in modules:
+                    top = module.split(".")[0]
+                    if module.startswith(".") or top not in _EXTERNAL_TOP_LEVEL and any(
+                            self.find_module(base, (top,)) is not None for base in self.search_path(here)):
+                        found.append(module)
+        return list(dict.fromkeys(found))
 
     def search_path(self, here: Path) -> list[Path]:
         """The folders absolute imports of a file in ``here`` are looked up in (cached per folder)."""

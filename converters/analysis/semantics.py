@@ -121,7 +121,7 @@ class AirflowSemantics(
         self.group_stack: list[GroupObj] = []
         self.detached: list[TaskObj] = []
         self.setup_contexts: list[tuple[Any, list[TaskObj], set[str]]] = []
-        self.callables: dict[int, tuple[str, list[str]]] = {}
+        self.callables: dict[int, tuple[str, list[str], list[str]]] = {}
         self.module_paths: dict[tuple[Path, tuple[str, ...]], Path | str | None] = {}
         self.reported: dict[int, set[Finding]] = {}
         self.search_paths: dict[Path, list[Path]] = {}

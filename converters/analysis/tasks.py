@@ -6,6 +6,7 @@ Task ids get their TaskGroup prefix and TaskFlow ``__N`` suffix, ``default_args`
 
 from __future__ import annotations
 
+import ast
 from typing import Any
 
 import libcst as cst
@@ -231,23 +232,28 @@ class TaskBuilder:
         return merged
 
     def python_callable(self, function: FunctionObj) -> PythonCallable | None:
+        """The callable as the mapping needs it: source, its file's imports and constants, local modules."""
         source: SourceFile = function.source
         if isinstance(function.node, cst.Lambda):  # ``python_callable=lambda: ...``: the mapping makes it a def
             return PythonCallable(name="<lambda>", source=source.code(function.node), file=source.display,
-                                  line=source.line(function.node) or 0, imports=list(source.imports()))
+                                  line=source.line(function.node) or 0, imports=list(source.imports()),
+                                  local_modules=self.local_modules(source.path.parent, source.imports()))
         if not isinstance(function.node, cst.FunctionDef):
             return None
         cached = self.callables.get(id(function.node))
         if cached is None:
-            cached = self.callables[id(function.node)] = (source.def_source(function.node), source.imports())
+            text = source.def_source(function.node)
+            local = self.local_modules(source.path.parent, source.imports() + _body_imports(text))
+            cached = self.callables[id(function.node)] = (text, source.imports(), local)
         return PythonCallable(
             name=function.name,
             source=cached[0],
             file=source.display,
-            line=source.line(function.node) or 0,
+            line=source.def_lines.get(id(function.node)) or source.line(function.node) or 0,  # its `def`, where source starts
             imports=list(cached[1]),
             constants=dict(callable_constants(source.text, function.name, source.def_lines.get(id(function.node)),
                                               cached[0])),
+            local_modules=list(cached[2]),
         )
 
     def call_taskflow(
@@ -372,3 +378,14 @@ class TaskBuilder:
         )
         self.register(task, dag, dag.root, node)
         return dag
+
+
+def _body_imports(text: str) -> list[str]:
+    """The import statements inside a ``def`` (its source), one per line."""
+    if "import" not in text.partition("\n")[2]:
+        return []
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    return [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))]

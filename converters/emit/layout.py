@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-__all__ = ["LINE_LENGTH", "Atom", "Group", "Chain", "Node", "string", "number", "value", "layout", "width"]
+__all__ = ["LINE_LENGTH", "Atom", "Group", "Chain", "Node", "string", "number", "value", "layout", "split", "width"]
 
 LINE_LENGTH = 88
 
@@ -159,4 +159,10 @@ def layout(node: Node, indent: int = 0, prefix: str = "", suffix: str = "") -> l
         return [line]
     if isinstance(node, Chain):
         return _chain(indent, prefix, node, suffix)
+    return _group(indent, prefix, node, suffix)
+
+
+def split(node: Group, indent: int = 0, prefix: str = "", suffix: str = "") -> list[str]:
+    """Lines of ``node`` split at its brackets even when it fits (black's split of a ``def``'s
+    parameters when its return annotation does not fit)."""
     return _group(indent, prefix, node, suffix)

@@ -56,13 +56,16 @@ def unique(base: str, taken: set[str]) -> str:
     return name
 
 
-def assign_names(dag_id: str, task_ids: list[str], parameters: list[str] | tuple[str, ...] = ()) -> Names:
+def assign_names(dag_id: str, task_ids: list[str], parameters: list[str] | tuple[str, ...] = (),
+                 bases: dict[str, str] | None = None) -> Names:
     """Stable names: same input, same names (task ids in emit order).
 
-    ``parameters`` are the pipeline function's parameters: no component or variable may shadow them.
+    ``parameters`` are the pipeline function's parameters: no component or variable may shadow them;
+    ``bases``: the name to start from for a task the conversion added (not its id).
     """
     taken = set(_RESERVED) | set(parameters)
     pipeline = unique(snake(dag_id), taken)
-    component = {task_id: unique(snake(task_id), taken) for task_id in task_ids}
+    bases = bases or {}
+    component = {task_id: unique(bases.get(task_id) or snake(task_id), taken) for task_id in task_ids}
     variable = {task_id: unique(f"{component[task_id]}_task", taken) for task_id in task_ids}
     return Names(pipeline=pipeline, component=component, variable=variable)

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from converters.emit.blocks import ChainItem, Item, LoopItem, SubPipelineItem, TaskItem, body_items, members
-from converters.emit.layout import Atom, Chain, Group, Node, layout, value
+from converters.emit.layout import LINE_LENGTH, Atom, Chain, Group, Node, layout, split, value, width
 from converters.emit.literals import comment_text, docstring
 from converters.emit.names import Names, assign_names, kebab, snake, unique
+from converters.emit.run_context import run_context_call, run_context_task
 from converters.graph import dag_info
 from converters.mappings.model import LOOP_PREFIX, Arm, Input, KfpTask, Loop, MappedDag, Template
-from converters.templating import pipeline_expression
+from converters.mappings.pytypes import kfp_type
+from converters.run_context import RUN_CONTEXT_ID
+from converters.templating import ParamRef, pipeline_expression
 
 __all__ = ["EmittedPipeline", "render_pipeline", "operator_label"]
 
@@ -40,11 +43,21 @@ def operator_label(operator: str) -> str:
     return operator.rsplit(".", 1)[-1]
 
 
-def _input_type(mapped: MappedDag, task_id: str) -> str:
+def _input_type(mapped: MappedDag, task_id: str, key: str = "return_value") -> str:
+    """The KFP type of one output of a task (container outputs are strings)."""
     for kfp in mapped.tasks:
-        if kfp.task_id == task_id and kfp.python is not None and kfp.python.returns:
-            return kfp.python.returns
-    return "str"  # container outputs are strings
+        if kfp.task_id == task_id and kfp.python is not None:
+            carrier = kfp.python.xcoms().get(key)
+            return kfp_type(carrier) if carrier else "str"
+    return "str"
+
+
+def _output_name(mapped: MappedDag, item: Input) -> str | None:
+    """The output an input reads: ``None`` for a component's single output, else its name."""
+    for kfp in mapped.tasks:
+        if kfp.task_id == item.task_id and kfp.python is not None and kfp.python.outputs:
+            return kfp.python.outputs[item.key][0]
+    return None
 
 
 def _call(head: str, *positional: Node, **keywords: Any) -> Group:
@@ -65,10 +78,11 @@ def _signature(name: str, params: list[tuple[str, Node | None]]) -> Group:
 
 
 def _container(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
-    inputs = [item for item in kfp.command + kfp.args if isinstance(item, (Input, Template))]
+    # One input per name: the same run context output may stand in two arguments.
+    inputs = list({item.name: item for item in kfp.command + kfp.args if isinstance(item, (Input, Template))}.values())
     optional = value("") if kfp.ignore_upstream_failure else None  # KFP wants a default for such inputs
     params: list[tuple[str, Node | None]] = [
-        (f"{i.name}: {_input_type(mapped, i.task_id) if isinstance(i, Input) else 'str'}",
+        (f"{i.name}: {_input_type(mapped, i.task_id, i.key) if isinstance(i, Input) else 'str'}",
          optional if isinstance(i, Input) else None) for i in inputs]
     if kfp.output:
         params.append((f"{kfp.output}: dsl.OutputPath(str)", None))
@@ -106,10 +120,24 @@ def _python(kfp: KfpTask, name: str) -> str:
     if fn.packages:
         options["packages_to_install"] = fn.packages
     _, body = fn.code.split("\n", 1)  # the generated one-line ``def``, then the user's body
-    params = [(f"{p}: {annotation}", None if default is None else _default(default)) for p, annotation, default in fn.params]
-    end = f" -> {fn.returns}:" if fn.returns else ":"
-    header = layout(_call("@dsl.component", **options)) + layout(_signature(name, params), 0, "", end)
+    params = [(f"{p}: {kfp_type(carrier)}", None if default is None else _default(default))
+              for p, carrier, default in fn.params]
+    header = layout(_call("@dsl.component", **options)) + _def_lines(name, params, fn)
     return "\n".join(header) + "\n" + body
+
+
+def _def_lines(name: str, params: list[tuple[str, Node | None]], fn: Any) -> list[str]:
+    """The ``def`` line(s). A ``NamedTuple`` return is written exploded with magic trailing commas,
+    which black keeps as is whatever its length; the parameters split as black splits them."""
+    if not fn.outputs:
+        return layout(_signature(name, params), 0, "", f" -> {fn.returns}:" if fn.returns else ":")
+    fields = [f"        ({value(output).flat()}, {kfp_type(carrier)})," for output, carrier in fn.outputs.values()]
+    returns = ["    \"Outputs\",", "    [", *fields, "    ],", "):"]
+    signature = _signature(name, params)
+    head = f"{signature.flat()} -> NamedTuple("
+    if width(head) <= LINE_LENGTH:
+        return [head, *returns]
+    return split(signature)[:-1] + [") -> NamedTuple(", *returns]
 
 
 def _call_arguments(kfp: KfpTask, output: Callable[[Input], str], text: frozenset[str]) -> dict[str, Node]:
@@ -117,7 +145,8 @@ def _call_arguments(kfp: KfpTask, output: Callable[[Input], str], text: frozense
     values = dict(kfp.arguments)
     values.update({i.name: i for i in kfp.command + kfp.args if isinstance(i, (Input, Template))})
     return {key: Atom(output(v)) if isinstance(v, Input) else Atom(pipeline_expression(v.parts, output, text))
-            if isinstance(v, Template) else value(v) for key, v in values.items()}
+            if isinstance(v, Template) else Atom(v.name) if isinstance(v, ParamRef) else value(v)
+            for key, v in values.items()}
 
 
 def _settings(kfp: KfpTask, var: str) -> list[Group]:
@@ -225,7 +254,9 @@ class _Scope:
         unless the reader runs in the same loop iteration (a mapped task group)."""
         if item.task_id.startswith(LOOP_PREFIX):
             return item.task_id[len(LOOP_PREFIX):]
-        ref = self.ref(item.task_id).flat()
+        if item.task_id == RUN_CONTEXT_ID:  # a named output of the run context
+            return self.ref(item.task_id, item.key).flat()
+        ref = self.ref(item.task_id, _output_name(self.mapped, item)).flat()
         loops = self.looped.get(item.task_id, ())
         return f"dsl.Collected({ref})" if loops and not set(loops) <= set(reader.loops if reader else ()) else ref
 
@@ -284,9 +315,11 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     needed: dict[tuple[str, str | None], str] = {}  # outer output -> parameter type
     for task_id in item.task_ids:
         kfp = by_id[task_id]
-        for read in sorted(kfp.reads()):
-            if read not in inside and not read.startswith(LOOP_PREFIX):
-                needed[(read, None)] = _input_type(mapped, read)
+        for read in sorted(kfp.inputs(), key=lambda i: (i.task_id, i.key)):
+            if read.task_id != RUN_CONTEXT_ID and read.task_id not in inside and not read.task_id.startswith(LOOP_PREFIX):
+                needed[(read.task_id, _output_name(mapped, read))] = _input_type(mapped, read.task_id, read.key)
+        for output in sorted(kfp.run_context):  # the run's dates, named outputs of the run context
+            needed[(RUN_CONTEXT_ID, output)] = "str"
         own = [i for i, arm in enumerate(kfp.arms) if arm.decider == item.decider]
         for arm in kfp.arms[own[0] if own else len(kfp.arms):]:  # outer arms are the caller's to test
             if arm.decider not in inside:
@@ -344,14 +377,21 @@ def _items(scope: _Scope, items: list[Item], indent: int, upstream: dict[str, li
 
 
 def _main_body(scope: _Scope, upstream: dict[str, list[str]]) -> list[str]:
-    """The pipeline function's body; a teardown that ends the DAG wraps the rest in ``dsl.ExitHandler``."""
+    """The pipeline function's body: the run context first when tasks read the run's dates, then
+    the tasks; a teardown that ends the DAG wraps the rest in ``dsl.ExitHandler``."""
     items = body_items(scope.mapped)
+    lines: list[str] = []
+    if scope.mapped.run_context is not None:
+        names = scope.names
+        scope.local.add(RUN_CONTEXT_ID)
+        lines += run_context_call(names.component[RUN_CONTEXT_ID], names.variable[RUN_CONTEXT_ID],
+                                  scope.mapped.run_context.parameter, 4)
     exit_task = next((t for t in scope.mapped.tasks if t.exit_handler), None)
     if exit_task is None:
-        return _items(scope, items, 4, upstream)
+        return lines + _items(scope, items, 4, upstream)
     rest = [item for item in items if members([item]) != [exit_task.task_id]]
     scope.local.add(exit_task.task_id)
-    lines = _task_lines(scope, exit_task, 4, [])
+    lines += _task_lines(scope, exit_task, 4, [])
     lines.append(f"    with dsl.ExitHandler(exit_task={scope.names.variable[exit_task.task_id]}):")
     return lines + _items(scope, rest, 8, upstream)
 
@@ -359,7 +399,9 @@ def _main_body(scope: _Scope, upstream: dict[str, list[str]]) -> list[str]:
 def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     """The whole ``pipeline.py`` for one mapped DAG, laid out as black lays it out."""
     info = dag_info(mapped.graph)
-    names = assign_names(info.dag_id, [t.task_id for t in mapped.tasks], [p.name for p in mapped.parameters])
+    context = run_context_task(mapped.run_context, mapped.run_context.base_image) if mapped.run_context else None
+    names = assign_names(info.dag_id, [t.task_id for t in mapped.tasks] + ([RUN_CONTEXT_ID] if context else []),
+                         [p.name for p in mapped.parameters], {RUN_CONTEXT_ID: "run_context"})
     description = info.description if isinstance(info.description, str) and info.description else (
         f"Converted from Airflow DAG {info.dag_id} ({info.file}:{info.line})."
     )
@@ -370,8 +412,12 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
         f"Airflow source: {info.file}:{info.line}",
         "Compile: python pipeline.py (writes pipeline.yaml next to this file)",
     )
-    imports = "from pathlib import Path\n\nfrom kfp import compiler, dsl\n"
+    named = any(t.python is not None and t.python.outputs for t in mapped.tasks)
+    imports = "from pathlib import Path\n" + ("from typing import NamedTuple\n" if named else "") + (
+        "\nfrom kfp import compiler, dsl\n")
     parts = [header + "\n\n" + imports + ("from kfp import kubernetes\n" if kube else "")]
+    if context is not None:
+        parts.append(_component(context, names.component[RUN_CONTEXT_ID], mapped))
     shared: dict[str, str] = {}  # identical components (a @task called twice) are defined once
     for kfp in mapped.tasks:
         key = _component(kfp, "__AF2KFP_COMPONENT__", mapped)

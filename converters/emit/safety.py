@@ -15,7 +15,7 @@ from converters.mappings.pyfunc import KFP_TYPES
 
 __all__ = ["check_module", "check_tree"]
 
-_IMPORTS = {("pathlib", "Path"), ("kfp", "compiler"), ("kfp", "dsl"), ("kfp", "kubernetes")}
+_IMPORTS = {("pathlib", "Path"), ("typing", "NamedTuple"), ("kfp", "compiler"), ("kfp", "dsl"), ("kfp", "kubernetes")}
 # The control-flow blocks a pipeline body may open (``with dsl.If(...):``...).
 _BLOCKS = {"If", "Elif", "Else", "ParallelFor", "ExitHandler"}
 _DECORATORS = {"component", "container_component", "pipeline"}
@@ -64,6 +64,16 @@ def _generated_annotation(node: ast.expr | None) -> bool:
     )
 
 
+def _named_tuple(node: ast.expr) -> bool:
+    """``NamedTuple("Outputs", [("name", str), ...])`` with KFP types only."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "NamedTuple"
+            and len(node.args) == 2 and not node.keywords and isinstance(node.args[1], ast.List)):
+        return False
+    return _literal(node.args[0]) and all(
+        isinstance(f, ast.Tuple) and len(f.elts) == 2 and _literal(f.elts[0]) and _generated_annotation(f.elts[1])
+        for f in node.args[1].elts)
+
+
 def _block(node: ast.With) -> bool:
     """``with dsl.If(...)``-style blocks only, each opened by one generated call."""
     return all(isinstance(i.context_expr, ast.Call) and isinstance(i.context_expr.func, ast.Attribute)
@@ -81,7 +91,8 @@ def _signature_problems(fn: ast.FunctionDef) -> list[str]:
         problems.append(f"{fn.name}: *args/**kwargs")
     if not all(_literal(d) for d in a.defaults + a.kw_defaults):
         problems.append(f"{fn.name}: a default is not a literal")
-    if fn.returns is not None and not (isinstance(fn.returns, ast.Name) and fn.returns.id in KFP_TYPES):
+    if fn.returns is not None and not (isinstance(fn.returns, ast.Name) and fn.returns.id in KFP_TYPES
+                                       or _named_tuple(fn.returns)):
         problems.append(f"{fn.name}: return annotation is not generated")
     return problems
 

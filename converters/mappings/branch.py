@@ -201,7 +201,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     """The Python component of the decision, its returns adapted, and what it decides."""
     short = rule in SHORT_CIRCUIT_RULES
     skip_all = bool(ctx.arg("ignore_downstream_trigger_rules", True)) if short else True
-    kfp = python.map_task(ctx, _PYTHON_RULE[rule])
+    kfp = python.map_task(ctx, _PYTHON_RULE[rule], decides=True)
     kfp.rule = rule
     if kfp.python is None:  # no usable source: a placeholder, nothing to decide on
         return kfp

@@ -23,11 +23,9 @@ __all__ = [
     "USER_OPERATOR",
     "RETRY_SEMANTICS",
     "THIRD_PARTY_IMPORT",
-    "RETURN_TYPE_ASSUMED",
     "UNKNOWN_RULE",
     "AIRFLOW_IN_TASK",
     "DYNAMIC_MAPPING",
-    "XCOM_TYPE_MISMATCH",
     "CYCLE_EDGE_DROPPED",
     "FALLBACK_OPERATOR",
     "SENSOR_SKIPPED",
@@ -45,6 +43,10 @@ __all__ = [
     "NEEDS_CONSTANT",
     "FALLBACK_PARAMETER",
     "SECRET_FILE_ENV",
+    "IMPORT_UNKNOWN",
+    "IMPORT_LOCAL",
+    "XCOM_KEY_NOT_PUSHED",
+    "XCOM_AS_TEXT",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -117,11 +119,8 @@ RETRY_SEMANTICS = register_code(
 ).code
 THIRD_PARTY_IMPORT = register_code(
     "M218", Severity.INFO, "Python callable imports third-party modules",
-    "The component's base image must provide them, or list them in packages_to_install.",
-).code
-RETURN_TYPE_ASSUMED = register_code(
-    "M219", Severity.WARNING, "Return type assumed",
-    "The callable's return value is used downstream but its type is not a KFP type; str was assumed.",
+    "The component installs their distributions (packages_to_install) each time it starts, unpinned unless "
+    "[tool.af2kfp.packages] pins them; bake them into python_base_image to start faster.",
 ).code
 UNKNOWN_RULE = register_code(
     "M220", Severity.ERROR, "Config names an unknown rule",
@@ -135,10 +134,6 @@ DYNAMIC_MAPPING = register_code(
     "M222", Severity.WARNING, "Dynamic task mapping not converted",
     "The task was converted once with its partial() arguments: its items are not known statically. Expand over "
     "a literal list or a Python task's list return value to get a dsl.ParallelFor.",
-).code
-XCOM_TYPE_MISMATCH = register_code(
-    "M223", Severity.WARNING, "XCom type differs from the parameter's annotation",
-    "KFP checks types between tasks; the parameter takes the producer's type. Check the function still works.",
 ).code
 CYCLE_EDGE_DROPPED = register_code(
     "M224", Severity.ERROR, "Dependency closes a cycle",
@@ -238,4 +233,28 @@ SECRET_FILE_ENV = register_code(
     "The variable's name says secret but its value is a file path, which is not a secret: it stays an environment "
     "variable. The file must exist in the container: mount the Kubernetes Secret that holds it at that folder "
     "(kfp.kubernetes.use_secret_as_volume; a pod's secret volumes are mapped so).",
+).code
+# Values and imports of Python tasks (converters.mappings.pyfunc, .returns, .packages): M260–M269.
+IMPORT_UNKNOWN = register_code(
+    "M260", Severity.WARNING, "Import not known to be installable",
+    "The callable imports a module that is neither in the standard library nor in af2kfp's package table: name "
+    "its pip distribution in [tool.af2kfp.packages] (module = \"distribution\"), or module = false when "
+    "python_base_image provides it.",
+).code
+IMPORT_LOCAL = register_code(
+    "M261", Severity.WARNING, "Import from the repository",
+    "The callable imports a module of the scanned repository, which a lightweight component does not carry: "
+    "install it in python_base_image and declare it in [tool.af2kfp.packages] (module = false), or move what the "
+    "task needs into the callable.",
+).code
+XCOM_KEY_NOT_PUSHED = register_code(
+    "M262", Severity.WARNING, "Reads an XCom key the producer does not push",
+    "Airflow pushes each key of a returned dict as its own XCom only with multiple_outputs=True (or a TaskFlow "
+    "function annotated -> dict): set it on the producer, or read the whole value and index it in the consumer.",
+).code
+XCOM_AS_TEXT = register_code(
+    "M263", Severity.WARNING, "JSON value rendered as text",
+    "The value travels as JSON text, and this task reads it as a string (a container argument or a Jinja "
+    "template), where Airflow renders str(value): strings arrive quoted and dicts as JSON. Annotate the "
+    "producer's return (-> str) or return a string.",
 ).code

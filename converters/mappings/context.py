@@ -8,6 +8,7 @@ from typing import Any
 from converters.config import Config
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask
+from converters.mappings.dataflow import DataFlow
 
 __all__ = ["MapContext"]
 
@@ -17,7 +18,10 @@ class MapContext:
     """Per-task mapping state.
 
     ``consumers``: ids of tasks whose output another task reads; ``producers``: ids of
-    already mapped Python tasks with an output -> its KFP type; ``used``: arguments consumed;
+    already mapped tasks with an output -> its carrier (:mod:`~converters.mappings.pytypes`;
+    a KFP type, or how a JSON value travels), a named XCom key of a ``multiple_outputs``
+    task as ``task[key]`` (:func:`~converters.mappings.dataflow.output_id`); ``flow``: what
+    the whole DAG reads of each task (keys, iterated lists); ``used``: arguments consumed;
     ``params``: the DAG's params as pipeline parameters, by Airflow name (for ``{{ params.x }}``);
     ``downstream``: the task's direct downstream task ids (the tasks a branch may follow).
     """
@@ -27,6 +31,7 @@ class MapContext:
     config: Config = field(default_factory=Config)
     consumers: set[str] = field(default_factory=set)
     producers: dict[str, str | None] = field(default_factory=dict)
+    flow: DataFlow = field(default_factory=DataFlow)
     findings: list[Finding] = field(default_factory=list)
     used: set[str] = field(default_factory=set)
     params: dict[str, Any] = field(default_factory=dict)

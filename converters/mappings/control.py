@@ -22,6 +22,7 @@ from converters.mappings import codes
 from converters.mappings.base import decide_fate
 from converters.mappings.conditions import Condition, arms, conditions, trigger_rule
 from converters.mappings.model import Arm, Decision, Input, KfpTask
+from converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS
 
 __all__ = ["apply_control_flow"]
 
@@ -54,7 +55,9 @@ def _arms(graph: nx.DiGraph, kfp: KfpTask, condition: Condition, wider: bool, de
     return placed
 
 
-_EMPTY = {"str": "", "int": 0, "float": 0.0, "bool": False, "dict": {}, "list": []}
+# Airflow hands ``None`` for an output that was never pushed; JSON text can say so exactly.
+_EMPTY = {"str": "", "int": 0, "float": 0.0, "bool": False, "dict": {}, "list": [], JSON: "null", JSON_ITEMS: [],
+          INT_ITEMS: []}
 
 
 def _drop_input(kfp: KfpTask, task_id: str) -> None:
@@ -81,8 +84,8 @@ def _ignore_upstream_failure(kfp: KfpTask) -> None:
     if kfp.python is None:
         return
     unpassed = [(n, d) for n, _, d in kfp.python.params if n not in kfp.arguments and d is not None]
-    params = [(n, a, "None" if n in fed and d is None else d) for n, a, d in kfp.python.params
-              if n in kfp.arguments or d is None]
+    params = [(n, a, ("'null'" if a == JSON else "None") if n in fed and d is None else d)
+              for n, a, d in kfp.python.params if n in kfp.arguments or d is None]
     kfp.python.params = sorted(params, key=lambda p: p[2] is not None)  # defaults last, as Python wants
     if unpassed:
         kfp.python.code = _assign_first(kfp.python.code, unpassed)

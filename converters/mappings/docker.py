@@ -15,10 +15,10 @@ from converters.mappings import codes
 from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask, SecretEnv, Template, Volume
+from converters.mappings.model import Input, KfpTask, SecretEnv, Volume
 from converters.mappings.pod import set_cpu, set_memory
 from converters.mappings.values import check_templates, class_name, command_list, env_dict, items, string, unexpected
-from converters.templating import ParamRef
+from converters.run_context import RUN_CONTEXT_ID
 from converters.values import Call
 
 __all__ = ["RULES", "OPERATORS", "map_task", "apply_docker_environment", "EXAMPLES", "secret_name_for", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
@@ -224,11 +224,11 @@ EXAMPLES = [
         fate="review",
     ),
     Example(
-        title="Jinja in the command reads a pipeline parameter (docs/templating.md)",
+        title="Jinja in the command: {{ ds }} is an output of the run context (docs/templating.md)",
         airflow='DockerOperator(task_id="t", image="a:1", command="run --date {{ ds }}")',
         task=example_task(DOCKER, "t", image="a:1", command="run --date {{ ds }}"),
-        fields={"args": ["run", "--date", Template(name="template_1", parts=(ParamRef("ds"),))]},
-        kfp=("def t(template_1: str):", "def example(ds: str):", "template_1=ds"),
+        fields={"args": ["run", "--date", Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds")]},
+        kfp=("def t(ds: str):", 'def example(logical_date: str = ""):', 't(ds=run_context_task.outputs["ds"])'),
     ),
     Example(
         title="Jinja in the image cannot be a parameter: kept and flagged",

@@ -21,7 +21,8 @@ from typing import Any
 from converters.mappings import base, codes
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask, SecretEnv, Template
+from converters.mappings.model import Input, KfpTask, SecretEnv, Template
+from converters.run_context import RUN_CONTEXT_ID
 from converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
 from converters.values import Call, Deferred, Symbolic, TaskRef, from_json, is_known, to_json
 
@@ -249,7 +250,7 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
         notes.append("it needs Airflow's API to see the other DAG's runs; without it, consider sensors = \"skip\"")
     templated = _templates(kwargs)
     if templated:
-        notes.append(f"templates in {', '.join(templated)} are rendered at run time (ds, ts from the run's start)")
+        notes.append(f"templates in {', '.join(templated)} are rendered at run time with the run context's dates")
     connections = sorted({v for k, v in kwargs.items() if k.endswith("conn_id") and isinstance(v, str) and v}
                          | set(_TEMPLATE_CONN.findall(json.dumps(to_json(kwargs)))))
     for conn_id in connections:
@@ -263,6 +264,11 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
     kfp.args = ["--operator", task.operator, "--dag-id", ctx.dag_id, "--task-id", task.task_id,
                 "--kwargs", json.dumps(encoded, sort_keys=True)]
     _pass_unknowns(ctx, kfp, encoded)
+    if templated:  # Airflow renders them with the run's dates: the run context's, as every task's
+        dates = {"ts": "--logical-date", "data_interval_start": "--data-interval", "data_interval_end": None}
+        for key, flag in dates.items():
+            kfp.args += ([flag] if flag else []) + [Input(name=key, task_id=RUN_CONTEXT_ID, key=key)]
+            kfp.run_context[key] = key
     if task.task_id in ctx.consumers and task.args.get("do_xcom_push", True) is not False:
         kfp.args.append("--xcom-output")
         kfp.output = "xcom"

@@ -9,7 +9,7 @@ DAG's params and what the templates read become the pipeline's parameters.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any
 
 import networkx as nx
 
@@ -21,14 +21,16 @@ from converters.mappings import bash, branch, codes, docker, empty, kubernetes, 
 from converters.mappings.base import decide_fate, fate_of
 from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
+from converters.mappings.dates import airflow2_dates, run_context_plan
 from converters.mappings.env_xcom import returned_keys
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
+from converters.mappings.dataflow import DataFlow, data_flow, output_id
+from converters.mappings.pytypes import SCALARS, collected
 from converters.mappings.registry import resolve_inherited, rule_names
-from converters.mappings.templates import prepare_task, template_refs, translate_task
-from converters.mappings.xcom_pull import pulled_task_ids
+from converters.mappings.templates import prepare_task, translate_task
 from converters.templating import PipelineParameter, dag_parameters
-from converters.values import Call, TaskRef
+from converters.values import TaskRef
 
 __all__ = ["map_graph", "map_task"]
 
@@ -37,46 +39,16 @@ _BUILT_IN_RULES = frozenset(rule_names())
 _TEMPLATED_RULES = (bash, branch, docker, kubernetes, python)
 
 
-def _refs(value: Any) -> Iterable[str]:
-    if isinstance(value, TaskRef):
-        yield value.task_id
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _refs(item)
-    elif isinstance(value, Call):
-        yield from _refs(list(value.args))
-        yield from _refs(value.kwargs)
-
-
-def _consumers(graph: nx.DiGraph) -> set[str]:
-    used = {u for u, _, kind in graph.edges(data="kind") if kind == "data"}
-    for t in tasks(graph):
-        used.update(_refs([t.args, t.call_args, t.call_kwargs]))
-        used.update(template_refs([t.args, t.call_args, t.call_kwargs]))
-        used.update(pulled_task_ids(t.python))  # ti.xcom_pull(task_ids="x") in the callable reads x's output
-    for loops in dag_info(graph).group_loops.values():  # a mapped task group loops over a task's output
-        used.update(_refs([spec.get("items") for spec in loops]))
-    return used
-
-
-def _loop_edges(graph: nx.DiGraph) -> list[tuple[str, str]]:
-    """Producer -> task, for each task of a mapped task group looping over that producer's output."""
-    items = {group: list(_refs([spec.get("items") for spec in specs]))
-             for group, specs in dag_info(graph).group_loops.items()}
-    return [(producer, t.task_id) for t in tasks(graph) for group in t.group for producer in items.get(group, ())
-            if producer in graph and producer != t.task_id]
-
-
-def _order(graph: nx.DiGraph, producers_first: bool = False) -> list[AirflowTask]:
-    """Tasks in dependency order (source order among equals); ``producers_first``: a mapped task
-    group's tasks also come after the task whose output the group loops over."""
+def _order(graph: nx.DiGraph) -> list[AirflowTask]:
+    """Tasks in dependency order (source order among equals); a mapped task group's tasks after
+    the task whose list the group iterates, which they read even where no edge says so."""
     by_source = {t.task_id: i for i, t in enumerate(tasks(graph))}
-    if producers_first:
+    iterated = {(spec["items"].task_id, group_id) for group_id, specs in dag_info(graph).group_loops.items()
+                for spec in specs if isinstance(spec["items"], TaskRef)}
+    if iterated:
         graph = nx.DiGraph(graph)
-        graph.add_edges_from(_loop_edges(graph))
+        graph.add_edges_from((source, t.task_id) for source, group_id in iterated for t in tasks(graph)
+                             if group_id in t.group and source in graph)
     try:
         ids = list(nx.lexicographical_topological_sort(graph, key=lambda n: (by_source.get(n, 0), n)))
     except nx.NetworkXUnfeasible:
@@ -86,11 +58,13 @@ def _order(graph: nx.DiGraph, producers_first: bool = False) -> list[AirflowTask
 
 def _as_seen_from(producers: dict[str, str | None], loops_of: dict[str, tuple[Loop, ...]],
                   around: tuple[Loop, ...]) -> dict[str, str | None]:
-    """Output types as a task inside ``around`` reads them: a mapped task's results are a list
+    """Output carriers as a task inside ``around`` reads them: a mapped task's results are a list
     (``dsl.Collected``) unless the reader runs in the same loop iteration."""
-    collected = {p: "list" for p, loops in loops_of.items()
-                 if loops and p in producers and not set(loops) <= set(around)}
-    return {**producers, **collected} if collected else producers
+    outside = {task_id for task_id, loops in loops_of.items() if loops and not set(loops) <= set(around)}
+    if not outside:
+        return producers
+    return {entry: collected(carrier) if carrier and entry.split("[", 1)[0] in outside else carrier
+            for entry, carrier in producers.items()}
 
 
 def _downstream(graph: nx.DiGraph, task_id: str, line: dict[str, tuple[int, str]]) -> tuple[str, ...]:
@@ -102,25 +76,31 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
              producers: dict[str, str | None] | None = None,
              params: dict[str, PipelineParameter] | None = None,
              downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = (),
-             returned: dict[str, tuple[str, ...]] | None = None) -> tuple[KfpTask | None, MapContext]:
+             returned: dict[str, tuple[str, ...]] | None = None, flow: DataFlow | None = None,
+             loops_of: dict[str, tuple[Loop, ...]] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
     ``around``: the loops of the mapped task groups the task sits in (outermost first);
-    ``returned``: Python task id -> the keys of the dict it returns, when known."""
+    ``returned``: Python task id -> the keys of the dict it returns, when known;
+    ``flow``: what the DAG reads of each task (:func:`~converters.mappings.dataflow.data_flow`);
+    ``loops_of``: the loops of the tasks mapped so far (``producers`` are then their own
+    carriers, and a mapped task's results become a list where the task reads them collected)."""
     rule, module, from_config, base = resolve_inherited(
         task.operator, task.inherits.bases if task.inherits is not None else [], config)
     if task.inherits is not None and rule in _BUILT_IN_RULES and rule != "fallback":
         task = _as_parent(task)  # the rule maps the parent's arguments; the fallback runs the class itself
     templated = module in _TEMPLATED_RULES
     producers = dict(producers or {})
-    plan = expand_loops(task, producers, taskflow=rule.startswith("task")) if (
+    plan = expand_loops(task, producers, taskflow=rule.startswith("task"), loops_of=loops_of) if (
         task.mapped is not None and module is not empty) else None
+    if loops_of:
+        producers = _as_seen_from(producers, loops_of, around + (plan.loops if isinstance(plan, LoopPlan) else ()))
     if isinstance(plan, LoopPlan):
         task = plan.task
         producers.update(plan.types)
     ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
-                     downstream=downstream, returned_keys=returned or {})
+                     downstream=downstream, returned_keys=returned or {}, flow=flow or DataFlow())
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{base or task.operator} is mapped as {rule} ([tool.af2kfp.operators])"
                 + (f"; {task.operator} derives from it" if base else ""))
@@ -215,9 +195,13 @@ def _wire_container(kfp: KfpTask, ctx: MapContext) -> None:
         nonlocal count
         if not isinstance(item, TaskRef):
             return item
-        if ctx.producers.get(item.task_id) and item.key == "return_value":
+        carrier = ctx.producers.get(output_id(item.task_id, item.key))
+        if carrier:
             count += 1
-            return Input(name=f"input_{count}", task_id=item.task_id)
+            if carrier not in SCALARS:
+                ctx.add(codes.XCOM_AS_TEXT, f"the container's arguments read {item.task_id!r}'s XCom "
+                                            f"{item.key!r} as JSON text")
+            return Input(name=f"input_{count}", task_id=item.task_id, key=item.key)
         ctx.add(codes.XCOM_UNAVAILABLE, f"XCom {item.key!r} of {item.task_id!r} is used in the container's arguments")
         return f"<xcom {item.task_id}.{item.key}>"
 
@@ -234,26 +218,6 @@ def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: s
     kfp.findings.append(finding)
     decide_fate(kfp)
     return finding
-
-
-def _chained(task: AirflowTask, loops_of: dict[str, tuple[Loop, ...]],
-             config: Config) -> tuple[AirflowTask, tuple[Loop, ...]] | None:
-    """``b.expand(x=a.expand(...))``: one instance of ``b`` per instance of ``a``, with ``a``'s result.
-
-    The task runs in ``a``'s ``dsl.ParallelFor`` iteration and reads its output directly (KFP cannot
-    loop over collected outputs); returned as the unmapped task and the loops it joins.
-    """
-    mapped = task.mapped
-    if mapped is None or mapped.expand_kwargs is not None or len(mapped.expand) != 1:
-        return None
-    (key, source), = mapped.expand.items()
-    if not (isinstance(source, TaskRef) and source.key == "return_value" and loops_of.get(source.task_id)):
-        return None
-    if _rule(task, config)[0].startswith("task"):
-        plain = replace(task, mapped=None, call_kwargs={**mapped.partial, **task.call_kwargs, key: source})
-    else:
-        plain = replace(task, mapped=None, args={**task.args, key: source})
-    return plain, loops_of[source.task_id]
 
 
 def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: list[Finding]) -> None:
@@ -275,7 +239,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     config = config or Config()
     dag_id = dag_info(graph).dag_id
     params, found = _dag_parameters(dag_info(graph))
-    consumers = _consumers(graph)
+    flow = data_flow(graph)
+    consumers = set(flow.consumers)
     returned = {t.task_id: keys for t in tasks(graph) if t.python is not None and t.task_id in consumers
                 and (keys := returned_keys(t.python.source)) is not None}
     producers: dict[str, str | None] = {}
@@ -285,16 +250,13 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
     loops_of: dict[str, tuple[Loop, ...]] = {}
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
     only_empty = bool(line) and all(_rule(t, config)[1] is empty for t in tasks(graph))
-    for task in _order(graph, producers_first=True):
+    for task in _order(graph):
         unlooped: list[str] = []
-        around = group_loops(dag_info(graph), task, producers, unlooped)
-        chained = _chained(task, loops_of, config)
-        if chained is not None:
-            task, around = chained[0], around + tuple(loop for loop in chained[1] if loop not in around)
+        around, loop_types = group_loops(dag_info(graph), task, producers, unlooped)
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
-                            producers=_as_seen_from(producers, loops_of, around),
+                            producers={**producers, **loop_types} if loop_types else producers,
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around,
-                            returned=returned)
+                            returned=returned, flow=flow, loops_of=loops_of)
         if kfp is None and only_empty:  # nothing would be left to compile: keep them as no-op containers
             kfp = empty.noop(ctx)
         if kfp is not None and unlooped:
@@ -319,11 +281,13 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         found.extend(kfp.findings)
         if kfp.decision is not None and kfp.decision.mode == "set":
             pass  # its outputs are the conditions' booleans, not an XCom a task can read
-        elif kfp.kind == "python" and kfp.python is not None and kfp.python.returns:
-            producers[task.task_id] = kfp.python.returns
+        elif kfp.kind == "python" and kfp.python is not None and kfp.python.xcoms():
+            for key, carrier in kfp.python.xcoms().items():
+                producers[output_id(task.task_id, key)] = carrier
         elif kfp.output:
             producers[task.task_id] = "str"
-        loops_of[task.task_id] = kfp.loops
+        if kfp.loops:
+            loops_of[task.task_id] = kfp.loops
     order = [t.task_id for t in _order(graph) if t.task_id in mapped]
     position = {task_id: i for i, task_id in enumerate(order)}
     edges = []
@@ -336,6 +300,10 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         edges.append((u, v))
     edges, subpipelines, control = apply_control_flow(graph, [mapped[i] for i in order], edges)
     found.extend(control)
+    parameters = _pipeline_parameters(params, [mapped[i] for i in order])
+    dates = run_context_plan(dag_info(graph), config, [mapped[i] for i in order], {p.name for p in parameters})
+    if dates:
+        found.extend(airflow2_dates(dag_info(graph), dates[0]))
     _settle_fates(fates, mapped, [*graph_findings(graph), *found])
     return MappedDag(
         graph=graph,
@@ -343,6 +311,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         edges=edges,
         fates=fates,
         findings=found,
-        parameters=_pipeline_parameters(params, [mapped[i] for i in order]),
+        parameters=parameters + ([dates[1]] if dates else []),
         subpipelines=subpipelines,
+        run_context=dates[0] if dates else None,
     )

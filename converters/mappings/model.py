@@ -130,9 +130,14 @@ class Volume:
 class PythonFunction:
     """A lightweight Python component: a generated signature around the user's body.
 
-    ``params`` are ``(name, annotation, default_source)`` with annotation one of the
-    KFP parameter types and ``default_source`` a literal's ``repr`` or ``None`` (no default).
+    ``params`` are ``(name, carrier, default_source)``: the carrier is a KFP parameter type
+    or how a JSON value travels (:mod:`~converters.mappings.pytypes`, ``kfp_type`` gives its
+    annotation), ``default_source`` a literal's ``repr`` or ``None`` (no default).
     ``code`` is the whole ``def`` (signature generated here, body the user's).
+    ``returns``: the KFP type of the single output, ``carrier`` how it travels (``None``: as
+    ``returns`` says). ``outputs``: Airflow's ``multiple_outputs``, one output per XCom key
+    read downstream and ``return_value``: key -> ``(output name, carrier)``; the component
+    then returns a ``NamedTuple`` and ``returns`` is ``None``.
     """
 
     code: str
@@ -140,6 +145,14 @@ class PythonFunction:
     returns: str | None = None
     base_image: str = "python:3.11"
     packages: list[str] = field(default_factory=list)
+    carrier: str | None = None
+    outputs: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def xcoms(self) -> dict[str, str]:
+        """XCom key -> carrier of each value the component outputs."""
+        if self.outputs:
+            return {key: carrier for key, (_, carrier) in self.outputs.items()}
+        return {"return_value": self.carrier or self.returns} if self.returns else {}
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -259,12 +272,18 @@ class KfpTask:
     loops: tuple[Loop, ...] = ()
     ignore_upstream_failure: bool = False
     exit_handler: bool = False
+    # Outputs of the run context this task reads (output name -> its Python; converters.run_context).
+    run_context: dict[str, str] = field(default_factory=dict)
+
+    def inputs(self) -> set[Input]:
+        """Every output this task reads: an argument, inside a template, or the items it loops over."""
+        values = list(self.arguments.values()) + self.command + self.args + [loop.items for loop in self.loops]
+        found = {i for i in values if isinstance(i, Input)}
+        return found | {p for t in values if isinstance(t, Template) for p in t.parts if isinstance(p, Input)}
 
     def reads(self) -> set[str]:
         """Tasks whose output this task reads: an argument, inside a template, or the items it loops over."""
-        values = list(self.arguments.values()) + self.command + self.args + [loop.items for loop in self.loops]
-        found = {i.task_id for i in values if isinstance(i, Input)}
-        return found | {p.task_id for t in values if isinstance(t, Template) for p in t.parts if isinstance(p, Input)}
+        return {i.task_id for i in self.inputs()}
 
     def uses_kubernetes(self) -> bool:
         """True when the emitted code needs ``from kfp import kubernetes``."""
@@ -304,3 +323,5 @@ class MappedDag:
     parameters: list[Any] = field(default_factory=list)
     # Deciders whose arms are emitted as a sub-pipeline (a task outside them waits for them).
     subpipelines: set[str] = field(default_factory=set)
+    # The run context the tasks read their dates from (converters.run_context.RunContextPlan), if any.
+    run_context: Any = None

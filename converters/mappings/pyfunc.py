@@ -5,14 +5,15 @@ user's annotations, defaults and decorators would run when the module is importe
 none of them is copied. The body is kept verbatim with the imports it uses moved inside,
 then the module-level constants it reads (copied as written). ``ti.xcom_pull(task_ids="x")``
 calls become inputs fed by ``x``'s output (:mod:`converters.mappings.xcom_pull`), and
-context parameters the body then no longer reads are dropped.
+context parameters the body then no longer reads are dropped; what it still reads of the
+Airflow context is built at the top of the body (:mod:`converters.mappings.context_shim`).
 """
 
 from __future__ import annotations
 
 import ast
 import builtins
-import sys
+import json
 import textwrap
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,12 +21,30 @@ from typing import Any
 
 import libcst as cst
 
+from converters.findings import CODES, Finding
 from converters.graph import PythonCallable
 from converters.mappings import codes
 from converters.mappings.context import MapContext
-from converters.mappings.model import Input, PythonFunction
+from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
+from converters.mappings.current_context import current_context_names, replace_current_context
+from converters.mappings.dataflow import RETURN_VALUE, output_id
+from converters.mappings.encoding import decode_parameters, encode_returns
+from converters.mappings.model import Input, PythonFunction, Template
+from converters.mappings.packages import resolve_modules
+from converters.mappings.pytypes import (
+    JSON,
+    JSON_ITEMS,
+    SCALARS,
+    decode_source,
+    encode_literal,
+    kfp_type,
+    literal_carrier,
+    needs_json,
+)
+from converters.mappings.returns import OutputPlan, plan_outputs
 from converters.mappings.values import is_plain, short
 from converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
+from converters.templating import ParamRef
 from converters.values import Symbolic, TaskRef
 
 __all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
@@ -100,6 +119,33 @@ def _literal_default(node: ast.expr | None) -> tuple[bool, str | None]:
     return False, None
 
 
+def _typed_param(ctx: MapContext, name: str, annotation: str | None, default: str | None,
+                 given: dict[str, Any]) -> _Param:
+    """The parameter with the carrier of what it receives, so the body gets Airflow's exact value.
+
+    An XCom travels as its producer outputs it; a literal by its own type (JSON text when KFP
+    would change it); an unpassed parameter by its default. The user's annotation only
+    speaks when nothing else does: Airflow never converts a value to it.
+    """
+    value = given.get(name)
+    default_value = ast.literal_eval(default) if default is not None else None
+    carrier = literal_carrier(default_value) or (annotation if annotation in SCALARS else "str")
+    passed = False  # a value always arrives (else the default, or _bind reports why not)
+    if isinstance(value, TaskRef) and ctx.producers.get(output_id(value.task_id, value.key)):
+        carrier, passed = ctx.producers[output_id(value.task_id, value.key)] or carrier, True
+    elif name in given and value is None:  # KFP cannot pass None: the parameter's own None default can
+        if default_value is None:
+            return _Param(name, carrier, "None")
+        carrier, passed = JSON, True
+    elif name in given and is_plain(value):
+        carrier, passed = literal_carrier(value) or carrier, True
+    if default is not None and carrier == JSON:
+        default = repr(json.dumps(default_value))
+    elif passed and default_value is not None and literal_carrier(default_value) != carrier:
+        default = None  # a value of another type always arrives: the default cannot be that type
+    return _Param(name, carrier, default, value, name in given)
+
+
 def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any]) -> _Signature:
     sig = _Signature()
     a = fn.args
@@ -122,15 +168,7 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
         if not ok:
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{name}` has a default that is code; it is not copied")
             default = "None"
-        value = given.get(name)
-        produced = ctx.producers.get(value.task_id) if isinstance(value, TaskRef) else None
-        default_type = _value_type(ast.literal_eval(default)) if default not in (None, "None") else None
-        annotation = _annotation(param.annotation) or produced or _value_type(value) or default_type or "str"
-        if produced and annotation != produced:
-            ctx.add(codes.XCOM_TYPE_MISMATCH,
-                    f"parameter `{name}` is annotated {annotation} but {value.task_id!r} returns {produced}")
-            annotation = produced
-        sig.params.append(_Param(name, annotation, default, value, name in given))
+        sig.params.append(_typed_param(ctx, name, _annotation(param.annotation), default, given))
     extra = sorted(set(given) - {p.name for p in sig.params})
     if extra and a.kwarg is None:
         ctx.add(codes.ARGUMENT_DROPPED, f"arguments {extra} match no parameter of `{fn.name}`; dropped")
@@ -143,6 +181,16 @@ def _signature(ctx: MapContext, fn: _Def, args: list[Any], kwargs: dict[str, Any
     return sig
 
 
+def _unavailable(ctx: MapContext, name: str, ref: TaskRef) -> None:
+    """Why an XCom cannot feed parameter ``name``: a key its producer never pushes, or no output."""
+    if ref.key != RETURN_VALUE and ctx.producers.get(ref.task_id) and ref.task_id not in ctx.flow.pushers:
+        ctx.add(codes.XCOM_KEY_NOT_PUSHED, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}, which "
+                                           "pushes its return value whole (no multiple_outputs=True): Airflow fails "
+                                           "this task")
+        return
+    ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{name}` reads XCom {ref.key!r} of {ref.task_id!r}")
+
+
 def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
     """Call arguments for the component; XComs from Python producers become :class:`Input`."""
     arguments: dict[str, Any] = {}
@@ -153,15 +201,18 @@ def _bind(ctx: MapContext, sig: _Signature) -> dict[str, Any]:
                 param.default = "None"
             continue
         value = param.value
+        if isinstance(value, (Input, ParamRef, Template)):  # the context shim's inputs
+            arguments[param.name] = value
+            continue
         if isinstance(value, TaskRef):
-            if ctx.producers.get(value.task_id) and value.key == "return_value":
-                arguments[param.name] = Input(name=param.name, task_id=value.task_id)
+            if ctx.producers.get(output_id(value.task_id, value.key)):
+                arguments[param.name] = Input(name=param.name, task_id=value.task_id, key=value.key)
                 continue
-            ctx.add(codes.XCOM_UNAVAILABLE, f"parameter `{param.name}` reads XCom {value.key!r} of {value.task_id!r}")
+            _unavailable(ctx, param.name, value)
         elif isinstance(value, Symbolic):
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: `{short(value.source)}` is not known statically")
         elif is_plain(value):
-            arguments[param.name] = value
+            arguments[param.name] = encode_literal(value, param.annotation)
             continue
         else:
             ctx.add(codes.UNRESOLVED_VALUE, f"parameter `{param.name}`: value {short(repr(value))} is not plain data")
@@ -199,10 +250,11 @@ def _import_statements(text: str) -> tuple[ast.stmt, ...]:
 
 
 def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
-                  copied: dict[str, str]) -> tuple[list[str], set[str]]:
-    """The module imports the body and the ``copied`` definitions read, and the names they bind."""
+                  copied: dict[str, str]) -> tuple[list[str], set[str], list[str]]:
+    """The module imports the body and the ``copied`` definitions read, the names they bind, and
+    every module the component imports (those kept, and the body's own), dotted."""
     loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
-    keep, bound, third_party = [], set(), set()
+    keep, bound, modules = [], set(), []
     for text in callable_.imports:
         for statement in _import_statements(text):
             names = _bound_names(statement)
@@ -210,17 +262,47 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
                 continue
             keep.append(_import_source(statement))
             bound |= names
-            modules = [a.name for a in statement.names] if isinstance(statement, ast.Import) else [statement.module or ""]
-            for module in modules:
-                top = module.split(".")[0]
-                if top and top not in sys.stdlib_module_names:
-                    third_party.add(top)
-    if "airflow" in third_party:
-        third_party.discard("airflow")
+            modules += _modules(statement)
+    for node in _body_nodes(fn):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules += _modules(node)
+    return keep, bound, modules
+
+
+def _modules(statement: ast.Import | ast.ImportFrom) -> list[str]:
+    """Dotted module names an import statement loads (a relative one keeps its leading dots)."""
+    if isinstance(statement, ast.Import):
+        return [alias.name for alias in statement.names]
+    return [("." * statement.level) + (statement.module or "")]
+
+
+def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list[str],
+             requirements: list[str]) -> list[str]:
+    """``packages_to_install`` for the imported ``modules``; findings for those nothing provides.
+
+    Airflow imports stay a finding (M221): the component's image has no Airflow. (The context
+    shim, when it provides an import such as ``get_current_context``, removes it from
+    ``modules`` before this check.)
+    """
+    airflow = [m for m in modules if m.split(".")[0] == "airflow"]
+    if airflow:
         ctx.add(codes.AIRFLOW_IN_TASK, f"`{fn.name}` imports Airflow inside the task")
-    if third_party:
-        ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` imports {sorted(third_party)}; the base image must provide them")
-    return keep, bound
+    rest = [m for m in modules if m.split(".")[0] != "airflow"]
+    found = resolve_modules(rest, user=ctx.config.packages, local=callable_.local_modules, requirements=requirements)
+    for module in found.local:
+        top = module.lstrip(".").split(".")[0] or module
+        ctx.add(codes.IMPORT_LOCAL, f"`{fn.name}` imports `{module}` from the repository; the component does not "
+                                    "carry it",
+                f"Install the package that holds `{module}` in python_base_image and declare it in "
+                f"[tool.af2kfp.packages] (`{top} = false`), or copy what the task needs into the callable.")
+    for module in found.unknown:
+        top = module.split(".")[0]
+        ctx.add(codes.IMPORT_UNKNOWN, f"`{fn.name}` imports `{module}`, which af2kfp's package table does not know",
+                f"Name its pip distribution in [tool.af2kfp.packages] (`{top} = \"<distribution>\"`), or "
+                f"`{top} = false` when python_base_image has it.")
+    if found.packages:
+        ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` installs {', '.join(found.packages)} (packages_to_install)")
+    return found.packages
 
 
 def _import_source(statement: ast.stmt) -> str:
@@ -272,17 +354,13 @@ def _definition_reads(source: str) -> set[str]:
         loaded = {n.id for n in nodes if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
         return loaded - (local - {statement.name}) - set(dir(builtins))
     value = getattr(statement, "value", None)  # an annotation is never evaluated inside a function
-    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} if value is not None else set()
+    if value is None:
+        return set()
+    return {n.id for n in ast.walk(value) if isinstance(n, ast.Name)} - set(dir(builtins))
 
 
 def _module_imports(callable_: PythonCallable) -> set[str]:
-    names: set[str] = set()
-    for text in callable_.imports:
-        try:
-            names |= set().union(*(_bound_names(s) for s in ast.parse(text).body))
-        except SyntaxError:
-            continue
-    return names
+    return set().union(*(_bound_names(s) for text in callable_.imports for s in _import_statements(text)))
 
 
 def _constants(callable_: PythonCallable, fn: _Def, hidden: set[str]) -> dict[str, str]:
@@ -309,9 +387,10 @@ def _constants(callable_: PythonCallable, fn: _Def, hidden: set[str]) -> dict[st
     return {name: text for name, text in callable_.constants.items() if name in needed}
 
 
-def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature) -> tuple[cst.Module, _Def]:
+def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature,
+                holders: list[str]) -> tuple[cst.Module, _Def]:
     """``ti.xcom_pull(task_ids="x")`` -> a new parameter fed by ``x``'s output, when ``x`` has one."""
-    dicts = frozenset(name[2:] for name in sig.context if name.startswith("**"))
+    dicts = frozenset(name[2:] for name in sig.context if name.startswith("**")) | frozenset(holders)
     stores = [n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)]
     params = {p.name for p in sig.params}
     aliases = {name for name in ti_aliases(module, dicts) if stores.count(name) == 1 and name not in params}
@@ -332,7 +411,7 @@ def _pull_xcoms(ctx: MapContext, module: cst.Module, fn: _Def, sig: _Signature) 
             sig.params.append(_Param(inputs[task_id], kind, None, TaskRef(task_id=task_id), True))
         return inputs[task_id]
 
-    rewritten = rewrite_pulls(module, names, dicts, name_for)
+    rewritten = rewrite_pulls(module, names, dicts, name_for, available=lambda task_id: bool(ctx.producers.get(task_id)))
     if not inputs:
         return module, fn
     new_fn = _first_def(rewritten)
@@ -359,20 +438,30 @@ def _drop_unread_context(fn: _Def, sig: _Signature) -> None:
 
 
 def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, imports: list[str],
-          constants: list[str]) -> str:
-    """The component ``def``: generated signature, moved imports and constants, the user's body.
+          constants: list[str], shim: tuple[list[str], list[str]] = ([], [])) -> str:
+    """The component ``def``: generated signature, moved imports and constants, the context shim, the user's body.
 
     An ``async def`` stays whole (signature reduced to plain names) inside the component,
     which runs it with ``asyncio.run``: KFP calls components synchronously.
     """
     fn = next(node for node in module.body if isinstance(node, cst.FunctionDef))
-    params = ", ".join(f"{p.name}: {p.annotation}" + (f" = {p.default}" if p.default else "") for p in sig.params)
+    params = ", ".join(f"{p.name}: {kfp_type(p.annotation)}" + (f" = {p.default}" if p.default else "")
+                       for p in sig.params)
     arrow = f" -> {returns}" if returns else ""
     header = cst.ensure_type(cst.parse_statement(f"def {name}({params}){arrow}:\n    pass\n"), cst.FunctionDef)
     body = fn.body
     statements = list(body.body) if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body=list(body.body))]
     docstring = 1 if fn.get_docstring() is not None else 0
-    moved = [cst.parse_statement(text) for text in imports]
+    shim_imports, shim_statements = shim
+    if shim_statements:  # the context first: the user's statements read it, after a blank line
+        built = [b.with_changes(leading_lines=[line.with_changes(indent=False) for line in b.leading_lines])
+                 for b in cst.parse_module("\n".join(shim_statements) + "\n").body]
+        after = statements[docstring:]
+        if after and not (after[0].leading_lines and after[0].leading_lines[0].comment is None):
+            after = [after[0].with_changes(leading_lines=[cst.EmptyLine(indent=False), *after[0].leading_lines]),
+                     *after[1:]]
+        statements = statements[:docstring] + built + after
+    moved = [cst.parse_statement(text) for text in [*imports, *(i for i in shim_imports if i not in imports)]]
     copied = _spaced([cst.parse_statement(text) for text in constants], bool(moved), bool(docstring))
     if fn.asynchronous is not None:
         names = ", ".join(p.name for p in sig.params)
@@ -423,9 +512,66 @@ def _lambda_as_def(source: str, name: str) -> str | None:
     return f"def {ident}({ast.unparse(node.args)}):\n    return {ast.unparse(node.body)}\n"
 
 
+def _finding(ctx: MapContext, callable_: PythonCallable, line: int | None, code: str, message: str) -> None:
+    """A finding on the callable's line ``line`` (1 = its ``def``), in the file that defines it."""
+    entry = CODES[code]
+    ctx.findings.append(Finding(code=code, severity=entry.severity, message=message, suggestion=entry.help,
+                                file=callable_.file, line=callable_.line + (line or 1) - 1, dag_id=ctx.dag_id,
+                                task_id=ctx.task.task_id))
+
+
+def _line(original: _Def, node: ast.AST | None) -> int | None:
+    """The line of ``node`` (from the rewritten function) in the original function: the same code's."""
+    if node is None:
+        return None
+    text = ast.unparse(node)
+    first = next((n for n in ast.walk(original) if type(n) is type(node) and ast.unparse(n) == text), None)
+    return getattr(first, "lineno", None)
+
+
+def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original: _Def, sig: _Signature,
+                  holders: list[str]) -> tuple[list[str], list[str]]:
+    """Build what the body reads of the Airflow context; the context parameters become its inputs.
+
+    Returns the shim's imports and statements; what it cannot build is an ``M210`` finding on its line.
+    """
+    named = {e: e for e in sig.context if not e.startswith("**")}
+    stars = [e[2:] for e in sig.context if e.startswith("**")]
+    if not named and not stars and not holders:
+        return [], []
+    reads = gather(fn, list(named), stars + holders)
+    extras = {name: p.has_value for name in stars for p in sig.params if p.name == name}
+    context_params = set(named) | {name for name in stars if not extras[name]}
+    sig.params = [p for p in sig.params if p.name not in context_params]
+    for name in context_params:
+        sig.context.remove(name if name in named else f"**{name}")
+    module_names = set(callable_.constants) | _module_imports(callable_)
+    taken = {p.name for p in sig.params} | set(holders) | set(stars) | module_names
+    mapped = ctx.task.mapped is not None
+    task_params = ctx.task.args.get("params")
+    shim: Shim = build_shim(reads, named=named, dicts=stars + holders, extras=extras, task_id=ctx.task.task_id,
+                            dag_id=ctx.dag_id, params=ctx.params, task_params=task_params, taken=taken, mapped=mapped,
+                            clashes=_loaded(fn) | _local_names(fn), airflow_keys=CONTEXT_KEYS)
+    for name, annotation, value in shim.inputs:
+        sig.params.append(_Param(name, annotation, None, value, True))
+    for node, what in shim.missing:
+        _finding(ctx, callable_, _line(original, node), codes.AIRFLOW_CONTEXT,
+                 f"`{fn.name}` reads {what} from the Airflow context, which af2kfp cannot build in KFP")
+    for node, what in shim.pendulum:
+        _finding(ctx, callable_, _line(original, node), PENDULUM_METHOD,
+                 f"`{fn.name}` calls {what}: a pendulum method; the date is a datetime.datetime in KFP")
+    return (shim.imports, shim.statements) if shim.statements else ([], [])
+
+
 def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list[Any], kwargs: dict[str, Any],
-                   base_image: str) -> tuple[PythonFunction, dict[str, Any]] | None:
-    """The component function and its call arguments; ``None`` (with ``M211``) when impossible."""
+                   base_image: str, *, rule: str = "task", requirements: tuple[str, ...] = (),
+                   decides: bool = False) -> tuple[PythonFunction, dict[str, Any]] | None:
+    """The component function and its call arguments; ``None`` (with ``M211``) when impossible.
+
+    ``rule``: the Python rule (TaskFlow rules infer ``multiple_outputs``; ``@task.docker`` and
+    ``@task.kubernetes`` images are the user's, nothing is installed); ``requirements``: what the
+    task installs itself; ``decides``: a branch's callable (:mod:`.branch` adapts its returns).
+    """
     if callable_ is None:
         ctx.add(codes.CALLABLE_UNAVAILABLE, "the python callable's source is not known statically",
                 "Define the callable with def in a file the converter scans.")
@@ -442,22 +588,56 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         ctx.add(codes.CALLABLE_UNAVAILABLE, f"`{callable_.name}` is not a def")
         return None
     sig = _signature(ctx, fn, args, kwargs)
+    original, holders = fn, []
+    if "get_current_context" in source:
+        names = current_context_names(callable_.imports, source)
+        module, holder = replace_current_context(module, names, _local_names(fn) | {p.name for p in sig.params})
+        if holder is not None:
+            holders.append(holder)
+            fn = _first_def(module)
     if "xcom_pull" in source:  # the LibCST pass costs; most callables pull nothing
-        module, fn = _pull_xcoms(ctx, module, fn, sig)
+        module, fn = _pull_xcoms(ctx, module, fn, sig, holders)
     _drop_unread_context(fn, sig)
+    shim = _context_shim(ctx, callable_, fn, original, sig, holders)
     arguments = _bind(ctx, sig)
-    if sig.context:
-        ctx.add(codes.AIRFLOW_CONTEXT, f"`{fn.name}` reads the Airflow context: {', '.join(sig.context)}")
+    plan = OutputPlan() if decides else plan_outputs(
+        ctx, fn, {p.name: p.annotation for p in sig.params}, _annotation(fn.returns), taskflow=rule.startswith("task"),
+        shadowed=set(callable_.constants) | _module_imports(callable_) - {"json"}, json_names=_json_names(callable_))
+    encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
+    if encoded:
+        module = _encode_values(module, sig, plan)
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
-    imports, bound = _used_imports(ctx, callable_, fn, constants)
-    free = _free_names(fn, bound | params | set(constants))
+    imports, bound, modules = _used_imports(ctx, callable_, fn, constants)
+    if encoded and "json" not in bound | _local_names(fn) and needs_json(
+            [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())]):
+        imports, bound = ["import json", *imports], bound | {"json"}
+    free = _free_names(fn, bound | params | set(constants) | set(holders))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
-    returns = _annotation(fn.returns)
-    if returns is None and ctx.task.task_id in ctx.consumers:
-        ctx.add(codes.RETURN_TYPE_ASSUMED, f"the return value of `{fn.name}` is used downstream; str assumed")
-        returns = "str"
-    code = _code(module, "__AF2KFP_NAME__", sig, returns, imports, list(constants.values()))
-    params = [(p.name, p.annotation, p.default) for p in sig.params]
-    return PythonFunction(code=code, params=params, returns=returns, base_image=base_image), arguments
+    packages = list(requirements)
+    if rule not in ("task.docker", "task.kubernetes"):
+        packages += _install(ctx, callable_, fn, modules, packages)
+    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, list(constants.values()), shim)
+    params_out = [(p.name, p.annotation, p.default) for p in sig.params]
+    function = PythonFunction(code=code, params=params_out, returns=plan.returns, base_image=base_image,
+                              packages=packages, carrier=plan.carrier, outputs=plan.outputs)
+    return function, arguments
+
+
+def _json_names(callable_: PythonCallable) -> set[str]:
+    """Names the callable's module binds to the ``json`` module."""
+    return {alias.asname or "json" for text in callable_.imports for statement in _import_statements(text)
+            if isinstance(statement, ast.Import) for alias in statement.names if alias.name == "json"}
+
+
+def _encode_values(module: cst.Module, sig: _Signature, plan: OutputPlan) -> cst.Module:
+    """Returns encoded and JSON parameters decoded, as the plan and the carriers say.
+
+    The user's names are unchanged (only ``json`` and the generated helper are new), so the
+    ``ast`` of the original function still tells which names the body binds and reads.
+    """
+    carriers = [(p.name, p.annotation) for p in sig.params]
+    if plan.encode is not None:
+        module = encode_returns(module, plan.encode, plan.falls_through and plan.encode.carrier != JSON_ITEMS)
+    return decode_parameters(module, carriers)

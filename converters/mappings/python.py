@@ -13,8 +13,11 @@ from converters.mappings.context import MapContext
 from converters.mappings.docker import apply_docker_environment
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import Input, KfpTask
+from converters.templating import ParamRef
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
+from converters.mappings.context_shim import shim_parameters
 from converters.mappings.pyfunc import build_function
+from converters.run_context import RUN_CONTEXT_ID
 from converters.mappings.values import string, string_list, unexpected
 from converters.values import TaskRef
 
@@ -48,21 +51,28 @@ IGNORED = frozenset({"show_return_value_in_logs", "python_version", "system_site
                      "serializer", "pip_install_options", "index_urls", "venv_cache_path"}) | POD_IGNORED
 
 
-MAPPED_ARGS = ("python_callable -> lightweight component from its source", "op_args, op_kwargs -> arguments",
-               "requirements -> packages_to_install", "image (@task.docker/@task.kubernetes) -> base_image",
-               "return value read downstream -> component output",
-               "module-level literal constants and self-contained functions the callable reads -> copied into it",
-               "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input", *POD_MAPPED_ARGS)
+MAPPED_ARGS = ("python_callable -> lightweight component from its source",
+               "op_args, op_kwargs -> arguments (exact values: JSON text where KFP would change them)",
+               "requirements -> packages_to_install",
+               "third-party imports -> packages_to_install (package table, [tool.af2kfp.packages])",
+               "image (@task.docker/@task.kubernetes) -> base_image",
+               "return value -> component output (native type where certain, else JSON text)",
+               "multiple_outputs / -> dict, task_output[\"key\"] -> one NamedTuple output per key read",
+               "module-level constants, values and self-contained functions the callable reads -> copied into it",
+               "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input",
+               "**context, get_current_context(), ds, ti, params, dag_run.conf... -> built at the top of the body "
+               "from the run context, pipeline parameters and placeholders", *POD_MAPPED_ARGS)
 DROPPED_ARGS = tuple(sorted(IGNORED))
-FLAGGED_ARGS = ("provide_context / Airflow context use (other xcom_pull forms included)", "templates_dict",
-                "other module-level names in the callable (computed values, decorated functions...)",
+FLAGGED_ARGS = ("Airflow context the shim cannot build (ti.xcom_push, var, conn, other XCom keys...)", "templates_dict",
+                "other module-level names in the callable (rebound names, decorated functions, __file__...)",
+                "imports no package table knows (M260) or of the repository itself (M261)",
+                "an XCom key the producer does not push (M262)",
                 "callable source not found", "Jinja without a KFP translation (docs/templating.md)", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     """Positional and keyword values the callable receives: op_args/op_kwargs or the TaskFlow call."""
     if ctx.has("python_callable") or rule == "PythonOperator":
         ctx.arg("python_callable")
-        if ctx.arg("provide_context"):
-            ctx.add(codes.AIRFLOW_CONTEXT, "provide_context=True passes the Airflow context as keyword arguments")
+        ctx.arg("provide_context")  # Airflow 1.10's switch for **context: the shim builds what the body reads
         if ctx.arg("templates_dict") is not None:
             ctx.add(codes.AIRFLOW_CONTEXT, "templates_dict is rendered by Airflow's Jinja; not available in KFP")
         op_args = ctx.arg("op_args") or []
@@ -72,8 +82,23 @@ def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
     return list(ctx.task.call_args), dict(ctx.task.call_kwargs)
 
 
-def map_task(ctx: MapContext, rule: str) -> KfpTask:
-    """Map a Python task; without usable source it becomes a placeholder (``unsupported``)."""
+def _requirements(ctx: MapContext, rule: str) -> tuple[str, ...]:
+    """What ``@task.virtualenv`` installs itself (``requirements``)."""
+    if rule != "task.virtualenv":
+        return ()
+    found = []
+    for requirement in string_list(ctx, ctx.arg("requirements"), "requirements"):
+        if isinstance(requirement, str):
+            found.append(requirement)
+        else:
+            unexpected(ctx, requirement, "requirements item")
+    return tuple(found)
+
+
+def map_task(ctx: MapContext, rule: str, decides: bool = False) -> KfpTask:
+    """Map a Python task; without usable source it becomes a placeholder (``unsupported``).
+
+    ``decides``: a branch or short circuit (:mod:`.branch` adapts what the callable returns)."""
     kfp = KfpTask(task_id=ctx.task.task_id, operator=ctx.task.operator, rule=rule, kind="python")
     apply_base(ctx, kfp)
     image = ctx.config.python_base_image
@@ -84,7 +109,8 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
     if rule == "task.kubernetes":
         apply_pod(ctx, kfp)
     args, kwargs = _call(ctx, rule)
-    built = build_function(ctx, ctx.task.python, args, kwargs, image)
+    built = build_function(ctx, ctx.task.python, args, kwargs, image, rule=rule,
+                           requirements=_requirements(ctx, rule), decides=decides)
     if built is None:
         kfp.kind = "placeholder"
         kfp.image, kfp.command = ctx.config.bash_image, ["sh", "-c"]
@@ -92,13 +118,10 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
         ctx.used.update(ctx.task.args)
         return finish(ctx, kfp, IGNORED)
     kfp.python, kfp.arguments = built
+    kfp.run_context.update({v.key: v.key for v in kfp.arguments.values()
+                            if isinstance(v, Input) and v.task_id == RUN_CONTEXT_ID})
+    kfp.parameters.extend(shim_parameters(kfp.arguments, ctx.params))
     kfp.image = image
-    if rule == "task.virtualenv":
-        for requirement in string_list(ctx, ctx.arg("requirements"), "requirements"):
-            if isinstance(requirement, str):
-                kfp.python.packages.append(requirement)
-            else:
-                unexpected(ctx, requirement, "requirements item")
     return finish(ctx, kfp, IGNORED)
 
 
@@ -114,6 +137,14 @@ _LOAD = PythonCallable(
     source="def load(rows, **context):\n    print(rows, context['ds'])\n",
     file="example.py",
     line=9,
+)
+_REPORT_CONTEXT = PythonCallable(
+    name="day_report",
+    source='def day_report():\n    ctx = get_current_context()\n    day = ctx["ds"]\n'
+           '    ctx["ti"].xcom_push(key="day", value=day)\n    return ctx["dag_run"].conf.get("region")\n',
+    file="example.py",
+    line=6,
+    imports=["from airflow.operators.python import get_current_context", "from airflow.sdk import DAG, task"],
 )
 _CHECK = PythonCallable(
     name="check",
@@ -141,25 +172,40 @@ _DECIDE = PythonCallable(
 
 EXAMPLES = [
     Example(
-        title="PythonOperator: the callable's body in a component; imports move inside; op_kwargs become arguments",
+        title="PythonOperator: the callable's body in a component; imports move inside; op_kwargs become arguments; "
+              "a returned dict travels as JSON text",
         airflow='PythonOperator(task_id="extract", python_callable=extract, op_kwargs={"table": "users"})',
         task=example_task(PYTHON, "extract", python=_EXTRACT, python_callable=_EXTRACT.name, op_kwargs={"table": "users"}),
         fields={"kind": "python", "arguments": {"table": "users"}, "image": "python:3.11"},
         kfp=(
             '@dsl.component(base_image="python:3.11")',
-            "(table: str, limit: int = 10) -> dict:",
+            "(table: str, limit: int = 10) -> str:",
             "    import json",
+            '    return json.dumps({"table": table, "n": len(json.dumps([limit]))})',
             'table="users"',
         ),
     ),
     Example(
-        title="@task: call arguments from another task's return value become a data dependency; **context is flagged",
+        title="@task: another task's return value is a data dependency; what **context reads is built in the component",
         airflow="@task\ndef load(rows, **context): ...\nload(extract())",
         task=example_task(TASK, "load", python=_LOAD, call_kwargs={"rows": TaskRef(task_id="extract")}),
-        fields={"arguments": {"rows": Input(name="rows", task_id="extract")}},
-        kfp=("(rows: dict, context: dict = {}):", "rows=extract_task.output"),
+        fields={"arguments": {"rows": Input(name="rows", task_id="extract"),
+                              "ds": Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds")},
+                "run_context": {"ds": "ds"}},
+        kfp=("(rows: str, ds: str):", '    context = {"ds": ds}', "rows = json.loads(rows)", "rows=extract_task.output",
+             'ds=run_context_task.outputs["ds"]'),
+        producers={"extract": "json"},
+    ),
+    Example(
+        title="get_current_context() from any import path: the dict the component builds; dag_run.conf is a "
+              "pipeline parameter; an XCom push is flagged on its line",
+        airflow="@task\ndef day_report():\n    ctx = get_current_context()\n    ...",
+        task=example_task(TASK, "day_report", python=_REPORT_CONTEXT),
+        fields={"arguments": {"ds": Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds"),
+                              "dag_run_conf": ParamRef("dag_run_conf")}},
+        kfp=('    ctx = {\n        "ds": ds,\n        "ti": SimpleNamespace(),\n        "dag_run": SimpleNamespace(conf=dag_run_conf),\n    }',
+             'def example(dag_run_conf: dict = {}, logical_date: str = ""):'),
         codes=("M210",),
-        producers={"extract": "dict"},
         fate="review",
     ),
     Example(
@@ -184,8 +230,9 @@ EXAMPLES = [
                 'PythonOperator(task_id="decide", python_callable=decide)',
         task=example_task(PYTHON, "decide", python=_DECIDE, python_callable=_DECIDE.name),
         fields={"arguments": {"compare_output": Input(name="compare_output", task_id="compare")}},
-        kfp=("(compare_output: dict) -> str:\n    scores = compare_output\n", "decide(compare_output=compare_task.output)"),
-        producers={"compare": "dict"},
+        kfp=("(compare_output: str) -> str:", "    compare_output = json.loads(compare_output)\n",
+             "    scores = compare_output\n", "decide(compare_output=compare_task.output)"),
+        producers={"compare": "json"},
     ),
     Example(
         title="@task.docker runs the function on the given image",

@@ -3,7 +3,8 @@
 Runs around the rules whose strings Airflow renders with Jinja (bash, docker, pod,
 Python): before the rule, an argument known only when Airflow parses the file (``Variable.get("x")``,
 a :class:`~converters.values.Deferred`) becomes the template it equals at run time (``{{ var.value.x }}``) and a whole ``{{ ti.xcom_pull(...) }}`` an XCom; after it, every string of the command, args,
-env and call arguments is translated. A shell script gets connection secrets as
+env and call arguments is translated; the dates read become outputs of the run context
+(``KfpTask.run_context``). A shell script gets connection secrets as
 ``${VAR}``; other arguments as Kubernetes' ``$(VAR)``.
 """
 
@@ -18,10 +19,13 @@ from converters.graph import AirflowTask
 from converters.mappings import codes
 from converters.mappings.context import MapContext
 from converters.environment import Environment, supply_hint, template_needs
+from converters.mappings.dataflow import RETURN_VALUE, output_id
 from converters.mappings.model import Input, KfpTask, SecretEnv, Template
+from converters.run_context import RUN_CONTEXT_ID
 from converters.templating import (
     SECRET_IN_ARGUMENT,
     TEMPLATE_IN_ENV,
+    ContextRef,
     DataRef,
     SecretRef,
     TemplateContext,
@@ -30,9 +34,12 @@ from converters.templating import (
     has_template,
     translate_template,
 )
-from converters.values import Call, Deferred, TaskRef
+from converters.values import Deferred, TaskRef
 
-__all__ = ["prepare_task", "translate_task", "template_refs", "exportable", "ENV_EXPORTED"]
+__all__ = ["prepare_task", "translate_task", "exportable", "ENV_EXPORTED"]
+
+# Carriers a KFP string placeholder renders as Airflow's Jinja renders them (str(value)).
+_TEXT_LIKE = frozenset({"str", "int", "float"})
 
 _SHELLS = ("sh", "bash", "ash", "dash", "zsh")
 ENV_EXPORTED = register_code(
@@ -83,22 +90,6 @@ def prepare_task(task: AirflowTask, environment: Environment | None = None) -> A
     return replace(task, args=args, call_args=call_args, call_kwargs=call_kwargs)
 
 
-def template_refs(value: Any) -> list[str]:
-    """Task ids whose XCom a templated string reads (``ti.xcom_pull``), for the consumers set."""
-    found: list[str] = []
-    if isinstance(value, str) and "xcom_pull" in value and has_template(value):
-        found += [ref.task_id for ref in translate_template(value, TemplateContext(dag_id="", task_id="")).data_refs]
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            found += template_refs(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            found += template_refs(item)
-    elif isinstance(value, Call):
-        found += template_refs(list(value.args)) + template_refs(value.kwargs)
-    return found
-
-
 class _Task:
     """Translation state of one task: counters, secrets, parameters used."""
 
@@ -131,7 +122,11 @@ class _Task:
                                             f"{ref.secret_name!r} (one key per field, e.g. {ref.field!r})")
 
     def part(self, part: Any, what: str, shell: bool) -> Any:
-        """A part as it can appear in a :class:`Template`: secrets become variable references."""
+        """A part as it can appear in a :class:`Template`: secrets become variable references,
+        the run's dates outputs of the run context."""
+        if isinstance(part, ContextRef):
+            self.kfp.run_context[part.name] = part.python
+            return Input(name=part.name, task_id=RUN_CONTEXT_ID, key=part.name)
         if isinstance(part, SecretRef):
             self.secret(part)
             if shell:
@@ -140,15 +135,21 @@ class _Task:
                                              "which Kubernetes expands in container arguments")
             return f"$({part.env})"
         if isinstance(part, DataRef):
-            if self.ctx.producers.get(part.task_id) and part.key == "return_value":
-                return Input(name=f"xcom_{part.task_id}", task_id=part.task_id)
+            carrier = self.ctx.producers.get(output_id(part.task_id, part.key))
+            if carrier:
+                if carrier not in _TEXT_LIKE:
+                    self.ctx.add(codes.XCOM_AS_TEXT, f"{what}: renders {part.task_id!r}'s XCom {part.key!r}, "
+                                                     "which travels as JSON text")
+                suffix = "" if part.key == RETURN_VALUE else f"_{part.key}"
+                return Input(name=f"xcom_{part.task_id}{suffix}", task_id=part.task_id, key=part.key)
             self.ctx.add(codes.XCOM_UNAVAILABLE, f"{what}: XCom {part.key!r} of {part.task_id!r} is not an output "
                                                  "KFP can pass")
             return f"<xcom {part.task_id}.{part.key}>"
         return part
 
     def value(self, text: Any, what: str, shell: bool = False) -> Any:
-        """A string's replacement: the same string, a :class:`TaskRef` (whole XCom) or a :class:`Template`."""
+        """A string's replacement: the same string, a :class:`TaskRef` (whole XCom), an :class:`Input` (a
+        whole date of the run context) or a :class:`Template`."""
         if not isinstance(text, str) or not has_template(text):
             return text
         result = self.translate(text, what)
@@ -157,6 +158,8 @@ class _Task:
         if len(result.parts) == 1 and isinstance(result.parts[0], DataRef):
             ref = result.parts[0]
             return TaskRef(task_id=ref.task_id, key=ref.key)
+        if len(result.parts) == 1 and isinstance(result.parts[0], ContextRef):  # a date alone: the output itself
+            return self.part(result.parts[0], what, shell)
         parts: list[Any] = []
         for part in (self.part(p, what, shell) for p in result.parts):
             if isinstance(part, str) and parts and isinstance(parts[-1], str):
@@ -267,11 +270,13 @@ def translate_task(ctx: MapContext, kfp: KfpTask) -> None:
         if isinstance(argument, str):
             converted = state.value(argument, f"argument `{name}`")
             if isinstance(converted, TaskRef):
-                if ctx.producers.get(converted.task_id) and converted.key == "return_value":
-                    converted = Input(name=name, task_id=converted.task_id)
+                carrier = ctx.producers.get(output_id(converted.task_id, converted.key))
+                if carrier == "str":
+                    converted = Input(name=name, task_id=converted.task_id, key=converted.key)
                 else:
-                    ctx.add(codes.XCOM_UNAVAILABLE, f"argument `{name}` reads XCom {converted.key!r} of "
-                                                    f"{converted.task_id!r}")
+                    ctx.add(codes.XCOM_AS_TEXT if carrier else codes.XCOM_UNAVAILABLE,
+                            f"argument `{name}` renders XCom {converted.key!r} of {converted.task_id!r}" + (
+                                " (Airflow passes str(value); here it travels as JSON text)" if carrier else ""))
                     converted = argument
             elif isinstance(converted, Template):
                 converted = Template(name=name, parts=converted.parts)

@@ -6,8 +6,10 @@ component input fed by task ``x``'s output: :func:`rewrite_pulls` replaces each 
 call (and only it) with the name of that input. Recognised: ``ti`` / ``task_instance``
 parameters, ``context["ti"]`` / ``kwargs["task_instance"]`` on the ``**`` parameter and a
 name the body binds once to it (``ti = kwargs["ti"]``, a statement dropped once nothing
-reads the name), ``task_ids`` one literal string (keyword or first argument), ``key``
-absent or ``"return_value"``. Anything else is left alone.
+reads the name), ``task_ids`` one literal string or a list of them (keyword or first
+argument; a list reads the list of values), ``key`` absent or ``"return_value"`` (keyword
+or third argument), ``dag_id`` ``None`` and ``include_prior_dates`` ``False`` when given.
+Anything else is left alone (and the context shim flags it).
 """
 
 from __future__ import annotations
@@ -45,23 +47,37 @@ def _is_task_instance(node: cst.BaseExpression, names: frozenset[str], dicts: fr
     return isinstance(index, cst.Index) and _string(index.value) in TI_NAMES
 
 
-def pulled_task_id(call: cst.Call, names: frozenset[str], dicts: frozenset[str] | None) -> str | None:
-    """The task id a convertible ``xcom_pull`` call reads; ``None`` when the call is anything else."""
+_PARAMETERS = ("task_ids", "dag_id", "key", "include_prior_dates")  # xcom_pull's, in order (Airflow 2 and 3)
+# Arguments that do not change what is read here: the current DAG, this run's value.
+_NEUTRAL = {"dag_id": "None", "include_prior_dates": "False"}
+
+
+def pulled_task_id(call: cst.Call, names: frozenset[str], dicts: frozenset[str] | None) -> str | list[str] | None:
+    """The task id (or the list of them) a convertible ``xcom_pull`` call reads; ``None`` for any other call."""
     func = call.func
     if not isinstance(func, cst.Attribute) or func.attr.value != "xcom_pull":
         return None
     if not _is_task_instance(func.value, names, dicts):
         return None
     positional = [a for a in call.args if a.keyword is None]
-    keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
-    if any(a.star for a in call.args) or len(positional) > 1 or set(keywords) - {"task_ids", "key"}:
+    if any(a.star for a in call.args) or len(positional) > len(_PARAMETERS):
         return None
-    if positional and "task_ids" in keywords:
+    given = dict(zip(_PARAMETERS, (a.value for a in positional)))
+    for arg in call.args:
+        if arg.keyword is not None:
+            if arg.keyword.value in given or arg.keyword.value not in _PARAMETERS:
+                return None
+            given[arg.keyword.value] = arg.value
+    for name, neutral in _NEUTRAL.items():
+        if name in given and not (isinstance(given[name], cst.Name) and given[name].value == neutral):
+            return None
+    if "key" in given and _string(given["key"]) != "return_value":
         return None
-    task_ids = positional[0].value if positional else keywords.get("task_ids")
-    if task_ids is None or "key" in keywords and _string(keywords["key"]) != "return_value":
-        return None
-    return _string(task_ids)
+    task_ids = given.get("task_ids")
+    if isinstance(task_ids, (cst.List, cst.Tuple)):
+        ids = [_string(e.value) if isinstance(e, cst.Element) else None for e in task_ids.elements]
+        return [i for i in ids if i is not None] if ids and None not in ids else None
+    return _string(task_ids) if task_ids is not None else None
 
 
 def _alias(statement: cst.CSTNode, dicts: frozenset[str] | None) -> str | None:
@@ -123,7 +139,7 @@ class _Pulls(cst.CSTVisitor):
     def visit_Call(self, node: cst.Call) -> None:
         task_id = pulled_task_id(node, frozenset(self.names), None)
         if task_id is not None:
-            self.task_ids.add(task_id)
+            self.task_ids.update([task_id] if isinstance(task_id, str) else task_id)
 
 
 def pulled_task_ids(callable_: PythonCallable | None) -> set[str]:
@@ -143,19 +159,27 @@ class _Rewrite(cst.CSTTransformer):
     """Replaces each convertible call with the input ``name_for(task_id)`` gives (``None``: kept)."""
 
     def __init__(self, names: frozenset[str], dicts: frozenset[str],
-                 name_for: Callable[[str], str | None]) -> None:
-        self.names, self.dicts, self.name_for = names, dicts, name_for
+                 name_for: Callable[[str], str | None], available: Callable[[str], bool]) -> None:
+        self.names, self.dicts, self.name_for, self.available = names, dicts, name_for, available
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         task_id = pulled_task_id(original_node, self.names, self.dicts)
+        if isinstance(task_id, list):  # a list of task ids reads the list of their values, in that order
+            if not all(self.available(t) for t in task_id):
+                return updated_node
+            found = [self.name_for(t) for t in task_id]
+            return cst.List([cst.Element(cst.Name(n)) for n in found if n is not None])
         name = self.name_for(task_id) if task_id is not None else None
         return updated_node if name is None else cst.Name(name)
 
 
 def rewrite_pulls(module: cst.Module, names: frozenset[str], dicts: frozenset[str],
-                  name_for: Callable[[str], str | None]) -> cst.Module:
-    """``module`` with the convertible ``xcom_pull`` calls on ``names``/``dicts`` replaced."""
-    return module.visit(_Rewrite(names, dicts, name_for))
+                  name_for: Callable[[str], str | None],
+                  available: Callable[[str], bool] = lambda task_id: True) -> cst.Module:
+    """``module`` with the convertible ``xcom_pull`` calls on ``names``/``dicts`` replaced.
+
+    ``available`` says whether a task has an output to read (a list is replaced only when all do)."""
+    return module.visit(_Rewrite(names, dicts, name_for, available))
 
 
 def input_name(task_id: str, taken: set[str]) -> str:

@@ -191,6 +191,7 @@ def _dag_section(view: DagView, sources: Sources, codes: dict[str, FindingCode],
     for task in dag["airflow"]["tasks"]:
         out.append(_task_section(view, task, keys[task["task_id"]], kfp_of.get(task["task_id"]),
                                  graph_tasks.get(task["task_id"]) or {}, dag_lines, py_lines, shown, seen))
+    out.append(_added(kfp))
     if view.dag_findings:
         out.append(f'<h3>DAG findings</h3><ul class="findings">{"".join(_finding_li(f) for f in view.dag_findings)}</ul>')
     items = checklist(view, codes, sources.generated_json(kfp.get("schedule")))
@@ -203,6 +204,19 @@ def _dag_section(view: DagView, sources: Sources, codes: dict[str, FindingCode],
         out.append("</ul>")
     out.append("</details>")
     return "".join(out)
+
+
+def _added(kfp: dict[str, Any]) -> str:
+    """The KFP tasks the conversion added (no Airflow task behind them), and the tasks that read them."""
+    rows = []
+    for t in kfp["tasks"]:
+        if not t.get("added_by"):
+            continue
+        readers = sorted(v for u, v in kfp.get("edges") or [] if u == t["name"])
+        read = f'; read by {", ".join(f"<code>{_e(r)}</code>" for r in readers)}' if readers else ""
+        rows.append(f'<li><code>{_e(t["name"])}</code> ({_e(t["display_name"])}): no Airflow task, added by '
+                    f'{_e(t["added_by"])} to compute the run\'s dates once (docs/templating.md){read}</li>')
+    return f'<h3>Added by the conversion</h3><ul class="added">{"".join(rows)}</ul>' if rows else ""
 
 
 def _bar(counts: dict[str, int]) -> str:

@@ -309,7 +309,9 @@ def test_sample_converts_and_compiles_with_groups(converted):
     tasks = spec["root"]["dag"]["tasks"]
     names = {t["task_id"]: t["kfp_task"] for t in dag["airflow"]["tasks"]}
     assert len(names) == 9 and "regional_rollups" not in names and "publish" not in names
-    assert set(tasks) == {n for n in names.values() if n}  # the EmptyOperator start is folded away
+    added = {t["name"] for t in dag["kfp"]["tasks"] if t.get("added_by")}  # the run context: the tasks read ds
+    assert added == {"run-context"}
+    assert set(tasks) == {n for n in names.values() if n} | added  # the EmptyOperator start is folded away
     merge, check = names["regional_rollups.merge_regions"], names["check_totals"]
     assert merge in tasks[check]["dependentTasks"]
     assert {names[f"regional_rollups.rollup_{r}"] for r in ("emea", "amer", "apac")} <= set(

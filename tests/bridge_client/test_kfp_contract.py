@@ -47,6 +47,7 @@ CALLS = {
     "get_experiment": lambda: CORE.get_experiment("e1"),
     "list_experiments": lambda: CORE.list_experiments(filter="{}", page_size=5, page_token="t", sort_by="x"),
     "delete_experiment": lambda: CORE.delete_experiment("e1"),
+    "create_pipeline": lambda: CORE.create_pipeline("p", description="d"),
     "upload_pipeline": lambda: CORE.upload_pipeline(b"x", name="p", description="d"),
     "upload_pipeline_version": lambda: CORE.upload_pipeline_version(b"x", pipeline_id="p1", name="v"),
     "get_pipeline": lambda: CORE.get_pipeline("p1"),
@@ -108,6 +109,15 @@ def test_experiment_body_fields():
     send = _first_send(CORE.create_experiment("e", description="d"))
     assert set(send.request.json) <= set(V2beta1Experiment.attribute_map.values())
     assert json.dumps(send.request.json) and send.request.json["namespace"] == "ns"
+
+
+def test_pipeline_body_fields():
+    from kfp_server_api.models import V2beta1Pipeline
+
+    send = _first_send(CORE.create_pipeline("p", description="d"))
+    assert set(send.request.json) <= set(V2beta1Pipeline.attribute_map.values())
+    assert send.request.json == {"name": "p", "display_name": "p", "description": "d", "namespace": "ns"}
+    assert not send.request.idempotent
 
 
 def test_upload_sends_the_uploadfile_part():

@@ -65,6 +65,17 @@ def test_kfp_tasks_found_by_name_or_display_name_and_bookkeeping_ignored():
     assert comparison.verdict == "same"
 
 
+def test_the_run_context_the_conversion_added_is_no_missing_task():
+    entry = dag(("load", "load", "converted"))
+    entry["kfp"]["tasks"].insert(0, {"name": "run-context", "display_name": "run context (added by af2kfp)",
+                                     "airflow_task_ids": [], "added_by": "af2kfp"})
+    airflow, kfp = runs([task("load", "success")], [task("run context (added by af2kfp)", "success", "SUCCEEDED"),
+                                                    task("load", "success", "SUCCEEDED")])
+    comparison = compare_runs(airflow, kfp, entry)
+    assert [(r.airflow_task_id, r.verdict) for r in comparison.rows] == [("load", "same")]
+    assert comparison.verdict == "same"
+
+
 def test_upstream_failed_matches_a_kfp_task_that_never_started():
     entry = dag(("a", "a", "converted"), ("b", "b", "converted"))
     airflow, kfp = runs(

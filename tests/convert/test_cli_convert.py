@@ -96,3 +96,23 @@ def test_exit_code_helper():
     assert exit_code(report, "error") == 0
     assert exit_code(report, "warning") == 1
     assert exit_code({"findings": []}, "info") == 0
+
+
+def test_data_intervals_option_dates_runs_as_airflow_2(tmp_path, capsys):
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "daily.py").write_text(textwrap.dedent(
+        """
+        from airflow import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+
+        with DAG("daily", schedule="@daily"):
+            BashOperator(task_id="t", bash_command="echo {{ ds }}")
+        """))
+    assert main(["convert", str(dags), "-o", str(tmp_path / "a")]) == 0
+    assert "croniter" not in (tmp_path / "a" / "daily" / "pipeline.py").read_text()
+    assert main(["convert", str(dags), "-o", str(tmp_path / "b"), "--data-intervals"]) == 0
+    code = (tmp_path / "b" / "daily" / "pipeline.py").read_text()
+    assert 'packages_to_install=["croniter"]' in code and 'cron = "0 0 * * *"' in code
+    notes = json.loads((tmp_path / "b" / "daily" / "schedule.json").read_text())["notes"]
+    assert any("data intervals, cron '0 0 * * *'" in note for note in notes)

@@ -209,11 +209,11 @@ def test_back_to_back_modules_of_the_same_size_compile_their_own_source():
 
 def test_long_imports_moved_into_a_component_are_split_as_black_splits_them():
     names = ", ".join(f"name_number_{i}" for i in range(12))
-    fn = PythonCallable(name="use", source="def use():\n    return name_number_0\n", file="d.py", line=1,
+    fn = PythonCallable(name="use", source="def use():\n    print(name_number_0)\n", file="d.py", line=1,
                         imports=[f"from some.long.module.path import {names}"])
     g = new_graph(DagInfo(dag_id="imports", file="d.py", line=1))
     add_task(g, _task("airflow.sdk.task", "use", 2, python=fn))
     code = render_pipeline(map_graph(g)).code
     assert "    from some.long.module.path import (\n        name_number_0,\n" in code
-    assert "        name_number_11,\n    )\n\n    return name_number_0\n" in code
+    assert "        name_number_11,\n    )\n\n    print(name_number_0)\n" in code
     assert black.format_str(code, mode=black.Mode()) == code

@@ -37,14 +37,14 @@ def run_executor(executor: dict, secrets: dict[str, str], home: Path, output: Pa
                  extra_env: dict[str, str] | None = None,
                  inputs: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     """Start the container's command line as a subprocess with the venv's python; ``inputs`` fills the
-    component's input parameters (``{{$.inputs.parameters['name']}}``) as KFP would."""
+    component's input parameters (``{{$.inputs.parameters['name']}}``) as KFP would (the run context's dates...)."""
     container = executor["container"]
     argv = [*container["command"], *container.get("args", [])]
     assert argv[0] == "python"
     argv[0] = sys.executable
     argv = [str(output) if a.startswith("{{$.outputs.") else a for a in argv]
     for name, value in (inputs or {}).items():
-        argv = [value if a == f"{{{{$.inputs.parameters['{name}']}}}}" else a for a in argv]
+        argv = [a.replace(f"{{{{$.inputs.parameters['{name}']}}}}", value) for a in argv]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_CONN_")}
     env.update({"AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True", **(extra_env or {})})
     for item in executor["secrets"]:

@@ -19,7 +19,9 @@ from tests.fallback.compiled import executors, run_executor
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
-LOGICAL = {"AF2KFP_LOGICAL_DATE": "2024-03-05T02:30:00+00:00"}
+# What the pipeline's run context gives a fallback task whose templates Airflow renders with dates.
+DATES = {"ts": "2024-03-05T02:30:00+00:00", "data_interval_start": "2024-03-05 02:30:00+00:00",
+         "data_interval_end": "2024-03-05 02:30:00+00:00"}
 DAG = textwrap.dedent(
     """
     from airflow.providers.docker.operators.docker import DockerOperator
@@ -75,19 +77,21 @@ def test_compiled_commands_run_the_original_operators(compiled):
     (drop / "feed_20240305.csv").write_text("id\n1\n2\n")
     secrets = {"airflow-conn-drops": f"fs://?path={drop}"}
     for task in ("wait", "probe"):
-        done = run_executor(found[task], secrets, root, extra_env=LOGICAL)
+        done = run_executor(found[task], secrets, root, inputs=DATES)
         assert done.returncode == 0, done.stderr[-2000:]
     output = root / "outputs" / "count" / "xcom"
-    done = run_executor(found["count"], secrets, root, output=output, extra_env=LOGICAL)
+    done = run_executor(found["count"], secrets, root, output=output, inputs=DATES)
     assert done.returncode == 0, done.stderr[-2000:]
     assert output.read_text() == "3"  # BashOperator's XCom: the last line of stdout, for `show`
     assert "{{$.inputs.parameters['input_1']}}" in found["show"]["container"]["args"]
+    args = found["wait"]["container"]["args"]  # the run context's dates, as every task's
+    assert args[args.index("--logical-date") + 1] == "{{$.inputs.parameters['ts']}}"
 
 
 def test_operator_failure_exits_non_zero_with_the_operators_error(compiled):
     root, _, found, _ = compiled
     secrets = {"airflow-conn-drops": f"fs://?path={root / 'missing'}"}
-    done = run_executor(found["count"], secrets, root, output=root / "never", extra_env=LOGICAL)
+    done = run_executor(found["count"], secrets, root, output=root / "never", inputs=DATES)
     assert done.returncode == 1
     assert "Bash command failed" in done.stderr
     assert not (root / "never").exists()
@@ -119,7 +123,7 @@ def test_sql_sample_runs_against_sqlite(tmp_path):
     # Airflow's documented form of a SQLite connection URI: the file path, quoted, as the host.
     secrets = {"airflow-conn-ledger-db": f"sqlite://{quote(str(db), safe='')}"}
     for task in ("record_run", "count_runs"):
-        done = run_executor(found[task], secrets, tmp_path, extra_env=LOGICAL)
+        done = run_executor(found[task], secrets, tmp_path, inputs=DATES)
         assert done.returncode == 0, done.stderr[-2000:]
     assert sqlite3.connect(db).execute("select day from ledger_runs").fetchall() == [("2024-03-05",)]
 
@@ -146,17 +150,17 @@ def test_arguments_unknown_at_conversion_come_from_pipeline_parameters(tmp_path)
     report = json.loads((out / "report.json").read_text())
     dag = report["dags"][0]
     assert {p["name"]: p["kind"] for p in dag["kfp"]["parameters"]} == {"greet_bash_command": "argument",
-                                                                         "target": "variable"}
+                                                                         "target": "variable", "logical_date": "run"}
     assert sorted(f["code"] for f in report["findings"] if f["code"] == "M283") == ["M283", "M283"]
     assert dag["airflow"]["tasks"][0]["fate"] == "review"
     found = executors(out / "greet_params" / "pipeline.yaml")
     marker = tmp_path / "greeted.txt"
-    done = run_executor(found["greet"], {}, tmp_path, extra_env=LOGICAL, inputs={
+    done = run_executor(found["greet"], {}, tmp_path, inputs={**DATES,
         "argument_1": f'echo "hello $TARGET on {{{{ ds }}}}" > {marker}', "argument_2": "world"})
     assert done.returncode == 0, done.stderr[-2000:]
     assert marker.read_text() == "hello world on 2024-03-05\n"
     executor = json.loads(json.dumps(found["greet"]))  # without --set the runner says what is missing
     args = executor["container"]["args"]
     del args[args.index("--set"):]
-    missing = run_executor(executor, {}, tmp_path, extra_env=LOGICAL)
+    missing = run_executor(executor, {}, tmp_path, inputs=DATES)
     assert missing.returncode == 2 and "pass it with --set" in missing.stderr

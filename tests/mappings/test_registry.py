@@ -57,15 +57,20 @@ def test_private_environment_values_never_reach_the_output():
     assert 'secret_key_to_env={"TOKEN": "TOKEN"}' in code
 
 
-def test_xcom_type_mismatch_takes_the_producer_type():
+def test_parameter_takes_what_its_producer_outputs_whatever_its_annotation():
     from converters.graph import PythonCallable
     from converters.values import TaskRef
 
-    use = PythonCallable(name="use", source="def use(n: int):\n    return n\n", file="f.py", line=1)
+    # Airflow never converts an XCom to the annotation: the body gets the producer's value as is.
+    use = PythonCallable(name="use", source="def use(n: float):\n    return n\n", file="f.py", line=1)
     task = example_task("airflow.sdk.task", "use", python=use, call_kwargs={"n": TaskRef(task_id="make")})
-    kfp, _ = map_task(task, dag_id="d", config=Config(), producers={"make": "dict"})
-    assert "def __AF2KFP_NAME__(n: dict):" in kfp.python.code
-    assert [f.code for f in kfp.findings] == ["M223"]
+    kfp, _ = map_task(task, dag_id="d", config=Config(), producers={"make": "int"})
+    assert kfp.python.code.startswith("def __AF2KFP_NAME__(n: int) -> int:\n")
+    assert kfp.findings == []
+    kfp, _ = map_task(task, dag_id="d", config=Config(), producers={"make": "json"})
+    assert kfp.python.code.startswith("def __AF2KFP_NAME__(n: str) -> str:\n    import json\n")
+    assert "    n = json.loads(n)\n" in kfp.python.code and "    return json.dumps(n)\n" in kfp.python.code
+    assert kfp.findings == []
 
 
 def test_analyzer_warning_on_a_task_makes_it_review():
@@ -156,10 +161,11 @@ def test_extra_kwargs_go_into_the_kwargs_dict_and_non_plain_values_are_flagged()
     task = example_task("airflow.providers.standard.operators.python.PythonOperator", "t", python=fn,
                         python_callable="f", op_kwargs={"a": {"when": Duration(seconds=5)}, "b": 2, "c": [1, "x"]})
     kfp, _ = map_task(task, dag_id="d", config=Config())
-    assert kfp.arguments == {"kwargs": {"b": 2, "c": [1, "x"]}}
+    assert kfp.arguments["kwargs"] == {"b": 2, "c": [1, "x"]}  # and the context, printed whole: M210 lists it
+    assert 'kwargs = {\n        **kwargs,\n        "ds": ds,' in kfp.python.code
     assert sorted(f.code for f in kfp.findings) == ["M205", "M210"]
     bad = example_task("airflow.providers.standard.operators.python.PythonOperator", "u", python=fn,
                        python_callable="f", op_kwargs={"a": 1, "b": TaskRef(task_id="x")})
     kfp, _ = map_task(bad, dag_id="d", config=Config())
-    assert kfp.arguments == {"a": 1}
+    assert kfp.arguments["a"] == 1 and "kwargs" not in kfp.arguments
     assert sorted(f.code for f in kfp.findings) == ["M205", "M210"]

@@ -38,7 +38,12 @@ def test_every_dag_has_both_graphs_tasks_and_code(samples):
         airflow_svg = re.search(r'<svg class="graph airflow[ "].*?</svg>', section, re.S).group(0)
         kfp_svg = re.search(r'<svg class="graph kfp[ "].*?</svg>', section, re.S).group(0)
         assert airflow_svg.count('class="node ') == len(dag["airflow"]["tasks"]), dag["dag_id"]
-        assert kfp_svg.count('class="node ') == len(dag["kfp"]["tasks"]), dag["dag_id"]
+        drawn = [t for t in dag["kfp"]["tasks"] if not t.get("added_by")]  # each at its Airflow task's place
+        assert kfp_svg.count('class="node ') == len(drawn), dag["dag_id"]
+        added = [t for t in dag["kfp"]["tasks"] if t.get("added_by")]
+        assert section.count("<h3>Added by the conversion</h3>") == bool(added)
+        for t in added:  # listed apart, with the tasks that read it
+            assert f'<li><code>{t["name"]}</code> (run context (added by af2kfp)): no Airflow task' in section
         assert section.count('<div class="task"') == len(dag["airflow"]["tasks"])
     wanted = next(d for d in report["dags"] if d["dag_id"] == "docker_sales_etl")
     first = wanted["kfp"]["tasks"][0]

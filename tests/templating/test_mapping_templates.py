@@ -12,14 +12,17 @@ from converters.mappings import bash, docker, python
 from converters.mappings.context import MapContext
 from converters.mappings.example import example_task
 from converters.mappings.model import Input, SecretEnv, Template
-from converters.mappings.templates import prepare_task, template_refs, translate_task
 from converters.environment import Connection, Environment
+from converters.mappings.dataflow import template_refs
+from converters.mappings.templates import prepare_task, translate_task
+from converters.run_context import RUN_CONTEXT_ID
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef, SecretRef, TemplateContext, translate_template
 from converters.values import Deferred, TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
 PARAMS = {"n": PipelineParameter(name="n", type="int", default=5)}
+DS = Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds")  # the run context's output
 
 
 def _map(module, rule, task, producers=None):
@@ -36,8 +39,8 @@ def test_bash_command_reads_parameters_and_placeholders():
     kfp, codes = _map(bash, "BashOperator", task)
     assert codes == []
     assert kfp.args == [Template(name="template_1", parts=(
-        "echo ", ParamRef("ds"), " ", ParamRef("n"), " ", PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"), " report"))]
-    assert [p.name for p in kfp.parameters] == ["ds", "n"]
+        "echo ", DS, " ", ParamRef("n"), " ", PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"), " report"))]
+    assert [p.name for p in kfp.parameters] == ["n"] and kfp.run_context == {"ds": "ds"}
 
 
 def test_connection_is_a_secret_env_never_a_value():
@@ -81,10 +84,11 @@ def test_run_template_in_env_of_a_shell_script_is_exported_from_an_argument():
     script, shell, day, n = kfp.args
     assert kfp.command == ["bash", "-c"] and shell == "bash"
     assert script.parts[0] == 'export DAY="$1"\nexport N="$2"\n'
-    assert day.parts == (ParamRef(name="ds"),) and n.parts == (ParamRef(name="n"),)
+    assert day == DS and n.parts == (ParamRef(name="n"),)
     # What the container runs once KFP rendered the arguments (a quote in a value stays one word):
-    rendered = ["".join(p if isinstance(p, str) else {"ds": "2024-05-01", "n": "it's 5"}[p.name] for p in t.parts)
-                if isinstance(t, Template) else t for t in kfp.args]
+    values = {"ds": "2024-05-01", "n": "it's 5"}
+    rendered = ["".join(p if isinstance(p, str) else values[p.name] for p in t.parts) if isinstance(t, Template)
+                else values[t.name] if isinstance(t, Input) else t for t in kfp.args]
     out = subprocess.run([*kfp.command, *rendered], env={"FIXED": "1", "PATH": os.environ["PATH"]},
                          capture_output=True, text=True, check=True).stdout
     assert out == "2024-05-01 it's 5 1 2024-05-01\n"
@@ -93,16 +97,15 @@ def test_run_template_in_env_of_a_shell_script_is_exported_from_an_argument():
 def test_unknown_macro_in_command_is_kept_with_a_finding():
     task = example_task(DOCKER, "t", image="a:1", command="run --date {{ ds }} --try {{ ti.try_number }}")
     kfp, codes = _map(docker, "DockerOperator", task)
-    assert kfp.args == ["run", "--date", Template(name="template_1", parts=(ParamRef("ds"),)), "--try",
-                        "{{ ti.try_number }}"]
+    assert kfp.args == ["run", "--date", DS, "--try", "{{ ti.try_number }}"]
     assert codes == ["M240"]
 
 
 def test_xcom_pull_inside_text_is_the_producer_output():
     task = example_task(BASH, "t", bash_command="load {{ ti.xcom_pull(task_ids='extract') }} --day {{ ds }}")
     kfp, codes = _map(bash, "BashOperator", task, producers={"extract": "str"})
-    assert kfp.args[0].parts == ("load ", Input(name="xcom_extract", task_id="extract"), " --day ", ParamRef("ds"))
-    assert template_refs({"bash_command": task.args["bash_command"]}) == ["extract"]
+    assert kfp.args[0].parts == ("load ", Input(name="xcom_extract", task_id="extract"), " --day ", DS)
+    assert template_refs({"bash_command": task.args["bash_command"]}) == [("extract", "return_value")]
     kfp, codes = _map(bash, "BashOperator", task)  # no KFP output to read
     assert codes == ["M213"] and kfp.args[0].parts[0] == "load <xcom extract.return_value> --day "
 
@@ -118,9 +121,9 @@ def test_whole_xcom_pull_is_an_xcom_and_variable_get_a_parameter():
     kfp, codes = _map(python, "PythonOperator", task, producers={"extract": "dict"})
     assert kfp.arguments["rows"] == Input(name="rows", task_id="extract")
     assert kfp.arguments["bucket"] == Template(name="bucket", parts=(ParamRef("bucket"),))
-    assert kfp.arguments["day"] == Template(name="day", parts=(ParamRef("ds"),))
+    assert kfp.arguments["day"] == DS
     assert codes == ["M204"]  # the template inside the list
-    assert {p.name: p.airflow for p in kfp.parameters} == {"bucket": "{{ var.value.bucket }}", "ds": "{{ ds }}"}
+    assert {p.name: p.airflow for p in kfp.parameters} == {"bucket": "{{ var.value.bucket }}"}
 
 
 def test_variable_get_with_default():
@@ -140,8 +143,8 @@ def test_pod_arguments_and_env_vars():
                         env_vars={"DB_PASSWORD": "{{ conn.db.password }}", "MODE": "full"})
     kfp, codes = _map(kubernetes, "KubernetesPodOperator", task)
     assert kfp.command == ["python", "train.py"]
-    assert kfp.args == ["--date", Template(name="template_1", parts=(ParamRef("ds"),)), "--run",
-                        Template(name="template_2", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),))]
+    assert kfp.args == ["--date", DS, "--run",
+                        Template(name="template_1", parts=(PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"),))]
     assert kfp.env == {"MODE": "full"} and codes == ["M207"]
     assert kfp.secret_env == [SecretEnv(secret_name="airflow-conn-db", key_to_env={"password": "DB_PASSWORD"})]
 
@@ -184,7 +187,7 @@ def test_supplied_values_fold_into_arguments_kfp_needs_when_compiling():
     kfp = kubernetes.map_task(ctx, "KubernetesPodOperator")
     translate_task(ctx, kfp)
     assert (kfp.image, kfp.labels) == ("repo/app:acme-lake", {"db": "db.internal"})
-    assert kfp.args == [Template(name="template_1", parts=(ParamRef("ds"),)), "acme-lake"]
+    assert kfp.args == [Input(name="ds", task_id=RUN_CONTEXT_ID, key="ds"), "acme-lake"]  # the date: the run context
     assert [f.code for f in ctx.findings] == []
     unsupplied = MapContext(task=prepare_task(task), dag_id="d", config=Config())
     kubernetes.map_task(unsupplied, "KubernetesPodOperator")

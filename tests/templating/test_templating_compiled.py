@@ -40,12 +40,12 @@ def test_compiled_pipeline_has_typed_parameters_with_defaults(converted):
     inputs = _spec(out, dag)["root"]["inputDefinitions"]["parameters"]
     types = {name: body["parameterType"] for name, body in inputs.items()}
     assert types == {"limit": "NUMBER_INTEGER", "threshold": "NUMBER_DOUBLE", "dry_run": "BOOLEAN",
-                     "region": "STRING", "channels": "LIST", "ds": "STRING", "ds_nodash": "STRING",
-                     "report_bucket": "STRING", next(n for n in types if n.startswith("ds_add_ds_1_")): "STRING"}
+                     "region": "STRING", "channels": "LIST", "report_bucket": "STRING", "logical_date": "STRING"}
     assert inputs["limit"]["defaultValue"] == 1000 and inputs["report_bucket"]["defaultValue"] == "finance-reports"
-    assert "defaultValue" not in inputs["ds"] and not inputs["ds"].get("isOptional")
+    assert inputs["logical_date"]["defaultValue"] == ""  # the dates need no argument: the run's own time
     run = {p["name"]: p for p in dag["kfp"]["parameters"]}
-    assert run["ds"] == {"name": "ds", "kind": "run", "type": "str", "airflow": "{{ ds }}"}
+    assert run["logical_date"] == {"name": "logical_date", "kind": "run", "type": "str", "airflow": "{{ ts }}",
+                                   "default": ""}
     assert run["report_bucket"]["kind"] == "variable" and run["limit"]["default"] == 1000
 
 
@@ -53,13 +53,13 @@ def test_templates_reach_the_tasks_and_secrets_stay_references(converted):
     out, report = converted
     dag = _dag(report, "templated_report_params")
     code = (out / dag["kfp"]["python"]).read_text()
-    assert 'template_1=f"--date={ds_nodash}"' in code
+    assert """template_1=f'--date={run_context_task.outputs["ds_nodash"]}'""" in code
     assert "{dsl.PIPELINE_JOB_ID_PLACEHOLDER}" in code and "{collect_orders_task.output}" in code
     assert "${{AF2KFP_CONN_SLACK_PASSWORD}}" in code and "conn." not in code
     text = (out / dag["kfp"]["yaml"]).read_text()
     assert "{{$.pipeline_job_uuid}}" in text and "secretName: airflow-conn-slack" in text
     tasks = _spec(out, dag)["root"]["dag"]["tasks"]
-    assert tasks["summarize"]["dependentTasks"] == ["collect-orders"]  # the xcom_pull in the text is a data edge
+    assert tasks["summarize"]["dependentTasks"] == ["collect-orders", "run-context"]  # xcom_pull and ds: data edges
     codes = [(f["code"], f["task_id"]) for f in report["findings"] if f["dag_id"] == "templated_report_params"]
     assert ("M240", "summarize") in codes and not any(c == "M204" for c, _ in codes)
 
@@ -76,8 +76,9 @@ def test_schedule_json_written_and_named_in_the_report(converted):
     assert specs["schedule_paris_timetable"]["recurring_run"]["cron_expression"] == "0 0 7 * * *"
     assert specs["schedule_on_asset"]["recurring_run"] is None and specs["schedule_once"]["recurring_run"] is None
     codes = {(f["code"], f["dag_id"]) for f in report["findings"]}
-    assert {("S401", "schedule_on_asset"), ("S405", "schedule_paris_timetable"),
-            ("S405", "templated_report_params")} <= codes
+    assert {("S401", "schedule_on_asset"), ("S405", "schedule_paris_timetable")} <= codes
+    assert ("S405", "templated_report_params") not in codes  # no run parameter is fixed any more: dates follow
+    assert any("logical date is the run's scheduled time" in n for n in specs["templated_report_params"]["notes"])
 
 
 def test_param_named_like_a_task_does_not_shadow_its_component():

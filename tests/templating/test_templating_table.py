@@ -9,6 +9,7 @@ import pytest
 
 from converters.templating import (
     MACROS,
+    ContextRef,
     DataRef,
     ParamRef,
     PipelineParameter,
@@ -44,6 +45,9 @@ def test_example_translates_to_its_kind(kind, example):
         (parameter,) = result.parameters_used
         assert refs == [ParamRef(parameter.name)] and (parameter.type, parameter.kind) == ("str", kind)
         assert parameter.airflow == example  # what the caller passes renders the same expression
+    elif kind == "date":
+        (ref,) = refs
+        assert isinstance(ref, ContextRef) and result.parameters_used == ()
     elif kind == "placeholder":
         assert refs == [PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER")]
     elif kind == "secret":

@@ -11,6 +11,7 @@ from converters.templating import (
     STATEMENT_KEPT,
     UNDECLARED_PARAM,
     UNKNOWN_MACRO,
+    ContextRef,
     DataRef,
     ParamRef,
     PlaceholderRef,
@@ -32,9 +33,9 @@ def test_text_without_jinja_is_one_literal_part():
 
 def test_known_and_unknown_macros_mixed():
     result = translate_template("load {{ ds }} {{ ti.try_number }} {{ run_id }}{# note #} {{ foo(1) }}", CTX)
-    assert result.parts == ("load ", ParamRef("ds"), " {{ ti.try_number }} ",
+    assert result.parts == ("load ", ContextRef("ds", "ds"), " {{ ti.try_number }} ",
                             PlaceholderRef("PIPELINE_JOB_ID_PLACEHOLDER"), " {{ foo(1) }}")
-    assert [p.name for p in result.parameters_used] == ["ds"]
+    assert result.parameters_used == ()  # the run's dates come from the run context
     assert [(f.code, f.message) for f in result.findings] == [
         (UNKNOWN_MACRO, "{{ ti.try_number }} has no KFP translation; kept verbatim"),
         (UNKNOWN_MACRO, "{{ foo(1) }} has no KFP translation; kept verbatim"),
@@ -43,7 +44,7 @@ def test_known_and_unknown_macros_mixed():
 
 def test_whitespace_control_and_same_parameter_twice():
     result = translate_template("{{- ds -}}/{{ds}}", CTX)
-    assert result.parts == (ParamRef("ds"), "/", ParamRef("ds")) and len(result.parameters_used) == 1
+    assert result.parts == (ContextRef("ds", "ds"), "/", ContextRef("ds", "ds")) and result.parameters_used == ()
 
 
 def test_statements_keep_the_whole_string():
@@ -65,12 +66,21 @@ def test_undeclared_param_is_a_str_parameter_with_a_finding():
 
 
 def test_macro_expressions_get_distinct_names():
-    a = translate_template("{{ ds | replace('-', '') }}", CTX).parameters_used[0]
-    b = translate_template("{{ ds | replace('-', '/') }}", CTX).parameters_used[0]
-    c = translate_template("{{ macros.ds_add(ds, -7) }}", CTX).parameters_used[0]
+    (a,) = translate_template("{{ ds | replace('-', '') }}", CTX).parts
+    (b,) = translate_template("{{ ds | replace('-', '/') }}", CTX).parts
+    (c,) = translate_template("{{ macros.ds_add(ds, -7) }}", CTX).parts
     assert a.name != b.name and a.name.startswith("ds_replace_") and c.name.startswith("ds_add_ds_7_")
-    assert a.airflow == "{{ ds | replace('-', '') }}"
+    assert (a.python, c.python) == ('str(ds).replace("-", "")', "macros.ds_add(ds, -7)")
     assert translate_template("{{ macros.evil(ds) }}", CTX).findings  # not a macros function Airflow has
+    assert translate_template("{{ logical_date.add(days=1) }}", CTX).findings  # pendulum only: no datetime method
+
+
+def test_per_run_values_the_pipeline_cannot_compute_stay_run_parameters():
+    (parameter,) = translate_template("{{ prev_start_date_success }}", CTX).parameters_used
+    assert (parameter.name, parameter.kind, parameter.has_default) == ("prev_start_date_success", "run", False)
+    (conf,) = translate_template("{{ dag_run.conf['day'] }}", CTX).parameters_used
+    assert (conf.name, conf.kind, conf.airflow) == ("day", "run", "{{ dag_run.conf['day'] }}")
+    assert translate_template("{{ ds if dag_run.conf['x'] else '' }}", CTX).findings  # dates and conf mixed
 
 
 def test_var_get_default_and_json_path():

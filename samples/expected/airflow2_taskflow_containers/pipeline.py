@@ -22,18 +22,32 @@ def find_latest_snapshot(xcom: dsl.OutputPath(str)):
 
 
 @dsl.component(base_image="python:3.11-slim")
-def profile(snapshot: str) -> dict:
+def profile(snapshot: str) -> str:
     """Runs inside python:3.11-slim: row count and columns of the snapshot."""
-    return {"snapshot": snapshot, "rows": 52000, "columns": ["id", "campaign", "spend"]}
+    import json
+
+    return json.dumps(
+        {"snapshot": snapshot, "rows": 52000, "columns": ["id", "campaign", "spend"]}
+    )
 
 
 @dsl.component(base_image="python:3.11")
-def quality_null_rate(stats: dict) -> float:
+def quality_null_rate(stats: str) -> float:
+    import json
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    stats = json.loads(stats)
+
     return 0.0 if stats["rows"] else 1.0
 
 
 @dsl.component(base_image="python:3.11")
-def quality_row_count_ok(stats: dict) -> bool:
+def quality_row_count_ok(stats: str) -> bool:
+    import json
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    stats = json.loads(stats)
+
     return stats["rows"] > 1000
 
 

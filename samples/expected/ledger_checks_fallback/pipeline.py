@@ -10,8 +10,57 @@ from kfp import compiler, dsl
 from kfp import kubernetes
 
 
+@dsl.component(base_image="python:3.11")
+def run_context(
+    logical_date_override: str,
+    schedule_time: str,
+    create_time: str,
+    data_interval_end: dsl.OutputPath(str),
+    data_interval_start: dsl.OutputPath(str),
+    ds: dsl.OutputPath(str),
+    ts: dsl.OutputPath(str),
+):
+    """Airflow's dates for this run, from one source (added by af2kfp, see docs/templating.md).
+
+    The logical date is the logical_date parameter when given, else the recurring run's
+    scheduled time, else the run's creation time (Airflow 3's trigger timetables).
+    """
+    from datetime import datetime, timezone
+
+    paths = {
+        "data_interval_end": data_interval_end,
+        "data_interval_start": data_interval_start,
+        "ds": ds,
+        "ts": ts,
+    }  # the output files, by name
+
+    def when(text):
+        """A time KFP gave; "" (KFP before 2.17) or a placeholder left as is (kfp.local) is None."""
+        if not text or text.startswith("{{"):
+            return None
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)
+    given = when(logical_date_override)
+    logical_date = given or run_time
+    data_interval_start = data_interval_end = logical_date
+    ds = logical_date.strftime("%Y-%m-%d")
+    ts = logical_date.isoformat()
+
+    values = {
+        "data_interval_end": data_interval_end,
+        "data_interval_start": data_interval_start,
+        "ds": ds,
+        "ts": ts,
+    }
+    for name, path in paths.items():
+        with open(path, "w") as output:
+            output.write(str(values[name]))
+
+
 @dsl.container_component
-def wait_for_ledger():
+def wait_for_ledger(ts: str, data_interval_start: str, data_interval_end: str):
     return dsl.ContainerSpec(
         image="apache/airflow:3.3.2",
         command=["python", "-m", "airflow_plugins.fallback"],
@@ -24,12 +73,17 @@ def wait_for_ledger():
             "wait_for_ledger",
             "--kwargs",
             '{"filepath": "ledger_{{ ds_nodash }}.csv", "fs_conn_id": "ledger_drop", "mode": "reschedule", "poke_interval": 2, "timeout": 600}',
+            "--logical-date",
+            ts,
+            "--data-interval",
+            data_interval_start,
+            data_interval_end,
         ],
     )
 
 
 @dsl.container_component
-def ledger_not_empty():
+def ledger_not_empty(ts: str, data_interval_start: str, data_interval_end: str):
     return dsl.ContainerSpec(
         image="apache/airflow:3.3.2",
         command=["python", "-m", "airflow_plugins.fallback"],
@@ -42,12 +96,17 @@ def ledger_not_empty():
             "ledger_not_empty",
             "--kwargs",
             '{"bash_command": "test -s /mnt/ledger/ledger_{{ ds_nodash }}.csv", "poke_interval": 2, "timeout": 60}',
+            "--logical-date",
+            ts,
+            "--data-interval",
+            data_interval_start,
+            data_interval_end,
         ],
     )
 
 
 @dsl.container_component
-def record_run():
+def record_run(ts: str, data_interval_start: str, data_interval_end: str):
     return dsl.ContainerSpec(
         image="apache/airflow:3.3.2",
         command=["python", "-m", "airflow_plugins.fallback"],
@@ -60,6 +119,11 @@ def record_run():
             "record_run",
             "--kwargs",
             '{"autocommit": true, "conn_id": "ledger_db", "sql": "insert into ledger_runs(day) values (\'{{ ds }}\')"}',
+            "--logical-date",
+            ts,
+            "--data-interval",
+            data_interval_start,
+            data_interval_end,
         ],
     )
 
@@ -93,10 +157,26 @@ def announce(template_1: str):
     name="ledger-checks-fallback",
     description="Converted from Airflow DAG ledger_checks_fallback (samples/dags/ledger_checks_fallback.py:23).",
 )
-def ledger_checks_fallback(ds: str):
+def ledger_checks_fallback(logical_date: str = ""):
+    # Added by af2kfp: the run's Airflow dates, read by the tasks below
+    run_context_task = (
+        run_context(
+            logical_date_override=logical_date,
+            schedule_time=dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER,
+            create_time=dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
+        )
+        .set_display_name("run context (added by af2kfp)")
+        .set_caching_options(False)
+    )
     # Airflow: samples/dags/ledger_checks_fallback.py:31 wait_for_ledger (FileSensor)
     wait_for_ledger_task = (
-        wait_for_ledger().set_display_name("wait_for_ledger").set_caching_options(False)
+        wait_for_ledger(
+            ts=run_context_task.outputs["ts"],
+            data_interval_start=run_context_task.outputs["data_interval_start"],
+            data_interval_end=run_context_task.outputs["data_interval_end"],
+        )
+        .set_display_name("wait_for_ledger")
+        .set_caching_options(False)
     )
     wait_for_ledger_task.set_retry(
         num_retries=1, backoff_duration="120s", backoff_factor=1.0
@@ -108,7 +188,11 @@ def ledger_checks_fallback(ds: str):
     )
     # Airflow: samples/dags/ledger_checks_fallback.py:39 ledger_not_empty (BashSensor)
     ledger_not_empty_task = (
-        ledger_not_empty()
+        ledger_not_empty(
+            ts=run_context_task.outputs["ts"],
+            data_interval_start=run_context_task.outputs["data_interval_start"],
+            data_interval_end=run_context_task.outputs["data_interval_end"],
+        )
         .set_display_name("ledger_not_empty")
         .set_caching_options(False)
     )
@@ -118,7 +202,13 @@ def ledger_checks_fallback(ds: str):
     )
     # Airflow: samples/dags/ledger_checks_fallback.py:45 record_run (SQLExecuteQueryOperator)
     record_run_task = (
-        record_run().set_display_name("record_run").set_caching_options(False)
+        record_run(
+            ts=run_context_task.outputs["ts"],
+            data_interval_start=run_context_task.outputs["data_interval_start"],
+            data_interval_end=run_context_task.outputs["data_interval_end"],
+        )
+        .set_display_name("record_run")
+        .set_caching_options(False)
     )
     record_run_task.after(ledger_not_empty_task)
     record_run_task.set_retry(
@@ -144,7 +234,7 @@ def ledger_checks_fallback(ds: str):
     )
     # Airflow: samples/dags/ledger_checks_fallback.py:57 announce (BashOperator)
     announce_task = (
-        announce(template_1=f"echo ledger checked for {ds}")
+        announce(template_1=f'echo ledger checked for {run_context_task.outputs["ds"]}')
         .set_display_name("announce")
         .set_caching_options(False)
     )

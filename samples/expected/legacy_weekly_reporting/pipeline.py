@@ -10,7 +10,45 @@ from kfp import compiler, dsl
 
 
 @dsl.component(base_image="python:3.11")
-def pick_report_week(context: dict = {}) -> str:
+def run_context(
+    logical_date_override: str,
+    schedule_time: str,
+    create_time: str,
+    execution_date: dsl.OutputPath(str),
+):
+    """Airflow's dates for this run, from one source (added by af2kfp, see docs/templating.md).
+
+    The logical date is the logical_date parameter when given, else the recurring run's
+    scheduled time, else the run's creation time (Airflow 3's trigger timetables).
+    """
+    from datetime import datetime, timezone
+
+    paths = {"execution_date": execution_date}  # the output files, by name
+
+    def when(text):
+        """A time KFP gave; "" (KFP before 2.17) or a placeholder left as is (kfp.local) is None."""
+        if not text or text.startswith("{{"):
+            return None
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)
+    given = when(logical_date_override)
+    logical_date = given or run_time
+    execution_date = logical_date
+
+    values = {"execution_date": execution_date}
+    for name, path in paths.items():
+        with open(path, "w") as output:
+            output.write(str(values[name]))
+
+
+@dsl.component(base_image="python:3.11")
+def pick_report_week(execution_date: str) -> str:
+    from datetime import datetime
+
+    context = {"execution_date": datetime.fromisoformat(execution_date)}
+
     execution_date = context["execution_date"]
     return execution_date.strftime("%Y-W%W")
 
@@ -37,10 +75,20 @@ def email_report():
     name="legacy-weekly-reporting",
     description="Converted from Airflow DAG legacy_weekly_reporting (samples/dags/legacy_reporting_110.py:30).",
 )
-def legacy_weekly_reporting():
+def legacy_weekly_reporting(logical_date: str = ""):
+    # Added by af2kfp: the run's Airflow dates, read by the tasks below
+    run_context_task = (
+        run_context(
+            logical_date_override=logical_date,
+            schedule_time=dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER,
+            create_time=dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
+        )
+        .set_display_name("run context (added by af2kfp)")
+        .set_caching_options(False)
+    )
     # Airflow: samples/dags/legacy_reporting_110.py:45 pick_report_week (PythonOperator)
     pick_report_week_task = (
-        pick_report_week()
+        pick_report_week(execution_date=run_context_task.outputs["execution_date"])
         .set_display_name("pick_report_week")
         .set_caching_options(False)
     )

@@ -10,14 +10,21 @@ from kfp import compiler, dsl
 
 
 @dsl.component(base_image="python:3.11")
-def compare_models(candidate_auc: float, production_auc: float) -> dict:
+def compare_models(candidate_auc: float, production_auc: float) -> str:
     """Return both scores; the real job reads them from the model registry."""
-    return {"candidate": candidate_auc, "production": production_auc}
+    import json
+
+    return json.dumps({"candidate": candidate_auc, "production": production_auc})
 
 
 @dsl.component(base_image="python:3.11")
-def decide(compare_models_output: dict) -> str:
+def decide(compare_models_output: str) -> str:
+    import json
+
     MIN_AUC_GAIN = 0.002
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    compare_models_output = json.loads(compare_models_output)
 
     scores = compare_models_output
     if scores["candidate"] - scores["production"] >= MIN_AUC_GAIN:

@@ -24,27 +24,36 @@ def has_new_data(table: str, minimum: int) -> bool:
 
 @dsl.component(base_image="python:3.11")
 def list_partitions() -> list:
-    return ["2024-03-01", "2024-03-02"]
+    import json
+
+    return [json.dumps(item) for item in ["2024-03-01", "2024-03-02"]]
 
 
 @dsl.component(base_image="python:3.11")
 def rebuild_partition(partition: str, table: str) -> int:
+    import json
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    partition = json.loads(partition)
+
     print(f"rebuilding {table} {partition}")
     return 1
 
 
 @dsl.component(base_image="python:3.11")
 def pick_regions(
+    regions: list,
     follow_load_amer: dsl.OutputPath(bool),
     follow_load_apac: dsl.OutputPath(bool),
     follow_load_emea: dsl.OutputPath(bool),
-    params: dict = {},
 ):
-    def choose(params):
+    def choose(regions):
+        params = {"regions": regions}
+
         wanted = params["regions"] if params else ["emea"]
         return [f"load_{region}" for region in wanted]
 
-    chosen = choose(params=params)
+    chosen = choose(regions=regions)
     chosen = [chosen] if isinstance(chosen, str) else list(chosen or [])
     follow = {  # output -> the task id and the TaskGroup ids that follow it
         follow_load_amer: ["load_amer"],
@@ -85,6 +94,9 @@ def load_emea():
 
 @dsl.component(base_image="python:3.11")
 def merge_regions(rebuilt: list):
+    # KFP collects integers as floats: back to what Airflow passes
+    rebuilt = [int(item) for item in rebuilt]
+
     print(f"merging regions, {sum(rebuilt)} partitions rebuilt")
 
 
@@ -175,7 +187,7 @@ def regional_refresh_control_flow(regions: list = ["emea", "amer"]):
         with dsl.If(has_new_data_task.output == True):
             # Airflow: samples/dags/regional_refresh_control_flow.py:98 pick_regions (@task.branch)
             pick_regions_task = (
-                pick_regions()
+                pick_regions(regions=regions)
                 .set_display_name("pick_regions")
                 .set_caching_options(False)
             )

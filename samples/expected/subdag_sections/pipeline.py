@@ -9,6 +9,40 @@ from pathlib import Path
 from kfp import compiler, dsl
 
 
+@dsl.component(base_image="python:3.11")
+def run_context(
+    logical_date_override: str,
+    schedule_time: str,
+    create_time: str,
+    ds: dsl.OutputPath(str),
+):
+    """Airflow's dates for this run, from one source (added by af2kfp, see docs/templating.md).
+
+    The logical date is the logical_date parameter when given, else the recurring run's
+    scheduled time, else the run's creation time (Airflow 3's trigger timetables).
+    """
+    from datetime import datetime, timezone
+
+    paths = {"ds": ds}  # the output files, by name
+
+    def when(text):
+        """A time KFP gave; "" (KFP before 2.17) or a placeholder left as is (kfp.local) is None."""
+        if not text or text.startswith("{{"):
+            return None
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)
+    given = when(logical_date_override)
+    logical_date = given or run_time
+    ds = logical_date.strftime("%Y-%m-%d")
+
+    values = {"ds": ds}
+    for name, path in paths.items():
+        with open(path, "w") as output:
+            output.write(str(values[name]))
+
+
 @dsl.container_component
 def extract_orders(template_1: str):
     return dsl.ContainerSpec(
@@ -31,10 +65,22 @@ def check_totals(min_rows: int):
     name="subdag-sections",
     description="Converted from Airflow DAG subdag_sections (samples/dags/subdag_sections.py:65).",
 )
-def subdag_sections(ds: str):
+def subdag_sections(logical_date: str = ""):
+    # Added by af2kfp: the run's Airflow dates, read by the tasks below
+    run_context_task = (
+        run_context(
+            logical_date_override=logical_date,
+            schedule_time=dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER,
+            create_time=dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
+        )
+        .set_display_name("run context (added by af2kfp)")
+        .set_caching_options(False)
+    )
     # Airflow: samples/dags/subdag_sections.py:75 extract_orders (BashOperator)
     extract_orders_task = (
-        extract_orders(template_1=f"extract-orders --date {ds} --out /data/orders")
+        extract_orders(
+            template_1=f'extract-orders --date {run_context_task.outputs["ds"]} --out /data/orders'
+        )
         .set_display_name("extract_orders")
         .set_caching_options(False)
     )
@@ -43,7 +89,9 @@ def subdag_sections(ds: str):
     )
     # Airflow: samples/dags/common/subdags.py:33 regional_rollups.rollup_amer (BashOperator)
     regional_rollups_rollup_amer_task = (
-        extract_orders(template_1=f"rollup --region amer --date {ds}")
+        extract_orders(
+            template_1=f'rollup --region amer --date {run_context_task.outputs["ds"]}'
+        )
         .set_display_name("regional_rollups.rollup_amer")
         .set_caching_options(False)
     )
@@ -53,7 +101,9 @@ def subdag_sections(ds: str):
     )
     # Airflow: samples/dags/common/subdags.py:33 regional_rollups.rollup_apac (BashOperator)
     regional_rollups_rollup_apac_task = (
-        extract_orders(template_1=f"rollup --region apac --date {ds}")
+        extract_orders(
+            template_1=f'rollup --region apac --date {run_context_task.outputs["ds"]}'
+        )
         .set_display_name("regional_rollups.rollup_apac")
         .set_caching_options(False)
     )
@@ -63,7 +113,9 @@ def subdag_sections(ds: str):
     )
     # Airflow: samples/dags/common/subdags.py:33 regional_rollups.rollup_emea (BashOperator)
     regional_rollups_rollup_emea_task = (
-        extract_orders(template_1=f"rollup --region emea --date {ds}")
+        extract_orders(
+            template_1=f'rollup --region emea --date {run_context_task.outputs["ds"]}'
+        )
         .set_display_name("regional_rollups.rollup_emea")
         .set_caching_options(False)
     )
@@ -73,7 +125,9 @@ def subdag_sections(ds: str):
     )
     # Airflow: samples/dags/common/subdags.py:27 regional_rollups.merge_regions (BashOperator)
     regional_rollups_merge_regions_task = (
-        extract_orders(template_1=f"rollup-merge --date {ds} emea amer apac")
+        extract_orders(
+            template_1=f'rollup-merge --date {run_context_task.outputs["ds"]} emea amer apac'
+        )
         .set_display_name("regional_rollups.merge_regions")
         .set_caching_options(False)
     )
@@ -98,7 +152,7 @@ def subdag_sections(ds: str):
     # Airflow: samples/dags/subdag_sections.py:53 publish.export_parquet (BashOperator)
     publish_export_parquet_task = (
         extract_orders(
-            template_1=f"rollup-export --format parquet --date {ds} --to /mnt/finance/rollups"
+            template_1=f'rollup-export --format parquet --date {run_context_task.outputs["ds"]} --to /mnt/finance/rollups'
         )
         .set_display_name("publish.export_parquet")
         .set_caching_options(False)
@@ -110,7 +164,7 @@ def subdag_sections(ds: str):
     # Airflow: samples/dags/subdag_sections.py:57 publish.notify_finance (BashOperator)
     publish_notify_finance_task = (
         extract_orders(
-            template_1=f"notify --channel finance-data --text 'Sales rollup {ds} published'"
+            template_1=f'notify --channel finance-data --text \'Sales rollup {run_context_task.outputs["ds"]} published\''
         )
         .set_display_name("publish.notify_finance")
         .set_caching_options(False)

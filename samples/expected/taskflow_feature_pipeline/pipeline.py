@@ -10,19 +10,35 @@ from kfp import compiler, dsl
 
 
 @dsl.component(base_image="python:3.11")
-def extract_web(source: str) -> dict:
+def extract_web(source: str) -> str:
     """Pretend to pull one day of events from a source system."""
-    return {"source": source, "rows": 1000, "path": f"s3://acme-events/raw/{source}/"}
+    import json
+
+    return json.dumps(
+        {"source": source, "rows": 1000, "path": f"s3://acme-events/raw/{source}/"}
+    )
 
 
 @dsl.component(base_image="python:3.11")
-def clean_events(batch: dict) -> dict:
+def clean_events(batch: str) -> str:
     """Drop bots and malformed rows."""
-    return {**batch, "rows": int(batch["rows"] * 0.97), "clean": True}
+    import json
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    batch = json.loads(batch)
+
+    return json.dumps({**batch, "rows": int(batch["rows"] * 0.97), "clean": True})
 
 
 @dsl.component(base_image="python:3.11")
-def build_features(web: dict, mobile: dict, pos: dict) -> str:
+def build_features(web: str, mobile: str, pos: str) -> str:
+    import json
+
+    # Values that travel as JSON text, decoded back to what Airflow passes
+    web = json.loads(web)
+    mobile = json.loads(mobile)
+    pos = json.loads(pos)
+
     total = web["rows"] + mobile["rows"] + pos["rows"]
     return f"s3://acme-features/daily/rows={total}/"
 

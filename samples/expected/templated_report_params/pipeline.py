@@ -11,6 +11,61 @@ from kfp import kubernetes
 
 
 @dsl.component(base_image="python:3.11")
+def run_context(
+    logical_date_override: str,
+    schedule_time: str,
+    create_time: str,
+    ds: dsl.OutputPath(str),
+    ds_add_ds_1_9f0089: dsl.OutputPath(str),
+    ds_nodash: dsl.OutputPath(str),
+):
+    """Airflow's dates for this run, from one source (added by af2kfp, see docs/templating.md).
+
+    The logical date is the logical_date parameter when given, else the recurring run's
+    scheduled time, else the run's creation time (Airflow 3's trigger timetables).
+    """
+    from datetime import datetime, timedelta, timezone
+    from types import SimpleNamespace
+
+    paths = {
+        "ds": ds,
+        "ds_add_ds_1_9f0089": ds_add_ds_1_9f0089,
+        "ds_nodash": ds_nodash,
+    }  # the output files, by name
+
+    def when(text):
+        """A time KFP gave; "" (KFP before 2.17) or a placeholder left as is (kfp.local) is None."""
+        if not text or text.startswith("{{"):
+            return None
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)
+    given = when(logical_date_override)
+    logical_date = given or run_time
+    ds = logical_date.strftime("%Y-%m-%d")
+    ds_nodash = logical_date.strftime("%Y%m%d")
+
+    def ds_add(ds, days):
+        """Airflow's macros.ds_add: a YYYY-MM-DD date moved by a number of days."""
+        if not days:
+            return str(ds)
+        moved = datetime.strptime(str(ds), "%Y-%m-%d") + timedelta(days=days)
+        return moved.strftime("%Y-%m-%d")
+
+    macros = SimpleNamespace(ds_add=ds_add)
+
+    values = {
+        "ds": ds,
+        "ds_add_ds_1_9f0089": macros.ds_add(ds, -1),
+        "ds_nodash": ds_nodash,
+    }
+    for name, path in paths.items():
+        with open(path, "w") as output:
+            output.write(str(values[name]))
+
+
+@dsl.component(base_image="python:3.11")
 def collect_orders(day: str, source_dag: str, bucket: str, limit: str) -> str:
     """Write the day's orders to a file and return its path (pushed as the XCom)."""
     path = f"/tmp/{source_dag}-{day}.csv"
@@ -39,20 +94,28 @@ def publish_report(template_1: str, template_2: str, template_3: str):
     description="Daily revenue report: templates and typed params",
 )
 def templated_report_params(
-    ds: str,
-    ds_add_ds_1_9f0089: str,
-    ds_nodash: str,
     limit: int = 1000,
     threshold: float = 0.5,
     dry_run: bool = False,
     region: str = "eu",
     channels: list = ["web", "store"],
     report_bucket: str = "finance-reports",
+    logical_date: str = "",
 ):
+    # Added by af2kfp: the run's Airflow dates, read by the tasks below
+    run_context_task = (
+        run_context(
+            logical_date_override=logical_date,
+            schedule_time=dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER,
+            create_time=dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
+        )
+        .set_display_name("run context (added by af2kfp)")
+        .set_caching_options(False)
+    )
     # Airflow: samples/dags/templated_report_params.py:48 collect_orders (PythonOperator)
     collect_orders_task = (
         collect_orders(
-            day=ds,
+            day=run_context_task.outputs["ds"],
             source_dag="templated_report_params",
             bucket=report_bucket,
             limit=f"{limit}",
@@ -63,7 +126,7 @@ def templated_report_params(
     # Airflow: samples/dags/templated_report_params.py:59 summarize (BashOperator)
     summarize_task = (
         summarize(
-            template_1=f"wc -l {collect_orders_task.output} && echo summarize {ds} since {ds_add_ds_1_9f0089} run {dsl.PIPELINE_JOB_ID_PLACEHOLDER} region {region} try {{{{ ti.try_number }}}}"
+            template_1=f'wc -l {collect_orders_task.output} && echo summarize {run_context_task.outputs["ds"]} since {run_context_task.outputs["ds_add_ds_1_9f0089"]} run {dsl.PIPELINE_JOB_ID_PLACEHOLDER} region {region} try {{{{ ti.try_number }}}}'
         )
         .set_display_name("summarize")
         .set_caching_options(False)
@@ -71,7 +134,7 @@ def templated_report_params(
     # Airflow: samples/dags/templated_report_params.py:68 publish_report (DockerOperator)
     publish_report_task = (
         publish_report(
-            template_1=f"--date={ds_nodash}",
+            template_1=f'--date={run_context_task.outputs["ds_nodash"]}',
             template_2=f"--bucket={report_bucket}",
             template_3=f"{threshold}",
         )
@@ -88,7 +151,7 @@ def templated_report_params(
     # Airflow: samples/dags/templated_report_params.py:81 notify (BashOperator)
     notify_task = (
         summarize(
-            template_1=f"curl -fsS -u ${{AF2KFP_CONN_SLACK_LOGIN}}:${{AF2KFP_CONN_SLACK_PASSWORD}} https://hooks.example.com/report?day={ds}&dry_run={dry_run}"
+            template_1=f'curl -fsS -u ${{AF2KFP_CONN_SLACK_LOGIN}}:${{AF2KFP_CONN_SLACK_PASSWORD}} https://hooks.example.com/report?day={run_context_task.outputs["ds"]}&dry_run={dry_run}'
         )
         .set_display_name("notify")
         .set_caching_options(False)

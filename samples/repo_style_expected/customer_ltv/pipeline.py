@@ -10,8 +10,42 @@ from kfp import compiler, dsl
 from kfp import kubernetes
 
 
+@dsl.component(base_image="python:3.11")
+def run_context(
+    logical_date_override: str,
+    schedule_time: str,
+    create_time: str,
+    ds: dsl.OutputPath(str),
+):
+    """Airflow's dates for this run, from one source (added by af2kfp, see docs/templating.md).
+
+    The logical date is the logical_date parameter when given, else the recurring run's
+    scheduled time, else the run's creation time (Airflow 3's trigger timetables).
+    """
+    from datetime import datetime, timezone
+
+    paths = {"ds": ds}  # the output files, by name
+
+    def when(text):
+        """A time KFP gave; "" (KFP before 2.17) or a placeholder left as is (kfp.local) is None."""
+        if not text or text.startswith("{{"):
+            return None
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)
+    given = when(logical_date_override)
+    logical_date = given or run_time
+    ds = logical_date.strftime("%Y-%m-%d")
+
+    values = {"ds": ds}
+    for name, path in paths.items():
+        with open(path, "w") as output:
+            output.write(str(values[name]))
+
+
 @dsl.container_component
-def ltv_features(template_1: str):
+def ltv_features(ds: str):
     return dsl.ContainerSpec(
         image="europe-docker.pkg.dev/acme-data/images/spark-submit:3.5.1",
         command=["/opt/spark/bin/spark-submit"],
@@ -22,13 +56,13 @@ def ltv_features(template_1: str):
             "spark.executor.memory=4g",
             "gs://acme-artifacts/jars/ltv-assembly-2.4.0.jar",
             "--week",
-            template_1,
+            ds,
         ],
     )
 
 
 @dsl.container_component
-def ltv_scores(template_1: str):
+def ltv_scores(ds: str):
     return dsl.ContainerSpec(
         image="europe-docker.pkg.dev/acme-data/images/spark-submit:3.5.1",
         command=["/opt/spark/bin/spark-submit"],
@@ -39,7 +73,7 @@ def ltv_scores(template_1: str):
             "spark.executor.memory=8g",
             "gs://acme-artifacts/jars/ltv-assembly-2.4.0.jar",
             "--week",
-            template_1,
+            ds,
             "--model",
             "gbt-v7",
         ],
@@ -67,10 +101,20 @@ def dbt_fct_customer_ltv():
     name="customer-ltv",
     description="Converted from Airflow DAG customer_ltv (samples/repo_style/dags/customer_ltv.py:13).",
 )
-def customer_ltv(ds: str):
+def customer_ltv(logical_date: str = ""):
+    # Added by af2kfp: the run's Airflow dates, read by the tasks below
+    run_context_task = (
+        run_context(
+            logical_date_override=logical_date,
+            schedule_time=dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER,
+            create_time=dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
+        )
+        .set_display_name("run context (added by af2kfp)")
+        .set_caching_options(False)
+    )
     # Airflow: samples/repo_style/dags/customer_ltv.py:20 ltv_features (SparkJobOperator)
     ltv_features_task = (
-        ltv_features(template_1=ds)
+        ltv_features(ds=run_context_task.outputs["ds"])
         .set_display_name("ltv_features")
         .set_caching_options(False)
     )
@@ -86,7 +130,7 @@ def customer_ltv(ds: str):
     kubernetes.set_image_pull_policy(ltv_features_task, policy="IfNotPresent")
     # Airflow: samples/repo_style/dags/customer_ltv.py:27 ltv_scores (SparkJobOperator)
     ltv_scores_task = (
-        ltv_scores(template_1=ds)
+        ltv_scores(ds=run_context_task.outputs["ds"])
         .set_display_name("ltv_scores")
         .set_caching_options(False)
     )

@@ -10,6 +10,40 @@ from kfp import compiler, dsl
 from kfp import kubernetes
 
 
+@dsl.component(base_image="python:3.11")
+def run_context(
+    logical_date_override: str,
+    schedule_time: str,
+    create_time: str,
+    ds: dsl.OutputPath(str),
+):
+    """Airflow's dates for this run, from one source (added by af2kfp, see docs/templating.md).
+
+    The logical date is the logical_date parameter when given, else the recurring run's
+    scheduled time, else the run's creation time (Airflow 3's trigger timetables).
+    """
+    from datetime import datetime, timezone
+
+    paths = {"ds": ds}  # the output files, by name
+
+    def when(text):
+        """A time KFP gave; "" (KFP before 2.17) or a placeholder left as is (kfp.local) is None."""
+        if not text or text.startswith("{{"):
+            return None
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+    run_time = when(schedule_time) or when(create_time) or datetime.now(timezone.utc)
+    given = when(logical_date_override)
+    logical_date = given or run_time
+    ds = logical_date.strftime("%Y-%m-%d")
+
+    values = {"ds": ds}
+    for name, path in paths.items():
+        with open(path, "w") as output:
+            output.write(str(values[name]))
+
+
 @dsl.container_component
 def dbt_stg_ad_spend():
     return dsl.ContainerSpec(
@@ -62,29 +96,29 @@ def dbt_stg_sessions():
 
 
 @dsl.container_component
-def score_touchpoints_0(template_1: str):
+def score_touchpoints_0(ds: str):
     return dsl.ContainerSpec(
         image="europe-docker.pkg.dev/acme-data/images/touchpoint-scoring:1.8.3",
         command=["python", "-m", "scoring.touchpoints"],
-        args=["--shard", "0", "--shards", "3", "--day", template_1],
+        args=["--shard", "0", "--shards", "3", "--day", ds],
     )
 
 
 @dsl.container_component
-def score_touchpoints_1(template_1: str):
+def score_touchpoints_1(ds: str):
     return dsl.ContainerSpec(
         image="europe-docker.pkg.dev/acme-data/images/touchpoint-scoring:1.8.3",
         command=["python", "-m", "scoring.touchpoints"],
-        args=["--shard", "1", "--shards", "3", "--day", template_1],
+        args=["--shard", "1", "--shards", "3", "--day", ds],
     )
 
 
 @dsl.container_component
-def score_touchpoints_2(template_1: str):
+def score_touchpoints_2(ds: str):
     return dsl.ContainerSpec(
         image="europe-docker.pkg.dev/acme-data/images/touchpoint-scoring:1.8.3",
         command=["python", "-m", "scoring.touchpoints"],
-        args=["--shard", "2", "--shards", "3", "--day", template_1],
+        args=["--shard", "2", "--shards", "3", "--day", ds],
     )
 
 
@@ -109,7 +143,17 @@ def dbt_fct_attribution():
     name="marketing-attribution",
     description="Converted from Airflow DAG marketing_attribution (samples/repo_style/dags/marketing_attribution.py:28).",
 )
-def marketing_attribution(ds: str):
+def marketing_attribution(logical_date: str = ""):
+    # Added by af2kfp: the run's Airflow dates, read by the tasks below
+    run_context_task = (
+        run_context(
+            logical_date_override=logical_date,
+            schedule_time=dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER,
+            create_time=dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER,
+        )
+        .set_display_name("run context (added by af2kfp)")
+        .set_caching_options(False)
+    )
     # Airflow: samples/repo_style/include/acme_airflow/builders.py:19 dbt_stg_ad_spend (DbtOperator)
     dbt_stg_ad_spend_task = (
         dbt_stg_ad_spend()
@@ -169,7 +213,7 @@ def marketing_attribution(ds: str):
     kubernetes.set_image_pull_policy(dbt_stg_sessions_task, policy="IfNotPresent")
     # Airflow: samples/repo_style/dags/marketing_attribution.py:41 score_touchpoints_0 (AcmePodOperator)
     score_touchpoints_0_task = (
-        score_touchpoints_0(template_1=ds)
+        score_touchpoints_0(ds=run_context_task.outputs["ds"])
         .set_display_name("score_touchpoints_0")
         .set_caching_options(False)
     )
@@ -193,7 +237,7 @@ def marketing_attribution(ds: str):
     kubernetes.set_timeout(score_touchpoints_0_task, seconds=7200)
     # Airflow: samples/repo_style/dags/marketing_attribution.py:41 score_touchpoints_1 (AcmePodOperator)
     score_touchpoints_1_task = (
-        score_touchpoints_1(template_1=ds)
+        score_touchpoints_1(ds=run_context_task.outputs["ds"])
         .set_display_name("score_touchpoints_1")
         .set_caching_options(False)
     )
@@ -215,7 +259,7 @@ def marketing_attribution(ds: str):
     kubernetes.set_timeout(score_touchpoints_1_task, seconds=7200)
     # Airflow: samples/repo_style/dags/marketing_attribution.py:41 score_touchpoints_2 (AcmePodOperator)
     score_touchpoints_2_task = (
-        score_touchpoints_2(template_1=ds)
+        score_touchpoints_2(ds=run_context_task.outputs["ds"])
         .set_display_name("score_touchpoints_2")
         .set_caching_options(False)
     )
