@@ -446,8 +446,8 @@ class Interpreter:
         collection = self.eval(node.iter, scope)
         items = self.iterate(collection)
         if items is None:
-            if not _MAY_BUILD.search(self.source.code(node.body)):
-                pass  # a loop that calls nothing and sets no dependency builds no task
+            if not _MAY_BUILD.search(self.source.code(node.body)) and self.watched is None:
+                pass  # a loop that calls nothing and sets no dependency builds no task (walked, it may set values)
             elif isinstance(collection, Deferred) and collection.needs:
                 self.needs_value(f"loop over `{self.source.code(node.iter)}`", collection, node)
             else:

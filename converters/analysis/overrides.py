@@ -19,6 +19,10 @@ the call of the parent's method (``super().execute(context)``, ``return super().
 ``Parent.execute(self, context)``; a repository class in between is walked in turn). What it sets
 is the task's :attr:`~converters.graph.Inherits.at_run`.
 
+Airflow renders the parent operator's arguments and the names the class lists in ``template_fields`` before
+``execute``: a string holding Jinja there is a value known when the task runs (a Deferred whose template is
+that text), so conditions and string methods on it stay open; Jinja in any other attribute is text as written.
+
 What the KFP task would not do is said, never dropped (:attr:`~converters.graph.Inherits.notes`):
 
 - a ``raise`` or ``return`` under a condition before the hand-over: known false, nothing; known true,
@@ -26,13 +30,14 @@ What the KFP task would not do is said, never dropped (:attr:`~converters.graph.
   when the task runs), M284 names the condition;
 - another ``if`` on a value not known: both branches run from the same state and what they set takes
   the branch where it holds, tagged (A120), as anywhere else;
-- a call the analyzer cannot evaluate before the hand-over, code after it (reading logs, deleting pods,
-  failing on a status; logging is not counted), exception handlers around it, or no hand-over at all:
-  M281 says what, with the lines.
+- a call the analyzer cannot evaluate before the hand-over (or a loop over a value not known), code after it
+  (reading logs, deleting pods, failing on a status; logging is not counted), exception handlers around it,
+  no hand-over at all, or Jinja Airflow passes on as written: M281 says what, with the lines.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,7 +53,7 @@ from converters.analysis.model import (
 )
 from converters.analysis.run_code import (
     LOGGING, body, calls_method, describe, else_body, exception, is_logging, leaves, listed, names_read, skips,
-    value_call, writes_jinja,
+    template_fields, value_call, writes_jinja,
 )
 from converters.analysis.safe_ops import PURE_FUNCTIONS, is_plain
 from converters.environment import supply_hint
@@ -106,10 +111,62 @@ def _fresh(value: Any, depth: int = 0) -> Any:
     return value
 
 
+def _jinja(text: str) -> bool:
+    return "{{" in text or "{%" in text
+
+
+def _rendered(value: Any, source: str, depth: int = 0) -> Any:
+    """``value`` as ``execute`` finds it after Airflow rendered it: each string holding Jinja a run-time value
+    (a Deferred whose template is that text), so conditions and string operations on it stay open."""
+    if isinstance(value, str):
+        return Deferred(source=source, template=value) if type(value) is str and _jinja(value) else value
+    return _each(value, lambda item: _rendered(item, source, depth + 1), depth)
+
+
+def _unrendered(value: Any, depth: int = 0) -> Any:
+    """The Jinja text back where the walk kept a rendered value whole: what the mapper translates."""
+    if isinstance(value, Deferred) and value.template is not None and not value.needs:
+        return value.template
+    return _each(value, lambda item: _unrendered(item, depth + 1), depth)
+
+
+def _each(value: Any, step: Any, depth: int) -> Any:
+    """``step`` over the items of a container; the container itself when no item changed (lists and dicts an
+    unknown condition decided are known by identity)."""
+    if depth > 20:
+        return value
+    if isinstance(value, (list, tuple)):
+        items = [step(item) for item in value]
+        changed = any(new is not old for new, old in zip(items, value))
+        return value if not changed else items if isinstance(value, list) else tuple(items)
+    if isinstance(value, dict):
+        found = {key: step(item) for key, item in value.items()}
+        return value if all(found[key] is item for key, item in value.items()) else found
+    if isinstance(value, Call):
+        args, kwargs = _each(value.args, step, depth), _each(value.kwargs, step, depth)
+        return value if args is value.args and kwargs is value.kwargs else dataclasses.replace(
+            value, args=args, kwargs=kwargs)
+    return value
+
+
+def _texts(value: Any, depth: int = 0) -> list[str]:
+    """The plain strings in ``value`` (a rendered one is a Deferred, not plain)."""
+    if isinstance(value, str):
+        return [str(value)]
+    if depth > 20:
+        return []
+    if isinstance(value, Call):
+        return _texts([*value.args, *value.kwargs.values()], depth + 1)
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, (list, tuple, set)) else ()
+    return [text for item in items for text in _texts(item, depth + 1)]
+
+
 def _at_run_time(value: Any, depth: int = 0) -> bool:
     """A value Airflow only knows when the task runs: a Jinja template it renders, a task's output."""
     if isinstance(value, str):
-        return "{{" in value or "{%" in value
+        return _jinja(value)
+    if isinstance(value, Deferred):
+        return value.template is not None and not value.needs
     if isinstance(value, (XComArgObj, TaskObj)):
         return True
     if depth < 3 and isinstance(value, (list, tuple, set)):
@@ -152,12 +209,12 @@ class RunOutcome:
 
     walked: set[str] = field(default_factory=set)
     applied: set[str] = field(default_factory=set)  # walked methods carried over whole
-    raw: dict[str, Any] = field(default_factory=dict)  # attributes set for the parent, as evaluated
+    raw: dict[str, Any] = field(default_factory=dict)  # attributes set for the parent, as evaluated (rendered)
     notes: list[list[str]] = field(default_factory=list)  # [kind, method label, message]
 
     @property
     def at_run(self) -> dict[str, Any]:
-        return {key: to_value(value) for key, value in self.raw.items()}
+        return {key: to_value(_unrendered(value)) for key, value in self.raw.items()}
 
 
 class RunOverrides:
@@ -179,6 +236,14 @@ class RunOverrides:
         if not methods:
             return outcome
         attrs = self._run_state(parents[-1], instance, base_kwargs)
+        templated = {name for cls in self.scanned_ancestry(klass) for name in template_fields(cls.node)}
+        as_written: dict[str, list[str]] = {}  # Jinja in attributes Airflow does not render, by attribute
+        for name, value in attrs.items():
+            # What Airflow renders before execute: the parent operator's arguments, the listed template fields.
+            if name in templated or name in base_kwargs or name in (instance.defaults or {}):
+                attrs[name] = _rendered(value, f"self.{name}")
+            elif not name.startswith("_"):
+                as_written[name] = [text for text in _texts(value) if _jinja(text)]
         runner = InstanceObj(klass=klass, args=list(instance.args), kwargs=dict(instance.kwargs), attrs=attrs)
         start = _fresh(attrs)
         saved = (self.watched, self.captured, list(self.frames), self.depth)
@@ -212,6 +277,15 @@ class RunOverrides:
             self.watched, self.captured = saved[0], saved[1]
         outcome.raw = {k: v for k, v in attrs.items() if not k.startswith("_") and start.get(k, _MISSING) != v
                        and (k in base_kwargs or k not in own)}
+        passed = [text for value in outcome.raw.values() for text in _texts(value)]
+        walked = name  # the last method walked
+        for name, jinja in as_written.items():
+            found = [text for text in jinja if any(text in value for value in passed)]
+            if found:
+                outcome.notes.append([NOT_CARRIED, method_label(walked, method), (
+                    f"{klass.name}: `self.{name}` is not among its template_fields, so Airflow passes `{found[0]}` to "
+                    f"the parent's {walked} as written; the KFP task renders it (list '{name}' in template_fields "
+                    "if it should be rendered)")])
         return outcome
 
     def _parents(self, klass: ClassObj) -> list[str]:
@@ -336,8 +410,10 @@ class RunOverrides:
             elif self._not_evaluated(callee) and not LOGGING.match(" ".join(code.split())):
                 walk.unevaluated.append(f"calls `{' '.join(code.split())}` ({where})")
         for code, message in self.captured or []:
-            if code != codes.UNKNOWN_CALL:  # a call not followed: the watch says so
-                walk.unevaluated.append(message)
+            # A call not followed: the watch says so. A helper's condition not known: both sides were followed
+            # and what it decides is tagged (A120 on the task), as for an ``if`` of the method itself.
+            if code not in (codes.UNKNOWN_CALL, codes.UNKNOWN_CONDITION):
+                walk.unevaluated.append(f"reaches what the analyzer reports as {code}: {message}")
         if self.watched:
             self.watched.clear()
         if self.captured:
@@ -416,8 +492,8 @@ class RunOverrides:
     def _decide(self, test: cst.BaseExpression, value: Any, scope: Scope) -> tuple[bool | None, str]:
         """Whether the condition holds when Airflow runs the task, and when not known, why."""
         truth = self.truth(value)
-        if truth is None:
-            return None, f"it reads {supply_hint(value.needs)}" if isinstance(value, Deferred) and value.needs else ""
+        if truth is None and isinstance(value, Deferred) and value.needs:
+            return None, f"it reads {supply_hint(value.needs)}"
         for node in names_read(test):
             if _at_run_time(self.eval(node, scope)):
                 return None, f"`{self.source.code(node)}` is only known when the task runs"

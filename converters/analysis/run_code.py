@@ -16,6 +16,7 @@ import libcst as cst
 __all__ = [
     "LOGGING", "nodes", "callee", "is_logging", "exception", "skips", "calls_method", "leaves", "names_read",
     "writes_jinja", "value_call", "body", "else_body", "jinja_text", "listed", "benign", "describe",
+    "template_fields",
 ]
 
 LOGGING = re.compile(
@@ -95,6 +96,23 @@ def names_read(node: cst.CSTNode) -> list[cst.CSTNode]:
 def writes_jinja(node: cst.CSTNode) -> bool:
     """Whether a statement holds a string literal with Jinja in it (see :func:`jinja_text`)."""
     return _memo(("jinja", id(node)), node, lambda: any(jinja_text(n) for n, _ in nodes(node)))
+
+
+def template_fields(node: cst.ClassDef) -> set[str]:
+    """The names a class body lists in ``template_fields`` (``Parent.template_fields + ("batch_id",)``): the
+    attributes Airflow renders before ``execute``. Only the literals: a parent's own are its parameters."""
+    def read() -> set[str]:
+        found: set[str] = set()
+        for stmt in node.body.body:
+            for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                targets = ([t.target for t in small.targets] if isinstance(small, cst.Assign)
+                           else [small.target] if isinstance(small, cst.AnnAssign) and small.value is not None else [])
+                if any(isinstance(t, cst.Name) and t.value == "template_fields" for t in targets):
+                    found.update(n.evaluated_value for n, _ in nodes(small.value)
+                                 if isinstance(n, cst.SimpleString) and isinstance(n.evaluated_value, str))
+        return found
+
+    return _memo(("template_fields", id(node)), node, read)
 
 
 def value_call(small: cst.BaseSmallStatement) -> cst.Call | None:

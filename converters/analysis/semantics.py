@@ -417,6 +417,8 @@ class AirflowSemantics(
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, (str, bytes, list, dict, tuple, set)):
             return BoundMethod(receiver=value, name=name)
+        if isinstance(value, Deferred) and hasattr(str, name):  # a text read later: its str methods
+            return BoundMethod(receiver=value, name=name)
         return UNKNOWN
 
     # ----------------------------------------------------------------- decorators
@@ -548,6 +550,8 @@ class AirflowSemantics(
     ) -> Any:
         if receiver is None:
             return self.call_builtin(name, args, kwargs, node)
+        if isinstance(receiver, Deferred):  # not known either, and what would make it known is the same
+            return Deferred(source=self.source.code(node), needs=receiver.needs)
         if isinstance(receiver, (TaskObj, XComArgObj, GroupObj, LabelObj)):
             return self.call_node_method(receiver, name, args, kwargs, node)
         if isinstance(receiver, TaskFlowObj):

@@ -470,3 +470,75 @@ def test_a_raise_deeper_in_an_unknown_branch_is_a_guard_not_an_always(analyze):
     assert "M285" not in codes(checked)
     assert 'raises AirflowFailException when `MODE == "maintenance"`' in message(checked, "M284")
     assert (checked.command, checked.args) == ([], ["--mode", "normal"])  # the side that goes on
+
+
+def test_a_helpers_unknown_condition_is_tagged_and_its_unknown_loop_is_named(analyze):
+    graph, by_id = mapped(analyze, """
+    def job_arguments(name, region=None, shards=()):
+        arguments = ["--job", name]
+        if region:
+            arguments.extend(["--region", region])
+        for shard in shards:
+            arguments += ["--shard", shard]
+        return arguments
+
+    class Job(KubernetesPodOperator):
+        template_fields = KubernetesPodOperator.template_fields + ("region",)
+
+        def __init__(self, job, region=None, shards=(), **kwargs):
+            super().__init__(image="jobs:2", **kwargs)
+            self.job, self.region, self.shards = job, region, shards
+
+        def execute(self, context):
+            self.arguments = job_arguments(self.job, region=self.region, shards=self.shards)
+            super().execute(context)
+
+    with DAG("jobs"):
+        Job(task_id="regional", job="load", region="{{ params.region }}")
+        Job(task_id="sharded", job="load", shards=Variable.get("shards"))
+    """)
+    regional, sharded = by_id["regional"], by_id["sharded"]
+    # `self.region` is a template field: Airflow renders it before execute, so the helper's `if region:` is not
+    # known at conversion (an empty rendering would leave --region out). It is decided as an `if` of execute
+    # itself would be: the side where it holds, with A120 on the task; nothing the analyzer could not evaluate.
+    assert regional.args[:3] == ["--job", "load", "--region"]
+    assert "M281" not in codes(regional)
+    decided = [f.message for f in graph.graph["findings"] if f.code == "A120" and f.task_id == "regional"]
+    assert any("argument `arguments` depends on the condition `region`" in m for m in decided)
+    # A loop over a value not known would drop what it appends: named, with its code and line, not skipped.
+    warning = message(sharded, "M281")
+    assert "before calling the parent's execute it reaches what the analyzer reports as A1" in warning
+    assert "loop over `shards`" in warning and "dag.py:" in warning
+    assert "which the analyzer cannot evaluate and the KFP task does not run" in warning
+
+
+def test_execute_reads_template_fields_rendered_and_other_attributes_as_written(analyze):
+    graph, by_id = mapped(analyze, """
+    class Refresh(KubernetesPodOperator):
+        template_fields = (*KubernetesPodOperator.template_fields, "mode")
+
+        def __init__(self, mode="{{ params.mode }}", note="{{ params.note }}", **kwargs):
+            super().__init__(image="dbt:1", **kwargs)
+            self.mode, self.note = mode, note
+
+        def execute(self, context):
+            self.arguments = ["run"]
+            if self.mode.lower() == "full":
+                self.arguments.append("--full-refresh")
+            if self.note:
+                self.arguments += ["--note", self.note]
+            super().execute(context)
+
+    with DAG("refresh", params={"mode": "incremental", "note": ""}):
+        Refresh(task_id="refresh")
+    """)
+    refresh = by_id["refresh"]
+    # `mode` is rendered before execute: its comparison is not known at conversion (the side where it holds, A120);
+    # `note` is not a template field: Airflow reads '{{ params.note }}' as written (true) and passes that text on,
+    # which the KFP task would render: said, with what to change.
+    assert refresh.args[:2] == ["run", "--full-refresh"] and refresh.args[2] == "--note"
+    decided = [f.message for f in graph.graph["findings"] if f.code == "A120" and f.task_id == "refresh"]
+    assert any("argument `arguments` depends on the condition `self.mode.lower() == \"full\"`" in m for m in decided)
+    warning = message(refresh, "M281")
+    assert "`self.note` is not among its template_fields, so Airflow passes `{{ params.note }}`" in warning
+    assert "mode" not in warning.split("template_fields")[0]
