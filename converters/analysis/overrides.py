@@ -238,12 +238,12 @@ class RunOverrides:
         attrs = self._run_state(parents[-1], instance, base_kwargs)
         templated = {name for cls in self.scanned_ancestry(klass) for name in template_fields(cls.node)}
         as_written: dict[str, list[str]] = {}  # Jinja in attributes Airflow does not render, by attribute
-        for name, value in attrs.items():
+        for attr, value in attrs.items():
             # What Airflow renders before execute: the parent operator's arguments, the listed template fields.
-            if name in templated or name in base_kwargs or name in (instance.defaults or {}):
-                attrs[name] = _rendered(value, f"self.{name}")
-            elif not name.startswith("_"):
-                as_written[name] = [text for text in _texts(value) if _jinja(text)]
+            if attr in templated or attr in base_kwargs or attr in (instance.defaults or {}):
+                attrs[attr] = _rendered(value, f"self.{attr}")
+            elif not attr.startswith("_"):
+                as_written[attr] = [text for text in _texts(value) if _jinja(text)]
         runner = InstanceObj(klass=klass, args=list(instance.args), kwargs=dict(instance.kwargs), attrs=attrs)
         start = _fresh(attrs)
         saved = (self.watched, self.captured, list(self.frames), self.depth)
@@ -277,16 +277,21 @@ class RunOverrides:
             self.watched, self.captured = saved[0], saved[1]
         outcome.raw = {k: v for k, v in attrs.items() if not k.startswith("_") and start.get(k, _MISSING) != v
                        and (k in base_kwargs or k not in own)}
+        self._as_written(outcome, klass, as_written, name, method)  # the last method walked
+        return outcome
+
+    @staticmethod
+    def _as_written(outcome: RunOutcome, klass: ClassObj, as_written: dict[str, list[str]], name: str,
+                    method: FunctionObj) -> None:
+        """M281 for Jinja of an attribute Airflow does not render that reaches what the parent runs with."""
         passed = [text for value in outcome.raw.values() for text in _texts(value)]
-        walked = name  # the last method walked
-        for name, jinja in as_written.items():
+        for attr, jinja in as_written.items():
             found = [text for text in jinja if any(text in value for value in passed)]
             if found:
-                outcome.notes.append([NOT_CARRIED, method_label(walked, method), (
-                    f"{klass.name}: `self.{name}` is not among its template_fields, so Airflow passes `{found[0]}` to "
-                    f"the parent's {walked} as written; the KFP task renders it (list '{name}' in template_fields "
+                outcome.notes.append([NOT_CARRIED, method_label(name, method), (
+                    f"{klass.name}: `self.{attr}` is not among its template_fields, so Airflow passes `{found[0]}` to "
+                    f"the parent's {name} as written; the KFP task renders it (list '{attr}' in template_fields "
                     "if it should be rendered)")])
-        return outcome
 
     def _parents(self, klass: ClassObj) -> list[str]:
         """The classes from outside the scanned files the class derives from, the operator Airflow ships last."""
