@@ -165,6 +165,10 @@ def redacted_graph(result: DagResult) -> dict[str, Any]:
     for task in data["tasks"]:
         task["args"] = _redact_args(task.get("args") or {})
         task["call_kwargs"] = _redact_args(task.get("call_kwargs") or {})
+        inherits = task.get("inherits")
+        if inherits:  # what a repository operator's __init__ and execute give the class it derives from
+            inherits["arguments"] = _redact_args(inherits.get("arguments") or {})
+            inherits["at_run"] = _redact_args(inherits.get("at_run") or {})
     return data
 
 

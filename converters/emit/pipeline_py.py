@@ -172,6 +172,12 @@ def _settings(kfp: KfpTask, var: str) -> list[Group]:
         optional = {"optional": True} if s.optional else {}
         calls.append(_call(f"{k}.use_secret_as_env", task, secret_name=s.secret_name, secret_key_to_env=s.key_to_env,
                            **optional))
+    for c in kfp.config_map_env:
+        optional = {"optional": True} if c.optional else {}
+        calls.append(_call(f"{k}.use_config_map_as_env", task, config_map_name=c.config_map_name,
+                           config_map_key_to_env=c.key_to_env, **optional))
+    for name, path in kfp.field_env.items():
+        calls.append(_call(f"{k}.use_field_path_as_env", task, env_name=name, field_path=path))
     for s in kfp.secret_volumes:
         calls.append(_call(f"{k}.use_secret_as_volume", task, secret_name=s.secret_name, mount_path=s.mount_path))
     for v in kfp.volumes:

@@ -38,6 +38,8 @@ __all__ = [
     "CONDITION_APPROXIMATED",
     "INHERITED_RULE",
     "OVERRIDES_RUN",
+    "RUN_GUARD",
+    "RUN_NEVER",
     "NEEDS_CONSTANT",
     "FALLBACK_PARAMETER",
     "SECRET_FILE_ENV",
@@ -234,6 +236,19 @@ FALLBACK_PARAMETER = register_code(
     "The argument is not known at conversion, so the fallback task takes it from a pipeline parameter at run "
     "time: supply its value when you start the run (or at conversion: --variables, --env), in the type the "
     "message says (JSON text for lists and dicts).",
+).code
+RUN_GUARD = register_code(
+    "M284", Severity.WARNING, "Repository operator skips or fails the task on a condition not known at conversion",
+    "The class's execute (or pre_execute) raises AirflowSkipException, AirflowFailException... or returns before "
+    "calling the parent's, when a condition holds that depends on a value the conversion does not know (a Variable "
+    "not supplied, a value Airflow renders when the task runs). The KFP task always runs. Supply the value "
+    "(--variables, --env) so the condition is decided, or put the task under a dsl.If on a pipeline parameter.",
+).code
+RUN_NEVER = register_code(
+    "M285", Severity.WARNING, "Airflow never runs this task: its operator skips or fails it",
+    "With the arguments this task is given, the class's execute (or pre_execute) raises before calling the "
+    "parent's (e.g. AirflowSkipException for skip=True), so Airflow skips or fails the task every time; the KFP "
+    "task would run it. Drop the task from the pipeline, or change the argument that skips it.",
 ).code
 SECRET_FILE_ENV = register_code(
     "M293", Severity.INFO, "Credential file path kept as an environment variable",
