@@ -349,7 +349,9 @@ EXAMPLES = [
                                      key_to_env={"uri": "AIRFLOW_CONN_WAREHOUSE"})],
         },
         kfp=('command=["python", "-c", AIRFLOW_OPERATOR_RUNNER]', 'secret_name="airflow-conn-warehouse"'),
-        codes=("M207", "M225"),
+        # review until the connection's type (it decides the hook, so the provider) is supplied: --connections
+        codes=("M207", "M225", "M256"),
+        fate="review",
     ),
     Example(
         title="A provider the official image does not have: review, with the package to add",
@@ -378,7 +380,7 @@ EXAMPLES = [
         task=example_task(_SQL, "refresh", conn_id="warehouse", sql=Symbolic(source="build_sql(table)")),
         fields={"kind": "container", "rule": "fallback"},
         kfp=('"--set"', '"/sql"', "refresh_sql: str"),
-        codes=("M207", "M225", "M283"),
+        codes=("M207", "M225", "M256", "M283"),
         fate="review",
     ),
     Example(
