@@ -55,6 +55,7 @@ def _airflow_tasks(states: Mapping[str, Any], known: set[str]) -> tuple[TaskRun,
     for key, state in states.items():
         match = _MAPPED.match(key)
         name = match["task"] if key not in known and match and match["task"] in known else key
+        state = getattr(state, "value", state)  # an enum's value is the state's name
         grouped.setdefault(name, []).append(
             TaskRun(name=name, state=str(state or "none"), outcome=airflow_outcome(state))
         )
@@ -117,6 +118,7 @@ class KfpShadowCompareOperator(BaseOperator):
             )
         run_id, states = next(iter(runs.items()))
         state = ti.get_dagrun_state(dag_id=self.original_dag_id, run_id=run_id)
+        state = getattr(state, "value", state)  # a DagRunState enum: its value is the state's name
         known = {str(t.get("task_id")) for t in (self.mapping.get("airflow") or {}).get("tasks") or ()}
         return RunRecord(
             system="airflow", run_id=run_id, state=str(state), outcome=airflow_outcome(state),

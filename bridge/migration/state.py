@@ -250,6 +250,29 @@ class MigrationState:
 
         self._change(change)
 
+    def set_stage(self, dag_id: str, stage: str) -> None:
+        """Move a DAG to ``stage`` (its entry is made when missing); the rest of the entry is kept."""
+        if stage not in STAGES:
+            raise InputError(f"stage {stage!r} is not one of {', '.join(STAGES)}")
+
+        def change(doc: CommentedMap) -> None:
+            entry = doc["dags"].get(dag_id)
+            if isinstance(entry, Mapping):
+                entry["stage"] = stage
+            else:
+                doc["dags"][dag_id] = CommentedMap(stage=stage)
+
+        self._change(change)
+
+    def record_shadow(self, dag_id: str, shadow: Mapping[str, Any]) -> None:
+        """Set the entry's ``shadow``: the last shadow comparison (the entry must exist)."""
+        def change(doc: CommentedMap) -> None:
+            entry = doc["dags"].get(dag_id)
+            if isinstance(entry, Mapping):
+                entry["shadow"] = CommentedMap(shadow)
+
+        self._change(change)
+
     def record_deploy(self, dag_id: str, record: DeployRecord) -> None:
         """Set the entry's ``deployed`` (the entry must exist)."""
         def change(doc: CommentedMap) -> None:
