@@ -22,11 +22,12 @@ from bridge.compare import Comparison, RunRecord, TaskRun, compare_runs, kfp_run
 from bridge.compare.airflow_api import airflow_outcome
 from bridge.compare.model import fold_instances
 from bridge.kfp import KfpError
+from bridge.migration.cutover import SHADOW_XCOM
 
 __all__ = ["ON_DIFFERENCE", "XCOM_SHADOW", "KfpShadowCompareOperator", "shadow_result"]
 
 ON_DIFFERENCE = ("fail", "warn")
-XCOM_SHADOW = "shadow"
+XCOM_SHADOW = SHADOW_XCOM
 """XCom key of :func:`shadow_result` (also the return value); ``af2kfp cutover`` reads it."""
 _MAPPED = re.compile(r"^(?P<task>.+)_(?P<index>\d+)$")
 

@@ -30,6 +30,7 @@ HELP = (
     "runs the pipeline after the original and compares), as af2kfp-migration.yaml says"
 )
 EXIT_OK, EXIT_PROBLEMS, EXIT_INTERNAL = 0, 1, 3
+PASSWORD_ENV = "AF2KFP_AIRFLOW_PASSWORD"
 
 log = logging.getLogger("bridge.cli")
 
@@ -68,6 +69,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--wait-timeout", type=float, default=24 * 3600.0, metavar="S",
         help="seconds a shadow run waits for the original's run (default 86400)",
     )
+    airflow = parser.add_argument_group(
+        "Airflow (optional): record each shadow DAG's last comparison in the state file",
+    )
+    airflow.add_argument("--airflow-url", metavar="URL", help="Airflow API server base URL")
+    airflow.add_argument("--airflow-user", metavar="USER")
+    airflow.add_argument("--airflow-password", metavar="PW", help=f"prefer the {PASSWORD_ENV} environment variable")
+    airflow.add_argument("--airflow-token", metavar="JWT", help="a ready bearer token instead of user and password")
+    airflow.add_argument("--airflow-ca-bundle", metavar="FILE", help="CA bundle for Airflow's certificate")
     parser.add_argument("--force", action="store_true", help="replace or remove files changed by hand")
     parser.add_argument("--dry-run", action="store_true", help="print what would be done; write nothing")
     parser.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
@@ -102,6 +111,7 @@ def _cutover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         wait_timeout=args.wait_timeout, dry_run=args.dry_run, force=args.force,
     )
     width = max([len(d.dag_id) for d in output.dags] + [10])
+    recorded = _record_shadows(args, state, err) if args.airflow_url else {}
     text = args.format == "text"
 
     def show(result: Any) -> None:
@@ -115,8 +125,47 @@ def _cutover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(f"{len(results)} file(s) in {folder}: {summary}" + (" (dry run: nothing written)" if args.dry_run else "") + "\n")
     else:
         out.write(json.dumps({"dags_folder": str(folder), "dry_run": args.dry_run, "counts": counts,
-                              "files": [r.to_json() for r in results]}, indent=2) + "\n")
+                              "files": [r.to_json() for r in results], "shadows": recorded}, indent=2) + "\n")
     return EXIT_PROBLEMS if any(r.problems for r in results) else EXIT_OK
+
+
+def _record_shadows(args: argparse.Namespace, state: Any, err: TextIO) -> dict[str, Any]:
+    """Each shadow DAG's last comparison (its compare task's XCom in Airflow), into the state file."""
+    import os
+
+    from bridge.compare import AirflowApiError, AirflowSettings
+    from bridge.compare.airflow_api import latest_xcom
+    from bridge.migration.cutover import COMPARE_TASK, SHADOW_XCOM, shadow_dag_id
+
+    password = args.airflow_password or (os.environ.get(PASSWORD_ENV) if args.airflow_user else None)
+    settings = AirflowSettings(
+        url=args.airflow_url, username=args.airflow_user, password=password, token=args.airflow_token,
+        verify=args.airflow_ca_bundle or True,
+    )
+    recorded: dict[str, Any] = {}
+    for entry in state.entries():
+        if entry.stage != "shadow":
+            continue
+        try:
+            found = latest_xcom(settings, shadow_dag_id(entry.dag_id), COMPARE_TASK, SHADOW_XCOM)
+        except AirflowApiError as exc:
+            if isinstance(exc, InputError) and "not found" not in str(exc):
+                raise
+            err.write(f"af2kfp: {entry.dag_id}: no shadow comparison read from Airflow: {exc}\n")
+            continue
+        if found is None or not isinstance(found[1], dict):
+            err.write(f"af2kfp: {entry.dag_id}: no finished shadow run with a comparison yet\n")
+            continue
+        run_id, value = found
+        record = {k: value.get(k) for k in ("verdict", "compared_at", "airflow_run_id", "kfp_run_id", "differences")}
+        record["shadow_run_id"] = run_id
+        recorded[entry.dag_id] = record
+        if not args.dry_run:
+            state.record_shadow(entry.dag_id, record)
+        err.write(f"af2kfp: {entry.dag_id}: last shadow comparison {record['verdict']} ({run_id})\n")
+    if not args.dry_run:
+        state.save()
+    return recorded
 
 
 def run(args: argparse.Namespace) -> int:
