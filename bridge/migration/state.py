@@ -33,6 +33,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from converters.errors import InputError
+from converters.reports.migration import STAGES
 
 __all__ = [
     "STAGES",
@@ -44,10 +45,6 @@ __all__ = [
     "default_state_path",
 ]
 
-STAGES = ("airflow", "shadow", "kfp", "kfp-scheduled")
-"""In order: Airflow runs the DAG; Airflow runs it and a shadow DAG runs the KFP pipeline
-after it and compares; Airflow schedules it and KFP does the work; KFP's recurring run
-schedules it (the Airflow DAG is gone)."""
 SCHEDULED = "kfp-scheduled"
 STATE_NAME = "af2kfp-migration.yaml"
 SCHEMA_VERSION = 1
