@@ -108,7 +108,7 @@ def test_dags_that_cannot_be_cut_over_are_skipped_with_the_reason(capsys, deploy
     out = deployed.root / "changed-out"
     shutil.copytree(deployed.out, out)
     package = out / DAG / "pipeline.yaml"
-    package.write_text(package.read_text().replace("sales", "saless", 1))
+    package.write_text(package.read_text().replace("sdkVersion: kfp-", "sdkVersion: kfp-0.", 1))
     code = main(["cutover", str(out), "-o", str(folder), "--state", str(state), "--root", str(deployed.root),
                  "--only", DAG, "--format", "json"])
     skipped = json.loads(capsys.readouterr().out)["files"]

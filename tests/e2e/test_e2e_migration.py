@@ -1,6 +1,7 @@
 """docs/migration.md, run as written: every ``bash`` block of the page (but the set-up ones it
 marks) in a shell, in order, against ``af2kfp kfp-server --execute`` and one real
-``airflow standalone`` (scheduler, dag-processor, triggerer, api-server) shared by the module.
+``airflow standalone`` (scheduler, dag-processor, triggerer, api-server), the folder's shared
+ones (``tests/e2e/conftest.py``).
 
 The page's DAG, ``orders_rollup``, is taken from the page itself. Beside it the test puts
 ``refunds_rollup``, the same DAG under another id whose converted ``total`` task is changed
@@ -15,10 +16,9 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -27,16 +27,15 @@ pytest.importorskip("airflow.sdk", reason="the migration page drives Airflow 3")
 
 from bridge.cli import main  # noqa: E402
 from bridge.kfp import KfpClient  # noqa: E402
-from bridge.kfp_server import start_server_process  # noqa: E402
 from bridge.migration.state import MigrationState  # noqa: E402
-from tests.e2e.standalone import airflow_env, free_port, kill_all, tail, wait_for  # noqa: E402
+from tests.e2e.standalone import tail, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(1200)]
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "migration.md"
 DAG_ID, CHANGED = "orders_rollup", "refunds_rollup"
 SHADOW = "__kfp_shadow"
-STARTUP_TIMEOUT, RUN_TIMEOUT = 240, 360
+RUN_TIMEOUT = 360
 
 
 @dataclass(frozen=True)
@@ -112,33 +111,17 @@ def _write_dags(repo: Path, home: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    tmp = tmp_path_factory.mktemp("migration")
-    repo, home = tmp / "repo", tmp / "airflow"
-    (home / "dags").mkdir(parents=True)
-    _write_dags(repo, home)
-    log, port = tmp / "standalone.log", free_port()
-    with start_server_process(tmp / "kfp.db", args=["--execute", "--pending-seconds", "0.2"]) as kfp:
-        env = airflow_env(home, port, kfp.url)
-        env.update(KFP_HOST=kfp.url, AIRFLOW_DAGS=str(home / "dags"), AIRFLOW_URL=f"http://127.0.0.1:{port}")
-        env["AIRFLOW__CORE__MIN_SERIALIZED_DAG_UPDATE_INTERVAL"] = "1"
-        env["AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT"] = "60"  # a busy 2-core box answers slowly
-        standalone = None
-        try:
-            with open(log, "wb") as out:
-                standalone = subprocess.Popen(
-                    ["airflow", "standalone"], env=env, cwd=tmp, stdout=out, stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL, start_new_session=True,
-                )
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as api:
-                site = Site(repo, home, log, env, api, kfp.url)
-                for dag_id in (DAG_ID, CHANGED):
-                    wait_for(f"DAG {dag_id} served", lambda d=dag_id: site.dag(d), STARTUP_TIMEOUT, log)
-                    api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
-                yield site
-        finally:
-            if standalone is not None:
-                kill_all(standalone, home)
+def site(standalone: Any, tmp_path_factory: pytest.TempPathFactory) -> Site:
+    """The page's repository beside the shared standalone Airflow, its originals deployed and running."""
+    repo = tmp_path_factory.mktemp("migration") / "repo"
+    _write_dags(repo, standalone.home)
+    env = dict(standalone.env, KFP_HOST=standalone.kfp.url, AIRFLOW_DAGS=str(standalone.dags),
+               AIRFLOW_URL=standalone.url)
+    site = Site(repo, standalone.home, standalone.log, env, standalone.api, standalone.kfp.url)
+    for dag_id in (DAG_ID, CHANGED):
+        standalone.wait_for_dag(dag_id)
+        site.api.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False}).raise_for_status()
+    return site
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +139,7 @@ def shadowed(site: Site) -> dict[str, dict[str, Any]]:
     assert main(["migrate", "stage", CHANGED, "shadow", "--state", str(site.repo / "af2kfp-migration.yaml")]) == 0
     site.sh(next(steps).text)  # 3. stage shadow, cutover
     for dag_id in (DAG_ID + SHADOW, CHANGED + SHADOW):
-        wait_for(f"DAG {dag_id} served", lambda d=dag_id: site.dag(d), STARTUP_TIMEOUT, site.log)
+        wait_for(f"DAG {dag_id} served", lambda d=dag_id: site.dag(d), 240, site.log)
     site.sh(next(steps).text)  # airflow dags unpause orders_rollup__kfp_shadow
     site.api.patch(f"/api/v2/dags/{CHANGED + SHADOW}", json={"is_paused": False}).raise_for_status()
     runs = {d: site.finished_run(d + SHADOW) for d in (DAG_ID, CHANGED)}
@@ -203,7 +186,7 @@ def test_cut_over_dag_runs_under_the_scheduler_and_kfp_takes_over(site: Site, sh
     wait_for(
         "orders_rollup served from the cut-over file",
         lambda: (site.dag(DAG_ID) or {}).get("fileloc", "").endswith("__kfp.py") or None,
-        STARTUP_TIMEOUT, site.log,
+        240, site.log,
     )
     before = len(site.runs(DAG_ID))
     site.sh(next(steps).text)  # airflow dags trigger orders_rollup

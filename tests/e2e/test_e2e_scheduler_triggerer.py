@@ -2,14 +2,12 @@
 dag-processor, triggerer, api-server, LocalExecutor on SQLite) runs a DAG whose
 ``KfpRunPipelineOperator(deferrable=True)`` waits in the triggerer on a run that
 ``af2kfp kfp-server``, started as a process on a free loopback port, ends seconds later.
-
-Everything runs from a tmp folder and every process group started here is killed at the end.
+Both are the folder's shared ones (``tests/e2e/conftest.py``).
 """
 
 from __future__ import annotations
 
 import datetime
-import subprocess
 import textwrap
 import time
 from pathlib import Path
@@ -20,12 +18,7 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("airflow.sdk", reason="the end-to-end test drives Airflow 3's api-server")
 
-from bridge.kfp_server import start_server_process  # noqa: E402
-from tests.e2e.standalone import airflow_env as _airflow_env  # noqa: E402
-from tests.e2e.standalone import free_port as _free_port  # noqa: E402
-from tests.e2e.standalone import kill_all as _kill_all  # noqa: E402
 from tests.e2e.standalone import tail as _tail  # noqa: E402
-from tests.e2e.standalone import wait_for as _wait_for  # noqa: E402
 from tests.provider.kfp_pipeline import compile_to  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(360)]
@@ -73,73 +66,48 @@ def _task_logs(api: Any, run_id: str, tries: int) -> str:
     return "\n".join(parts)
 
 
-def test_deferred_task_waits_in_real_triggerer_and_dag_run_succeeds(tmp_path: Path) -> None:
-    home = tmp_path / "airflow"
-    (home / "dags").mkdir(parents=True)
+def test_deferred_task_waits_in_real_triggerer_and_dag_run_succeeds(standalone: Any, tmp_path: Path) -> None:
     package = compile_to(tmp_path / "pipeline.yaml")
-    (home / "dags" / f"{DAG_ID}.py").write_text(
+    (standalone.dags / f"{DAG_ID}.py").write_text(
         textwrap.dedent(DAG_FILE).format(dag_id=DAG_ID, package=str(package), run_name=RUN_NAME)
     )
-    log = tmp_path / "standalone.log"
-    api_port = _free_port()
-    standalone = None
-    with start_server_process(tmp_path / "kfp.db", args=["--pending-seconds", "0.5", "--control"]) as kfp:
-        control = kfp.control()
-        control.script_name(RUN_NAME, f"succeed:{RUN_SECONDS}")
-        try:
-            with open(log, "wb") as out:
-                standalone = subprocess.Popen(
-                    ["airflow", "standalone"],
-                    env=_airflow_env(home, api_port, kfp.url),
-                    cwd=tmp_path,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,  # its own process group, killed as a whole below
-                )
-            with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as api:
-                _wait_for(
-                    f"DAG {DAG_ID} parsed and served",
-                    lambda: api.get(f"/api/v2/dags/{DAG_ID}").status_code == 200,
-                    STARTUP_TIMEOUT,
-                    log,
-                )
-                api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-                answer = api.post(
-                    f"/api/v2/dags/{DAG_ID}/dagRuns",
-                    json={"logical_date": datetime.datetime.now(datetime.timezone.utc).isoformat()},
-                )
-                answer.raise_for_status()
-                run_id = answer.json()["dag_run_id"]
+    control = standalone.kfp.control()
+    control.script_name(RUN_NAME, f"succeed:{RUN_SECONDS}")  # simulated, though the server can execute
+    api, log = standalone.api, standalone.log
+    standalone.wait_for_dag(DAG_ID, STARTUP_TIMEOUT)
+    control.reset_stats()  # the server is shared: count this test's requests only
+    api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
+    answer = api.post(
+        f"/api/v2/dags/{DAG_ID}/dagRuns",
+        json={"logical_date": datetime.datetime.now(datetime.timezone.utc).isoformat()},
+    )
+    answer.raise_for_status()
+    run_id = answer.json()["dag_run_id"]
 
-                seen: list[str] = []
-                ti: dict[str, Any] = {}
-                deadline = time.monotonic() + RUN_TIMEOUT
-                state = None
-                while time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    try:  # a busy 2-core CI box can make one read time out: read again
-                        ti = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/run").json()
-                        state = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
-                    except httpx.HTTPError:
-                        continue
-                    if ti.get("state") and (not seen or seen[-1] != ti["state"]):
-                        seen.append(ti["state"])
-                    if state in ("success", "failed"):
-                        break
-                tries = int(ti.get("try_number") or 1)
-                if state != "success":
-                    pytest.fail(
-                        f"DAG run ended {state!r} (task states seen: {seen})\n"
-                        f"{_task_logs(api, run_id, tries)}\n--- standalone ---\n{_tail(log)}"
-                    )
-                task_log = _task_logs(api, run_id, tries)
-            stats = control.stats()
-        finally:
-            if standalone is not None:
-                stragglers = _kill_all(standalone, home)
+    seen: list[str] = []
+    ti: dict[str, Any] = {}
+    deadline = time.monotonic() + RUN_TIMEOUT
+    state = None
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:  # a busy 2-core CI box can make one read time out: read again
+            ti = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/run").json()
+            state = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+        except httpx.HTTPError:
+            continue
+        if ti.get("state") and (not seen or seen[-1] != ti["state"]):
+            seen.append(ti["state"])
+        if state in ("success", "failed"):
+            break
+    tries = int(ti.get("try_number") or 1)
+    if state != "success":
+        pytest.fail(
+            f"DAG run ended {state!r} (task states seen: {seen})\n"
+            f"{_task_logs(api, run_id, tries)}\n--- standalone ---\n{_tail(log)}"
+        )
+    task_log = _task_logs(api, run_id, tries)
+    stats = control.stats()
 
-    assert not stragglers, f"processes outlived their process group: {stragglers}"
     # it really deferred: the task instance was seen deferred, the triggerer polled the run
     # (1 s interval over a ~15 s run) and the worker only submitted and resumed once.
     assert "deferred" in seen, f"task states seen: {seen}"
