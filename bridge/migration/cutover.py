@@ -311,9 +311,11 @@ def render(dag: _Dag, kind: str, options: CutoverOptions) -> str:
             "",
             f"Airflow schedules it as before; the work is KFP pipeline {dag.pipeline}, version",
             f"{dag.version} (af2kfp deploy), in experiment {dag.experiment}. The original DAG,",
-            f"{dag.source}, must be out of Airflow's DAGs folder (or .airflowignore'd, and kept:",
-            "this file may read callbacks from it): two DAGs with one id clash.",
+            f"{dag.source}, must be out of Airflow's DAGs folder (or .airflowignore'd): two DAGs",
+            "with one id clash.",
         ]
+        if src.loaded:
+            doc[-1] += f" Keep its file: this one reads {', '.join(sorted(src.loaded))} from it."
     else:
         doc = [
             f"Shadow of Airflow DAG {dag.dag_id} (af2kfp cutover, stage shadow).",
