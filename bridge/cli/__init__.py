@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "bridge.cli.kfp_server",
     "bridge.cli.run",
     "bridge.cli.deploy",
+    "bridge.cli.cutover",
     "bridge.cli.migrate",
     "bridge.cli.compare",
     "bridge.cli.report",

@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="report file; its suffix picks the format: .html, .md, .json, .sarif")
     parser.add_argument("--source-root", metavar="DIR",
                         help="folder the DAG file paths in the report are relative to (default: the current folder)")
+    parser.add_argument("--state", metavar="FILE",
+                        help="migration state file (af2kfp-migration.yaml): the HTML and Markdown reports show each "
+                             "DAG's stage and last shadow comparison (docs/migration.md)")
 
 
 def _read_report(path: Path) -> dict[str, Any]:
@@ -71,9 +74,18 @@ def run(args: argparse.Namespace) -> int:
     if output.suffix.lower() not in FORMATS:
         raise InputError(f"{output}: unknown report format {output.suffix or '(no suffix)'!r}; use {', '.join(sorted(FORMATS))}")
     root = Path(args.source_root) if args.source_root else None
+    migration = None
+    if args.state:
+        from bridge.migration.state import MigrationState
+        from bridge.migration.status import migration_view
+
+        path = Path(args.state)
+        if not path.is_file():
+            raise InputError(f"--state {path}: no such file")
+        migration = migration_view(MigrationState.load(path))
     with tempfile.TemporaryDirectory(prefix="af2kfp-report-") as tmp:
         report, report_dir = load_report(args, Path(tmp))
-        write_report(report, output, report_dir=report_dir, source_root=root)
+        write_report(report, output, report_dir=report_dir, source_root=root, migration=migration)
     s = report["summary"]
     sys.stdout.write(f"af2kfp report: {s['dags']} DAGs, {s['tasks']} tasks, {s['findings']['total']} findings -> {output}\n")
     return 0
