@@ -12,7 +12,6 @@ from typing import Any, TextIO
 
 from bridge.cli.inputs import add_conversion_arguments, conversion_config
 from converters.errors import InputError
-from converters.convert import REPORT_NAME, convert_paths, default_jobs
 from converters.findings import Severity
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text"]
@@ -55,6 +54,8 @@ def format_text(report: dict[str, Any], out: str, stream: TextIO) -> None:
         where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
         stream.write(f"{where}: {f['severity']} {f['code']} {f['message']}\n    suggestion: {f['suggestion']}\n")
     counts = s["findings"]
+    from converters.convert import REPORT_NAME  # loaded by the conversion already; not for --help
+
     stream.write(f"findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info; "
                  f"report: {Path(out) / REPORT_NAME}\n")
 
@@ -78,8 +79,10 @@ def _collect_less() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert; errors in the input raise ``InputError`` (exit 2, handled by the CLI frame)."""
+    config = conversion_config(args, [Path(p) for p in args.paths])  # bad input fails before the imports
+    from converters.convert import convert_paths, default_jobs  # here: `af2kfp --help` needs none of it
+
     _collect_less()
-    config = conversion_config(args, [Path(p) for p in args.paths])
     progress = _progress_bar if sys.stderr.isatty() else None
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:

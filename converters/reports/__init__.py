@@ -15,10 +15,6 @@ from typing import Any
 
 from converters.errors import InputError
 from converters.files import write_text_atomic
-from converters.reports.html import render_html
-from converters.reports.markdown import render_markdown
-from converters.reports.sarif import render_sarif
-from converters.reports.sources import Sources
 
 __all__ = ["FORMATS", "HTML_NAME", "MARKDOWN_NAME", "write_reports", "write_report", "render"]
 
@@ -28,6 +24,12 @@ FORMATS = {".html": "html", ".htm": "html", ".md": "markdown", ".json": "json", 
 
 def render(report: dict[str, Any], fmt: str, *, report_dir: Path, source_root: Path | None = None) -> str:
     """One report as text. ``report_dir`` holds the generated files report.json points at."""
+    # Imported here: `af2kfp check` reads report.model without loading the renderers.
+    from converters.reports.html import render_html
+    from converters.reports.markdown import render_markdown
+    from converters.reports.sarif import render_sarif
+    from converters.reports.sources import Sources
+
     if fmt == "html":
         return render_html(report, Sources(report_dir, source_root))
     if fmt == "markdown":
