@@ -31,6 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                         help="processes to use: this one emits, the others compile "
                              "(default: CPUs available, at most 4; 1 = all in this process)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="convert everything again even when nothing changed since the last run into OUT")
     add_conversion_arguments(parser)
 
 
@@ -87,7 +89,16 @@ def run(args: argparse.Namespace) -> int:
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
-    report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config, progress=progress, jobs=jobs)
+    paths, out = [Path(p) for p in args.paths], Path(args.output)
+    from converters.cache import lookup
+
+    hit = None if args.no_cache else lookup(paths, out, config)
+    if hit is not None:
+        report = hit.report
+        sys.stderr.write(f"af2kfp: cache: {hit.dags} of {hit.dags} DAGs unchanged since the last conversion into {out}; "
+                         "nothing converted or rewritten (--no-cache converts again)\n")
+    else:
+        report = convert_paths(paths, out, config=config, progress=progress, jobs=jobs, cache=not args.no_cache)
     try:
         if args.format == "json":
             json.dump(report, sys.stdout, indent=2)
