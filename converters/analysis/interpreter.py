@@ -12,8 +12,9 @@ import ast
 import logging
 import operator
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import libcst as cst
 
@@ -27,7 +28,7 @@ from converters.analysis.safe_ops import (
 from converters.analysis.source import SourceFile
 from converters.values import Deferred, Symbolic
 
-__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "BLOCK_EXITS", "module_path_name"]
+__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "RAISES", "BLOCK_EXITS", "module_path_name"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ MAX_LOOP = 10_000
 # A loop body that may create tasks or dependencies: a call, or >> / <<.
 _MAY_BUILD = re.compile(r"\(|>>|<<")
 GLOBALS = object()  # the value of ``globals()``
+RAISES = object()  # the callee of a watched ``raise`` (see ``Interpreter.watched``)
 
 
 _SHIFTS = (cst.RightShift, cst.LeftShift)
@@ -162,6 +164,9 @@ class Interpreter:
         self.trace: list[tuple[tuple[str, ...], tuple[Decision, ...]]] = []
         # Lists and dicts an unknown condition decided, by identity (the object is held so ids stay unique).
         self.decided: dict[int, tuple[Any, tuple[Decision, ...]]] = {}
+        # While a run-method override is walked: (callee, code, file:line) of each call whose value stayed
+        # unknown, and of each ``raise`` reached in a function it calls (callee RAISES).
+        self.watched: list[tuple[Any, str, str]] | None = None
 
     # ----------------------------------------------------------------- hooks (Airflow side)
     def finding(self, code: str, message: str, suggestion: str | None = None, node: cst.CSTNode | None = None) -> None:
@@ -226,6 +231,11 @@ class Interpreter:
     def line_of(self, node: cst.CSTNode | None) -> int | None:
         line = self.source.line(node, self.frames[-1].root) if node is not None else None
         return line if line is not None else self.frames[-1].line
+
+    def where(self, node: cst.CSTNode | None) -> str:
+        """``file:line`` of ``node`` in the file being run, for messages."""
+        line = self.line_of(node)
+        return f"{self.source.display}:{line}" if line is not None else self.source.display
 
     def end_line_of(self, node: cst.CSTNode | None) -> int | None:
         line = self.source.end_line(node, self.frames[-1].root) if node is not None else None
@@ -339,6 +349,8 @@ class Interpreter:
             self.exec_import(small, scope)
         elif isinstance(small, cst.ImportFrom):
             self.exec_import_from(small, scope)
+        elif isinstance(small, cst.Raise) and self.watched is not None:
+            self.watched.append((RAISES, self.source.code(small), self.where(small)))
         elif isinstance(small, cst.Break):
             raise _Break()
         elif isinstance(small, cst.Continue):
@@ -437,8 +449,8 @@ class Interpreter:
         collection = self.eval(node.iter, scope)
         items = self.iterate(collection)
         if items is None:
-            if not _MAY_BUILD.search(self.source.code(node.body)):
-                pass  # a loop that calls nothing and sets no dependency builds no task
+            if not _MAY_BUILD.search(self.source.code(node.body)) and self.watched is None:
+                pass  # a loop that calls nothing and sets no dependency builds no task (walked, it may set values)
             elif isinstance(collection, Deferred) and collection.needs:
                 self.needs_value(f"loop over `{self.source.code(node.iter)}`", collection, node)
             else:
@@ -991,6 +1003,8 @@ class Interpreter:
                 args.append(value)
         result = self.call_value(func, args, kwargs, node, star_unknown)
         self.last_callee = func  # set after the call: the outermost call of a statement is the last one
+        if self.watched is not None and (result is UNKNOWN or type(result) is Symbolic):
+            self.watched.append((func, self.source.code(node.func), self.where(node)))
         if "task_id" in kwargs and (result is UNKNOWN or isinstance(result, Symbolic)):
             result = self.task_call_not_followed(node, args, kwargs, result)
         return result
@@ -1038,6 +1052,19 @@ class Interpreter:
             self.frames.pop()
             self.depth -= 1
         return None
+
+    @contextmanager
+    def inside(self, function: FunctionObj, first_arg: Any) -> Iterator[None]:
+        """Statements of ``function``'s body run here: in its file, ``super()`` bound to ``first_arg``."""
+        frame = _Frame(function.source, function.closure.module)
+        frame.function, frame.first_arg = function, first_arg
+        self.frames.append(frame)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.frames.pop()
+            self.depth -= 1
 
     def bind_params(self, function: FunctionObj, args: list[Any], kwargs: dict[str, Any], scope: Scope) -> None:
         params = function.node.params

@@ -77,14 +77,16 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
              params: dict[str, PipelineParameter] | None = None,
              downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = (),
              returned: dict[str, tuple[str, ...]] | None = None, flow: DataFlow | None = None,
-             loops_of: dict[str, tuple[Loop, ...]] | None = None) -> tuple[KfpTask | None, MapContext]:
+             loops_of: dict[str, tuple[Loop, ...]] | None = None,
+             pipelines: dict[str, str] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
     ``around``: the loops of the mapped task groups the task sits in (outermost first);
     ``returned``: Python task id -> the keys of the dict it returns, when known;
     ``flow``: what the DAG reads of each task (:func:`~converters.mappings.dataflow.data_flow`);
     ``loops_of``: the loops of the tasks mapped so far (``producers`` are then their own
-    carriers, and a mapped task's results become a list where the task reads them collected)."""
+    carriers, and a mapped task's results become a list where the task reads them collected);
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (a trigger's target)."""
     rule, module, from_config, base = resolve_inherited(
         task.operator, task.inherits.bases if task.inherits is not None else [], config)
     if task.inherits is not None and rule in _BUILT_IN_RULES and rule != "fallback":
@@ -100,7 +102,8 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
         producers.update(plan.types)
     ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
-                     downstream=downstream, returned_keys=returned or {}, flow=flow or DataFlow())
+                     downstream=downstream, returned_keys=returned or {}, flow=flow or DataFlow(),
+                     pipelines=pipelines)
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{base or task.operator} is mapped as {rule} ([tool.af2kfp.operators])"
                 + (f"; {task.operator} derives from it" if base else ""))
@@ -127,29 +130,47 @@ def _rule(task: AirflowTask, config: Config) -> tuple[str, Any]:
 
 
 def _as_parent(task: AirflowTask) -> AirflowTask:
-    """A repository operator's task as the class it derives from sees it: the arguments its __init__ passes on."""
+    """A repository operator's task as the class it derives from sees it: the arguments its __init__ passes on,
+    and what its own execute sets on ``self`` before calling the parent's."""
     inherits = task.inherits
     assert inherits is not None
+    arguments = {**inherits.arguments, **inherits.at_run}
     mapped = task.mapped
     if mapped is not None:
-        mapped = replace(mapped, partial={k: v for k, v in inherits.arguments.items()},
+        mapped = replace(mapped, partial=dict(arguments),
                          expand={inherits.expanded_as.get(k, k): v for k, v in mapped.expand.items()})
-    return replace(task, args=dict(inherits.arguments), mapped=mapped)
+    return replace(task, args=arguments, mapped=mapped)
+
+
+# What an evaluated override's note says, as the finding that reports it (converters.analysis.overrides).
+_NOTE_CODES = {"not_carried": codes.OVERRIDES_RUN, "guard": codes.RUN_GUARD, "always_ends": codes.RUN_NEVER}
 
 
 def _inherited(ctx: MapContext, task: AirflowTask, rule: str, base: str | None) -> None:
-    """M280: which class's rule a repository operator took; M281: the run-time code it overrides."""
+    """M280: which class's rule a repository operator took (and the overrides carried over); M281: the run-time
+    code it overrides that the KFP task does not run; M284/M285: when Airflow skips or fails the task instead."""
+    inherits = task.inherits
+    assert inherits is not None
     name = task.operator.rsplit(".", 1)[-1]
-    extends = task.inherits.extends if task.inherits is not None else []
-    also = (f"; it also overrides {', '.join(extends)}, which calls the parent's with its arguments untouched "
-            "(Airflow-side extras KFP does not run)") if extends and rule != "fallback" else ""
+    own_rule = rule != "fallback"
+    also = (f"; it also overrides {', '.join(inherits.extends)}, which calls the parent's with its arguments "
+            "untouched (Airflow-side extras KFP does not run)") if inherits.extends and own_rule else ""
+    if inherits.applied and own_rule:
+        settings = (f"what it sets before calling the parent's is applied ({', '.join(inherits.at_run)})"
+                    if inherits.at_run else "it sets nothing the parent reads")
+        also += f"; its {', '.join(inherits.applied)} is evaluated: {settings}"
     if base is not None or also:
-        ctx.add(codes.INHERITED_RULE, f"{name} derives from {base or task.inherits.bases[-1]}: mapped with the "
+        ctx.add(codes.INHERITED_RULE, f"{name} derives from {base or inherits.bases[-1]}: mapped with the "
                                       f"{rule} rule, with the arguments its __init__ passes on{also}")
-    overrides = task.inherits.overrides if task.inherits is not None else []
-    if overrides and rule != "fallback":
+    if not own_rule:
+        return
+    explained = {label for kind, label, _ in inherits.notes if kind in ("not_carried", "always_ends")}
+    overrides = [label for label in inherits.overrides if label not in explained]
+    if overrides:
         ctx.add(codes.OVERRIDES_RUN, f"{name} overrides {', '.join(overrides)}; the KFP task runs what its "
                                      "arguments describe, without that code")
+    for kind, _, message in inherits.notes:
+        ctx.add(_NOTE_CODES[kind], message)
 
 
 def _dag_parameters(info: DagInfo) -> tuple[dict[str, PipelineParameter], list[Finding]]:
@@ -216,8 +237,10 @@ def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: l
             kfp.fate = fates[task_id]
 
 
-def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
-    """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate."""
+def map_graph(graph: nx.DiGraph, config: Config | None = None, pipelines: dict[str, str] | None = None) -> MappedDag:
+    """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate.
+
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (``None``: not known)."""
     config = config or Config()
     dag_id = dag_info(graph).dag_id
     params, found = _dag_parameters(dag_info(graph))
@@ -238,7 +261,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers={**producers, **loop_types} if loop_types else producers,
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around,
-                            returned=returned, flow=flow, loops_of=loops_of)
+                            returned=returned, flow=flow, loops_of=loops_of, pipelines=pipelines)
         if kfp is None and only_empty:  # nothing would be left to compile: keep them as no-op containers
             kfp = empty.noop(ctx)
         if kfp is not None and unlooped:
