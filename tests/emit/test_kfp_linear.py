@@ -39,10 +39,10 @@ def _convert(folder: Path, out: Path) -> list[Path]:
 def _stock_bytes(compiled: list[Path], tmp: Path) -> dict[Path, bytes]:
     copies = {}
     for yaml_path in compiled:
-        copy = tmp / "stock" / yaml_path.parent.name / "pipeline.py"
-        copy.parent.mkdir(parents=True)
-        shutil.copy2(yaml_path.with_name("pipeline.py"), copy)
-        copies[yaml_path] = copy
+        folder = tmp / "stock" / yaml_path.parent.name  # with what pipeline.py reads beside it (the fallback runner)
+        shutil.copytree(yaml_path.parent, folder)
+        (folder / "pipeline.yaml").unlink()
+        copies[yaml_path] = folder / "pipeline.py"
     subprocess.run([sys.executable, "-c", STOCK, *map(str, copies.values())], check=True, cwd=tmp)
     return {yaml_path: copy.with_name("pipeline.yaml").read_bytes() for yaml_path, copy in copies.items()}
 
