@@ -305,16 +305,23 @@ def _write_schedule(result: DagResult, folder: Path) -> None:
 
 
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
-                  progress: Progress | None = None, jobs: int = 1) -> dict:
+                  progress: Progress | None = None, jobs: int = 1, cache: bool = False) -> dict:
     """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path).
 
     With ``jobs`` > 1 the workers start first and import kfp while this process analyzes.
+    ``cache``: record what was read and written for the next run (:mod:`converters.cache`).
     """
     from converters.analysis import analyze_paths
 
     config = config or Config()
     check_config(config)
+    paths = [Path(p) for p in paths]
     with _workers(jobs) as pool:
-        analysis = analyze_paths([Path(p) for p in paths], config=config)
-        return convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files, file_findings=analysis.findings,
-                              config=config, progress=progress, pool=pool)
+        analysis = analyze_paths(paths, config=config)
+        report = convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files, file_findings=analysis.findings,
+                                config=config, progress=progress, pool=pool)
+    if cache:
+        from converters.cache import store
+
+        store(paths, Path(out_dir), config, analysis.read)
+    return report

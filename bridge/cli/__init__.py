@@ -15,7 +15,7 @@ from typing import Sequence
 
 from converters.errors import Af2KfpError
 
-__all__ = ["main", "COMMAND_MODULES"]
+__all__ = ["main", "COMMAND_MODULES", "tool_version"]
 
 # Order is the order of `af2kfp --help`.
 COMMAND_MODULES = [
@@ -34,12 +34,35 @@ COMMAND_MODULES = [
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, read only when asked (no import at start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest=dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print af2kfp's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        sys.stdout.write(f"af2kfp {tool_version()}\n")
+        parser.exit()
+
+
+def tool_version() -> str:
+    """The installed af2kfp version (``0+unknown`` when run from sources that were never installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("af2kfp")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="af2kfp",
         description="Convert Airflow DAGs to Kubeflow Pipelines v2 and drive KFP runs.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         module = importlib.import_module(module_name)

@@ -87,7 +87,13 @@ def _existing(given: str, option: str) -> Path:
 
 
 def conversion_config(args: argparse.Namespace, paths: list[Path]) -> Config:
-    """The Config of a converting command: ``[tool.af2kfp]``, the environment options and the root."""
+    """The Config of a converting command: ``[tool.af2kfp]``, the environment options and the root.
+
+    A missing PATH fails here, before the converter (and its imports) load.
+    """
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
     config_path = Path(args.config) if getattr(args, "config", None) else find_pyproject(paths[0])
     if getattr(args, "config", None) and not config_path.is_file():
         raise InputError(f"{args.config}: config file not found")

@@ -57,9 +57,9 @@ def load_report(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, Any]
     paths = [Path(p) for p in args.paths]
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
         return _read_report(paths[0]), paths[0].resolve().parent
+    config = conversion_config(args, paths)  # bad input fails before the converter loads
     from converters.convert import convert_paths, default_jobs
 
-    config = conversion_config(args, paths)
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")

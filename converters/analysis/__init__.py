@@ -38,6 +38,8 @@ class Analysis:
     files: list[str] = field(default_factory=list)
     graphs: list[nx.DiGraph] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # Every file the analyzer ran (DAG files and the helper modules they import): what a cache keys on.
+    read: list[str] = field(default_factory=list)
 
 
 def _collect(paths: list[Path], ignore_syntax: str = "glob") -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
@@ -96,6 +98,7 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
             problem = check_file(resolved, display)
             if problem is not None:
                 analysis.findings.append(problem)
+    analysis.read = sorted(str(Path(p).resolve()) for p in engine.runs)
     ran = [run for run in engine.runs.values() if run is not None]
     consumed = {id(sub) for sub in flatten_subdags([dag for run in ran for dag in run.dags])}
     for path in sorted(engine.runs, key=lambda p: engine.display_for(p)):

@@ -41,6 +41,9 @@ GLOBALS = object()  # the value of ``globals()``
 RAISES = object()  # the callee of a watched ``raise`` (see ``Interpreter.watched``)
 
 
+_SHIFTS = (cst.RightShift, cst.LeftShift)
+
+
 def _symbolic_node(interpreter: "Interpreter", node: cst.CSTNode, scope: "Scope") -> Any:
     return UNKNOWN
 
@@ -788,8 +791,26 @@ class Interpreter:
         return UNKNOWN
 
     def eval_BinaryOperation(self, node: cst.BinaryOperation, scope: Scope) -> Any:
-        left = self.eval(node.left, scope)
-        right = self.eval(node.right, scope)
+        if isinstance(node.operator, _SHIFTS) and isinstance(node.left, cst.BinaryOperation) and isinstance(
+                node.left.operator, _SHIFTS):
+            return self._eval_chain(node, scope)
+        return self._binary(node, self.eval(node.left, scope), self.eval(node.right, scope))
+
+    def _eval_chain(self, node: cst.BinaryOperation, scope: Scope) -> Any:
+        """``a >> b >> c ...`` left to right in a loop: LibCST nests the chain one level per term, and
+        generated DAGs chain thousands of tasks (one recursion per term overflowed Python's stack)."""
+        spine = [node]
+        while isinstance(spine[-1].left, cst.BinaryOperation) and isinstance(spine[-1].left.operator, _SHIFTS):
+            spine.append(spine[-1].left)
+        left = self.eval(spine[-1].left, scope)
+        for inner in reversed(spine[1:]):
+            self._tick()
+            left = self._binary(inner, left, self.eval(inner.right, scope))
+            if left is UNKNOWN:  # as eval() would have handed it on
+                left = self.symbolic(inner)
+        return self._binary(node, left, self.eval(node.right, scope))
+
+    def _binary(self, node: cst.BinaryOperation, left: Any, right: Any) -> Any:
         op = type(node.operator).__name__
         if op in ("RightShift", "LeftShift") and not (isinstance(left, int) and isinstance(right, int)):
             return self.shift(op, left, right, node)

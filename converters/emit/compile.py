@@ -25,6 +25,7 @@ from typing import Any
 
 import yaml
 
+from converters.emit import kfp_linear
 from converters.emit.safety import check_tree
 from converters.emit.spec_tasks import group_list, spec_tasks
 from converters.emit.yaml_text import dump_all
@@ -121,6 +122,7 @@ def _cheap_caller_names() -> None:
 
     if pipeline_task.__dict__.get("inspect") not in (None, _CallerName):  # only the name kfp looks up there
         pipeline_task.inspect = _CallerName  # type: ignore[attr-defined]
+    kfp_linear.install()
 
 
 def prepare() -> None:

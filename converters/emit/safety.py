@@ -99,17 +99,17 @@ def _signature_problems(fn: ast.FunctionDef) -> list[str]:
 
 
 def _body_problems(fn: ast.FunctionDef, known: set[str]) -> list[str]:
-    local = {t.id for node in ast.walk(fn) if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
-    local |= {i.optional_vars.id for node in ast.walk(fn) if isinstance(node, ast.With) for i in node.items
+    nodes = [node for stmt in fn.body for node in ast.walk(stmt)]  # walked once: a pipeline body is most of the module
+    local = {t.id for node in nodes if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    local |= {i.optional_vars.id for node in nodes if isinstance(node, ast.With) for i in node.items
               if isinstance(i.optional_vars, ast.Name)}
-    params = {a.arg for a in fn.args.args}
+    allowed = known | local | {a.arg for a in fn.args.args}  # once: every component's name is in `known`
     problems = []
-    for stmt in fn.body:
-        for node in ast.walk(stmt):
-            if not isinstance(node, _RUN_NODES) or isinstance(node, ast.With) and not _block(node):
-                problems.append(f"{fn.name}: {type(node).__name__} in a body run at compile time")
-            elif isinstance(node, ast.Name) and node.id not in known | local | params:
-                problems.append(f"{fn.name}: unknown name {node.id}")
+    for node in nodes:
+        if not isinstance(node, _RUN_NODES) or isinstance(node, ast.With) and not _block(node):
+            problems.append(f"{fn.name}: {type(node).__name__} in a body run at compile time")
+        elif isinstance(node, ast.Name) and node.id not in allowed:
+            problems.append(f"{fn.name}: unknown name {node.id}")
     return problems
 
 

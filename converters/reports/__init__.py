@@ -11,15 +11,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from converters.errors import InputError
 from converters.files import write_text_atomic
-from converters.reports.html import render_html
-from converters.reports.markdown import render_markdown
-from converters.reports.migration import MigrationView
-from converters.reports.sarif import render_sarif
-from converters.reports.sources import Sources
+
+if TYPE_CHECKING:
+    from converters.reports.migration import MigrationView
 
 __all__ = ["FORMATS", "HTML_NAME", "MARKDOWN_NAME", "write_reports", "write_report", "render"]
 
@@ -31,6 +29,12 @@ def render(report: dict[str, Any], fmt: str, *, report_dir: Path, source_root: P
            migration: MigrationView | None = None) -> str:
     """One report as text. ``report_dir`` holds the generated files report.json points at;
     ``migration`` (HTML and Markdown) shows each DAG's migration stage."""
+    # Imported here: `af2kfp check` reads report.model without loading the renderers.
+    from converters.reports.html import render_html
+    from converters.reports.markdown import render_markdown
+    from converters.reports.sarif import render_sarif
+    from converters.reports.sources import Sources
+
     if fmt == "html":
         return render_html(report, Sources(report_dir, source_root), migration=migration)
     if fmt == "markdown":

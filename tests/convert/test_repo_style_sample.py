@@ -34,7 +34,7 @@ def _convert(out: Path, *options: str) -> int:
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        return main(["convert", str(SAMPLE / "dags"), "-o", str(out), "--fail-on", "none", *options])
+        return main(["convert", str(SAMPLE / "dags"), "-o", str(out), "--fail-on", "none", "--no-cache", *options])
     finally:
         os.chdir(cwd)
 
