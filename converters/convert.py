@@ -13,7 +13,6 @@ import json
 import logging
 import multiprocessing
 import os
-import re
 import signal
 import threading
 from multiprocessing.pool import AsyncResult, Pool
@@ -27,12 +26,13 @@ from converters.emit import compile_pipeline, render_pipeline
 from converters.emit.compile import COMPILE_FAILED, CompileResult, module_folder, prepare
 from converters.emit.degrade import compile_degrading
 from converters.emit.names import kfp_task_name
+from converters.emit.output import KEPT_EDITED, NOT_WRITTEN, Writer, folder_name, generated_name
 from converters.emit.result import DagResult
 from converters.files import write_text_atomic
 from converters.findings import CODES, Finding, Severity, register_code
 from converters.graph import dag_info
 from converters.mappings import check_config, map_graph
-from converters.report_json import build_report
+from converters.report_json import build_report, summarize
 from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
 from converters.schedule import recurring_run_spec
 
@@ -55,10 +55,36 @@ NO_TASKS = register_code(
     "The DAG has no task the converter found (see the analyzer's findings), or every task was folded away (sensors "
     "with sensors = \"skip\"); KFP cannot compile an empty pipeline.",
 ).code
+REPORTS_FAILED = register_code(
+    "E310", Severity.ERROR, "Reports could not be written",
+    "af2kfp failed while writing report.html or report.md; report.json and every DAG's files were written. "
+    "Please report it with report.json.",
+).code
 DUPLICATE_DAG = register_code(
     "E304", Severity.WARNING, "Two DAGs share a dag_id",
     "Airflow keeps only one of them; the second was written to a folder with a suffix.",
 ).code
+
+
+def _shown(path: str) -> str:
+    """A path relative to the current folder when it is under it (as the CLI prints it), else as it is."""
+    try:
+        resolved = Path(path).resolve()
+        return os.path.relpath(resolved) if resolved.is_relative_to(Path.cwd().resolve()) else path
+    except (OSError, ValueError):
+        return path
+
+
+def previous_written(report: Path) -> dict[str, str]:
+    """What the last run recorded it wrote (``report.json``'s ``written``); nothing when unreadable."""
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return {}
+    written = data.get("written") if isinstance(data, dict) else None
+    if not isinstance(written, dict):
+        return {}
+    return {k: v for k, v in written.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _dag_finding(code: str, graph: nx.DiGraph, message: str) -> Finding:
@@ -135,15 +161,6 @@ def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
     result = _generate(graph, config)
     job = _compile_args(result)
     return result if job is None else _finish(result, _compile_job(job), config)
-
-
-def _folder(dag_id: str, taken: set[str]) -> str:
-    base = re.sub(r"[^A-Za-z0-9._-]+", "_", dag_id).strip(".") or "dag"
-    name, n = base, 2
-    while name.lower() in taken:
-        name, n = f"{base}-{n}", n + 1
-    taken.add(name.lower())
-    return name
 
 
 def _start_workers(jobs: int) -> Pool | None:
@@ -228,14 +245,17 @@ def default_jobs() -> int:
 
 def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[str] | None = None,
                    file_findings: list[Finding] | None = None, config: Config | None = None,
-                   progress: Progress | None = None, jobs: int = 1, pool: Pool | None = None) -> dict:
+                   progress: Progress | None = None, jobs: int = 1, pool: Pool | None = None,
+                   force: bool = False) -> dict:
     """Convert analyzed graphs, write every DAG's output and ``report.json``; return the report.
 
     ``jobs`` > 1 compiles in ``jobs - 1`` forked worker processes while this one maps and
     emits (same results, same order), or in ``pool`` when given. ``progress(done, total,
-    dag_id)`` is called after each DAG.
+    dag_id)`` is called after each DAG. A file a user changed since the last run wrote it is
+    kept, the new one written beside it (:mod:`converters.emit.output`), unless ``force``.
     """
     out_dir = Path(out_dir)
+    writer = Writer(out_dir, previous=previous_written(out_dir / REPORT_NAME), force=force)
     taken: set[str] = set()
     seen_ids: set[str] = set()
     results = []
@@ -244,19 +264,29 @@ def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[s
         if pool is None:
             pool = stack.enter_context(_workers(jobs, len(graphs)))
         for index, result in enumerate(_results(graphs, config, pool), 1):
-            _collect(result, index, len(graphs), out_dir, taken, seen_ids, progress)
+            _collect(result, index, len(graphs), writer, taken, seen_ids, progress)
             results.append(result)
     report = build_report(results, files=files or [], file_findings=file_findings or [])
-    write_text_atomic(out_dir / REPORT_NAME, json.dumps(report, indent=2, sort_keys=False) + "\n")
+    report["config"] = _shown(config.source) if config is not None and config.source else None
+    report["written"] = dict(sorted(writer.written.items()))
     from converters.reports import write_reports  # the static reports: report.html, report.md
 
-    write_reports(report, out_dir)
+    try:
+        write_reports(report, out_dir)
+    except Exception as exc:  # noqa: BLE001 - report.json (the record) is written whatever happens to the views
+        log.debug("writing the reports failed", exc_info=True)
+        entry = CODES[REPORTS_FAILED]
+        finding = Finding(code=REPORTS_FAILED, severity=entry.severity, suggestion=entry.help, file=str(out_dir),
+                          message=f"report.html / report.md not written: {type(exc).__name__}: {exc}")
+        report["findings"].append(finding.to_json())
+        report["summary"] = summarize(report["dags"], report["files"], report["findings"])
+    write_text_atomic(out_dir / REPORT_NAME, json.dumps(report, indent=2, sort_keys=False) + "\n")
     return report
 
 
-def _collect(result: DagResult, index: int, total: int, out_dir: Path, taken: set[str], seen_ids: set[str],
+def _collect(result: DagResult, index: int, total: int, writer: Writer, taken: set[str], seen_ids: set[str],
              progress: Progress | None) -> None:
-    """Name the DAG's output folder and write its files, in DAG order."""
+    """Name the DAG's output folder and write its files, in DAG order; a failed write is the DAG's finding."""
     graph = result.graph
     dag_id = dag_info(graph).dag_id
     if progress is not None:
@@ -264,30 +294,47 @@ def _collect(result: DagResult, index: int, total: int, out_dir: Path, taken: se
     if dag_id in seen_ids:
         result.findings.append(_dag_finding(DUPLICATE_DAG, graph, f"dag_id {dag_id!r} is defined more than once"))
     seen_ids.add(dag_id)
-    result.folder = _folder(dag_id, taken)
-    folder = out_dir / result.folder
-    if result.emitted is not None:
-        write_text_atomic(folder / "pipeline.py", result.emitted.code)
-        if result.yaml is not None:
-            write_text_atomic(folder / "pipeline.yaml", result.yaml)
-        else:
-            (folder / "pipeline.yaml").unlink(missing_ok=True)
-        _write_schedule(result, folder)
+    result.folder = folder_name(dag_id, taken)
+    if result.emitted is None:
+        return
+    try:
+        _write_dag(result, writer)
+    except (OSError, UnicodeError) as exc:
+        log.debug("writing %s failed", result.folder, exc_info=True)
+        result.python = result.yaml_file = result.schedule = None
+        result.findings.append(_dag_finding(NOT_WRITTEN, graph, f"{result.folder}/: {type(exc).__name__}: {exc}"))
 
 
-def _write_schedule(result: DagResult, folder: Path) -> None:
+def _write_dag(result: DagResult, writer: Writer) -> None:
+    """pipeline.py (a user's edited one kept, :mod:`converters.emit.output`), pipeline.yaml (or the
+    previous one removed) and schedule.json."""
+    assert result.emitted is not None
+    folder = result.folder
+    result.python, kept = writer.keep_edited(f"{folder}/pipeline.py", result.emitted.code)
+    yaml_file = generated_name(f"{folder}/pipeline.yaml") if kept else f"{folder}/pipeline.yaml"
+    if result.yaml is not None:
+        result.yaml_file = writer.put(yaml_file, result.yaml)
+    else:
+        writer.remove(yaml_file)
+    if kept:
+        message = (f"{folder}/pipeline.py changed since af2kfp wrote it: kept; the new output is in "
+                   f"{result.python}" + (f" and {result.yaml_file}" if result.yaml_file else ""))
+        result.findings.append(_dag_finding(KEPT_EDITED, result.graph, message))
+    _write_schedule(result, writer)
+
+
+def _write_schedule(result: DagResult, writer: Writer) -> None:
     """``schedule.json`` beside the pipeline; its findings join the DAG's."""
     runs = tuple(p.name for p in result.mapped.parameters if p.kind == "run" and not p.has_default) if (
         result.mapped) else ()
     plan = result.mapped.run_context if result.mapped else None
     spec = recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
     result.findings.extend(spec.findings)
-    write_text_atomic(folder / SCHEDULE_NAME, json.dumps(spec.data, indent=2) + "\n")
-    result.schedule = f"{result.folder}/{SCHEDULE_NAME}"
+    result.schedule = writer.put(f"{result.folder}/{SCHEDULE_NAME}", json.dumps(spec.data, indent=2) + "\n")
 
 
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
-                  progress: Progress | None = None, jobs: int = 1) -> dict:
+                  progress: Progress | None = None, jobs: int = 1, force: bool = False) -> dict:
     """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path).
 
     With ``jobs`` > 1 the workers start first and import kfp while this process analyzes.
@@ -299,4 +346,4 @@ def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Conf
     with _workers(jobs) as pool:
         analysis = analyze_paths([Path(p) for p in paths], config=config)
         return convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files, file_findings=analysis.findings,
-                              config=config, progress=progress, pool=pool)
+                              config=config, progress=progress, pool=pool, force=force)
