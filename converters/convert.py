@@ -15,9 +15,10 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 from multiprocessing.pool import AsyncResult, Pool
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import networkx as nx
 
@@ -45,7 +46,8 @@ REPORT_NAME = "report.json"
 SCHEDULE_NAME = "schedule.json"
 Progress = Callable[[int, int, str], None]
 _MIN_PARALLEL = 8  # below this, forking costs more than it saves
-WORKER_TIMEOUT = 600  # seconds to wait for one DAG's compile in a worker (a lost worker never answers)
+WORKER_TIMEOUT = 600  # seconds to wait for one DAG's compile in a live worker (a kfp compile that hangs)
+POLL = 0.25  # seconds between looks at whether the worker compiling a DAG is still alive
 RENDER_FAILED = register_code(
     "E303", Severity.ERROR, "Pipeline could not be generated",
     "af2kfp failed while generating this DAG's pipeline.py; nothing was written for it. Please report it.",
@@ -59,6 +61,12 @@ REPORTS_FAILED = register_code(
     "E310", Severity.ERROR, "Reports could not be written",
     "af2kfp failed while writing report.html or report.md; report.json and every DAG's files were written. "
     "Please report it with report.json.",
+).code
+WORKER_DIED = register_code(
+    "E314", Severity.ERROR, "Compile worker died",
+    "The process compiling this DAG ended without an answer (killed, out of memory, or a crash in native "
+    "code), so pipeline.yaml was not written; pipeline.py was. Compile it by hand (python pipeline.py) to "
+    "see why, or rerun with --jobs 1.",
 ).code
 DUPLICATE_DAG = register_code(
     "E304", Severity.WARNING, "Two DAGs share a dag_id",
@@ -113,6 +121,39 @@ def _generate(graph: nx.DiGraph, config: Config | None) -> DagResult:
 def _compile_job(job: tuple[str, str, str, str, int | None]) -> CompileResult:
     code, function, dag_id, file, line = job
     return compile_pipeline(code, function, dag_id=dag_id, file=file, line=line)
+
+
+_STARTED: Any = None  # in a worker: where it says which job it starts (see _Watch)
+
+
+def _tracked_job(token: int, job: tuple[str, str, str, str, int | None]) -> CompileResult:
+    """A worker's compile, announced first, so the parent knows whose death loses which DAG."""
+    if _STARTED is not None:
+        _STARTED.put((token, os.getpid()))
+    return _compile_job(job)
+
+
+class _Watch:
+    """Which worker compiles which job, so a worker that dies is noticed within :data:`POLL` seconds.
+
+    ``multiprocessing.Pool`` replaces a dead worker but never answers for the job it held.
+    Each job says which process took it; while waiting, a job whose process is no longer a
+    live child of this one is lost: a finding, not a wait for :data:`WORKER_TIMEOUT`.
+    """
+
+    def __init__(self, started: Any) -> None:
+        self.started = started
+        self.owner: dict[int, int] = {}
+
+    def lost(self, token: int) -> int | None:
+        """The pid of the dead worker that took job ``token``, else ``None``."""
+        while not self.started.empty():
+            taken, pid = self.started.get()
+            self.owner[taken] = pid
+        pid = self.owner.get(token)
+        if pid is None or pid in {child.pid for child in multiprocessing.active_children()}:
+            return None
+        return pid
 
 
 def _compile_args(result: DagResult) -> tuple[str, str, str, str, int | None] | None:
@@ -182,16 +223,22 @@ def _start_workers(jobs: int) -> Pool | None:
     if callable(handler):
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
-        return multiprocessing.get_context("fork").Pool(jobs - 1, initializer=_init_worker)
+        context = multiprocessing.get_context("fork")
+        started = context.SimpleQueue()
+        pool = context.Pool(jobs - 1, initializer=_init_worker, initargs=(started,))
+        pool.af2kfp_started = started  # type: ignore[attr-defined]
+        return pool
     finally:
         if callable(handler):
             signal.signal(signal.SIGTERM, handler)
 
 
-def _init_worker() -> None:
+def _init_worker(started: Any = None) -> None:
     """Default signal handling, so ``Pool.terminate`` ends a worker even when the parent had
     installed its own SIGTERM/SIGINT handlers (a Python handler that returns would leave the
-    worker blocked for ever), then the compile start-up."""
+    worker blocked for ever), where to announce the jobs it takes, then the compile start-up."""
+    global _STARTED
+    _STARTED = started
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     prepare()
@@ -204,19 +251,33 @@ def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None)
     if pool is None:
         yield from (convert_graph(graph, config) for graph in graphs)
         return
+    started = getattr(pool, "af2kfp_started", None)
+    watch = _Watch(started) if started is not None else None
     pending = []
-    for graph in graphs:
+    for token, graph in enumerate(graphs):
         result = _generate(graph, config)
         job = _compile_args(result)
-        pending.append((result, None if job is None else pool.apply_async(_compile_job, (job,))))
-    for result, compiling in pending:
-        yield result if compiling is None else _finish(result, _outcome(result, compiling), config)
+        pending.append((token, result, None if job is None else pool.apply_async(_tracked_job, (token, job))))
+    for token, result, compiling in pending:
+        yield result if compiling is None else _finish(result, _outcome(result, compiling, watch, token), config)
 
 
-def _outcome(result: DagResult, compiling: AsyncResult) -> CompileResult:
-    """The worker's compile result; a lost worker or a result that cannot travel is a finding."""
+def _outcome(result: DagResult, compiling: AsyncResult, watch: _Watch | None = None, token: int = -1) -> CompileResult:
+    """The worker's compile result; a worker that died, one that never answers within
+    :data:`WORKER_TIMEOUT`, or a result that cannot travel is a finding."""
+    deadline = time.monotonic() + WORKER_TIMEOUT
     try:
-        return compiling.get(timeout=WORKER_TIMEOUT)
+        while True:
+            try:
+                return compiling.get(timeout=POLL if watch is not None else WORKER_TIMEOUT)
+            except multiprocessing.TimeoutError:
+                pid = watch.lost(token) if watch is not None else None
+                if pid is not None:
+                    message = (f"the compile worker (process {pid}) died while compiling this DAG, so it was not "
+                               "compiled; the other DAGs were")
+                    return CompileResult(None, [_dag_finding(WORKER_DIED, result.graph, message)])
+                if watch is None or time.monotonic() > deadline:
+                    raise
     except Exception as exc:  # noqa: BLE001 - one DAG's failure must not stop the run
         message = f"kfp.compiler failed: the compile worker gave no result ({type(exc).__name__}: {exc})"
         return CompileResult(None, [_dag_finding(COMPILE_FAILED, result.graph, message)])
