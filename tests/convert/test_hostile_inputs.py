@@ -190,3 +190,20 @@ def test_an_unwritable_dag_folder_is_that_dags_finding(tmp_path):
     assert blocked["kfp"]["python"] is None
     assert any(f["code"] == "E309" and f["dag_id"] == "blocked" for f in report["findings"])
     assert next(d for d in report["dags"] if d["dag_id"] == "good_dag")["kfp"]["compiled"]
+
+
+def test_bidi_and_line_breaks_never_reach_comments_or_reports_raw(tmp_path):
+    """U+202E in a task id and a line break in a param default are escaped in pipeline.py's comments,
+    pipeline.yaml's header, report.html, report.md and the terminal summary."""
+    from converters.convert import convert_paths
+
+    (tmp_path / "bidi.py").write_text(_dag("'bidi'", task_id="'ab\\u202ecd'",
+                                           dag_args=", params={'sql': 'SELECT 1\\u2028FROM t'}"))
+    convert_paths([tmp_path / "bidi.py"], tmp_path / "out")
+    out = tmp_path / "out"
+    for path in (out / "bidi" / "pipeline.py", out / "bidi" / "pipeline.yaml", out / "report.html",
+                 out / "report.md"):
+        text = path.read_text(encoding="utf-8")
+        assert "\u202e" not in text and "\u2028" not in text, path.name
+    assert "# Airflow: " in (out / "bidi" / "pipeline.py").read_text() and "ab\\u202ecd" in (
+        out / "bidi" / "pipeline.py").read_text()
