@@ -68,6 +68,14 @@ WORKER_DIED = register_code(
     "code), so pipeline.yaml was not written; pipeline.py was. Compile it by hand (python pipeline.py) to "
     "see why, or rerun with --jobs 1.",
 ).code
+MAX_COMPILE_TASKS = 1000  # kfp's compiler takes time quadratic in the tasks: ~30 s for 1,000, minutes beyond
+TOO_MANY_TASKS = register_code(
+    "E315", Severity.ERROR, "Pipeline too large to compile",
+    f"The pipeline has more than {MAX_COMPILE_TASKS} tasks: kfp's compiler takes time quadratic in the number of "
+    "tasks (minutes, then hours), and a KFP run of that size strains Argo's workflow object. pipeline.py was "
+    "written, pipeline.yaml was not. Split the DAG, or loop over the varying part with a mapped task "
+    "(expand: one task in KFP, a dsl.ParallelFor), then compile pipeline.py yourself if you must.",
+).code
 DUPLICATE_DAG = register_code(
     "E304", Severity.WARNING, "Two DAGs share a dag_id",
     "Airflow keeps only one of them; the second was written to a folder with a suffix.",
@@ -115,6 +123,10 @@ def _generate(graph: nx.DiGraph, config: Config | None) -> DagResult:
     if not mapped.tasks:
         finding = _dag_finding(NO_TASKS, graph, "the pipeline has no task after folding; not compiled")
         return DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=None, findings=[finding])
+    if len(mapped.tasks) > MAX_COMPILE_TASKS:
+        finding = _dag_finding(TOO_MANY_TASKS, graph, f"{len(mapped.tasks)} tasks, more than {MAX_COMPILE_TASKS}: "
+                                                      "pipeline.py written, not compiled")
+        return DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=None, findings=[finding])
     return DagResult(graph=graph, mapped=mapped, emitted=emitted, yaml=None)
 
 
@@ -158,7 +170,7 @@ class _Watch:
 
 def _compile_args(result: DagResult) -> tuple[str, str, str, str, int | None] | None:
     """What to compile for a generated DAG, or ``None`` when it has nothing to compile."""
-    if result.emitted is None or result.mapped is None or not result.mapped.tasks:
+    if result.emitted is None or result.mapped is None or not 0 < len(result.mapped.tasks) <= MAX_COMPILE_TASKS:
         return None
     info = dag_info(result.graph)
     return result.emitted.code, result.emitted.names.pipeline, info.dag_id, info.file, info.line

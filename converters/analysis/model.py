@@ -376,7 +376,8 @@ def unique_taskflow_id(task_id: str, dag: DagObj, group: GroupObj | None) -> str
 
 
 MAX_VALUE_DEPTH = 30
-MAX_VALUE_NODES = 50_000  # a value shared N times in a tree of depth d expands to N**d nodes
+MAX_VALUE_NODES = 20_000  # items of one value, counted each time they appear (a value shared N times in a
+# tree of depth d expands to N**d); KFP keeps a whole run's spec in one Kubernetes object (about 1.5 MB)
 
 
 def to_value(value: Any) -> Any:
@@ -398,6 +399,9 @@ class _Plain:
         self.nodes = 0
 
     def walk(self, value: Any, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_VALUE_NODES:
+            return Symbolic(source="<too large>")
         if value is None or isinstance(value, (bool, int, float, str, Symbolic, Call, Duration, DateTime, TaskRef)):
             if type(value) is str or type(value) is int:
                 return value
@@ -408,9 +412,6 @@ class _Plain:
             return value.as_posix()
         if depth > MAX_VALUE_DEPTH:
             return Symbolic(source="<too deep>")
-        self.nodes += 1
-        if self.nodes > MAX_VALUE_NODES:
-            return Symbolic(source="<too large>")
         if id(value) in self.path:
             return Symbolic(source="<cycle>")
         self.path.add(id(value))
