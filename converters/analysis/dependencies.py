@@ -144,6 +144,7 @@ class Dependencies:
         return right
 
     def connect(self, up: TaskObj, down: TaskObj, kind: str, node: cst.CSTNode) -> None:
+        self._tick()  # type: ignore[attr-defined]  # an edge is an evaluation step: list >> list of 1,000s is not free
         if up is down:
             self.finding(  # type: ignore[attr-defined]
                 codes.CYCLE,

@@ -376,6 +376,7 @@ def unique_taskflow_id(task_id: str, dag: DagObj, group: GroupObj | None) -> str
 
 
 MAX_VALUE_DEPTH = 30
+MAX_TEXT = 100_000  # characters of one string (a KFP spec lives in one Kubernetes object, ~1.5 MB)
 MAX_VALUE_NODES = 20_000  # items of one value, counted each time they appear (a value shared N times in a
 # tree of depth d expands to N**d); KFP keeps a whole run's spec in one Kubernetes object (about 1.5 MB)
 
@@ -385,8 +386,9 @@ def to_value(value: Any) -> Any:
 
     A value that contains itself (``d["a"] = d``) becomes ``<cycle>`` where it recurs; one
     deeper than :data:`MAX_VALUE_DEPTH` or larger than :data:`MAX_VALUE_NODES` (shared parts
-    counted each time they appear) is cut with ``<too deep>`` / ``<too large>``: unknown
-    values that the mapping reports, never a hang.
+    counted each time they appear), or a string longer than :data:`MAX_TEXT`, is cut with
+    ``<too deep>`` / ``<too large>`` / ``<text of N characters>``: unknown values that the
+    mapping reports, never a hang.
     """
     return _Plain().walk(value, 0)
 
@@ -403,6 +405,8 @@ class _Plain:
         if self.nodes > MAX_VALUE_NODES:
             return Symbolic(source="<too large>")
         if value is None or isinstance(value, (bool, int, float, str, Symbolic, Call, Duration, DateTime, TaskRef)):
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                return Symbolic(source=f"<text of {len(value)} characters>")
             if type(value) is str or type(value) is int:
                 return value
             return untagged(value)
