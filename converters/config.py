@@ -76,6 +76,11 @@ class Config:
     # Import name -> pip requirement for Python tasks; False / "" means the base image has it.
     packages: dict[str, str | bool] = field(default_factory=dict)
     source: str | None = None
+    # May rules named "module:function" in ``operators`` be imported (run)? A config found in the
+    # repository being converted is that repository's code: the CLI allows it only when given with
+    # --config or --allow-config-rules. The keys [tool.af2kfp] set, in file order (what the CLI prints).
+    rules_allowed: bool = True
+    keys: tuple[str, ...] = ()
     # Given on the command line, not in pyproject.toml: what Airflow would know when it parses the DAGs
     # (--variables, --connections, --env, --env-file) and the repository root helper modules resolve
     # from (--root; None: only the scanned folders).
@@ -129,7 +134,7 @@ def load_config(path: Path | None) -> Config:
     if "airflow_image_providers" in table:
         table["airflow_image_providers"] = _providers(path, table["airflow_image_providers"])
     rest = {k: v for k, v in table.items() if k not in ("operators", "packages")}
-    return Config(**rest, operators=dict(operators), packages=dict(packages), source=str(path))
+    return Config(**rest, operators=dict(operators), packages=dict(packages), source=str(path), keys=tuple(table))
 
 
 def _providers(path: Path, given: Any) -> tuple[str, ...] | str:

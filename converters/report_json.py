@@ -189,7 +189,7 @@ def _dag(result: DagResult) -> dict[str, Any]:
     ]
     spans = code_spans(result)
     kfp_tasks = [_kfp_task(result, t, spans) for t in _kfp_tasks(result)] if result.mapped and result.emitted else []
-    written = result.emitted is not None
+    written = result.emitted is not None and result.python is not None
     return {
         "dag_id": info.dag_id,
         "file": info.file,
@@ -200,8 +200,8 @@ def _dag(result: DagResult) -> dict[str, Any]:
             "pipeline_name": result.emitted.pipeline_name if written else None,
             "tasks": kfp_tasks,
             "edges": [list(e) for e in result.kfp_edges],
-            "python": f"{result.folder}/pipeline.py" if written else None,
-            "yaml": f"{result.folder}/pipeline.yaml" if result.compiled else None,
+            "python": result.python if written else None,
+            "yaml": result.yaml_file if result.compiled else None,
             "compiled": result.compiled,
             "parameters": [_parameter(p) for p in result.mapped.parameters] if result.mapped else [],
             "schedule": result.schedule,

@@ -2,7 +2,8 @@
 
 Each command module exposes ``NAME``, ``HELP``, ``add_arguments(parser)`` and
 ``run(args) -> int``. Exit codes: 0 done, 1 done with findings at or above
-``--fail-on``, 2 usage error or unreadable input (a clear message, no traceback).
+``--fail-on``, 2 usage error or unreadable input (a clear message, no traceback),
+3 an internal error of af2kfp (a bug: the message asks to report it; ``-v`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ COMMAND_MODULES = [
     "bridge.cli.verify",
 ]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
 class _Version(argparse.Action):
@@ -87,6 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("af2kfp: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of af2kfp: say so, distinctly from bad input and findings
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        detail = "" if args.verbose else " (rerun with -v for the traceback)"
+        print(f"af2kfp: internal error: {type(exc).__name__}: {exc}{detail}; please report it", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

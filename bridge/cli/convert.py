@@ -13,12 +13,15 @@ from typing import Any, TextIO
 from bridge.cli.inputs import add_conversion_arguments, conversion_config
 from converters.errors import InputError
 from converters.findings import Severity
+from converters.text import visible
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text"]
+__all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text", "INTERNAL_CODES"]
 
 NAME = "convert"
 HELP = "Convert Airflow DAG files into KFP v2 pipelines (pipeline.py, pipeline.yaml) and report.json."
 FAIL_ON = ("info", "warning", "error", "none")
+# Findings that are af2kfp's own failures (a bug to report), not the DAGs': exit 3 whatever --fail-on says.
+INTERNAL_CODES = frozenset({"A115", "E302", "E303", "E310"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,11 +36,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: CPUs available, at most 4; 1 = all in this process)")
     parser.add_argument("--no-cache", action="store_true",
                         help="convert everything again even when nothing changed since the last run into OUT")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite output files changed since af2kfp wrote them (default: keep them and "
+                             "write the new ones beside them as pipeline.generated.py, ...)")
     add_conversion_arguments(parser)
 
 
 def exit_code(report: dict[str, Any], fail_on: str) -> int:
-    """0, or 1 when a finding is at or above ``fail_on`` (never for ``none``)."""
+    """0, or 1 when a finding is at or above ``fail_on`` (never for ``none``), or 3 when af2kfp itself failed
+    on some file or DAG (:data:`INTERNAL_CODES`; the rest was converted and reported)."""
+    if any(f.get("code") in INTERNAL_CODES for f in report["findings"]):
+        return 3
     if fail_on == "none":
         return 0
     threshold = Severity(fail_on).rank
@@ -54,7 +63,8 @@ def format_text(report: dict[str, Any], out: str, stream: TextIO) -> None:
     )
     for f in report["findings"]:
         where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
-        stream.write(f"{where}: {f['severity']} {f['code']} {f['message']}\n    suggestion: {f['suggestion']}\n")
+        stream.write(visible(f"{where}: {f['severity']} {f['code']} {f['message']}") +
+                     f"\n    suggestion: {visible(f['suggestion'])}\n")
     counts = s["findings"]
     from converters.convert import REPORT_NAME  # loaded by the conversion already; not for --help
 
@@ -98,7 +108,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"af2kfp: cache: {hit.dags} of {hit.dags} DAGs unchanged since the last conversion into {out}; "
                          "nothing converted or rewritten (--no-cache converts again)\n")
     else:
-        report = convert_paths(paths, out, config=config, progress=progress, jobs=jobs, cache=not args.no_cache)
+        report = convert_paths(paths, out, config=config, progress=progress, jobs=jobs, cache=not args.no_cache,
+                                force=args.force)
     try:
         if args.format == "json":
             json.dump(report, sys.stdout, indent=2)

@@ -20,6 +20,7 @@ import libcst as cst
 
 from converters.analysis import codes
 from converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
+from converters.analysis.limits import FILE_SECONDS, TIME_LIMIT, Deadline
 from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
 from converters.analysis.names import canonical
 from converters.analysis.safe_ops import (
@@ -115,7 +116,11 @@ class _Continue(Exception):
 
 
 class _Budget(Exception):
-    pass
+    """The file's evaluation budget is spent: its steps, or its time (``timed_out``)."""
+
+    def __init__(self, timed_out: bool = False) -> None:
+        super().__init__()
+        self.timed_out = timed_out
 
 
 # How a block is left early: ``return``, ``break``, ``continue``.
@@ -157,6 +162,7 @@ class Interpreter:
     def __init__(self) -> None:
         self.frames: list[_Frame] = []
         self.steps = 0
+        self.deadline = Deadline(FILE_SECONDS)
         self.depth = 0
         self.last_callee: Any = None
         # What the expressions under evaluation read: a Deferred's needs, a decided value's conditions.
@@ -255,6 +261,8 @@ class Interpreter:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise _Budget()
+        if self.deadline.passed():
+            raise _Budget(timed_out=True)
 
     # ----------------------------------------------------------------- modules
     def run_module(self, source: SourceFile, scope: Scope) -> None:
@@ -262,12 +270,20 @@ class Interpreter:
         self.frames.append(_Frame(source, scope.module))
         try:
             self.exec_block(source.module.body, scope)
-        except _Budget:
-            self.finding(
-                codes.LIMIT,
-                f"stopped after {MAX_STEPS} evaluation steps",
-                "Split the file or simplify its loops; the graph may be incomplete.",
-            )
+        except _Budget as spent:
+            if spent.timed_out:
+                self.finding(
+                    TIME_LIMIT,
+                    f"analysis stopped after {self.deadline.seconds:g} s; the DAGs found so far are kept",
+                    None,
+                    None,
+                )
+            else:
+                self.finding(
+                    codes.LIMIT,
+                    f"stopped after {MAX_STEPS} evaluation steps",
+                    "Split the file or simplify its loops; the graph may be incomplete.",
+                )
         except RecursionError:
             self.finding(codes.LIMIT, "nesting too deep to follow", "Simplify the nesting of helper calls.")
         except (ReturnSignal, _Break, _Continue):

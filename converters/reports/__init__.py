@@ -54,7 +54,9 @@ def write_report(report: dict[str, Any], path: Path, *, report_dir: Path, source
     if fmt is None:
         raise InputError(f"{path}: unknown report format {path.suffix or '(no suffix)'!r}; "
                          f"use {', '.join(sorted(FORMATS))}")
-    write_text_atomic(path, render(report, fmt, report_dir=report_dir, source_root=source_root, migration=migration))
+    text = render(report, fmt, report_dir=report_dir, source_root=source_root, migration=migration)
+    # A lone surrogate (from an escape in a DAG file) has no UTF-8 form: shown as its escape, never a failure.
+    write_text_atomic(path, text.encode("utf-8", "backslashreplace").decode("utf-8"))
     return path
 
 

@@ -6,7 +6,7 @@ side by side, then per task the Airflow source next to the generated KFP code, t
 findings with their suggestions, and the checklist before production.
 
 Every string from the report (task ids, messages, source lines) is escaped with
-:func:`html.escape`; the only JSON in a script goes through :func:`script_json`.
+:func:`html.escape` (after :func:`converters.text.visible`: bidi marks and controls as escapes); the only JSON in a script goes through :func:`script_json`.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from html import escape
 from typing import Any
 
 from converters.findings import FindingCode
+from converters.text import visible
 from converters.reports.assets import CSS, JS
 from converters.reports.model import (FATE_MEANING, FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
                                       findings_by_code, finding_codes, operator_coverage, plain_message, runs_as_is)
@@ -39,7 +40,7 @@ def script_json(data: Any) -> str:
 
 
 def _e(value: Any) -> str:
-    return escape(str(value), quote=True)
+    return escape(visible(str(value)), quote=True)
 
 
 def _verdict(label: str) -> str:
@@ -81,7 +82,7 @@ def _code(parts: list[Excerpt | str], *, missing: str) -> str:
             continue
         first, lines = part
         numbers.extend(str(first + i) for i in range(len(lines)))
-        text.extend(escape(line, quote=False) for line in lines)
+        text.extend(escape(visible(line), quote=False) for line in lines)
     return (f'<div class="code"><pre class="ln" aria-hidden="true">{chr(10).join(numbers)}</pre>'
             f'<pre>{chr(10).join(text)}</pre></div>')
 

@@ -19,6 +19,7 @@ from converters.reports.model import (BLOCKED, FATE_MEANING, FATES, READY, REVIE
                                       schedule_status)
 from converters.reports.migration import STAGES, MigrationView
 from converters.reports.sources import Sources
+from converters.text import visible
 
 __all__ = ["Limits", "render_markdown"]
 
@@ -40,7 +41,7 @@ class Limits:
 
 def _md(text: Any, limit: int = 300) -> str:
     """One line of plain text, escaped for Markdown tables, shortened to ``limit`` characters."""
-    value = " ".join(str(text).split())
+    value = visible(" ".join(str(text).split()))
     if len(value) > limit:
         value = value[: limit - 1] + "\u2026"
     return _SPECIAL.sub(r"\\\1", value)
@@ -48,7 +49,7 @@ def _md(text: Any, limit: int = 300) -> str:
 
 def _code(text: Any, limit: int = 120) -> str:
     """An inline code span (ids, paths): no backticks inside, pipes escaped for tables."""
-    value = " ".join(str(text).split()).replace("`", "'")
+    value = visible(" ".join(str(text).split())).replace("`", "'")
     if len(value) > limit:
         value = value[: limit - 1] + "\u2026"
     return "`" + value.replace("|", "\\|") + "`"
