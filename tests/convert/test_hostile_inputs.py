@@ -234,3 +234,25 @@ def test_syntax_newer_than_this_python_still_converts(tmp_path):
     assert [d["dag_id"] for d in report["dags"]] == ["typed_aliases"]
     assert report["dags"][0]["airflow"]["tasks"][0]["line"] == 9
     assert not [f for f in report["findings"] if f["code"] == "A101"]
+
+
+def test_a_pipeline_over_the_task_limit_is_written_not_compiled(tmp_path, monkeypatch):
+    """Over MAX_COMPILE_TASKS (a KFP run of that size exceeds Argo's object), pipeline.py is written,
+    pipeline.yaml is not, and E315 says why; a DAG under the limit beside it still compiles."""
+    from converters import convert
+
+    monkeypatch.setattr(convert, "MAX_COMPILE_TASKS", 3)
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "good.py").write_text(GOOD)
+    (dags / "wide.py").write_text(HEAD + (
+        "with DAG('wide', start_date=datetime(2024, 1, 1), schedule=None):\n"
+        "    for n in range(5):\n"
+        "        BashOperator(task_id=f'part_{n}', bash_command='echo')\n"))
+    report = convert.convert_paths([dags], tmp_path / "out")
+    by_id = {d["dag_id"]: d for d in report["dags"]}
+    assert by_id["good_dag"]["kfp"]["compiled"] and not by_id["wide"]["kfp"]["compiled"]
+    assert (tmp_path / "out" / "wide" / "pipeline.py").exists()
+    assert not (tmp_path / "out" / "wide" / "pipeline.yaml").exists()
+    assert [f["message"] for f in report["findings"] if f["code"] == "E315"] == [
+        "5 tasks, more than 3: pipeline.py written, not compiled"]
