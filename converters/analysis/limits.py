@@ -51,6 +51,12 @@ def _string_parts(node: ast.AST, text_lines: list[str]) -> int:
         return MAX_NESTING + 1
 
 
+def _chained(node: ast.AST, child: ast.AST) -> bool:
+    """``child`` continues ``node``'s dependency chain (``a >> b >> c``: the left operand, itself a shift)."""
+    return (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.RShift, ast.LShift)) and child is node.left
+            and isinstance(child, ast.BinOp) and isinstance(child.op, (ast.RShift, ast.LShift)))
+
+
 def nesting(tree: ast.Module, text: str) -> tuple[int, int | None]:
     """The deepest nesting of ``tree`` as LibCST will build it, and the line where it is."""
     lines = text.splitlines()
@@ -66,7 +72,9 @@ def nesting(tree: ast.Module, text: str) -> tuple[int, int | None]:
             deepest, where = depth, getattr(node, "lineno", where)
             if deepest > MAX_NESTING:
                 break
-        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+        # the left spine of ``a >> b >> c ...`` is a chain LibCST parses and the analyzer walks in
+        # loops (CPython's own parser caps its length): not nesting
+        stack.extend((child, depth if _chained(node, child) else depth + 1) for child in ast.iter_child_nodes(node))
     return deepest, where
 
 
