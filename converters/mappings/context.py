@@ -39,6 +39,8 @@ class MapContext:
     downstream: tuple[str, ...] = ()
     # Python task id -> the keys of the dict its callable returns, when known (env from an XCom).
     returned_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # The task runs once per item, in a dsl.ParallelFor (its .expand(), or a mapped task group's).
+    looped: bool = False
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

@@ -718,10 +718,11 @@ def _carries_skip(ctx: MapContext, fn: _Def, rule: str, decides: bool) -> bool:
     if rule not in ("PythonOperator", "task") or ctx.task.operator.endswith(("ExternalPythonOperator",
                                                                                "external_python")):
         return False
-    if decides or ctx.task.mapped is not None:
-        what = "a branch or short circuit decides nothing" if decides else "a mapped task skips per item"
-        ctx.add(airflow_exceptions.SKIP_NOT_CARRIED, f"`{fn.name}` raises AirflowSkipException: {what} in KFP's "
-                                                     "conditions, so the raise fails the KFP task")
+    if decides or ctx.looped or ctx.task.mapped is not None:
+        what = ("its output is the branch's or short circuit's decision, it cannot also say the task skipped"
+                if decides else "the task is mapped, and KFP's conditions cannot test each item's skip")
+        ctx.add(airflow_exceptions.SKIP_NOT_CARRIED, f"`{fn.name}` raises AirflowSkipException, which Airflow "
+                                                     f"turns into a skip: {what}; in KFP the raise fails the task")
         return False
     return True
 

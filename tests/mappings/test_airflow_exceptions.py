@@ -193,3 +193,15 @@ def test_trigger_rules_after_a_skipping_task():
     assert needed == {"check": {}, "load": ran, "after_load": ran, "audit": {}, "join": {}, "either": ran,
                       "never": ran}
     assert wider == set()
+
+
+def test_skip_in_a_mapped_task_is_not_carried():
+    from dataclasses import replace
+
+    from converters.graph import Mapped
+
+    python = PythonCallable(name="use", source=textwrap.dedent(SKIP).lstrip(), file="dags/f.py", line=1,
+                            imports=["from airflow.exceptions import AirflowSkipException"])
+    task = replace(example_task(TASK, "use", python=python), mapped=Mapped(expand={"files": [["a"], []]}))
+    kfp, ctx = map_task(task, dag_id="sales", config=Config())
+    assert "M296" in [f.code for f in ctx.findings] and kfp.decision is None
