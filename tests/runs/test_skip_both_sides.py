@@ -20,13 +20,14 @@ from tests.runs.harness import markers, run_dags
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(1800)]
 
 DAGS = Path(__file__).parent / "dags_skip"
-IDS = ["partner_file_import", "daily_metrics_taskflow", "quality_gate_fails"]
+SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "dags" / "store_sales_skip_checks.py"
+IDS = ["partner_file_import", "daily_metrics_taskflow", "quality_gate_fails", "store_sales_skip_checks"]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     dags = tmp_path_factory.mktemp("dags")
-    for path in DAGS.glob("*.py"):
+    for path in [*DAGS.glob("*.py"), SAMPLE]:
         shutil.copy(path, dags / path.name)
     return run_dags(dags, tmp_path_factory.mktemp("runs"), dag_ids=IDS, timeout=1200)
 
@@ -39,7 +40,7 @@ def _states(side, dag_id):
     return {task_id: found[0].state for task_id, found in side[dag_id].tasks.items() if found}
 
 
-@pytest.mark.parametrize("dag_id", ["partner_file_import", "daily_metrics_taskflow"])
+@pytest.mark.parametrize("dag_id", ["partner_file_import", "daily_metrics_taskflow", "store_sales_skip_checks"])
 def test_both_sides_agree(runs, dag_id):
     assert runs.differences(dag_id) == []
 
@@ -91,3 +92,10 @@ def test_fail_exception_fails_the_task_and_the_run(runs):
     assert [r.state for r in kfp.tasks["quality_gate"]] == ["failed"]
     assert kfp.tasks["quality_gate"][0].printed == ("null share 0.25", "gate tripped")
     assert "publish" not in _ran(runs.kfp, "quality_gate_fails")
+
+
+def test_sample_skips_one_store(runs):
+    ran = _ran(runs.kfp, "store_sales_skip_checks")
+    assert ran == _ran(runs.airflow, "store_sales_skip_checks") == {
+        "validate_store_101", "load_store_101", "audit_exports", "publish"}
+    assert runs.kfp["store_sales_skip_checks"].tasks["audit_exports"][0].value == ["store_205"]
