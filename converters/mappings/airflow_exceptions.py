@@ -150,12 +150,16 @@ def _merge(into: Provided, other: Provided) -> None:
 
 
 def uses(provided: Provided, trees: list[ast.AST]) -> set[str]:
-    """The Airflow classes ``trees`` reference outside ``except`` clauses (what they may raise)."""
+    """The Airflow classes ``trees`` may raise: referenced outside ``except`` clauses, or caught by
+    a handler that raises again."""
     handlers = {id(n) for tree in trees for h in ast.walk(tree) if isinstance(h, ast.ExceptHandler) and h.type
                 for n in ast.walk(h.type)}
     found: set[str] = set()
     for tree in trees:
         for node in ast.walk(tree):
+            if isinstance(node, ast.ExceptHandler) and node.type is not None and any(
+                    isinstance(n, ast.Raise) for statement in node.body for n in ast.walk(statement)):
+                found |= uses(provided, [ast.Expr(node.type)])
             if id(node) in handlers:
                 continue
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in provided.classes:

@@ -8,6 +8,7 @@ whose conditions each trigger rule then applies.
 
 from __future__ import annotations
 
+import ast
 import json
 import textwrap
 
@@ -16,6 +17,7 @@ import pytest
 from converters.config import Config
 from converters.graph import PythonCallable
 from converters.mappings import map_task
+from converters.mappings.airflow_exceptions import Provided, uses
 from converters.mappings.conditions import conditions
 from converters.mappings.example import example_task
 from converters.mappings.model import Decision
@@ -155,6 +157,25 @@ def test_skip_only_caught_is_no_skip():
                 return 0
     ''', imports=["from airflow.exceptions import AirflowSkipException"])
     assert found == [] and kfp.decision is None
+
+
+def test_skip_caught_and_raised_again_is_a_skip():
+    kfp, found = _map('''
+        def use(n: int):
+            try:
+                check(n)
+            except AirflowSkipException:
+                print("nothing to do")
+                raise
+    ''', imports=["from airflow.exceptions import AirflowSkipException"],
+        constants={"check": "def check(n):\n    if not n:\n        raise AirflowSkipException()\n"},
+        op_kwargs={"n": 0})
+    assert found == ["M294"] and kfp.decision == Decision(mode="skip", flag=None)
+    assert _component(kfp)(n=0) is False
+    caught_only = ast.parse("try:\n    run()\nexcept Skip:\n    print('no')\n")
+    raised_again = ast.parse("try:\n    run()\nexcept (Skip, ValueError) as error:\n    raise error\n")
+    provided = Provided(classes={"Skip": "AirflowSkipException"})
+    assert uses(provided, [caught_only]) == set() and uses(provided, [raised_again]) == {"AirflowSkipException"}
 
 
 def test_skip_in_a_subprocess_fails_as_in_airflow():
