@@ -302,9 +302,9 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
              requirements: list[str]) -> list[str]:
     """``packages_to_install`` for the imported ``modules``; findings for those nothing provides.
 
-    Airflow imports stay a finding (M221): the component's image has no Airflow. (The context
-    shim, when it provides an import such as ``get_current_context``, removes it from
-    ``modules`` before this check.)
+    Airflow imports stay a finding (M221): the component's image has no Airflow. (What the
+    component provides itself, ``get_current_context`` and Airflow's exception classes
+    (:mod:`.airflow_exceptions`), is removed from ``modules`` before this check.)
     """
     airflow = [m for m in modules if m.split(".")[0] == "airflow"]
     if airflow:
