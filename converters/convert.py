@@ -1,7 +1,8 @@
 """The conversion pipeline: analyze -> map -> emit -> compile -> write, plus report.json.
 
 ``convert_paths(paths, out_dir)`` writes ``OUT/<dag_id>/pipeline.py``, ``pipeline.yaml``
-(only when kfp compiled it), ``schedule.json`` (the recurring run, ``docs/schedules.md``)
+(only when kfp compiled it), ``airflow_operator_runner.py`` (only when ``pipeline.py`` runs
+original Airflow operators), ``schedule.json`` (the recurring run, ``docs/schedules.md``)
 and ``OUT/report.json``, and returns the report. One bad
 DAG never stops the others: every failure is a finding.
 """
@@ -34,6 +35,7 @@ from converters.graph import dag_info
 from converters.mappings import check_config, map_graph
 from converters.report_json import build_report
 from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
+from converters.runtime import FILES, file_text
 from converters.schedule import recurring_run_spec
 
 __all__ = ["convert_graph", "convert_graphs", "convert_paths", "pipeline_names", "default_jobs", "REPORT_NAME", "SCHEDULE_NAME",
@@ -279,6 +281,11 @@ def _collect(result: DagResult, index: int, total: int, out_dir: Path, taken: se
     folder = out_dir / result.folder
     if result.emitted is not None:
         write_text_atomic(folder / "pipeline.py", result.emitted.code)
+        for name in FILES:  # what pipeline.py reads beside itself (the fallback's runner), and only that
+            if name in result.emitted.files:
+                write_text_atomic(folder / name, file_text(name))
+            else:
+                (folder / name).unlink(missing_ok=True)
         if result.yaml is not None:
             write_text_atomic(folder / "pipeline.yaml", result.yaml)
         else:

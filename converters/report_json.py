@@ -16,7 +16,7 @@ from converters.emit.run_context import run_context_task
 from converters.emit.result import DagResult
 from converters.findings import Finding, Severity
 from converters.graph import dag_info, graph_to_json, order_edges, tasks
-from converters.mappings.model import FATES, Input, KfpTask, Template
+from converters.mappings.model import FATES, FileText, Input, KfpTask, Template
 from converters.mappings.values import is_secret_env
 from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
@@ -47,6 +47,8 @@ def _item(value: Any) -> Any:
         return {"parameter": value.name}
     if isinstance(value, Template):
         return {"template": [_part(p) for p in value.parts], "input": value.name}
+    if isinstance(value, FileText):
+        return {"file": value.file}
     return to_json(value)
 
 

@@ -29,6 +29,7 @@ from converters.emit.safety import check_tree
 from converters.emit.spec_tasks import group_list, spec_tasks
 from converters.emit.yaml_text import dump_all
 from converters.findings import CODES, Finding, Severity, register_code
+from converters.runtime import FILES, file_text
 
 __all__ = ["CompileResult", "compile_pipeline", "module_folder", "prepare", "spec_yaml", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
 
@@ -78,12 +79,15 @@ def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) 
 def module_folder() -> Path:
     """The private folder generated modules run from, made once and removed when this process exits.
 
-    Call it before forking workers: a folder made in a forked worker would outlive it.
+    It holds the files a generated module reads beside itself (``converters.runtime``), as the
+    output folder does. Call it before forking workers: a folder made in a forked worker would outlive it.
     """
     global _FOLDER
     if _FOLDER is None:
         _FOLDER = Path(tempfile.mkdtemp(prefix="af2kfp-compile-"))
         atexit.register(shutil.rmtree, _FOLDER, True)
+        for name in FILES:
+            (_FOLDER / name).write_text(file_text(name), encoding="utf-8")
     return _FOLDER
 
 

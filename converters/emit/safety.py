@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 
 from converters.mappings.pyfunc import KFP_TYPES
+from converters.runtime import FILES
 
 __all__ = ["check_module", "check_tree"]
 
@@ -112,6 +113,18 @@ def _body_problems(fn: ast.FunctionDef, known: set[str]) -> list[str]:
     return problems
 
 
+def _file_constant(node: ast.stmt) -> str | None:
+    """The name ``NAME = Path(__file__).with_name("<a file af2kfp ships>").read_text(encoding="utf-8")``
+    binds (the text of a file af2kfp writes beside the module), else ``None``."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return None
+    for name in FILES:
+        expected = ast.parse(f'Path(__file__).with_name({name!r}).read_text(encoding="utf-8")', mode="eval").body
+        if ast.dump(node.value) == ast.dump(expected):
+            return node.targets[0].id
+    return None
+
+
 def _is_main_guard(node: ast.stmt) -> bool:
     test = getattr(node, "test", None)
     return (
@@ -139,6 +152,7 @@ def check_tree(tree: ast.Module) -> list[str]:
     """:func:`check_module` on an already parsed module (the compiler reuses the tree)."""
     problems: list[str] = []
     known = {"dsl", "kubernetes"} | {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    known |= {name for n in tree.body if (name := _file_constant(n)) is not None}
     for index, node in enumerate(tree.body):
         if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue
@@ -146,7 +160,7 @@ def check_tree(tree: ast.Module) -> list[str]:
             if not all((node.module, alias.name) in _IMPORTS and alias.asname is None for alias in node.names):
                 problems.append(f"line {node.lineno}: import not allowed")
             continue
-        if _is_main_guard(node):
+        if _is_main_guard(node) or _file_constant(node) is not None:
             continue
         if not isinstance(node, ast.FunctionDef) or len(node.decorator_list) != 1:
             problems.append(f"line {node.lineno}: {type(node).__name__} at module level")

@@ -45,6 +45,9 @@ __all__ = [
     "IMPORT_LOCAL",
     "XCOM_KEY_NOT_PUSHED",
     "XCOM_AS_TEXT",
+    "PROVIDER_NOT_IN_IMAGE",
+    "NOT_AS_IN_AIRFLOW",
+    "OPERATOR_REPLACED",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -138,13 +141,32 @@ CYCLE_EDGE_DROPPED = register_code(
     "Airflow refuses cyclic DAGs and KFP cannot run them; this dependency was left out of the pipeline.",
 ).code
 FALLBACK_OPERATOR = register_code(
-    "M225", Severity.WARNING, "Original operator runs in an Airflow image",
-    "The task runs the Airflow operator itself (python -m airflow_plugins.fallback) in Config.airflow_image: "
-    "the image needs af2kfp and the operator's provider installed, and every connection a Kubernetes Secret.",
+    "M225", Severity.INFO, "Original operator runs in an Airflow image",
+    "The task runs the Airflow operator itself in Config.airflow_image, through the runner af2kfp writes beside "
+    "pipeline.py (it needs only Python and Airflow): the operator's provider is installed there, and each "
+    "connection it reads comes from a Kubernetes Secret (M207).",
 ).code
 SENSOR_SKIPPED = register_code(
     "M226", Severity.WARNING, "Sensor skipped",
     "sensors = \"skip\" folds sensors into the edges: the pipeline no longer waits for what the sensor waited for.",
+).code
+
+# What keeps a task run by the fallback from behaving as in Airflow (converters.mappings.fallback): M256–M259.
+PROVIDER_NOT_IN_IMAGE = register_code(
+    "M256", Severity.WARNING, "Operator's provider is not known to be in the Airflow image",
+    "The KFP task runs the operator in Config.airflow_image, which does not have (or af2kfp does not know it has) "
+    "the package the class comes from. Build an image FROM the official apache/airflow image with that package "
+    "installed, set airflow_image to it and list the provider in airflow_image_providers ([tool.af2kfp]).",
+).code
+NOT_AS_IN_AIRFLOW = register_code(
+    "M257", Severity.WARNING, "Original operator would not behave as in Airflow",
+    "The operator needs something of Airflow that a KFP task does not have (the metadata database, the triggerer, "
+    "other tasks' XComs, Variables, a template file beside the DAG); the message says what and what to change.",
+).code
+OPERATOR_REPLACED = register_code(
+    "M258", Severity.INFO, "Operator runs as its current replacement",
+    "The class's import path is gone from today's Airflow and providers (Airflow 1.10 or an old provider); the "
+    "task runs the class Airflow names as its replacement, with the arguments renamed as the message says.",
 ).code
 
 # Control flow (converters.mappings.control / converters.mappings.branch): M250–M259.

@@ -18,6 +18,7 @@ __all__ = [
     "SINGLE_OUTPUT",
     "Input",
     "Template",
+    "FileText",
     "Retry",
     "SecretEnv",
     "SecretVolume",
@@ -62,6 +63,16 @@ class Template:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FileText:
+    """A command item that is the text of a file af2kfp writes beside ``pipeline.py`` (the fallback's
+    runner): ``pipeline.py`` reads it into the module-level constant ``name`` when it is imported, so
+    the module stays readable and the compiled ``pipeline.yaml`` carries the text itself."""
+
+    name: str
+    file: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Retry:
     """``PipelineTask.set_retry`` arguments."""
 
@@ -73,10 +84,12 @@ class Retry:
 
 @dataclass(frozen=True, kw_only=True)
 class SecretEnv:
-    """``kfp.kubernetes.use_secret_as_env``: secret data key -> environment variable."""
+    """``kfp.kubernetes.use_secret_as_env``: secret data key -> environment variable; ``optional``: the
+    task starts without it when the Secret does not exist."""
 
     secret_name: str
     key_to_env: dict[str, str]
+    optional: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
