@@ -15,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from converters.errors import Af2KfpError, InputError
+from converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
@@ -29,10 +28,9 @@ HELP = (
     "write the Airflow DAG files of stages kfp (the DAG runs its KFP pipeline) and shadow (a companion "
     "runs the pipeline after the original and compares), as af2kfp-migration.yaml says"
 )
-EXIT_OK, EXIT_PROBLEMS, EXIT_INTERNAL = 0, 1, 3
+EXIT_OK, EXIT_PROBLEMS = 0, 1
 PASSWORD_ENV = "AF2KFP_AIRFLOW_PASSWORD"
 
-log = logging.getLogger("bridge.cli")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -169,13 +167,5 @@ def _record_shadows(args: argparse.Namespace, state: Any, err: TextIO) -> dict[s
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _cutover(args, sys.stdout, sys.stderr)
-    except (Af2KfpError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a bug: say so, with the traceback under -v
-        log.info("internal error", exc_info=True)
-        sys.stderr.write(
-            f"af2kfp: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback; please report it)\n"
-        )
-        return EXIT_INTERNAL
+    """An unexpected exception is an internal error (exit 3): bridge.cli.main says so."""
+    return _cutover(args, sys.stdout, sys.stderr)

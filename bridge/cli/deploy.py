@@ -15,13 +15,12 @@ state file, unknown ``--only`` DAG, refused credentials); 3 internal error.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
 
 from bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config
-from converters.errors import Af2KfpError, InputError
+from converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "format_line", "exit_code"]
 
@@ -30,11 +29,10 @@ HELP = (
     "upload a convert output's pipelines to KFP (a new version only when the compiled spec changed), "
     "with their experiment and recurring runs; idempotent, --dry-run shows the plan"
 )
-EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+EXIT_OK, EXIT_PROBLEMS = 0, 1
 FAIL_ON = ("warning", "error", "none")
 _RANK = {"warning": 1, "error": 2}
 
-log = logging.getLogger("bridge.cli")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -154,13 +152,5 @@ def _deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        return _deploy(args, sys.stdout, sys.stderr)
-    except (Af2KfpError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a bug: say so, with the traceback under -v
-        log.info("internal error", exc_info=True)
-        sys.stderr.write(
-            f"af2kfp: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback; please report it)\n"
-        )
-        return EXIT_INTERNAL
+    """An unexpected exception is an internal error (exit 3): bridge.cli.main says so."""
+    return _deploy(args, sys.stdout, sys.stderr)

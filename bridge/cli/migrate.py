@@ -7,20 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Any, TextIO
-
-from converters.errors import Af2KfpError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "format_table"]
 
 NAME = "migrate"
 HELP = "the DAG-by-DAG migration: `af2kfp migrate status [OUT]` shows each DAG's stage, deploy and blockers; `af2kfp migrate stage DAG_ID... STAGE` moves DAGs"
-EXIT_OK, EXIT_INTERNAL = 0, 3
+EXIT_OK = 0
 
-log = logging.getLogger("bridge.cli")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -118,15 +114,7 @@ def _stage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        if args.migrate_command == "stage":
-            return _stage(args, sys.stdout, sys.stderr)
-        return _status(args, sys.stdout, sys.stderr)
-    except (Af2KfpError, KeyboardInterrupt):
-        raise
-    except Exception as exc:  # a bug: say so, with the traceback under -v
-        log.info("internal error", exc_info=True)
-        sys.stderr.write(
-            f"af2kfp: internal error: {type(exc).__name__}: {exc} (run with -v for the traceback; please report it)\n"
-        )
-        return EXIT_INTERNAL
+    """An unexpected exception is an internal error (exit 3): bridge.cli.main says so."""
+    if args.migrate_command == "stage":
+        return _stage(args, sys.stdout, sys.stderr)
+    return _status(args, sys.stdout, sys.stderr)
