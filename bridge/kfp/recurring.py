@@ -27,7 +27,7 @@ from bridge.kfp.core import KfpCore, Op
 from bridge.kfp.errors import KfpNotFoundError, PipelineSourceError, ScheduleError
 from bridge.kfp.protocol import filter_json
 from bridge.kfp.models import PipelineVersion, RecurringRun
-from bridge.kfp.runs import RunSpec, create_once, experiment_of, pipeline_source
+from bridge.kfp.runs import RunSpec, create_once, experiment_of, pipeline_reference, pipeline_source, run_fields
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -184,35 +184,21 @@ def build_recurring_run_body(
     """The ``V2beta1RecurringRun`` JSON for ``POST /apis/v2beta1/recurringruns``: an inline
     ``pipeline_spec``, a pinned ``version``, or only ``pipeline_id`` (its latest version at
     each tick)."""
-    run, schedule = spec.run, spec.schedule
-    runtime_config: dict[str, Any] = {"parameters": dict(run.parameters)}
-    if run.pipeline_root:
-        runtime_config["pipeline_root"] = run.pipeline_root
+    source = pipeline_reference(pipeline_spec, version)
+    if source is None and pipeline_id:
+        source = {"pipeline_version_reference": {"pipeline_id": pipeline_id}}
+    if source is None:
+        raise PipelineSourceError("a recurring run body needs a pipeline spec, a pipeline version or a pipeline id")
+    schedule = spec.schedule
     body: dict[str, Any] = {
-        "display_name": run.display_name,
-        "experiment_id": experiment_id,
-        "runtime_config": runtime_config,
+        **run_fields(spec.run, experiment_id),
         "trigger": schedule.trigger(),
         "max_concurrency": str(schedule.max_concurrency),
         "mode": "ENABLE" if schedule.enabled else "DISABLE",
+        **source,
     }
     if schedule.no_catchup is not None:
         body["no_catchup"] = schedule.no_catchup
-    if run.description:
-        body["description"] = run.description
-    if run.service_account:
-        body["service_account"] = run.service_account
-    if pipeline_spec is not None:
-        body["pipeline_spec"] = dict(pipeline_spec)
-    elif version is not None:
-        body["pipeline_version_reference"] = {
-            "pipeline_id": version.pipeline_id,
-            "pipeline_version_id": version.pipeline_version_id,
-        }
-    elif pipeline_id:
-        body["pipeline_version_reference"] = {"pipeline_id": pipeline_id}
-    else:
-        raise PipelineSourceError("a recurring run body needs a pipeline spec, a pipeline version or a pipeline id")
     return body
 
 

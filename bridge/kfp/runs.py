@@ -141,6 +141,15 @@ def build_run_body(
     version: PipelineVersion | None = None,
 ) -> dict[str, Any]:
     """The ``V2beta1Run`` JSON for ``POST /apis/v2beta1/runs``."""
+    source = pipeline_reference(pipeline_spec, version)
+    if source is None:
+        raise PipelineSourceError("a run body needs a pipeline spec or a pipeline version")
+    return {**run_fields(spec, experiment_id), **source}
+
+
+def run_fields(spec: RunSpec, experiment_id: str) -> dict[str, Any]:
+    """What a run body and a recurring run body share: name, experiment, parameters, pipeline root,
+    description and service account."""
     runtime_config: dict[str, Any] = {"parameters": dict(spec.parameters)}
     if spec.pipeline_root:
         runtime_config["pipeline_root"] = spec.pipeline_root
@@ -153,16 +162,18 @@ def build_run_body(
         body["description"] = spec.description
     if spec.service_account:
         body["service_account"] = spec.service_account
-    if pipeline_spec is not None:
-        body["pipeline_spec"] = dict(pipeline_spec)
-    elif version is not None:
-        body["pipeline_version_reference"] = {
-            "pipeline_id": version.pipeline_id,
-            "pipeline_version_id": version.pipeline_version_id,
-        }
-    else:
-        raise PipelineSourceError("a run body needs a pipeline spec or a pipeline version")
     return body
+
+
+def pipeline_reference(pipeline_spec: Mapping[str, Any] | None,
+                       version: PipelineVersion | None) -> dict[str, Any] | None:
+    """The body's pipeline: an inline ``pipeline_spec``, else a pinned version; ``None`` when neither."""
+    if pipeline_spec is not None:
+        return {"pipeline_spec": dict(pipeline_spec)}
+    if version is not None:
+        return {"pipeline_version_reference": {"pipeline_id": version.pipeline_id,
+                                               "pipeline_version_id": version.pipeline_version_id}}
+    return None
 
 
 def _package(spec: RunSpec) -> PipelinePackage:
