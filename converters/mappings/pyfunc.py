@@ -24,6 +24,7 @@ import libcst as cst
 from converters.findings import CODES, Finding
 from converters.graph import PythonCallable
 from converters.mappings import codes
+from converters.mappings.carried import Carry, plan_carry, remove_imports
 from converters.mappings.context import MapContext
 from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
 from converters.mappings.current_context import current_context_names, replace_current_context
@@ -249,16 +250,19 @@ def _import_statements(text: str) -> tuple[ast.stmt, ...]:
         return ()
 
 
-def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def,
-                  copied: dict[str, str]) -> tuple[list[str], set[str], list[str]]:
+def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def, copied: dict[str, str],
+                  carried: set[str] = frozenset()) -> tuple[list[str], set[str], list[str]]:
     """The module imports the body and the ``copied`` definitions read, the names they bind, and
-    every module the component imports (those kept, and the body's own), dotted."""
+    every module the component imports (those kept, and the body's own), dotted. Imports whose
+    names the component carries (``carried``, as ``ast.unparse`` writes them) are left out."""
     loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
     keep, bound, modules = [], set(), []
     for text in callable_.imports:
         for statement in _import_statements(text):
             names = _bound_names(statement)
             if not names & loaded or isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                continue
+            if carried and ast.unparse(statement) in carried:
                 continue
             keep.append(_import_source(statement))
             bound |= names
@@ -303,6 +307,35 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
     if found.packages:
         ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` installs {', '.join(found.packages)} (packages_to_install)")
     return found.packages
+
+
+def _carry(ctx: MapContext, callable_: PythonCallable, fn: _Def, constants: dict[str, str],
+           params: set[str]) -> Carry:
+    """What the component copies of the repository's modules (:mod:`.carried`), with its findings."""
+    if not callable_.carried:
+        return Carry()
+    local = set(callable_.local_modules)
+    loaded = _loaded(fn).union(*(_definition_reads(text) for text in constants.values()))
+    statements: list[tuple[ast.stmt, set[str]]] = []
+    for text in callable_.imports:
+        for statement in _import_statements(text):
+            if isinstance(statement, (ast.Import, ast.ImportFrom)) and set(_modules(statement)) & local:
+                statements.append((statement, _bound_names(statement) & loaded))
+    inner: set[str] = set()
+    for node in _body_nodes(fn):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and set(_modules(node)) & local:
+            statements.append((node, _bound_names(node)))
+            inner |= _bound_names(node)
+    taken = {name: "the callable" for name in (_local_names(fn) - inner) | params}
+    taken.update(constants)
+    for text in callable_.imports:
+        for statement in _import_statements(text):
+            if not set(_modules(statement)) & local:
+                taken.update({name: ast.unparse(statement) for name in _bound_names(statement) & loaded})
+    carry = plan_carry(callable_, fn.name, statements, taken)
+    for code, message in carry.findings:
+        ctx.add(code, message)
+    return carry
 
 
 def _import_source(statement: ast.stmt) -> str:
@@ -484,8 +517,8 @@ def _spaced(statements: list[cst.BaseStatement], after_imports: bool, after_docs
     """Copied definitions with black's blank lines: after imports, around each ``def``."""
     out: list[cst.BaseStatement] = []
     for i, statement in enumerate(statements):
-        is_def = isinstance(statement, cst.FunctionDef)
-        previous_def = i > 0 and isinstance(statements[i - 1], cst.FunctionDef)
+        is_def = isinstance(statement, (cst.FunctionDef, cst.ClassDef))
+        previous_def = i > 0 and isinstance(statements[i - 1], (cst.FunctionDef, cst.ClassDef))
         first = i == 0 and (after_imports or is_def and after_docstring)
         if first or i > 0 and (is_def or previous_def):
             statement = statement.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
@@ -608,7 +641,15 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         module = _encode_values(module, sig, plan)
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
-    imports, bound, modules = _used_imports(ctx, callable_, fn, constants)
+    carry = _carry(ctx, callable_, fn, constants, params)
+    imports, bound, modules = _used_imports(ctx, callable_, fn, constants, carry.statements)
+    modules = [m for m in modules if m not in carry.modules]
+    for text in carry.imports:
+        for statement in _import_statements(text):
+            modules += _modules(statement)
+    imports += [text for text in carry.imports if text not in imports]
+    bound |= carry.names | {name for text in carry.imports for s in _import_statements(text) for name in _bound_names(s)}
+    module = remove_imports(module, carry.statements)
     if encoded and "json" not in bound | _local_names(fn) and needs_json(
             [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())]):
         imports, bound = ["import json", *imports], bound | {"json"}
@@ -618,7 +659,7 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     packages = list(requirements)
     if rule not in ("task.docker", "task.kubernetes"):
         packages += _install(ctx, callable_, fn, modules, packages)
-    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, list(constants.values()), shim)
+    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, carry.code + list(constants.values()), shim)
     params_out = [(p.name, p.annotation, p.default) for p in sig.params]
     function = PythonFunction(code=code, params=params_out, returns=plan.returns, base_image=base_image,
                               packages=packages, carrier=plan.carrier, outputs=plan.outputs)
