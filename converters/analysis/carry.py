@@ -48,6 +48,7 @@ class _Module:
     display: str
     lines: list[str]
     bindings: dict[str, list[ast.stmt]] = field(default_factory=dict)
+    conditional: dict[str, int] = field(default_factory=dict)  # bound inside if/try/for/with -> its line
     future_annotations: bool = False
 
 
@@ -137,9 +138,7 @@ class Carrier:
                         continue
                     for name in _binds(statement):
                         table.bindings.setdefault(name, []).append(statement)
-                nested = _nested_bindings(tree)
-                for name in nested & table.bindings.keys():
-                    table.bindings[name].append(ast.Pass())  # bound conditionally too: not one definition
+                table.conditional = _nested_bindings(tree)
             self.modules[path] = table
         return self.modules[path]
 
@@ -167,6 +166,9 @@ class Carrier:
         if table is None:
             raise CarryProblem(f"{where}: does not parse")
         statements = table.bindings.get(name, [])
+        if name in table.conditional:
+            raise CarryProblem(f"{where}:{table.conditional[name]}: `{name}` is bound conditionally (inside "
+                               "`if`/`try`/`for`/`with`); which value Airflow sees is not known statically")
         if not statements:
             raise CarryProblem(f"{where}: `{name}` is not defined at the top level of the module")
         statement = statements[0]
@@ -231,18 +233,22 @@ def _binds(statement: ast.stmt) -> list[str]:
     return names
 
 
-def _nested_bindings(tree: ast.Module) -> set[str]:
-    """Module-level names bound inside ``if``/``try``/``for``/``with`` blocks (not one plain definition)."""
-    found: set[str] = set()
+def _nested_bindings(tree: ast.Module) -> dict[str, int]:
+    """Module-level names bound inside ``if``/``try``/``for``/``with`` blocks (not one plain definition), with
+    the line of the block."""
+    found: dict[str, int] = {}
     for statement in tree.body:
         if isinstance(statement, (ast.If, ast.Try, ast.For, ast.While, ast.With, ast.AsyncFor, ast.AsyncWith)):
             for node in _walk_scope(statement):
+                names: list[str] = []
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    found.add(node.name)
+                    names = [node.name]
                 elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                    found.update((a.asname or a.name).split(".")[0] for a in node.names)
+                    names = [(a.asname or a.name).split(".")[0] for a in node.names]
                 elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                    found.add(node.id)
+                    names = [node.id]
+                for name in names:
+                    found.setdefault(name, statement.lineno)
     return found
 
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -289,6 +290,31 @@ def _kfp_runs(records: list[dict], states: dict[str, str],
     return side
 
 
+def _start(command: list[str], **options: Any) -> subprocess.Popen:
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            **options)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """The side and the task processes it started (its own session)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.communicate()
+
+
+def _finish(process: subprocess.Popen, timeout: float) -> subprocess.CompletedProcess:
+    """Wait for a side (killed past ``timeout``); it must have finished cleanly."""
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        raise
+    assert process.returncode == 0, stderr[-3000:]
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
 def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config: Config | None = None,
              timeout: float = 900) -> Runs:
     """Convert the DAG files of ``dags`` into ``out/kfp`` and run every compiled DAG (or ``dag_ids``) on both sides."""
@@ -314,12 +340,15 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
     env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
-    airflow = subprocess.run([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
-                             env=env, capture_output=True, text=True, timeout=timeout)
-    assert airflow.returncode == 0, airflow.stderr[-3000:]
-    kfp = subprocess.run([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], capture_output=True,
-                         text=True, timeout=timeout, cwd=out)
-    assert kfp.returncode == 0, kfp.stderr[-3000:]
+    # The two sides are independent: they run at the same time (a DAG run is mostly waiting on child processes).
+    airflow = _start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)], env=env)
+    kfp = _start([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], cwd=out)
+    try:
+        airflow, kfp = _finish(airflow, timeout), _finish(kfp, timeout)
+    finally:  # one side failed or timed out: the other does not outlive the test
+        for process in (airflow, kfp):
+            if isinstance(process, subprocess.Popen) and process.poll() is None:
+                _kill(process)
     airflow_side = {dag_id: SideRun(run["state"], {task_id: tuple(TaskRun(r["state"], r["value"], tuple(r["printed"]))
                                                                  for r in found)
                                                    for task_id, found in run["tasks"].items()})
