@@ -137,6 +137,8 @@ class PythonFunction:
     packages: list[str] = field(default_factory=list)
     carrier: str | None = None
     outputs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # pipeline parameters its inputs read that the mapping adds (Airflow Variables the body reads)
+    parameters: list[Any] = field(default_factory=list)
 
     def xcoms(self) -> dict[str, str]:
         """XCom key -> carrier of each value the component outputs."""

@@ -25,6 +25,7 @@ from converters.findings import CODES, Finding
 from converters.graph import PythonCallable
 from converters.mappings import codes
 from converters.mappings.carried import Carry, plan_carry, remove_imports
+from converters.mappings.variable_shim import VARIABLE_UNSERVED, VariableShim, build_variable_shim, variable_names
 from converters.mappings.context import MapContext
 from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
 from converters.mappings.current_context import current_context_names, replace_current_context
@@ -251,10 +252,12 @@ def _import_statements(text: str) -> tuple[ast.stmt, ...]:
 
 
 def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def, copied: dict[str, str],
-                  carried: set[str] = frozenset()) -> tuple[list[str], set[str], list[str]]:
+                  carried: set[str] = frozenset(), provided: frozenset[str] = frozenset(),
+                  ) -> tuple[list[str], set[str], list[str]]:
     """The module imports the body and the ``copied`` definitions read, the names they bind, and
     every module the component imports (those kept, and the body's own), dotted. Imports whose
-    names the component carries (``carried``, as ``ast.unparse`` writes them) are left out."""
+    names the component carries (``carried``, as ``ast.unparse`` writes them) are left out, and
+    so are those of which the body reads only names a shim ``provided``."""
     loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
     keep, bound, modules = [], set(), []
     for text in callable_.imports:
@@ -262,7 +265,7 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def, copied: 
             names = _bound_names(statement)
             if not names & loaded or isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 continue
-            if carried and ast.unparse(statement) in carried:
+            if carried and ast.unparse(statement) in carried or names & loaded <= provided:
                 continue
             keep.append(_import_source(statement))
             bound |= names
@@ -307,6 +310,30 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
     if found.packages:
         ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` installs {', '.join(found.packages)} (packages_to_install)")
     return found.packages
+
+
+def _variable_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original: _Def,
+                   sig: _Signature) -> VariableShim:
+    """``Variable.get(...)`` served inside the component (:mod:`.variable_shim`); M268 where it cannot be."""
+    if "Variable" not in callable_.source:
+        return VariableShim()
+    names = variable_names(callable_.imports, callable_.source)
+    if not names:
+        return VariableShim()
+    taken = _loaded(fn) | _local_names(fn) | {p.name for p in sig.params} | set(callable_.constants)
+    shim = build_variable_shim(fn, names, ctx.config.environment, taken)
+    for node, what in shim.problems:
+        _finding(ctx, callable_, _line(original, node), VARIABLE_UNSERVED,
+                 f"`{fn.name}` reads the Airflow Variable through {what}")
+    for name, ref in shim.inputs:
+        sig.params.append(_Param(name, "str", None, ref, True))
+    return shim
+
+
+def _served_imports(fn: _Def, names: frozenset[str]) -> set[str]:
+    """The body's own ``from airflow... import Variable`` statements (the shim defines the name)."""
+    return {ast.unparse(node) for node in _body_nodes(fn) if isinstance(node, ast.ImportFrom)
+            and (node.module or "").split(".")[0] == "airflow" and _bound_names(node) <= names}
 
 
 def _carry(ctx: MapContext, callable_: PythonCallable, fn: _Def, constants: dict[str, str],
@@ -632,6 +659,10 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         module, fn = _pull_xcoms(ctx, module, fn, sig, holders)
     _drop_unread_context(fn, sig)
     shim = _context_shim(ctx, callable_, fn, original, sig, holders)
+    variables = _variable_shim(ctx, callable_, fn, original, sig)
+    if variables.statements:
+        shim = (shim[0], [*variables.statements, *([""] if shim[1] and not variables.statements[-1] == "" else []),
+                          *shim[1]])
     arguments = _bind(ctx, sig)
     plan = OutputPlan() if decides else plan_outputs(
         ctx, fn, {p.name: p.annotation for p in sig.params}, _annotation(fn.returns), taskflow=rule.startswith("task"),
@@ -642,18 +673,23 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
     carry = _carry(ctx, callable_, fn, constants, params)
-    imports, bound, modules = _used_imports(ctx, callable_, fn, constants, carry.statements)
-    modules = [m for m in modules if m not in carry.modules]
+    served = _served_imports(fn, variables.names) if variables.statements else set()
+    imports, bound, modules = _used_imports(ctx, callable_, fn, constants, carry.statements | served,
+                                            provided=variables.names if variables.statements else frozenset())
+    dropped = carry.modules | {m for text in served for s in _import_statements(text) for m in _modules(s)}
+    modules = [m for m in modules if m not in dropped]
+    if served:
+        module = remove_imports(module, served)
     for text in carry.imports:
         for statement in _import_statements(text):
             modules += _modules(statement)
     imports += [text for text in carry.imports if text not in imports]
     bound |= carry.names | {name for text in carry.imports for s in _import_statements(text) for name in _bound_names(s)}
     module = remove_imports(module, carry.statements)
-    if encoded and "json" not in bound | _local_names(fn) and needs_json(
-            [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())]):
+    if (encoded or variables.needs_json) and "json" not in bound | _local_names(fn) and (variables.needs_json or needs_json(
+            [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())])):
         imports, bound = ["import json", *imports], bound | {"json"}
-    free = _free_names(fn, bound | params | set(constants) | set(holders))
+    free = _free_names(fn, bound | params | set(constants) | set(holders) | set(variables.names))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
     packages = list(requirements)
@@ -662,7 +698,8 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, carry.code + list(constants.values()), shim)
     params_out = [(p.name, p.annotation, p.default) for p in sig.params]
     function = PythonFunction(code=code, params=params_out, returns=plan.returns, base_image=base_image,
-                              packages=packages, carrier=plan.carrier, outputs=plan.outputs)
+                              packages=packages, carrier=plan.carrier, outputs=plan.outputs,
+                              parameters=variables.parameters)
     return function, arguments
 
 

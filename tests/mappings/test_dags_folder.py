@@ -13,6 +13,7 @@ from converters.mappings import map_task
 from converters.mappings.dags_folder import dags_folder_reads
 
 DAG = '''
+import os
 from datetime import datetime
 from airflow.sdk import DAG, task
 from airflow.providers.standard.operators.bash import BashOperator
