@@ -24,9 +24,10 @@ DAGS_FOLDER_READ = register_code(
     "them by their path in that image; or inline what the command runs.",
 ).code
 
+_END = r"(?![\w.-])"  # the folder itself: /opt/airflow/dags-config is another one
 _FOLDERS = re.compile(
-    r"(?:~|\$\{?HOME\}?)/airflow/dags\b|\$\{?AIRFLOW_HOME\}?/dags\b|/opt/airflow/dags\b|/usr/local/airflow/dags\b"
-    r"|/home/airflow/gcs/dags\b|\{\{-?\s*dag\.folder\s*-?\}\}"
+    rf"(?:~|\$\{{?HOME\}}?)/airflow/dags{_END}|\$\{{?AIRFLOW_HOME\}}?/dags{_END}|/opt/airflow/dags{_END}"
+    rf"|/usr/local/airflow/dags{_END}|/home/airflow/gcs/dags{_END}|\{{\{{-?\s*dag\.folder\s*-?\}}\}}"
     r"|\{\{-?\s*conf\.(?:get\(\s*['\"]core['\"]\s*,\s*['\"]dags_folder['\"]\s*\)|core\.dags_folder)\s*-?\}\}")
 
 

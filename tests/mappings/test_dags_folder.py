@@ -57,6 +57,6 @@ def test_each_way_of_reading_the_dags_folder_is_named(tmp_path, monkeypatch, rel
     assert {fate for messages, fate in found.values() if messages} == {"review"}
 
 
-@pytest.mark.parametrize("command", ["echo /opt/airflow/dagster", "cp dags.tar /tmp", "echo my_dags/x"])
+@pytest.mark.parametrize("command", ["echo /opt/airflow/dagster", "cp -r /opt/airflow/dags-config/repo /tmp", "cp dags.tar /tmp", "echo my_dags/x"])
 def test_other_paths_are_not_the_dags_folder(command):
     assert dags_folder_reads(command, "dags/x.py") is None

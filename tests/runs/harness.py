@@ -20,7 +20,10 @@ A :class:`TaskRun` is one run of a task (one per map index for a mapped task, in
 index order; a task that did not run has none): ``state`` (``success``/``failed``),
 ``value`` (its return value: Airflow's ``return_value`` XCom; the KFP output decoded as the
 converter encoded it; ``None`` for none) and ``printed`` (the lines it wrote to stdout;
-Airflow's own log lines and KFP's executor logs are not part of it).
+Airflow's own log lines, the traceback it logs for a failed task, and KFP's executor logs
+are not part of it). A shell-script container task (``sh -c``/``bash -c``: an EmptyOperator
+kept as a task, a BashOperator) runs its script with the host's shell. The two sides run at
+the same time, each in its own process group.
 :meth:`Runs.differences` compares, per task the pipeline kept (folded tasks have no KFP
 side), whether and how often it ran, its states, its values (JSON-equal: ``1`` is not
 ``1.0``; a branch's decision is not compared, KFP reports it its own way) and its printed
@@ -57,6 +60,19 @@ from airflow.utils import db
 import airflow.sdk.definitions.dag as dag_module
 
 _LOG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z? \[")
+
+
+def without_tracebacks(lines):
+    # Airflow logs a failed task's traceback to stdout: its log, not what the task printed.
+    kept, inside = [], False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last):"):
+            inside = True
+        elif inside and not line.startswith(" "):
+            inside = False  # the exception line closes it
+        elif not inside:
+            kept.append(line)
+    return kept
 
 
 class Capture(io.TextIOBase):
@@ -109,7 +125,7 @@ for dag_id in json.loads(sys.argv[2]):
             XComModel.dag_id == dag_id, XComModel.run_id == run.run_id, XComModel.key == "return_value")}
         for ti in sorted(run.get_task_instances(session=session), key=lambda t: (t.task_id, t.map_index)):
             text = capture.text.get((dag_id, ti.task_id, ti.map_index), "")
-            printed = [line for line in text.splitlines() if not _LOG.match(line)]
+            printed = without_tracebacks([line for line in text.splitlines() if not _LOG.match(line)])
             tasks.setdefault(ti.task_id, []).append({
                 "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
                 "value": values.get((ti.task_id, ti.map_index)), "printed": printed})
@@ -127,15 +143,19 @@ here = threading.local()  # ParallelFor iterations run in threads
 records, current = [], {}
 
 
+_LOG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z? \[")
+
+
 def _printed(lines):
-    # The executor logs to stdout too: "[KFP Executor ...]" lines, and the executor input as JSON.
+    # The executor logs to stdout too: "[KFP Executor ...]" lines, and the executor input as JSON
+    # (as log records in Airflow's format once the task imported Airflow).
     kept, skipping = [], False
     for line in lines:
         if skipping:
             skipping = line != "}"
         elif line.startswith("[KFP Executor "):
             skipping = line.endswith("Got executor_input:")
-        else:
+        elif not _LOG.match(line):
             kept.append(line)
     return kept
 
@@ -162,6 +182,16 @@ def _execute_single_task(**kwargs):
     return outputs, status
 
 
+_validate = subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component
+
+
+def validate(self, full_command):
+    # A shell-script container (an EmptyOperator's `sh -c true`, a BashOperator): the host's shell runs it.
+    if full_command[:2] not in (["bash", "-c"], ["sh", "-c"]):
+        _validate(self, full_command)
+
+
+subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = validate
 subprocess_task_handler.run_local_subprocess = run_local_subprocess
 task_executor.execute_single_task = _execute_single_task
 from bridge.kfp_server.time_placeholders import time_placeholders
@@ -248,7 +278,7 @@ class Runs:
         """What differs between the two runs of ``dag_id``; ``[]`` when they agree."""
         airflow, kfp = self.airflow[dag_id], self.kfp[dag_id]
         found = [] if airflow.state == kfp.state else [f"run state: Airflow {airflow.state}, KFP {kfp.state}"]
-        kept = {t["task_id"] for t in _dag(self.report, dag_id)["airflow"]["tasks"] if t["fate"] != "folded"}
+        kept = {t["task_id"] for t in _dag(self.report, dag_id)["airflow"]["tasks"] if t.get("kfp_task")}
         for task_id in sorted(kept):
             mine = [r for r in airflow.tasks.get(task_id, ()) if r.state in ("success", "failed")]
             theirs = list(kfp.tasks.get(task_id, ()))
