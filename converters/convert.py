@@ -26,7 +26,7 @@ from converters.config import Config
 from converters.emit import compile_pipeline, render_pipeline
 from converters.emit.compile import COMPILE_FAILED, CompileResult, module_folder, prepare
 from converters.emit.degrade import compile_degrading
-from converters.emit.names import kfp_task_name
+from converters.emit.names import kebab, kfp_task_name
 from converters.emit.result import DagResult
 from converters.files import write_text_atomic
 from converters.findings import CODES, Finding, Severity, register_code
@@ -36,7 +36,7 @@ from converters.report_json import build_report
 from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
 from converters.schedule import recurring_run_spec
 
-__all__ = ["convert_graph", "convert_graphs", "convert_paths", "default_jobs", "REPORT_NAME", "SCHEDULE_NAME",
+__all__ = ["convert_graph", "convert_graphs", "convert_paths", "pipeline_names", "default_jobs", "REPORT_NAME", "SCHEDULE_NAME",
            "Progress"]
 
 log = logging.getLogger(__name__)
@@ -68,11 +68,13 @@ def _dag_finding(code: str, graph: nx.DiGraph, message: str) -> Finding:
                    file=info.file, line=info.line, dag_id=info.dag_id)
 
 
-def _generate(graph: nx.DiGraph, config: Config | None) -> DagResult:
-    """Map and emit one graph, not compiled yet; a generation failure or an empty pipeline is a finding."""
+def _generate(graph: nx.DiGraph, config: Config | None, pipelines: dict[str, str] | None = None) -> DagResult:
+    """Map and emit one graph, not compiled yet; a generation failure or an empty pipeline is a finding.
+
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (a trigger's target)."""
     info = dag_info(graph)
     try:
-        mapped = map_graph(graph, config or Config())
+        mapped = map_graph(graph, config or Config(), pipelines)
         emitted = render_pipeline(mapped)
     except Exception as exc:  # noqa: BLE001 - one DAG's failure must not stop the run
         log.debug("generation failed for %s", info.dag_id, exc_info=True)
@@ -130,9 +132,12 @@ def _finish(result: DagResult, compiled: CompileResult, config: Config | None = 
     return result
 
 
-def convert_graph(graph: nx.DiGraph, config: Config | None = None) -> DagResult:
-    """Map, emit and compile one migration graph; writes nothing, never raises for bad input."""
-    result = _generate(graph, config)
+def convert_graph(graph: nx.DiGraph, config: Config | None = None,
+                  pipelines: dict[str, str] | None = None) -> DagResult:
+    """Map, emit and compile one migration graph; writes nothing, never raises for bad input.
+
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (``None``: not known)."""
+    result = _generate(graph, config, pipelines)
     job = _compile_args(result)
     return result if job is None else _finish(result, _compile_job(job), config)
 
@@ -180,16 +185,22 @@ def _init_worker() -> None:
     prepare()
 
 
+def pipeline_names(graphs: Iterable[nx.DiGraph]) -> dict[str, str]:
+    """The DAGs converted together: dag_id -> the name of its KFP pipeline (what a trigger runs)."""
+    return {dag_info(graph).dag_id: kebab(dag_info(graph).dag_id) for graph in graphs}
+
+
 def _results(graphs: list[nx.DiGraph], config: Config | None, pool: Pool | None) -> Iterator[DagResult]:
     """Each graph's result, in order. With workers, this process maps and emits every DAG and
     hands each module to the workers to compile as soon as it is generated (only code, names
     and YAML cross between processes); without, everything happens here."""
+    pipelines = pipeline_names(graphs)
     if pool is None:
-        yield from (convert_graph(graph, config) for graph in graphs)
+        yield from (convert_graph(graph, config, pipelines) for graph in graphs)
         return
     pending = []
     for graph in graphs:
-        result = _generate(graph, config)
+        result = _generate(graph, config, pipelines)
         job = _compile_args(result)
         pending.append((result, None if job is None else pool.apply_async(_compile_job, (job,))))
     for result, compiling in pending:

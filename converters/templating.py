@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import keyword
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Union
 
 import jinja2
@@ -25,7 +25,7 @@ from converters.date_expressions import python_expression
 from converters.environment import Environment
 from converters.findings import Severity, register_code
 from converters.run_context import DATE_STRINGS, DATE_TIMES, DATES
-from converters.values import Call, DateTime, Duration, Symbolic
+from converters.values import Call, DateTime, Deferred, Duration, Symbolic
 
 __all__ = [
     "ParamRef",
@@ -35,6 +35,7 @@ __all__ = [
     "ContextRef",
     "Part",
     "PipelineParameter",
+    "TaskParam",
     "TemplateContext",
     "TemplateIssue",
     "Translation",
@@ -52,6 +53,9 @@ __all__ = [
     "has_template",
     "translate_template",
     "dag_parameters",
+    "task_parameters",
+    "merged_params",
+    "rendered",
     "variable_parameter",
     "pipeline_expression",
     "python_name",
@@ -159,23 +163,43 @@ class PipelineParameter:
         return self.default is not _NO_DEFAULT
 
 
-@dataclass(frozen=True, kw_only=True)
-class TemplateContext:
-    """What a template may refer to: the DAG, the task, and the DAG's params by Airflow name."""
-
-    dag_id: str
-    task_id: str
-    params: dict[str, PipelineParameter] = field(default_factory=dict)
-    # Variables and Connections supplied at conversion: ``{{ var.value.x }}``, ``{{ conn.x.host }}`` fold into text.
-    environment: Environment = field(default_factory=Environment)
-
-
 @dataclass(frozen=True)
 class TemplateIssue:
     """A finding to attach where the template is used: ``(code, message)``."""
 
     code: str
     message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskParam:
+    """A param the task itself sets (``params=``, ``default_args["params"]``), as ``{{ params.x }}`` renders it.
+
+    ``value``: the plain value, when known at conversion (it folds into the text: ``parts`` is its text);
+    otherwise ``parts`` are text and references (a Variable's pipeline parameter, or one standing for a
+    value not known) and ``parameters`` what they read; ``issues`` are reported where it is read.
+    """
+
+    parts: tuple[Any, ...]
+    parameters: tuple[PipelineParameter, ...] = ()
+    value: Any = _NO_DEFAULT
+    issues: tuple[TemplateIssue, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return self.value is not _NO_DEFAULT
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateContext:
+    """What a template may refer to: the DAG, the task, and the params Airflow merges for the task by name:
+    the DAG's as pipeline parameters, the task's own over them (:func:`merged_params`)."""
+
+    dag_id: str
+    task_id: str
+    params: dict[str, PipelineParameter | TaskParam] = field(default_factory=dict)
+    # Variables and Connections supplied at conversion: ``{{ var.value.x }}``, ``{{ conn.x.host }}`` fold into text.
+    environment: Environment = field(default_factory=Environment)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -402,8 +426,8 @@ class _Translator:
         self.parameters.setdefault(parameter.name, parameter)
         return ParamRef(parameter.name)
 
-    def expression(self, node: nodes.Node, source: str) -> Part | None:
-        """The part for one ``{{ }}`` expression, or ``None`` when it has no translation."""
+    def expression(self, node: nodes.Node, source: str) -> Part | tuple[Part, ...] | None:
+        """The part(s) for one ``{{ }}`` expression, or ``None`` when it has no translation."""
         chain = _chain(node)
         if chain:
             part = self._chain_part(chain, source)
@@ -420,7 +444,7 @@ class _Translator:
             return self._param(_run_parameter(_slug_expression(source), source))
         return None
 
-    def _chain_part(self, chain: list[str], source: str) -> Part | None:
+    def _chain_part(self, chain: list[str], source: str) -> Part | tuple[Part, ...] | None:
         head, rest = chain[0], chain[1:]
         if head in DATES and not rest:
             return ContextRef(head, head)
@@ -430,11 +454,14 @@ class _Translator:
             return self._param(_run_parameter(head, head))
         if head in PLACEHOLDERS and not rest:
             return PlaceholderRef(PLACEHOLDERS[head])
+        if head == "params" and rest and isinstance(self.ctx.params.get(rest[0]), TaskParam):
+            return self._task_param(self.ctx.params[rest[0]], rest[1:])  # type: ignore[arg-type]
         if head == "params" and len(rest) == 1:
             declared = self.ctx.params.get(rest[0])
             if declared is None:
-                self.issues.append(TemplateIssue(UNDECLARED_PARAM, f"{{{{ {source} }}}}: the DAG declares no param "
-                                                                   f"{rest[0]!r}; a str pipeline parameter is used"))
+                self.issues.append(TemplateIssue(UNDECLARED_PARAM, f"{{{{ {source} }}}}: neither the DAG nor the task "
+                                                                   f"declares param {rest[0]!r}; a str pipeline "
+                                                                   "parameter is used"))
                 declared = PipelineParameter(name=python_name(rest[0]), description=f"DAG param {rest[0]}")
             return self._param(declared)
         if head in ("dag", "dag_run") and rest == ["dag_id"] or head in _TASK_NAMES and rest == ["dag_id"]:
@@ -459,6 +486,20 @@ class _Translator:
                 self.secrets.append(secret)
             return secret
         return None
+
+    def _task_param(self, param: TaskParam, keys: list[str]) -> Part | tuple[Part, ...] | None:
+        """A task's own param: its text, or the text of one of its keys (``params.x.key`` of a dict)."""
+        if not keys:
+            for parameter in param.parameters:
+                self._param(parameter)
+            self.issues += param.issues
+            return param.parts
+        value = param.value
+        for key in keys:
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        return rendered(value)
 
     def _call_part(self, node: nodes.Call, source: str) -> Part | None:
         func = _chain(node.node)
@@ -567,7 +608,7 @@ def translate_template(text: str, ctx: TemplateContext) -> Translation:
             translator.issues.append(TemplateIssue(UNKNOWN_MACRO, f"{{{{ {inner} }}}} has no KFP translation; kept "
                                                                   "verbatim"))
             part = source
-        parts.append(part)
+        parts.extend(part if isinstance(part, tuple) else (part,))
     merged: list[Part] = []
     for part in parts:
         if isinstance(part, str) and merged and isinstance(merged[-1], str):
@@ -650,6 +691,58 @@ def dag_parameters(params: Any) -> tuple[dict[str, PipelineParameter], list[Temp
         kind = _python_type(default) if default is not None else "str"
         out[name] = PipelineParameter(name=python_name(name), type=kind, default=default)
     return out, issues
+
+
+def rendered(value: Any) -> str:
+    """The text Jinja renders for a plain value (``str()``: ``True``, ``None``, ``{'a': 1}``)."""
+    return str(value)
+
+
+def _standing_for(parameter: PipelineParameter, issues: list[TemplateIssue]) -> TaskParam:
+    return TaskParam(parts=(ParamRef(parameter.name),), parameters=(parameter,), issues=tuple(issues))
+
+
+def _task_param(name: str, value: Any, base: TemplateContext) -> TaskParam:
+    """One param the task sets: its value folded when known; a Variable read as its template renders it; a
+    ``Param(...)`` by its default (a required one, or a value not known, is a pipeline parameter)."""
+    where = f"param {name!r} of task {base.task_id!r}"
+    if isinstance(value, Call) and value.func.rsplit(".", 1)[-1] == "Param":
+        parameter, issues = _from_param_call(name, value)
+        raw = value.args[0] if value.args else value.kwargs.get("default", _NO_DEFAULT)
+        plain = _plain(raw) if raw is not _NO_DEFAULT else None
+        if raw is not _NO_DEFAULT and (plain is not None or raw is None):
+            return TaskParam(parts=(rendered(plain),), value=plain)
+        described = replace(parameter, description=where + (f"; {parameter.description}" if parameter.description
+                                                            else ""))
+        return _standing_for(described, issues)
+    if isinstance(value, Deferred) and value.template is not None:
+        translation = translate_template(value.template, base)
+        if all(isinstance(part, (str, ParamRef)) for part in translation.parts) and not translation.findings:
+            if translation.is_static:
+                text = "".join(translation.parts)  # type: ignore[arg-type]
+                return TaskParam(parts=(text,), value=text)
+            return TaskParam(parts=translation.parts, parameters=translation.parameters_used)
+    plain = _plain(value)
+    if plain is not None or value is None:
+        return TaskParam(parts=(rendered(plain),), value=plain)
+    return _standing_for(PipelineParameter(name=python_name(name), description=where), [TemplateIssue(
+        PARAM_UNKNOWN, f"{where}: value is not known statically; a str pipeline parameter stands for it")])
+
+
+def task_parameters(params: Any, base: TemplateContext) -> dict[str, TaskParam]:
+    """The params a task sets itself (``params=`` and ``default_args["params"]``, merged by the analyzer), by
+    Airflow name; ``base`` names the DAG and task and carries what was supplied at conversion. What is not
+    known is reported where it is read (:attr:`TaskParam.issues`, or M242 for params that are no dict)."""
+    if not isinstance(params, dict):
+        return {}
+    return {str(name): _task_param(str(name), value, base) for name, value in params.items()}
+
+
+def merged_params(dag_params: dict[str, PipelineParameter], task_params: Any,
+                  base: TemplateContext) -> dict[str, PipelineParameter | TaskParam]:
+    """The params a task's templates see, as Airflow merges them when it renders the task: the DAG's, the
+    task's own over them (``process_params``)."""
+    return {**dag_params, **task_parameters(task_params, base)}
 
 
 def pipeline_expression(parts: tuple[Any, ...], output_of: Callable[[Any], str],

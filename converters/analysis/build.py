@@ -22,7 +22,10 @@ def _dag_info(dag: DagObj) -> DagInfo:
     kwargs = {key: _plain(value) for key, value in dag.kwargs.items()}
     schedule = kwargs.pop("schedule", kwargs.pop("schedule_interval", None))
     kwargs.pop("schedule_interval", None)
-    params = kwargs.pop("params", {})
+    params = kwargs.pop("params", None) or {}
+    from_defaults = _plain(dag.default_args.get("params"))
+    if isinstance(params, dict) and isinstance(from_defaults, dict):
+        params = {**params, **from_defaults}  # Airflow moves default_args["params"] into the DAG's, over them
     tags = kwargs.pop("tags", [])
     return DagInfo(
         dag_id=dag.dag_id,

@@ -825,12 +825,14 @@ class AirflowSemantics(
             return UNKNOWN
         if not isinstance(parent, GroupObj):
             parent = self.current_group(dag)
-        if isinstance(group_id, Deferred) and group_id.needs:
-            self.needs_value("the group_id of this TaskGroup", group_id, node)
-        elif not isinstance(group_id, str):
-            self.finding(
-                codes.UNKNOWN_TASK_ID, f"group_id `{self.source.code(node)[:60]}` is not known statically", None, node
-            )
+        if not isinstance(group_id, str):
+            if isinstance(group_id, Deferred) and group_id.needs:
+                self.needs_value("the group_id of this TaskGroup", group_id, node)
+            else:
+                self.finding(
+                    codes.UNKNOWN_TASK_ID, f"group_id `{self.source.code(node)[:60]}` is not known statically", None,
+                    node
+                )
             group_id = f"<{group_id.source if isinstance(group_id, Symbolic) else 'group'}>"
         given = kwargs.get("default_args")
         default_args = {**parent.default_args, **given} if isinstance(given, dict) else dict(parent.default_args)

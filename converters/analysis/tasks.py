@@ -37,7 +37,24 @@ from converters.values import Deferred, Symbolic
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
-__all__ = ["TaskBuilder"]
+__all__ = ["TaskBuilder", "merge_params"]
+
+
+def merge_params(kwargs: dict[str, Any], defaults: dict[str, Any]) -> list[str]:
+    """Lay the ``params`` of ``default_args`` over the task's own ``params=`` (in place), as Airflow's
+    ``get_merged_defaults`` does: the task's TaskGroups' or its own ``default_args["params"]`` win over
+    ``params=``. Returns ``["params"]`` when they came from ``default_args`` only (for ``from_default_args``)."""
+    given = defaults.pop("params", None)
+    if given is None:
+        return []
+    own = kwargs.get("params")
+    if own is None:
+        kwargs["params"] = dict(given) if isinstance(given, dict) else given
+        return ["params"]
+    if isinstance(own, dict) and isinstance(given, dict):
+        kwargs["params"] = {**own, **given}  # a new dict: either may be a module constant shared elsewhere
+    return []
+
 
 _OPERATOR_SUFFIXES = ("Operator", "Sensor")
 _NOT_OPERATOR_SUFFIXES = ("Builder", "Hook", "Config", "Spec")
@@ -129,7 +146,7 @@ class TaskBuilder:
                     dag=dag,
                 )
         merged_defaults = self.merged_default_args(dag, group, kwargs.pop("default_args", None))
-        from_defaults = []
+        from_defaults = merge_params(kwargs, merged_defaults)
         for key, value in merged_defaults.items():
             if key not in kwargs:
                 kwargs[key] = value
@@ -224,14 +241,18 @@ class TaskBuilder:
             self.register(task, dag, dag.root, node)
 
     def merged_default_args(self, dag: DagObj | None, group: GroupObj | None, own: Any) -> dict[str, Any]:
+        """The ``default_args`` a task gets: the DAG's, its TaskGroups', its own, each over the one before.
+
+        ``params`` among them are the TaskGroups' or the task's own (the DAG's are DAG params: Airflow moves
+        them to ``dag.params``); :func:`merge_params` lays them over the task's ``params=``, as Airflow does.
+        """
         merged: dict[str, Any] = {}
         if dag is not None:
-            merged.update(dag.default_args)
+            merged.update({k: v for k, v in dag.default_args.items() if k != "params"})
         if group is not None:
             merged.update(group.default_args)
         if isinstance(own, dict):
             merged.update(own)
-        merged.pop("params", None)
         return merged
 
     def python_callable(self, function: FunctionObj) -> PythonCallable | None:
@@ -290,7 +311,7 @@ class TaskBuilder:
             raw_id = f"<unresolved task_id {raw_id.source if isinstance(raw_id, Symbolic) else 'missing'}>"
             self.finding(codes.UNKNOWN_TASK_ID, "task_id of this TaskFlow task is not known statically", None, node)
         merged_defaults = self.merged_default_args(dag, group, options.pop("default_args", None))
-        from_defaults = []
+        from_defaults = merge_params(options, merged_defaults)
         for key, value in merged_defaults.items():
             if key not in options:
                 options[key] = value

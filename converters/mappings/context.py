@@ -23,7 +23,9 @@ class MapContext:
     task as ``task[key]`` (:func:`~converters.mappings.dataflow.output_id`); ``flow``: what
     the whole DAG reads of each task (keys, iterated lists); ``used``: arguments consumed;
     ``params``: the DAG's params as pipeline parameters, by Airflow name (for ``{{ params.x }}``);
-    ``downstream``: the task's direct downstream task ids (the tasks a branch may follow).
+    ``downstream``: the task's direct downstream task ids (the tasks a branch may follow);
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (``None``: not known,
+    the task is mapped alone).
     """
 
     task: AirflowTask
@@ -39,6 +41,7 @@ class MapContext:
     downstream: tuple[str, ...] = ()
     # Python task id -> the keys of the dict its callable returns, when known (env from an XCom).
     returned_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    pipelines: dict[str, str] | None = None
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

@@ -30,7 +30,15 @@ from converters.run_context import (
     macros_imports,
     macros_source,
 )
-from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
+from converters.templating import (
+    ParamRef,
+    PipelineParameter,
+    PlaceholderRef,
+    TaskParam,
+    TemplateContext,
+    merged_params,
+    python_name,
+)
 from converters.date_expressions import PENDULUM_ONLY
 
 __all__ = ["Reads", "Shim", "gather", "build_shim", "DAG_RUN_CONF", "PENDULUM_METHOD", "shim_parameters"]
@@ -218,18 +226,29 @@ class _Builder:
         return self.input("run_id", "str", job_id, name)
 
     def params_dict(self, use: _Use | None) -> str:
-        """``params``: the DAG's params as pipeline parameters, the task's literal params over them."""
-        task_params = self.task_params if isinstance(self.task_params, dict) else {}
-        wanted = sorted(use.keys) if use is not None and use.whole is None and not use.attrs else [
-            *self.params, *(k for k in task_params if k not in self.params)]
+        """``params`` as Airflow merges them for the task: the DAG's as pipeline parameters, the task's own
+        over them (known values as literals, a Variable from its pipeline parameter)."""
+        merged = merged_params(self.params, self.task_params, TemplateContext(dag_id=self.dag_id, task_id=self.task_id))
+        wanted = sorted(use.keys) if use is not None and use.whole is None and not use.attrs else list(merged)
         items = []
         for key in wanted:
-            if key in task_params and _plain(task_params[key]):
-                items.append(f"{_string(key)}: {_literal(task_params[key])}")
-            elif key in self.params:
-                p = self.params[key]
-                items.append(f"{_string(key)}: {self.input('param:' + key, p.type, ParamRef(p.name), p.name)}")
+            param = merged.get(key)
+            if isinstance(param, TaskParam):
+                items.append(f"{_string(key)}: {self.task_param(key, param)}")
+            elif param is not None:
+                items.append(f"{_string(key)}: {self.input('param:' + key, param.type, ParamRef(param.name), param.name)}")
         return "{" + ", ".join(items) + "}"
+
+    def task_param(self, key: str, param: TaskParam) -> str:
+        """A param the task sets: its literal, the pipeline parameter it reads, or the text built from them."""
+        if param.known and _plain(param.value):
+            return _literal(param.value)
+        for issue in param.issues:
+            self.shim.missing.append((None, f"params[{key!r}] ({issue.message})"))
+        if len(param.parts) == 1 and isinstance(param.parts[0], ParamRef) and param.parameters:
+            parameter = param.parameters[0]
+            return self.input("param:" + key, parameter.type, param.parts[0], parameter.name)
+        return self.input("param:" + key, "str", Template(name=key, parts=param.parts), python_name(key))
 
     def attribute(self, obj: str, attr: str) -> str | None:
         if attr in ("task_id",):
@@ -383,13 +402,18 @@ def build_shim(reads: Reads, *, named: dict[str, str], dicts: list[str], extras:
     return shim
 
 
-def shim_parameters(arguments: dict[str, Any], params: dict[str, PipelineParameter]) -> list[PipelineParameter]:
-    """The pipeline parameters a component's arguments read (``params``, ``dag_run_conf``)."""
-    by_name = {p.name: p for p in params.values()}
+def shim_parameters(arguments: dict[str, Any],
+                    params: dict[str, PipelineParameter | TaskParam]) -> list[PipelineParameter]:
+    """The pipeline parameters a component's arguments read (``params``, ``dag_run_conf``), alone or inside
+    a text built from them; ``params`` are the task's merged params (:func:`~converters.templating.merged_params`)."""
+    by_name = {p.name: p for p in params.values() if isinstance(p, PipelineParameter)}
+    by_name.update({p.name: p for t in params.values() if isinstance(t, TaskParam) for p in t.parameters})
     found = []
     for value in arguments.values():
-        if isinstance(value, ParamRef):
-            parameter = DAG_RUN_CONF if value.name == DAG_RUN_CONF.name else by_name.get(value.name)
+        refs = [value] if isinstance(value, ParamRef) else [
+            part for part in value.parts if isinstance(part, ParamRef)] if isinstance(value, Template) else []
+        for ref in refs:
+            parameter = DAG_RUN_CONF if ref.name == DAG_RUN_CONF.name else by_name.get(ref.name)
             if parameter is not None and parameter not in found:
                 found.append(parameter)
     return found

@@ -77,14 +77,16 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
              params: dict[str, PipelineParameter] | None = None,
              downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = (),
              returned: dict[str, tuple[str, ...]] | None = None, flow: DataFlow | None = None,
-             loops_of: dict[str, tuple[Loop, ...]] | None = None) -> tuple[KfpTask | None, MapContext]:
+             loops_of: dict[str, tuple[Loop, ...]] | None = None,
+             pipelines: dict[str, str] | None = None) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
     ``around``: the loops of the mapped task groups the task sits in (outermost first);
     ``returned``: Python task id -> the keys of the dict it returns, when known;
     ``flow``: what the DAG reads of each task (:func:`~converters.mappings.dataflow.data_flow`);
     ``loops_of``: the loops of the tasks mapped so far (``producers`` are then their own
-    carriers, and a mapped task's results become a list where the task reads them collected)."""
+    carriers, and a mapped task's results become a list where the task reads them collected);
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (a trigger's target)."""
     rule, module, from_config, base = resolve_inherited(
         task.operator, task.inherits.bases if task.inherits is not None else [], config)
     if task.inherits is not None and rule in _BUILT_IN_RULES and rule != "fallback":
@@ -100,7 +102,8 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
         producers.update(plan.types)
     ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
-                     downstream=downstream, returned_keys=returned or {}, flow=flow or DataFlow())
+                     downstream=downstream, returned_keys=returned or {}, flow=flow or DataFlow(),
+                     pipelines=pipelines)
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{base or task.operator} is mapped as {rule} ([tool.af2kfp.operators])"
                 + (f"; {task.operator} derives from it" if base else ""))
@@ -216,8 +219,10 @@ def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: l
             kfp.fate = fates[task_id]
 
 
-def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
-    """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate."""
+def map_graph(graph: nx.DiGraph, config: Config | None = None, pipelines: dict[str, str] | None = None) -> MappedDag:
+    """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate.
+
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (``None``: not known)."""
     config = config or Config()
     dag_id = dag_info(graph).dag_id
     params, found = _dag_parameters(dag_info(graph))
@@ -238,7 +243,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None) -> MappedDag:
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers={**producers, **loop_types} if loop_types else producers,
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around,
-                            returned=returned, flow=flow, loops_of=loops_of)
+                            returned=returned, flow=flow, loops_of=loops_of, pipelines=pipelines)
         if kfp is None and only_empty:  # nothing would be left to compile: keep them as no-op containers
             kfp = empty.noop(ctx)
         if kfp is not None and unlooped:

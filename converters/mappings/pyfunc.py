@@ -293,7 +293,7 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
     """
     airflow = [m for m in modules if m.split(".")[0] == "airflow"]
     if airflow:
-        ctx.add(codes.AIRFLOW_IN_TASK, f"`{fn.name}` imports Airflow inside the task")
+        ctx.add(codes.AIRFLOW_IN_TASK, f"`{fn.name}` imports Airflow inside the task ({', '.join(sorted(set(airflow)))})")
     rest = [m for m in modules if m.split(".")[0] != "airflow"]
     found = resolve_modules(rest, user=ctx.config.packages, local=callable_.local_modules, requirements=requirements)
     for module in found.local:

@@ -17,6 +17,7 @@ from converters.templating import ParamRef
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
 from converters.mappings.context_shim import shim_parameters
 from converters.mappings.pyfunc import build_function
+from converters.mappings.templates import task_template_context
 from converters.run_context import RUN_CONTEXT_ID
 from converters.mappings.values import string, string_list, unexpected
 from converters.values import TaskRef
@@ -124,7 +125,7 @@ def map_task(ctx: MapContext, rule: str, decides: bool = False) -> KfpTask:
     kfp.python, kfp.arguments = built
     kfp.run_context.update({v.key: v.key for v in kfp.arguments.values()
                             if isinstance(v, Input) and v.task_id == RUN_CONTEXT_ID})
-    kfp.parameters.extend(shim_parameters(kfp.arguments, ctx.params))
+    kfp.parameters.extend(shim_parameters(kfp.arguments, task_template_context(ctx).params))
     kfp.parameters.extend(p for p in kfp.python.parameters if p not in kfp.parameters)
     kfp.image = image
     return finish(ctx, kfp, IGNORED)

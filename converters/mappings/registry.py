@@ -18,13 +18,13 @@ from typing import Any, Callable
 
 from converters.config import Config
 from converters.errors import InputError
-from converters.mappings import bash, branch, docker, empty, fallback, kubernetes, python, unsupported
+from converters.mappings import bash, branch, docker, empty, fallback, kubernetes, python, trigger, unsupported
 from converters.mappings.context import MapContext
 from converters.mappings.model import KfpTask
 
 __all__ = ["RULE_MODULES", "rule_names", "resolve", "resolve_inherited", "check_config", "UNSUPPORTED", "UserRule", "load_user_rule"]
 
-RULE_MODULES: tuple[ModuleType, ...] = (docker, kubernetes, bash, python, branch, empty, fallback, unsupported)
+RULE_MODULES: tuple[ModuleType, ...] = (docker, kubernetes, bash, python, branch, empty, trigger, fallback, unsupported)
 UNSUPPORTED = "unsupported"
 
 _BY_RULE = {rule: module for module in RULE_MODULES for rule in module.RULES}

@@ -32,11 +32,12 @@ from converters.templating import (
     Translation,
     fold_supplied,
     has_template,
+    merged_params,
     translate_template,
 )
 from converters.values import Deferred, TaskRef
 
-__all__ = ["prepare_task", "translate_task", "exportable", "ENV_EXPORTED"]
+__all__ = ["prepare_task", "translate_task", "task_template_context", "exportable", "ENV_EXPORTED"]
 
 # Carriers a KFP string placeholder renders as Airflow's Jinja renders them (str(value)).
 _TEXT_LIKE = frozenset({"str", "int", "float"})
@@ -71,6 +72,21 @@ def _variable_template(value: Any, environment: Environment) -> Any:
     return value
 
 
+def _supplied_params(params: Any, environment: Environment) -> Any:
+    """The task's ``params`` with what was supplied at conversion folded into each Variable's value; the rest
+    stays as it is: ``params`` is no templated field, ``templating.task_parameters`` reads it as Airflow renders
+    ``{{ params.x }}`` (a value is not rendered again)."""
+    if not isinstance(params, dict):
+        return params
+    out = {}
+    for name, value in params.items():
+        if isinstance(value, Deferred) and value.template is not None:
+            folded = fold_supplied(value.template, environment)
+            value = folded if not has_template(folded) else replace(value, template=folded)
+        out[name] = value
+    return out
+
+
 def prepare_task(task: AirflowTask, environment: Environment | None = None) -> AirflowTask:
     """The task with Deferred arguments (``Variable.get("x")``, ``f"gs://{bucket}"``) read as the template that
     renders them (``{{ var.value.x }}``) and whole XCom templates as XComs.
@@ -82,7 +98,8 @@ def prepare_task(task: AirflowTask, environment: Environment | None = None) -> A
     argument (an image too).
     """
     environment = environment or Environment()
-    args = _variable_template(task.args, environment)
+    args = {name: _supplied_params(value, environment) if name == "params" else _variable_template(value, environment)
+            for name, value in task.args.items()}
     call_args = _variable_template(task.call_args, environment)
     call_kwargs = _variable_template(task.call_kwargs, environment)
     if (args, call_args, call_kwargs) == (task.args, task.call_args, task.call_kwargs):
@@ -90,13 +107,19 @@ def prepare_task(task: AirflowTask, environment: Environment | None = None) -> A
     return replace(task, args=args, call_args=call_args, call_kwargs=call_kwargs)
 
 
+def task_template_context(ctx: MapContext) -> TemplateContext:
+    """What the task's templates see: its DAG and id, what was supplied at conversion, and the params Airflow
+    merges for it (the DAG's as pipeline parameters, the task's own ``params`` over them)."""
+    base = TemplateContext(dag_id=ctx.dag_id, task_id=ctx.task.task_id, environment=ctx.config.environment)
+    return replace(base, params=merged_params(ctx.params, ctx.task.args.get("params"), base))
+
+
 class _Task:
     """Translation state of one task: counters, secrets, parameters used."""
 
     def __init__(self, ctx: MapContext, kfp: KfpTask) -> None:
         self.ctx, self.kfp = ctx, kfp
-        self.template = TemplateContext(dag_id=ctx.dag_id, task_id=ctx.task.task_id, params=ctx.params,
-                                        environment=ctx.config.environment)
+        self.template = task_template_context(ctx)
         self.count = 0
 
     def translate(self, text: str, what: str, uses_parameters: bool = True) -> Translation:

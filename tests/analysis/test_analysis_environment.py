@@ -246,3 +246,38 @@ def test_a_task_id_an_unknown_condition_decided_is_reported(analyze):
     assert set(graph.nodes) == {"publish"} and type(task(graph, "publish").task_id) is str
     [decided] = [f for f in graph.graph["findings"] if f.code == "A120"]
     assert "argument `task_id`" in decided.message and "environment variable `STAGE`" in decided.message
+
+
+def test_a_task_group_named_from_an_unsupplied_value_is_a_finding_and_the_whole_report_is_written(tmp_path):
+    """A group_id built from an environment variable nobody supplied once reached report.json as a
+    Deferred value and crashed the run; it is a finding and the group keeps a readable name."""
+    import json
+    import textwrap
+
+    from converters.convert import convert_paths
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "uploads.py").write_text(textwrap.dedent("""
+        import os
+        import pendulum
+        from airflow import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+        from airflow.utils.task_group import TaskGroup
+
+        SCHEMA = os.environ["WAREHOUSE_SCHEMA"]
+
+        with DAG("uploads", start_date=pendulum.datetime(2024, 1, 1), schedule=None):
+            for table in ("orders", "users"):
+                with TaskGroup(f"upload_{SCHEMA}_{table}"):
+                    BashOperator(task_id="copy", bash_command=f"echo {table}")
+    """))
+    report = convert_paths([dags], tmp_path / "out")
+    written = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert written["summary"] == report["summary"]
+    (dag,) = written["dags"]
+    groups = {tuple(t["group"]) for t in dag["airflow"]["tasks"]}
+    assert all(isinstance(g, str) for group in groups for g in group) and len(groups) == 1
+    messages = [f["message"] for f in written["findings"] if f["dag_id"] == "uploads"]
+    assert any("group_id of this TaskGroup" in m and "WAREHOUSE_SCHEMA" in m for m in messages), messages
+    assert (tmp_path / "out" / "report.html").exists()

@@ -48,10 +48,10 @@ def _unfixable():
     return g
 
 
-def _map_with_a_bad_output(graph, config=None):
+def _map_with_a_bad_output(graph, config=None, pipelines=None):
     """The real mapping, then an output name kfp rejects on the ``unfixable`` DAG's task (a fault injected
     into af2kfp's own output, so the compile path that keeps E301 runs against the real compiler)."""
-    mapped = map_graph(graph, config)
+    mapped = map_graph(graph, config, pipelines)
     for task in mapped.tasks:
         if mapped.graph.graph["dag"].dag_id == "unfixable" and task.python is not None:
             task.python.params.append(("Output", "dsl.OutputPath(bool)", None))
