@@ -178,7 +178,7 @@ class Carrier:
         at = f"{where}:{statement.lineno}"
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
             return self._import_binding(table, statement, name, visiting)
-        if not isinstance(statement, _DEF_TYPES):
+        if not isinstance(statement, _DEF_TYPES) or isinstance(statement, ast.AnnAssign) and statement.value is None:
             raise CarryProblem(f"{at}: `{name}` is bound by a {type(statement).__name__} statement, not a definition")
         nodes = list(ast.walk(statement))
         if any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in nodes):
