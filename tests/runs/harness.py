@@ -320,9 +320,11 @@ def _kfp_runs(records: list[dict], states: dict[str, str],
     return side
 
 
-def _start(command: list[str], **options: Any) -> subprocess.Popen:
-    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
-                            **options)
+def _start(command: list[str], log: Path, **options: Any) -> subprocess.Popen:
+    """A side in its own session, its output to ``log.stdout``/``log.stderr`` (files: a pipe nobody reads
+    while the other side runs would stall it)."""
+    with open(f"{log}.stdout", "w") as stdout, open(f"{log}.stderr", "w") as stderr:
+        return subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, start_new_session=True, **options)
 
 
 def _kill(process: subprocess.Popen) -> None:
@@ -331,16 +333,17 @@ def _kill(process: subprocess.Popen) -> None:
         os.killpg(process.pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    process.communicate()
+    process.wait()
 
 
-def _finish(process: subprocess.Popen, timeout: float) -> subprocess.CompletedProcess:
+def _finish(process: subprocess.Popen, log: Path, timeout: float) -> subprocess.CompletedProcess:
     """Wait for a side (killed past ``timeout``); it must have finished cleanly."""
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(process)
         raise
+    stdout, stderr = (Path(f"{log}.{name}").read_text(encoding="utf-8") for name in ("stdout", "stderr"))
     assert process.returncode == 0, stderr[-3000:]
     return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
@@ -371,10 +374,11 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
     # The two sides are independent: they run at the same time (a DAG run is mostly waiting on child processes).
-    airflow = _start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)], env=env)
-    kfp = _start([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], cwd=out)
+    airflow = _start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
+                     out / "airflow-side", env=env)
+    kfp = _start([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], out / "kfp-side", cwd=out)
     try:
-        airflow, kfp = _finish(airflow, timeout), _finish(kfp, timeout)
+        airflow, kfp = _finish(airflow, out / "airflow-side", timeout), _finish(kfp, out / "kfp-side", timeout)
     finally:  # one side failed or timed out: the other does not outlive the test
         for process in (airflow, kfp):
             if isinstance(process, subprocess.Popen) and process.poll() is None:
