@@ -102,6 +102,7 @@ def _run_task(*, ti, task, **kwargs):
 
 
 dag_module._run_task = _run_task
+sys.path.insert(0, sys.argv[1])  # as Airflow's DAG processor puts the DAGs folder on sys.path
 db.resetdb()
 DagBundlesManager().sync_bundles_to_db()
 bag = DagBag(dag_folder=sys.argv[1])
