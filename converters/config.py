@@ -6,6 +6,7 @@ Example::
     bash_image = "bash:5.2"                      # image BashOperator tasks run in
     python_base_image = "python:3.11"            # base image of lightweight Python components
     airflow_image = "apache/airflow:3.3.2"       # image of the run-the-original-operator fallback
+    airflow_image_providers = ["postgres"]       # providers a custom airflow_image has (or "all")
     fallback = "auto"                            # "auto": unmapped operators run as they are; "off": placeholders
     sensors = "fallback"                         # "fallback": sensors poke in the Airflow image; "skip": folded
     ignore_syntax = "glob"                       # .airflowignore syntax: "glob" (Airflow 3) or "regexp" (Airflow 2)
@@ -56,6 +57,9 @@ class Config:
     bash_image: str = "bash:5.2"
     python_base_image: str = "python:3.11"
     airflow_image: str = "apache/airflow:3.3.2"
+    # Providers a custom airflow_image has (ids as ``postgres``, ``cncf-kubernetes``), or "all"; None: the
+    # official image's own list (converters.mappings.airflow_image), unknown for any other image.
+    airflow_image_providers: tuple[str, ...] | str | None = None
     # Operators without a rule: "auto" runs the original operator in airflow_image, "off" a placeholder.
     fallback: str = "auto"
     # Sensors without a rule: "fallback" pokes in airflow_image, "skip" folds them into the edges.
@@ -72,6 +76,11 @@ class Config:
     # Import name -> pip requirement for Python tasks; False / "" means the base image has it.
     packages: dict[str, str | bool] = field(default_factory=dict)
     source: str | None = None
+    # May rules named "module:function" in ``operators`` be imported (run)? A config found in the
+    # repository being converted is that repository's code: the CLI allows it only when given with
+    # --config or --allow-config-rules. The keys [tool.af2kfp] set, in file order (what the CLI prints).
+    rules_allowed: bool = True
+    keys: tuple[str, ...] = ()
     # Given on the command line, not in pyproject.toml: what Airflow would know when it parses the DAGs
     # (--variables, --connections, --env, --env-file) and the repository root helper modules resolve
     # from (--root; None: only the scanned folders).
@@ -105,7 +114,8 @@ def load_config(path: Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: invalid TOML: {exc}") from exc
     table: dict[str, Any] = data.get("tool", {}).get("af2kfp", {})
-    known = {"bash_image", "python_base_image", "airflow_image", "operators", "packages", *CHOICES, *_FLAGS}
+    known = {"bash_image", "python_base_image", "airflow_image", "airflow_image_providers", "operators",
+             "packages", *CHOICES, *_FLAGS}
     unknown = sorted(set(table) - known)
     if unknown:
         raise InputError(f"{path}: unknown [tool.af2kfp] keys: {', '.join(unknown)}")
@@ -121,5 +131,19 @@ def load_config(path: Path | None) -> Config:
     packages = table.get("packages", {})
     if not isinstance(packages, dict) or not all(isinstance(v, str) or v is False for v in packages.values()):
         raise InputError(f"{path}: [tool.af2kfp.packages] must map import names to a pip requirement or false")
+    if "airflow_image_providers" in table:
+        table["airflow_image_providers"] = _providers(path, table["airflow_image_providers"])
     rest = {k: v for k, v in table.items() if k not in ("operators", "packages")}
-    return Config(**rest, operators=dict(operators), packages=dict(packages), source=str(path))
+    return Config(**rest, operators=dict(operators), packages=dict(packages), source=str(path), keys=tuple(table))
+
+
+def _providers(path: Path, given: Any) -> tuple[str, ...] | str:
+    """``airflow_image_providers``: "all", or provider ids, also written as distributions or module paths
+    (``apache-airflow-providers-cncf-kubernetes``, ``cncf.kubernetes``), read as ids (``cncf-kubernetes``)."""
+    if given == "all":
+        return "all"
+    if not isinstance(given, list) or not all(isinstance(item, str) and item.strip() for item in given):
+        raise InputError(f'{path}: [tool.af2kfp] airflow_image_providers = {given!r}; expected "all" or a list of '
+                         'provider names such as ["postgres", "cncf-kubernetes"]')
+    names = (item.strip().lower().removeprefix("apache-airflow-providers-") for item in given)
+    return tuple(sorted({name.replace(".", "-").replace("_", "-") for name in names}))

@@ -121,6 +121,15 @@ class Inherits:
     arguments: dict[str, Any] = field(default_factory=dict)
     # ``.expand(x=...)`` of an argument __init__ passes on under another name: call name -> that name.
     expanded_as: dict[str, str] = field(default_factory=dict)
+    # What its own ``pre_execute``/``execute``/``build_pod_request_obj`` set on ``self`` before calling the parent's
+    # (evaluated by the analyzer): more arguments for the parent's rule, over ``arguments``. Airflow's DagBag never
+    # sees them (they are set when the task runs).
+    at_run: dict[str, Any] = field(default_factory=dict)
+    # Those overrides whose code ``at_run`` carries over whole: ``"execute (file:line)"``.
+    applied: list[str] = field(default_factory=list)
+    # What the KFP task does not do of an evaluated override: ``[code, "method (file:line)", message]``; M281 (code
+    # not carried over), M284 (a skip or fail on a condition not known at conversion), M285 (never runs in Airflow).
+    notes: list[list[str]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -240,7 +249,8 @@ def graph_from_json(data: dict[str, Any]) -> nx.DiGraph:
                     **values,
                     python=PythonCallable(**python) if python else None,
                     mapped=Mapped(**_resolved(mapped)) if mapped else None,
-                    inherits=Inherits(**{**inherits, "arguments": _resolved(inherits.get("arguments", {}))})
+                    inherits=Inherits(**{**inherits, "arguments": _resolved(inherits.get("arguments", {})),
+                                         "at_run": _resolved(inherits.get("at_run", {}))})
                     if inherits else None,
                 ),
             )

@@ -16,7 +16,7 @@ from converters.emit.run_context import run_context_task
 from converters.emit.result import DagResult
 from converters.findings import Finding, Severity
 from converters.graph import dag_info, graph_to_json, order_edges, tasks
-from converters.mappings.model import FATES, Input, KfpTask, Template
+from converters.mappings.model import FATES, FileText, Input, KfpTask, Template
 from converters.mappings.values import is_secret_env
 from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
 from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
@@ -47,6 +47,8 @@ def _item(value: Any) -> Any:
         return {"parameter": value.name}
     if isinstance(value, Template):
         return {"template": [_part(p) for p in value.parts], "input": value.name}
+    if isinstance(value, FileText):
+        return {"file": value.file}
     return to_json(value)
 
 
@@ -163,6 +165,10 @@ def redacted_graph(result: DagResult) -> dict[str, Any]:
     for task in data["tasks"]:
         task["args"] = _redact_args(task.get("args") or {})
         task["call_kwargs"] = _redact_args(task.get("call_kwargs") or {})
+        inherits = task.get("inherits")
+        if inherits:  # what a repository operator's __init__ and execute give the class it derives from
+            inherits["arguments"] = _redact_args(inherits.get("arguments") or {})
+            inherits["at_run"] = _redact_args(inherits.get("at_run") or {})
     return data
 
 
@@ -183,7 +189,7 @@ def _dag(result: DagResult) -> dict[str, Any]:
     ]
     spans = code_spans(result)
     kfp_tasks = [_kfp_task(result, t, spans) for t in _kfp_tasks(result)] if result.mapped and result.emitted else []
-    written = result.emitted is not None
+    written = result.emitted is not None and result.python is not None
     return {
         "dag_id": info.dag_id,
         "file": info.file,
@@ -194,8 +200,8 @@ def _dag(result: DagResult) -> dict[str, Any]:
             "pipeline_name": result.emitted.pipeline_name if written else None,
             "tasks": kfp_tasks,
             "edges": [list(e) for e in result.kfp_edges],
-            "python": f"{result.folder}/pipeline.py" if written else None,
-            "yaml": f"{result.folder}/pipeline.yaml" if result.compiled else None,
+            "python": result.python if written else None,
+            "yaml": result.yaml_file if result.compiled else None,
             "compiled": result.compiled,
             "parameters": [_parameter(p) for p in result.mapped.parameters] if result.mapped else [],
             "schedule": result.schedule,

@@ -324,8 +324,9 @@ def has_template(text: str) -> bool:
 
 
 def python_name(name: str) -> str:
-    """A valid, non-keyword Python identifier for a parameter named ``name``."""
-    slug = re.sub(r"\W+", "_", name).strip("_") or "param"
+    """A valid, non-keyword Python identifier for a parameter named ``name`` (ASCII: Python would
+    NFKC-normalise other letters, or refuse them, like ``⅖``)."""
+    slug = re.sub(r"\W+", "_", name, flags=re.ASCII).strip("_") or "param"
     if slug[0].isdigit():
         slug = "p_" + slug
     return slug + "_" if keyword.iskeyword(slug) or slug in ("dsl", "compiler", "kubernetes", "Path") else slug

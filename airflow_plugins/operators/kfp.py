@@ -65,6 +65,12 @@ class KfpRunPipelineOperator(BaseOperator):
 
     :param parameters: pipeline parameters, templated: ``{"ds": "{{ ds }}"}`` fills the
         parameters ``af2kfp convert`` created from Airflow macros.
+    :param logical_date_parameter: also pass the DAG run's logical date (its ``run_after``
+        when it has none), as ISO 8601 text, in this pipeline parameter (a converted
+        pipeline's is ``logical_date``: its dates are then the Airflow run's).
+    :param params_as_parameters: also pass these DAG params, with their values in this DAG
+        run (``dag_run.conf`` applied), in the pipeline parameters of the same names: the
+        values keep their JSON type, which a template would render as text.
     :param experiment_name: experiment to run in, created if missing (default "Default").
     :param run_name: display name of the run (default: generated per task instance from
         dag_id, task_id, the DAG run's run_id and map_index; with it, a retry also finds its run
@@ -116,6 +122,8 @@ class KfpRunPipelineOperator(BaseOperator):
         pipeline_version_name: str | None = None,
         pipeline_version_id: str | None = None,
         parameters: dict[str, Any] | None = None,
+        logical_date_parameter: str | None = None,
+        params_as_parameters: Sequence[str] = (),
         experiment_name: str | None = None,
         run_name: str | None = None,
         namespace: str | None = None,
@@ -149,6 +157,8 @@ class KfpRunPipelineOperator(BaseOperator):
         self.pipeline_version_name = pipeline_version_name
         self.pipeline_version_id = pipeline_version_id
         self.parameters = parameters or {}
+        self.logical_date_parameter = logical_date_parameter
+        self.params_as_parameters = list(params_as_parameters)
         self.experiment_name = experiment_name
         self.run_name = run_name
         self.namespace = namespace
@@ -179,7 +189,7 @@ class KfpRunPipelineOperator(BaseOperator):
         store = task_state_store(context)
         run = self._reattach(store, name) if self.reattach else None
         if run is None:
-            run = self._submit(name)
+            run = self._submit(name, self._run_parameters(context))
         if store is not None:  # also after a by-name reattach: the next try finds it directly
             store.set(STATE_KEY, run.run_id)
         self._announce(context, run)
@@ -204,7 +214,23 @@ class KfpRunPipelineOperator(BaseOperator):
             run = self._wait(run.run_id)
         return self._finish(run)
 
-    def _submit(self, name: str) -> Run:
+    def _run_parameters(self, context: Any) -> dict[str, Any]:
+        """``parameters``, with the logical date and the DAG params asked for (given ones win)."""
+        added: dict[str, Any] = {}
+        if self.logical_date_parameter:
+            dag_run = context["dag_run"]
+            when = getattr(dag_run, "logical_date", None) or getattr(dag_run, "run_after", None)
+            if when is None:
+                raise AirflowException(f"{self.task_id}: DAG run {dag_run.run_id} has no logical date to pass")
+            added[self.logical_date_parameter] = when.isoformat()
+        params = context.get("params") or {}
+        for name in self.params_as_parameters:
+            if name not in params:
+                raise AirflowException(f"{self.task_id}: DAG param {name!r} is not set in this DAG run")
+            added[name] = params[name]
+        return {**added, **self.parameters}
+
+    def _submit(self, name: str, parameters: dict[str, Any]) -> Run:
         spec = RunSpec(
             display_name=name,
             package=self.pipeline_package,
@@ -214,7 +240,7 @@ class KfpRunPipelineOperator(BaseOperator):
             pipeline_version_name=self.pipeline_version_name,
             experiment_name=self.experiment_name,
             namespace=self.namespace,
-            parameters=self.parameters,
+            parameters=parameters,
             pipeline_root=self.pipeline_root,
             service_account=self.service_account,
             enable_caching=self.enable_caching,

@@ -2,7 +2,8 @@
 
 Each command module exposes ``NAME``, ``HELP``, ``add_arguments(parser)`` and
 ``run(args) -> int``. Exit codes: 0 done, 1 done with findings at or above
-``--fail-on``, 2 usage error or unreadable input (a clear message, no traceback).
+``--fail-on``, 2 usage error or unreadable input (a clear message, no traceback),
+3 an internal error of af2kfp (a bug: the message asks to report it; ``-v`` shows the traceback).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Sequence
 
 from converters.errors import Af2KfpError
 
-__all__ = ["main", "COMMAND_MODULES"]
+__all__ = ["main", "COMMAND_MODULES", "tool_version"]
 
 # Order is the order of `af2kfp --help`.
 COMMAND_MODULES = [
@@ -23,6 +24,7 @@ COMMAND_MODULES = [
     "bridge.cli.kfp_server",
     "bridge.cli.run",
     "bridge.cli.deploy",
+    "bridge.cli.cutover",
     "bridge.cli.migrate",
     "bridge.cli.compare",
     "bridge.cli.report",
@@ -30,7 +32,29 @@ COMMAND_MODULES = [
     "bridge.cli.verify",
 ]
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed distribution's version, read only when asked (no import at start-up)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, **kwargs: object) -> None:
+        super().__init__(option_strings, dest=dest, nargs=0, default=argparse.SUPPRESS,
+                         help="print af2kfp's version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        sys.stdout.write(f"af2kfp {tool_version()}\n")
+        parser.exit()
+
+
+def tool_version() -> str:
+    """The installed af2kfp version (``0+unknown`` when run from sources that were never installed)."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("af2kfp")
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Convert Airflow DAGs to Kubeflow Pipelines v2 and drive KFP runs.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action=_Version)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module_name in COMMAND_MODULES:
         module = importlib.import_module(module_name)
@@ -63,6 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("af2kfp: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug of af2kfp: say so, distinctly from bad input and findings
+        logging.getLogger(__name__).debug("internal error", exc_info=True)
+        detail = "" if args.verbose else " (rerun with -v for the traceback)"
+        print(f"af2kfp: internal error: {type(exc).__name__}: {exc}{detail}; please report it", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -16,6 +16,7 @@ from typing import Any, TextIO
 from bridge.cli.report import add_input_arguments, load_report
 from converters.findings import Severity
 from converters.reports.model import plain_message
+from converters.text import visible
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "failing", "print_findings"]
 
@@ -42,7 +43,7 @@ def print_findings(findings: list[dict[str, Any]], stream: TextIO) -> None:
     """``file:line: severity code message``, one line each, as editors and CI logs link them."""
     for f in findings:
         where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
-        stream.write(f"{where}: {f['severity']} {f['code']} {plain_message(f)}\n")
+        stream.write(visible(f"{where}: {f['severity']} {f['code']} {plain_message(f)}") + "\n")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -12,14 +12,16 @@ from typing import Any, TextIO
 
 from bridge.cli.inputs import add_conversion_arguments, conversion_config
 from converters.errors import InputError
-from converters.convert import REPORT_NAME, convert_paths, default_jobs
 from converters.findings import Severity
+from converters.text import visible
 
-__all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text"]
+__all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text", "INTERNAL_CODES"]
 
 NAME = "convert"
 HELP = "Convert Airflow DAG files into KFP v2 pipelines (pipeline.py, pipeline.yaml) and report.json."
 FAIL_ON = ("info", "warning", "error", "none")
+# Findings that are af2kfp's own failures (a bug to report), not the DAGs': exit 3 whatever --fail-on says.
+INTERNAL_CODES = frozenset({"A115", "E302", "E303", "E310"})
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,11 +34,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                         help="processes to use: this one emits, the others compile "
                              "(default: CPUs available, at most 4; 1 = all in this process)")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="convert everything again even when nothing changed since the last run into OUT")
+    parser.add_argument("--force", action="store_true",
+                        help="overwrite output files changed since af2kfp wrote them (default: keep them and "
+                             "write the new ones beside them as pipeline.generated.py, ...)")
     add_conversion_arguments(parser)
 
 
 def exit_code(report: dict[str, Any], fail_on: str) -> int:
-    """0, or 1 when a finding is at or above ``fail_on`` (never for ``none``)."""
+    """0, or 1 when a finding is at or above ``fail_on`` (never for ``none``), or 3 when af2kfp itself failed
+    on some file or DAG (:data:`INTERNAL_CODES`; the rest was converted and reported)."""
+    if any(f.get("code") in INTERNAL_CODES for f in report["findings"]):
+        return 3
     if fail_on == "none":
         return 0
     threshold = Severity(fail_on).rank
@@ -53,8 +63,11 @@ def format_text(report: dict[str, Any], out: str, stream: TextIO) -> None:
     )
     for f in report["findings"]:
         where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
-        stream.write(f"{where}: {f['severity']} {f['code']} {f['message']}\n    suggestion: {f['suggestion']}\n")
+        stream.write(visible(f"{where}: {f['severity']} {f['code']} {f['message']}") +
+                     f"\n    suggestion: {visible(f['suggestion'])}\n")
     counts = s["findings"]
+    from converters.convert import REPORT_NAME  # loaded by the conversion already; not for --help
+
     stream.write(f"findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info; "
                  f"report: {Path(out) / REPORT_NAME}\n")
 
@@ -78,13 +91,25 @@ def _collect_less() -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Convert; errors in the input raise ``InputError`` (exit 2, handled by the CLI frame)."""
+    config = conversion_config(args, [Path(p) for p in args.paths])  # bad input fails before the imports
+    from converters.convert import convert_paths, default_jobs  # here: `af2kfp --help` needs none of it
+
     _collect_less()
-    config = conversion_config(args, [Path(p) for p in args.paths])
     progress = _progress_bar if sys.stderr.isatty() else None
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
-    report = convert_paths([Path(p) for p in args.paths], Path(args.output), config=config, progress=progress, jobs=jobs)
+    paths, out = [Path(p) for p in args.paths], Path(args.output)
+    from converters.cache import lookup
+
+    hit = None if args.no_cache else lookup(paths, out, config)
+    if hit is not None:
+        report = hit.report
+        sys.stderr.write(f"af2kfp: cache: {hit.dags} of {hit.dags} DAGs unchanged since the last conversion into {out}; "
+                         "nothing converted or rewritten (--no-cache converts again)\n")
+    else:
+        report = convert_paths(paths, out, config=config, progress=progress, jobs=jobs, cache=not args.no_cache,
+                                force=args.force)
     try:
         if args.format == "json":
             json.dump(report, sys.stdout, indent=2)

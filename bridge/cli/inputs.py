@@ -27,7 +27,11 @@ def add_conversion_arguments(parser: argparse.ArgumentParser, *, config: bool = 
     """``--root``, ``--variables``, ``--connections``, ``--env``, ``--env-file``, ``--data-intervals`` (and ``--config``)."""
     if config:
         parser.add_argument("--config", metavar="PYPROJECT",
-                            help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH)")
+                            help="pyproject.toml with [tool.af2kfp] (default: the nearest one above the first PATH); "
+                                 "given here, the rule modules it names may be imported")
+        parser.add_argument("--allow-config-rules", action="store_true",
+                            help="import the rule modules ('module:function') a config found above the first PATH "
+                                 "names (it is the repository's code: by default they are refused, exit 2)")
     parser.add_argument("--root", metavar="DIR",
                         help="repository root helper modules are imported from, with its plugins/ folder, as "
                              "Airflow puts them on sys.path (default: the nearest folder above the first PATH "
@@ -87,11 +91,19 @@ def _existing(given: str, option: str) -> Path:
 
 
 def conversion_config(args: argparse.Namespace, paths: list[Path]) -> Config:
-    """The Config of a converting command: ``[tool.af2kfp]``, the environment options and the root."""
+    """The Config of a converting command: ``[tool.af2kfp]``, the environment options and the root.
+
+    A missing PATH fails here, before the converter (and its imports) load.
+    """
+    for path in paths:
+        if not path.exists():
+            raise InputError(f"{path}: no such file or folder")
     config_path = Path(args.config) if getattr(args, "config", None) else find_pyproject(paths[0])
     if getattr(args, "config", None) and not config_path.is_file():
         raise InputError(f"{args.config}: config file not found")
     config = load_config(config_path)
+    allowed = bool(getattr(args, "config", None)) or bool(getattr(args, "allow_config_rules", False))
+    config = replace(config, rules_allowed=allowed)
     if getattr(args, "data_intervals", False):
         config = replace(config, create_cron_data_intervals=True, create_delta_data_intervals=True)
     if getattr(args, "root", None):
@@ -106,7 +118,9 @@ def conversion_config(args: argparse.Namespace, paths: list[Path]) -> Config:
     sys.stderr.write(f"af2kfp: root {_shown(root)} ({how})\n" if root is not None else
                      "af2kfp: root none (no pyproject.toml, .git or airflow.cfg above the first PATH; helper modules "
                      "resolve from the scanned folders)\n")
-    sys.stderr.write(f"af2kfp: config {_shown(config_path)}\n" if config_path is not None else
+    how_config = "--config" if getattr(args, "config", None) else "found above the first PATH"
+    sets = f"; sets {', '.join(config.keys)}" if config.keys else ""
+    sys.stderr.write(f"af2kfp: config {_shown(config_path)} ({how_config}{sets})\n" if config_path is not None else
                      "af2kfp: config none (no pyproject.toml with [tool.af2kfp]; defaults used)\n")
     if environment.dropped:
         sys.stderr.write(f"af2kfp: left out as secret-looking (names only): {', '.join(environment.dropped)}\n")

@@ -17,7 +17,7 @@ from converters.errors import Af2KfpError
 __all__ = ["NAME", "HELP", "add_arguments", "run", "format_table"]
 
 NAME = "migrate"
-HELP = "the DAG-by-DAG migration: `af2kfp migrate status [OUT]` shows each DAG's stage, deploy and blockers"
+HELP = "the DAG-by-DAG migration: `af2kfp migrate status [OUT]` shows each DAG's stage, deploy and blockers; `af2kfp migrate stage DAG_ID... STAGE` moves DAGs"
 EXIT_OK, EXIT_INTERNAL = 0, 3
 
 log = logging.getLogger("bridge.cli")
@@ -37,6 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
              "folder; see af2kfp deploy --help)",
     )
     status.add_argument("--format", choices=("text", "json"), default="text", help="output format (default: text)")
+    stage = sub.add_parser(
+        "stage", help="move DAGs to a stage (the same as editing their `stage` in the state file)",
+        description="Move DAGs to a stage: writes their `stage` in the state file (comments and the rest of "
+                    "each entry kept). Then run af2kfp deploy and af2kfp cutover again.",
+    )
+    stage.add_argument("dag_ids", nargs="+", metavar="DAG_ID")
+    stage.add_argument("stage", metavar="STAGE", help="airflow, shadow, kfp or kfp-scheduled")
+    stage.add_argument("--state", metavar="FILE", help="migration state file (default: as for status)")
 
 
 def _findings(row: Any) -> str:
@@ -98,8 +106,21 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _stage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bridge.migration.state import MigrationState, default_state_path
+
+    state = MigrationState.load(Path(args.state) if args.state else default_state_path())
+    for dag_id in args.dag_ids:
+        state.set_stage(dag_id, args.stage)
+    state.save()
+    out.write(f"{', '.join(args.dag_ids)}: stage {args.stage} ({state.path}); now run af2kfp deploy and af2kfp cutover\n")
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
     try:
+        if args.migrate_command == "stage":
+            return _stage(args, sys.stdout, sys.stderr)
         return _status(args, sys.stdout, sys.stderr)
     except (Af2KfpError, KeyboardInterrupt):
         raise

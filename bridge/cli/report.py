@@ -37,6 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="report file; its suffix picks the format: .html, .md, .json, .sarif")
     parser.add_argument("--source-root", metavar="DIR",
                         help="folder the DAG file paths in the report are relative to (default: the current folder)")
+    parser.add_argument("--state", metavar="FILE",
+                        help="migration state file (af2kfp-migration.yaml): the HTML and Markdown reports show each "
+                             "DAG's stage and last shadow comparison (docs/migration.md)")
 
 
 def _read_report(path: Path) -> dict[str, Any]:
@@ -54,9 +57,9 @@ def load_report(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, Any]
     paths = [Path(p) for p in args.paths]
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
         return _read_report(paths[0]), paths[0].resolve().parent
+    config = conversion_config(args, paths)  # bad input fails before the converter loads
     from converters.convert import convert_paths, default_jobs
 
-    config = conversion_config(args, paths)
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
@@ -71,9 +74,18 @@ def run(args: argparse.Namespace) -> int:
     if output.suffix.lower() not in FORMATS:
         raise InputError(f"{output}: unknown report format {output.suffix or '(no suffix)'!r}; use {', '.join(sorted(FORMATS))}")
     root = Path(args.source_root) if args.source_root else None
+    migration = None
+    if args.state:
+        from bridge.migration.state import MigrationState
+        from bridge.migration.status import migration_view
+
+        path = Path(args.state)
+        if not path.is_file():
+            raise InputError(f"--state {path}: no such file")
+        migration = migration_view(MigrationState.load(path))
     with tempfile.TemporaryDirectory(prefix="af2kfp-report-") as tmp:
         report, report_dir = load_report(args, Path(tmp))
-        write_report(report, output, report_dir=report_dir, source_root=root)
+        write_report(report, output, report_dir=report_dir, source_root=root, migration=migration)
     s = report["summary"]
     sys.stdout.write(f"af2kfp report: {s['dags']} DAGs, {s['tasks']} tasks, {s['findings']['total']} findings -> {output}\n")
     return 0

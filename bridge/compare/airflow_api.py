@@ -29,6 +29,7 @@ __all__ = [
     "AirflowAuthError",
     "fetch_airflow_run",
     "airflow_outcome",
+    "latest_xcom",
 ]
 
 log = logging.getLogger(__name__)
@@ -260,3 +261,36 @@ def fetch_airflow_run(
         url=settings.url + ui,
         tasks=tuple(fold_instances(name, runs) for name, runs in instances.items()),
     )
+
+
+def latest_xcom(
+    settings: AirflowSettings,
+    dag_id: str,
+    task_id: str,
+    key: str,
+    *,
+    http: httpx.Client | None = None,
+    look_back: int = 5,
+) -> tuple[str, Any] | None:
+    """The XCom ``key`` of ``task_id`` in the newest finished run of ``dag_id`` that has it
+    (among the last ``look_back``): ``(dag_run_id, value)``, or None. Airflow 3 only."""
+    client = http or httpx.Client(verify=settings.verify, follow_redirects=False)
+    try:
+        api = _Api(settings, client)
+        api.connect()
+        if api.prefix != "/api/v2":
+            raise AirflowApiError(f"{settings.url}: reading a shadow comparison needs Airflow 3 (/api/v2)")
+        dag = quote(dag_id, safe="")
+        runs = api.get(f"/dags/{dag}/dagRuns", order_by="-run_after", limit=look_back, state=["success", "failed"])
+        for run in runs.get("dag_runs") or ():
+            run_id = str(run.get("dag_run_id"))
+            path = f"/dags/{dag}/dagRuns/{quote(run_id, safe='')}/taskInstances/{quote(task_id, safe='')}/xcomEntries/{quote(key, safe='')}"
+            try:
+                entry = api.get(path)
+            except AirflowNotFoundError:
+                continue
+            return run_id, entry.get("value")
+        return None
+    finally:
+        if http is None:
+            client.close()

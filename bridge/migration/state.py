@@ -33,6 +33,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
 from converters.errors import InputError
+from converters.reports.migration import STAGES
 
 __all__ = [
     "STAGES",
@@ -44,10 +45,6 @@ __all__ = [
     "default_state_path",
 ]
 
-STAGES = ("airflow", "shadow", "kfp", "kfp-scheduled")
-"""In order: Airflow runs the DAG; Airflow runs it and a shadow DAG runs the KFP pipeline
-after it and compares; Airflow schedules it and KFP does the work; KFP's recurring run
-schedules it (the Airflow DAG is gone)."""
 SCHEDULED = "kfp-scheduled"
 STATE_NAME = "af2kfp-migration.yaml"
 SCHEMA_VERSION = 1
@@ -247,6 +244,29 @@ class MigrationState:
                 if paused:
                     entry["paused"] = True
                 doc["dags"][dag_id] = entry
+
+        self._change(change)
+
+    def set_stage(self, dag_id: str, stage: str) -> None:
+        """Move a DAG to ``stage`` (its entry is made when missing); the rest of the entry is kept."""
+        if stage not in STAGES:
+            raise InputError(f"stage {stage!r} is not one of {', '.join(STAGES)}")
+
+        def change(doc: CommentedMap) -> None:
+            entry = doc["dags"].get(dag_id)
+            if isinstance(entry, Mapping):
+                entry["stage"] = stage
+            else:
+                doc["dags"][dag_id] = CommentedMap(stage=stage)
+
+        self._change(change)
+
+    def record_shadow(self, dag_id: str, shadow: Mapping[str, Any]) -> None:
+        """Set the entry's ``shadow``: the last shadow comparison (the entry must exist)."""
+        def change(doc: CommentedMap) -> None:
+            entry = doc["dags"].get(dag_id)
+            if isinstance(entry, Mapping):
+                entry["shadow"] = CommentedMap(shadow)
 
         self._change(change)
 

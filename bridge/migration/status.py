@@ -16,21 +16,9 @@ from bridge.kfp import PipelineSourceError, load_package
 from bridge.migration.output import ConvertOutput, DagOutput
 from bridge.migration.state import STAGES, Entry, MigrationState
 from bridge.migration.versions import content_sha256
+from converters.reports.migration import MigrationView, shadow_summary
 
-__all__ = ["StatusRow", "status_rows", "stage_counts", "shadow_summary"]
-
-
-def shadow_summary(shadow: Mapping[str, Any] | None) -> str:
-    """The last shadow comparison in a few words (``af2kfp cutover`` writes it: ``verdict``
-    same/differs, ``compared_at``, ``differences``)."""
-    if not shadow:
-        return "-"
-    verdict = str(shadow.get("verdict") or "?")
-    differences = shadow.get("differences")
-    if isinstance(differences, list) and differences:
-        verdict += f" ({len(differences)} difference(s))"
-    when = shadow.get("compared_at")
-    return f"{verdict} at {when}" if when else verdict
+__all__ = ["StatusRow", "status_rows", "stage_counts", "shadow_summary", "migration_view"]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -113,3 +101,13 @@ def status_rows(state: MigrationState, output: ConvertOutput | None = None) -> l
 
 def stage_counts(rows: list[StatusRow]) -> dict[str, int]:
     return {stage: sum(1 for r in rows if r.stage == stage) for stage in STAGES}
+
+
+def migration_view(state: MigrationState) -> MigrationView:
+    """What the HTML and Markdown reports show of the state file."""
+    entries = state.entries()
+    return MigrationView(
+        state_file=str(state.path),
+        stages={e.dag_id: e.stage for e in entries},
+        shadows={e.dag_id: dict(e.shadow) for e in entries if e.shadow},
+    )

@@ -38,6 +38,8 @@ class Analysis:
     files: list[str] = field(default_factory=list)
     graphs: list[nx.DiGraph] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    # Every file the analyzer ran (DAG files and the helper modules they import): what a cache keys on.
+    read: list[str] = field(default_factory=list)
 
 
 def _collect(paths: list[Path], ignore_syntax: str = "glob") -> tuple[list[tuple[Path, str]], list[tuple[Path, str]]]:
@@ -47,9 +49,15 @@ def _collect(paths: list[Path], ignore_syntax: str = "glob") -> tuple[list[tuple
     for given in paths:
         if given.is_dir():
             roots.append((given.resolve(), given.as_posix()))
-            for path in python_files(given, ignore_syntax):
+            found = python_files(given, ignore_syntax)
+            if not found:
+                raise InputError(f"{given}: no Python file (.py) in this folder or under it (.airflowignore "
+                                 "applied); give the folder that holds the DAG files")
+            for path in found:
                 files.append((path, (given / path.relative_to(given)).as_posix()))
         elif given.is_file():
+            if given.suffix != ".py":
+                raise InputError(f"{given}: not a Python file; give DAG files (.py) or the folder that holds them")
             roots.append((given.resolve().parent, given.parent.as_posix()))
             files.append((given, given.as_posix()))
         else:
@@ -90,12 +98,18 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
         if resolved in seen:
             continue
         seen.add(resolved)
-        if might_contain_dag(resolved):
-            engine.run_file(resolved, display)
-        else:  # as Airflow's safe mode: never a DAG file, so only check that it parses
-            problem = check_file(resolved, display)
-            if problem is not None:
-                analysis.findings.append(problem)
+        try:
+            if might_contain_dag(resolved):
+                engine.run_file(resolved, display)
+            else:  # as Airflow's safe mode: never a DAG file, so only check that it parses
+                problem = check_file(resolved, display)
+                if problem is not None:
+                    analysis.findings.append(problem)
+        except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
+            log.debug("analysis failed on %s", display, exc_info=True)
+            engine.runs[resolved] = None
+            analysis.findings.append(_internal(display, exc))
+    analysis.read = sorted(str(Path(p).resolve()) for p in engine.runs)
     ran = [run for run in engine.runs.values() if run is not None]
     consumed = {id(sub) for sub in flatten_subdags([dag for run in ran for dag in run.dags])}
     for path in sorted(engine.runs, key=lambda p: engine.display_for(p)):
@@ -117,7 +131,11 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
                     )
                 )
                 continue
-            analysis.graphs.append(build_graph(dag))
+            try:
+                analysis.graphs.append(build_graph(dag))
+            except Exception as exc:  # noqa: BLE001 - one DAG's failure must not stop the others
+                log.debug("graph of %s failed", dag.dag_id, exc_info=True)
+                analysis.findings.append(_internal(dag.file, exc, dag.line, dag.dag_id))
         if not run.dags and _mentions_airflow(run.source.text) and path in seen:
             analysis.findings.append(
                 _finding(
@@ -142,6 +160,13 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
 
 def _mentions_airflow(text: str) -> bool:
     return "import airflow" in text or "from airflow" in text
+
+
+def _internal(file: str, exc: BaseException, line: int | None = None, dag_id: str | None = None) -> Finding:
+    """An analyzer failure (or a limit Python hit: recursion, memory) as the file's or the DAG's finding."""
+    lost = f"DAG {dag_id!r} is missing, the file's other DAGs are kept" if dag_id else "this file's DAGs are missing"
+    message = f"analyzer error ({type(exc).__name__}: {str(exc)[:200]}); {lost}"
+    return _finding(codes.INTERNAL, file, line, message)
 
 
 def _finding(code: str, file: str, line: int | None, message: str) -> Finding:

@@ -27,7 +27,7 @@ from converters.analysis.safe_ops import is_plain
 from converters.environment import supply_hint
 from converters.values import Deferred
 
-__all__ = ["Branches"]
+__all__ = ["Branches", "snapshot", "restore"]
 
 _MISSING = object()
 _AIRFLOW = (TaskObj, XComArgObj, GroupObj, DagObj, TaskFlowObj, PartialObj)
@@ -44,7 +44,7 @@ def _contents(value: Any) -> Any:
     return None
 
 
-def _snapshot(names: dict[str, Any]) -> Snapshot:
+def snapshot(names: dict[str, Any]) -> Snapshot:
     return {name: (value, _contents(value)) for name, value in names.items()}
 
 
@@ -59,7 +59,7 @@ def _put_back(value: Any, contents: Any) -> None:
         value.update(contents)
 
 
-def _restore(names: dict[str, Any], before: Snapshot) -> None:
+def restore(names: dict[str, Any], before: Snapshot) -> None:
     for name in [n for n in names if n not in before]:
         del names[name]
     for name, (value, contents) in before.items():
@@ -122,7 +122,7 @@ class Branches:
         note = Decision(source=code, file=self.source.display, line=self.line_of(node), needs=needs)
         reads = f" (it reads {supply_hint(needs)})" if needs else ""
         names = scope.vars
-        before = _snapshot(names)
+        before = snapshot(names)
         try:
             self.exec_block(node.body.body, scope)
         except BLOCK_EXITS as signal:  # return/break/continue: the branch where it holds leaves the block
@@ -134,10 +134,10 @@ class Branches:
         self.finding(codes.UNKNOWN_CONDITION, f"condition `{code}` is not known statically{reads}; the tasks of "
                      "both branches are kept, the values it decides take the branch where it holds (A120 on the "
                      "tasks built from them)", None, node)
-        then = _snapshot(names)
-        _restore(names, before)
+        then = snapshot(names)
+        restore(names, before)
         self.exec_else(node, scope)
-        self.merge_branches(names, then, _snapshot(names), note)
+        self.merge_branches(names, then, snapshot(names), note)
 
     def merge_branches(self, names: dict[str, Any], then: Snapshot, other: Snapshot, note: Decision) -> None:
         """Names after both branches: tasks of both; plain values from ``then``, tagged with ``note``."""

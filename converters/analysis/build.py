@@ -7,6 +7,7 @@ from typing import Any
 import networkx as nx
 
 from converters.analysis import codes
+from converters.analysis.carried import NOT_CARRIED, carried
 from converters.analysis.model import DagObj, GroupObj, TaskObj, to_value
 from converters.findings import CODES, Finding
 from converters.graph import AirflowTask, DagInfo, add_edge, add_task, new_graph
@@ -18,8 +19,8 @@ def _plain(value: Any) -> Any:
     return to_value(value)
 
 
-def _dag_info(dag: DagObj) -> DagInfo:
-    kwargs = {key: _plain(value) for key, value in dag.kwargs.items()}
+def _dag_info(dag: DagObj, problems: list[str]) -> DagInfo:
+    kwargs = {key: carried(_plain(value), problems, key) for key, value in dag.kwargs.items()}
     schedule = kwargs.pop("schedule", kwargs.pop("schedule_interval", None))
     kwargs.pop("schedule_interval", None)
     params = kwargs.pop("params", None) or {}
@@ -33,7 +34,7 @@ def _dag_info(dag: DagObj) -> DagInfo:
         line=dag.line or 0,
         schedule=schedule,
         params=params if isinstance(params, dict) else {"$value": params},
-        default_args=_plain(dag.default_args),
+        default_args=carried(_plain(dag.default_args), problems, "default_args"),
         tags=tags if isinstance(tags, list) else [tags],
         description=kwargs.pop("description", None),
         start_date=kwargs.pop("start_date", None),
@@ -56,7 +57,7 @@ def _group_loops(group: GroupObj | None) -> dict[str, list[dict[str, Any]]]:
     return dict(sorted(found.items()))
 
 
-def _airflow_task(task: TaskObj) -> AirflowTask:
+def _airflow_task(task: TaskObj, problems: list[str]) -> AirflowTask:
     return AirflowTask(
         task_id=task.task_id,
         operator=task.operator,
@@ -64,10 +65,10 @@ def _airflow_task(task: TaskObj) -> AirflowTask:
         file=task.file,
         line=task.line or 0,
         end_line=task.end_line,
-        args=task.args,
+        args=carried(task.args, problems),
         from_default_args=list(task.from_default_args),
-        call_args=list(task.call_args),
-        call_kwargs=dict(task.call_kwargs),
+        call_args=carried(list(task.call_args), problems, "args"),
+        call_kwargs=carried(dict(task.call_kwargs), problems),
         python=task.python,
         group=task.group.path() if task.group is not None else [],
         mapped=task.mapped,
@@ -76,16 +77,29 @@ def _airflow_task(task: TaskObj) -> AirflowTask:
     )
 
 
+def _not_carried(problems: list[str], file: str, line: int | None, dag_id: str, task_id: str | None = None) -> Finding:
+    entry = CODES[NOT_CARRIED]
+    shown = "; ".join(problems[:5]) + (f"; and {len(problems) - 5} more" if len(problems) > 5 else "")
+    return Finding(code=NOT_CARRIED, severity=entry.severity, message=f"left out as unknown: {shown}",
+                   suggestion=entry.help, file=file, line=line, dag_id=dag_id, task_id=task_id)
+
+
 def build_graph(dag: DagObj) -> nx.DiGraph:
     """The migration graph of ``dag``: nodes, order/data edges, and the DAG's findings."""
-    graph = new_graph(_dag_info(dag))
+    problems: list[str] = []
+    graph = new_graph(_dag_info(dag, problems))
+    found = [_not_carried(problems, dag.file, dag.line, dag.dag_id)] if problems else []
     for task in dag.tasks.values():
-        add_task(graph, _airflow_task(task))
+        problems = []
+        add_task(graph, _airflow_task(task, problems))
+        if problems:
+            found.append(_not_carried(problems, task.file, task.line, dag.dag_id, task.task_id))
     for task in dag.tasks.values():
         for down in task.downstream:
             if down.dag is dag and down.task_id in dag.tasks and dag.tasks[down.task_id] is down:
                 add_edge(graph, task.task_id, down.task_id, "data" if id(task) in down.data_upstream else "order")
     graph.graph["findings"].extend(dag.findings)
+    graph.graph["findings"].extend(found)
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:

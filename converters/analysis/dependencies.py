@@ -82,6 +82,14 @@ class Dependencies:
                 _, function = receiver.klass.lookup(method)
                 if isinstance(function, FunctionObj):
                     return self.call_function(function, [receiver, other], {}, node)
+        if isinstance(left, (list, tuple)) and isinstance(right, (list, tuple)):
+            self.finding(  # type: ignore[attr-defined]
+                codes.UNSUPPORTED_CONSTRUCT,
+                "`list >> list` (or `<<`) between two lists: Airflow raises TypeError here, so the DAG does not load",
+                "Use airflow.models.baseoperator.cross_downstream(from_tasks, to_tasks), or chain().",
+                node,
+            )
+            return right
         return super().shift(op, left, right, node)
 
     def set_attribute(self, obj: Any, name: str, value: Any) -> None:
@@ -144,6 +152,7 @@ class Dependencies:
         return right
 
     def connect(self, up: TaskObj, down: TaskObj, kind: str, node: cst.CSTNode) -> None:
+        self._tick()  # type: ignore[attr-defined]  # an edge is an evaluation step: list >> list of 1,000s is not free
         if up is down:
             self.finding(  # type: ignore[attr-defined]
                 codes.CYCLE,

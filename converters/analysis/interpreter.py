@@ -12,13 +12,15 @@ import ast
 import logging
 import operator
 import re
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import libcst as cst
 
 from converters.analysis import codes
 from converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
+from converters.analysis.limits import FILE_SECONDS, TIME_LIMIT, Deadline
 from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
 from converters.analysis.names import canonical
 from converters.analysis.safe_ops import (
@@ -27,7 +29,7 @@ from converters.analysis.safe_ops import (
 from converters.analysis.source import SourceFile
 from converters.values import Deferred, Symbolic
 
-__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "BLOCK_EXITS", "module_path_name"]
+__all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "RAISES", "BLOCK_EXITS", "module_path_name"]
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +39,10 @@ MAX_LOOP = 10_000
 # A loop body that may create tasks or dependencies: a call, or >> / <<.
 _MAY_BUILD = re.compile(r"\(|>>|<<")
 GLOBALS = object()  # the value of ``globals()``
+RAISES = object()  # the callee of a watched ``raise`` (see ``Interpreter.watched``)
+
+
+_SHIFTS = (cst.RightShift, cst.LeftShift)
 
 
 def _symbolic_node(interpreter: "Interpreter", node: cst.CSTNode, scope: "Scope") -> Any:
@@ -110,7 +116,11 @@ class _Continue(Exception):
 
 
 class _Budget(Exception):
-    pass
+    """The file's evaluation budget is spent: its steps, or its time (``timed_out``)."""
+
+    def __init__(self, timed_out: bool = False) -> None:
+        super().__init__()
+        self.timed_out = timed_out
 
 
 # How a block is left early: ``return``, ``break``, ``continue``.
@@ -152,6 +162,7 @@ class Interpreter:
     def __init__(self) -> None:
         self.frames: list[_Frame] = []
         self.steps = 0
+        self.deadline = Deadline(FILE_SECONDS)
         self.depth = 0
         self.last_callee: Any = None
         # What the expressions under evaluation read: a Deferred's needs, a decided value's conditions.
@@ -159,6 +170,9 @@ class Interpreter:
         self.trace: list[tuple[tuple[str, ...], tuple[Decision, ...]]] = []
         # Lists and dicts an unknown condition decided, by identity (the object is held so ids stay unique).
         self.decided: dict[int, tuple[Any, tuple[Decision, ...]]] = {}
+        # While a run-method override is walked: (callee, code, file:line) of each call whose value stayed
+        # unknown, and of each ``raise`` reached in a function it calls (callee RAISES).
+        self.watched: list[tuple[Any, str, str]] | None = None
 
     # ----------------------------------------------------------------- hooks (Airflow side)
     def finding(self, code: str, message: str, suggestion: str | None = None, node: cst.CSTNode | None = None) -> None:
@@ -224,6 +238,11 @@ class Interpreter:
         line = self.source.line(node, self.frames[-1].root) if node is not None else None
         return line if line is not None else self.frames[-1].line
 
+    def where(self, node: cst.CSTNode | None) -> str:
+        """``file:line`` of ``node`` in the file being run, for messages."""
+        line = self.line_of(node)
+        return f"{self.source.display}:{line}" if line is not None else self.source.display
+
     def end_line_of(self, node: cst.CSTNode | None) -> int | None:
         line = self.source.end_line(node, self.frames[-1].root) if node is not None else None
         return line if line is not None else self.frames[-1].line
@@ -242,6 +261,8 @@ class Interpreter:
         self.steps += 1
         if self.steps > MAX_STEPS:
             raise _Budget()
+        if self.deadline.passed():
+            raise _Budget(timed_out=True)
 
     # ----------------------------------------------------------------- modules
     def run_module(self, source: SourceFile, scope: Scope) -> None:
@@ -249,12 +270,20 @@ class Interpreter:
         self.frames.append(_Frame(source, scope.module))
         try:
             self.exec_block(source.module.body, scope)
-        except _Budget:
-            self.finding(
-                codes.LIMIT,
-                f"stopped after {MAX_STEPS} evaluation steps",
-                "Split the file or simplify its loops; the graph may be incomplete.",
-            )
+        except _Budget as spent:
+            if spent.timed_out:
+                self.finding(
+                    TIME_LIMIT,
+                    f"analysis stopped after {self.deadline.seconds:g} s; the DAGs found so far are kept",
+                    None,
+                    None,
+                )
+            else:
+                self.finding(
+                    codes.LIMIT,
+                    f"stopped after {MAX_STEPS} evaluation steps",
+                    "Split the file or simplify its loops; the graph may be incomplete.",
+                )
         except RecursionError:
             self.finding(codes.LIMIT, "nesting too deep to follow", "Simplify the nesting of helper calls.")
         except (ReturnSignal, _Break, _Continue):
@@ -336,6 +365,8 @@ class Interpreter:
             self.exec_import(small, scope)
         elif isinstance(small, cst.ImportFrom):
             self.exec_import_from(small, scope)
+        elif isinstance(small, cst.Raise) and self.watched is not None:
+            self.watched.append((RAISES, self.source.code(small), self.where(small)))
         elif isinstance(small, cst.Break):
             raise _Break()
         elif isinstance(small, cst.Continue):
@@ -434,8 +465,8 @@ class Interpreter:
         collection = self.eval(node.iter, scope)
         items = self.iterate(collection)
         if items is None:
-            if not _MAY_BUILD.search(self.source.code(node.body)):
-                pass  # a loop that calls nothing and sets no dependency builds no task
+            if not _MAY_BUILD.search(self.source.code(node.body)) and self.watched is None:
+                pass  # a loop that calls nothing and sets no dependency builds no task (walked, it may set values)
             elif isinstance(collection, Deferred) and collection.needs:
                 self.needs_value(f"loop over `{self.source.code(node.iter)}`", collection, node)
             else:
@@ -776,8 +807,26 @@ class Interpreter:
         return UNKNOWN
 
     def eval_BinaryOperation(self, node: cst.BinaryOperation, scope: Scope) -> Any:
-        left = self.eval(node.left, scope)
-        right = self.eval(node.right, scope)
+        if isinstance(node.operator, _SHIFTS) and isinstance(node.left, cst.BinaryOperation) and isinstance(
+                node.left.operator, _SHIFTS):
+            return self._eval_chain(node, scope)
+        return self._binary(node, self.eval(node.left, scope), self.eval(node.right, scope))
+
+    def _eval_chain(self, node: cst.BinaryOperation, scope: Scope) -> Any:
+        """``a >> b >> c ...`` left to right in a loop: LibCST nests the chain one level per term, and
+        generated DAGs chain thousands of tasks (one recursion per term overflowed Python's stack)."""
+        spine = [node]
+        while isinstance(spine[-1].left, cst.BinaryOperation) and isinstance(spine[-1].left.operator, _SHIFTS):
+            spine.append(spine[-1].left)
+        left = self.eval(spine[-1].left, scope)
+        for inner in reversed(spine[1:]):
+            self._tick()
+            left = self._binary(inner, left, self.eval(inner.right, scope))
+            if left is UNKNOWN:  # as eval() would have handed it on
+                left = self.symbolic(inner)
+        return self._binary(node, left, self.eval(node.right, scope))
+
+    def _binary(self, node: cst.BinaryOperation, left: Any, right: Any) -> Any:
         op = type(node.operator).__name__
         if op in ("RightShift", "LeftShift") and not (isinstance(left, int) and isinstance(right, int)):
             return self.shift(op, left, right, node)
@@ -970,6 +1019,8 @@ class Interpreter:
                 args.append(value)
         result = self.call_value(func, args, kwargs, node, star_unknown)
         self.last_callee = func  # set after the call: the outermost call of a statement is the last one
+        if self.watched is not None and (result is UNKNOWN or type(result) is Symbolic):
+            self.watched.append((func, self.source.code(node.func), self.where(node)))
         if "task_id" in kwargs and (result is UNKNOWN or isinstance(result, Symbolic)):
             result = self.task_call_not_followed(node, args, kwargs, result)
         return result
@@ -1017,6 +1068,19 @@ class Interpreter:
             self.frames.pop()
             self.depth -= 1
         return None
+
+    @contextmanager
+    def inside(self, function: FunctionObj, first_arg: Any) -> Iterator[None]:
+        """Statements of ``function``'s body run here: in its file, ``super()`` bound to ``first_arg``."""
+        frame = _Frame(function.source, function.closure.module)
+        frame.function, frame.first_arg = function, first_arg
+        self.frames.append(frame)
+        self.depth += 1
+        try:
+            yield
+        finally:
+            self.frames.pop()
+            self.depth -= 1
 
     def bind_params(self, function: FunctionObj, args: list[Any], kwargs: dict[str, Any], scope: Scope) -> None:
         params = function.node.params

@@ -375,35 +375,73 @@ def unique_taskflow_id(task_id: str, dag: DagObj, group: GroupObj | None) -> str
     return f"{core}__{max(suffixes) + 1}"
 
 
-def to_value(value: Any, depth: int = 0) -> Any:
-    """The graph form of an interpreter value: plain data and ``converters.values`` tags only."""
-    if value is None or isinstance(value, (bool, int, float, str, Symbolic, Call, Duration, DateTime, TaskRef)):
-        if type(value) is str or type(value) is int:
-            return value
-        return untagged(value)
-    if isinstance(value, bytes):
-        return value.decode("utf-8", "replace")
-    if isinstance(value, PurePath):
-        return value.as_posix()
-    if depth > 30:
-        return Symbolic(source="<too deep>")
-    if isinstance(value, (list, tuple)):
-        return [to_value(v, depth + 1) for v in value]
-    if isinstance(value, (set, frozenset)):
-        return sorted((to_value(v, depth + 1) for v in value), key=repr)
-    if isinstance(value, dict):
-        return {k if isinstance(k, str) else str(k): to_value(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, XComArgObj):
-        return TaskRef(task_id=value.task.task_id, key=value.key)
-    if isinstance(value, EnumMember):
-        return to_value(value.value, depth + 1)
-    if isinstance(value, InstanceObj):
-        return Call(
-            func=value.klass.qualname,
-            args=tuple(to_value(a, depth + 1) for a in value.args),
-            kwargs={k: to_value(v, depth + 1) for k, v in value.kwargs.items()},
-        )
-    return Symbolic(source=_describe(value))
+MAX_VALUE_DEPTH = 30
+MAX_TEXT = 100_000  # characters of one string (a KFP spec lives in one Kubernetes object, ~1.5 MB)
+MAX_VALUE_NODES = 20_000  # items of one value, counted each time they appear (a value shared N times in a
+# tree of depth d expands to N**d); KFP keeps a whole run's spec in one Kubernetes object (about 1.5 MB)
+
+
+def to_value(value: Any) -> Any:
+    """The graph form of an interpreter value: plain data and ``converters.values`` tags only.
+
+    A value that contains itself (``d["a"] = d``) becomes ``<cycle>`` where it recurs; one
+    deeper than :data:`MAX_VALUE_DEPTH` or larger than :data:`MAX_VALUE_NODES` (shared parts
+    counted each time they appear), or a string longer than :data:`MAX_TEXT`, is cut with
+    ``<too deep>`` / ``<too large>`` / ``<text of N characters>``: unknown values that the
+    mapping reports, never a hang.
+    """
+    return _Plain().walk(value, 0)
+
+
+class _Plain:
+    """One :func:`to_value` walk: the containers on the current path and the nodes made so far."""
+
+    def __init__(self) -> None:
+        self.path: set[int] = set()
+        self.nodes = 0
+
+    def walk(self, value: Any, depth: int) -> Any:
+        self.nodes += 1
+        if self.nodes > MAX_VALUE_NODES:
+            return Symbolic(source="<too large>")
+        if value is None or isinstance(value, (bool, int, float, str, Symbolic, Call, Duration, DateTime, TaskRef)):
+            if isinstance(value, str) and len(value) > MAX_TEXT:
+                return Symbolic(source=f"<text of {len(value)} characters>")
+            if type(value) is str or type(value) is int:
+                return value
+            return untagged(value)
+        if isinstance(value, bytes):
+            return value.decode("utf-8", "replace")
+        if isinstance(value, PurePath):
+            return value.as_posix()
+        if depth > MAX_VALUE_DEPTH:
+            return Symbolic(source="<too deep>")
+        if id(value) in self.path:
+            return Symbolic(source="<cycle>")
+        self.path.add(id(value))
+        try:
+            return self._inner(value, depth + 1)
+        finally:
+            self.path.discard(id(value))
+
+    def _inner(self, value: Any, depth: int) -> Any:
+        if isinstance(value, (list, tuple)):
+            return [self.walk(v, depth) for v in value]
+        if isinstance(value, (set, frozenset)):
+            return sorted((self.walk(v, depth) for v in value), key=repr)
+        if isinstance(value, dict):
+            return {k if isinstance(k, str) else str(k): self.walk(v, depth) for k, v in value.items()}
+        if isinstance(value, XComArgObj):
+            return TaskRef(task_id=value.task.task_id, key=value.key)
+        if isinstance(value, EnumMember):
+            return self.walk(value.value, depth)
+        if isinstance(value, InstanceObj):
+            return Call(
+                func=value.klass.qualname,
+                args=tuple(self.walk(a, depth) for a in value.args),
+                kwargs={k: self.walk(v, depth) for k, v in value.kwargs.items()},
+            )
+        return Symbolic(source=_describe(value))
 
 
 def _describe(value: Any) -> str:

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from converters.analysis.interpreter import Scope, module_path_name
+from converters.analysis.limits import FILE_SECONDS, Deadline
 from converters.analysis.model import DagObj, ModuleObj
 from converters.analysis.source import SourceFile, parse_file
 from converters.findings import Finding
@@ -71,6 +72,7 @@ class ModuleLoader:
         self.dag_stack, self.group_stack = [], []
         if not self.run_stack:
             self.steps = 0  # the evaluation budget is per scanned file, helpers included
+            self.deadline = Deadline(FILE_SECONDS)
         self.run_stack.append(run)
         try:
             self.run_module(source, scope)

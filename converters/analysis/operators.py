@@ -6,7 +6,8 @@ the call's arguments, after ``default_args`` filled its own named parameters (as
 from (its defaults, ``kwargs.setdefault(...)``, class attributes it reads) becomes the task's
 arguments, and so do attributes it sets on ``self`` after that call that are not its own parameters
 (``self.arguments = [...]``). The task records the classes it derives from
-(:class:`~converters.graph.Inherits`): the mapper takes the rule of the nearest one it maps.
+(:class:`~converters.graph.Inherits`): the mapper takes the rule of the nearest one it maps. What its own
+``execute`` sets on ``self`` before calling the parent's is walked by :mod:`converters.analysis.overrides`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from converters.analysis import codes
 from converters.analysis.model import (
     ClassObj, DagObj, FunctionObj, InstanceObj, PartialObj, Ref, TaskObj, to_value,
 )
+from converters.analysis.overrides import RunOutcome, method_label
 from converters.graph import Inherits
 from converters.values import Symbolic
 
@@ -116,24 +118,30 @@ class RepositoryOperators:
         return found
 
     def inherits_of(self, klass: ClassObj, arguments: dict[str, Any] | None = None,
-                    renamed: dict[str, str] | None = None) -> Inherits:
-        """What the class derives from (external operator classes last) and the run methods it overrides."""
+                    renamed: dict[str, str] | None = None, run: RunOutcome | None = None) -> Inherits:
+        """What the class derives from (external operator classes last), the run methods it overrides and,
+        from ``run``, what those the analyzer walked come to."""
+        run = run if run is not None else RunOutcome()
         scanned = self.scanned_ancestry(klass)
         external = [base.qualname for cls in scanned for base in cls.bases if isinstance(base, Ref)]
         overrides: list[str] = []
         extends: list[str] = []
+        applied: list[str] = []
         seen: set[str] = set()
         for cls in scanned:
             for name in sorted(RUN_METHODS & set(cls.attrs) - seen):
                 method = cls.attrs[name]
                 if isinstance(method, FunctionObj):
                     seen.add(name)
-                    line = method.source.def_lines.get(id(method.node))
-                    where = f"{name} ({method.source.display}:{line})" if line else name
-                    (extends if extends_parent(method) else overrides).append(where)
+                    where = method_label(name, method)
+                    if name in run.applied:
+                        applied.append(where)
+                    else:
+                        (extends if name not in run.walked and extends_parent(method) else overrides).append(where)
         return Inherits(bases=list(dict.fromkeys([*(c.qualname for c in scanned[1:]), *external])),
                         overrides=overrides, extends=extends, arguments=dict(arguments or {}),
-                        expanded_as=dict(renamed or {}))
+                        expanded_as=dict(renamed or {}), at_run=run.at_run, applied=applied,
+                        notes=[list(note) for note in run.notes])
 
     def call_base_init(self, instance: InstanceObj, args: list[Any], kwargs: dict[str, Any], star: bool) -> None:
         """``super().__init__(...)`` reaching the external operator class: its arguments are the task's."""
@@ -142,13 +150,15 @@ class RepositoryOperators:
 
     def construct_operator(
         self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.CSTNode
-    ) -> tuple[list[Any], dict[str, Any], bool]:
-        """``(args, kwargs, star_unknown)`` the class's ``__init__`` passes on to the operator it derives from."""
+    ) -> tuple[list[Any], dict[str, Any], bool, InstanceObj]:
+        """``(args, kwargs, star_unknown)`` the class's ``__init__`` passes on to the operator it derives from,
+        and the instance it built (what it set on ``self``)."""
         _, init = klass.lookup("__init__")
-        if not isinstance(init, FunctionObj) or isinstance(init.node, cst.Lambda):
-            return list(args), dict(kwargs), False
         dag = kwargs.get("dag") if isinstance(kwargs.get("dag"), DagObj) else self.current_dag()
         defaults = self.merged_default_args(dag, self.current_group(dag), kwargs.get("default_args"))
+        if not isinstance(init, FunctionObj) or isinstance(init.node, cst.Lambda):
+            return list(args), dict(kwargs), False, InstanceObj(klass=klass, args=list(args), kwargs=dict(kwargs),
+                                                                defaults=defaults)
         kwargs = with_defaults(init, args, kwargs, defaults)
         instance = InstanceObj(klass=klass, args=list(args), kwargs=kwargs, defaults=defaults)
         self.call_function(init, [instance, *args], kwargs, node)
@@ -160,13 +170,17 @@ class RepositoryOperators:
                 "Call super().__init__(**kwargs) unconditionally in the operator's __init__.",
                 node,
             )
-            return list(args), kwargs, False
+            return list(args), kwargs, False, instance
         base_args, base_kwargs, star = instance.base_call
-        own = {p for cls in self.scanned_ancestry(klass) for p in self._init_parameters(cls)}
+        own = self.own_parameters(klass)
         for name, value in instance.after_base.items():
             if not name.startswith("_") and (name in base_kwargs or name not in own):
                 base_kwargs[name] = value  # self.arguments = [...] after super().__init__ sets the argument
-        return base_args, base_kwargs, star
+        return base_args, base_kwargs, star, instance
+
+    def own_parameters(self, klass: ClassObj) -> set[str]:
+        """The named ``__init__`` parameters of the repository classes: theirs, not the operator's arguments."""
+        return {p for cls in self.scanned_ancestry(klass) for p in self._init_parameters(cls)}
 
     @staticmethod
     def _init_parameters(cls: ClassObj) -> list[str]:
@@ -181,7 +195,7 @@ class RepositoryOperators:
         Its arguments are the call's (what the class itself takes, for the fallback that runs it), and
         ``inherits.arguments`` what its __init__ passes to the operator it derives from (for that one's rule).
         """
-        base_args, base_kwargs, star = self.construct_operator(klass, args, kwargs, node)
+        base_args, base_kwargs, star, instance = self.construct_operator(klass, args, kwargs, node)
         own = dict(kwargs)
         for key in _IDENTITY:  # computed by __init__ (``task_id=f"load_{table}"``): the task is named by it
             if key in base_kwargs:
@@ -192,8 +206,10 @@ class RepositoryOperators:
         task = self.create_task(klass.qualname, klass.qualname, list(args), own, node, star_unknown or star,
                                 mapped_raw=[base_args, base_kwargs])
         if isinstance(task, TaskObj):
-            task.inherits = self.inherits_of(klass, self.base_arguments(task, base_kwargs))
+            run = self.run_overrides(klass, instance, base_kwargs, self.own_parameters(klass))
+            task.inherits = self.inherits_of(klass, self.base_arguments(task, base_kwargs), run=run)
             self.report_decided(task, {k: v for k, v in base_kwargs.items() if k not in own}, node)
+            self.report_decided(task, run.raw, node)
         return task
 
     def base_arguments(self, task: TaskObj, base_kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +227,8 @@ class RepositoryOperators:
         an argument it passes on under another name is expanded under that name for the parent's rule."""
         assert partial.klass is not None
         stand_ins = {key: Symbolic(source=f"<expanded {key}>") for key in kwargs} if name == "expand" else {}
-        _, base_kwargs, _ = self.construct_operator(partial.klass, [], {**partial.kwargs, **stand_ins}, partial.node)
+        _, base_kwargs, _, instance = self.construct_operator(partial.klass, [], {**partial.kwargs, **stand_ins},
+                                                              partial.node)
         renamed = {}
         for key, stand_in in stand_ins.items():
             target = next((k for k, v in base_kwargs.items() if v is stand_in), None)
@@ -220,5 +237,7 @@ class RepositoryOperators:
                 renamed[key] = target
         task = self.expand_partial(partial, name, args, kwargs, node, also=[base_kwargs])
         if isinstance(task, TaskObj):
-            task.inherits = self.inherits_of(partial.klass, self.base_arguments(task, base_kwargs), renamed)
+            run = self.run_overrides(partial.klass, instance, base_kwargs, self.own_parameters(partial.klass))
+            task.inherits = self.inherits_of(partial.klass, self.base_arguments(task, base_kwargs), renamed, run)
+            self.report_decided(task, run.raw, node)
         return task

@@ -354,6 +354,8 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 def compare(op_name: str, left: Any, right: Any) -> Any:
     func = _COMPARE.get(op_name)
+    if op_name in ("In", "NotIn") and isinstance(right, (list, tuple, set, frozenset, dict)) and not right:
+        return op_name == "NotIn"  # nothing is in an empty collection, known or not
     if func is None or not (is_plain(left) and is_plain(right)):
         return UNKNOWN
     if isinstance(left, Duration) and isinstance(right, Duration) and op_name not in ("In", "NotIn"):

@@ -52,6 +52,7 @@ from converters.analysis.model import (
 )
 from converters.analysis.modules import ModuleLoader, ModuleRun
 from converters.analysis.operators import RepositoryOperators, with_defaults
+from converters.analysis.overrides import RunOverrides
 from converters.analysis.names import SDK, canonical
 from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, is_plain, path_join
 from converters.analysis.subdags import SubDagTasks
@@ -105,7 +106,8 @@ def _path(args: list[Any]) -> Any:
 
 
 class AirflowSemantics(
-    ModuleLoader, SubDagTasks, RepositoryOperators, TaskBuilder, Dependencies, Branches, HigherOrder, Interpreter
+    ModuleLoader, SubDagTasks, RepositoryOperators, RunOverrides, TaskBuilder, Dependencies, Branches, HigherOrder,
+    Interpreter,
 ):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
@@ -125,6 +127,9 @@ class AirflowSemantics(
         self.reported: dict[int, set[Finding]] = {}
         self.search_paths: dict[Path, list[Path]] = {}
         self.carrier = Carrier(self.resolve_import, self.display_for)
+        # While a run-method override is walked, its findings are kept here, (code, message at file:line): what
+        # it could not evaluate, said on the task instead.
+        self.captured: list[tuple[str, str]] | None = None
 
     # ----------------------------------------------------------------- findings
     def finding(
@@ -136,6 +141,9 @@ class AirflowSemantics(
         task_id: str | None = None,
         dag: DagObj | None = None,
     ) -> None:
+        if self.captured is not None and task_id is None:
+            self.captured.append((code, f"{message} ({self.where(node)})" if self.frames else message))
+            return
         dag = dag if dag is not None else (self.dag_stack[-1] if self.dag_stack else None)
         if code in _CONTEXT_CODES and dag is None and self.depth > 0 and node is not None:
             if not _BUILDS_AIRFLOW.search(self.source.code(node)):
@@ -411,6 +419,8 @@ class AirflowSemantics(
             return BoundMethod(receiver=value, name=name)
         if isinstance(value, (str, bytes, list, dict, tuple, set)):
             return BoundMethod(receiver=value, name=name)
+        if isinstance(value, Deferred) and hasattr(str, name):  # a text read later: its str methods
+            return BoundMethod(receiver=value, name=name)
         return UNKNOWN
 
     # ----------------------------------------------------------------- decorators
@@ -542,6 +552,8 @@ class AirflowSemantics(
     ) -> Any:
         if receiver is None:
             return self.call_builtin(name, args, kwargs, node)
+        if isinstance(receiver, Deferred):  # not known either, and what would make it known is the same
+            return Deferred(source=self.source.code(node), needs=receiver.needs)
         if isinstance(receiver, (TaskObj, XComArgObj, GroupObj, LabelObj)):
             return self.call_node_method(receiver, name, args, kwargs, node)
         if isinstance(receiver, TaskFlowObj):

@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import re
-import textwrap
-
+import io
 import logging
+import re
+import sys
+import textwrap
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 
 from converters.analysis import codes
+from converters.analysis.limits import MAX_NESTING, TOO_NESTED, nesting
 from converters.findings import CODES, Finding
 
 __all__ = ["SourceFile", "parse_file", "check_file", "might_contain_dag", "LINE_TYPES"]
@@ -186,13 +189,7 @@ def check_file(path: Path, display: str) -> Finding | None:
         return problem
     if not text.strip() and path.name != "__init__.py":
         return _finding(codes.EMPTY_FILE, display, f"{display}: empty file", CODES[codes.EMPTY_FILE].help)
-    try:
-        ast.parse(text)
-    except SyntaxError as exc:
-        return _syntax_finding(text, display, exc.lineno, exc.msg)
-    except (ValueError, RecursionError, MemoryError):
-        return _syntax_finding(text, display, None, "cannot be parsed")
-    return None
+    return _python_tree(text, display, limit=False)[1]
 
 
 def _read(path: Path, display: str) -> tuple[bytes | None, Finding | None]:
@@ -217,38 +214,90 @@ def _syntax_finding(text: str, display: str, line: int | None, message: str) -> 
     return _finding(codes.UNPARSABLE, display, f"{where}: syntax error: {message}", hint, line)
 
 
+def _too_nested(display: str, line: int | None, detail: str) -> Finding:
+    where = f"{display}:{line}" if line else display
+    return _finding(TOO_NESTED, display, f"{where}: {detail}; the file was not analysed", CODES[TOO_NESTED].help, line)
+
+
+def _python_tree(text: str, display: str, limit: bool = True) -> tuple[ast.Module | None, Finding | None]:
+    """CPython's tree of ``text`` (bounded and iterative: safe on any input), or the finding that stops the
+    file; ``limit`` also checks the nesting LibCST can take."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        if "too many nested" in exc.msg or "too complex" in exc.msg:
+            return None, _too_nested(display, exc.lineno, exc.msg)
+        return None, _syntax_finding(text, display, exc.lineno, exc.msg)
+    except (RecursionError, MemoryError):
+        return None, _too_nested(display, None, "too deeply nested for Python's parser")
+    except ValueError as exc:  # source code string cannot contain null bytes (caught earlier), and the like
+        return None, _syntax_finding(text, display, None, str(exc))
+    depth, line = nesting(tree, text) if limit else (0, None)
+    if depth > MAX_NESTING:
+        return None, _too_nested(display, line, f"nested more than {MAX_NESTING} levels deep")
+    return tree, None
+
+
+def _newer_syntax(text: str, problem: Finding | None) -> bool:
+    """Whether a file this Python's parser rejects may be newer syntax LibCST reads (3.12's ``type``
+    statements and f-strings, on 3.10/3.11), and is shallow enough for LibCST to try safely: no
+    line holds more than :data:`MAX_NESTING` open brackets, ``and``/``or`` or string pieces."""
+    if sys.version_info >= (3, 12) or problem is None or problem.code != codes.UNPARSABLE:
+        return False
+    depth = pieces = 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.OP and token.string in "([{":
+                depth += 1
+            elif token.type == tokenize.OP and token.string in ")]}":
+                depth -= 1
+            elif token.type == tokenize.STRING or token.string in ("and", "or"):
+                pieces += 1
+            elif token.type == tokenize.NEWLINE:
+                pieces = 0
+            if depth > MAX_NESTING or pieces > MAX_NESTING:
+                return False
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return False
+    return True
+
+
 def parse_file(path: Path, display: str) -> tuple[SourceFile | None, Finding | None]:
-    """Parse ``path``; a file that cannot be read or parsed gives a finding instead."""
+    """Parse ``path``; a file that cannot be read or parsed, or that nests too deep, gives a finding instead.
+
+    CPython's parser reads it first: what it rejects never reaches LibCST (whose native parser
+    can crash the process on deep nesting), and its tree gives the line table.
+    """
     raw, problem = _read(path, display)
     if raw is None:
         return None, problem
     text, problem = _decode(raw, display)
     if text is None:
         return None, problem
+    tree, problem = _python_tree(text, display)
+    if tree is None and not _newer_syntax(text, problem):
+        return None, problem
     try:
         module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        try:  # CPython's parser names the line and the problem better ("Missing parentheses in call to 'print'")
-            ast.parse(text)
-        except SyntaxError as precise:
-            return None, _syntax_finding(text, display, precise.lineno, precise.msg)
-        except (ValueError, RecursionError, MemoryError):
-            pass
-        return None, _syntax_finding(text, display, exc.raw_line, exc.message)
+    except cst.ParserSyntaxError as exc:  # CPython's message, when it had one, is the clearer
+        return None, problem or _syntax_finding(text, display, exc.raw_line, exc.message)
     except (RecursionError, MemoryError):
-        return None, _finding(
-            codes.UNPARSABLE, display, f"{display}: too deeply nested to parse", "Simplify the file's nesting."
-        )
+        return None, _too_nested(display, None, "too deeply nested to parse")
     source = SourceFile(display=display, path=path, text=text, module=module)
     try:
-        _LineMap(source).walk(module.body, ast.parse(text).body)
-    except (SyntaxError, ValueError, _Mismatch):  # the two parsers disagree: count lines the slow way
+        if tree is None:  # syntax newer than this Python's parser: count lines the slow way
+            raise _Mismatch
+        _LineMap(source).walk(module.body, tree.body)
+    except (_Mismatch, RecursionError):  # the two parsers disagree: count lines the slow way
         log.debug("%s: statement map fell back to code generation", display)
         source.spans.clear()
         source.roots.clear()
         source.def_lines.clear()
         state = _LineState(module)
-        module._codegen(state)
+        try:
+            module._codegen(state)
+        except RecursionError:
+            return None, _too_nested(display, None, "too deeply nested to analyse")
         source.spans.update(state.spans)
     return source, None
 

@@ -25,10 +25,13 @@ from typing import Any
 
 import yaml
 
+from converters.emit import kfp_linear
 from converters.emit.safety import check_tree
 from converters.emit.spec_tasks import group_list, spec_tasks
 from converters.emit.yaml_text import dump_all
 from converters.findings import CODES, Finding, Severity, register_code
+from converters.runtime import FILES, file_text
+from converters.text import visible
 
 __all__ = ["CompileResult", "compile_pipeline", "module_folder", "prepare", "spec_yaml", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
 
@@ -39,6 +42,12 @@ _FOLDER: Path | None = None
 COMPILE_FAILED = register_code(
     "E301", Severity.ERROR, "Pipeline did not compile",
     "kfp.compiler rejected the emitted pipeline.py; pipeline.yaml was not written. Fix pipeline.py and compile it.",
+).code
+NOT_LOADABLE = register_code(
+    "E311", Severity.ERROR, "Compiled pipeline.yaml would not load back",
+    "kfp compiled the pipeline, but the YAML text would not load back with a safe loader as exactly the "
+    "compiled spec (a value that YAML cannot carry faithfully), so pipeline.yaml was not written. "
+    "Please report it with the DAG's parameters and arguments.",
 ).code
 UNSAFE_MODULE = register_code(
     "E302", Severity.ERROR, "Emitted module failed the safety check",
@@ -78,12 +87,15 @@ def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) 
 def module_folder() -> Path:
     """The private folder generated modules run from, made once and removed when this process exits.
 
-    Call it before forking workers: a folder made in a forked worker would outlive it.
+    It holds the files a generated module reads beside itself (``converters.runtime``), as the
+    output folder does. Call it before forking workers: a folder made in a forked worker would outlive it.
     """
     global _FOLDER
     if _FOLDER is None:
         _FOLDER = Path(tempfile.mkdtemp(prefix="af2kfp-compile-"))
         atexit.register(shutil.rmtree, _FOLDER, True)
+        for name in FILES:
+            (_FOLDER / name).write_text(file_text(name), encoding="utf-8")
     return _FOLDER
 
 
@@ -117,6 +129,7 @@ def _cheap_caller_names() -> None:
 
     if pipeline_task.__dict__.get("inspect") not in (None, _CallerName):  # only the name kfp looks up there
         pipeline_task.inspect = _CallerName  # type: ignore[attr-defined]
+    kfp_linear.install()
 
 
 def prepare() -> None:
@@ -177,7 +190,44 @@ def _spec_text(pipeline: Any) -> tuple[str, dict[str, Any]]:
     text = dump_all(documents)
     if text is None:
         text = yaml.dump_all(documents, sort_keys=True)
-    return builder.extract_comments_from_pipeline_spec(spec_dict, pipeline.description) + text, spec_dict
+    text = _header(spec_dict, pipeline.description) + text
+    _check_loads_back(text, documents)
+    return text, spec_dict
+
+
+def _header(spec: dict[str, Any], description: str | None) -> str:
+    """kfp's ``# Inputs:`` header comments, with user text (string defaults, the description, the name)
+    made :func:`~converters.text.visible`: kfp writes them raw, and a line break in one would end the
+    comment and start YAML (a key, or a whole document after ``---``)."""
+    from kfp.compiler import pipeline_spec_builder as builder
+
+    shown = dict(spec, pipelineInfo={**spec["pipelineInfo"], "name": visible(spec["pipelineInfo"]["name"])})
+    root = spec.get("root", {})
+    if "inputDefinitions" in root:
+        inputs = root["inputDefinitions"]
+        parameters = {
+            name: {**body, "defaultValue": visible(body["defaultValue"])}
+            if isinstance(body.get("defaultValue"), str) else body
+            for name, body in inputs.get("parameters", {}).items()}
+        shown["root"] = {**root, "inputDefinitions": {**inputs, "parameters": parameters}}
+    lines = "\n".join(visible(line) for line in (description or "").splitlines())
+    return builder.extract_comments_from_pipeline_spec(shown, lines)
+
+
+class NotLoadable(ValueError):
+    """The written YAML would not load back (with a safe loader) as exactly the compiled documents."""
+
+
+def _check_loads_back(text: str, documents: list[dict[str, Any]]) -> None:
+    """``pipeline.yaml`` must give back exactly what was compiled: anything else (a comment that became
+    YAML, a value the dumper changed) means the file is not the pipeline af2kfp reports."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    try:
+        loaded = list(yaml.load_all(text, Loader=loader))
+    except yaml.YAMLError as exc:
+        raise NotLoadable(f"the YAML does not load: {exc}") from None
+    if loaded != documents:
+        raise NotLoadable(f"the YAML loads as {len(loaded)} document(s) that differ from the compiled spec")
 
 
 def _building(frames: list[tuple[Any, int]]) -> str | None:
@@ -194,8 +244,9 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
     """Compile ``code``'s pipeline function ``function``; never raises for a bad pipeline."""
     try:
         tree = ast.parse(code)
-    except SyntaxError as exc:
-        return CompileResult(None, [_finding(UNSAFE_MODULE, f"syntax error: {exc}", file, line, dag_id)])
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:  # ValueError: a lone surrogate
+        return CompileResult(None, [_finding(UNSAFE_MODULE, f"cannot parse: {type(exc).__name__}: {exc}", file,
+                                             line, dag_id)])
     problems = check_tree(tree)
     if problems:
         return CompileResult(None, [_finding(UNSAFE_MODULE, "; ".join(problems), file, line, dag_id)])
@@ -208,6 +259,8 @@ def compile_pipeline(code: str, function: str, *, dag_id: str, file: str, line: 
             tasks = spec_tasks(spec)
         for warning in caught:
             log.info("kfp compiler warning for %s: %s", dag_id, warning.message)
+    except NotLoadable as exc:
+        return CompileResult(None, [_finding(NOT_LOADABLE, f"pipeline.yaml not written: {exc}", file, line, dag_id)])
     except Exception as exc:  # noqa: BLE001 - any compiler failure is reported, not raised
         log.debug("compile failed", exc_info=True)
         error = f"{type(exc).__name__}: {exc}"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from converters.emit.layout import value
+from converters.text import UNSAFE, visible
 
 __all__ = ["literal", "comment_text", "docstring"]
 
@@ -16,13 +16,13 @@ def literal(item: Any) -> str:
 
 
 def comment_text(text: str) -> str:
-    """Text safe inside a ``#`` comment: no line breaks or other control characters."""
-    return re.sub(r"[\x00-\x1f\x7f\u2028\u2029\x85]", "?", text)
+    """Text safe inside a ``#`` comment: line breaks, other controls and bidi marks written as escapes."""
+    return visible(text)
 
 
 def docstring(*lines: str) -> str:
     """A triple-quoted docstring of ``lines``, or a plain literal when one cannot be written safely."""
-    if any(re.search(r'"""|\\|[\x00-\x1f\x7f\u2028\u2029\x85]', line) for line in lines) or lines[-1].endswith('"'):
+    if any('"""' in line or "\\" in line or UNSAFE.search(line) for line in lines) or lines[-1].endswith('"'):
         return literal("\n".join(lines))
     body = "\n".join(lines)
     return f'"""{body}\n"""' if len(lines) > 1 else f'"""{body}"""'

@@ -18,7 +18,7 @@ from converters.emit.literals import comment_text, docstring
 from converters.emit.names import Names, assign_names, kebab, snake, unique
 from converters.emit.run_context import run_context_call, run_context_task
 from converters.graph import dag_info
-from converters.mappings.model import LOOP_PREFIX, Arm, Input, KfpTask, Loop, MappedDag, Template
+from converters.mappings.model import LOOP_PREFIX, Arm, FileText, Input, KfpTask, Loop, MappedDag, Template
 from converters.mappings.pytypes import kfp_type
 from converters.run_context import RUN_CONTEXT_ID
 from converters.templating import ParamRef, pipeline_expression
@@ -33,6 +33,8 @@ class EmittedPipeline:
     code: str
     names: Names
     pipeline_name: str
+    # Files the module reads when imported (``converters.runtime``): they go beside pipeline.py.
+    files: tuple[str, ...] = ()
 
 
 def operator_label(operator: str) -> str:
@@ -89,7 +91,7 @@ def _container(kfp: KfpTask, name: str, mapped: MappedDag) -> str:
     params.sort(key=lambda p: p[1] is not None)  # inputs given a default go last, as Python wants
 
     def items(values: list[Any], extra: str | None = None) -> Group:
-        nodes = [Atom(v.name) if isinstance(v, (Input, Template)) else value(v) for v in values] + (
+        nodes = [Atom(v.name) if isinstance(v, (Input, Template, FileText)) else value(v) for v in values] + (
             [Atom(extra)] if extra else [])
         return Group("", tuple(("", n) for n in nodes), "collection", "[]")
 
@@ -167,7 +169,15 @@ def _settings(kfp: KfpTask, var: str) -> list[Group]:
         calls.append(_call(f"{var}.set_retry", num_retries=r.num_retries, **opts))
     k = "kubernetes"
     for s in kfp.secret_env:
-        calls.append(_call(f"{k}.use_secret_as_env", task, secret_name=s.secret_name, secret_key_to_env=s.key_to_env))
+        optional = {"optional": True} if s.optional else {}
+        calls.append(_call(f"{k}.use_secret_as_env", task, secret_name=s.secret_name, secret_key_to_env=s.key_to_env,
+                           **optional))
+    for c in kfp.config_map_env:
+        optional = {"optional": True} if c.optional else {}
+        calls.append(_call(f"{k}.use_config_map_as_env", task, config_map_name=c.config_map_name,
+                           config_map_key_to_env=c.key_to_env, **optional))
+    for name, path in kfp.field_env.items():
+        calls.append(_call(f"{k}.use_field_path_as_env", task, env_name=name, field_path=path))
     for s in kfp.secret_volumes:
         calls.append(_call(f"{k}.use_secret_as_volume", task, secret_name=s.secret_name, mount_path=s.mount_path))
     for v in kfp.volumes:
@@ -203,6 +213,20 @@ def _settings(kfp: KfpTask, var: str) -> list[Group]:
     if kfp.timeout_seconds:
         calls.append(_call(f"{k}.set_timeout", task, seconds=int(kfp.timeout_seconds)))
     return calls
+
+
+def _file_texts(mapped: MappedDag) -> list[FileText]:
+    """The files tasks read (the fallback's runner), each once, in task order."""
+    found = {item.name: item for t in mapped.tasks for item in t.command + t.args if isinstance(item, FileText)}
+    return list(found.values())
+
+
+def _file_constant(item: FileText) -> str:
+    """``NAME = Path(__file__).with_name("file").read_text()``: read when the module is imported, so
+    the text goes into the compiled pipeline.yaml and pipeline.py stays readable."""
+    read = f'Path(__file__).with_name({value(item.file).flat()}).read_text(encoding="utf-8")'
+    line = f"{item.name} = {read}"
+    return line if len(line) <= 88 else f"{item.name} = (\n    {read}\n)"
 
 
 def _pipeline_parameters(mapped: MappedDag) -> list[tuple[str, Node | None]]:
@@ -409,7 +433,10 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     named = any(t.python is not None and t.python.outputs for t in mapped.tasks)
     imports = "from pathlib import Path\n" + ("from typing import NamedTuple\n" if named else "") + (
         "\nfrom kfp import compiler, dsl\n")
-    parts = [header + "\n\n" + imports + ("from kfp import kubernetes\n" if kube else "")]
+    files = _file_texts(mapped)
+    constants = "".join(f"\n# {f.file}: written by af2kfp beside this file; pipeline.yaml carries its text.\n"
+                        f"{_file_constant(f)}\n" for f in files)
+    parts = [header + "\n\n" + imports + ("from kfp import kubernetes\n" if kube else "") + constants]
     if context is not None:
         parts.append(_component(context, names.component[RUN_CONTEXT_ID], mapped))
     shared: dict[str, str] = {}  # identical components (a @task called twice) are defined once
@@ -438,4 +465,5 @@ def render_pipeline(mapped: MappedDag) -> EmittedPipeline:
     package = _call("str", Atom('Path(__file__).with_name("pipeline.yaml")'))
     main = _call("compiler.Compiler().compile", pipeline_func=Atom(names.pipeline), package_path=package)
     parts.append('if __name__ == "__main__":\n' + _statement(main, 4))
-    return EmittedPipeline(code="\n\n".join(parts), names=names, pipeline_name=pipeline_name)
+    return EmittedPipeline(code="\n\n".join(parts), names=names, pipeline_name=pipeline_name,
+                           files=tuple(f.file for f in files))

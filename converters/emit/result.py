@@ -21,8 +21,8 @@ class DagResult:
     ``findings`` are the emit/compile findings; :meth:`all_findings` adds the analyzer's
     and the mapping's. ``kfp_names``: Airflow task id -> KFP task name (read from the
     compiled YAML when there is one); ``kfp_edges``: ``(upstream, downstream)`` KFP names;
-    ``folder``: the DAG's output folder, relative to the output root; ``schedule``: the
-    written ``schedule.json``, relative to the output root.
+    ``folder``: the DAG's output folder, relative to the output root; ``schedule``, ``python``,
+    ``yaml_file``: the written files, relative to the output root.
     """
 
     graph: nx.DiGraph
@@ -36,6 +36,10 @@ class DagResult:
     kfp_groups: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     folder: str = ""
     schedule: str | None = None
+    # The written pipeline.py / pipeline.yaml, relative to the output root (``pipeline.generated.py``
+    # when a user's edited file was kept, None when nothing was written).
+    python: str | None = None
+    yaml_file: str | None = None
 
     @property
     def compiled(self) -> bool:

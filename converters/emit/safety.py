@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 
 from converters.mappings.pyfunc import KFP_TYPES
+from converters.runtime import FILES
 
 __all__ = ["check_module", "check_tree"]
 
@@ -98,18 +99,30 @@ def _signature_problems(fn: ast.FunctionDef) -> list[str]:
 
 
 def _body_problems(fn: ast.FunctionDef, known: set[str]) -> list[str]:
-    local = {t.id for node in ast.walk(fn) if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
-    local |= {i.optional_vars.id for node in ast.walk(fn) if isinstance(node, ast.With) for i in node.items
+    nodes = [node for stmt in fn.body for node in ast.walk(stmt)]  # walked once: a pipeline body is most of the module
+    local = {t.id for node in nodes if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)}
+    local |= {i.optional_vars.id for node in nodes if isinstance(node, ast.With) for i in node.items
               if isinstance(i.optional_vars, ast.Name)}
-    params = {a.arg for a in fn.args.args}
+    allowed = known | local | {a.arg for a in fn.args.args}  # once: every component's name is in `known`
     problems = []
-    for stmt in fn.body:
-        for node in ast.walk(stmt):
-            if not isinstance(node, _RUN_NODES) or isinstance(node, ast.With) and not _block(node):
-                problems.append(f"{fn.name}: {type(node).__name__} in a body run at compile time")
-            elif isinstance(node, ast.Name) and node.id not in known | local | params:
-                problems.append(f"{fn.name}: unknown name {node.id}")
+    for node in nodes:
+        if not isinstance(node, _RUN_NODES) or isinstance(node, ast.With) and not _block(node):
+            problems.append(f"{fn.name}: {type(node).__name__} in a body run at compile time")
+        elif isinstance(node, ast.Name) and node.id not in allowed:
+            problems.append(f"{fn.name}: unknown name {node.id}")
     return problems
+
+
+def _file_constant(node: ast.stmt) -> str | None:
+    """The name ``NAME = Path(__file__).with_name("<a file af2kfp ships>").read_text(encoding="utf-8")``
+    binds (the text of a file af2kfp writes beside the module), else ``None``."""
+    if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)):
+        return None
+    for name in FILES:
+        expected = ast.parse(f'Path(__file__).with_name({name!r}).read_text(encoding="utf-8")', mode="eval").body
+        if ast.dump(node.value) == ast.dump(expected):
+            return node.targets[0].id
+    return None
 
 
 def _is_main_guard(node: ast.stmt) -> bool:
@@ -139,6 +152,7 @@ def check_tree(tree: ast.Module) -> list[str]:
     """:func:`check_module` on an already parsed module (the compiler reuses the tree)."""
     problems: list[str] = []
     known = {"dsl", "kubernetes"} | {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    known |= {name for n in tree.body if (name := _file_constant(n)) is not None}
     for index, node in enumerate(tree.body):
         if index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
             continue
@@ -146,7 +160,7 @@ def check_tree(tree: ast.Module) -> list[str]:
             if not all((node.module, alias.name) in _IMPORTS and alias.asname is None for alias in node.names):
                 problems.append(f"line {node.lineno}: import not allowed")
             continue
-        if _is_main_guard(node):
+        if _is_main_guard(node) or _file_constant(node) is not None:
             continue
         if not isinstance(node, ast.FunctionDef) or len(node.decorator_list) != 1:
             problems.append(f"line {node.lineno}: {type(node).__name__} at module level")

@@ -38,6 +38,8 @@ __all__ = [
     "CONDITION_APPROXIMATED",
     "INHERITED_RULE",
     "OVERRIDES_RUN",
+    "RUN_GUARD",
+    "RUN_NEVER",
     "NEEDS_CONSTANT",
     "FALLBACK_PARAMETER",
     "SECRET_FILE_ENV",
@@ -45,6 +47,9 @@ __all__ = [
     "IMPORT_LOCAL",
     "XCOM_KEY_NOT_PUSHED",
     "XCOM_AS_TEXT",
+    "PROVIDER_NOT_IN_IMAGE",
+    "NOT_AS_IN_AIRFLOW",
+    "OPERATOR_REPLACED",
 ]
 
 UNSUPPORTED_OPERATOR = register_code(
@@ -138,13 +143,32 @@ CYCLE_EDGE_DROPPED = register_code(
     "Airflow refuses cyclic DAGs and KFP cannot run them; this dependency was left out of the pipeline.",
 ).code
 FALLBACK_OPERATOR = register_code(
-    "M225", Severity.WARNING, "Original operator runs in an Airflow image",
-    "The task runs the Airflow operator itself (python -m airflow_plugins.fallback) in Config.airflow_image: "
-    "the image needs af2kfp and the operator's provider installed, and every connection a Kubernetes Secret.",
+    "M225", Severity.INFO, "Original operator runs in an Airflow image",
+    "The task runs the Airflow operator itself in Config.airflow_image, through the runner af2kfp writes beside "
+    "pipeline.py (it needs only Python and Airflow): the operator's provider is installed there, and each "
+    "connection it reads comes from a Kubernetes Secret (M207).",
 ).code
 SENSOR_SKIPPED = register_code(
     "M226", Severity.WARNING, "Sensor skipped",
     "sensors = \"skip\" folds sensors into the edges: the pipeline no longer waits for what the sensor waited for.",
+).code
+
+# What keeps a task run by the fallback from behaving as in Airflow (converters.mappings.fallback): M256–M259.
+PROVIDER_NOT_IN_IMAGE = register_code(
+    "M256", Severity.WARNING, "Operator's provider is not known to be in the Airflow image",
+    "The KFP task runs the operator in Config.airflow_image, which does not have (or af2kfp does not know it has) "
+    "the package the class comes from. Build an image FROM the official apache/airflow image with that package "
+    "installed, set airflow_image to it and list the provider in airflow_image_providers ([tool.af2kfp]).",
+).code
+NOT_AS_IN_AIRFLOW = register_code(
+    "M257", Severity.WARNING, "Original operator would not behave as in Airflow",
+    "The operator needs something of Airflow that a KFP task does not have (the metadata database, the triggerer, "
+    "other tasks' XComs, Variables, a template file beside the DAG); the message says what and what to change.",
+).code
+OPERATOR_REPLACED = register_code(
+    "M258", Severity.INFO, "Operator runs as its current replacement",
+    "The class's import path is gone from today's Airflow and providers (Airflow 1.10 or an old provider); the "
+    "task runs the class Airflow names as its replacement, with the arguments renamed as the message says.",
 ).code
 
 # Control flow (converters.mappings.control / converters.mappings.branch): M250–M259.
@@ -212,6 +236,19 @@ FALLBACK_PARAMETER = register_code(
     "The argument is not known at conversion, so the fallback task takes it from a pipeline parameter at run "
     "time: supply its value when you start the run (or at conversion: --variables, --env), in the type the "
     "message says (JSON text for lists and dicts).",
+).code
+RUN_GUARD = register_code(
+    "M284", Severity.WARNING, "Repository operator skips or fails the task on a condition not known at conversion",
+    "The class's execute (or pre_execute) raises AirflowSkipException, AirflowFailException... or returns before "
+    "calling the parent's, when a condition holds that depends on a value the conversion does not know (a Variable "
+    "not supplied, a value Airflow renders when the task runs). The KFP task always runs. Supply the value "
+    "(--variables, --env) so the condition is decided, or put the task under a dsl.If on a pipeline parameter.",
+).code
+RUN_NEVER = register_code(
+    "M285", Severity.WARNING, "Airflow never runs this task: its operator skips or fails it",
+    "With the arguments this task is given, the class's execute (or pre_execute) raises before calling the "
+    "parent's (e.g. AirflowSkipException for skip=True), so Airflow skips or fails the task every time; the KFP "
+    "task would run it. Drop the task from the pipeline, or change the argument that skips it.",
 ).code
 SECRET_FILE_ENV = register_code(
     "M293", Severity.INFO, "Credential file path kept as an environment variable",

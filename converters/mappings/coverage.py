@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from converters.findings import CODES
-from converters.mappings import base, fallback
+from converters.mappings import base, fallback, mapper  # noqa: F401 - mapper: every M2xx code is registered
 from converters.mappings.example import Example
 from converters.mappings.registry import RULE_MODULES
 from converters.values import to_json

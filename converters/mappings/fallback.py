@@ -1,9 +1,12 @@
 """Any operator without a native rule, run as it is: the original Airflow operator in an Airflow image.
 
-The KFP task is a container on ``Config.airflow_image`` running ``python -m
-airflow_plugins.fallback`` with the operator's qualified class name and its resolved
-keyword arguments as JSON; the runner builds the operator and calls ``execute``.
-Connections (``*conn_id`` arguments) come from Kubernetes Secrets named by
+The KFP task is a container on ``Config.airflow_image`` running af2kfp's runner
+(``converters/runtime/airflow_operator_runner.py``, standard library and Airflow only, its text
+carried by the pipeline: ``python -c <text>``) with the operator's qualified class name and its
+resolved keyword arguments as JSON; the runner builds the operator and calls ``execute``. The
+task is ``converted`` when the image has the class's provider (``airflow_image``: the official
+image's list) and nothing of Airflow it needs is missing (``fallback_checks``); else ``review``
+with M256/M257 saying what to add. Connections (``*conn_id`` arguments) come from Kubernetes Secrets named by
 :func:`connection_secret` as ``AIRFLOW_CONN_<ID>`` variables, never as plaintext.
 
 The ``unsupported`` rule sends a task here when :func:`fallback_blocker` finds nothing
@@ -19,10 +22,15 @@ import shlex
 from typing import Any
 
 from converters.mappings import base, codes
+from converters.mappings.airflow_image import package_of, provider_of
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import Input, KfpTask, SecretEnv, Template
+from converters.mappings.fallback_checks import (connection_hook, default_connection, differences, missing_package,
+                                                  reads_run_dates)
+from converters.mappings.model import FileText, Input, KfpTask, SecretEnv, Template
+from converters.mappings.moved_operators import MOVED, replacement
 from converters.run_context import RUN_CONTEXT_ID
+from converters.runtime import RUNNER_CONSTANT, RUNNER_FILE
 from converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
 from converters.values import Call, Deferred, Symbolic, TaskRef, from_json, is_known, to_json
 
@@ -33,7 +41,8 @@ __all__ = [
 
 RULES = ("fallback",)
 OPERATORS: dict[str, str] = {}
-RUNNER = ["python", "-m", "airflow_plugins.fallback"]
+# The runner travels with the pipeline: its text, from a file af2kfp writes beside pipeline.py (converters.runtime).
+RUNNER = ["python", "-c", FileText(name=RUNNER_CONSTANT, file=RUNNER_FILE)]
 # Qualified-name prefixes of classes and functions the Airflow image can import and call.
 IMPORTABLE = ("airflow.", "kubernetes.", "datetime.", "pendulum.")
 # BaseOperator arguments KFP or the findings of ``base`` take care of: never passed to the operator.
@@ -48,7 +57,6 @@ MAPPED_ARGS = ("every operator argument (as JSON, to the operator itself)", "ret
 DROPPED_ARGS = tuple(sorted(base.SCHEDULER_ARGS))
 FLAGGED_ARGS = ("deferrable (runs non-deferrable)", "mode (sensors always poke)",
                 "Jinja templates (rendered at run time)")
-_EXTERNAL = ("ExternalTaskSensor", "ExternalTaskMarker")
 # Arguments that hold Python objects, not text or JSON: an unknown one cannot come from a pipeline parameter.
 _OBJECT_ARGUMENT = re.compile(r"(?:^|_)(?:callable|callbacks?|check|filter|fn|func|function|hook|subdag|dag|class|"
                               r"cls|factory|obj|object)$")
@@ -232,39 +240,23 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
         ctx.add(codes.SENSOR_SKIPPED, f'{name} skipped (sensors = "skip"): downstream tasks no longer wait for it',
                 'Make sure what it waited for is there when the pipeline starts, or set sensors = "fallback".')
         return None
-    blocker = fallback_blocker(ctx, explicit=rule == RULES[0])
+    explicit = rule == RULES[0]
+    blocker = fallback_blocker(ctx, explicit=explicit)
     if blocker is not None:
         return placeholder(ctx, rule, blocker)
-    rule = RULES[0]
-    kfp = KfpTask(task_id=task.task_id, operator=task.operator, rule=rule, kind="container")
+    kfp = KfpTask(task_id=task.task_id, operator=task.operator, rule=RULES[0], kind="container")
     base.apply_base(ctx, kfp)
-    kwargs = operator_kwargs(task.args)
     ctx.used.update(task.args)
-    notes = []
-    if kwargs.get("deferrable") is True:
-        kwargs["deferrable"] = False
-        notes.append("it runs with deferrable=False")
-    if sensor:
-        notes.append("the sensor pokes inside the container until its timeout (mode=poke)")
-    if name in _EXTERNAL:
-        notes.append("it needs Airflow's API to see the other DAG's runs; without it, consider sensors = \"skip\"")
-    templated = _templates(kwargs)
-    if templated:
-        notes.append(f"templates in {', '.join(templated)} are rendered at run time with the run context's dates")
-    connections = sorted({v for k, v in kwargs.items() if k.endswith("conn_id") and isinstance(v, str) and v}
-                         | set(_TEMPLATE_CONN.findall(json.dumps(to_json(kwargs)))))
-    for conn_id in connections:
-        secret = connection_secret(conn_id)
-        kfp.secret_env.append(SecretEnv(secret_name=secret, key_to_env={"uri": connection_env(conn_id)}))
-        ctx.add(codes.SECRET_REQUIRED, f"connection {conn_id!r} is read from Secret {secret!r} (key `uri`)",
-                f"kubectl create secret generic {secret} --from-literal=uri='<connection URI>'")
+    operator, kwargs, needs = _replaced(ctx, operator_kwargs(task.args))
+    notes = _notes(ctx, kwargs, sensor)
+    _connections(ctx, kfp, operator, kwargs)
     kfp.image = ctx.config.airflow_image
     kfp.command = list(RUNNER)
     encoded = to_json(kwargs)
-    kfp.args = ["--operator", task.operator, "--dag-id", ctx.dag_id, "--task-id", task.task_id,
+    kfp.args = ["--operator", operator, "--dag-id", ctx.dag_id, "--task-id", task.task_id,
                 "--kwargs", json.dumps(encoded, sort_keys=True)]
     _pass_unknowns(ctx, kfp, encoded)
-    if templated:  # Airflow renders them with the run's dates: the run context's, as every task's
+    if _templates(kwargs) or reads_run_dates(operator):  # Airflow gives the run's dates: the run context's
         dates = {"ts": "--logical-date", "data_interval_start": "--data-interval", "data_interval_end": None}
         for key, flag in dates.items():
             kfp.args += ([flag] if flag else []) + [Input(name=key, task_id=RUN_CONTEXT_ID, key=key)]
@@ -272,18 +264,81 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask | None:
     if task.task_id in ctx.consumers and task.args.get("do_xcom_push", True) is not False:
         kfp.args.append("--xcom-output")
         kfp.output = "xcom"
-    detail = f"; {'; '.join(notes)}" if notes else ""
-    ctx.add(codes.FALLBACK_OPERATOR, f"{name} runs as the original operator in {kfp.image}{detail}",
-            f"Check that {kfp.image} has af2kfp and the provider of {task.operator} installed"
-            + (f" and that Secret(s) {', '.join(connection_secret(c) for c in connections)} exist." if connections
-               else "; connections the operator uses by default need a Secret each (docs/operators.md)."))
+    missing = missing_package(operator, ctx.config, explicit, needs)
+    if missing is not None:
+        ctx.add(codes.PROVIDER_NOT_IN_IMAGE, missing)
+    for difference in differences(operator, kwargs):
+        ctx.add(codes.NOT_AS_IN_AIRFLOW, difference)
+    hook, served = connection_hook(operator, kwargs, ctx.config) if needs is None else (None, True)
+    if not served and missing is None:  # the connection's type decides the hook: a task that may fail is for review
+        ctx.add(codes.PROVIDER_NOT_IN_IMAGE, f"{name}: {hook}")
+        hook = None
+    detail = f"; {'; '.join(notes + ([hook] if hook else []))}" if notes or hook else ""
+    provider = provider_of(operator)
+    where = "" if missing is not None else " (Airflow itself has it)" if provider == "core" else (
+        f" (with {package_of(provider)})" if provider else " (a custom image)")
+    ctx.add(codes.FALLBACK_OPERATOR, f"{name} runs as the original operator in {kfp.image}{where}{detail}")
     return base.finish(ctx, kfp)
+
+
+def _replaced(ctx: MapContext, kwargs: dict[str, Any]) -> tuple[str, dict[str, Any], str | None]:
+    """The class the task runs (today's replacement of a class Airflow no longer has), its arguments, and the
+    provider the old class came from when the replacement needs it too (its hook)."""
+    operator = ctx.task.operator
+    moved = replacement(operator, kwargs)
+    if moved is None:
+        return operator, kwargs, None
+    new, kwargs, changes = moved
+    old = MOVED[operator]
+    ctx.add(codes.OPERATOR_REPLACED, f"{operator.rsplit('.', 1)[-1]} is gone from today's Airflow: the task runs its "
+                                     f"replacement {new}" + (f" ({', '.join(changes)})" if changes else ""))
+    for argument, why in sorted(old.gone.items()):
+        if argument in kwargs:
+            ctx.add(codes.NOT_AS_IN_AIRFLOW, f"argument `{argument}` is not taken by {new.rsplit('.', 1)[-1]}: {why}")
+    return new, {k: v for k, v in kwargs.items() if k not in old.gone}, old.needs
+
+
+def _notes(ctx: MapContext, kwargs: dict[str, Any], sensor: bool) -> list[str]:
+    """How the runner runs it where that differs from a worker without changing the outcome."""
+    notes = []
+    if kwargs.get("deferrable") is True:
+        kwargs["deferrable"] = False
+        notes.append("it runs with deferrable=False")
+    if sensor:
+        notes.append("the sensor pokes inside the container until its timeout (mode=poke)")
+    if ctx.task.operator.rsplit(".", 1)[-1] == "ExternalTaskMarker":
+        notes.append("it does nothing when it runs; clearing it in Airflow also cleared the other DAG's task, "
+                     "which KFP has no counterpart of")
+    templated = _templates(kwargs)
+    if templated:
+        notes.append(f"templates in {', '.join(templated)} are rendered at run time with the run context's dates")
+    return notes
+
+
+def _connections(ctx: MapContext, kfp: KfpTask, operator: str, kwargs: dict[str, Any]) -> None:
+    """Each connection the task reads, from its Kubernetes Secret as ``AIRFLOW_CONN_<ID>``: named ones must
+    exist; the operator's default one is optional (without it, the operator sees no such connection, as an
+    Airflow without it)."""
+    def ids(args: dict[str, Any]) -> set[str]:
+        return {v for k, v in args.items() if k.endswith("conn_id") and isinstance(v, str) and v}
+
+    named = ids(ctx.task.args) | set(_TEMPLATE_CONN.findall(json.dumps(to_json(kwargs))))
+    defaults = ids(kwargs) - named  # filled in for a class that moved (its old default)
+    defaults |= {default_connection(operator, kwargs)} - {None}
+    for conn_id in sorted(named | defaults):
+        secret = connection_secret(conn_id)
+        optional = conn_id not in named
+        kfp.secret_env.append(SecretEnv(secret_name=secret, key_to_env={"uri": connection_env(conn_id)},
+                                        optional=optional))
+        how = (f"connection {conn_id!r} (the operator's default) is read from Secret {secret!r} (key `uri`) when it "
+               "exists" if optional else f"connection {conn_id!r} is read from Secret {secret!r} (key `uri`)")
+        ctx.add(codes.SECRET_REQUIRED, how, f"kubectl create secret generic {secret} --from-literal=uri='<connection URI>'")
 
 
 _SQL = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator"
 EXAMPLES = [
     Example(
-        title="An operator without a rule runs as it is, its connection from a Kubernetes Secret",
+        title="An operator without a rule runs as it is in the official Airflow image, its connection from a Secret",
         airflow='SQLExecuteQueryOperator(task_id="refresh", conn_id="warehouse", sql="delete from t", retries=2)',
         task=example_task(_SQL, "refresh", conn_id="warehouse", sql="delete from t", retries=2),
         fields={
@@ -293,9 +348,31 @@ EXAMPLES = [
             "secret_env": [SecretEnv(secret_name="airflow-conn-warehouse",
                                      key_to_env={"uri": "AIRFLOW_CONN_WAREHOUSE"})],
         },
-        kfp=('command=["python", "-m", "airflow_plugins.fallback"]', 'secret_name="airflow-conn-warehouse"'),
-        codes=("M207", "M225"),
+        kfp=('command=["python", "-c", AIRFLOW_OPERATOR_RUNNER]', 'secret_name="airflow-conn-warehouse"'),
+        # review until the connection's type (it decides the hook, so the provider) is supplied: --connections
+        codes=("M207", "M225", "M256"),
         fate="review",
+    ),
+    Example(
+        title="A provider the official image does not have: review, with the package to add",
+        airflow='DatabricksRunNowOperator(task_id="score", databricks_conn_id="dbx", job_id=42)',
+        task=example_task("airflow.providers.databricks.operators.databricks.DatabricksRunNowOperator", "score",
+                          databricks_conn_id="dbx", job_id=42),
+        fields={"kind": "container", "rule": "fallback", "image": "apache/airflow:3.3.2"},
+        kfp=('"airflow.providers.databricks.operators.databricks.DatabricksRunNowOperator"',),
+        codes=("M207", "M225", "M256"),
+        fate="review",
+    ),
+    Example(
+        title="An Airflow 1.10 import path runs as the class Airflow replaced it with",
+        airflow='PostgresOperator(task_id="load", postgres_conn_id="dw", database="sales", sql="call load()")',
+        task=example_task("airflow.operators.postgres_operator.PostgresOperator", "load", postgres_conn_id="dw",
+                          database="sales", sql="call load()"),
+        fields={"kind": "container", "args": [
+            "--operator", _SQL, "--dag-id", "example", "--task-id", "load",
+            "--kwargs", '{"conn_id": "dw", "hook_params": {"database": "sales"}, "sql": "call load()"}']},
+        kfp=(f'"{_SQL}"',),
+        codes=("M207", "M225", "M258"),
     ),
     Example(
         title="An argument unknown at conversion is passed from a pipeline parameter, not a placeholder",
@@ -303,7 +380,7 @@ EXAMPLES = [
         task=example_task(_SQL, "refresh", conn_id="warehouse", sql=Symbolic(source="build_sql(table)")),
         fields={"kind": "container", "rule": "fallback"},
         kfp=('"--set"', '"/sql"', "refresh_sql: str"),
-        codes=("M207", "M225", "M283"),
+        codes=("M207", "M225", "M256", "M283"),
         fate="review",
     ),
     Example(
@@ -314,6 +391,5 @@ EXAMPLES = [
         fields={"secret_env": [SecretEnv(secret_name="airflow-conn-api", key_to_env={"uri": "AIRFLOW_CONN_API"})]},
         kfp=("""'{"deferrable": false, "endpoint": "health", "http_conn_id": "api"}'""",),
         codes=("M203", "M207", "M225"),
-        fate="review",
     ),
 ]

@@ -10,7 +10,7 @@ from converters.mappings import codes
 from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
+from converters.mappings.model import ConfigMapEnv, KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
 from converters.mappings.values import check_templates, string, string_list
 from converters.values import Call, Duration
@@ -186,6 +186,29 @@ EXAMPLES = [
         kfp=('kubernetes.add_node_affinity(',),
         codes=("M209",),
         fate="review",
+    ),
+    Example(
+        title="Environment from the pod's own fields and from ConfigMap keys (the downward API)",
+        airflow=(
+            'KubernetesPodOperator(task_id="t", image="a:1", env_vars=[\n'
+            '    k8s.V1EnvVar(name="POD_NAME", value_from=k8s.V1EnvVarSource(\n'
+            '        field_ref=k8s.V1ObjectFieldSelector(field_path="metadata.name"))),\n'
+            '    k8s.V1EnvVar(name="REGION", value_from=k8s.V1EnvVarSource(\n'
+            '        config_map_key_ref=k8s.V1ConfigMapKeySelector(name="cluster-info", key="region")))])'
+        ),
+        task=example_task(KPO, "t", image="a:1", env_vars=[
+            Call(func="kubernetes.client.models.V1EnvVar", kwargs={"name": "POD_NAME", "value_from": Call(
+                func="kubernetes.client.models.V1EnvVarSource", kwargs={"field_ref": Call(
+                    func="kubernetes.client.models.V1ObjectFieldSelector", kwargs={"field_path": "metadata.name"})})}),
+            Call(func="kubernetes.client.models.V1EnvVar", kwargs={"name": "REGION", "value_from": Call(
+                func="kubernetes.client.models.V1EnvVarSource", kwargs={"config_map_key_ref": Call(
+                    func="kubernetes.client.models.V1ConfigMapKeySelector",
+                    kwargs={"name": "cluster-info", "key": "region"})})}),
+        ]),
+        fields={"field_env": {"POD_NAME": "metadata.name"},
+                "config_map_env": [ConfigMapEnv(config_map_name="cluster-info", key_to_env={"region": "REGION"})]},
+        kfp=('kubernetes.use_field_path_as_env(',
+             'config_map_key_to_env={"region": "REGION"}'),
     ),
     Example(
         title="GKEStartPodOperator: cluster selection dropped, the pod maps like KubernetesPodOperator",

@@ -130,29 +130,47 @@ def _rule(task: AirflowTask, config: Config) -> tuple[str, Any]:
 
 
 def _as_parent(task: AirflowTask) -> AirflowTask:
-    """A repository operator's task as the class it derives from sees it: the arguments its __init__ passes on."""
+    """A repository operator's task as the class it derives from sees it: the arguments its __init__ passes on,
+    and what its own execute sets on ``self`` before calling the parent's."""
     inherits = task.inherits
     assert inherits is not None
+    arguments = {**inherits.arguments, **inherits.at_run}
     mapped = task.mapped
     if mapped is not None:
-        mapped = replace(mapped, partial={k: v for k, v in inherits.arguments.items()},
+        mapped = replace(mapped, partial=dict(arguments),
                          expand={inherits.expanded_as.get(k, k): v for k, v in mapped.expand.items()})
-    return replace(task, args=dict(inherits.arguments), mapped=mapped)
+    return replace(task, args=arguments, mapped=mapped)
+
+
+# What an evaluated override's note says, as the finding that reports it (converters.analysis.overrides).
+_NOTE_CODES = {"not_carried": codes.OVERRIDES_RUN, "guard": codes.RUN_GUARD, "always_ends": codes.RUN_NEVER}
 
 
 def _inherited(ctx: MapContext, task: AirflowTask, rule: str, base: str | None) -> None:
-    """M280: which class's rule a repository operator took; M281: the run-time code it overrides."""
+    """M280: which class's rule a repository operator took (and the overrides carried over); M281: the run-time
+    code it overrides that the KFP task does not run; M284/M285: when Airflow skips or fails the task instead."""
+    inherits = task.inherits
+    assert inherits is not None
     name = task.operator.rsplit(".", 1)[-1]
-    extends = task.inherits.extends if task.inherits is not None else []
-    also = (f"; it also overrides {', '.join(extends)}, which calls the parent's with its arguments untouched "
-            "(Airflow-side extras KFP does not run)") if extends and rule != "fallback" else ""
+    own_rule = rule != "fallback"
+    also = (f"; it also overrides {', '.join(inherits.extends)}, which calls the parent's with its arguments "
+            "untouched (Airflow-side extras KFP does not run)") if inherits.extends and own_rule else ""
+    if inherits.applied and own_rule:
+        settings = (f"what it sets before calling the parent's is applied ({', '.join(inherits.at_run)})"
+                    if inherits.at_run else "it sets nothing the parent reads")
+        also += f"; its {', '.join(inherits.applied)} is evaluated: {settings}"
     if base is not None or also:
-        ctx.add(codes.INHERITED_RULE, f"{name} derives from {base or task.inherits.bases[-1]}: mapped with the "
+        ctx.add(codes.INHERITED_RULE, f"{name} derives from {base or inherits.bases[-1]}: mapped with the "
                                       f"{rule} rule, with the arguments its __init__ passes on{also}")
-    overrides = task.inherits.overrides if task.inherits is not None else []
-    if overrides and rule != "fallback":
+    if not own_rule:
+        return
+    explained = {label for kind, label, _ in inherits.notes if kind in ("not_carried", "always_ends")}
+    overrides = [label for label in inherits.overrides if label not in explained]
+    if overrides:
         ctx.add(codes.OVERRIDES_RUN, f"{name} overrides {', '.join(overrides)}; the KFP task runs what its "
                                      "arguments describe, without that code")
+    for kind, _, message in inherits.notes:
+        ctx.add(_NOTE_CODES[kind], message)
 
 
 def _dag_parameters(info: DagInfo) -> tuple[dict[str, PipelineParameter], list[Finding]]:

@@ -17,8 +17,10 @@ __all__ = [
     "FATES",
     "Input",
     "Template",
+    "FileText",
     "Retry",
     "SecretEnv",
+    "ConfigMapEnv",
     "SecretVolume",
     "Toleration",
     "NodeAffinity",
@@ -59,6 +61,16 @@ class Template:
 
 
 @dataclass(frozen=True, kw_only=True)
+class FileText:
+    """A command item that is the text of a file af2kfp writes beside ``pipeline.py`` (the fallback's
+    runner): ``pipeline.py`` reads it into the module-level constant ``name`` when it is imported, so
+    the module stays readable and the compiled ``pipeline.yaml`` carries the text itself."""
+
+    name: str
+    file: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class Retry:
     """``PipelineTask.set_retry`` arguments."""
 
@@ -70,10 +82,21 @@ class Retry:
 
 @dataclass(frozen=True, kw_only=True)
 class SecretEnv:
-    """``kfp.kubernetes.use_secret_as_env``: secret data key -> environment variable."""
+    """``kfp.kubernetes.use_secret_as_env``: secret data key -> environment variable; ``optional``: the
+    task starts without it when the Secret does not exist."""
 
     secret_name: str
     key_to_env: dict[str, str]
+    optional: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfigMapEnv:
+    """``kfp.kubernetes.use_config_map_as_env``: ConfigMap data key -> environment variable."""
+
+    config_map_name: str
+    key_to_env: dict[str, str]
+    optional: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -233,6 +256,9 @@ class KfpTask:
     env: dict[str, str] = field(default_factory=dict)
     secret_env: list[SecretEnv] = field(default_factory=list)
     secret_volumes: list[SecretVolume] = field(default_factory=list)
+    config_map_env: list[ConfigMapEnv] = field(default_factory=list)
+    # ``kfp.kubernetes.use_field_path_as_env``: environment variable -> the pod's field (``metadata.name``).
+    field_env: dict[str, str] = field(default_factory=dict)
     volumes: list[Volume] = field(default_factory=list)
     cpu_request: str | None = None
     cpu_limit: str | None = None
@@ -279,6 +305,8 @@ class KfpTask:
         return bool(
             self.secret_env
             or self.secret_volumes
+            or self.config_map_env
+            or self.field_env
             or self.volumes
             or self.node_selector
             or self.tolerations

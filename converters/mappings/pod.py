@@ -11,7 +11,7 @@ from typing import Any
 
 from converters.mappings import codes
 from converters.mappings.context import MapContext
-from converters.mappings.model import KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
+from converters.mappings.model import ConfigMapEnv, KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
 from converters.mappings.values import (
     check_templates, class_name, env_dict, is_plain, items, model, set_env, string_dict, text, unexpected,
 )
@@ -36,14 +36,16 @@ POD_IGNORED = frozenset({
 })
 # What apply_pod maps and flags, for the coverage page (docs/operators.md).
 POD_MAPPED_ARGS = (
-    "env_vars -> set_env_variable (secret-looking literals -> use_secret_as_env, M246)", "secrets -> use_secret_as_env / use_secret_as_volume",
+    "env_vars -> set_env_variable (secret-looking literals -> use_secret_as_env, M246; from a Secret key, a "
+    "ConfigMap key or a pod field -> use_secret_as_env, use_config_map_as_env, use_field_path_as_env)",
+    "secrets -> use_secret_as_env / use_secret_as_volume",
     "container_resources -> set_cpu/memory_request/limit, set_accelerator_type/limit",
     "node_selector -> add_node_selector", "tolerations -> add_toleration", "affinity (node) -> add_node_affinity",
     "labels -> add_pod_label", "annotations -> add_pod_annotation", "image_pull_secrets -> set_image_pull_secrets",
     "image_pull_policy -> set_image_pull_policy", "volumes + volume_mounts (PVC, ConfigMap, emptyDir) -> mount_pvc, "
     "use_config_map_as_volume, empty_dir_mount",
 )
-POD_FLAGGED_ARGS = ("env_vars from a ConfigMap or field reference", "affinity (pod affinity/anti-affinity)",
+POD_FLAGGED_ARGS = ("env_vars from a container's resource field", "affinity (pod affinity/anti-affinity)",
                     "volumes of other kinds (hostPath, NFS...)", "invalid resource quantities")
 
 
@@ -108,13 +110,28 @@ def _env(ctx: MapContext, kfp: KfpTask) -> None:
         if source is None:
             set_env(ctx, kfp, name, entry.get("value", ""), f"env_vars[{name}]")
             continue
-        secret_ref = (source or {}).get("secret_key_ref") if isinstance(source, dict) else None
+        source = source if isinstance(source, dict) else {}
+        secret_ref, config_ref, field_ref = (source.get(k) for k in ("secret_key_ref", "config_map_key_ref", "field_ref"))
         if isinstance(secret_ref, dict) and "name" in secret_ref and "key" in secret_ref:
             kfp.secret_env.append(SecretEnv(secret_name=str(secret_ref["name"]), key_to_env={str(secret_ref["key"]): name}))
             ctx.add(codes.SECRET_REQUIRED, f"env {name} reads Secret {secret_ref['name']!r}, key {secret_ref['key']!r}")
+        elif isinstance(config_ref, dict) and all(isinstance(config_ref.get(k), str) for k in ("name", "key")):
+            _config_map_env(kfp, config_ref["name"], config_ref["key"], name, config_ref.get("optional") is True)
+        elif isinstance(field_ref, dict) and isinstance(field_ref.get("field_path"), str):
+            kfp.field_env[name] = field_ref["field_path"]
         else:
-            ctx.add(codes.ARGUMENT_DROPPED, f"env {name} is read from {sorted(source or {})}; not mapped",
-                    "Use kfp.kubernetes.use_config_map_as_env or use_field_path_as_env by hand.")
+            ctx.add(codes.ARGUMENT_DROPPED, f"env {name} is read from {sorted(source)}; not mapped",
+                    "Set it by hand on the KFP task (a resource field has no kfp-kubernetes setting).")
+
+
+def _config_map_env(kfp: KfpTask, config_map: str, key: str, env: str, optional: bool) -> None:
+    """``use_config_map_as_env``: one call per ConfigMap, its keys together."""
+    for i, existing in enumerate(kfp.config_map_env):
+        if existing.config_map_name == config_map and existing.optional == optional:
+            kfp.config_map_env[i] = ConfigMapEnv(config_map_name=config_map, key_to_env={**existing.key_to_env, key: env},
+                                                 optional=optional)
+            return
+    kfp.config_map_env.append(ConfigMapEnv(config_map_name=config_map, key_to_env={key: env}, optional=optional))
 
 
 def _secret(ctx: MapContext, kfp: KfpTask, item: Any) -> None:

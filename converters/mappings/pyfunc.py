@@ -623,6 +623,13 @@ def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original
     return (shim.imports, shim.statements) if shim.statements else ([], [])
 
 
+@lru_cache(maxsize=256)
+def _parsed(source: str) -> cst.Module:
+    """A callable's LibCST tree, parsed once: tasks generated in a loop share one callable, and
+    LibCST trees are immutable (every rewrite below builds a new one)."""
+    return cst.parse_module(source)
+
+
 def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list[Any], kwargs: dict[str, Any],
                    base_image: str, *, rule: str = "task", requirements: tuple[str, ...] = (),
                    decides: bool = False) -> tuple[PythonFunction, dict[str, Any]] | None:
@@ -639,7 +646,7 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     source = _lambda_as_def(textwrap.dedent(callable_.source).strip(), callable_.name) or textwrap.dedent(callable_.source)
     try:
         tree = ast.parse(source)
-        module = cst.parse_module(source)
+        module = _parsed(source)
     except (SyntaxError, cst.ParserSyntaxError) as exc:
         ctx.add(codes.CALLABLE_UNAVAILABLE, f"the source of `{callable_.name}` does not parse: {exc}")
         return None

@@ -71,6 +71,12 @@ def rule_names() -> list[str]:
 def check_config(config: Config) -> None:
     """Reject a config naming a rule that does not exist or a user rule that does not import (exit 2)."""
     where = config.source or "config"
+    imported = sorted(rule for rule in config.operators.values() if ":" in rule)
+    if imported and not config.rules_allowed:
+        raise InputError(
+            f"{where} names rule modules that af2kfp would import and run ({', '.join(imported)}); a config found "
+            "beside the DAGs is treated like the repository's own code, so it is not run unless asked: pass "
+            f"--config {where} (or --allow-config-rules) if you trust it")
     for operator, rule in sorted(config.operators.items()):
         if ":" in rule:
             try:

@@ -6,7 +6,7 @@ side by side, then per task the Airflow source next to the generated KFP code, t
 findings with their suggestions, and the checklist before production.
 
 Every string from the report (task ids, messages, source lines) is escaped with
-:func:`html.escape`; the only JSON in a script goes through :func:`script_json`.
+:func:`html.escape` (after :func:`converters.text.visible`: bidi marks and controls as escapes); the only JSON in a script goes through :func:`script_json`.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from html import escape
 from typing import Any
 
 from converters.findings import FindingCode
+from converters.text import visible
 from converters.reports.assets import CSS, JS
 from converters.reports.model import (FATE_MEANING, FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
                                       findings_by_code, finding_codes, operator_coverage, plain_message, runs_as_is)
+from converters.reports.migration import MigrationView
 from converters.reports.sources import Excerpt, Sources, excerpt, redact, secret_env_names
 from converters.reports.svg import ARROW_DEFS, dag_graphs, task_keys
 
@@ -38,7 +40,7 @@ def script_json(data: Any) -> str:
 
 
 def _e(value: Any) -> str:
-    return escape(str(value), quote=True)
+    return escape(visible(str(value)), quote=True)
 
 
 def _verdict(label: str) -> str:
@@ -80,7 +82,7 @@ def _code(parts: list[Excerpt | str], *, missing: str) -> str:
             continue
         first, lines = part
         numbers.extend(str(first + i) for i in range(len(lines)))
-        text.extend(escape(line, quote=False) for line in lines)
+        text.extend(escape(visible(line), quote=False) for line in lines)
     return (f'<div class="code"><pre class="ln" aria-hidden="true">{chr(10).join(numbers)}</pre>'
             f'<pre>{chr(10).join(text)}</pre></div>')
 
@@ -161,7 +163,7 @@ def _task_section(view: DagView, task: dict[str, Any], key: str, kfp: dict[str, 
 
 
 def _dag_section(view: DagView, sources: Sources, codes: dict[str, FindingCode],
-                 seen: dict[tuple[Any, ...], tuple[str, str]]) -> str:
+                 seen: dict[tuple[Any, ...], tuple[str, str]], migration: MigrationView | None = None) -> str:
     dag = view.dag
     kfp = dag["kfp"]
     graphs = dag_graphs(dag, sources.generated_text(kfp.get("yaml")) if kfp.get("compiled") else None)
@@ -180,7 +182,7 @@ def _dag_section(view: DagView, sources: Sources, codes: dict[str, FindingCode],
         f'<p>Verdict: {_verdict(view.verdict)} because {_e("; ".join(view.reasons))}. '
         f'KFP pipeline <code>{_e(kfp.get("pipeline_name"))}</code>: '
         f'{"compiled" if kfp.get("compiled") else "<b>not compiled</b>"}'
-        f'{code_at}{when}.</p>',
+        f'{code_at}{when}.</p>' + _stage_line(dag["dag_id"], migration),
         f'<div class="sbs"><figure><figcaption>Airflow DAG ({graphs.airflow_nodes} tasks)</figcaption>'
         f'<div class="gbox">{graphs.airflow_svg}</div></figure>'
         f'<figure><figcaption>KFP pipeline ({graphs.kfp_nodes} tasks)</figcaption>'
@@ -226,7 +228,26 @@ def _bar(counts: dict[str, int]) -> str:
     return f'<div class="bar">{spans}</div>'
 
 
-def _summary(report: dict[str, Any], views: list[DagView]) -> str:
+def _migration(views: list[DagView], migration: MigrationView | None) -> str:
+    """The stage counts as cards, with the state file they come from."""
+    if migration is None:
+        return ""
+    counts = migration.counts(v.dag["dag_id"] for v in views)
+    cards = "".join(f'<div class="card"><b>{n}</b>stage {_e(stage)}</div>' for stage, n in counts.items())
+    return (f'<h3>Migration stages</h3><div class="cards">{cards}</div>'
+            f'<p class="mute">From <code>{_e(migration.state_file)}</code> (docs/migration.md); a DAG without an '
+            'entry is at stage airflow.</p>')
+
+
+def _stage_line(dag_id: str, migration: MigrationView | None) -> str:
+    if migration is None:
+        return ""
+    differences = "".join(f"<li>{_e(d)}</li>" for d in migration.differences(dag_id))
+    return (f'<p>Migration stage <b>{_e(migration.stage(dag_id))}</b>; last shadow comparison: '
+            f'{_e(migration.shadow(dag_id))}.</p>' + (f'<ul class="findings">{differences}</ul>' if differences else ""))
+
+
+def _summary(report: dict[str, Any], views: list[DagView], migration: MigrationView | None = None) -> str:
     s = report["summary"]
     fates = {f: s.get(f, 0) for f in FATES}
     verdicts = {v: sum(1 for view in views if view.verdict == v) for v in VERDICTS}
@@ -244,15 +265,17 @@ def _summary(report: dict[str, Any], views: list[DagView]) -> str:
         f'<span class="sev-warning">{findings["warning"]} warning</span>, <span class="sev-info">{findings["info"]} info</span>.</p>'
         '<p class="mute">Fate per task: ' + "; ".join(f"<b>{f}</b> = {_e(FATE_MEANING[f])}" for f in FATES) + '.</p>'
         '<p class="mute">Verdict per DAG: <b>blocked</b> = an error finding, a pipeline that did not compile or an unsupported '
-        'task; <b>needs review</b> = a warning finding or a task to review; <b>ready</b> = neither.</p></section>'
+        'task; <b>needs review</b> = a warning finding or a task to review; <b>ready</b> = neither.</p>'
+        + _migration(views, migration) + '</section>'
     )
 
 
-def _dag_list(views: list[DagView]) -> str:
+def _dag_list(views: list[DagView], migration: MigrationView | None = None) -> str:
     options = "".join(f'<option value="{_e(v)}">{_e(v)}</option>' for v in VERDICTS)
     head = ('<tr><th data-sort="s">verdict</th><th data-sort="s">DAG</th><th data-sort="s">file</th>'
             + "".join(f'<th class="n" data-sort="n">{f}</th>' for f in ("tasks", *FATES, "errors", "warnings"))
-            + '<th data-sort="s">compiled</th></tr>')
+            + '<th data-sort="s">compiled</th>'
+            + ('<th data-sort="s">stage</th><th data-sort="s">last shadow</th>' if migration else "") + '</tr>')
     rows = []
     for view in views:
         dag = view.dag
@@ -262,7 +285,9 @@ def _dag_list(views: list[DagView]) -> str:
             f'<tr data-verdict="{_e(view.verdict)}" data-q="{_e((dag["dag_id"] + " " + dag["file"]).lower())}">'
             f'<td data-v="{rank}">{_verdict(view.verdict)}</td><td><a href="#{view.anchor}">{_e(dag["dag_id"])}</a></td>'
             f'<td>{_e(dag["file"])}</td>' + "".join(f'<td class="n">{n}</td>' for n in nums)
-            + f'<td>{"yes" if dag["kfp"].get("compiled") else "<b>no</b>"}</td></tr>'
+            + f'<td>{"yes" if dag["kfp"].get("compiled") else "<b>no</b>"}</td>'
+            + (f'<td>{_e(migration.stage(dag["dag_id"]))}</td><td>{_e(migration.shadow(dag["dag_id"]))}</td>'
+               if migration else "") + '</tr>'
         )
     return (
         '<section id="dags"><h2>DAGs</h2><div class="filters"><input id="filter" type="search" '
@@ -292,8 +317,10 @@ def _codes(report: dict[str, Any], codes: dict[str, FindingCode]) -> str:
             f'<th class="n">count</th></tr>{rows}</table></section>')
 
 
-def render_html(report: dict[str, Any], sources: Sources, *, title: str = "af2kfp migration report") -> str:
-    """The whole HTML report of a ``report.json`` document."""
+def render_html(report: dict[str, Any], sources: Sources, *, title: str = "af2kfp migration report",
+                migration: MigrationView | None = None) -> str:
+    """The whole HTML report of a ``report.json`` document; ``migration`` adds each DAG's migration
+    stage and last shadow comparison, and the stage counts."""
     codes = finding_codes()
     views = dag_views(report)
     files = file_findings(report)
@@ -304,8 +331,8 @@ def render_html(report: dict[str, Any], sources: Sources, *, title: str = "af2kf
         f'<meta name="generator" content="af2kfp"><style>{CSS}</style></head><body>{ARROW_DEFS}',
         f'<header><h1>{_e(title)}</h1><p class="mute">Airflow DAGs \u2192 Kubeflow Pipelines v2, generated {stamp} by af2kfp '
         f'from report.json (schema {_e(report.get("schema_version"))}).</p></header>',
-        _summary(report, views),
-        _dag_list(views),
+        _summary(report, views, migration),
+        _dag_list(views, migration),
         _coverage(report),
         _codes(report, codes),
     ]
@@ -318,7 +345,7 @@ def render_html(report: dict[str, Any], sources: Sources, *, title: str = "af2kf
                  '<button type="button" data-all="close">collapse all</button> <span class="mute">Click a task in either graph '
                  'to highlight its counterpart.</span></p>')
     seen: dict[tuple[Any, ...], tuple[str, str]] = {}  # Airflow source already shown -> (anchor, task id)
-    parts.extend(_dag_section(view, sources, codes, seen) for view in views)
+    parts.extend(_dag_section(view, sources, codes, seen, migration) for view in views)
     data = {"summary": report["summary"], "dags": [{"dag_id": v.dag["dag_id"], "file": v.dag["file"], "verdict": v.verdict}
                                                    for v in views]}
     parts.append(f'</section><script type="application/json" id="af2kfp-data">{script_json(data)}</script>'

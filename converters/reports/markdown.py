@@ -1,6 +1,7 @@
 """The Markdown report: short enough to paste into a pull request.
 
-A summary table and one line counting what the DAGs' schedules became, then the DAGs that
+A summary table and one line counting what the DAGs' schedules became (with a migration state
+file: the DAGs at each stage, and those past ``airflow`` with their last shadow comparison), then the DAGs that
 are not ready (blocked first) with their warning and error findings and their schedule (the
 checklist's schedule item). Lists are capped (DAG rows, findings per DAG, findings overall,
 total characters) and every cap says how many items it left out. Text from DAG files is
@@ -16,7 +17,9 @@ from typing import Any
 from converters.reports.model import (BLOCKED, FATE_MEANING, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView,
                                       dag_views, file_findings, plain_message, runs_as_is, schedule_item,
                                       schedule_status)
+from converters.reports.migration import STAGES, MigrationView
 from converters.reports.sources import Sources
+from converters.text import visible
 
 __all__ = ["Limits", "render_markdown"]
 
@@ -38,7 +41,7 @@ class Limits:
 
 def _md(text: Any, limit: int = 300) -> str:
     """One line of plain text, escaped for Markdown tables, shortened to ``limit`` characters."""
-    value = " ".join(str(text).split())
+    value = visible(" ".join(str(text).split()))
     if len(value) > limit:
         value = value[: limit - 1] + "\u2026"
     return _SPECIAL.sub(r"\\\1", value)
@@ -46,7 +49,7 @@ def _md(text: Any, limit: int = 300) -> str:
 
 def _code(text: Any, limit: int = 120) -> str:
     """An inline code span (ids, paths): no backticks inside, pipes escaped for tables."""
-    value = " ".join(str(text).split()).replace("`", "'")
+    value = visible(" ".join(str(text).split())).replace("`", "'")
     if len(value) > limit:
         value = value[: limit - 1] + "\u2026"
     return "`" + value.replace("|", "\\|") + "`"
@@ -78,8 +81,33 @@ def _schedules(views: list[DagView], specs: dict[int, dict[str, Any] | None]) ->
     return "Schedules (each DAG's `schedule.json`, a KFP recurring run spec): " + ", ".join(parts) + "."
 
 
-def render_markdown(report: dict[str, Any], limits: Limits = Limits(), sources: Sources | None = None) -> str:
-    """The Markdown report of a ``report.json`` document; ``sources`` reads each DAG's ``schedule.json``."""
+def _migration(views: list[DagView], migration: MigrationView, limit: int) -> list[str]:
+    """The stage counts, then each DAG that has left stage airflow with its last shadow comparison."""
+    counts = migration.counts(v.dag["dag_id"] for v in views)
+    lines = [f"Migration stages ({_code(migration.state_file)}): "
+             + ", ".join(f"{n} {stage}" for stage, n in counts.items()) + ".", ""]
+    moved = [v for v in views if migration.stage(v.dag["dag_id"]) != STAGES[0]]
+    if moved:
+        lines += ["| DAG | stage | last shadow comparison |", "|---|---|---|"]
+        for view in moved[:limit]:
+            dag_id = view.dag["dag_id"]
+            shadow = migration.shadow(dag_id)
+            differences = migration.differences(dag_id)
+            if differences:
+                shadow += ": " + "; ".join(differences[:3]) + ("; ..." if len(differences) > 3 else "")
+            lines.append(f"| {_code(dag_id, 80)} | {migration.stage(dag_id)} | {_md(shadow)} |")
+        if len(moved) > limit:
+            lines.append(f"\n_{len(moved) - limit} more DAGs past stage airflow are not listed._")
+        lines.append("")
+    return lines
+
+
+def render_markdown(
+    report: dict[str, Any], limits: Limits = Limits(), sources: Sources | None = None,
+    migration: MigrationView | None = None,
+) -> str:
+    """The Markdown report of a ``report.json`` document; ``sources`` reads each DAG's ``schedule.json``;
+    ``migration`` adds each DAG's migration stage and last shadow comparison."""
     s = report["summary"]
     views = dag_views(report)
     specs = {v.index: sources.generated_json(v.dag["kfp"].get("schedule")) if sources else None for v in views}
@@ -104,6 +132,8 @@ def render_markdown(report: dict[str, Any], limits: Limits = Limits(), sources: 
         _schedules(views, specs),
         "",
     ]
+    if migration is not None:
+        lines += _migration(views, migration, limits.dag_rows)
     pending = sorted((v for v in views if v.verdict != READY), key=lambda v: (-VERDICTS.index(v.verdict), v.index))
     if pending:
         lines += ["| verdict | DAG | file | tasks | unsupported | review | errors | warnings |", "|---|---|---|---:|---:|---:|---:|---:|"]

@@ -9,12 +9,13 @@ text that comes from a DAG file goes through :func:`html.escape`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
+from html import escape as _html_escape
 from typing import Any
 
 from converters.reports.layout import NODE_H, NODE_W, Box, Layout, layered_layout
 from converters.reports.model import is_branch
 from converters.reports.sources import kfp_groups
+from converters.text import visible
 
 __all__ = ["DagGraphs", "dag_graphs", "task_keys", "ARROW_DEFS"]
 
@@ -41,12 +42,18 @@ class DagGraphs:
     kfp_nodes: int
 
 
+def escape(text: str, quote: bool = True) -> str:
+    """HTML-escaped, with bidi marks and controls shown as escapes (:func:`converters.text.visible`)."""
+    return _html_escape(visible(text), quote=quote)
+
+
 def task_keys(dag: dict[str, Any]) -> dict[str, str]:
     """Airflow task id -> ``t<index>``: the counterpart key used by both graphs and the task list."""
     return {t["task_id"]: f"t{i}" for i, t in enumerate(dag["airflow"]["tasks"])}
 
 
-def _short(text: str, limit: int = _MAX_LABEL) -> str:
+def _short(text: str | None, limit: int = _MAX_LABEL) -> str:
+    text = text or ""
     return text if len(text) <= limit else text[: max(limit - 1, 1)] + "\u2026"
 
 

@@ -121,7 +121,9 @@ def test_overriding_how_it_runs_is_a_warning_extending_it_is_not(analyze):
         class PatchedPodOperator(LinkedPodOperator):
             def execute(self, context):
                 self.cmds = ["/entrypoint.sh"]
-                return super().execute(context)
+                result = super().execute(context)
+                self.xcom_push(context, key="pod", value=self.pod.metadata.name)
+                return result
 
         with DAG("runs"):
             LinkedPodOperator(task_id="linked", image="a:1")

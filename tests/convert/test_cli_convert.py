@@ -116,3 +116,43 @@ def test_data_intervals_option_dates_runs_as_airflow_2(tmp_path, capsys):
     assert 'packages_to_install=["croniter"]' in code and 'cron = "0 0 * * *"' in code
     notes = json.loads((tmp_path / "b" / "daily" / "schedule.json").read_text())["notes"]
     assert any("data intervals, cron '0 0 * * *'" in note for note in notes)
+
+
+def _rule_project(tmp_path: Path) -> Path:
+    """A repository whose pyproject.toml names a rule module that would leave a marker when imported."""
+    (tmp_path / "dags").mkdir()
+    (tmp_path / "dags" / "etl.py").write_text(
+        "from datetime import datetime\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"
+        "with DAG('etl', start_date=datetime(2024, 1, 1), schedule=None):\n"
+        "    BashOperator(task_id='hello', bash_command='echo hi')\n")
+    (tmp_path / "marker_rules.py").write_text(
+        "from pathlib import Path\nPath(__file__).with_name('IMPORTED').write_text('ran')\n"
+        "def rule(ctx, name):\n    return None\n")
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.af2kfp]\nbash_image = "evil/bash:1"\n[tool.af2kfp.operators]\n"x.Op" = "marker_rules:rule"\n')
+    return tmp_path
+
+
+def test_a_found_config_does_not_import_its_rule_modules(tmp_path, monkeypatch, capsys):
+    """A config found beside the DAGs is the repository's code: its rule modules are refused (exit 2,
+    named), imported only with --config or --allow-config-rules; the config used is printed and recorded."""
+    project = _rule_project(tmp_path)
+    monkeypatch.syspath_prepend(str(project))
+    assert main(["convert", str(project / "dags"), "-o", str(project / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "marker_rules:rule" in err and "--allow-config-rules" in err
+    assert not (project / "IMPORTED").exists()
+    assert main(["convert", str(project / "dags"), "-o", str(project / "out"), "--allow-config-rules"]) == 0
+    assert (project / "IMPORTED").exists()
+    err = capsys.readouterr().err
+    assert "config " in err and "found above the first PATH; sets bash_image, operators" in err
+    report = json.loads((project / "out" / "report.json").read_text())
+    assert report["config"].endswith("pyproject.toml")
+
+
+def test_a_config_given_with_config_may_import_rules(tmp_path, monkeypatch, capsys):
+    project = _rule_project(tmp_path)
+    monkeypatch.syspath_prepend(str(project))
+    args = ["convert", str(project / "dags"), "-o", str(project / "out"), "--config", str(project / "pyproject.toml")]
+    assert main(args) == 0
+    assert "(--config; sets bash_image, operators)" in capsys.readouterr().err

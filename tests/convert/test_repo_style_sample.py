@@ -34,7 +34,7 @@ def _convert(out: Path, *options: str) -> int:
     cwd = os.getcwd()
     os.chdir(REPO)
     try:
-        return main(["convert", str(SAMPLE / "dags"), "-o", str(out), "--fail-on", "none", *options])
+        return main(["convert", str(SAMPLE / "dags"), "-o", str(out), "--fail-on", "none", "--no-cache", *options])
     finally:
         os.chdir(cwd)
 
@@ -61,7 +61,7 @@ def test_repository_operators_take_their_parents_rule_and_run_as_is(converted):
     report = json.loads((converted / "report.json").read_text())
     summary = report["summary"]
     assert (summary["tasks"], summary["converted"], summary["findings"]["warning"],
-            summary["findings"]["error"]) == (13, 13, 0, 0)
+            summary["findings"]["error"]) == (16, 16, 0, 0)
     codes = {f["code"] for f in report["findings"]}
     assert "M280" in codes and not codes & {"M201", "M205", "A120", "A121", "M282"}
     scoring = (converted / "marketing_attribution" / "pipeline.py").read_text()
@@ -73,6 +73,19 @@ def test_repository_operators_take_their_parents_rule_and_run_as_is(converted):
     assert "xoxb-not-a-real-token" not in written  # a secret-looking Variable is never read
 
 
+def test_what_an_operators_execute_sets_before_the_parents_is_the_pod(converted):
+    """SparkJobOperator builds its command and environment in execute(), then calls KubernetesPodOperator's."""
+    ltv = (converted / "customer_ltv" / "pipeline.py").read_text()
+    assert 'command=["/opt/spark/bin/spark-submit"]' in ltv
+    assert '"com.acme.ltv.ScoreCustomers",\n            "--conf",\n            "spark.executor.memory=8g",' in ltv
+    assert ltv.count('.set_env_variable(name="SPARK_ENV", value="prod")') == 2
+    assert ltv.count('name="SPARK_EVENT_LOG_DIR", value="gs://acme-spark-history/events"') == 2  # env is prod
+    report = json.loads((converted / "report.json").read_text())
+    applied = [f["message"] for f in report["findings"] if f["code"] == "M280" and f["task_id"] == "ltv_scores"]
+    assert len(applied) == 1 and "its execute (samples/repo_style/include/acme_airflow/operators.py:" in applied[0]
+    assert "is applied (cmds, arguments, env_vars)" in applied[0]
+
+
 def test_without_the_variables_each_one_kfp_needs_is_named(tmp_path):
     out = tmp_path / "kfp"
     _convert(out)
@@ -82,10 +95,14 @@ def test_without_the_variables_each_one_kfp_needs_is_named(tmp_path):
         by_code.setdefault(finding["code"], []).append(finding)
     assert "Variable `attribution_shards`" in by_code["A121"][0]["message"]
     assert all("Variable `dbt_image_tag`" in f["message"] for f in by_code["M282"])
-    decided = {f["task_id"] for f in by_code["A120"]}
-    assert decided == {"dbt_stg_sessions", "dbt_stg_orders", "dbt_stg_ad_spend", "dbt_fct_attribution",
-                       "dbt_fct_ledger_balances"}  # fct_month_close is built with full_refresh=True
-    assert all("Variable `dbt_full_refresh`" in f["message"] for f in by_code["A120"])
+    decided = {f["task_id"]: f["message"] for f in by_code["A120"]}
+    assert set(decided) == {"dbt_stg_sessions", "dbt_stg_orders", "dbt_stg_ad_spend", "dbt_fct_attribution",
+                            "dbt_fct_ledger_balances", "dbt_fct_customer_ltv",  # not fct_month_close: full_refresh=True
+                            "ltv_features", "ltv_scores"}
+    assert all("Variable `dbt_full_refresh`" in m for t, m in decided.items() if t.startswith("dbt_"))
+    # SparkJobOperator.execute adds an environment variable in prod only
+    assert all("the condition `DEPLOYMENT_ENV == \"prod\"`" in m and "Variable `deployment_env`" in m
+               for t, m in decided.items() if t.startswith("ltv_"))
 
 
 @pytest.mark.airflow
@@ -99,4 +116,4 @@ def test_verify_finds_no_difference_with_airflow(capsys):
         os.chdir(cwd)
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "3 DAGs compared (3 identical)" in out and "0 difference(s)" in out
+    assert "4 DAGs compared (4 identical)" in out and "0 difference(s)" in out

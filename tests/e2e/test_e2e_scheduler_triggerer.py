@@ -2,19 +2,12 @@
 dag-processor, triggerer, api-server, LocalExecutor on SQLite) runs a DAG whose
 ``KfpRunPipelineOperator(deferrable=True)`` waits in the triggerer on a run that
 ``af2kfp kfp-server``, started as a process on a free loopback port, ends seconds later.
-
-Everything runs from a tmp folder and every process group started here is killed at the end.
+Both are the folder's shared ones (``tests/e2e/conftest.py``).
 """
 
 from __future__ import annotations
 
 import datetime
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import textwrap
 import time
 from pathlib import Path
@@ -25,7 +18,7 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("airflow.sdk", reason="the end-to-end test drives Airflow 3's api-server")
 
-from bridge.kfp_server import start_server_process  # noqa: E402
+from tests.e2e.standalone import tail as _tail  # noqa: E402
 from tests.provider.kfp_pipeline import compile_to  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(360)]
@@ -57,108 +50,6 @@ with DAG({dag_id!r}, schedule=None, start_date=datetime.datetime(2024, 1, 1), ca
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _airflow_env(home: Path, api_port: int, kfp_url: str) -> dict[str, str]:
-    venv_bin = str(Path(sys.executable).parent)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update(
-        {
-            "PATH": f"{venv_bin}{os.pathsep}{env.get('PATH', '')}",
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
-            "AIRFLOW__CORE__PARALLELISM": "4",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
-            "AIRFLOW__API__PORT": str(api_port),
-            "AIRFLOW__API__HOST": "127.0.0.1",
-            "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
-            "AIRFLOW__API__WORKERS": "1",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
-            "AIRFLOW__API_AUTH__JWT_SECRET": os.urandom(16).hex(),
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "1",
-            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
-            "AIRFLOW_CONN_KFP_DEFAULT": json.dumps(
-                {"conn_type": "kubeflow_pipelines", "host": kfp_url, "extra": {"ui_host": kfp_url}}
-            ),
-        }
-    )
-    return env
-
-
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the whole process group (standalone's components and their workers), then SIGKILL."""
-    for sig, wait in ((signal.SIGTERM, 20), (signal.SIGKILL, 10)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            continue
-        # the leader is gone; its children may still be alive in the group
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                return
-            time.sleep(0.2)
-
-
-def _processes_of(home: Path) -> list[int]:
-    """Processes whose environment has this AIRFLOW_HOME: a component that left the process
-    group (a server worker in its own session) is still found and killed."""
-    marker = f"AIRFLOW_HOME={home}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit() and int(entry.name) != os.getpid():
-            try:
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def _kill_all(process: subprocess.Popen[bytes], home: Path) -> list[int]:
-    """Kill standalone's group, then anything of this AIRFLOW_HOME still alive; returns those."""
-    _kill_group(process)
-    stragglers = _processes_of(home)
-    for pid in stragglers:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            continue
-    return stragglers
-
-
-def _wait_for(what: str, check: Any, timeout: float, log: Path) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = check()
-        except httpx.HTTPError:
-            result = None
-        if result:
-            return result
-        time.sleep(1)
-    pytest.fail(f"{what} not within {timeout}s; airflow standalone log:\n{_tail(log)}")
-
-
-def _tail(path: Path, lines: int = 120) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
-
-
 def _task_logs(api: Any, run_id: str, tries: int) -> str:
     """The task's log as the UI shows it: the worker's lines and the triggerer's."""
     parts = []
@@ -175,73 +66,48 @@ def _task_logs(api: Any, run_id: str, tries: int) -> str:
     return "\n".join(parts)
 
 
-def test_deferred_task_waits_in_real_triggerer_and_dag_run_succeeds(tmp_path: Path) -> None:
-    home = tmp_path / "airflow"
-    (home / "dags").mkdir(parents=True)
+def test_deferred_task_waits_in_real_triggerer_and_dag_run_succeeds(standalone: Any, tmp_path: Path) -> None:
     package = compile_to(tmp_path / "pipeline.yaml")
-    (home / "dags" / f"{DAG_ID}.py").write_text(
+    (standalone.dags / f"{DAG_ID}.py").write_text(
         textwrap.dedent(DAG_FILE).format(dag_id=DAG_ID, package=str(package), run_name=RUN_NAME)
     )
-    log = tmp_path / "standalone.log"
-    api_port = _free_port()
-    standalone = None
-    with start_server_process(tmp_path / "kfp.db", args=["--pending-seconds", "0.5", "--control"]) as kfp:
-        control = kfp.control()
-        control.script_name(RUN_NAME, f"succeed:{RUN_SECONDS}")
-        try:
-            with open(log, "wb") as out:
-                standalone = subprocess.Popen(
-                    ["airflow", "standalone"],
-                    env=_airflow_env(home, api_port, kfp.url),
-                    cwd=tmp_path,
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,  # its own process group, killed as a whole below
-                )
-            with httpx.Client(base_url=f"http://127.0.0.1:{api_port}", timeout=30) as api:
-                _wait_for(
-                    f"DAG {DAG_ID} parsed and served",
-                    lambda: api.get(f"/api/v2/dags/{DAG_ID}").status_code == 200,
-                    STARTUP_TIMEOUT,
-                    log,
-                )
-                api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
-                answer = api.post(
-                    f"/api/v2/dags/{DAG_ID}/dagRuns",
-                    json={"logical_date": datetime.datetime.now(datetime.timezone.utc).isoformat()},
-                )
-                answer.raise_for_status()
-                run_id = answer.json()["dag_run_id"]
+    control = standalone.kfp.control()
+    control.script_name(RUN_NAME, f"succeed:{RUN_SECONDS}")  # simulated, though the server can execute
+    api, log = standalone.api, standalone.log
+    standalone.wait_for_dag(DAG_ID, STARTUP_TIMEOUT)
+    control.reset_stats()  # the server is shared: count this test's requests only
+    api.patch(f"/api/v2/dags/{DAG_ID}", json={"is_paused": False}).raise_for_status()
+    answer = api.post(
+        f"/api/v2/dags/{DAG_ID}/dagRuns",
+        json={"logical_date": datetime.datetime.now(datetime.timezone.utc).isoformat()},
+    )
+    answer.raise_for_status()
+    run_id = answer.json()["dag_run_id"]
 
-                seen: list[str] = []
-                ti: dict[str, Any] = {}
-                deadline = time.monotonic() + RUN_TIMEOUT
-                state = None
-                while time.monotonic() < deadline:
-                    time.sleep(0.5)
-                    try:  # a busy 2-core CI box can make one read time out: read again
-                        ti = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/run").json()
-                        state = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
-                    except httpx.HTTPError:
-                        continue
-                    if ti.get("state") and (not seen or seen[-1] != ti["state"]):
-                        seen.append(ti["state"])
-                    if state in ("success", "failed"):
-                        break
-                tries = int(ti.get("try_number") or 1)
-                if state != "success":
-                    pytest.fail(
-                        f"DAG run ended {state!r} (task states seen: {seen})\n"
-                        f"{_task_logs(api, run_id, tries)}\n--- standalone ---\n{_tail(log)}"
-                    )
-                task_log = _task_logs(api, run_id, tries)
-            stats = control.stats()
-        finally:
-            if standalone is not None:
-                stragglers = _kill_all(standalone, home)
+    seen: list[str] = []
+    ti: dict[str, Any] = {}
+    deadline = time.monotonic() + RUN_TIMEOUT
+    state = None
+    while time.monotonic() < deadline:
+        time.sleep(0.5)
+        try:  # a busy 2-core CI box can make one read time out: read again
+            ti = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/run").json()
+            state = api.get(f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}").json()["state"]
+        except httpx.HTTPError:
+            continue
+        if ti.get("state") and (not seen or seen[-1] != ti["state"]):
+            seen.append(ti["state"])
+        if state in ("success", "failed"):
+            break
+    tries = int(ti.get("try_number") or 1)
+    if state != "success":
+        pytest.fail(
+            f"DAG run ended {state!r} (task states seen: {seen})\n"
+            f"{_task_logs(api, run_id, tries)}\n--- standalone ---\n{_tail(log)}"
+        )
+    task_log = _task_logs(api, run_id, tries)
+    stats = control.stats()
 
-    assert not stragglers, f"processes outlived their process group: {stragglers}"
     # it really deferred: the task instance was seen deferred, the triggerer polled the run
     # (1 s interval over a ~15 s run) and the worker only submitted and resumed once.
     assert "deferred" in seen, f"task states seen: {seen}"

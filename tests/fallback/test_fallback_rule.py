@@ -47,7 +47,7 @@ def test_an_unknown_argument_is_a_pipeline_parameter_not_a_placeholder():
                                                             template="{{ var.value.schema }}",
                                                             needs=("Variable schema",))}))
     assert kfp.rule == "fallback" and kfp.kind == "container"
-    assert _codes(kfp) == ["M207", "M225", "M283", "M283", "M283"]
+    assert _codes(kfp) == ["M207", "M225", "M256", "M283", "M283", "M283"]  # M256: the type of "dw" is not known
     sets = [kfp.args[i:i + 3] for i, item in enumerate(kfp.args) if item in ("--set", "--set-json")]
     assert [(flag, pointer) for flag, pointer, _ in sets] == [
         ("--set", "/hook_params/schema"), ("--set-json", "/parameters/limit"), ("--set", "/sql")]
@@ -62,7 +62,7 @@ def test_callbacks_and_scheduler_settings_do_not_block_and_are_info():
     kfp = _map(example_task(SQL, "q", sql="select 1", on_failure_callback=Symbolic(source="alert"), queue="db",
                             priority_weight=3, executor_config={"KubernetesExecutor": {}}))
     assert kfp.rule == "fallback" and kfp.kind == "container"
-    assert _codes(kfp) == ["M203", "M203", "M203", "M203", "M225"]
+    assert _codes(kfp) == ["M203", "M203", "M203", "M203", "M225", "M256"]  # M256: no connection, no known hook
     assert "on_failure_callback" not in json.loads(kfp.args[kfp.args.index("--kwargs") + 1])
 
 
@@ -75,12 +75,17 @@ def test_python_callables_and_repository_classes_are_not_run():
     assert team.kind == "placeholder" and 'map it to "fallback"' in team.findings[0].message
 
 
-def test_user_class_mapped_to_fallback_runs_as_it_is():
-    config = Config(operators={"acme.ops.TeamOperator": "fallback"})
-    kfp = _map(example_task("acme.ops.TeamOperator", "t", image="x", retries=2, retry_delay=Duration(seconds=60)), config)
+def test_user_class_mapped_to_fallback_runs_as_it_is_in_the_users_image():
+    task = example_task("acme.ops.TeamOperator", "t", image="x", retries=2, retry_delay=Duration(seconds=60))
+    config = Config(operators={"acme.ops.TeamOperator": "fallback"}, airflow_image="registry.example.com/acme:1")
+    kfp = _map(task, config)
     assert kfp.kind == "container" and kfp.rule == "fallback" and kfp.retry.num_retries == 2
-    assert _codes(kfp) == ["M216", "M225"]
+    assert _codes(kfp) == ["M216", "M225"] and kfp.fate == "converted"
     assert json.loads(kfp.args[kfp.args.index("--kwargs") + 1]) == {"image": "x"}
+    stock = _map(task, Config(operators={"acme.ops.TeamOperator": "fallback"}))  # the official image has no acme
+    assert _codes(stock) == ["M216", "M225", "M256"] and stock.fate == "review"
+    assert "apache/airflow:3.3.2 does not have acme.ops: build an image FROM apache/airflow:3.3.2" in next(
+        f.message for f in stock.findings if f.code == "M256")
 
 
 def test_fallback_off_keeps_placeholders():
@@ -110,11 +115,12 @@ def test_sensors_skip_folds_them_with_a_warning_and_keeps_the_order():
     assert [f.code for f in mapped.findings] == ["M226"]
 
 
-def test_external_task_sensor_fallback_warns_it_needs_airflow():
+def test_external_task_sensor_fallback_says_it_needs_airflows_database():
     kfp = _map(example_task(EXTERNAL, "wait", external_dag_id="up", external_task_id="done", mode="reschedule"))
-    assert kfp.rule == "fallback"
-    message = next(f.message for f in kfp.findings if f.code == "M225")
-    assert "pokes inside the container" in message and 'sensors = "skip"' in message and "Airflow's API" in message
+    assert kfp.rule == "fallback" and kfp.fate == "review" and _codes(kfp) == ["M225", "M257"]
+    assert "pokes inside the container" in next(f.message for f in kfp.findings if f.code == "M225")
+    why = next(f.message for f in kfp.findings if f.code == "M257")
+    assert "metadata database" in why and 'sensors = "skip"' in why
 
 
 def test_config_choices_are_validated(tmp_path):

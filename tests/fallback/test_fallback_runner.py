@@ -1,8 +1,10 @@
 """The fallback end to end: convert a DAG, compile it, run each fallback container's command line here.
 
 Real parts only: ``af2kfp convert`` on a DAG file, the real kfp compiler, and Airflow's
-own operators executed by ``python -m airflow_plugins.fallback`` in a subprocess with the
-exact command, args and secret-to-env mapping of the compiled ``pipeline.yaml``.
+own operators executed by the runner ``pipeline.yaml`` carries (``python -c <its text>``) in a
+subprocess with the exact command, args and secret-to-env mapping of the compiled pipeline, in
+an environment that has Airflow and its providers but not af2kfp, as the official
+``apache/airflow`` image (``tests.fallback.compiled``).
 """
 
 from __future__ import annotations
@@ -50,8 +52,7 @@ def compiled(tmp_path_factory):
     root = tmp_path_factory.mktemp("fallback")
     (root / "dags").mkdir()
     (root / "dags" / "drops.py").write_text(DAG)
-    (root / "pyproject.toml").write_text(
-        '[tool.af2kfp]\nairflow_image = "registry.example.com/airflow-af2kfp:3.3.2"\n'
+    (root / "pyproject.toml").write_text(  # the default airflow_image: the official apache/airflow
         '[tool.af2kfp.operators]\n"airflow.providers.standard.operators.bash.BashOperator" = "fallback"\n')
     out = root / "out"
     assert main(["convert", str(root / "dags"), "-o", str(out), "--config", str(root / "pyproject.toml")]) == 0
@@ -60,15 +61,19 @@ def compiled(tmp_path_factory):
     return root, out, executors(out / "drops" / "pipeline.yaml"), json.loads((out / "report.json").read_text())
 
 
-def test_report_marks_fallback_tasks_for_review_with_what_to_check(compiled):
-    _, _, found, report = compiled
+def test_operators_of_the_official_image_are_converted_with_what_they_read(compiled):
+    _, out, found, report = compiled
     dag = report["dags"][0]
     assert {t["task_id"]: t["fate"] for t in dag["airflow"]["tasks"]} == {
-        "wait": "review", "probe": "review", "count": "review", "show": "converted"}
-    codes = {(f["task_id"], f["code"]) for f in report["findings"]}
-    assert {("wait", "M225"), ("wait", "M207"), ("probe", "M225"), ("count", "M225"), ("wait", "M203")} <= codes
-    assert found["wait"]["container"]["image"] == "registry.example.com/airflow-af2kfp:3.3.2"
+        "wait": "converted", "probe": "converted", "count": "converted", "show": "converted"}
+    codes = {(f["task_id"], f["code"], f["severity"]) for f in report["findings"]}
+    assert {("wait", "M225", "info"), ("wait", "M207", "info"), ("probe", "M225", "info"),
+            ("count", "M225", "info"), ("wait", "M203", "info")} <= codes
+    assert found["wait"]["container"]["image"] == "apache/airflow:3.3.2"
     assert found["wait"]["secrets"][0]["secretName"] == "airflow-conn-drops"
+    runner = (out / "drops" / "airflow_operator_runner.py").read_text()  # beside pipeline.py, and inside the yaml
+    assert found["wait"]["container"]["command"] == ["python", "-c", runner]
+    assert "import converters" not in runner and "from converters" not in runner
 
 
 def test_compiled_commands_run_the_original_operators(compiled):
@@ -102,7 +107,7 @@ def test_bad_kwargs_exit_2_naming_the_problem(compiled):
     executor = json.loads(json.dumps(found["count"]))
     args = executor["container"]["args"]
     args[args.index("--kwargs") + 1] = json.dumps({"bash_command": "true", "no_such_argument": 1})
-    done = run_executor(executor, {"airflow-conn-drops": "fs://"}, root, output=root / "x")
+    done = run_executor(executor, {"airflow-conn-drops": "fs://"}, root, output=root / "x", inputs=DATES)
     assert done.returncode == 2 and "no_such_argument" in done.stderr
 
 
@@ -164,3 +169,39 @@ def test_arguments_unknown_at_conversion_come_from_pipeline_parameters(tmp_path)
     del args[args.index("--set"):]
     missing = run_executor(executor, {}, tmp_path, inputs=DATES)
     assert missing.returncode == 2 and "pass it with --set" in missing.stderr
+
+
+def test_an_airflow_1_10_class_runs_as_its_replacement_without_af2kfp(tmp_path):
+    """``airflow.operators.sqlite_operator.SqliteOperator`` is gone from Airflow 3: the task runs
+    SQLExecuteQueryOperator with ``sqlite_conn_id`` renamed (M258); the official image has no sqlite
+    provider, so it is review with the package to add (M256), and it runs where the provider is."""
+    pytest.importorskip(SQLITE, reason="apache-airflow-providers-sqlite is not installed")
+    import sqlite3
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "legacy.py").write_text(textwrap.dedent("""
+        from datetime import datetime
+
+        from airflow import DAG
+        from airflow.operators.sqlite_operator import SqliteOperator
+
+        with DAG("legacy_sqlite", schedule_interval="@daily", start_date=datetime(2021, 1, 1)) as dag:
+            SqliteOperator(task_id="record", sqlite_conn_id="ledger_db",
+                           sql="insert into runs values ('{{ ds }}')")
+    """))
+    out = tmp_path / "out"
+    assert main(["convert", str(dags), "-o", str(out), "--fail-on", "none"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    findings = {f["code"]: f["message"] for f in report["findings"] if f["task_id"] == "record"}
+    assert report["dags"][0]["airflow"]["tasks"][0]["fate"] == "review"
+    assert "replacement airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator" in findings["M258"]
+    assert "sqlite_conn_id -> conn_id" in findings["M258"]
+    assert "pip install apache-airflow-providers-sqlite" in findings["M256"]
+    found = executors(out / "legacy_sqlite" / "pipeline.yaml")
+    db = tmp_path / "ledger.db"
+    sqlite3.connect(db).executescript("create table runs(day text);")
+    done = run_executor(found["record"], {"airflow-conn-ledger-db": f"sqlite://{quote(str(db), safe='')}"}, tmp_path,
+                        inputs=DATES)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert sqlite3.connect(db).execute("select day from runs").fetchall() == [("2024-03-05",)]

@@ -72,7 +72,8 @@ def test_samples_counts_add_up(samples):
     assert sum(sum(v.fates.values()) for v in views) == report["summary"]["tasks"]
     coverage = dict(operator_coverage(report))
     assert sum(sum(c.values()) for c in coverage.values()) == report["summary"]["tasks"]
-    # No native mapping: the original operator runs through the Airflow fallback, for review.
+    # No native mapping: the original operator runs through the Airflow fallback, for review (the
+    # type of its connection, which decides the hook and so the provider it needs, is not supplied).
     assert coverage["SQLExecuteQueryOperator"]["review"] >= 2
     assert coverage["SQLExecuteQueryOperator"].get("unsupported", 0) == 0
     by_code = {code: n for code, _, _, n in findings_by_code(report, finding_codes())}

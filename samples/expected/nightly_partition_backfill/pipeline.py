@@ -8,12 +8,17 @@ from pathlib import Path
 
 from kfp import compiler, dsl
 
+# airflow_operator_runner.py: written by af2kfp beside this file; pipeline.yaml carries its text.
+AIRFLOW_OPERATOR_RUNNER = (
+    Path(__file__).with_name("airflow_operator_runner.py").read_text(encoding="utf-8")
+)
+
 
 @dsl.container_component
 def wait_for_export():
     return dsl.ContainerSpec(
         image="apache/airflow:3.3.2",
-        command=["python", "-m", "airflow_plugins.fallback"],
+        command=["python", "-c", AIRFLOW_OPERATOR_RUNNER],
         args=[
             "--operator",
             "airflow.providers.standard.sensors.external_task.ExternalTaskSensor",

@@ -9,12 +9,17 @@ from pathlib import Path
 from kfp import compiler, dsl
 from kfp import kubernetes
 
+# airflow_operator_runner.py: written by af2kfp beside this file; pipeline.yaml carries its text.
+AIRFLOW_OPERATOR_RUNNER = (
+    Path(__file__).with_name("airflow_operator_runner.py").read_text(encoding="utf-8")
+)
+
 
 @dsl.container_component
 def refresh_daily_revenue():
     return dsl.ContainerSpec(
         image="apache/airflow:3.3.2",
-        command=["python", "-m", "airflow_plugins.fallback"],
+        command=["python", "-c", AIRFLOW_OPERATOR_RUNNER],
         args=[
             "--operator",
             "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator",
@@ -32,7 +37,7 @@ def refresh_daily_revenue():
 def vacuum_reporting():
     return dsl.ContainerSpec(
         image="apache/airflow:3.3.2",
-        command=["python", "-m", "airflow_plugins.fallback"],
+        command=["python", "-c", AIRFLOW_OPERATOR_RUNNER],
         args=[
             "--operator",
             "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator",

@@ -13,3 +13,5 @@ IMAGE_REGISTRY = "europe-docker.pkg.dev/acme-data/images"
 DBT_IMAGE = f"{IMAGE_REGISTRY}/dbt-runner:{Variable.get('dbt_image_tag')}"
 WAREHOUSE = Variable.get("warehouse_config", deserialize_json=True)
 NAMESPACE = f"data-{DEPLOYMENT_ENV}"
+SPARK_IMAGE = f"{IMAGE_REGISTRY}/spark-submit:3.5.1"
+SPARK_EVENT_LOG = "gs://acme-spark-history/events"

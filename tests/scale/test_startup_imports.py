@@ -1,0 +1,63 @@
+"""Fast start: ``af2kfp --help``, ``--version``, a command's ``--help`` and an early error import
+neither kfp, networkx, Jinja nor LibCST (checked in a fresh interpreter's ``sys.modules``), and
+kfp is imported only when something is compiled."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+HEAVY = ("kfp", "networkx", "jinja2", "libcst", "google.protobuf", "airflow")
+
+CHILD = """
+import contextlib, io, json, sys
+from bridge.cli import main
+out, err = io.StringIO(), io.StringIO()
+with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+    try:
+        code = main(sys.argv[1:])
+    except SystemExit as exc:
+        code = exc.code
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"kfp", "networkx", "jinja2", "libcst", "airflow"}
+               or m.startswith("google.protobuf"))
+print(json.dumps({"code": code, "heavy": heavy[:5], "out": out.getvalue(), "err": err.getvalue()}))
+"""
+
+
+def _run(*argv: str, cwd: Path | None = None) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, *argv], capture_output=True, text=True, check=True, cwd=cwd)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], ["convert", "--help"], ["check", "--help"],
+                                  ["report", "--help"], ["convert"]], ids=" ".join)
+def test_no_heavy_import(argv):
+    result = _run(*argv)
+    assert result["heavy"] == [], result
+    if argv == ["--version"]:
+        assert result["code"] == 0 and result["out"].startswith("af2kfp ")
+
+
+@pytest.mark.parametrize("command", ["convert", "check", "report"])
+def test_missing_path_fails_before_the_converter_loads(command, tmp_path):
+    argv = [command, str(tmp_path / "nope.py")] + (["-o", str(tmp_path / "out")] if command != "check" else [])
+    if command == "report":
+        argv[-1] = str(tmp_path / "r.html")
+    result = _run(*argv)
+    assert result["code"] == 2 and "nope.py: no such file or folder" in result["err"]
+    assert result["heavy"] == [], result
+
+
+def test_kfp_only_when_compiling(tmp_path):
+    """Analysis, mapping and emitting load no kfp: a DAG with no task compiles nothing."""
+    dag = tmp_path / "empty_dag.py"
+    dag.write_text("from datetime import datetime\nfrom airflow.sdk import DAG\n\n"
+                   "with DAG(dag_id='nothing', schedule=None, start_date=datetime(2024, 1, 1)):\n    pass\n",
+                   encoding="utf-8")
+    result = _run("convert", str(dag), "-o", str(tmp_path / "out"), "-j", "1", "--fail-on", "none")
+    assert result["code"] == 0, result
+    assert not any(m.startswith("kfp") for m in result["heavy"]), result
