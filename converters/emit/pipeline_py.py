@@ -134,6 +134,8 @@ def _def_lines(name: str, params: list[tuple[str, Node | None]], fn: Any) -> lis
     if not fn.outputs:
         return layout(_signature(name, params), 0, "", f" -> {fn.returns}:" if fn.returns else ":")
     fields = [f"        ({value(output).flat()}, {kfp_type(carrier)})," for output, carrier in fn.outputs.values()]
+    if fn.skip_output is not None:  # whether the task ran (AirflowSkipException): the conditions test it
+        fields.append(f"        ({value(fn.skip_output).flat()}, bool),")
     returns = ["    \"Outputs\",", "    [", *fields, "    ],", "):"]
     signature = _signature(name, params)
     head = f"{signature.flat()} -> NamedTuple("
@@ -327,7 +329,9 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     inside = set(item.task_ids)
     by_id = {t.task_id: t for t in mapped.tasks}
     suffix = snake(item.arm.output) if item.arm is not None and item.arm.output else "branches"
-    function = unique(f"{names.component[item.decider]}_{suffix}", scope.taken)
+    skips = by_id[item.decider].decision is not None and by_id[item.decider].decision.mode == "skip"
+    base = f"after_{snake(item.decider)}" if skips else f"{names.component[item.decider]}_{suffix}"
+    function = unique(base, scope.taken)
     variable = unique(f"{function}_task", scope.taken)
     inner = _Scope(mapped, names, scope.text, scope.taken, scope.functions, looped=scope.looped)
     needed: dict[tuple[str, str | None], str] = {}  # outer output -> parameter type
@@ -345,7 +349,10 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
     params: list[tuple[str, Node | None]] = []
     arguments: dict[str, Any] = {}
     for (task_id, output), kind in needed.items():
-        name = unique(snake(output) if output else f"{snake(task_id)}_output", scope.taken)
+        producer = by_id.get(task_id)  # a task that may skip: its outputs are named after it (several are read)
+        skipping = producer is not None and producer.python is not None and producer.python.skip_output is not None
+        name = unique(f"{snake(task_id)}_{snake(output)}" if skipping and output else snake(output) if output
+                      else f"{snake(task_id)}_output", scope.taken)
         inner.outer[(task_id, output)] = name
         params.append((f"{name}: {kind}", None))
         arguments[name] = scope.ref(task_id, output)
@@ -356,14 +363,16 @@ def _subpipeline(scope: _Scope, item: SubPipelineItem, indent: int, upstream: di
             arguments[parameter.name] = Atom(parameter.name)
     body = _items(inner, item.items, 4, upstream)
     decider = item.decider
+    what = f"when {decider} was not skipped" if skips else f"after {decider} decides"
     decorator = _call("@dsl.pipeline", name=kebab(function),
-                      description=f"The tasks Airflow runs after {decider} decides, as one unit a join waits for.")
+                      description=f"The tasks Airflow runs {what}, as one unit a join waits for.")
     signature = "\n".join(layout(_signature(function, params), 0, "", ":"))
     scope.functions.append(_statement(decorator) + signature + "\n" + "\n".join(body) + "\n")
     passed = {task_id for task_id, _ in needed}  # reading an output already waits for it
     waits = [w for t in item.task_ids for u in upstream.get(t, [])
              if u not in inside and u not in passed and (w := scope.waited(u)) is not None]
-    label = f"{decider} {item.arm.output}" if item.arm is not None and item.arm.output else f"{decider} branches"
+    label = f"after {decider}" if skips else (
+        f"{decider} {item.arm.output}" if item.arm is not None and item.arm.output else f"{decider} branches")
     call = Chain(_call(function, **arguments), (_call(".set_display_name", value(label)),
                                                 _call(".set_caching_options", Atom("False"))))
     lines = layout(call, indent, f"{variable} = ")

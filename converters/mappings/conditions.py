@@ -9,6 +9,10 @@ passes its trigger rule on), what the deciders must report for each task to run.
 that need every upstream task combine their upstream conditions with *and*, tasks that
 run after any of them with *or*, tasks that run even when all upstream tasks were skipped
 drop them; a decider that was itself skipped skips nothing.
+
+A task that raises ``AirflowSkipException`` (``Decision(mode="skip")``) skips itself only:
+for the tasks after it, it succeeded when its condition held and it reported that it ran,
+and each of them applies its own trigger rule to that, as to any skipped upstream task.
 """
 
 from __future__ import annotations
@@ -94,13 +98,20 @@ def conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> tuple[dict[
                     forced.setdefault(node, []).append(decider)
     result: dict[str, Condition] = {}
     wider: set[str] = set()
+
+    def succeeded(task_id: str) -> Condition:
+        """When ``task_id`` ran and was not skipped: its condition, and that it did not skip itself."""
+        own = result.get(task_id, {})
+        decision = decisions.get(task_id)
+        return _and([own, {(task_id, None): frozenset({True})}]) if decision and decision.mode == "skip" else own
+
     for node in order:
         task = graph.nodes[node].get("task")
         rule = trigger_rule(task) if task is not None else "all_success"
         if rule == "always":  # Airflow starts it at once: no branch or short circuit can skip it
             result[node] = {}
             continue
-        upstream = [result.get(u, {}) for u in graph.predecessors(node)]
+        upstream = [succeeded(u) for u in graph.predecessors(node)]
         exact = True
         if rule in _NEEDS_ALL:
             condition = _and(upstream)
@@ -114,7 +125,7 @@ def conditions(graph: nx.DiGraph, decisions: dict[str, Decision]) -> tuple[dict[
             own.append({(decider, None): frozenset({True})})
         for u in graph.predecessors(node):
             decision = decisions.get(u)
-            if decision is not None and decision.mode != "short_circuit":
+            if decision is not None and decision.mode not in ("short_circuit", "skip"):
                 branch, branch_exact = _branch_condition(graph, u, decision, node)
                 own.append(branch)
                 deciders.append(u)
@@ -152,6 +163,8 @@ def arms(condition: Condition, decisions: dict[str, Decision], rank: dict[str, i
             found.append(Arm(decider=decider, value=True, output=decision.outputs[target]))
         elif decision.mode == "short_circuit":
             found.append(Arm(decider=decider, value=True))
+        elif decision.mode == "skip":
+            found.append(Arm(decider=decider, value=True, output=decision.flag))
         elif len(values) == 1:
             found.append(Arm(decider=decider, value=next(iter(values))))
         else:

@@ -42,6 +42,8 @@ class MapContext:
     # Python task id -> the keys of the dict its callable returns, when known (env from an XCom).
     returned_keys: dict[str, tuple[str, ...]] = field(default_factory=dict)
     pipelines: dict[str, str] | None = None
+    # The task runs once per item, in a dsl.ParallelFor (its .expand(), or a mapped task group's).
+    looped: bool = False
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

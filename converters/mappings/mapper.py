@@ -103,7 +103,8 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
                      downstream=downstream, returned_keys=returned or {}, flow=flow or DataFlow(),
-                     pipelines=pipelines)
+                     pipelines=pipelines,
+                     looped=bool(around) or task.mapped is not None or isinstance(plan, LoopPlan))
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{base or task.operator} is mapped as {rule} ([tool.af2kfp.operators])"
                 + (f"; {task.operator} derives from it" if base else ""))

@@ -15,6 +15,7 @@ from converters.values import LOOP_PREFIX
 
 __all__ = [
     "FATES",
+    "SINGLE_OUTPUT",
     "Input",
     "Template",
     "FileText",
@@ -36,6 +37,8 @@ __all__ = [
 
 # The fate of an Airflow task, as every report shows it.
 FATES = ("converted", "folded", "review", "unsupported")
+# KFP's name for a component's single output.
+SINGLE_OUTPUT = "Output"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -151,6 +154,9 @@ class PythonFunction:
     ``returns`` says). ``outputs``: Airflow's ``multiple_outputs``, one output per XCom key
     read downstream and ``return_value``: key -> ``(output name, carrier)``; the component
     then returns a ``NamedTuple`` and ``returns`` is ``None``.
+    ``skip_output``: the bool output that is True when the task ran, False when it raised
+    ``AirflowSkipException`` (Airflow then marks it skipped): the last ``NamedTuple`` field after
+    ``outputs``, or :data:`SINGLE_OUTPUT` when it is the only output (``returns`` is ``bool``).
     """
 
     code: str
@@ -160,11 +166,14 @@ class PythonFunction:
     packages: list[str] = field(default_factory=list)
     carrier: str | None = None
     outputs: dict[str, tuple[str, str]] = field(default_factory=dict)
+    skip_output: str | None = None
     # pipeline parameters its inputs read that the mapping adds (Airflow Variables the body reads)
     parameters: list[Any] = field(default_factory=list)
 
     def xcoms(self) -> dict[str, str]:
         """XCom key -> carrier of each value the component outputs."""
+        if self.skip_output == SINGLE_OUTPUT:
+            return {}
         if self.outputs:
             return {key: carrier for key, (_, carrier) in self.outputs.items()}
         return {"return_value": self.carrier or self.returns} if self.returns else {}
@@ -197,6 +206,9 @@ class Decision:
     of all the arms runs whatever was chosen).
     ``skip_all_downstream``: a short circuit skips every downstream task, whatever its
     trigger rule (Airflow's ``ignore_downstream_trigger_rules=True``).
+    ``skip``: a task that may raise ``AirflowSkipException``; its bool output ``flag``
+    (``None``: its single output) is True when it ran. Airflow marks only the task skipped;
+    each task after it decides by its own trigger rule (:mod:`.conditions`).
     """
 
     mode: str
@@ -207,6 +219,7 @@ class Decision:
     # ``choice`` mode: direct downstream task id -> the value that follows it, when that is
     # a TaskGroup id around it (Airflow follows a returned group id into its root tasks).
     selects: dict[str, str] = field(default_factory=dict)
+    flag: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -23,15 +23,16 @@ import libcst as cst
 
 from converters.findings import CODES, Finding
 from converters.graph import PythonCallable
-from converters.mappings import codes
+from converters.mappings import airflow_exceptions, codes
+from converters.mappings.airflow_exceptions import Provided
 from converters.mappings.carried import Carry, plan_carry, remove_imports
-from converters.mappings.variable_shim import VARIABLE_UNSERVED, VariableShim, build_variable_shim, variable_names
 from converters.mappings.context import MapContext
+from converters.mappings.variable_shim import VARIABLE_UNSERVED, VariableShim, build_variable_shim, variable_names
 from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
 from converters.mappings.current_context import current_context_names, replace_current_context
 from converters.mappings.dataflow import RETURN_VALUE, output_id
 from converters.mappings.encoding import decode_parameters, encode_returns
-from converters.mappings.model import Input, PythonFunction, Template
+from converters.mappings.model import SINGLE_OUTPUT, Input, PythonFunction, Template
 from converters.mappings.packages import resolve_modules
 from converters.mappings.pytypes import (
     JSON,
@@ -252,28 +253,49 @@ def _import_statements(text: str) -> tuple[ast.stmt, ...]:
 
 
 def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def, copied: dict[str, str],
-                  carried: set[str] = frozenset(), provided: frozenset[str] = frozenset(),
-                  ) -> tuple[list[str], set[str], list[str]]:
+                  provided: Provided, carried: set[str] = frozenset(),
+                  served: frozenset[str] = frozenset()) -> tuple[list[str], set[str], list[str]]:
     """The module imports the body and the ``copied`` definitions read, the names they bind, and
-    every module the component imports (those kept, and the body's own), dotted. Imports whose
-    names the component carries (``carried``, as ``ast.unparse`` writes them) are left out, and
-    so are those of which the body reads only names a shim ``provided``."""
+    every module the component imports (those kept, and the body's own), dotted.
+
+    Airflow's exception classes are not imported: ``provided`` gathers them (the component defines them).
+    Imports whose names the component carries (``carried``, as ``ast.unparse`` writes them) are left
+    out, and so are those of which the body reads only names the Variable shim ``served``.
+    """
     loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
     keep, bound, modules = [], set(), []
+    readers = _readers(fn, copied)
     for text in callable_.imports:
         for statement in _import_statements(text):
             names = _bound_names(statement)
             if not names & loaded or isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                 continue
-            if carried and ast.unparse(statement) in carried or names & loaded <= provided:
+            if carried and ast.unparse(statement) in carried or names & loaded <= served:
                 continue
-            keep.append(_import_source(statement))
-            bound |= names
-            modules += _modules(statement)
+            found, left = airflow_exceptions.provide(statement, readers)
+            provided.classes.update(found.classes)
+            provided.modules.update(found.modules)
+            bound |= names - (_bound_names(left) if left is not None else set())
+            if left is None:
+                continue
+            keep.append(_import_source(left))
+            bound |= _bound_names(left)
+            modules += _modules(left)
     for node in _body_nodes(fn):
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             modules += _modules(node)
     return keep, bound, modules
+
+
+def _readers(fn: _Def, copied: dict[str, str]) -> list[ast.AST]:
+    """The code that runs in the component: the body and the copied definitions."""
+    trees: list[ast.AST] = list(fn.body)
+    for text in copied.values():
+        try:
+            trees += ast.parse(text).body
+        except SyntaxError:
+            continue
+    return trees
 
 
 def _modules(statement: ast.Import | ast.ImportFrom) -> list[str]:
@@ -287,9 +309,9 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
              requirements: list[str]) -> list[str]:
     """``packages_to_install`` for the imported ``modules``; findings for those nothing provides.
 
-    Airflow imports stay a finding (M221): the component's image has no Airflow. (The context
-    shim, when it provides an import such as ``get_current_context``, removes it from
-    ``modules`` before this check.)
+    Airflow imports stay a finding (M221): the component's image has no Airflow. (What the
+    component provides itself, ``get_current_context`` and Airflow's exception classes
+    (:mod:`.airflow_exceptions`), is removed from ``modules`` before this check.)
     """
     airflow = [m for m in modules if m.split(".")[0] == "airflow"]
     if airflow:
@@ -498,11 +520,12 @@ def _drop_unread_context(fn: _Def, sig: _Signature) -> None:
 
 
 def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, imports: list[str],
-          constants: list[str], shim: tuple[list[str], list[str]] = ([], [])) -> str:
+          constants: list[str], shim: tuple[list[str], list[str]] = ([], []), skip: _Skip | None = None) -> str:
     """The component ``def``: generated signature, moved imports and constants, the context shim, the user's body.
 
     An ``async def`` stays whole (signature reduced to plain names) inside the component,
-    which runs it with ``asyncio.run``: KFP calls components synchronously.
+    which runs it with ``asyncio.run``: KFP calls components synchronously. So does a function
+    that may raise ``AirflowSkipException`` (``skip``): the component catches it and reports it.
     """
     fn = next(node for node in module.body if isinstance(node, cst.FunctionDef))
     params = ", ".join(f"{p.name}: {kfp_type(p.annotation)}" + (f" = {p.default}" if p.default else "")
@@ -523,14 +546,28 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
         statements = statements[:docstring] + built + after
     moved = [cst.parse_statement(text) for text in [*imports, *(i for i in shim_imports if i not in imports)]]
     copied = _spaced([cst.parse_statement(text) for text in constants], bool(moved), bool(docstring))
-    if fn.asynchronous is not None:
+    if fn.asynchronous is not None or skip is not None:
         names = ", ".join(p.name for p in sig.params)
-        plain = cst.ensure_type(cst.parse_statement(f"async def {fn.name.value}({names}):\n    pass\n"), cst.FunctionDef)
+        keyword = "def" if fn.asynchronous is None else "async def"
+        inner_name = fn.name.value
+        while inner_name in {p.name for p in sig.params}:  # a parameter named as the function
+            inner_name += "_"
+        plain = cst.ensure_type(cst.parse_statement(f"{keyword} {inner_name}({names}):\n    pass\n"), cst.FunctionDef)
         inner = plain.with_changes(body=cst.IndentedBlock(body=statements[docstring:]))
-        run = cst.parse_statement(f"return asyncio.run({fn.name.value}({names}))")
-        if "import asyncio" not in imports:
-            moved = [cst.parse_statement("import asyncio"), *moved]
-        statements = statements[:docstring] + [inner, run]
+        call = f"{inner_name}({names})"
+        if fn.asynchronous is not None:
+            call = f"asyncio.run({call})"
+            if "import asyncio" not in imports:
+                moved = [cst.parse_statement("import asyncio"), *moved]
+        if skip is None:
+            tail = [cst.parse_statement(f"return {call}")]
+        else:
+            if moved or copied:
+                inner = inner.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+            tail = list(cst.parse_module(_skip_source(call, skip)).body)
+            note = cst.Comment("# AirflowSkipException: Airflow marks the task skipped; report it, do not fail")
+            tail[0] = tail[0].with_changes(leading_lines=[cst.EmptyLine(indent=False), cst.EmptyLine(comment=note)])
+        statements = statements[:docstring] + [inner, *tail]
     rest = statements[docstring:]
     if (moved or copied) and rest and (copied or not _is_import(rest[0])):  # one blank line after, as black writes it
         first = rest[0]
@@ -540,8 +577,18 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
     return cst.Module(body=[new]).code
 
 
+def _skip_source(call: str, skip: _Skip) -> str:
+    """Run the user's function; an ``AirflowSkipException`` is reported, as Airflow marks the task skipped."""
+    run = f"result = {call}" if skip.keeps_result else call
+    return (f"try:\n    {run}\n"
+            "except AirflowSkipException as skip:\n"
+            '    print(f"AirflowSkipException: {skip}")\n'
+            f"    return {skip.skipped}\n"
+            f"return {skip.ran}\n")
+
+
 def _spaced(statements: list[cst.BaseStatement], after_imports: bool, after_docstring: bool) -> list[cst.BaseStatement]:
-    """Copied definitions with black's blank lines: after imports, around each ``def``."""
+    """Copied definitions with black's blank lines: after imports, around each ``def`` and ``class``."""
     out: list[cst.BaseStatement] = []
     for i, statement in enumerate(statements):
         is_def = isinstance(statement, (cst.FunctionDef, cst.ClassDef))
@@ -664,6 +711,11 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
             fn = _first_def(module)
     if "xcom_pull" in source:  # the LibCST pass costs; most callables pull nothing
         module, fn = _pull_xcoms(ctx, module, fn, sig, holders)
+    provided = Provided()
+    if "exceptions" in source:  # Airflow's exception classes imported in the body: defined in the component
+        module, provided = airflow_exceptions.remove_imports(module, [fn])
+        if provided:
+            fn = _first_def(module)
     _drop_unread_context(fn, sig)
     shim = _context_shim(ctx, callable_, fn, original, sig, holders)
     variables = _variable_shim(ctx, callable_, fn, original, sig)
@@ -671,18 +723,12 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
         shim = (shim[0], [*variables.statements, *([""] if shim[1] and not variables.statements[-1] == "" else []),
                           *shim[1]])
     arguments = _bind(ctx, sig)
-    plan = OutputPlan() if decides else plan_outputs(
-        ctx, fn, {p.name: p.annotation for p in sig.params}, _annotation(fn.returns), taskflow=rule.startswith("task"),
-        shadowed=set(callable_.constants) | _module_imports(callable_) - {"json"}, json_names=_json_names(callable_))
-    encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
-    if encoded:
-        module = _encode_values(module, sig, plan)
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
     carry = _carry(ctx, callable_, fn, constants, params)
     served = _served_imports(fn, variables.names) if variables.statements else set()
-    imports, bound, modules = _used_imports(ctx, callable_, fn, constants, carry.statements | served,
-                                            provided=variables.names if variables.statements else frozenset())
+    imports, bound, modules = _used_imports(ctx, callable_, fn, constants, provided, carry.statements | served,
+                                            variables.names if variables.statements else frozenset())
     dropped = carry.modules | {m for text in served for s in _import_statements(text) for m in _modules(s)}
     modules = [m for m in modules if m not in dropped]
     if served:
@@ -693,21 +739,98 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     imports += [text for text in carry.imports if text not in imports]
     bound |= carry.names | {name for text in carry.imports for s in _import_statements(text) for name in _bound_names(s)}
     module = remove_imports(module, carry.statements)
+    readers = _readers(fn, constants)
+    raised = airflow_exceptions.uses(provided, readers)
+    skips = airflow_exceptions.SKIP in raised and _carries_skip(ctx, fn, rule, decides)
+    plan = OutputPlan() if decides else plan_outputs(
+        ctx, fn, {p.name: p.annotation for p in sig.params}, _annotation(fn.returns), taskflow=rule.startswith("task"),
+        shadowed=set(callable_.constants) | _module_imports(callable_) - {"json"}, json_names=_json_names(callable_),
+        nullable=skips)
+    encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
+    if encoded:
+        module = _encode_values(module, sig, plan)
     if (encoded or variables.needs_json) and "json" not in bound | _local_names(fn) and (variables.needs_json or needs_json(
             [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())])):
         imports, bound = ["import json", *imports], bound | {"json"}
-    free = _free_names(fn, bound | params | set(constants) | set(holders) | set(variables.names))
+    defined = airflow_exceptions.definitions(provided, readers, _local_names(fn))
+    if provided.modules and "SimpleNamespace" not in bound:
+        imports = [*imports, "from types import SimpleNamespace"]
+    free = _free_names(fn, bound | params | set(constants) | set(holders) | set(provided.classes)
+                       | set(provided.modules) | set(variables.names))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
     packages = list(requirements)
     if rule not in ("task.docker", "task.kubernetes"):
         packages += _install(ctx, callable_, fn, modules, packages)
-    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, carry.code + list(constants.values()), shim)
+    retries = ctx.task.args.get("retries")
+    if raised & airflow_exceptions.NO_RETRY and isinstance(retries, int) and retries > 0:
+        ctx.add(airflow_exceptions.RETRIED, f"`{fn.name}` raises {', '.join(sorted(raised & airflow_exceptions.NO_RETRY))}"
+                                            f", which Airflow never retries; KFP retries it up to {retries} time(s)")
+    outputs = plan.outputs or ({RETURN_VALUE: (RETURN_VALUE, plan.carrier or plan.returns or JSON)}
+                               if skips and plan.returns else {})
+    skip = _skip_plan(ctx, fn, outputs) if skips else None
+    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, [*defined, *carry.code, *constants.values()], shim,
+                 skip)
     params_out = [(p.name, p.annotation, p.default) for p in sig.params]
-    function = PythonFunction(code=code, params=params_out, returns=plan.returns, base_image=base_image,
-                              packages=packages, carrier=plan.carrier, outputs=plan.outputs,
-                              parameters=variables.parameters)
+    if skip is not None:
+        function = PythonFunction(code=code, params=params_out, returns=None if outputs else "bool",
+                                  base_image=base_image, packages=packages, outputs=outputs,
+                                  skip_output=skip.output or SINGLE_OUTPUT, parameters=variables.parameters)
+    else:
+        function = PythonFunction(code=code, params=params_out, returns=plan.returns, base_image=base_image,
+                                  packages=packages, carrier=plan.carrier, outputs=plan.outputs,
+                                  parameters=variables.parameters)
     return function, arguments
+
+
+@dataclass
+class _Skip:
+    """How the component reports an ``AirflowSkipException``: ``output`` (``None``: its single
+    bool output), what it returns when the task skipped, and how the inner call's result is returned."""
+
+    output: str | None
+    skipped: str
+    ran: str
+    keeps_result: bool
+
+
+def _carries_skip(ctx: MapContext, fn: _Def, rule: str, decides: bool) -> bool:
+    """True when a raised ``AirflowSkipException`` becomes a skip KFP's conditions test.
+
+    Only where Airflow runs the callable in its own process: in ``@task.virtualenv``/``@task.docker``
+    (and ExternalPythonOperator) the raise ends a subprocess, and Airflow fails the task as KFP does.
+    """
+    if rule not in ("PythonOperator", "task") or ctx.task.operator.endswith(("ExternalPythonOperator",
+                                                                               "external_python")):
+        return False
+    if decides or ctx.looped or ctx.task.mapped is not None:
+        what = ("its output is the branch's or short circuit's decision, it cannot also say the task skipped"
+                if decides else "the task is mapped, and KFP's conditions cannot test each item's skip")
+        ctx.add(airflow_exceptions.SKIP_NOT_CARRIED, f"`{fn.name}` raises AirflowSkipException, which Airflow "
+                                                     f"turns into a skip: {what}; in KFP the raise fails the task")
+        return False
+    return True
+
+
+def _skip_plan(ctx: MapContext, fn: _Def, outputs: dict[str, tuple[str, str]]) -> _Skip:
+    """The component's reporting of a skip, and the M294 finding that says so."""
+    taken = {name for name, _ in outputs.values()}
+    output = None
+    if outputs:
+        output = "not_skipped"
+        while output in taken:
+            output += "_"
+    empty = ", ".join("[]" if carrier == JSON_ITEMS else '"null"' for _, carrier in outputs.values())
+    if not outputs:
+        plan = _Skip(None, "False", "True", False)
+    elif len(outputs) == 1:
+        plan = _Skip(output, f"{empty}, False", "result, True", True)
+    else:
+        plan = _Skip(output, f"{empty}, False", "(*result, True)", True)
+    where = f"its {output!r} output" if output else "its bool output"
+    ctx.add(airflow_exceptions.MAY_SKIP, f"`{fn.name}` raises AirflowSkipException: {where} says whether it ran; "
+                                         "the tasks after it run as their trigger rules say")
+    return plan
 
 
 def _json_names(callable_: PythonCallable) -> set[str]:

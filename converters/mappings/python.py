@@ -12,7 +12,7 @@ from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
 from converters.mappings.docker import apply_docker_environment
 from converters.mappings.example import Example, example_task
-from converters.mappings.model import Input, KfpTask
+from converters.mappings.model import SINGLE_OUTPUT, Decision, Input, KfpTask
 from converters.templating import ParamRef
 from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
 from converters.mappings.context_shim import shim_parameters
@@ -64,7 +64,10 @@ MAPPED_ARGS = ("python_callable -> lightweight component from its source",
                "Variable.get(\"x\") in the body -> served in the component: --variables value or pipeline parameter",
                "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input",
                "**context, get_current_context(), ds, ti, params, dag_run.conf... -> built at the top of the body "
-               "from the run context, pipeline parameters and placeholders", *POD_MAPPED_ARGS)
+               "from the run context, pipeline parameters and placeholders",
+               "Airflow's exception classes (airflow.exceptions, airflow.sdk.exceptions) -> defined in the component; "
+               "AirflowSkipException -> a not_skipped output the tasks after it test, as their trigger rules say",
+               *POD_MAPPED_ARGS)
 DROPPED_ARGS = tuple(sorted(IGNORED))
 FLAGGED_ARGS = ("Airflow context the shim cannot build (ti.xcom_push, var, conn, other XCom keys...)", "templates_dict",
                 "other module-level names in the callable (rebound names, decorated functions, __file__...)",
@@ -123,6 +126,9 @@ def map_task(ctx: MapContext, rule: str, decides: bool = False) -> KfpTask:
         ctx.used.update(ctx.task.args)
         return finish(ctx, kfp, IGNORED)
     kfp.python, kfp.arguments = built
+    if kfp.python.skip_output is not None:  # AirflowSkipException: what follows tests whether it ran
+        flag = None if kfp.python.skip_output == SINGLE_OUTPUT else kfp.python.skip_output
+        kfp.decision = Decision(mode="skip", flag=flag)
     kfp.run_context.update({v.key: v.key for v in kfp.arguments.values()
                             if isinstance(v, Input) and v.task_id == RUN_CONTEXT_ID})
     kfp.parameters.extend(shim_parameters(kfp.arguments, task_template_context(ctx).params))

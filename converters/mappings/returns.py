@@ -71,11 +71,13 @@ def _multiple_outputs(ctx: MapContext, fn: _Def, taskflow: bool) -> bool:
 
 
 def plan_outputs(ctx: MapContext, fn: _Def, params: dict[str, str | None], annotation: str | None, *,
-                 taskflow: bool, shadowed: Iterable[str], json_names: Iterable[str]) -> OutputPlan:
+                 taskflow: bool, shadowed: Iterable[str], json_names: Iterable[str],
+                 nullable: bool = False) -> OutputPlan:
     """The outputs of the task's component.
 
     ``params``: parameter -> carrier; ``annotation``: the KFP type the user annotated the
-    return with (or ``None``); ``shadowed``/``json_names``: see :func:`~.pytypes.return_kinds`.
+    return with (or ``None``); ``shadowed``/``json_names``: see :func:`~.pytypes.return_kinds`;
+    ``nullable``: the task may skip, and a reader then gets ``None``, which only JSON text carries.
     """
     task_id = ctx.task.task_id
     scalars = {name: carrier if carrier in SCALARS else None for name, carrier in params.items()}
@@ -87,14 +89,14 @@ def plan_outputs(ctx: MapContext, fn: _Def, params: dict[str, str | None], annot
     if keys and _multiple_outputs(ctx, fn, taskflow):
         names = output_names(keys, set())
         per_key = dict_value_kinds(fn, scalars, shadowed, json_names)
-        entries = tuple((key, names[key], per_key.get(key, JSON)) for key in keys)
+        entries = tuple((key, names[key], JSON if nullable else per_key.get(key, JSON)) for key in keys)
         outputs = {key: (name, carrier) for key, name, carrier in entries}
         outputs[RETURN_VALUE] = (RETURN_VALUE, JSON)
         return OutputPlan(outputs=outputs, encode=Outputs(keys=entries, helper=_helper_name(fn)),
                           falls_through=falls)
     if task_id in ctx.flow.expanded:
         return OutputPlan(returns="list", carrier=JSON_ITEMS, encode=Outputs(carrier=JSON_ITEMS))
-    carrier = output_carrier(kinds, annotation)
+    carrier = JSON if nullable else output_carrier(kinds, annotation)
     if carrier == JSON:
         return OutputPlan(returns=kfp_type(JSON), carrier=JSON, encode=Outputs(), falls_through=falls)
     return OutputPlan(returns=carrier, carrier=carrier)

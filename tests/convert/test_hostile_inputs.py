@@ -256,3 +256,17 @@ def test_a_pipeline_over_the_task_limit_is_written_not_compiled(tmp_path, monkey
     assert not (tmp_path / "out" / "wide" / "pipeline.yaml").exists()
     assert [f["message"] for f in report["findings"] if f["code"] == "E315"] == [
         "5 tasks, more than 3: pipeline.py written, not compiled"]
+
+
+def test_a_long_sql_text_in_many_pieces_is_not_too_deep(tmp_path):
+    """Teams write long SQL as hundreds of implicitly joined string pieces, one per line; LibCST reads
+    them without crashing, so the file is analysed (a real repository lost two DAGs to E307 here)."""
+    pieces = "".join(f"    'column_{n},'\n" for n in range(300))
+    dag = HEAD + f"SQL = (\n    'INSERT INTO t ('\n{pieces}    ') VALUES (1)'\n)\n" + (
+        "with DAG('long_sql', start_date=datetime(2024, 1, 1), schedule=None):\n"
+        "    BashOperator(task_id='load', bash_command='echo ' + SQL[:20])\n")
+    (tmp_path / "long_sql.py").write_text(dag)
+    _convert(tmp_path / "long_sql.py", tmp_path / "out")
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert [d["dag_id"] for d in report["dags"]] == ["long_sql"]
+    assert not [f for f in report["findings"] if f["code"].startswith("E")]

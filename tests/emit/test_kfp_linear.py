@@ -6,6 +6,7 @@ interpreter that never imports af2kfp."""
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -74,8 +75,12 @@ def _body(text: bytes) -> bytes:
     """The spec without kfp's header comment, whose dict defaults kfp prints in an order that
     changes from one interpreter to the next (stock kfp against itself, whatever the builder)."""
     lines = text.splitlines(keepends=True)
-    start = next(i for i, line in enumerate(lines) if not line.startswith(b"#"))
+    # the first top-level key: stock kfp writes a default's newline raw into the header (ours escapes it)
+    start = next(i for i, line in enumerate(lines) if _TOP_KEY.match(line))
     return b"".join(lines[start:])
+
+
+_TOP_KEY = re.compile(rb"^(components|deploymentSpec|pipelineInfo|root|schemaVersion|sdkVersion):")
 
 
 MANY = """

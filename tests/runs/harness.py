@@ -17,7 +17,8 @@ pipeline compiled runs on both sides (``dag_ids``: only these). Each side runs i
 process: Airflow with a fresh SQLite database, kfp.local from the generated ``pipeline.py``.
 
 A :class:`TaskRun` is one run of a task (one per map index for a mapped task, in map
-index order; a task that did not run has none): ``state`` (``success``/``failed``),
+index order; a task that did not run has none): ``state`` (``success``/``failed``; Airflow's
+other states as it names them; ``skipped`` for a KFP task that reported ``AirflowSkipException``),
 ``value`` (its return value: Airflow's ``return_value`` XCom; the KFP output decoded as the
 converter encoded it; ``None`` for none) and ``printed`` (the lines it wrote to stdout;
 Airflow's own log lines, the traceback it logs for a failed task, and KFP's executor logs
@@ -282,7 +283,7 @@ class Runs:
         kept = {t["task_id"] for t in _dag(self.report, dag_id)["airflow"]["tasks"] if t.get("kfp_task")}
         for task_id in sorted(kept):
             mine = [r for r in airflow.tasks.get(task_id, ()) if r.state in ("success", "failed")]
-            theirs = list(kfp.tasks.get(task_id, ()))
+            theirs = [r for r in kfp.tasks.get(task_id, ()) if r.state in ("success", "failed")]
             if len(mine) != len(theirs):
                 found.append(f"{task_id}: ran {len(mine)} time(s) in Airflow, {len(theirs)} in KFP")
                 continue
@@ -302,8 +303,9 @@ def _dag(report: dict, dag_id: str) -> dict:
     return next(d for d in report["dags"] if d["dag_id"] == dag_id)
 
 
-def _kfp_runs(records: list[dict], states: dict[str, str],
-              carriers: dict[str, dict[str, dict[str, str]]]) -> dict[str, SideRun]:
+def _kfp_runs(records: list[dict], states: dict[str, str], carriers: dict[str, dict[str, dict[str, str]]],
+              skips: dict[str, dict[str, str]]) -> dict[str, SideRun]:
+    """KFP's task runs; a task that reported ``AirflowSkipException`` (its skip output False) is ``skipped``."""
     by_dag: dict[str, dict[str, list[dict]]] = {dag_id: {} for dag_id in states}
     for record in records:
         by_dag[record["dag"]].setdefault(record["task_id"], []).append(record)
@@ -313,9 +315,11 @@ def _kfp_runs(records: list[dict], states: dict[str, str],
         for task_id, found in tasks.items():
             xcoms = carriers.get(dag_id, {}).get(task_id, {})
             named = "return_value" if "return_value" in found[0]["outputs"] else "Output"
+            flag = skips.get(dag_id, {}).get(task_id)
             runs[task_id] = tuple(
-                TaskRun(r["state"], decode_output(r["outputs"].get(named), xcoms.get("return_value"))
-                        if r["outputs"] else None, tuple(r["printed"]))
+                TaskRun("skipped" if flag and r["outputs"] and r["outputs"].get(flag) is False else r["state"],
+                        decode_output(r["outputs"].get(named), xcoms.get("return_value"))
+                        if r["outputs"] and flag != "Output" else None, tuple(r["printed"]))
                 for r in sorted(found, key=lambda r: r["index"]))
         side[dag_id] = SideRun(states[dag_id], runs)
     return side
@@ -360,6 +364,7 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
                and (dag_ids is None or d["dag_id"] in dag_ids)}
     carriers: dict[str, dict[str, dict[str, str]]] = {}
     compared: dict[str, frozenset[str]] = {}
+    skips: dict[str, dict[str, str]] = {}
     functions: dict[str, tuple[str, str]] = {}
     for graph in analysis.graphs:
         dag_id = dag_info(graph).dag_id
@@ -367,7 +372,10 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
             continue
         mapped = map_graph(graph, config)
         carriers[dag_id] = {t.task_id: t.python.xcoms() for t in mapped.tasks if t.python is not None}
-        compared[dag_id] = frozenset(t.task_id for t in mapped.tasks if t.kind == "python" and t.decision is None)
+        compared[dag_id] = frozenset(t.task_id for t in mapped.tasks if t.kind == "python" and (
+            t.decision is None or t.decision.mode == "skip"))
+        skips[dag_id] = {t.task_id: t.python.skip_output for t in mapped.tasks
+                         if t.python is not None and t.python.skip_output is not None}
         functions[dag_id] = (folders[dag_id], _dag(report, dag_id)["kfp"]["pipeline_name"])
     home = out / "airflow"
     home.mkdir(parents=True)
@@ -389,4 +397,4 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
                                                    for task_id, found in run["tasks"].items()})
                     for dag_id, run in _result(airflow.stdout).items()}
     result = _result(kfp.stdout)
-    return Runs(out, report, folders, airflow_side, _kfp_runs(result["records"], result["states"], carriers), compared)
+    return Runs(out, report, folders, airflow_side, _kfp_runs(result["records"], result["states"], carriers, skips), compared)

@@ -57,6 +57,7 @@ EXPECTED_DAG_FILES = {
     "sql_unsupported_operator": "sql_unsupported_operator.py",
     "taskflow_context_report": "taskflow_context_report.py",
     "taskflow_feature_pipeline": "taskflow_feature_pipeline.py",
+    "store_sales_skip_checks": "store_sales_skip_checks.py",
     "team_operator_scoring": "team_operator_scoring.py",
     "templated_report_params": "templated_report_params.py",
     "warehouse_table_loads": "warehouse_table_loads.py",

@@ -124,8 +124,13 @@ def test_each_kind_of_change_converts_again(change, repo, conversions, monkeypat
     assert conversions == [True, True], f"{change.__name__}: served from the cache"
     fresh = Path("fresh")
     _convert(repo, fresh, "--no-cache")
-    for name in ("repo_dag_0000/pipeline.py", "repo_dag_0001/pipeline.yaml", "repo_dag_0002/pipeline.yaml",
-                 "report.json"):
+    names = ["repo_dag_0000/pipeline.py", "repo_dag_0001/pipeline.yaml", "repo_dag_0002/pipeline.yaml", "report.json"]
+    if change is _edit_output:  # the user's edit is kept, the new output written beside it (E313)
+        assert (out / "repo_dag_0000" / "pipeline.py").read_text(encoding="utf-8") == "# edited\n"
+        assert (out / "repo_dag_0000" / "pipeline.generated.py").read_bytes() == (
+            fresh / "repo_dag_0000" / "pipeline.py").read_bytes().replace(b"fresh", b"out")
+        names = names[1:3]
+    for name in names:
         assert (out / name).read_bytes() == (fresh / name).read_bytes().replace(b"fresh", b"out"), name
 
 
