@@ -75,8 +75,10 @@ class PythonCallable:
     ``constants`` the module-level literal assignments the body reads, name -> the
     assignment as written (copied inside the component; see ``converters.analysis.constants``).
     ``local_modules``: the modules its file's imports and its own body import from the
-    scanned repository (dotted as written, relative ones with their dots): a component
-    does not carry them.
+    scanned repository (dotted as written, relative ones with their dots).
+    ``carried``: each name the callable's module or body imports from the repository and may
+    read -> the keys of ``carried_code`` that define it (dependencies first), copied into the
+    component; or why it cannot be (``file:line: reason``). See ``converters.analysis.carry``.
     """
 
     name: str
@@ -86,6 +88,8 @@ class PythonCallable:
     imports: list[str] = field(default_factory=list)
     constants: dict[str, str] = field(default_factory=dict)
     local_modules: list[str] = field(default_factory=list)
+    carried: dict[str, list[str] | str] = field(default_factory=dict)
+    carried_code: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(kw_only=True)

@@ -132,6 +132,25 @@ class ModuleLoader:
                         found.append(module)
         return list(dict.fromkeys(found))
 
+    def resolve_import(self, file: Path, module: str, level: int) -> Path | str | None:
+        """The repository file ``from <dots><module> import ...`` in ``file`` reads, ``"module"`` for a
+        namespace package, ``None`` outside the repository (see :mod:`converters.analysis.carry`)."""
+        parts = tuple(p for p in module.split(".") if p)
+        if level:
+            base = file.parent
+            for _ in range(level - 1):
+                base = base.parent
+            bases = [base]
+        elif not parts or parts[0] in _EXTERNAL_TOP_LEVEL:
+            return None
+        else:
+            bases = self.search_path(file.parent)
+        for base in bases:
+            found = self.find_module(base, parts)
+            if found is not None:
+                return "module" if found == "namespace" else found
+        return None
+
     def search_path(self, here: Path) -> list[Path]:
         """The folders absolute imports of a file in ``here`` are looked up in (cached per folder)."""
         found = self.search_paths.get(here)

@@ -21,6 +21,7 @@ import libcst as cst
 
 from converters.analysis import codes
 from converters.analysis.branches import Branches
+from converters.analysis.carry import Carrier
 from converters.analysis.deferred import with_templates
 from converters.analysis.dependencies import Dependencies
 from converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
@@ -125,6 +126,7 @@ class AirflowSemantics(
         self.module_paths: dict[tuple[Path, tuple[str, ...]], Path | str | None] = {}
         self.reported: dict[int, set[Finding]] = {}
         self.search_paths: dict[Path, list[Path]] = {}
+        self.carrier = Carrier(self.resolve_import, self.display_for)
         # While a run-method override is walked, its findings are kept here, (code, message at file:line): what
         # it could not evaluate, said on the task instead.
         self.captured: list[tuple[str, str]] | None = None

@@ -7,6 +7,7 @@ Task ids get their TaskGroup prefix and TaskFlow ``__N`` suffix, ``default_args`
 from __future__ import annotations
 
 import ast
+import re
 from typing import Any
 
 import libcst as cst
@@ -33,6 +34,8 @@ from converters.analysis.source import SourceFile
 from converters.environment import supply_hint
 from converters.graph import Mapped, PythonCallable
 from converters.values import Deferred, Symbolic
+
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 __all__ = ["TaskBuilder", "merge_params"]
 
@@ -266,15 +269,23 @@ class TaskBuilder:
             text = source.def_source(function.node)
             local = self.local_modules(source.path.parent, source.imports() + _body_imports(text))
             cached = self.callables[id(function.node)] = (text, source.imports(), local)
+        constants = dict(callable_constants(source.text, function.name, source.def_lines.get(id(function.node)),
+                                            cached[0]))
+        carried: dict[str, list[str] | str] = {}
+        if cached[2]:  # names imported from the repository travel with the callable where they can
+            wanted = set(_IDENTIFIER.findall(cached[0] + "\n".join(constants.values())))
+            carried = self.carrier.carry(source.path, source.imports() + _body_imports(cached[0]), wanted)
+        keys = {key for found in carried.values() if isinstance(found, list) for key in found}
         return PythonCallable(
             name=function.name,
             source=cached[0],
             file=source.display,
             line=source.def_lines.get(id(function.node)) or source.line(function.node) or 0,  # its `def`, where source starts
             imports=list(cached[1]),
-            constants=dict(callable_constants(source.text, function.name, source.def_lines.get(id(function.node)),
-                                              cached[0])),
+            constants=constants,
             local_modules=list(cached[2]),
+            carried=carried,
+            carried_code={key: text for key, text in self.carrier.code.items() if key in keys},
         )
 
     def call_taskflow(

@@ -9,6 +9,7 @@ from converters.graph import PythonCallable
 from converters.mappings import codes
 from converters.mappings.base import apply_base, finish
 from converters.mappings.context import MapContext
+from converters.mappings.dags_folder import DAGS_FOLDER_READ, dags_folder_reads
 from converters.mappings.example import Example, example_task
 from converters.mappings.model import KfpTask, SecretEnv
 from converters.mappings.values import env_dict, text
@@ -35,7 +36,7 @@ XCOM_WRAPPER = (
 MAPPED_ARGS = ("bash_command -> bash -c in Config.bash_image", "env -> set_env_variable (secret-looking literals -> use_secret_as_env, M246)",
                "do_xcom_push (read downstream) -> last stdout line as the task's output")
 DROPPED_ARGS = tuple(sorted(IGNORED))
-FLAGGED_ARGS = ("bash_command ending in .sh/.bash (a script file)", "Jinja without a KFP translation (docs/templating.md)",
+FLAGGED_ARGS = ("bash_command ending in .sh/.bash (a script file)", "bash_command reading the DAGs folder (M267)", "Jinja without a KFP translation (docs/templating.md)",
                 "@task.bash computing its command at run time")
 
 
@@ -68,6 +69,10 @@ def map_task(ctx: MapContext, rule: str) -> KfpTask:
             ctx.used.update(ctx.task.args)
             return finish(ctx, kfp, IGNORED)
     source = returned if rule == "task.bash" else ctx.arg("bash_command", "")
+    read = dags_folder_reads(source, ctx.task.file) if isinstance(source, str) else None
+    if read is not None:
+        ctx.add(DAGS_FOLDER_READ, f"bash_command reads `{read}` from the DAGs folder, which is not in the task's "
+                                  f"image ({ctx.config.bash_image})")
     command = text(ctx, source, "bash_command")
     if isinstance(command, str) and command.strip().endswith(_SCRIPT_SUFFIXES):
         ctx.add(codes.ARGUMENT_DROPPED, f"bash_command {command.strip()!r} is a script file Airflow renders from the DAG folder",

@@ -167,6 +167,8 @@ class PythonFunction:
     carrier: str | None = None
     outputs: dict[str, tuple[str, str]] = field(default_factory=dict)
     skip_output: str | None = None
+    # pipeline parameters its inputs read that the mapping adds (Airflow Variables the body reads)
+    parameters: list[Any] = field(default_factory=list)
 
     def xcoms(self) -> dict[str, str]:
         """XCom key -> carrier of each value the component outputs."""

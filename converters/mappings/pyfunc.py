@@ -25,7 +25,9 @@ from converters.findings import CODES, Finding
 from converters.graph import PythonCallable
 from converters.mappings import airflow_exceptions, codes
 from converters.mappings.airflow_exceptions import Provided
+from converters.mappings.carried import Carry, plan_carry, remove_imports
 from converters.mappings.context import MapContext
+from converters.mappings.variable_shim import VARIABLE_UNSERVED, VariableShim, build_variable_shim, variable_names
 from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
 from converters.mappings.current_context import current_context_names, replace_current_context
 from converters.mappings.dataflow import RETURN_VALUE, output_id
@@ -251,11 +253,14 @@ def _import_statements(text: str) -> tuple[ast.stmt, ...]:
 
 
 def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def, copied: dict[str, str],
-                  provided: Provided) -> tuple[list[str], set[str], list[str]]:
+                  provided: Provided, carried: set[str] = frozenset(),
+                  served: frozenset[str] = frozenset()) -> tuple[list[str], set[str], list[str]]:
     """The module imports the body and the ``copied`` definitions read, the names they bind, and
     every module the component imports (those kept, and the body's own), dotted.
 
     Airflow's exception classes are not imported: ``provided`` gathers them (the component defines them).
+    Imports whose names the component carries (``carried``, as ``ast.unparse`` writes them) are left
+    out, and so are those of which the body reads only names the Variable shim ``served``.
     """
     loaded = _loaded(fn).union(*(_definition_reads(text) for text in copied.values()))
     keep, bound, modules = [], set(), []
@@ -264,6 +269,8 @@ def _used_imports(ctx: MapContext, callable_: PythonCallable, fn: _Def, copied: 
         for statement in _import_statements(text):
             names = _bound_names(statement)
             if not names & loaded or isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
+                continue
+            if carried and ast.unparse(statement) in carried or names & loaded <= served:
                 continue
             found, left = airflow_exceptions.provide(statement, readers)
             provided.classes.update(found.classes)
@@ -325,6 +332,59 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
     if found.packages:
         ctx.add(codes.THIRD_PARTY_IMPORT, f"`{fn.name}` installs {', '.join(found.packages)} (packages_to_install)")
     return found.packages
+
+
+def _variable_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original: _Def,
+                   sig: _Signature) -> VariableShim:
+    """``Variable.get(...)`` served inside the component (:mod:`.variable_shim`); M268 where it cannot be."""
+    if "Variable" not in callable_.source:
+        return VariableShim()
+    names = variable_names(callable_.imports, callable_.source)
+    if not names:
+        return VariableShim()
+    taken = _loaded(fn) | _local_names(fn) | {p.name for p in sig.params} | set(callable_.constants)
+    shim = build_variable_shim(fn, names, ctx.config.environment, taken)
+    for node, what in shim.problems:
+        _finding(ctx, callable_, _line(original, node), VARIABLE_UNSERVED,
+                 f"`{fn.name}` reads the Airflow Variable through {what}")
+    for name, ref in shim.inputs:
+        sig.params.append(_Param(name, "str", None, ref, True))
+    return shim
+
+
+def _served_imports(fn: _Def, names: frozenset[str]) -> set[str]:
+    """The body's own ``from airflow... import Variable`` statements (the shim defines the name)."""
+    return {ast.unparse(node) for node in _body_nodes(fn) if isinstance(node, ast.ImportFrom)
+            and (node.module or "").split(".")[0] == "airflow" and _bound_names(node) <= names}
+
+
+def _carry(ctx: MapContext, callable_: PythonCallable, fn: _Def, constants: dict[str, str],
+           params: set[str]) -> Carry:
+    """What the component copies of the repository's modules (:mod:`.carried`), with its findings."""
+    if not callable_.carried:
+        return Carry()
+    local = set(callable_.local_modules)
+    loaded = _loaded(fn).union(*(_definition_reads(text) for text in constants.values()))
+    statements: list[tuple[ast.stmt, set[str]]] = []
+    for text in callable_.imports:
+        for statement in _import_statements(text):
+            if isinstance(statement, (ast.Import, ast.ImportFrom)) and set(_modules(statement)) & local:
+                statements.append((statement, _bound_names(statement) & loaded))
+    inner: set[str] = set()
+    for node in _body_nodes(fn):
+        if isinstance(node, (ast.Import, ast.ImportFrom)) and set(_modules(node)) & local:
+            statements.append((node, _bound_names(node)))
+            inner |= _bound_names(node)
+    taken = {name: "the callable" for name in (_local_names(fn) - inner) | params}
+    taken.update(constants)
+    for text in callable_.imports:
+        for statement in _import_statements(text):
+            if not set(_modules(statement)) & local:
+                taken.update({name: ast.unparse(statement) for name in _bound_names(statement) & loaded})
+    carry = plan_carry(callable_, fn.name, statements, taken)
+    for code, message in carry.findings:
+        ctx.add(code, message)
+    return carry
 
 
 def _import_source(statement: ast.stmt) -> str:
@@ -658,10 +718,27 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
             fn = _first_def(module)
     _drop_unread_context(fn, sig)
     shim = _context_shim(ctx, callable_, fn, original, sig, holders)
+    variables = _variable_shim(ctx, callable_, fn, original, sig)
+    if variables.statements:
+        shim = (shim[0], [*variables.statements, *([""] if shim[1] and not variables.statements[-1] == "" else []),
+                          *shim[1]])
     arguments = _bind(ctx, sig)
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
-    imports, bound, modules = _used_imports(ctx, callable_, fn, constants, provided)
+    carry = _carry(ctx, callable_, fn, constants, params)
+    served = _served_imports(fn, variables.names) if variables.statements else set()
+    imports, bound, modules = _used_imports(ctx, callable_, fn, constants, provided, carry.statements | served,
+                                            variables.names if variables.statements else frozenset())
+    dropped = carry.modules | {m for text in served for s in _import_statements(text) for m in _modules(s)}
+    modules = [m for m in modules if m not in dropped]
+    if served:
+        module = remove_imports(module, served)
+    for text in carry.imports:
+        for statement in _import_statements(text):
+            modules += _modules(statement)
+    imports += [text for text in carry.imports if text not in imports]
+    bound |= carry.names | {name for text in carry.imports for s in _import_statements(text) for name in _bound_names(s)}
+    module = remove_imports(module, carry.statements)
     readers = _readers(fn, constants)
     raised = airflow_exceptions.uses(provided, readers)
     skips = airflow_exceptions.SKIP in raised and _carries_skip(ctx, fn, rule, decides)
@@ -672,14 +749,14 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     encoded = plan.encode is not None or any(decode_source(p.name, p.annotation) for p in sig.params)
     if encoded:
         module = _encode_values(module, sig, plan)
-    if encoded and "json" not in bound | _local_names(fn) and needs_json(
-            [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())]):
+    if (encoded or variables.needs_json) and "json" not in bound | _local_names(fn) and (variables.needs_json or needs_json(
+            [p.annotation for p in sig.params] + [plan.carrier or "", *(c for _, c in plan.outputs.values())])):
         imports, bound = ["import json", *imports], bound | {"json"}
     defined = airflow_exceptions.definitions(provided, readers, _local_names(fn))
     if provided.modules and "SimpleNamespace" not in bound:
         imports = [*imports, "from types import SimpleNamespace"]
     free = _free_names(fn, bound | params | set(constants) | set(holders) | set(provided.classes)
-                       | set(provided.modules))
+                       | set(provided.modules) | set(variables.names))
     if free:
         ctx.add(codes.MODULE_NAME_USED, f"`{fn.name}` uses names defined outside it: {', '.join(free)}")
     packages = list(requirements)
@@ -692,16 +769,17 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     outputs = plan.outputs or ({RETURN_VALUE: (RETURN_VALUE, plan.carrier or plan.returns or JSON)}
                                if skips and plan.returns else {})
     skip = _skip_plan(ctx, fn, outputs) if skips else None
-    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, [*defined, *constants.values()], shim,
+    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, [*defined, *carry.code, *constants.values()], shim,
                  skip)
     params_out = [(p.name, p.annotation, p.default) for p in sig.params]
     if skip is not None:
         function = PythonFunction(code=code, params=params_out, returns=None if outputs else "bool",
                                   base_image=base_image, packages=packages, outputs=outputs,
-                                  skip_output=skip.output or SINGLE_OUTPUT)
+                                  skip_output=skip.output or SINGLE_OUTPUT, parameters=variables.parameters)
     else:
         function = PythonFunction(code=code, params=params_out, returns=plan.returns, base_image=base_image,
-                                  packages=packages, carrier=plan.carrier, outputs=plan.outputs)
+                                  packages=packages, carrier=plan.carrier, outputs=plan.outputs,
+                                  parameters=variables.parameters)
     return function, arguments
 
 

@@ -60,6 +60,8 @@ MAPPED_ARGS = ("python_callable -> lightweight component from its source",
                "return value -> component output (native type where certain, else JSON text)",
                "multiple_outputs / -> dict, task_output[\"key\"] -> one NamedTuple output per key read",
                "module-level constants, values and self-contained functions the callable reads -> copied into it",
+               "names imported from the repository's own modules -> their definitions copied into it (M266)",
+               "Variable.get(\"x\") in the body -> served in the component: --variables value or pipeline parameter",
                "ti.xcom_pull(task_ids=\"x\") of a task with an output -> component input",
                "**context, get_current_context(), ds, ti, params, dag_run.conf... -> built at the top of the body "
                "from the run context, pipeline parameters and placeholders",
@@ -70,6 +72,8 @@ DROPPED_ARGS = tuple(sorted(IGNORED))
 FLAGGED_ARGS = ("Airflow context the shim cannot build (ti.xcom_push, var, conn, other XCom keys...)", "templates_dict",
                 "other module-level names in the callable (rebound names, decorated functions, __file__...)",
                 "imports no package table knows (M260) or of the repository itself (M261)",
+                "repository code that cannot be copied (M264) or clashes with the callable's names (M265)",
+                "Variable.get with a computed key, Variable.set (M268)",
                 "an XCom key the producer does not push (M262)",
                 "callable source not found", "Jinja without a KFP translation (docs/templating.md)", *POD_FLAGGED_ARGS)
 def _call(ctx: MapContext, rule: str) -> tuple[list, dict]:
@@ -128,6 +132,7 @@ def map_task(ctx: MapContext, rule: str, decides: bool = False) -> KfpTask:
     kfp.run_context.update({v.key: v.key for v in kfp.arguments.values()
                             if isinstance(v, Input) and v.task_id == RUN_CONTEXT_ID})
     kfp.parameters.extend(shim_parameters(kfp.arguments, task_template_context(ctx).params))
+    kfp.parameters.extend(p for p in kfp.python.parameters if p not in kfp.parameters)
     kfp.image = image
     return finish(ctx, kfp, IGNORED)
 

@@ -67,7 +67,7 @@ def audit(notified, ti=None):
 def supplier_contacts(supplier):
     from common.suppliers import (
         SUPPLIER_EMAILS,
-    )  # the repository's module: not in a KFP image
+    )  # the repository's module: af2kfp copies what the task reads into the component
 
     return SUPPLIER_EMAILS.get(supplier)
 

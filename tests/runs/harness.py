@@ -21,7 +21,10 @@ index order; a task that did not run has none): ``state`` (``success``/``failed`
 other states as it names them; ``skipped`` for a KFP task that reported ``AirflowSkipException``),
 ``value`` (its return value: Airflow's ``return_value`` XCom; the KFP output decoded as the
 converter encoded it; ``None`` for none) and ``printed`` (the lines it wrote to stdout;
-Airflow's own log lines and KFP's executor logs are not part of it).
+Airflow's own log lines, the traceback it logs for a failed task, and KFP's executor logs
+are not part of it). A shell-script container task (``sh -c``/``bash -c``: an EmptyOperator
+kept as a task, a BashOperator) runs its script with the host's shell. The two sides run at
+the same time, each in its own process group.
 :meth:`Runs.differences` compares, per task the pipeline kept (folded tasks have no KFP
 side), whether and how often it ran, its states, its values (JSON-equal: ``1`` is not
 ``1.0``; a branch's decision is not compared, KFP reports it its own way) and its printed
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections import Counter
@@ -57,6 +61,19 @@ from airflow.utils import db
 import airflow.sdk.definitions.dag as dag_module
 
 _LOG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z? \[")
+
+
+def without_tracebacks(lines):
+    # Airflow logs a failed task's traceback to stdout: its log, not what the task printed.
+    kept, inside = [], False
+    for line in lines:
+        if line.startswith("Traceback (most recent call last):"):
+            inside = True
+        elif inside and not line.startswith(" "):
+            inside = False  # the exception line closes it
+        elif not inside:
+            kept.append(line)
+    return kept
 
 
 class Capture(io.TextIOBase):
@@ -86,6 +103,7 @@ def _run_task(*, ti, task, **kwargs):
 
 
 dag_module._run_task = _run_task
+sys.path.insert(0, sys.argv[1])  # as Airflow's DAG processor puts the DAGs folder on sys.path
 db.resetdb()
 DagBundlesManager().sync_bundles_to_db()
 bag = DagBag(dag_folder=sys.argv[1])
@@ -109,7 +127,7 @@ for dag_id in json.loads(sys.argv[2]):
             XComModel.dag_id == dag_id, XComModel.run_id == run.run_id, XComModel.key == "return_value")}
         for ti in sorted(run.get_task_instances(session=session), key=lambda t: (t.task_id, t.map_index)):
             text = capture.text.get((dag_id, ti.task_id, ti.map_index), "")
-            printed = [line for line in text.splitlines() if not _LOG.match(line)]
+            printed = without_tracebacks([line for line in text.splitlines() if not _LOG.match(line)])
             tasks.setdefault(ti.task_id, []).append({
                 "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
                 "value": values.get((ti.task_id, ti.map_index)), "printed": printed})
@@ -127,15 +145,19 @@ here = threading.local()  # ParallelFor iterations run in threads
 records, current = [], {}
 
 
+_LOG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z? \[")
+
+
 def _printed(lines):
-    # The executor logs to stdout too: "[KFP Executor ...]" lines, and the executor input as JSON.
+    # The executor logs to stdout too: "[KFP Executor ...]" lines, and the executor input as JSON
+    # (as log records in Airflow's format once the task imported Airflow).
     kept, skipping = [], False
     for line in lines:
         if skipping:
             skipping = line != "}"
         elif line.startswith("[KFP Executor "):
             skipping = line.endswith("Got executor_input:")
-        else:
+        elif not _LOG.match(line):
             kept.append(line)
     return kept
 
@@ -162,6 +184,16 @@ def _execute_single_task(**kwargs):
     return outputs, status
 
 
+_validate = subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component
+
+
+def validate(self, full_command):
+    # A shell-script container (an EmptyOperator's `sh -c true`, a BashOperator): the host's shell runs it.
+    if full_command[:2] not in (["bash", "-c"], ["sh", "-c"]):
+        _validate(self, full_command)
+
+
+subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = validate
 subprocess_task_handler.run_local_subprocess = run_local_subprocess
 task_executor.execute_single_task = _execute_single_task
 from bridge.kfp_server.time_placeholders import time_placeholders
@@ -248,7 +280,7 @@ class Runs:
         """What differs between the two runs of ``dag_id``; ``[]`` when they agree."""
         airflow, kfp = self.airflow[dag_id], self.kfp[dag_id]
         found = [] if airflow.state == kfp.state else [f"run state: Airflow {airflow.state}, KFP {kfp.state}"]
-        kept = {t["task_id"] for t in _dag(self.report, dag_id)["airflow"]["tasks"] if t["fate"] != "folded"}
+        kept = {t["task_id"] for t in _dag(self.report, dag_id)["airflow"]["tasks"] if t.get("kfp_task")}
         for task_id in sorted(kept):
             mine = [r for r in airflow.tasks.get(task_id, ()) if r.state in ("success", "failed")]
             theirs = [r for r in kfp.tasks.get(task_id, ()) if r.state in ("success", "failed")]
@@ -293,6 +325,34 @@ def _kfp_runs(records: list[dict], states: dict[str, str], carriers: dict[str, d
     return side
 
 
+def _start(command: list[str], log: Path, **options: Any) -> subprocess.Popen:
+    """A side in its own session, its output to ``log.stdout``/``log.stderr`` (files: a pipe nobody reads
+    while the other side runs would stall it)."""
+    with open(f"{log}.stdout", "w") as stdout, open(f"{log}.stderr", "w") as stderr:
+        return subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, start_new_session=True, **options)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """The side and the task processes it started (its own session)."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def _finish(process: subprocess.Popen, log: Path, timeout: float) -> subprocess.CompletedProcess:
+    """Wait for a side (killed past ``timeout``); it must have finished cleanly."""
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        raise
+    stdout, stderr = (Path(f"{log}.{name}").read_text(encoding="utf-8") for name in ("stdout", "stderr"))
+    assert process.returncode == 0, stderr[-3000:]
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
 def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config: Config | None = None,
              timeout: float = 900) -> Runs:
     """Convert the DAG files of ``dags`` into ``out/kfp`` and run every compiled DAG (or ``dag_ids``) on both sides."""
@@ -322,12 +382,16 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
     env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}"}
-    airflow = subprocess.run([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
-                             env=env, capture_output=True, text=True, timeout=timeout)
-    assert airflow.returncode == 0, airflow.stderr[-3000:]
-    kfp = subprocess.run([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], capture_output=True,
-                         text=True, timeout=timeout, cwd=out)
-    assert kfp.returncode == 0, kfp.stderr[-3000:]
+    # The two sides are independent: they run at the same time (a DAG run is mostly waiting on child processes).
+    airflow = _start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
+                     out / "airflow-side", env=env)
+    kfp = _start([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], out / "kfp-side", cwd=out)
+    try:
+        airflow, kfp = _finish(airflow, out / "airflow-side", timeout), _finish(kfp, out / "kfp-side", timeout)
+    finally:  # one side failed or timed out: the other does not outlive the test
+        for process in (airflow, kfp):
+            if isinstance(process, subprocess.Popen) and process.poll() is None:
+                _kill(process)
     airflow_side = {dag_id: SideRun(run["state"], {task_id: tuple(TaskRun(r["state"], r["value"], tuple(r["printed"]))
                                                                  for r in found)
                                                    for task_id, found in run["tasks"].items()})

@@ -48,12 +48,11 @@ def test_both_sides_agree(runs, dag_id):
 def test_fail_exception_differs_only_by_kfps_retries(runs):
     """Airflow never retries AirflowFailException; KFP's set_retry has no per-exception rule (M295).
 
-    Airflow writes the task's traceback to stdout too: the lines before it are compared."""
-    different = runs.differences("quality_gate_fails")
-    assert len(different) == 1 and different[0].startswith("quality_gate: printed"), different
+    The traceback Airflow logs to stdout for the failed task is its log, not a print (the harness leaves it out):
+    both sides printed the same, failed the same; only the number of attempts differs."""
+    assert runs.differences("quality_gate_fails") == []
     airflow, kfp = runs.airflow["quality_gate_fails"], runs.kfp["quality_gate_fails"]
-    printed = airflow.tasks["quality_gate"][0].printed
-    assert printed[:printed.index("Traceback (most recent call last):")] == kfp.tasks["quality_gate"][0].printed
+    assert airflow.tasks["quality_gate"][0].printed == kfp.tasks["quality_gate"][0].printed != ()
     assert markers(runs.out / "quality_gate_fails.airflow")["quality_gate attempt"] == 1
     assert markers(runs.out / "quality_gate_fails.kfp")["quality_gate attempt"] == 3  # KFP's two retries
     assert "M295" in {f["code"] for f in runs.report["findings"] if f.get("task_id") == "quality_gate"}

@@ -1,18 +1,16 @@
 """Values flow between Python tasks exactly as in Airflow: both sides run, task by task.
 
-Airflow's own TaskFlow examples and the samples that pass dict/list XComs with ints and
-``None`` inside, ``multiple_outputs`` keys, ``.expand()`` results reduced downstream and a
-third-party import run with Airflow's ``dag.test()`` and, converted, with ``kfp.local``
-(:mod:`tests.runs.harness`); every task must run the same number of times, return the
-same value (JSON-equal: an int stays an int) and print the same lines.
-
-Excluded: ``example_xcom_args_with_operators`` (BashOperator tasks are container
-components, which kfp.local's SubprocessRunner cannot run).
+The samples that pass dict/list XComs with ints and ``None`` inside, ``multiple_outputs``
+keys, ``.expand()`` results reduced downstream, a third-party import and the repository's
+own helper code (a module next to the DAGs, a package of the repository) run with
+Airflow's ``dag.test()`` and, converted, with ``kfp.local`` (:mod:`tests.runs.harness`);
+every task must run the same number of times, return the same value (JSON-equal: an int
+stays an int) and print the same lines. Airflow's own example DAGs run the same way in
+:mod:`tests.runs.test_examples_both_sides`.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -23,25 +21,24 @@ from tests.runs.harness import run_dags
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-AIRFLOW_EXAMPLES = Path(importlib.util.find_spec("airflow").submodule_search_locations[0]) / "example_dags"
-FILES = [AIRFLOW_EXAMPLES / name for name in
-         ("tutorial_taskflow_api.py", "example_dynamic_task_mapping.py", "example_xcomargs.py")]
 SAMPLES = [REPO / "samples" / "dags" / name for name in ("order_metrics_taskflow.py", "inventory_reorder_classic.py")]
-SAME = ["tutorial_taskflow_api", "example_dynamic_task_mapping", "example_task_mapping_second_order",
-        "example_task_group_mapping", "example_xcom_args", "order_metrics_taskflow", "inventory_reorder_classic"]
+REPO_STYLE = REPO / "samples" / "repo_style"
+SAME = ["order_metrics_taskflow", "inventory_reorder_classic", "inventory_supplier_contacts", "supplier_scorecard"]
 
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     dags = tmp_path_factory.mktemp("dags")
-    for path in FILES + SAMPLES:
+    for path in [*SAMPLES, REPO_STYLE / "dags" / "supplier_scorecard.py"]:
         shutil.copy(path, dags / path.name)
     (dags / "common").mkdir()
     for name in ("__init__.py", "suppliers.py"):
         shutil.copy(REPO / "samples" / "dags" / "common" / name, dags / "common" / name)
-    (dags / ".airflowignore").write_text("common/\n")
-    return run_dags(dags, tmp_path_factory.mktemp("runs"), dag_ids=SAME + ["inventory_supplier_contacts"],
-                    timeout=1200)
+    (dags / "include" / "acme_airflow").mkdir(parents=True)  # the DAGs folder is on sys.path, as the root is
+    for name in ("__init__.py", "quality.py", "money.py"):
+        shutil.copy(REPO_STYLE / "include" / "acme_airflow" / name, dags / "include" / "acme_airflow" / name)
+    (dags / ".airflowignore").write_text("common/\ninclude/\n")
+    return run_dags(dags, tmp_path_factory.mktemp("runs"), dag_ids=SAME, timeout=1200)
 
 
 @pytest.mark.parametrize("dag_id", SAME)
@@ -54,20 +51,20 @@ def test_values_keep_their_json_types(runs):
     summary = runs.kfp["order_metrics_taskflow"].tasks["summarize"][0].value
     assert summary["order_count"] == 8 and isinstance(summary["order_count"], int)
     assert summary["largest"]["coupon"] is None  # None inside a dict inside a list
-    assert runs.kfp["example_dynamic_task_mapping"].tasks["add_one"] == runs.airflow[
-        "example_dynamic_task_mapping"].tasks["add_one"]
-    sums = runs.kfp["example_dynamic_task_mapping"].tasks["sum_it"][0].printed
-    assert sums == ("Total was 9",)  # collected ints are ints again (not 9.0)
     audit = runs.kfp["inventory_reorder_classic"].tasks["audit"][0].value
     assert audit == {"packs": 7, "levels": {"sku-1": 16, "sku-2": 43, "sku-3": 0}, "warehouses": 3}
 
 
-def test_a_repository_import_is_reported_and_fails_as_reported(runs):
-    findings = [f for f in runs.report["findings"] if f.get("dag_id") == "inventory_supplier_contacts"]
-    assert [f["code"] for f in findings] == ["M261"]
-    assert "common.suppliers" in findings[0]["message"]
-    fates = {t["task_id"]: t["fate"] for d in runs.report["dags"] if d["dag_id"] == "inventory_supplier_contacts"
-             for t in d["airflow"]["tasks"]}
-    assert fates == {"supplier_contacts": "review"}
-    assert runs.airflow["inventory_supplier_contacts"].state == "success"
-    assert runs.kfp["inventory_supplier_contacts"].state == "failed"  # ModuleNotFoundError: common
+def test_repository_helper_code_travels_with_the_task(runs):
+    """A module next to the DAGs and a package of the repository: what the tasks read is copied in (M266)."""
+    findings = [(f["dag_id"], f["task_id"], f["code"]) for f in runs.report["findings"]
+                if f.get("dag_id") in ("inventory_supplier_contacts", "supplier_scorecard")]
+    assert sorted(findings) == [("inventory_supplier_contacts", "supplier_contacts", "M266"),
+                                ("supplier_scorecard", "clean", "M266"), ("supplier_scorecard", "scorecard", "M266")]
+    fates = {t["task_id"]: t["fate"] for d in runs.report["dags"]
+             if d["dag_id"] in ("inventory_supplier_contacts", "supplier_scorecard") for t in d["airflow"]["tasks"]}
+    assert set(fates.values()) == {"converted"}
+    assert runs.kfp["inventory_supplier_contacts"].tasks["supplier_contacts"][0].value == "orders@acme.example"
+    card = runs.kfp["supplier_scorecard"].tasks["scorecard"][0].value
+    assert card["acme"] == {"spend_cents": 130449, "late_share": 0.5, "top_sku": "ABC-0001"}
+    assert runs.kfp["supplier_scorecard"].tasks["clean"][0].printed == ("kept 4 of 5 rows",)

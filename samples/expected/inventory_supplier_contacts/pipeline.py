@@ -12,9 +12,8 @@ from kfp import compiler, dsl
 @dsl.component(base_image="python:3.11")
 def supplier_contacts(supplier: str) -> str:
     import json
-    from common.suppliers import (
-        SUPPLIER_EMAILS,
-    )  # the repository's module: not in a KFP image
+
+    SUPPLIER_EMAILS = {"acme": "orders@acme.example", "globex": "supply@globex.example"}
 
     return json.dumps(SUPPLIER_EMAILS.get(supplier))
 
