@@ -414,12 +414,17 @@ def _write_dag(result: DagResult, writer: Writer) -> None:
     _write_schedule(result, writer)
 
 
-def _write_schedule(result: DagResult, writer: Writer) -> None:
-    """``schedule.json`` beside the pipeline; its findings join the DAG's."""
+def schedule_spec(result: DagResult) -> Any:
+    """The recurring run of a generated DAG (``schedule.json``'s content and its findings)."""
     runs = tuple(p.name for p in result.mapped.parameters if p.kind == "run" and not p.has_default) if (
         result.mapped) else ()
     plan = result.mapped.run_context if result.mapped else None
-    spec = recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
+    return recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
+
+
+def _write_schedule(result: DagResult, writer: Writer) -> None:
+    """``schedule.json`` beside the pipeline; its findings join the DAG's."""
+    spec = schedule_spec(result)
     result.findings.extend(spec.findings)
     result.schedule = writer.put(f"{result.folder}/{SCHEDULE_NAME}", json.dumps(spec.data, indent=2) + "\n")
 
