@@ -431,8 +431,10 @@ def _write_schedule(result: DagResult, writer: Writer) -> None:
 
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
                   progress: Progress | None = None, jobs: int = 1, cache: bool = False,
-                  force: bool = False) -> dict:
+                  force: bool = False, file_progress: Progress | None = None) -> dict:
     """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path).
+
+    ``file_progress(done, total, file)`` follows the analysis, ``progress(done, total, dag_id)`` the DAGs.
 
     With ``jobs`` > 1 the workers start first and import kfp while this process analyzes.
     ``cache``: record what was read and written for the next run (:mod:`converters.cache`).
@@ -443,7 +445,7 @@ def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Conf
     check_config(config)
     paths = [Path(p) for p in paths]
     with _workers(jobs) as pool:
-        analysis = analyze_paths(paths, config=config)
+        analysis = analyze_paths(paths, config=config, progress=file_progress)
         report = convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files, file_findings=analysis.findings,
                                 config=config, progress=progress, pool=pool, force=force)
     if cache:
