@@ -208,6 +208,8 @@ class Carrier:
         inner = _in_source_order(inner)
         function = f"_{bound}_module"
         fields = ", ".join(f"{a}={a}" for a in sorted(attributes))
+        if len(fields) + 40 > 88:  # black's layout one level inside the component: one per line
+            fields = "\n" + "".join(f"    {a}={a},\n" for a in sorted(attributes))
         text = _namespace_function(function, f"`{how}`: what the task reads of it, as a namespace (af2kfp).",
                                    [self.code[key] for key in inner], f"return SimpleNamespace({fields})")
         text += f"\n\n{bound} = {function}()\n"

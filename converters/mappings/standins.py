@@ -51,7 +51,8 @@ _ASSET = '''class Asset:
         if not scheme or scheme.startswith("x-"):
             return uri
         netloc = parts.netloc.rpartition("@")[2] if parts.password else parts.netloc
-        query = urllib.parse.urlencode(sorted(urllib.parse.parse_qsl(parts.query))) if parts.query else ""
+        pairs = sorted(urllib.parse.parse_qsl(parts.query))
+        query = urllib.parse.urlencode(pairs) if parts.query else ""
         path = parts.path.rstrip("/") or "/"
         return urllib.parse.urlunsplit((scheme, netloc, path, query, ""))
 
@@ -61,7 +62,8 @@ _ASSET = '''class Asset:
     def __eq__(self, other):
         if not isinstance(other, Asset):
             return NotImplemented
-        return (self.name, self.uri, self.group, self.extra) == (other.name, other.uri, other.group, other.extra)
+        mine = (self.name, self.uri, self.group, self.extra)
+        return mine == (other.name, other.uri, other.group, other.extra)
 
     def __hash__(self):
         return hash((self.name, self.uri, self.group))
@@ -98,7 +100,8 @@ _PARAM = '''class Param:
             except ImportError:
                 jsonschema = None
             if jsonschema is not None:
-                jsonschema.validate(final, self.schema, format_checker=jsonschema.FormatChecker())
+                checker = jsonschema.FormatChecker()
+                jsonschema.validate(final, self.schema, format_checker=checker)
         except Exception:
             if suppress_exception:
                 return None
@@ -108,7 +111,8 @@ _PARAM = '''class Param:
 
     def dump(self):
         value = None if self.value is self._NOTSET else self.value
-        return {"__class": "airflow.sdk.definitions.param.Param", **vars(self), "value": value}'''
+        dumped = {"__class": "airflow.sdk.definitions.param.Param", **vars(self)}
+        return {**dumped, "value": value}'''
 
 _SOURCES = {"Asset": _ASSET, "Param": _PARAM}
 
