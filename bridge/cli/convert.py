@@ -72,13 +72,27 @@ def format_text(report: dict[str, Any], out: str, stream: TextIO) -> None:
                  f"report: {Path(out) / REPORT_NAME}\n")
 
 
-def _progress_bar(done: int, total: int, dag_id: str) -> None:
-    """One self-overwriting line on a terminal: ``[=====     ] 12/40 dag_id``."""
-    width = 30
-    filled = width * done // max(total, 1)
-    line = f"[{'=' * filled}{' ' * (width - filled)}] {done}/{total} {dag_id[:40]}"
-    sys.stderr.write(f"\r{line:<80}" + ("\r" + " " * 80 + "\r" if done == total else ""))
-    sys.stderr.flush()
+class _ProgressLine:
+    """One self-overwriting line on a terminal: files analyzed, then DAGs converted, each over its total
+    (``files 120/1000 dags/etl.py``, ``DAGs 12/40 [=====     ] etl_daily``); cleared when the DAGs are done."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.files = ""
+
+    def _show(self, line: str, last: bool) -> None:
+        self.stream.write(f"\r{line[:79]:<79}" + ("\r" + " " * 79 + "\r" if last else ""))
+        self.stream.flush()
+
+    def file(self, done: int, total: int, name: str) -> None:
+        self.files = f"files {done}/{total}"
+        self._show(f"{self.files} {name}", False)
+
+    def dag(self, done: int, total: int, dag_id: str) -> None:
+        width = 20
+        filled = width * done // max(total, 1)
+        self._show(f"{self.files} DAGs {done}/{total} [{'=' * filled}{' ' * (width - filled)}] {dag_id}",
+                   done == total)
 
 
 def _collect_less() -> None:
@@ -95,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     from converters.convert import convert_paths, default_jobs  # here: `af2kfp --help` needs none of it
 
     _collect_less()
-    progress = _progress_bar if sys.stderr.isatty() else None
+    line = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None  # never into a pipe or a log file
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
@@ -108,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
         sys.stderr.write(f"af2kfp: cache: {hit.dags} of {hit.dags} DAGs unchanged since the last conversion into {out}; "
                          "nothing converted or rewritten (--no-cache converts again)\n")
     else:
-        report = convert_paths(paths, out, config=config, progress=progress, jobs=jobs, cache=not args.no_cache,
-                                force=args.force)
+        report = convert_paths(paths, out, config=config, progress=line and line.dag, jobs=jobs,
+                               cache=not args.no_cache, force=args.force, file_progress=line and line.file)
     try:
         if args.format == "json":
             json.dump(report, sys.stdout, indent=2)

@@ -37,12 +37,24 @@ TIME_LIMIT = register_code(
 ).code
 
 
+def _segment(node: ast.AST, text_lines: list[str], first: int, last: int) -> str:
+    """The node's own source text: its columns only (others on its lines, e.g. the list around it, are not it)."""
+    start, end = getattr(node, "col_offset", 0) or 0, getattr(node, "end_col_offset", None)
+    picked = [line.encode("utf-8", "surrogatepass") for line in text_lines[first - 1:last]]
+    if not picked:
+        return ""
+    if end is not None:  # ast columns are UTF-8 byte offsets
+        picked[-1] = picked[-1][:end]
+    picked[0] = picked[0][start:]
+    return "\n".join(part.decode("utf-8", "replace") for part in picked)
+
+
 def _string_parts(node: ast.AST, text_lines: list[str]) -> int:
     """How many literals an (implicitly concatenated) string is made of: LibCST nests one level per part."""
     first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0) or 0
     if not first or last - first > 10 * STRING_PIECES_PER_LEVEL * MAX_NESTING:
         return 1 if not first else STRING_PIECES_PER_LEVEL * MAX_NESTING + 2
-    segment = "\n".join(text_lines[first - 1:last])
+    segment = _segment(node, text_lines, first, last)
     if segment.count('"') + segment.count("'") <= 2 * STRING_PIECES_PER_LEVEL * MAX_NESTING:
         return 1  # each part has two quotes at least: too few to matter
     try:
