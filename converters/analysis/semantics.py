@@ -276,6 +276,29 @@ class AirflowSemantics(
         )
         return created
 
+    def dag_call_not_followed(self, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+        """``make_pod(dag=dag, name="load", ...)`` from a library outside the scanned files: given the DAG as
+        BaseOperator's ``dag=`` is, it stands for the task it builds, which Airflow names by the call's
+        ``name`` (the convention of task-builder libraries) or, without one, the analyzer names after the
+        function and line. The DAG keeps that task (a placeholder when converted) and its dependencies
+        instead of losing it silently; A114 says what was assumed."""
+        named = kwargs.get("name", kwargs.get("task_name"))
+        line = self.line_of(node)
+        task_id = named if isinstance(named, str) and named else f"{ref.qualname.rsplit('.', 1)[-1]}_line{line}"
+        created = self.create_task(f"<not followed>.{ref.qualname.rsplit('.', 1)[-1]}", ref.imported_as, args,
+                                   {**kwargs, "task_id": task_id}, node)
+        how = f"named after its `name` argument {task_id!r}" if task_id == named else f"called {task_id!r} here"
+        self.finding(
+            codes.UNKNOWN_CALL,
+            f"`{self.source.code(node.func)}(dag=..., ...)` is given the DAG but its code is not in the scanned files; "
+            f"assumed to create one task of an unknown operator, {how}",
+            "Scan the folder (or install and map the library) that holds this helper so the analyzer sees the "
+            "tasks it builds and their ids; until then the task is a placeholder.",
+            node,
+            task_id=created.task_id if isinstance(created, TaskObj) else None,
+        )
+        return created
+
     # ----------------------------------------------------------------- context managers
     def enter_context(self, value: Any, node: cst.WithItem) -> Any:
         if isinstance(value, DagObj):
@@ -668,6 +691,8 @@ class AirflowSemantics(
                 task_id=created.task_id,
             )
             return created
+        if isinstance(kwargs.get("dag"), DagObj) and last[:1].islower():
+            return self.dag_call_not_followed(ref, args, kwargs, node)
         if name in _DURATIONS:
             return self.duration(args, kwargs)
         if name in _DATETIMES:

@@ -119,6 +119,12 @@ FLAGGED = {
             start = E(task_id="start")
             Factory(dag).add_all(start)  # flagged
     """,
+    "library_task_builder": """
+        from teamlib.pods import pod_task  # a team library installed in Airflow's image, not scanned
+        with DAG("s_library_task_builder") as dag:
+            load = pod_task(dag=dag, name="load", image="ghcr.io/acme/load:1")  # flagged
+            load >> E(task_id="report")
+    """,
     "self_edge": """
         with DAG("s_self_edge") as dag:
             a = E(task_id="a")
@@ -207,3 +213,17 @@ def test_a_task_call_not_followed_keeps_its_task(both):
     assert graph.nodes["run"]["task"].operator == "<not followed>.operator"
     (finding,) = [f for f in graph.graph["findings"] if f.code == "A114"]
     assert finding.task_id == "run" and "assumed to create task 'run'" in finding.message
+
+
+@pytest.mark.airflow
+def test_a_library_call_given_the_dag_keeps_its_task(both):
+    """``pod_task(dag=dag, name="load")`` from a library outside the scanned files is given the DAG as an
+    operator is: it stands for one task, named after ``name`` (an unknown operator, a placeholder when
+    converted), so the DAG keeps it and its edge instead of losing both silently."""
+    _, _, ours = both
+    graph = ours["s_library_task_builder"]
+    assert sorted(graph.nodes) == ["load", "report"]
+    assert sorted(graph.edges) == [("load", "report")]
+    assert graph.nodes["load"]["task"].operator == "<not followed>.pod_task"
+    (finding,) = [f for f in graph.graph["findings"] if f.code == "A114"]
+    assert finding.task_id == "load" and "`pod_task(dag=..., ...)` is given the DAG" in finding.message
