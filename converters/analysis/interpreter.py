@@ -38,6 +38,7 @@ MAX_DEPTH = 60
 MAX_LOOP = 10_000
 # A loop body that may create tasks or dependencies: a call, or >> / <<.
 _MAY_BUILD = re.compile(r"\(|>>|<<")
+_RETURNS = re.compile(r"(?m)^\s*return\b")
 GLOBALS = object()  # the value of ``globals()``
 RAISES = object()  # the callee of a watched ``raise`` (see ``Interpreter.watched``)
 
@@ -465,6 +466,9 @@ class Interpreter:
         collection = self.eval(node.iter, scope)
         items = self.iterate(collection)
         if items is None:
+            if self.depth and self.watched is None and _RETURNS.search(self.source.code(node.body)):
+                # the loop may return, and what is not known: so is the function's result (not the code after it)
+                raise ReturnSignal(UNKNOWN)
             if not _MAY_BUILD.search(self.source.code(node.body)) and self.watched is None:
                 pass  # a loop that calls nothing and sets no dependency builds no task (walked, it may set values)
             elif isinstance(collection, Deferred) and collection.needs:
