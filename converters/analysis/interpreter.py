@@ -21,7 +21,7 @@ import libcst as cst
 from converters.analysis import codes
 from converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
 from converters.analysis.limits import FILE_SECONDS, TIME_LIMIT, Deadline
-from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
+from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj, xcom_pull_template
 from converters.analysis.names import canonical
 from converters.analysis.safe_ops import (
     BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format, unary,
@@ -713,6 +713,8 @@ class Interpreter:
                     return UNKNOWN  # the eval around this one says what it needs
                 out.append(Deferred(source=self.source.code(part.expression), needs=value.needs))
                 continue
+            if isinstance(value, XComArgObj) and not part.format_spec and part.conversion in (None, "s"):
+                value = xcom_pull_template(value) or UNKNOWN  # f"{xcom_arg}" is str(xcom_arg): Airflow's template
             if isinstance(value, Symbolic) and not value.parts and not part.format_spec and not part.conversion:
                 out.append(Symbolic(source=self.source.code(part.expression)))
                 continue

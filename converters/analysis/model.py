@@ -24,6 +24,7 @@ __all__ = [
     "TaskObj",
     "GroupObj",
     "XComArgObj",
+    "xcom_pull_template",
     "LabelObj",
     "Ref",
     "ModuleObj",
@@ -179,6 +180,15 @@ class XComArgObj:
 
     task: TaskObj
     key: str = "return_value"
+
+
+def xcom_pull_template(xcom: XComArgObj) -> str | None:
+    """What ``str(xcom_arg)`` (an f-string too) gives in Airflow: the Jinja ``xcom_pull`` of that task's
+    output, for old-style templated fields; ``None`` for a task of no DAG (no dag_id to name)."""
+    if xcom.task.dag is None:
+        return None
+    return (f"{{{{ task_instance.xcom_pull(task_ids='{xcom.task.task_id}', dag_id='{xcom.task.dag.dag_id}', "
+            f"key='{xcom.key}') }}}}")
 
 
 @dataclass(eq=False)

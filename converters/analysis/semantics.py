@@ -48,6 +48,7 @@ from converters.analysis.model import (
     TaskFlowObj,
     TaskObj,
     XComArgObj,
+    xcom_pull_template,
     to_value,
 )
 from converters.analysis.modules import ModuleLoader, ModuleRun
@@ -543,11 +544,7 @@ class AirflowSemantics(
         if name == "str" and len(args) == 1 and isinstance(args[0], Deferred) and args[0].template is not None:
             return args[0]  # a Variable's text is a string already
         if name == "str" and len(args) == 1 and isinstance(args[0], XComArgObj) and args[0].task.dag is not None:
-            xcom = args[0]  # str(XComArg) is Airflow's xcom_pull template
-            return (
-                f"{{{{ task_instance.xcom_pull(task_ids='{xcom.task.task_id}', "
-                f"dag_id='{xcom.task.dag.dag_id}', key='{xcom.key}') }}}}"
-            )
+            return xcom_pull_template(args[0])  # str(XComArg) is Airflow's xcom_pull template
         return BUILTINS[name](*args, **kwargs)
 
     def make_super(self, args: list[Any]) -> Any:
