@@ -22,6 +22,7 @@ import libcst as cst
 from converters.analysis import codes
 from converters.analysis.branches import Branches
 from converters.analysis.carry import Carrier
+from converters.analysis.data_files import DataFiles, FileObj
 from converters.analysis.deferred import with_templates
 from converters.analysis.dependencies import Dependencies
 from converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
@@ -93,6 +94,7 @@ _TEMPLATE_METHODS = frozenset({"format", "join", "format_map"})
 _TASK_VIEWS = frozenset({"downstream_list", "upstream_list", "downstream_task_ids", "upstream_task_ids",
                          "task_group"})
 _DAG_VIEWS = frozenset({"tasks", "task_ids", "roots", "leaves", "task_group"})
+_PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath"})
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
 
 
@@ -108,7 +110,7 @@ def _path(args: list[Any]) -> Any:
 
 class AirflowSemantics(
     ModuleLoader, SubDagTasks, RepositoryOperators, RunOverrides, TaskBuilder, Dependencies, Branches, HigherOrder,
-    Interpreter,
+    DataFiles, Interpreter,
 ):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
@@ -539,7 +541,9 @@ class AirflowSemantics(
                 isinstance(args[0], (TaskObj, DagObj, GroupObj, XComArgObj))):
             found = self.attribute(args[0], args[1], node)  # type: ignore[arg-type]
             return found is not UNKNOWN if name == "hasattr" else found
-        if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
+        if name == "open":
+            return self.open_file(args, kwargs)
+        if name in ("print", "isinstance", "getattr", "hasattr", "type"):
             return None if name == "print" else UNKNOWN
         if name == "str" and len(args) == 1 and isinstance(args[0], Deferred) and args[0].template is not None:
             return args[0]  # a Variable's text is a string already
@@ -561,11 +565,12 @@ class AirflowSemantics(
         """``isinstance`` against builtin types, on values the analyzer knows."""
         candidates = types if isinstance(types, (list, tuple)) else [types]
         names = {c.name for c in candidates if isinstance(c, BoundMethod) and c.receiver is None}
-        if len(names) != len(candidates) or not names <= set(_BUILTIN_TYPES):
+        paths = [c for c in candidates if isinstance(c, Ref) and c.qualname in _PATH_TYPES]
+        if len(names) + len(paths) != len(candidates) or not names <= set(_BUILTIN_TYPES):
             return UNKNOWN
         if isinstance(value, (Symbolic, Ref, BoundMethod)) or value is UNKNOWN:
             return UNKNOWN
-        return isinstance(value, tuple(_BUILTIN_TYPES[n] for n in names))
+        return isinstance(value, tuple(_BUILTIN_TYPES[n] for n in names) + ((PurePosixPath,) if paths else ()))
 
     def call_method(
         self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
@@ -611,7 +616,11 @@ class AirflowSemantics(
                     if isinstance(item, TaskObj):
                         self.attach(item, receiver, node)
             return None
+        if isinstance(receiver, FileObj):
+            return self.file_text(receiver) if name == "read" and not args else UNKNOWN
         if isinstance(receiver, PurePosixPath):
+            if name in ("read_text", "open", "exists", "is_file"):
+                return self.path_method(receiver, name)
             if name in ("with_suffix", "with_name", "joinpath", "as_posix") and all(isinstance(a, str) for a in args):
                 try:
                     return getattr(receiver, name)(*args)
@@ -725,6 +734,10 @@ class AirflowSemantics(
             "os.path.abspath": lambda ref, a, k, n: _on_str(posixpath.normpath, a),
             "os.path.realpath": lambda ref, a, k, n: _on_str(posixpath.normpath, a),
             "os.path.splitext": lambda ref, a, k, n: _on_str(lambda p: list(posixpath.splitext(p)), a),
+            "yaml.safe_load": lambda ref, a, k, n: self.load_data("yaml", a, k),
+            "yaml.load": lambda ref, a, k, n: self.load_data("yaml", a, k),
+            "yaml.full_load": lambda ref, a, k, n: self.load_data("yaml", a, k),
+            "json.load": lambda ref, a, k, n: self.load_data("json", a, k),
             "pathlib.Path": lambda ref, a, k, n: _path(a),
             "pathlib.PurePath": lambda ref, a, k, n: _path(a),
             "pathlib.PosixPath": lambda ref, a, k, n: _path(a),
