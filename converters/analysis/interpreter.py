@@ -275,7 +275,8 @@ class Interpreter:
             if spent.timed_out:
                 self.finding(
                     TIME_LIMIT,
-                    f"analysis stopped after {self.deadline.seconds:g} s; the DAGs found so far are kept",
+                    f"analysis stopped after {self.deadline.seconds:g} s of computation; the DAGs found so far are "
+                    "kept",
                     None,
                     None,
                 )

@@ -788,7 +788,8 @@ def test_a_lambda_argument_keeps_its_text_when_it_reads_only_its_parameters(anal
         with DAG("hooks") as dag:
             HttpOperator(task_id="alone", http_conn_id="api",
                          response_check=lambda response: len([c for c in response.text if c]) > 0)
-            HttpOperator(task_id="closure", http_conn_id="api", response_check=lambda response: response.status_code == OK)
+            HttpOperator(task_id="closure", http_conn_id="api",
+                         response_check=lambda response: response.status_code == OK)
     """))
     alone = task(graph, "alone").args["response_check"]
     assert isinstance(alone, Lambda) and alone.source == "lambda response: len([c for c in response.text if c]) > 0"

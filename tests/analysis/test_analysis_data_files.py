@@ -62,7 +62,8 @@ with open(HERE / "config" / "pipelines.yaml") as handle:
 with DAG("config_driven", schedule=None, default_args={"retries": CONFIG["retries"]}):
     tasks = {}
     for node in SAME["pipelines"]:
-        tasks[node["id"]] = BashOperator(task_id=node["id"], bash_command=find(CONFIG["pipelines"], node["id"])["command"])
+        command = find(CONFIG["pipelines"], node["id"])["command"]
+        tasks[node["id"]] = BashOperator(task_id=node["id"], bash_command=command)
     for node in CONFIG["pipelines"]:
         for upstream in node["after"]:
             tasks[upstream] >> tasks[node["id"]]
