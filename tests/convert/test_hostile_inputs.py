@@ -283,3 +283,19 @@ def test_a_long_list_of_strings_on_one_line_is_not_deep():
     assert nesting(ast.parse(text), text)[0] < 10
     joined = "x = " + " ".join(['"a"'] * 600) + "\n"
     assert nesting(ast.parse(joined), joined)[0] > 100
+
+
+def test_the_time_budget_counts_computation_not_waiting():
+    """The budget is the analysing thread's CPU time: on a busy machine (here: a pause) the same file gives
+    the same graph as on an idle one."""
+    import time
+
+    from converters.analysis.limits import Deadline
+
+    deadline = Deadline(0.2)
+    time.sleep(0.4)
+    assert not any(deadline.passed() for _ in range(1024))
+    end = time.thread_time() + 0.5
+    while time.thread_time() < end:
+        pass
+    assert any(deadline.passed() for _ in range(1024))
