@@ -20,6 +20,7 @@ __all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text", "
 NAME = "convert"
 HELP = "Convert Airflow DAG files into KFP v2 pipelines (pipeline.py, pipeline.yaml) and report.json."
 FAIL_ON = ("info", "warning", "error", "none")
+SHOW = ("info", "warning", "error")
 # Findings that are af2kfp's own failures (a bug to report), not the DAGs': exit 3 whatever --fail-on says.
 INTERNAL_CODES = frozenset({"A115", "E302", "E303", "E310"})
 
@@ -31,6 +32,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="exit 1 when a finding at or above this severity exists (default: error)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
                         help="text summary or the whole report as JSON on stdout")
+    parser.add_argument("--show", choices=SHOW, default="info",
+                        help="print findings at or above this severity, as `af2kfp check --show` (default: info, all; "
+                             "every finding is in the reports whatever this says)")
     parser.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                         help="processes to use: this one emits, the others compile "
                              "(default: CPUs available, at most 4; 1 = all in this process)")
@@ -53,23 +57,33 @@ def exit_code(report: dict[str, Any], fail_on: str) -> int:
     return 1 if any(Severity(f["severity"]).rank >= threshold for f in report["findings"]) else 0
 
 
-def format_text(report: dict[str, Any], out: str, stream: TextIO) -> None:
-    """A short summary, then each finding as ``file:line: severity code message`` and its suggestion."""
+def format_text(report: dict[str, Any], out: str, stream: TextIO, show: str = "info") -> None:
+    """A short summary, then each finding at or above ``show`` as ``file:line: severity code message`` and its
+    suggestion, then where the report a person reads (``report.html``) is."""
     s = report["summary"]
     stream.write(
         f"af2kfp convert: {s['files']} files, {s['dags']} DAGs, {s['tasks']} tasks "
         f"({s['converted']} converted, {s['folded']} folded, {s['review']} review, {s['unsupported']} unsupported), "
         f"{s['compiled']}/{s['dags']} pipelines compiled -> {out}\n"
     )
-    for f in report["findings"]:
+    threshold = Severity(show).rank
+    shown = [f for f in report["findings"] if Severity(f["severity"]).rank >= threshold]
+    for f in shown:
         where = f"{f['file']}:{f['line']}" if f.get("line") else f["file"]
         stream.write(visible(f"{where}: {f['severity']} {f['code']} {f['message']}") +
                      f"\n    suggestion: {visible(f['suggestion'])}\n")
     counts = s["findings"]
+    hidden = len(report["findings"]) - len(shown)
     from converters.convert import REPORT_NAME  # loaded by the conversion already; not for --help
+    from converters.reports import HTML_NAME
 
-    stream.write(f"findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info; "
-                 f"report: {Path(out) / REPORT_NAME}\n")
+    stream.write(f"findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info"
+                 + (f" ({hidden} below {show} not shown)" if hidden else "") + "\n")
+    html = Path(out) / HTML_NAME
+    if html.is_file():
+        stream.write(f"report: {html} (open it in a browser; report.md and {REPORT_NAME} beside it)\n")
+    else:  # the views failed (a finding says why); the record is always written
+        stream.write(f"report: {Path(out) / REPORT_NAME}\n")
 
 
 class _ProgressLine:
@@ -129,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             json.dump(report, sys.stdout, indent=2)
             sys.stdout.write("\n")
         else:
-            format_text(report, args.output, sys.stdout)
+            format_text(report, args.output, sys.stdout, args.show)
         sys.stdout.flush()
     except BrokenPipeError:  # `af2kfp convert ... | head`: the reader left, the work is done
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
