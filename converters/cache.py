@@ -44,12 +44,8 @@ def tool_fingerprint() -> str:
     """The installed version and a digest of the converter's own files (an edited checkout is a new tool)."""
     global _TOOL
     if _TOOL is None:
-        from importlib import metadata
+        from af2kfp import __version__ as version
 
-        try:
-            version = metadata.version("af2kfp")
-        except metadata.PackageNotFoundError:
-            version = "0+unknown"
         digest = hashlib.sha256(version.encode())
         package = Path(__file__).resolve().parent
         for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".json")):

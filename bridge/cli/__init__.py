@@ -48,13 +48,10 @@ class _Version(argparse.Action):
 
 
 def tool_version() -> str:
-    """The installed af2kfp version (``0+unknown`` when run from sources that were never installed)."""
-    from importlib import metadata
+    """af2kfp's version (one source: ``af2kfp.__version__``, which the package metadata reads)."""
+    from af2kfp import __version__
 
-    try:
-        return metadata.version("af2kfp")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+    return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:
