@@ -1,0 +1,55 @@
+"""How pytest-xdist shares the suite among its workers (``-n auto --dist loadgroup``, pyproject.toml).
+
+Most of the suite's time is real processes (Airflow's ``dag.test()`` and ``kfp.local`` children,
+``airflow standalone``, a KFP server, Chromium), so two workers overlap one test's waiting with
+another's work. A group runs whole on one worker: a test module (its module-scoped fixture, one
+run of all the module's DAGs on both sides, is built once, not once per worker), or a whole folder
+whose ``conftest.py`` builds session-scoped state the folder's modules share (an ``airflow
+standalone``, the converted and deployed samples). Each worker has its own
+temporary folder (``tmp_path``), and servers take free loopback ports.
+
+Groups start longest first (:data:`LONGEST_FIRST`, measured), so that no long group starts while
+the other worker runs out of work; a group not listed starts after them, in file order. Without
+xdist (``-p no:xdist`` or ``-n 0``) nothing changes: the tests run in file order.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+# Folders whose conftest.py holds session-scoped state their modules share.
+# (Cheap session fixtures, a compiled pipeline or an in-process server, are built once per worker.)
+SHARED_FOLDERS = ("tests/e2e", "tests/cutover", "tests/deploy", "tests/reports")
+# Groups that take longest, longest first (whole-suite --durations, 2 cores).
+LONGEST_FIRST = (
+    "tests/e2e",
+    "tests/runs/test_examples_both_sides.py",
+    "tests/runs/test_context_runs.py",
+    "tests/control_flow/test_control_flow_runs.py",
+    "tests/runs/test_skip_both_sides.py",
+    "tests/runs/test_values_both_sides.py",
+    "tests/control_flow/test_control_flow_random.py",
+    "tests/runs/test_task_params_runs.py",
+    "tests/cutover",
+    "tests/deploy",
+    "tests/reports",
+)
+
+
+def _group(item: pytest.Item) -> str:
+    path = item.path.relative_to(item.config.rootpath).as_posix()
+    return next((folder for folder in SHARED_FOLDERS if path.startswith(folder + "/")), path)
+
+
+def _distributed(config: pytest.Config) -> bool:
+    return config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") != "no"
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not _distributed(config):
+        return
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(_group(item)))
+    rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: file order within a rank
