@@ -2,25 +2,26 @@
 
 Most of the suite's time is real processes (Airflow's ``dag.test()`` and ``kfp.local`` children,
 ``airflow standalone``, a KFP server, Chromium), so two workers overlap one test's waiting with
-another's work. A group runs whole on one worker: a test module (its module-scoped fixture, one
-run of all the module's DAGs on both sides, is built once, not once per worker), or a whole folder
-whose ``conftest.py`` builds session-scoped state the folder's modules share (an ``airflow
-standalone``, the converted and deployed samples). Each worker has its own
-temporary folder (``tmp_path``), and servers take free loopback ports.
+another's work. Tests that share a fixture run together on one worker (an ``xdist_group``): a
+module's tests that use a module-scoped fixture (often one run of all the module's DAGs on both
+sides, built once, not once per worker), or a whole folder whose ``conftest.py`` builds costly
+session-scoped state its modules share (an ``airflow standalone``, the converted and deployed
+samples). Any other test is a unit of its own. Each worker has its own temporary folder
+(``tmp_path``), and servers take free loopback ports.
 
-Groups start longest first (:data:`LONGEST_FIRST`, measured), so that no long group starts while
-the other worker runs out of work; a group not listed starts after them, in file order. Without
-xdist (``-p no:xdist`` or ``-n 0``) nothing changes: the tests run in file order.
+Groups and modules start longest first (:data:`LONGEST_FIRST`, measured), so that no long group
+starts while the other worker runs out of work; the rest follow in file order. Without xdist
+(``-n 0``) nothing changes: the tests run in file order.
 """
 
 from __future__ import annotations
 
 import pytest
 
-# Folders whose conftest.py holds session-scoped state their modules share.
-# (Cheap session fixtures, a compiled pipeline or an in-process server, are built once per worker.)
+# Folders whose conftest.py holds costly session-scoped state their modules share. (Cheap session
+# fixtures, a compiled pipeline or an in-process server, are built once per worker.)
 SHARED_FOLDERS = ("tests/e2e", "tests/cutover", "tests/deploy", "tests/reports")
-# Groups that take longest, longest first (whole-suite --durations, 2 cores).
+# Groups and modules that take longest, longest first (whole-suite --durations, 2 cores).
 LONGEST_FIRST = (
     "tests/e2e",
     "tests/runs/test_examples_both_sides.py",
@@ -34,11 +35,23 @@ LONGEST_FIRST = (
     "tests/deploy",
     "tests/reports",
 )
+_SHARED_SCOPES = {"class", "module", "package"}
 
 
-def _group(item: pytest.Item) -> str:
+def _where(item: pytest.Item) -> str:
+    """The test's shared folder, else its module."""
     path = item.path.relative_to(item.config.rootpath).as_posix()
     return next((folder for folder in SHARED_FOLDERS if path.startswith(folder + "/")), path)
+
+
+def _group(item: pytest.Item) -> str | None:
+    """The group the test must run in, or None when it shares nothing costly with other tests."""
+    where = _where(item)
+    if where in SHARED_FOLDERS:
+        return where
+    fixtures = getattr(item, "_fixtureinfo", None)
+    scopes = {d.scope for defs in (fixtures.name2fixturedefs.values() if fixtures else ()) for d in defs}
+    return where if scopes & _SHARED_SCOPES else None
 
 
 def _distributed(config: pytest.Config) -> bool:
@@ -50,6 +63,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not _distributed(config):
         return
     for item in items:
-        item.add_marker(pytest.mark.xdist_group(_group(item)))
-    rank = {group: index for index, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_group(item), len(rank)))  # stable: file order within a rank
+        group = _group(item)
+        if group:
+            item.add_marker(pytest.mark.xdist_group(group))
+    rank = {where: index for index, where in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(_where(item), len(rank)))  # stable: file order within a rank
