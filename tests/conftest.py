@@ -1,8 +1,8 @@
-"""How pytest-xdist shares the suite among its workers (``-n auto --dist loadgroup``, pyproject.toml).
+"""How pytest-xdist shares the suite among its workers (pyproject.toml's addopts: ``--dist=loadscope`` with this file's units).
 
 Most of the suite's time is real processes (Airflow's ``dag.test()`` and ``kfp.local`` children,
 ``airflow standalone``, a KFP server, Chromium), so two workers overlap one test's waiting with
-another's work. A group (``xdist_group``) runs whole on one worker, in file order: a test module
+another's work. A unit (:func:`_unit`) runs whole on one worker, in file order: a test module
 (its module-scoped fixture, often one run of all the module's DAGs on both sides, is built once,
 not once per worker; and a test that, run alone first in a fresh process, would find it cold
 still runs after the module's others, as in one process), or a whole folder whose ``conftest.py``
@@ -11,8 +11,8 @@ and deployed samples). The tests of :data:`SPREAD` modules, each long and indepe
 units of their own. Each worker has its own temporary folder (``tmp_path``), and servers take
 free loopback ports.
 
-Groups and modules start longest first (:data:`LONGEST_FIRST`, measured), so that no long group
-starts while the other worker runs out of work; the rest follow in file order. Without xdist
+Units start longest first (:data:`LONGEST_FIRST`, measured), so that no long unit starts while
+the other worker runs out of work; the rest follow in file order. Without xdist
 (``-n 0``) nothing changes: the tests run in file order.
 """
 
@@ -23,7 +23,7 @@ import pytest
 # Folders whose conftest.py holds costly session-scoped state their modules share. (Cheap session
 # fixtures, a compiled pipeline or an in-process server, are built once per worker.)
 SHARED_FOLDERS = ("tests/e2e", "tests/cutover", "tests/deploy", "tests/reports")
-# Groups and modules that take longest, longest first (whole-suite --durations, 2 cores).
+# Units that take longest, longest first (whole-suite --durations, 2 cores).
 LONGEST_FIRST = (
     "tests/e2e",
     "tests/runs/test_examples_both_sides.py",
@@ -37,7 +37,7 @@ LONGEST_FIRST = (
     "tests/deploy",
     "tests/reports",
 )
-# Modules of long, independent tests (no module-scoped fixture): each test is a unit of its own.
+# Modules of long, independent tests (no module-scoped fixture, checked by hand): each test is a unit.
 SPREAD = (
     "tests/runs/test_context_runs.py",
     "tests/runs/test_task_params_runs.py",
@@ -46,36 +46,37 @@ SPREAD = (
     "tests/convert/test_convert_workers.py",
     "tests/analysis/test_run_overrides_vs_airflow.py",
 )
-_SHARED_SCOPES = {"class", "module", "package"}
 
 
-def _where(item: pytest.Item) -> str:
+def _where(nodeid: str) -> str:
     """The test's shared folder, else its module."""
-    path = item.path.relative_to(item.config.rootpath).as_posix()
+    path = nodeid.split("::", 1)[0]
     return next((folder for folder in SHARED_FOLDERS if path.startswith(folder + "/")), path)
 
 
-def _group(item: pytest.Item) -> str | None:
-    """The group the test runs in, or None for a test of a :data:`SPREAD` module sharing no fixture."""
-    where = _where(item)
-    if where not in SPREAD:
-        return where
-    fixtures = getattr(item, "_fixtureinfo", None)
-    scopes = {d.scope for defs in (fixtures.name2fixturedefs.values() if fixtures else ()) for d in defs}
-    return where if scopes & _SHARED_SCOPES else None
+def _unit(nodeid: str) -> str:
+    """What runs whole on one worker: the test's shared folder or module, or the test of a SPREAD module."""
+    where = _where(nodeid)
+    return nodeid if where in SPREAD else where
 
 
-def _distributed(config: pytest.Config) -> bool:
-    return config.pluginmanager.hasplugin("xdist") and config.getoption("dist", "no") != "no"
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN001, ANN201 (xdist's types)
+    """``--dist=loadscope`` with this file's units (xdist 3.8's ``xdist_group`` sets ``Item._nodeid``,
+    which pytest 9.2 no longer reads, so its groups are ignored)."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Units(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit(nodeid)
+
+    return Units(config, log)
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the xdist_group marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not _distributed(config):
+    """In an xdist worker, the longest units first (the controller keeps the order the workers collected)."""
+    if not hasattr(config, "workerinput"):
         return
-    for item in items:
-        group = _group(item)
-        if group:
-            item.add_marker(pytest.mark.xdist_group(group))
     rank = {where: index for index, where in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(_where(item), len(rank)))  # stable: file order within a rank
+    items.sort(key=lambda item: rank.get(_where(item.nodeid), len(rank)))  # stable: file order within a rank
