@@ -1,4 +1,4 @@
-"""How pytest-xdist shares the suite among its workers (pyproject.toml's addopts: ``--dist=loadscope`` with this file's units).
+"""How pytest-xdist shares the suite among its workers (addopts: ``--dist=loadscope``, this file's units).
 
 Most of the suite's time is real processes (Airflow's ``dag.test()`` and ``kfp.local`` children,
 ``airflow standalone``, a KFP server, Chromium), so two workers overlap one test's waiting with
