@@ -214,6 +214,8 @@ def _dataclass_to_json(obj: Any) -> Any:
     out: dict[str, Any] = {}
     for f in fields(obj):
         value = getattr(obj, f.name)
+        if isinstance(obj, Inherits) and f.name == "guards" and not value:
+            continue  # written only where a guard component evaluates something (M320)
         if isinstance(value, (PythonCallable, Mapped, Inherits)):
             out[f.name] = _dataclass_to_json(value)
         else:
