@@ -182,11 +182,12 @@ def _inherited(ctx: MapContext, task: AirflowTask, rule: str, base: str | None) 
         ctx.add(_NOTE_CODES[kind], message)
     if plan is not None and plan.guards:
         listed = "; ".join(f"{g['raises']} when `{g['condition']}` ({g['where']})" for g in plan.guards)
-        then = ("the task runs under dsl.If on its output, and the tasks after it follow their trigger rules as "
-                "after a skip" if any(g["skips"] for g in plan.guards) else "the task runs after it")
+        then = ["the task runs under dsl.If on its output, and the tasks after it follow their trigger rules as after "
+                "a skip" if any(g["skips"] for g in plan.guards) else "the task runs after it"]
+        if not all(g["skips"] for g in plan.guards):
+            then.append("a fail guard that holds fails the guard task, as Airflow fails the task")
         ctx.add(GUARD_EVALUATED, f"{name}'s run-method guards are evaluated when the pipeline runs, by the guard "
-                                 f"component {task.task_id + GUARD_SUFFIX!r} ({listed}): {then}; a fail guard fails "
-                                 "the guard task, as Airflow fails the task")
+                                 f"component {task.task_id + GUARD_SUFFIX!r} ({listed}): {'; '.join(then)}")
 
 
 def _dag_parameters(info: DagInfo) -> tuple[dict[str, PipelineParameter], list[Finding]]:
