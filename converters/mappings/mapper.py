@@ -23,7 +23,7 @@ from converters.mappings.context import MapContext
 from converters.mappings.control import apply_control_flow
 from converters.mappings.dates import airflow2_dates, run_context_plan
 from converters.mappings.env_xcom import returned_keys
-from converters.mappings.guards import GUARD_EVALUATED, GUARD_SUFFIX, guard_task, plan_guards
+from converters.mappings.guards import GUARD_EVALUATED, GUARD_SUFFIX, GuardPlan, guard_task, plan_guards
 from converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from converters.mappings.model import Input, KfpTask, Loop, MappedDag
 from converters.mappings.dataflow import DataFlow, data_flow, output_id
@@ -169,6 +169,8 @@ def _inherited(ctx: MapContext, task: AirflowTask, rule: str, base: str | None) 
     plan = None
     if inherits.guards and task.mapped is None and not ctx.looped:
         plan = ctx.guards = plan_guards(inherits.guards, ctx.params)
+    elif inherits.guards:  # one guard task per item would be needed: KFP's conditions test one output
+        plan = GuardPlan(left={g["message"]: "the task is mapped or in a mapped task group" for g in inherits.guards})
     explained = {label for kind, label, _ in inherits.notes if kind in ("not_carried", "always_ends")}
     overrides = [label for label in inherits.overrides if label not in explained]
     if overrides:

@@ -195,3 +195,12 @@ def test_a_supplied_variable_decides_at_conversion(analyze):
         Step(task_id="step", image="tools:1")
     """, config=config)
     assert "step_guard" not in by_id and by_id["step"].fate == "converted" and not by_id["step"].arms
+
+
+def test_a_mapped_task_keeps_m284(analyze):
+    _, by_id = mapped(analyze, GUARDED + """
+    with DAG("mapped", params={"x": "yes"}):
+        Step.partial(task_id="step", skip="{{ params.x }}").expand(arguments=[["a"], ["b"]])
+    """)
+    assert "(not evaluated at run time: the task is mapped or in a mapped task group)" in message(by_id["step"], "M284")
+    assert "step_guard" not in by_id
