@@ -34,7 +34,7 @@ from converters.errors import Af2KfpError
 __all__ = ["load_with_airflow", "AirflowLoadError", "RESOLVED_ARGS"]
 
 # Task attributes reported with their resolved values (absent ones are left out).
-RESOLVED_ARGS = ("image", "cmds", "command", "arguments", "env", "env_vars", "environment", "retries")
+RESOLVED_ARGS = ("image", "cmds", "command", "arguments", "env", "env_vars", "environment", "retries", "bash_command")
 
 
 class AirflowLoadError(Af2KfpError):

@@ -414,20 +414,27 @@ def _write_dag(result: DagResult, writer: Writer) -> None:
     _write_schedule(result, writer)
 
 
-def _write_schedule(result: DagResult, writer: Writer) -> None:
-    """``schedule.json`` beside the pipeline; its findings join the DAG's."""
+def schedule_spec(result: DagResult) -> Any:
+    """The recurring run of a generated DAG (``schedule.json``'s content and its findings)."""
     runs = tuple(p.name for p in result.mapped.parameters if p.kind == "run" and not p.has_default) if (
         result.mapped) else ()
     plan = result.mapped.run_context if result.mapped else None
-    spec = recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
+    return recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
+
+
+def _write_schedule(result: DagResult, writer: Writer) -> None:
+    """``schedule.json`` beside the pipeline; its findings join the DAG's."""
+    spec = schedule_spec(result)
     result.findings.extend(spec.findings)
     result.schedule = writer.put(f"{result.folder}/{SCHEDULE_NAME}", json.dumps(spec.data, indent=2) + "\n")
 
 
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
                   progress: Progress | None = None, jobs: int = 1, cache: bool = False,
-                  force: bool = False) -> dict:
+                  force: bool = False, file_progress: Progress | None = None) -> dict:
     """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path).
+
+    ``file_progress(done, total, file)`` follows the analysis, ``progress(done, total, dag_id)`` the DAGs.
 
     With ``jobs`` > 1 the workers start first and import kfp while this process analyzes.
     ``cache``: record what was read and written for the next run (:mod:`converters.cache`).
@@ -438,7 +445,7 @@ def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Conf
     check_config(config)
     paths = [Path(p) for p in paths]
     with _workers(jobs) as pool:
-        analysis = analyze_paths(paths, config=config)
+        analysis = analyze_paths(paths, config=config, progress=file_progress)
         report = convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files, file_findings=analysis.findings,
                                 config=config, progress=progress, pool=pool, force=force)
     if cache:

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config
+from bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config, resolve_host
 from converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "parse_parameters", "Progress"]
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dag", metavar="DAG_ID", help="which DAG of a convert output folder holding several"
     )
-    add_kfp_arguments(parser)
+    add_kfp_arguments(parser, host_default=True)
     parser.add_argument(
         "-p",
         "--param",
@@ -261,6 +261,9 @@ def run(args: argparse.Namespace) -> int:
     _check_args(args)
     params = parse_parameters(args.param)
     out, err = sys.stdout, sys.stderr
+    args.host, source = resolve_host(args)
+    if source != "--host":
+        err.write(f"af2kfp: KFP host {args.host} (from {source})\n")
     try:
         with KfpClient(kfp_config(args)) as kfp:
             run_spec, total_tasks = _spec(args, params, kfp)

@@ -20,9 +20,14 @@ Public API (all importable from ``bridge.kfp``):
   ``unarchive_run``, ``delete_run``; ``submit_recurring_run(RecurringRunSpec)``,
   ``create_recurring_run(body)``, ``get_recurring_run``, ``list_recurring_runs``,
   ``find_recurring_run``, ``enable_recurring_run``, ``disable_recurring_run``,
-  ``delete_recurring_run``; ``get_or_create_pipeline``, ``get_or_upload_version`` (by name,
-  never twice: see :mod:`bridge.kfp.uploads`); ``run_url(run_id, namespace=None)``.
+  ``delete_recurring_run``; ``get_or_create_pipeline``, ``get_or_upload_version``,
+  ``get_or_upload_pipeline`` (by name, never twice: see :mod:`bridge.kfp.uploads`);
+  ``watch_run``, ``poll_run`` (see :mod:`bridge.kfp.waiting`); ``run_url(run_id, namespace=None)``.
+  Both faces are generated (:mod:`bridge.kfp.codegen`): a new API call is an ``Op`` method
+  of :class:`~bridge.kfp.core.KfpCore` (or a lifecycle function), then a regeneration.
 - Run lifecycle: :class:`RunSpec`, :func:`deterministic_run_name`, :func:`build_run_body`.
+- Waiting: :class:`WaitOptions` (poll interval, timeout, unexpected-state timeout, state
+  policy), :class:`RunWatch` (one waiter's state across polls).
 - Recurring runs: :class:`RecurringRunSpec` (a :class:`RunSpec` on a :class:`Schedule`;
   :meth:`RecurringRunSpec.from_schedule` reads ``af2kfp convert``'s ``schedule.json``),
   :func:`build_recurring_run_body`.
@@ -81,6 +86,7 @@ from bridge.kfp.states import (
     Verdict,
     raw_state,
 )
+from bridge.kfp.waiting import RunWatch, WaitOptions
 
 __all__ = [
     "DEFAULT_UNEXPECTED_STATE_TIMEOUT",
@@ -111,6 +117,7 @@ __all__ = [
     "RetryPolicy",
     "Run",
     "RunSpec",
+    "RunWatch",
     "RunState",
     "Schedule",
     "ScheduleError",
@@ -119,6 +126,7 @@ __all__ = [
     "TaskDetail",
     "TokenFile",
     "Verdict",
+    "WaitOptions",
     "auth_from_options",
     "build_recurring_run_body",
     "build_run_body",

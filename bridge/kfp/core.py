@@ -3,8 +3,9 @@
 :class:`KfpConfig` holds the connection settings. :class:`KfpCore` turns each API
 operation into a generator that yields :class:`~bridge.kfp.protocol.Send` and
 :class:`~bridge.kfp.protocol.Sleep` actions and receives
-:class:`~bridge.kfp.protocol.Outcome` objects; :mod:`bridge.kfp.client` runs these
-generators with ``httpx.Client`` (sync) or ``httpx.AsyncClient`` (async). Request
+:class:`~bridge.kfp.protocol.Outcome` objects; :mod:`bridge.kfp.transport` runs these
+generators with ``httpx.Client`` (sync) or ``httpx.AsyncClient`` (async), and
+:mod:`bridge.kfp.client` (generated) gives each a typed method on both faces. Request
 building, auth headers (read fresh for every attempt), retries, error mapping and
 JSON parsing therefore exist once.
 

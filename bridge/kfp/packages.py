@@ -81,6 +81,11 @@ class PipelinePackage:
             return {"pipeline_spec": dict(self.pipeline_spec), "platform_spec": dict(self.platform_spec)}
         return dict(self.pipeline_spec)
 
+    def to_yaml(self) -> bytes:
+        """The package as the YAML file KFP's upload expects, whatever form it was read from."""
+        docs = [dict(self.pipeline_spec)] + ([dict(self.platform_spec)] if self.platform_spec else [])
+        return yaml.safe_dump_all(docs, sort_keys=False).encode("utf-8")
+
 
 def parse_package(text: str, source: str = "<memory>") -> PipelinePackage:
     """A package from YAML or JSON text; ``source`` names it in errors."""

@@ -13,6 +13,7 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import networkx as nx
 
@@ -83,17 +84,22 @@ def _repository_roots(root: str | None, roots: list[tuple[Path, str]]) -> list[t
     return found
 
 
-def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
+def analyze_paths(paths: list[Path], config: Config | None = None,
+                  progress: Callable[[int, int, str], None] | None = None) -> Analysis:
     """Analyze DAG files and folders; bad files become findings, never exceptions.
 
-    Helper modules resolve from the scanned folders, then from ``config.root`` and its ``plugins/``."""
+    Helper modules resolve from the scanned folders, then from ``config.root`` and its ``plugins/``.
+    ``progress(done, total, file)`` is called after each scanned file (each is also logged at INFO)."""
     config = config or Config()
     files, roots = _collect([Path(p) for p in paths], config.ignore_syntax)
     roots += _repository_roots(config.root, roots)
     engine = AirflowSemantics(config, roots)
     analysis = Analysis(files=sorted({display for _, display in files}))
     seen: set[Path] = set()
-    for path, display in sorted(files, key=lambda item: item[1]):
+    ordered = sorted(files, key=lambda item: item[1])
+    for done, (path, display) in enumerate(ordered, 1):
+        if progress is not None:
+            progress(done - 1, len(ordered), display)
         resolved = path.resolve()
         if resolved in seen:
             continue
@@ -109,6 +115,9 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
             log.debug("analysis failed on %s", display, exc_info=True)
             engine.runs[resolved] = None
             analysis.findings.append(_internal(display, exc))
+        log.info("analyzed %d/%d %s", done, len(ordered), display)
+    if progress is not None and ordered:
+        progress(len(ordered), len(ordered), "")
     analysis.read = sorted(str(Path(p).resolve()) for p in engine.runs)
     ran = [run for run in engine.runs.values() if run is not None]
     consumed = {id(sub) for sub in flatten_subdags([dag for run in ran for dag in run.dags])}

@@ -8,9 +8,17 @@ reads there, transitively: the module's other definitions, its imports of outsid
 (copied as import lines), and names it imports from further repository modules. Nothing is
 executed. The mapping copies these definitions into the component, dependencies first.
 
-A name that cannot travel gets the reason instead (``file:line: why``): a module used as an
-object, a name bound twice or conditionally, code reading ``__file__`` or declaring
-``global``, a definition importing Airflow, a name its module does not define.
+A name bound several times, or inside a top-level ``if``/``try``/``for``, travels as every
+statement that binds it, in source order (the whole block), when all they read travels too.
+A repository module used as an object (``from lib import config`` then ``config.env``) travels
+as a namespace of the attributes read of it, built by a function holding that module's
+definitions (:func:`Carrier.module_object`). The few Airflow classes a component provides
+itself (``Variable``, ``Dataset``/``Asset``, ``Param``: :data:`PROVIDED`) travel as a marker key
+``airflow:<kind> as <name>`` that the mapping serves.
+
+A name that cannot travel gets the reason instead (``file:line: why``): a module used other
+than through its attributes, code reading ``__file__`` or declaring ``global``, a definition
+importing the rest of Airflow, a name its module does not define.
 Under the helper module's ``from __future__ import annotations`` its functions'
 annotations are never evaluated; copied elsewhere they would be, so they are left out.
 """
@@ -25,11 +33,23 @@ from typing import Callable
 
 import libcst as cst
 
-__all__ = ["Carrier", "CarryProblem"]
+__all__ = ["Carrier", "CarryProblem", "PROVIDED", "provided_kind"]
+
+# Airflow classes a component provides itself (the Variable shim, stand-ins): qualified name -> kind
+PROVIDED = {
+    **{f"{module}.Variable": "Variable" for module in (
+        "airflow.models", "airflow.models.variable", "airflow.sdk", "airflow.sdk.definitions.variable")},
+    **{name: "Asset" for name in (
+        "airflow.Dataset", "airflow.datasets.Dataset", "airflow.sdk.Asset", "airflow.sdk.Dataset",
+        "airflow.sdk.definitions.asset.Asset", "airflow.assets.Asset")},
+    **{f"{module}.Param": "Param" for module in (
+        "airflow.models.param", "airflow.models", "airflow.sdk", "airflow.sdk.definitions.param")},
+}
+_BLOCKS = (ast.If, ast.Try, ast.For)  # top-level blocks whose bindings travel as the whole block
 
 _BUILTINS = frozenset(dir(builtins)) | {"__name__"}
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-_DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign)
+_DEF_TYPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Assign, ast.AnnAssign, ast.AugAssign)
 
 # (importing file, module as written without dots, level) -> a repository file, "module" when
 # that is a package folder or namespace, None when outside the repository
@@ -47,8 +67,7 @@ class _Module:
     path: Path
     display: str
     lines: list[str]
-    bindings: dict[str, list[ast.stmt]] = field(default_factory=dict)
-    conditional: dict[str, int] = field(default_factory=dict)  # bound inside if/try/for/with -> its line
+    bindings: dict[str, list[ast.stmt]] = field(default_factory=dict)  # in source order, blocks included
     future_annotations: bool = False
 
 
@@ -60,15 +79,41 @@ class Carrier:
         self.display = display
         self.modules: dict[Path, _Module | None] = {}
         self.code: dict[str, str] = {}  # key -> source, every definition ever collected
-        self.done: dict[tuple[Path, str], list[str] | str] = {}
+        self.done: dict[tuple[Path, str, frozenset[str] | None], list[str] | str] = {}
+        self.union: dict[tuple[str, str], frozenset[str]] = {}  # (file, bound) -> every attribute read of it
 
-    def carry(self, here: Path, imports: list[str], wanted: set[str]) -> dict[str, list[str] | str]:
+    def carry(self, here: Path, imports: list[str], wanted: set[str], reader: str = "") -> dict[str, list[str] | str]:
         """``bound name -> keys of self.code`` (dependencies first) or the reason it cannot travel.
 
         ``here``: the callable's file; ``imports``: its import lines (module-level and its body's);
-        ``wanted``: the names the callable may read (a superset is fine).
+        ``wanted``: the names the callable may read (a superset is fine); ``reader``: the code that
+        reads them (the callable and its constants), for the attributes it reads of a module.
         """
+        out = self._carry(here, imports, wanted, reader)
+        for _ in range(3):  # one module read as an object by several definitions: one namespace, every attribute
+            spaces: dict[tuple[str, str], set[frozenset[str]]] = {}
+            for keys in out.values():
+                for key in keys if isinstance(keys, list) else []:
+                    if key.startswith("module:"):
+                        where, bound, attributes = key.removeprefix("module:").rsplit(":", 2)
+                        spaces.setdefault((where, bound), set()).add(frozenset(attributes.split(",")))
+            merged = {space: frozenset().union(*sets) for space, sets in spaces.items() if len(sets) > 1}
+            if not merged:
+                break
+            saved, self.done = self.done, {}
+            self.union.update(merged)
+            try:
+                out = self._carry(here, imports, wanted, reader)
+            finally:
+                self.done, self.union = saved, {}
+        return out
+
+    def _carry(self, here: Path, imports: list[str], wanted: set[str], reader: str) -> dict[str, list[str] | str]:
         out: dict[str, list[str] | str] = {}
+        try:
+            tree: ast.AST | None = ast.parse(reader) if reader else None
+        except SyntaxError:
+            tree = None
         for text in imports:
             try:
                 statements = ast.parse(text).body
@@ -76,16 +121,22 @@ class Carrier:
                 continue
             for statement in statements:
                 if isinstance(statement, ast.ImportFrom):
-                    self._from_import(here, statement, wanted, out)
+                    self._from_import(here, statement, wanted, tree, out)
                 elif isinstance(statement, ast.Import):
                     for alias in statement.names:
                         bound = (alias.asname or alias.name).split(".")[0]
-                        if bound in wanted and self.resolve(here, alias.name, 0) is not None:
-                            out[bound] = (f"`import {alias.name}` uses a repository module as an object; import "
-                                          f"the names it needs (`from {alias.name} import ...`) to have them carried")
+                        if bound not in wanted:
+                            continue
+                        target = self.resolve(here, alias.name, 0)
+                        if target is None:
+                            continue
+                        try:
+                            out[bound] = self._import_module(alias, target, _attributes(tree, bound), ())
+                        except CarryProblem as problem:
+                            out[bound] = str(problem)
         return out
 
-    def _from_import(self, here: Path, statement: ast.ImportFrom, wanted: set[str],
+    def _from_import(self, here: Path, statement: ast.ImportFrom, wanted: set[str], tree: ast.AST | None,
                      out: dict[str, list[str] | str]) -> None:
         module = statement.module or ""
         target = self.resolve(here, module, statement.level)
@@ -100,26 +151,73 @@ class Carrier:
                 out[bound] = f"`from {written} import *` names nothing statically"
                 continue
             try:
-                out[bound] = self._imported(here, module, statement.level, alias.name, bound, target)
+                out[bound] = self._imported(here, module, statement.level, alias.name, bound, target,
+                                            _attributes(tree, bound), ())
             except CarryProblem as problem:
                 out[bound] = str(problem)
 
-    def _imported(self, here: Path, module: str, level: int, name: str, bound: str,
-                  target: Path | str) -> list[str]:
+    def _import_module(self, alias: ast.alias, target: Path | str, attributes: frozenset[str] | None,
+                       visiting: tuple) -> list[str]:
+        """Keys for ``import module [as bound]`` of a repository module: a namespace of what is read of it."""
+        bound = alias.asname or alias.name
+        if "." in bound or not isinstance(target, Path):
+            raise CarryProblem(f"`import {alias.name}` uses a repository package as an object; import the names "
+                               f"it needs (`from {alias.name} import ...`) to have them carried")
+        return self.module_object(target, bound, attributes, f"import {ast.unparse(alias)}", visiting)
+
+    def _imported(self, here: Path, module: str, level: int, name: str, bound: str, target: Path | str,
+                  attributes: frozenset[str] | None, visiting: tuple) -> list[str]:
         """Keys for ``from module import name as bound`` read in a file at ``here``."""
         written = "." * level + module
         sub = self.resolve(here, f"{module}.{name}" if module else name, level)
+        if isinstance(sub, Path):
+            return self.module_object(sub, bound, attributes, f"from {written} import {name}", visiting)
         if not isinstance(target, Path) or sub is not None:
-            if sub is not None:
-                raise CarryProblem(f"`{name}` is a module of the repository (`from {written} import {name}`), "
-                                   f"used as an object; import the names it needs from `{written}.{name}`")
-            raise CarryProblem(f"`{written}` is a package folder without `{name}`")
-        keys = list(self._name(target, name, ()))
+            raise CarryProblem(f"`{written}.{name}` is a package folder of the repository, used as an object; "
+                               f"import the names it needs from its modules")
+        keys = list(self._name(target, name, visiting))
         if bound != name:
             key = f"{self.display(target)}:{bound} = {name}"
             self.code[key] = f"{bound} = {name}"
             keys.append(key)
         return keys
+
+    def module_object(self, path: Path, bound: str, attributes: frozenset[str] | None, how: str,
+                      visiting: tuple) -> list[str]:
+        """A repository module used as an object (``config.env``): the attributes read of it, as a namespace.
+
+        The module's definitions of those attributes (and what they read in it) run inside a function, as
+        they would in the module's own namespace; it returns ``SimpleNamespace(attr=attr, ...)`` bound to
+        ``bound``. What they read of other modules travels beside it, before.
+        """
+        where = self.display(path)
+        if attributes is None:
+            raise CarryProblem(f"`{how}` uses the repository module `{bound}` as an object other than by reading "
+                               f"its attributes (`{bound}.name`); import the names it needs from it")
+        if not attributes:
+            raise CarryProblem(f"`{how}`: nothing is read of the module `{bound}`")
+        attributes = attributes | self.union.get((where, bound), frozenset())
+        inner_prefix = f"{where}:"
+        outer: list[str] = []
+        inner: list[str] = []
+        for attribute in sorted(attributes):
+            for key in self._name(path, attribute, visiting):
+                into = inner if key.startswith(inner_prefix) else outer
+                if key not in into:
+                    into.append(key)
+        inner = _in_source_order(inner)
+        function = f"_{bound}_module"
+        fields = ", ".join(f"{a}={a}" for a in sorted(attributes))
+        if len(fields) + 40 > 88:  # black's layout one level inside the component: one per line
+            fields = "\n" + "".join(f"    {a}={a},\n" for a in sorted(attributes))
+        text = _namespace_function(function, f"`{how}`: what the task reads of it, as a namespace (af2kfp).",
+                                   [self.code[key] for key in inner], f"return SimpleNamespace({fields})")
+        text += f"\n\n{bound} = {function}()\n"
+        namespace = "import:from types import SimpleNamespace"
+        self.code[namespace] = "from types import SimpleNamespace"
+        key = f"module:{where}:{bound}:{','.join(sorted(attributes))}"
+        self.code[key] = text
+        return [*outer, *([namespace] if namespace not in outer else []), key]
 
     def _module(self, path: Path) -> _Module | None:
         if path not in self.modules:
@@ -136,49 +234,68 @@ class Carrier:
                     if isinstance(statement, ast.ImportFrom) and statement.module == "__future__":
                         table.future_annotations |= any(a.name == "annotations" for a in statement.names)
                         continue
-                    for name in _binds(statement):
+                    for name in dict.fromkeys(_binds(statement)):
                         table.bindings.setdefault(name, []).append(statement)
-                table.conditional = _nested_bindings(tree)
             self.modules[path] = table
         return self.modules[path]
 
-    def _name(self, path: Path, name: str, visiting: tuple[tuple[Path, str], ...]) -> list[str]:
-        """Keys (dependencies first) of what gives ``name`` its value in the module at ``path``."""
-        key = (path, name)
+    def _name(self, path: Path, name: str, visiting: tuple, attributes: frozenset[str] | None = None) -> list[str]:
+        """Keys (dependencies first) of what gives ``name`` its value in the module at ``path``.
+
+        ``attributes``: what the reader reads of ``name`` (``None``: the name itself), which matters
+        when ``name`` is a module imported as an object.
+        """
+        key = (path, name, attributes)
         if key in self.done:
             found = self.done[key]
             if isinstance(found, str):
                 raise CarryProblem(found)
             return found
-        if key in visiting:  # functions reading each other: each is defined once, order is free
+        if any(v[:2] == (path, name) for v in visiting):  # functions reading each other: order is free
             return []
         try:
-            found = self._collect(path, name, (*visiting, key))
+            found = self._collect(path, name, (*visiting, key), attributes)
         except CarryProblem as problem:
             self.done[key] = str(problem)
             raise
         self.done[key] = found
         return found
 
-    def _collect(self, path: Path, name: str, visiting: tuple[tuple[Path, str], ...]) -> list[str]:
+    def _collect(self, path: Path, name: str, visiting: tuple, attributes: frozenset[str] | None) -> list[str]:
         table = self._module(path)
         where = self.display(path)
         if table is None:
             raise CarryProblem(f"{where}: does not parse")
         statements = table.bindings.get(name, [])
-        if name in table.conditional:
-            raise CarryProblem(f"{where}:{table.conditional[name]}: `{name}` is bound conditionally (inside "
-                               "`if`/`try`/`for`/`with`); which value Airflow sees is not known statically")
         if not statements:
             raise CarryProblem(f"{where}: `{name}` is not defined at the top level of the module")
-        statement = statements[0]
-        if len(statements) > 1:
-            raise CarryProblem(f"{where}:{statement.lineno}: `{name}` is bound more than once or conditionally; "
-                               "which value Airflow sees is not known statically")
-        at = f"{where}:{statement.lineno}"
+        if len(statements) == 1 and isinstance(statements[0], (ast.Import, ast.ImportFrom)):
+            return self._import_binding(table, statements[0], name, visiting, attributes)
+        provided = _provided_block(statements, name)
+        if provided is not None:
+            return self._import_binding(table, provided, name, visiting, attributes)
+        keys: list[str] = []
+        for statement in statements:  # every statement that binds it, in source order: Airflow's final value
+            for dependency in self._statement(table, statement, name, visiting):
+                if dependency not in keys:
+                    keys.append(dependency)
+        return keys
+
+    def _statement(self, table: _Module, statement: ast.stmt, name: str, visiting: tuple) -> list[str]:
+        """Keys of one top-level statement binding ``name``: what it reads, then itself."""
+        at = f"{table.display}:{statement.lineno}"
         if isinstance(statement, (ast.Import, ast.ImportFrom)):
-            return self._import_binding(table, statement, name, visiting)
-        if not isinstance(statement, _DEF_TYPES) or isinstance(statement, ast.AnnAssign) and statement.value is None:
+            raise CarryProblem(f"{at}: `{name}` is bound by an import and again elsewhere in the module; which "
+                               "value Airflow sees is not known statically")
+        if isinstance(statement, _BLOCKS):
+            for node in _walk_scope(statement):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    module = node.module or "" if isinstance(node, ast.ImportFrom) else node.names[0].name
+                    level = node.level if isinstance(node, ast.ImportFrom) else 0
+                    if level or module.split(".")[0] == "airflow" or self.resolve(table.path, module, level):
+                        raise CarryProblem(f"{at}: `{name}` is bound in a block importing "
+                                           f"`{ast.unparse(node)}`, which cannot travel inside it")
+        elif not isinstance(statement, _DEF_TYPES) or isinstance(statement, ast.AnnAssign) and statement.value is None:
             raise CarryProblem(f"{at}: `{name}` is bound by a {type(statement).__name__} statement, not a definition")
         nodes = list(ast.walk(statement))
         if any(isinstance(n, (ast.Global, ast.Nonlocal)) for n in nodes):
@@ -190,7 +307,7 @@ class Carrier:
         for read in sorted(reads - _BUILTINS, key=lambda n: (table.bindings.get(n, [statement])[0].lineno, n)):
             if read not in table.bindings:
                 raise CarryProblem(f"{at}: `{name}` reads `{read}`, which the module does not define")
-            for dependency in self._name(path, read, visiting):
+            for dependency in self._name(table.path, read, visiting, _attributes(statement, read)):
                 if dependency not in keys:
                     keys.append(dependency)
         own = f"{table.display}:{statement.lineno}"  # one key per statement (``a, b = ...`` binds two names)
@@ -199,14 +316,19 @@ class Carrier:
         return keys
 
     def _import_binding(self, table: _Module, statement: ast.Import | ast.ImportFrom, name: str,
-                        visiting: tuple[tuple[Path, str], ...]) -> list[str]:
+                        visiting: tuple, attributes: frozenset[str] | None) -> list[str]:
         at = f"{table.display}:{statement.lineno}"
         alias = next(a for a in statement.names if (a.asname or a.name).split(".")[0] == name)
         module = statement.module or "" if isinstance(statement, ast.ImportFrom) else alias.name
         level = statement.level if isinstance(statement, ast.ImportFrom) else 0
         if not level and module.split(".")[0] == "airflow":
-            raise CarryProblem(f"{at}: `{name}` comes from Airflow (`{ast.unparse(statement)}`), which the "
-                               "component's image does not have")
+            kind = provided_kind(statement, alias)
+            if kind is None:
+                raise CarryProblem(f"{at}: `{name}` comes from Airflow (`{ast.unparse(statement)}`), which the "
+                                   "component's image does not have")
+            key = f"airflow:{kind} as {name}"
+            self.code[key] = key
+            return [key]
         target = self.resolve(table.path, module, level)
         if target is None:  # an outside package: the import line travels (only this name)
             single = ast.ImportFrom(module=module, names=[alias], level=0) if isinstance(statement, ast.ImportFrom) \
@@ -216,40 +338,91 @@ class Carrier:
             self.code[key] = text
             return [key]
         if isinstance(statement, ast.Import):
-            raise CarryProblem(f"{at}: `{ast.unparse(statement)}` uses a repository module as an object")
-        return self._imported(table.path, module, level, alias.name, name, target)
+            return self._import_module(alias, target, attributes, visiting)
+        return self._imported(table.path, module, level, alias.name, name, target, attributes, visiting)
+
+
+def _in_source_order(keys: list[str]) -> list[str]:
+    """Keys of one module as the module runs them (``file:line``); an alias (``file:a = b``) stays after the
+    statement before it."""
+    placed, line = [], 0.0
+    for index, key in enumerate(keys):
+        tail = key.rsplit(":", 1)[1]
+        line = float(tail) if tail.isdigit() else line + 0.001
+        placed.append((line, index, key))
+    return [key for _, _, key in sorted(placed)]
+
+
+def _namespace_function(name: str, doc: str, blocks: list[str], last: str) -> str:
+    """``def name():`` holding ``blocks`` (indented by LibCST: a multi-line string keeps its text)."""
+    body: list[cst.BaseStatement] = [cst.parse_statement(f'"""{doc}"""\n')]
+    for block in blocks:
+        statements = list(cst.parse_module(block).body)
+        if isinstance(statements[0], (cst.FunctionDef, cst.ClassDef)) or \
+                body and isinstance(body[-1], (cst.FunctionDef, cst.ClassDef)):
+            statements[0] = statements[0].with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        body += statements
+    tail = cst.parse_statement(last + "\n")
+    if isinstance(body[-1], (cst.FunctionDef, cst.ClassDef)):
+        tail = tail.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+    body.append(tail)
+    header = cst.ensure_type(cst.parse_statement(f"def {name}():\n    pass\n"), cst.FunctionDef)
+    return cst.Module(body=[header.with_changes(body=cst.IndentedBlock(body=body))]).code
+
+
+def provided_kind(statement: ast.Import | ast.ImportFrom, alias: ast.alias) -> str | None:
+    """``"Variable"``, ``"Asset"`` or ``"Param"`` when the import brings one of :data:`PROVIDED`."""
+    if isinstance(statement, ast.ImportFrom) and not statement.level:
+        return PROVIDED.get(f"{statement.module}.{alias.name}")
+    return None
+
+
+def _provided_block(statements: list[ast.stmt], name: str) -> ast.ImportFrom | None:
+    """``try: from airflow.sdk import Variable`` / ``except ImportError: from airflow.models import Variable``:
+    a block of imports only, each alternative bringing ``name`` as the same provided class; its first import."""
+    if len(statements) != 1 or not isinstance(statements[0], ast.Try):
+        return None
+    imports = [n for n in _walk_scope(statements[0]) if isinstance(n, ast.stmt) and n is not statements[0]]
+    if not imports or not all(isinstance(n, (ast.ImportFrom, ast.Pass)) for n in imports):
+        return None
+    kinds = {provided_kind(n, a) for n in imports if isinstance(n, ast.ImportFrom) for a in n.names
+             if (a.asname or a.name) == name}
+    if len(kinds) != 1 or None in kinds:
+        return None
+    return next(n for n in imports if isinstance(n, ast.ImportFrom) and any((a.asname or a.name) == name
+                                                                            for a in n.names))
+
+
+def _attributes(tree: ast.AST | None, name: str) -> frozenset[str] | None:
+    """The attributes ``tree`` reads of ``name`` (``name.x``); ``None`` when it uses ``name`` otherwise."""
+    if tree is None:
+        return None
+    parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name and isinstance(node.ctx, ast.Load):
+            parent = parents.get(node)
+            if not (isinstance(parent, ast.Attribute) and parent.value is node and isinstance(parent.ctx, ast.Load)):
+                return None
+            found.add(parent.attr)
+    return frozenset(found)
 
 
 def _binds(statement: ast.stmt) -> list[str]:
-    """Names a top-level statement binds (every binding form; nested scopes excluded)."""
+    """Names a top-level statement binds (every binding form, inside its blocks too; nested scopes excluded)."""
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return [statement.name]
-    if isinstance(statement, (ast.Import, ast.ImportFrom)):
-        return [(a.asname or a.name).split(".")[0] for a in statement.names]
     names = []
     for node in _walk_scope(statement):
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.append(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names += [(a.asname or a.name).split(".")[0] for a in node.names]
+        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
             names.append(node.id)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            names.append(node.name)
     return names
-
-
-def _nested_bindings(tree: ast.Module) -> dict[str, int]:
-    """Module-level names bound inside ``if``/``try``/``for``/``with`` blocks (not one plain definition), with
-    the line of the block."""
-    found: dict[str, int] = {}
-    for statement in tree.body:
-        if isinstance(statement, (ast.If, ast.Try, ast.For, ast.While, ast.With, ast.AsyncFor, ast.AsyncWith)):
-            for node in _walk_scope(statement):
-                names: list[str] = []
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    names = [node.name]
-                elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                    names = [(a.asname or a.name).split(".")[0] for a in node.names]
-                elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-                    names = [node.id]
-                for name in names:
-                    found.setdefault(name, statement.lineno)
-    return found
 
 
 def _walk_scope(node: ast.AST):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from typing import Any
 
 import libcst as cst
@@ -273,8 +274,9 @@ class TaskBuilder:
                                             cached[0]))
         carried: dict[str, list[str] | str] = {}
         if cached[2]:  # names imported from the repository travel with the callable where they can
-            wanted = set(_IDENTIFIER.findall(cached[0] + "\n".join(constants.values())))
-            carried = self.carrier.carry(source.path, source.imports() + _body_imports(cached[0]), wanted)
+            reader = "\n".join([textwrap.dedent(cached[0]), *constants.values()])
+            carried = self.carrier.carry(source.path, source.imports() + _body_imports(cached[0]),
+                                         set(_IDENTIFIER.findall(reader)), reader)
         keys = {key for found in carried.values() if isinstance(found, list) for key in found}
         return PythonCallable(
             name=function.name,

@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from converters.emit import kfp_linear
+from converters.emit.kfp_import import load_kfp
 from converters.emit.safety import check_tree
 from converters.emit.spec_tasks import group_list, spec_tasks
 from converters.emit.yaml_text import dump_all
@@ -125,6 +126,7 @@ class _CallerName:
 
 def _cheap_caller_names() -> None:
     """Let kfp's task setters name their caller without reading the whole stack's source."""
+    load_kfp()
     from kfp.dsl import pipeline_task
 
     if pipeline_task.__dict__.get("inspect") not in (None, _CallerName):  # only the name kfp looks up there
@@ -135,6 +137,7 @@ def _cheap_caller_names() -> None:
 def prepare() -> None:
     """Import kfp's compiler now (a worker's initializer: it runs while the parent analyzes),
     so the first compile does not pay for it."""
+    load_kfp()
     import kfp.compiler  # noqa: F401
 
     module_folder()

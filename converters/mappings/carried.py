@@ -45,7 +45,9 @@ CARRIED = register_code(
 class Carry:
     """What to copy: ``imports`` (outside import lines), ``code`` (definitions, dependencies first),
     the import ``statements`` to drop (as ``ast.unparse`` writes them), the ``names`` carried, the
-    repository ``modules`` whose use is carried or explained, and findings ``(code, message)``."""
+    repository ``modules`` whose use is carried or explained, findings ``(code, message)``, and the
+    Airflow classes the copied code reads that the component ``provided`` itself (name -> kind:
+    ``Variable``, ``Asset``, ``Param``; defined before the copied code)."""
 
     imports: list[str] = field(default_factory=list)
     code: list[str] = field(default_factory=list)
@@ -53,6 +55,7 @@ class Carry:
     names: set[str] = field(default_factory=set)
     modules: set[str] = field(default_factory=set)
     findings: list[tuple[str, str]] = field(default_factory=list)
+    provided: dict[str, str] = field(default_factory=dict)
 
 
 def _import_module(statement: ast.Import | ast.ImportFrom) -> list[str]:
@@ -61,13 +64,23 @@ def _import_module(statement: ast.Import | ast.ImportFrom) -> list[str]:
     return ["." * statement.level + (statement.module or "")]
 
 
-def _bound(statement: ast.stmt) -> set[str]:
+def _bound(statement: ast.AST) -> set[str]:
     if isinstance(statement, (ast.Import, ast.ImportFrom)):
         return {(a.asname or a.name).split(".")[0] for a in statement.names}
     if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {statement.name}
-    targets = statement.targets if isinstance(statement, ast.Assign) else [getattr(statement, "target", None)]
-    return {n.id for t in targets if t is not None for n in ast.walk(t) if isinstance(n, ast.Name)}
+    if isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    names: set[str] = set()  # a block, or a module's namespace (its function and the name bound to it)
+    for child in ast.iter_child_nodes(statement):
+        if isinstance(child, ast.stmt):
+            names |= _bound(child)
+        elif isinstance(child, ast.ExceptHandler):
+            names |= set().union(*(_bound(s) for s in child.body)) | ({child.name} if child.name else set())
+        elif isinstance(statement, ast.For) and child is statement.target:
+            names |= {n.id for n in ast.walk(child) if isinstance(n, ast.Name)}
+    return names
 
 
 def plan_carry(callable_: PythonCallable, fn_name: str, statements: list[tuple[ast.stmt, set[str]]],
@@ -100,13 +113,18 @@ def plan_carry(callable_: PythonCallable, fn_name: str, statements: list[tuple[a
     binders: dict[str, str] = {}
     blocks: list[tuple[str, ast.stmt]] = []
     for key in keys:
+        if key.startswith("airflow:"):  # a class the component provides itself (the Variable shim, stand-ins)
+            kind, _, name = key.removeprefix("airflow:").partition(" as ")
+            carry.provided[name] = kind
+            continue
         text = callable_.carried_code.get(key)
         try:
-            node = ast.parse(text).body[0] if text else None
+            nodes = ast.parse(text).body if text else []
         except SyntaxError:
-            node = None
-        if node is None:
+            nodes = []
+        if not nodes:
             return carry  # a graph from another version: leave the imports (M261) as they were
+        node = nodes[0] if len(nodes) == 1 else ast.Module(body=nodes, type_ignores=[])
         blocks.append((text, node))
         for name in _bound(node):
             if binders.setdefault(name, text) != text:
@@ -140,10 +158,17 @@ def plan_carry(callable_: PythonCallable, fn_name: str, statements: list[tuple[a
         carry.modules.update(m for m in _import_module(statement) if m in local)
     if wanted:
         names = ", ".join(f"`{name}`" for _, used in wanted for name in used)
-        sources = sorted({key.rsplit(":", 1)[0] for key in keys if not key.startswith("import:")})
+        sources = sorted({_file_of(key) for key in keys if not key.startswith(("import:", "airflow:"))})
         carry.findings.append((CARRIED, f"`{fn_name}` carries {names} from the repository ({', '.join(sources)}): "
                                         f"{len(carry.code)} definition(s) copied into the component"))
     return carry
+
+
+def _file_of(key: str) -> str:
+    """The file a key of carried code comes from (``file:line``, ``file:a = b``, ``module:file:name:attrs``)."""
+    if key.startswith("module:"):
+        return key.removeprefix("module:").rsplit(":", 2)[0]
+    return key.split(" = ")[0].rsplit(":", 1)[0]
 
 
 class _DropImports(cst.CSTTransformer):

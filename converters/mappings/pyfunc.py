@@ -45,6 +45,7 @@ from converters.mappings.pytypes import (
     needs_json,
 )
 from converters.mappings.returns import OutputPlan, plan_outputs
+from converters.mappings.standins import STAND_IN_LACKS, lacking, stand_in
 from converters.mappings.values import is_plain, short
 from converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
 from converters.templating import ParamRef
@@ -334,22 +335,59 @@ def _install(ctx: MapContext, callable_: PythonCallable, fn: _Def, modules: list
     return found.packages
 
 
-def _variable_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original: _Def,
-                   sig: _Signature) -> VariableShim:
-    """``Variable.get(...)`` served inside the component (:mod:`.variable_shim`); M268 where it cannot be."""
-    if "Variable" not in callable_.source:
+def _variable_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original: _Def, sig: _Signature,
+                   carry: Carry) -> VariableShim:
+    """``Variable.get(...)`` served inside the component (:mod:`.variable_shim`); M268 where it cannot be.
+
+    One class serves the callable and the repository code it carries (``carry.provided``): the
+    reads of both are gathered, and the class's names are the callable's and the copied code's.
+    """
+    names = variable_names(callable_.imports, callable_.source) if "Variable" in callable_.source else frozenset()
+    carried = frozenset(name for name, kind in carry.provided.items() if kind == "Variable")
+    if not names and not carried:
         return VariableShim()
-    names = variable_names(callable_.imports, callable_.source)
-    if not names:
-        return VariableShim()
+    code = ast.Module(body=[*fn.body, *(s for text in carry.code for s in ast.parse(text).body)], type_ignores=[])
     taken = _loaded(fn) | _local_names(fn) | {p.name for p in sig.params} | set(callable_.constants)
-    shim = build_variable_shim(fn, names, ctx.config.environment, taken)
+    taken |= {n.id for n in ast.walk(code) if isinstance(n, ast.Name)}
+    shim = build_variable_shim(code if carried else fn, names | carried, ctx.config.environment, taken)
+    body = {id(n) for statement in fn.body for n in ast.walk(statement)}
     for node, what in shim.problems:
-        _finding(ctx, callable_, _line(original, node), VARIABLE_UNSERVED,
-                 f"`{fn.name}` reads the Airflow Variable through {what}")
+        if id(node) in body:
+            _finding(ctx, callable_, _line(original, node), VARIABLE_UNSERVED,
+                     f"`{fn.name}` reads the Airflow Variable through {what}")
+        else:
+            ctx.add(VARIABLE_UNSERVED, f"`{fn.name}` carries repository code reading the Airflow Variable through "
+                                       f"{what}")
     for name, ref in shim.inputs:
         sig.params.append(_Param(name, "str", None, ref, True))
     return shim
+
+
+def _variable_class(statements: list[str]) -> list[str]:
+    """The Variable shim's lines as definitions to copy: the class, then each alias line."""
+    lines = [line for line in statements]
+    while lines and not lines[-1]:
+        lines.pop()
+    aliases = [line for line in lines if line and not line.startswith((" ", "class "))]
+    body = [line for line in lines if line not in aliases]
+    while body and not body[-1]:
+        body.pop()
+    return ["\n".join(body), *aliases]
+
+
+def _stand_ins(ctx: MapContext, fn: _Def, carry: Carry) -> list[str]:
+    """Airflow's Asset/Dataset and Param as the copied code builds them (:mod:`.standins`), M269 for the rest."""
+    kinds: dict[str, set[str]] = {}
+    for name, kind in carry.provided.items():
+        if kind != "Variable":
+            kinds.setdefault(kind, set()).add(name)
+    if not kinds:
+        return []
+    missing = lacking(set(kinds), [*fn.body, *(ast.parse(text) for text in carry.code)])
+    if missing:
+        ctx.add(STAND_IN_LACKS, f"`{fn.name}` reads {', '.join(f'`.{a}`' for a in missing)} of Airflow's "
+                                f"{' or '.join(sorted(kinds))}, which the component's stand-in has not")
+    return [text for kind in sorted(kinds) for text in stand_in(kind, kinds[kind])]
 
 
 def _served_imports(fn: _Def, names: frozenset[str]) -> set[str]:
@@ -545,7 +583,7 @@ def _code(module: cst.Module, name: str, sig: _Signature, returns: str | None, i
                      *after[1:]]
         statements = statements[:docstring] + built + after
     moved = [cst.parse_statement(text) for text in [*imports, *(i for i in shim_imports if i not in imports)]]
-    copied = _spaced([cst.parse_statement(text) for text in constants], bool(moved), bool(docstring))
+    copied = _spaced([s for text in constants for s in cst.parse_module(text).body], bool(moved), bool(docstring))
     if fn.asynchronous is not None or skip is not None:
         names = ", ".join(p.name for p in sig.params)
         keyword = "def" if fn.asynchronous is None else "async def"
@@ -718,14 +756,18 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
             fn = _first_def(module)
     _drop_unread_context(fn, sig)
     shim = _context_shim(ctx, callable_, fn, original, sig, holders)
-    variables = _variable_shim(ctx, callable_, fn, original, sig)
-    if variables.statements:
+    params = {p.name for p in sig.params}
+    constants = _constants(callable_, fn, _local_names(fn) | params)
+    carry = _carry(ctx, callable_, fn, constants, params)
+    variables = _variable_shim(ctx, callable_, fn, original, sig, carry)
+    stand_ins = _stand_ins(ctx, fn, carry)
+    if variables.statements and any(kind == "Variable" for kind in carry.provided.values()):
+        stand_ins += _variable_class(variables.statements)  # before the copied code, which reads it
+    elif variables.statements:
         shim = (shim[0], [*variables.statements, *([""] if shim[1] and not variables.statements[-1] == "" else []),
                           *shim[1]])
     arguments = _bind(ctx, sig)
     params = {p.name for p in sig.params}
-    constants = _constants(callable_, fn, _local_names(fn) | params)
-    carry = _carry(ctx, callable_, fn, constants, params)
     served = _served_imports(fn, variables.names) if variables.statements else set()
     imports, bound, modules = _used_imports(ctx, callable_, fn, constants, provided, carry.statements | served,
                                             variables.names if variables.statements else frozenset())
@@ -769,8 +811,8 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     outputs = plan.outputs or ({RETURN_VALUE: (RETURN_VALUE, plan.carrier or plan.returns or JSON)}
                                if skips and plan.returns else {})
     skip = _skip_plan(ctx, fn, outputs) if skips else None
-    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports, [*defined, *carry.code, *constants.values()], shim,
-                 skip)
+    code = _code(module, "__AF2KFP_NAME__", sig, plan.returns, imports,
+                 [*defined, *stand_ins, *carry.code, *constants.values()], shim, skip)
     params_out = [(p.name, p.annotation, p.default) for p in sig.params]
     if skip is not None:
         function = PythonFunction(code=code, params=params_out, returns=None if outputs else "bool",

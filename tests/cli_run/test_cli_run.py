@@ -407,3 +407,41 @@ def test_an_executed_run_fails_when_its_python_crashes(tmp_path, capsys):
     assert code == 1, err
     assert "state: FAILED" in out and "ValueError: cannot handle 2" in out
     assert "note:" not in out
+
+
+def test_the_host_comes_from_kfp_host_or_the_running_local_server(run_server, run_package, capsys, tmp_path,
+                                                                   monkeypatch):
+    """Trying a pipeline needs no --host: KFP_HOST (or kfp's KF_PIPELINES_ENDPOINT), else the
+    `af2kfp kfp-server` running here, whose URL file goes away when it stops."""
+    from bridge.cli.kfp_options import HOST_VARIABLES
+    from bridge.kfp_server import start_server_process
+
+    url_file = tmp_path / "kfp-server.url"
+    monkeypatch.setenv("AF2KFP_KFP_SERVER_URL_FILE", str(url_file))
+    for name in HOST_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    code, _, err = af2kfp(capsys, str(run_package))
+    assert code == 2 and "no KFP host: give --host URL, set KFP_HOST or KF_PIPELINES_ENDPOINT" in err
+
+    local = start_server_process(env={"AF2KFP_KFP_SERVER_URL_FILE": str(url_file)})
+    try:
+        assert url_file.read_text().strip() == local.url
+        code, out, err = af2kfp(capsys, str(run_package), "--format", "json")
+        assert code == 0, err
+        assert f"af2kfp: KFP host {local.url} (from the local af2kfp kfp-server ({url_file}))" in err
+        assert json.loads(out)["run_url"].startswith(local.url)
+
+        for name in HOST_VARIABLES:  # a variable wins over the local server, KFP_HOST first
+            monkeypatch.setenv(name, run_server.url)
+            code, out, err = af2kfp(capsys, str(run_package), "--format", "json")
+            assert code == 0 and f"(from {HOST_VARIABLES[0]})" in err
+            assert stored_run(run_server, json.loads(out)["run_id"]).run_id
+        for name in HOST_VARIABLES:
+            monkeypatch.delenv(name)
+    finally:
+        local.stop()
+    assert not url_file.exists()  # withdrawn by the stopping server
+
+    url_file.write_text(local.url + "\n")  # left by a killed server: not used
+    code, _, err = af2kfp(capsys, str(run_package))
+    assert code == 2 and "no KFP host" in err

@@ -270,3 +270,32 @@ def test_a_long_sql_text_in_many_pieces_is_not_too_deep(tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [d["dag_id"] for d in report["dags"]] == ["long_sql"]
     assert not [f for f in report["findings"] if f["code"].startswith("E")]
+
+
+def test_a_long_list_of_strings_on_one_line_is_not_deep():
+    """Generated DAG files list their tables on one line: each string is one piece, not every string of
+    the line (the 5,000-task benchmark DAG was E307 with 830 names), and the check stays linear."""
+    import ast
+
+    from converters.analysis.limits import nesting
+
+    text = "TABLES = [" + ", ".join(f'"t{i:05d}"' for i in range(5000)) + "]\n"
+    assert nesting(ast.parse(text), text)[0] < 10
+    joined = "x = " + " ".join(['"a"'] * 600) + "\n"
+    assert nesting(ast.parse(joined), joined)[0] > 100
+
+
+def test_the_time_budget_counts_computation_not_waiting():
+    """The budget is the analysing thread's CPU time: on a busy machine (here: a pause) the same file gives
+    the same graph as on an idle one."""
+    import time
+
+    from converters.analysis.limits import Deadline
+
+    deadline = Deadline(0.2)
+    time.sleep(0.4)
+    assert not any(deadline.passed() for _ in range(1024))
+    end = time.thread_time() + 0.5
+    while time.thread_time() < end:
+        pass
+    assert any(deadline.passed() for _ in range(1024))
