@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from converters.config import Config
-from converters.files import write_text_atomic
+from af2kfp.converters.config import Config
+from af2kfp.converters.files import write_text_atomic
 
 __all__ = ["CACHE_NAME", "Hit", "lookup", "store", "tool_fingerprint"]
 
@@ -59,7 +59,7 @@ def tool_fingerprint() -> str:
 
 
 def _scanned(paths: Iterable[Path], config: Config) -> list[Path]:
-    from converters.analysis.ignore import python_files
+    from af2kfp.converters.analysis.ignore import python_files
 
     found: list[Path] = []
     for given in paths:

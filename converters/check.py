@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Iterable
 
-from converters.config import Config
-from converters.findings import Finding, Severity
+from af2kfp.converters.config import Config
+from af2kfp.converters.findings import Finding, Severity
 
 __all__ = ["check_paths"]
 
@@ -21,10 +21,10 @@ __all__ = ["check_paths"]
 def check_paths(paths: Iterable[Path | str], config: Config | None = None) -> dict[str, Any]:
     """``{"summary": {"dags", "findings"}, "findings": [...]}`` for the DAGs under ``paths``, in
     ``report.json``'s shapes and ``convert``'s order, minus what only compiling finds."""
-    from converters.analysis import analyze_paths
-    from converters.convert import DUPLICATE_DAG, _dag_finding, _generate, pipeline_names, schedule_spec
-    from converters.graph import dag_info
-    from converters.mappings import check_config
+    from af2kfp.converters.analysis import analyze_paths
+    from af2kfp.converters.convert import DUPLICATE_DAG, _dag_finding, _generate, pipeline_names, schedule_spec
+    from af2kfp.converters.graph import dag_info
+    from af2kfp.converters.mappings import check_config
 
     config = config or Config()
     check_config(config)

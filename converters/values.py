@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from converters.errors import GraphFormatError
+from af2kfp.converters.errors import GraphFormatError
 
 __all__ = [
     "LOOP_PREFIX",

@@ -17,11 +17,11 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from airflow_plugins._compat import AirflowException, BaseOperator, default_deferrable, task_state_store
-from airflow_plugins.hooks.kfp import KfpHook
-from airflow_plugins.links.kfp import XCOM_EXPERIMENT_ID, XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
-from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import (
+from af2kfp.airflow_plugins._compat import AirflowException, BaseOperator, default_deferrable, task_state_store
+from af2kfp.airflow_plugins.hooks.kfp import KfpHook
+from af2kfp.airflow_plugins.links.kfp import XCOM_EXPERIMENT_ID, XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
+from af2kfp.airflow_plugins.triggers.kfp import KfpRunTrigger
+from af2kfp.bridge.kfp import (
     DEFAULT_UNEXPECTED_STATE_TIMEOUT,
     KfpClient,
     KfpError,
@@ -37,7 +37,7 @@ from bridge.kfp import (
     deterministic_run_name,
     load_package,
 )
-from bridge.kfp.runs import DEFAULT_EXPERIMENT
+from af2kfp.bridge.kfp.runs import DEFAULT_EXPERIMENT
 
 __all__ = ["STATE_KEY", "KfpRunPipelineOperator", "KfpUploadPipelineOperator", "run_name_for"]
 
@@ -77,7 +77,7 @@ class KfpRunPipelineOperator(BaseOperator):
     :param wait_for_termination: wait for the run to end; else succeed once it is submitted.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param poll_interval, timeout, unexpected_state_timeout, success_states, failure_states:
-        the :class:`~bridge.kfp.WaitOptions` (seconds between two state reads, default 10; the
+        the :class:`~af2kfp.bridge.kfp.WaitOptions` (seconds between two state reads, default 10; the
         wait's limit, None: none, the run is left going; how long a run may stay in a state no
         waiter expects, default 300; the states counted as success, default SUCCEEDED and
         SKIPPED, and as failure, default FAILED and CANCELED).

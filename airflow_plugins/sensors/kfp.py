@@ -9,16 +9,16 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from airflow_plugins._compat import (
+from af2kfp.airflow_plugins._compat import (
     AirflowException,
     AirflowSensorTimeout,
     BaseSensorOperator,
     default_deferrable,
 )
-from airflow_plugins.hooks.kfp import KfpHook
-from airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
-from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import (
+from af2kfp.airflow_plugins.hooks.kfp import KfpHook
+from af2kfp.airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
+from af2kfp.airflow_plugins.triggers.kfp import KfpRunTrigger
+from af2kfp.bridge.kfp import (
     DEFAULT_UNEXPECTED_STATE_TIMEOUT,
     KfpError,
     KfpUnexpectedStateError,
@@ -34,7 +34,7 @@ __all__ = ["KfpRunSensor"]
 class KfpRunSensor(BaseSensorOperator):
     """Succeed when KFP run ``run_id`` succeeds; fail with its error when it fails.
 
-    Each poke is one poll of ``bridge.kfp.waiting`` (an API outage is a poke that says "not yet").
+    Each poke is one poll of ``af2kfp.bridge.kfp.waiting`` (an API outage is a poke that says "not yet").
 
     :param run_id: the KFP run id (templated, e.g. from an upstream task's XCom).
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``);
@@ -42,7 +42,7 @@ class KfpRunSensor(BaseSensorOperator):
     :param cancel_on_kill: terminate the run when the deferred sensor is killed (off by
         default: the sensor only watches a run it did not start).
     :param unexpected_state_timeout, success_states, failure_states: the
-        :class:`~bridge.kfp.WaitOptions` (in ``mode="reschedule"`` the unexpected-state clock
+        :class:`~af2kfp.bridge.kfp.WaitOptions` (in ``mode="reschedule"`` the unexpected-state clock
         restarts with each poke, and the sensor's ``timeout`` applies).
     """
 

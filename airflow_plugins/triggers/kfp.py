@@ -12,9 +12,9 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow_plugins._compat import BaseTrigger, TriggerEvent
-from airflow_plugins.hooks.kfp import KfpHook
-from bridge.kfp import (
+from af2kfp.airflow_plugins._compat import BaseTrigger, TriggerEvent
+from af2kfp.airflow_plugins.hooks.kfp import KfpHook
+from af2kfp.bridge.kfp import (
     DEFAULT_UNEXPECTED_STATE_TIMEOUT,
     KfpUnexpectedStateError,
     KfpWaitTimeoutError,
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 
 
 class KfpRunTrigger(BaseTrigger):
-    """Wait for KFP run ``run_id`` to reach a success or failure state (``bridge.kfp.waiting``'s loop).
+    """Wait for KFP run ``run_id`` to reach a success or failure state (``af2kfp.bridge.kfp.waiting``'s loop).
 
     :param run_id: the KFP run to wait on.
     :param kfp_conn_id: the ``kubeflow_pipelines`` connection.
@@ -38,7 +38,7 @@ class KfpRunTrigger(BaseTrigger):
     :param end_time: epoch seconds after which the wait ends with a ``timeout`` event.
     :param cancel_on_kill: terminate the run when a user kills the deferred task.
     :param poll_interval, unexpected_state_timeout, success_states, failure_states: the
-        :class:`~bridge.kfp.WaitOptions` (the unexpected-state clock restarts with the triggerer).
+        :class:`~af2kfp.bridge.kfp.WaitOptions` (the unexpected-state clock restarts with the triggerer).
     """
 
     def __init__(

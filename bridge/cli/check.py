@@ -15,11 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.cli.inputs import conversion_config
-from bridge.cli.report import add_input_arguments, load_report
-from converters.findings import Severity
-from converters.reports.model import plain_message
-from converters.text import visible
+from af2kfp.bridge.cli.inputs import conversion_config
+from af2kfp.bridge.cli.report import add_input_arguments, load_report
+from af2kfp.converters.findings import Severity
+from af2kfp.converters.reports.model import plain_message
+from af2kfp.converters.text import visible
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "failing", "print_findings"]
 
@@ -58,7 +58,7 @@ def _report(args: argparse.Namespace) -> dict[str, Any]:
         with tempfile.TemporaryDirectory(prefix="af2kfp-check-") as tmp:
             return load_report(args, Path(tmp))[0]
     config = conversion_config(args, paths)  # bad input fails before the converter loads
-    from converters.check import check_paths
+    from af2kfp.converters.check import check_paths
 
     return check_paths(paths, config)
 

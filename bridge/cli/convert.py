@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.cli.inputs import add_conversion_arguments, conversion_config
-from converters.errors import InputError
-from converters.findings import Severity
-from converters.text import visible
+from af2kfp.bridge.cli.inputs import add_conversion_arguments, conversion_config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.findings import Severity
+from af2kfp.converters.text import visible
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "exit_code", "format_text", "INTERNAL_CODES"]
 
@@ -74,8 +74,8 @@ def format_text(report: dict[str, Any], out: str, stream: TextIO, show: str = "i
                      f"\n    suggestion: {visible(f['suggestion'])}\n")
     counts = s["findings"]
     hidden = len(report["findings"]) - len(shown)
-    from converters.convert import REPORT_NAME  # loaded by the conversion already; not for --help
-    from converters.reports import HTML_NAME
+    from af2kfp.converters.convert import REPORT_NAME  # loaded by the conversion already; not for --help
+    from af2kfp.converters.reports import HTML_NAME
 
     stream.write(f"findings: {counts['error']} error, {counts['warning']} warning, {counts['info']} info"
                  + (f" ({hidden} below {show} not shown)" if hidden else "") + "\n")
@@ -120,7 +120,7 @@ def _collect_less() -> None:
 def run(args: argparse.Namespace) -> int:
     """Convert; errors in the input raise ``InputError`` (exit 2, handled by the CLI frame)."""
     config = conversion_config(args, [Path(p) for p in args.paths])  # bad input fails before the imports
-    from converters.convert import convert_paths, default_jobs  # here: `af2kfp --help` needs none of it
+    from af2kfp.converters.convert import convert_paths, default_jobs  # here: `af2kfp --help` needs none of it
 
     _collect_less()
     line = _ProgressLine(sys.stderr) if sys.stderr.isatty() else None  # never into a pipe or a log file
@@ -128,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     if jobs < 1:
         raise InputError(f"--jobs must be at least 1, not {jobs}")
     paths, out = [Path(p) for p in args.paths], Path(args.output)
-    from converters.cache import lookup
+    from af2kfp.converters.cache import lookup
 
     hit = None if args.no_cache else lookup(paths, out, config)
     if hit is not None:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from converters.errors import InputError
+from af2kfp.converters.errors import InputError
 
 __all__ = [
     "HOST_VARIABLES", "add_kfp_arguments", "check_kfp_arguments", "kfp_config", "local_server_url_file",
@@ -110,8 +110,8 @@ def check_kfp_arguments(args: argparse.Namespace) -> None:
 
 
 def kfp_config(args: argparse.Namespace) -> Any:
-    """The :class:`bridge.kfp.KfpConfig` the options describe."""
-    from bridge.kfp import KfpConfig, auth_from_options
+    """The :class:`af2kfp.bridge.kfp.KfpConfig` the options describe."""
+    from af2kfp.bridge.kfp import KfpConfig, auth_from_options
 
     verify: bool | str = False if args.insecure else (args.ca_bundle or True)
     auth = auth_from_options(token=args.token, token_file=args.token_file, cookie=args.cookie)

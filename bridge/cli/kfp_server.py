@@ -13,7 +13,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from converters.errors import Af2KfpError
+from af2kfp.converters.errors import Af2KfpError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 def _announce(url: str) -> Path | None:
     """Write ``url`` where ``af2kfp run`` looks for a local server when given no host (the last
     server started wins); a folder that cannot take it only costs that default."""
-    from bridge.cli.kfp_options import local_server_url_file
+    from af2kfp.bridge.cli.kfp_options import local_server_url_file
 
     path = local_server_url_file()
     try:
@@ -168,9 +168,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge.kfp_server.api import Policy
-    from bridge.kfp_server.errors import ApiError
-    from bridge.kfp_server.launch import serve
+    from af2kfp.bridge.kfp_server.api import Policy
+    from af2kfp.bridge.kfp_server.errors import ApiError
+    from af2kfp.bridge.kfp_server.launch import serve
 
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not (args.bearer_token_file or args.session_cookie_file):

@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from bridge.kfp.errors import PipelineSourceError
+from af2kfp.bridge.kfp.errors import PipelineSourceError
 
 __all__ = ["PipelinePackage", "load_package", "parse_package"]
 

@@ -1,10 +1,10 @@
-"""Run lifecycle on top of :class:`~bridge.kfp.core.KfpCore`: submit, find, wait.
+"""Run lifecycle on top of :class:`~af2kfp.bridge.kfp.core.KfpCore`: submit, find, wait.
 
 Like the core, each operation here is a generator run by both client faces, so the
 sync client, the async client (the Airflow trigger) and the command line share it.
 
 - :class:`RunSpec` says what to run: a compiled package (file, archive, ``af2kfp
-  convert`` folder or a loaded :class:`~bridge.kfp.packages.PipelinePackage`), or an
+  convert`` folder or a loaded :class:`~af2kfp.bridge.kfp.packages.PipelinePackage`), or an
   uploaded pipeline by name or id (+ version name/id; default: latest version); in an
   experiment given by id or by name (created when missing); with parameters
   (``runtime_config.parameters``), ``pipeline_root``, service account and caching flag.
@@ -13,8 +13,8 @@ sync client, the async client (the Airflow trigger) and the command line share i
   the run up by its display name among runs that did not exist before, and only
   resubmits when none is found. Give runs a :func:`deterministic_run_name` so a retried
   Airflow task can also find its run (:func:`find_run_by_name`) and reattach.
-- Waiting for a run (:func:`~bridge.kfp.waiting.wait_for_run`, re-exported here) lives in
-  :mod:`bridge.kfp.waiting`, shared with the Airflow trigger and sensor.
+- Waiting for a run (:func:`~af2kfp.bridge.kfp.waiting.wait_for_run`, re-exported here) lives in
+  :mod:`af2kfp.bridge.kfp.waiting`, shared with the Airflow trigger and sensor.
 """
 
 from __future__ import annotations
@@ -27,12 +27,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
-from bridge.kfp.core import KfpCore, Op
-from bridge.kfp.errors import KfpApiError, KfpNotFoundError, PipelineSourceError
-from bridge.kfp.models import Experiment, PipelineVersion, Run
-from bridge.kfp.packages import PipelinePackage, load_package
-from bridge.kfp.protocol import Sleep, filter_json
-from bridge.kfp.waiting import wait_for_run
+from af2kfp.bridge.kfp.core import KfpCore, Op
+from af2kfp.bridge.kfp.errors import KfpApiError, KfpNotFoundError, PipelineSourceError
+from af2kfp.bridge.kfp.models import Experiment, PipelineVersion, Run
+from af2kfp.bridge.kfp.packages import PipelinePackage, load_package
+from af2kfp.bridge.kfp.protocol import Sleep, filter_json
+from af2kfp.bridge.kfp.waiting import wait_for_run
 
 __all__ = [
     "RunSpec",
@@ -49,7 +49,7 @@ __all__ = [
     "wait_for_run",
 ]
 
-log = logging.getLogger("bridge.kfp")
+log = logging.getLogger("af2kfp.bridge.kfp")
 
 T = TypeVar("T")
 DEFAULT_EXPERIMENT = "Default"

@@ -1,9 +1,9 @@
 """How the KFP client faces send requests and take pauses: ``httpx`` and ``time``/``asyncio``.
 
 :class:`SyncTransport` and :class:`AsyncTransport` run a core operation (a generator of
-:class:`~bridge.kfp.protocol.Send` and :class:`~bridge.kfp.protocol.Sleep` actions, see
-:mod:`bridge.kfp.core`) to its end; :mod:`bridge.kfp.client` puts one typed method per
-operation on top of each. Transport errors become :class:`~bridge.kfp.protocol.Outcome`
+:class:`~af2kfp.bridge.kfp.protocol.Send` and :class:`~af2kfp.bridge.kfp.protocol.Sleep` actions, see
+:mod:`af2kfp.bridge.kfp.core`) to its end; :mod:`af2kfp.bridge.kfp.client` puts one typed method per
+operation on top of each. Transport errors become :class:`~af2kfp.bridge.kfp.protocol.Outcome`
 objects, so retry decisions are the core's, not httpx's. TLS: ``verify=False`` logs a
 warning and issues a ``UserWarning``; a CA bundle path builds an ``ssl.SSLContext``.
 """
@@ -19,13 +19,13 @@ from typing import Any, TypeVar
 
 import httpx
 
-from bridge.kfp.core import KfpConfig, KfpCore, Op
-from bridge.kfp.models import run_url
-from bridge.kfp.protocol import Outcome, Send, Sleep
+from af2kfp.bridge.kfp.core import KfpConfig, KfpCore, Op
+from af2kfp.bridge.kfp.models import run_url
+from af2kfp.bridge.kfp.protocol import Outcome, Send, Sleep
 
 __all__ = ["Face", "SyncTransport", "AsyncTransport"]
 
-log = logging.getLogger("bridge.kfp")
+log = logging.getLogger("af2kfp.bridge.kfp")
 
 T = TypeVar("T")
 S = TypeVar("S", bound="SyncTransport")

@@ -16,13 +16,13 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from bridge.kfp.core import KfpCore, Op
-from bridge.kfp.errors import KfpApiError, KfpNotFoundError
-from bridge.kfp.models import Pipeline, PipelineVersion
+from af2kfp.bridge.kfp.core import KfpCore, Op
+from af2kfp.bridge.kfp.errors import KfpApiError, KfpNotFoundError
+from af2kfp.bridge.kfp.models import Pipeline, PipelineVersion
 
 __all__ = ["get_or_create_pipeline", "get_or_upload_version", "get_or_upload_pipeline"]
 
-log = logging.getLogger("bridge.kfp")
+log = logging.getLogger("af2kfp.bridge.kfp")
 
 
 def _created_or_found(create: Callable[[], Op[Any]], find: Callable[[], Op[Any]]) -> Op[Any]:

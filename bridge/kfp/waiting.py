@@ -6,7 +6,7 @@ a run here, so a state, an API fault or a stuck run means the same thing to each
 
 - :class:`WaitOptions`: poll interval, timeout, how long a run may stay in a state no
   waiter expects, and which states end the wait (one type, checked once). Backoff on API
-  faults is the client's :class:`~bridge.kfp.retry.RetryPolicy` (the connection's setting):
+  faults is the client's :class:`~af2kfp.bridge.kfp.retry.RetryPolicy` (the connection's setting):
   each poll is one retried call, and a poll that still fails with a retriable error does
   not end the wait, the next one comes a poll interval later.
 - :class:`RunWatch`: what one waiter knows between polls (its options, its deadline, the
@@ -21,11 +21,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from bridge.kfp.core import KfpCore, Op
-from bridge.kfp.errors import KfpApiError, KfpRunFailedError, KfpUnexpectedStateError, KfpWaitTimeoutError
-from bridge.kfp.models import Run, describe_failure
-from bridge.kfp.protocol import Sleep
-from bridge.kfp.states import (
+from af2kfp.bridge.kfp.core import KfpCore, Op
+from af2kfp.bridge.kfp.errors import KfpApiError, KfpRunFailedError, KfpUnexpectedStateError, KfpWaitTimeoutError
+from af2kfp.bridge.kfp.models import Run, describe_failure
+from af2kfp.bridge.kfp.protocol import Sleep
+from af2kfp.bridge.kfp.states import (
     DEFAULT_POLICY,
     DEFAULT_UNEXPECTED_STATE_TIMEOUT,
     StatePolicy,
@@ -36,7 +36,7 @@ from bridge.kfp.states import (
 
 __all__ = ["WaitOptions", "RunWatch", "poll_run", "watch_run", "wait_for_run"]
 
-log = logging.getLogger("bridge.kfp")
+log = logging.getLogger("af2kfp.bridge.kfp")
 
 
 @dataclass(frozen=True, kw_only=True)

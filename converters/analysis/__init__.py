@@ -1,9 +1,9 @@
 """Static analysis of Airflow DAG files: one migration graph per DAG, no user code run.
 
 ``analyze_paths([Path("dags")], config=Config())`` parses every ``.py`` file with LibCST,
-"runs" it symbolically (see :mod:`converters.analysis.semantics`) and returns an
+"runs" it symbolically (see :mod:`af2kfp.converters.analysis.semantics`) and returns an
 :class:`Analysis`: the files scanned, one ``networkx.DiGraph`` per DAG (built with
-``converters.graph``), and file-level findings. DAG and task findings live in each
+``af2kfp.converters.graph``), and file-level findings. DAG and task findings live in each
 graph's ``findings`` attribute.
 """
 
@@ -17,15 +17,15 @@ from typing import Callable
 
 import networkx as nx
 
-from converters.analysis import codes
-from converters.analysis.build import build_graph
-from converters.analysis.ignore import python_files
-from converters.analysis.semantics import AirflowSemantics
-from converters.analysis.source import check_file, might_contain_dag
-from converters.analysis.subdags import flatten_subdags
-from converters.config import Config
-from converters.errors import InputError
-from converters.findings import CODES, Finding
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.build import build_graph
+from af2kfp.converters.analysis.ignore import python_files
+from af2kfp.converters.analysis.semantics import AirflowSemantics
+from af2kfp.converters.analysis.source import check_file, might_contain_dag
+from af2kfp.converters.analysis.subdags import flatten_subdags
+from af2kfp.converters.config import Config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.findings import CODES, Finding
 
 __all__ = ["analyze_paths", "Analysis"]
 

@@ -17,8 +17,8 @@ from typing import Any
 
 import yaml
 
-from converters.analysis.model import Ref
-from converters.analysis.safe_ops import UNKNOWN
+from af2kfp.converters.analysis.model import Ref
+from af2kfp.converters.analysis.safe_ops import UNKNOWN
 
 __all__ = ["DataFiles", "FileObj", "MAX_BYTES"]
 
@@ -49,7 +49,7 @@ def _plain(value: Any, depth: int = 0) -> bool:
 
 
 class DataFiles:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: reading the repository's data files."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: reading the repository's data files."""
 
     roots: list[tuple[Path, str]]
 

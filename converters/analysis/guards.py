@@ -24,9 +24,9 @@ from typing import Any, Callable
 
 import libcst as cst
 
-from converters.analysis.deferred import notes_of
-from converters.analysis.safe_ops import is_plain
-from converters.values import Deferred
+from af2kfp.converters.analysis.deferred import notes_of
+from af2kfp.converters.analysis.safe_ops import is_plain
+from af2kfp.converters.values import Deferred
 
 __all__ = ["run_check", "RENDERED_PREFIX"]
 

@@ -1,8 +1,8 @@
 """The symbolic interpreter: "runs" a DAG file over LibCST nodes without executing it.
 
 Statements and expressions are evaluated over a safe value domain (plain data, the
-tagged values of ``converters.values`` and the Airflow look-alikes of ``model``);
-Airflow's own semantics (DAGs, tasks, groups, dependencies) live in :mod:`converters.analysis.semantics`.
+tagged values of ``af2kfp.converters.values`` and the Airflow look-alikes of ``model``);
+Airflow's own semantics (DAGs, tasks, groups, dependencies) live in :mod:`af2kfp.converters.analysis.semantics`.
 Anything it cannot know becomes ``Symbolic(source=...)``; user code is never imported.
 """
 
@@ -18,16 +18,16 @@ from typing import Any, Iterator
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
-from converters.analysis.limits import FILE_SECONDS, TIME_LIMIT, Deadline
-from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj, xcom_pull_template
-from converters.analysis.names import canonical
-from converters.analysis.safe_ops import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
+from af2kfp.converters.analysis.limits import FILE_SECONDS, TIME_LIMIT, Deadline
+from af2kfp.converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj, xcom_pull_template
+from af2kfp.converters.analysis.names import canonical
+from af2kfp.converters.analysis.safe_ops import (
     BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format, unary,
 )
-from converters.analysis.source import SourceFile
-from converters.values import Deferred, Symbolic
+from af2kfp.converters.analysis.source import SourceFile
+from af2kfp.converters.values import Deferred, Symbolic
 
 __all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "RAISES", "BLOCK_EXITS", "module_path_name"]
 

@@ -15,7 +15,7 @@ import io
 import time
 import tokenize
 
-from converters.findings import Severity, register_code
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = ["MAX_NESTING", "FILE_SECONDS", "nesting", "Deadline", "TOO_NESTED", "TIME_LIMIT"]
 

@@ -16,10 +16,10 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis.deferred import untagged
-from converters.findings import Finding
-from converters.graph import Inherits, Mapped, PythonCallable
-from converters.values import Call, DateTime, Duration, Lambda, Symbolic, TaskRef
+from af2kfp.converters.analysis.deferred import untagged
+from af2kfp.converters.findings import Finding
+from af2kfp.converters.graph import Inherits, Mapped, PythonCallable
+from af2kfp.converters.values import Call, DateTime, Duration, Lambda, Symbolic, TaskRef
 
 __all__ = [
     "DagObj",
@@ -394,7 +394,7 @@ MAX_VALUE_NODES = 20_000  # items of one value, counted each time they appear (a
 
 
 def to_value(value: Any) -> Any:
-    """The graph form of an interpreter value: plain data and ``converters.values`` tags only.
+    """The graph form of an interpreter value: plain data and ``af2kfp.converters.values`` tags only.
 
     A value that contains itself (``d["a"] = d``) becomes ``<cycle>`` where it recurs; one
     deeper than :data:`MAX_VALUE_DEPTH` or larger than :data:`MAX_VALUE_NODES` (shared parts

@@ -19,15 +19,15 @@ from typing import Any, Callable
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.branches import Branches
-from converters.analysis.carry import Carrier
-from converters.analysis.data_files import DataFiles, FileObj
-from converters.analysis.deferred import with_templates
-from converters.analysis.dependencies import Dependencies
-from converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
-from converters.analysis.interpreter import GLOBALS, Interpreter
-from converters.analysis.model import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.branches import Branches
+from af2kfp.converters.analysis.carry import Carrier
+from af2kfp.converters.analysis.data_files import DataFiles, FileObj
+from af2kfp.converters.analysis.deferred import with_templates
+from af2kfp.converters.analysis.dependencies import Dependencies
+from af2kfp.converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
+from af2kfp.converters.analysis.interpreter import GLOBALS, Interpreter
+from af2kfp.converters.analysis.model import (
     BaseInit,
     BoundMethod,
     ClassObj,
@@ -52,17 +52,17 @@ from converters.analysis.model import (
     xcom_pull_template,
     to_value,
 )
-from converters.analysis.modules import ModuleLoader, ModuleRun
-from converters.analysis.operators import RepositoryOperators, with_defaults
-from converters.analysis.overrides import RunOverrides
-from converters.analysis.names import SDK, canonical
-from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, is_plain, path_join
-from converters.analysis.subdags import SubDagTasks
-from converters.analysis.tasks import TaskBuilder
-from converters.config import Config
-from converters.environment import supply_hint
-from converters.findings import CODES, Finding
-from converters.values import LOOP_PREFIX, Call, DateTime, Duration, Deferred, Symbolic, TaskRef, is_known
+from af2kfp.converters.analysis.modules import ModuleLoader, ModuleRun
+from af2kfp.converters.analysis.operators import RepositoryOperators, with_defaults
+from af2kfp.converters.analysis.overrides import RunOverrides
+from af2kfp.converters.analysis.names import SDK, canonical
+from af2kfp.converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, is_plain, path_join
+from af2kfp.converters.analysis.subdags import SubDagTasks
+from af2kfp.converters.analysis.tasks import TaskBuilder
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import supply_hint
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.values import LOOP_PREFIX, Call, DateTime, Duration, Deferred, Symbolic, TaskRef, is_known
 
 __all__ = ["AirflowSemantics"]
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from converters.findings import Severity, register_code
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = ["SKIP", "NO_RETRY", "Provided", "provide", "definitions", "remove_imports", "uses", "MAY_SKIP",
            "RETRIED", "SKIP_NOT_CARRIED"]

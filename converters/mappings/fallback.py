@@ -21,18 +21,18 @@ import re
 import shlex
 from typing import Any
 
-from converters.mappings import base, codes
-from converters.mappings.airflow_image import package_of, provider_of
-from converters.mappings.context import MapContext
-from converters.mappings.example import Example, example_task
-from converters.mappings.fallback_checks import (connection_hook, default_connection, differences, missing_package,
+from af2kfp.converters.mappings import base, codes
+from af2kfp.converters.mappings.airflow_image import package_of, provider_of
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.fallback_checks import (connection_hook, default_connection, differences, missing_package,
                                                   reads_run_dates)
-from converters.mappings.model import FileText, Input, KfpTask, SecretEnv, Template
-from converters.mappings.moved_operators import MOVED, replacement
-from converters.run_context import RUN_CONTEXT_ID
-from converters.runtime import RUNNER_CONSTANT, RUNNER_FILE
-from converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
-from converters.values import Call, Deferred, Lambda, Symbolic, TaskRef, from_json, is_known, to_json
+from af2kfp.converters.mappings.model import FileText, Input, KfpTask, SecretEnv, Template
+from af2kfp.converters.mappings.moved_operators import MOVED, replacement
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.runtime import RUNNER_CONSTANT, RUNNER_FILE
+from af2kfp.converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
+from af2kfp.converters.values import Call, Deferred, Lambda, Symbolic, TaskRef, from_json, is_known, to_json
 
 __all__ = [
     "RULES", "OPERATORS", "map_task", "EXAMPLES", "RUNNER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS",
@@ -41,7 +41,7 @@ __all__ = [
 
 RULES = ("fallback",)
 OPERATORS: dict[str, str] = {}
-# The runner travels with the pipeline: its text, from a file af2kfp writes beside pipeline.py (converters.runtime).
+# The runner travels with the pipeline: its text, from a file af2kfp writes beside pipeline.py (af2kfp.converters.runtime).
 RUNNER = ["python", "-c", FileText(name=RUNNER_CONSTANT, file=RUNNER_FILE)]
 # Qualified-name prefixes of classes and functions the Airflow image can import and call.
 IMPORTABLE = ("airflow.", "kubernetes.", "datetime.", "pendulum.")

@@ -2,7 +2,7 @@
 
 ``LabPodOperator.execute`` raising ``AirflowSkipException`` when ``self.skip`` renders non-empty, or when a
 Variable-driven flag is set, cannot be decided at conversion; the pipeline can decide it when it runs.
-The guards the analyzer could turn into checks (:mod:`converters.analysis.guards`) become one lightweight
+The guards the analyzer could turn into checks (:mod:`af2kfp.converters.analysis.guards`) become one lightweight
 component, ``<task>_guard``, that evaluates them in the order ``execute`` does:
 
 - a templated field is rendered with Airflow's Jinja semantics (a sandboxed environment with
@@ -30,12 +30,12 @@ import jinja2
 import libcst as cst
 from jinja2 import meta, nodes
 
-from converters.findings import Severity, register_code
-from converters.graph import AirflowTask
-from converters.mappings.model import SINGLE_OUTPUT, Decision, KfpTask, PythonFunction
-from converters.mappings.variable_shim import build_variable_shim
-from converters.templating import ParamRef, PipelineParameter, python_name
-from converters.analysis.guards import RENDERED_PREFIX
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.graph import AirflowTask
+from af2kfp.converters.mappings.model import SINGLE_OUTPUT, Decision, KfpTask, PythonFunction
+from af2kfp.converters.mappings.variable_shim import build_variable_shim
+from af2kfp.converters.templating import ParamRef, PipelineParameter, python_name
+from af2kfp.converters.analysis.guards import RENDERED_PREFIX
 
 __all__ = ["GUARD_EVALUATED", "GuardPlan", "plan_guards", "guard_task", "GUARD_SUFFIX"]
 

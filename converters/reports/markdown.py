@@ -16,12 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from converters.reports.model import (BLOCKED, FATE_MEANING, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView,
+from af2kfp.converters.reports.model import (BLOCKED, FATE_MEANING, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView,
                                       dag_views, file_findings, plain_message, runs_as_is, schedule_item,
                                       schedule_status)
-from converters.reports.migration import STAGES, MigrationView
-from converters.reports.sources import Sources
-from converters.text import visible
+from af2kfp.converters.reports.migration import STAGES, MigrationView
+from af2kfp.converters.reports.sources import Sources
+from af2kfp.converters.text import visible
 
 __all__ = ["Limits", "render_markdown"]
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.graph import task
-from converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import task
+from af2kfp.converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
 from tests.analysis.conftest import codes_of, edges, only_graph
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
@@ -779,7 +779,7 @@ def test_identity_comparisons_of_tasks_and_helper_objects(analyze):
 def test_a_lambda_argument_keeps_its_text_when_it_reads_only_its_parameters(analyze):
     """A lambda reading only its parameters and builtins keeps its text (the fallback runner compiles it);
     one that reads a name of the DAG file stays unknown: its text alone would not mean the same."""
-    from converters.values import Lambda
+    from af2kfp.converters.values import Lambda
 
     graph = only_graph(analyze("""
         from airflow import DAG

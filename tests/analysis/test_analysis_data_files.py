@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.airflow_truth import load_with_airflow
-from converters.analysis import analyze_paths
+from af2kfp.bridge.airflow_truth import load_with_airflow
+from af2kfp.converters.analysis import analyze_paths
 from tests.analysis.conftest import codes_of, only_graph
 
 CONFIG_YAML = """

@@ -2,7 +2,7 @@
 evaluates it (the graph equals DagBag's) or is an analyzer finding on its line (marked ``# flagged``).
 
 Each snippet is a small DAG as teams write them; one child process loads them all with Airflow's DagBag
-(``bridge.airflow_truth``), the analyzer reads them statically, and the two graphs are compared."""
+(``af2kfp.bridge.airflow_truth``), the analyzer reads them statically, and the two graphs are compared."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.airflow_truth import load_with_airflow
-from converters.analysis import analyze_paths
+from af2kfp.bridge.airflow_truth import load_with_airflow
+from af2kfp.converters.analysis import analyze_paths
 
 HEAD = """
 from airflow.sdk import DAG, TaskGroup, chain, chain_linear, cross_downstream

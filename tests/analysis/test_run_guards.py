@@ -1,8 +1,8 @@
 """A repository operator's skip/fail guard not known at conversion, evaluated when the pipeline runs (M320).
 
 The analyzer rewrites the guard's condition into a check over rendered templates, ``Variable.get`` calls and
-constants (:mod:`converters.analysis.guards`); the mapper writes the guard component
-(:mod:`converters.mappings.guards`). The generated function is run here as it runs in KFP (it is plain Python):
+constants (:mod:`af2kfp.converters.analysis.guards`); the mapper writes the guard component
+(:mod:`af2kfp.converters.mappings.guards`). The generated function is run here as it runs in KFP (it is plain Python):
 it must decide as Airflow does. What cannot be evaluated outside Airflow keeps M284 and says why.
 """
 
@@ -12,9 +12,9 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis.guards import run_check
-from converters.config import Config
-from converters.values import Deferred, Symbolic
+from af2kfp.converters.analysis.guards import run_check
+from af2kfp.converters.config import Config
+from af2kfp.converters.values import Deferred, Symbolic
 from tests.analysis.test_analysis_run_overrides import codes, mapped, message
 
 GUARDED = """

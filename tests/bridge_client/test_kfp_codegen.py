@@ -8,8 +8,8 @@ import sys
 import typing
 from pathlib import Path
 
-from bridge.kfp import AsyncKfpClient, KfpClient
-from bridge.kfp.codegen import COMMAND, TARGET, render
+from af2kfp.bridge.kfp import AsyncKfpClient, KfpClient
+from af2kfp.bridge.kfp.codegen import COMMAND, TARGET, render
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,7 +48,7 @@ def test_every_method_is_written_out_with_types():
 
 def test_a_new_core_operation_appears_on_both_faces(tmp_path, monkeypatch):
     """What a contributor does: an Op method on KfpCore, then the command; both faces get it."""
-    import bridge.kfp.codegen as codegen
+    import af2kfp.bridge.kfp.codegen as codegen
 
     package = tmp_path / "kfp"
     package.mkdir()

@@ -1,5 +1,5 @@
-"""The one wait of bridge.kfp.waiting (options, one poll, the deadline) and the upload-or-find
-of bridge.kfp.uploads that the Airflow operators, trigger and sensor now only adapt."""
+"""The one wait of af2kfp.bridge.kfp.waiting (options, one poll, the deadline) and the upload-or-find
+of af2kfp.bridge.kfp.uploads that the Airflow operators, trigger and sensor now only adapt."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     KfpUnexpectedStateError,
     KfpWaitTimeoutError,
     RunSpec,

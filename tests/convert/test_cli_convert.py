@@ -8,10 +8,10 @@ import textwrap
 import pytest
 import yaml
 
-from bridge.cli import main
-from bridge.cli.convert import exit_code
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.cli.convert import exit_code
 
-pytest.importorskip("converters.analysis")
+pytest.importorskip("af2kfp.converters.analysis")
 
 DAG = textwrap.dedent(
     """

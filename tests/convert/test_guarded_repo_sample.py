@@ -18,7 +18,7 @@ from pathlib import Path
 import black
 import pytest
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = Path("samples/guarded_repo")

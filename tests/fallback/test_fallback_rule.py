@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from converters.config import Config, load_config
-from converters.errors import InputError
-from converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
-from converters.mappings import map_graph, map_task
-from converters.mappings.example import example_task
-from converters.mappings.fallback import connection_env, connection_secret
-from converters.templating import ParamRef
-from converters.values import Call, Deferred, Duration, Lambda, Symbolic, TaskRef
+from af2kfp.converters.config import Config, load_config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
+from af2kfp.converters.mappings import map_graph, map_task
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.fallback import connection_env, connection_secret
+from af2kfp.converters.templating import ParamRef
+from af2kfp.converters.values import Call, Deferred, Duration, Lambda, Symbolic, TaskRef
 
 SQL = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator"
 EXTERNAL = "airflow.providers.standard.sensors.external_task.ExternalTaskSensor"

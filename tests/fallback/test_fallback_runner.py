@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 from tests.fallback.compiled import executors, run_executor
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import KfpClient, RunSpec
+from af2kfp.airflow_plugins.triggers.kfp import KfpRunTrigger
+from af2kfp.bridge.kfp import KfpClient, RunSpec
 
 pytestmark = pytest.mark.airflow
 
@@ -59,7 +59,7 @@ def test_serialize_is_the_classpath_and_plain_kwargs():
         unexpected_state_timeout=60.0,
     )
     assert trigger.serialize() == (
-        "airflow_plugins.triggers.kfp.KfpRunTrigger",
+        "af2kfp.airflow_plugins.triggers.kfp.KfpRunTrigger",
         {
             "run_id": "r-1",
             "kfp_conn_id": "kfp_x",
@@ -209,7 +209,7 @@ async def test_triggers_of_one_connection_share_one_http_pool(kfp_server, kfp, p
     pool (one TLS context), another connection gets its own, and each wait still ends alone."""
     import os
 
-    from airflow_plugins.hooks.kfp import KfpHook
+    from af2kfp.airflow_plugins.hooks.kfp import KfpHook
 
     monkeypatch.setenv("AIRFLOW_CONN_KFP_OTHER", os.environ["AIRFLOW_CONN_KFP_DEFAULT"])
     async with KfpHook().async_client() as a, KfpHook().async_client() as b:

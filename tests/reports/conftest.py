@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from converters.config import find_pyproject, load_config
-from converters.convert import convert_paths
-from converters.reports import write_reports
+from af2kfp.converters.config import find_pyproject, load_config
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.reports import write_reports
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "dags"

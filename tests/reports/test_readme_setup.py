@@ -28,7 +28,7 @@ def test_readme_names_the_chromium_that_ci_installs_and_the_tests_use():
 
 
 def test_readme_says_where_af2kfp_run_finds_its_host():
-    from bridge.cli.kfp_options import HOST_VARIABLES
+    from af2kfp.bridge.cli.kfp_options import HOST_VARIABLES
 
     [row] = [line for line in README.splitlines() if line.startswith("| `af2kfp run ")]
     assert "[--host URL]" in row and all(f"`${name}`" in row for name in HOST_VARIABLES)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from converters.reports import MARKDOWN_NAME
-from converters.reports.markdown import Limits, render_markdown
-from converters.reports.model import BLOCKED, dag_views
+from af2kfp.converters.reports import MARKDOWN_NAME
+from af2kfp.converters.reports.markdown import Limits, render_markdown
+from af2kfp.converters.reports.model import BLOCKED, dag_views
 from tests.reports import crafted as c
 
 

@@ -4,7 +4,7 @@ Airflow: ``dag.test(logical_date=..., run_conf=...)`` in a child process with a 
 database; return values are the ``return_value`` XComs. KFP: the converted pipeline under
 ``kfp.local`` (SubprocessRunner, no venv) in another child, with ``logical_date`` (and the
 run's configuration) as arguments; KFP's time placeholders get the backend's values
-(:func:`bridge.kfp_server.time_placeholders.time_placeholders`, a scheduled time on request);
+(:func:`af2kfp.bridge.kfp_server.time_placeholders.time_placeholders`, a scheduled time on request);
 return values are the tasks' ``Output``. On both sides ``print`` is wrapped by a
 ``sitecustomize`` on ``PYTHONPATH`` that also writes each printed line, with the task that
 printed it, to a file: the Airflow side asks the running task's context, the KFP side reads
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.convert import convert_graphs
-from converters.graph import dag_info
-from converters.mappings import map_graph
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.convert import convert_graphs
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings import map_graph
 from tests.runs.harness import decode_output
 
 __all__ = ["Side", "BothSides", "run_both"]
@@ -98,7 +98,7 @@ from datetime import datetime
 from kfp import local
 from kfp.local import status, subprocess_task_handler
 from kfp.local.orchestrator import task_executor
-from bridge.kfp_server.time_placeholders import time_placeholders
+from af2kfp.bridge.kfp_server.time_placeholders import time_placeholders
 
 _validate = subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component
 

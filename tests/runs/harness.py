@@ -44,12 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.convert import convert_graphs
-from converters.graph import dag_info
-from converters.mappings import map_graph
-from converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.convert import convert_graphs
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS
 
 __all__ = ["TaskRun", "SideRun", "Runs", "run_dags", "markers"]
 
@@ -196,7 +196,7 @@ def validate(self, full_command):
 subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = validate
 subprocess_task_handler.run_local_subprocess = run_local_subprocess
 task_executor.execute_single_task = _execute_single_task
-from bridge.kfp_server.time_placeholders import time_placeholders
+from af2kfp.bridge.kfp_server.time_placeholders import time_placeholders
 
 local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=os.path.join(sys.argv[2], "root"))
 states = {}
@@ -248,7 +248,7 @@ def markers(path: Path) -> Counter[str]:
 
 
 def decode_output(value: Any, carrier: str | None) -> Any:
-    """A KFP output as the task returned it (see converters.mappings.pytypes)."""
+    """A KFP output as the task returned it (see af2kfp.converters.mappings.pytypes)."""
     if carrier == JSON:
         return json.loads(value)
     if carrier == JSON_ITEMS:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-MAIN = "import sys\nfrom bridge.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+MAIN = "import sys\nfrom af2kfp.bridge.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 DAG = ("from datetime import datetime\nfrom airflow.sdk import DAG\n"
        "from airflow.providers.standard.operators.bash import BashOperator\n\n"
        "with DAG(dag_id='{name}', schedule=None, start_date=datetime(2024, 1, 1)):\n"

@@ -15,7 +15,7 @@ HEAVY = ("kfp", "networkx", "jinja2", "libcst", "google.protobuf", "airflow")
 
 CHILD = """
 import contextlib, io, json, sys
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 out, err = io.StringIO(), io.StringIO()
 with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
     try:
@@ -81,9 +81,9 @@ COMPILE_ONLY = {"E301", "E311", "E314"}  # what only compiling finds (check --co
 def test_check_finds_what_convert_finds(tmp_path):
     """Without compiling, check reports convert's findings in convert's order (the samples hold each kind:
     analyzer, mapping, schedule, duplicate dag_id), except what only compiling finds."""
-    from converters.check import check_paths
-    from converters.config import load_config
-    from converters.convert import convert_paths
+    from af2kfp.converters.check import check_paths
+    from af2kfp.converters.config import load_config
+    from af2kfp.converters.convert import convert_paths
 
     samples = Path(__file__).resolve().parents[2] / "samples"
     config = load_config(samples / "pyproject.toml")
@@ -100,7 +100,7 @@ def test_compiling_imports_no_kfp_client():
     (~0.6 s of CPU in every compiling process); ``kfp.Client``, ``kfp.dsl``, ``kfp.components`` still work."""
     code = """
 import json, sys
-from converters.emit.compile import compile_pipeline
+from af2kfp.converters.emit.compile import compile_pipeline
 source = '''from kfp import dsl
 
 @dsl.container_component

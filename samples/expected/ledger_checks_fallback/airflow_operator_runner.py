@@ -38,7 +38,7 @@ class RunnerError(Exception):
     """Arguments the runner cannot turn into an operator (exit 2)."""
 
 
-# --- af2kfp's JSON tags (converters.values.to_json), decoded to the Python values the DAG passed ---
+# --- af2kfp's JSON tags (af2kfp.converters.values.to_json), decoded to the Python values the DAG passed ---
 
 def _import(qualname: str) -> Any:
     module_name, _, name = qualname.rpartition(".")
