@@ -130,6 +130,10 @@ class Inherits:
     # What the KFP task does not do of an evaluated override: ``[code, "method (file:line)", message]``; M281 (code
     # not carried over), M284 (a skip or fail on a condition not known at conversion), M285 (never runs in Airflow).
     notes: list[list[str]] = field(default_factory=list)
+    # The M284 guards a guard component can evaluate when the task runs (af2kfp.converters.analysis.guards): each
+    # ``{"message": the M284 note's, "check": Python over "rendered_<n>" inputs and Variable.get calls,
+    # "templates": {input: Jinja}, "raises": exception name, "skips": bool, "where", "method", "label"}``.
+    guards: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass(kw_only=True)
@@ -210,6 +214,8 @@ def _dataclass_to_json(obj: Any) -> Any:
     out: dict[str, Any] = {}
     for f in fields(obj):
         value = getattr(obj, f.name)
+        if isinstance(obj, Inherits) and f.name == "guards" and not value:
+            continue  # written only where a guard component evaluates something (M320)
         if isinstance(value, (PythonCallable, Mapped, Inherits)):
             out[f.name] = _dataclass_to_json(value)
         else:

@@ -110,8 +110,9 @@ def _kfp_task(result: DagResult, kfp: KfpTask, spans: dict[str, dict[str, list[i
         "name": result.kfp_names.get(kfp.task_id),
         "groups": [list(group) for group in result.kfp_groups.get(kfp.task_id, [])],
         "display_name": RUN_CONTEXT_DISPLAY if added else kfp.task_id,
-        "airflow_task_ids": [] if added else [kfp.task_id],
+        "airflow_task_ids": [] if added else [kfp.guard_of or kfp.task_id],
         **({"added_by": "af2kfp"} if added else {}),  # no Airflow task: the conversion added it
+        **({"guard_of": kfp.guard_of} if kfp.guard_of else {}),  # evaluates that task's run-method guards (M320)
         "component": result.emitted.names.component[kfp.task_id],
         "kind": kfp.kind,
         "rule": kfp.rule,

@@ -141,7 +141,7 @@ class RepositoryOperators:
         return Inherits(bases=list(dict.fromkeys([*(c.qualname for c in scanned[1:]), *external])),
                         overrides=overrides, extends=extends, arguments=dict(arguments or {}),
                         expanded_as=dict(renamed or {}), at_run=run.at_run, applied=applied,
-                        notes=[list(note) for note in run.notes])
+                        notes=[list(note) for note in run.notes], guards=list(run.guards))
 
     def call_base_init(self, instance: InstanceObj, args: list[Any], kwargs: dict[str, Any], star: bool) -> None:
         """``super().__init__(...)`` reaching the external operator class: its arguments are the task's."""

@@ -47,6 +47,7 @@ import libcst as cst
 from af2kfp.converters.analysis import codes
 from af2kfp.converters.analysis.branches import restore, snapshot
 from af2kfp.converters.analysis.deferred import Decision
+from af2kfp.converters.analysis.guards import run_check
 from af2kfp.converters.analysis.interpreter import RAISES, ReturnSignal, Scope
 from af2kfp.converters.analysis.model import (
     BoundMethod, ClassObj, FunctionObj, InstanceObj, PartialCall, Ref, TaskObj, XComArgObj, to_value,
@@ -198,6 +199,9 @@ class _Walk:
     unevaluated: list[str] = field(default_factory=list)
     returned: list[str] = field(default_factory=list)  # returns before the hand-over
     guards: list[str] = field(default_factory=list)  # M284 messages
+    # Per M284 message: the check a guard component evaluates when the task runs, or why it cannot be one.
+    checks: dict[str, dict[str, Any] | str] = field(default_factory=dict)
+    sides: int = 0  # unknown conditions around the statement walked (a guard inside one is not a plain check)
     after: list[tuple[Any, cst.CSTNode]] = field(default_factory=list)  # (source, statement) after the hand-over
     handlers: list[str] = field(default_factory=list)  # what exception handlers around the hand-over do
     literal_jinja: list[str] = field(default_factory=list)  # where it writes Jinja Airflow does not render
@@ -211,6 +215,7 @@ class RunOutcome:
     applied: set[str] = field(default_factory=set)  # walked methods carried over whole
     raw: dict[str, Any] = field(default_factory=dict)  # attributes set for the parent, as evaluated (rendered)
     notes: list[list[str]] = field(default_factory=list)  # [kind, method label, message]
+    guards: list[dict[str, Any]] = field(default_factory=list)  # run-time checks of guard notes (graph.RunGuard)
 
     @property
     def at_run(self) -> dict[str, Any]:
@@ -523,9 +528,10 @@ class RunOverrides:
         restore(names, before[0])
         restore(attrs, before[1])
         left_else = self._side(walk, other, scope)
-        for left, condition in ((left_then, code), (left_else, f"not ({code})")):
+        for left, condition, negated in ((left_then, code, False), (left_else, f"not ({code})", True)):
             if left is not None:
                 self._guard(walk, condition, why, left, where)
+                self._check(walk, node, scope, negated, left, where)
         if left_then is not None and left_else is not None:
             if left_then and left_else:  # both raise
                 walk.ended = f"{self._method_name(walk)} raises {left_then} or {left_else} either way at {where}"
@@ -542,6 +548,7 @@ class RunOverrides:
     def _side(self, walk: _Walk, stmts: list[cst.CSTNode], scope: Scope) -> str | None:
         """One side of an ``if`` not known: ``None`` when it goes on; else how it leaves before the parent's
         method, the exception it raises or ``""`` for a ``return``."""
+        walk.sides += 1
         try:
             self._block(walk, stmts, scope)
         except _End:
@@ -552,6 +559,8 @@ class RunOverrides:
                 raise
             walk.returned.pop()
             return ""
+        finally:
+            walk.sides -= 1
         return None
 
     def _leaves_or_calls_parent(self, walk: _Walk, node: cst.CSTNode) -> bool:
@@ -569,6 +578,29 @@ class RunOverrides:
         reason = f" ({why})" if why else ""
         walk.guards.append(f"{self._method_name(walk)} ({where}) {what} when `{code}`, which is not known at "
                            f"conversion{reason}: {then}; the KFP task always runs")
+
+    def _check(self, walk: _Walk, node: cst.If, scope: Scope, negated: bool, left: str, where: str) -> None:
+        """The run-time check of the guard :meth:`_guard` just reported (:mod:`.guards`), or why there is none."""
+        message = walk.guards[-1]
+        if message in walk.checks:
+            return
+        if walk.sides:
+            walk.checks[message] = "it sits under another condition not known at conversion"
+        elif not left:
+            walk.checks[message] = f"it returns without calling the parent's {walk.name}: the task then succeeds"
+        elif left == "the error" or left == "an exception":
+            walk.checks[message] = "it re-raises an error"
+        else:
+            found = run_check(node.test, lambda part: self.eval(part, scope), self.source.code)
+            if isinstance(found, str):
+                walk.checks[message] = found
+            else:
+                check, templates = found
+                condition = self.source.code(node.test)
+                walk.checks[message] = {"message": message, "check": f"not ({check})" if negated else check,
+                                        "condition": f"not ({condition})" if negated else condition,
+                                        "templates": templates, "raises": left, "skips": skips(left),
+                                        "where": where, "method": self._method_name(walk)}
 
     # ----------------------------------------------------------------- try
     def _try(self, walk: _Walk, node: cst.Try, scope: Scope) -> None:
@@ -619,7 +651,13 @@ class RunOverrides:
     # ----------------------------------------------------------------- verdicts
     def _verdict(self, outcome: RunOutcome, walk: _Walk, klass: ClassObj, label: str, changed: list[str]) -> None:
         """The notes of one walked method; carried over whole, it is ``applied``."""
-        outcome.notes.extend([GUARD, label, message] for message in dict.fromkeys(walk.guards))
+        for message in dict.fromkeys(walk.guards):
+            check = walk.checks.get(message)
+            if isinstance(check, dict):
+                outcome.guards.append({**check, "label": label})
+            elif check:  # why no guard component evaluates it
+                message = f"{message} (not evaluated at run time: {check})"
+            outcome.notes.append([GUARD, label, message])
         if walk.ended:
             outcome.notes.append([ALWAYS_ENDS, label, f"{walk.ended}; the KFP task runs it"])
             return

@@ -113,7 +113,7 @@ def compile_degrading(mapped: MappedDag, emitted: EmittedPipeline, failed: Compi
             loop = True
         level[task_id] = loop
         reason = compiled.error or "unknown error"
-        task = mapped.graph.nodes[task_id]["task"]
+        task = mapped.graph.nodes[original[task_id].guard_of or task_id]["task"]  # a guard: its Airflow task
         tasks = [stand_in(original[t.task_id], task, info.dag_id, config, reason, loop) if t.task_id == task_id
                  else t for t in mapped.tasks]
         mapped = replace(mapped, tasks=tasks)

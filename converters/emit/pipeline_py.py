@@ -304,9 +304,10 @@ def _task_lines(scope: _Scope, kfp: KfpTask, indent: int, upstream: list[str]) -
     """The task's source comment and statements."""
     mapped, names = scope.mapped, scope.names
     lines: list[str] = []
-    airflow = mapped.graph.nodes[kfp.task_id]["task"]
+    airflow = mapped.graph.nodes[kfp.guard_of or kfp.task_id]["task"]
     var = names.variable[kfp.task_id]
-    note = comment_text(f"# Airflow: {airflow.file}:{airflow.line} {kfp.task_id} ({operator_label(kfp.operator)})")
+    what = f"guards of {airflow.task_id}" if kfp.guard_of else kfp.task_id
+    note = comment_text(f"# Airflow: {airflow.file}:{airflow.line} {what} ({operator_label(kfp.operator)})")
     if kfp.fate == "unsupported":
         note += comment_text(" - placeholder, not converted")
     call = _call(names.component[kfp.task_id], **_call_arguments(kfp, lambda i: scope.output(i, kfp), scope.text))

@@ -23,6 +23,7 @@ from af2kfp.converters.mappings.context import MapContext
 from af2kfp.converters.mappings.control import apply_control_flow
 from af2kfp.converters.mappings.dates import airflow2_dates, run_context_plan
 from af2kfp.converters.mappings.env_xcom import returned_keys
+from af2kfp.converters.mappings.guards import GUARD_EVALUATED, GUARD_SUFFIX, GuardPlan, guard_task, plan_guards
 from af2kfp.converters.mappings.loops import LoopPlan, expand_loops, group_loops
 from af2kfp.converters.mappings.model import Input, KfpTask, Loop, MappedDag
 from af2kfp.converters.mappings.dataflow import DataFlow, data_flow, output_id
@@ -165,13 +166,30 @@ def _inherited(ctx: MapContext, task: AirflowTask, rule: str, base: str | None) 
                                       f"{rule} rule, with the arguments its __init__ passes on{also}")
     if not own_rule:
         return
+    plan = None
+    if inherits.guards and task.mapped is None and not ctx.looped:
+        plan = ctx.guards = plan_guards(inherits.guards, ctx.params)
+    elif inherits.guards:  # one guard task per item would be needed: KFP's conditions test one output
+        plan = GuardPlan(left={g["message"]: "the task is mapped or in a mapped task group" for g in inherits.guards})
     explained = {label for kind, label, _ in inherits.notes if kind in ("not_carried", "always_ends")}
     overrides = [label for label in inherits.overrides if label not in explained]
     if overrides:
         ctx.add(codes.OVERRIDES_RUN, f"{name} overrides {', '.join(overrides)}; the KFP task runs what its "
                                      "arguments describe, without that code")
     for kind, _, message in inherits.notes:
+        if plan is not None and kind == "guard" and message in plan.left:
+            message += f" (not evaluated at run time: {plan.left[message]})"
+        elif plan is not None and kind == "guard" and any(g["message"] == message for g in plan.guards):
+            continue  # the guard component evaluates it (M320 below)
         ctx.add(_NOTE_CODES[kind], message)
+    if plan is not None and plan.guards:
+        listed = "; ".join(f"{g['raises']} when `{g['condition']}` ({g['where']})" for g in plan.guards)
+        then = ["the task runs under dsl.If on its output, and the tasks after it follow their trigger rules as after "
+                "a skip" if any(g["skips"] for g in plan.guards) else "the task runs after it"]
+        if not all(g["skips"] for g in plan.guards):
+            then.append("a fail guard that holds fails the guard task, as Airflow fails the task")
+        ctx.add(GUARD_EVALUATED, f"{name}'s run-method guards are evaluated when the pipeline runs, by the guard "
+                                 f"component {task.task_id + GUARD_SUFFIX!r} ({listed}): {'; '.join(then)}")
 
 
 def _dag_parameters(info: DagInfo) -> tuple[dict[str, PipelineParameter], list[Finding]]:
@@ -238,6 +256,59 @@ def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: l
             kfp.fate = fates[task_id]
 
 
+def _guard(ctx: MapContext, task: AirflowTask, kfp: KfpTask, graph: nx.DiGraph,
+           params: dict[str, PipelineParameter], config: Config) -> KfpTask | None:
+    """The guard component ``task`` runs under (M320), or M284 back when its task cannot run under one."""
+    assert task.inherits is not None
+    plan = ctx.guards
+    why = ("the task is a placeholder" if kfp.kind == "placeholder" else
+           "its own component already reports a skip or a decision" if kfp.decision is not None else "")
+    if why:
+        kfp.findings = [f for f in kfp.findings if f.code != GUARD_EVALUATED]
+        for guard in plan.guards:
+            ctx.add(codes.RUN_GUARD, f"{guard['message']} (not evaluated at run time: {why})")
+            kfp.findings.append(ctx.findings[-1])
+        decide_fate(kfp)
+        return None
+    task_id = task.task_id + GUARD_SUFFIX
+    while task_id in graph:
+        task_id += "_"
+    native = dag_info(graph).extra.get("render_template_as_native_obj") is True
+    guard = guard_task(task, plan, params, config.environment, native, task_id, config.python_base_image)
+    guard.loops = kfp.loops
+    return guard
+
+
+def _guarded(graph: nx.DiGraph, guards: dict[str, KfpTask], edges: list[tuple[str, str]]
+             ) -> tuple[nx.DiGraph, list[tuple[str, str]]]:
+    """The graph control flow works on, and the edges: each guard between its task and the task's upstream.
+
+    The guard takes the task's trigger rule (it decides whether the task would start); the task then needs
+    only its guard, which reports like a Python task that raised AirflowSkipException."""
+    control = nx.DiGraph(graph)
+    for task_id, guard in guards.items():
+        task: AirflowTask = graph.nodes[task_id]["task"]
+        preds = list(control.predecessors(task_id))
+        control.add_node(guard.task_id, task=replace(task, task_id=guard.task_id))
+        control.remove_edges_from([(p, task_id) for p in preds])
+        control.add_edges_from([(p, guard.task_id) for p in preds] + [(guard.task_id, task_id)])
+        args = {k: v for k, v in task.args.items() if k != "trigger_rule"}
+        control.nodes[task_id]["task"] = replace(task, args=args)
+    rewired = [(u, guards[v].task_id if v in guards else v) for u, v in edges]
+    return control, rewired + [(guard.task_id, task_id) for task_id, guard in guards.items()]
+
+
+def _guard_findings(found: list[Finding], guards: dict[str, KfpTask], mapped: dict[str, KfpTask]) -> list[Finding]:
+    """Findings about a guard component are its Airflow task's (control flow names the guard)."""
+    of = {guard.task_id: task_id for task_id, guard in guards.items()}
+    for guard_id, task_id in of.items():
+        moved = [replace(f, task_id=task_id) for f in mapped[guard_id].findings]
+        mapped[guard_id].findings = []
+        mapped[task_id].findings.extend(moved)
+        decide_fate(mapped[task_id])
+    return [replace(f, task_id=of[f.task_id]) if f.task_id in of else f for f in found]
+
+
 def map_graph(graph: nx.DiGraph, config: Config | None = None, pipelines: dict[str, str] | None = None) -> MappedDag:
     """Every task mapped, folded tasks removed from the edges, every Airflow task given a fate.
 
@@ -253,6 +324,7 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None, pipelines: dict[s
     mapped: dict[str, KfpTask] = {}
     fates: dict[str, str] = {}
     folded = nx.DiGraph(graph)
+    guards: dict[str, KfpTask] = {}  # Airflow task id -> the guard component it runs under
     loops_of: dict[str, tuple[Loop, ...]] = {}
     line = {t.task_id: (t.line, t.task_id) for t in tasks(graph)}
     only_empty = bool(line) and all(_rule(t, config)[1] is empty for t in tasks(graph))
@@ -282,6 +354,10 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None, pipelines: dict[s
             _wire_container(kfp, ctx)
             kfp.findings.extend(ctx.findings[before:])
             decide_fate(kfp)
+        if ctx.guards is not None and ctx.guards.guards:
+            guard = _guard(ctx, task, kfp, graph, params, config)
+            if guard is not None:
+                guards[task.task_id] = guard
         mapped[task.task_id] = kfp
         fates[task.task_id] = kfp.fate
         found.extend(kfp.findings)
@@ -304,13 +380,17 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None, pipelines: dict[s
             found.append(_cycle_finding(graph, mapped[v], u, v))
             continue
         edges.append((u, v))
-    edges, subpipelines, control = apply_control_flow(graph, [mapped[i] for i in order], edges)
+    control_graph, edges = _guarded(graph, guards, edges) if guards else (graph, edges)
+    order = [i for task_id in order for i in ([guards[task_id].task_id] if task_id in guards else []) + [task_id]]
+    mapped.update({guard.task_id: guard for guard in guards.values()})
+    edges, subpipelines, control = apply_control_flow(control_graph, [mapped[i] for i in order], edges)
     found.extend(control)
+    found = _guard_findings(found, guards, mapped)
     parameters = _pipeline_parameters(params, [mapped[i] for i in order])
     dates = run_context_plan(dag_info(graph), config, [mapped[i] for i in order], {p.name for p in parameters})
     if dates:
         found.extend(airflow2_dates(dag_info(graph), dates[0]))
-    _settle_fates(fates, mapped, [*graph_findings(graph), *found])
+    _settle_fates(fates, {k: v for k, v in mapped.items() if v.guard_of is None}, [*graph_findings(graph), *found])
     return MappedDag(
         graph=graph,
         tasks=[mapped[i] for i in order],

@@ -302,6 +302,8 @@ class KfpTask:
     exit_handler: bool = False
     # Outputs of the run context this task reads (output name -> its Python; af2kfp.converters.run_context).
     run_context: dict[str, str] = field(default_factory=dict)
+    # A guard component (af2kfp.converters.mappings.guards): the Airflow task whose run-method guards it evaluates.
+    guard_of: str | None = None
 
     def inputs(self) -> set[Input]:
         """Every output this task reads: an argument, inside a template, or the items it loops over."""

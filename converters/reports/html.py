@@ -139,8 +139,10 @@ def _kfp_code(kfp: dict[str, Any] | None, lines: list[str] | None, shown_compone
 
 def _task_section(view: DagView, task: dict[str, Any], key: str, kfp: dict[str, Any] | None, graph_task: dict[str, Any],
                   dag_lines: list[str] | None, py_lines: list[str] | None, shown: dict[str, str],
-                  seen: dict[tuple[Any, ...], tuple[str, str]]) -> str:
+                  seen: dict[tuple[Any, ...], tuple[str, str]], guard: dict[str, Any] | None = None) -> str:
     target = f" \u2192 <code>{_e(kfp['name'])}</code>" if kfp else " \u2192 <i>folded into the edges</i>"
+    if kfp and guard:
+        target += f" under its guard <code>{_e(guard['name'])}</code>"
     head = (f'<h4><code>{_e(task["task_id"])}</code> <span class="op">{_e(task.get("label") or task["operator"])}, '
             f'line {_e(task.get("line"))}</span>{target} <span class="v t-{_e(task["fate"])}">{_e(task["fate"])}</span></h4>')
     left_parts = _redacted(_airflow_code(task, graph_task, dag_lines), graph_task)
@@ -153,7 +155,8 @@ def _task_section(view: DagView, task: dict[str, Any], key: str, kfp: dict[str, 
         seen.setdefault(where, (anchor, task["task_id"]))
         left = _code(left_parts, missing="Airflow source not available")
     if kfp:
-        right = _code(_kfp_code(kfp, py_lines, shown), missing="generated code not available")
+        guarded = [*_kfp_code(guard, py_lines, shown), "\u22ee"] if guard else []  # the guard component first
+        right = _code(guarded + _kfp_code(kfp, py_lines, shown), missing="generated code not available")
     else:
         right = '<p class="nosrc">No KFP task: its upstream tasks connect directly to its downstream tasks.</p>'
     found = view.task_findings.get(task["task_id"], [])
@@ -170,7 +173,8 @@ def _dag_section(view: DagView, sources: Sources, codes: dict[str, FindingCode],
     keys = task_keys(dag)
     dag_lines = sources.dag_file(dag["file"])
     py_lines = sources.generated(kfp.get("python"))
-    kfp_of = {i: t for t in kfp["tasks"] for i in (t.get("airflow_task_ids") or [])[:1]}
+    kfp_of = {i: t for t in kfp["tasks"] if not t.get("guard_of") for i in (t.get("airflow_task_ids") or [])[:1]}
+    guard_of = {t["guard_of"]: t for t in kfp["tasks"] if t.get("guard_of")}  # shown beside the task it guards
     graph_tasks = {t.get("task_id"): t for t in (dag.get("graph") or {}).get("tasks") or []}
     schedule = ((dag.get("graph") or {}).get("dag") or {}).get("schedule")
     code_at = f', code in <code>{_e(kfp["python"])}</code>' if kfp.get("python") else ""
@@ -192,7 +196,8 @@ def _dag_section(view: DagView, sources: Sources, codes: dict[str, FindingCode],
     shown: dict[str, str] = {}
     for task in dag["airflow"]["tasks"]:
         out.append(_task_section(view, task, keys[task["task_id"]], kfp_of.get(task["task_id"]),
-                                 graph_tasks.get(task["task_id"]) or {}, dag_lines, py_lines, shown, seen))
+                                 graph_tasks.get(task["task_id"]) or {}, dag_lines, py_lines, shown, seen,
+                                 guard_of.get(task["task_id"])))
     out.append(_added(kfp))
     if view.dag_findings:
         out.append(f'<h3>DAG findings</h3><ul class="findings">{"".join(_finding_li(f) for f in view.dag_findings)}</ul>')

@@ -167,6 +167,8 @@ def dag_graphs(dag: dict[str, Any], compiled_yaml: str | None = None) -> DagGrap
             continue
         pos = layout.positions[ids[0]]
         kfp_pos[t["name"]] = pos
+        if t.get("guard_of"):  # drawn as its task: edges into the guard reach the task's node
+            continue
         right_nodes.append(_node(pos, key=keys[ids[0]], keys=" ".join(keys[i] for i in ids),
                                  css=f"node fate-{fate[ids[0]]} kind-{escape(str(t.get('kind')))}",
                                  title=f"{t['name']} ({t.get('kind')}, image {t.get('image')})",

@@ -142,13 +142,15 @@ def test_skip_guard_known_false_known_true_and_unknown(analyze):
     always = message(by_id["always_skipped"], "M285")
     assert "raises AirflowSkipException at " in always and "(`self.skip` is true here): Airflow always skips" in always
     assert by_id["always_skipped"].fate == "review" and "M281" not in codes(by_id["always_skipped"])
-    rendered = message(by_id["rendered"], "M284")
-    assert "when `self.skip`, which is not known at conversion (`self.skip` is only known when the task runs)" in rendered
-    dev = message(by_id["dev"], "M284")
-    assert "DevGuarded.execute (" in dev and "when `DEV`" in dev and "Variable `dev_skip`" in dev
-    assert "the KFP task always runs" in dev
+    # Not known at conversion, known when the task runs: a guard component decides (M320, af2kfp.converters.mappings.guards)
+    rendered = message(by_id["rendered"], "M320")
+    assert "guard component 'rendered_guard' (AirflowSkipException when `self.skip` (" in rendered
+    assert by_id["rendered_guard"].guard_of == "rendered" and by_id["rendered"].fate == "converted"
+    dev = message(by_id["dev"], "M320")
+    assert "DevGuarded's run-method guards" in dev and "AirflowSkipException when `DEV`" in dev
+    assert 'Variable.get("dev_skip", None) == "yes"' in by_id["dev_guard"].python.code
     # the middle class's guard is walked too: `self.skip` is False for this task
-    assert codes(by_id["dev"]) == ["M280", "M284"]
+    assert codes(by_id["dev"]) == ["M280"] and "self.skip" not in dev
 
 
 def test_known_variable_decides_the_guard(analyze):
@@ -468,7 +470,8 @@ def test_a_raise_deeper_in_an_unknown_branch_is_a_guard_not_an_always(analyze):
     """)
     checked = by_id["checked"]
     assert "M285" not in codes(checked)
-    assert 'raises AirflowFailException when `MODE == "maintenance"`' in message(checked, "M284")
+    assert 'AirflowFailException when `MODE == "maintenance"`' in message(checked, "M320")
+    assert 'if Variable.get("mode") == "maintenance":' in by_id["checked_guard"].python.code
     assert (checked.command, checked.args) == ([], ["--mode", "normal"])  # the side that goes on
 
 

@@ -1,0 +1,1 @@
+"""The lab's shared Airflow code."""
