@@ -44,6 +44,8 @@ class MapContext:
     pipelines: dict[str, str] | None = None
     # The task runs once per item, in a dsl.ParallelFor (its .expand(), or a mapped task group's).
     looped: bool = False
+    # The DAG's schedule when a text known at conversion ("@daily", a cron): what dag.schedule reads.
+    schedule: str | None = None
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

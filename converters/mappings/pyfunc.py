@@ -697,7 +697,7 @@ def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original
     task_params = ctx.task.args.get("params")
     shim: Shim = build_shim(reads, named=named, dicts=stars + holders, extras=extras, task_id=ctx.task.task_id,
                             dag_id=ctx.dag_id, params=ctx.params, task_params=task_params, taken=taken, mapped=mapped,
-                            clashes=_loaded(fn) | _local_names(fn), airflow_keys=CONTEXT_KEYS)
+                            clashes=_loaded(fn) | _local_names(fn), airflow_keys=CONTEXT_KEYS, schedule=ctx.schedule)
     for name, annotation, value in shim.inputs:
         sig.params.append(_Param(name, annotation, None, value, True))
     for node, what in shim.missing:
