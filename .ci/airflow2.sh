@@ -11,8 +11,10 @@ if [ ! -x "$VENV/bin/pytest" ]; then
     echo '*' > "$VENV/.gitignore"   # keep the environment out of git
     "$VENV/bin/pip" install -q --upgrade pip
     "$VENV/bin/pip" install -q 'apache-airflow==2.10.*' 'kfp==2.17.3' 'kfp-kubernetes==2.17.3' \
-        'pytest>=8' 'pytest-asyncio>=0.24' 'pytest-timeout>=2.3' 'httpx>=0.27' \
+        'pytest>=8' 'pytest-asyncio>=0.24' 'pytest-timeout>=2.3' 'pytest-xdist>=3.6' 'httpx>=0.27' \
         'cryptography>=50,<51' -e .
 fi
+# pyproject.toml's addopts run the tests on pytest-xdist workers (an environment made before that lacks it).
+"$VENV/bin/python" -c 'import xdist' 2>/dev/null || "$VENV/bin/pip" install -q 'pytest-xdist>=3.6'
 "$VENV/bin/python" -c 'import airflow, sys; print(f"Airflow {airflow.__version__} on Python {sys.version.split()[0]}")'
 exec "$VENV/bin/pytest" tests/provider "$@"

@@ -7,7 +7,7 @@ Layout (as Airflow's own providers): ``hooks/kfp.py`` (:class:`KfpHook`, connect
 (``KfpRunTrigger``), ``sensors/kfp.py`` (``KfpRunSensor``), ``links/kfp.py`` (the "KFP run"
 link) and ``get_provider_info.py``. A DAG that runs what ``af2kfp convert`` wrote::
 
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
     KfpRunPipelineOperator(
         task_id="etl",

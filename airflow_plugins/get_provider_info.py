@@ -20,7 +20,7 @@ def connection_type_info() -> dict[str, Any]:
     """The ``kubeflow_pipelines`` connection type: hook, form fields and field behaviour."""
     return {
         "connection-type": CONN_TYPE,
-        "hook-class-name": "airflow_plugins.hooks.kfp.KfpHook",
+        "hook-class-name": "af2kfp.airflow_plugins.hooks.kfp.KfpHook",
         "hook-name": _INTEGRATION,
         "conn-fields": {
             "ui_host": _string(
@@ -98,5 +98,5 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": modules("sensors"),
         "triggers": modules("triggers"),
         "connection-types": [connection_type_info()],
-        "extra-links": ["airflow_plugins.links.kfp.KfpRunLink"],
+        "extra-links": ["af2kfp.airflow_plugins.links.kfp.KfpRunLink"],
     }

@@ -6,7 +6,7 @@ scratch folder, then times, each as a whole fresh process, repeated (median; (a)
 alternate run by run so that other work on the machine loads both alike):
 
   (a) ``af2kfp convert <folder> -o <out>``  (the console script)
-  (a') ``converters.analysis.analyze_paths`` alone, to see where (a)'s time goes
+  (a') ``af2kfp.converters.analysis.analyze_paths`` alone, to see where (a)'s time goes
   (b) ``DagBag`` loading the same folder, the way Airflow 3's DAG processor does
 
 and prints both and the ratio against the target ``convert <= 0.5 x DagBag``.
@@ -54,8 +54,8 @@ real_stdout.flush()
 ANALYSIS_CHILD = """
 import json, sys
 from pathlib import Path
-from converters.analysis import analyze_paths
-from converters.config import find_pyproject, load_config
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import find_pyproject, load_config
 root = Path(sys.argv[1])
 found = analyze_paths([root], config=load_config(find_pyproject(root)))
 summary = {"files": len(found.files), "dags": len(found.graphs),
@@ -187,7 +187,7 @@ def analysis_line(dags: Path, env: dict[str, str], repeat: int, warmup: int) -> 
     if probe.returncode != 0:
         lines = [line for line in probe.stderr.strip().splitlines() if line.strip()]
         reason = lines[-1] if lines else f"exit {probe.returncode}"
-        return f"(a') analyzer alone: NOT MEASURED - converters.analysis is not usable yet ({reason})."
+        return f"(a') analyzer alone: NOT MEASURED - af2kfp.converters.analysis is not usable yet ({reason})."
     timing = time_runs("analyzer", argv, env, repeat, warmup)
     found = json.loads(timing.last_line)
     return (

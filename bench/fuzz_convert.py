@@ -214,7 +214,7 @@ def make_case(seed: int, index: int) -> tuple[str, str]:
 # --------------------------------------------------------------------------------------------- one worker
 def _run_case(seed: int, index: int, scratch: Path) -> dict:
     """Convert one case in this process; what happened, as one JSON-able line."""
-    from converters.convert import convert_paths
+    from af2kfp.converters.convert import convert_paths
 
     name, source = make_case(seed, index)
     folder = scratch / f"case{index}"

@@ -3,7 +3,7 @@
 Generates N DAG files (default 1,000) in a scratch folder by copying ``samples/dags`` files
 round-robin with renamed dag_ids (``<dag_id>_<n>``; factory f-strings get the number too),
 converts them with ``af2kfp``'s own ``convert_paths``, builds ``report.html`` with
-``converters.reports.write_reports``, and loads it in headless Chromium (Debian's
+``af2kfp.converters.reports.write_reports``, and loads it in headless Chromium (Debian's
 ``/usr/bin/chromium`` through Playwright) to read ``first-contentful-paint`` from the
 Performance API. Targets: **< 20 MB** and **first paint < 2 s**.
 
@@ -53,8 +53,8 @@ def _renamed(source: str, dag_ids: list[str], n: int) -> str:
 
 def generate(root: Path, files: int) -> Path:
     """A DAG repository of ``files`` DAG files under ``root/dags`` (helpers and config copied)."""
-    from converters.config import find_pyproject, load_config
-    from converters.convert import convert_paths
+    from af2kfp.converters.config import find_pyproject, load_config
+    from af2kfp.converters.convert import convert_paths
 
     probe = convert_paths([SAMPLES], root / "probe", config=load_config(find_pyproject(SAMPLES)), jobs=1)
     shutil.rmtree(root / "probe")
@@ -102,9 +102,9 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
 
-    from converters.config import find_pyproject, load_config
-    from converters.convert import convert_paths, default_jobs
-    from converters.reports import write_reports
+    from af2kfp.converters.config import find_pyproject, load_config
+    from af2kfp.converters.convert import convert_paths, default_jobs
+    from af2kfp.converters.reports import write_reports
 
     work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="af2kfp-report-bench-"))
     if args.keep and work.exists():

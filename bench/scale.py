@@ -10,7 +10,7 @@ time most. Prints one table row per input:
 
   input | convert CPU s (wall s) | peak MB | DagBag CPU s (wall s) | peak MB | CPU ratio
 
-and then ``af2kfp --help``. Run: ``.venv/bin/python bench/scale.py [--sizes 1 100 1000]
+and then ``af2kfp --help`` and ``af2kfp check`` of one 4-task file. Run: ``.venv/bin/python bench/scale.py [--sizes 1 100 1000]
 [--repeat 3] [--jobs N] [--skip-dagbag] [--no-repo]``. Not a test: it prints figures.
 """
 
@@ -142,10 +142,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.repo_files:
             repo = write_repo(root / "repo", args.repo_files)
             compare(f"{args.repo_files}-file repository", repo, root, args, command, rerun=True)
-        helps = Side()
+        helps, checks = Side(), Side()
+        small = root / "dags" / "check_small"
+        small.mkdir(parents=True)
+        (small / "small.py").write_text(dag_file(4, "small"), encoding="utf-8")
         for _ in range(max(3, args.repeat)):
             run(helps, [*command, "--help"], dict(os.environ))
+            run(checks, [*command, "check", str(small / "small.py")], dict(os.environ))
         print(f"| {'af2kfp --help':<24} | {helps.cell():<28} | {'':<28} |       |")
+        print(f"| {'af2kfp check, 4 tasks':<24} | {checks.cell():<28} | {'':<28} |       |")
     return 0
 
 

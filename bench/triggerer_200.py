@@ -68,8 +68,8 @@ async def _lag_monitor(stop: asyncio.Event, worst: list[float]) -> None:
 
 def _use_client_per_trigger() -> None:
     """Patch the hook back to one httpx client (pool, TLS context) per trigger, for comparison."""
-    from airflow_plugins.hooks.kfp import KfpHook
-    from bridge.kfp import AsyncKfpClient
+    from af2kfp.airflow_plugins.hooks.kfp import KfpHook
+    from af2kfp.bridge.kfp import AsyncKfpClient
 
     @contextlib.asynccontextmanager
     async def async_client(self: KfpHook):  # type: ignore[no-untyped-def]
@@ -87,7 +87,7 @@ async def _drive(trigger: Any) -> dict[str, Any]:
 
 
 async def _wait_all(run_ids: list[str], poll_interval: float) -> dict[str, Any]:
-    from airflow_plugins.triggers.kfp import KfpRunTrigger
+    from af2kfp.airflow_plugins.triggers.kfp import KfpRunTrigger
 
     try:
         from airflow.sdk._shared.module_loading import import_string
@@ -113,7 +113,7 @@ async def _wait_all(run_ids: list[str], poll_interval: float) -> dict[str, Any]:
 
 def child(args: argparse.Namespace) -> None:
     import airflow  # noqa: F401  (the triggerer has Airflow loaded before any trigger)
-    import airflow_plugins.triggers.kfp  # noqa: F401
+    import af2kfp.airflow_plugins.triggers.kfp  # noqa: F401
 
     if args.client == "per-trigger":
         _use_client_per_trigger()
@@ -137,7 +137,7 @@ import datetime
 
 from airflow.sdk import DAG
 
-from airflow_plugins.sensors.kfp import KfpRunSensor
+from af2kfp.airflow_plugins.sensors.kfp import KfpRunSensor
 
 with DAG("bench_triggerer", schedule=None, start_date=datetime.datetime(2024, 1, 1), catchup=False,
          max_active_tasks={runs}):
@@ -365,7 +365,7 @@ def _compile_pipeline(path: Path) -> Path:
 
 
 def _submit(url: str, package: Path, runs: int) -> list[str]:
-    from bridge.kfp import KfpClient, RunSpec
+    from af2kfp.bridge.kfp import KfpClient, RunSpec
 
     with KfpClient(host=url) as client:
         return [
@@ -377,7 +377,7 @@ def _submit(url: str, package: Path, runs: int) -> list[str]:
 
 
 def driver(args: argparse.Namespace) -> int:
-    from bridge.kfp_server import start_server_process
+    from af2kfp.bridge.kfp_server import start_server_process
 
     work = Path(tempfile.mkdtemp(prefix="af2kfp-bench-triggerer-"))
     package = _compile_pipeline(work / "pipeline.yaml")

@@ -1,7 +1,7 @@
 """Ground truth from real Airflow: what ``DagBag`` builds from DAG files.
 
 The analyzer never runs user code; this module does, on purpose, to check it. Loading
-happens in a separate process (``python -m bridge.airflow_truth PATH...``, the same
+happens in a separate process (``python -m af2kfp.bridge.airflow_truth PATH...``, the same
 interpreter) with ``AIRFLOW_HOME`` in a temporary folder, so neither Airflow nor the
 user's DAG code is ever imported into the caller. The child prints one JSON document:
 
@@ -29,12 +29,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from converters.errors import Af2KfpError
+from af2kfp.converters.errors import Af2KfpError
 
 __all__ = ["load_with_airflow", "AirflowLoadError", "RESOLVED_ARGS"]
 
 # Task attributes reported with their resolved values (absent ones are left out).
-RESOLVED_ARGS = ("image", "cmds", "command", "arguments", "env", "env_vars", "environment", "retries")
+RESOLVED_ARGS = ("image", "cmds", "command", "arguments", "env", "env_vars", "environment", "retries", "bash_command")
 
 
 class AirflowLoadError(Af2KfpError):
@@ -58,7 +58,7 @@ def load_with_airflow(paths: list[Path], timeout: float = 300, python: str | Non
             "AIRFLOW__CORE__DAGS_FOLDER": home,
             _SYS_PATH: os.pathsep.join(str(p) for p in sys_path or []),
         }
-        command = [python or sys.executable, "-m", "bridge.airflow_truth", *(str(p) for p in paths)]
+        command = [python or sys.executable, "-m", "af2kfp.bridge.airflow_truth", *(str(p) for p in paths)]
         try:
             done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, check=False)
         except subprocess.TimeoutExpired as exc:

@@ -1,6 +1,6 @@
 """``af2kfp verify``: the static analysis checked against what Airflow itself builds from the same files.
 
-Airflow's ``DagBag`` loads the files in a child process (:mod:`bridge.airflow_truth`: it
+Airflow's ``DagBag`` loads the files in a child process (:mod:`af2kfp.bridge.airflow_truth`: it
 runs the DAG code, so callers must opt in); the analyzer reads them without running them.
 Compared DAG by DAG: which DAGs exist, task ids, edges, operator classes and the resolved
 arguments Airflow reports (image, command, env, retries). An argument the analyzer could
@@ -9,7 +9,7 @@ are listed with Airflow's error; their DAGs are not compared.
 
 SubDAGs (Airflow 2.x): the analyzer flattens a SubDagOperator into its parent's graph, the
 sub-DAG's tasks prefixed ``<task_id>.`` (finding A117), and makes no pipeline of the sub-DAG.
-The DagBag side is reported the same way (:mod:`bridge.airflow_truth` expands the operator and
+The DagBag side is reported the same way (:mod:`af2kfp.bridge.airflow_truth` expands the operator and
 leaves out DagBag's ``parent.child`` sub-DAGs), so a flattened SubDAG is compared task by task,
 edge by edge and argument by argument, and a correct flattening shows no difference. A
 SubDagOperator whose sub-DAG the analyzer cannot resolve (A118) stays one task and shows up as
@@ -27,12 +27,12 @@ from typing import Any
 
 import networkx as nx
 
-from bridge.airflow_truth import RESOLVED_ARGS, AirflowLoadError, load_with_airflow
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.errors import Af2KfpError
-from converters.graph import dag_info, tasks
-from converters.values import Call, TaskRef, is_known, to_json
+from af2kfp.bridge.airflow_truth import RESOLVED_ARGS, AirflowLoadError, load_with_airflow
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.errors import Af2KfpError
+from af2kfp.converters.graph import dag_info, tasks
+from af2kfp.converters.values import Call, TaskRef, is_known, to_json
 
 __all__ = ["Difference", "VerifyResult", "verify_paths", "compare", "AirflowMissingError", "KINDS",
            "airflow_environment"]

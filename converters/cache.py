@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from converters.config import Config
-from converters.files import write_text_atomic
+from af2kfp.converters.config import Config
+from af2kfp.converters.files import write_text_atomic
 
 __all__ = ["CACHE_NAME", "Hit", "lookup", "store", "tool_fingerprint"]
 
@@ -44,12 +44,8 @@ def tool_fingerprint() -> str:
     """The installed version and a digest of the converter's own files (an edited checkout is a new tool)."""
     global _TOOL
     if _TOOL is None:
-        from importlib import metadata
+        from af2kfp import __version__ as version
 
-        try:
-            version = metadata.version("af2kfp")
-        except metadata.PackageNotFoundError:
-            version = "0+unknown"
         digest = hashlib.sha256(version.encode())
         package = Path(__file__).resolve().parent
         for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in (".py", ".toml", ".json")):
@@ -59,7 +55,7 @@ def tool_fingerprint() -> str:
 
 
 def _scanned(paths: Iterable[Path], config: Config) -> list[Path]:
-    from converters.analysis.ignore import python_files
+    from af2kfp.converters.analysis.ignore import python_files
 
     found: list[Path] = []
     for given in paths:

@@ -34,8 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from converters.environment import Environment
-from converters.errors import InputError
+from af2kfp.converters.environment import Environment
+from af2kfp.converters.errors import InputError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -58,7 +58,7 @@ class Config:
     python_base_image: str = "python:3.11"
     airflow_image: str = "apache/airflow:3.3.2"
     # Providers a custom airflow_image has (ids as ``postgres``, ``cncf-kubernetes``), or "all"; None: the
-    # official image's own list (converters.mappings.airflow_image), unknown for any other image.
+    # official image's own list (af2kfp.converters.mappings.airflow_image), unknown for any other image.
     airflow_image_providers: tuple[str, ...] | str | None = None
     # Operators without a rule: "auto" runs the original operator in airflow_image, "off" a placeholder.
     fallback: str = "auto"

@@ -23,21 +23,21 @@ from typing import Any, Callable, Iterable, Iterator
 
 import networkx as nx
 
-from converters.config import Config
-from converters.emit import compile_pipeline, render_pipeline
-from converters.emit.compile import COMPILE_FAILED, CompileResult, module_folder, prepare
-from converters.emit.degrade import compile_degrading
-from converters.emit.names import kebab, kfp_task_name
-from converters.emit.output import KEPT_EDITED, NOT_WRITTEN, Writer, folder_name, generated_name
-from converters.emit.result import DagResult
-from converters.files import write_text_atomic
-from converters.findings import CODES, Finding, Severity, register_code
-from converters.graph import dag_info
-from converters.mappings import check_config, map_graph
-from converters.report_json import build_report, summarize
-from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
-from converters.runtime import FILES, file_text
-from converters.schedule import recurring_run_spec
+from af2kfp.converters.config import Config
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.emit.compile import COMPILE_FAILED, CompileResult, module_folder, prepare
+from af2kfp.converters.emit.degrade import compile_degrading
+from af2kfp.converters.emit.names import kebab, kfp_task_name
+from af2kfp.converters.emit.output import KEPT_EDITED, NOT_WRITTEN, Writer, folder_name, generated_name
+from af2kfp.converters.emit.result import DagResult
+from af2kfp.converters.files import write_text_atomic
+from af2kfp.converters.findings import CODES, Finding, Severity, register_code
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings import check_config, map_graph
+from af2kfp.converters.report_json import build_report, summarize
+from af2kfp.converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
+from af2kfp.converters.runtime import FILES, file_text
+from af2kfp.converters.schedule import recurring_run_spec
 
 __all__ = ["convert_graph", "convert_graphs", "convert_paths", "pipeline_names", "default_jobs", "REPORT_NAME", "SCHEDULE_NAME",
            "Progress"]
@@ -183,7 +183,7 @@ def _compile_args(result: DagResult) -> tuple[str, str, str, str, int | None] | 
 def _finish(result: DagResult, compiled: CompileResult, config: Config | None = None) -> DagResult:
     """Add the compile outcome and the task names KFP uses (from the spec, or as kfp would name them).
 
-    When kfp rejected the pipeline, the tasks it rejected get placeholders (:mod:`converters.emit.degrade`).
+    When kfp rejected the pipeline, the tasks it rejected get placeholders (:mod:`af2kfp.converters.emit.degrade`).
     """
     assert result.mapped is not None and result.emitted is not None
     if compiled.yaml is None and compiled.error is not None:
@@ -338,7 +338,7 @@ def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[s
     ``jobs`` > 1 compiles in ``jobs - 1`` forked worker processes while this one maps and
     emits (same results, same order), or in ``pool`` when given. ``progress(done, total,
     dag_id)`` is called after each DAG. A file a user changed since the last run wrote it is
-    kept, the new one written beside it (:mod:`converters.emit.output`), unless ``force``.
+    kept, the new one written beside it (:mod:`af2kfp.converters.emit.output`), unless ``force``.
     """
     out_dir = Path(out_dir)
     writer = Writer(out_dir, previous=previous_written(out_dir / REPORT_NAME), force=force)
@@ -355,7 +355,7 @@ def convert_graphs(graphs: Iterable[nx.DiGraph], out_dir: Path, *, files: list[s
     report = build_report(results, files=files or [], file_findings=file_findings or [])
     report["config"] = _shown(config.source) if config is not None and config.source else None
     report["written"] = dict(sorted(writer.written.items()))
-    from converters.reports import write_reports  # the static reports: report.html, report.md
+    from af2kfp.converters.reports import write_reports  # the static reports: report.html, report.md
 
     try:
         write_reports(report, out_dir)
@@ -392,7 +392,7 @@ def _collect(result: DagResult, index: int, total: int, writer: Writer, taken: s
 
 
 def _write_dag(result: DagResult, writer: Writer) -> None:
-    """pipeline.py (a user's edited one kept, :mod:`converters.emit.output`), pipeline.yaml (or the
+    """pipeline.py (a user's edited one kept, :mod:`af2kfp.converters.emit.output`), pipeline.yaml (or the
     previous one removed) and schedule.json."""
     assert result.emitted is not None
     folder = result.folder
@@ -414,35 +414,42 @@ def _write_dag(result: DagResult, writer: Writer) -> None:
     _write_schedule(result, writer)
 
 
-def _write_schedule(result: DagResult, writer: Writer) -> None:
-    """``schedule.json`` beside the pipeline; its findings join the DAG's."""
+def schedule_spec(result: DagResult) -> Any:
+    """The recurring run of a generated DAG (``schedule.json``'s content and its findings)."""
     runs = tuple(p.name for p in result.mapped.parameters if p.kind == "run" and not p.has_default) if (
         result.mapped) else ()
     plan = result.mapped.run_context if result.mapped else None
-    spec = recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
+    return recurring_run_spec(dag_info(result.graph), runs, plan.timing.describe() if plan else None)
+
+
+def _write_schedule(result: DagResult, writer: Writer) -> None:
+    """``schedule.json`` beside the pipeline; its findings join the DAG's."""
+    spec = schedule_spec(result)
     result.findings.extend(spec.findings)
     result.schedule = writer.put(f"{result.folder}/{SCHEDULE_NAME}", json.dumps(spec.data, indent=2) + "\n")
 
 
 def convert_paths(paths: Iterable[Path | str], out_dir: Path | str, config: Config | None = None,
                   progress: Progress | None = None, jobs: int = 1, cache: bool = False,
-                  force: bool = False) -> dict:
+                  force: bool = False, file_progress: Progress | None = None) -> dict:
     """Analyze DAG files/folders and convert every DAG found (``InputError`` for a missing path).
 
+    ``file_progress(done, total, file)`` follows the analysis, ``progress(done, total, dag_id)`` the DAGs.
+
     With ``jobs`` > 1 the workers start first and import kfp while this process analyzes.
-    ``cache``: record what was read and written for the next run (:mod:`converters.cache`).
+    ``cache``: record what was read and written for the next run (:mod:`af2kfp.converters.cache`).
     """
-    from converters.analysis import analyze_paths
+    from af2kfp.converters.analysis import analyze_paths
 
     config = config or Config()
     check_config(config)
     paths = [Path(p) for p in paths]
     with _workers(jobs) as pool:
-        analysis = analyze_paths(paths, config=config)
+        analysis = analyze_paths(paths, config=config, progress=file_progress)
         report = convert_graphs(analysis.graphs, Path(out_dir), files=analysis.files, file_findings=analysis.findings,
                                 config=config, progress=progress, pool=pool, force=force)
     if cache:
-        from converters.cache import store
+        from af2kfp.converters.cache import store
 
         store(paths, Path(out_dir), config, analysis.read)
     return report

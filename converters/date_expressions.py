@@ -2,8 +2,8 @@
 
 ``{{ macros.ds_add(ds, -1) }}``, ``{{ ds | replace('-', '') }}`` or
 ``{{ (logical_date - macros.timedelta(days=1)).strftime('%Y%m') }}`` read only the run's
-dates, so the run context (:mod:`converters.run_context`) computes them once per run and
-passes the text on. The expression is parsed by Jinja (:mod:`converters.templating`)
+dates, so the run context (:mod:`af2kfp.converters.run_context`) computes them once per run and
+passes the text on. The expression is parsed by Jinja (:mod:`af2kfp.converters.templating`)
 and written back as Python here, node by node, with Jinja's meaning: its filters
 (``replace``, ``upper``... and Airflow's ``ds``, ``ts``...) become the Python they run,
 ``~`` joins text, ``a.b`` reads an attribute. Anything else (another name, a pendulum-only
@@ -17,7 +17,7 @@ from typing import Callable
 
 from jinja2 import nodes
 
-from converters.run_context import DATES, MACRO_MEMBERS
+from af2kfp.converters.run_context import DATES, MACRO_MEMBERS
 
 __all__ = ["python_expression", "PENDULUM_ONLY"]
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import yaml
 
-from converters.errors import InputError
+from af2kfp.converters.errors import InputError
 
 __all__ = [
     "Connection",
@@ -318,7 +318,7 @@ def load_env_file(path: Path) -> Environment:
 
 
 def supply_hint(needs: tuple[str, ...] | list[str]) -> str:
-    """How to supply what a :class:`~converters.values.Deferred` needs: ``Airflow Variable `x` (--variables FILE)``."""
+    """How to supply what a :class:`~af2kfp.converters.values.Deferred` needs: ``Airflow Variable `x` (--variables FILE)``."""
     parts = []
     for need in dict.fromkeys(needs):
         kind, _, name = need.partition(" ")

@@ -1,7 +1,7 @@
 """The migration graph: one ``networkx.DiGraph`` per DAG, the single source of truth.
 
 Graph attribute ``dag`` holds a :class:`DagInfo`; attribute ``findings`` the list of
-:class:`~converters.findings.Finding` about this DAG and its tasks. Each node is an
+:class:`~af2kfp.converters.findings.Finding` about this DAG and its tasks. Each node is an
 Airflow task id (TaskGroup prefix included, exactly as Airflow names it) whose
 attribute ``task`` is an :class:`AirflowTask`. Each edge ``upstream -> downstream``
 has attribute ``kind``: ``"order"`` (``>>``, ``set_downstream``, ``chain``...) or
@@ -17,9 +17,9 @@ from typing import Any, Iterable
 
 import networkx as nx
 
-from converters.errors import GraphFormatError
-from converters.findings import Finding
-from converters.values import from_json, to_json
+from af2kfp.converters.errors import GraphFormatError
+from af2kfp.converters.findings import Finding
+from af2kfp.converters.values import from_json, to_json
 
 __all__ = [
     "DagInfo",
@@ -45,7 +45,7 @@ EDGE_KINDS = ("order", "data")
 
 @dataclass(kw_only=True)
 class DagInfo:
-    """What a DAG declares besides its tasks; values are resolved (see ``converters.values``)."""
+    """What a DAG declares besides its tasks; values are resolved (see ``af2kfp.converters.values``)."""
 
     dag_id: str
     file: str
@@ -73,12 +73,12 @@ class PythonCallable:
     ``file``/``line`` where it is defined (the ``def`` line: the first of ``source``), ``imports`` the module-level import
     statements of its file that the body may need (moved inside the component),
     ``constants`` the module-level literal assignments the body reads, name -> the
-    assignment as written (copied inside the component; see ``converters.analysis.constants``).
+    assignment as written (copied inside the component; see ``af2kfp.converters.analysis.constants``).
     ``local_modules``: the modules its file's imports and its own body import from the
     scanned repository (dotted as written, relative ones with their dots).
     ``carried``: each name the callable's module or body imports from the repository and may
     read -> the keys of ``carried_code`` that define it (dependencies first), copied into the
-    component; or why it cannot be (``file:line: reason``). See ``converters.analysis.carry``.
+    component; or why it cannot be (``file:line: reason``). See ``af2kfp.converters.analysis.carry``.
     """
 
     name: str

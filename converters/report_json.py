@@ -11,16 +11,16 @@ import ast
 import re
 from typing import Any, Iterable
 
-from converters.emit.pipeline_py import operator_label
-from converters.emit.run_context import run_context_task
-from converters.emit.result import DagResult
-from converters.findings import Finding, Severity
-from converters.graph import dag_info, graph_to_json, order_edges, tasks
-from converters.mappings.model import FATES, FileText, Input, KfpTask, Template
-from converters.mappings.values import is_secret_env
-from converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
-from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
-from converters.values import to_json
+from af2kfp.converters.emit.pipeline_py import operator_label
+from af2kfp.converters.emit.run_context import run_context_task
+from af2kfp.converters.emit.result import DagResult
+from af2kfp.converters.findings import Finding, Severity
+from af2kfp.converters.graph import dag_info, graph_to_json, order_edges, tasks
+from af2kfp.converters.mappings.model import FATES, FileText, Input, KfpTask, Template
+from af2kfp.converters.mappings.values import is_secret_env
+from af2kfp.converters.run_context import RUN_CONTEXT_DISPLAY, RUN_CONTEXT_ID
+from af2kfp.converters.templating import ParamRef, PipelineParameter, PlaceholderRef
+from af2kfp.converters.values import to_json
 
 __all__ = ["SCHEMA_VERSION", "build_report", "summarize", "max_severity", "redacted_graph", "code_spans"]
 

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from converters.config import Config
-from converters.graph import DagInfo
-from converters.values import Call, Duration
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import DagInfo
+from af2kfp.converters.values import Call, Duration
 
 __all__ = [
     "RUN_CONTEXT_ID",

@@ -1,7 +1,7 @@
 """A DAG's schedule -> a KFP recurring run spec (``schedule.json`` next to the pipeline).
 
 KFP's scheduler takes a six-field cron with seconds first (robfig/cron, see
-:mod:`converters.cron`) or an interval in seconds, plus start/end times, ``max_concurrency`` and ``no_catchup``. The keys of
+:mod:`af2kfp.converters.cron`) or an interval in seconds, plus start/end times, ``max_concurrency`` and ``no_catchup``. The keys of
 ``recurring_run`` are the keyword arguments of ``kfp.Client.create_recurring_run``, so
 ``client.create_recurring_run(experiment_id=..., pipeline_package_path=..., **spec["recurring_run"])``
 creates it. What KFP cannot express (asset-driven schedules, custom timetables) is a finding.
@@ -13,10 +13,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.cron import kfp_cron
-from converters.findings import CODES, Finding, Severity, register_code
-from converters.graph import DagInfo
-from converters.values import Call, DateTime, Duration, Symbolic
+from af2kfp.converters.cron import kfp_cron
+from af2kfp.converters.findings import CODES, Finding, Severity, register_code
+from af2kfp.converters.graph import DagInfo
+from af2kfp.converters.values import Call, DateTime, Duration, Symbolic
 
 __all__ = [
     "PRESETS",
@@ -188,7 +188,7 @@ def recurring_run_spec(info: DagInfo, run_parameters: tuple[str, ...] = (), date
 
     ``run_parameters`` names the pipeline parameters the caller must pass per run
     (``dag_run.conf['x']``...); ``dates`` says how the run context dates the runs, when the
-    pipeline reads dates (:meth:`converters.run_context.Timing.describe`).
+    pipeline reads dates (:meth:`af2kfp.converters.run_context.Timing.describe`).
     """
     builder = _Builder(info)
     timetable = info.extra.get("timetable")

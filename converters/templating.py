@@ -3,7 +3,7 @@
 Airflow renders a templated argument per task run; KFP renders nothing. A template is
 split with Jinja's own lexer and each ``{{ expression }}`` parsed with Jinja's parser,
 then translated by :data:`MACROS`: a typed pipeline parameter (``params.x``), an output
-of the run context (``ds``, ``macros.ds_add(ds, 1)``: :mod:`converters.run_context`), a
+of the run context (``ds``, ``macros.ds_add(ds, 1)``: :mod:`af2kfp.converters.run_context`), a
 run parameter the caller fills (``dag_run.conf['x']``), a KFP placeholder (``run_id``), a
 literal known now (``dag.dag_id``), a Kubernetes Secret (``conn.x.password``) or another
 task's output (``ti.xcom_pull``). Anything else stays verbatim with a finding. Pure: no
@@ -21,11 +21,11 @@ from typing import Any, Callable, Union
 import jinja2
 from jinja2 import nodes
 
-from converters.date_expressions import python_expression
-from converters.environment import Environment
-from converters.findings import Severity, register_code
-from converters.run_context import DATE_STRINGS, DATE_TIMES, DATES
-from converters.values import Call, DateTime, Deferred, Duration, Symbolic
+from af2kfp.converters.date_expressions import python_expression
+from af2kfp.converters.environment import Environment
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.run_context import DATE_STRINGS, DATE_TIMES, DATES
+from af2kfp.converters.values import Call, DateTime, Deferred, Duration, Symbolic
 
 __all__ = [
     "ParamRef",

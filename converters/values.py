@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Union
 
-from converters.errors import GraphFormatError
+from af2kfp.converters.errors import GraphFormatError
 
 __all__ = [
     "LOOP_PREFIX",
     "Symbolic",
     "Deferred",
+    "Lambda",
     "Call",
     "Duration",
     "DateTime",
@@ -58,6 +59,15 @@ class Deferred(Symbolic):
 
     template: str | None = None
     needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lambda(Symbolic):
+    """A ``lambda`` of the DAG file that reads nothing but its parameters and Python's builtins
+    (``lambda response: response.json()["code"] == 0``). Unknown to the converter like any
+    :class:`Symbolic` (it is code, never run here); ``source`` is its text, which the fallback
+    runner compiles in the task's container, where Airflow would have called it.
+    """
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -126,6 +136,8 @@ def to_json(value: Any) -> Any:
         parts = {"parts": [to_json(p) for p in value.parts]} if value.parts else {}
         if isinstance(value, Deferred):
             return {"$symbolic": value.source, **parts, "template": value.template, "needs": list(value.needs)}
+        if isinstance(value, Lambda):
+            return {"$symbolic": value.source, "lambda": True}
         return {"$symbolic": value.source, **parts}
     if isinstance(value, Call):
         return {
@@ -157,6 +169,8 @@ def from_json(data: Any) -> Any:
         if "needs" in data:
             return Deferred(source=data["$symbolic"], parts=parts, template=data.get("template"),
                             needs=tuple(data["needs"]))
+        if data.get("lambda") is True:
+            return Lambda(source=data["$symbolic"])
         return Symbolic(source=data["$symbolic"], parts=parts)
     if "$call" in data:
         return Call(

@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 
-from airflow_plugins._compat import AirflowException, BaseHook
-from airflow_plugins.get_provider_info import CONN_TYPE, connection_type_info
-from bridge.kfp import (
+from af2kfp.airflow_plugins._compat import AirflowException, BaseHook
+from af2kfp.airflow_plugins.get_provider_info import CONN_TYPE, connection_type_info
+from af2kfp.bridge.kfp import (
     AsyncKfpClient,
     BearerToken,
     KfpClient,
@@ -32,7 +32,7 @@ from bridge.kfp import (
     SessionCookie,
     TokenFile,
 )
-from bridge.kfp.auth import DEFAULT_TOKEN_FILE, Auth
+from af2kfp.bridge.kfp.auth import DEFAULT_TOKEN_FILE, Auth
 
 __all__ = ["AUTH_METHODS", "KfpHook", "config_from_connection"]
 

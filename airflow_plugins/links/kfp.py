@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_plugins._compat import BaseOperatorLink, XCom
+from af2kfp.airflow_plugins._compat import BaseOperatorLink, XCom
 
 __all__ = ["XCOM_EXPERIMENT_ID", "XCOM_RUN_ID", "XCOM_RUN_URL", "KfpRunLink"]
 

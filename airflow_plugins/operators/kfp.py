@@ -17,29 +17,27 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-import yaml
-
-from airflow_plugins._compat import AirflowException, BaseOperator, default_deferrable, task_state_store
-from airflow_plugins.hooks.kfp import KfpHook
-from airflow_plugins.links.kfp import XCOM_EXPERIMENT_ID, XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
-from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import (
-    KfpClient,
+from af2kfp.airflow_plugins._compat import AirflowException, BaseOperator, default_deferrable, task_state_store
+from af2kfp.airflow_plugins.hooks.kfp import KfpHook
+from af2kfp.airflow_plugins.links.kfp import XCOM_EXPERIMENT_ID, XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
+from af2kfp.airflow_plugins.triggers.kfp import KfpRunTrigger
+from af2kfp.bridge.kfp import (
     DEFAULT_UNEXPECTED_STATE_TIMEOUT,
+    KfpClient,
     KfpError,
     KfpNotFoundError,
     KfpUnexpectedStateError,
     KfpWaitTimeoutError,
     Run,
     RunSpec,
-    StatePolicy,
+    RunWatch,
     Verdict,
-    PipelinePackage,
-    deterministic_run_name,
+    WaitOptions,
     describe_failure,
+    deterministic_run_name,
     load_package,
 )
-from bridge.kfp.runs import DEFAULT_EXPERIMENT
+from af2kfp.bridge.kfp.runs import DEFAULT_EXPERIMENT
 
 __all__ = ["STATE_KEY", "KfpRunPipelineOperator", "KfpUploadPipelineOperator", "run_name_for"]
 
@@ -78,18 +76,16 @@ class KfpRunPipelineOperator(BaseOperator):
         a retry reattaches only through the task state store (Airflow 3.3+), else resubmits.
     :param wait_for_termination: wait for the run to end; else succeed once it is submitted.
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
-    :param poll_interval: seconds between two state reads.
-    :param timeout: seconds to wait for the run (None: no limit); the run is left going.
-    :param unexpected_state_timeout: seconds a run may stay in a state no waiter expects
-        (unknown, RUNTIME_STATE_UNSPECIFIED, PAUSED) before the task fails naming it (default
-        300; None: wait on). PENDING, RUNNING and CANCELING are always waited through.
+    :param poll_interval, timeout, unexpected_state_timeout, success_states, failure_states:
+        the :class:`~af2kfp.bridge.kfp.WaitOptions` (seconds between two state reads, default 10; the
+        wait's limit, None: none, the run is left going; how long a run may stay in a state no
+        waiter expects, default 300; the states counted as success, default SUCCEEDED and
+        SKIPPED, and as failure, default FAILED and CANCELED).
     :param cancel_on_kill: terminate the run when the task is killed (both modes).
     :param reattach: let a retried or cleared task reattach to the run an earlier try of the
         same task instance started, instead of submitting another (see docs/walkthrough.md).
     :param rerun_failed: when reattaching finds a failed or canceled run, submit a new one
         (default: fail again with that run's error).
-    :param success_states: run states counted as success (default SUCCEEDED, SKIPPED).
-    :param failure_states: run states counted as failure (default FAILED, CANCELED).
     :returns: the run summary (``run_id``, ``display_name``, ``experiment_id``, ``state``,
         ``error``, ``created_at``, ``finished_at``, ``failed_tasks``, ``run_url``); ``run_id``,
         ``run_url`` and ``experiment_id`` are also pushed to XCom right after submission.
@@ -132,7 +128,7 @@ class KfpRunPipelineOperator(BaseOperator):
         enable_caching: bool | None = None,
         wait_for_termination: bool = True,
         deferrable: bool | None = None,
-        poll_interval: float = 10.0,
+        poll_interval: float = WaitOptions.poll_interval,
         timeout: float | None = None,
         unexpected_state_timeout: float | None = DEFAULT_UNEXPECTED_STATE_TIMEOUT,
         cancel_on_kill: bool = True,
@@ -143,8 +139,6 @@ class KfpRunPipelineOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        if poll_interval <= 0:
-            raise ValueError(f"{self.task_id}: poll_interval must be positive, got {poll_interval}")
         if (pipeline_package is not None) == bool(pipeline_name or pipeline_id):
             raise ValueError(
                 f"{self.task_id}: give exactly one pipeline source: pipeline_package, "
@@ -167,15 +161,18 @@ class KfpRunPipelineOperator(BaseOperator):
         self.enable_caching = enable_caching
         self.wait_for_termination = wait_for_termination
         self.deferrable = default_deferrable() if deferrable is None else deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        self.unexpected_state_timeout = unexpected_state_timeout
+        try:
+            self.wait_options = WaitOptions.create(
+                poll_interval=poll_interval, timeout=timeout, unexpected_state_timeout=unexpected_state_timeout,
+                success_states=success_states, failure_states=failure_states,
+            )
+        except ValueError as err:
+            raise ValueError(f"{self.task_id}: {err}") from None
         self.cancel_on_kill = cancel_on_kill
         self.reattach = reattach
         self.rerun_failed = rerun_failed
         self.success_states = success_states
         self.failure_states = failure_states
-        self.policy = StatePolicy.create(success=success_states, failure=failure_states)
         self.kfp_run_id: str | None = None
 
     @cached_property
@@ -195,16 +192,17 @@ class KfpRunPipelineOperator(BaseOperator):
         self._announce(context, run)
         if not self.wait_for_termination:
             return self._summary(run)
-        if self.policy.classify(run.state) is Verdict.WAIT:
+        if self.wait_options.policy.classify(run.state) is Verdict.WAIT:
             if self.deferrable:
+                options = self.wait_options
                 self.defer(
                     trigger=KfpRunTrigger(
                         run_id=run.run_id,
                         kfp_conn_id=self.kfp_conn_id,
                         namespace=self.namespace,
-                        poll_interval=self.poll_interval,
-                        end_time=None if self.timeout is None else time.time() + self.timeout,
-                        unexpected_state_timeout=self.unexpected_state_timeout,
+                        poll_interval=options.poll_interval,
+                        end_time=None if options.timeout is None else time.time() + options.timeout,
+                        unexpected_state_timeout=options.unexpected_state_timeout,
                         cancel_on_kill=self.cancel_on_kill,
                         success_states=self.success_states,
                         failure_states=self.failure_states,
@@ -260,7 +258,7 @@ class KfpRunPipelineOperator(BaseOperator):
             ) from None
         if run is None:
             return None
-        verdict = self.policy.classify(run.state)
+        verdict = self.wait_options.policy.classify(run.state)
         if verdict is Verdict.FAILURE and self.rerun_failed:
             self.log.info(
                 "KFP run %s of an earlier try ended %s; submitting a new run", run.run_id, run.state.value
@@ -307,14 +305,7 @@ class KfpRunPipelineOperator(BaseOperator):
 
     def _wait(self, run_id: str) -> Run:
         try:
-            return self.hook.client.wait_for_run(
-                run_id,
-                poll_interval=self.poll_interval,
-                timeout=self.timeout,
-                policy=self.policy,
-                raise_on_failure=False,
-                unexpected_state_timeout=self.unexpected_state_timeout,
-            )
+            return self.hook.client.watch_run(RunWatch(run_id, self.wait_options), raise_on_failure=False)
         except KfpWaitTimeoutError as err:
             raise AirflowException(f"{err}; the run was left going") from None
         except KfpUnexpectedStateError as err:
@@ -323,7 +314,7 @@ class KfpRunPipelineOperator(BaseOperator):
             raise AirflowException(f"waiting for KFP run {run_id} failed: {err}") from None
 
     def _finish(self, run: Run) -> dict[str, Any]:
-        if self.policy.classify(run.state) is Verdict.FAILURE:
+        if self.wait_options.policy.classify(run.state) is Verdict.FAILURE:
             raise AirflowException(describe_failure(run))
         self.log.info("KFP run %s ended %s", run.run_id, run.state.value)
         return self._summary(run)
@@ -396,45 +387,22 @@ class KfpUploadPipelineOperator(BaseOperator):
         return KfpHook(self.kfp_conn_id, namespace=self.namespace)
 
     def execute(self, context: Any) -> dict[str, str]:
-        client = self.hook.client
         try:
-            package = _package_bytes(load_package(self.pipeline_package))
-            pipeline = client.find_pipeline(self.pipeline_name, namespace=self.namespace)
-            version = None
-            if pipeline is None:
-                pipeline = client.upload_pipeline(
-                    package, name=self.pipeline_name, description=self.description, namespace=self.namespace
-                )
-                self.log.info("uploaded new KFP pipeline %s (%s)", self.pipeline_name, pipeline.pipeline_id)
-                if not self.version_name:  # its first version is named after the pipeline
-                    version = client.latest_pipeline_version(pipeline.pipeline_id)
-            if version is None:
-                name = self.version_name or f"{self.pipeline_name}-{context['ti'].run_id}"
-                version = client.find_pipeline_version(pipeline.pipeline_id, name)
-                if version is None:
-                    version = client.upload_pipeline_version(
-                        package, pipeline_id=pipeline.pipeline_id, name=name, description=self.description
-                    )
-                    self.log.info("uploaded version %s of KFP pipeline %s", name, self.pipeline_name)
-                else:
-                    self.log.info("version %s of KFP pipeline %s exists already", name, self.pipeline_name)
+            pipeline, version = self.hook.client.get_or_upload_pipeline(
+                load_package(self.pipeline_package).to_yaml(),
+                name=self.pipeline_name,
+                version_name=self.version_name,
+                default_version_name=f"{self.pipeline_name}-{context['ti'].run_id}",
+                description=self.description,
+                namespace=self.namespace,
+            )
         except KfpError as err:
             raise AirflowException(
                 f"{self.task_id}: uploading {self.pipeline_package} failed: {err}"
             ) from None
-        if version is None:
-            raise AirflowException(
-                f"{self.task_id}: KFP pipeline {self.pipeline_name} has no version after upload"
-            )
         return {
             "pipeline_id": pipeline.pipeline_id,
             "pipeline_version_id": version.pipeline_version_id,
             "pipeline_name": self.pipeline_name,
             "version_name": version.display_name,
         }
-
-
-def _package_bytes(package: PipelinePackage) -> bytes:
-    """The package as the YAML KFP's upload expects, whatever form it was read from."""
-    docs = [dict(package.pipeline_spec)] + ([dict(package.platform_spec)] if package.platform_spec else [])
-    return yaml.safe_dump_all(docs, sort_keys=False).encode("utf-8")

@@ -3,7 +3,7 @@ run and the KFP run of the same logical date, compared task by task.
 
 The Airflow side is read through the Task SDK (the task states of the original DAG's run
 at this run's logical date; no API credentials needed), the KFP side through the
-connection, and the two are matched by :func:`bridge.compare.compare_runs` with the
+connection, and the two are matched by :func:`af2kfp.bridge.compare.compare_runs` with the
 mapping ``af2kfp convert`` recorded in report.json, as ``af2kfp compare`` does.
 """
 
@@ -15,14 +15,14 @@ from datetime import datetime, timezone
 from functools import cached_property
 from typing import Any
 
-from airflow_plugins._compat import AirflowException, BaseOperator
-from airflow_plugins.hooks.kfp import KfpHook
-from airflow_plugins.links.kfp import XCOM_RUN_ID
-from bridge.compare import Comparison, RunRecord, TaskRun, compare_runs, kfp_run_record, to_markdown
-from bridge.compare.airflow_api import airflow_outcome
-from bridge.compare.model import fold_instances
-from bridge.kfp import KfpError
-from bridge.migration.cutover import SHADOW_XCOM
+from af2kfp.airflow_plugins._compat import AirflowException, BaseOperator
+from af2kfp.airflow_plugins.hooks.kfp import KfpHook
+from af2kfp.airflow_plugins.links.kfp import XCOM_RUN_ID
+from af2kfp.bridge.compare import Comparison, RunRecord, TaskRun, compare_runs, kfp_run_record, to_markdown
+from af2kfp.bridge.compare.airflow_api import airflow_outcome
+from af2kfp.bridge.compare.model import fold_instances
+from af2kfp.bridge.kfp import KfpError
+from af2kfp.bridge.migration.cutover import SHADOW_XCOM
 
 __all__ = ["ON_DIFFERENCE", "XCOM_SHADOW", "KfpShadowCompareOperator", "shadow_result"]
 

@@ -9,25 +9,23 @@ from datetime import timedelta
 from functools import cached_property
 from typing import Any
 
-from airflow_plugins._compat import (
+from af2kfp.airflow_plugins._compat import (
     AirflowException,
     AirflowSensorTimeout,
     BaseSensorOperator,
     default_deferrable,
 )
-from airflow_plugins.hooks.kfp import KfpHook
-from airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
-from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import (
+from af2kfp.airflow_plugins.hooks.kfp import KfpHook
+from af2kfp.airflow_plugins.links.kfp import XCOM_RUN_ID, XCOM_RUN_URL, KfpRunLink
+from af2kfp.airflow_plugins.triggers.kfp import KfpRunTrigger
+from af2kfp.bridge.kfp import (
     DEFAULT_UNEXPECTED_STATE_TIMEOUT,
-    KfpApiError,
     KfpError,
     KfpUnexpectedStateError,
-    StatePolicy,
-    UnexpectedStateWatch,
+    RunWatch,
     Verdict,
+    WaitOptions,
     describe_failure,
-    raw_state,
 )
 
 __all__ = ["KfpRunSensor"]
@@ -36,14 +34,16 @@ __all__ = ["KfpRunSensor"]
 class KfpRunSensor(BaseSensorOperator):
     """Succeed when KFP run ``run_id`` succeeds; fail with its error when it fails.
 
+    Each poke is one poll of ``af2kfp.bridge.kfp.waiting`` (an API outage is a poke that says "not yet").
+
     :param run_id: the KFP run id (templated, e.g. from an upstream task's XCom).
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``);
         ``poke_interval`` is the poll interval and ``timeout`` the limit in both modes.
     :param cancel_on_kill: terminate the run when the deferred sensor is killed (off by
         default: the sensor only watches a run it did not start).
-    :param unexpected_state_timeout: seconds the run may stay in a state no waiter expects
-        (unknown, unspecified, PAUSED) before the sensor fails naming it (None: wait on; in
-        ``mode="reschedule"`` the clock restarts with each poke, and the sensor's ``timeout`` applies).
+    :param unexpected_state_timeout, success_states, failure_states: the
+        :class:`~af2kfp.bridge.kfp.WaitOptions` (in ``mode="reschedule"`` the unexpected-state clock
+        restarts with each poke, and the sensor's ``timeout`` applies).
     """
 
     template_fields: Sequence[str] = ("run_id", "namespace")
@@ -64,7 +64,6 @@ class KfpRunSensor(BaseSensorOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.unexpected_state_timeout = unexpected_state_timeout
         self.run_id = run_id
         self.kfp_conn_id = kfp_conn_id
         self.namespace = namespace
@@ -72,27 +71,32 @@ class KfpRunSensor(BaseSensorOperator):
         self.cancel_on_kill = cancel_on_kill
         self.success_states = success_states
         self.failure_states = failure_states
-        self.policy = StatePolicy.create(success=success_states, failure=failure_states)
+        self.wait_options = WaitOptions.create(
+            unexpected_state_timeout=unexpected_state_timeout,
+            success_states=success_states, failure_states=failure_states,
+        )
 
     @cached_property
     def hook(self) -> KfpHook:
         return KfpHook(self.kfp_conn_id, namespace=self.namespace)
 
+    @cached_property
+    def watch(self) -> RunWatch:
+        """The poll state kept across pokes of this try (the unexpected-state clock)."""
+        return RunWatch(self.run_id, self.wait_options)
+
     def poke(self, context: Any) -> bool:
         try:
-            run = self.hook.client.get_run(self.run_id)
+            verdict = self.hook.client.poll_run(self.watch)
+        except KfpUnexpectedStateError as err:
+            raise AirflowException(str(err)) from None
         except KfpError as err:
-            if isinstance(err, KfpApiError) and err.retriable:  # an outage: the next poke may pass
-                self.log.warning("reading KFP run %s failed (%s); poking again", self.run_id, err)
-                return False
             raise AirflowException(f"{self.task_id}: reading KFP run {self.run_id} failed: {err}") from None
-        verdict = self.policy.classify(run.state)
+        run = self.watch.last_run
+        if run is None:  # an outage outlasting the client's retries: the next poke may pass
+            return False
         if verdict is Verdict.FAILURE:
             raise AirflowException(describe_failure(run))
-        watch = self.__dict__.setdefault("_unexpected_watch", UnexpectedStateWatch(self.unexpected_state_timeout))
-        stayed = watch.check(run.state, verdict)
-        if stayed is not None:
-            raise AirflowException(str(KfpUnexpectedStateError(self.run_id, raw_state(run), stayed)))
         self.log.info("KFP run %s is %s", self.run_id, run.state.value)
         return verdict is Verdict.SUCCESS
 
@@ -112,7 +116,7 @@ class KfpRunSensor(BaseSensorOperator):
                 namespace=self.namespace,
                 poll_interval=float(self.poke_interval),
                 end_time=time.time() + float(timeout) if timeout else None,
-                unexpected_state_timeout=self.unexpected_state_timeout,
+                unexpected_state_timeout=self.wait_options.unexpected_state_timeout,
                 cancel_on_kill=self.cancel_on_kill,
                 success_states=self.success_states,
                 failure_states=self.failure_states,

@@ -14,22 +14,22 @@ import logging
 import sys
 from typing import Sequence
 
-from converters.errors import Af2KfpError
+from af2kfp.converters.errors import Af2KfpError
 
 __all__ = ["main", "COMMAND_MODULES", "tool_version"]
 
 # Order is the order of `af2kfp --help`.
 COMMAND_MODULES = [
-    "bridge.cli.convert",
-    "bridge.cli.kfp_server",
-    "bridge.cli.run",
-    "bridge.cli.deploy",
-    "bridge.cli.cutover",
-    "bridge.cli.migrate",
-    "bridge.cli.compare",
-    "bridge.cli.report",
-    "bridge.cli.check",
-    "bridge.cli.verify",
+    "af2kfp.bridge.cli.convert",
+    "af2kfp.bridge.cli.kfp_server",
+    "af2kfp.bridge.cli.run",
+    "af2kfp.bridge.cli.deploy",
+    "af2kfp.bridge.cli.cutover",
+    "af2kfp.bridge.cli.migrate",
+    "af2kfp.bridge.cli.compare",
+    "af2kfp.bridge.cli.report",
+    "af2kfp.bridge.cli.check",
+    "af2kfp.bridge.cli.verify",
 ]
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
@@ -48,13 +48,10 @@ class _Version(argparse.Action):
 
 
 def tool_version() -> str:
-    """The installed af2kfp version (``0+unknown`` when run from sources that were never installed)."""
-    from importlib import metadata
+    """af2kfp's version (one source: ``af2kfp.__version__``, which the package metadata reads)."""
+    from af2kfp import __version__
 
-    try:
-        return metadata.version("af2kfp")
-    except metadata.PackageNotFoundError:
-        return "0+unknown"
+    return __version__
 
 
 def build_parser() -> argparse.ArgumentParser:

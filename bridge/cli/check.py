@@ -1,6 +1,8 @@
 """``af2kfp check PATH... --fail-on warning|error``: the CI gate and pre-commit hook.
 
-Converts in a temporary folder (or reads a ``report.json``), prints each finding as
+Analyzes, maps and emits the DAGs without compiling or writing anything (kfp is not even
+imported: a pre-commit hook runs this many times a day), or with ``--compile`` converts in a
+temporary folder as ``convert`` does, or reads a ``report.json``. Prints each finding as
 ``file:line: severity code message`` and exits 1 when one is at or above ``--fail-on``
 (0 otherwise, 2 on bad input).
 """
@@ -13,10 +15,11 @@ import tempfile
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.cli.report import add_input_arguments, load_report
-from converters.findings import Severity
-from converters.reports.model import plain_message
-from converters.text import visible
+from af2kfp.bridge.cli.inputs import conversion_config
+from af2kfp.bridge.cli.report import add_input_arguments, load_report
+from af2kfp.converters.findings import Severity
+from af2kfp.converters.reports.model import plain_message
+from af2kfp.converters.text import visible
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "failing", "print_findings"]
 
@@ -31,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="exit 1 when a finding at or above this severity exists (default: error)")
     parser.add_argument("--show", choices=LEVELS, default="warning",
                         help="print findings at or above this severity (default: warning)")
+    parser.add_argument("--compile", action="store_true",
+                        help="also compile each pipeline with kfp, as convert does (adds what only compiling finds: "
+                             "E301, E311, placeholders for tasks kfp rejects; slower)")
 
 
 def failing(report: dict[str, Any], fail_on: str) -> list[dict[str, Any]]:
@@ -46,9 +52,19 @@ def print_findings(findings: list[dict[str, Any]], stream: TextIO) -> None:
         stream.write(visible(f"{where}: {f['severity']} {f['code']} {plain_message(f)}") + "\n")
 
 
+def _report(args: argparse.Namespace) -> dict[str, Any]:
+    paths = [Path(p) for p in args.paths]
+    if args.compile or (len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file()):
+        with tempfile.TemporaryDirectory(prefix="af2kfp-check-") as tmp:
+            return load_report(args, Path(tmp))[0]
+    config = conversion_config(args, paths)  # bad input fails before the converter loads
+    from af2kfp.converters.check import check_paths
+
+    return check_paths(paths, config)
+
+
 def run(args: argparse.Namespace) -> int:
-    with tempfile.TemporaryDirectory(prefix="af2kfp-check-") as tmp:
-        report, _ = load_report(args, Path(tmp))
+    report = _report(args)
     show = Severity(args.show).rank
     print_findings([f for f in report["findings"] if Severity(f["severity"]).rank >= show], sys.stdout)
     bad = failing(report, args.fail_on)

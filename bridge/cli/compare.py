@@ -1,6 +1,6 @@
 """``af2kfp compare``: an Airflow DAG run and a KFP run side by side, task by task.
 
-Reads the DAG run through Airflow's REST API, the KFP run through :mod:`bridge.kfp`, and
+Reads the DAG run through Airflow's REST API, the KFP run through :mod:`af2kfp.bridge.kfp`, and
 matches the tasks through ``report.json`` from ``af2kfp convert``. Writes JSON, Markdown
 or HTML (format from ``-o``'s suffix, or ``--format``; Markdown to stdout by default).
 
@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from converters.errors import Af2KfpError, InputError
+from af2kfp.converters.errors import Af2KfpError, InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
@@ -82,7 +82,7 @@ def _format(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge.compare import (
+    from af2kfp.bridge.compare import (
         AirflowApiError,
         AirflowSettings,
         compare_runs,
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         load_report_dag,
         render,
     )
-    from bridge.kfp import KfpAuthError, KfpClient, KfpConfig, KfpError, KfpNotFoundError, auth_from_options
+    from af2kfp.bridge.kfp import KfpAuthError, KfpClient, KfpConfig, KfpError, KfpNotFoundError, auth_from_options
 
     fmt = _format(args)
     if args.output and not Path(args.output).resolve().parent.is_dir():

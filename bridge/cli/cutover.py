@@ -5,7 +5,7 @@ Stage ``kfp``: ``<dag_id>__kfp.py``, the DAG with its id, schedule and settings,
 is the deployed KFP pipeline. Stage ``shadow``: ``<dag_id>__kfp_shadow.py``, a companion
 that runs the pipeline after each run of the original and compares the two. Files of DAGs
 no longer at those stages are removed. See ``docs/migration.md`` and
-:mod:`bridge.migration.cutover`.
+:mod:`af2kfp.bridge.migration.cutover`.
 
 Exit codes: 0 done; 1 done, but a DAG was skipped or a file kept (the line says why);
 2 bad input (no convert output, a bad state file, an unknown ``--only`` DAG); 3 internal error.
@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from converters.errors import InputError
+from af2kfp.converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
@@ -88,9 +88,9 @@ def _line(result: Any, width: int, dry_run: bool) -> str:
 
 
 def _cutover(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bridge.migration.cutover import KINDS, CutoverOptions, cutover
-    from bridge.migration.output import read_output
-    from bridge.migration.state import MigrationState, default_state_path
+    from af2kfp.bridge.migration.cutover import KINDS, CutoverOptions, cutover
+    from af2kfp.bridge.migration.output import read_output
+    from af2kfp.bridge.migration.state import MigrationState, default_state_path
 
     output = read_output(Path(args.output))
     state = MigrationState.load(Path(args.state) if args.state else default_state_path())
@@ -131,9 +131,9 @@ def _record_shadows(args: argparse.Namespace, state: Any, err: TextIO) -> dict[s
     """Each shadow DAG's last comparison (its compare task's XCom in Airflow), into the state file."""
     import os
 
-    from bridge.compare import AirflowApiError, AirflowSettings
-    from bridge.compare.airflow_api import latest_xcom
-    from bridge.migration.cutover import COMPARE_TASK, SHADOW_XCOM, shadow_dag_id
+    from af2kfp.bridge.compare import AirflowApiError, AirflowSettings
+    from af2kfp.bridge.compare.airflow_api import latest_xcom
+    from af2kfp.bridge.migration.cutover import COMPARE_TASK, SHADOW_XCOM, shadow_dag_id
 
     password = args.airflow_password or (os.environ.get(PASSWORD_ENV) if args.airflow_user else None)
     settings = AirflowSettings(
@@ -167,5 +167,5 @@ def _record_shadows(args: argparse.Namespace, state: Any, err: TextIO) -> dict[s
 
 
 def run(args: argparse.Namespace) -> int:
-    """An unexpected exception is an internal error (exit 3): bridge.cli.main says so."""
+    """An unexpected exception is an internal error (exit 3): af2kfp.bridge.cli.main says so."""
     return _cutover(args, sys.stdout, sys.stderr)

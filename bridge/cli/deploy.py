@@ -4,7 +4,7 @@ Per DAG: the pipeline (by name), a version named after its compiled content (onl
 content is new), the experiment, and the recurring run from ``schedule.json``, enabled only
 at stage ``kfp-scheduled`` of the migration state file (``af2kfp-migration.yaml``). One
 line per DAG, then a summary; ``--dry-run`` prints the plan and changes nothing. See
-``docs/deploy.md`` and :mod:`bridge.migration.deploy`.
+``docs/deploy.md`` and :mod:`af2kfp.bridge.migration.deploy`.
 
 Exit codes: 0 done; 1 done, with a problem at or above ``--fail-on`` (default ``error``: a
 DAG that could not be deployed; ``warning`` adds DAGs skipped as blocked and recurring runs
@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config
-from converters.errors import InputError
+from af2kfp.bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config
+from af2kfp.converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "format_line", "exit_code"]
 
@@ -104,10 +104,10 @@ def exit_code(report: Any, fail_on: str) -> int:
 
 
 def _deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bridge.kfp import KfpAuthError, KfpClient, KfpError, KfpNotFoundError
-    from bridge.migration.deploy import Deployer, DeployOptions
-    from bridge.migration.output import read_output
-    from bridge.migration.state import MigrationState, default_state_path
+    from af2kfp.bridge.kfp import KfpAuthError, KfpClient, KfpError, KfpNotFoundError
+    from af2kfp.bridge.migration.deploy import Deployer, DeployOptions
+    from af2kfp.bridge.migration.output import read_output
+    from af2kfp.bridge.migration.state import MigrationState, default_state_path
 
     check_kfp_arguments(args)
     output = read_output(Path(args.output))
@@ -152,5 +152,5 @@ def _deploy(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """An unexpected exception is an internal error (exit 3): bridge.cli.main says so."""
+    """An unexpected exception is an internal error (exit 3): af2kfp.bridge.cli.main says so."""
     return _deploy(args, sys.stdout, sys.stderr)

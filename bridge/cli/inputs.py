@@ -1,7 +1,7 @@
 """Options every converting command shares: the repository root, the config file, and what Airflow
 would know at parse time (``--variables``, ``--connections``, ``--env``, ``--env-file``).
 
-:func:`conversion_config` reads them into one :class:`~converters.config.Config` and says on
+:func:`conversion_config` reads them into one :class:`~af2kfp.converters.config.Config` and says on
 stderr, one line each, which root and which config file are used (never a value it read).
 """
 
@@ -13,9 +13,9 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from converters.config import Config, find_pyproject, load_config
-from converters.environment import Environment, load_connections, load_env_file, load_variables, parse_env_pairs
-from converters.errors import InputError
+from af2kfp.converters.config import Config, find_pyproject, load_config
+from af2kfp.converters.environment import Environment, load_connections, load_env_file, load_variables, parse_env_pairs
+from af2kfp.converters.errors import InputError
 
 __all__ = ["add_conversion_arguments", "conversion_config", "find_root", "ROOT_MARKERS"]
 

@@ -8,11 +8,12 @@ import os
 import signal
 import ssl
 import sys
+import tempfile
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from converters.errors import Af2KfpError
+from af2kfp.converters.errors import Af2KfpError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run"]
 
@@ -24,6 +25,32 @@ HELP = (
 )
 
 log = logging.getLogger(__name__)
+
+
+def _announce(url: str) -> Path | None:
+    """Write ``url`` where ``af2kfp run`` looks for a local server when given no host (the last
+    server started wins); a folder that cannot take it only costs that default."""
+    from af2kfp.bridge.cli.kfp_options import local_server_url_file
+
+    path = local_server_url_file()
+    try:
+        fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".")  # private, never a symlink
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(url + "\n")
+        os.replace(partial, path)
+    except OSError as exc:
+        log.info("could not write %s (%s); af2kfp run will need --host", path, exc)
+        return None
+    return path
+
+
+def _withdraw(path: Path | None, url: str) -> None:
+    """Remove the URL file unless a server started since has taken it over."""
+    try:
+        if path is not None and path.read_text(encoding="utf-8").strip() == url:
+            path.unlink()
+    except OSError:
+        pass
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -141,9 +168,9 @@ def _stop(signum: int, frame: FrameType | None) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge.kfp_server.api import Policy
-    from bridge.kfp_server.errors import ApiError
-    from bridge.kfp_server.launch import serve
+    from af2kfp.bridge.kfp_server.api import Policy
+    from af2kfp.bridge.kfp_server.errors import ApiError
+    from af2kfp.bridge.kfp_server.launch import serve
 
     loopback = args.host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not (args.bearer_token_file or args.session_cookie_file):
@@ -187,6 +214,7 @@ def run(args: argparse.Namespace) -> int:
     except ApiError as exc:
         server.server_close()
         raise Af2KfpError(exc.message) from None
+    announced = _announce(server.url)  # before --url-file: a script that waits for that one sees both
     if args.url_file:
         partial = Path(args.url_file + ".part")
         partial.write_text(server.url + "\n")
@@ -201,5 +229,6 @@ def run(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
         server.api.store.close()
+        _withdraw(announced, server.url)
         print("af2kfp kfp-server: stopped", file=sys.stderr)
     return 0

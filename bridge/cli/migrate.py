@@ -59,7 +59,7 @@ def _deploy(row: Any) -> str:
 
 def format_table(rows: list[Any]) -> list[str]:
     """The rows as an aligned text table, stage counts last."""
-    from bridge.migration.status import stage_counts
+    from af2kfp.bridge.migration.status import stage_counts
 
     header = ("DAG", "stage", "findings", "deployed", "recurring run", "shadow")
     cells = [
@@ -81,9 +81,9 @@ def format_table(rows: list[Any]) -> list[str]:
 
 
 def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bridge.migration.output import read_output
-    from bridge.migration.state import MigrationState, default_state_path
-    from bridge.migration.status import stage_counts, status_rows
+    from af2kfp.bridge.migration.output import read_output
+    from af2kfp.bridge.migration.state import MigrationState, default_state_path
+    from af2kfp.bridge.migration.status import stage_counts, status_rows
 
     output = read_output(Path(args.output)) if args.output else None
     state = MigrationState.load(Path(args.state) if args.state else default_state_path())
@@ -103,7 +103,7 @@ def _status(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _stage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bridge.migration.state import MigrationState, default_state_path
+    from af2kfp.bridge.migration.state import MigrationState, default_state_path
 
     state = MigrationState.load(Path(args.state) if args.state else default_state_path())
     for dag_id in args.dag_ids:
@@ -114,7 +114,7 @@ def _stage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    """An unexpected exception is an internal error (exit 3): bridge.cli.main says so."""
+    """An unexpected exception is an internal error (exit 3): af2kfp.bridge.cli.main says so."""
     if args.migrate_command == "stage":
         return _stage(args, sys.stdout, sys.stderr)
     return _status(args, sys.stdout, sys.stderr)

@@ -14,8 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bridge.cli.inputs import add_conversion_arguments, conversion_config
-from converters.errors import InputError
+from af2kfp.bridge.cli.inputs import add_conversion_arguments, conversion_config
+from af2kfp.converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "load_report", "add_input_arguments"]
 
@@ -58,7 +58,7 @@ def load_report(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, Any]
     if len(paths) == 1 and paths[0].suffix == ".json" and paths[0].is_file():
         return _read_report(paths[0]), paths[0].resolve().parent
     config = conversion_config(args, paths)  # bad input fails before the converter loads
-    from converters.convert import convert_paths, default_jobs
+    from af2kfp.converters.convert import convert_paths, default_jobs
 
     jobs = default_jobs() if args.jobs is None else args.jobs
     if jobs < 1:
@@ -68,7 +68,7 @@ def load_report(args: argparse.Namespace, workdir: Path) -> tuple[dict[str, Any]
 
 
 def run(args: argparse.Namespace) -> int:
-    from converters.reports import FORMATS, write_report
+    from af2kfp.converters.reports import FORMATS, write_report
 
     output = Path(args.output)
     if output.suffix.lower() not in FORMATS:
@@ -76,8 +76,8 @@ def run(args: argparse.Namespace) -> int:
     root = Path(args.source_root) if args.source_root else None
     migration = None
     if args.state:
-        from bridge.migration.state import MigrationState
-        from bridge.migration.status import migration_view
+        from af2kfp.bridge.migration.state import MigrationState
+        from af2kfp.bridge.migration.status import migration_view
 
         path = Path(args.state)
         if not path.is_file():

@@ -2,7 +2,7 @@
 
 The pipeline is a compiled package (YAML/JSON/archive), an ``af2kfp convert`` output
 folder (the whole output with ``report.json``, or one DAG's folder), or an uploaded
-pipeline (``--pipeline NAME [--version V]``). Everything goes through :mod:`bridge.kfp`.
+pipeline (``--pipeline NAME [--version V]``). Everything goes through :mod:`af2kfp.bridge.kfp`.
 
 A run that ``af2kfp kfp-server`` only simulated (nothing executed) is reported with a
 ``note:`` line (``"simulated": true`` in JSON): its SUCCEEDED says nothing about the code.
@@ -22,8 +22,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config
-from converters.errors import InputError
+from af2kfp.bridge.cli.kfp_options import add_kfp_arguments, check_kfp_arguments, kfp_config, resolve_host
+from af2kfp.converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "parse_parameters", "Progress"]
 
@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--dag", metavar="DAG_ID", help="which DAG of a convert output folder holding several"
     )
-    add_kfp_arguments(parser)
+    add_kfp_arguments(parser, host_default=True)
     parser.add_argument(
         "-p",
         "--param",
@@ -190,7 +190,7 @@ def _clock(seconds: float) -> str:
 
 def _spec(args: argparse.Namespace, params: dict[str, Any], kfp: Any) -> tuple[Any, int | None]:
     """The RunSpec to submit, and the number of tasks of the pipeline when known."""
-    from bridge.kfp import PipelinePackage, RunSpec, load_package
+    from af2kfp.bridge.kfp import PipelinePackage, RunSpec, load_package
 
     common = dict(
         experiment_name=args.experiment,
@@ -249,7 +249,7 @@ def _emit(args: argparse.Namespace, record: dict[str, Any], out: TextIO) -> None
 
 
 def run(args: argparse.Namespace) -> int:
-    from bridge.kfp import (
+    from af2kfp.bridge.kfp import (
         KfpAuthError,
         KfpClient,
         KfpError,
@@ -261,6 +261,9 @@ def run(args: argparse.Namespace) -> int:
     _check_args(args)
     params = parse_parameters(args.param)
     out, err = sys.stdout, sys.stderr
+    args.host, source = resolve_host(args)
+    if source != "--host":
+        err.write(f"af2kfp: KFP host {args.host} (from {source})\n")
     try:
         with KfpClient(kfp_config(args)) as kfp:
             run_spec, total_tasks = _spec(args, params, kfp)

@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
-from bridge.cli.inputs import add_conversion_arguments, conversion_config
-from converters.errors import InputError
+from af2kfp.bridge.cli.inputs import add_conversion_arguments, conversion_config
+from af2kfp.converters.errors import InputError
 
 __all__ = ["NAME", "HELP", "add_arguments", "run", "OPT_IN"]
 
@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
             "imports every DAG file and runs its top-level code (as an Airflow scheduler does), then compares the "
             f"DAGs with af2kfp's static analysis. Nothing is written except -o. Re-run with {OPT_IN} to do it.\n")
         return 2
-    from bridge.verify import verify_paths  # the analyzer is imported only when there is work
+    from af2kfp.bridge.verify import verify_paths  # the analyzer is imported only when there is work
 
     result = verify_paths(paths, conversion_config(args, paths), timeout=args.timeout)
     for difference in result.differences:

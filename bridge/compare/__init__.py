@@ -1,27 +1,27 @@
 """Runtime side by side: an Airflow DAG run and a KFP run, task by task (``af2kfp compare``).
 
-- :mod:`~bridge.compare.airflow_api`: :func:`fetch_airflow_run` reads a DAG run and its task
+- :mod:`~af2kfp.bridge.compare.airflow_api`: :func:`fetch_airflow_run` reads a DAG run and its task
   instances through Airflow's REST API (``/api/v2`` with a JWT, else ``/api/v1`` with basic auth).
-- :mod:`~bridge.compare.kfp_side`: :func:`fetch_kfp_run` reads a KFP run through :mod:`bridge.kfp`.
-- :mod:`~bridge.compare.match`: :func:`load_report_dag` and :func:`compare_runs` match the tasks
+- :mod:`~af2kfp.bridge.compare.kfp_side`: :func:`fetch_kfp_run` reads a KFP run through :mod:`af2kfp.bridge.kfp`.
+- :mod:`~af2kfp.bridge.compare.match`: :func:`load_report_dag` and :func:`compare_runs` match the tasks
   through the migration recorded in ``report.json``.
-- :mod:`~bridge.compare.render`: :func:`render` as JSON, Markdown or self-contained HTML.
+- :mod:`~af2kfp.bridge.compare.render`: :func:`render` as JSON, Markdown or self-contained HTML.
 
 Both sides speak :class:`RunRecord` / :class:`TaskRun` with an outcome vocabulary shared by
 Airflow and KFP (success, failed, skipped, canceled, running, not_run).
 """
 
-from bridge.compare.airflow_api import (
+from af2kfp.bridge.compare.airflow_api import (
     AirflowApiError,
     AirflowAuthError,
     AirflowNotFoundError,
     AirflowSettings,
     fetch_airflow_run,
 )
-from bridge.compare.kfp_side import fetch_kfp_run, kfp_run_record
-from bridge.compare.match import Comparison, TaskRow, compare_runs, load_report_dag
-from bridge.compare.model import RunRecord, TaskRun
-from bridge.compare.render import render, to_html, to_json, to_markdown
+from af2kfp.bridge.compare.kfp_side import fetch_kfp_run, kfp_run_record
+from af2kfp.bridge.compare.match import Comparison, TaskRow, compare_runs, load_report_dag
+from af2kfp.bridge.compare.model import RunRecord, TaskRun
+from af2kfp.bridge.compare.render import render, to_html, to_json, to_markdown
 
 __all__ = [
     "AirflowApiError",

@@ -19,8 +19,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from bridge.compare.model import Outcome, RunRecord, TaskRun, fold_instances, parse_time
-from converters.errors import Af2KfpError, InputError
+from af2kfp.bridge.compare.model import Outcome, RunRecord, TaskRun, fold_instances, parse_time
+from af2kfp.converters.errors import Af2KfpError, InputError
 
 __all__ = [
     "AirflowSettings",

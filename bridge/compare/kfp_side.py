@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, Mapping
 
-from bridge.compare.model import Outcome, RunRecord, TaskRun, fold_instances, parse_time
-from bridge.kfp import KfpClient, Run, RunState
+from af2kfp.bridge.compare.model import Outcome, RunRecord, TaskRun, fold_instances, parse_time
+from af2kfp.bridge.kfp import KfpClient, Run, RunState
 
 __all__ = ["kfp_outcome", "kfp_run_record", "fetch_kfp_run"]
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from bridge.compare.model import RunRecord, TaskRun
-from converters.errors import InputError
+from af2kfp.bridge.compare.model import RunRecord, TaskRun
+from af2kfp.converters.errors import InputError
 
 __all__ = ["TaskRow", "Comparison", "Verdict", "load_report_dag", "compare_runs"]
 

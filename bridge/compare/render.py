@@ -1,4 +1,4 @@
-"""A :class:`~bridge.compare.match.Comparison` as JSON, Markdown or one self-contained HTML page.
+"""A :class:`~af2kfp.bridge.compare.match.Comparison` as JSON, Markdown or one self-contained HTML page.
 
 The HTML has no script and no external resource; every value from either system or
 from report.json is escaped (a task id is data, never markup). Markdown cells escape
@@ -12,8 +12,8 @@ import html
 import json
 from typing import Callable
 
-from bridge.compare.match import Comparison, TaskRow
-from bridge.compare.model import RunRecord, TaskRun, iso
+from af2kfp.bridge.compare.match import Comparison, TaskRow
+from af2kfp.bridge.compare.model import RunRecord, TaskRun, iso
 
 __all__ = ["to_json", "to_markdown", "to_html", "render", "FORMATS"]
 

@@ -1,6 +1,6 @@
 """KFP API v2beta1 client and run lifecycle, with a sync and an async face.
 
-Public API (all importable from ``bridge.kfp``):
+Public API (all importable from ``af2kfp.bridge.kfp``):
 
 - Config and faces: :class:`KfpConfig` (host, auth, namespace, verify, timeout,
   connect_timeout, retry, ui_host), :class:`KfpClient` (sync, ``with``) and
@@ -20,9 +20,14 @@ Public API (all importable from ``bridge.kfp``):
   ``unarchive_run``, ``delete_run``; ``submit_recurring_run(RecurringRunSpec)``,
   ``create_recurring_run(body)``, ``get_recurring_run``, ``list_recurring_runs``,
   ``find_recurring_run``, ``enable_recurring_run``, ``disable_recurring_run``,
-  ``delete_recurring_run``; ``get_or_create_pipeline``, ``get_or_upload_version`` (by name,
-  never twice: see :mod:`bridge.kfp.uploads`); ``run_url(run_id, namespace=None)``.
+  ``delete_recurring_run``; ``get_or_create_pipeline``, ``get_or_upload_version``,
+  ``get_or_upload_pipeline`` (by name, never twice: see :mod:`af2kfp.bridge.kfp.uploads`);
+  ``watch_run``, ``poll_run`` (see :mod:`af2kfp.bridge.kfp.waiting`); ``run_url(run_id, namespace=None)``.
+  Both faces are generated (:mod:`af2kfp.bridge.kfp.codegen`): a new API call is an ``Op`` method
+  of :class:`~af2kfp.bridge.kfp.core.KfpCore` (or a lifecycle function), then a regeneration.
 - Run lifecycle: :class:`RunSpec`, :func:`deterministic_run_name`, :func:`build_run_body`.
+- Waiting: :class:`WaitOptions` (poll interval, timeout, unexpected-state timeout, state
+  policy), :class:`RunWatch` (one waiter's state across polls).
 - Recurring runs: :class:`RecurringRunSpec` (a :class:`RunSpec` on a :class:`Schedule`;
   :meth:`RecurringRunSpec.from_schedule` reads ``af2kfp convert``'s ``schedule.json``),
   :func:`build_recurring_run_body`.
@@ -41,10 +46,10 @@ Public API (all importable from ``bridge.kfp``):
   ``InputError``: exit code 2 on the CLI).
 """
 
-from bridge.kfp.auth import BearerToken, NoAuth, SessionCookie, TokenFile, auth_from_options
-from bridge.kfp.client import AsyncKfpClient, KfpClient
-from bridge.kfp.core import KfpConfig
-from bridge.kfp.errors import (
+from af2kfp.bridge.kfp.auth import BearerToken, NoAuth, SessionCookie, TokenFile, auth_from_options
+from af2kfp.bridge.kfp.client import AsyncKfpClient, KfpClient
+from af2kfp.bridge.kfp.core import KfpConfig
+from af2kfp.bridge.kfp.errors import (
     KfpApiError,
     KfpAuthError,
     KfpConfigError,
@@ -57,7 +62,7 @@ from bridge.kfp.errors import (
     PipelineSourceError,
     ScheduleError,
 )
-from bridge.kfp.models import (
+from af2kfp.bridge.kfp.models import (
     Experiment,
     Page,
     Pipeline,
@@ -69,11 +74,11 @@ from bridge.kfp.models import (
     experiment_url,
     run_url,
 )
-from bridge.kfp.packages import PipelinePackage, load_package, parse_package
-from bridge.kfp.recurring import RecurringRunSpec, Schedule, build_recurring_run_body
-from bridge.kfp.retry import RetryPolicy
-from bridge.kfp.runs import RunSpec, build_run_body, deterministic_run_name
-from bridge.kfp.states import (
+from af2kfp.bridge.kfp.packages import PipelinePackage, load_package, parse_package
+from af2kfp.bridge.kfp.recurring import RecurringRunSpec, Schedule, build_recurring_run_body
+from af2kfp.bridge.kfp.retry import RetryPolicy
+from af2kfp.bridge.kfp.runs import RunSpec, build_run_body, deterministic_run_name
+from af2kfp.bridge.kfp.states import (
     DEFAULT_UNEXPECTED_STATE_TIMEOUT,
     RunState,
     StatePolicy,
@@ -81,6 +86,7 @@ from bridge.kfp.states import (
     Verdict,
     raw_state,
 )
+from af2kfp.bridge.kfp.waiting import RunWatch, WaitOptions
 
 __all__ = [
     "DEFAULT_UNEXPECTED_STATE_TIMEOUT",
@@ -111,6 +117,7 @@ __all__ = [
     "RetryPolicy",
     "Run",
     "RunSpec",
+    "RunWatch",
     "RunState",
     "Schedule",
     "ScheduleError",
@@ -119,6 +126,7 @@ __all__ = [
     "TaskDetail",
     "TokenFile",
     "Verdict",
+    "WaitOptions",
     "auth_from_options",
     "build_recurring_run_body",
     "build_run_body",

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Iterable, Protocol
 
-from bridge.kfp.errors import KfpConfigError
+from af2kfp.bridge.kfp.errors import KfpConfigError
 
 __all__ = [
     "Auth",

@@ -1,10 +1,11 @@
 """The sans-I/O core of the KFP client: one implementation behind both faces.
 
 :class:`KfpConfig` holds the connection settings. :class:`KfpCore` turns each API
-operation into a generator that yields :class:`~bridge.kfp.protocol.Send` and
-:class:`~bridge.kfp.protocol.Sleep` actions and receives
-:class:`~bridge.kfp.protocol.Outcome` objects; :mod:`bridge.kfp.client` runs these
-generators with ``httpx.Client`` (sync) or ``httpx.AsyncClient`` (async). Request
+operation into a generator that yields :class:`~af2kfp.bridge.kfp.protocol.Send` and
+:class:`~af2kfp.bridge.kfp.protocol.Sleep` actions and receives
+:class:`~af2kfp.bridge.kfp.protocol.Outcome` objects; :mod:`af2kfp.bridge.kfp.transport` runs these
+generators with ``httpx.Client`` (sync) or ``httpx.AsyncClient`` (async), and
+:mod:`af2kfp.bridge.kfp.client` (generated) gives each a typed method on both faces. Request
 building, auth headers (read fresh for every attempt), retries, error mapping and
 JSON parsing therefore exist once.
 
@@ -29,10 +30,10 @@ from pathlib import Path
 from typing import Any, Callable, Generator, TypeVar
 from urllib.parse import quote, urlsplit
 
-from bridge.kfp.auth import Auth, NoAuth
-from bridge.kfp.errors import KfpConfigError, PipelineSourceError
-from bridge.kfp.models import Experiment, Page, Pipeline, PipelineVersion, RecurringRun, Run
-from bridge.kfp.protocol import (
+from af2kfp.bridge.kfp.auth import Auth, NoAuth
+from af2kfp.bridge.kfp.errors import KfpConfigError, PipelineSourceError
+from af2kfp.bridge.kfp.models import Experiment, Page, Pipeline, PipelineVersion, RecurringRun, Run
+from af2kfp.bridge.kfp.protocol import (
     API_PREFIX,
     ApiRequest,
     Outcome,
@@ -43,11 +44,11 @@ from bridge.kfp.protocol import (
     error_from_outcome,
     filter_json,
 )
-from bridge.kfp.retry import RetryPolicy, parse_retry_after
+from af2kfp.bridge.kfp.retry import RetryPolicy, parse_retry_after
 
 __all__ = ["KfpConfig", "KfpCore", "Action", "Op"]
 
-log = logging.getLogger("bridge.kfp")
+log = logging.getLogger("af2kfp.bridge.kfp")
 
 T = TypeVar("T")
 Action = Send | Sleep
@@ -344,7 +345,7 @@ class KfpCore:
     def create_run(self, body: dict[str, Any]) -> Op[Run]:
         """``POST /runs`` with a ``V2beta1Run`` body; never resent once it may have reached KFP.
 
-        Use :func:`bridge.kfp.runs.submit_run` for a retry-safe submission.
+        Use :func:`af2kfp.bridge.kfp.runs.submit_run` for a retry-safe submission.
         """
         request = ApiRequest("POST", API_PREFIX + "/runs", json=body, idempotent=False)
         return Run.from_json((yield from self.call(request)))
@@ -389,7 +390,7 @@ class KfpCore:
 
     def create_recurring_run(self, body: dict[str, Any]) -> Op[RecurringRun]:
         """``POST /recurringruns`` with a ``V2beta1RecurringRun`` body; never resent once it may
-        have reached KFP. Use :func:`bridge.kfp.recurring.submit_recurring_run` for a
+        have reached KFP. Use :func:`af2kfp.bridge.kfp.recurring.submit_recurring_run` for a
         retry-safe creation."""
         request = ApiRequest("POST", API_PREFIX + "/recurringruns", json=body, idempotent=False)
         return RecurringRun.from_json((yield from self.call(request)))

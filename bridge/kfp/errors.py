@@ -1,19 +1,19 @@
 """The exception family of the KFP client and run lifecycle.
 
 Every error the client raises on purpose derives from :class:`KfpError`, itself an
-:class:`converters.errors.Af2KfpError`, so the ``af2kfp`` command line and the Airflow
+:class:`af2kfp.converters.errors.Af2KfpError`, so the ``af2kfp`` command line and the Airflow
 provider catch one base. Messages never contain a token or a cookie: server texts are
-passed through :func:`bridge.kfp.auth.redact` before they reach an exception.
+passed through :func:`af2kfp.bridge.kfp.auth.redact` before they reach an exception.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from converters.errors import Af2KfpError, InputError
+from af2kfp.converters.errors import Af2KfpError, InputError
 
 if TYPE_CHECKING:
-    from bridge.kfp.models import Run
+    from af2kfp.bridge.kfp.models import Run
 
 __all__ = [
     "KfpError",
@@ -31,7 +31,7 @@ __all__ = [
 
 
 class KfpError(Af2KfpError):
-    """Base of every error of :mod:`bridge.kfp`."""
+    """Base of every error of :mod:`af2kfp.bridge.kfp`."""
 
 
 class KfpConfigError(KfpError, InputError):
@@ -112,7 +112,7 @@ class KfpNotFoundError(KfpApiError):
 class KfpRunFailedError(KfpError):
     """A run ended in a failure state (FAILED, CANCELED, or as configured).
 
-    ``run`` is the final :class:`~bridge.kfp.models.Run`; the message carries the run's
+    ``run`` is the final :class:`~af2kfp.bridge.kfp.models.Run`; the message carries the run's
     error and each failed task's name, error and pod name.
     """
 

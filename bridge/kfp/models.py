@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, Mapping, TypeVar
 from urllib.parse import quote
 
-from bridge.kfp.states import RunState
+from af2kfp.bridge.kfp.states import RunState
 
 __all__ = [
     "Run",

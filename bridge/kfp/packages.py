@@ -21,7 +21,7 @@ from typing import Any, Mapping
 
 import yaml
 
-from bridge.kfp.errors import PipelineSourceError
+from af2kfp.bridge.kfp.errors import PipelineSourceError
 
 __all__ = ["PipelinePackage", "load_package", "parse_package"]
 
@@ -80,6 +80,11 @@ class PipelinePackage:
         if self.platform_spec:
             return {"pipeline_spec": dict(self.pipeline_spec), "platform_spec": dict(self.platform_spec)}
         return dict(self.pipeline_spec)
+
+    def to_yaml(self) -> bytes:
+        """The package as the YAML file KFP's upload expects, whatever form it was read from."""
+        docs = [dict(self.pipeline_spec)] + ([dict(self.platform_spec)] if self.platform_spec else [])
+        return yaml.safe_dump_all(docs, sort_keys=False).encode("utf-8")
 
 
 def parse_package(text: str, source: str = "<memory>") -> PipelinePackage:

@@ -14,14 +14,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from bridge.kfp.auth import redact
-from bridge.kfp.errors import (
+from af2kfp.bridge.kfp.auth import redact
+from af2kfp.bridge.kfp.errors import (
     KfpApiError,
     KfpAuthError,
     KfpConnectionError,
     KfpNotFoundError,
 )
-from bridge.kfp.retry import RETRIABLE_STATUSES
+from af2kfp.bridge.kfp.retry import RETRIABLE_STATUSES
 
 __all__ = [
     "API_PREFIX",

@@ -1,17 +1,17 @@
-"""Recurring runs on top of :class:`~bridge.kfp.core.KfpCore`: what to schedule, and a
+"""Recurring runs on top of :class:`~af2kfp.bridge.kfp.core.KfpCore`: what to schedule, and a
 retry-safe creation.
 
 - :class:`Schedule` says when: a six-field cron (seconds first, as KFP's robfig/cron) or an
   interval in seconds, bounded by ``start_time``/``end_time``, with ``max_concurrency``
   (KFP accepts 1 to 10), ``no_catchup`` and ``enabled``: the keyword arguments of
   ``kfp.Client.create_recurring_run``.
-- :class:`RecurringRunSpec` joins a :class:`~bridge.kfp.runs.RunSpec` (what to run, in
+- :class:`RecurringRunSpec` joins a :class:`~af2kfp.bridge.kfp.runs.RunSpec` (what to run, in
   which experiment, with which parameters; its ``display_name`` names the recurring run)
   and a :class:`Schedule`. :meth:`RecurringRunSpec.from_schedule` reads the
   ``schedule.json`` that ``af2kfp convert`` writes beside each pipeline.
 - :func:`submit_recurring_run` creates it with the guarantee of
-  :func:`~bridge.kfp.runs.submit_run`: an ambiguous failure never leaves two recurring runs
-  (see :func:`~bridge.kfp.runs.create_once`).
+  :func:`~af2kfp.bridge.kfp.runs.submit_run`: an ambiguous failure never leaves two recurring runs
+  (see :func:`~af2kfp.bridge.kfp.runs.create_once`).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
 
-from bridge.kfp.core import KfpCore, Op
-from bridge.kfp.errors import KfpNotFoundError, PipelineSourceError, ScheduleError
-from bridge.kfp.protocol import filter_json
-from bridge.kfp.models import PipelineVersion, RecurringRun
-from bridge.kfp.runs import RunSpec, create_once, experiment_of, pipeline_reference, pipeline_source, run_fields
+from af2kfp.bridge.kfp.core import KfpCore, Op
+from af2kfp.bridge.kfp.errors import KfpNotFoundError, PipelineSourceError, ScheduleError
+from af2kfp.bridge.kfp.protocol import filter_json
+from af2kfp.bridge.kfp.models import PipelineVersion, RecurringRun
+from af2kfp.bridge.kfp.runs import RunSpec, create_once, experiment_of, pipeline_reference, pipeline_source, run_fields
 
 __all__ = [
     "MAX_CONCURRENCY",
@@ -38,7 +38,7 @@ __all__ = [
     "submit_recurring_run",
 ]
 
-log = logging.getLogger("bridge.kfp")
+log = logging.getLogger("af2kfp.bridge.kfp")
 
 MAX_CONCURRENCY = 10
 """KFP refuses a recurring run with ``max_concurrency`` above this (or below 1)."""

@@ -3,7 +3,7 @@
 Pure policy, no I/O: the same object drives the synchronous and the asynchronous
 client. Exponential backoff with jitter; ``Retry-After`` (seconds or an HTTP date) is
 honoured up to ``retry_after_cap``. What is retried depends on whether the request may
-already have taken effect (see :func:`bridge.kfp.protocol.Outcome`).
+already have taken effect (see :func:`af2kfp.bridge.kfp.protocol.Outcome`).
 """
 
 from __future__ import annotations

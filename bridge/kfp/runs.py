@@ -1,10 +1,10 @@
-"""Run lifecycle on top of :class:`~bridge.kfp.core.KfpCore`: submit, find, wait.
+"""Run lifecycle on top of :class:`~af2kfp.bridge.kfp.core.KfpCore`: submit, find, wait.
 
 Like the core, each operation here is a generator run by both client faces, so the
 sync client, the async client (the Airflow trigger) and the command line share it.
 
 - :class:`RunSpec` says what to run: a compiled package (file, archive, ``af2kfp
-  convert`` folder or a loaded :class:`~bridge.kfp.packages.PipelinePackage`), or an
+  convert`` folder or a loaded :class:`~af2kfp.bridge.kfp.packages.PipelinePackage`), or an
   uploaded pipeline by name or id (+ version name/id; default: latest version); in an
   experiment given by id or by name (created when missing); with parameters
   (``runtime_config.parameters``), ``pipeline_root``, service account and caching flag.
@@ -13,11 +13,8 @@ sync client, the async client (the Airflow trigger) and the command line share i
   the run up by its display name among runs that did not exist before, and only
   resubmits when none is found. Give runs a :func:`deterministic_run_name` so a retried
   Airflow task can also find its run (:func:`find_run_by_name`) and reattach.
-- :func:`wait_for_run` polls until the :class:`~bridge.kfp.states.StatePolicy` says
-  success or failure (CANCELED ends the wait), or raises
-  :class:`~bridge.kfp.errors.KfpWaitTimeoutError`; a failure raises
-  :class:`~bridge.kfp.errors.KfpRunFailedError` whose message is
-  :func:`~bridge.kfp.models.describe_failure`.
+- Waiting for a run (:func:`~af2kfp.bridge.kfp.waiting.wait_for_run`, re-exported here) lives in
+  :mod:`af2kfp.bridge.kfp.waiting`, shared with the Airflow trigger and sensor.
 """
 
 from __future__ import annotations
@@ -26,31 +23,16 @@ import hashlib
 import json
 import logging
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, TypeVar
 
-from bridge.kfp.core import KfpCore, Op
-from bridge.kfp.errors import (
-    KfpApiError,
-    KfpNotFoundError,
-    KfpRunFailedError,
-    KfpUnexpectedStateError,
-    KfpWaitTimeoutError,
-    PipelineSourceError,
-)
-from bridge.kfp.models import Experiment, PipelineVersion, Run, describe_failure
-from bridge.kfp.packages import PipelinePackage, load_package
-from bridge.kfp.protocol import Sleep, filter_json
-from bridge.kfp.states import (
-    DEFAULT_POLICY,
-    DEFAULT_UNEXPECTED_STATE_TIMEOUT,
-    StatePolicy,
-    UnexpectedStateWatch,
-    Verdict,
-    raw_state,
-)
+from af2kfp.bridge.kfp.core import KfpCore, Op
+from af2kfp.bridge.kfp.errors import KfpApiError, KfpNotFoundError, PipelineSourceError
+from af2kfp.bridge.kfp.models import Experiment, PipelineVersion, Run
+from af2kfp.bridge.kfp.packages import PipelinePackage, load_package
+from af2kfp.bridge.kfp.protocol import Sleep, filter_json
+from af2kfp.bridge.kfp.waiting import wait_for_run
 
 __all__ = [
     "RunSpec",
@@ -67,7 +49,7 @@ __all__ = [
     "wait_for_run",
 ]
 
-log = logging.getLogger("bridge.kfp")
+log = logging.getLogger("af2kfp.bridge.kfp")
 
 T = TypeVar("T")
 DEFAULT_EXPERIMENT = "Default"
@@ -332,57 +314,3 @@ def submit_run(core: KfpCore, spec: RunSpec) -> Op[Run]:
     )
     log.info("KFP run %s (%s) created in experiment %s", run.display_name, run.run_id, experiment_id)
     return run
-
-
-def wait_for_run(
-    core: KfpCore,
-    run_id: str,
-    *,
-    poll_interval: float = 10.0,
-    timeout: float | None = None,
-    policy: StatePolicy = DEFAULT_POLICY,
-    raise_on_failure: bool = True,
-    on_poll: Callable[[Run], None] | None = None,
-    unexpected_state_timeout: float | None = DEFAULT_UNEXPECTED_STATE_TIMEOUT,
-) -> Op[Run]:
-    """Poll ``run_id`` until it succeeds or fails by ``policy``; returns the final run.
-
-    Transient API errors (after the client's own retries) do not end the wait; they are
-    logged and polling goes on until ``timeout`` (seconds, None = no limit). A run that
-    stays ``unexpected_state_timeout`` seconds in a state no waiter expects (unknown,
-    unspecified, PAUSED) raises :class:`KfpUnexpectedStateError` naming it, even without
-    a ``timeout``. ``on_poll`` sees every fetched run (progress displays).
-    """
-    if poll_interval <= 0:
-        raise ValueError("poll_interval must be positive")
-    deadline = None if timeout is None else time.monotonic() + timeout
-    watch = UnexpectedStateWatch(unexpected_state_timeout)
-    last_state: str | None = None
-    while True:
-        try:
-            run = yield from core.get_run(run_id)
-        except KfpApiError as err:
-            if not err.retriable:
-                raise
-            log.warning("polling KFP run %s failed (%s); still waiting", run_id, err.message)
-        else:
-            last_state = run.state.value
-            if on_poll is not None:
-                on_poll(run)
-            verdict = policy.classify(run.state)
-            if verdict is Verdict.SUCCESS:
-                return run
-            if verdict is Verdict.FAILURE:
-                if raise_on_failure:
-                    raise KfpRunFailedError(run, describe_failure(run))
-                return run
-            stayed = watch.check(run.state, verdict)
-            if stayed is not None:
-                raise KfpUnexpectedStateError(run_id, raw_state(run), stayed)
-        if deadline is not None:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise KfpWaitTimeoutError(run_id, float(timeout or 0), last_state)
-            yield Sleep(min(poll_interval, remaining))
-        else:
-            yield Sleep(poll_interval)

@@ -7,10 +7,10 @@ each run's fate and inject transient faults (``--control``), and with
 See ``docs/kfp-server.md``.
 """
 
-from bridge.kfp_server.api import KfpApi, Policy, Settings
-from bridge.kfp_server.control import ControlError, KfpServerControl
-from bridge.kfp_server.fates import Fate, FateError, parse_fate
-from bridge.kfp_server.launch import RunningServer, ServerProcess, serve, start_server, start_server_process
+from af2kfp.bridge.kfp_server.api import KfpApi, Policy, Settings
+from af2kfp.bridge.kfp_server.control import ControlError, KfpServerControl
+from af2kfp.bridge.kfp_server.fates import Fate, FateError, parse_fate
+from af2kfp.bridge.kfp_server.launch import RunningServer, ServerProcess, serve, start_server, start_server_process
 
 __all__ = [
     "ControlError",

@@ -1,12 +1,12 @@
-"""``python -m bridge.kfp_server [options]``: the ``af2kfp kfp-server`` command
+"""``python -m af2kfp.bridge.kfp_server [options]``: the ``af2kfp kfp-server`` command
 without loading the other subcommands (quicker to start in tests)."""
 
 import argparse
 import logging
 import sys
 
-from bridge.cli import kfp_server
-from converters.errors import Af2KfpError
+from af2kfp.bridge.cli import kfp_server
+from af2kfp.converters.errors import Af2KfpError
 
 
 def main() -> int:

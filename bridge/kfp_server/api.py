@@ -20,12 +20,12 @@ import uuid
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
-from bridge.kfp_server import credentials, executor, fates, listing, specs
-from bridge.kfp_server.errors import ApiError
-from bridge.kfp_server.fates import Fate, FateError, RunSnapshot
-from bridge.kfp_server.recurring import RecurringRuns
-from bridge.kfp_server.store import Store
-from bridge.kfp_server.times import timestamp
+from af2kfp.bridge.kfp_server import credentials, executor, fates, listing, specs
+from af2kfp.bridge.kfp_server.errors import ApiError
+from af2kfp.bridge.kfp_server.fates import Fate, FateError, RunSnapshot
+from af2kfp.bridge.kfp_server.recurring import RecurringRuns
+from af2kfp.bridge.kfp_server.store import Store
+from af2kfp.bridge.kfp_server.times import timestamp
 
 __all__ = ["KfpApi", "Policy", "RunRequest", "Settings", "SIMULATION_PLUGIN", "timestamp"]
 
@@ -46,7 +46,7 @@ class Settings:
     """Server-wide defaults; stored in the database, changeable at run time.
 
     ``bearer_token`` and ``session_cookie`` are given as the secrets and stored as
-    salted hashes (:mod:`~bridge.kfp_server.credentials`); read back, they are the hashes.
+    salted hashes (:mod:`~af2kfp.bridge.kfp_server.credentials`); read back, they are the hashes.
     """
 
     default_fate: str = "succeed"

@@ -12,7 +12,7 @@ from typing import Any, Mapping
 
 import httpx
 
-from bridge.kfp_server.fates import Fate
+from af2kfp.bridge.kfp_server.fates import Fate
 
 __all__ = ["KfpServerControl", "ControlError"]
 

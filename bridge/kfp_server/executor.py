@@ -1,6 +1,6 @@
 """Really run a lightweight-Python pipeline with ``kfp.local`` for the server.
 
-The server starts ``python -m bridge.kfp_server.local_child RUN_DIR`` in its own
+The server starts ``python -m af2kfp.bridge.kfp_server.local_child RUN_DIR`` in its own
 process group (so a terminate can kill it, and a server restart does not).
 The child reads ``spec.json`` and ``arguments.json`` from RUN_DIR and appends
 one JSON line per event to ``events.jsonl``: task start and end (with its
@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from bridge.kfp_server.fates import RunSnapshot, TaskSnapshot
+from af2kfp.bridge.kfp_server.fates import RunSnapshot, TaskSnapshot
 
 __all__ = [
     "EVENTS_FILE",
@@ -44,7 +44,7 @@ def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, An
     (run_dir / "arguments.json").write_text(json.dumps(arguments))
     with open(run_dir / "executor.log", "ab") as log:
         child = subprocess.Popen(
-            [sys.executable, "-m", "bridge.kfp_server.local_child", str(run_dir)],
+            [sys.executable, "-m", "af2kfp.bridge.kfp_server.local_child", str(run_dir)],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -61,7 +61,7 @@ def start_execution(run_dir: Path, spec: dict[str, Any], arguments: dict[str, An
 def _is_our_child(pid: int) -> bool:
     """Guard against a recycled pid after a server restart (Linux: read its command line)."""
     try:
-        return b"bridge.kfp_server.local_child" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        return b"af2kfp.bridge.kfp_server.local_child" in Path(f"/proc/{pid}/cmdline").read_bytes()
     except FileNotFoundError:
         return not Path("/proc/self").exists() and _alive(pid)
     except OSError:

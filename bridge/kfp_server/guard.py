@@ -18,7 +18,7 @@ import re
 import socket
 from typing import Any, BinaryIO, Iterable, Mapping
 
-from bridge.kfp_server.errors import ApiError
+from af2kfp.bridge.kfp_server.errors import ApiError
 
 __all__ = [
     "MAX_BODY_BYTES",

@@ -1,5 +1,5 @@
 """Start the local KFP server: in this process (a background thread) or as a
-separate process (``python -m bridge.kfp_server``), for tests and demos."""
+separate process (``python -m af2kfp.bridge.kfp_server``), for tests and demos."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from bridge.kfp_server.api import KfpApi, Policy, Settings
-from bridge.kfp_server.control import KfpServerControl
-from bridge.kfp_server.scheduler import DEFAULT_TICK
-from bridge.kfp_server.server import KfpHttpServer
-from bridge.kfp_server.store import Store
+from af2kfp.bridge.kfp_server.api import KfpApi, Policy, Settings
+from af2kfp.bridge.kfp_server.control import KfpServerControl
+from af2kfp.bridge.kfp_server.scheduler import DEFAULT_TICK
+from af2kfp.bridge.kfp_server.server import KfpHttpServer
+from af2kfp.bridge.kfp_server.store import Store
 
 __all__ = ["RunningServer", "ServerProcess", "serve", "start_server", "start_server_process"]
 
@@ -220,7 +220,7 @@ def start_server_process(
     env: dict[str, str] | None = None,
     credentials: dict[str, str] | None = None,
 ) -> ServerProcess:
-    """Run ``python -m bridge.kfp_server`` (the ``af2kfp kfp-server`` command) and
+    """Run ``python -m af2kfp.bridge.kfp_server`` (the ``af2kfp kfp-server`` command) and
     wait until it listens; ``args`` adds command-line options (``--run-seconds 1``,
     ``--control``); ``credentials`` (``token``, ``cookie``) are what :meth:`ServerProcess.control` sends."""
     work = Path(tempfile.mkdtemp(prefix="af2kfp-kfp-server-"))
@@ -228,7 +228,7 @@ def start_server_process(
     command = [
         sys.executable,
         "-m",
-        "bridge.kfp_server",
+        "af2kfp.bridge.kfp_server",
         "--host",
         host,
         "--port",

@@ -13,7 +13,7 @@ import datetime
 import json
 from typing import Any, Callable, Mapping, Sequence
 
-from bridge.kfp_server.errors import ApiError
+from af2kfp.bridge.kfp_server.errors import ApiError
 
 __all__ = ["apply_filter", "sort_items", "paginate", "DEFAULT_PAGE_SIZE"]
 

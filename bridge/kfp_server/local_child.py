@@ -1,4 +1,4 @@
-"""Child process of an executed run: ``python -m bridge.kfp_server.local_child RUN_DIR``.
+"""Child process of an executed run: ``python -m af2kfp.bridge.kfp_server.local_child RUN_DIR``.
 
 Runs the pipeline in RUN_DIR (``spec.json``, ``arguments.json``) with
 ``kfp.local``'s SubprocessRunner (no venv) and appends one JSON line per
@@ -8,7 +8,7 @@ line of a failed task, parameter outputs) and the pipeline's end. It wraps
 public hook for that. A container component's task is not run (kfp.local's
 SubprocessRunner would run its command on this host, outside its image): it is
 recorded as FAILED with ``not_run``, and the run fails naming it. KFP's time placeholders get the backend's values
-(:mod:`bridge.kfp_server.time_placeholders`).
+(:mod:`af2kfp.bridge.kfp_server.time_placeholders`).
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
-from bridge.kfp_server.executor import EVENTS_FILE, NOT_RUN_REASON
-from bridge.kfp_server.specs import is_lightweight_executor
-from bridge.kfp_server.time_placeholders import time_placeholders
+from af2kfp.bridge.kfp_server.executor import EVENTS_FILE, NOT_RUN_REASON
+from af2kfp.bridge.kfp_server.specs import is_lightweight_executor
+from af2kfp.bridge.kfp_server.time_placeholders import time_placeholders
 
 __all__ = ["main"]
 

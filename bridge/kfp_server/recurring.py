@@ -2,7 +2,7 @@
 their ticks start, as KFP's API server and ScheduledWorkflow controller do it.
 
 A recurring run is stored with its trigger as given (answered back unchanged), the
-trigger parsed (:mod:`~bridge.kfp_server.schedules`), the pipeline it runs (a copy of the
+trigger parsed (:mod:`~af2kfp.bridge.kfp_server.schedules`), the pipeline it runs (a copy of the
 spec, or only a pipeline id: its latest version at each tick), and the last tick it
 triggered with that tick's index. :meth:`RecurringRuns.trigger_due` starts the runs that
 are due, each in one transaction with the update of the last tick, so a crash or a
@@ -22,12 +22,12 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Any, Mapping
 
-from bridge.kfp_server import fates, schedules
-from bridge.kfp_server.errors import ApiError
-from bridge.kfp_server.times import timestamp
+from af2kfp.bridge.kfp_server import fates, schedules
+from af2kfp.bridge.kfp_server.errors import ApiError
+from af2kfp.bridge.kfp_server.times import timestamp
 
 if TYPE_CHECKING:
-    from bridge.kfp_server.api import KfpApi
+    from af2kfp.bridge.kfp_server.api import KfpApi
 
 __all__ = ["RecurringRuns", "MAX_CONCURRENCY", "MAX_TICKS_PER_CALL"]
 

@@ -1,6 +1,6 @@
 """The local server's scheduler: a background thread that starts recurring runs' due runs.
 
-It calls :meth:`~bridge.kfp_server.recurring.RecurringRuns.trigger_due` every ``tick``
+It calls :meth:`~af2kfp.bridge.kfp_server.recurring.RecurringRuns.trigger_due` every ``tick``
 seconds (of real time). What is due is decided by the API's clock, so a test can give the
 server a fast clock (a minute of schedule in a fraction of a second) or call
 ``trigger_due`` itself; everything it needs is in the database, so a restarted server
@@ -14,7 +14,7 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bridge.kfp_server.api import KfpApi
+    from af2kfp.bridge.kfp_server.api import KfpApi
 
 __all__ = ["Scheduler", "DEFAULT_TICK"]
 

@@ -4,8 +4,8 @@ control API (only with ``control=True``), a page at ``/`` listing runs, and
 the scheduler of recurring runs while it serves.
 
 Standard library only (``ThreadingHTTPServer``, HTTP/1.1 keep-alive): one
-thread per connection, all state in :class:`~bridge.kfp_server.store.Store`.
-Every request passes :mod:`~bridge.kfp_server.guard` (Host, Origin, body
+thread per connection, all state in :class:`~af2kfp.bridge.kfp_server.store.Store`.
+Every request passes :mod:`~af2kfp.bridge.kfp_server.guard` (Host, Origin, body
 size, Content-Type of writes) and, when credentials are set, carries them;
 the control API too.
 """
@@ -28,10 +28,10 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bridge.kfp_server import guard, page
-from bridge.kfp_server.api import KfpApi
-from bridge.kfp_server.errors import ApiError, error_body
-from bridge.kfp_server.scheduler import DEFAULT_TICK, Scheduler
+from af2kfp.bridge.kfp_server import guard, page
+from af2kfp.bridge.kfp_server.api import KfpApi
+from af2kfp.bridge.kfp_server.errors import ApiError, error_body
+from af2kfp.bridge.kfp_server.scheduler import DEFAULT_TICK, Scheduler
 
 __all__ = ["KfpHttpServer", "FAULT_KINDS", "CONTROL_PREFIX", "omit_unpopulated"]
 

@@ -1,7 +1,7 @@
 """KFP's time placeholders under ``kfp.local``, resolved as the KFP backend resolves them.
 
 A converted pipeline dates its runs from ``dsl.PIPELINE_JOB_SCHEDULE_TIME_UTC_PLACEHOLDER`` and
-``dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER`` (``converters.run_context``). The KFP backend
+``dsl.PIPELINE_JOB_CREATE_TIME_UTC_PLACEHOLDER`` (``af2kfp.converters.run_context``). The KFP backend
 (2.17+, ``backend/src/v2/driver/resolve.go`` and ``cmd/driver/main.go``) substitutes a task input
 that is exactly one of them: the run's creation time, and the recurring run's scheduled time or,
 for a one-off run, the creation time, as RFC 3339 UTC text with seconds (``2024-03-05T00:00:00Z``).

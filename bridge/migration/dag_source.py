@@ -2,11 +2,11 @@
 
 A cut-over DAG repeats its original's ``DAG(...)`` arguments (schedule, dates, tags,
 ``default_args`` with the owner, retries and callbacks). The analyzer kept each value
-resolved (``converters.values``): plain data, a known call (``Param(...)``, a timetable),
+resolved (``af2kfp.converters.values``): plain data, a known call (``Param(...)``, a timetable),
 a duration, a date, or, where it could not know it, the expression as written
 (``page_on_call``). An expression's names are found in the original file, statically:
 a name it imports is imported the same way; a name it defines is read from it when the
-generated file loads (:func:`airflow_plugins.originals.original_attribute`). A name found
+generated file loads (:func:`af2kfp.airflow_plugins.originals.original_attribute`). A name found
 nowhere, a relative import or a clash with a name the generated file needs is a problem
 that keeps the DAG from being cut over, with the reason.
 """
@@ -20,8 +20,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from converters.emit.layout import Atom, Group, Node, number, string
-from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+from af2kfp.converters.emit.layout import Atom, Group, Node, number, string
+from af2kfp.converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 __all__ = ["OriginalNames", "original_names", "SourceBuilder", "CutoverProblem"]
 
@@ -113,7 +113,7 @@ class SourceBuilder:
     def _load(self, name: str) -> None:
         if name in self.imports:
             raise CutoverProblem(f"name {name!r} is defined in the DAG file and also needed as `{self.imports[name]}`")
-        self.bind("original_attribute", "from airflow_plugins.originals import original_attribute")
+        self.bind("original_attribute", "from af2kfp.airflow_plugins.originals import original_attribute")
         arguments = (("", Atom("__file__")), ("", Atom(string(self.relative_original))), ("", Atom(string(name))))
         self.loaded[name] = Group("original_attribute", arguments)
 

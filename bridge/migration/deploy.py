@@ -1,9 +1,9 @@
 """``af2kfp deploy``'s work: put every DAG of a convert output on KFP, once.
 
 For each DAG: look at what KFP has (pipeline by name, version by content hash, the DAG's
-recurring runs), decide (:mod:`bridge.migration.plan`), then, unless it is a dry run,
+recurring runs), decide (:mod:`af2kfp.bridge.migration.plan`), then, unless it is a dry run,
 apply: the pipeline (created without a version when missing), a version named after its
-content (:mod:`bridge.migration.versions`) only when that content is not uploaded yet,
+content (:mod:`af2kfp.bridge.migration.versions`) only when that content is not uploaded yet,
 the experiment, and the recurring run. What was done is recorded in the migration state
 file after each DAG. Everything is looked up by name before it is created, so a second
 deploy with nothing changed creates nothing.
@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     Experiment,
     KfpClient,
     KfpError,
@@ -33,17 +33,17 @@ from bridge.kfp import (
     RunSpec,
     load_package,
 )
-from bridge.kfp.protocol import filter_json
-from bridge.migration import plan as plans
-from bridge.migration.output import ConvertOutput, DagOutput, has_recurring_run, read_schedule
-from bridge.migration.plan import RecurringPlan, Want, parse_time, plan_recurring
-from bridge.migration.state import SCHEDULED, STAGES, DeployRecord, Entry, MigrationState
-from bridge.migration.versions import content_sha256, version_description, version_name
-from converters.errors import InputError
+from af2kfp.bridge.kfp.protocol import filter_json
+from af2kfp.bridge.migration import plan as plans
+from af2kfp.bridge.migration.output import ConvertOutput, DagOutput, has_recurring_run, read_schedule
+from af2kfp.bridge.migration.plan import RecurringPlan, Want, parse_time, plan_recurring
+from af2kfp.bridge.migration.state import SCHEDULED, STAGES, DeployRecord, Entry, MigrationState
+from af2kfp.bridge.migration.versions import content_sha256, version_description, version_name
+from af2kfp.converters.errors import InputError
 
 __all__ = ["DeployOptions", "Step", "Problem", "DagResult", "DeployReport", "Deployer", "last_tick"]
 
-log = logging.getLogger("bridge.migration")
+log = logging.getLogger("af2kfp.bridge.migration")
 
 CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED = "created", "updated", "unchanged", "skipped", "failed"
 OUTCOMES = (CREATED, UPDATED, UNCHANGED, SKIPPED, FAILED)
@@ -369,7 +369,7 @@ class Deployer:
     def _apply(
         self, plan: RecurringPlan, want: Want, version: PipelineVersion, experiment: Experiment
     ) -> RecurringRun | None:
-        """The plan's steps in the order :mod:`bridge.migration.plan` explains; returns the
+        """The plan's steps in the order :mod:`af2kfp.bridge.migration.plan` explains; returns the
         recurring run the DAG has afterwards."""
         for old in plan.stop:
             self.kfp.disable_recurring_run(old.recurring_run_id)
@@ -404,7 +404,7 @@ class Deployer:
         return self.kfp.get_recurring_run(plan.keep.recurring_run_id) if plan.keep else None
 
     def _start(self, want: Want, follow: tuple[RecurringRun, ...]) -> str | None:
-        """When a new recurring run starts counting ticks (see :mod:`bridge.migration.plan`)."""
+        """When a new recurring run starts counting ticks (see :mod:`af2kfp.bridge.migration.plan`)."""
         assert want.schedule is not None
         declared = want.schedule.start_time
         if not want.enabled:

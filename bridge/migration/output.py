@@ -3,7 +3,7 @@
 Every field of ``report.json`` (docs/report-json.md) and ``schedule.json``
 (docs/schedules.md) used here is read by one small function below, so a change of the
 convert output is one edit. A DAG's verdict and blockers come from
-:func:`converters.reports.model.dag_views`, the definition every report uses.
+:func:`af2kfp.converters.reports.model.dag_views`, the definition every report uses.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from bridge.kfp import ScheduleError
-from converters.errors import InputError
-from converters.reports.model import BLOCKED, dag_views
+from af2kfp.bridge.kfp import ScheduleError
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.reports.model import BLOCKED, dag_views
 
 __all__ = ["REPORT_NAME", "DagOutput", "ConvertOutput", "read_output", "read_schedule", "has_recurring_run"]
 

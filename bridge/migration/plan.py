@@ -2,7 +2,7 @@
 
 KFP cannot update a recurring run, only create, enable, disable and delete one. So a
 changed recurring run (schedule, pinned pipeline version, experiment, parameters) is
-replaced, in this order, which :mod:`bridge.migration.deploy` follows:
+replaced, in this order, which :mod:`af2kfp.bridge.migration.deploy` follows:
 
 1. ``stop``: disable the old ones that are enabled (never two enabled at once);
 2. create the new one, enabled or not; an enabled one ``follow``\\s the stopped ones: it
@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Mapping
 
-from bridge.kfp import RecurringRun, Schedule
+from af2kfp.bridge.kfp import RecurringRun, Schedule
 
 __all__ = [
     "CREATE",

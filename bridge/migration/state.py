@@ -32,8 +32,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.error import YAMLError
 
-from converters.errors import InputError
-from converters.reports.migration import STAGES
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.reports.migration import STAGES
 
 __all__ = [
     "STAGES",

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Mapping
 
-from bridge.kfp import PipelineSourceError, load_package
-from bridge.migration.output import ConvertOutput, DagOutput
-from bridge.migration.state import STAGES, Entry, MigrationState
-from bridge.migration.versions import content_sha256
-from converters.reports.migration import MigrationView, shadow_summary
+from af2kfp.bridge.kfp import PipelineSourceError, load_package
+from af2kfp.bridge.migration.output import ConvertOutput, DagOutput
+from af2kfp.bridge.migration.state import STAGES, Entry, MigrationState
+from af2kfp.bridge.migration.versions import content_sha256
+from af2kfp.converters.reports.migration import MigrationView, shadow_summary
 
 __all__ = ["StatusRow", "status_rows", "stage_counts", "shadow_summary", "migration_view"]
 

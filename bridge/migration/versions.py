@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from bridge.kfp import PipelinePackage
+from af2kfp.bridge.kfp import PipelinePackage
 
 __all__ = ["content_sha256", "version_name", "version_description"]
 

@@ -1,9 +1,9 @@
 """Static analysis of Airflow DAG files: one migration graph per DAG, no user code run.
 
 ``analyze_paths([Path("dags")], config=Config())`` parses every ``.py`` file with LibCST,
-"runs" it symbolically (see :mod:`converters.analysis.semantics`) and returns an
+"runs" it symbolically (see :mod:`af2kfp.converters.analysis.semantics`) and returns an
 :class:`Analysis`: the files scanned, one ``networkx.DiGraph`` per DAG (built with
-``converters.graph``), and file-level findings. DAG and task findings live in each
+``af2kfp.converters.graph``), and file-level findings. DAG and task findings live in each
 graph's ``findings`` attribute.
 """
 
@@ -13,18 +13,19 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import networkx as nx
 
-from converters.analysis import codes
-from converters.analysis.build import build_graph
-from converters.analysis.ignore import python_files
-from converters.analysis.semantics import AirflowSemantics
-from converters.analysis.source import check_file, might_contain_dag
-from converters.analysis.subdags import flatten_subdags
-from converters.config import Config
-from converters.errors import InputError
-from converters.findings import CODES, Finding
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.build import build_graph
+from af2kfp.converters.analysis.ignore import python_files
+from af2kfp.converters.analysis.semantics import AirflowSemantics
+from af2kfp.converters.analysis.source import check_file, might_contain_dag
+from af2kfp.converters.analysis.subdags import flatten_subdags
+from af2kfp.converters.config import Config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.findings import CODES, Finding
 
 __all__ = ["analyze_paths", "Analysis"]
 
@@ -83,17 +84,22 @@ def _repository_roots(root: str | None, roots: list[tuple[Path, str]]) -> list[t
     return found
 
 
-def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
+def analyze_paths(paths: list[Path], config: Config | None = None,
+                  progress: Callable[[int, int, str], None] | None = None) -> Analysis:
     """Analyze DAG files and folders; bad files become findings, never exceptions.
 
-    Helper modules resolve from the scanned folders, then from ``config.root`` and its ``plugins/``."""
+    Helper modules resolve from the scanned folders, then from ``config.root`` and its ``plugins/``.
+    ``progress(done, total, file)`` is called after each scanned file (each is also logged at INFO)."""
     config = config or Config()
     files, roots = _collect([Path(p) for p in paths], config.ignore_syntax)
     roots += _repository_roots(config.root, roots)
     engine = AirflowSemantics(config, roots)
     analysis = Analysis(files=sorted({display for _, display in files}))
     seen: set[Path] = set()
-    for path, display in sorted(files, key=lambda item: item[1]):
+    ordered = sorted(files, key=lambda item: item[1])
+    for done, (path, display) in enumerate(ordered, 1):
+        if progress is not None:
+            progress(done - 1, len(ordered), display)
         resolved = path.resolve()
         if resolved in seen:
             continue
@@ -109,6 +115,9 @@ def analyze_paths(paths: list[Path], config: Config | None = None) -> Analysis:
             log.debug("analysis failed on %s", display, exc_info=True)
             engine.runs[resolved] = None
             analysis.findings.append(_internal(display, exc))
+        log.info("analyzed %d/%d %s", done, len(ordered), display)
+    if progress is not None and ordered:
+        progress(len(ordered), len(ordered), "")
     analysis.read = sorted(str(Path(p).resolve()) for p in engine.runs)
     ran = [run for run in engine.runs.values() if run is not None]
     consumed = {id(sub) for sub in flatten_subdags([dag for run in ran for dag in run.dags])}

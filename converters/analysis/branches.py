@@ -7,7 +7,7 @@ they hold are put back in between), then the two states merge:
 - tasks, task groups and DAGs of both branches are kept (a name holding a task in each branch
   holds both), so nothing a branch builds is lost;
 - a plain value the branches set differently takes the branch where the condition holds, and is
-  tagged with the condition (:mod:`converters.analysis.deferred`): every task built from it gets
+  tagged with the condition (:mod:`af2kfp.converters.analysis.deferred`): every task built from it gets
   finding A120 saying which side was kept and what to supply to decide it.
 
 A branch that returns, breaks or continues leaves with its own state, as Python does.
@@ -19,13 +19,13 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.deferred import Decision
-from converters.analysis.interpreter import BLOCK_EXITS, ReturnSignal
-from converters.analysis.model import DagObj, GroupObj, PartialObj, TaskFlowObj, TaskObj, XComArgObj
-from converters.analysis.safe_ops import is_plain
-from converters.environment import supply_hint
-from converters.values import Deferred
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.deferred import Decision
+from af2kfp.converters.analysis.interpreter import BLOCK_EXITS, ReturnSignal
+from af2kfp.converters.analysis.model import DagObj, GroupObj, PartialObj, TaskFlowObj, TaskObj, XComArgObj
+from af2kfp.converters.analysis.safe_ops import is_plain
+from af2kfp.converters.environment import supply_hint
+from af2kfp.converters.values import Deferred
 
 __all__ = ["Branches", "snapshot", "restore"]
 
@@ -114,7 +114,7 @@ def _union_contents(value: Any, then: Any, other: Any) -> None:
 
 
 class Branches:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: unknown ``if`` conditions."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: unknown ``if`` conditions."""
 
     def unknown_if(self, node: cst.If, scope: Any, test: Any) -> None:
         needs = test.needs if isinstance(test, Deferred) else ()

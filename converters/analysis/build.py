@@ -1,4 +1,4 @@
-"""Turn one analyzed DAG into its migration graph (``converters.graph``), with cycle findings."""
+"""Turn one analyzed DAG into its migration graph (``af2kfp.converters.graph``), with cycle findings."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 import networkx as nx
 
-from converters.analysis import codes
-from converters.analysis.carried import NOT_CARRIED, carried
-from converters.analysis.model import DagObj, GroupObj, TaskObj, to_value
-from converters.findings import CODES, Finding
-from converters.graph import AirflowTask, DagInfo, add_edge, add_task, new_graph
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.carried import NOT_CARRIED, carried
+from af2kfp.converters.analysis.model import DagObj, GroupObj, TaskObj, to_value
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.graph import AirflowTask, DagInfo, add_edge, add_task, new_graph
 
 __all__ = ["build_graph"]
 

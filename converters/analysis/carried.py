@@ -12,8 +12,8 @@ import datetime
 import math
 from typing import Any
 
-from converters.findings import Severity, register_code
-from converters.values import Call, Duration, Symbolic
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.values import Call, Duration, Symbolic
 
 __all__ = ["MAX_EXACT_INT", "carried", "NOT_CARRIED"]
 

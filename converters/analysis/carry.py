@@ -35,7 +35,7 @@ from typing import Callable
 
 import libcst as cst
 
-from converters.airflow_exception_table import EXCEPTION_MODULES
+from af2kfp.converters.airflow_exception_table import EXCEPTION_MODULES
 
 __all__ = ["Carrier", "CarryProblem", "PROVIDED", "provided_kind"]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from converters.findings import Severity, register_code
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = [
     "UNPARSABLE",

@@ -1,6 +1,6 @@
 """Values known only when Airflow parses the DAG, and values an unknown condition decided.
 
-A :class:`~converters.values.Deferred` (an Airflow Variable, Connection field or environment
+A :class:`~af2kfp.converters.values.Deferred` (an Airflow Variable, Connection field or environment
 variable not supplied at conversion) keeps the Jinja text that renders it in a templated field,
 through the string operations that keep a string whole: f-strings, ``+``, ``%``, ``.format``,
 ``.join`` and ``os.path.join``. Each stand-in is a sentinel while the real, pure operation runs,
@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from converters.analysis.safe_ops import UNKNOWN
-from converters.values import Deferred
+from af2kfp.converters.analysis.safe_ops import UNKNOWN
+from af2kfp.converters.values import Deferred
 
 __all__ = [
     "Decision",

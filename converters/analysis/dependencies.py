@@ -8,8 +8,8 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.model import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.model import (
     DagObj,
     FunctionObj,
     GroupObj,
@@ -19,13 +19,13 @@ from converters.analysis.model import (
     XComArgObj,
     to_value,
 )
-from converters.analysis.safe_ops import UNKNOWN
+from af2kfp.converters.analysis.safe_ops import UNKNOWN
 
 __all__ = ["Dependencies"]
 
 
 class Dependencies:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: task dependencies."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: task dependencies."""
 
     def wire_setup_context(self, tasks: list[TaskObj], before: set[str]) -> None:
         """Airflow's setup/teardown context: setups >> new roots, new leaves >> teardowns."""

@@ -11,8 +11,8 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis.model import BoundMethod, FunctionObj, PartialCall, Ref, TaskFlowObj
-from converters.analysis.safe_ops import UNKNOWN, is_plain
+from af2kfp.converters.analysis.model import BoundMethod, FunctionObj, PartialCall, Ref, TaskFlowObj
+from af2kfp.converters.analysis.safe_ops import UNKNOWN, is_plain
 
 __all__ = ["HigherOrder", "HIGHER_ORDER_BUILTINS", "HIGHER_ORDER_REFS"]
 
@@ -22,7 +22,7 @@ _CALLABLE = (FunctionObj, PartialCall, BoundMethod, Ref, TaskFlowObj)
 
 
 class HigherOrder:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`."""
 
     def higher_order(self, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
         """``map``/``filter``/``sorted``/``functools.reduce`` with a function the analyzer can call, else UNKNOWN."""

@@ -1,8 +1,8 @@
 """The symbolic interpreter: "runs" a DAG file over LibCST nodes without executing it.
 
 Statements and expressions are evaluated over a safe value domain (plain data, the
-tagged values of ``converters.values`` and the Airflow look-alikes of ``model``);
-Airflow's own semantics (DAGs, tasks, groups, dependencies) live in :mod:`converters.analysis.semantics`.
+tagged values of ``af2kfp.converters.values`` and the Airflow look-alikes of ``model``);
+Airflow's own semantics (DAGs, tasks, groups, dependencies) live in :mod:`af2kfp.converters.analysis.semantics`.
 Anything it cannot know becomes ``Symbolic(source=...)``; user code is never imported.
 """
 
@@ -18,16 +18,16 @@ from typing import Any, Iterator
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
-from converters.analysis.limits import FILE_SECONDS, TIME_LIMIT, Deadline
-from converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj
-from converters.analysis.names import canonical
-from converters.analysis.safe_ops import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.deferred import DecidedInt, DecidedStr, Decision, decided, json_item, with_templates
+from af2kfp.converters.analysis.limits import FILE_SECONDS, TIME_LIMIT, Deadline
+from af2kfp.converters.analysis.model import BoundMethod, ClassObj, FunctionObj, ModuleObj, Ref, XComArgObj, xcom_pull_template
+from af2kfp.converters.analysis.names import canonical
+from af2kfp.converters.analysis.safe_ops import (
     BUILTINS, MAX_ITEMS, UNKNOWN, binary, compare, is_plain, safe_format, unary,
 )
-from converters.analysis.source import SourceFile
-from converters.values import Deferred, Symbolic
+from af2kfp.converters.analysis.source import SourceFile
+from af2kfp.converters.values import Deferred, Symbolic
 
 __all__ = ["Scope", "Interpreter", "ReturnSignal", "GLOBALS", "RAISES", "BLOCK_EXITS", "module_path_name"]
 
@@ -38,6 +38,7 @@ MAX_DEPTH = 60
 MAX_LOOP = 10_000
 # A loop body that may create tasks or dependencies: a call, or >> / <<.
 _MAY_BUILD = re.compile(r"\(|>>|<<")
+_RETURNS = re.compile(r"(?m)^\s*return\b")
 GLOBALS = object()  # the value of ``globals()``
 RAISES = object()  # the callee of a watched ``raise`` (see ``Interpreter.watched``)
 
@@ -274,7 +275,8 @@ class Interpreter:
             if spent.timed_out:
                 self.finding(
                     TIME_LIMIT,
-                    f"analysis stopped after {self.deadline.seconds:g} s; the DAGs found so far are kept",
+                    f"analysis stopped after {self.deadline.seconds:g} s of computation; the DAGs found so far are "
+                    "kept",
                     None,
                     None,
                 )
@@ -465,6 +467,9 @@ class Interpreter:
         collection = self.eval(node.iter, scope)
         items = self.iterate(collection)
         if items is None:
+            if self.depth and self.watched is None and _RETURNS.search(self.source.code(node.body)):
+                # the loop may return, and what is not known: so is the function's result (not the code after it)
+                raise ReturnSignal(UNKNOWN)
             if not _MAY_BUILD.search(self.source.code(node.body)) and self.watched is None:
                 pass  # a loop that calls nothing and sets no dependency builds no task (walked, it may set values)
             elif isinstance(collection, Deferred) and collection.needs:
@@ -709,6 +714,8 @@ class Interpreter:
                     return UNKNOWN  # the eval around this one says what it needs
                 out.append(Deferred(source=self.source.code(part.expression), needs=value.needs))
                 continue
+            if isinstance(value, XComArgObj) and not part.format_spec and part.conversion in (None, "s"):
+                value = xcom_pull_template(value) or UNKNOWN  # f"{xcom_arg}" is str(xcom_arg): Airflow's template
             if isinstance(value, Symbolic) and not value.parts and not part.format_spec and not part.conversion:
                 out.append(Symbolic(source=self.source.code(part.expression)))
                 continue

@@ -15,13 +15,13 @@ import io
 import time
 import tokenize
 
-from converters.findings import Severity, register_code
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = ["MAX_NESTING", "FILE_SECONDS", "nesting", "Deadline", "TOO_NESTED", "TIME_LIMIT"]
 
 MAX_NESTING = 100  # generous: real DAG files stay under 30
 STRING_PIECES_PER_LEVEL = 5  # a 500-piece implicitly joined string counts as 100 levels
-FILE_SECONDS = 20.0  # analysis time of one scanned file, its helper modules included
+FILE_SECONDS = 20.0  # analysis CPU time of one scanned file, its helper modules included
 
 TOO_NESTED = register_code(
     "E307", Severity.ERROR, "File too deeply nested to analyse",
@@ -31,10 +31,22 @@ TOO_NESTED = register_code(
 ).code
 TIME_LIMIT = register_code(
     "E308", Severity.ERROR, "Analysis time budget spent",
-    f"Analysing this file (its helper modules included) took more than {FILE_SECONDS:g} s, so the analyzer "
-    "stopped at the given line; DAGs and tasks after it may be missing. Simplify the loops or computations "
+    f"Analysing this file (its helper modules included) took more than {FILE_SECONDS:g} s of computation, so the "
+    "analyzer stopped at the given line; DAGs and tasks after it may be missing. Simplify the loops or computations "
     "that run when the file is parsed, or split the file.",
 ).code
+
+
+def _segment(node: ast.AST, text_lines: list[str], first: int, last: int) -> str:
+    """The node's own source text: its columns only (others on its lines, e.g. the list around it, are not it)."""
+    start, end = getattr(node, "col_offset", 0) or 0, getattr(node, "end_col_offset", None)
+    picked = [line.encode("utf-8", "surrogatepass") for line in text_lines[first - 1:last]]
+    if not picked:
+        return ""
+    if end is not None:  # ast columns are UTF-8 byte offsets
+        picked[-1] = picked[-1][:end]
+    picked[0] = picked[0][start:]
+    return "\n".join(part.decode("utf-8", "replace") for part in picked)
 
 
 def _string_parts(node: ast.AST, text_lines: list[str]) -> int:
@@ -42,7 +54,7 @@ def _string_parts(node: ast.AST, text_lines: list[str]) -> int:
     first, last = getattr(node, "lineno", 0), getattr(node, "end_lineno", 0) or 0
     if not first or last - first > 10 * STRING_PIECES_PER_LEVEL * MAX_NESTING:
         return 1 if not first else STRING_PIECES_PER_LEVEL * MAX_NESTING + 2
-    segment = "\n".join(text_lines[first - 1:last])
+    segment = _segment(node, text_lines, first, last)
     if segment.count('"') + segment.count("'") <= 2 * STRING_PIECES_PER_LEVEL * MAX_NESTING:
         return 1  # each part has two quotes at least: too few to matter
     try:
@@ -82,13 +94,17 @@ def nesting(tree: ast.Module, text: str) -> tuple[int, int | None]:
 
 
 class Deadline:
-    """A wall-clock budget, cheap to check often (the clock is read every 256 checks)."""
+    """A budget of the analysing thread's CPU time, cheap to check often (the clock is read every 256 checks).
+
+    CPU time, not wall-clock time: the same file gives the same graph on a busy machine (a CI runner, a
+    laptop compiling) as on an idle one; what the budget stops, a computation that does not end, is the same.
+    """
 
     def __init__(self, seconds: float) -> None:
         self.seconds = seconds
-        self.end = time.monotonic() + seconds
+        self.end = time.thread_time() + seconds
         self._count = 0
 
     def passed(self) -> bool:
         self._count += 1
-        return not self._count & 255 and time.monotonic() > self.end
+        return not self._count & 255 and time.thread_time() > self.end

@@ -7,6 +7,8 @@ moment a dependency is set). They never hold user code, only resolved values and
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
 from pathlib import PurePath
 from dataclasses import dataclass, field
@@ -14,16 +16,17 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis.deferred import untagged
-from converters.findings import Finding
-from converters.graph import Inherits, Mapped, PythonCallable
-from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+from af2kfp.converters.analysis.deferred import untagged
+from af2kfp.converters.findings import Finding
+from af2kfp.converters.graph import Inherits, Mapped, PythonCallable
+from af2kfp.converters.values import Call, DateTime, Duration, Lambda, Symbolic, TaskRef
 
 __all__ = [
     "DagObj",
     "TaskObj",
     "GroupObj",
     "XComArgObj",
+    "xcom_pull_template",
     "LabelObj",
     "Ref",
     "ModuleObj",
@@ -179,6 +182,15 @@ class XComArgObj:
 
     task: TaskObj
     key: str = "return_value"
+
+
+def xcom_pull_template(xcom: XComArgObj) -> str | None:
+    """What ``str(xcom_arg)`` (an f-string too) gives in Airflow: the Jinja ``xcom_pull`` of that task's
+    output, for old-style templated fields; ``None`` for a task of no DAG (no dag_id to name)."""
+    if xcom.task.dag is None:
+        return None
+    return (f"{{{{ task_instance.xcom_pull(task_ids='{xcom.task.task_id}', dag_id='{xcom.task.dag.dag_id}', "
+            f"key='{xcom.key}') }}}}")
 
 
 @dataclass(eq=False)
@@ -382,7 +394,7 @@ MAX_VALUE_NODES = 20_000  # items of one value, counted each time they appear (a
 
 
 def to_value(value: Any) -> Any:
-    """The graph form of an interpreter value: plain data and ``converters.values`` tags only.
+    """The graph form of an interpreter value: plain data and ``af2kfp.converters.values`` tags only.
 
     A value that contains itself (``d["a"] = d``) becomes ``<cycle>`` where it recurs; one
     deeper than :data:`MAX_VALUE_DEPTH` or larger than :data:`MAX_VALUE_NODES` (shared parts
@@ -441,7 +453,27 @@ class _Plain:
                 args=tuple(self.walk(a, depth) for a in value.args),
                 kwargs={k: self.walk(v, depth) for k, v in value.kwargs.items()},
             )
+        if isinstance(value, FunctionObj) and isinstance(value.node, cst.Lambda):
+            return _lambda_value(value)
         return Symbolic(source=_describe(value))
+
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def _lambda_value(function: FunctionObj) -> Symbolic:
+    """A ``lambda`` as the graph keeps it: :class:`Lambda` with its text when it reads only its own
+    parameters (and names it binds) and Python's builtins, so it means the same wherever it is compiled;
+    else unknown (``<lambda>``): it closes over names of the DAG file the converter cannot carry here."""
+    text = function.source.code(function.node)
+    try:
+        tree = ast.parse(f"({text})", mode="eval")
+    except SyntaxError:
+        return Symbolic(source="<lambda>")
+    bound = {node.arg for node in ast.walk(tree) if isinstance(node, ast.arg)} | {
+        node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)}
+    read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
+    return Lambda(source=text) if read - bound <= _BUILTIN_NAMES else Symbolic(source="<lambda>")
 
 
 def _describe(value: Any) -> str:

@@ -10,11 +10,11 @@ import ast
 import sys
 from pathlib import Path
 
-from converters.analysis.interpreter import Scope, module_path_name
-from converters.analysis.limits import FILE_SECONDS, Deadline
-from converters.analysis.model import DagObj, ModuleObj
-from converters.analysis.source import SourceFile, parse_file
-from converters.findings import Finding
+from af2kfp.converters.analysis.interpreter import Scope, module_path_name
+from af2kfp.converters.analysis.limits import FILE_SECONDS, Deadline
+from af2kfp.converters.analysis.model import DagObj, ModuleObj
+from af2kfp.converters.analysis.source import SourceFile, parse_file
+from af2kfp.converters.findings import Finding
 
 __all__ = ["ModuleLoader", "ModuleRun"]
 
@@ -33,7 +33,7 @@ class ModuleRun:
 
 
 class ModuleLoader:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: module runs and imports."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: module runs and imports."""
 
     def display_for(self, path: Path) -> str:
         for root, display in self.roots:
@@ -134,7 +134,7 @@ class ModuleLoader:
 
     def resolve_import(self, file: Path, module: str, level: int) -> Path | str | None:
         """The repository file ``from <dots><module> import ...`` in ``file`` reads, ``"module"`` for a
-        namespace package, ``None`` outside the repository (see :mod:`converters.analysis.carry`)."""
+        namespace package, ``None`` outside the repository (see :mod:`af2kfp.converters.analysis.carry`)."""
         parts = tuple(p for p in module.split(".") if p)
         if level:
             base = file.parent

@@ -76,6 +76,9 @@ _EXACT: dict[str, str] = {
     "airflow.sdk.bases.operator.chain": f"{SDK}.chain",
     "airflow.sdk.bases.operator.chain_linear": f"{SDK}.chain_linear",
     "airflow.sdk.bases.operator.cross_downstream": f"{SDK}.cross_downstream",
+    # Airflow 2's airflow.utils.dates imports these from datetime, and DAG files import them from there.
+    "airflow.utils.dates.timedelta": "datetime.timedelta",
+    "airflow.utils.dates.datetime": "datetime.datetime",
 }
 
 # Module prefixes that moved as a whole (longest first).

@@ -6,8 +6,8 @@ the call's arguments, after ``default_args`` filled its own named parameters (as
 from (its defaults, ``kwargs.setdefault(...)``, class attributes it reads) becomes the task's
 arguments, and so do attributes it sets on ``self`` after that call that are not its own parameters
 (``self.arguments = [...]``). The task records the classes it derives from
-(:class:`~converters.graph.Inherits`): the mapper takes the rule of the nearest one it maps. What its own
-``execute`` sets on ``self`` before calling the parent's is walked by :mod:`converters.analysis.overrides`.
+(:class:`~af2kfp.converters.graph.Inherits`): the mapper takes the rule of the nearest one it maps. What its own
+``execute`` sets on ``self`` before calling the parent's is walked by :mod:`af2kfp.converters.analysis.overrides`.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.model import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.model import (
     ClassObj, DagObj, FunctionObj, InstanceObj, PartialObj, Ref, TaskObj, to_value,
 )
-from converters.analysis.overrides import RunOutcome, method_label
-from converters.graph import Inherits
-from converters.values import Symbolic
+from af2kfp.converters.analysis.overrides import RunOutcome, method_label
+from af2kfp.converters.graph import Inherits
+from af2kfp.converters.values import Symbolic
 
 __all__ = ["RepositoryOperators", "RUN_METHODS", "with_defaults"]
 
@@ -103,7 +103,7 @@ def with_defaults(init: FunctionObj, args: list[Any], kwargs: dict[str, Any], de
 
 
 class RepositoryOperators:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: repository operator classes."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: repository operator classes."""
 
     def scanned_ancestry(self, klass: ClassObj) -> list[ClassObj]:
         """``klass`` and the scanned classes it derives from, nearest first, each once."""

@@ -17,13 +17,13 @@ runs the parent with those attributes: they are the task's arguments as much as 
 ``__init__`` left: assignments to ``self.<attr>``, appends, ``if`` on values known at conversion, up to
 the call of the parent's method (``super().execute(context)``, ``return super()...``,
 ``Parent.execute(self, context)``; a repository class in between is walked in turn). What it sets
-is the task's :attr:`~converters.graph.Inherits.at_run`.
+is the task's :attr:`~af2kfp.converters.graph.Inherits.at_run`.
 
 Airflow renders the parent operator's arguments and the names the class lists in ``template_fields`` before
 ``execute``: a string holding Jinja there is a value known when the task runs (a Deferred whose template is
 that text), so conditions and string methods on it stay open; Jinja in any other attribute is text as written.
 
-What the KFP task would not do is said, never dropped (:attr:`~converters.graph.Inherits.notes`):
+What the KFP task would not do is said, never dropped (:attr:`~af2kfp.converters.graph.Inherits.notes`):
 
 - a ``raise`` or ``return`` under a condition before the hand-over: known false, nothing; known true,
   the task never runs in Airflow (M285); not known (a Variable not supplied, a value Airflow renders
@@ -44,20 +44,20 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.branches import restore, snapshot
-from converters.analysis.deferred import Decision
-from converters.analysis.interpreter import RAISES, ReturnSignal, Scope
-from converters.analysis.model import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.branches import restore, snapshot
+from af2kfp.converters.analysis.deferred import Decision
+from af2kfp.converters.analysis.interpreter import RAISES, ReturnSignal, Scope
+from af2kfp.converters.analysis.model import (
     BoundMethod, ClassObj, FunctionObj, InstanceObj, PartialCall, Ref, TaskObj, XComArgObj, to_value,
 )
-from converters.analysis.run_code import (
+from af2kfp.converters.analysis.run_code import (
     LOGGING, body, calls_method, describe, else_body, exception, is_logging, leaves, listed, names_read, skips,
     template_fields, value_call, writes_jinja,
 )
-from converters.analysis.safe_ops import PURE_FUNCTIONS, is_plain
-from converters.environment import supply_hint
-from converters.values import Call, Deferred, Symbolic
+from af2kfp.converters.analysis.safe_ops import PURE_FUNCTIONS, is_plain
+from af2kfp.converters.environment import supply_hint
+from af2kfp.converters.values import Call, Deferred, Symbolic
 
 __all__ = ["RunOverrides", "RunOutcome", "EVALUATED", "NOT_CARRIED", "GUARD", "ALWAYS_ENDS", "method_label"]
 
@@ -218,7 +218,7 @@ class RunOutcome:
 
 
 class RunOverrides:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: run-method overrides, walked."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: run-method overrides, walked."""
 
     def run_overrides(self, klass: ClassObj, instance: InstanceObj, base_kwargs: dict[str, Any],
                       own: set[str]) -> RunOutcome:

@@ -1,6 +1,6 @@
 """What a run method's code does, read from its syntax: calls, raises, settings, logging, Jinja literals.
 
-The walker of :mod:`converters.analysis.overrides` evaluates what a repository operator's ``execute``
+The walker of :mod:`af2kfp.converters.analysis.overrides` evaluates what a repository operator's ``execute``
 does before it calls the parent's; what comes after (or around) that call is not evaluated but said,
 precisely: :func:`describe` names the calls it makes, the attributes it sets on other objects and the
 exceptions it raises, with the lines, and leaves out code that only logs or computes local values.

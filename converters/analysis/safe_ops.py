@@ -18,7 +18,7 @@ import urllib.parse
 from pathlib import PurePosixPath
 from typing import Any, Callable
 
-from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+from af2kfp.converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 __all__ = [
     "is_plain",

@@ -19,14 +19,15 @@ from typing import Any, Callable
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.branches import Branches
-from converters.analysis.carry import Carrier
-from converters.analysis.deferred import with_templates
-from converters.analysis.dependencies import Dependencies
-from converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
-from converters.analysis.interpreter import GLOBALS, Interpreter
-from converters.analysis.model import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.branches import Branches
+from af2kfp.converters.analysis.carry import Carrier
+from af2kfp.converters.analysis.data_files import DataFiles, FileObj
+from af2kfp.converters.analysis.deferred import with_templates
+from af2kfp.converters.analysis.dependencies import Dependencies
+from af2kfp.converters.analysis.higher_order import HIGHER_ORDER_BUILTINS, HIGHER_ORDER_REFS, HigherOrder
+from af2kfp.converters.analysis.interpreter import GLOBALS, Interpreter
+from af2kfp.converters.analysis.model import (
     BaseInit,
     BoundMethod,
     ClassObj,
@@ -48,19 +49,20 @@ from converters.analysis.model import (
     TaskFlowObj,
     TaskObj,
     XComArgObj,
+    xcom_pull_template,
     to_value,
 )
-from converters.analysis.modules import ModuleLoader, ModuleRun
-from converters.analysis.operators import RepositoryOperators, with_defaults
-from converters.analysis.overrides import RunOverrides
-from converters.analysis.names import SDK, canonical
-from converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, is_plain, path_join
-from converters.analysis.subdags import SubDagTasks
-from converters.analysis.tasks import TaskBuilder
-from converters.config import Config
-from converters.environment import supply_hint
-from converters.findings import CODES, Finding
-from converters.values import LOOP_PREFIX, Call, DateTime, Duration, Deferred, Symbolic, TaskRef, is_known
+from af2kfp.converters.analysis.modules import ModuleLoader, ModuleRun
+from af2kfp.converters.analysis.operators import RepositoryOperators, with_defaults
+from af2kfp.converters.analysis.overrides import RunOverrides
+from af2kfp.converters.analysis.names import SDK, canonical
+from af2kfp.converters.analysis.safe_ops import BUILTINS, KEEPS_TEMPLATES, PURE_FUNCTIONS, UNKNOWN, call_method, is_plain, path_join
+from af2kfp.converters.analysis.subdags import SubDagTasks
+from af2kfp.converters.analysis.tasks import TaskBuilder
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import supply_hint
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.values import LOOP_PREFIX, Call, DateTime, Duration, Deferred, Symbolic, TaskRef, is_known
 
 __all__ = ["AirflowSemantics"]
 
@@ -92,6 +94,7 @@ _TEMPLATE_METHODS = frozenset({"format", "join", "format_map"})
 _TASK_VIEWS = frozenset({"downstream_list", "upstream_list", "downstream_task_ids", "upstream_task_ids",
                          "task_group"})
 _DAG_VIEWS = frozenset({"tasks", "task_ids", "roots", "leaves", "task_group"})
+_PATH_TYPES = frozenset({"pathlib.Path", "pathlib.PurePath", "pathlib.PosixPath", "pathlib.PurePosixPath"})
 _BUILTIN_TYPES = {"str": str, "int": int, "float": float, "bool": bool, "list": list, "dict": dict, "tuple": tuple}
 
 
@@ -107,7 +110,7 @@ def _path(args: list[Any]) -> Any:
 
 class AirflowSemantics(
     ModuleLoader, SubDagTasks, RepositoryOperators, RunOverrides, TaskBuilder, Dependencies, Branches, HigherOrder,
-    Interpreter,
+    DataFiles, Interpreter,
 ):
     """The analyzer proper: executes modules of the scanned repository symbolically."""
 
@@ -271,6 +274,29 @@ class AirflowSemantics(
             f"what the analyzer cannot evaluate); assumed to create task {task_id!r} of an unknown operator",
             "Scan the folder that holds the helper, or create the operator in the DAG file, so the analyzer sees "
             "what it builds.",
+            node,
+            task_id=created.task_id if isinstance(created, TaskObj) else None,
+        )
+        return created
+
+    def dag_call_not_followed(self, ref: Ref, args: list[Any], kwargs: dict[str, Any], node: cst.Call) -> Any:
+        """``make_pod(dag=dag, name="load", ...)`` from a library outside the scanned files: given the DAG as
+        BaseOperator's ``dag=`` is, it stands for the task it builds, which Airflow names by the call's
+        ``name`` (the convention of task-builder libraries) or, without one, the analyzer names after the
+        function and line. The DAG keeps that task (a placeholder when converted) and its dependencies
+        instead of losing it silently; A114 says what was assumed."""
+        named = kwargs.get("name", kwargs.get("task_name"))
+        line = self.line_of(node)
+        task_id = named if isinstance(named, str) and named else f"{ref.qualname.rsplit('.', 1)[-1]}_line{line}"
+        created = self.create_task(f"<not followed>.{ref.qualname.rsplit('.', 1)[-1]}", ref.imported_as, args,
+                                   {**kwargs, "task_id": task_id}, node)
+        how = f"named after its `name` argument {task_id!r}" if task_id == named else f"called {task_id!r} here"
+        self.finding(
+            codes.UNKNOWN_CALL,
+            f"`{self.source.code(node.func)}(dag=..., ...)` is given the DAG but its code is not in the scanned files; "
+            f"assumed to create one task of an unknown operator, {how}",
+            "Scan the folder (or install and map the library) that holds this helper so the analyzer sees the "
+            "tasks it builds and their ids; until then the task is a placeholder.",
             node,
             task_id=created.task_id if isinstance(created, TaskObj) else None,
         )
@@ -515,16 +541,14 @@ class AirflowSemantics(
                 isinstance(args[0], (TaskObj, DagObj, GroupObj, XComArgObj))):
             found = self.attribute(args[0], args[1], node)  # type: ignore[arg-type]
             return found is not UNKNOWN if name == "hasattr" else found
-        if name in ("print", "isinstance", "getattr", "hasattr", "type", "open"):
+        if name == "open":
+            return self.open_file(args, kwargs)
+        if name in ("print", "isinstance", "getattr", "hasattr", "type"):
             return None if name == "print" else UNKNOWN
         if name == "str" and len(args) == 1 and isinstance(args[0], Deferred) and args[0].template is not None:
             return args[0]  # a Variable's text is a string already
         if name == "str" and len(args) == 1 and isinstance(args[0], XComArgObj) and args[0].task.dag is not None:
-            xcom = args[0]  # str(XComArg) is Airflow's xcom_pull template
-            return (
-                f"{{{{ task_instance.xcom_pull(task_ids='{xcom.task.task_id}', "
-                f"dag_id='{xcom.task.dag.dag_id}', key='{xcom.key}') }}}}"
-            )
+            return xcom_pull_template(args[0])  # str(XComArg) is Airflow's xcom_pull template
         return BUILTINS[name](*args, **kwargs)
 
     def make_super(self, args: list[Any]) -> Any:
@@ -541,11 +565,12 @@ class AirflowSemantics(
         """``isinstance`` against builtin types, on values the analyzer knows."""
         candidates = types if isinstance(types, (list, tuple)) else [types]
         names = {c.name for c in candidates if isinstance(c, BoundMethod) and c.receiver is None}
-        if len(names) != len(candidates) or not names <= set(_BUILTIN_TYPES):
+        paths = [c for c in candidates if isinstance(c, Ref) and c.qualname in _PATH_TYPES]
+        if len(names) + len(paths) != len(candidates) or not names <= set(_BUILTIN_TYPES):
             return UNKNOWN
         if isinstance(value, (Symbolic, Ref, BoundMethod)) or value is UNKNOWN:
             return UNKNOWN
-        return isinstance(value, tuple(_BUILTIN_TYPES[n] for n in names))
+        return isinstance(value, tuple(_BUILTIN_TYPES[n] for n in names) + ((PurePosixPath,) if paths else ()))
 
     def call_method(
         self, receiver: Any, name: str, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool
@@ -591,7 +616,11 @@ class AirflowSemantics(
                     if isinstance(item, TaskObj):
                         self.attach(item, receiver, node)
             return None
+        if isinstance(receiver, FileObj):
+            return self.file_text(receiver) if name == "read" and not args else UNKNOWN
         if isinstance(receiver, PurePosixPath):
+            if name in ("read_text", "open", "exists", "is_file"):
+                return self.path_method(receiver, name)
             if name in ("with_suffix", "with_name", "joinpath", "as_posix") and all(isinstance(a, str) for a in args):
                 try:
                     return getattr(receiver, name)(*args)
@@ -668,6 +697,8 @@ class AirflowSemantics(
                 task_id=created.task_id,
             )
             return created
+        if isinstance(kwargs.get("dag"), DagObj) and last[:1].islower():
+            return self.dag_call_not_followed(ref, args, kwargs, node)
         if name in _DURATIONS:
             return self.duration(args, kwargs)
         if name in _DATETIMES:
@@ -703,6 +734,10 @@ class AirflowSemantics(
             "os.path.abspath": lambda ref, a, k, n: _on_str(posixpath.normpath, a),
             "os.path.realpath": lambda ref, a, k, n: _on_str(posixpath.normpath, a),
             "os.path.splitext": lambda ref, a, k, n: _on_str(lambda p: list(posixpath.splitext(p)), a),
+            "yaml.safe_load": lambda ref, a, k, n: self.load_data("yaml", a, k),
+            "yaml.load": lambda ref, a, k, n: self.load_data("yaml", a, k),
+            "yaml.full_load": lambda ref, a, k, n: self.load_data("yaml", a, k),
+            "json.load": lambda ref, a, k, n: self.load_data("json", a, k),
             "pathlib.Path": lambda ref, a, k, n: _path(a),
             "pathlib.PurePath": lambda ref, a, k, n: _path(a),
             "pathlib.PosixPath": lambda ref, a, k, n: _path(a),

@@ -24,9 +24,9 @@ from typing import Any
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 
-from converters.analysis import codes
-from converters.analysis.limits import MAX_NESTING, TOO_NESTED, nesting
-from converters.findings import CODES, Finding
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.limits import MAX_NESTING, TOO_NESTED, nesting
+from af2kfp.converters.findings import CODES, Finding
 
 __all__ = ["SourceFile", "parse_file", "check_file", "might_contain_dag", "LINE_TYPES"]
 

@@ -7,7 +7,7 @@ the operator's task is replaced in its parent DAG by the sub-DAG's tasks, ids pr
 sub-DAG's roots and the sub-DAG's leaves to the operator's downstream tasks. Each task keeps
 the ``default_args`` it got from its own (sub-)DAG, as in Airflow. A consumed sub-DAG is no
 pipeline of its own, although Airflow 2's DagBag lists it as ``parent.child`` (``is_subdag``):
-:mod:`bridge.airflow_truth` flattens it the same way, so ``af2kfp verify`` compares like with like.
+:mod:`af2kfp.bridge.airflow_truth` flattens it the same way, so ``af2kfp verify`` compares like with like.
 
 Two steps: :class:`SubDagTasks` remembers, while the file is interpreted, the DAG each
 SubDagOperator runs (or says why it cannot, A118); :func:`flatten_subdags` rewrites the DAGs
@@ -21,11 +21,11 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.model import DagObj, GroupObj, TaskObj
-from converters.findings import CODES, Finding
-from converters.graph import Mapped
-from converters.values import Call, Symbolic, TaskRef
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.model import DagObj, GroupObj, TaskObj
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.graph import Mapped
+from af2kfp.converters.values import Call, Symbolic, TaskRef
 
 __all__ = ["SUBDAG_OPERATORS", "SubDagTasks", "flatten_subdags"]
 
@@ -35,7 +35,7 @@ _MAX_DEPTH = 20
 
 
 class SubDagTasks:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: a SubDagOperator's sub-DAG."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: a SubDagOperator's sub-DAG."""
 
     def create_task(
         self,

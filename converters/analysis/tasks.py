@@ -13,8 +13,8 @@ from typing import Any
 
 import libcst as cst
 
-from converters.analysis import codes
-from converters.analysis.model import (
+from af2kfp.converters.analysis import codes
+from af2kfp.converters.analysis.model import (
     ClassObj,
     DagObj,
     FunctionObj,
@@ -28,13 +28,13 @@ from converters.analysis.model import (
     to_value,
     unique_taskflow_id,
 )
-from converters.analysis.constants import callable_constants
-from converters.analysis.deferred import Decision, decided, notes_of, untagged
-from converters.analysis.safe_ops import UNKNOWN
-from converters.analysis.source import SourceFile
-from converters.environment import supply_hint
-from converters.graph import Mapped, PythonCallable
-from converters.values import Deferred, Symbolic
+from af2kfp.converters.analysis.constants import callable_constants
+from af2kfp.converters.analysis.deferred import Decision, decided, notes_of, untagged
+from af2kfp.converters.analysis.safe_ops import UNKNOWN
+from af2kfp.converters.analysis.source import SourceFile
+from af2kfp.converters.environment import supply_hint
+from af2kfp.converters.graph import Mapped, PythonCallable
+from af2kfp.converters.values import Deferred, Symbolic
 
 _IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
@@ -63,7 +63,7 @@ _HELPER_MODULES = {"hooks", "utils", "models", "types", "client"}
 
 
 class TaskBuilder:
-    """Mixin of :class:`~converters.analysis.semantics.AirflowSemantics`: task creation."""
+    """Mixin of :class:`~af2kfp.converters.analysis.semantics.AirflowSemantics`: task creation."""
 
     def call_class(
         self, klass: ClassObj, args: list[Any], kwargs: dict[str, Any], node: cst.Call, star_unknown: bool

@@ -1,6 +1,6 @@
 """The nesting of a pipeline body: tasks inside ``dsl.If`` chains, sub-pipelines, an exit handler.
 
-Pure structure, no code: :mod:`converters.emit.pipeline_py` renders it. Each task sits
+Pure structure, no code: :mod:`af2kfp.converters.emit.pipeline_py` renders it. Each task sits
 under its arms (``KfpTask.arms``, outermost first). The arms of one decider at one level
 form a chain (``dsl.If``/``dsl.Elif``/``dsl.Else``, or independent ``dsl.If`` blocks for a
 branch that may follow several tasks). A chain is placed where its last task comes in
@@ -15,7 +15,7 @@ from typing import Union
 
 import networkx as nx
 
-from converters.mappings.model import Arm, Decision, KfpTask, Loop, MappedDag
+from af2kfp.converters.mappings.model import Arm, Decision, KfpTask, Loop, MappedDag
 
 __all__ = ["TaskItem", "ArmBlock", "ChainItem", "SubPipelineItem", "LoopItem", "Item", "body_items", "members",
            "waits_for"]

@@ -1,6 +1,6 @@
 """Compile an emitted ``pipeline.py`` with the real kfp compiler, in this process.
 
-The module is checked by :func:`~converters.emit.safety.check_module` first, then run
+The module is checked by :func:`~af2kfp.converters.emit.safety.check_module` first, then run
 as a fresh module (never ``__main__``, so its ``__main__`` block does not run); kfp
 builds the pipeline spec and :func:`spec_yaml` writes it as ``Compiler.compile`` does.
 Any failure is a finding.
@@ -25,13 +25,14 @@ from typing import Any
 
 import yaml
 
-from converters.emit import kfp_linear
-from converters.emit.safety import check_tree
-from converters.emit.spec_tasks import group_list, spec_tasks
-from converters.emit.yaml_text import dump_all
-from converters.findings import CODES, Finding, Severity, register_code
-from converters.runtime import FILES, file_text
-from converters.text import visible
+from af2kfp.converters.emit import kfp_linear
+from af2kfp.converters.emit.kfp_import import load_kfp
+from af2kfp.converters.emit.safety import check_tree
+from af2kfp.converters.emit.spec_tasks import group_list, spec_tasks
+from af2kfp.converters.emit.yaml_text import dump_all
+from af2kfp.converters.findings import CODES, Finding, Severity, register_code
+from af2kfp.converters.runtime import FILES, file_text
+from af2kfp.converters.text import visible
 
 __all__ = ["CompileResult", "compile_pipeline", "module_folder", "prepare", "spec_yaml", "yaml_tasks", "COMPILE_FAILED", "UNSAFE_MODULE"]
 
@@ -61,7 +62,7 @@ class CompileResult:
 
     ``display`` (display name -> task key) and ``edges`` are what :func:`yaml_tasks` would
     read from ``yaml``, taken from the compiled spec itself (no second parse); see
-    :mod:`converters.emit.spec_tasks` for tasks inside control-flow groups.
+    :mod:`af2kfp.converters.emit.spec_tasks` for tasks inside control-flow groups.
     """
 
     yaml: str | None
@@ -87,7 +88,7 @@ def _finding(code: str, message: str, file: str, line: int | None, dag_id: str) 
 def module_folder() -> Path:
     """The private folder generated modules run from, made once and removed when this process exits.
 
-    It holds the files a generated module reads beside itself (``converters.runtime``), as the
+    It holds the files a generated module reads beside itself (``af2kfp.converters.runtime``), as the
     output folder does. Call it before forking workers: a folder made in a forked worker would outlive it.
     """
     global _FOLDER
@@ -125,6 +126,7 @@ class _CallerName:
 
 def _cheap_caller_names() -> None:
     """Let kfp's task setters name their caller without reading the whole stack's source."""
+    load_kfp()
     from kfp.dsl import pipeline_task
 
     if pipeline_task.__dict__.get("inspect") not in (None, _CallerName):  # only the name kfp looks up there
@@ -135,6 +137,7 @@ def _cheap_caller_names() -> None:
 def prepare() -> None:
     """Import kfp's compiler now (a worker's initializer: it runs while the parent analyzes),
     so the first compile does not pay for it."""
+    load_kfp()
     import kfp.compiler  # noqa: F401
 
     module_folder()
@@ -169,7 +172,7 @@ def _spec_text(pipeline: Any) -> tuple[str, dict[str, Any]]:
 
     kfp's own steps for a ``.yaml`` path (override none of the names or parameters, header
     comments, the spec, the platform spec when there is one), then the YAML written by
-    :func:`~converters.emit.yaml_text.dump_all` (PyYAML's bytes, faster) or by PyYAML as
+    :func:`~af2kfp.converters.emit.yaml_text.dump_all` (PyYAML's bytes, faster) or by PyYAML as
     kfp does. A test compares the result with kfp's own file on every sample and example.
     """
     from google.protobuf import json_format
@@ -197,7 +200,7 @@ def _spec_text(pipeline: Any) -> tuple[str, dict[str, Any]]:
 
 def _header(spec: dict[str, Any], description: str | None) -> str:
     """kfp's ``# Inputs:`` header comments, with user text (string defaults, the description, the name)
-    made :func:`~converters.text.visible`: kfp writes them raw, and a line break in one would end the
+    made :func:`~af2kfp.converters.text.visible`: kfp writes them raw, and a line break in one would end the
     comment and start YAML (a key, or a whole document after ``---``)."""
     from kfp.compiler import pipeline_spec_builder as builder
 

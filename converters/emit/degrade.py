@@ -4,7 +4,7 @@ One task kfp cannot express must cost that task, not the whole DAG. The task is 
 where kfp failed: the task kfp's spec builder was working on, the statement of the generated ``pipeline.py`` kfp's traceback ends in
 (a task's call or setter, the ``dsl.ParallelFor`` header of its loop, or its component's
 definition), else the component kfp's message names. Its stand-in
-(:func:`converters.mappings.stand_in.stand_in`) keeps its outputs and conditions, so the
+(:func:`af2kfp.converters.mappings.stand_in.stand_in`) keeps its outputs and conditions, so the
 rest compiles unchanged; a stand-in kfp still rejects loses its loop. When no task can be
 found, or nothing helps, the DAG keeps the first error (``E301``) and no stand-in.
 """
@@ -16,13 +16,13 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
-from converters.config import Config
-from converters.emit.compile import CompileResult, compile_pipeline
-from converters.emit.names import Names, kfp_task_name
-from converters.emit.pipeline_py import EmittedPipeline, render_pipeline
-from converters.graph import dag_info
-from converters.mappings.model import KfpTask, MappedDag
-from converters.mappings.stand_in import stand_in
+from af2kfp.converters.config import Config
+from af2kfp.converters.emit.compile import CompileResult, compile_pipeline
+from af2kfp.converters.emit.names import Names, kfp_task_name
+from af2kfp.converters.emit.pipeline_py import EmittedPipeline, render_pipeline
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings.model import KfpTask, MappedDag
+from af2kfp.converters.mappings.stand_in import stand_in
 
 __all__ = ["Degraded", "compile_degrading", "culprit"]
 

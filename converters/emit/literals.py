@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from converters.emit.layout import value
-from converters.text import UNSAFE, visible
+from af2kfp.converters.emit.layout import value
+from af2kfp.converters.text import UNSAFE, visible
 
 __all__ = ["literal", "comment_text", "docstring"]
 

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from converters.files import write_text_atomic
-from converters.findings import Severity, register_code
+from af2kfp.converters.files import write_text_atomic
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = ["MAX_FOLDER", "folder_name", "digest", "generated_name", "Writer", "KEPT_EDITED", "NOT_WRITTEN"]
 

@@ -1,9 +1,9 @@
 """Render a mapped DAG as an idiomatic KFP v2 ``pipeline.py``, laid out as black would.
 
 The module holds only literals and generated signatures: every user value passes
-through :func:`~converters.emit.layout.value`, user Python appears only as the body
+through :func:`~af2kfp.converters.emit.layout.value`, user Python appears only as the body
 of a ``@dsl.component`` function (never executed when the module is imported), kept as
-the user wrote it. Generated statements are split by :mod:`converters.emit.layout`.
+the user wrote it. Generated statements are split by :mod:`af2kfp.converters.emit.layout`.
 """
 
 from __future__ import annotations
@@ -12,16 +12,16 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from converters.emit.blocks import ChainItem, Item, LoopItem, SubPipelineItem, TaskItem, body_items, members
-from converters.emit.layout import LINE_LENGTH, Atom, Chain, Group, Node, layout, split, value, width
-from converters.emit.literals import comment_text, docstring
-from converters.emit.names import Names, assign_names, kebab, snake, unique
-from converters.emit.run_context import run_context_call, run_context_task
-from converters.graph import dag_info
-from converters.mappings.model import LOOP_PREFIX, Arm, FileText, Input, KfpTask, Loop, MappedDag, Template
-from converters.mappings.pytypes import kfp_type
-from converters.run_context import RUN_CONTEXT_ID
-from converters.templating import ParamRef, pipeline_expression
+from af2kfp.converters.emit.blocks import ChainItem, Item, LoopItem, SubPipelineItem, TaskItem, body_items, members
+from af2kfp.converters.emit.layout import LINE_LENGTH, Atom, Chain, Group, Node, layout, split, value, width
+from af2kfp.converters.emit.literals import comment_text, docstring
+from af2kfp.converters.emit.names import Names, assign_names, kebab, snake, unique
+from af2kfp.converters.emit.run_context import run_context_call, run_context_task
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings.model import LOOP_PREFIX, Arm, FileText, Input, KfpTask, Loop, MappedDag, Template
+from af2kfp.converters.mappings.pytypes import kfp_type
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.templating import ParamRef, pipeline_expression
 
 __all__ = ["EmittedPipeline", "render_pipeline", "operator_label"]
 
@@ -33,7 +33,7 @@ class EmittedPipeline:
     code: str
     names: Names
     pipeline_name: str
-    # Files the module reads when imported (``converters.runtime``): they go beside pipeline.py.
+    # Files the module reads when imported (``af2kfp.converters.runtime``): they go beside pipeline.py.
     files: tuple[str, ...] = ()
 
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from converters.emit.pipeline_py import EmittedPipeline
-from converters.findings import Finding
-from converters.graph import findings as graph_findings
-from converters.mappings.model import MappedDag
+from af2kfp.converters.emit.pipeline_py import EmittedPipeline
+from af2kfp.converters.findings import Finding
+from af2kfp.converters.graph import findings as graph_findings
+from af2kfp.converters.mappings.model import MappedDag
 
 __all__ = ["DagResult"]
 

@@ -1,4 +1,4 @@
-"""The run context component (:mod:`converters.run_context`) as a KFP task, and its code.
+"""The run context component (:mod:`af2kfp.converters.run_context`) as a KFP task, and its code.
 
 Not an Airflow task: the conversion adds it at the start of a pipeline whose tasks read
 the run's dates. Its ``def`` is generated whole here (laid out as black would); its
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from converters.emit.layout import Atom, Chain, Group, layout, string
-from converters.mappings.model import KfpTask, PythonFunction
-from converters.run_context import (
+from af2kfp.converters.emit.layout import Atom, Chain, Group, layout, string
+from af2kfp.converters.mappings.model import KfpTask, PythonFunction
+from af2kfp.converters.run_context import (
     DATE_STRINGS,
     MACRO_MEMBERS,
     OVERRIDE,

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ast
 
-from converters.mappings.pyfunc import KFP_TYPES
-from converters.runtime import FILES
+from af2kfp.converters.mappings.pyfunc import KFP_TYPES
+from af2kfp.converters.runtime import FILES
 
 __all__ = ["check_module", "check_tree"]
 

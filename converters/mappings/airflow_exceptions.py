@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from converters.airflow_exception_table import EXCEPTION_BASES, EXCEPTION_MODULES
-from converters.findings import Severity, register_code
+from af2kfp.converters.airflow_exception_table import EXCEPTION_BASES, EXCEPTION_MODULES
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = ["SKIP", "NO_RETRY", "Provided", "provide", "definitions", "remove_imports", "uses", "carried",
            "is_exception", "MAY_SKIP", "RETRIED", "SKIP_NOT_CARRIED"]

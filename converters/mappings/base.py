@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from converters.findings import Finding
-from converters.mappings import codes
-from converters.mappings.context import MapContext
-from converters.mappings.model import KfpTask, Retry
-from converters.mappings.values import duration_seconds, unexpected
+from af2kfp.converters.findings import Finding
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.model import KfpTask, Retry
+from af2kfp.converters.mappings.values import duration_seconds, unexpected
 
 __all__ = ["apply_base", "finish", "decide_fate", "fate_of", "AIRFLOW_DEFAULT_RETRY_DELAY", "SCHEDULER_ARGS",
            "SILENT_ARGS"]
@@ -81,7 +81,7 @@ def apply_base(ctx: MapContext, kfp: KfpTask) -> None:
     timeout = duration_seconds(ctx, ctx.arg("execution_timeout"), "execution_timeout")
     if timeout is not None:
         kfp.timeout_seconds = max(1, int(timeout))
-    ctx.arg("trigger_rule")  # mapped on the whole graph (converters.mappings.control)
+    ctx.arg("trigger_rule")  # mapped on the whole graph (af2kfp.converters.mappings.control)
     for name in sorted(_SILENT):
         ctx.used.add(name)
     for name in sorted(_SCHEDULER & set(ctx.task.args)):

@@ -5,15 +5,15 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from converters.graph import PythonCallable
-from converters.mappings import codes
-from converters.mappings.base import apply_base, finish
-from converters.mappings.context import MapContext
-from converters.mappings.dags_folder import DAGS_FOLDER_READ, dags_folder_reads
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask, SecretEnv
-from converters.mappings.values import env_dict, text
-from converters.values import Duration
+from af2kfp.converters.graph import PythonCallable
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.base import apply_base, finish
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.dags_folder import DAGS_FOLDER_READ, dags_folder_reads
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import KfpTask, SecretEnv
+from af2kfp.converters.mappings.values import env_dict, text
+from af2kfp.converters.values import Duration
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "XCOM_WRAPPER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 

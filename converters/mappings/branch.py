@@ -23,11 +23,11 @@ from typing import Any
 
 import libcst as cst
 
-from converters.mappings import codes, python
-from converters.mappings.context import MapContext
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import Decision, KfpTask
-from converters.graph import PythonCallable
+from af2kfp.converters.mappings import codes, python
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import Decision, KfpTask
+from af2kfp.converters.graph import PythonCallable
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS",
            "BRANCH_RULES", "SHORT_CIRCUIT_RULES"]

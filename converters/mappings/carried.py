@@ -1,7 +1,7 @@
 """The repository's own code a Python callable imports, copied into its component (M264-M266).
 
 The analyzer collected, per name imported from the repository, the definitions that give
-it its value (:mod:`converters.analysis.carry`). Here the names the component really reads
+it its value (:mod:`af2kfp.converters.analysis.carry`). Here the names the component really reads
 are picked (module-level imports the body or its copied constants read, and imports inside
 the body), their definitions ordered once each, outside import lines split from the code,
 and the import statements that brought them removed. A name that cannot travel, or whose
@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from converters.findings import Severity, register_code
-from converters.graph import PythonCallable
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.graph import PythonCallable
 
 __all__ = ["Carry", "plan_carry", "remove_imports", "NOT_CARRIED", "CARRY_CLASH", "CARRIED"]
 

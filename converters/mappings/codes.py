@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from converters.findings import Severity, register_code
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = [
     "UNSUPPORTED_OPERATOR",
@@ -153,7 +153,7 @@ SENSOR_SKIPPED = register_code(
     "sensors = \"skip\" folds sensors into the edges: the pipeline no longer waits for what the sensor waited for.",
 ).code
 
-# What keeps a task run by the fallback from behaving as in Airflow (converters.mappings.fallback): M256–M259.
+# What keeps a task run by the fallback from behaving as in Airflow (af2kfp.converters.mappings.fallback): M256–M259.
 PROVIDER_NOT_IN_IMAGE = register_code(
     "M256", Severity.WARNING, "Operator's provider is not known to be in the Airflow image",
     "The KFP task runs the operator in Config.airflow_image, which does not have (or af2kfp does not know it has) "
@@ -171,7 +171,7 @@ OPERATOR_REPLACED = register_code(
     "task runs the class Airflow names as its replacement, with the arguments renamed as the message says.",
 ).code
 
-# Control flow (converters.mappings.control / converters.mappings.branch): M250–M259.
+# Control flow (af2kfp.converters.mappings.control / af2kfp.converters.mappings.branch): M250–M259.
 TRIGGER_RULE_MAPPED = register_code(
     "M250", Severity.INFO, "Trigger rule mapped",
     "all_done/always run with .ignore_upstream_failure(); a teardown that ends the DAG runs as the "
@@ -256,7 +256,7 @@ SECRET_FILE_ENV = register_code(
     "variable. The file must exist in the container: mount the Kubernetes Secret that holds it at that folder "
     "(kfp.kubernetes.use_secret_as_volume; a pod's secret volumes are mapped so).",
 ).code
-# Values and imports of Python tasks (converters.mappings.pyfunc, .returns, .packages): M260–M269.
+# Values and imports of Python tasks (af2kfp.converters.mappings.pyfunc, .returns, .packages): M260–M269.
 IMPORT_UNKNOWN = register_code(
     "M260", Severity.WARNING, "Import not known to be installable",
     "The callable imports a module that is neither in the standard library nor in af2kfp's package table: name "

@@ -21,8 +21,8 @@ from typing import Any
 
 import networkx as nx
 
-from converters.graph import AirflowTask
-from converters.mappings.model import Arm, Decision
+from af2kfp.converters.graph import AirflowTask
+from af2kfp.converters.mappings.model import Arm, Decision
 
 __all__ = ["Condition", "Key", "trigger_rule", "conditions", "arms"]
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.config import Config
-from converters.findings import CODES, Finding
-from converters.graph import AirflowTask
-from converters.mappings.dataflow import DataFlow
+from af2kfp.converters.config import Config
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.graph import AirflowTask
+from af2kfp.converters.mappings.dataflow import DataFlow
 
 __all__ = ["MapContext"]
 
@@ -18,9 +18,9 @@ class MapContext:
     """Per-task mapping state.
 
     ``consumers``: ids of tasks whose output another task reads; ``producers``: ids of
-    already mapped tasks with an output -> its carrier (:mod:`~converters.mappings.pytypes`;
+    already mapped tasks with an output -> its carrier (:mod:`~af2kfp.converters.mappings.pytypes`;
     a KFP type, or how a JSON value travels), a named XCom key of a ``multiple_outputs``
-    task as ``task[key]`` (:func:`~converters.mappings.dataflow.output_id`); ``flow``: what
+    task as ``task[key]`` (:func:`~af2kfp.converters.mappings.dataflow.output_id`); ``flow``: what
     the whole DAG reads of each task (keys, iterated lists); ``used``: arguments consumed;
     ``params``: the DAG's params as pipeline parameters, by Airflow name (for ``{{ params.x }}``);
     ``downstream``: the task's direct downstream task ids (the tasks a branch may follow);

@@ -4,7 +4,7 @@ Airflow hands a callable its context: named parameters (``ds``, ``ti``, ``params
 ``**context``/``**kwargs`` dict, or ``get_current_context()``. In KFP the component gets
 only what the body reads (:class:`Reads`, gathered statically), built at the top of the
 body from component inputs: the run's dates from the run context
-(:mod:`converters.run_context`), ``params`` from the pipeline parameters, ``dag_run.conf``
+(:mod:`af2kfp.converters.run_context`), ``params`` from the pipeline parameters, ``dag_run.conf``
 from the ``dag_run_conf`` parameter, ``run_id`` from KFP's job id, ids and the DAG's schedule
 text known at conversion (``dag.schedule``, Airflow 2's ``dag.schedule_interval``) as literals::
 
@@ -21,9 +21,9 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from converters.findings import Severity, register_code
-from converters.mappings.model import Input, Template
-from converters.run_context import (
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.mappings.model import Input, Template
+from af2kfp.converters.run_context import (
     DATE_STRINGS,
     DATE_TIMES,
     MACRO_MEMBERS,
@@ -31,7 +31,7 @@ from converters.run_context import (
     macros_imports,
     macros_source,
 )
-from converters.templating import (
+from af2kfp.converters.templating import (
     ParamRef,
     PipelineParameter,
     PlaceholderRef,
@@ -40,7 +40,7 @@ from converters.templating import (
     merged_params,
     python_name,
 )
-from converters.date_expressions import PENDULUM_ONLY
+from af2kfp.converters.date_expressions import PENDULUM_ONLY
 
 __all__ = ["Reads", "Shim", "gather", "build_shim", "DAG_RUN_CONF", "PENDULUM_METHOD", "shim_parameters"]
 
@@ -413,7 +413,7 @@ def build_shim(reads: Reads, *, named: dict[str, str], dicts: list[str], extras:
 def shim_parameters(arguments: dict[str, Any],
                     params: dict[str, PipelineParameter | TaskParam]) -> list[PipelineParameter]:
     """The pipeline parameters a component's arguments read (``params``, ``dag_run_conf``), alone or inside
-    a text built from them; ``params`` are the task's merged params (:func:`~converters.templating.merged_params`)."""
+    a text built from them; ``params`` are the task's merged params (:func:`~af2kfp.converters.templating.merged_params`)."""
     by_name = {p.name: p for p in params.values() if isinstance(p, PipelineParameter)}
     by_name.update({p.name: p for t in params.values() if isinstance(t, TaskParam) for p in t.parameters})
     found = []

@@ -16,13 +16,13 @@ from typing import Any
 import libcst as cst
 import networkx as nx
 
-from converters.findings import CODES, Finding
-from converters.graph import AirflowTask, dag_info
-from converters.mappings import codes
-from converters.mappings.base import decide_fate
-from converters.mappings.conditions import Condition, arms, conditions, trigger_rule
-from converters.mappings.model import Arm, Decision, Input, KfpTask
-from converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.graph import AirflowTask, dag_info
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.base import decide_fate
+from af2kfp.converters.mappings.conditions import Condition, arms, conditions, trigger_rule
+from af2kfp.converters.mappings.model import Arm, Decision, Input, KfpTask
+from af2kfp.converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS
 
 __all__ = ["apply_control_flow"]
 

@@ -4,7 +4,7 @@ Every rule module says what it maps (``OPERATORS``, ``RULES``), which arguments 
 drops and flags (``MAPPED_ARGS``/``DROPPED_ARGS``/``FLAGGED_ARGS``) and shows ``EXAMPLES``
 that the tests run, so the page cannot drift from the code. Regenerate it with::
 
-    python -m converters.mappings.coverage > docs/operators.md
+    python -m af2kfp.converters.mappings.coverage > docs/operators.md
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from dataclasses import asdict, is_dataclass
 from types import ModuleType
 from typing import Any
 
-from converters.findings import CODES
-from converters.mappings import base, fallback, mapper  # noqa: F401 - mapper: every M2xx code is registered
-from converters.mappings.example import Example
-from converters.mappings.registry import RULE_MODULES
-from converters.values import to_json
+from af2kfp.converters.findings import CODES
+from af2kfp.converters.mappings import base, fallback, mapper  # noqa: F401 - mapper: every M2xx code is registered
+from af2kfp.converters.mappings.example import Example
+from af2kfp.converters.mappings.registry import RULE_MODULES
+from af2kfp.converters.values import to_json
 
 __all__ = ["render", "COMMAND"]
 
-COMMAND = "python -m converters.mappings.coverage > docs/operators.md"
+COMMAND = "python -m af2kfp.converters.mappings.coverage > docs/operators.md"
 _CONN = "warehouse_db"
 _ANY = {"fallback": "*(any Airflow or provider operator without a rule; classes mapped to it in config)*",
         "unsupported": "*(any operator without a rule that the fallback cannot run)*"}

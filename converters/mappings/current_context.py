@@ -3,7 +3,7 @@
 Airflow's ``get_current_context()`` (``airflow.sdk``, ``airflow.operators.python``,
 ``airflow.providers.standard.operators.python``, ``airflow.decorators``...) returns the
 running task's context. In the component the context is a dict built at the top of the
-body (:mod:`converters.mappings.context_shim`): ``context = get_current_context()`` goes
+body (:mod:`af2kfp.converters.mappings.context_shim`): ``context = get_current_context()`` goes
 away and the dict takes that name; any other call becomes that name; the function's own
 ``from airflow... import get_current_context`` goes too (the module's is then no longer read,
 so it is not moved inside).

@@ -13,7 +13,7 @@ from __future__ import annotations
 import posixpath
 import re
 
-from converters.findings import Severity, register_code
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = ["DAGS_FOLDER_READ", "dags_folder_reads"]
 

@@ -3,7 +3,7 @@
 A producer's component is built before its consumers are mapped, yet its outputs depend
 on how they read it: the XCom keys read one by one (``task_output["key"]``, Airflow's
 ``multiple_outputs``) each become an output, and a list a ``.expand()`` iterates travels
-as one JSON text per item (:data:`~converters.mappings.pytypes.JSON_ITEMS`).
+as one JSON text per item (:data:`~af2kfp.converters.mappings.pytypes.JSON_ITEMS`).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Any, Iterator
 
 import networkx as nx
 
-from converters.graph import dag_info, tasks
-from converters.mappings.xcom_pull import pulled_task_ids
-from converters.templating import TemplateContext, has_template, translate_template
-from converters.values import LOOP_PREFIX, Call, TaskRef
+from af2kfp.converters.graph import dag_info, tasks
+from af2kfp.converters.mappings.xcom_pull import pulled_task_ids
+from af2kfp.converters.templating import TemplateContext, has_template, translate_template
+from af2kfp.converters.values import LOOP_PREFIX, Call, TaskRef
 
 __all__ = ["DataFlow", "data_flow", "output_id", "template_refs", "RETURN_VALUE"]
 

@@ -2,18 +2,18 @@
 
 Each task records the run context outputs it reads (``KfpTask.run_context``: its templates,
 its Python callable's context shim); this joins them into one :class:`RunContextPlan`, timed
-by the DAG's schedule (:func:`converters.run_context.timing`), and adds the optional
+by the DAG's schedule (:func:`af2kfp.converters.run_context.timing`), and adds the optional
 pipeline parameter ``logical_date`` (empty: the run's own time).
 """
 
 from __future__ import annotations
 
-from converters.config import Config
-from converters.findings import CODES, Finding, Severity, register_code
-from converters.graph import DagInfo
-from converters.mappings.model import KfpTask
-from converters.run_context import RunContextPlan, timing
-from converters.templating import PipelineParameter, python_name
+from af2kfp.converters.config import Config
+from af2kfp.converters.findings import CODES, Finding, Severity, register_code
+from af2kfp.converters.graph import DagInfo
+from af2kfp.converters.mappings.model import KfpTask
+from af2kfp.converters.run_context import RunContextPlan, timing
+from af2kfp.converters.templating import PipelineParameter, python_name
 
 __all__ = ["run_context_plan", "airflow2_dates", "AIRFLOW2_DATES"]
 

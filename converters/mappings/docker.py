@@ -11,15 +11,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from converters.mappings import codes
-from converters.mappings.base import apply_base, finish
-from converters.mappings.context import MapContext
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import Input, KfpTask, SecretEnv, Volume
-from converters.mappings.pod import set_cpu, set_memory
-from converters.mappings.values import check_templates, class_name, command_list, env_dict, items, string, unexpected
-from converters.run_context import RUN_CONTEXT_ID
-from converters.values import Call
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.base import apply_base, finish
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import Input, KfpTask, SecretEnv, Volume
+from af2kfp.converters.mappings.pod import set_cpu, set_memory
+from af2kfp.converters.mappings.values import check_templates, class_name, command_list, env_dict, items, string, unexpected
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.values import Call
 
 __all__ = ["RULES", "OPERATORS", "map_task", "apply_docker_environment", "EXAMPLES", "secret_name_for", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 

@@ -7,11 +7,11 @@ compile a pipeline without tasks.
 
 from __future__ import annotations
 
-from converters.mappings import codes
-from converters.mappings.base import apply_base, finish
-from converters.mappings.context import MapContext
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.base import apply_base, finish
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import KfpTask
 
 __all__ = ["RULES", "OPERATORS", "map_task", "noop", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 
@@ -29,7 +29,7 @@ OPERATORS = {
 MAPPED_ARGS = ("(none: folded; upstream tasks connect to downstream tasks)",)
 DROPPED_ARGS = ("every argument",)
 FLAGGED_ARGS = ("trigger_rule that runs after failed upstream tasks (all_done, always, one_failed...)",)
-# Rules whose effect the conditions around the downstream tasks keep (converters.mappings.control).
+# Rules whose effect the conditions around the downstream tasks keep (af2kfp.converters.mappings.control).
 _KEPT_BY_CONDITIONS = {None, "all_success", "none_failed", "none_failed_min_one_success", "none_failed_or_skipped",
                        "one_success", "one_done", "none_skipped"}
 

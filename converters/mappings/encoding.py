@@ -4,7 +4,7 @@ A callable's body is kept as the user wrote it; only its top-level ``return`` st
 change (nested functions, classes and lambdas keep theirs), so the code still reads as
 theirs: ``return rows`` becomes ``return json.dumps(rows)``, and a parameter that arrives
 as JSON text is turned back into the value on the first line after the moved imports.
-See :mod:`~converters.mappings.pytypes` for when a value travels this way.
+See :mod:`~af2kfp.converters.mappings.pytypes` for when a value travels this way.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS, decode_source
+from af2kfp.converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS, decode_source
 
 __all__ = ["Outputs", "encode_returns", "decode_parameters", "output_names"]
 

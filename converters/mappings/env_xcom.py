@@ -6,12 +6,12 @@ key (``{"DB_URL": "{{ ti.xcom_pull('load_secrets')['DB_URL'] }}"}``, ``load.outp
 ``XComArg``). KFP environment variables are constants, so each variable goes one of two ways:
 
 - **a Kubernetes Secret** (``M290``) when the values are secrets: the variable's name says so
-  (:func:`~converters.mappings.values.is_secret_name`), or the producing task is a secrets
+  (:func:`~af2kfp.converters.mappings.values.is_secret_name`), or the producing task is a secrets
   loader by its id (``load_secrets``, ``get_credentials``...). The task reads Secret
   ``<dag-id>-<producer>`` with the known keys; the finding gives the ``kubectl create secret``
   command (keys only), since the producer no longer feeds the values. Secret values never
   become KFP parameters (KFP stores those in plain text).
-- **exported from a task input** (``M291``, see :mod:`converters.mappings.templates`) when the
+- **exported from a task input** (``M291``, see :mod:`af2kfp.converters.mappings.templates`) when the
   value is a whole output of a task and the command is known: the variable stays a template
   ``{{ ti.xcom_pull(...) }}`` that the template pass wires as an input and exports with
   ``sh -c 'export NAME="$1"; exec "$@"'`` before the command.
@@ -26,11 +26,11 @@ import ast
 import re
 from typing import Any
 
-from converters.findings import Severity, register_code
-from converters.mappings.context import MapContext
-from converters.mappings.model import KfpTask, SecretEnv
-from converters.mappings.templates import exportable
-from converters.values import TaskRef
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.model import KfpTask, SecretEnv
+from af2kfp.converters.mappings.templates import exportable
+from af2kfp.converters.values import TaskRef
 
 __all__ = ["ENV_FROM_XCOM_SECRET", "ENV_FROM_XCOM_LOST", "xcom_env_value", "xcom_env_dict",
            "subscripted_xcom", "returned_keys", "xcom_secret_name"]
@@ -152,7 +152,7 @@ def xcom_env_dict(ctx: MapContext, kfp: KfpTask, ref: TaskRef, what: str) -> Non
 
 
 def _is_secret_name(name: str) -> bool:
-    from converters.mappings.values import is_secret_name  # values imports this module at its top
+    from af2kfp.converters.mappings.values import is_secret_name  # values imports this module at its top
 
     return is_secret_name(name)
 

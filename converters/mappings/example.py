@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.graph import AirflowTask, PythonCallable
+from af2kfp.converters.graph import AirflowTask, PythonCallable
 
 __all__ = ["Example", "example_task"]
 

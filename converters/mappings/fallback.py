@@ -21,18 +21,18 @@ import re
 import shlex
 from typing import Any
 
-from converters.mappings import base, codes
-from converters.mappings.airflow_image import package_of, provider_of
-from converters.mappings.context import MapContext
-from converters.mappings.example import Example, example_task
-from converters.mappings.fallback_checks import (connection_hook, default_connection, differences, missing_package,
+from af2kfp.converters.mappings import base, codes
+from af2kfp.converters.mappings.airflow_image import package_of, provider_of
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.fallback_checks import (connection_hook, default_connection, differences, missing_package,
                                                   reads_run_dates)
-from converters.mappings.model import FileText, Input, KfpTask, SecretEnv, Template
-from converters.mappings.moved_operators import MOVED, replacement
-from converters.run_context import RUN_CONTEXT_ID
-from converters.runtime import RUNNER_CONSTANT, RUNNER_FILE
-from converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
-from converters.values import Call, Deferred, Symbolic, TaskRef, from_json, is_known, to_json
+from af2kfp.converters.mappings.model import FileText, Input, KfpTask, SecretEnv, Template
+from af2kfp.converters.mappings.moved_operators import MOVED, replacement
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.runtime import RUNNER_CONSTANT, RUNNER_FILE
+from af2kfp.converters.templating import ParamRef, PipelineParameter, TemplateContext, python_name, translate_template
+from af2kfp.converters.values import Call, Deferred, Lambda, Symbolic, TaskRef, from_json, is_known, to_json
 
 __all__ = [
     "RULES", "OPERATORS", "map_task", "EXAMPLES", "RUNNER", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS",
@@ -41,7 +41,7 @@ __all__ = [
 
 RULES = ("fallback",)
 OPERATORS: dict[str, str] = {}
-# The runner travels with the pipeline: its text, from a file af2kfp writes beside pipeline.py (converters.runtime).
+# The runner travels with the pipeline: its text, from a file af2kfp writes beside pipeline.py (af2kfp.converters.runtime).
 RUNNER = ["python", "-c", FileText(name=RUNNER_CONSTANT, file=RUNNER_FILE)]
 # Qualified-name prefixes of classes and functions the Airflow image can import and call.
 IMPORTABLE = ("airflow.", "kubernetes.", "datetime.", "pendulum.")
@@ -53,13 +53,15 @@ NOT_PASSED = frozenset({
 }) | base.SCHEDULER_ARGS
 MAPPED_ARGS = ("every operator argument (as JSON, to the operator itself)", "retries", "retry_delay",
                "execution_timeout", "*conn_id (Kubernetes Secret)",
-               "arguments not known at conversion (pipeline parameters, --set)")
+               "arguments not known at conversion (pipeline parameters, --set)",
+               "a lambda reading only its parameters and builtins (compiled from its text in the container)")
 DROPPED_ARGS = tuple(sorted(base.SCHEDULER_ARGS))
 FLAGGED_ARGS = ("deferrable (runs non-deferrable)", "mode (sensors always poke)",
                 "Jinja templates (rendered at run time)")
 # Arguments that hold Python objects, not text or JSON: an unknown one cannot come from a pipeline parameter.
+# (Not ``object``: GCS and S3 operators name a bucket's object, a text, ``object``/``source_object``.)
 _OBJECT_ARGUMENT = re.compile(r"(?:^|_)(?:callable|callbacks?|check|filter|fn|func|function|hook|subdag|dag|class|"
-                              r"cls|factory|obj|object)$")
+                              r"cls|factory|obj)$")
 # ``{{ conn.my_db.host }}`` in a template reads connection ``my_db``.
 _TEMPLATE_CONN = re.compile(r"{{[^}]*?\bconn\.([A-Za-z_][\w-]*)")
 
@@ -119,7 +121,7 @@ def fallback_blocker(ctx: MapContext, explicit: bool = False) -> str | None:
         why = _blocker(value)
         if why:
             return f"argument `{name}` {why}"
-        if _OBJECT_ARGUMENT.search(name) and not is_known(value) and not isinstance(value, Deferred):
+        if _OBJECT_ARGUMENT.search(name) and not is_known(value) and not isinstance(value, (Deferred, Lambda)):
             return (f"argument `{name}` is unknown at conversion ({_source(value)}) and holds a Python object "
                     "(a callable, a DAG, a hook), which a pipeline parameter cannot carry")
     return None
@@ -132,7 +134,7 @@ def _source(value: Any) -> str:
 def _unknowns(data: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], dict[str, Any]]]:
     """``(JSON pointer parts, the {"$symbolic": ...} node)`` for every unknown value in the kwargs' JSON form."""
     if isinstance(data, dict) and "$symbolic" in data:
-        return [(path, data)]
+        return [] if data.get("lambda") is True else [(path, data)]  # a lambda: the runner compiles its text
     if isinstance(data, dict):
         return [found for key, item in sorted(data.items()) for found in _unknowns(item, (*path, str(key)))]
     if isinstance(data, list):
@@ -312,6 +314,9 @@ def _notes(ctx: MapContext, kwargs: dict[str, Any], sensor: bool) -> list[str]:
     templated = _templates(kwargs)
     if templated:
         notes.append(f"templates in {', '.join(templated)} are rendered at run time with the run context's dates")
+    lambdas = sorted(name for name, value in kwargs.items() if isinstance(value, Lambda))
+    if lambdas:
+        notes.append(f"the lambda of {', '.join(lambdas)} is compiled from its source in the container")
     return notes
 
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from converters.config import Config
-from converters.mappings.airflow_image import ALL, STOCK_IMAGE, image_providers, package_of, provider_of, stock_version
-from converters.values import Call
+from af2kfp.converters.config import Config
+from af2kfp.converters.mappings.airflow_image import ALL, STOCK_IMAGE, image_providers, package_of, provider_of, stock_version
+from af2kfp.converters.values import Call
 
 __all__ = ["missing_package", "differences", "default_connection", "reads_run_dates", "connection_hook"]
 

@@ -6,14 +6,14 @@
 
 from __future__ import annotations
 
-from converters.mappings import codes
-from converters.mappings.base import apply_base, finish
-from converters.mappings.context import MapContext
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import ConfigMapEnv, KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
-from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
-from converters.mappings.values import check_templates, string, string_list
-from converters.values import Call, Duration
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.base import apply_base, finish
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import ConfigMapEnv, KfpTask, NodeAffinity, SecretEnv, Toleration, Volume
+from af2kfp.converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
+from af2kfp.converters.mappings.values import check_templates, string, string_list
+from af2kfp.converters.values import Call, Duration
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 

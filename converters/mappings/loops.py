@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from converters.graph import AirflowTask, DagInfo
-from converters.mappings.model import LOOP_PREFIX, Input, Loop
-from converters.mappings.pytypes import JSON, JSON_ITEMS
-from converters.mappings.values import is_plain
-from converters.values import TaskRef
+from af2kfp.converters.graph import AirflowTask, DagInfo
+from af2kfp.converters.mappings.model import LOOP_PREFIX, Input, Loop
+from af2kfp.converters.mappings.pytypes import JSON, JSON_ITEMS
+from af2kfp.converters.mappings.values import is_plain
+from af2kfp.converters.values import TaskRef
 
 __all__ = ["expand_loops", "group_loops", "LoopPlan"]
 

@@ -2,7 +2,7 @@
 
 Tasks are mapped in dependency order so a consumer knows its Python producers' output
 types. Folding connects each folded task's predecessors to its successors. The strings
-Airflow renders with Jinja are translated (:mod:`converters.mappings.templates`); the
+Airflow renders with Jinja are translated (:mod:`af2kfp.converters.mappings.templates`); the
 DAG's params and what the templates read become the pipeline's parameters.
 """
 
@@ -13,24 +13,24 @@ from typing import Any
 
 import networkx as nx
 
-from converters.config import Config
-from converters.findings import CODES, Finding
-from converters.graph import AirflowTask, DagInfo, dag_info, tasks
-from converters.graph import findings as graph_findings
-from converters.mappings import bash, branch, codes, docker, empty, kubernetes, python, unsupported
-from converters.mappings.base import decide_fate, fate_of
-from converters.mappings.context import MapContext
-from converters.mappings.control import apply_control_flow
-from converters.mappings.dates import airflow2_dates, run_context_plan
-from converters.mappings.env_xcom import returned_keys
-from converters.mappings.loops import LoopPlan, expand_loops, group_loops
-from converters.mappings.model import Input, KfpTask, Loop, MappedDag
-from converters.mappings.dataflow import DataFlow, data_flow, output_id
-from converters.mappings.pytypes import SCALARS, collected
-from converters.mappings.registry import resolve_inherited, rule_names
-from converters.mappings.templates import prepare_task, translate_task
-from converters.templating import PipelineParameter, dag_parameters
-from converters.values import TaskRef
+from af2kfp.converters.config import Config
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.graph import AirflowTask, DagInfo, dag_info, tasks
+from af2kfp.converters.graph import findings as graph_findings
+from af2kfp.converters.mappings import bash, branch, codes, docker, empty, kubernetes, python, unsupported
+from af2kfp.converters.mappings.base import decide_fate, fate_of
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.control import apply_control_flow
+from af2kfp.converters.mappings.dates import airflow2_dates, run_context_plan
+from af2kfp.converters.mappings.env_xcom import returned_keys
+from af2kfp.converters.mappings.loops import LoopPlan, expand_loops, group_loops
+from af2kfp.converters.mappings.model import Input, KfpTask, Loop, MappedDag
+from af2kfp.converters.mappings.dataflow import DataFlow, data_flow, output_id
+from af2kfp.converters.mappings.pytypes import SCALARS, collected
+from af2kfp.converters.mappings.registry import resolve_inherited, rule_names
+from af2kfp.converters.mappings.templates import prepare_task, translate_task
+from af2kfp.converters.templating import PipelineParameter, dag_parameters
+from af2kfp.converters.values import TaskRef
 
 __all__ = ["map_graph", "map_task"]
 
@@ -84,7 +84,7 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
 
     ``around``: the loops of the mapped task groups the task sits in (outermost first);
     ``returned``: Python task id -> the keys of the dict it returns, when known;
-    ``flow``: what the DAG reads of each task (:func:`~converters.mappings.dataflow.data_flow`);
+    ``flow``: what the DAG reads of each task (:func:`~af2kfp.converters.mappings.dataflow.data_flow`);
     ``loops_of``: the loops of the tasks mapped so far (``producers`` are then their own
     carriers, and a mapped task's results become a list where the task reads them collected);
     ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (a trigger's target);
@@ -145,7 +145,7 @@ def _as_parent(task: AirflowTask) -> AirflowTask:
     return replace(task, args=arguments, mapped=mapped)
 
 
-# What an evaluated override's note says, as the finding that reports it (converters.analysis.overrides).
+# What an evaluated override's note says, as the finding that reports it (af2kfp.converters.analysis.overrides).
 _NOTE_CODES = {"not_carried": codes.OVERRIDES_RUN, "guard": codes.RUN_GUARD, "always_ends": codes.RUN_NEVER}
 
 
@@ -227,7 +227,7 @@ def _cycle_finding(graph: nx.DiGraph, kfp: KfpTask, upstream: str, downstream: s
 
 
 def _settle_fates(fates: dict[str, str], mapped: dict[str, KfpTask], findings: list[Finding]) -> None:
-    """Every task's fate by :func:`~converters.mappings.base.fate_of` from every finding about it:
+    """Every task's fate by :func:`~af2kfp.converters.mappings.base.fate_of` from every finding about it:
     its rule's, the template pass's, control flow's and the analyzer's."""
     about: dict[str, list[Finding]] = {}
     for finding in findings:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.findings import Finding
-from converters.values import LOOP_PREFIX
+from af2kfp.converters.findings import Finding
+from af2kfp.converters.values import LOOP_PREFIX
 
 __all__ = [
     "FATES",
@@ -52,7 +52,7 @@ class Input:
 
 @dataclass(frozen=True, kw_only=True)
 class Template:
-    """A string Airflow rendered per run, built at run time in KFP (see ``converters.templating``).
+    """A string Airflow rendered per run, built at run time in KFP (see ``af2kfp.converters.templating``).
 
     ``parts`` are literal text, ``ParamRef`` (pipeline parameter), ``PlaceholderRef`` (KFP
     placeholder) and :class:`Input` (another task's output). In a container's command/args
@@ -147,7 +147,7 @@ class PythonFunction:
     """A lightweight Python component: a generated signature around the user's body.
 
     ``params`` are ``(name, carrier, default_source)``: the carrier is a KFP parameter type
-    or how a JSON value travels (:mod:`~converters.mappings.pytypes`, ``kfp_type`` gives its
+    or how a JSON value travels (:mod:`~af2kfp.converters.mappings.pytypes`, ``kfp_type`` gives its
     annotation), ``default_source`` a literal's ``repr`` or ``None`` (no default).
     ``code`` is the whole ``def`` (signature generated here, body the user's).
     ``returns``: the KFP type of the single output, ``carrier`` how it travels (``None``: as
@@ -251,7 +251,7 @@ class KfpTask:
     ``kind``: ``container`` (``ContainerSpec``), ``python`` (``@dsl.component``) or
     ``placeholder`` (keeps the pipeline's shape for a task no rule converts).
     ``arguments`` are the task's call arguments: JSON literals, :class:`Input` or :class:`Template`.
-    ``parameters`` are the pipeline parameters its templates read (``converters.templating``).
+    ``parameters`` are the pipeline parameters its templates read (``af2kfp.converters.templating``).
     """
 
     task_id: str
@@ -293,14 +293,14 @@ class KfpTask:
     parameters: list[Any] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     fate: str = "converted"
-    # Control flow (:mod:`converters.mappings.control`): conditions outermost first,
+    # Control flow (:mod:`af2kfp.converters.mappings.control`): conditions outermost first,
     # what this task decides, the loops around it, and how it treats failed upstream tasks.
     arms: tuple[Arm, ...] = ()
     decision: Decision | None = None
     loops: tuple[Loop, ...] = ()
     ignore_upstream_failure: bool = False
     exit_handler: bool = False
-    # Outputs of the run context this task reads (output name -> its Python; converters.run_context).
+    # Outputs of the run context this task reads (output name -> its Python; af2kfp.converters.run_context).
     run_context: dict[str, str] = field(default_factory=dict)
 
     def inputs(self) -> set[Input]:
@@ -339,7 +339,7 @@ class MappedDag:
 
     ``edges`` are ``(upstream_task_id, downstream_task_id)`` between tasks of ``tasks``;
     ``fates`` covers every Airflow task of the graph, folded ones included.
-    ``parameters`` are the pipeline function's parameters (``converters.templating.PipelineParameter``):
+    ``parameters`` are the pipeline function's parameters (``af2kfp.converters.templating.PipelineParameter``):
     the DAG's params, then what the templates read, in order of first use.
     """
 
@@ -351,5 +351,5 @@ class MappedDag:
     parameters: list[Any] = field(default_factory=list)
     # Deciders whose arms are emitted as a sub-pipeline (a task outside them waits for them).
     subpipelines: set[str] = field(default_factory=set)
-    # The run context the tasks read their dates from (converters.run_context.RunContextPlan), if any.
+    # The run context the tasks read their dates from (af2kfp.converters.run_context.RunContextPlan), if any.
     run_context: Any = None

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from converters.mappings import codes
-from converters.mappings.context import MapContext
-from converters.mappings.model import ConfigMapEnv, KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
-from converters.mappings.values import (
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.model import ConfigMapEnv, KfpTask, NodeAffinity, SecretEnv, SecretVolume, Toleration, Volume
+from af2kfp.converters.mappings.values import (
     check_templates, class_name, env_dict, is_plain, items, model, set_env, string_dict, text, unexpected,
 )
-from converters.templating import has_template
-from converters.values import Call, TaskRef
+from af2kfp.converters.templating import has_template
+from af2kfp.converters.values import Call, TaskRef
 
 __all__ = ["apply_pod", "set_cpu", "set_memory", "POD_IGNORED", "POD_MAPPED_ARGS", "POD_FLAGGED_ARGS"]
 

@@ -4,9 +4,9 @@ The ``def`` gets a signature generated here (KFP types, literal defaults only): 
 user's annotations, defaults and decorators would run when the module is imported, so
 none of them is copied. The body is kept verbatim with the imports it uses moved inside,
 then the module-level constants it reads (copied as written). ``ti.xcom_pull(task_ids="x")``
-calls become inputs fed by ``x``'s output (:mod:`converters.mappings.xcom_pull`), and
+calls become inputs fed by ``x``'s output (:mod:`af2kfp.converters.mappings.xcom_pull`), and
 context parameters the body then no longer reads are dropped; what it still reads of the
-Airflow context is built at the top of the body (:mod:`converters.mappings.context_shim`).
+Airflow context is built at the top of the body (:mod:`af2kfp.converters.mappings.context_shim`).
 """
 
 from __future__ import annotations
@@ -21,20 +21,20 @@ from typing import Any
 
 import libcst as cst
 
-from converters.findings import CODES, Finding
-from converters.graph import PythonCallable
-from converters.mappings import airflow_exceptions, codes
-from converters.mappings.airflow_exceptions import Provided
-from converters.mappings.carried import Carry, plan_carry, remove_imports
-from converters.mappings.context import MapContext
-from converters.mappings.variable_shim import VARIABLE_UNSERVED, VariableShim, build_variable_shim, variable_names
-from converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
-from converters.mappings.current_context import current_context_names, replace_current_context
-from converters.mappings.dataflow import RETURN_VALUE, output_id
-from converters.mappings.encoding import decode_parameters, encode_returns
-from converters.mappings.model import SINGLE_OUTPUT, Input, PythonFunction, Template
-from converters.mappings.packages import resolve_modules
-from converters.mappings.pytypes import (
+from af2kfp.converters.findings import CODES, Finding
+from af2kfp.converters.graph import PythonCallable
+from af2kfp.converters.mappings import airflow_exceptions, codes
+from af2kfp.converters.mappings.airflow_exceptions import Provided
+from af2kfp.converters.mappings.carried import Carry, plan_carry, remove_imports
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.variable_shim import VARIABLE_UNSERVED, VariableShim, build_variable_shim, variable_names
+from af2kfp.converters.mappings.context_shim import PENDULUM_METHOD, Shim, build_shim, gather
+from af2kfp.converters.mappings.current_context import current_context_names, replace_current_context
+from af2kfp.converters.mappings.dataflow import RETURN_VALUE, output_id
+from af2kfp.converters.mappings.encoding import decode_parameters, encode_returns
+from af2kfp.converters.mappings.model import SINGLE_OUTPUT, Input, PythonFunction, Template
+from af2kfp.converters.mappings.packages import resolve_modules
+from af2kfp.converters.mappings.pytypes import (
     JSON,
     JSON_ITEMS,
     SCALARS,
@@ -44,12 +44,12 @@ from converters.mappings.pytypes import (
     literal_carrier,
     needs_json,
 )
-from converters.mappings.returns import OutputPlan, plan_outputs
-from converters.mappings.standins import STAND_IN_LACKS, lacking, stand_in, stand_in_imports
-from converters.mappings.values import is_plain, short
-from converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
-from converters.templating import ParamRef
-from converters.values import Symbolic, TaskRef
+from af2kfp.converters.mappings.returns import OutputPlan, plan_outputs
+from af2kfp.converters.mappings.standins import STAND_IN_LACKS, lacking, stand_in, stand_in_imports
+from af2kfp.converters.mappings.values import is_plain, short
+from af2kfp.converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
+from af2kfp.converters.templating import ParamRef
+from af2kfp.converters.values import Symbolic, TaskRef
 
 __all__ = ["build_function", "CONTEXT_KEYS", "KFP_TYPES"]
 

@@ -6,21 +6,21 @@ their container settings); ``@task.virtualenv`` installs its ``requirements``.
 
 from __future__ import annotations
 
-from converters.graph import PythonCallable
-from converters.mappings import codes
-from converters.mappings.base import apply_base, finish
-from converters.mappings.context import MapContext
-from converters.mappings.docker import apply_docker_environment
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import SINGLE_OUTPUT, Decision, Input, KfpTask
-from converters.templating import ParamRef
-from converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
-from converters.mappings.context_shim import shim_parameters
-from converters.mappings.pyfunc import build_function
-from converters.mappings.templates import task_template_context
-from converters.run_context import RUN_CONTEXT_ID
-from converters.mappings.values import string, string_list, unexpected
-from converters.values import TaskRef
+from af2kfp.converters.graph import PythonCallable
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.base import apply_base, finish
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.docker import apply_docker_environment
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import SINGLE_OUTPUT, Decision, Input, KfpTask
+from af2kfp.converters.templating import ParamRef
+from af2kfp.converters.mappings.pod import POD_FLAGGED_ARGS, POD_IGNORED, POD_MAPPED_ARGS, apply_pod
+from af2kfp.converters.mappings.context_shim import shim_parameters
+from af2kfp.converters.mappings.pyfunc import build_function
+from af2kfp.converters.mappings.templates import task_template_context
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.mappings.values import string, string_list, unexpected
+from af2kfp.converters.values import TaskRef
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 

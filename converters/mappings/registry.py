@@ -16,11 +16,11 @@ from functools import lru_cache
 from types import ModuleType
 from typing import Any, Callable
 
-from converters.config import Config
-from converters.errors import InputError
-from converters.mappings import bash, branch, docker, empty, fallback, kubernetes, python, trigger, unsupported
-from converters.mappings.context import MapContext
-from converters.mappings.model import KfpTask
+from af2kfp.converters.config import Config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.mappings import bash, branch, docker, empty, fallback, kubernetes, python, trigger, unsupported
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.model import KfpTask
 
 __all__ = ["RULE_MODULES", "rule_names", "resolve", "resolve_inherited", "check_config", "UNSUPPORTED", "UserRule", "load_user_rule"]
 

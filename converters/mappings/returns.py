@@ -15,10 +15,10 @@ import ast
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from converters.mappings.context import MapContext
-from converters.mappings.dataflow import RETURN_VALUE
-from converters.mappings.encoding import Outputs, output_names
-from converters.mappings.pytypes import (
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.dataflow import RETURN_VALUE
+from af2kfp.converters.mappings.encoding import Outputs, output_names
+from af2kfp.converters.mappings.pytypes import (
     JSON,
     JSON_ITEMS,
     NONE,

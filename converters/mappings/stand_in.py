@@ -11,10 +11,10 @@ so readers still compile; its body prints why and exits 1. The task's fate becom
 from __future__ import annotations
 
 import shlex
-from converters.config import Config
-from converters.findings import CODES, Finding, Severity, register_code
-from converters.graph import AirflowTask
-from converters.mappings.model import KfpTask, PythonFunction
+from af2kfp.converters.config import Config
+from af2kfp.converters.findings import CODES, Finding, Severity, register_code
+from af2kfp.converters.graph import AirflowTask
+from af2kfp.converters.mappings.model import KfpTask, PythonFunction
 
 __all__ = ["stand_in", "TASK_REJECTED"]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ast
 
-from converters.findings import Severity, register_code
+from af2kfp.converters.findings import Severity, register_code
 
 __all__ = ["stand_in", "stand_in_imports", "lacking", "STAND_IN_LACKS"]
 

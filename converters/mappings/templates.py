@@ -1,8 +1,8 @@
-"""Apply :mod:`converters.templating` to a mapped task: its templated strings read pipeline parameters.
+"""Apply :mod:`af2kfp.converters.templating` to a mapped task: its templated strings read pipeline parameters.
 
 Runs around the rules whose strings Airflow renders with Jinja (bash, docker, pod,
 Python): before the rule, an argument known only when Airflow parses the file (``Variable.get("x")``,
-a :class:`~converters.values.Deferred`) becomes the template it equals at run time (``{{ var.value.x }}``) and a whole ``{{ ti.xcom_pull(...) }}`` an XCom; after it, every string of the command, args,
+a :class:`~af2kfp.converters.values.Deferred`) becomes the template it equals at run time (``{{ var.value.x }}``) and a whole ``{{ ti.xcom_pull(...) }}`` an XCom; after it, every string of the command, args,
 env and call arguments is translated; the dates read become outputs of the run context
 (``KfpTask.run_context``). A shell script gets connection secrets as
 ``${VAR}``; other arguments as Kubernetes' ``$(VAR)``.
@@ -14,15 +14,15 @@ import os
 from dataclasses import replace
 from typing import Any
 
-from converters.findings import Severity, register_code
-from converters.graph import AirflowTask
-from converters.mappings import codes
-from converters.mappings.context import MapContext
-from converters.environment import Environment, supply_hint, template_needs
-from converters.mappings.dataflow import RETURN_VALUE, output_id
-from converters.mappings.model import Input, KfpTask, SecretEnv, Template
-from converters.run_context import RUN_CONTEXT_ID
-from converters.templating import (
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.graph import AirflowTask
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.environment import Environment, supply_hint, template_needs
+from af2kfp.converters.mappings.dataflow import RETURN_VALUE, output_id
+from af2kfp.converters.mappings.model import Input, KfpTask, SecretEnv, Template
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.templating import (
     SECRET_IN_ARGUMENT,
     TEMPLATE_IN_ENV,
     ContextRef,
@@ -35,7 +35,7 @@ from converters.templating import (
     merged_params,
     translate_template,
 )
-from converters.values import Deferred, TaskRef
+from af2kfp.converters.values import Deferred, TaskRef
 
 __all__ = ["prepare_task", "translate_task", "task_template_context", "exportable", "ENV_EXPORTED"]
 

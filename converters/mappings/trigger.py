@@ -16,18 +16,18 @@ from functools import lru_cache
 from importlib import metadata
 from typing import Any
 
-from converters.findings import Severity, register_code
-from converters.mappings import codes
-from converters.mappings.base import apply_base, finish
-from converters.mappings.context import MapContext
-from converters.mappings.dataflow import output_id
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import Input, KfpTask, PythonFunction
-from converters.mappings.pytypes import JSON, decode_source
-from converters.mappings.templates import prepare_task, translate_task
-from converters.mappings.values import describe, is_plain, text
-from converters.templating import has_template
-from converters.values import DateTime, TaskRef
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.base import apply_base, finish
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.dataflow import output_id
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import Input, KfpTask, PythonFunction
+from af2kfp.converters.mappings.pytypes import JSON, decode_source
+from af2kfp.converters.mappings.templates import prepare_task, translate_task
+from af2kfp.converters.mappings.values import describe, is_plain, text
+from af2kfp.converters.templating import has_template
+from af2kfp.converters.values import DateTime, TaskRef
 
 __all__ = ["RULES", "OPERATORS", "map_task", "pipeline_name", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS",
            "FLAGGED_ARGS", "TARGET_NOT_CONVERTED", "TARGET_UNKNOWN", "CONF_UNKNOWN", "TRIGGER_SEMANTICS"]
@@ -143,7 +143,7 @@ def kfp_requirement() -> str:
 
 def pipeline_name(dag_id: str) -> str:
     """The name a DAG's converted pipeline has in KFP (``@dsl.pipeline(name=...)``, what deploy uploads), as
-    :func:`converters.emit.names.kebab` writes it (a test keeps them equal): for a target mapped alone."""
+    :func:`af2kfp.converters.emit.names.kebab` writes it (a test keeps them equal): for a target mapped alone."""
     return re.sub(r"[^0-9a-z]+", "-", dag_id.lower()).strip("-")[:128] or "pipeline"
 
 
@@ -236,7 +236,7 @@ def _nested_template(value: Any) -> bool:
 
 def _text(ctx: MapContext, value: Any, what: str) -> Any:
     """A str argument: text (a template is rendered per run by the template pass), an upstream ``str``
-    output, else the value's text with a finding (:func:`~converters.mappings.values.text`)."""
+    output, else the value's text with a finding (:func:`~af2kfp.converters.mappings.values.text`)."""
     found = text(ctx, value, what)
     if not isinstance(found, TaskRef):
         return found

@@ -7,11 +7,11 @@ shape with a placeholder and an ``M201`` finding saying why (see :mod:`.fallback
 
 from __future__ import annotations
 
-from converters.mappings import fallback
-from converters.mappings.context import MapContext
-from converters.mappings.example import Example, example_task
-from converters.mappings.model import KfpTask
-from converters.values import TaskRef
+from af2kfp.converters.mappings import fallback
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import Example, example_task
+from af2kfp.converters.mappings.model import KfpTask
+from af2kfp.converters.values import TaskRef
 
 __all__ = ["RULES", "OPERATORS", "map_task", "EXAMPLES", "MAPPED_ARGS", "DROPPED_ARGS", "FLAGGED_ARGS"]
 

@@ -13,13 +13,13 @@ import re
 import shlex
 from typing import Any
 
-from converters.mappings import codes
-from converters.mappings.context import MapContext
-from converters.mappings.env_xcom import subscripted_xcom, xcom_env_dict, xcom_env_value
-from converters.mappings.model import KfpTask, SecretEnv
-from converters.environment import supply_hint, template_needs
-from converters.templating import PipelineParameter, has_template
-from converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
+from af2kfp.converters.mappings import codes
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.env_xcom import subscripted_xcom, xcom_env_dict, xcom_env_value
+from af2kfp.converters.mappings.model import KfpTask, SecretEnv
+from af2kfp.converters.environment import supply_hint, template_needs
+from af2kfp.converters.templating import PipelineParameter, has_template
+from af2kfp.converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
 
 __all__ = [
     "class_name",
@@ -332,7 +332,7 @@ def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> 
 
     The value is never written: the variable reads key ``name`` of :func:`env_secret_name`
     (``kubernetes.use_secret_as_env``) and an M246 finding says how to create it.
-    Another task's XCom goes through :mod:`converters.mappings.env_xcom` (a Secret or a task input);
+    Another task's XCom goes through :mod:`af2kfp.converters.mappings.env_xcom` (a Secret or a task input);
     templates and values unknown statically keep the plain path (:func:`text`).
     """
     ref = value if isinstance(value, TaskRef) else subscripted_xcom(value)
@@ -365,7 +365,7 @@ def set_env(ctx: MapContext, kfp: KfpTask, name: str, value: Any, what: str) -> 
 
 def env_dict(ctx: MapContext, kfp: KfpTask, value: Any, what: str) -> None:
     """An environment dict (``environment``, ``env_vars``, ``env``) into ``kfp.env`` through :func:`set_env`;
-    a whole dict from another task's XCom through :mod:`converters.mappings.env_xcom`."""
+    a whole dict from another task's XCom through :mod:`af2kfp.converters.mappings.env_xcom`."""
     if value is None:
         return
     if isinstance(value, TaskRef):

@@ -22,9 +22,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.environment import Environment
-from converters.findings import Severity, register_code
-from converters.templating import ParamRef, PipelineParameter, python_name, variable_parameter
+from af2kfp.converters.environment import Environment
+from af2kfp.converters.findings import Severity, register_code
+from af2kfp.converters.templating import ParamRef, PipelineParameter, python_name, variable_parameter
 
 __all__ = ["VariableShim", "variable_names", "build_variable_shim", "VARIABLE_UNSERVED"]
 

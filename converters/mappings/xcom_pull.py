@@ -21,7 +21,7 @@ from typing import Callable
 
 import libcst as cst
 
-from converters.graph import PythonCallable
+from af2kfp.converters.graph import PythonCallable
 
 __all__ = ["TI_NAMES", "pulled_task_ids", "rewrite_pulls", "input_name", "ti_aliases", "drop_aliases"]
 

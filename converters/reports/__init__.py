@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from converters.errors import InputError
-from converters.files import write_text_atomic
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.files import write_text_atomic
 
 if TYPE_CHECKING:
-    from converters.reports.migration import MigrationView
+    from af2kfp.converters.reports.migration import MigrationView
 
 __all__ = ["FORMATS", "HTML_NAME", "MARKDOWN_NAME", "write_reports", "write_report", "render"]
 
@@ -30,10 +30,10 @@ def render(report: dict[str, Any], fmt: str, *, report_dir: Path, source_root: P
     """One report as text. ``report_dir`` holds the generated files report.json points at;
     ``migration`` (HTML and Markdown) shows each DAG's migration stage."""
     # Imported here: `af2kfp check` reads report.model without loading the renderers.
-    from converters.reports.html import render_html
-    from converters.reports.markdown import render_markdown
-    from converters.reports.sarif import render_sarif
-    from converters.reports.sources import Sources
+    from af2kfp.converters.reports.html import render_html
+    from af2kfp.converters.reports.markdown import render_markdown
+    from af2kfp.converters.reports.sarif import render_sarif
+    from af2kfp.converters.reports.sources import Sources
 
     if fmt == "html":
         return render_html(report, Sources(report_dir, source_root), migration=migration)

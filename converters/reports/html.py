@@ -6,7 +6,7 @@ side by side, then per task the Airflow source next to the generated KFP code, t
 findings with their suggestions, and the checklist before production.
 
 Every string from the report (task ids, messages, source lines) is escaped with
-:func:`html.escape` (after :func:`converters.text.visible`: bidi marks and controls as escapes); the only JSON in a script goes through :func:`script_json`.
+:func:`html.escape` (after :func:`af2kfp.converters.text.visible`: bidi marks and controls as escapes); the only JSON in a script goes through :func:`script_json`.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
-from converters.findings import FindingCode
-from converters.text import visible
-from converters.reports.assets import CSS, JS
-from converters.reports.model import (FATE_MEANING, FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
+from af2kfp.converters.findings import FindingCode
+from af2kfp.converters.text import visible
+from af2kfp.converters.reports.assets import CSS, JS
+from af2kfp.converters.reports.model import (FATE_MEANING, FATES, VERDICTS, DagView, checklist, dag_views, file_findings,
                                       findings_by_code, finding_codes, operator_coverage, plain_message, runs_as_is)
-from converters.reports.migration import MigrationView
-from converters.reports.sources import Excerpt, Sources, excerpt, redact, secret_env_names
-from converters.reports.svg import ARROW_DEFS, dag_graphs, task_keys
+from af2kfp.converters.reports.migration import MigrationView
+from af2kfp.converters.reports.sources import Excerpt, Sources, excerpt, redact, secret_env_names
+from af2kfp.converters.reports.svg import ARROW_DEFS, dag_graphs, task_keys
 
 __all__ = ["render_html", "script_json"]
 

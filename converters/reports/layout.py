@@ -104,16 +104,18 @@ def _group_sort(nodes: list[str], bary: dict[str, float], groups: dict[str, tupl
 
 
 def _sweep(layers: list[list[str]], graph: nx.DiGraph, groups: dict[str, tuple[str, ...]]) -> None:
+    # positions are kept up to date layer by layer (rebuilding them for every layer was quadratic in a long chain)
+    position = {n: p for layer in layers for p, n in enumerate(layer)}
     for sweep in range(_SWEEPS):
         downward = sweep % 2 == 0
         indices = range(1, len(layers)) if downward else range(len(layers) - 2, -1, -1)
         for i in indices:
-            position = {n: p for layer in layers for p, n in enumerate(layer)}
             bary = {}
             for p, node in enumerate(layers[i]):
                 near = list(graph.predecessors(node) if downward else graph.successors(node))
                 bary[node] = sum(position[n] for n in near) / len(near) if near else float(p)
             layers[i] = _group_sort(layers[i], bary, groups)
+            position.update((n, p) for p, n in enumerate(layers[i]))
 
 
 def _changed(previous: tuple[str, ...], current: tuple[str, ...]) -> int:

@@ -5,7 +5,9 @@ file: the DAGs at each stage, and those past ``airflow`` with their last shadow 
 are not ready (blocked first) with their warning and error findings and their schedule (the
 checklist's schedule item). Lists are capped (DAG rows, findings per DAG, findings overall,
 total characters) and every cap says how many items it left out. Text from DAG files is
-escaped so it cannot break the table or inject markup.
+escaped so it cannot break the table or inject markup; what a message quotes in backticks
+stays a code span, unescaped (a code span shows a backslash as it is: ``\_`` there is a stray
+``\``), with only its pipes escaped, and only in a table row, where GFM removes that backslash.
 """
 
 from __future__ import annotations
@@ -14,12 +16,12 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from converters.reports.model import (BLOCKED, FATE_MEANING, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView,
+from af2kfp.converters.reports.model import (BLOCKED, FATE_MEANING, FATES, READY, REVIEW, SCHEDULE_STATUSES, VERDICTS, DagView,
                                       dag_views, file_findings, plain_message, runs_as_is, schedule_item,
                                       schedule_status)
-from converters.reports.migration import STAGES, MigrationView
-from converters.reports.sources import Sources
-from converters.text import visible
+from af2kfp.converters.reports.migration import STAGES, MigrationView
+from af2kfp.converters.reports.sources import Sources
+from af2kfp.converters.text import visible
 
 __all__ = ["Limits", "render_markdown"]
 
@@ -27,6 +29,7 @@ _STATUS_WORDS = {"recurring run": "with a recurring run to create", "not convert
                  "no recurring run": "with nothing recurring", "no schedule": "without schedule",
                  "to recreate": "to recreate by hand"}
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#!~])")
+_SPAN = re.compile(r"`([^`\n]+)`")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,20 +42,30 @@ class Limits:
     chars: int = 60_000
 
 
-def _md(text: Any, limit: int = 300) -> str:
-    """One line of plain text, escaped for Markdown tables, shortened to ``limit`` characters."""
+def _md(text: Any, limit: int = 300, *, table: bool = False) -> str:
+    """One line of text, shortened to ``limit`` characters: escaped so it cannot form markup,
+    except its backtick-quoted parts, which stay code spans (``table``: it is a table cell)."""
     value = visible(" ".join(str(text).split()))
     if len(value) > limit:
         value = value[: limit - 1] + "\u2026"
-    return _SPECIAL.sub(r"\\\1", value)
+    parts, end = [], 0
+    for span in _SPAN.finditer(value):
+        parts += [_SPECIAL.sub(r"\\\1", value[end:span.start()]), _span(span.group(1), table)]
+        end = span.end()
+    return "".join(parts) + _SPECIAL.sub(r"\\\1", value[end:])
 
 
-def _code(text: Any, limit: int = 120) -> str:
-    """An inline code span (ids, paths): no backticks inside, pipes escaped for tables."""
+def _code(text: Any, limit: int = 120, *, table: bool = False) -> str:
+    """An inline code span (ids, paths): no backticks inside (``table``: it is a table cell)."""
     value = visible(" ".join(str(text).split())).replace("`", "'")
     if len(value) > limit:
         value = value[: limit - 1] + "\u2026"
-    return "`" + value.replace("|", "\\|") + "`"
+    return _span(value, table)
+
+
+def _span(value: str, table: bool) -> str:
+    """A code span shows its text as it is: nothing escaped but a pipe in a table cell."""
+    return "`" + (value.replace("|", "\\|") if table else value) + "`"
 
 
 def _where(finding: dict[str, Any]) -> str:
@@ -95,7 +108,7 @@ def _migration(views: list[DagView], migration: MigrationView, limit: int) -> li
             differences = migration.differences(dag_id)
             if differences:
                 shadow += ": " + "; ".join(differences[:3]) + ("; ..." if len(differences) > 3 else "")
-            lines.append(f"| {_code(dag_id, 80)} | {migration.stage(dag_id)} | {_md(shadow)} |")
+            lines.append(f"| {_code(dag_id, 80, table=True)} | {migration.stage(dag_id)} | {_md(shadow, table=True)} |")
         if len(moved) > limit:
             lines.append(f"\n_{len(moved) - limit} more DAGs past stage airflow are not listed._")
         lines.append("")
@@ -138,7 +151,8 @@ def render_markdown(
     if pending:
         lines += ["| verdict | DAG | file | tasks | unsupported | review | errors | warnings |", "|---|---|---|---:|---:|---:|---:|---:|"]
         for view in pending[: limits.dag_rows]:
-            lines.append(f"| {view.verdict} | {_code(view.dag['dag_id'], 80)} | {_code(view.dag['file'])} "
+            dag_id, file = _code(view.dag["dag_id"], 80, table=True), _code(view.dag["file"], table=True)
+            lines.append(f"| {view.verdict} | {dag_id} | {file} "
                          f"| {len(view.dag['airflow']['tasks'])} | {view.fates['unsupported']} | {view.fates['review']} "
                          f"| {view.severities['error']} | {view.severities['warning']} |")
         if len(pending) > limits.dag_rows:

@@ -1,7 +1,7 @@
 """Where each DAG stands in the DAG-by-DAG migration, as the reports show it.
 
 The migration state file (``af2kfp-migration.yaml``) is read by the command line
-(``bridge.migration``), which hands the reports this plain view: each DAG's stage and its
+(``af2kfp.bridge.migration``), which hands the reports this plain view: each DAG's stage and its
 last shadow comparison. A DAG with no entry is at stage ``airflow``.
 """
 

@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from converters.findings import CODES, FindingCode
+from af2kfp.converters.findings import CODES, FindingCode
 
 __all__ = [
     "READY",
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 READY, REVIEW, BLOCKED = "ready", "needs review", "blocked"
-# What each fate means (converters.mappings.base.fate_of decides them; docs/report-json.md, "Fates").
+# What each fate means (af2kfp.converters.mappings.base.fate_of decides them; docs/report-json.md, "Fates").
 FATE_MEANING = {
     "converted": "runs as is: no finding above info about the task",
     "folded": "merged into the edges (an EmptyOperator), no finding above info",
@@ -63,7 +63,7 @@ _SCHEDULE_NOT_CONVERTED = ("S401", "S402", "S403", "S404", "S406")
 # What convert produced for a DAG's schedule (schedule_status), in the order reports count them.
 SCHEDULE_STATUSES = ("recurring run", "not converted", "no recurring run", "no schedule", "to recreate")
 # Modules that declare finding codes with register_code (importing them fills CODES).
-_CODE_MODULES = ("converters.analysis.codes", "converters.mappings.codes", "converters.emit.compile", "converters.convert")
+_CODE_MODULES = ("af2kfp.converters.analysis.codes", "af2kfp.converters.mappings.codes", "af2kfp.converters.emit.compile", "af2kfp.converters.convert")
 
 
 def finding_codes() -> dict[str, FindingCode]:

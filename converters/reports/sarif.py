@@ -1,7 +1,7 @@
 """SARIF 2.1.0 output, so findings show up in code-scanning tools (GitHub, GitLab, IDEs).
 
 One run; its rules are every finding code (id = code, help = the code's help text from
-:data:`converters.findings.CODES`); each finding becomes a result located at its DAG file
+:data:`af2kfp.converters.findings.CODES`); each finding becomes a result located at its DAG file
 (URI relative to the source root, ``uriBaseId`` ``%SRCROOT%``) and line.
 """
 
@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from converters.reports.model import finding_codes
+from af2kfp.converters.reports.model import finding_codes
 
 __all__ = ["LEVELS", "render_sarif"]
 

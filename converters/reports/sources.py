@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from converters.emit.spec_tasks import group_list, spec_tasks
-from converters.mappings.values import is_secret_name
+from af2kfp.converters.emit.spec_tasks import group_list, spec_tasks
+from af2kfp.converters.mappings.values import is_secret_name
 
 __all__ = ["Sources", "Excerpt", "excerpt", "kfp_groups", "redact", "secret_env_names"]
 
@@ -77,7 +77,7 @@ class Sources:
 
 
 def secret_env_names(args: dict[str, Any]) -> frozenset[str]:
-    """Secret-looking variable names (:func:`converters.mappings.values.is_secret_name`) of a task's
+    """Secret-looking variable names (:func:`af2kfp.converters.mappings.values.is_secret_name`) of a task's
     ``environment``/``env_vars``/``env`` in report.json's graph: dict keys and ``V1EnvVar`` names."""
     names: set[str] = set()
     for key in ("environment", "env_vars", "env"):
@@ -118,7 +118,7 @@ def kfp_groups(compiled_yaml: str | None) -> dict[str, tuple[tuple[str, str], ..
     """KFP task key -> the control-flow groups (If, ParallelFor, ExitHandler, sub-pipeline) around it,
     outermost first, each as ``(id, label)``: the id (group task names joined by ``/``) tells groups
     apart, the label says what the group does. Read from the compiled pipeline
-    (:func:`converters.emit.spec_tasks.spec_tasks`)."""
+    (:func:`af2kfp.converters.emit.spec_tasks.spec_tasks`)."""
     if not compiled_yaml:
         return {}
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -1,6 +1,6 @@
 """The side-by-side graphs of one DAG as inline SVG: Airflow on the left, KFP on the right.
 
-Both drawings share one :class:`~converters.reports.layout.Layout`. Every node carries
+Both drawings share one :class:`~af2kfp.converters.reports.layout.Layout`. Every node carries
 ``data-k`` (the index of its Airflow task, ``t0``, ``t1``...) so a click on one side can
 highlight the counterpart on the other without putting task ids in selectors. Every
 text that comes from a DAG file goes through :func:`html.escape`.
@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from html import escape as _html_escape
 from typing import Any
 
-from converters.reports.layout import NODE_H, NODE_W, Box, Layout, layered_layout
-from converters.reports.model import is_branch
-from converters.reports.sources import kfp_groups
-from converters.text import visible
+from af2kfp.converters.reports.layout import NODE_H, NODE_W, Box, Layout, layered_layout
+from af2kfp.converters.reports.model import is_branch
+from af2kfp.converters.reports.sources import kfp_groups
+from af2kfp.converters.text import visible
 
 __all__ = ["DagGraphs", "dag_graphs", "task_keys", "ARROW_DEFS"]
 
@@ -43,7 +43,7 @@ class DagGraphs:
 
 
 def escape(text: str, quote: bool = True) -> str:
-    """HTML-escaped, with bidi marks and controls shown as escapes (:func:`converters.text.visible`)."""
+    """HTML-escaped, with bidi marks and controls shown as escapes (:func:`af2kfp.converters.text.visible`)."""
     return _html_escape(visible(text), quote=quote)
 
 

@@ -9,8 +9,8 @@ from typing import Callable
 import networkx as nx
 import pytest
 
-from converters.analysis import Analysis, analyze_paths
-from converters.config import Config
+from af2kfp.converters.analysis import Analysis, analyze_paths
+from af2kfp.converters.config import Config
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.analysis.ignore import python_files
-from converters.config import Config, load_config
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.analysis.ignore import python_files
+from af2kfp.converters.config import Config, load_config
 
 # Layout name -> (syntax, {path: content}); ".py" files are empty, ".airflowignore" files hold patterns.
 LAYOUTS: dict[str, tuple[str, dict[str, str]]] = {
@@ -130,7 +130,7 @@ def test_config_chooses_the_syntax(tmp_path):
 
 
 def test_unknown_syntax_is_a_config_error(tmp_path):
-    from converters.errors import InputError
+    from af2kfp.converters.errors import InputError
 
     (tmp_path / "pyproject.toml").write_text(textwrap.dedent('[tool.af2kfp]\nignore_syntax = "regex"\n'))
     with pytest.raises(InputError, match="ignore_syntax"):

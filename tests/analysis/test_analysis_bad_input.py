@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.errors import InputError
-from converters.graph import graph_from_json, graph_to_json
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.graph import graph_from_json, graph_to_json
 
 GOOD = textwrap.dedent("""
     from airflow import DAG

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.graph import task
-from converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import task
+from af2kfp.converters.values import Call, DateTime, Deferred, Duration, Symbolic, TaskRef
 from tests.analysis.conftest import codes_of, edges, only_graph
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
@@ -774,3 +774,37 @@ def test_identity_comparisons_of_tasks_and_helper_objects(analyze):
     """))
     assert edges(graph) == {("first", "second")}
     assert graph.graph["findings"] == []
+
+
+def test_a_lambda_argument_keeps_its_text_when_it_reads_only_its_parameters(analyze):
+    """A lambda reading only its parameters and builtins keeps its text (the fallback runner compiles it);
+    one that reads a name of the DAG file stays unknown: its text alone would not mean the same."""
+    from af2kfp.converters.values import Lambda
+
+    graph = only_graph(analyze("""
+        from airflow import DAG
+        from airflow.providers.http.operators.http import HttpOperator
+        OK = 200
+        with DAG("hooks") as dag:
+            HttpOperator(task_id="alone", http_conn_id="api",
+                         response_check=lambda response: len([c for c in response.text if c]) > 0)
+            HttpOperator(task_id="closure", http_conn_id="api",
+                         response_check=lambda response: response.status_code == OK)
+    """))
+    alone = task(graph, "alone").args["response_check"]
+    assert isinstance(alone, Lambda) and alone.source == "lambda response: len([c for c in response.text if c]) > 0"
+    closure = task(graph, "closure").args["response_check"]
+    assert type(closure) is Symbolic and closure.source == "<lambda>"
+
+
+def test_datetime_and_timedelta_imported_from_airflow_utils_dates(analyze):
+    """Airflow 2's ``airflow.utils.dates`` re-exports ``datetime``/``timedelta`` from the standard library."""
+    graph = only_graph(analyze("""
+        from airflow import DAG
+        from airflow.operators.bash import BashOperator
+        from airflow.utils.dates import datetime, timedelta
+        with DAG("dates", start_date=datetime(2024, 7, 10), default_args={"retry_delay": timedelta(minutes=1)}):
+            BashOperator(task_id="t", bash_command="true")
+    """))
+    assert task(graph, "t").args["retry_delay"] == Duration(seconds=60)
+    assert graph.graph["dag"].start_date == DateTime(iso="2024-07-10T00:00:00")

@@ -7,10 +7,10 @@ and a condition on one never silently takes one side.
 
 from __future__ import annotations
 
-from converters.config import Config
-from converters.environment import Connection, Environment
-from converters.graph import task
-from converters.values import Deferred
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import Connection, Environment
+from af2kfp.converters.graph import task
+from af2kfp.converters.values import Deferred
 from tests.analysis.conftest import codes_of, edges, only_graph
 
 ENVIRONMENT = Environment(
@@ -254,7 +254,7 @@ def test_a_task_group_named_from_an_unsupplied_value_is_a_finding_and_the_whole_
     import json
     import textwrap
 
-    from converters.convert import convert_paths
+    from af2kfp.converters.convert import convert_paths
 
     dags = tmp_path / "dags"
     dags.mkdir()

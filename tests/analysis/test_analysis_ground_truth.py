@@ -15,10 +15,10 @@ import importlib.util
 import networkx as nx
 import pytest
 
-from bridge.airflow_truth import load_with_airflow
-from converters.analysis import Analysis, analyze_paths
-from converters.graph import graph_from_json, graph_to_json
-from converters.values import Call, TaskRef, is_known, to_json
+from af2kfp.bridge.airflow_truth import load_with_airflow
+from af2kfp.converters.analysis import Analysis, analyze_paths
+from af2kfp.converters.graph import graph_from_json, graph_to_json
+from af2kfp.converters.values import Call, TaskRef, is_known, to_json
 
 # Located without importing Airflow into the test process (DagBag runs in a child process).
 AIRFLOW_DIR = Path(importlib.util.find_spec("airflow").submodule_search_locations[0])

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from converters.graph import task
-from converters.values import DateTime, Duration, Symbolic, is_known
+from af2kfp.converters.graph import task
+from af2kfp.converters.values import DateTime, Duration, Symbolic, is_known
 from tests.analysis.conftest import only_graph
 
 CASES = [

@@ -3,9 +3,9 @@ with the arguments its ``__init__`` passes to ``super().__init__()``, without an
 
 from __future__ import annotations
 
-from converters.config import Config
-from converters.graph import task
-from converters.mappings import map_graph
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import task
+from af2kfp.converters.mappings import map_graph
 from tests.analysis.conftest import edges, only_graph
 
 POD = "airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator"

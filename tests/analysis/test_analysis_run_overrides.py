@@ -3,9 +3,9 @@
 
 from __future__ import annotations
 
-from converters.config import Config
-from converters.graph import task
-from converters.mappings import map_graph
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import task
+from af2kfp.converters.mappings import map_graph
 from tests.analysis.conftest import only_graph
 
 HEAD = """
@@ -373,7 +373,7 @@ def test_a_secret_set_in_execute_or_passed_on_by_init_is_written_nowhere(tmp_pat
     from pathlib import Path
     import textwrap
 
-    from bridge.cli import main
+    from af2kfp.bridge.cli import main
 
     secret = "sk-live-4f1c9e"
     monkeypatch.chdir(tmp_path)
@@ -427,7 +427,7 @@ def test_jinja_written_in_execute_is_not_rendered_by_airflow(analyze):
 
 
 def test_an_analyzer_failure_in_the_walk_is_said_on_the_task(analyze, monkeypatch):
-    from converters.analysis.overrides import RunOverrides
+    from af2kfp.converters.analysis.overrides import RunOverrides
 
     def broken(self, walk, method):
         raise RuntimeError("boom")

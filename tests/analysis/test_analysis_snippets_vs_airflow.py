@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.airflow_truth import load_with_airflow
-from converters.analysis import analyze_paths
+from af2kfp.bridge.airflow_truth import load_with_airflow
+from af2kfp.converters.analysis import analyze_paths
 
 SNIPPETS = {
     "groups": """
@@ -94,6 +94,17 @@ SNIPPETS = {
         for name in ["a", "b"]:
             globals()[f"dag_{name}"] = make(name)
     """,
+    "xcom_in_fstring": """
+        from airflow.sdk import DAG, task
+        from airflow.providers.standard.operators.bash import BashOperator
+        with DAG("snip_xcom_in_fstring"):
+            @task
+            def date_filter():
+                return "--since 2024-01-01"
+            since = date_filter()
+            publish = BashOperator(task_id="publish", bash_command=f"publish.py {since} --all")
+            since >> publish
+    """,
 }
 
 
@@ -139,5 +150,7 @@ def test_snippets_match_dagbag(snippet_folder):
         assert sorted(graph.edges) == sorted(tuple(e) for e in built[dag_id]["edges"]), dag_id
         assert graph.graph["findings"] == [], dag_id
         for task_id, data in graph.nodes(data=True):
+            if "bash_command" in data["task"].args:  # f"... {xcom_arg}" is str(xcom_arg): the xcom_pull template
+                assert data["task"].args["bash_command"] == built[dag_id]["tasks"][task_id]["args"]["bash_command"]
             if "retries" in data["task"].args:
                 assert data["task"].args["retries"] == built[dag_id]["tasks"][task_id]["args"]["retries"]

@@ -2,7 +2,7 @@
 evaluates it (the graph equals DagBag's) or is an analyzer finding on its line (marked ``# flagged``).
 
 Each snippet is a small DAG as teams write them; one child process loads them all with Airflow's DagBag
-(``bridge.airflow_truth``), the analyzer reads them statically, and the two graphs are compared."""
+(``af2kfp.bridge.airflow_truth``), the analyzer reads them statically, and the two graphs are compared."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.airflow_truth import load_with_airflow
-from converters.analysis import analyze_paths
+from af2kfp.bridge.airflow_truth import load_with_airflow
+from af2kfp.converters.analysis import analyze_paths
 
 HEAD = """
 from airflow.sdk import DAG, TaskGroup, chain, chain_linear, cross_downstream
@@ -119,6 +119,27 @@ FLAGGED = {
             start = E(task_id="start")
             Factory(dag).add_all(start)  # flagged
     """,
+    "library_task_builder": """
+        from teamlib.pods import pod_task  # a team library installed in Airflow's image, not scanned
+        with DAG("s_library_task_builder") as dag:
+            load = pod_task(dag=dag, name="load", image="ghcr.io/acme/load:1")  # flagged
+            load >> E(task_id="report")
+    """,
+    "loop_may_return": """
+        import os, pathlib
+        NODES = [{"id": "load"} for name in os.listdir(pathlib.Path(__file__).parent) if name == "nodes.json"]
+
+        def find(nodes, node_id):
+            for node in nodes:
+                if node["id"] == node_id:
+                    return node
+            raise KeyError(node_id)
+
+        with DAG("s_loop_may_return") as dag:
+            cfg = find(NODES, "load")
+            if cfg:  # flagged
+                E(task_id=cfg["id"])
+    """,
     "self_edge": """
         with DAG("s_self_edge") as dag:
             a = E(task_id="a")
@@ -157,6 +178,7 @@ def folder(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("drops")
     for name, code in {**EVALUATED, **FLAGGED}.items():
         (root / f"{name}.py").write_text(HEAD + textwrap.dedent(code), encoding="utf-8")
+    (root / "nodes.json").write_text('[{"id": "load"}]', encoding="utf-8")
     (root / "lib").mkdir()
     (root / "lib" / "__init__.py").write_text("")
     (root / "lib" / "builders.py").write_text(BUILDERS, encoding="utf-8")
@@ -207,3 +229,28 @@ def test_a_task_call_not_followed_keeps_its_task(both):
     assert graph.nodes["run"]["task"].operator == "<not followed>.operator"
     (finding,) = [f for f in graph.graph["findings"] if f.code == "A114"]
     assert finding.task_id == "run" and "assumed to create task 'run'" in finding.message
+
+
+@pytest.mark.airflow
+def test_a_library_call_given_the_dag_keeps_its_task(both):
+    """``pod_task(dag=dag, name="load")`` from a library outside the scanned files is given the DAG as an
+    operator is: it stands for one task, named after ``name`` (an unknown operator, a placeholder when
+    converted), so the DAG keeps it and its edge instead of losing both silently."""
+    _, _, ours = both
+    graph = ours["s_library_task_builder"]
+    assert sorted(graph.nodes) == ["load", "report"]
+    assert sorted(graph.edges) == [("load", "report")]
+    assert graph.nodes["load"]["task"].operator == "<not followed>.pod_task"
+    (finding,) = [f for f in graph.graph["findings"] if f.code == "A114"]
+    assert finding.task_id == "load" and "`pod_task(dag=..., ...)` is given the DAG" in finding.message
+
+
+@pytest.mark.airflow
+def test_a_function_whose_loop_may_return_returns_an_unknown_value(both):
+    """A lookup helper returning from inside a loop over a collection the analyzer cannot know (a folder listing)
+    returns an unknown value, not ``None``: the ``if`` on it keeps its task (A110), where it was lost silently."""
+    _, built, ours = both
+    graph = ours["s_loop_may_return"]
+    assert sorted(built["s_loop_may_return"]["tasks"]) == ["load"]
+    assert len(graph.nodes) == 1
+    assert {f.code for f in graph.graph["findings"]} >= {"A110", "A108"}

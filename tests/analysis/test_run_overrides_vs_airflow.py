@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.environment import load_variables
-from converters.graph import tasks
-from converters.values import Call
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import load_variables
+from af2kfp.converters.graph import tasks
+from af2kfp.converters.values import Call
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
 

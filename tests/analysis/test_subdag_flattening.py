@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.airflow_truth import load_with_airflow
-from bridge.verify import verify_paths
-from converters.analysis import analyze_paths
-from converters.config import find_pyproject, load_config
-from converters.convert import convert_paths
-from converters.graph import task
-from converters.values import TaskRef
+from af2kfp.bridge.airflow_truth import load_with_airflow
+from af2kfp.bridge.verify import verify_paths
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import find_pyproject, load_config
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.graph import task
+from af2kfp.converters.values import TaskRef
 from tests.analysis.conftest import codes_of, edges, only_graph
 
 REPO = Path(__file__).resolve().parents[2]

@@ -7,7 +7,7 @@ from typing import Any, AsyncIterator
 
 import pytest
 
-from bridge.kfp import AsyncKfpClient, KfpClient, KfpConfig, RetryPolicy
+from af2kfp.bridge.kfp import AsyncKfpClient, KfpClient, KfpConfig, RetryPolicy
 from tests.bridge_client.fake_kfp import FakeKfp
 
 FAST_RETRY = RetryPolicy(max_attempts=4, initial_backoff=0.01, max_backoff=0.05, jitter=0.5)

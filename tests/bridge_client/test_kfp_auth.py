@@ -7,7 +7,7 @@ import pickle
 
 import pytest
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     BearerToken,
     KfpAuthError,
     KfpClient,
@@ -17,7 +17,7 @@ from bridge.kfp import (
     TokenFile,
     auth_from_options,
 )
-from bridge.kfp.auth import redact
+from af2kfp.bridge.kfp.auth import redact
 from tests.bridge_client.conftest import call
 from tests.bridge_client.fake_kfp import Fault
 

@@ -6,7 +6,7 @@ No ``from __future__ import annotations`` here: kfp reads the component annotati
 
 import pytest
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     AsyncKfpClient,
     KfpClient,
     KfpConfig,
@@ -18,7 +18,7 @@ from bridge.kfp import (
     RunState,
     deterministic_run_name,
 )
-from bridge.kfp_server import start_server
+from af2kfp.bridge.kfp_server import start_server
 from tests.bridge_client.conftest import call
 
 

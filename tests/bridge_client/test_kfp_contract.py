@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.kfp import KfpConfig, RunSpec, build_run_body
-from bridge.kfp.core import KfpCore
-from bridge.kfp.protocol import Send
+from af2kfp.bridge.kfp import KfpConfig, RunSpec, build_run_body
+from af2kfp.bridge.kfp.core import KfpCore
+from af2kfp.bridge.kfp.protocol import Send
 
 
 def _endpoints() -> list[tuple[str, re.Pattern[str], set[str]]]:
@@ -90,7 +90,7 @@ def test_request_matches_kfp_server_api(name):
 def test_run_body_fields_are_v2beta1_run_fields(tmp_path):
     from kfp_server_api.models import V2beta1PipelineVersionReference, V2beta1Run, V2beta1RuntimeConfig
 
-    from bridge.kfp.models import PipelineVersion
+    from af2kfp.bridge.kfp.models import PipelineVersion
 
     spec = RunSpec(display_name="r", pipeline_id="p", parameters={"a": 1}, pipeline_root="gs://x",
                    service_account="sa", description="d")

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     PipelineSourceError,
     RecurringRun,
     RecurringRunSpec,
@@ -22,7 +22,7 @@ from bridge.kfp import (
     ScheduleError,
     build_recurring_run_body,
 )
-from bridge.kfp.models import PipelineVersion
+from af2kfp.bridge.kfp.models import PipelineVersion
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "expected"
 
@@ -147,7 +147,7 @@ def test_the_body_says_what_kfp_client_create_recurring_run_says(monkeypatch: py
     client.create_recurring_run("e", pipeline_package_path=str(folder / "pipeline.yaml"), params={}, **keywords)
     theirs = kfp_server_api.ApiClient().sanitize_for_serialization(sent[0])
 
-    from bridge.kfp.packages import load_package
+    from af2kfp.bridge.kfp.packages import load_package
 
     spec = RecurringRunSpec.from_schedule(folder / "schedule.json", parameters={})
     ours = build_recurring_run_body(spec, experiment_id="e", pipeline_spec=load_package(spec.run.package).run_spec())

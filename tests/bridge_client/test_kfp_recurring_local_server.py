@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     AsyncKfpClient,
     KfpApiError,
     KfpClient,
@@ -19,7 +19,7 @@ from bridge.kfp import (
     RunSpec,
     Schedule,
 )
-from bridge.kfp_server import start_server
+from af2kfp.bridge.kfp_server import start_server
 from tests.bridge_client.conftest import call
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "expected"

@@ -11,7 +11,7 @@ import zipfile
 import pytest
 import yaml
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     KfpApiError,
     KfpClient,
     KfpNotFoundError,

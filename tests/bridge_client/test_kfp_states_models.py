@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     AsyncKfpClient,
     KfpApiError,
     KfpClient,
@@ -25,8 +25,8 @@ from bridge.kfp import (
     experiment_url,
     run_url,
 )
-from bridge.kfp.core import KfpCore
-from bridge.kfp.protocol import Outcome, Send, Sleep
+from af2kfp.bridge.kfp.core import KfpCore
+from af2kfp.bridge.kfp.protocol import Outcome, Send, Sleep
 from tests.bridge_client.conftest import FAST_RETRY
 
 
@@ -57,7 +57,7 @@ def test_unknown_state_keeps_waiting_with_a_warning(caplog):
 
 
 def test_unexpected_states_are_timed_and_expected_ones_reset_the_clock():
-    from bridge.kfp import UnexpectedStateWatch
+    from af2kfp.bridge.kfp import UnexpectedStateWatch
 
     now = [0.0]
     watch = UnexpectedStateWatch(10.0, clock=lambda: now[0])
@@ -122,7 +122,7 @@ def test_errors_survive_pickling():
     assert failed.run.run_id == "r" and str(failed) == "msg"
     timeout = pickle.loads(pickle.dumps(KfpWaitTimeoutError("r", 5, "RUNNING")))
     assert timeout.last_state == "RUNNING" and "5s" in str(timeout)
-    from bridge.kfp import KfpUnexpectedStateError
+    from af2kfp.bridge.kfp import KfpUnexpectedStateError
 
     odd = pickle.loads(pickle.dumps(KfpUnexpectedStateError("r", "WEIRD", 300)))
     assert odd.state == "WEIRD" and "state 'WEIRD' for 300s" in str(odd)

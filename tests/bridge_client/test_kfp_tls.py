@@ -8,7 +8,7 @@ import ssl
 
 import pytest
 
-from bridge.kfp import KfpClient, KfpConfig, KfpConnectionError, RetryPolicy
+from af2kfp.bridge.kfp import KfpClient, KfpConfig, KfpConnectionError, RetryPolicy
 from tests.bridge_client.fake_kfp import FakeKfp
 
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.kfp import (
+from af2kfp.bridge.kfp import (
     KfpApiError,
     KfpAuthError,
     KfpClient,
@@ -160,7 +160,7 @@ def _closed_port() -> int:
 async def test_connection_refused_is_retried_then_raised(face):
     config = KfpConfig(host=f"http://127.0.0.1:{_closed_port()}",
                        retry=RetryPolicy(max_attempts=3, initial_backoff=0.01))
-    from bridge.kfp import AsyncKfpClient
+    from af2kfp.bridge.kfp import AsyncKfpClient
 
     client = KfpClient(config) if face == "sync" else AsyncKfpClient(config)
     with pytest.raises(KfpConnectionError) as info:
@@ -212,7 +212,7 @@ def test_retry_policy_backoff_grows_with_jitter():
 def test_parse_retry_after_date():
     from datetime import datetime, timezone
 
-    from bridge.kfp.retry import parse_retry_after
+    from af2kfp.bridge.kfp.retry import parse_retry_after
 
     now = datetime(2026, 1, 1, 0, 0, 0, tzinfo=timezone.utc)
     assert parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", now=now) == 30.0

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.kfp_server import RunningServer, start_server
 
 
 @pytest.fixture(scope="session")

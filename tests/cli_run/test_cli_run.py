@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from bridge.cli import main
-from bridge.cli.run import Progress, parse_parameters
-from bridge.kfp import KfpClient
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.cli.run import Progress, parse_parameters
+from af2kfp.bridge.kfp import KfpClient
 
 FAST = ["--poll-interval", "0.1", "--timeout", "20"]
 
@@ -252,7 +252,7 @@ def test_unreachable_host_exits_1(run_package, capsys):
 
 
 def test_secrets_never_printed(run_package, tmp_path, capsys):
-    from bridge.kfp_server import start_server
+    from af2kfp.bridge.kfp_server import start_server
 
     token = "s3cret-token-0123456789"
     with start_server(bearer_token=token, run_seconds=0.6, pending_seconds=0.1) as run_server:
@@ -287,7 +287,7 @@ def _secrets_never_printed(run_server, token, run_package, capsys):
 
 
 def test_progress_on_a_tty_rewrites_one_line():
-    from bridge.kfp import Run
+    from af2kfp.bridge.kfp import Run
 
     stream = io.StringIO()
     progress = Progress(stream, tty=True, total_tasks=3)
@@ -343,7 +343,7 @@ def test_real_subprocess(run_server, kfp_control, run_package):
 
 
 def test_real_convert_output_folder(run_server, kfp_control, tmp_path, capsys):
-    from converters.convert import convert_paths
+    from af2kfp.converters.convert import convert_paths
 
     dag_file = Path(__file__).parent.parent / "compare" / "dags" / "compare_demo.py"
     convert_paths([dag_file], tmp_path)
@@ -396,7 +396,7 @@ def test_an_executed_run_fails_when_its_python_crashes(tmp_path, capsys):
     """With --execute the server runs the Python: a crashing component fails the run, no note."""
     from kfp import compiler
 
-    from bridge.kfp_server import start_server
+    from af2kfp.bridge.kfp_server import start_server
     from tests.kfp_server.pipelines import tiny_fail
 
     package = tmp_path / "fail.yaml"
@@ -407,3 +407,41 @@ def test_an_executed_run_fails_when_its_python_crashes(tmp_path, capsys):
     assert code == 1, err
     assert "state: FAILED" in out and "ValueError: cannot handle 2" in out
     assert "note:" not in out
+
+
+def test_the_host_comes_from_kfp_host_or_the_running_local_server(run_server, run_package, capsys, tmp_path,
+                                                                   monkeypatch):
+    """Trying a pipeline needs no --host: KFP_HOST (or kfp's KF_PIPELINES_ENDPOINT), else the
+    `af2kfp kfp-server` running here, whose URL file goes away when it stops."""
+    from af2kfp.bridge.cli.kfp_options import HOST_VARIABLES
+    from af2kfp.bridge.kfp_server import start_server_process
+
+    url_file = tmp_path / "kfp-server.url"
+    monkeypatch.setenv("AF2KFP_KFP_SERVER_URL_FILE", str(url_file))
+    for name in HOST_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    code, _, err = af2kfp(capsys, str(run_package))
+    assert code == 2 and "no KFP host: give --host URL, set KFP_HOST or KF_PIPELINES_ENDPOINT" in err
+
+    local = start_server_process(env={"AF2KFP_KFP_SERVER_URL_FILE": str(url_file)})
+    try:
+        assert url_file.read_text().strip() == local.url
+        code, out, err = af2kfp(capsys, str(run_package), "--format", "json")
+        assert code == 0, err
+        assert f"af2kfp: KFP host {local.url} (from the local af2kfp kfp-server ({url_file}))" in err
+        assert json.loads(out)["run_url"].startswith(local.url)
+
+        for name in HOST_VARIABLES:  # a variable wins over the local server, KFP_HOST first
+            monkeypatch.setenv(name, run_server.url)
+            code, out, err = af2kfp(capsys, str(run_package), "--format", "json")
+            assert code == 0 and f"(from {HOST_VARIABLES[0]})" in err
+            assert stored_run(run_server, json.loads(out)["run_id"]).run_id
+        for name in HOST_VARIABLES:
+            monkeypatch.delenv(name)
+    finally:
+        local.stop()
+    assert not url_file.exists()  # withdrawn by the stopping server
+
+    url_file.write_text(local.url + "\n")  # left by a killed server: not used
+    code, _, err = af2kfp(capsys, str(run_package))
+    assert code == 2 and "no KFP host" in err

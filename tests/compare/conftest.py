@@ -4,7 +4,7 @@ Once for the folder: ``tests/compare/dags/compare_demo.py`` runs with ``dag.test
 fresh SQLite metadata DB (``extract`` fails once and succeeds on its retry); ``airflow
 api-server`` is started as a subprocess on a free loopback port against that DB with the
 simple auth manager (user ``admin``, a known password); the same DAG file is converted
-with ``converters.convert`` and its ``pipeline.yaml`` runs on the local KFP server.
+with ``af2kfp.converters.convert`` and its ``pipeline.yaml`` runs on the local KFP server.
 The Airflow environment is set for this package only and restored afterwards.
 """
 
@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.kfp_server import RunningServer, start_server
 
 DAG_FILE = Path(__file__).parent / "dags" / "compare_demo.py"
 DAG_ID = "compare_demo"
@@ -161,7 +161,7 @@ def open_airflow_url(airflow_deployment: AirflowDeployment) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def converted(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``af2kfp convert`` output of the demo DAG: the folder holding report.json."""
-    from converters.convert import convert_paths
+    from af2kfp.converters.convert import convert_paths
 
     out = tmp_path_factory.mktemp("compare-convert")
     convert_paths([DAG_FILE], out)
@@ -177,7 +177,7 @@ def compare_kfp() -> Iterator[RunningServer]:
 
 def finished_kfp_run(server: RunningServer, package: Path, fate: str) -> Any:
     """Submit ``package`` with ``fate`` scripted and wait for it to end; returns the Run."""
-    from bridge.kfp import KfpClient, RunSpec
+    from af2kfp.bridge.kfp import KfpClient, RunSpec
 
     server.control().script_next(fate)
     with KfpClient(host=server.url) as kfp:

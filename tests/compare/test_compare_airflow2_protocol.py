@@ -8,7 +8,7 @@ import base64
 
 import httpx
 
-from bridge.compare import AirflowSettings, fetch_airflow_run
+from af2kfp.bridge.compare import AirflowSettings, fetch_airflow_run
 
 TIS = [
     {

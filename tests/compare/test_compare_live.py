@@ -15,8 +15,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from bridge.cli import main
-from bridge.compare import AirflowSettings, fetch_airflow_run
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.compare import AirflowSettings, fetch_airflow_run
 
 from .conftest import DAG_ID, PASSWORD, USER, finished_kfp_run
 

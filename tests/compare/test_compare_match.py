@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bridge.compare import RunRecord, TaskRun, compare_runs, kfp_run_record, load_report_dag, render
-from bridge.compare.airflow_api import airflow_outcome
-from bridge.compare.model import fold_instances, parse_time
-from bridge.kfp import Run
-from converters.errors import InputError
+from af2kfp.bridge.compare import RunRecord, TaskRun, compare_runs, kfp_run_record, load_report_dag, render
+from af2kfp.bridge.compare.airflow_api import airflow_outcome
+from af2kfp.bridge.compare.model import fold_instances, parse_time
+from af2kfp.bridge.kfp import Run
+from af2kfp.converters.errors import InputError
 
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 EVIL = "<script>alert(1)</script>|`x`"

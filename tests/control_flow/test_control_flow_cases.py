@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from converters.convert import convert_paths
+from af2kfp.converters.convert import convert_paths
 
 HEADER = """\
 import pendulum

@@ -16,6 +16,9 @@ import pytest
 
 from tests.control_flow.both_sides import markers, run_both
 
+# The module fixture runs both sides (each up to 600 s); its setup counts against the first test.
+pytestmark = pytest.mark.timeout(900)
+
 DAGS = Path(__file__).parent / "dags"
 
 EXPECTED = {

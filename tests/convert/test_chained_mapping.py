@@ -16,6 +16,7 @@ DAGS = Path(__file__).parent / "chained_dags"
 
 @pytest.mark.slow
 @pytest.mark.airflow
+@pytest.mark.timeout(900)  # both sides, each up to 600 s
 def test_chained_mapping_runs_per_instance(tmp_path):
     both = run_both(DAGS, tmp_path, timeout=600)
     assert both.report["summary"]["compiled"] == 1

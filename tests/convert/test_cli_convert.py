@@ -8,10 +8,10 @@ import textwrap
 import pytest
 import yaml
 
-from bridge.cli import main
-from bridge.cli.convert import exit_code
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.cli.convert import exit_code
 
-pytest.importorskip("converters.analysis")
+pytest.importorskip("af2kfp.converters.analysis")
 
 DAG = textwrap.dedent(
     """
@@ -156,3 +156,33 @@ def test_a_config_given_with_config_may_import_rules(tmp_path, monkeypatch, caps
     args = ["convert", str(project / "dags"), "-o", str(project / "out"), "--config", str(project / "pyproject.toml")]
     assert main(args) == 0
     assert "(--config; sets bash_image, operators)" in capsys.readouterr().err
+
+
+def test_text_output_says_where_report_html_is_and_show_filters_like_check(project, capsys):
+    """A new user's first question after a conversion: where is the report to open? And `--show`
+    keeps a large conversion's output to what matters, as `af2kfp check --show` does."""
+    (project / "dags" / "pooled.py").write_text(textwrap.dedent(
+        """
+        from airflow import DAG
+        from airflow.providers.standard.operators.bash import BashOperator
+
+        with DAG("pooled", schedule=None):
+            BashOperator(task_id="t", bash_command="echo ok", pool="small")
+        """
+    ))
+    out_dir = project / "out"
+    assert main(["convert", str(project / "dags"), "-o", str(out_dir), "--fail-on", "none"]) == 0
+    everything = capsys.readouterr().out
+    assert f"report: {out_dir / 'report.html'} (open it in a browser" in everything
+    assert (out_dir / "report.html").is_file()
+    report = json.loads((out_dir / "report.json").read_text())
+    severities = {f["severity"] for f in report["findings"]}
+    assert {"error", "info"} <= severities  # the sample has both: the filter is visible
+
+    assert main(["convert", str(project / "dags"), "-o", str(out_dir), "--fail-on", "none", "--show", "error"]) == 0
+    errors_only = capsys.readouterr().out
+    shown = [line for line in errors_only.splitlines() if ": error " in line or ": info " in line]
+    assert shown and all(": error " in line for line in shown)
+    hidden = sum(1 for f in report["findings"] if f["severity"] != "error")
+    assert f"({hidden} below error not shown)" in errors_only
+    assert "not shown" not in everything

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 
 SECRETS = ("hunter2", "s3cret", "xoxb-leak")
 DAG = textwrap.dedent("""

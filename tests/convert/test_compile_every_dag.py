@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
-from converters.convert import convert_paths
+from af2kfp.converters.convert import convert_paths
 
 XCOM_SHAPES = """
     from airflow.sdk import DAG, task, task_group

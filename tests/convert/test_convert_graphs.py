@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from converters import convert
-from converters.convert import convert_graphs
-from converters.mappings import map_graph
-from converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph
-from converters.mappings.example import example_task
-from converters.values import TaskRef
+from af2kfp.converters import convert
+from af2kfp.converters.convert import convert_graphs
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.values import TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"
@@ -191,7 +191,7 @@ def test_a_worker_that_never_answers_is_a_finding_not_a_hang(monkeypatch):
     import multiprocessing
     import os
 
-    import converters.convert as convert
+    import af2kfp.converters.convert as convert
 
     monkeypatch.setattr(convert, "WORKER_TIMEOUT", 2)
     result = convert._generate(_good("lost"), None)

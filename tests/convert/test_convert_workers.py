@@ -8,12 +8,12 @@ import sys
 import threading
 from pathlib import Path
 
-from converters import convert
+from af2kfp.converters import convert
 
 
 _IGNORES_SIGTERM = """
 import signal
-from converters import convert
+from af2kfp.converters import convert
 
 signal.signal(signal.SIGTERM, lambda *_: None)
 with convert._workers(3) as pool:
@@ -50,7 +50,7 @@ def test_no_fork_while_other_threads_run():
 _DIES = """
 import json, os, sys, time
 from pathlib import Path
-from converters import convert
+from af2kfp.converters import convert
 
 original = convert.compile_pipeline
 

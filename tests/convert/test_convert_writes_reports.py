@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 from pathlib import Path
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,14 +13,14 @@ from pathlib import Path
 import black
 import pytest
 
-from converters.config import find_pyproject, load_config
-from converters.emit import render_pipeline
-from converters.graph import dag_info
-from converters.mappings import map_graph
+from af2kfp.converters.config import find_pyproject, load_config
+from af2kfp.converters.emit import render_pipeline
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings import map_graph
 
-pytest.importorskip("converters.analysis")
+pytest.importorskip("af2kfp.converters.analysis")
 
-from converters.analysis import analyze_paths  # noqa: E402
+from af2kfp.converters.analysis import analyze_paths  # noqa: E402
 
 AIRFLOW_DIR = Path(importlib.util.find_spec("airflow").submodule_search_locations[0])  # not imported
 FOLDERS = [AIRFLOW_DIR / "example_dags", AIRFLOW_DIR / "providers" / "standard" / "example_dags"]

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from converters.environment import Connection, load_connections, load_env_file, load_variables, looks_secret
-from converters.errors import InputError
+from af2kfp.converters.environment import Connection, load_connections, load_env_file, load_variables, looks_secret
+from af2kfp.converters.errors import InputError
 
 SECRETS = ("s3cret!", "BEGIN RSA PRIVATE KEY", "pw-sftp")
 EXPORT = textwrap.dedent("""

@@ -21,7 +21,7 @@ GOOD = HEAD + (
 )
 
 
-_MAIN = "import sys\nfrom bridge.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+_MAIN = "import sys\nfrom af2kfp.bridge.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
 def _dag(dag_id: str, task_id: str = "t", prefix: str = "", dag_args: str = "", task_args: str = "") -> str:
@@ -95,8 +95,8 @@ def test_deep_nesting_finding_names_the_line(tmp_path):
 def test_a_file_over_its_time_budget_is_a_finding(tmp_path, monkeypatch):
     """A file whose top level computes for longer than its budget stops with E308 at the line it was on;
     the DAG defined before the slow part is kept."""
-    from converters.analysis import analyze_paths, limits
-    from converters.analysis import interpreter, modules
+    from af2kfp.converters.analysis import analyze_paths, limits
+    from af2kfp.converters.analysis import interpreter, modules
 
     monkeypatch.setattr(interpreter, "FILE_SECONDS", 0.5)
     monkeypatch.setattr(modules, "FILE_SECONDS", 0.5)
@@ -137,7 +137,7 @@ def test_an_internal_error_exits_3_and_the_rest_is_converted(tmp_path):
     the other DAG converts."""
     script = (
         "import sys\n"
-        "from converters.analysis import build\n"
+        "from af2kfp.converters.analysis import build\n"
         "from converters import analysis\n"
         "real = build.build_graph\n"
         "def build_graph(dag):\n"
@@ -145,7 +145,7 @@ def test_an_internal_error_exits_3_and_the_rest_is_converted(tmp_path):
         "        raise KeyError('simulated analyzer bug')\n"
         "    return real(dag)\n"
         "analysis.build_graph = build_graph\n"
-        "from bridge.cli import main\n"
+        "from af2kfp.bridge.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
     (tmp_path / "dags").mkdir()
@@ -162,11 +162,11 @@ def test_an_internal_error_exits_3_and_the_rest_is_converted(tmp_path):
 def test_an_unexpected_exception_exits_3_without_a_traceback(tmp_path):
     script = (
         "import sys\n"
-        "import converters.convert\n"
+        "import af2kfp.converters.convert\n"
         "def boom(*args, **kwargs):\n"
         "    raise RuntimeError('simulated bug')\n"
-        "converters.convert.convert_paths = boom\n"
-        "from bridge.cli import main\n"
+        "af2kfp.converters.convert.convert_paths = boom\n"
+        "from af2kfp.bridge.cli import main\n"
         "sys.exit(main(sys.argv[1:]))\n"
     )
     (tmp_path / "good.py").write_text(GOOD)
@@ -195,7 +195,7 @@ def test_an_unwritable_dag_folder_is_that_dags_finding(tmp_path):
 def test_bidi_and_line_breaks_never_reach_comments_or_reports_raw(tmp_path):
     """U+202E in a task id and a line break in a param default are escaped in pipeline.py's comments,
     pipeline.yaml's header, report.html, report.md and the terminal summary."""
-    from converters.convert import convert_paths
+    from af2kfp.converters.convert import convert_paths
 
     (tmp_path / "bidi.py").write_text(_dag("'bidi'", task_id="'ab\\u202ecd'",
                                            dag_args=", params={'sql': 'SELECT 1\\u2028FROM t'}"))
@@ -215,7 +215,7 @@ def test_syntax_newer_than_this_python_still_converts(tmp_path):
     import json
     import textwrap
 
-    from converters.convert import convert_paths
+    from af2kfp.converters.convert import convert_paths
 
     dags = tmp_path / "dags"
     dags.mkdir()
@@ -239,7 +239,7 @@ def test_syntax_newer_than_this_python_still_converts(tmp_path):
 def test_a_pipeline_over_the_task_limit_is_written_not_compiled(tmp_path, monkeypatch):
     """Over MAX_COMPILE_TASKS (a KFP run of that size exceeds Argo's object), pipeline.py is written,
     pipeline.yaml is not, and E315 says why; a DAG under the limit beside it still compiles."""
-    from converters import convert
+    from af2kfp.converters import convert
 
     monkeypatch.setattr(convert, "MAX_COMPILE_TASKS", 3)
     dags = tmp_path / "dags"
@@ -270,3 +270,32 @@ def test_a_long_sql_text_in_many_pieces_is_not_too_deep(tmp_path):
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert [d["dag_id"] for d in report["dags"]] == ["long_sql"]
     assert not [f for f in report["findings"] if f["code"].startswith("E")]
+
+
+def test_a_long_list_of_strings_on_one_line_is_not_deep():
+    """Generated DAG files list their tables on one line: each string is one piece, not every string of
+    the line (the 5,000-task benchmark DAG was E307 with 830 names), and the check stays linear."""
+    import ast
+
+    from af2kfp.converters.analysis.limits import nesting
+
+    text = "TABLES = [" + ", ".join(f'"t{i:05d}"' for i in range(5000)) + "]\n"
+    assert nesting(ast.parse(text), text)[0] < 10
+    joined = "x = " + " ".join(['"a"'] * 600) + "\n"
+    assert nesting(ast.parse(joined), joined)[0] > 100
+
+
+def test_the_time_budget_counts_computation_not_waiting():
+    """The budget is the analysing thread's CPU time: on a busy machine (here: a pause) the same file gives
+    the same graph as on an idle one."""
+    import time
+
+    from af2kfp.converters.analysis.limits import Deadline
+
+    deadline = Deadline(0.2)
+    time.sleep(0.4)
+    assert not any(deadline.passed() for _ in range(1024))
+    end = time.thread_time() + 0.5
+    while time.thread_time() < end:
+        pass
+    assert any(deadline.passed() for _ in range(1024))

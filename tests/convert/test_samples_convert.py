@@ -9,13 +9,13 @@ import pytest
 import yaml
 from kfp import components
 
-from converters.config import find_pyproject, load_config
-from converters.emit.spec_tasks import spec_tasks
-from converters.graph import graph_from_json
+from af2kfp.converters.config import find_pyproject, load_config
+from af2kfp.converters.emit.spec_tasks import spec_tasks
+from af2kfp.converters.graph import graph_from_json
 
-pytest.importorskip("converters.analysis")
+pytest.importorskip("af2kfp.converters.analysis")
 
-from converters.convert import convert_paths  # noqa: E402
+from af2kfp.converters.convert import convert_paths  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "dags"
 
@@ -101,7 +101,7 @@ def test_summary_adds_up_on_samples(report):
 def test_sample_pipelines_are_black_stable_and_safe(report):
     import black
 
-    from converters.emit.safety import check_module
+    from af2kfp.converters.emit.safety import check_module
 
     out, data = report
     for dag in data["dags"]:
@@ -121,7 +121,7 @@ def test_samples_report_matches_its_json_schema(report):
 
 def test_every_fate_follows_the_one_rule(report):
     """converted = no finding above info about the task; review = a warning or error about it; unsupported =
-    a placeholder; folded = merged into the edges with nothing above info (converters.mappings.base.fate_of)."""
+    a placeholder; folded = merged into the edges with nothing above info (af2kfp.converters.mappings.base.fate_of)."""
     _, data = report
     for dag in data["dags"]:
         kinds = {t["display_name"]: t["kind"] for t in dag["kfp"]["tasks"]}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from converters.convert import convert_paths
-from converters.emit.output import digest, folder_name
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.emit.output import digest, folder_name
 
 DAG = (
     "from datetime import datetime\nfrom airflow import DAG\nfrom airflow.operators.bash import BashOperator\n"

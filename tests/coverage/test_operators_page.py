@@ -6,8 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from converters.mappings import RULE_MODULES
-from converters.mappings.coverage import COMMAND, render
+from af2kfp.converters.mappings import RULE_MODULES
+from af2kfp.converters.mappings.coverage import COMMAND, render
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = REPO / "docs" / "operators.md"
@@ -18,7 +18,7 @@ def test_committed_page_is_not_stale():
 
 
 def test_documented_command_writes_the_page():
-    done = subprocess.run([sys.executable, "-m", "converters.mappings.coverage"], cwd=REPO, capture_output=True,
+    done = subprocess.run([sys.executable, "-m", "af2kfp.converters.mappings.coverage"], cwd=REPO, capture_output=True,
                           text=True, check=True, timeout=60)
     assert done.stdout == render()
 

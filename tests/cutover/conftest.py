@@ -13,8 +13,8 @@ from typing import Iterator
 
 import pytest
 
-from bridge.cli import main
-from bridge.kfp_server import start_server
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.kfp_server import start_server
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -7,7 +7,7 @@ import re
 import shlex
 from pathlib import Path
 
-from bridge.cli import build_parser
+from af2kfp.bridge.cli import build_parser
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = (REPO / "docs" / "migration.md").read_text(encoding="utf-8")

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
-from bridge.migration.cutover import is_generated
-from bridge.migration.state import MigrationState
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.migration.cutover import is_generated
+from af2kfp.bridge.migration.state import MigrationState
 from tests.cutover.conftest import Deployed
 
 DAG = "docker_sales_etl"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bridge.cli import main
-from converters.reports import render
-from converters.reports.migration import MigrationView
+from af2kfp.bridge.cli import main
+from af2kfp.converters.reports import render
+from af2kfp.converters.reports.migration import MigrationView
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = REPO / "samples" / "expected"

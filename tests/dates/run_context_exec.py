@@ -7,8 +7,8 @@ from pathlib import Path
 
 from kfp import dsl
 
-from converters.emit.run_context import run_context_task
-from converters.run_context import OVERRIDE, RunContextPlan, Timing
+from af2kfp.converters.emit.run_context import run_context_task
+from af2kfp.converters.run_context import OVERRIDE, RunContextPlan, Timing
 
 __all__ = ["values"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from converters.run_context import Timing
-from converters.templating import ContextRef, TemplateContext, translate_template
+from af2kfp.converters.run_context import Timing
+from af2kfp.converters.templating import ContextRef, TemplateContext, translate_template
 from tests.dates.run_context_exec import values
 
 pytest.importorskip("airflow")

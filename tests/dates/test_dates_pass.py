@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from converters.config import Config
-from converters.emit import compile_pipeline, render_pipeline
-from converters.graph import DagInfo, PythonCallable, add_task, new_graph
-from converters.mappings import map_graph
-from converters.mappings.example import example_task
-from converters.run_context import RUN_CONTEXT_ID, Timing
+from af2kfp.converters.config import Config
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.graph import DagInfo, PythonCallable, add_task, new_graph
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.run_context import RUN_CONTEXT_ID, Timing
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"

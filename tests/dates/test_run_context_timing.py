@@ -12,10 +12,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from converters.config import Config
-from converters.graph import DagInfo
-from converters.run_context import Timing, timing
-from converters.values import Call, Duration
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import DagInfo
+from af2kfp.converters.run_context import Timing, timing
+from af2kfp.converters.values import Call, Duration
 from tests.dates.run_context_exec import values
 
 pytest.importorskip("airflow")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 import pytest
 from kfp import dsl, local
 
-from bridge.kfp_server.time_placeholders import rfc3339, time_placeholders
+from af2kfp.bridge.kfp_server.time_placeholders import rfc3339, time_placeholders
 
 
 @dsl.component(base_image="python:3.11")

@@ -12,9 +12,9 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from bridge.cli import main
-from bridge.kfp import KfpClient
-from bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.kfp import KfpClient
+from af2kfp.bridge.kfp_server import RunningServer, start_server
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = {"run_seconds": 0.6, "pending_seconds": 0.1, "cancel_seconds": 0.2}

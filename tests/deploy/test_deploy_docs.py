@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bridge.cli import build_parser
-from bridge.migration.state import STAGES, MigrationState
+from af2kfp.bridge.cli import build_parser
+from af2kfp.bridge.migration.state import STAGES, MigrationState
 
 REPO = Path(__file__).resolve().parents[2]
 PAGE = (REPO / "docs" / "deploy.md").read_text(encoding="utf-8")

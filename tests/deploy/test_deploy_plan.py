@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from bridge.kfp import RecurringRun, Schedule, parse_package
-from bridge.migration.plan import (
+from af2kfp.bridge.kfp import RecurringRun, Schedule, parse_package
+from af2kfp.bridge.migration.plan import (
     CREATE, DELETE, DISABLE, ENABLE, NONE, SKIP, UNCHANGED, UPDATE, Want, differences, plan_recurring,
 )
-from bridge.migration.versions import content_sha256, version_name
+from af2kfp.bridge.migration.versions import content_sha256, version_name
 
 SCHEDULE = Schedule(cron_expression="0 0 2 * * *", start_time="2024-01-01T00:00:00Z", max_concurrency=3, no_catchup=True)
 

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 
-from bridge.kfp import KfpClient
-from bridge.migration.output import read_output, read_schedule
-from bridge.migration.state import MigrationState
+from af2kfp.bridge.kfp import KfpClient
+from af2kfp.bridge.migration.output import read_output, read_schedule
+from af2kfp.bridge.migration.state import MigrationState
 
 from .conftest import af2kfp, convert, everything, writes
 
@@ -41,7 +41,7 @@ def expected_recurring(out: Path) -> set[str]:
         schedule = read_schedule(dag.schedule)
         if dag.blockers or not (schedule and schedule.get("recurring_run")):
             continue
-        from bridge.kfp import load_package
+        from af2kfp.bridge.kfp import load_package
 
         parameters = load_package(dag.package).parameters
         if all("defaultValue" in p or p.get("isOptional") for p in parameters.values()):
@@ -231,8 +231,8 @@ def test_unreachable_kfp_exits_1_and_an_internal_error_exits_3(capsys, samples_o
         port = sock.getsockname()[1]
     from dataclasses import replace
 
-    import bridge.cli.deploy as command
-    from bridge.kfp import RetryPolicy
+    import af2kfp.bridge.cli.deploy as command
+    from af2kfp.bridge.kfp import RetryPolicy
 
     configured = command.kfp_config
     monkeypatch.setattr(command, "kfp_config", lambda args: replace(configured(args), retry=RetryPolicy(max_attempts=1)))
@@ -240,7 +240,7 @@ def test_unreachable_kfp_exits_1_and_an_internal_error_exits_3(capsys, samples_o
     assert down.code == 1 and "af2kfp: error: KFP API" in down.err
     assert not (tmp_path / "s.yaml").exists()
 
-    from bridge.migration import deploy as engine
+    from af2kfp.bridge.migration import deploy as engine
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")

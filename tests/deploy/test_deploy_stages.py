@@ -14,9 +14,9 @@ from typing import Any, Iterator
 import pytest
 from ruamel.yaml import YAML
 
-from bridge.kfp import KfpClient, RecurringRunSpec, RunSpec, Schedule
-from bridge.kfp_server import RunningServer, start_server
-from bridge.migration.state import MigrationState
+from af2kfp.bridge.kfp import KfpClient, RecurringRunSpec, RunSpec, Schedule
+from af2kfp.bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.migration.state import MigrationState
 
 from .conftest import FAST, FastClock, af2kfp, convert, wait_for
 

@@ -8,7 +8,7 @@ import shutil
 
 from ruamel.yaml import YAML
 
-from bridge.migration.output import read_output
+from af2kfp.bridge.migration.output import read_output
 
 from .conftest import af2kfp
 

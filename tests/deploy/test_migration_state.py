@@ -9,8 +9,8 @@ import stat
 
 import pytest
 
-from bridge.migration.state import DeployRecord, MigrationState, default_state_path
-from converters.errors import InputError
+from af2kfp.bridge.migration.state import DeployRecord, MigrationState, default_state_path
+from af2kfp.converters.errors import InputError
 
 RECORD = DeployRecord(
     host="http://127.0.0.1:8888", namespace=None, experiment="Default", experiment_id="e-1",

@@ -25,7 +25,7 @@ class Standalone:
     url: str  # the API server
     env: dict[str, str]  # Airflow's environment (for the airflow command line too)
     api: Any  # an httpx.Client on url
-    kfp: Any  # the KFP server process (bridge.kfp_server.ServerProcess)
+    kfp: Any  # the KFP server process (af2kfp.bridge.kfp_server.ServerProcess)
 
     @property
     def dags(self) -> Path:
@@ -43,7 +43,7 @@ class Standalone:
 def standalone(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalone]:
     httpx = pytest.importorskip("httpx")
     pytest.importorskip("airflow.sdk", reason="the end-to-end tests drive Airflow 3's api-server")
-    from bridge.kfp_server import start_server_process
+    from af2kfp.bridge.kfp_server import start_server_process
 
     tmp = tmp_path_factory.mktemp("standalone")
     home, log, port = tmp / "airflow", tmp / "standalone.log", free_port()

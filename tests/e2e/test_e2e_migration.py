@@ -25,9 +25,9 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("airflow.sdk", reason="the migration page drives Airflow 3")
 
-from bridge.cli import main  # noqa: E402
-from bridge.kfp import KfpClient  # noqa: E402
-from bridge.migration.state import MigrationState  # noqa: E402
+from af2kfp.bridge.cli import main  # noqa: E402
+from af2kfp.bridge.kfp import KfpClient  # noqa: E402
+from af2kfp.bridge.migration.state import MigrationState  # noqa: E402
 from tests.e2e.standalone import tail, wait_for  # noqa: E402
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.timeout(1200)]

@@ -34,7 +34,7 @@ import datetime
 
 from airflow.sdk import DAG
 
-from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
 with DAG({dag_id!r}, schedule=None, start_date=datetime.datetime(2024, 1, 1), catchup=False):
     KfpRunPipelineOperator(

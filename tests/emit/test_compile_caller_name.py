@@ -7,7 +7,7 @@ No ``from __future__ import annotations`` here: kfp reads the component annotati
 import pytest
 from kfp import dsl
 
-from converters.emit.compile import prepare
+from af2kfp.converters.emit.compile import prepare
 
 
 def test_setter_on_a_sub_pipeline_names_the_setter():

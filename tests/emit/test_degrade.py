@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.emit.compile import compile_pipeline
-from converters.emit.degrade import compile_degrading
-from converters.emit.pipeline_py import render_pipeline
-from converters.mappings import map_graph
-from converters.mappings.model import Input, Loop
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.emit.compile import compile_pipeline
+from af2kfp.converters.emit.degrade import compile_degrading
+from af2kfp.converters.emit.pipeline_py import render_pipeline
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.model import Input, Loop
 
 CHAIN = """
     from airflow.sdk import DAG, task

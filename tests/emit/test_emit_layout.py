@@ -8,7 +8,7 @@ import random
 import black
 import pytest
 
-from converters.emit.layout import Atom, Chain, Group, layout, number, string, value, width
+from af2kfp.converters.emit.layout import Atom, Chain, Group, layout, number, string, value, width
 
 MODE = black.Mode()
 ALPHABET = "abc xyz_-./:'\"\\\t\n\x00é€😀中"

@@ -7,12 +7,12 @@ import pytest
 import yaml
 from kfp import components
 
-from converters.emit import compile_pipeline, render_pipeline, yaml_tasks
-from converters.emit.safety import check_module
-from converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
-from converters.mappings import map_graph
-from converters.mappings.example import example_task
-from converters.values import Call, Duration, TaskRef
+from af2kfp.converters.emit import compile_pipeline, render_pipeline, yaml_tasks
+from af2kfp.converters.emit.safety import check_module
+from af2kfp.converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.values import Call, Duration, TaskRef
 
 KPO = "airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator"
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"

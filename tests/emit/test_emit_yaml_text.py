@@ -7,7 +7,7 @@ import random
 import pytest
 import yaml
 
-from converters.emit.yaml_text import dump_all
+from af2kfp.converters.emit.yaml_text import dump_all
 
 PIECES = ["a", "b c", " ", "  ", "\n", "\n\n", "\t", "'", '"', "\\", ":", ": ", "#", " #", "-", "- ", "?", "? ",
           ",", "[", "]", "{", "}", "&", "*", "!", "|", ">", "%", "@", "`", "---", "...", "é", "€", "😀", "\x00",

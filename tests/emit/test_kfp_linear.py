@@ -1,4 +1,4 @@
-"""kfp's builder, patched to be linear in tasks (:mod:`converters.emit.kfp_linear`), writes the same
+"""kfp's builder, patched to be linear in tasks (:mod:`af2kfp.converters.emit.kfp_linear`), writes the same
 bytes as stock kfp: every sample, every Airflow example DAG and a generated DAG whose tasks share
 components are converted here and compiled again by their own ``__main__`` block in a fresh
 interpreter that never imports af2kfp."""
@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from converters.config import find_pyproject, load_config
-from converters.convert import convert_paths
-from converters.emit import kfp_linear
+from af2kfp.converters.config import find_pyproject, load_config
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.emit import kfp_linear
 
 REPO = Path(__file__).resolve().parents[2]
 AIRFLOW_DIR = Path(importlib.util.find_spec("airflow").submodule_search_locations[0])  # not imported

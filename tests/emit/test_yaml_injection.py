@@ -11,8 +11,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from converters.emit.compile import NOT_LOADABLE, _check_loads_back, NotLoadable, compile_pipeline
-from converters.text import UNSAFE, visible
+from af2kfp.converters.emit.compile import NOT_LOADABLE, _check_loads_back, NotLoadable, compile_pipeline
+from af2kfp.converters.text import UNSAFE, visible
 
 # What breaks a YAML comment (PyYAML: \n \r \x85 \u2028 \u2029), what Python's splitlines() splits on
 # besides, and the bidi controls of "Trojan Source".

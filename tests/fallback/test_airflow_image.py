@@ -8,12 +8,12 @@ import re
 
 import pytest
 
-from converters.config import Config, load_config
-from converters.errors import InputError
-from converters.mappings import map_task
-from converters.mappings.airflow_image import (PREINSTALLED, STOCK_PROVIDERS, image_providers, provider_of,
+from af2kfp.converters.config import Config, load_config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.mappings import map_task
+from af2kfp.converters.mappings.airflow_image import (PREINSTALLED, STOCK_PROVIDERS, image_providers, provider_of,
                                                stock_version)
-from converters.mappings.example import example_task
+from af2kfp.converters.mappings.example import example_task
 
 SLACK = "airflow.providers.slack.operators.slack.SlackAPIPostOperator"
 DATABRICKS = "airflow.providers.databricks.operators.databricks.DatabricksRunNowOperator"
@@ -118,7 +118,7 @@ SQL = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator"
 
 
 def _with_connection(conn_type):
-    from converters.environment import Connection, Environment
+    from af2kfp.converters.environment import Connection, Environment
 
     return Config(environment=Environment(connections={"dw": Connection(conn_id="dw", conn_type=conn_type)}))
 

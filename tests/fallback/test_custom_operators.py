@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.cli import main
-from converters.config import Config
-from converters.errors import InputError
-from converters.mappings import check_config, rule_names
+from af2kfp.bridge.cli import main
+from af2kfp.converters.config import Config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.mappings import check_config, rule_names
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "custom-operators.md"
 DAG = textwrap.dedent(
@@ -74,4 +74,4 @@ def test_rule_that_does_not_import_is_an_input_error():
     with pytest.raises(InputError, match="cannot import no_such_plugin"):
         check_config(Config(operators={"a.B": "no_such_plugin.rules:r"}, source="pyproject.toml"))
     with pytest.raises(InputError, match="has no 'nope'"):
-        check_config(Config(operators={"a.B": "converters.mappings.bash:nope"}, source="pyproject.toml"))
+        check_config(Config(operators={"a.B": "af2kfp.converters.mappings.bash:nope"}, source="pyproject.toml"))

@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from converters.config import Config, load_config
-from converters.errors import InputError
-from converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
-from converters.mappings import map_graph, map_task
-from converters.mappings.example import example_task
-from converters.mappings.fallback import connection_env, connection_secret
-from converters.templating import ParamRef
-from converters.values import Call, Deferred, Duration, Symbolic, TaskRef
+from af2kfp.converters.config import Config, load_config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
+from af2kfp.converters.mappings import map_graph, map_task
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.fallback import connection_env, connection_secret
+from af2kfp.converters.templating import ParamRef
+from af2kfp.converters.values import Call, Deferred, Duration, Lambda, Symbolic, TaskRef
 
 SQL = "airflow.providers.common.sql.operators.sql.SQLExecuteQueryOperator"
 EXTERNAL = "airflow.providers.standard.sensors.external_task.ExternalTaskSensor"
@@ -131,3 +131,32 @@ def test_config_choices_are_validated(tmp_path):
     path.write_text('[tool.af2kfp]\nsensors = "ignore"\n')
     with pytest.raises(InputError, match="sensors = 'ignore'; expected one of fallback, skip"):
         load_config(path)
+
+
+HTTP = "airflow.providers.http.operators.http.HttpOperator"
+GCS_COPY = "airflow.providers.google.cloud.transfers.gcs_to_gcs.GCSToGCSOperator"
+
+
+def test_a_self_contained_lambda_travels_as_its_text_to_the_runner():
+    """``response_check=lambda response: ...`` reading only its parameter: the operator runs with it, the
+    runner compiling its text in the container (no pipeline parameter, no placeholder)."""
+    check = Lambda(source='lambda response: response.json()["code"] == 200')
+    kfp = _map(example_task(HTTP, "refresh", http_conn_id="api", endpoint="/refresh", response_check=check))
+    assert kfp.rule == "fallback" and kfp.kind == "container" and kfp.fate == "converted"
+    assert "M283" not in _codes(kfp) and not kfp.parameters
+    kwargs = json.loads(kfp.args[kfp.args.index("--kwargs") + 1])
+    assert kwargs["response_check"] == {"$symbolic": check.source, "lambda": True}
+    (note,) = [f.message for f in kfp.findings if f.code == "M225"]
+    assert "the lambda of response_check is compiled from its source in the container" in note
+
+
+def test_a_lambda_reading_names_of_the_dag_file_is_still_a_placeholder():
+    kfp = _map(example_task(HTTP, "refresh", http_conn_id="api", response_check=Symbolic(source="<lambda>")))
+    assert kfp.kind == "placeholder" and _codes(kfp) == ["M201"]
+
+
+def test_a_bucket_object_name_is_text_not_a_python_object():
+    """GCS operators call an object's name ``destination_object``: an unknown one is a pipeline parameter."""
+    kfp = _map(example_task(GCS_COPY, "copy", source_bucket="raw", source_object="a.csv", destination_bucket="b",
+                            destination_object=Symbolic(source="target_path(ds)")))
+    assert kfp.kind == "container" and "M283" in _codes(kfp)

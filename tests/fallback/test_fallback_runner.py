@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 from tests.fallback.compiled import executors, run_executor
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow]
@@ -205,3 +205,36 @@ def test_an_airflow_1_10_class_runs_as_its_replacement_without_af2kfp(tmp_path):
                         inputs=DATES)
     assert done.returncode == 0, done.stderr[-2000:]
     assert sqlite3.connect(db).execute("select day from runs").fetchall() == [("2024-03-05",)]
+
+
+def test_a_lambda_argument_runs_compiled_from_its_text(tmp_path):
+    """SqlSensor(success=lambda ...): the lambda travels as its text and the sensor calls it in the
+    container; it pokes until the table has two rows, then succeeds (and times out with one)."""
+    pytest.importorskip(SQLITE, reason="apache-airflow-providers-sqlite is not installed")
+    import sqlite3
+
+    dags = tmp_path / "dags"
+    dags.mkdir()
+    (dags / "ready.py").write_text(textwrap.dedent("""
+        from airflow.providers.common.sql.sensors.sql import SqlSensor
+        from airflow.sdk import DAG
+
+        with DAG("ready_rows", schedule=None):
+            SqlSensor(task_id="two_rows", conn_id="ledger_db", sql="select count(*) from runs",
+                      success=lambda first: int(first) >= 2, poke_interval=1, timeout=3)
+    """))
+    out = tmp_path / "out"
+    assert main(["convert", str(dags), "-o", str(out), "--fail-on", "none"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert not [f for f in report["findings"] if f["code"] in ("M283", "M201")]
+    assert not report["dags"][0]["kfp"]["parameters"] or all(
+        p["kind"] == "run" for p in report["dags"][0]["kfp"]["parameters"])
+    found = executors(out / "ready_rows" / "pipeline.yaml")
+    db = tmp_path / "ledger.db"
+    sqlite3.connect(db).executescript("create table runs(day text); insert into runs values ('a');")
+    secrets = {"airflow-conn-ledger-db": f"sqlite://{quote(str(db), safe='')}"}
+    waited = run_executor(found["two_rows"], secrets, tmp_path, inputs=DATES)
+    assert waited.returncode == 1 and "timed out" in waited.stderr.lower()
+    sqlite3.connect(db).executescript("insert into runs values ('b');")
+    done = run_executor(found["two_rows"], secrets, tmp_path, inputs=DATES)
+    assert done.returncode == 0, done.stderr[-2000:]

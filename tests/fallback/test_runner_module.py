@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-from converters.emit.safety import check_module
-from converters.runtime import FILES, RUNNER_FILE, airflow_operator_runner, file_text
-from converters.values import Call, DateTime, Duration, Symbolic, to_json
+from af2kfp.converters.emit.safety import check_module
+from af2kfp.converters.runtime import FILES, RUNNER_FILE, airflow_operator_runner, file_text
+from af2kfp.converters.values import Call, DateTime, Duration, Symbolic, to_json
 
 RUNNER = airflow_operator_runner()
 

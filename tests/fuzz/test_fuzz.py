@@ -22,7 +22,7 @@ GOOD = (
     "with DAG('good_dag', start_date=datetime(2024, 1, 1), schedule=None):\n"
     "    BashOperator(task_id='hello', bash_command='echo hi')\n"
 )
-_MAIN = "import sys\nfrom bridge.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+_MAIN = "import sys\nfrom af2kfp.bridge.cli import main\nsys.exit(main(sys.argv[1:]))\n"
 
 
 def _harness():

@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.kfp_server import RunningServer, start_server
 
 from . import pipelines
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.kfp_server import RunningServer
+from af2kfp.bridge.kfp_server import RunningServer
 
 from .conftest import json_writes
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from bridge.kfp_server import ControlError, RunningServer, start_server, start_server_process
+from af2kfp.bridge.kfp_server import ControlError, RunningServer, start_server, start_server_process
 
 from .conftest import FAST
 
@@ -71,7 +71,7 @@ def test_cli_reads_credentials_from_files(tmp_path: Path) -> None:
             httpx.get(server.url + HEALTHZ, headers={"Authorization": "Bearer from-file"}).status_code == 200
         )
     missing = subprocess.run(
-        [sys.executable, "-m", "bridge.kfp_server", "--bearer-token-file", str(tmp_path / "none")],
+        [sys.executable, "-m", "af2kfp.bridge.kfp_server", "--bearer-token-file", str(tmp_path / "none")],
         capture_output=True,
         text=True,
         timeout=30,

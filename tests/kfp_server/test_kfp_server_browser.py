@@ -20,7 +20,7 @@ from typing import Any, Iterator
 import pytest
 from kfp import compiler
 
-from bridge.kfp_server import RunningServer, guard, start_server
+from af2kfp.bridge.kfp_server import RunningServer, guard, start_server
 
 from .pipelines import drive_by
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from kfp_server_api.exceptions import ApiException
 
-from bridge.kfp_server import RunningServer
+from af2kfp.bridge.kfp_server import RunningServer
 
 from .conftest import wait_for
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 import yaml
 
-from bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.kfp_server import RunningServer, start_server
 
 from .conftest import FAST, JSON, wait_for
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.kfp_server.fates import Fate, FateError, Timeline, fate_from_inputs, parse_fate, snapshot
+from af2kfp.bridge.kfp_server.fates import Fate, FateError, Timeline, fate_from_inputs, parse_fate, snapshot
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from bridge.kfp_server import start_server, start_server_process
+from af2kfp.bridge.kfp_server import start_server, start_server_process
 
 from .conftest import FAST, wait_for
 

@@ -12,9 +12,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from bridge.kfp_server.api import KfpApi, Policy, Settings
-from bridge.kfp_server.errors import ApiError
-from bridge.kfp_server.store import Store
+from af2kfp.bridge.kfp_server.api import KfpApi, Policy, Settings
+from af2kfp.bridge.kfp_server.errors import ApiError
+from af2kfp.bridge.kfp_server.store import Store
 
 from .conftest import wait_for
 
@@ -317,7 +317,7 @@ def test_an_executed_pipeline_reads_its_scheduled_and_creation_times(tmp_path: P
 
 def test_the_scheduler_thread_triggers_on_its_own(tmp_path: Path, spec) -> None:
     """The real-time path: a server whose scheduler looks every 0.1 s, a 1-second interval."""
-    from bridge.kfp_server import start_server
+    from af2kfp.bridge.kfp_server import start_server
 
     with start_server(tmp_path / "kfp.db", schedule_tick=0.1, run_seconds=0.2, pending_seconds=0.0) as server:
         server.api.recurring.create({}, {"display_name": "fast", "pipeline_spec": spec, "max_concurrency": "1",

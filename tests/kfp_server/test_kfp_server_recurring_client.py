@@ -15,7 +15,7 @@ import httpx
 import pytest
 from kfp_server_api.exceptions import ApiException
 
-from bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.kfp_server import RunningServer, start_server
 
 from .conftest import FAST, wait_for
 
@@ -160,7 +160,7 @@ def test_the_command_schedules_and_a_restarted_process_goes_on(tmp_path: Path, s
     """``af2kfp kfp-server --schedule-tick``: a real process starts the runs of a 1-second
     interval; stopped (SIGTERM) and started again on the same database, it goes on from the
     last tick, catching up the ones it missed, each once; ``--schedule-tick 0`` starts none."""
-    from bridge.kfp_server import start_server_process
+    from af2kfp.bridge.kfp_server import start_server_process
 
     def started(url: str) -> list[dict[str, Any]]:
         found = httpx.get(f"{url}/apis/v2beta1/runs", params={"page_size": 200}).json().get("runs") or []

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bridge.kfp_server.schedules import ScheduleError, Trigger, next_tick, parse_trigger
+from af2kfp.bridge.kfp_server.schedules import ScheduleError, Trigger, next_tick, parse_trigger
 
 
 def at(text: str) -> int:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bridge.kfp_server import ControlError, RunningServer
+from af2kfp.bridge.kfp_server import ControlError, RunningServer
 
 from .conftest import JSON, wait_for
 

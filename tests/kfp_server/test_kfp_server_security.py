@@ -14,10 +14,10 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
-from bridge.kfp import run_url
-from bridge.kfp_server import RunningServer, start_server, start_server_process
-from bridge.kfp_server.api import KfpApi
-from bridge.kfp_server.store import Store
+from af2kfp.bridge.kfp import run_url
+from af2kfp.bridge.kfp_server import RunningServer, start_server, start_server_process
+from af2kfp.bridge.kfp_server.api import KfpApi
+from af2kfp.bridge.kfp_server.store import Store
 
 from .conftest import FAST, JSON
 
@@ -265,7 +265,7 @@ def test_credentials_guard_the_page_and_the_control_api(tmp_path: Path) -> None:
 
 
 def test_the_cli_says_what_the_server_does(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "bridge.kfp_server", "--port", "0", "--db", str(tmp_path / "k.db")]
+    command = [sys.executable, "-m", "af2kfp.bridge.kfp_server", "--port", "0", "--db", str(tmp_path / "k.db")]
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
         try:
             first, second = process.stdout.readline(), process.stdout.readline()

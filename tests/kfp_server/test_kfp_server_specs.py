@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bridge.kfp_server.specs import SpecError, is_lightweight_python, load_package, root_tasks
+from af2kfp.bridge.kfp_server.specs import SpecError, is_lightweight_python, load_package, root_tasks
 
 
 def _spec(tasks: dict[str, Any], executors: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bridge.kfp_server import start_server, start_server_process
+from af2kfp.bridge.kfp_server import start_server, start_server_process
 
 HEALTHZ = "/apis/v2beta1/healthz"
 
@@ -83,7 +83,7 @@ def test_https_from_the_command_line(certs: tuple[Path, Path, Path]) -> None:
         assert server.url.startswith("https://")
         assert httpx.get(server.url + HEALTHZ, verify=str(ca)).status_code == 200
     missing = subprocess.run(
-        [sys.executable, "-m", "bridge.kfp_server", "--tls-cert", str(cert.with_name("none.pem"))],
+        [sys.executable, "-m", "af2kfp.bridge.kfp_server", "--tls-cert", str(cert.with_name("none.pem"))],
         capture_output=True,
         text=True,
         timeout=30,
@@ -93,7 +93,7 @@ def test_https_from_the_command_line(certs: tuple[Path, Path, Path]) -> None:
         [
             sys.executable,
             "-m",
-            "bridge.kfp_server",
+            "af2kfp.bridge.kfp_server",
             "--port",
             "0",
             "--tls-cert",

@@ -14,13 +14,13 @@ import textwrap
 
 import pytest
 
-from converters.config import Config
-from converters.graph import PythonCallable
-from converters.mappings import map_task
-from converters.mappings.airflow_exceptions import Provided, uses
-from converters.mappings.conditions import conditions
-from converters.mappings.example import example_task
-from converters.mappings.model import Decision
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import PythonCallable
+from af2kfp.converters.mappings import map_task
+from af2kfp.converters.mappings.airflow_exceptions import Provided, uses
+from af2kfp.converters.mappings.conditions import conditions
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.model import Decision
 
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
 TASK = "airflow.sdk.task"
@@ -200,7 +200,7 @@ def test_trigger_rules_after_a_skipping_task():
     """Airflow skips only the task; each task after it applies its trigger rule to a skipped upstream."""
     import networkx as nx
 
-    from converters.mappings.example import example_task as task
+    from af2kfp.converters.mappings.example import example_task as task
 
     graph = nx.DiGraph()
     rules = {"check": None, "load": None, "audit": "all_done", "join": "none_failed", "after_load": None,
@@ -219,7 +219,7 @@ def test_trigger_rules_after_a_skipping_task():
 def test_skip_in_a_mapped_task_is_not_carried():
     from dataclasses import replace
 
-    from converters.graph import Mapped
+    from af2kfp.converters.graph import Mapped
 
     python = PythonCallable(name="use", source=textwrap.dedent(SKIP).lstrip(), file="dags/f.py", line=1,
                             imports=["from airflow.exceptions import AirflowSkipException"])

@@ -8,12 +8,12 @@ import subprocess
 import pytest
 import yaml
 
-from converters.emit import compile_pipeline, render_pipeline
-from converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
-from converters.mappings import map_graph
-from converters.mappings.bash import XCOM_WRAPPER
-from converters.mappings.example import example_task
-from converters.values import TaskRef
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.graph import DagInfo, PythonCallable, add_edge, add_task, new_graph
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.bash import XCOM_WRAPPER
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.values import TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 

@@ -1,4 +1,4 @@
-"""The repository's own helper code travels with a Python task (converters.analysis.carry, converters.mappings.carried).
+"""The repository's own helper code travels with a Python task (af2kfp.converters.analysis.carry, af2kfp.converters.mappings.carried).
 
 A repository laid out as teams do (a ``common`` package next to the DAGs) is analyzed; the
 component of each task must hold what the callable reads from it, transitively, and run:
@@ -13,10 +13,10 @@ import json
 import textwrap
 from pathlib import Path
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.graph import tasks
-from converters.mappings import map_task
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import tasks
+from af2kfp.converters.mappings import map_task
 
 DAG = '''
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""Helper modules that read Airflow at import time travel too (converters.analysis.carry, mappings.carried).
+"""Helper modules that read Airflow at import time travel too (af2kfp.converters.analysis.carry, mappings.carried).
 
 A team's ``settings`` module reads Variables when it is imported, is used as a module object
 (``settings.env``), binds names in ``if``/``try`` blocks and defines Datasets and Params. The
@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.environment import Environment, load_variables
-from converters.graph import tasks
-from converters.mappings import map_task
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import Environment, load_variables
+from af2kfp.converters.graph import tasks
+from af2kfp.converters.mappings import map_task
 from tests.mappings.test_carried import _repo, _run
 
 SETTINGS = {
@@ -158,7 +158,7 @@ def test_dataset_asset_and_param_stand_ins_read_as_airflow_s(folder):
 def test_uri_normalisation_matches_airflow():
     from airflow.sdk import Asset
 
-    from converters.mappings.standins import stand_in
+    from af2kfp.converters.mappings.standins import stand_in
 
     namespace: dict = {}
     exec(stand_in("Asset", {"Asset"})[0], namespace)  # noqa: S102 - our stand-in

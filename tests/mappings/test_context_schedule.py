@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import textwrap
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.mappings import map_graph
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.mappings import map_graph
 
 DAG = '''
 from datetime import datetime

@@ -13,13 +13,13 @@ import textwrap
 
 import pytest
 
-from converters.config import Config
-from converters.graph import PythonCallable
-from converters.mappings import map_task
-from converters.mappings.example import example_task
-from converters.mappings.model import Input, Template
-from converters.run_context import RUN_CONTEXT_ID
-from converters.templating import ParamRef, PipelineParameter, PlaceholderRef
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import PythonCallable
+from af2kfp.converters.mappings import map_task
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.model import Input, Template
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.templating import ParamRef, PipelineParameter, PlaceholderRef
 
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
 TASK = "airflow.sdk.task"
@@ -220,8 +220,8 @@ def test_macros_in_a_callable():
 
 
 def test_finding_lines_are_the_dag_files_under_decorators(tmp_path):
-    from converters.analysis import analyze_paths
-    from converters.graph import tasks
+    from af2kfp.converters.analysis import analyze_paths
+    from af2kfp.converters.graph import tasks
 
     (tmp_path / "lines.py").write_text(textwrap.dedent("""
         from airflow.sdk import DAG, get_current_context, task

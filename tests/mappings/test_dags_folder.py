@@ -6,11 +6,11 @@ import textwrap
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.graph import tasks
-from converters.mappings import map_task
-from converters.mappings.dags_folder import dags_folder_reads
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import tasks
+from af2kfp.converters.mappings import map_task
+from af2kfp.converters.mappings.dags_folder import dags_folder_reads
 
 DAG = '''
 import os

@@ -12,10 +12,10 @@ import textwrap
 import pytest
 import yaml
 
-from converters.convert import convert_paths
-from converters.mappings.env_xcom import returned_keys, subscripted_xcom
-from converters.mappings.values import is_secret_env
-from converters.values import TaskRef
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.mappings.env_xcom import returned_keys, subscripted_xcom
+from af2kfp.converters.mappings.values import is_secret_env
+from af2kfp.converters.values import TaskRef
 
 DAG = """
     from airflow.sdk import DAG, task

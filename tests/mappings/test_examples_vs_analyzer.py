@@ -6,10 +6,10 @@ import textwrap
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.graph import tasks
-from converters.mappings import RULE_MODULES, map_task
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import tasks
+from af2kfp.converters.mappings import RULE_MODULES, map_task
 
 HEADER = textwrap.dedent(
     """

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from converters.findings import Finding, Severity
-from converters.graph import DagInfo, add_edge, add_task, new_graph
-from converters.mappings import map_graph
-from converters.mappings.base import fate_of
-from converters.mappings.example import example_task
+from af2kfp.converters.findings import Finding, Severity
+from af2kfp.converters.graph import DagInfo, add_edge, add_task, new_graph
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.base import fate_of
+from af2kfp.converters.mappings.example import example_task
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 EMPTY = "airflow.providers.standard.operators.empty.EmptyOperator"

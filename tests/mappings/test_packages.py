@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.config import Config, load_config
-from converters.errors import InputError
-from converters.graph import PythonCallable, tasks
-from converters.mappings import map_task
-from converters.mappings.example import example_task
-from converters.mappings.packages import builtin_table, requirement_name, resolve_modules
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config, load_config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.graph import PythonCallable, tasks
+from af2kfp.converters.mappings import map_task
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.packages import builtin_table, requirement_name, resolve_modules
 
 TASK = "airflow.sdk.task"
 

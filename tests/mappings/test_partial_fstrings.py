@@ -8,9 +8,9 @@ import textwrap
 
 import yaml
 
-from converters.analysis import analyze_paths
-from converters.convert import convert_paths
-from converters.values import Deferred, from_json, to_json
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.values import Deferred, from_json, to_json
 
 DAG = """
     import os

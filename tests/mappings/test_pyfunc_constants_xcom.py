@@ -15,15 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.emit import compile_pipeline, render_pipeline
-from converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph, tasks
-from converters.mappings import map_graph, map_task
-from converters.mappings.example import example_task
-from converters.run_context import RUN_CONTEXT_ID
-from converters.mappings.model import Input
+from af2kfp.bridge.cli import main
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.graph import DagInfo, PythonCallable, add_edge, add_task, graph_from_json, graph_to_json, new_graph, tasks
+from af2kfp.converters.mappings import map_graph, map_task
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.mappings.model import Input
 
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"
 
@@ -414,7 +414,7 @@ with DAG("example", schedule=None):
 
 @pytest.mark.parametrize("task_id", sorted(EXAMPLE_DAGS))
 def test_examples_match_what_the_analyzer_finds(task_id, tmp_path):
-    from converters.mappings import python
+    from af2kfp.converters.mappings import python
 
     (example,) = [e for e in python.EXAMPLES if e.task.task_id == task_id]
     (analyzed,) = tasks(_analyzed(tmp_path, EXAMPLE_DAGS[task_id]))

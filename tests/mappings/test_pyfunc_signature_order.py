@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 
 DAG = '''
 import os

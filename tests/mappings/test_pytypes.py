@@ -13,7 +13,7 @@ import textwrap
 
 import pytest
 
-from converters.mappings.pytypes import (
+from af2kfp.converters.mappings.pytypes import (
     INT_ITEMS,
     JSON,
     JSON_ITEMS,

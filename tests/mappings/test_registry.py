@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from converters.config import Config
-from converters.errors import InputError
-from converters.graph import DagInfo, add_edge, add_task, new_graph
-from converters.mappings import check_config, map_graph, map_task, resolve
-from converters.mappings.example import example_task
+from af2kfp.converters.config import Config
+from af2kfp.converters.errors import InputError
+from af2kfp.converters.graph import DagInfo, add_edge, add_task, new_graph
+from af2kfp.converters.mappings import check_config, map_graph, map_task, resolve
+from af2kfp.converters.mappings.example import example_task
 
 
 def test_aliases_resolve_to_the_same_rule():
@@ -45,7 +45,7 @@ def test_empty_operator_folds_predecessors_times_successors():
 
 
 def test_private_environment_values_never_reach_the_output():
-    from converters.emit import render_pipeline
+    from af2kfp.converters.emit import render_pipeline
 
     graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
     add_task(graph, example_task("airflow.providers.docker.operators.docker.DockerOperator", "t", image="a:1",
@@ -58,8 +58,8 @@ def test_private_environment_values_never_reach_the_output():
 
 
 def test_parameter_takes_what_its_producer_outputs_whatever_its_annotation():
-    from converters.graph import PythonCallable
-    from converters.values import TaskRef
+    from af2kfp.converters.graph import PythonCallable
+    from af2kfp.converters.values import TaskRef
 
     # Airflow never converts an XCom to the annotation: the body gets the producer's value as is.
     use = PythonCallable(name="use", source="def use(n: float):\n    return n\n", file="f.py", line=1)
@@ -74,7 +74,7 @@ def test_parameter_takes_what_its_producer_outputs_whatever_its_annotation():
 
 
 def test_analyzer_warning_on_a_task_makes_it_review():
-    from converters.findings import Finding, Severity
+    from af2kfp.converters.findings import Finding, Severity
 
     graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
     add_task(graph, example_task("airflow.providers.standard.operators.bash.BashOperator", "t", bash_command="true"))
@@ -84,7 +84,7 @@ def test_analyzer_warning_on_a_task_makes_it_review():
 
 
 def test_cycle_edge_dropped_with_a_finding_and_pipeline_still_compiles():
-    from converters.emit import compile_pipeline, render_pipeline
+    from af2kfp.converters.emit import compile_pipeline, render_pipeline
 
     graph = new_graph(DagInfo(dag_id="d", file="f.py", line=1))
     for i, task_id in enumerate(["a", "b"]):
@@ -102,7 +102,7 @@ def test_cycle_edge_dropped_with_a_finding_and_pipeline_still_compiles():
 
 
 def test_untranslatable_jinja_in_taskflow_call_arguments_is_flagged():
-    from converters.graph import PythonCallable
+    from af2kfp.converters.graph import PythonCallable
 
     fn = PythonCallable(name="f", source="def f(day):\n    print(day)\n", file="f.py", line=1)
     task = example_task("airflow.sdk.task", "f", python=fn, call_kwargs={"day": "{{ ti.try_number }}"})
@@ -111,8 +111,8 @@ def test_untranslatable_jinja_in_taskflow_call_arguments_is_flagged():
 
 
 def test_lambda_callable_becomes_a_component_and_messages_stay_one_line():
-    from converters.graph import PythonCallable
-    from converters.values import Symbolic
+    from af2kfp.converters.graph import PythonCallable
+    from af2kfp.converters.values import Symbolic
 
     fn = PythonCallable(name="<lambda>", source="lambda x=1: print('hi', x)", file="f.py", line=1)
     task = example_task("airflow.providers.standard.operators.python.PythonOperator", "t", python=fn,
@@ -127,7 +127,7 @@ def test_async_callable_runs_with_asyncio_run(tmp_path):
     import subprocess
     import sys
 
-    from converters.graph import PythonCallable
+    from af2kfp.converters.graph import PythonCallable
 
     source = 'async def nap(seconds: float, tag="x") -> str:\n    """Sleep."""\n    await asyncio.sleep(seconds)\n    return f"{tag}:{seconds}"\n'
     fn = PythonCallable(name="nap", source=source, file="f.py", line=1, imports=["import asyncio"])
@@ -143,7 +143,7 @@ def test_async_callable_runs_with_asyncio_run(tmp_path):
 
 
 def test_external_python_maps_with_its_interpreter_flagged():
-    from converters.graph import PythonCallable
+    from af2kfp.converters.graph import PythonCallable
 
     fn = PythonCallable(name="f", source="def f():\n    return 1\n", file="f.py", line=1)
     task = example_task("airflow.providers.standard.operators.python.ExternalPythonOperator", "t", python=fn,
@@ -154,8 +154,8 @@ def test_external_python_maps_with_its_interpreter_flagged():
 
 
 def test_extra_kwargs_go_into_the_kwargs_dict_and_non_plain_values_are_flagged():
-    from converters.graph import PythonCallable
-    from converters.values import Duration, TaskRef
+    from af2kfp.converters.graph import PythonCallable
+    from af2kfp.converters.values import Duration, TaskRef
 
     fn = PythonCallable(name="f", source="def f(a, **kwargs):\n    print(a, kwargs)\n", file="f.py", line=1)
     task = example_task("airflow.providers.standard.operators.python.PythonOperator", "t", python=fn,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from converters.config import Config
-from converters.emit import compile_pipeline, render_pipeline
-from converters.graph import DagInfo, add_task, new_graph
-from converters.mappings import RULE_MODULES, map_graph, map_task
+from af2kfp.converters.config import Config
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.graph import DagInfo, add_task, new_graph
+from af2kfp.converters.mappings import RULE_MODULES, map_graph, map_task
 
 EXAMPLES = [
     pytest.param(module, example, id=f"{module.__name__.rsplit('.', 1)[-1]}-{i}")
@@ -52,8 +52,8 @@ def test_example_emits_expected_code_that_compiles(module, example):
 
 
 def _producer(task_id: str, kind: str):
-    from converters.graph import PythonCallable
-    from converters.mappings.example import example_task
+    from af2kfp.converters.graph import PythonCallable
+    from af2kfp.converters.mappings.example import example_task
 
     source = f"def {task_id}() -> {kind}:\n    return {kind}()\n"
     python = PythonCallable(name=task_id, source=source, file="example.py", line=1)

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.cli import main
-from converters.config import Config
-from converters.graph import PythonCallable
-from converters.mappings import map_task
-from converters.mappings.example import example_task
-from converters.mappings.model import SecretEnv
-from converters.mappings.values import env_secret_name, is_secret_name
-from converters.values import Call, Symbolic, TaskRef
+from af2kfp.bridge.cli import main
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import PythonCallable
+from af2kfp.converters.mappings import map_task
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.model import SecretEnv
+from af2kfp.converters.mappings.values import env_secret_name, is_secret_name
+from af2kfp.converters.values import Call, Symbolic, TaskRef
 
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
 KPO = "airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator"

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from converters.config import Config
-from converters.mappings import map_task
-from converters.mappings.example import example_task
-from converters.mappings.model import Input, Template
-from converters.mappings.trigger import TRIGGER
-from converters.templating import ParamRef, PipelineParameter
-from converters.values import Symbolic, TaskRef
+from af2kfp.converters.config import Config
+from af2kfp.converters.mappings import map_task
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.model import Input, Template
+from af2kfp.converters.mappings.trigger import TRIGGER
+from af2kfp.converters.templating import ParamRef, PipelineParameter
+from af2kfp.converters.values import Symbolic, TaskRef
 
 
 def _map(pipelines=None, producers=None, params=None, **args):

@@ -6,10 +6,10 @@ import dataclasses
 
 import pytest
 
-from converters.emit import compile_pipeline, render_pipeline
-from converters.graph import DagInfo, add_task, new_graph
-from converters.mappings import RULE_MODULES, map_graph
-from converters.values import Call, DateTime, Duration, Symbolic, TaskRef
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.graph import DagInfo, add_task, new_graph
+from af2kfp.converters.mappings import RULE_MODULES, map_graph
+from af2kfp.converters.values import Call, DateTime, Duration, Symbolic, TaskRef
 
 ODD = [
     Symbolic(source="get_value(\n  'x')"),

@@ -10,10 +10,10 @@ import json
 import textwrap
 from pathlib import Path
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.emit import compile_pipeline, render_pipeline
-from converters.mappings import map_graph
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.mappings import map_graph
 
 HEADER = """
 from datetime import datetime

@@ -1,4 +1,4 @@
-"""``Variable.get`` inside a Python callable is served by the component (converters.mappings.variable_shim).
+"""``Variable.get`` inside a Python callable is served by the component (af2kfp.converters.mappings.variable_shim).
 
 Known Variables (``--variables``) are literals, others pipeline parameters (defaults from
 ``default_var``); a secret-looking Variable is never written, even when the file holds it.
@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import textwrap
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.environment import load_variables
-from converters.graph import tasks
-from converters.mappings import map_task
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import load_variables
+from af2kfp.converters.graph import tasks
+from af2kfp.converters.mappings import map_task
 
 DAG = '''
 from datetime import datetime

@@ -77,7 +77,7 @@ def extra_link_url(dag_id: str, run_id: str, task_id: str, ti_key: Any) -> Any:
     Airflow 2 asks the link class when the page is shown."""
     if AIRFLOW_3:
         return xcom_value(dag_id, run_id, task_id, "_link_KfpRunLink")
-    from airflow_plugins.links.kfp import KfpRunLink
+    from af2kfp.airflow_plugins.links.kfp import KfpRunLink
 
     return KfpRunLink().get_link(None, ti_key=ti_key)
 

@@ -39,7 +39,7 @@ if "airflow.settings" in sys.modules:
 
 import pytest  # noqa: E402
 
-from bridge.kfp_server import start_server  # noqa: E402
+from af2kfp.bridge.kfp_server import start_server  # noqa: E402
 
 
 @pytest.fixture(scope="session")

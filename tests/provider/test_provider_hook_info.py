@@ -8,9 +8,9 @@ import logging
 
 import pytest
 
-from airflow_plugins.get_provider_info import get_provider_info
-from airflow_plugins.hooks.kfp import KfpHook, config_from_connection
-from bridge.kfp import BearerToken, NoAuth, RetryPolicy, SessionCookie, TokenFile
+from af2kfp.airflow_plugins.get_provider_info import get_provider_info
+from af2kfp.airflow_plugins.hooks.kfp import KfpHook, config_from_connection
+from af2kfp.bridge.kfp import BearerToken, NoAuth, RetryPolicy, SessionCookie, TokenFile
 
 pytestmark = pytest.mark.airflow
 
@@ -54,13 +54,13 @@ def test_providers_manager_discovers_the_provider_through_the_entry_point():
     else:
         hook = manager.hooks["kubeflow_pipelines"]
     assert (hook.hook_class_name, hook.hook_name, hook.connection_id_attribute_name) == (
-        "airflow_plugins.hooks.kfp.KfpHook",
+        "af2kfp.airflow_plugins.hooks.kfp.KfpHook",
         "Kubeflow Pipelines",
         "kfp_conn_id",
     )
     assert hook.connection_testable
-    assert "airflow_plugins.links.kfp.KfpRunLink" in manager.extra_links_class_names
-    assert "airflow_plugins.triggers.kfp" in {t.trigger_class_name for t in manager.trigger}
+    assert "af2kfp.airflow_plugins.links.kfp.KfpRunLink" in manager.extra_links_class_names
+    assert "af2kfp.airflow_plugins.triggers.kfp" in {t.trigger_class_name for t in manager.trigger}
     behaviour = manager.field_behaviours["kubeflow_pipelines"]
     assert behaviour["relabeling"]["host"] == "KFP API URL"
     assert {"schema", "port", "login"} <= set(behaviour["hidden_fields"])
@@ -180,7 +180,7 @@ def test_uri_style_connection_builds_the_url():
     ],
 )
 def test_bad_connections_say_what_is_wrong(fields, error):
-    from airflow_plugins._compat import AirflowException
+    from af2kfp.airflow_plugins._compat import AirflowException
 
     with pytest.raises(AirflowException, match="connection 'kfp_t': .*" + error.replace("(", r"\(")):
         config_from_connection(_conn(**fields))
@@ -230,7 +230,7 @@ def test_an_api_error_never_shows_the_secret(kfp, monkeypatch):
     )
     hook = KfpHook("kfp_cookie", retry=RetryPolicy(max_attempts=1))
     kfp.fault("status", count=1, status=401, path="/apis/v2beta1/runs/*")
-    from bridge.kfp import KfpAuthError
+    from af2kfp.bridge.kfp import KfpAuthError
 
     with pytest.raises(KfpAuthError) as info:
         hook.client.get_run("r-1")

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bridge.kfp import KfpClient
+from af2kfp.bridge.kfp import KfpClient
 from tests.provider.dagrun import extra_link, run_dag, task_instance, xcom
 
 pytestmark = [pytest.mark.airflow, pytest.mark.usefixtures("airflow_db")]
@@ -27,7 +27,7 @@ def _record_failure(context) -> None:
 def _dag(dag_id: str, package, *, operator=None, task_kwargs=None, **op_kwargs):
     from tests.provider.airflow_versions import DAG
 
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
     FAILURES.clear()
     parameters = {"ds": "{{ ds }}", "run_id": "{{ run_id }}", **op_kwargs.pop("parameters", {})}
@@ -159,7 +159,7 @@ def test_transient_503s_and_dropped_connections_are_survived(kfp, pipeline_packa
 def _crashing_operator(*, state_store: bool = True):
     """The operator, losing its worker right after submitting on try 1 (and, with
     ``state_store=False``, as on Airflow < 3.3: no task state store)."""
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
     class CrashOnceOperator(KfpRunPipelineOperator):
         def execute(self, context):
@@ -199,7 +199,7 @@ def test_retry_reattaches_to_the_running_run(kfp, pipeline_package, deferrable, 
 
 def test_retry_after_success_does_not_rerun(kfp, pipeline_package):
     """A run that already succeeded is not submitted again (e.g. the task failed after it)."""
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
     class FailAfterSuccess(KfpRunPipelineOperator):
         def execute(self, context):
@@ -341,7 +341,7 @@ def test_mapped_tasks_get_one_run_each_from_a_convert_folder(kfp, pipeline_packa
     instance gets its own deterministic run name (the map index is part of it)."""
     from tests.provider.airflow_versions import DAG
 
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
     with DAG("kfp_mapped", schedule=None, start_date=START) as dag:
         KfpRunPipelineOperator.partial(
@@ -360,8 +360,8 @@ def test_mapped_tasks_get_one_run_each_from_a_convert_folder(kfp, pipeline_packa
 
 @pytest.mark.parametrize(("setting", "expected"), [("True", True), ("False", False)])
 def test_deferrable_defaults_to_the_airflow_setting(monkeypatch, setting, expected):
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
-    from airflow_plugins.sensors.kfp import KfpRunSensor
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from af2kfp.airflow_plugins.sensors.kfp import KfpRunSensor
 
     monkeypatch.setenv("AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE", setting)
     assert KfpRunPipelineOperator(task_id="t", pipeline_name="p").deferrable is expected
@@ -374,7 +374,7 @@ def test_deferrable_defaults_to_the_airflow_setting(monkeypatch, setting, expect
 
 @pytest.mark.parametrize("sources", [{}, {"pipeline_package": "p.yaml", "pipeline_name": "p"}])
 def test_one_pipeline_source_is_required_when_the_dag_is_parsed(sources):
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
 
     with pytest.raises(ValueError, match="t: give exactly one pipeline source"):
         KfpRunPipelineOperator(task_id="t", **sources)

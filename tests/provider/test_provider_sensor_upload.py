@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from bridge.kfp import KfpClient, RunSpec
+from af2kfp.bridge.kfp import KfpClient, RunSpec
 from tests.provider.dagrun import extra_link, run_dag, task_instance, xcom
 
 pytestmark = [pytest.mark.airflow, pytest.mark.usefixtures("airflow_db")]
@@ -35,7 +35,7 @@ def _submit(kfp, package, fate: str) -> str:
 def _sensor_dag(dag_id: str, run_id: str, deferrable: bool, **sensor_kwargs):
     from tests.provider.airflow_versions import DAG
 
-    from airflow_plugins.sensors.kfp import KfpRunSensor
+    from af2kfp.airflow_plugins.sensors.kfp import KfpRunSensor
 
     FAILURES.clear()
     with DAG(dag_id, schedule=None, start_date=START, params={"kfp_run": run_id}) as dag:
@@ -84,7 +84,7 @@ def test_sensor_fails_on_a_state_nobody_expects(kfp, pipeline_package, deferrabl
 def _upload_dag(dag_id: str, package, version_name: str | None):
     from tests.provider.airflow_versions import DAG
 
-    from airflow_plugins.operators.kfp import KfpUploadPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpUploadPipelineOperator
 
     with DAG(dag_id, schedule=None, start_date=START) as dag:
         KfpUploadPipelineOperator(
@@ -113,7 +113,7 @@ def test_upload_creates_a_pipeline_then_versions(kfp, pipeline_package):
 def test_uploaded_pipeline_runs_by_name(kfp, pipeline_package):
     from tests.provider.airflow_versions import DAG
 
-    from airflow_plugins.operators.kfp import KfpRunPipelineOperator, KfpUploadPipelineOperator
+    from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator, KfpUploadPipelineOperator
 
     with DAG("kfp_upload_then_run", schedule=None, start_date=START) as dag:
         upload = KfpUploadPipelineOperator(
@@ -145,7 +145,7 @@ def test_uploaded_pipeline_runs_by_name(kfp, pipeline_package):
 def test_sensor_times_out_as_sensors_do(kfp, pipeline_package, deferrable):
     from tests.provider.airflow_versions import DAG
 
-    from airflow_plugins.sensors.kfp import KfpRunSensor
+    from af2kfp.airflow_plugins.sensors.kfp import KfpRunSensor
 
     run_id = _submit(kfp, pipeline_package, "hang")
     FAILURES.clear()
@@ -171,7 +171,7 @@ def test_poking_goes_on_through_an_api_outage(kfp, pipeline_package, monkeypatch
 
     from tests.provider.airflow_versions import DAG
 
-    from airflow_plugins.sensors.kfp import KfpRunSensor
+    from af2kfp.airflow_plugins.sensors.kfp import KfpRunSensor
 
     monkeypatch.setenv(
         "AIRFLOW_CONN_KFP_ONE_TRY",

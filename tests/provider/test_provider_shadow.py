@@ -9,10 +9,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from airflow_plugins._compat import AirflowException
-from airflow_plugins.operators.kfp import KfpRunPipelineOperator
-from airflow_plugins.operators.shadow import KfpShadowCompareOperator, _airflow_tasks, shadow_result
-from bridge.compare import RunRecord, TaskRun, compare_runs
+from af2kfp.airflow_plugins._compat import AirflowException
+from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
+from af2kfp.airflow_plugins.operators.shadow import KfpShadowCompareOperator, _airflow_tasks, shadow_result
+from af2kfp.bridge.compare import RunRecord, TaskRun, compare_runs
 
 MAPPING = {
     "dag_id": "orders",

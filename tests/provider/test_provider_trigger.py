@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from airflow_plugins.triggers.kfp import KfpRunTrigger
-from bridge.kfp import KfpClient, RunSpec
+from af2kfp.airflow_plugins.triggers.kfp import KfpRunTrigger
+from af2kfp.bridge.kfp import KfpClient, RunSpec
 
 pytestmark = pytest.mark.airflow
 
@@ -59,7 +59,7 @@ def test_serialize_is_the_classpath_and_plain_kwargs():
         unexpected_state_timeout=60.0,
     )
     assert trigger.serialize() == (
-        "airflow_plugins.triggers.kfp.KfpRunTrigger",
+        "af2kfp.airflow_plugins.triggers.kfp.KfpRunTrigger",
         {
             "run_id": "r-1",
             "kfp_conn_id": "kfp_x",
@@ -110,18 +110,22 @@ async def test_timeout_event_leaves_the_run_going(kfp_server, kfp, pipeline_pack
 async def test_a_restored_trigger_resumes_polling(kfp_server, kfp, pipeline_package):
     """The triggerer restarts mid-wait: the first instance is cancelled, a copy rebuilt from
     serialize() picks the same run up and reports its end."""
-    run_id = _submit(kfp, pipeline_package, "succeed:0.8")
+    run_id = _submit(kfp, pipeline_package, "succeed:5")  # still running after a slow first poll
     first = KfpRunTrigger(run_id=run_id, poll_interval=0.1)
     kfp.reset_stats()
+
+    def polls() -> int:
+        return sum(n for route, n in kfp.stats().items() if route.startswith("GET") and "runs" in route)
+
     task = asyncio.ensure_future(_events(first))
-    await asyncio.sleep(0.3)
+    deadline = time.monotonic() + 30  # the first poll takes a second or more on a busy box
+    while not polls() and not task.done() and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
     assert not task.done()
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    polls_before_restart = sum(
-        n for route, n in kfp.stats().items() if route.startswith("GET") and "runs" in route
-    )
+    polls_before_restart = polls()
     assert polls_before_restart >= 1
     [event] = await _events(_restore(first))
     assert event.payload["status"] == "success"
@@ -130,7 +134,7 @@ async def test_a_restored_trigger_resumes_polling(kfp_server, kfp, pipeline_pack
 
 async def test_polling_does_not_block_the_event_loop(kfp_server, kfp, pipeline_package):
     """Two waits and a ticker share one loop: the ticker keeps ticking while both poll."""
-    run_ids = [_submit(kfp, pipeline_package, "succeed:0.6") for _ in range(2)]
+    run_ids = [_submit(kfp, pipeline_package, "succeed:3") for _ in range(2)]
     ticks = 0
 
     async def ticker():
@@ -143,7 +147,7 @@ async def test_polling_does_not_block_the_event_loop(kfp_server, kfp, pipeline_p
     results = await asyncio.gather(*(_events(KfpRunTrigger(run_id=r, poll_interval=0.1)) for r in run_ids))
     tick.cancel()
     assert [events[0].payload["status"] for events in results] == ["success", "success"]
-    assert ticks >= 10  # ~40 on an idle machine; a blocking client would allow about none
+    assert ticks >= 10  # dozens a second on an idle machine; a blocking client would allow about none
 
 
 @pytest.mark.parametrize("cancel_on_kill", [True, False])
@@ -209,7 +213,7 @@ async def test_triggers_of_one_connection_share_one_http_pool(kfp_server, kfp, p
     pool (one TLS context), another connection gets its own, and each wait still ends alone."""
     import os
 
-    from airflow_plugins.hooks.kfp import KfpHook
+    from af2kfp.airflow_plugins.hooks.kfp import KfpHook
 
     monkeypatch.setenv("AIRFLOW_CONN_KFP_OTHER", os.environ["AIRFLOW_CONN_KFP_DEFAULT"])
     async with KfpHook().async_client() as a, KfpHook().async_client() as b:

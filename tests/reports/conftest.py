@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from converters.config import find_pyproject, load_config
-from converters.convert import convert_paths
-from converters.reports import write_reports
+from af2kfp.converters.config import find_pyproject, load_config
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.reports import write_reports
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "dags"
@@ -65,9 +65,14 @@ def hostile(tmp_path_factory):
     return root / "out", report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """Headless Debian Chromium driven by Playwright (skipped when either is missing)."""
+    """Headless Debian Chromium driven by Playwright (skipped when either is missing).
+
+    Module-scoped: while Playwright's sync API is open its event loop counts as running in this
+    thread, so an asyncio test, or another ``sync_playwright()``, run by the same process
+    meanwhile fails ("using Playwright Sync API inside the asyncio loop").
+    """
     if not CHROMIUM.exists() or shutil.which(str(CHROMIUM)) is None:
         pytest.skip(f"{CHROMIUM} is not installed (Debian package 'chromium'; .ci/run installs it)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright Python package is not installed")

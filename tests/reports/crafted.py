@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from converters.report_json import summarize
+from af2kfp.converters.report_json import summarize
 
 
 def task(task_id: str, fate: str = "converted", *, operator: str = "airflow.providers.standard.operators.bash.BashOperator",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from converters.reports import HTML_NAME
-from converters.reports.model import BLOCKED, dag_views
+from af2kfp.converters.reports import HTML_NAME
+from af2kfp.converters.reports.model import BLOCKED, dag_views
 
 pytestmark = pytest.mark.slow
 

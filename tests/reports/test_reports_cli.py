@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 from tests.reports.conftest import REPO, SAMPLES
 
 LINE = re.compile(r"^(?P<file>[^:\n]+):(?P<line>\d+): (?P<severity>info|warning|error) (?P<code>[A-Z]\d{3}) (?P<message>.+)$")

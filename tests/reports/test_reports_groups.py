@@ -9,9 +9,9 @@ import pytest
 import yaml
 from kfp import compiler, dsl
 
-from converters.emit.spec_tasks import spec_tasks
-from converters.reports.sources import kfp_groups
-from converters.reports.svg import dag_graphs
+from af2kfp.converters.emit.spec_tasks import spec_tasks
+from af2kfp.converters.reports.sources import kfp_groups
+from af2kfp.converters.reports.svg import dag_graphs
 
 _LABEL_CHAR_W = 6.2  # px: a generous average character width of a 10px bold label, as svg.py assumes
 SVG = ""  # the inline SVG carries no xmlns: HTML parsers put it in the SVG namespace themselves

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import re
 
-from converters.reports import HTML_NAME, MARKDOWN_NAME, write_reports
-from converters.reports.html import script_json
+from af2kfp.converters.reports import HTML_NAME, MARKDOWN_NAME, write_reports
+from af2kfp.converters.reports.html import script_json
 from tests.reports import crafted as c
 
 

@@ -4,9 +4,9 @@ import xml.etree.ElementTree as ET
 
 from kfp import compiler, dsl
 
-from converters.reports.layout import NODE_H, NODE_W, layered_layout
-from converters.reports.sources import kfp_groups
-from converters.reports.svg import dag_graphs
+from af2kfp.converters.reports.layout import NODE_H, NODE_W, layered_layout
+from af2kfp.converters.reports.sources import kfp_groups
+from af2kfp.converters.reports.svg import dag_graphs
 from tests.reports import crafted as c
 
 SVG = ""  # the inline SVG carries no xmlns: HTML parsers put it in the SVG namespace themselves

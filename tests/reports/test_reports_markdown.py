@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from converters.reports import MARKDOWN_NAME
-from converters.reports.markdown import Limits, render_markdown
-from converters.reports.model import BLOCKED, dag_views
+from af2kfp.converters.reports import MARKDOWN_NAME
+from af2kfp.converters.reports.markdown import Limits, render_markdown
+from af2kfp.converters.reports.model import BLOCKED, dag_views
 from tests.reports import crafted as c
 
 
@@ -56,3 +56,26 @@ def test_text_from_dags_cannot_break_the_table_or_inject_html():
     outside_code = re.sub(r"`[^`]*`", "", text)  # code spans show their text literally
     assert not re.search(r"(?<!\\)<", outside_code)
     assert "\\[link\\]" in text
+
+
+def test_quoted_code_stays_a_code_span_without_stray_backslashes():
+    """A code span shows a backslash as it is: what a message quotes in backticks is left
+    unescaped (``\\_`` there would print a stray backslash); only a table cell escapes its
+    pipes, which GFM removes there; text around it is still escaped."""
+    dag = c.dag("my_dag", [c.task("a")], [], file="dags/my_dag.py")
+    finding = c.finding("M202", "warning", dag_id="my_dag", task_id="a", file="dags/my_dag.py",
+                        message="`image_pull_policy` is not mapped; `a|b*c` and *not_code*",
+                        suggestion="set `resources={'cpu': 1}` on [the task]")
+    text = render_markdown(c.report([dag], [finding]))
+    line = next(line for line in text.splitlines() if line.startswith("- **warning** M202"))
+    assert "`image_pull_policy` is not mapped; `a|b*c` and \\*not\\_code\\*" in line
+    assert "→ set `resources={'cpu': 1}` on \\[the task\\]" in text
+    spans = re.findall(r"(?<!\\)`([^`]*)(?<!\\)`", text)
+    assert spans and not [s for s in spans if "\\" in s and "|" not in s]
+    # in a table cell, a pipe inside a code span is escaped (GFM removes that backslash there)
+    piped = c.dag("a|b", [c.task("a")], [], file="dags/a|b.py")
+    warning = c.finding("M205", "warning", dag_id="a|b", task_id="a", file="dags/a|b.py")
+    text = render_markdown(c.report([piped], [warning]))
+    row = next(line for line in text.splitlines() if line.startswith("| needs review |"))
+    assert "| `a\\|b` | `dags/a\\|b.py` |" in row
+    assert "### `a|b` (needs review)" in text

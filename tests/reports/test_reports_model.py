@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from converters.reports.model import (BLOCKED, READY, REVIEW, checklist, dag_views, finding_codes, findings_by_code,
+from af2kfp.converters.reports.model import (BLOCKED, READY, REVIEW, checklist, dag_views, finding_codes, findings_by_code,
                                       operator_coverage)
 from tests.reports import crafted as c
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from jsonschema import Draft4Validator
 
-from converters.reports.model import finding_codes
-from converters.reports.sarif import render_sarif
+from af2kfp.converters.reports.model import finding_codes
+from af2kfp.converters.reports.sarif import render_sarif
 from tests.reports import crafted as c
 from tests.reports.conftest import REPO
 

@@ -11,9 +11,9 @@ import re
 import kfp
 import pytest
 
-from converters.reports.markdown import render_markdown
-from converters.reports.model import checklist, dag_views, finding_codes, schedule_item
-from converters.reports.sources import Sources
+from af2kfp.converters.reports.markdown import render_markdown
+from af2kfp.converters.reports.model import checklist, dag_views, finding_codes, schedule_item
+from af2kfp.converters.reports.sources import Sources
 from tests.reports import crafted as c
 
 DAILY = {

@@ -1,10 +1,11 @@
 """Run DAG files on both sides and say, per task, what ran, what it returned and what it printed.
 
 Airflow: ``dag.test(logical_date=..., run_conf=...)`` in a child process with a fresh SQLite
-database; return values are the ``return_value`` XComs. KFP: the converted pipeline under
-``kfp.local`` (SubprocessRunner, no venv) in another child, with ``logical_date`` (and the
+database (:mod:`tests.runs.sides`); return values are the ``return_value`` XComs. KFP: the
+converted pipeline under ``kfp.local`` (SubprocessRunner, no venv) in another child, at the same
+time, with ``logical_date`` (and the
 run's configuration) as arguments; KFP's time placeholders get the backend's values
-(:func:`bridge.kfp_server.time_placeholders.time_placeholders`, a scheduled time on request);
+(:func:`af2kfp.bridge.kfp_server.time_placeholders.time_placeholders`, a scheduled time on request);
 return values are the tasks' ``Output``. On both sides ``print`` is wrapped by a
 ``sitecustomize`` on ``PYTHONPATH`` that also writes each printed line, with the task that
 printed it, to a file: the Airflow side asks the running task's context, the KFP side reads
@@ -18,17 +19,17 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.convert import convert_graphs
-from converters.graph import dag_info
-from converters.mappings import map_graph
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.convert import convert_graphs
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings import map_graph
+from tests.runs import sides
 from tests.runs.harness import decode_output
 
 __all__ = ["Side", "BothSides", "run_both"]
@@ -68,11 +69,9 @@ import json, os, sys
 from airflow.dag_processing.bundles.manager import DagBundlesManager
 from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
 from airflow.models.xcom import XComModel
-from airflow.utils import db
 from airflow.utils.session import create_session
 from airflow.sdk import timezone
 
-db.resetdb()
 DagBundlesManager().sync_bundles_to_db()
 bag = DagBag(dag_folder=sys.argv[1])
 assert not bag.import_errors, bag.import_errors
@@ -98,7 +97,7 @@ from datetime import datetime
 from kfp import local
 from kfp.local import status, subprocess_task_handler
 from kfp.local.orchestrator import task_executor
-from bridge.kfp_server.time_placeholders import time_placeholders
+from af2kfp.bridge.kfp_server.time_placeholders import time_placeholders
 
 _validate = subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component
 
@@ -230,21 +229,13 @@ def run_both(dags: Path, out: Path, *, logical_date: str, conf: dict[str, Any] |
     site.mkdir(parents=True, exist_ok=True)
     (site / "sitecustomize.py").write_text(_SITECUSTOMIZE)
     path = os.pathsep.join([str(site), str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")])
-    home = out / "airflow"
-    home.mkdir(parents=True)
     airflow_prints, kfp_prints = out / "airflow.prints", out / "kfp.prints"
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}", "PYTHONPATH": path,
-           "AF2KFP_TEST_PRINTS": str(airflow_prints),
-           # Airflow 3's defaults (unit test mode turns data intervals on), or data intervals as configured.
-           "AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS": str(bool(config and config.create_cron_data_intervals)),
-           "AIRFLOW__SCHEDULER__CREATE_DELTA_DATA_INTERVALS": str(bool(config and config.create_delta_data_intervals)),
-           **(airflow_env or {})}
+    env = sides.airflow_env(out / "airflow", dags, PYTHONPATH=path, AF2KFP_TEST_PRINTS=str(airflow_prints),
+                            # Airflow 3's defaults (unit test mode turns data intervals on), or as configured.
+                            AIRFLOW__SCHEDULER__CREATE_CRON_DATA_INTERVALS=str(bool(config.create_cron_data_intervals)),
+                            AIRFLOW__SCHEDULER__CREATE_DELTA_DATA_INTERVALS=str(bool(config.create_delta_data_intervals)),
+                            **(airflow_env or {}))
     job = {"dags": sorted(dags_json), "logical_date": logical_date, "conf": conf or {}}
-    airflow = subprocess.run([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(job)], env=env,
-                             capture_output=True, text=True, timeout=timeout)
-    assert airflow.returncode == 0, airflow.stderr[-4000:]
     parameters = {d: {p["name"] for p in dags_json[d]["kfp"]["parameters"]} for d in dags_json}
     arguments = kfp_arguments if kfp_arguments is not None else {"logical_date": logical_date}
     if conf:
@@ -254,9 +245,11 @@ def run_both(dags: Path, out: Path, *, logical_date: str, conf: dict[str, Any] |
     kfp_env = {**os.environ, "PYTHONPATH": path, "AF2KFP_TEST_PRINTS": str(kfp_prints)}
     for dag_id in folders:  # an argument the pipeline does not take would fail the call
         assert set(arguments) <= parameters[dag_id] | {"dag_run_conf"}, (dag_id, parameters[dag_id])
-    kfp = subprocess.run([sys.executable, "-c", _KFP, json.dumps(kfp_job)], env=kfp_env, capture_output=True,
-                         text=True, timeout=timeout, cwd=out)
-    assert kfp.returncode == 0, kfp.stderr[-4000:]
+    # The two sides are independent: they run at the same time (a DAG run is mostly waiting on child processes).
+    airflow = sides.start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(job)], out / "airflow-side",
+                          env=env)
+    kfp = sides.start([sys.executable, "-c", _KFP, json.dumps(kfp_job)], out / "kfp-side", env=kfp_env, cwd=out)
+    airflow, kfp = sides.finish_both((airflow, out / "airflow-side"), (kfp, out / "kfp-side"), timeout)
     a_prints, k_prints = _prints(airflow_prints), _prints(kfp_prints)
     a, k = _result(airflow.stdout), _result(kfp.stdout)
     airflow_sides = {d: Side(v["state"], {t: {**e, "printed": a_prints.get((d, t), [])}

@@ -14,7 +14,8 @@ API (everything else is private)::
 
 ``dags``: a folder of DAG files (Airflow parses it as its DAGs folder); every DAG whose
 pipeline compiled runs on both sides (``dag_ids``: only these). Each side runs in a child
-process: Airflow with a fresh SQLite database, kfp.local from the generated ``pipeline.py``.
+process: Airflow with a fresh SQLite database (:mod:`tests.runs.sides`), kfp.local from the
+generated ``pipeline.py``.
 ``airflow_env``: what only Airflow's side gets (``AIRFLOW_VAR_*`` Variables, a ``PYTHONPATH``
 holding the repository root as Airflow's deployment has it); the converted side gets nothing of it.
 
@@ -37,21 +38,19 @@ lines, and the run states. Tasks may also append lines to the file ``$CF_MARKERS
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.convert import convert_graphs
-from converters.graph import dag_info
-from converters.mappings import map_graph
-from converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.convert import convert_graphs
+from af2kfp.converters.graph import dag_info
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.pytypes import INT_ITEMS, JSON, JSON_ITEMS
+from tests.runs import sides
 
 __all__ = ["TaskRun", "SideRun", "Runs", "run_dags", "markers"]
 
@@ -59,7 +58,6 @@ _AIRFLOW = r"""
 import io, json, os, re, sys
 from airflow.dag_processing.bundles.manager import DagBundlesManager
 from airflow.dag_processing.dagbag import DagBag, sync_bag_to_db
-from airflow.utils import db
 import airflow.sdk.definitions.dag as dag_module
 
 _LOG = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z? \[")
@@ -106,7 +104,6 @@ def _run_task(*, ti, task, **kwargs):
 
 dag_module._run_task = _run_task
 sys.path.insert(0, sys.argv[1])  # as Airflow's DAG processor puts the DAGs folder on sys.path
-db.resetdb()
 DagBundlesManager().sync_bundles_to_db()
 bag = DagBag(dag_folder=sys.argv[1])
 assert not bag.import_errors, bag.import_errors
@@ -198,7 +195,7 @@ def validate(self, full_command):
 subprocess_task_handler.SubprocessTaskHandler.validate_not_container_component = validate
 subprocess_task_handler.run_local_subprocess = run_local_subprocess
 task_executor.execute_single_task = _execute_single_task
-from bridge.kfp_server.time_placeholders import time_placeholders
+from af2kfp.bridge.kfp_server.time_placeholders import time_placeholders
 
 local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=os.path.join(sys.argv[2], "root"))
 states = {}
@@ -250,7 +247,7 @@ def markers(path: Path) -> Counter[str]:
 
 
 def decode_output(value: Any, carrier: str | None) -> Any:
-    """A KFP output as the task returned it (see converters.mappings.pytypes)."""
+    """A KFP output as the task returned it (see af2kfp.converters.mappings.pytypes)."""
     if carrier == JSON:
         return json.loads(value)
     if carrier == JSON_ITEMS:
@@ -327,34 +324,6 @@ def _kfp_runs(records: list[dict], states: dict[str, str], carriers: dict[str, d
     return side
 
 
-def _start(command: list[str], log: Path, **options: Any) -> subprocess.Popen:
-    """A side in its own session, its output to ``log.stdout``/``log.stderr`` (files: a pipe nobody reads
-    while the other side runs would stall it)."""
-    with open(f"{log}.stdout", "w") as stdout, open(f"{log}.stderr", "w") as stderr:
-        return subprocess.Popen(command, stdout=stdout, stderr=stderr, text=True, start_new_session=True, **options)
-
-
-def _kill(process: subprocess.Popen) -> None:
-    """The side and the task processes it started (its own session)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
-def _finish(process: subprocess.Popen, log: Path, timeout: float) -> subprocess.CompletedProcess:
-    """Wait for a side (killed past ``timeout``); it must have finished cleanly."""
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill(process)
-        raise
-    stdout, stderr = (Path(f"{log}.{name}").read_text(encoding="utf-8") for name in ("stdout", "stderr"))
-    assert process.returncode == 0, stderr[-3000:]
-    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
-
-
 def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config: Config | None = None,
              timeout: float = 900, airflow_env: dict[str, str] | None = None) -> Runs:
     """Convert the DAG files of ``dags`` into ``out/kfp`` and run every compiled DAG (or ``dag_ids``) on both sides."""
@@ -379,21 +348,12 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
         skips[dag_id] = {t.task_id: t.python.skip_output for t in mapped.tasks
                          if t.python is not None and t.python.skip_output is not None}
         functions[dag_id] = (folders[dag_id], _dag(report, dag_id)["kfp"]["pipeline_name"])
-    home = out / "airflow"
-    home.mkdir(parents=True)
-    env = {**os.environ, "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__UNIT_TEST_MODE": "True",
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}", **(airflow_env or {})}
+    env = {**sides.airflow_env(out / "airflow", dags), **(airflow_env or {})}
     # The two sides are independent: they run at the same time (a DAG run is mostly waiting on child processes).
-    airflow = _start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
-                     out / "airflow-side", env=env)
-    kfp = _start([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], out / "kfp-side", cwd=out)
-    try:
-        airflow, kfp = _finish(airflow, out / "airflow-side", timeout), _finish(kfp, out / "kfp-side", timeout)
-    finally:  # one side failed or timed out: the other does not outlive the test
-        for process in (airflow, kfp):
-            if isinstance(process, subprocess.Popen) and process.poll() is None:
-                _kill(process)
+    airflow = sides.start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
+                          out / "airflow-side", env=env)
+    kfp = sides.start([sys.executable, "-c", _KFP, json.dumps(functions), str(out)], out / "kfp-side", cwd=out)
+    airflow, kfp = sides.finish_both((airflow, out / "airflow-side"), (kfp, out / "kfp-side"), timeout)
     airflow_side = {dag_id: SideRun(run["state"], {task_id: tuple(TaskRun(r["state"], r["value"], tuple(r["printed"]))
                                                                  for r in found)
                                                    for task_id, found in run["tasks"].items()})

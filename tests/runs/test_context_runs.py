@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from converters.config import Config
-from converters.run_context import RUN_CONTEXT_DISPLAY
+from af2kfp.converters.config import Config
+from af2kfp.converters.run_context import RUN_CONTEXT_DISPLAY
 from tests.runs.context_harness import BothSides, run_both
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(900)]

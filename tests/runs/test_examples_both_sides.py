@@ -37,8 +37,8 @@ from pathlib import Path
 
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.convert import convert_graphs
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.convert import convert_graphs
 from tests.runs.harness import run_dags
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(1800)]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.verify import airflow_environment
-from converters.config import Config
-from converters.environment import load_variables
+from af2kfp.bridge.verify import airflow_environment
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import load_variables
 from tests.runs.harness import run_dags
 
 pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(1800)]

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from converters.config import Config
-from converters.environment import Environment
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import Environment
 from tests.runs.context_harness import run_both
 from tests.runs.test_context_runs import _dags, assert_same
 

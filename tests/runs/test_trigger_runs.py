@@ -1,7 +1,7 @@
 """TriggerDagRunOperator runs the target DAG's converted pipeline on a KFP API server.
 
 Both DAGs of ``dags_trigger`` are converted; the target's pipeline is uploaded with the real
-``kfp.Client`` to the project's local KFP server (``bridge.kfp_server``, real HTTP on loopback,
+``kfp.Client`` to the project's local KFP server (``af2kfp.bridge.kfp_server``, real HTTP on loopback,
 ``--execute``: the run really runs with kfp.local); the parent pipeline runs under kfp.local,
 its trigger component finding the server through ``KF_PIPELINES_ENDPOINT`` as it finds the
 cluster's API with ``kfp.Client()`` in KFP. What the triggered run computed is read back from
@@ -17,9 +17,9 @@ from typing import Any, Iterator
 
 import pytest
 
-from bridge.kfp_server import RunningServer, start_server
-from bridge.kfp_server.time_placeholders import time_placeholders
-from converters.convert import convert_paths
+from af2kfp.bridge.kfp_server import RunningServer, start_server
+from af2kfp.bridge.kfp_server.time_placeholders import time_placeholders
+from af2kfp.converters.convert import convert_paths
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
@@ -121,8 +121,8 @@ def test_a_target_not_deployed_fails_the_task(converted, tmp_path, monkeypatch):
 
 
 def test_the_pipeline_name_is_the_emitted_one():
-    from converters.emit.names import kebab
-    from converters.mappings.trigger import pipeline_name
+    from af2kfp.converters.emit.names import kebab
+    from af2kfp.converters.mappings.trigger import pipeline_name
 
     for dag_id in ("orders_child", "Orders.Child-2", "a__b", "___", "x" * 200):
         assert pipeline_name(dag_id) == kebab(dag_id)

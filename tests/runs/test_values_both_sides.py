@@ -18,7 +18,7 @@ import pytest
 
 from tests.runs.harness import run_dags
 
-pytestmark = [pytest.mark.airflow, pytest.mark.slow]
+pytestmark = [pytest.mark.airflow, pytest.mark.slow, pytest.mark.timeout(1800)]  # both sides, each up to 1200 s
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = [REPO / "samples" / "dags" / name for name in ("order_metrics_taskflow.py", "inventory_reorder_classic.py")]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
+from af2kfp.bridge.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
 EXPECTED = REPO / "samples" / "expected"

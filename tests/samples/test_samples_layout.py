@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from converters.config import find_pyproject, load_config
+from af2kfp.converters.config import find_pyproject, load_config
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 UNPARSABLE = {"broken_python2_syntax.py"}

@@ -1,4 +1,4 @@
-"""The conversion cache (:mod:`converters.cache`): an unchanged re-run converts and rewrites nothing and
+"""The conversion cache (:mod:`af2kfp.converters.cache`): an unchanged re-run converts and rewrites nothing and
 its outputs are the bytes of a fresh conversion; each kind of change (DAG file, helper module, config,
 tool version, an edited output) converts again; ``--no-cache`` always converts."""
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
-from converters import cache, convert
-from converters.cache import CACHE_NAME
+from af2kfp.bridge.cli import main
+from af2kfp.converters import cache, convert
+from af2kfp.converters.cache import CACHE_NAME
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from scaled_dags import write_repo  # noqa: E402

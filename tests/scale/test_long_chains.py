@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from converters.analysis import analyze_paths
+from af2kfp.converters.analysis import analyze_paths
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 from scaled_dags import chain_file  # noqa: E402

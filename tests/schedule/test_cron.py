@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import pytest
 from croniter import croniter
 
-from converters.cron import kfp_cron, robfig_values
+from af2kfp.converters.cron import kfp_cron, robfig_values
 
 # robfig/cron v1.2.0 (parser.go, spec.go): bounds, names, "N/step" = "N-max/step", ranges never wrap.
 @pytest.mark.parametrize("text,place,values,star", [

@@ -7,8 +7,8 @@ import inspect
 import pytest
 from kfp import Client
 
-from converters.graph import DagInfo
-from converters.schedule import (
+from af2kfp.converters.graph import DagInfo
+from af2kfp.converters.schedule import (
     ASSET_SCHEDULE,
     CRON_INVALID,
     CRON_UNSUPPORTED,
@@ -18,8 +18,8 @@ from converters.schedule import (
     SCHEDULE_UNKNOWN,
     recurring_run_spec,
 )
-from converters.cron import kfp_cron
-from converters.values import Call, DateTime, Duration, Symbolic
+from af2kfp.converters.cron import kfp_cron
+from af2kfp.converters.values import Call, DateTime, Duration, Symbolic
 
 START = DateTime(iso="2024-01-01T00:00:00")
 

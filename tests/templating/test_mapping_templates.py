@@ -6,18 +6,18 @@ import json
 import os
 import subprocess
 
-from converters.config import Config
-from converters.graph import PythonCallable
-from converters.mappings import bash, docker, python
-from converters.mappings.context import MapContext
-from converters.mappings.example import example_task
-from converters.mappings.model import Input, SecretEnv, Template
-from converters.environment import Connection, Environment
-from converters.mappings.dataflow import template_refs
-from converters.mappings.templates import prepare_task, translate_task
-from converters.run_context import RUN_CONTEXT_ID
-from converters.templating import ParamRef, PipelineParameter, PlaceholderRef, SecretRef, TemplateContext, translate_template
-from converters.values import Deferred, TaskRef
+from af2kfp.converters.config import Config
+from af2kfp.converters.graph import PythonCallable
+from af2kfp.converters.mappings import bash, docker, python
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.model import Input, SecretEnv, Template
+from af2kfp.converters.environment import Connection, Environment
+from af2kfp.converters.mappings.dataflow import template_refs
+from af2kfp.converters.mappings.templates import prepare_task, translate_task
+from af2kfp.converters.run_context import RUN_CONTEXT_ID
+from af2kfp.converters.templating import ParamRef, PipelineParameter, PlaceholderRef, SecretRef, TemplateContext, translate_template
+from af2kfp.converters.values import Deferred, TaskRef
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 DOCKER = "airflow.providers.docker.operators.docker.DockerOperator"
@@ -135,7 +135,7 @@ def test_variable_get_with_default():
 
 
 def test_pod_arguments_and_env_vars():
-    from converters.mappings import kubernetes
+    from af2kfp.converters.mappings import kubernetes
 
     task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "train",
                         image="trainer:1", cmds=["python", "train.py"],
@@ -165,7 +165,7 @@ def test_supplied_variables_and_connection_fields_are_text_and_passwords_stay_se
 
 
 def test_variable_in_an_env_value_kept_verbatim_adds_no_unused_parameter():
-    from converters.mappings import kubernetes
+    from af2kfp.converters.mappings import kubernetes
 
     task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "t",
                         image="app:1", env_vars={"BUCKET": "gs://{{ var.value.bucket }}"})
@@ -178,7 +178,7 @@ def test_variable_in_an_env_value_kept_verbatim_adds_no_unused_parameter():
 
 
 def test_supplied_values_fold_into_arguments_kfp_needs_when_compiling():
-    from converters.mappings import kubernetes
+    from af2kfp.converters.mappings import kubernetes
 
     task = example_task("airflow.providers.cncf.kubernetes.operators.pod.KubernetesPodOperator", "t",
                         image="repo/app:{{ var.value.get('bucket', 'x') }}", labels={"db": "{{ conn.db.host }}"},

@@ -2,7 +2,7 @@
 
 Airflow renders a task's templates with the DAG's params, the task's ``params=`` and the
 ``params`` of its TaskGroups' or its own ``default_args`` over them (``process_params``). The
-analyzer merges what the task sets, :func:`~converters.templating.merged_params` lays it over the
+analyzer merges what the task sets, :func:`~af2kfp.converters.templating.merged_params` lays it over the
 DAG's; a value known at conversion folds into the text as Jinja renders it.
 """
 
@@ -17,16 +17,16 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from converters.analysis import analyze_paths
-from converters.config import Config
-from converters.environment import Environment
-from converters.graph import PythonCallable, dag_info, tasks
-from converters.mappings import bash, python
-from converters.mappings.context import MapContext
-from converters.mappings.example import example_task
-from converters.mappings.model import Template
-from converters.mappings.templates import prepare_task, translate_task
-from converters.templating import (
+from af2kfp.converters.analysis import analyze_paths
+from af2kfp.converters.config import Config
+from af2kfp.converters.environment import Environment
+from af2kfp.converters.graph import PythonCallable, dag_info, tasks
+from af2kfp.converters.mappings import bash, python
+from af2kfp.converters.mappings.context import MapContext
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.mappings.model import Template
+from af2kfp.converters.mappings.templates import prepare_task, translate_task
+from af2kfp.converters.templating import (
     PARAM_UNKNOWN,
     UNDECLARED_PARAM,
     UNKNOWN_MACRO,
@@ -38,7 +38,7 @@ from converters.templating import (
     merged_params,
     translate_template,
 )
-from converters.values import Call, Deferred, Symbolic
+from af2kfp.converters.values import Call, Deferred, Symbolic
 
 BASH = "airflow.providers.standard.operators.bash.BashOperator"
 PYTHON = "airflow.providers.standard.operators.python.PythonOperator"

@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from converters.convert import convert_paths
-from converters.graph import DagInfo, add_task, new_graph
-from converters.mappings import map_graph
-from converters.mappings.example import example_task
-from converters.emit import compile_pipeline, render_pipeline
-from converters.values import Call
+from af2kfp.converters.convert import convert_paths
+from af2kfp.converters.graph import DagInfo, add_task, new_graph
+from af2kfp.converters.mappings import map_graph
+from af2kfp.converters.mappings.example import example_task
+from af2kfp.converters.emit import compile_pipeline, render_pipeline
+from af2kfp.converters.values import Call
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "dags"
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from converters.templating import (
+from af2kfp.converters.templating import (
     MACROS,
     ContextRef,
     DataRef,

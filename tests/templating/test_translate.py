@@ -6,7 +6,7 @@ import ast
 
 import pytest
 
-from converters.templating import (
+from af2kfp.converters.templating import (
     PARAM_UNKNOWN,
     STATEMENT_KEPT,
     UNDECLARED_PARAM,
@@ -22,7 +22,7 @@ from converters.templating import (
     python_name,
     translate_template,
 )
-from converters.values import Call, DateTime, Symbolic
+from af2kfp.converters.values import Call, DateTime, Symbolic
 
 CTX = TemplateContext(dag_id="d", task_id="t")
 

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bridge.cli import main
-from bridge.verify import compare
-from converters.graph import DagInfo, add_edge, add_task, new_graph
-from converters.mappings.example import example_task
+from af2kfp.bridge.cli import main
+from af2kfp.bridge.verify import compare
+from af2kfp.converters.graph import DagInfo, add_edge, add_task, new_graph
+from af2kfp.converters.mappings.example import example_task
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLES = REPO / "samples" / "dags"
@@ -110,7 +110,7 @@ def test_without_airflow_a_clear_message_and_exit_2(tmp_path):
     (shim / "__init__.py").write_text('raise ModuleNotFoundError("No module named \'airflow\'", name="airflow")\n')
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path / "shim"), str(REPO)])}
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from bridge.cli import main; sys.exit(main(sys.argv[1:]))",
+        [sys.executable, "-c", "import sys; from af2kfp.bridge.cli import main; sys.exit(main(sys.argv[1:]))",
          "verify", str(SAMPLES / "docker_sales_etl.py"), "--yes-run-dag-code"],
         env=env, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 2, done.stderr

@@ -38,7 +38,7 @@ class RunnerError(Exception):
     """Arguments the runner cannot turn into an operator (exit 2)."""
 
 
-# --- af2kfp's JSON tags (converters.values.to_json), decoded to the Python values the DAG passed ---
+# --- af2kfp's JSON tags (af2kfp.converters.values.to_json), decoded to the Python values the DAG passed ---
 
 def _import(qualname: str) -> Any:
     module_name, _, name = qualname.rpartition(".")
@@ -50,7 +50,8 @@ def _import(qualname: str) -> Any:
 
 def decode(data: Any) -> Any:
     """The Python value for af2kfp's JSON: ``$duration`` -> timedelta, ``$datetime`` -> datetime,
-    ``$call`` -> the call's result, ``$dict`` -> a dict whose keys start with ``$``; a value af2kfp
+    ``$call`` -> the call's result, ``$dict`` -> a dict whose keys start with ``$``, a ``lambda`` -> the
+    function its text defines (it reads only its parameters and builtins, as af2kfp checked); a value af2kfp
     did not know (``$symbolic``, ``$task``) is an error naming the ``--set`` that supplies it."""
     if isinstance(data, list):
         return [decode(item) for item in data]
@@ -65,6 +66,8 @@ def decode(data: Any) -> Any:
     if "$call" in data:
         function = _import(data["$call"])
         return function(*decode(data.get("args", [])), **decode(data.get("kwargs", {})))
+    if "$symbolic" in data and data.get("lambda") is True:  # a lambda reading only its parameters and builtins
+        return eval(compile(f"({data['$symbolic']})", "<af2kfp lambda>", "eval"), {})  # the DAG's own code, as Airflow ran it
     if "$symbolic" in data:
         raise RunnerError(f"argument value `{data['$symbolic']}` is not known: pass it with --set (the pipeline "
                           "parameter af2kfp made for it)")
