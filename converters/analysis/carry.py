@@ -13,7 +13,8 @@ statement that binds it, in source order (the whole block), when all they read t
 A repository module used as an object (``from lib import config`` then ``config.env``) travels
 as a namespace of the attributes read of it, built by a function holding that module's
 definitions (:func:`Carrier.module_object`). The few Airflow classes a component provides
-itself (``Variable``, ``Dataset``/``Asset``, ``Param``: :data:`PROVIDED`) travel as a marker key
+itself (``Variable``, ``Dataset``/``Asset``, ``Param``, ``TriggerRule``, Airflow's exception classes:
+:data:`PROVIDED`) travel as a marker key
 ``airflow:<kind> as <name>`` that the mapping serves.
 
 A name that cannot travel gets the reason instead (``file:line: why``): a module used other
@@ -27,11 +28,14 @@ from __future__ import annotations
 
 import ast
 import builtins
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import libcst as cst
+
+from af2kfp.converters.airflow_exception_table import EXCEPTION_MODULES
 
 __all__ = ["Carrier", "CarryProblem", "PROVIDED", "provided_kind"]
 
@@ -44,6 +48,10 @@ PROVIDED = {
         "airflow.sdk.definitions.asset.Asset", "airflow.assets.Asset")},
     **{f"{module}.Param": "Param" for module in (
         "airflow.models.param", "airflow.models", "airflow.sdk", "airflow.sdk.definitions.param")},
+    **{f"{module}.TriggerRule": "TriggerRule" for module in (
+        "airflow.utils.trigger_rule", "airflow.task.trigger_rule", "airflow.sdk")},
+    # Airflow's exception classes: the kind is the class (the component defines it once, for the callable too)
+    **{f"{module}.{name}": name for module, names in EXCEPTION_MODULES.items() for name in names},
 }
 _BLOCKS = (ast.If, ast.Try, ast.For)  # top-level blocks whose bindings travel as the whole block
 
@@ -78,6 +86,7 @@ class Carrier:
         self.resolve = resolve
         self.display = display
         self.modules: dict[Path, _Module | None] = {}
+        self.unparsed: dict[Path, str] = {}  # a module Python's parser rejects -> why, as it says
         self.code: dict[str, str] = {}  # key -> source, every definition ever collected
         self.done: dict[tuple[Path, str, frozenset[str] | None], list[str] | str] = {}
         self.union: dict[tuple[str, str], frozenset[str]] = {}  # (file, bound) -> every attribute read of it
@@ -225,7 +234,10 @@ class Carrier:
             try:
                 text = path.read_text(encoding="utf-8")
                 tree = ast.parse(text)
-            except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            except SyntaxError as error:
+                tree = None
+                self.unparsed[path] = _syntax(error)
+            except (OSError, UnicodeDecodeError, ValueError):
                 tree = None
             if tree is not None:
                 display = self.display(path)
@@ -265,7 +277,7 @@ class Carrier:
         table = self._module(path)
         where = self.display(path)
         if table is None:
-            raise CarryProblem(f"{where}: does not parse")
+            raise CarryProblem(f"{where}: does not parse{self.unparsed.get(path, '')}")
         statements = table.bindings.get(name, [])
         if not statements:
             raise CarryProblem(f"{where}: `{name}` is not defined at the top level of the module")
@@ -342,6 +354,13 @@ class Carrier:
         return self._imported(table.path, module, level, alias.name, name, target, attributes, visiting)
 
 
+def _syntax(error: SyntaxError) -> str:
+    """Why the converter's Python rejects a module: a syntax error, or a newer Python's syntax (PEP 701 f-strings)."""
+    version = f"Python {sys.version_info.major}.{sys.version_info.minor}"
+    return (f" with {version} (line {error.lineno}: {error.msg}); if it is a newer Python's syntax, run af2kfp "
+            "with that Python (and a python_base_image as new)")
+
+
 def _in_source_order(keys: list[str]) -> list[str]:
     """Keys of one module as the module runs them (``file:line``); an alias (``file:a = b``) stays after the
     statement before it."""
@@ -371,7 +390,8 @@ def _namespace_function(name: str, doc: str, blocks: list[str], last: str) -> st
 
 
 def provided_kind(statement: ast.Import | ast.ImportFrom, alias: ast.alias) -> str | None:
-    """``"Variable"``, ``"Asset"`` or ``"Param"`` when the import brings one of :data:`PROVIDED`."""
+    """The kind (``"Variable"``, ``"Asset"``, ``"Param"``, ``"TriggerRule"``, an exception class's name) when the
+    import brings one of :data:`PROVIDED`."""
     if isinstance(statement, ast.ImportFrom) and not statement.level:
         return PROVIDED.get(f"{statement.module}.{alias.name}")
     return None

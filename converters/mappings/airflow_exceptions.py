@@ -5,7 +5,9 @@ A callable imports ``AirflowSkipException``, ``AirflowFailException``... from
 level or in its body, or reads them through ``import airflow.exceptions`` /
 ``from airflow import exceptions``. The component's image has no Airflow: those imports go,
 and the classes it uses are defined at the top of the body, with Airflow's names and bases
-(Airflow 3's, the installed one), so ``raise``/``except`` behave as in Airflow. What Airflow
+(Airflow 3's, the installed one), so ``raise``/``except`` behave as in Airflow. Repository code
+copied into the component (:mod:`.carried`) that imports them is served by the same classes
+(:func:`carried`): one definition per component. What Airflow
 does when a task raises one (skip it, fail it without retrying) is the caller's to carry:
 :func:`uses` says which classes a body references outside ``except`` clauses.
 """
@@ -17,10 +19,11 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from af2kfp.converters.airflow_exception_table import EXCEPTION_BASES, EXCEPTION_MODULES
 from af2kfp.converters.findings import Severity, register_code
 
-__all__ = ["SKIP", "NO_RETRY", "Provided", "provide", "definitions", "remove_imports", "uses", "MAY_SKIP",
-           "RETRIED", "SKIP_NOT_CARRIED"]
+__all__ = ["SKIP", "NO_RETRY", "Provided", "provide", "definitions", "remove_imports", "uses", "carried",
+           "is_exception", "MAY_SKIP", "RETRIED", "SKIP_NOT_CARRIED"]
 
 MAY_SKIP = register_code(
     "M294", Severity.INFO, "Task may skip itself (AirflowSkipException)",
@@ -47,24 +50,8 @@ SKIP_NOT_CARRIED = register_code(
 SKIP = "AirflowSkipException"
 # Airflow fails the task at once, whatever its retries (AirflowFailException; a sensor's timeout).
 NO_RETRY = frozenset({"AirflowFailException", "AirflowSensorTimeout"})
-# Class -> its bases, as Airflow 3 defines them (airflow.sdk.exceptions, airflow.exceptions).
-_BASES: dict[str, tuple[str, ...]] = {
-    "AirflowException": ("Exception",),
-    SKIP: ("AirflowException",),
-    "AirflowFailException": ("AirflowException",),
-    "AirflowNotFoundException": ("AirflowException",),
-    "AirflowBadRequest": ("AirflowException",),
-    "AirflowSensorTimeout": ("AirflowException",),
-    "AirflowOptionalProviderFeatureException": ("AirflowException",),
-    "ParamValidationError": ("AirflowException", "ValueError"),
-    "AirflowConfigException": ("Exception",),
-    "AirflowTaskTimeout": ("BaseException",),
-}
-# Module -> the classes of _BASES it has.
-_MODULES = {
-    "airflow.exceptions": frozenset(_BASES),
-    "airflow.sdk.exceptions": frozenset(_BASES) - {"AirflowBadRequest"},
-}
+_BASES = EXCEPTION_BASES
+_MODULES = EXCEPTION_MODULES
 
 
 @dataclass
@@ -82,6 +69,17 @@ class Provided:
 
     def __bool__(self) -> bool:
         return bool(self.classes or self.modules)
+
+
+def is_exception(kind: str) -> bool:
+    """True when a kind of class the carried code reads (:data:`converters.analysis.carry.PROVIDED`) is one of these."""
+    return kind in _BASES
+
+
+def carried(kinds: dict[str, str]) -> dict[str, str]:
+    """The exception classes repository code copied into the component imports (bound name -> class): the
+    component defines them with the callable's own, once, so a helper's raise behaves as the callable's."""
+    return {name: kind for name, kind in kinds.items() if is_exception(kind)}
 
 
 def _chain(node: ast.AST) -> list[str] | None:

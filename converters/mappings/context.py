@@ -46,6 +46,8 @@ class MapContext:
     looped: bool = False
     # The run-method guards a guard component evaluates (af2kfp.converters.mappings.guards.GuardPlan), when any.
     guards: Any = None
+    # The DAG's schedule when a text known at conversion ("@daily", a cron): what dag.schedule reads.
+    schedule: str | None = None
 
     def arg(self, name: str, default: Any = None) -> Any:
         """The resolved argument ``name`` (marked as used)."""

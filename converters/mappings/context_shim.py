@@ -5,7 +5,8 @@ Airflow hands a callable its context: named parameters (``ds``, ``ti``, ``params
 only what the body reads (:class:`Reads`, gathered statically), built at the top of the
 body from component inputs: the run's dates from the run context
 (:mod:`af2kfp.converters.run_context`), ``params`` from the pipeline parameters, ``dag_run.conf``
-from the ``dag_run_conf`` parameter, ``run_id`` from KFP's job id, ids as literals::
+from the ``dag_run_conf`` parameter, ``run_id`` from KFP's job id, ids and the DAG's schedule
+text known at conversion (``dag.schedule``, Airflow 2's ``dag.schedule_interval``) as literals::
 
     context = {"ds": ds, "dag_run": SimpleNamespace(conf=dag_run_conf)}
 
@@ -57,7 +58,7 @@ _OBJECTS: dict[str, tuple[str, ...]] = {
     "ti": ("task_id", "dag_id", "run_id", "map_index"),
     "task_instance": ("task_id", "dag_id", "run_id", "map_index"),
     "task": ("task_id", "dag_id"),
-    "dag": ("dag_id",),
+    "dag": ("dag_id", "schedule", "schedule_interval"),
 }
 # Keys the shim builds when a context dict is passed whole (what a helper most likely reads).
 _WHOLE = ("ds", "ds_nodash", "ts", "logical_date", "data_interval_start", "data_interval_end", "run_id", "params",
@@ -190,8 +191,9 @@ class _Builder:
     """Builds value expressions, allocating component inputs as they are needed."""
 
     def __init__(self, *, task_id: str, dag_id: str, params: dict[str, PipelineParameter], task_params: Any,
-                 taken: set[str], mapped: bool) -> None:
+                 taken: set[str], mapped: bool, schedule: str | None = None) -> None:
         self.task_id, self.dag_id, self.params, self.task_params = task_id, dag_id, params, task_params
+        self.schedule = schedule
         self.taken, self.mapped = taken, mapped
         self.shim = Shim()
         self.inputs: dict[str, str] = {}  # what an input carries -> its name
@@ -255,6 +257,8 @@ class _Builder:
             return _string(self.task_id)
         if attr == "dag_id":
             return _string(self.dag_id)
+        if attr in ("schedule", "schedule_interval") and obj == "dag":  # the text given, as Airflow keeps it
+            return None if self.schedule is None else _string(self.schedule)
         if attr == "run_id":
             return self.run_id()
         if attr == "map_index":
@@ -319,16 +323,19 @@ def _assignment(target: str, items: list[tuple[str, str]], merge: bool) -> list[
     return [f"{target} = {{", *(f"    {entry}," for entry in entries), "}"]
 
 
-def _unsupported(key: str, use: _Use, mapped: bool, airflow_keys: frozenset[str]) -> list[tuple[ast.AST | None, str]]:
+def _unsupported(key: str, use: _Use, mapped: bool, airflow_keys: frozenset[str],
+                 schedule: str | None = None) -> list[tuple[ast.AST | None, str]]:
     """What of ``key`` the shim cannot build: the key itself, or attributes of its object.
 
-    A key Airflow's context does not have is another keyword argument (or missing in Airflow too)."""
+    A key Airflow's context does not have is another keyword argument (or missing in Airflow too);
+    ``dag.schedule``/``dag.schedule_interval`` are built only from a ``schedule`` text known at conversion."""
     if key not in _PROVIDED:
         return [(use.whole or next(iter(use.attrs.values()), None), key)] if key in airflow_keys else []
     out: list[tuple[ast.AST | None, str]] = []
     if key in _OBJECTS:
         for attr, node in use.attrs.items():
-            if attr not in _OBJECTS[key] or attr == "map_index" and mapped:
+            unknown = attr in ("schedule", "schedule_interval") and schedule is None
+            if attr not in _OBJECTS[key] or attr == "map_index" and mapped or unknown:
                 out.append((node, f"{key}.{attr}"))
         if use.whole is not None:
             out.append((use.whole, f"{key} passed whole (it has {', '.join(_OBJECTS[key])} only)"))
@@ -339,22 +346,23 @@ def _unsupported(key: str, use: _Use, mapped: bool, airflow_keys: frozenset[str]
 
 def build_shim(reads: Reads, *, named: dict[str, str], dicts: list[str], extras: dict[str, bool], task_id: str,
                dag_id: str, params: dict[str, PipelineParameter], task_params: Any, taken: set[str], mapped: bool,
-               clashes: set[str], airflow_keys: frozenset[str]) -> Shim:
+               clashes: set[str], airflow_keys: frozenset[str], schedule: str | None = None) -> Shim:
     """The statements building what ``reads`` needs.
 
     ``named``: context parameter name -> its key; ``dicts``: context dict names (a ``**``
     parameter in ``extras`` already holds other keyword arguments: it is extended);
     ``taken``: names the component already uses; ``clashes``: names the body binds or reads
-    that the shim's own imports must not shadow; ``airflow_keys``: the keys of Airflow's context.
+    that the shim's own imports must not shadow; ``airflow_keys``: the keys of Airflow's context;
+    ``schedule``: the DAG's schedule text known at conversion (``None``: ``dag.schedule`` is M210).
     """
     builder = _Builder(task_id=task_id, dag_id=dag_id, params=params, task_params=task_params, taken=taken,
-                       mapped=mapped)
+                       mapped=mapped, schedule=schedule)
     for name in ("datetime", "SimpleNamespace"):
         if name in clashes:
             builder.names[name] = f"airflow_{name}"
     shim = builder.shim
     for key, use in reads.keys.items():
-        shim.missing += _unsupported(key, use, mapped, airflow_keys)
+        shim.missing += _unsupported(key, use, mapped, airflow_keys, schedule)
         if key in DATE_TIMES:
             shim.pendulum += [(node, f"{key}.{attr}") for attr, node in use.attrs.items() if attr in PENDULUM_ONLY]
     whole = bool(reads.passed)

@@ -79,7 +79,8 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
              downstream: tuple[str, ...] = (), around: tuple[Loop, ...] = (),
              returned: dict[str, tuple[str, ...]] | None = None, flow: DataFlow | None = None,
              loops_of: dict[str, tuple[Loop, ...]] | None = None,
-             pipelines: dict[str, str] | None = None) -> tuple[KfpTask | None, MapContext]:
+             pipelines: dict[str, str] | None = None, schedule: str | None = None
+             ) -> tuple[KfpTask | None, MapContext]:
     """Map one task with its rule; ``None`` means folded. The context holds its findings.
 
     ``around``: the loops of the mapped task groups the task sits in (outermost first);
@@ -87,7 +88,8 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     ``flow``: what the DAG reads of each task (:func:`~af2kfp.converters.mappings.dataflow.data_flow`);
     ``loops_of``: the loops of the tasks mapped so far (``producers`` are then their own
     carriers, and a mapped task's results become a list where the task reads them collected);
-    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (a trigger's target)."""
+    ``pipelines``: the DAGs converted together, dag_id -> KFP pipeline name (a trigger's target);
+    ``schedule``: the DAG's schedule when it is a text known at conversion (what ``dag.schedule`` reads)."""
     rule, module, from_config, base = resolve_inherited(
         task.operator, task.inherits.bases if task.inherits is not None else [], config)
     if task.inherits is not None and rule in _BUILT_IN_RULES and rule != "fallback":
@@ -104,7 +106,7 @@ def map_task(task: AirflowTask, *, dag_id: str, config: Config, consumers: set[s
     ctx = MapContext(task=prepare_task(task, config.environment) if templated else task, dag_id=dag_id, config=config,
                      consumers=consumers or set(), producers=producers, params=params or {},
                      downstream=downstream, returned_keys=returned or {}, flow=flow or DataFlow(),
-                     pipelines=pipelines,
+                     pipelines=pipelines, schedule=schedule,
                      looped=bool(around) or task.mapped is not None or isinstance(plan, LoopPlan))
     if from_config:
         ctx.add(codes.USER_OPERATOR, f"{base or task.operator} is mapped as {rule} ([tool.af2kfp.operators])"
@@ -334,7 +336,8 @@ def map_graph(graph: nx.DiGraph, config: Config | None = None, pipelines: dict[s
         kfp, ctx = map_task(task, dag_id=dag_id, config=config, consumers=consumers,
                             producers={**producers, **loop_types} if loop_types else producers,
                             params=params, downstream=_downstream(graph, task.task_id, line), around=around,
-                            returned=returned, flow=flow, loops_of=loops_of, pipelines=pipelines)
+                            returned=returned, flow=flow, loops_of=loops_of, pipelines=pipelines,
+                            schedule=schedule if isinstance(schedule := dag_info(graph).schedule, str) else None)
         if kfp is None and only_empty:  # nothing would be left to compile: keep them as no-op containers
             kfp = empty.noop(ctx)
         if kfp is not None and unlooped:

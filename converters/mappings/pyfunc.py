@@ -45,7 +45,7 @@ from af2kfp.converters.mappings.pytypes import (
     needs_json,
 )
 from af2kfp.converters.mappings.returns import OutputPlan, plan_outputs
-from af2kfp.converters.mappings.standins import STAND_IN_LACKS, lacking, stand_in
+from af2kfp.converters.mappings.standins import STAND_IN_LACKS, lacking, stand_in, stand_in_imports
 from af2kfp.converters.mappings.values import is_plain, short
 from af2kfp.converters.mappings.xcom_pull import TI_NAMES, drop_aliases, input_name, rewrite_pulls, ti_aliases
 from af2kfp.converters.templating import ParamRef
@@ -375,19 +375,20 @@ def _variable_class(statements: list[str]) -> list[str]:
     return ["\n".join(body), *aliases]
 
 
-def _stand_ins(ctx: MapContext, fn: _Def, carry: Carry) -> list[str]:
-    """Airflow's Asset/Dataset and Param as the copied code builds them (:mod:`.standins`), M269 for the rest."""
+def _stand_ins(ctx: MapContext, fn: _Def, carry: Carry) -> tuple[list[str], list[str]]:
+    """Airflow's Asset/Dataset, Param and TriggerRule as the copied code uses them (:mod:`.standins`): their
+    import lines and definitions; M269 for the rest."""
     kinds: dict[str, set[str]] = {}
     for name, kind in carry.provided.items():
-        if kind != "Variable":
+        if kind != "Variable" and not airflow_exceptions.is_exception(kind):
             kinds.setdefault(kind, set()).add(name)
     if not kinds:
-        return []
+        return [], []
     missing = lacking(set(kinds), [*fn.body, *(ast.parse(text) for text in carry.code)])
     if missing:
         ctx.add(STAND_IN_LACKS, f"`{fn.name}` reads {', '.join(f'`.{a}`' for a in missing)} of Airflow's "
                                 f"{' or '.join(sorted(kinds))}, which the component's stand-in has not")
-    return [text for kind in sorted(kinds) for text in stand_in(kind, kinds[kind])]
+    return stand_in_imports(set(kinds)), [text for kind in sorted(kinds) for text in stand_in(kind, kinds[kind])]
 
 
 def _served_imports(fn: _Def, names: frozenset[str]) -> set[str]:
@@ -696,7 +697,7 @@ def _context_shim(ctx: MapContext, callable_: PythonCallable, fn: _Def, original
     task_params = ctx.task.args.get("params")
     shim: Shim = build_shim(reads, named=named, dicts=stars + holders, extras=extras, task_id=ctx.task.task_id,
                             dag_id=ctx.dag_id, params=ctx.params, task_params=task_params, taken=taken, mapped=mapped,
-                            clashes=_loaded(fn) | _local_names(fn), airflow_keys=CONTEXT_KEYS)
+                            clashes=_loaded(fn) | _local_names(fn), airflow_keys=CONTEXT_KEYS, schedule=ctx.schedule)
     for name, annotation, value in shim.inputs:
         sig.params.append(_Param(name, annotation, None, value, True))
     for node, what in shim.missing:
@@ -759,8 +760,9 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     params = {p.name for p in sig.params}
     constants = _constants(callable_, fn, _local_names(fn) | params)
     carry = _carry(ctx, callable_, fn, constants, params)
+    provided.classes.update(airflow_exceptions.carried(carry.provided))  # one definition serves both
     variables = _variable_shim(ctx, callable_, fn, original, sig, carry)
-    stand_ins = _stand_ins(ctx, fn, carry)
+    stand_in_lines, stand_ins = _stand_ins(ctx, fn, carry)
     if variables.statements and any(kind == "Variable" for kind in carry.provided.values()):
         stand_ins += _variable_class(variables.statements)  # before the copied code, which reads it
     elif variables.statements:
@@ -778,10 +780,11 @@ def build_function(ctx: MapContext, callable_: PythonCallable | None, args: list
     for text in carry.imports:
         for statement in _import_statements(text):
             modules += _modules(statement)
-    imports += [text for text in carry.imports if text not in imports]
+    imports += [text for text in [*carry.imports, *stand_in_lines] if text not in imports]
     bound |= carry.names | {name for text in carry.imports for s in _import_statements(text) for name in _bound_names(s)}
     module = remove_imports(module, carry.statements)
-    readers = _readers(fn, constants)
+    # a helper's raise is the task's: one definition of each class, skips and fails as the callable's
+    readers = _readers(fn, constants) + [node for text in carry.code for node in ast.parse(text).body]
     raised = airflow_exceptions.uses(provided, readers)
     skips = airflow_exceptions.SKIP in raised and _carries_skip(ctx, fn, rule, decides)
     plan = OutputPlan() if decides else plan_outputs(

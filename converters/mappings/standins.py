@@ -9,10 +9,12 @@ under the name the code uses, before the copied code, and the definitions run un
   does without providers: lower-case scheme, no password, trailing ``/`` and fragment dropped,
   query sorted), ``group``, ``extra``, ``os.fspath()``, equality and ``repr`` as Airflow's;
 - ``Param``: ``value``, ``description``, ``schema``, ``has_value``, ``resolve()`` (validated
-  with ``jsonschema`` when the image has it) and ``dump()``.
+  with ``jsonschema`` when the image has it) and ``dump()``;
+- ``TriggerRule``: the ``str`` enum with Airflow 3's members and values (``TriggerRule.ALL_DONE ==
+  "all_done"``), ``is_valid()`` and ``all_triggers()``.
 
 Anything else Airflow's classes offer (asset watchers and references, ``|``/``&`` conditions,
-a provider's URI normaliser) is not there: reading one of those attributes is ``M269``.
+a provider's URI normaliser, Airflow 2's ``TriggerRule.DUMMY``) is not there: reading one of those attributes is ``M269``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import ast
 
 from af2kfp.converters.findings import Severity, register_code
 
-__all__ = ["stand_in", "lacking", "STAND_IN_LACKS"]
+__all__ = ["stand_in", "stand_in_imports", "lacking", "STAND_IN_LACKS"]
 
 STAND_IN_LACKS = register_code(
     "M269", Severity.WARNING, "Airflow class stand-in lacks what the task reads",
@@ -114,7 +116,36 @@ _PARAM = '''class Param:
         dumped = {"__class": "airflow.sdk.definitions.param.Param", **vars(self)}
         return {**dumped, "value": value}'''
 
-_SOURCES = {"Asset": _ASSET, "Param": _PARAM}
+_TRIGGER_RULE = '''class TriggerRule(str, enum.Enum):
+    """Airflow's TriggerRule: its values, as Airflow 3 defines them (af2kfp stand-in)."""
+
+    ALL_SUCCESS = "all_success"
+    ALL_FAILED = "all_failed"
+    ALL_DONE = "all_done"
+    ALL_DONE_MIN_ONE_SUCCESS = "all_done_min_one_success"
+    ALL_DONE_SETUP_SUCCESS = "all_done_setup_success"
+    ONE_SUCCESS = "one_success"
+    ONE_FAILED = "one_failed"
+    ONE_DONE = "one_done"
+    NONE_FAILED = "none_failed"
+    NONE_SKIPPED = "none_skipped"
+    ALWAYS = "always"
+    NONE_FAILED_MIN_ONE_SUCCESS = "none_failed_min_one_success"
+    ALL_SKIPPED = "all_skipped"
+
+    @classmethod
+    def is_valid(cls, trigger_rule):
+        return trigger_rule in cls.all_triggers()
+
+    @classmethod
+    def all_triggers(cls):
+        return set(cls.__members__.values())
+
+    def __str__(self):
+        return self.value'''
+
+_SOURCES = {"Asset": _ASSET, "Param": _PARAM, "TriggerRule": _TRIGGER_RULE}
+_IMPORTS = {"TriggerRule": "import enum"}
 
 # What Airflow's classes offer and the stand-ins do not (read as ``x.<attribute>``)
 _LACKS = {
@@ -122,12 +153,18 @@ _LACKS = {
                         "iter_asset_aliases", "iter_asset_refs", "iter_dag_dependencies", "evaluate",
                         "as_expression", "asprofile", "to_asset_alias"}),
     "Param": frozenset({"serialize", "deserialize", "CLASS_IDENTIFIER"}),
+    "TriggerRule": frozenset({"DUMMY", "NONE_FAILED_OR_SKIPPED"}),  # Airflow 2's, gone in Airflow 3
 }
 
 
 def stand_in(kind: str, names: set[str]) -> list[str]:
-    """The stand-in class for ``kind`` (``Asset``, ``Param``), then one alias line per other name it is bound to."""
+    """The stand-in class for ``kind`` (``Asset``, ``Param``, ``TriggerRule``), then one alias line per other name it is bound to."""
     return [_SOURCES[kind], *(f"{name} = {kind}" for name in sorted(names - {kind}))]
+
+
+def stand_in_imports(kinds: set[str]) -> list[str]:
+    """The import lines the stand-ins of ``kinds`` need at the top of the component (``enum`` for ``TriggerRule``)."""
+    return sorted({_IMPORTS[kind] for kind in kinds if kind in _IMPORTS})
 
 
 def lacking(kinds: set[str], code: list[ast.AST]) -> list[str]:

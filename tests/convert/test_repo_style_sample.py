@@ -61,7 +61,7 @@ def test_repository_operators_take_their_parents_rule_and_run_as_is(converted):
     report = json.loads((converted / "report.json").read_text())
     summary = report["summary"]
     assert (summary["tasks"], summary["converted"], summary["findings"]["warning"],
-            summary["findings"]["error"]) == (16, 16, 0, 0)
+            summary["findings"]["error"]) == (22, 22, 0, 0)
     codes = {f["code"] for f in report["findings"]}
     assert "M280" in codes and not codes & {"M201", "M205", "A120", "A121", "M282"}
     scoring = (converted / "marketing_attribution" / "pipeline.py").read_text()
@@ -116,4 +116,4 @@ def test_verify_finds_no_difference_with_airflow(capsys):
         os.chdir(cwd)
     out = capsys.readouterr().out
     assert code == 0, out
-    assert "4 DAGs compared (4 identical)" in out and "0 difference(s)" in out
+    assert "5 DAGs compared (5 identical)" in out and "0 difference(s)" in out

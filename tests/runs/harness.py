@@ -3,7 +3,7 @@ converted by af2kfp, ``kfp.local`` (``SubprocessRunner(use_venv=False)``).
 
 API (everything else is private)::
 
-    runs = run_dags(dags, out, dag_ids=None, config=None, timeout=900)
+    runs = run_dags(dags, out, dag_ids=None, config=None, timeout=900, airflow_env=None)
     runs.differences(dag_id)   # [] when both sides agree, else one readable line per difference
     runs.airflow[dag_id]       # SideRun: .state ("success"/"failed"; KFP: or "kfp.local error: ..."),
                                #          .tasks {task_id: (TaskRun, ...)}
@@ -16,6 +16,8 @@ API (everything else is private)::
 pipeline compiled runs on both sides (``dag_ids``: only these). Each side runs in a child
 process: Airflow with a fresh SQLite database (:mod:`tests.runs.sides`), kfp.local from the
 generated ``pipeline.py``.
+``airflow_env``: what only Airflow's side gets (``AIRFLOW_VAR_*`` Variables, a ``PYTHONPATH``
+holding the repository root as Airflow's deployment has it); the converted side gets nothing of it.
 
 A :class:`TaskRun` is one run of a task (one per map index for a mapped task, in map
 index order; a task that did not run has none): ``state`` (``success``/``failed``; Airflow's
@@ -323,7 +325,7 @@ def _kfp_runs(records: list[dict], states: dict[str, str], carriers: dict[str, d
 
 
 def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config: Config | None = None,
-             timeout: float = 900) -> Runs:
+             timeout: float = 900, airflow_env: dict[str, str] | None = None) -> Runs:
     """Convert the DAG files of ``dags`` into ``out/kfp`` and run every compiled DAG (or ``dag_ids``) on both sides."""
     config = config or Config()
     analysis = analyze_paths([dags], config=config)
@@ -346,7 +348,7 @@ def run_dags(dags: Path, out: Path, *, dag_ids: list[str] | None = None, config:
         skips[dag_id] = {t.task_id: t.python.skip_output for t in mapped.tasks
                          if t.python is not None and t.python.skip_output is not None}
         functions[dag_id] = (folders[dag_id], _dag(report, dag_id)["kfp"]["pipeline_name"])
-    env = sides.airflow_env(out / "airflow", dags)
+    env = {**sides.airflow_env(out / "airflow", dags), **(airflow_env or {})}
     # The two sides are independent: they run at the same time (a DAG run is mostly waiting on child processes).
     airflow = sides.start([sys.executable, "-c", _AIRFLOW, str(dags), json.dumps(sorted(folders)), str(out)],
                           out / "airflow-side", env=env)
