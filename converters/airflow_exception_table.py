@@ -1,8 +1,8 @@
 """Airflow's exception classes a component defines itself, by name: one table for the analyzer and the mappings.
 
 The analyzer lets a repository helper's ``from airflow.exceptions import X`` travel when ``X``
-is here (:mod:`converters.analysis.carry`); the mapping defines the classes the component
-uses, once, with these bases (:mod:`converters.mappings.airflow_exceptions`).
+is here (:mod:`af2kfp.converters.analysis.carry`); the mapping defines the classes the component
+uses, once, with these bases (:mod:`af2kfp.converters.mappings.airflow_exceptions`).
 """
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ class Provided:
 
 
 def is_exception(kind: str) -> bool:
-    """True when a kind of class the carried code reads (:data:`converters.analysis.carry.PROVIDED`) is one of these."""
+    """True when a kind of class the carried code reads (:data:`af2kfp.converters.analysis.carry.PROVIDED`) is one of these."""
     return kind in _BASES
 
 

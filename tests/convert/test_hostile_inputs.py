@@ -138,7 +138,7 @@ def test_an_internal_error_exits_3_and_the_rest_is_converted(tmp_path):
     script = (
         "import sys\n"
         "from af2kfp.converters.analysis import build\n"
-        "from converters import analysis\n"
+        "from af2kfp.converters import analysis\n"
         "real = build.build_graph\n"
         "def build_graph(dag):\n"
         "    if dag.dag_id == 'buggy':\n"

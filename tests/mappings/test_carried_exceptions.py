@@ -2,8 +2,8 @@
 
 A team's ``checks`` module raises AirflowSkipException/AirflowFailException and catches
 AirflowConfigException; its ``rules`` module picks a TriggerRule. Copied into the component
-(converters.analysis.carry, converters.mappings.carried), they are served by the classes the
-component defines for the callable (converters.mappings.airflow_exceptions): one definition
+(af2kfp.converters.analysis.carry, af2kfp.converters.mappings.carried), they are served by the classes the
+component defines for the callable (af2kfp.converters.mappings.airflow_exceptions): one definition
 each, so a skip raised in the helper is the task's skip (M294), a fail its fail, and an
 ``except`` in the callable catches what the helper raised. The TriggerRule stand-in is compared
 with Airflow's own enum.

@@ -86,13 +86,13 @@ def test_a_users_own_bridge_converters_and_airflow_plugins_packages_do_not_shado
     script = textwrap.dedent(
         """
         import json, sys
-        import bridge, converters, airflow_plugins  # the team's own
+        team = [__import__(name).TEAM_PACKAGE for name in ("bridge", "converters", "airflow_plugins")]  # the team's own
         from af2kfp.airflow_plugins.operators.kfp import KfpRunPipelineOperator
         from af2kfp.bridge.kfp import KfpClient
         from airflow.providers_manager import ProvidersManager
         import af2kfp
         print(json.dumps({
-            "team": [bridge.TEAM_PACKAGE, converters.TEAM_PACKAGE, airflow_plugins.TEAM_PACKAGE],
+            "team": team,
             "ours": af2kfp.__file__,
             "provider": ProvidersManager().providers["af2kfp"].data["name"],
             "operator": KfpRunPipelineOperator.__module__,
