@@ -80,7 +80,7 @@ def get_provider_info() -> dict[str, Any]:
     """The provider description, in the shape of Airflow's ``provider_info.schema.json``."""
 
     def modules(kind: str) -> list[dict[str, Any]]:
-        return [{"integration-name": _INTEGRATION, "python-modules": [f"airflow_plugins.{kind}.kfp"]}]
+        return [{"integration-name": _INTEGRATION, "python-modules": [f"af2kfp.airflow_plugins.{kind}.kfp"]}]
 
     return {
         "package-name": "af2kfp",

@@ -182,8 +182,8 @@ def _imports(operations: list[tuple[str, ast.FunctionDef, str]]) -> str:
         for name in _names(node) - set(dir(builtins)):
             wanted.setdefault(_home(name, module), set()).add(name)
     lifecycle = sorted(m.rsplit(".", 1)[1] for m in OPERATIONS)
-    stdlib = sorted(m for m in wanted if not m.startswith("bridge."))
-    ours = sorted(m for m in wanted if m.startswith("bridge."))
+    stdlib = sorted(m for m in wanted if not m.startswith("af2kfp."))
+    ours = sorted(m for m in wanted if m.startswith("af2kfp."))
     lines = [f"from {m} import {', '.join(sorted(wanted[m]))}" for m in stdlib]
     lines += [""] + [f"from af2kfp.bridge.kfp import {', '.join(lifecycle)}"]
     lines += [f"from {m} import {', '.join(sorted(wanted[m]))}" for m in ours]

@@ -91,7 +91,7 @@ def test_pre_commit_hook_definition():
     assert hook.get("pass_filenames", True) is True
     assert hook["entry"].split()[:2] == ["af2kfp", "check"]
     scripts = (REPO / "pyproject.toml").read_text()
-    assert re.search(r'^af2kfp\s*=\s*"bridge\.cli:main"', scripts, re.M)
+    assert re.search(r'^af2kfp\s*=\s*"af2kfp\.bridge\.cli:main"', scripts, re.M)
     assert "af2kfp-check" in (REPO / "docs" / "reports.md").read_text()
 
 
