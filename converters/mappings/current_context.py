@@ -11,10 +11,11 @@ so it is not moved inside).
 
 from __future__ import annotations
 
-import ast
 
 import libcst as cst
 import libcst.helpers
+
+from af2kfp.converters.mappings.airflow_imports import imported_as
 
 __all__ = ["current_context_names", "replace_current_context"]
 
@@ -23,16 +24,7 @@ _NAME = "get_current_context"
 
 def current_context_names(imports: list[str], source: str) -> frozenset[str]:
     """The names ``get_current_context`` is imported as from Airflow, at module level or in the function."""
-    names = set()
-    for text in [*imports, source]:
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "airflow":
-                names |= {alias.asname or alias.name for alias in node.names if alias.name == _NAME}
-    return frozenset(names)
+    return imported_as(imports, source, _NAME, lambda module: module.split(".")[0] == "airflow")
 
 
 def _is_call(node: cst.BaseExpression, names: frozenset[str]) -> bool:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from af2kfp.converters.environment import Environment
+from af2kfp.converters.mappings.airflow_imports import imported_as
 from af2kfp.converters.findings import Severity, register_code
 from af2kfp.converters.templating import ParamRef, PipelineParameter, python_name, variable_parameter
 
@@ -53,16 +54,7 @@ class VariableShim:
 
 def variable_names(imports: list[str], source: str) -> frozenset[str]:
     """The names Airflow's ``Variable`` is imported as, at module level or in the function."""
-    names = set()
-    for text in [*imports, source]:
-        try:
-            tree = ast.parse(text)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module in _MODULES:
-                names |= {alias.asname or alias.name for alias in node.names if alias.name == "Variable"}
-    return frozenset(names)
+    return imported_as(imports, source, "Variable", lambda module: module in _MODULES)
 
 
 @dataclass
