@@ -18,7 +18,6 @@ outside Airflow: the reason is returned and the guard stays M284.
 
 from __future__ import annotations
 
-import builtins
 import re
 from typing import Any, Callable
 
@@ -26,6 +25,7 @@ import libcst as cst
 
 from af2kfp.converters.analysis.deferred import notes_of
 from af2kfp.converters.analysis.safe_ops import is_plain
+from af2kfp.converters.analysis.source import descendants
 from af2kfp.converters.values import Deferred
 
 __all__ = ["run_check", "RENDERED_PREFIX"]
@@ -56,23 +56,15 @@ def _variable_expression(value: Deferred) -> str | None:
         expression = cst.parse_expression(value.source)
     except cst.ParserSyntaxError:
         return None
-    names = {node.value for node in _walk(expression) if isinstance(node, cst.Name)}
-    attributes = {id(node.attr) for node in _walk(expression) if isinstance(node, cst.Attribute)}
-    keywords = {id(node.keyword) for node in _walk(expression) if isinstance(node, cst.Arg) and node.keyword}
-    free = {node.value for node in _walk(expression) if isinstance(node, cst.Name)
+    nodes = descendants(expression)
+    names = {node.value for node in nodes if isinstance(node, cst.Name)}
+    attributes = {id(node.attr) for node in nodes if isinstance(node, cst.Attribute)}
+    keywords = {id(node.keyword) for node in nodes if isinstance(node, cst.Arg) and node.keyword}
+    free = {node.value for node in nodes if isinstance(node, cst.Name)
             and id(node) not in attributes and id(node) not in keywords}
     if not names or free - _BUILTINS - {"Variable"}:
         return None
     return f"({value.source})" if not isinstance(expression, (cst.Name, cst.Attribute, cst.Call)) else value.source
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(current.children)
-    return found
 
 
 class _Rewrite(cst.CSTTransformer):

@@ -21,6 +21,7 @@ from af2kfp.converters.analysis.model import (
     ClassObj, DagObj, FunctionObj, InstanceObj, PartialObj, Ref, TaskObj, to_value,
 )
 from af2kfp.converters.analysis.overrides import RunOutcome, method_label
+from af2kfp.converters.analysis.source import descendants
 from af2kfp.converters.graph import Inherits
 from af2kfp.converters.values import Symbolic
 
@@ -63,7 +64,7 @@ def extends_parent(method: FunctionObj) -> bool:
         return False
     params = {p.name.value for p in [*node.params.params, *node.params.kwonly_params]} - {"self"}
     passes_through = False
-    for child in _walk(node.body):
+    for child in descendants(node.body):
         if isinstance(child, cst.Call) and _is_super_call(child, method.name):
             if not all(isinstance(a.value, cst.Name) and a.value.value in params for a in child.args):
                 return False
@@ -74,15 +75,6 @@ def extends_parent(method: FunctionObj) -> bool:
             if _root_name(child.target) in params:
                 return False
     return passes_through
-
-
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found, stack = [], [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(current.children)
-    return found
 
 
 def _parameters(function: FunctionObj) -> list[str]:

@@ -28,7 +28,7 @@ from af2kfp.converters.analysis import codes
 from af2kfp.converters.analysis.limits import MAX_NESTING, TOO_NESTED, nesting
 from af2kfp.converters.findings import CODES, Finding
 
-__all__ = ["SourceFile", "parse_file", "check_file", "might_contain_dag", "LINE_TYPES"]
+__all__ = ["SourceFile", "parse_file", "check_file", "might_contain_dag", "LINE_TYPES", "descendants"]
 
 log = logging.getLogger(__name__)
 
@@ -424,3 +424,13 @@ def _decode(raw: bytes, display: str) -> tuple[str | None, Finding | None]:
 
 def _looks_like_python2(text: str) -> bool:
     return bool(re.search(r"^\s*print\s+[^(\s=]|^\s*except\s+\w+\s*,\s*\w+\s*:|^\s*exec\s+[\"']", text, re.M))
+
+
+def descendants(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node`` and every node below it, without recursion (deep expressions stay safe)."""
+    found, stack = [], [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(current.children)
+    return found
